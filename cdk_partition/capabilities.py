@@ -1,0 +1,104 @@
+"""The capability -> KMS action table: the one place that says what each capability allows.
+
+A data domain's key policy grants three capabilities, as in the source article:
+
+* ``administer``: manage the key (describe, enable/disable, policy, aliases, tags, rotation,
+  grants bookkeeping, deletion scheduling). No data actions.
+* ``read``: ``kms:Decrypt`` (plus ``kms:DescribeKey``, which services such as DynamoDB and RDS call
+  before using a key).
+* ``write``: ``kms:Encrypt``, ``kms:GenerateDataKey*``, ``kms:ReEncrypt*`` (plus ``kms:DescribeKey``).
+
+This module is pure Python (no aws_cdk import) so that the key-policy builder, the template audit
+and the access report all read the same table.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Capability(StrEnum):
+    """What a principal may do with a domain's data key."""
+
+    ADMINISTER = "administer"
+    READ = "read"
+    WRITE = "write"
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """The KMS actions this capability allows, in a stable order."""
+        return CAPABILITY_ACTIONS[self]
+
+    @property
+    def sid(self) -> str:
+        """The statement id the key policy uses for this capability (``AllowRead`` ...)."""
+        return "Allow" + self.value.capitalize()
+
+
+#: Key management, no data actions. ``kms:CreateGrant`` is deliberately absent: a grant is a way
+#: to hand out Decrypt/Encrypt, so it belongs to data capabilities, not to administration.
+ADMINISTER_ACTIONS: tuple[str, ...] = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)
+
+#: Read the domain's data.
+READ_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:DescribeKey")
+
+#: Write the domain's data.
+WRITE_ACTIONS: tuple[str, ...] = (
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+)
+
+CAPABILITY_ACTIONS: dict[Capability, tuple[str, ...]] = {
+    Capability.ADMINISTER: ADMINISTER_ACTIONS,
+    Capability.READ: READ_ACTIONS,
+    Capability.WRITE: WRITE_ACTIONS,
+}
+
+#: The actions that *define* holding a capability, used by the report to name what a principal
+#: can really do: administer = can change the key policy; read = can decrypt; write = can produce
+#: ciphertext under the key.
+DEFINING_ACTIONS: dict[Capability, tuple[str, ...]] = {
+    Capability.ADMINISTER: ("kms:PutKeyPolicy",),
+    Capability.READ: ("kms:Decrypt",),
+    Capability.WRITE: ("kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptTo"),
+}
+
+#: Data actions (read or write), the ones everyone outside the domain must be denied.
+DATA_ACTIONS: tuple[str, ...] = tuple(
+    sorted({a for a in READ_ACTIONS + WRITE_ACTIONS if a != "kms:DescribeKey"})
+)
+
+#: Every action a capability statement may carry; anything else in a domain key's Allow statement
+#: to a human or application principal is "more than its capability".
+ALL_CAPABILITY_ACTIONS: frozenset[str] = frozenset(
+    ADMINISTER_ACTIONS + READ_ACTIONS + WRITE_ACTIONS
+)

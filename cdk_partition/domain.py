@@ -1,0 +1,270 @@
+"""``DataDomain``: one customer managed KMS key per data domain, with a least-privilege key policy.
+
+And ``DomainStack``: a ``Stack`` that owns one ``DataDomain``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from . import key_policy
+from .capabilities import Capability
+from .stores import StoreFactories
+
+#: Template metadata key the library writes on each domain key (read by the audit and report).
+DOMAIN_METADATA_KEY = "cdk_partition:domain"
+
+_DOMAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_-]*$")
+_MAX_DOMAIN_NAME = 250  # "alias/" + name must fit KMS's 256-character alias limit
+_DOMAINS_BY_STAGE: dict[str, set[str]] = {}
+
+
+def validate_domain_name(domain_name: str) -> None:
+    """Raise ``ValueError`` unless ``alias/<domain_name>`` is a valid, non-reserved KMS alias."""
+    if not isinstance(domain_name, str) or not domain_name:
+        raise ValueError("domain_name must be a non-empty string such as 'orders'.")
+    if "${Token[" in domain_name:
+        raise ValueError(
+            "domain_name must be known at synth time (got a token); pass a literal such as 'orders'."
+        )
+    if domain_name.lower().startswith("aws/") or domain_name.lower() == "aws":
+        raise ValueError(
+            f"domain_name {domain_name!r} would make the alias 'alias/{domain_name}', but the "
+            "'alias/aws/' prefix is reserved for AWS managed keys. Choose another name."
+        )
+    if len(domain_name) > _MAX_DOMAIN_NAME:
+        raise ValueError(
+            f"domain_name is {len(domain_name)} characters; at most {_MAX_DOMAIN_NAME} fit in a KMS "
+            "alias ('alias/' + name <= 256). Shorten it."
+        )
+    if not _DOMAIN_NAME.match(domain_name):
+        raise ValueError(
+            f"domain_name {domain_name!r} has characters a KMS alias cannot hold; use letters, "
+            "digits, '/', '_' and '-', starting with a letter or digit (e.g. 'credit-applications')."
+        )
+
+
+def _default_deployment_role(scope: Construct) -> iam.IPrincipal:
+    stack = cdk.Stack.of(scope)
+    synthesizer = stack.synthesizer
+    arn = None
+    if isinstance(synthesizer, cdk.DefaultStackSynthesizer | cdk.BootstraplessSynthesizer):
+        try:
+            arn = synthesizer.cloud_formation_execution_role_arn
+        except RuntimeError:  # a synthesizer instance passed in from Python is not bound yet
+            arn = None
+    if not arn:
+        raise ValueError(
+            f"Stack {stack.node.path!r} uses {type(synthesizer).__name__}, whose CloudFormation "
+            "execution role cannot be read at construct time. Pass deployment_role= (the "
+            "principal that deploys the stack, e.g. iam.Role.from_role_arn(...) of your "
+            "bootstrap's cfn-exec-role) so the key policy lets it manage the key; KMS refuses "
+            "a key policy that locks out its creator."
+        )
+    return iam.ArnPrincipal(cdk.Fn.sub(arn) if "${" in arn else arn)
+
+
+class DataDomain(StoreFactories, Construct):
+    """A data domain: a customer managed KMS key whose key policy is the domain's access control.
+
+    The key is symmetric, rotated yearly, aliased ``alias/<domain_name>`` and retained on stack
+    deletion by default. Its policy names the domain's administrators, readers and writers
+    directly and denies ``kms:*`` to every other principal (see :mod:`cdk_partition.key_policy`).
+
+    Access is granted in the key policy only: use :meth:`grant_read`, :meth:`grant_write` and
+    :meth:`grant_administer` (or the constructor lists). CDK's L2 ``grant_*`` methods on stores
+    write IAM identity policies; those still let the principal call the store's API, but without
+    the domain capability the principal cannot use the key, so it cannot reach the data.
+
+    :param scope: the parent construct.
+    :param id: the construct id.
+    :param domain_name: the domain's name, e.g. ``"orders"``; becomes the alias
+        ``alias/<domain_name>``. Letters, digits, ``/``, ``_``, ``-``; not ``aws/...``; at most 250
+        characters; unique within a Stage.
+    :param administrators: principals that administer the key (no data access). At least one.
+    :param readers: principals that may decrypt the domain's data. Default: nobody.
+    :param writers: principals that may encrypt the domain's data. Default: nobody.
+    :param description: the key description. Default: ``"Data key of the <name> domain"``.
+    :param pending_window: waiting period before a scheduled deletion, 7 to 30 days.
+        Default: 30 days.
+    :param removal_policy: what happens to the key when it leaves the stack.
+        Default: ``RemovalPolicy.RETAIN`` (destroying the key destroys the domain's data).
+    :param deployment_role: the principal CloudFormation uses to create and update the key. It is
+        given ``administer`` (no data access) so that KMS's lockout check passes and later deploys
+        can update the policy. Default: the CloudFormation execution role of the stack's
+        ``DefaultStackSynthesizer`` (bootstrap qualifier respected); other synthesizers must pass it.
+    :param key_policy_statements: extra statements appended to the key policy as given (e.g. a
+        service integration the library does not model). The domain checks audit them like the
+        rest. Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        domain_name: str,
+        administrators: Sequence[iam.IPrincipal],
+        readers: Sequence[iam.IPrincipal] = (),
+        writers: Sequence[iam.IPrincipal] = (),
+        description: str | None = None,
+        pending_window: cdk.Duration | None = None,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        deployment_role: iam.IPrincipal | None = None,
+        key_policy_statements: Sequence[iam.PolicyStatement] = (),
+    ) -> None:
+        validate_domain_name(domain_name)
+        if not administrators:
+            raise ValueError(
+                f"DataDomain {domain_name!r} needs at least one administrator: a key nobody can "
+                "manage cannot be rotated, re-permissioned or retired. Pass administrators=[...]."
+            )
+        window_days = 30 if pending_window is None else pending_window.to_days()
+        if not 7 <= window_days <= 30:
+            raise ValueError(
+                f"pending_window is {window_days} days; KMS accepts 7 to 30 days. "
+                "Pass e.g. Duration.days(30)."
+            )
+        super().__init__(scope, id)
+        stage_path = cdk.Stage.of(self).node.path if cdk.Stage.of(self) else ""
+        names = _DOMAINS_BY_STAGE.setdefault(f"{id_of_root(self)}:{stage_path}", set())
+        if domain_name in names:
+            raise ValueError(
+                f"A data domain named {domain_name!r} already exists in this Stage: both keys "
+                f"would claim alias/{domain_name}. Give each domain its own name."
+            )
+        names.add(domain_name)
+
+        self.domain_name = domain_name
+        self._members: dict[Capability, list[iam.IPrincipal]] = {c: [] for c in Capability}
+        self._arns: dict[Capability, list[str]] = {c: [] for c in Capability}
+        self._statements: dict[Capability, iam.PolicyStatement] = {}
+        self._deny = key_policy.deny_everyone_else_statement([])
+        self._policy = iam.PolicyDocument()
+        self.deployment_role = deployment_role or _default_deployment_role(self)
+
+        self.key = kms.Key(
+            self,
+            "Key",
+            description=description or f"Data key of the {domain_name} domain",
+            enable_key_rotation=True,
+            key_spec=kms.KeySpec.SYMMETRIC_DEFAULT,
+            key_usage=kms.KeyUsage.ENCRYPT_DECRYPT,
+            pending_window=cdk.Duration.days(window_days),
+            removal_policy=removal_policy,
+            policy=self._policy,
+        )
+        cfn_key = self.key.node.default_child
+        assert isinstance(cfn_key, kms.CfnKey)
+        cfn_key.add_metadata(DOMAIN_METADATA_KEY, domain_name)
+        self.alias = kms.Alias(
+            self, "Alias", alias_name=f"alias/{domain_name}", target_key=self.key
+        )
+
+        for principal in administrators:
+            self.grant_administer(principal)
+        self.grant_administer(self.deployment_role)
+        for principal in readers:
+            self.grant_read(principal)
+        for principal in writers:
+            self.grant_write(principal)
+        self._policy.add_statements(self._deny)
+        for statement in key_policy_statements:
+            self.add_to_key_policy(statement)
+
+    # -- access, all of it in the key policy -----------------------------------------------
+    def grant_administer(self, principal: iam.IPrincipal | iam.IGrantable) -> None:
+        """Let ``principal`` administer the key (policy, aliases, rotation...; no data access)."""
+        self._grant(Capability.ADMINISTER, principal)
+
+    def grant_read(self, principal: iam.IPrincipal | iam.IGrantable) -> None:
+        """Let ``principal`` read the domain's data (``kms:Decrypt``) in every store."""
+        self._grant(Capability.READ, principal)
+
+    def grant_write(self, principal: iam.IPrincipal | iam.IGrantable) -> None:
+        """Let ``principal`` write the domain's data (``kms:Encrypt``, ``GenerateDataKey*``...)."""
+        self._grant(Capability.WRITE, principal)
+
+    def grant(self, principal: iam.IPrincipal | iam.IGrantable, *capabilities: Capability) -> None:
+        """Add ``principal`` to each of ``capabilities`` in the key policy."""
+        for capability in capabilities:
+            self._grant(Capability(capability), principal)
+
+    def principals(self, capability: Capability) -> tuple[iam.IPrincipal, ...]:
+        """The principals currently holding ``capability`` (the deployment role included)."""
+        return tuple(self._members[Capability(capability)])
+
+    def add_to_key_policy(self, statement: iam.PolicyStatement) -> iam.AddToResourcePolicyResult:
+        """Append ``statement`` to the key policy as is (the documented door for extras).
+
+        The domain checks audit the result: a statement that gives a principal more than its
+        capability, or allows everyone without conditions, is reported.
+        """
+        return self.key.add_to_resource_policy(statement)
+
+    def _grant(self, capability: Capability, grantee: iam.IPrincipal | iam.IGrantable) -> None:
+        principal = getattr(grantee, "grant_principal", None) or grantee
+        arn = key_policy.principal_arn(principal, capability=f"{capability.value} on {self}")
+        if arn in self._arns[capability]:
+            return
+        self._arns[capability].append(arn)
+        self._members[capability].append(principal)
+        statement = self._statements.get(capability)
+        if statement is None:
+            statement = key_policy.capability_statement(capability, [principal])
+            self._statements[capability] = statement
+            self._policy.add_statements(statement)
+        else:
+            statement.add_principals(principal)
+        named = list(dict.fromkeys(a for arns in self._arns.values() for a in arns))
+        self._deny.add_condition("ArnNotEquals", {"aws:PrincipalArn": named})
+
+    def __str__(self) -> str:
+        return f"domain {getattr(self, 'domain_name', '?')!r}"
+
+
+def id_of_root(scope: Construct) -> str:
+    """A stable identity of the construct tree ``scope`` lives in (for per-app registries)."""
+    root = scope.node.root
+    ref = getattr(root, "__jsii_ref__", None)
+    return getattr(ref, "ref", None) or str(id(root))
+
+
+class DomainStack(cdk.Stack):
+    """A ``Stack`` that owns one :class:`DataDomain` (``.domain``) and checks itself.
+
+    Every keyword argument of ``cdk.Stack`` (``env``, ``description``, ``synthesizer``,
+    ``termination_protection``, ...) passes through ``stack_props``. The domain options of
+    :class:`DataDomain` are passed through ``domain_props`` (e.g. ``removal_policy``).
+    """
+
+    def __init__(
+        self,
+        scope: Construct | None,
+        id: str | None,
+        *,
+        domain_name: str,
+        administrators: Sequence[iam.IPrincipal],
+        readers: Sequence[iam.IPrincipal] = (),
+        writers: Sequence[iam.IPrincipal] = (),
+        domain_props: dict[str, Any] | None = None,
+        **stack_props: Any,
+    ) -> None:
+        validate_domain_name(domain_name)
+        super().__init__(scope, id, **stack_props)
+        self.domain = DataDomain(
+            self,
+            "Domain",
+            domain_name=domain_name,
+            administrators=administrators,
+            readers=readers,
+            writers=writers,
+            **(domain_props or {}),
+        )

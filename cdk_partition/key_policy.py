@@ -1,0 +1,107 @@
+"""Key-policy building blocks: small functions from principals to ``iam.PolicyStatement``.
+
+The policy a :class:`~cdk_partition.DataDomain` writes has exactly these statements:
+
+* ``AllowAdminister`` / ``AllowRead`` / ``AllowWrite``: one Allow per capability, naming its
+  principals directly (no delegation to the account root, so IAM identity policies alone never open
+  the key).
+* ``DenyEveryoneElse``: ``kms:*`` denied to every principal whose ``aws:PrincipalArn`` is not one of
+  the domain's named principals, unless the caller is an AWS service principal calling as itself.
+  ``ArnNotEquals`` evaluates *true* when ``aws:PrincipalArn`` is absent, and ``BoolIfExists`` on
+  ``aws:PrincipalIsAWSService`` evaluates true when that key is absent, so the deny applies to
+  every request that is not provably an AWS service principal's. Service principals are still
+  refused by KMS unless an Allow names them (service statements are scoped per store).
+
+The functions never read the construct tree; ``principal_arn`` is the only one that talks to jsii
+(to read a principal's policy fragment).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from aws_cdk import aws_iam as iam
+
+from .capabilities import Capability
+
+DENY_EVERYONE_ELSE_SID = "DenyEveryoneElse"
+
+_TOKEN = re.compile(r"\$\{Token\[[^\]]+\]\}")
+
+
+def _is_token(value: str) -> bool:
+    return bool(_TOKEN.search(value))
+
+
+def principal_arn(principal: iam.IPrincipal, *, capability: str = "a capability") -> str:
+    """Return the IAM ARN a key policy can name for ``principal``, or raise ``ValueError``.
+
+    Accepted: IAM roles and users (created here or imported by ARN/name), and ``ArnPrincipal`` of a
+    role or user ARN. Refused, with what to do instead: account roots and account principals
+    (they delegate to every principal of an account), ``AnyPrincipal``, service, federated and
+    organization principals, groups (KMS rejects them), STS session ARNs, and composite principals.
+    """
+    label = f"{type(principal).__name__} given for {capability}"
+    if isinstance(principal, iam.AccountRootPrincipal | iam.AccountPrincipal):
+        raise ValueError(
+            f"{label} delegates the key to every IAM principal of the account, which is what a "
+            "domain key must not do. Name the roles and users themselves."
+        )
+    if isinstance(principal, iam.Group):
+        raise ValueError(f"{label}: KMS key policies cannot name IAM groups. Name roles or users.")
+    fragment = principal.policy_fragment
+    principal_json = fragment.principal_json
+    values = principal_json.get("AWS")
+    if set(principal_json) != {"AWS"} or not isinstance(values, list) or len(values) != 1:
+        raise ValueError(
+            f"{label} has no single IAM ARN (principal {principal_json!r}). Pass IAM roles or "
+            "users, one principal per entry; services are given access by the store methods."
+        )
+    if fragment.conditions:
+        raise ValueError(f"{label} carries conditions; pass the plain role or user instead.")
+    arn = values[0]
+    if arn == "*":
+        raise ValueError(f"{label} is everyone ('*'). Name the roles and users of the domain.")
+    if not _is_token(arn):
+        if re.fullmatch(r"\d{12}", arn) or arn.endswith(":root"):
+            raise ValueError(f"{label} is an account ({arn}); name its roles and users instead.")
+        if not re.match(r"^arn:[^:]+:iam::[^:]*:(role|user)/", arn):
+            raise ValueError(
+                f"{label} has ARN {arn!r}, which is not an IAM role or user ARN (STS session, group "
+                "and other ARNs cannot be matched by aws:PrincipalArn). Pass the role or user ARN."
+            )
+    return arn
+
+
+def capability_statement(
+    capability: Capability, principals: Sequence[iam.IPrincipal]
+) -> iam.PolicyStatement:
+    """The Allow statement that gives ``principals`` exactly ``capability`` on the key."""
+    return iam.PolicyStatement(
+        sid=capability.sid,
+        effect=iam.Effect.ALLOW,
+        principals=list(principals),
+        actions=list(capability.actions),
+        resources=["*"],
+    )
+
+
+def deny_everyone_else_condition(allowed_arns: Sequence[str]) -> dict[str, dict[str, object]]:
+    """The condition block of ``DenyEveryoneElse`` for the given named principal ARNs."""
+    return {
+        "ArnNotEquals": {"aws:PrincipalArn": list(allowed_arns)},
+        "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+    }
+
+
+def deny_everyone_else_statement(allowed_arns: Sequence[str]) -> iam.PolicyStatement:
+    """Deny ``kms:*`` to every principal not in ``allowed_arns`` (AWS service principals aside)."""
+    return iam.PolicyStatement(
+        sid=DENY_EVERYONE_ELSE_SID,
+        effect=iam.Effect.DENY,
+        principals=[iam.AnyPrincipal()],
+        actions=["kms:*"],
+        resources=["*"],
+        conditions=deny_everyone_else_condition(allowed_arns),
+    )

@@ -1,0 +1,99 @@
+"""Sample app: the article's two data domains, each in its own DomainStack.
+
+* ``orders``: role ``appA`` reads and writes, user ``ci`` administers, user ``person1`` does all three.
+* ``credit-applications``: role ``intake`` writes, role ``underwriter`` reads, user ``ci`` administers.
+
+Run through ``cdk.json``: ``npx cdk synth``.
+"""
+
+from __future__ import annotations
+
+import os
+
+# The jsii runtime prints a banner on end-of-life Node versions (20 here); the value lists the
+# major versions to keep quiet about. Node 22/24 are supported and print nothing.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from cdk_partition import DomainStack
+
+
+class PrincipalsStack(cdk.Stack):
+    """The people and applications of both domains."""
+
+    def __init__(self, scope: Construct, id: str, **kwargs: object) -> None:
+        super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
+        self.app_a = iam.Role(
+            self,
+            "appA",
+            role_name="appA",
+            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+        )
+        self.ci = iam.User(self, "ci", user_name="ci")
+        self.person1 = iam.User(self, "person1", user_name="person1")
+        self.intake = iam.Role(
+            self,
+            "intake",
+            role_name="intake",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        )
+        self.underwriter = iam.Role(
+            self,
+            "underwriter",
+            role_name="underwriter",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        )
+
+
+def build_app(app: cdk.App | None = None) -> cdk.App:
+    """Build the sample app into ``app`` (a new ``cdk.App`` by default) and return it."""
+    app = app or cdk.App()
+    people = PrincipalsStack(app, "Principals")
+
+    orders = DomainStack(
+        app,
+        "Orders",
+        domain_name="orders",
+        administrators=[people.ci, people.person1],
+        readers=[people.app_a, people.person1],
+        writers=[people.app_a, people.person1],
+        description="Data domain 'orders'",
+    )
+    d = orders.domain
+    d.bucket("Documents")
+    d.queue("Events")
+    d.table(
+        "Orders",
+        partition_key={"name": "pk", "type": cdk.aws_dynamodb.AttributeType.STRING},
+        billing_mode=cdk.aws_dynamodb.BillingMode.PAY_PER_REQUEST,
+    )
+
+    credit = DomainStack(
+        app,
+        "CreditApplications",
+        domain_name="credit-applications",
+        administrators=[people.ci],
+        readers=[people.underwriter],
+        writers=[people.intake],
+        description="Data domain 'credit-applications'",
+    )
+    c = credit.domain
+    c.bucket("Applications")
+    c.queue("Submissions")
+    c.table(
+        "Decisions",
+        partition_key={"name": "applicationId", "type": cdk.aws_dynamodb.AttributeType.STRING},
+        billing_mode=cdk.aws_dynamodb.BillingMode.PAY_PER_REQUEST,
+    )
+    return app
+
+
+def main() -> None:
+    build_app().synth()
+
+
+if __name__ == "__main__":
+    main()
