@@ -102,3 +102,34 @@ DATA_ACTIONS: tuple[str, ...] = tuple(
 ALL_CAPABILITY_ACTIONS: frozenset[str] = frozenset(
     ADMINISTER_ACTIONS + READ_ACTIONS + WRITE_ACTIONS
 )
+
+#: Every KMS action that applies to a key, used to expand wildcards (``kms:*``, ``kms:Get*``) when
+#: a statement is audited or the access report computed.
+KMS_KEY_ACTIONS: tuple[str, ...] = tuple(
+    sorted(
+        ALL_CAPABILITY_ACTIONS
+        | {
+            "kms:CreateGrant",
+            "kms:DeriveSharedSecret",
+            "kms:GenerateMac",
+            "kms:GenerateRandom",
+            "kms:GetParametersForImport",
+            "kms:GetPublicKey",
+            "kms:ImportKeyMaterial",
+            "kms:DeleteImportedKeyMaterial",
+            "kms:ReplicateKey",
+            "kms:RetireGrant",
+            "kms:Sign",
+            "kms:SynchronizeMultiRegionKey",
+            "kms:UpdatePrimaryRegion",
+            "kms:Verify",
+            "kms:VerifyMac",
+        }
+    )
+)
+
+#: Sid of the statement that denies every principal the domain does not name.
+DENY_EVERYONE_ELSE_SID = "DenyEveryoneElse"
+
+#: Sids of the statements cdk_partition writes; the report flags any other statement.
+LIBRARY_SIDS: frozenset[str] = frozenset({c.sid for c in Capability} | {DENY_EVERYONE_ELSE_SID})

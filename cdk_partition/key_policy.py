@@ -23,9 +23,7 @@ from collections.abc import Sequence
 
 from aws_cdk import aws_iam as iam
 
-from .capabilities import Capability
-
-DENY_EVERYONE_ELSE_SID = "DenyEveryoneElse"
+from .capabilities import DENY_EVERYONE_ELSE_SID, Capability
 
 _TOKEN = re.compile(r"\$\{Token\[[^\]]+\]\}")
 
