@@ -16,18 +16,32 @@ _EXPORTS: dict[str, str] = {
     "DataDomain": "domain",
     "DomainStack": "domain",
     "ConflictingEncryptionError": "stores",
+    "DomainEncryptionChecks": "checks",
+    "DomainEncryptionPlugin": "checks",
+    "exempt": "checks",
+    "Finding": "audit",
+    "RULES": "audit",
+    "audit_path": "audit",
 }
 
 __all__ = [
+    "RULES",
     "Capability",
     "ConflictingEncryptionError",
     "DataDomain",
+    "DomainEncryptionChecks",
+    "DomainEncryptionPlugin",
     "DomainStack",
+    "Finding",
     "__version__",
+    "audit_path",
+    "exempt",
 ]
 
 if TYPE_CHECKING:
+    from .audit import RULES, Finding, audit_path
     from .capabilities import Capability
+    from .checks import DomainEncryptionChecks, DomainEncryptionPlugin, exempt
     from .domain import DataDomain, DomainStack
     from .stores import ConflictingEncryptionError
 

@@ -15,11 +15,9 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from . import key_policy
+from .audit import DOMAIN_METADATA_KEY
 from .capabilities import Capability
 from .stores import StoreFactories
-
-#: Template metadata key the library writes on each domain key (read by the audit and report).
-DOMAIN_METADATA_KEY = "cdk_partition:domain"
 
 _DOMAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_-]*$")
 _MAX_DOMAIN_NAME = 250  # "alias/" + name must fit KMS's 256-character alias limit
@@ -240,6 +238,9 @@ def id_of_root(scope: Construct) -> str:
 class DomainStack(cdk.Stack):
     """A ``Stack`` that owns one :class:`DataDomain` (``.domain``) and checks itself.
 
+    It adds :class:`~cdk_partition.DomainEncryptionChecks` for its domain to itself, so
+    ``cdk synth`` fails when any store in the stack does not use the domain key.
+
     Every keyword argument of ``cdk.Stack`` (``env``, ``description``, ``synthesizer``,
     ``termination_protection``, ...) passes through ``stack_props``. The domain options of
     :class:`DataDomain` are passed through ``domain_props`` (e.g. ``removal_policy``).
@@ -268,3 +269,8 @@ class DomainStack(cdk.Stack):
             writers=writers,
             **(domain_props or {}),
         )
+        from .checks import DomainEncryptionChecks
+
+        #: The checks this stack applies to itself (``Aspects.of(self)``).
+        self.checks = DomainEncryptionChecks(self.domain)
+        cdk.Aspects.of(self).add(self.checks)
