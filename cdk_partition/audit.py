@@ -89,7 +89,8 @@ RULES: dict[str, Rule] = {
             "CDKP006",
             "warning",
             "Data-store-like type is not in the catalogue",
-            "check its encryption by hand; acknowledge with Validations.of(construct).acknowledge",
+            "check its encryption by hand, then acknowledge it: Validations.of(construct)"
+            ".acknowledge(Acknowledgment(id='cdk-partition::CDKP006', reason=...))",
         ),
         Rule(
             "CDKP101",
@@ -416,7 +417,7 @@ def audit(stacks: list[StackTemplate]) -> list[Finding]:
     resolver = _Resolver(stacks, keys)
     findings: list[Finding] = []
     for stack in stacks:
-        stack_scopes = [s for s in scopes if s.stack is stack]
+        stack_scopes = _scopes_of(stack, scopes)
         if not stack_scopes:
             continue
         for logical_id, resource in stack.resources.items():
@@ -433,6 +434,13 @@ def audit(stacks: list[StackTemplate]) -> list[Finding]:
 def audit_path(path: str | Path) -> list[Finding]:
     """Load a cloud assembly directory or a template and audit it."""
     return audit(load_templates(path))
+
+
+def _scopes_of(stack: StackTemplate, scopes: list[Scope]) -> list[Scope]:
+    """The scopes covering ``stack``: its own marks, and its parents' (a nested stack's resources
+    carry full construct paths, so a parent's scope path applies to them as is)."""
+    own = [s for s in scopes if s.stack is stack]
+    return own + (_scopes_of(stack.parent[0], scopes) if stack.parent else [])
 
 
 def _domain_of(path: str, scopes: list[Scope]) -> str | None:

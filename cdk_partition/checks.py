@@ -5,15 +5,20 @@ property read another round trip, and an aspect cannot see escape-hatch override
 (``CfnResource._toCloudFormation`` is not exposed through jsii). So the work is split:
 
 * the **aspect** does only cheap things: it marks each stack it covers with the domain (template
-  metadata the audit reads), registers the validation plugin on the enclosing Stage once, and
-  warns (acknowledgeably) about data-store-like resource types the catalogue does not know;
+  metadata the audit reads) and registers the validation plugin on the enclosing Stage once. Its
+  ``visit`` makes no jsii call except on Stack and Stage nodes; what remains is the callback that
+  jsii makes for every construct, so :meth:`DomainEncryptionChecks.apply_to` offers the same checks
+  with no traversal at all (``DomainStack`` uses it);
 * the **validation plugin** runs the template audit (:mod:`cdk_partition.audit`) over the
   synthesized templates, after every override and ``CfnInclude`` has been applied, and fails
-  ``cdk synth`` with one violation per finding (rule id, construct path, fix).
+  ``cdk synth`` with one violation per error finding (rule id, construct path, fix). Warnings
+  (``CDKP006``: a data-store-like type the catalogue does not know) are reported without failing
+  and are acknowledged like any plugin rule: ``cdk-partition::CDKP006``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +26,7 @@ import aws_cdk as cdk
 import jsii
 from constructs import Construct, IConstruct
 
-from . import audit, catalogue
+from . import audit
 
 if TYPE_CHECKING:
     from .domain import DataDomain
@@ -57,18 +62,23 @@ class DomainEncryptionPlugin:
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         paths = list(context.template_paths)
         stacks: list[audit.StackTemplate] = []
-        for directory in sorted({os.path.dirname(p) for p in paths}):
+        directories = sorted({os.path.dirname(p) for p in paths})
+        for directory in directories:
             stacks.extend(audit.load_templates(directory))
+        if directories and _wants_report(context):
+            _write_report(stacks, directories[0])
         wanted = set(paths)
         findings = [
-            f for f in audit.failing(audit.audit(stacks)) if f.template_path in wanted or not wanted
+            f
+            for f in audit.audit(stacks)
+            if not f.exempted and (f.template_path in wanted or not wanted)
         ]
         violations = [
             cdk.PolicyViolation(
                 rule_name=f.rule,
                 description=f.message,
                 fix=f.fix,
-                severity="error",
+                severity=f.severity,
                 violating_resources=[
                     cdk.PolicyViolatingResource(
                         resource_logical_id=f.logical_id,
@@ -80,60 +90,80 @@ class DomainEncryptionPlugin:
             )
             for f in sorted(findings, key=lambda f: (f.rule, f.path))
         ]
-        return cdk.PolicyValidationPluginReport(success=not violations, violations=violations)
+        failed = any(f.severity == "error" for f in findings)
+        return cdk.PolicyValidationPluginReport(success=not failed, violations=violations)
+
+
+#: Context key of the synth-time report switch (``cdk synth -c cdk-partition:report=true``).
+REPORT_CONTEXT_KEY = "cdk-partition:report"
+REPORT_FILES = ("cdk-partition-report.md", "cdk-partition-report.json")
+
+
+def _wants_report(context: cdk.IPolicyValidationContext) -> bool:
+    value = context.app_construct.node.try_get_context(REPORT_CONTEXT_KEY)
+    return str(value).lower() in ("true", "1", "yes")
+
+
+def _write_report(stacks: list[audit.StackTemplate], directory: str) -> None:
+    """Write the access report next to the templates (the documented switch's effect)."""
+    from . import report
+
+    result = report.build_report(stacks)
+    markdown, data = REPORT_FILES
+    with open(os.path.join(directory, markdown), "w") as out:
+        out.write(report.to_markdown(result))
+    with open(os.path.join(directory, data), "w") as out:
+        json.dump(result.to_json(), out, indent=2)
 
 
 _PLUGINS_BY_STAGE: dict[str, bool] = {}
-_CFN_TYPE_BY_CLASS: dict[type, str | None] = {}
 
 
 @jsii.implements(cdk.IAspect)
 class DomainEncryptionChecks:
     """Check that every store under the scope uses ``domain``'s key; fail synthesis if not.
 
-    Add it to any scope: ``Aspects.of(stack).add(DomainEncryptionChecks(domain))``.
-    ``DomainStack`` adds it to itself. Add one instance per scope.
+    Add it to any scope (a Stack, a Stage, the App, or any construct), one instance per scope::
 
-    What it does: marks the stacks it covers for the template audit, makes sure the
-    :class:`DomainEncryptionPlugin` runs at synth for the enclosing Stage, and adds an
-    acknowledgeable warning ``CDKP006`` on data-store-like resources the catalogue does not know.
+        Aspects.of(stack).add(DomainEncryptionChecks(domain))
+
+    or, for one Stack or construct, without the per-construct jsii callbacks an aspect costs::
+
+        DomainEncryptionChecks(domain).apply_to(stack)      # what DomainStack does
+
+    Either way the checks mark the scope for the template audit (stack template metadata
+    ``cdk_partition:checks``) and make sure :class:`DomainEncryptionPlugin` runs at synth for the
+    enclosing Stage; the plugin fails ``cdk synth`` on any finding.
     """
 
     def __init__(self, domain: DataDomain) -> None:
         self.domain_name = domain.domain_name
         self._first = True
-        self._stages: set[str] = set()
+
+    def apply_to(self, scope: IConstruct) -> None:
+        """Apply the checks to ``scope`` (a Stack or a construct in one) without a traversal.
+
+        Nested stacks under ``scope`` are covered through their parent's mark.
+        """
+        stage = cdk.Stage.of(scope)
+        if stage is not None:
+            _register_plugin(stage)
+        if isinstance(scope, cdk.Stack):
+            _mark(scope, self.domain_name, "")
+        else:
+            _mark(cdk.Stack.of(scope), self.domain_name, scope.node.path)
 
     def visit(self, node: IConstruct) -> None:
         if self._first:
             self._first = False
-            self._start(node)
-        if isinstance(node, cdk.CfnResource):
-            self._visit_resource(node)
-        elif isinstance(node, cdk.Stack):
+            if not isinstance(node, cdk.Stage):
+                self.apply_to(node)
+        if isinstance(node, cdk.CfnElement):
+            return  # the common case first: nothing to do, no jsii call
+        if isinstance(node, cdk.Stack):
             _mark(node, self.domain_name, "")
         elif isinstance(node, cdk.Stage):
             _register_plugin(node)
-
-    def _start(self, scope: IConstruct) -> None:
-        stage = cdk.Stage.of(scope)
-        if stage is not None:
-            _register_plugin(stage)
-        if not isinstance(scope, cdk.Stack | cdk.Stage):
-            _mark(cdk.Stack.of(scope), self.domain_name, scope.node.path)
-
-    def _visit_resource(self, node: cdk.CfnResource) -> None:
-        cls = type(node)
-        if cls not in _CFN_TYPE_BY_CLASS:
-            _CFN_TYPE_BY_CLASS[cls] = getattr(cls, "CFN_RESOURCE_TYPE_NAME", None)
-        cfn_type = _CFN_TYPE_BY_CLASS[cls] or node.cfn_resource_type
-        if catalogue.lookup(cfn_type) is None and catalogue.looks_like_data_store(cfn_type):
-            rule = audit.RULES["CDKP006"]
-            cdk.Validations.of(node).add_warning(
-                rule.id,
-                f"{cfn_type} may hold data of domain {self.domain_name!r}, but the catalogue "
-                f"does not know where its key lives, so it is not checked. {rule.fix}.",
-            )
 
 
 def _register_plugin(stage: cdk.Stage) -> None:
