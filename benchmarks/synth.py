@@ -3,11 +3,19 @@
     python -m benchmarks.synth            # 90/300/900 stores, 5 alternating runs each
     python -m benchmarks.synth --runs 3 --sizes 900
 
-Builds apps of N stores (bucket/queue/table in turn, all ``DataDomain`` stores) over 1-3 stacks,
-and synthesizes each with and without ``DomainEncryptionChecks`` (which registers the validation
-plugin), alternating the two so that machine noise hits both alike. Prints the median build+synth
-and synth-only times and their ratio, then times ``cdk-partition audit`` on the 900-store
-assembly (and checkov on the same templates when a ``checkov`` executable is on PATH).
+Builds apps of N stores (bucket/queue/table in turn, all ``DataDomain`` stores) over 1-4 stacks
+(900 stores need 4: with the bucket and queue policies the store methods add, 300 stores in one
+stack make 502 resources, over CloudFormation's 500), and synthesizes each three ways, alternating
+so that machine noise hits all alike:
+
+* ``off``: no checks;
+* ``apply_to``: ``DomainEncryptionChecks(domain).apply_to(stack)``, what ``DomainStack`` does;
+* ``aspect``: ``Aspects.of(stack).add(DomainEncryptionChecks(domain))``.
+
+Both checked modes register the validation plugin, which runs the template audit at synth.
+Prints median build+synth and synth-only times with their ratio to ``off``, then times
+``cdk-partition audit`` on the largest assembly (and checkov on the same templates when a
+``checkov`` executable is on PATH or in ``$CHECKOV``).
 """
 
 from __future__ import annotations
@@ -29,11 +37,12 @@ from aws_cdk import aws_iam as iam
 
 from cdk_partition import DataDomain, DomainEncryptionChecks
 
-SIZES = {90: 1, 300: 2, 900: 3}  # stores -> stacks
+SIZES = {90: 1, 300: 2, 900: 4}  # stores -> stacks
+MODES = ("off", "apply_to", "aspect")
 ADMIN = "arn:aws:iam::111122223333:role/admin"
 
 
-def build(stores: int, stacks: int, *, checks: bool, outdir: str) -> cdk.App:
+def build(stores: int, stacks: int, *, mode: str, outdir: str) -> cdk.App:
     app = cdk.App(outdir=outdir)
     per_stack = stores // stacks
     for s in range(stacks):
@@ -51,15 +60,17 @@ def build(stores: int, stacks: int, *, checks: bool, outdir: str) -> cdk.App:
                     f"Table{i}",
                     partition_key={"name": "pk", "type": dynamodb.AttributeType.STRING},
                 )
-        if checks:
+        if mode == "apply_to":
+            DomainEncryptionChecks(domain).apply_to(stack)
+        elif mode == "aspect":
             cdk.Aspects.of(stack).add(DomainEncryptionChecks(domain))
     return app
 
 
-def measure(stores: int, stacks: int, *, checks: bool) -> tuple[float, float, str]:
+def measure(stores: int, stacks: int, mode: str) -> tuple[float, float, str]:
     outdir = tempfile.mkdtemp(prefix="cdkp-bench-")
     start = time.perf_counter()
-    app = build(stores, stacks, checks=checks, outdir=outdir)
+    app = build(stores, stacks, mode=mode, outdir=outdir)
     built = time.perf_counter()
     app.synth()
     done = time.perf_counter()
@@ -85,58 +96,47 @@ def main() -> None:
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, runs={args.runs}")
     print(
-        f"{'stores':>6} {'stacks':>6} {'total off':>10} {'total on':>9} {'ratio':>6} "
-        f"{'synth off':>10} {'synth on':>9} {'ratio':>6}"
+        f"{'stores':>6} {'stacks':>6} {'mode':>9} {'total':>8} {'ratio':>6} {'synth':>8} {'ratio':>6}"
     )
     keep: str | None = None
     for stores in args.sizes:
-        stacks = SIZES.get(stores, 3)
-        measure(stores, stacks, checks=True)  # warm-up: jsii loads modules lazily
-        results: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+        stacks = SIZES.get(stores, 4)
+        shutil.rmtree(measure(stores, stacks, "aspect")[2])  # warm-up: jsii loads lazily
+        results: dict[str, list[tuple[float, float]]] = {m: [] for m in MODES}
         for _ in range(args.runs):
-            for checks in (False, True):
-                total, synth, outdir = measure(stores, stacks, checks=checks)
-                results[checks].append((total, synth))
-                if checks and stores == max(args.sizes) and keep is None:
+            for mode in MODES:
+                total, synth, outdir = measure(stores, stacks, mode)
+                results[mode].append((total, synth))
+                if mode == "apply_to" and stores == max(args.sizes) and keep is None:
                     keep = outdir
                 else:
                     shutil.rmtree(outdir, ignore_errors=True)
-        off_t = statistics.median(t for t, _ in results[False])
-        on_t = statistics.median(t for t, _ in results[True])
-        off_s = statistics.median(s for _, s in results[False])
-        on_s = statistics.median(s for _, s in results[True])
-        print(
-            f"{stores:>6} {stacks:>6} {off_t:>9.2f}s {on_t:>8.2f}s {on_t / off_t:>6.3f} "
-            f"{off_s:>9.2f}s {on_s:>8.2f}s {on_s / off_s:>6.3f}"
-        )
+        off_total = statistics.median(t for t, _ in results["off"])
+        off_synth = statistics.median(s for _, s in results["off"])
+        for mode in MODES:
+            total = statistics.median(t for t, _ in results[mode])
+            synth = statistics.median(s for _, s in results[mode])
+            print(
+                f"{stores:>6} {stacks:>6} {mode:>9} {total:>7.2f}s {total / off_total:>6.3f} "
+                f"{synth:>7.2f}s {synth / off_synth:>6.3f}"
+            )
     if keep:
         cli = [sys.executable, "-m", "cdk_partition.cli", "audit", keep, "--format", "json"]
         audit_time = time_command(cli, args.runs)
-        print(
-            f"cdk-partition audit of the {max(args.sizes)}-store assembly (process, median): "
-            f"{audit_time:.3f}s"
-            if audit_time is not None
-            else "audit failed"
-        )
-        checkov = shutil.which("checkov") or os.environ.get("CHECKOV")
+        if audit_time is not None:
+            print(
+                f"cdk-partition audit of the {max(args.sizes)}-store assembly "
+                f"(whole process, median of {args.runs}): {audit_time:.3f}s"
+            )
+        checkov = os.environ.get("CHECKOV") or shutil.which("checkov")
         if checkov:
-            cmd = [
-                checkov,
-                "-d",
-                keep,
-                "--framework",
-                "cloudformation",
-                "--quiet",
-                "--compact",
-                "--skip-download",
-                "-o",
-                "json",
-            ]
-            checkov_time = time_command(cmd, max(1, min(args.runs, 3)))
+            command = [checkov, "-d", keep, "--framework", "cloudformation", "--quiet",
+                       "--compact", "--skip-download", "-o", "json"]  # fmt: skip
+            checkov_time = time_command(command, max(1, min(args.runs, 3)))
             if checkov_time is not None:
                 print(f"checkov on the same templates (median): {checkov_time:.3f}s")
         else:
-            print("checkov: not on PATH (set CHECKOV=/path/to/checkov to compare)")
+            print("checkov: not found (set CHECKOV=/path/to/checkov to compare)")
         shutil.rmtree(keep, ignore_errors=True)
 
 

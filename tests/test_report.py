@@ -172,3 +172,24 @@ def test_unheld_capability_is_reported() -> None:
     domain = report.build_report([_template([])]).domains[0]
     unheld = [f["message"] for f in domain.findings if f["rule"] == "REPORT-UNHELD-CAPABILITY"]
     assert unheld == ["nobody holds write on domain 'd'."]
+
+
+def test_report_is_written_into_the_assembly_on_switch(tmp_path: Path) -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+    from conftest import cdk_context
+
+    from cdk_partition import DomainStack
+    from cdk_partition.checks import REPORT_CONTEXT_KEY
+
+    app = cdk.App(outdir=str(tmp_path), context={**cdk_context(), REPORT_CONTEXT_KEY: "true"})
+    people = cdk.Stack(app, "People")
+    reader = iam.Role(people, "reader", assumed_by=iam.AccountRootPrincipal())
+    admin = iam.User(people, "admin")
+    stack = DomainStack(app, "D", domain_name="d", administrators=[admin], readers=[reader])
+    stack.domain.queue("Q")
+    app.synth()
+    data = json.loads((tmp_path / "cdk-partition-report.json").read_text())
+    (domain,) = data["domains"]
+    assert domain["access"]["People/reader"] == ["read"]
+    assert "```mermaid" in (tmp_path / "cdk-partition-report.md").read_text()
