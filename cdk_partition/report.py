@@ -11,7 +11,6 @@ synth-time report of the validation plugin both use it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -294,7 +293,8 @@ def _node_id(prefix: str, index: int) -> str:
 
 
 def _quote(text: str) -> str:
-    return re.sub(r'["<>{}\[\]]', "'", text)
+    """Text safe inside a quoted Mermaid label."""
+    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
 
 
 def to_markdown(report: Report) -> str:
