@@ -11,40 +11,13 @@ import copy
 from typing import Any
 
 import pytest
+from templates import domain_key
 from test_catalogue import COMPLIANT, VIOLATIONS
 
 from cdk_partition.audit import RULES, StackTemplate, audit, failing
 from cdk_partition.catalogue import CATALOGUE
 
-DOMAIN_KEY = {
-    "Type": "AWS::KMS::Key",
-    "Metadata": {"cdk_partition:domain": "orders"},
-    "Properties": {
-        "EnableKeyRotation": True,
-        "KeyPolicy": {
-            "Statement": [
-                {
-                    "Sid": "AllowAdminister",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:user/ci"},
-                    "Action": "kms:PutKeyPolicy",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "DenyEveryoneElse",
-                    "Effect": "Deny",
-                    "Principal": {"AWS": "*"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:user/ci"},
-                        "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
-                    },
-                },
-            ]
-        },
-    },
-}
+DOMAIN_KEY = domain_key("orders", readers=())
 OTHER_KEY = {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": True}}
 STATE_RULES = {"unencrypted": "CDKP001", "aws_owned": "CDKP002", "aws_managed": "CDKP003"}
 

@@ -9,51 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from templates import domain_key
 
 from cdk_partition import cli
 
-DOMAIN_KEY = {
-    "Type": "AWS::KMS::Key",
-    "Metadata": {"cdk_partition:domain": "orders", "aws:cdk:path": "Orders/Domain/Key/Resource"},
-    "Properties": {
-        "EnableKeyRotation": True,
-        "KeyPolicy": {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AllowAdminister",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:user/ci"},
-                    "Action": ["kms:PutKeyPolicy", "kms:DescribeKey"],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "AllowRead",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::111122223333:role/appA"},
-                    "Action": ["kms:Decrypt", "kms:DescribeKey"],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "DenyEveryoneElse",
-                    "Effect": "Deny",
-                    "Principal": {"AWS": "*"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnNotEquals": {
-                            "aws:PrincipalArn": [
-                                "arn:aws:iam::111122223333:user/ci",
-                                "arn:aws:iam::111122223333:role/appA",
-                            ]
-                        },
-                        "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
-                    },
-                },
-            ],
-        },
-    },
-}
+DOMAIN_KEY = domain_key("orders", path="Orders/Domain/Key/Resource")
 
 
 def _template(queue_props: dict[str, Any]) -> dict[str, Any]:

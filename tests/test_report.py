@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from templates import domain_key
 
 from cdk_partition import cli, report
 from cdk_partition.audit import StackTemplate, load_templates
@@ -90,50 +91,12 @@ def test_markdown_has_matrix_and_mermaid(
 
 
 # -- computed, not echoed: a hand-edited policy shows its real effect ----------------------------
+READER = "arn:aws:iam::111122223333:role/reader"
+
+
 def _template(extra: list[dict[str, Any]], drop_deny: bool = False) -> StackTemplate:
-    reader = "arn:aws:iam::111122223333:role/reader"
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "AllowAdminister",
-            "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::111122223333:user/ci"},
-            "Action": ["kms:PutKeyPolicy", "kms:DescribeKey"],
-            "Resource": "*",
-        },
-        {
-            "Sid": "AllowRead",
-            "Effect": "Allow",
-            "Principal": {"AWS": reader},
-            "Action": ["kms:Decrypt", "kms:DescribeKey"],
-            "Resource": "*",
-        },
-        {
-            "Sid": "DenyEveryoneElse",
-            "Effect": "Deny",
-            "Principal": {"AWS": "*"},
-            "Action": "kms:*",
-            "Resource": "*",
-            "Condition": {
-                "ArnNotEquals": {"aws:PrincipalArn": ["arn:aws:iam::111122223333:user/ci", reader]},
-                "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
-            },
-        },
-    ]
-    if drop_deny:
-        statements.pop()
-    template = {
-        "Resources": {
-            "Key": {
-                "Type": "AWS::KMS::Key",
-                "Metadata": {"cdk_partition:domain": "d"},
-                "Properties": {
-                    "EnableKeyRotation": True,
-                    "KeyPolicy": {"Statement": statements + copy.deepcopy(extra)},
-                },
-            }
-        }
-    }
-    return StackTemplate("S", template, "S.template.json")
+    key = domain_key("d", readers=(READER,), deny=not drop_deny, extra=tuple(copy.deepcopy(extra)))
+    return StackTemplate("S", {"Resources": {"Key": key}}, "S.template.json")
 
 
 def test_reader_holding_kms_star_is_reported() -> None:
