@@ -131,5 +131,13 @@ KMS_KEY_ACTIONS: tuple[str, ...] = tuple(
 #: Sid of the statement that denies every principal the domain does not name.
 DENY_EVERYONE_ELSE_SID = "DenyEveryoneElse"
 
+#: Sids of the statements the store methods add for the services they use.
+LOGS_SERVICE_SID = "AllowLogsService"
+ATTACH_GRANTS_SID = "AllowGrantsForAWSResources"
+VIA_SERVICES_SID = "AllowDeploymentViaServices"
+
 #: Sids of the statements cdk_partition writes; the report flags any other statement.
-LIBRARY_SIDS: frozenset[str] = frozenset({c.sid for c in Capability} | {DENY_EVERYONE_ELSE_SID})
+LIBRARY_SIDS: frozenset[str] = frozenset(
+    {c.sid for c in Capability}
+    | {DENY_EVERYONE_ELSE_SID, LOGS_SERVICE_SID, ATTACH_GRANTS_SID, VIA_SERVICES_SID}
+)

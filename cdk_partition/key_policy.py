@@ -23,7 +23,13 @@ from collections.abc import Sequence
 
 from aws_cdk import aws_iam as iam
 
-from .capabilities import DENY_EVERYONE_ELSE_SID, Capability
+from .capabilities import (
+    ATTACH_GRANTS_SID,
+    DENY_EVERYONE_ELSE_SID,
+    LOGS_SERVICE_SID,
+    VIA_SERVICES_SID,
+    Capability,
+)
 
 _TOKEN = re.compile(r"\$\{Token\[[^\]]+\]\}")
 
@@ -102,4 +108,58 @@ def deny_everyone_else_statement(allowed_arns: Sequence[str]) -> iam.PolicyState
         actions=["kms:*"],
         resources=["*"],
         conditions=deny_everyone_else_condition(allowed_arns),
+    )
+
+
+# -- statements the store methods add for the services they use --------------------------------
+def logs_service_statement(
+    service_principal: str, log_group_arns: Sequence[str]
+) -> iam.PolicyStatement:
+    """CloudWatch Logs may use the key, only for the given log groups (by encryption context)."""
+    return iam.PolicyStatement(
+        sid=LOGS_SERVICE_SID,
+        effect=iam.Effect.ALLOW,
+        principals=[iam.ServicePrincipal(service_principal)],
+        actions=[
+            "kms:Encrypt*",
+            "kms:Decrypt*",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:Describe*",
+        ],
+        resources=["*"],
+        conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": list(log_group_arns)}},
+    )
+
+
+def attach_grant_statement(principal_arns: Sequence[str]) -> iam.PolicyStatement:
+    """Grants for AWS resources only: what EBS, RDS and EFS need to attach encrypted storage."""
+    return iam.PolicyStatement(
+        sid=ATTACH_GRANTS_SID,
+        effect=iam.Effect.ALLOW,
+        principals=[iam.ArnPrincipal(a) for a in principal_arns],
+        actions=["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+        resources=["*"],
+        conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+    )
+
+
+def via_service_statement(
+    principal_arns: Sequence[str], via_services: Sequence[str]
+) -> iam.PolicyStatement:
+    """Data-key use through the named services only (``kms:ViaService``), for the principal
+    that creates the domain's encrypted volumes, databases, file systems and secrets."""
+    return iam.PolicyStatement(
+        sid=VIA_SERVICES_SID,
+        effect=iam.Effect.ALLOW,
+        principals=[iam.ArnPrincipal(a) for a in principal_arns],
+        actions=[
+            "kms:Decrypt",
+            "kms:Encrypt",
+            "kms:GenerateDataKey*",
+            "kms:ReEncrypt*",
+            "kms:DescribeKey",
+        ],
+        resources=["*"],
+        conditions={"StringEquals": {"kms:ViaService": list(via_services)}},
     )

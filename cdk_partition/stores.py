@@ -1,16 +1,33 @@
 """Store factories: ``DataDomain`` methods that create CDK L2 stores on the domain key.
 
 Each method takes the L2's own keyword props, forces the domain key, refuses conflicting
-encryption settings (it never silently overrides them) and returns the normal L2 object.
+encryption settings (it never silently overrides them) and returns the normal L2 object. Methods
+whose service needs the key policy's help add a scoped statement with a stable Sid (see
+:mod:`cdk_partition.key_policy`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import aws_cdk as cdk
+from aws_cdk import aws_backup as backup
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_efs as efs
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+
+from . import key_policy
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
@@ -20,78 +37,324 @@ class ConflictingEncryptionError(ValueError):
     """A store method was given an encryption setting other than the domain key."""
 
 
+_UNSET = object()
+
+
 def _take_encryption(
     domain: Any,
     kind: str,
     props: dict[str, Any],
     *,
-    key_prop: str,
+    key_prop: str | None,
     mode_prop: str | None = None,
-    mode_value: Any = None,
+    mode_value: Any = _UNSET,
 ) -> None:
-    """Set ``props[key_prop]`` (and ``props[mode_prop]``) to the domain key, refusing conflicts."""
+    """Set ``props[key_prop]`` to the domain key and ``props[mode_prop]`` to ``mode_value``,
+    refusing any value the caller gave that differs (never overriding it silently)."""
     key: kms.IKey = domain.key
-    given_key = props.get(key_prop)
-    if given_key is not None and given_key is not key:
-        raise ConflictingEncryptionError(
-            f"{kind} of {domain}: {key_prop}= names another key. Stores of a domain are "
-            f"encrypted with the domain key; drop {key_prop}= (the method sets it)."
-        )
+    if key_prop is not None:
+        given_key = props.get(key_prop)
+        if given_key is not None and given_key is not key:
+            raise ConflictingEncryptionError(
+                f"{kind} of {domain}: {key_prop}= names another key. Stores of a domain are "
+                f"encrypted with the domain key; drop {key_prop}= (the method sets it)."
+            )
+        props[key_prop] = key
     if mode_prop is not None:
         given_mode = props.get(mode_prop)
         if given_mode is not None and given_mode != mode_value:
             raise ConflictingEncryptionError(
-                f"{kind} of {domain}: {mode_prop}={given_mode} conflicts with the domain key "
-                f"({mode_value}). Drop {mode_prop}= (the method sets it)."
+                f"{kind} of {domain}: {mode_prop}={given_mode!r} conflicts with the domain key "
+                f"({mode_value!r}). Drop {mode_prop}= (the method sets it)."
             )
         props[mode_prop] = mode_value
-    props[key_prop] = key
+
+
+def _refuse(domain: Any, kind: str, props: dict[str, Any], prop: str, what: str) -> None:
+    """Refuse a prop the method must build itself from the domain key."""
+    if props.get(prop) is not None:
+        raise ConflictingEncryptionError(
+            f"{kind} of {domain}: {prop}= is set by the method ({what}); drop it."
+        )
 
 
 class StoreFactories:
     """Mixin of :class:`~cdk_partition.DataDomain`: one method per kind of store."""
 
     key: kms.Key
+    deployment_role: iam.IPrincipal
 
+    # -- key-policy wiring the services need ----------------------------------------------
+    def _add_service_statement(self, statement: iam.PolicyStatement) -> None:
+        sids: set[str] = self.__dict__.setdefault("_service_sids", set())
+        if statement.sid not in sids:
+            sids.add(statement.sid or "")
+            self.key.add_to_resource_policy(statement)
+
+    def _allow_via(self, service: str) -> None:
+        """Let the deployment role use the key through ``service`` (and attach-grants)."""
+        services: list[str] = self.__dict__.setdefault("_via_services", [])
+        region = cdk.Stack.of(self).region
+        name = f"{service}.{region}.amazonaws.com"
+        if name in services:
+            return
+        services.append(name)
+        arn = key_policy.principal_arn(self.deployment_role, capability="deployment")
+        if len(services) == 1:
+            self._add_service_statement(key_policy.attach_grant_statement([arn]))
+            via = key_policy.via_service_statement([arn], services)
+            self.__dict__["_via_statement"] = via
+            self._add_service_statement(via)
+        else:
+            self.__dict__["_via_statement"].add_condition(
+                "StringEquals", {"kms:ViaService": list(services)}
+            )
+
+    # -- stores ------------------------------------------------------------------------------
     def bucket(self, id: str, **props: Any) -> s3.Bucket:
         """An S3 bucket on the domain key (``s3.BucketProps`` pass through).
 
-        Bucket key enabled, SSL enforced, public access blocked. Default removal policy: RETAIN.
+        Defaults: bucket key enabled, SSL enforced, public access blocked, and a bucket policy
+        that denies ``s3:PutObject`` naming any other key or another encryption. Removal policy
+        as CDK's default (RETAIN).
         """
         _take_encryption(
-            self,
-            "bucket",
-            props,
-            key_prop="encryption_key",
-            mode_prop="encryption",
+            self, "bucket", props, key_prop="encryption_key", mode_prop="encryption",
             mode_value=s3.BucketEncryption.KMS,
-        )
+        )  # fmt: skip
         props.setdefault("bucket_key_enabled", True)
         props.setdefault("enforce_ssl", True)
         props.setdefault("block_public_access", s3.BlockPublicAccess.BLOCK_ALL)
-        return s3.Bucket(self, id, **props)  # type: ignore[arg-type]
-
-    def queue(self, id: str, **props: Any) -> sqs.Queue:
-        """An SQS queue on the domain key (``sqs.QueueProps`` pass through)."""
-        _take_encryption(
-            self,
-            "queue",
-            props,
-            key_prop="encryption_master_key",
-            mode_prop="encryption",
-            mode_value=sqs.QueueEncryption.KMS,
+        bucket = s3.Bucket(self, id, **props)  # type: ignore[arg-type]
+        # Puts without encryption headers get the default (the domain key) and carry no header:
+        # the ...IfExists operators let them through; a header naming anything else is denied.
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyObjectsUnderOtherKeys",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects("*")],
+                conditions={
+                    "StringNotEqualsIfExists": {
+                        "s3:x-amz-server-side-encryption": "aws:kms",
+                        "s3:x-amz-server-side-encryption-aws-kms-key-id": self.key.key_arn,
+                    }
+                },
+            )
         )
+        return bucket
+
+    def queue(
+        self, id: str, *, dead_letter_max_receive_count: int | None = None, **props: Any
+    ) -> sqs.Queue:
+        """An SQS queue on the domain key (``sqs.QueueProps`` pass through).
+
+        :param dead_letter_max_receive_count: when set, also create a dead-letter queue
+            (``<id>DeadLetter``) on the domain key and redrive to it after that many receives.
+            A ``dead_letter_queue=`` you pass must itself be on the domain key.
+            Default: no dead-letter queue.
+        """
+        _take_encryption(
+            self, "queue", props, key_prop="encryption_master_key", mode_prop="encryption",
+            mode_value=sqs.QueueEncryption.KMS,
+        )  # fmt: skip
         props.setdefault("enforce_ssl", True)
+        given = props.get("dead_letter_queue")
+        if given is not None and dead_letter_max_receive_count is not None:
+            raise ConflictingEncryptionError(
+                f"queue of {self}: pass dead_letter_queue= or dead_letter_max_receive_count=, "
+                "not both."
+            )
+        if given is not None and given.queue.encryption_master_key is not self.key:
+            raise ConflictingEncryptionError(
+                f"queue of {self}: its dead_letter_queue is not on the domain key; create it "
+                f"with domain.queue(...) or use dead_letter_max_receive_count=."
+            )
+        if dead_letter_max_receive_count is not None:
+            dlq = self.queue(f"{id}DeadLetter", retention_period=cdk.Duration.days(14))
+            props["dead_letter_queue"] = sqs.DeadLetterQueue(
+                queue=dlq, max_receive_count=dead_letter_max_receive_count
+            )
         return sqs.Queue(self, id, **props)  # type: ignore[arg-type]
+
+    def topic(self, id: str, **props: Any) -> sns.Topic:
+        """An SNS topic on the domain key (``sns.TopicProps`` pass through)."""
+        _take_encryption(self, "topic", props, key_prop="master_key")
+        props.setdefault("enforce_ssl", True)
+        return sns.Topic(self, id, **props)  # type: ignore[arg-type]
 
     def table(self, id: str, **props: Any) -> dynamodb.Table:
         """A DynamoDB table on the domain key (``dynamodb.TableProps`` pass through)."""
         _take_encryption(
-            self,
-            "table",
-            props,
-            key_prop="encryption_key",
-            mode_prop="encryption",
+            self, "table", props, key_prop="encryption_key", mode_prop="encryption",
             mode_value=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-        )
+        )  # fmt: skip
         return dynamodb.Table(self, id, **props)  # type: ignore[arg-type]
+
+    def table_v2(self, id: str, **props: Any) -> dynamodb.TableV2:
+        """A DynamoDB TableV2 (global table) on the domain key (``TablePropsV2`` pass through).
+
+        Replicas in other regions need a key there: pass their key ARNs as
+        ``replica_key_arns={"eu-west-1": ...}``. Default: no replica keys.
+        """
+        _refuse(self, "table_v2", props, "encryption", "TableEncryptionV2.customer_managed_key")
+        replica_key_arns = props.pop("replica_key_arns", None)
+        props["encryption"] = dynamodb.TableEncryptionV2.customer_managed_key(
+            self.key, replica_key_arns=replica_key_arns
+        )
+        return dynamodb.TableV2(self, id, **props)  # type: ignore[arg-type]
+
+    def stream(self, id: str, **props: Any) -> kinesis.Stream:
+        """A Kinesis data stream on the domain key (``kinesis.StreamProps`` pass through)."""
+        _take_encryption(
+            self, "stream", props, key_prop="encryption_key", mode_prop="encryption",
+            mode_value=kinesis.StreamEncryption.KMS,
+        )  # fmt: skip
+        return kinesis.Stream(self, id, **props)  # type: ignore[arg-type]
+
+    def delivery_stream(self, id: str, **props: Any) -> firehose.DeliveryStream:
+        """A Firehose delivery stream whose buffered data is on the domain key
+        (``firehose.DeliveryStreamProps`` pass through; give it a ``destination``).
+
+        Give the destination ``logging_config=EnableLogging(domain.log_group(...))``: the log
+        group Firehose would otherwise create is not on the domain key (the checks say so).
+        """
+        _refuse(self, "delivery_stream", props, "encryption", "customer managed key")
+        props["encryption"] = firehose.StreamEncryption.customer_managed_key(self.key)
+        return firehose.DeliveryStream(self, id, **props)  # type: ignore[arg-type]
+
+    def log_group(self, id: str, **props: Any) -> logs.LogGroup:
+        """A CloudWatch Logs log group on the domain key (``logs.LogGroupProps`` pass through).
+
+        Adds ``AllowLogsService`` to the key policy: the regional Logs service principal may use
+        the key only for log groups named by ``kms:EncryptionContext:aws:logs:arn`` (this
+        group when ``log_group_name`` is given, else the account's log groups in the region).
+        Default removal policy: RETAIN.
+        """
+        _take_encryption(self, "log group", props, key_prop="encryption_key")
+        props.setdefault("removal_policy", cdk.RemovalPolicy.RETAIN)
+        stack = cdk.Stack.of(self)
+        name = props.get("log_group_name")
+        pattern = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=name if name else "*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        patterns: list[str] = self.__dict__.setdefault("_log_group_patterns", [])
+        patterns.append(pattern)
+        statement = self.__dict__.get("_logs_statement")
+        if statement is None:
+            service = f"logs.{stack.region}.amazonaws.com"
+            statement = key_policy.logs_service_statement(service, patterns)
+            self.__dict__["_logs_statement"] = statement
+            self._add_service_statement(statement)
+        else:  # one statement for all the domain's log groups; the condition lists each
+            statement.add_condition(
+                "ArnLike", {"kms:EncryptionContext:aws:logs:arn": list(patterns)}
+            )
+        return logs.LogGroup(self, id, **props)  # type: ignore[arg-type]
+
+    def volume(self, id: str, **props: Any) -> ec2.Volume:
+        """An EBS volume on the domain key (``ec2.VolumeProps`` pass through).
+
+        The key is set on the L1 (``KmsKeyId``): given a key, the L2 adds a key-policy statement
+        delegating to the whole account via EC2. The deployment role gets the grants and the
+        via-EC2 data-key use that creating the volume needs (see README).
+        """
+        _take_encryption(
+            self, "volume", props, key_prop="encryption_key", mode_prop="encrypted",
+            mode_value=True,
+        )  # fmt: skip
+        props.pop("encryption_key")
+        volume = ec2.Volume(self, id, **props)  # type: ignore[arg-type]
+        cfn = volume.node.default_child
+        assert isinstance(cfn, ec2.CfnVolume)
+        cfn.kms_key_id = self.key.key_arn
+        self._allow_via("ec2")
+        return volume
+
+    def file_system(self, id: str, **props: Any) -> efs.FileSystem:
+        """An EFS file system on the domain key (``efs.FileSystemProps`` pass through)."""
+        _take_encryption(
+            self, "file system", props, key_prop="kms_key", mode_prop="encrypted",
+            mode_value=True,
+        )  # fmt: skip
+        self._allow_via("elasticfilesystem")
+        return efs.FileSystem(self, id, **props)  # type: ignore[arg-type]
+
+    def database_instance(self, id: str, **props: Any) -> rds.DatabaseInstance:
+        """An RDS instance with storage, Performance Insights (when enabled) and the generated
+        master secret on the domain key (``rds.DatabaseInstanceProps`` pass through)."""
+        _take_encryption(
+            self, "database instance", props, key_prop="storage_encryption_key",
+            mode_prop="storage_encrypted", mode_value=True,
+        )  # fmt: skip
+        if props.get("enable_performance_insights") or props.get(
+            "performance_insight_encryption_key"
+        ):
+            _take_encryption(
+                self, "database instance", props, key_prop="performance_insight_encryption_key"
+            )
+        props.setdefault("credentials", rds.Credentials.from_generated_secret("dbadmin"))
+        self._allow_via("rds")
+        instance = rds.DatabaseInstance(self, id, **props)  # type: ignore[arg-type]
+        self._put_secret_on_key(instance)
+        return instance
+
+    def database_cluster(self, id: str, **props: Any) -> rds.DatabaseCluster:
+        """An RDS/Aurora cluster with storage and the generated master secret on the domain key
+        (``rds.DatabaseClusterProps`` pass through)."""
+        _take_encryption(
+            self, "database cluster", props, key_prop="storage_encryption_key",
+            mode_prop="storage_encrypted", mode_value=True,
+        )  # fmt: skip
+        props.setdefault("credentials", rds.Credentials.from_generated_secret("dbadmin"))
+        self._allow_via("rds")
+        cluster = rds.DatabaseCluster(self, id, **props)  # type: ignore[arg-type]
+        self._put_secret_on_key(cluster)
+        return cluster
+
+    def secret(self, id: str, **props: Any) -> secretsmanager.Secret:
+        """A Secrets Manager secret on the domain key (``secretsmanager.SecretProps`` pass
+        through). The deployment role may use the key via Secrets Manager to store the value.
+
+        The key is set on the L1 (``KmsKeyId``), not through the L2's ``encryption_key``: given
+        a key, the L2 adds key-policy statements that delegate to the whole account via Secrets
+        Manager, which is what a domain key must not do. So ``secret.encryption_key`` is None;
+        access to the value is the domain's read capability plus the secret's own grants.
+        """
+        _take_encryption(self, "secret", props, key_prop="encryption_key")
+        props.pop("encryption_key")
+        secret = secretsmanager.Secret(self, id, **props)  # type: ignore[arg-type]
+        self._put_secret_on_key(secret)
+        return secret
+
+    def _put_secret_on_key(self, scope: Any) -> None:
+        """Put every secret under ``scope`` (a secret, or a database and its generated secret)
+        on the domain key, through the L1."""
+        for node in scope.node.find_all():
+            if isinstance(node, secretsmanager.CfnSecret):
+                node.kms_key_id = self.key.key_arn
+                self._allow_via("secretsmanager")
+
+    def backup_vault(self, id: str, **props: Any) -> backup.BackupVault:
+        """An AWS Backup vault on the domain key (``backup.BackupVaultProps`` pass through).
+        Default removal policy: RETAIN."""
+        _take_encryption(self, "backup vault", props, key_prop="encryption_key")
+        props.setdefault("removal_policy", cdk.RemovalPolicy.RETAIN)
+        return backup.BackupVault(self, id, **props)  # type: ignore[arg-type]
+
+    def repository(self, id: str, **props: Any) -> ecr.Repository:
+        """An ECR repository on the domain key (``ecr.RepositoryProps`` pass through)."""
+        _take_encryption(
+            self, "repository", props, key_prop="encryption_key", mode_prop="encryption",
+            mode_value=ecr.RepositoryEncryption.KMS,
+        )  # fmt: skip
+        return ecr.Repository(self, id, **props)  # type: ignore[arg-type]
+
+    def event_bus(self, id: str, **props: Any) -> events.EventBus:
+        """An EventBridge event bus on the domain key (``events.EventBusProps`` pass through)."""
+        _take_encryption(self, "event bus", props, key_prop="kms_key")
+        return events.EventBus(self, id, **props)  # type: ignore[arg-type]
