@@ -119,7 +119,10 @@ def _principal_values(statement: dict[str, Any]) -> tuple[list[Any], list[str]]:
     service = principal.get("Service", [])
     return (
         aws if isinstance(aws, list) else [aws],
-        [str(s) for s in (service if isinstance(service, list) else [service])],
+        [
+            str(evaluator.canonicalize(s))
+            for s in (service if isinstance(service, list) else [service])
+        ],
     )
 
 
@@ -322,7 +325,7 @@ def to_markdown(report: Report) -> str:
         if domain.services:
             lines += ["", "AWS services allowed by their own, conditioned statements:", ""]
             for service in domain.services:
-                lines.append(f"- `{service['service']}` ({service['sid']})")
+                lines.append(f"- `{service['service']}` ({service['sid'] or 'no Sid'})")
         lines += ["", "### Stores", ""]
         if domain.stores:
             lines += ["| type | stack | construct path |", "| --- | --- | --- |"]

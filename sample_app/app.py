@@ -63,12 +63,29 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
         description="Data domain 'orders'",
     )
     d = orders.domain
-    d.bucket("Documents")
-    d.queue("Events")
+    documents = d.bucket("Documents")
+    d.queue("Events", dead_letter_max_receive_count=5)
     d.table(
         "Orders",
         partition_key={"name": "pk", "type": cdk.aws_dynamodb.AttributeType.STRING},
         billing_mode=cdk.aws_dynamodb.BillingMode.PAY_PER_REQUEST,
+    )
+    d.topic("OrderPlaced")
+    d.stream("Clicks", shard_count=1)
+    d.log_group("AuditLog", log_group_name="/orders/audit")
+    d.secret("PaymentApiKey")
+    d.event_bus("OrderEvents")
+    d.repository("Images")
+    d.backup_vault("Vault")
+    d.delivery_stream(
+        "Archive",
+        destination=cdk.aws_kinesisfirehose.S3Bucket(
+            documents,
+            data_output_prefix="archive/",
+            logging_config=cdk.aws_kinesisfirehose.EnableLogging(
+                d.log_group("ArchiveErrors", log_group_name="/orders/archive-errors")
+            ),
+        ),
     )
 
     credit = DomainStack(
@@ -87,6 +104,13 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
         "Decisions",
         partition_key={"name": "applicationId", "type": cdk.aws_dynamodb.AttributeType.STRING},
         billing_mode=cdk.aws_dynamodb.BillingMode.PAY_PER_REQUEST,
+    )
+    c.volume(
+        "Scratch",
+        availability_zone=f"{credit.region}a"
+        if not cdk.Token.is_unresolved(credit.region)
+        else "us-east-1a",
+        size=cdk.Size.gibibytes(8),
     )
     return app
 

@@ -107,6 +107,9 @@ NOT_STORES: dict[str, str] = {
     "AWS::IAM::Role": "principal, not a store",
     "AWS::IAM::User": "principal, not a store",
     "AWS::CloudFormation::Stack": "nested stack; its own template is checked",
+    "AWS::S3::BucketPolicy": "resource policy naming the key it requires; the bucket is the store",
+    "AWS::SQS::QueuePolicy": "resource policy; the queue is the store",
+    "AWS::SNS::TopicPolicy": "resource policy; the topic is the store",
 }
 
 #: Store types moto does not let us read the key back for, and precisely why (verified by trying

@@ -40,9 +40,9 @@ def _capabilities_by_principal(template: dict, principals: dict[str, str]) -> di
     """Principal name -> capabilities its Allow statements give it (read off the statements)."""
     out: dict[str, set[str]] = {name: set() for name in principals}
     for statement in _domain_key(template)["Properties"]["KeyPolicy"]["Statement"]:
-        if statement["Effect"] != "Allow":
-            continue
-        capability = {c.sid: c.value for c in Capability}[statement["Sid"]]
+        capability = {c.sid: c.value for c in Capability}.get(statement.get("Sid", ""))
+        if statement["Effect"] != "Allow" or capability is None:
+            continue  # service statements are scoped by the store methods, tested elsewhere
         values = statement["Principal"]["AWS"]
         for value in values if isinstance(values, list) else [values]:
             for name, export_fragment in principals.items():
