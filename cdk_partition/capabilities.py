@@ -136,7 +136,11 @@ LOGS_SERVICE_SID = "AllowLogsService"
 ATTACH_GRANTS_SID = "AllowGrantsForAWSResources"
 VIA_SERVICES_SID = "AllowDeploymentViaServices"
 
-#: Sids of the statements cdk_partition writes; the report flags any other statement.
+#: Prefix of the Sids ``DataDomain.allow_service_publisher`` writes (``AllowPublisherS3`` ...).
+PUBLISHER_SID_PREFIX = "AllowPublisher"
+
+#: Sids of the statements cdk_partition writes; the report flags any other statement (the
+#: publisher statements are recognised by their prefix).
 LIBRARY_SIDS: frozenset[str] = frozenset(
     {c.sid for c in Capability}
     | {DENY_EVERYONE_ELSE_SID, LOGS_SERVICE_SID, ATTACH_GRANTS_SID, VIA_SERVICES_SID}

@@ -163,3 +163,20 @@ def via_service_statement(
         resources=["*"],
         conditions={"StringEquals": {"kms:ViaService": list(via_services)}},
     )
+
+
+def publisher_statement(
+    sid: str, service: str, source_arns: Sequence[str], account: str
+) -> iam.PolicyStatement:
+    """An AWS service may produce encrypted messages for the given sources only."""
+    return iam.PolicyStatement(
+        sid=sid,
+        effect=iam.Effect.ALLOW,
+        principals=[iam.ServicePrincipal(service)],
+        actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+        resources=["*"],
+        conditions={
+            "ArnLike": {"aws:SourceArn": list(source_arns)},
+            "StringEquals": {"aws:SourceAccount": account},
+        },
+    )

@@ -21,6 +21,7 @@ from .capabilities import (
     DEFINING_ACTIONS,
     KMS_KEY_ACTIONS,
     LIBRARY_SIDS,
+    PUBLISHER_SID_PREFIX,
     Capability,
 )
 
@@ -178,7 +179,7 @@ def build_domain_report(
                 }
             )
         sid = statement.get("Sid")
-        if sid not in LIBRARY_SIDS:
+        if sid not in LIBRARY_SIDS and not str(sid).startswith(PUBLISHER_SID_PREFIX):
             report.findings.append(
                 {
                     "severity": "warning",

@@ -26,8 +26,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from constructs import Construct
 
 from . import key_policy
+from .capabilities import PUBLISHER_SID_PREFIX
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
@@ -78,6 +80,27 @@ def _refuse(domain: Any, kind: str, props: dict[str, Any], prop: str, what: str)
         )
 
 
+#: Store type -> (its L2 method that grants reading, the one that grants writing). One table, read
+#: by :meth:`StoreFactories.grant_store_read` / :meth:`StoreFactories.grant_store_write`.
+STORE_GRANTS: dict[type, tuple[str, str]] = {
+    s3.Bucket: ("grant_read", "grant_write"),
+    sqs.Queue: ("grant_consume_messages", "grant_send_messages"),
+    sns.Topic: ("grant_subscribe", "grant_publish"),
+    dynamodb.Table: ("grant_read_data", "grant_write_data"),
+    dynamodb.TableV2: ("grant_read_data", "grant_write_data"),
+    kinesis.Stream: ("grant_read", "grant_write"),
+    logs.LogGroup: ("grant_read", "grant_write"),
+    secretsmanager.Secret: ("grant_read", "grant_write"),
+    ecr.Repository: ("grant_pull", "grant_push"),
+    efs.FileSystem: ("grant_read", "grant_read_write"),
+    events.EventBus: ("grant_put_events_to", "grant_put_events_to"),
+}
+
+#: Stores whose producers need ``kms:Decrypt`` as well as ``GenerateDataKey`` (AWS documents it
+#: for SQS, SNS and Kinesis producers): writing to them also grants the domain's read capability.
+PRODUCERS_NEED_DECRYPT: tuple[type, ...] = (sqs.Queue, sns.Topic, kinesis.Stream)
+
+
 class StoreFactories:
     """Mixin of :class:`~cdk_partition.DataDomain`: one method per kind of store."""
 
@@ -109,6 +132,65 @@ class StoreFactories:
             self.__dict__["_via_statement"].add_condition(
                 "StringEquals", {"kms:ViaService": list(services)}
             )
+
+    # -- store-level access in one call ------------------------------------------------------
+    def grant_store_read(self, store: Any, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read ``store``: the domain's read capability (key policy) plus the
+        store's own read grant, which is returned."""
+        return self._grant_store(store, grantee, write=False)
+
+    def grant_store_write(self, store: Any, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` write ``store``: the domain's write capability plus the store's own
+        write grant (returned). For queues, topics and streams, whose producers need
+        ``kms:Decrypt`` too, the read capability is granted as well."""
+        return self._grant_store(store, grantee, write=True)
+
+    def _grant_store(self, store: Any, grantee: iam.IGrantable, *, write: bool) -> iam.Grant:
+        methods = next((m for t, m in STORE_GRANTS.items() if isinstance(store, t)), None)
+        if methods is None:
+            known = ", ".join(sorted(t.__name__ for t in STORE_GRANTS))
+            raise ValueError(f"No store grant for {type(store).__name__}; known: {known}.")
+        principal = grantee.grant_principal
+        if isinstance(principal, Construct) and cdk.Stack.of(principal) is not cdk.Stack.of(store):
+            raise ValueError(
+                f"{principal.node.path} lives in another stack than {store.node.path}: the store's "
+                "grant would write the principal's IAM policy (referencing the store) while the "
+                "key policy references the principal, a cyclic cross-stack reference. Import the "
+                "principal in the store's stack (iam.Role.from_role_arn / User.from_user_arn): "
+                "the store grant is then a policy of the store's stack."
+            )
+        if write:
+            self.grant_write(principal)
+            if isinstance(store, PRODUCERS_NEED_DECRYPT):
+                self.grant_read(principal)
+        else:
+            self.grant_read(principal)
+        method = getattr(store, methods[1] if write else methods[0])
+        return method(grantee)
+
+    def allow_service_publisher(self, service: str, *, source_arn: str) -> None:
+        """Let an AWS service deliver into the domain's encrypted queues or topics on behalf of
+        one source (S3 event notifications, EventBridge rules, SNS subscriptions...).
+
+        Adds ``AllowPublisher<Service>``: ``kms:GenerateDataKey*`` and ``kms:Decrypt`` for the
+        service principal, only when ``aws:SourceArn`` matches ``source_arn`` and
+        ``aws:SourceAccount`` is this account. Further calls for the same service add sources.
+        Pass a literal ARN or pattern (``arn:aws:s3:::orders-uploads-*``): the ARN token of a
+        domain store would make the key depend on a store that depends on the key (a cycle).
+        """
+        sid = PUBLISHER_SID_PREFIX + "".join(
+            p.capitalize() for p in service.split(".")[0].split("-")
+        )
+        sources: dict[str, list[str]] = self.__dict__.setdefault("_publisher_sources", {})
+        arns = sources.setdefault(sid, [])
+        arns.append(source_arn)
+        statements: dict[str, iam.PolicyStatement] = self.__dict__.setdefault("_publishers", {})
+        if sid in statements:
+            statements[sid].add_condition("ArnLike", {"aws:SourceArn": list(arns)})
+            return
+        statement = key_policy.publisher_statement(sid, service, arns, cdk.Stack.of(self).account)
+        statements[sid] = statement
+        self._add_service_statement(statement)
 
     # -- stores ------------------------------------------------------------------------------
     def bucket(self, id: str, **props: Any) -> s3.Bucket:

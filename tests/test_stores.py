@@ -241,3 +241,76 @@ def test_conflicting_encryption_raises(
     domain = _domain(stack)
     with pytest.raises(ConflictingEncryptionError, match="domain"):
         make(domain, _other_key(stack))
+
+
+# -- store-level access in one call, and service publishers --------------------------------------
+@pytest.fixture(scope="module")
+def granted() -> dict[str, Any]:
+    app = cdk.App()
+    stack = cdk.Stack(app, "G", env=cdk.Environment(account="111122223333", region="us-east-1"))
+    d = _domain(stack)
+    reader = iam.Role(stack, "Reader", assumed_by=iam.AccountRootPrincipal())
+    producer = iam.Role(stack, "Producer", assumed_by=iam.AccountRootPrincipal())
+    partner = iam.Role.from_role_arn(stack, "Partner", "arn:aws:iam::111122223333:role/partner")
+    bucket, queue = d.bucket("B"), d.queue("Q")
+    grants = [
+        d.grant_store_read(bucket, reader),
+        d.grant_store_write(queue, producer),
+        d.grant_store_read(bucket, partner),
+    ]
+    d.allow_service_publisher("s3.amazonaws.com", source_arn="arn:aws:s3:::orders-uploads-*")
+    d.allow_service_publisher("s3.amazonaws.com", source_arn="arn:aws:s3:::other-bucket")
+    return {
+        "template": Template.from_stack(stack).to_json(),
+        "grants": grants,
+        "ids": {n: stack.resolve(r.node.default_child.logical_id) for n, r in
+                [("reader", reader), ("producer", producer)]},
+        "key_id": stack.resolve(d.key.node.default_child.logical_id),
+    }  # fmt: skip
+
+
+def _key_statements(template: dict[str, Any], key_id: str) -> dict[str, dict[str, Any]]:
+    statements = template["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
+    return {s.get("Sid", f"#{i}"): s for i, s in enumerate(statements)}
+
+
+def test_store_grants_add_the_domain_capability(granted: dict[str, Any]) -> None:
+    statements = _key_statements(granted["template"], granted["key_id"])
+    readers = str(statements["AllowRead"]["Principal"])
+    writers = str(statements["AllowWrite"]["Principal"])
+    assert granted["ids"]["reader"] in readers and "role/partner" in readers
+    assert granted["ids"]["producer"] in writers
+    assert granted["ids"]["producer"] in readers  # queue producers need kms:Decrypt too
+    assert granted["ids"]["reader"] not in writers
+    assert all(isinstance(g, iam.Grant) for g in granted["grants"])
+
+
+def test_store_grant_for_an_imported_principal_stays_in_the_store_stack(
+    granted: dict[str, Any],
+) -> None:
+    policies = [
+        r for r in granted["template"]["Resources"].values() if r["Type"] == "AWS::IAM::Policy"
+    ]
+    partner = [p for p in policies if p["Properties"].get("Roles") == ["partner"]]
+    assert partner, "the imported role's store grant is a policy of this stack"
+    actions = str(partner[0]["Properties"]["PolicyDocument"])
+    assert "s3:GetObject" in actions
+
+
+def test_publisher_statement_is_scoped_to_its_sources(granted: dict[str, Any]) -> None:
+    statement = _key_statements(granted["template"], granted["key_id"])["AllowPublisherS3"]
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert set(statement["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+    sources = statement["Condition"]["ArnLike"]["aws:SourceArn"]
+    assert len(sources) == 2 and "arn:aws:s3:::other-bucket" in sources
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "111122223333"}
+
+
+def test_cross_stack_principal_store_grant_is_refused_with_the_fix() -> None:
+    app = cdk.App()
+    people = cdk.Stack(app, "People")
+    role = iam.Role(people, "R", assumed_by=iam.AccountRootPrincipal())
+    stack = cdk.Stack(app, "Data")
+    d = _domain(stack)
+    with pytest.raises(ValueError, match="cyclic cross-stack reference"):
+        d.grant_store_read(d.bucket("B"), role)
