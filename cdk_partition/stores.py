@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_backup as backup
+from aws_cdk import aws_docdb as docdb
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
@@ -21,6 +22,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -80,6 +82,31 @@ def _refuse(domain: Any, kind: str, props: dict[str, Any], prop: str, what: str)
         )
 
 
+def _take_nested(
+    domain: Any,
+    kind: str,
+    props: dict[str, Any],
+    prop: str,
+    struct: type,
+    *,
+    key_prop: str | None,
+    mode_prop: str | None = None,
+    mode_value: Any = _UNSET,
+) -> None:
+    """:func:`_take_encryption` for a key inside a struct prop, e.g. OpenSearch's
+    ``encryption_at_rest=EncryptionAtRestOptions(enabled=..., kms_key=...)``: the struct the
+    caller gave (or none) is checked field by field and rebuilt with the domain key."""
+    given = props.get(prop)
+    fields: dict[str, Any] = (
+        dict(given if isinstance(given, dict) else given._values) if given else {}
+    )
+    _take_encryption(
+        domain, f"{kind} ({prop})", fields, key_prop=key_prop, mode_prop=mode_prop,
+        mode_value=mode_value,
+    )  # fmt: skip
+    props[prop] = struct(**fields)
+
+
 #: Store type -> (its L2 method that grants reading, the one that grants writing). One table, read
 #: by :meth:`StoreFactories.grant_store_read` / :meth:`StoreFactories.grant_store_write`.
 STORE_GRANTS: dict[type, tuple[str, str]] = {
@@ -94,11 +121,42 @@ STORE_GRANTS: dict[type, tuple[str, str]] = {
     ecr.Repository: ("grant_pull", "grant_push"),
     efs.FileSystem: ("grant_read", "grant_read_write"),
     events.EventBus: ("grant_put_events_to", "grant_put_events_to"),
+    opensearch.Domain: ("grant_read", "grant_write"),
 }
 
 #: Stores whose producers need ``kms:Decrypt`` as well as ``GenerateDataKey`` (AWS documents it
 #: for SQS, SNS and Kinesis producers): writing to them also grants the domain's read capability.
 PRODUCERS_NEED_DECRYPT: tuple[type, ...] = (sqs.Queue, sns.Topic, kinesis.Stream)
+
+
+def _grantee_in_stack_of(store: Construct, principal: iam.IPrincipal) -> iam.IGrantable | None:
+    """For a role or user defined in another stack than ``store``: the same principal imported
+    into the store's stack (by ARN, mutable), or None when no import is needed.
+
+    The store's L2 grant writes an IAM policy on the grantee. Written in the principal's own
+    stack, that policy references the store (principal stack -> store stack) while the key
+    policy references the principal (store stack -> principal stack): a cyclic cross-stack
+    reference. Imported, the policy becomes an ``iam.Policy`` of the store's stack attached to
+    the role or user by name, and every reference points one way (store stack -> principal
+    stack). Principals that are neither a role nor a user raise with what to do.
+    """
+    if getattr(principal, "node", None) is None or cdk.Stack.of(principal) is cdk.Stack.of(store):  # type: ignore[arg-type]
+        return None
+    stack = cdk.Stack.of(store)
+    cid = f"Grantee{cdk.Names.unique_id(principal)}"
+    existing = stack.node.try_find_child(cid)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    role_arn, user_arn = getattr(principal, "role_arn", None), getattr(principal, "user_arn", None)
+    if role_arn:
+        return iam.Role.from_role_arn(stack, cid, role_arn)
+    if user_arn:
+        return iam.User.from_user_arn(stack, cid, user_arn)
+    raise ValueError(
+        f"{principal.node.path} lives in another stack than {store.node.path} and is not an IAM "
+        "role or user: its grant would make a cyclic cross-stack reference. Grant a role or "
+        "user, imported in the store's stack (iam.Role.from_role_arn / User.from_user_arn)."
+    )
 
 
 class StoreFactories:
@@ -136,13 +194,25 @@ class StoreFactories:
     # -- store-level access in one call ------------------------------------------------------
     def grant_store_read(self, store: Any, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` read ``store``: the domain's read capability (key policy) plus the
-        store's own read grant, which is returned."""
+        store's own read grant (the L2's ``grant_read``, ``grant_consume_messages``, ... from
+        :data:`STORE_GRANTS`), which is returned.
+
+        A role or user defined in another stack is imported into the store's stack first, so
+        the store grant becomes an ``iam.Policy`` of that stack attached to it by name: no
+        cyclic cross-stack reference (the key policy already makes the store's stack depend on
+        the principal's). Other principals of another stack raise with what to do.
+        """
         return self._grant_store(store, grantee, write=False)
 
     def grant_store_write(self, store: Any, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` write ``store``: the domain's write capability plus the store's own
-        write grant (returned). For queues, topics and streams, whose producers need
-        ``kms:Decrypt`` too, the read capability is granted as well."""
+        write grant (returned); cross-stack principals as in :meth:`grant_store_read`.
+
+        For queues, topics and streams, whose producers need ``kms:Decrypt`` too (AWS documents
+        it for SQS, SNS and Kinesis producers), the read capability is granted as well: the
+        read/write split bends there, on purpose. A bucket writer stays write-only: single
+        ``PutObject`` calls work, multipart uploads need ``kms:Decrypt`` (give it read too).
+        """
         return self._grant_store(store, grantee, write=True)
 
     def _grant_store(self, store: Any, grantee: iam.IGrantable, *, write: bool) -> iam.Grant:
@@ -151,14 +221,9 @@ class StoreFactories:
             known = ", ".join(sorted(t.__name__ for t in STORE_GRANTS))
             raise ValueError(f"No store grant for {type(store).__name__}; known: {known}.")
         principal = grantee.grant_principal
-        if isinstance(principal, Construct) and cdk.Stack.of(principal) is not cdk.Stack.of(store):
-            raise ValueError(
-                f"{principal.node.path} lives in another stack than {store.node.path}: the store's "
-                "grant would write the principal's IAM policy (referencing the store) while the "
-                "key policy references the principal, a cyclic cross-stack reference. Import the "
-                "principal in the store's stack (iam.Role.from_role_arn / User.from_user_arn): "
-                "the store grant is then a policy of the store's stack."
-            )
+        store_grantee = _grantee_in_stack_of(store, principal)
+        if store_grantee is not None:
+            grantee = store_grantee
         if write:
             self.grant_write(principal)
             if isinstance(store, PRODUCERS_NEED_DECRYPT):
@@ -197,8 +262,10 @@ class StoreFactories:
         """An S3 bucket on the domain key (``s3.BucketProps`` pass through).
 
         Defaults: bucket key enabled, SSL enforced, public access blocked, and a bucket policy
-        that denies ``s3:PutObject`` naming any other key or another encryption. Removal policy
-        as CDK's default (RETAIN).
+        that denies ``s3:PutObject`` asking for another encryption, naming another key (give the
+        key ARN, not its id or alias), or asking for ``aws:kms`` without a key (S3 would use
+        ``aws/s3``). Puts without encryption headers get the domain key. Removal policy as CDK's
+        default (RETAIN).
         """
         _take_encryption(
             self, "bucket", props, key_prop="encryption_key", mode_prop="encryption",
@@ -208,23 +275,29 @@ class StoreFactories:
         props.setdefault("enforce_ssl", True)
         props.setdefault("block_public_access", s3.BlockPublicAccess.BLOCK_ALL)
         bucket = s3.Bucket(self, id, **props)  # type: ignore[arg-type]
-        # Puts without encryption headers get the default (the domain key) and carry no header:
-        # the ...IfExists operators let them through; a header naming anything else is denied.
-        bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="DenyObjectsUnderOtherKeys",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:PutObject"],
-                resources=[bucket.arn_for_objects("*")],
-                conditions={
-                    "StringNotEqualsIfExists": {
-                        "s3:x-amz-server-side-encryption": "aws:kms",
-                        "s3:x-amz-server-side-encryption-aws-kms-key-id": self.key.key_arn,
-                    }
-                },
+        # A put without encryption headers gets the bucket default (the domain key) and carries
+        # no header, so each deny needs its header present (Null false): a negated operator on
+        # an absent key is true and would deny every default-encrypted put.
+        enc = "s3:x-amz-server-side-encryption"
+        key_id = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+        for sid, conditions in (
+            # SSE-S3 or DSSE asked for explicitly
+            ("DenyOtherEncryption", {"StringNotEquals": {enc: "aws:kms"}, "Null": {enc: "false"}}),
+            # another KMS key named
+            ("DenyOtherKeys", {"StringNotEquals": {key_id: self.key.key_arn}, "Null": {key_id: "false"}}),
+            # aws:kms without a key id: S3 would use the AWS managed key aws/s3
+            ("DenyManagedKeyFallback", {"StringEquals": {enc: "aws:kms"}, "Null": {key_id: "true"}}),
+        ):  # fmt: skip
+            bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=["s3:PutObject"],
+                    resources=[bucket.arn_for_objects("*")],
+                    conditions=conditions,
+                )
             )
-        )
         return bucket
 
     def queue(
@@ -440,3 +513,48 @@ class StoreFactories:
         """An EventBridge event bus on the domain key (``events.EventBusProps`` pass through)."""
         _take_encryption(self, "event bus", props, key_prop="kms_key")
         return events.EventBus(self, id, **props)  # type: ignore[arg-type]
+
+    # -- more kinds where the CDK L2 takes a customer key ------------------------------------
+    def opensearch_domain(self, id: str, **props: Any) -> opensearch.Domain:
+        """An OpenSearch Service domain encrypted at rest with the domain key
+        (``opensearchservice.DomainProps`` pass through; ``encryption_at_rest`` is built by the
+        method, an ``EncryptionAtRestOptions`` you pass must say ``enabled=True`` and name no
+        other key). Defaults: node-to-node encryption on, HTTPS enforced.
+
+        Key policy: OpenSearch attaches the key through grants, so the deployment role gets
+        ``AllowGrantsForAWSResources`` and ``es.<region>.amazonaws.com`` in
+        ``AllowDeploymentViaServices``. Removal policy as CDK's default (RETAIN).
+        """
+        _take_nested(
+            self, "OpenSearch domain", props, "encryption_at_rest",
+            opensearch.EncryptionAtRestOptions, key_prop="kms_key", mode_prop="enabled",
+            mode_value=True,
+        )  # fmt: skip
+        props.setdefault("node_to_node_encryption", True)
+        props.setdefault("enforce_https", True)
+        self._allow_via("es")
+        return opensearch.Domain(self, id, **props)  # type: ignore[arg-type]
+
+    def docdb_cluster(self, id: str, **props: Any) -> docdb.DatabaseCluster:
+        """An Amazon DocumentDB cluster with storage and the generated master secret on the
+        domain key (``docdb.DatabaseClusterProps`` pass through; ``master_user`` required).
+
+        The secret's key is set on the L1: ``Login(kms_key=...)`` would make the L2 add
+        statements delegating to the whole account via Secrets Manager, so it is refused.
+        Key policy: grants and data keys via RDS (DocumentDB's ``kms:ViaService``) and Secrets
+        Manager for the deployment role. Removal policy as CDK's default (RETAIN).
+        """
+        _take_encryption(
+            self, "DocumentDB cluster", props, key_prop="kms_key", mode_prop="storage_encrypted",
+            mode_value=True,
+        )  # fmt: skip
+        login = props.get("master_user")
+        if login is not None and login.kms_key is not None:
+            raise ConflictingEncryptionError(
+                f"DocumentDB cluster of {self}: master_user=Login(kms_key=...) is set by the "
+                "method (the generated secret goes on the domain key); drop kms_key=."
+            )
+        self._allow_via("rds")
+        cluster = docdb.DatabaseCluster(self, id, **props)  # type: ignore[arg-type]
+        self._put_secret_on_key(cluster)
+        return cluster

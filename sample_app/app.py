@@ -3,6 +3,11 @@
 * ``orders``: role ``appA`` reads and writes, user ``ci`` administers, user ``person1`` does all three.
 * ``credit-applications``: role ``intake`` writes, role ``underwriter`` reads, user ``ci`` administers.
 
+Together the two domains hold 14 kinds of store, every one on its domain's key: bucket, queue
+(with its dead-letter queue), table, topic, stream, log group, secret, event bus, repository,
+backup vault and delivery stream (orders); bucket, queue, table, volume, file system and
+database instance (credit-applications).
+
 Run through ``cdk.json``: ``npx cdk synth``.
 """
 
@@ -15,7 +20,9 @@ import os
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_rds as rds
 from constructs import Construct
 
 from cdk_partition import DomainStack
@@ -64,7 +71,7 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
     )
     d = orders.domain
     documents = d.bucket("Documents")
-    d.queue("Events", dead_letter_max_receive_count=5)
+    events_queue = d.queue("Events", dead_letter_max_receive_count=5)
     d.table(
         "Orders",
         partition_key={"name": "pk", "type": cdk.aws_dynamodb.AttributeType.STRING},
@@ -87,6 +94,10 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
             ),
         ),
     )
+    # Store-level access in one call: the store's own permission (an IAM policy of this stack,
+    # attached to the imported role) plus the domain capability in the key policy.
+    d.grant_store_read(documents, people.app_a)
+    d.grant_store_write(events_queue, people.app_a)
 
     credit = DomainStack(
         app,
@@ -98,7 +109,7 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
         description="Data domain 'credit-applications'",
     )
     c = credit.domain
-    c.bucket("Applications")
+    applications = c.bucket("Applications")
     c.queue("Submissions")
     c.table(
         "Decisions",
@@ -112,6 +123,28 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
         else "us-east-1a",
         size=cdk.Size.gibibytes(8),
     )
+    # A small VPC for the stores that live in one: isolated subnets only, no NAT gateway.
+    vpc = ec2.Vpc(
+        credit,
+        "Vpc",
+        max_azs=2,
+        nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="data", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        ],
+    )
+    isolated = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+    c.file_system("Files", vpc=vpc, vpc_subnets=isolated)
+    c.database_instance(
+        "Ledger",
+        engine=rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_17_9),
+        instance_type=ec2.InstanceType("t4g.micro"),
+        vpc=vpc,
+        vpc_subnets=isolated,
+        allocated_storage=20,
+    )
+    c.grant_store_read(applications, people.underwriter)
+    c.grant_store_write(applications, people.intake)
     return app
 
 

@@ -3,11 +3,14 @@ only the scoped key-policy statements its service needs."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_docdb as docdb
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
@@ -15,12 +18,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
-from cdk_partition import ConflictingEncryptionError, DataDomain
+from cdk_partition import ConflictingEncryptionError, DataDomain, DomainStack
 from cdk_partition.catalogue import classify
 
 ADMIN = "arn:aws:iam::111122223333:role/admin"
@@ -75,6 +79,16 @@ def _make_all(d: DataDomain, vpc: ec2.IVpc) -> dict[str, Any]:
         "AWS::Backup::BackupVault": d.backup_vault("Vault"),
         "AWS::ECR::Repository": d.repository("Repo"),
         "AWS::Events::EventBus": d.event_bus("Bus"),
+        "AWS::OpenSearchService::Domain": d.opensearch_domain(
+            "Search", version=opensearch.EngineVersion.OPENSEARCH_2_17
+        ),
+        "AWS::DocDB::DBCluster": d.docdb_cluster(
+            "DocDb",
+            master_user=docdb.Login(username="docadmin"),
+            instance_type=ec2.InstanceType("t4g.medium"),
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+        ),
     }
 
 
@@ -118,7 +132,8 @@ KINDS = [
     "AWS::DynamoDB::GlobalTable", "AWS::Kinesis::Stream", "AWS::KinesisFirehose::DeliveryStream",
     "AWS::Logs::LogGroup", "AWS::EC2::Volume", "AWS::RDS::DBInstance", "AWS::RDS::DBCluster",
     "AWS::EFS::FileSystem", "AWS::SecretsManager::Secret", "AWS::Backup::BackupVault",
-    "AWS::ECR::Repository", "AWS::Events::EventBus",
+    "AWS::ECR::Repository", "AWS::Events::EventBus", "AWS::OpenSearchService::Domain",
+    "AWS::DocDB::DBCluster",
 ]  # fmt: skip
 
 
@@ -167,8 +182,33 @@ def test_deployment_data_access_only_via_the_services_used(built: dict[str, Any]
     via = statement["Condition"]["StringEquals"]["kms:ViaService"]
     assert sorted(via) == sorted(
         f"{s}.us-east-1.amazonaws.com"
-        for s in ("ec2", "rds", "secretsmanager", "elasticfilesystem")
+        for s in ("ec2", "rds", "secretsmanager", "elasticfilesystem", "es")
     )
+
+
+def test_event_bus_statement_is_scoped_to_the_bus(built: dict[str, Any]) -> None:
+    """CDK's own statement for a bus on a customer key: EventBridge as itself, for this bus."""
+    (statement,) = [
+        s
+        for s in _statements(built).values()
+        if s["Principal"] == {"Service": "events.amazonaws.com"}
+    ]
+    condition = statement["Condition"]["StringEquals"]
+    assert condition["aws:SourceAccount"] == "111122223333"
+    assert "event-bus/" in str(condition["aws:SourceArn"])
+    assert "kms:EncryptionContext:aws:events:event-bus:arn" in condition
+    assert "kms:Decrypt" in statement["Action"] and "kms:CreateGrant" not in statement["Action"]
+
+
+def test_opensearch_defaults(built: dict[str, Any]) -> None:
+    (domain,) = [
+        r["Properties"]
+        for r in built["template"]["Resources"].values()
+        if r["Type"] == "AWS::OpenSearchService::Domain"
+    ]
+    assert domain["EncryptionAtRestOptions"]["Enabled"] is True
+    assert domain["NodeToNodeEncryptionOptions"] == {"Enabled": True}
+    assert domain["DomainEndpointOptions"]["EnforceHTTPS"] is True
 
 
 def test_no_statement_delegates_to_the_account(built: dict[str, Any]) -> None:
@@ -176,15 +216,38 @@ def test_no_statement_delegates_to_the_account(built: dict[str, Any]) -> None:
         assert ":root" not in str(statement.get("Principal")), sid
 
 
-def test_bucket_denies_objects_under_other_keys(built: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("headers", "denied"),
+    [
+        ({}, False),  # default encryption: the domain key
+        ({"s3:x-amz-server-side-encryption": "aws:kms", "key": "DOMAIN"}, False),
+        ({"s3:x-amz-server-side-encryption": "AES256"}, True),
+        ({"s3:x-amz-server-side-encryption": "aws:kms:dsse", "key": "DOMAIN"}, True),
+        ({"s3:x-amz-server-side-encryption": "aws:kms"}, True),  # would be aws/s3
+        (
+            {"s3:x-amz-server-side-encryption": "aws:kms", "key": "arn:aws:kms:us-east-1:1:key/x"},
+            True,
+        ),
+    ],
+)
+def test_bucket_policy_denies_puts_under_anything_but_the_domain_key(
+    built: dict[str, Any], headers: dict[str, str], denied: bool
+) -> None:
+    """The bucket policy under IAM evaluation (cdk_partition.evaluator), header by header."""
+    from cdk_partition.evaluator import Request, canonicalize, evaluate
+
     policies = [
         r for r in built["template"]["Resources"].values() if r["Type"] == "AWS::S3::BucketPolicy"
     ]
-    statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
-    (deny,) = [s for s in statements if s.get("Sid") == "DenyObjectsUnderOtherKeys"]
-    condition = deny["Condition"]["StringNotEqualsIfExists"]
-    assert condition["s3:x-amz-server-side-encryption"] == "aws:kms"
-    assert _refers_to(condition["s3:x-amz-server-side-encryption-aws-kms-key-id"], built["key_id"])
+    (policy,) = [p["Properties"]["PolicyDocument"] for p in policies if "DenyOtherKeys" in str(p)]
+    domain_key_arn = canonicalize({"Fn::GetAtt": [built["key_id"], "Arn"]})
+    context = {k: v for k, v in headers.items() if k != "key"}
+    if "key" in headers:
+        key = domain_key_arn if headers["key"] == "DOMAIN" else headers["key"]
+        context["s3:x-amz-server-side-encryption-aws-kms-key-id"] = key
+    request = Request(action="s3:PutObject", principal_arn="arn:aws:iam::111122223333:role/w",
+                      account="111122223333", context=context)  # fmt: skip
+    assert (evaluate(policy, request) == "explicit_deny") is denied
 
 
 def test_bucket_defaults(built: dict[str, Any]) -> None:
@@ -228,6 +291,10 @@ CONFLICTS: list[tuple[str, Callable[[DataDomain, kms.IKey], Any]]] = [
     ("backup_vault", lambda d, k: d.backup_vault("B", encryption_key=k)),
     ("repository", lambda d, k: d.repository("R", encryption=ecr.RepositoryEncryption.AES_256)),
     ("event_bus", lambda d, k: d.event_bus("E", kms_key=k)),
+    ("opensearch key", lambda d, k: d.opensearch_domain("O", version=opensearch.EngineVersion.OPENSEARCH_2_17, encryption_at_rest=opensearch.EncryptionAtRestOptions(kms_key=k))),
+    ("opensearch disabled", lambda d, k: d.opensearch_domain("O", version=opensearch.EngineVersion.OPENSEARCH_2_17, encryption_at_rest=opensearch.EncryptionAtRestOptions(enabled=False))),
+    ("docdb storage", lambda d, k: d.docdb_cluster("C", master_user=docdb.Login(username="u"), instance_type=ec2.InstanceType("t4g.medium"), vpc=ec2.Vpc(d, "V"), storage_encrypted=False)),
+    ("docdb secret key", lambda d, k: d.docdb_cluster("C", master_user=docdb.Login(username="u", kms_key=k), instance_type=ec2.InstanceType("t4g.medium"), vpc=ec2.Vpc(d, "V"))),
 ]  # fmt: skip
 
 
@@ -306,11 +373,53 @@ def test_publisher_statement_is_scoped_to_its_sources(granted: dict[str, Any]) -
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "111122223333"}
 
 
-def test_cross_stack_principal_store_grant_is_refused_with_the_fix() -> None:
+def test_cross_stack_store_grants_synthesize_without_a_cycle() -> None:
+    """The sample app's principals live in their own stack: store grants to them must not make
+    the principals stack depend on the domain stack (which already depends on it)."""
+    spec = importlib.util.spec_from_file_location(
+        "sample_app_for_grants", Path(__file__).parent.parent / "sample_app" / "app.py"
+    )
+    assert spec is not None and spec.loader is not None
+    sample = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sample)
+    app = cdk.App()
+    people = sample.PrincipalsStack(app, "Principals")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[people.ci])
+    d = orders.domain
+    bucket, queue, topic = d.bucket("B"), d.queue("Q"), d.topic("T")
+    d.grant_store_read(bucket, people.app_a)  # a role
+    d.grant_store_write(queue, people.app_a)
+    d.grant_store_write(topic, people.person1)  # a user
+    assembly = app.synth()  # a cyclic reference raises here
+    principals = assembly.get_stack_by_name("Principals").template
+    assert "Fn::ImportValue" not in str(principals)  # nothing points back at the domain stack
+    assert not [r for r in principals["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
+    resources = assembly.get_stack_by_name("Orders").template["Resources"]
+    policies = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::IAM::Policy"]
+    assert len(policies) == 2  # one per imported grantee, in the store's stack
+    role_policy = next(p for p in policies if "Roles" in p)
+    actions = str(role_policy["PolicyDocument"])
+    assert "s3:GetObject*" in actions and "sqs:SendMessage" in actions
+    assert "Fn::ImportValue" in str(role_policy["Roles"])  # attached by name, imported
+    key = next(r for r in resources.values() if r["Type"] == "AWS::KMS::Key")
+    sids = {s.get("Sid"): s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    assert "appA" in str(sids["AllowWrite"]["Principal"])
+    assert "person1" in str(sids["AllowRead"]["Principal"])  # SNS producers need kms:Decrypt
+
+
+def test_cross_stack_grantee_is_imported_once_or_refused_with_the_fix() -> None:
     app = cdk.App()
     people = cdk.Stack(app, "People")
     role = iam.Role(people, "R", assumed_by=iam.AccountRootPrincipal())
+    imported = iam.Role.from_role_arn(people, "I", "arn:aws:iam::111122223333:role/imported")
+    group = iam.Group(people, "G")
     stack = cdk.Stack(app, "Data")
     d = _domain(stack)
+    bucket, queue = d.bucket("B"), d.queue("Q")
+    d.grant_store_read(bucket, role)
+    d.grant_store_write(queue, role)
+    d.grant_store_read(bucket, imported)  # an import living in another stack: imported again
+    grantees = [c.node.id for c in stack.node.children if c.node.id.startswith("Grantee")]
+    assert len(grantees) == 2  # one per principal, reused across grants
     with pytest.raises(ValueError, match="cyclic cross-stack reference"):
-        d.grant_store_read(d.bucket("B"), role)
+        d.grant_store_read(bucket, group)
