@@ -121,29 +121,6 @@ def test_cdk_default_policy_would_let_the_unnamed_role_in() -> None:
     assert _decide(default, unnamed, "kms:Decrypt", identity_allows=True) == "allow"
 
 
-def test_deny_on_grant_only_key_never_applies_to_decrypt() -> None:
-    """Why DenyEveryoneElse keys on aws:PrincipalArn: a condition key absent from the request
-    makes a plain operator false, so this deny is dead for Decrypt."""
-    policy = {
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": "arn:aws:iam::1:role/r"},
-                "Action": "kms:Decrypt",
-                "Resource": "*",
-            },
-            {
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "kms:*",
-                "Resource": "*",
-                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "false"}},
-            },
-        ]
-    }
-    assert _decide(policy, "arn:aws:iam::1:role/r", "kms:Decrypt") == "allow"
-
-
 # -- the pure builders --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def stack() -> cdk.Stack:
