@@ -5,10 +5,10 @@ property read another round trip, and an aspect cannot see escape-hatch override
 (``CfnResource._toCloudFormation`` is not exposed through jsii). So the work is split:
 
 * the **aspect** does only cheap things: it marks each stack it covers with the domain (template
-  metadata the audit reads) and registers the validation plugin on the enclosing Stage once. Its
-  ``visit`` makes no jsii call except on Stack and Stage nodes; what remains is the callback that
-  jsii makes for every construct, so :meth:`DomainEncryptionChecks.apply_to` offers the same checks
-  with no traversal at all (``DomainStack`` uses it);
+  metadata the audit reads) and registers the validation plugin on the enclosing Stage once. It
+  runs inside the jsii kernel (a small jsii assembly built from ``native/``), so visiting every
+  construct costs no callback into Python; :meth:`DomainEncryptionChecks.apply_to` applies the
+  same checks to one scope without a traversal (``DomainStack`` uses it);
 * the **validation plugin** runs the template audit (:mod:`cdk_partition.audit`) over the
   synthesized templates, after every override and ``CfnInclude`` has been applied, and fails
   ``cdk synth`` with one violation per error finding (rule id, construct path, fix). Warnings
@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
 import jsii
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from . import audit
+from ._native import DomainChecksAspect
 
 if TYPE_CHECKING:
     from .domain import DataDomain
@@ -116,75 +117,30 @@ def _write_report(stacks: list[audit.StackTemplate], directory: str) -> None:
         json.dump(result.to_json(), out, indent=2)
 
 
-_PLUGINS_BY_STAGE: dict[str, bool] = {}
-
-
-@jsii.implements(cdk.IAspect)
-class DomainEncryptionChecks:
+class DomainEncryptionChecks(DomainChecksAspect):
     """Check that every store under the scope uses ``domain``'s key; fail synthesis if not.
 
     Add it to any scope (a Stack, a Stage, the App, or any construct), one instance per scope::
 
         Aspects.of(stack).add(DomainEncryptionChecks(domain))
 
-    or, for one Stack or construct, without the per-construct jsii callbacks an aspect costs::
+    or apply it to one Stack or construct without a traversal::
 
         DomainEncryptionChecks(domain).apply_to(stack)      # what DomainStack does
 
     Either way the checks mark the scope for the template audit (stack template metadata
     ``cdk_partition:checks``) and make sure :class:`DomainEncryptionPlugin` runs at synth for the
-    enclosing Stage; the plugin fails ``cdk synth`` on any finding.
+    enclosing Stage (once per Stage); the plugin fails ``cdk synth`` on any finding.
+
+    The aspect itself is compiled JavaScript (``native/src/index.ts``, shipped as a jsii assembly
+    inside this package): this class does not override ``visit``, so the CDK calls it inside the
+    jsii kernel and a traversal of thousands of constructs makes no Python callback.
+
+    :param domain: the domain whose key every store in the scope must use.
     """
 
     def __init__(self, domain: DataDomain) -> None:
-        self.domain_name = domain.domain_name
-        self._first = True
-
-    def apply_to(self, scope: IConstruct) -> None:
-        """Apply the checks to ``scope`` (a Stack or a construct in one) without a traversal.
-
-        Nested stacks under ``scope`` are covered through their parent's mark.
-        """
-        stage = cdk.Stage.of(scope)
-        if stage is not None:
-            _register_plugin(stage)
-        if isinstance(scope, cdk.Stack):
-            _mark(scope, self.domain_name, "")
-        else:
-            _mark(cdk.Stack.of(scope), self.domain_name, scope.node.path)
-
-    def visit(self, node: IConstruct) -> None:
-        if self._first:
-            self._first = False
-            if not isinstance(node, cdk.Stage):
-                self.apply_to(node)
-        if isinstance(node, cdk.CfnElement):
-            return  # the common case first: nothing to do, no jsii call
-        if isinstance(node, cdk.Stack):
-            _mark(node, self.domain_name, "")
-        elif isinstance(node, cdk.Stage):
-            _register_plugin(node)
-
-
-def _register_plugin(stage: cdk.Stage) -> None:
-    from .domain import id_of_root
-
-    key = f"{id_of_root(stage)}:{stage.node.path}"
-    if key not in _PLUGINS_BY_STAGE:
-        _PLUGINS_BY_STAGE[key] = True
-        cdk.Validations.of(stage).add_plugins(DomainEncryptionPlugin())
-
-
-def _mark(stack: cdk.Stack, domain_name: str, scope_path: str) -> None:
-    """Record in the stack's template that ``domain_name``'s checks cover ``scope_path``."""
-    options = stack.template_options
-    metadata: dict[str, Any] = dict(options.metadata or {})
-    marks = list(metadata.get(audit.CHECKS_METADATA_KEY) or [])
-    mark = {"domain": domain_name, "scope": scope_path}
-    if mark not in marks:
-        marks.append(mark)
-        metadata[audit.CHECKS_METADATA_KEY] = marks
-        options.metadata = metadata
+        super().__init__(domain.domain_name, DomainEncryptionPlugin())
 
 
 def exempt(scope: Construct, rule: str, reason: str) -> None:

@@ -1,0 +1,45 @@
+"""Python binding of the native aspect (source: ``native/src/index.ts``).
+
+Written by hand in the shape jsii-pacmak generates, for one class: a Python subclass of
+:class:`DomainChecksAspect` that does not override ``visit`` makes the CDK call the JavaScript
+``visit`` directly, so an aspect over thousands of constructs costs no jsii callbacks.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import aws_cdk as cdk
+import jsii
+from constructs import IConstruct
+
+from . import _jsii  # noqa: F401  (loads the assembly into the kernel)
+
+
+@jsii.implements(cdk.IAspect)
+class DomainChecksAspect(
+    metaclass=jsii.JSIIMeta, jsii_type="cdk-partition-native.DomainChecksAspect"
+):
+    """Marks each stack under the scope with the domain and registers the validation plugin."""
+
+    def __init__(self, domain_name: str, plugin: cdk.IPolicyValidationPlugin) -> None:
+        jsii.create(self.__class__, self, [domain_name, plugin])
+
+    @jsii.member(jsii_name="visit")
+    def visit(self, node: IConstruct) -> None:
+        """Aspect entry point (runs in the kernel)."""
+        return jsii.invoke(self, "visit", [node])
+
+    @jsii.member(jsii_name="applyTo")
+    def apply_to(self, scope: IConstruct) -> None:
+        """Apply the checks to ``scope`` (a Stack or a construct in one) without a traversal.
+
+        Nested stacks under ``scope`` are covered through their parent's mark.
+        """
+        return jsii.invoke(self, "applyTo", [scope])
+
+    @builtins.property
+    @jsii.member(jsii_name="domainName")
+    def domain_name(self) -> str:
+        """The domain whose key every store in the scope must use."""
+        return jsii.get(self, "domainName")  # type: ignore[no-any-return]
