@@ -230,6 +230,11 @@ def _method(method: str, props: str) -> str:
 _SSE = "SSESpecification"
 _REPLICA_SSE = "Replicas[].SSESpecification.KMSMasterKeyId"
 _FIREHOSE_SSE = "DeliveryStreamEncryptionConfigurationInput"
+# DynamoDB tables and global tables without SSE on a key: the service's AWS owned key
+_DYNAMODB_DEFAULT_OWNED = (
+    _owned("no SSESpecification: DynamoDB default AWS owned key", _absent(_SSE)),
+    _owned("SSEEnabled not true: DynamoDB default AWS owned key", _not(f"{_SSE}.SSEEnabled", True)),
+)
 _ATHENA_RESULTS = "WorkGroupConfiguration.ResultConfiguration.EncryptionConfiguration"
 _ATHENA_MANAGED = "WorkGroupConfiguration.ManagedQueryResultsConfiguration"
 
@@ -282,13 +287,7 @@ _STORES: tuple[StoreType, ...] = (
         Slot(
             f"{_SSE}.KMSMasterKeyId",
             (_managed("SSEEnabled true without KMSMasterKeyId: AWS managed key aws/dynamodb"),),
-            first=(
-                _owned("no SSESpecification: DynamoDB default AWS owned key", _absent(_SSE)),
-                _owned(
-                    "SSEEnabled not true: DynamoDB default AWS owned key",
-                    _not(f"{_SSE}.SSEEnabled", True),
-                ),
-            ),
+            first=_DYNAMODB_DEFAULT_OWNED,
         ),
     ),
     _store(
@@ -302,13 +301,7 @@ _STORES: tuple[StoreType, ...] = (
         Slot(
             _REPLICA_SSE,
             (_managed("replica without KMSMasterKeyId: AWS managed key aws/dynamodb"),),
-            first=(
-                _owned("no SSESpecification: DynamoDB default AWS owned key", _absent(_SSE)),
-                _owned(
-                    "SSEEnabled not true: DynamoDB default AWS owned key",
-                    _not(f"{_SSE}.SSEEnabled", True),
-                ),
-            ),
+            first=_DYNAMODB_DEFAULT_OWNED,
         ),
     ),
     _store(
