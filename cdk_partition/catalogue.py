@@ -230,6 +230,13 @@ def _method(method: str, props: str) -> str:
 _SSE = "SSESpecification"
 _REPLICA_SSE = "Replicas[].SSESpecification.KMSMasterKeyId"
 _FIREHOSE_SSE = "DeliveryStreamEncryptionConfigurationInput"
+# OpenSearch Service and its predecessor Elasticsearch share encryption at rest
+_SEARCH_AT_REST = _switched(
+    "EncryptionAtRestOptions.KmsKeyId",
+    "EncryptionAtRestOptions.Enabled",
+    "EncryptionAtRestOptions.Enabled not true: domain unencrypted",
+    _managed("encryption at rest without KmsKeyId: AWS managed key aws/es"),
+)
 # DynamoDB tables and global tables without SSE on a key: the service's AWS owned key
 _DYNAMODB_DEFAULT_OWNED = (
     _owned("no SSESpecification: DynamoDB default AWS owned key", _absent(_SSE)),
@@ -459,24 +466,14 @@ _STORES: tuple[StoreType, ...] = (
         "OpenSearch Service domain",
         "alias/aws/es",
         _pass("`encryption_at_rest=opensearch.EncryptionAtRestOptions(enabled=True, kms_key=...)`"),
-        _switched(
-            "EncryptionAtRestOptions.KmsKeyId",
-            "EncryptionAtRestOptions.Enabled",
-            "EncryptionAtRestOptions.Enabled not true: domain unencrypted",
-            _managed("encryption at rest without KmsKeyId: AWS managed key aws/es"),
-        ),
+        _SEARCH_AT_REST,
     ),
     _store(
         "AWS::Elasticsearch::Domain",
         "Elasticsearch domain",
         "alias/aws/es",
         _pass("`kms_key_id` in `encryption_at_rest_options` (`enabled=True`) of `CfnDomain`"),
-        _switched(
-            "EncryptionAtRestOptions.KmsKeyId",
-            "EncryptionAtRestOptions.Enabled",
-            "EncryptionAtRestOptions.Enabled not true: domain unencrypted",
-            _managed("encryption at rest without KmsKeyId: AWS managed key aws/es"),
-        ),
+        _SEARCH_AT_REST,
     ),
     _store(
         "AWS::ElastiCache::ReplicationGroup",

@@ -92,35 +92,6 @@ def test_deny_does_not_block_a_service_principal_but_no_allow_names_it(
     assert evaluate(policy, request) == "implicit_deny"
 
 
-def test_cdk_default_policy_would_let_the_unnamed_role_in() -> None:
-    """What the library avoids: CDK's default key policy delegates to the account."""
-    default = {
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {
-                    "AWS": {
-                        "Fn::Join": [
-                            "",
-                            [
-                                "arn:",
-                                {"Ref": "AWS::Partition"},
-                                ":iam::",
-                                {"Ref": "AWS::AccountId"},
-                                ":root",
-                            ],
-                        ]
-                    }
-                },
-                "Action": "kms:*",
-                "Resource": "*",
-            }
-        ]
-    }
-    unnamed = "arn:aws:iam::${AWS::AccountId}:role/intruder"
-    assert _decide(default, unnamed, "kms:Decrypt", identity_allows=True) == "allow"
-
-
 # -- the pure builders --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def stack() -> cdk.Stack:
