@@ -1,35 +1,54 @@
-"""The template-level audit: every store of a domain uses the domain's key, and the key is sound.
+"""The template audit: every store of a domain uses the domain's key, and the key is sound.
 
-Pure Python over synthesized templates (no aws_cdk import), so it runs in the ``cdk-partition``
-CLI, in the CDK validation plugin at synth time, and in tests alike. It sees what the CDK aspect
-cannot: escape-hatch overrides, ``CfnInclude``d templates, nested stacks and cross-stack imports.
+Pure Python over the cloud assembly model (:mod:`cdk_partition.assembly`) and key resolution
+(:mod:`cdk_partition.keys`), so it runs in the ``cdk-partition`` CLI, in the CDK validation plugin
+at synth time, and in tests alike. It sees what the CDK aspect cannot: escape-hatch overrides,
+``CfnInclude``d templates, nested stacks, Stages and cross-stack imports.
 
-How the audit knows each resource's domain (all of it written into the templates by the library):
+The passes, each yielding :class:`Finding` s with a stable rule id (:data:`RULES`):
 
-* each domain key carries resource metadata ``cdk_partition:domain: <name>``;
-* ``DomainEncryptionChecks`` marks every stack it covers with template metadata
-  ``cdk_partition:checks: [{"domain": <name>, "scope": <construct path or "">}]`` (``""``: the whole
-  stack); a resource is in the domain when its ``aws:cdk:path`` lies under the scope;
-* with no marks at all (a cloud assembly of an app that never applied the checks), every stack
-  that holds a domain key is checked against the domain keys it holds;
-* ``exempt(...)`` writes ``cdk_partition:exemptions: [{"rule", "reason"}]`` on a resource.
+1. **placement**: every resource is placed in its domain scope (see :mod:`cdk_partition.assembly`);
+   one whose scope cannot be decided is ``CDKP007``.
+2. **stores** (the catalogue, :mod:`cdk_partition.catalogue`): every key slot of a catalogued type
+   must hold the domain key (``CDKP001``-``CDKP005``); a key inherited from another resource (read
+   replica, snapshot restore) is resolved through that resource or reported as unresolvable.
+3. **any key property** (:func:`cdk_partition.catalogue.kms_key_paths`, generated from the
+   CloudFormation schemas): a property of any resource that names a KMS key must name the domain
+   key, whether or not the type is catalogued.
+4. **buckets that let writers pick another key** (``CDKP008``): S3 applies default encryption only
+   to a PUT that names none, so a bucket on the domain key must deny other encryption in its
+   bucket policy (decided with the policy evaluator).
+5. **stores outside the template** (``CDKP009``): custom resources whose SDK call or handler can
+   create a store.
+6. **the domain key itself** (``CDKP101``-``CDKP105``).
 
-Stores are found through the catalogue (:mod:`cdk_partition.catalogue`), the one table of where
-each CloudFormation type keeps its key. Keys are resolved through ``Ref``/``Fn::GetAtt`` in the
-same template, aliases, ``Fn::ImportValue`` of another stack's export, nested-stack parameters,
-and ``Fn::If`` (both branches must agree).
+A rule that crashes becomes a finding (``CDKP000``), never a broken synth or silence.
 """
 
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Literal
 
 from . import catalogue, evaluator
+from .assembly import (
+    CHECKS_METADATA_KEY,
+    DOMAIN_METADATA_KEY,
+    EXEMPTIONS_METADATA_KEY,
+    PATH_METADATA_KEY,
+    AssemblyInputError,
+    CloudAssembly,
+    DomainKey,
+    StackTemplate,
+    load,
+    load_templates,
+    resource_path,
+)
 from .capabilities import (
     ADMINISTER_ACTIONS,
     ALL_CAPABILITY_ACTIONS,
@@ -37,11 +56,27 @@ from .capabilities import (
     READ_ACTIONS,
     WRITE_ACTIONS,
 )
+from .keys import KeyRef, KeyResolver
 
-DOMAIN_METADATA_KEY = "cdk_partition:domain"
-CHECKS_METADATA_KEY = "cdk_partition:checks"
-EXEMPTIONS_METADATA_KEY = "cdk_partition:exemptions"
-PATH_METADATA_KEY = "aws:cdk:path"
+__all__ = [
+    "CHECKS_METADATA_KEY",
+    "DOMAIN_METADATA_KEY",
+    "EXEMPTIONS_METADATA_KEY",
+    "PATH_METADATA_KEY",
+    "RULES",
+    "AuditInputError",
+    "Finding",
+    "Rule",
+    "StackTemplate",
+    "audit",
+    "audit_key",
+    "audit_path",
+    "failing",
+    "load_templates",
+]
+
+#: Bad input to the audit (kept under its old name; see :class:`AssemblyInputError`).
+AuditInputError = AssemblyInputError
 
 Severity = Literal["error", "warning"]
 
@@ -59,6 +94,13 @@ class Rule:
 RULES: dict[str, Rule] = {
     r.id: r
     for r in (
+        Rule(
+            "CDKP000",
+            "error",
+            "A check could not run",
+            "report the traceback in the message to cdk_partition; the resource is unchecked "
+            "until then",
+        ),
         Rule("CDKP001", "error", "Store is not encrypted", "encrypt it with the domain key"),
         Rule(
             "CDKP002",
@@ -76,14 +118,16 @@ RULES: dict[str, Rule] = {
             "CDKP004",
             "error",
             "Store uses another customer managed key",
-            "use this domain's key (another domain's key, a key CDK created for the store, or an "
-            "imported ARN all put the data outside the domain's key policy)",
+            "use this domain's key (another domain's key, a key CDK created for the store, a key "
+            "of another account or region, or a literal key id all put the data outside the "
+            "domain's key policy)",
         ),
         Rule(
             "CDKP005",
             "error",
-            "Store's key reference cannot be resolved",
-            "reference the domain key directly (domain.key), by cross-stack reference or export",
+            "Store's key cannot be resolved",
+            "reference the domain key directly (domain.key), by cross-stack reference or export, "
+            "or by its alias in an explicit env",
         ),
         Rule(
             "CDKP006",
@@ -91,6 +135,28 @@ RULES: dict[str, Rule] = {
             "Data-store-like type is not in the catalogue",
             "check its encryption by hand, then acknowledge it: Validations.of(construct)"
             ".acknowledge(Acknowledgment(id='cdk-partition::CDKP006', reason=...))",
+        ),
+        Rule(
+            "CDKP007",
+            "error",
+            "Resource's domain cannot be decided",
+            "apply the checks to a Stack or Stage, synthesize with path metadata, or re-synthesize "
+            "with this version of cdk_partition (its marks list the resources of a construct scope)",
+        ),
+        Rule(
+            "CDKP008",
+            "error",
+            "Bucket lets writers choose another encryption",
+            "create it with `domain.bucket(...)`, which adds a bucket policy denying PutObject "
+            "with other encryption, another key or aws:kms without a key",
+        ),
+        Rule(
+            "CDKP009",
+            "warning",
+            "Custom resource may create a store outside the template",
+            "create the store in the template with a domain store method; if the call must stay, "
+            "check the key it uses and acknowledge: Validations.of(construct).acknowledge("
+            "Acknowledgment(id='cdk-partition::CDKP009', reason=...))",
         ),
         Rule(
             "CDKP101",
@@ -118,13 +184,21 @@ RULES: dict[str, Rule] = {
             "grant capabilities through the domain; keep administration and data actions in "
             "separate statements and wildcards such as kms:* out of Allow statements",
         ),
+        Rule(
+            "CDKP105",
+            "error",
+            "Domain key policy cannot be evaluated",
+            "write the statement with values known at synth time (the policy evaluator could not "
+            "decide it, so the checks cannot vouch for the key)",
+        ),
     )
 }
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One result of the audit."""
+    """One result of the audit: rule, where (stack, logical id, construct path, property) and
+    what to change."""
 
     rule: str
     severity: Severity
@@ -136,6 +210,9 @@ class Finding:
     fix: str
     domain: str | None = None
     location: str | None = None
+    """The property path the finding is about (``KmsMasterKeyId``, ``KeyPolicy.Statement[2]``)."""
+    value: str | None = None
+    """That property's own value as the template has it (short JSON), when there is one."""
     template_path: str | None = None
     exempted: bool = False
     reason: str | None = None
@@ -144,265 +221,32 @@ class Finding:
         return asdict(self)
 
 
-# -- the cloud assembly ----------------------------------------------------------------------
-@dataclass
-class StackTemplate:
-    """One template of the assembly (a nested stack's ``parent`` is (stack, logical id))."""
-
-    name: str
-    template: dict[str, Any]
-    file: str
-    parent: tuple[StackTemplate, str] | None = None
-
-    @property
-    def resources(self) -> dict[str, dict[str, Any]]:
-        resources = self.template.get("Resources")
-        return resources if isinstance(resources, dict) else {}
-
-
-class AuditInputError(ValueError):
-    """The path given to the audit is not a cloud assembly or a template."""
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except OSError as error:
-        raise AuditInputError(f"cannot read {path}: {error.strerror or error}") from error
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise AuditInputError(f"{path} is not valid JSON: {error}") from error
-
-
-def _is_template(value: Any) -> bool:
-    return isinstance(value, dict) and isinstance(value.get("Resources"), dict)
-
-
-def load_templates(path: str | Path) -> list[StackTemplate]:
-    """Every template of a cloud assembly directory (nested assemblies and stacks included), or
-    the one template at ``path``. Raises :class:`AuditInputError` on anything else."""
-    path = Path(path)
-    if not path.exists():
-        raise AuditInputError(f"{path} does not exist")
-    if path.is_file():
-        template = _read_json(path)
-        if not _is_template(template):
-            raise AuditInputError(f"{path} is not a CloudFormation template (no Resources map)")
-        name = path.name.removesuffix(".json").removesuffix(".template")
-        stacks = [StackTemplate(name, template, str(path))]
-        _add_nested(stacks, path.parent)
-        return stacks
-    manifest = path / "manifest.json"
-    if not manifest.is_file():
-        raise AuditInputError(f"{path} is not a cloud assembly (no manifest.json)")
-    stacks: list[StackTemplate] = []
-    _load_assembly(path, stacks)
-    _add_nested(stacks, None)
-    return stacks
-
-
-def _load_assembly(directory: Path, out: list[StackTemplate]) -> None:
-    manifest = _read_json(directory / "manifest.json")
-    for artifact_id, artifact in (manifest.get("artifacts") or {}).items():
-        kind = artifact.get("type")
-        props = artifact.get("properties") or {}
-        if kind == "aws:cloudformation:stack":
-            file = directory / props["templateFile"]
-            name = props.get("stackName") or artifact.get("displayName") or artifact_id
-            out.append(StackTemplate(name, _read_json(file), str(file)))
-        elif kind == "cdk:cloud-assembly":
-            _load_assembly(directory / props["directoryName"], out)
-
-
-def _asset_files(directory: Path) -> dict[str, str]:
-    """Object key (``<hash>.json``) -> file, from the assembly's ``*.assets.json`` manifests."""
-    files: dict[str, str] = {}
-    for manifest in directory.glob("*.assets.json"):
-        try:
-            entries = (json.loads(manifest.read_text()).get("files") or {}).values()
-        except (OSError, ValueError, AttributeError):
-            continue
-        for entry in entries:
-            path = (entry.get("source") or {}).get("path")
-            for destination in (entry.get("destinations") or {}).values():
-                key = destination.get("objectKey")
-                if isinstance(path, str) and isinstance(key, str):
-                    files[key] = path
-    return files
-
-
-def _add_nested(stacks: list[StackTemplate], directory: Path | None) -> None:
-    """Follow AWS::CloudFormation::Stack resources to their templates, through the
-    ``aws:asset:path`` metadata or the asset manifests' object key in ``TemplateURL``."""
-    queue = list(stacks)
-    assets: dict[Path, dict[str, str]] = {}
-    while queue:
-        stack = queue.pop()
-        folder = directory or Path(stack.file).parent
-        for logical_id, resource in stack.resources.items():
-            if resource.get("Type") != "AWS::CloudFormation::Stack":
-                continue
-            asset = (resource.get("Metadata") or {}).get("aws:asset:path")
-            if not isinstance(asset, str):
-                url = json.dumps((resource.get("Properties") or {}).get("TemplateURL"))
-                known = assets.setdefault(folder, _asset_files(folder))
-                asset = next((f for key, f in known.items() if key in url), None)
-            file = folder / asset if isinstance(asset, str) else None
-            if file is None or not file.is_file():
-                continue
-            nested = StackTemplate(
-                f"{stack.name}/{logical_id}", _read_json(file), str(file), (stack, logical_id)
-            )
-            stacks.append(nested)
-            queue.append(nested)
-
-
-# -- domains ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DomainKey:
-    name: str
-    stack: StackTemplate = field(compare=False)
-    logical_id: str
-    path: str
-
-    @property
-    def stack_name(self) -> str:
-        return self.stack.name
-
-
-def _path(stack: StackTemplate, logical_id: str, resource: Mapping[str, Any]) -> str:
-    metadata = resource.get("Metadata")
-    if isinstance(metadata, dict) and isinstance(metadata.get(PATH_METADATA_KEY), str):
-        return metadata[PATH_METADATA_KEY]
-    return f"{stack.name}/{logical_id}"
-
-
-def find_domain_keys(stacks: Iterable[StackTemplate]) -> list[DomainKey]:
-    """The keys DataDomain wrote (KMS keys carrying ``cdk_partition:domain`` metadata)."""
-    keys = []
-    for stack in stacks:
-        for logical_id, resource in stack.resources.items():
-            metadata = resource.get("Metadata")
-            if resource.get("Type") == "AWS::KMS::Key" and isinstance(metadata, dict):
-                name = metadata.get(DOMAIN_METADATA_KEY)
-                if isinstance(name, str):
-                    keys.append(
-                        DomainKey(name, stack, logical_id, _path(stack, logical_id, resource))
-                    )
-    return keys
-
-
-@dataclass(frozen=True)
-class Scope:
-    domain: str
-    stack: StackTemplate = field(compare=False)
-    path: str  # construct path prefix; "" = the whole stack
-
-
-def find_scopes(stacks: list[StackTemplate], keys: list[DomainKey]) -> list[Scope]:
-    """Where the checks apply: the marks the aspect wrote, else every stack holding a domain key."""
-    scopes = []
-    for stack in stacks:
-        marks = (stack.template.get("Metadata") or {}).get(CHECKS_METADATA_KEY) or []
-        for mark in marks if isinstance(marks, list) else []:
-            if isinstance(mark, dict) and isinstance(mark.get("domain"), str):
-                scopes.append(Scope(mark["domain"], stack, str(mark.get("scope") or "")))
-    if scopes:
-        return scopes
-    return [Scope(key.name, key.stack, "") for key in keys]
-
-
-# -- key resolution --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class KeyRef:
-    """What a key value in a template resolves to."""
-
-    kind: Literal["domain_key", "other_cmk", "aws_managed", "unresolved"]
-    description: str
-    domain: str | None = None
-
-
-class _Resolver:
-    def __init__(self, stacks: list[StackTemplate], keys: list[DomainKey]) -> None:
-        self._keys = {(id(k.stack), k.logical_id): k for k in keys}
-        self._aliases = {f"alias/{k.name}": k for k in keys}
-        self._exports: dict[str, tuple[StackTemplate, Any]] = {}
-        for stack in stacks:
-            for output in (stack.template.get("Outputs") or {}).values():
-                name = (output.get("Export") or {}).get("Name")
-                if isinstance(name, str):
-                    self._exports[name] = (stack, output.get("Value"))
-
-    def resolve(self, value: Any, stack: StackTemplate, depth: int = 0) -> KeyRef:
-        if depth > 12:
-            return KeyRef("unresolved", "reference chain too deep")
-        if catalogue.is_aws_managed_key_reference(value):
-            return KeyRef("aws_managed", f"AWS managed key {_short(value)}")
-        if isinstance(value, str):
-            return self._literal(value)
-        if not isinstance(value, dict) or len(value) != 1:
-            return KeyRef("unresolved", f"unsupported value {_short(value)}")
-        ((fn, arg),) = value.items()
-        if fn == "Ref" and isinstance(arg, str):
-            return self._logical(arg, stack, depth)
-        if fn == "Fn::GetAtt":
-            target = arg.split(".")[0] if isinstance(arg, str) else (arg or [None])[0]
-            return (
-                self._logical(target, stack, depth) if isinstance(target, str) else self._bad(value)
-            )
-        if fn == "Fn::ImportValue":
-            name = arg if isinstance(arg, str) else None
-            if name is None or name not in self._exports:
-                return KeyRef("unresolved", f"import of unknown export {_short(arg)}")
-            source, exported = self._exports[name]
-            return self.resolve(exported, source, depth + 1)
-        if fn == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
-            left, right = (self.resolve(v, stack, depth + 1) for v in arg[1:])
-            if left == right:
-                return left
-            return KeyRef(
-                "unresolved", f"Fn::If between {left.description} and {right.description}"
-            )
-        return self._bad(value)
-
-    def _bad(self, value: Any) -> KeyRef:
-        return KeyRef("unresolved", f"expression {_short(value)}")
-
-    def _literal(self, value: str) -> KeyRef:
-        alias = value.split(":", 5)[-1] if value.startswith("arn:") else value
-        if alias in self._aliases:
-            return KeyRef("domain_key", f"alias {alias}", self._aliases[alias].name)
-        if alias.startswith("alias/"):
-            return KeyRef("other_cmk", f"alias {alias} of no domain")
-        return KeyRef("other_cmk", f"key {value} (not created by a DataDomain of this app)")
-
-    def _logical(self, logical_id: str, stack: StackTemplate, depth: int) -> KeyRef:
-        key = self._keys.get((id(stack), logical_id))
-        if key is not None:
-            return KeyRef("domain_key", f"domain key {key.path}", key.name)
-        resource = stack.resources.get(logical_id)
-        if resource is not None:
-            kind = resource.get("Type")
-            if kind == "AWS::KMS::Key":
-                path = _path(stack, logical_id, resource)
-                return KeyRef("other_cmk", f"customer managed key {path} of no domain")
-            if kind == "AWS::KMS::Alias":
-                target = (resource.get("Properties") or {}).get("TargetKeyId")
-                return self.resolve(target, stack, depth + 1)
-            return KeyRef("unresolved", f"{kind} {logical_id} is not a KMS key")
-        if logical_id in (stack.template.get("Parameters") or {}):
-            if stack.parent is not None:
-                parent, nested_id = stack.parent
-                props = parent.resources[nested_id].get("Properties") or {}
-                passed = (props.get("Parameters") or {}).get(logical_id)
-                if passed is not None:
-                    return self.resolve(passed, parent, depth + 1)
-            return KeyRef("unresolved", f"template parameter {logical_id}")
-        return KeyRef("unresolved", f"unknown reference {logical_id}")
-
-
 def _short(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _base(stack: StackTemplate, logical_id: str, resource: Mapping[str, Any], domain: str | None):
+    return {
+        "stack": stack.name,
+        "logical_id": logical_id,
+        "path": resource_path(stack, logical_id, resource),
+        "resource_type": str(resource.get("Type", "")),
+        "domain": domain,
+        "template_path": stack.file,
+    }
+
+
+def _finding(rule_id: str, message: str, *, fix: str | None = None, **base: Any) -> Finding:
+    rule = RULES[rule_id]
+    fix = fix or rule.fix
+    return Finding(
+        rule=rule.id,
+        severity=rule.severity,
+        message=f"{message} Fix: {fix}.",
+        fix=fix,
+        **base,
+    )
 
 
 # -- the audit -------------------------------------------------------------------------------
@@ -410,106 +254,374 @@ _STATE_RULES = {"unencrypted": "CDKP001", "aws_owned": "CDKP002", "aws_managed":
 _REF_RULES = {"other_cmk": "CDKP004", "aws_managed": "CDKP003", "unresolved": "CDKP005"}
 
 
-def audit(stacks: list[StackTemplate]) -> list[Finding]:
-    """Audit loaded templates: stores in every domain scope, then every domain key."""
-    keys = find_domain_keys(stacks)
-    scopes = find_scopes(stacks, keys)
-    resolver = _Resolver(stacks, keys)
+def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
+    """Audit a loaded cloud assembly (or a list of templates): every pass, then exemptions."""
+    if not isinstance(assembly, CloudAssembly):
+        assembly = CloudAssembly(list(assembly))
+    resolver = KeyResolver(assembly)
     findings: list[Finding] = []
-    for stack in stacks:
-        stack_scopes = _scopes_of(stack, scopes)
-        if not stack_scopes:
+    for stack, logical_id, resource in assembly.resources():
+        if not assembly.has_checks(stack):
             continue
-        for logical_id, resource in stack.resources.items():
-            path = _path(stack, logical_id, resource)
-            domain = _domain_of(path, stack_scopes)
-            if domain is None:
-                continue
-            findings.extend(_audit_store(stack, logical_id, resource, path, domain, resolver))
-    for key in keys:
-        findings.extend(audit_key(key))
-    return [_apply_exemptions(f, stacks) for f in findings]
+        try:
+            findings.extend(_audit_resource(assembly, resolver, stack, logical_id, resource))
+        except Exception as error:  # a rule's own crash is a finding, never a broken synth
+            findings.append(_crash(error, **_base(stack, logical_id, resource, None)))
+    for key in assembly.domain_keys:
+        try:
+            findings.extend(audit_key(key))
+        except Exception as error:
+            resource = key.stack.resources[key.logical_id]
+            findings.append(_crash(error, **_base(key.stack, key.logical_id, resource, key.name)))
+    return [_apply_exemptions(f, assembly) for f in findings]
 
 
 def audit_path(path: str | Path) -> list[Finding]:
     """Load a cloud assembly directory or a template and audit it."""
-    return audit(load_templates(path))
+    return audit(load(path))
 
 
-def _scopes_of(stack: StackTemplate, scopes: list[Scope]) -> list[Scope]:
-    """The scopes covering ``stack``: its own marks, and its parents' (a nested stack's resources
-    carry full construct paths, so a parent's scope path applies to them as is)."""
-    own = [s for s in scopes if s.stack is stack]
-    return own + (_scopes_of(stack.parent[0], scopes) if stack.parent else [])
+def _crash(error: Exception, **base: Any) -> Finding:
+    where = "".join(traceback.format_exception_only(type(error), error)).strip()
+    return _finding("CDKP000", f"{base['path']}: the checks crashed ({where}).", **base)
 
 
-def _domain_of(path: str, scopes: list[Scope]) -> str | None:
-    best: Scope | None = None
-    for scope in scopes:
-        if scope.path == "" or path == scope.path or path.startswith(scope.path + "/"):
-            if best is None or len(scope.path) > len(best.path):
-                best = scope
-    return best.domain if best else None
-
-
-def _audit_store(
+def _audit_resource(
+    assembly: CloudAssembly,
+    resolver: KeyResolver,
     stack: StackTemplate,
     logical_id: str,
     resource: Mapping[str, Any],
-    path: str,
-    domain: str,
-    resolver: _Resolver,
 ) -> Iterator[Finding]:
-    cfn_type = resource.get("Type", "")
-    properties = resource.get("Properties")
-    uses = catalogue.classify(cfn_type, properties if isinstance(properties, dict) else None)
-    base = {
-        "stack": stack.name,
-        "logical_id": logical_id,
-        "path": path,
-        "resource_type": cfn_type,
-        "domain": domain,
-        "template_path": stack.file,
-    }
-    if uses is None:
-        if catalogue.looks_like_data_store(cfn_type):
-            rule = RULES["CDKP006"]
-            yield Finding(
-                rule=rule.id,
-                severity=rule.severity,
-                message=f"{path} ({cfn_type}) may hold data of domain {domain!r}, but the "
-                "catalogue does not know where its key lives, so it is not checked.",
-                fix=rule.fix,
-                **base,
-            )
+    placement = assembly.domain_of(stack, logical_id, resource)
+    cfn_type = str(resource.get("Type", ""))
+    if placement.undecided is not None and _may_hold_data(cfn_type):
+        scope = placement.undecided
+        yield _finding(
+            "CDKP007",
+            f"{resource_path(stack, logical_id, resource)} ({cfn_type}) may belong to domain "
+            f"{scope.domain!r}, whose checks cover construct {scope.path!r}, but the template "
+            "carries no construct path and the mark lists no resources, so its domain cannot be "
+            "decided.",
+            **_base(stack, logical_id, resource, scope.domain),
+        )
+    domain = placement.domain
+    if domain is None:
         return
+    base = _base(stack, logical_id, resource, domain)
+    yield from _audit_store(resolver, stack, resource, domain, base)
+    if cfn_type == "AWS::S3::Bucket":
+        yield from _audit_bucket_puts(assembly, resolver, stack, logical_id, resource, domain, base)
+    if cfn_type.startswith("Custom::") or cfn_type == "AWS::CloudFormation::CustomResource":
+        yield from _audit_custom_resource(stack, resource, base)
+
+
+def _may_hold_data(cfn_type: str) -> bool:
+    return (
+        catalogue.lookup(cfn_type) is not None
+        or bool(catalogue.kms_key_paths(cfn_type))
+        or catalogue.looks_like_data_store(cfn_type)
+        or cfn_type.startswith("Custom::")
+    )
+
+
+def _audit_store(
+    resolver: KeyResolver,
+    stack: StackTemplate,
+    resource: Mapping[str, Any],
+    domain: str,
+    base: dict[str, Any],
+) -> Iterator[Finding]:
+    cfn_type = base["resource_type"]
+    properties = resource.get("Properties")
+    props: Mapping[str, Any] = properties if isinstance(properties, dict) else {}
+    uses = catalogue.classify(cfn_type, props)
     spec = catalogue.lookup(cfn_type)
     what = spec.description if spec else cfn_type
-    fix_hint = spec.cdk_fix if spec else RULES["CDKP001"].fix
-    for use in uses:
-        if use.state == "customer_key":
-            ref = resolver.resolve(use.key, stack)
-            if ref.kind == "domain_key" and ref.domain == domain:
-                continue
-            if ref.kind == "domain_key":
-                rule_id = "CDKP004"
-                now = f"the key of domain {ref.domain!r} ({ref.description})"
-            else:
-                rule_id = _REF_RULES[ref.kind]
-                now = ref.description
-        else:
-            rule_id = _STATE_RULES[use.state]
-            now = use.detail or use.state.replace("_", " ")
-        rule = RULES[rule_id]
-        yield Finding(
-            rule=rule.id,
-            severity=rule.severity,
-            message=f"{what} {path} of domain {domain!r} must use the domain key, but "
-            f"{use.path} is: {now}. Fix: {fix_hint}.",
-            fix=fix_hint,
-            location=use.path,
+    fix_hint = spec.cdk_fix if spec else f"pass the domain key (`domain.key`) to {cfn_type}"
+    path = base["path"]
+    if uses is None and catalogue.looks_like_data_store(cfn_type):
+        yield _finding(
+            "CDKP006",
+            f"{path} ({cfn_type}) may hold data of domain {domain!r}, but the catalogue does "
+            "not know where its key lives, so it is not checked.",
             **base,
         )
+    checked: set[str] = set()
+    for use in uses or []:
+        checked.add(use.path)
+        verdict = _verdict(resolver, stack, use, domain)
+        if verdict is None:
+            continue
+        rule_id, now = verdict
+        yield _finding(
+            rule_id,
+            f"{what} {path} of domain {domain!r} must use the domain key, but {use.path} is {now}.",
+            fix=fix_hint,
+            location=use.path,
+            value=_short(use.key) if use.key is not None else None,
+            **base,
+        )
+    # any property that names a KMS key, catalogued or not
+    for key_path, value in catalogue.key_values(cfn_type, props):
+        if key_path in checked:
+            continue
+        if catalogue.is_aws_managed_key_reference(value):
+            ref = KeyRef("aws_managed", f"AWS managed key {_short(value)}")
+        else:
+            ref = resolver.resolve(value, stack)
+        if ref.kind == "domain_key" and ref.domain == domain:
+            continue
+        rule_id, now = _ref_verdict(ref)
+        yield _finding(
+            rule_id,
+            f"{what} {path} of domain {domain!r} names a KMS key in {key_path}, which must be "
+            f"the domain key, but it is {now}.",
+            fix=fix_hint if spec else f"pass the domain key (`domain.key`) as {key_path}",
+            location=key_path,
+            value=_short(value),
+            **base,
+        )
+
+
+def _ref_verdict(ref: KeyRef) -> tuple[str, str]:
+    if ref.kind == "domain_key":
+        return "CDKP004", f"the key of domain {ref.domain!r} ({ref.description})"
+    return _REF_RULES[ref.kind], ref.description
+
+
+def _verdict(
+    resolver: KeyResolver, stack: StackTemplate, use: catalogue.KeyUse, domain: str, depth: int = 0
+) -> tuple[str, str] | None:
+    """None when ``use`` is on ``domain``'s key, else (rule id, what it is on now)."""
+    if use.state == "customer_key":
+        ref = resolver.resolve(use.key, stack)
+        if ref.kind == "domain_key" and ref.domain == domain:
+            return None
+        return _ref_verdict(ref)
+    if use.state == "inherited":
+        source = _source_resource(stack, use.key)
+        if source is None or depth > 5:
+            return (
+                "CDKP005",
+                f"inherited ({use.detail}), and {use.source} = {_short(use.key)} is not a "
+                "resource of this assembly, so that key cannot be checked; name the domain key "
+                "explicitly",
+            )
+        source_id, source_resource = source
+        props = source_resource.get("Properties")
+        source_uses = catalogue.classify(
+            str(source_resource.get("Type", "")), props if isinstance(props, dict) else None
+        )
+        storage = next((u for u in source_uses or [] if u.path == use.path), None)
+        if storage is None:
+            return (
+                "CDKP005",
+                f"inherited from {source_id} ({source_resource.get('Type')}), whose key the "
+                "catalogue cannot read",
+            )
+        verdict = _verdict(resolver, stack, storage, domain, depth + 1)
+        if verdict is None:
+            return None
+        return verdict[0], f"inherited from {source_id}, whose {storage.path} is {verdict[1]}"
+    return _STATE_RULES[use.state], use.detail or use.state.replace("_", " ")
+
+
+def _source_resource(stack: StackTemplate, value: Any) -> tuple[str, dict[str, Any]] | None:
+    """The resource a ``Ref``/``Fn::GetAtt`` in ``stack`` names."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((fn, arg),) = value.items()
+        target = None
+        if fn == "Ref" and isinstance(arg, str):
+            target = arg
+        elif fn == "Fn::GetAtt":
+            target = arg.split(".")[0] if isinstance(arg, str) else (arg or [None])[0]
+        resource = stack.resources.get(target) if isinstance(target, str) else None
+        if isinstance(resource, dict):
+            return str(target), resource
+    return None
+
+
+# -- buckets: writers must not pick another encryption ---------------------------------------
+# Amazon S3 User Guide, "Setting default server-side encryption behavior for Amazon S3 buckets"
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-encryption.html): default
+# encryption applies to a new object only when the PUT request names no encryption; a request may
+# name SSE-S3, DSSE-KMS or another KMS key (x-amz-server-side-encryption,
+# x-amz-server-side-encryption-aws-kms-key-id), and "aws:kms" without a key id uses the AWS
+# managed key aws/s3 ("Specifying server-side encryption with AWS KMS (SSE-KMS)",
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/specifying-kms-encryption.html).
+_ENC = "s3:x-amz-server-side-encryption"
+_KEY_ID = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+_FOREIGN_KEY = "arn:aws:kms:us-east-1:999999999999:key/cdk-partition-probe"
+_PUT_PROBES: tuple[tuple[str, dict[str, str]], ...] = (
+    ("SSE-S3 (AES256)", {_ENC: "AES256"}),
+    ("DSSE-KMS", {_ENC: "aws:kms:dsse"}),
+    ("another KMS key", {_ENC: "aws:kms", _KEY_ID: _FOREIGN_KEY}),
+    ("aws:kms without a key id (aws/s3)", {_ENC: "aws:kms"}),
+)
+
+
+def _audit_bucket_puts(
+    assembly: CloudAssembly,
+    resolver: KeyResolver,
+    stack: StackTemplate,
+    logical_id: str,
+    resource: Mapping[str, Any],
+    domain: str,
+    base: dict[str, Any],
+) -> Iterator[Finding]:
+    props = resource.get("Properties")
+    uses = catalogue.classify("AWS::S3::Bucket", props if isinstance(props, dict) else None) or []
+    on_domain_key = [
+        u
+        for u in uses
+        if u.state == "customer_key"
+        and (lambda r: r.kind == "domain_key" and r.domain == domain)(
+            resolver.resolve(u.key, stack)
+        )
+    ]
+    if not on_domain_key:
+        return  # the store pass already reports a bucket that is not on the domain key
+    statements: list[Any] = []
+    for policy_stack, _, policy in assembly.resources():
+        if policy.get("Type") != "AWS::S3::BucketPolicy" or policy_stack.root is not stack.root:
+            continue
+        policy_props = policy.get("Properties") or {}
+        if _names_bucket(policy_props.get("Bucket"), logical_id):
+            document = policy_props.get("PolicyDocument") or {}
+            found = document.get("Statement", []) if isinstance(document, dict) else []
+            statements += found if isinstance(found, list) else [found]
+    document = {"Version": "2012-10-17", "Statement": statements}
+    open_to: list[str] = []
+    for label, context in _PUT_PROBES:
+        request = evaluator.Request(
+            action="s3:PutObject",
+            principal_arn="arn:aws:iam::${AWS::AccountId}:role/cdk-partition-writer-probe",
+            account="${AWS::AccountId}",
+            context=context,
+            identity_allows=True,
+        )
+        try:
+            decision = evaluator.evaluate(document, request)
+        except ValueError as error:
+            yield _finding(
+                "CDKP008",
+                f"S3 bucket {base['path']} of domain {domain!r}: its bucket policy cannot be "
+                f"evaluated for a PutObject asking for {label} ({error}), so the checks cannot "
+                "tell whether writers can put objects under another key.",
+                location="BucketPolicy",
+                **base,
+            )
+            return
+        if decision != "explicit_deny":
+            open_to.append(label)
+    if open_to:
+        yield _finding(
+            "CDKP008",
+            f"S3 bucket {base['path']} of domain {domain!r} is on the domain key by default, but "
+            "S3 applies default encryption only when a PUT names none, and no bucket policy "
+            f"denies s3:PutObject asking for {', '.join(open_to)}: writers can store objects "
+            "outside the domain key.",
+            location="BucketPolicy",
+            **base,
+        )
+
+
+def _names_bucket(value: Any, logical_id: str) -> bool:
+    return value == {"Ref": logical_id}
+
+
+# -- stores created by custom resources --------------------------------------------------------
+def _audit_custom_resource(
+    stack: StackTemplate, resource: Mapping[str, Any], base: dict[str, Any]
+) -> Iterator[Finding]:
+    props = resource.get("Properties")
+    props = props if isinstance(props, dict) else {}
+    calls = sorted(set(_sdk_calls(props)) | set(_handler_actions(stack, props.get("ServiceToken"))))
+    if calls:
+        yield _finding(
+            "CDKP009",
+            f"{base['path']} ({base['resource_type']}) of domain {base['domain']!r} can create "
+            f"stores at deploy time, outside the template the checks read: "
+            f"{'; '.join(calls)}.",
+            location="Properties",
+            **base,
+        )
+
+
+def _sdk_calls(props: Mapping[str, Any]) -> Iterator[str]:
+    """``Create``/``Update`` calls of an ``AwsCustomResource`` (``Custom::AWS``) that create a
+    store, as ``SERVICE.action (creates TYPE)``."""
+    for phase in ("Create", "Update"):
+        value = props.get(phase)
+        text = value if isinstance(value, str) else _join_text(value)
+        if not text:
+            continue
+        try:
+            call = json.loads(text)
+        except ValueError:
+            continue
+        if not isinstance(call, dict):
+            continue
+        service, action = str(call.get("service", "")), str(call.get("action", ""))
+        created = catalogue.store_created_by_call(service, action)
+        if created:
+            yield f"{phase}: {service}.{action} (creates {created})"
+
+
+def _join_text(value: Any) -> str | None:
+    """An ``Fn::Join`` of strings and tokens as text, tokens as ``"0"`` (JSON-safe filler)."""
+    if not isinstance(value, dict) or list(value) != ["Fn::Join"]:
+        return None
+    arg = value["Fn::Join"]
+    if not isinstance(arg, list) or len(arg) != 2 or not isinstance(arg[1], list):
+        return None
+    return str(arg[0]).join(p if isinstance(p, str) else "0" for p in arg[1])
+
+
+def _handler_actions(stack: StackTemplate, token: Any, depth: int = 0) -> Iterator[str]:
+    """Store-creating IAM actions the custom resource's handler may call: the Lambda function
+    behind ``ServiceToken`` (and the function a provider framework forwards to), through the
+    policies of its execution role."""
+    source = _source_resource(stack, token)
+    if source is None or depth > 2:
+        return
+    _, function = source
+    if function.get("Type") != "AWS::Lambda::Function":
+        return
+    props = function.get("Properties") or {}
+    role = _source_resource(stack, props.get("Role"))
+    if role is not None:
+        for action in _role_actions(stack, role[0], role[1]):
+            created = catalogue.store_created_by_action(action)
+            if created:
+                yield f"handler may call {action} (creates {created})"
+    variables = ((props.get("Environment") or {}).get("Variables")) or {}
+    for value in variables.values() if isinstance(variables, dict) else []:
+        yield from _handler_actions(stack, value, depth + 1)
+
+
+def _role_actions(stack: StackTemplate, role_id: str, role: Mapping[str, Any]) -> Iterator[str]:
+    documents = [
+        p.get("PolicyDocument")
+        for p in ((role.get("Properties") or {}).get("Policies") or [])
+        if isinstance(p, dict)
+    ]
+    for resource in stack.resources.values():
+        if resource.get("Type") in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            props = resource.get("Properties") or {}
+            if {"Ref": role_id} in (props.get("Roles") or []):
+                documents.append(props.get("PolicyDocument"))
+    for document in documents:
+        if not isinstance(document, dict):
+            continue
+        statements = document.get("Statement", [])
+        for statement in statements if isinstance(statements, list) else [statements]:
+            if isinstance(statement, dict) and statement.get("Effect") == "Allow":
+                actions = statement.get("Action", [])
+                for action in actions if isinstance(actions, list) else [actions]:
+                    if isinstance(action, str):
+                        yield from catalogue.store_create_actions_matching(action)
 
 
 # -- the domain key itself ---------------------------------------------------------------------
@@ -532,34 +644,31 @@ def _expand(actions: Iterable[str]) -> set[str]:
 
 
 def audit_key(key: DomainKey) -> Iterator[Finding]:
-    """Rotation on; DenyEveryoneElse present and effective; no open or over-broad Allow."""
+    """Rotation on; DenyEveryoneElse present and effective; no open or over-broad Allow; a
+    policy the evaluator cannot decide is a finding (CDKP105), never a crash."""
     resource = key.stack.resources[key.logical_id]
     props = resource.get("Properties") or {}
-    base = {
-        "stack": key.stack_name,
-        "logical_id": key.logical_id,
-        "path": key.path,
-        "resource_type": "AWS::KMS::Key",
-        "domain": key.name,
-        "template_path": key.stack.file,
-    }
+    base = _base(key.stack, key.logical_id, resource, key.name)
 
-    def finding(rule_id: str, message: str, location: str) -> Finding:
-        rule = RULES[rule_id]
-        return Finding(
-            rule=rule.id,
-            severity=rule.severity,
-            message=f"Key of domain {key.name!r} ({key.path}): {message} Fix: {rule.fix}.",
-            fix=rule.fix,
+    def finding(rule_id: str, message: str, location: str, value: Any = None) -> Finding:
+        return _finding(
+            rule_id,
+            f"Key of domain {key.name!r} ({key.path}): {message}",
             location=location,
+            value=_short(value) if value is not None else None,
             **base,
         )
 
     if props.get("EnableKeyRotation") not in (True, "true"):
-        yield finding("CDKP101", "EnableKeyRotation is not true.", "EnableKeyRotation")
+        yield finding(
+            "CDKP101",
+            "EnableKeyRotation is not true.",
+            "EnableKeyRotation",
+            props.get("EnableKeyRotation", "absent"),
+        )
     policy = props.get("KeyPolicy")
     if not isinstance(policy, dict):
-        yield finding("CDKP102", "the key policy is not a literal document.", "KeyPolicy")
+        yield finding("CDKP102", "the key policy is not a literal document.", "KeyPolicy", policy)
         return
     statements = [s for s in _as_list(policy.get("Statement")) if isinstance(s, dict)]
     denies = {
@@ -575,7 +684,18 @@ def audit_key(key: DomainKey) -> Iterator[Finding]:
         )
         for action in _PROBE_ACTIONS
     ]
-    open_actions = [p.action for p in probes if evaluator.evaluate(denies, p) != "explicit_deny"]
+    try:
+        open_actions = [
+            p.action for p in probes if evaluator.evaluate(denies, p) != "explicit_deny"
+        ]
+    except ValueError as error:
+        yield finding(
+            "CDKP105",
+            f"its Deny statements cannot be evaluated ({error}), so the checks cannot tell "
+            "whether an unnamed principal is refused.",
+            "KeyPolicy.Statement",
+        )
+        open_actions = []
     if open_actions:
         yield finding(
             "CDKP102",
@@ -591,7 +711,9 @@ def audit_key(key: DomainKey) -> Iterator[Finding]:
         principal = statement.get("Principal")
         aws = principal.get("AWS") if isinstance(principal, dict) else principal
         if "*" in _as_list(aws) and not statement.get("Condition"):
-            yield finding("CDKP103", f"statement {sid} allows '*' without conditions.", location)
+            yield finding(
+                "CDKP103", f"statement {sid} allows '*' without conditions.", location, principal
+            )
             continue
         if aws is None:
             continue  # service principals: scoped by the store methods
@@ -610,7 +732,12 @@ def audit_key(key: DomainKey) -> Iterator[Finding]:
                 if beyond
                 else "administration and data actions in one statement"
             )
-            yield finding("CDKP104", f"statement {sid} gives {detail}.", location)
+            yield finding(
+                "CDKP104",
+                f"statement {sid} gives {_short(aws)} {detail}.",
+                location,
+                statement.get("Action", statement.get("NotAction")),
+            )
 
 
 def _grant_for_aws_resource(statement: Mapping[str, Any]) -> bool:
@@ -620,16 +747,15 @@ def _grant_for_aws_resource(statement: Mapping[str, Any]) -> bool:
 
 
 # -- exemptions ------------------------------------------------------------------------------
-def _apply_exemptions(finding: Finding, stacks: list[StackTemplate]) -> Finding:
-    stack = next((s for s in stacks if s.file == finding.template_path), None)
+def _apply_exemptions(finding: Finding, assembly: CloudAssembly) -> Finding:
+    stack = assembly.stack_of_file(finding.template_path)
     if stack is None:
         return finding
-    metadata = stack.resources.get(finding.logical_id, {}).get("Metadata") or {}
+    resource = stack.resources.get(finding.logical_id)
+    metadata = (resource.get("Metadata") if isinstance(resource, dict) else None) or {}
     for exemption in metadata.get(EXEMPTIONS_METADATA_KEY) or []:
         if isinstance(exemption, dict) and exemption.get("rule") == finding.rule:
-            return Finding(
-                **{**asdict(finding), "exempted": True, "reason": exemption.get("reason")}
-            )
+            return replace(finding, exempted=True, reason=exemption.get("reason"))
     return finding
 
 

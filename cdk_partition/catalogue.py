@@ -40,6 +40,9 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from importlib import resources
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -57,8 +60,10 @@ __all__ = [
     "lookup",
 ]
 
-KeyState = Literal["customer_key", "unencrypted", "aws_owned", "aws_managed"]
-"""What protects one key slot of a store: the customer key found there, or a violation kind."""
+KeyState = Literal["customer_key", "unencrypted", "aws_owned", "aws_managed", "inherited"]
+"""What protects one key slot of a store: the customer key found there, a violation kind, or
+``inherited``: the key is the one of another resource (a read replica's source, a snapshot), named
+by the outcome's ``source`` property, which the caller resolves."""
 
 
 @dataclass(frozen=True)
@@ -70,9 +75,12 @@ class KeyUse:
     .KMSMasterKeyId``: where the key is, or where it would go."""
     state: KeyState
     key: Any = None
-    """When ``state == "customer_key"``: the raw template value (string or intrinsic)."""
+    """When ``state == "customer_key"``: the raw template value (string or intrinsic); when
+    ``state == "inherited"``: the raw value of the property naming the source resource."""
     detail: str = ""
     """Short human text of what was found."""
+    source: str | None = None
+    """When ``state == "inherited"``: the concrete path of the property naming the source."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,8 @@ class Outcome:
     state: KeyState
     detail: str
     when: tuple[When, ...] = ()
+    source: str | None = None
+    """For ``inherited``: the property (path) naming the resource the key is inherited from."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +165,11 @@ def _plain(detail: str, *when: When) -> Outcome:
     return Outcome("unencrypted", detail, when)
 
 
+def _inherited(source: str, detail: str) -> Outcome:
+    """The key is the one of the resource ``source`` names (applies when ``source`` is set)."""
+    return Outcome("inherited", detail, (_present(source),), source)
+
+
 def _store(
     cfn_type: str,
     description: str,
@@ -185,12 +200,16 @@ def _secret(key: str, switch: str) -> Slot:
     )
 
 
-def _storage_rds(key: str = "KmsKeyId", *, only_if: tuple[When, ...] = ()) -> Slot:
+def _storage_rds(
+    key: str = "KmsKeyId", *, only_if: tuple[When, ...] = (), sources: tuple[Outcome, ...] = ()
+) -> Slot:
     """RDS-family storage. ``StorageEncrypted`` is read only when no key is given: replicas and
-    restores may name a key and inherit the flag."""
+    restores may name a key and inherit the flag; without a key they inherit the source's key
+    (``sources``)."""
     return Slot(
         key,
         (
+            *sources,
             _plain(
                 "StorageEncrypted not true: storage unencrypted (or inherited from a source or "
                 "snapshot the template does not show)",
@@ -369,7 +388,38 @@ _STORES: tuple[StoreType, ...] = (
             "`storage_encryption_key=domain.key, performance_insight_encryption_key=domain.key`",
         ),
         # An Aurora member's storage belongs to its DBCluster.
-        _storage_rds(only_if=(_absent("DBClusterIdentifier"),)),
+        # AWS::RDS::DBInstance, KmsKeyId - AWS CloudFormation Template Reference
+        # (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-rds-dbinstance.html):
+        # "If you specify the SourceDBInstanceIdentifier or SourceDbiResourceId property, don't
+        # specify this property. The value is inherited from the source DB instance"; the same for
+        # SourceDBInstanceAutomatedBackupsArn; a restore from DBSnapshotIdentifier takes the
+        # snapshot's encryption.
+        _storage_rds(
+            only_if=(_absent("DBClusterIdentifier"),),
+            sources=(
+                _inherited(
+                    "SourceDBInstanceIdentifier",
+                    "read replica without KmsKeyId: the source DB instance's key",
+                ),
+                _inherited(
+                    "SourceDbiResourceId",
+                    "read replica without KmsKeyId: the source DB instance's key",
+                ),
+                _inherited(
+                    "SourceDBClusterIdentifier",
+                    "read replica of a Multi-AZ DB cluster "
+                    "without KmsKeyId: the source cluster's key",
+                ),
+                _inherited(
+                    "SourceDBInstanceAutomatedBackupsArn",
+                    "restore from automated backups without KmsKeyId: the backups' key",
+                ),
+                _inherited(
+                    "DBSnapshotIdentifier",
+                    "restore from a snapshot without KmsKeyId: the snapshot's key",
+                ),
+            ),
+        ),
         _key_only(
             "PerformanceInsightsKMSKeyId",
             _managed("Performance Insights without PerformanceInsightsKMSKeyId: aws/rds"),
@@ -385,7 +435,32 @@ _STORES: tuple[StoreType, ...] = (
             "database_cluster",
             "`storage_encryption_key=domain.key, performance_insight_encryption_key=domain.key`",
         ),
-        _storage_rds(),
+        # AWS::RDS::DBCluster - AWS CloudFormation Template Reference
+        # (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-rds-dbcluster.html):
+        # with SnapshotIdentifier "the StorageEncrypted property value is inherited from the
+        # snapshot"; SourceDBClusterIdentifier restores a cluster to a point in time;
+        # ReplicationSourceIdentifier makes a read replica; GlobalClusterIdentifier joins a global
+        # database whose encryption the primary decides.
+        _storage_rds(
+            sources=(
+                _inherited(
+                    "SnapshotIdentifier",
+                    "restore from a snapshot without KmsKeyId: the snapshot's key",
+                ),
+                _inherited(
+                    "SourceDBClusterIdentifier",
+                    "point-in-time restore without KmsKeyId: the source cluster's key",
+                ),
+                _inherited(
+                    "ReplicationSourceIdentifier", "read replica without KmsKeyId: the source's key"
+                ),
+                _inherited(
+                    "GlobalClusterIdentifier",
+                    "secondary cluster of a global database "
+                    "without KmsKeyId: the global cluster's encryption",
+                ),
+            )
+        ),
         _key_only(
             "PerformanceInsightsKmsKeyId",
             _managed("Performance Insights without PerformanceInsightsKmsKeyId: aws/rds"),
@@ -919,6 +994,10 @@ def _classify_slot(slot: Slot, properties: Mapping[str, Any]) -> Iterator[KeyUse
             decided = next(
                 o for o in slot.no_key if all(_holds(t, properties, indexes) for t in o.when)
             )
+        if decided.source is not None:
+            source = _bind(decided.source, indexes)
+            yield KeyUse(path, decided.state, _get(properties, source), decided.detail, source)
+            continue
         yield KeyUse(path, decided.state, None, decided.detail)
 
 
@@ -933,3 +1012,113 @@ def classify(cfn_type: str, properties: Mapping[str, Any] | None) -> list[KeyUse
         return None
     props: Mapping[str, Any] = properties if isinstance(properties, Mapping) else {}
     return [use for slot in store.slots for use in _classify_slot(slot, props)]
+
+
+# -- every property that names a KMS key (generated from the CloudFormation schemas) -----------
+
+_KMS_PROPERTIES_FILE = "kms_properties.json"
+
+
+@lru_cache(maxsize=1)
+def _kms_properties() -> Mapping[str, tuple[str, ...]]:
+    """``{cfn_type: (path pattern, ...)}`` of every property of every CloudFormation type that
+    names a KMS key, as the schemas cfn-lint ships describe them (``kms_properties.json``, kept
+    equal to the schemas by ``tests/test_schema_coverage.py``)."""
+    try:
+        text = resources.files(__package__).joinpath(_KMS_PROPERTIES_FILE).read_text()
+    except (FileNotFoundError, OSError):
+        return MappingProxyType({})
+    data = json.loads(text)
+    return MappingProxyType({t: tuple(paths) for t, paths in data.items()})
+
+
+def kms_key_paths(cfn_type: str) -> tuple[str, ...]:
+    """The path patterns (``A.B[].C``) of every property of ``cfn_type`` that names a KMS key."""
+    found = _kms_properties().get(cfn_type, ())
+    store = CATALOGUE.get(cfn_type)
+    slots = tuple(s.key for s in store.slots) if store else ()
+    return tuple(dict.fromkeys((*slots, *found)))
+
+
+def key_values(cfn_type: str, properties: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """``(concrete path, value)`` of every KMS key property present in ``properties``."""
+    for pattern in kms_key_paths(cfn_type):
+        for indexes in _expand(properties, pattern):
+            path = _bind(pattern, indexes)
+            value = _get(properties, path)
+            if _present_value(value):
+                yield path, value
+
+
+# -- calls that create stores outside a template (custom resources) ----------------------------
+# IAM action -> the store type it creates. Action names from the Service Authorization Reference,
+# "Actions, resources, and condition keys for AWS services"
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html),
+# one page per service prefix below (e.g. ".../list_amazonsqs.html" for sqs).
+STORE_CREATE_ACTIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "sqs:CreateQueue": "AWS::SQS::Queue",
+        "sns:CreateTopic": "AWS::SNS::Topic",
+        "dynamodb:CreateTable": "AWS::DynamoDB::Table",
+        "dynamodb:RestoreTableFromBackup": "AWS::DynamoDB::Table",
+        "dynamodb:RestoreTableToPointInTime": "AWS::DynamoDB::Table",
+        "dynamodb:ImportTable": "AWS::DynamoDB::Table",
+        "s3:CreateBucket": "AWS::S3::Bucket",
+        "kinesis:CreateStream": "AWS::Kinesis::Stream",
+        "firehose:CreateDeliveryStream": "AWS::KinesisFirehose::DeliveryStream",
+        "logs:CreateLogGroup": "AWS::Logs::LogGroup",
+        "secretsmanager:CreateSecret": "AWS::SecretsManager::Secret",
+        "ec2:CreateVolume": "AWS::EC2::Volume",
+        "ec2:RunInstances": "AWS::EC2::Instance",
+        "ec2:CopySnapshot": "AWS::EC2::Volume",
+        "rds:CreateDBInstance": "AWS::RDS::DBInstance",
+        "rds:CreateDBInstanceReadReplica": "AWS::RDS::DBInstance",
+        "rds:RestoreDBInstanceFromDBSnapshot": "AWS::RDS::DBInstance",
+        "rds:CreateDBCluster": "AWS::RDS::DBCluster",
+        "rds:RestoreDBClusterFromSnapshot": "AWS::RDS::DBCluster",
+        "elasticfilesystem:CreateFileSystem": "AWS::EFS::FileSystem",
+        "ecr:CreateRepository": "AWS::ECR::Repository",
+        "backup:CreateBackupVault": "AWS::Backup::BackupVault",
+        "events:CreateEventBus": "AWS::Events::EventBus",
+        "es:CreateDomain": "AWS::OpenSearchService::Domain",
+        "kinesisvideo:CreateStream": "AWS::KinesisVideo::Stream",
+        "timestream:CreateDatabase": "AWS::Timestream::Database",
+        "elasticache:CreateReplicationGroup": "AWS::ElastiCache::ReplicationGroup",
+        "redshift:CreateCluster": "AWS::Redshift::Cluster",
+    }
+)
+
+# AWS SDK client names (``AwsCustomResource`` ``service``: v2 ``SQS`` or v3 ``@aws-sdk/client-sqs``)
+# whose IAM prefix differs from the normalised name.
+_SDK_PREFIXES = {
+    "cloudwatchlogs": "logs",
+    "efs": "elasticfilesystem",
+    "eventbridge": "events",
+    "opensearch": "es",
+    "elasticsearch": "es",
+    "opensearchservice": "es",
+    "docdb": "rds",
+    "neptune": "rds",
+}
+
+
+def store_created_by_action(action: str) -> str | None:
+    """The store type an IAM action (``sqs:CreateQueue``, any case) creates, or None."""
+    lowered = action.lower()
+    return next((t for a, t in STORE_CREATE_ACTIONS.items() if a.lower() == lowered), None)
+
+
+def store_create_actions_matching(pattern: str) -> Iterator[str]:
+    """The store-creating actions an IAM action pattern (``sqs:*``, ``*``) allows."""
+    lowered = pattern.lower()
+    for action in STORE_CREATE_ACTIONS:
+        if fnmatchcase(action.lower(), lowered):
+            yield action
+
+
+def store_created_by_call(service: str, action: str) -> str | None:
+    """The store type an AWS SDK call (``AwsCustomResource`` ``service``/``action``) creates."""
+    name = service.lower().removeprefix("@aws-sdk/client-").replace("-", "").replace(" ", "")
+    prefix = _SDK_PREFIXES.get(name, name)
+    verb = action.removesuffix("Command")
+    return store_created_by_action(f"{prefix}:{verb}")

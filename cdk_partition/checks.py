@@ -28,6 +28,7 @@ from constructs import Construct
 
 from . import audit
 from ._native import DomainChecksAspect
+from .assembly import EXEMPTIONS_METADATA_KEY, CloudAssembly, load
 
 if TYPE_CHECKING:
     from .domain import DataDomain
@@ -61,25 +62,28 @@ class DomainEncryptionPlugin:
         return sorted(audit.RULES)
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
-        paths = list(context.template_paths)
-        stacks: list[audit.StackTemplate] = []
-        directories = sorted({os.path.dirname(p) for p in paths})
-        for directory in directories:
-            stacks.extend(audit.load_templates(directory))
-        if directories and _wants_report(context):
-            _write_report(stacks, directories[0])
+        paths = [os.path.abspath(p) for p in context.template_paths]
+        if not paths:
+            return cdk.PolicyValidationPluginReport(success=True, violations=[])
+        root = _assembly_root(paths)
+        assembly = load(root)
+        if _wants_report(context):
+            _write_report(assembly, root)
         wanted = set(paths)
         findings = [
             f
-            for f in audit.audit(stacks)
-            if not f.exempted and (f.template_path in wanted or not wanted)
+            for f in audit.audit(assembly)
+            if not f.exempted and os.path.abspath(f.template_path or "") in wanted
         ]
         violations = [
             cdk.PolicyViolation(
                 rule_name=f.rule,
                 description=f.message,
                 fix=f.fix,
-                severity=f.severity,
+                # Errors are "fatal" so that CDK does not let Validations.acknowledge() silence
+                # them (acknowledgements are not in the cloud assembly, so `cdk-partition audit`
+                # could not honour them: one verdict for both). exempt(...) is the one way.
+                severity="fatal" if f.severity == "error" else f.severity,
                 violating_resources=[
                     cdk.PolicyViolatingResource(
                         resource_logical_id=f.logical_id,
@@ -95,6 +99,16 @@ class DomainEncryptionPlugin:
         return cdk.PolicyValidationPluginReport(success=not failed, violations=violations)
 
 
+def _assembly_root(template_paths: list[str]) -> str:
+    """The top cloud assembly directory holding ``template_paths`` (nested Stage assemblies are
+    folders below it): the highest ancestor of the first template with a ``manifest.json``."""
+    root = os.path.dirname(template_paths[0])
+    parent = os.path.dirname(root)
+    while parent != root and os.path.isfile(os.path.join(parent, "manifest.json")):
+        root, parent = parent, os.path.dirname(parent)
+    return root
+
+
 #: Context key of the synth-time report switch (``cdk synth -c cdk-partition:report=true``).
 REPORT_CONTEXT_KEY = "cdk-partition:report"
 REPORT_FILES = ("cdk-partition-report.md", "cdk-partition-report.json")
@@ -105,11 +119,11 @@ def _wants_report(context: cdk.IPolicyValidationContext) -> bool:
     return str(value).lower() in ("true", "1", "yes")
 
 
-def _write_report(stacks: list[audit.StackTemplate], directory: str) -> None:
-    """Write the access report next to the templates (the documented switch's effect)."""
+def _write_report(assembly: CloudAssembly, directory: str) -> None:
+    """Write the access report into the cloud assembly (the documented switch's effect)."""
     from . import report
 
-    result = report.build_report(stacks)
+    result = report.build_report(assembly)
     markdown, data = REPORT_FILES
     with open(os.path.join(directory, markdown), "w") as out:
         out.write(report.to_markdown(result))
@@ -166,7 +180,5 @@ def exempt(scope: Construct, rule: str, reason: str) -> None:
             f"{scope.node.path} has no CloudFormation resource to exempt; pass the L1 or an L2 "
             "whose node.default_child is one."
         )
-    existing = resource.get_metadata(audit.EXEMPTIONS_METADATA_KEY) or []
-    resource.add_metadata(
-        audit.EXEMPTIONS_METADATA_KEY, [*existing, {"rule": rule, "reason": reason}]
-    )
+    existing = resource.get_metadata(EXEMPTIONS_METADATA_KEY) or []
+    resource.add_metadata(EXEMPTIONS_METADATA_KEY, [*existing, {"rule": rule, "reason": reason}])

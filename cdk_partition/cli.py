@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import audit
+from .assembly import AssemblyInputError, load
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -82,7 +83,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from . import report
 
-    result = report.build_report(audit.load_templates(args.path))
+    result = report.build_report(load(args.path))
     if args.format == "json":
         print(json.dumps(result.to_json(), indent=2))
     else:
@@ -112,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except audit.AuditInputError as error:
+    except AssemblyInputError as error:
         print(f"cdk-partition: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

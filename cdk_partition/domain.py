@@ -15,7 +15,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from . import key_policy
-from .audit import DOMAIN_METADATA_KEY
+from .assembly import DOMAIN_METADATA_KEY
 from .capabilities import Capability
 from .stores import StoreFactories
 

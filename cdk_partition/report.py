@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import audit, catalogue, evaluator
+from .assembly import CloudAssembly, DomainKey, StackTemplate, resource_path
 from .capabilities import (
     CAPABILITY_ACTIONS,
     DEFINING_ACTIONS,
@@ -24,6 +25,7 @@ from .capabilities import (
     PUBLISHER_SID_PREFIX,
     Capability,
 )
+from .keys import KeyResolver
 
 ANY_OTHER_IN_ACCOUNT = "any other principal of the account"
 ANY_OTHER_ACCOUNT = "any principal of another account"
@@ -88,7 +90,7 @@ def capabilities_of(allowed: Iterable[str]) -> list[str]:
     return [c.value for c in Capability if set(DEFINING_ACTIONS[c]) & allowed]
 
 
-def _label(value: Any, stacks: list[audit.StackTemplate], exports: dict[str, Any]) -> str:
+def _label(value: Any, exports: dict[str, Any]) -> str:
     """A readable name for a principal value: the construct path of a role/user made in the app
     (followed through exports), else its canonical ARN string."""
     if isinstance(value, dict) and len(value) == 1:
@@ -99,13 +101,13 @@ def _label(value: Any, stacks: list[audit.StackTemplate], exports: dict[str, Any
     return str(evaluator.canonicalize(value))
 
 
-def _label_in(value: Any, stack: audit.StackTemplate) -> str | None:
+def _label_in(value: Any, stack: StackTemplate) -> str | None:
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         target = value["Fn::GetAtt"]
         logical_id = target.split(".")[0] if isinstance(target, str) else target[0]
         resource = stack.resources.get(logical_id)
         if resource is not None:
-            path = audit._path(stack, logical_id, resource)
+            path = resource_path(stack, logical_id, resource)
             return path.removesuffix("/Resource")
     return None
 
@@ -128,10 +130,10 @@ def _principal_values(statement: dict[str, Any]) -> tuple[list[Any], list[str]]:
 
 
 def build_domain_report(
-    key: audit.DomainKey,
-    stacks: list[audit.StackTemplate],
+    key: DomainKey,
+    assembly: CloudAssembly,
     findings: list[audit.Finding],
-    exports: dict[str, Any],
+    resolver: KeyResolver,
 ) -> DomainReport:
     resource = key.stack.resources[key.logical_id]
     props = resource.get("Properties") or {}
@@ -142,10 +144,8 @@ def build_domain_report(
             r["Properties"].get("AliasName")
             for r in key.stack.resources.values()
             if r.get("Type") == "AWS::KMS::Alias"
-            and audit._Resolver(stacks, [key])
-            .resolve((r.get("Properties") or {}).get("TargetKeyId"), key.stack)
-            .kind
-            == "domain_key"
+            and resolver.resolve((r.get("Properties") or {}).get("TargetKeyId"), key.stack).domain
+            == key.name
         ),
         None,
     )
@@ -168,7 +168,9 @@ def build_domain_report(
         aws, services = _principal_values(statement)
         for value in aws:
             if value != "*":
-                named.setdefault(str(evaluator.canonicalize(value)), _label(value, stacks, exports))
+                named.setdefault(
+                    str(evaluator.canonicalize(value)), _label(value, assembly.exports)
+                )
         for service in services:
             report.services.append(
                 {
@@ -243,49 +245,43 @@ def build_domain_report(
     return report
 
 
-def _stores(stacks: list[audit.StackTemplate], keys: list[audit.DomainKey]) -> dict[str, list]:
+def _stores(assembly: CloudAssembly, resolver: KeyResolver) -> dict[str, list]:
     """Domain -> stores whose key resolves to that domain's key (wherever they live)."""
-    resolver = audit._Resolver(stacks, keys)
-    out: dict[str, list[dict[str, Any]]] = {k.name: [] for k in keys}
-    for stack in stacks:
-        for logical_id, resource in stack.resources.items():
-            properties = resource.get("Properties")
-            uses = catalogue.classify(
-                resource.get("Type", ""), properties if isinstance(properties, dict) else None
+    out: dict[str, list[dict[str, Any]]] = {k.name: [] for k in assembly.domain_keys}
+    for stack, logical_id, resource in assembly.resources():
+        properties = resource.get("Properties")
+        uses = catalogue.classify(
+            resource.get("Type", ""), properties if isinstance(properties, dict) else None
+        )
+        domains = {
+            ref.domain
+            for use in uses or []
+            if use.state == "customer_key"
+            for ref in [resolver.resolve(use.key, stack)]
+            if ref.kind == "domain_key"
+        }
+        for domain in sorted(d for d in domains if d):
+            out.setdefault(domain, []).append(
+                {
+                    "type": resource.get("Type"),
+                    "stack": stack.name,
+                    "logical_id": logical_id,
+                    "path": resource_path(stack, logical_id, resource).removesuffix("/Resource"),
+                }
             )
-            domains = {
-                ref.domain
-                for use in uses or []
-                if use.state == "customer_key"
-                for ref in [resolver.resolve(use.key, stack)]
-                if ref.kind == "domain_key"
-            }
-            for domain in domains:
-                out.setdefault(domain, []).append(
-                    {
-                        "type": resource.get("Type"),
-                        "stack": stack.name,
-                        "logical_id": logical_id,
-                        "path": audit._path(stack, logical_id, resource).removesuffix("/Resource"),
-                    }
-                )
     return out
 
 
-def build_report(stacks: list[audit.StackTemplate]) -> Report:
-    """The report of every domain key found in ``stacks``."""
-    keys = audit.find_domain_keys(stacks)
-    findings = audit.audit(stacks)
-    exports: dict[str, Any] = {}
-    for stack in stacks:
-        for output in (stack.template.get("Outputs") or {}).values():
-            name = (output.get("Export") or {}).get("Name")
-            if isinstance(name, str):
-                exports[name] = (stack, output.get("Value"))
-    stores = _stores(stacks, keys)
+def build_report(assembly: CloudAssembly | list[StackTemplate]) -> Report:
+    """The report of every domain key found in the assembly (or list of templates)."""
+    if not isinstance(assembly, CloudAssembly):
+        assembly = CloudAssembly(list(assembly))
+    resolver = KeyResolver(assembly)
+    findings = audit.audit(assembly)
+    stores = _stores(assembly, resolver)
     domains = []
-    for key in sorted(keys, key=lambda k: k.name):
-        domain = build_domain_report(key, stacks, findings, exports)
+    for key in sorted(assembly.domain_keys, key=lambda k: k.name):
+        domain = build_domain_report(key, assembly, findings, resolver)
         domain.stores = stores.get(key.name, [])
         domains.append(domain)
     return Report(domains)

@@ -58,3 +58,37 @@ def domain_key(name: str = "orders", path: str | None = None, **policy: Any) -> 
         "Metadata": metadata,
         "Properties": {"EnableKeyRotation": True, "KeyPolicy": key_policy(**policy)},
     }
+
+
+def bucket_put_policy(bucket: str = "Store", key: str = "DomainKey") -> dict[str, Any]:
+    """The bucket policy ``DataDomain.bucket`` writes: deny PutObject asking for another
+    encryption, another key, or aws:kms without a key (each only when its header is present)."""
+    enc = "s3:x-amz-server-side-encryption"
+    key_id = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+    conditions = [
+        {"StringNotEquals": {enc: "aws:kms"}, "Null": {enc: "false"}},
+        {
+            "StringNotEquals": {key_id: {"Fn::GetAtt": [key, "Arn"]}},
+            "Null": {key_id: "false"},
+        },
+        {"StringEquals": {enc: "aws:kms"}, "Null": {key_id: "true"}},
+    ]
+    return {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": {"Ref": bucket},
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Principal": {"AWS": "*"},
+                        "Action": "s3:PutObject",
+                        "Resource": "*",
+                        "Condition": condition,
+                    }
+                    for condition in conditions
+                ],
+            },
+        },
+    }

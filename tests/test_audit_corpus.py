@@ -11,7 +11,7 @@ import copy
 from typing import Any
 
 import pytest
-from templates import domain_key
+from templates import bucket_put_policy, domain_key
 from test_catalogue import COMPLIANT, VIOLATIONS
 
 from cdk_partition.audit import RULES, StackTemplate, audit, failing
@@ -30,6 +30,8 @@ def _stack(cfn_type: str, properties: dict[str, Any] | None) -> StackTemplate:
         "Metadata": {"cdk_partition:checks": [{"domain": "orders", "scope": ""}]},
         "Resources": {"DomainKey": DOMAIN_KEY, "OtherKey": OTHER_KEY, "Store": store},
     }
+    if cfn_type == "AWS::S3::Bucket":  # as domain.bucket writes it (else CDKP008)
+        template["Resources"]["StorePolicy"] = bucket_put_policy()
     return StackTemplate("Orders", template, "Orders.template.json")
 
 

@@ -1,12 +1,30 @@
-import { IAspect, IPolicyValidationPlugin, Stack, Stage, Validations } from 'aws-cdk-lib';
-import { IConstruct } from 'constructs';
+import {
+  Aspects,
+  CfnResource,
+  IAspect,
+  IInspectable,
+  IPolicyValidationPlugin,
+  Lazy,
+  NestedStack,
+  Stack,
+  Stage,
+  TreeInspector,
+  Validations,
+} from 'aws-cdk-lib';
+import { Construct, IConstruct } from 'constructs';
 
 /**
  * Template metadata key that records which domain's checks cover which scope of a stack.
  *
- * The template audit of cdk_partition reads it (`cdk_partition.audit.CHECKS_METADATA_KEY`).
+ * The template audit of cdk_partition reads it (`cdk_partition.assembly.CHECKS_METADATA_KEY`).
+ * Each mark is `{"domain": <name>, "scope": <construct path or "">}`; a mark for a construct scope
+ * (not a whole stack) also lists the logical ids of the resources under that scope in
+ * `"resources"`, so that the audit places them without `aws:cdk:path` metadata.
  */
 export const CHECKS_METADATA_KEY = 'cdk_partition:checks';
+
+/** Construct id of the marker the checks leave in stacks of Stages synthesized before them. */
+export const MARKER_ID = 'CdkPartitionChecks';
 
 const registered = new WeakSet<Stage>();
 
@@ -17,6 +35,12 @@ const registered = new WeakSet<Stage>();
  * marks each stack under the scope with the domain (template metadata the audit reads) and makes
  * sure the validation plugin runs for the enclosing Stage. The Python class
  * `cdk_partition.DomainEncryptionChecks` subclasses it and supplies the plugin.
+ *
+ * Aspects do not cross Stage boundaries, and the CDK synthesizes nested Stages before it runs the
+ * aspects of their parent. So when the scope is a Stage (the App included), the stacks of the
+ * Stages nested in it are already written when `visit` runs: they get a marker construct whose
+ * attributes the cloud assembly's `tree.json` records (written last, by the App), and the audit
+ * reads those marks from there.
  */
 export class DomainChecksAspect implements IAspect {
   /** The domain whose key every store in the scope must use. */
@@ -37,7 +61,9 @@ export class DomainChecksAspect implements IAspect {
   public visit(node: IConstruct): void {
     if (this.first) {
       this.first = false;
-      if (!Stage.isStage(node)) {
+      if (Stage.isStage(node)) {
+        this.markNestedStages(node);
+      } else {
         this.applyTo(node);
       }
     }
@@ -49,11 +75,16 @@ export class DomainChecksAspect implements IAspect {
   }
 
   /**
-   * Apply the checks to `scope` (a Stack, or a construct in one) without a traversal.
-   *
-   * Nested stacks under `scope` are covered through their parent's mark.
+   * Apply the checks to `scope` without a traversal: a Stack (its nested stacks included), any
+   * construct in a Stack, or a Stage (then the checks are added to it as an aspect, which covers
+   * its stacks and the stacks of every Stage nested in it).
    */
   public applyTo(scope: IConstruct): void {
+    if (Stage.isStage(scope)) {
+      // a fresh instance: its first visit is this Stage, whatever else this one is applied to
+      Aspects.of(scope).add(new DomainChecksAspect(this.domainName, this.plugin));
+      return;
+    }
     const stage = Stage.of(scope);
     if (stage) {
       this.register(stage);
@@ -61,7 +92,33 @@ export class DomainChecksAspect implements IAspect {
     if (Stack.isStack(scope)) {
       mark(scope, this.domainName, '');
     } else {
-      mark(Stack.of(scope), this.domainName, scope.node.path);
+      const stack = Stack.of(scope);
+      mark(stack, this.domainName, scope.node.path, resourcesUnder(scope, stack));
+    }
+  }
+
+  private markNestedStages(stage: Stage): void {
+    const nested = stage.node.findAll().filter((c) => c !== stage && Stage.isStage(c)) as Stage[];
+    if (nested.length === 0) {
+      return;
+    }
+    const stacks = nested.flatMap((s) => s.node.children.filter((c) => Stack.isStack(c)) as Stack[]);
+    const app = stage.node.root;
+    if (stacks.length > 0 && !app.node.tryFindChild('Tree')) {
+      throw new Error(
+        `cdk_partition: the checks of domain '${this.domainName}' on ${stage.node.path || 'the App'} ` +
+          `cover the Stages ${nested.map((s) => s.node.path).join(', ')}, which the CDK synthesizes ` +
+          'before it runs aspects on their parent. Their stacks are marked through the cloud ' +
+          "assembly's tree.json, which this App does not write (treeMetadata: false). Turn tree " +
+          'metadata on, or apply DomainEncryptionChecks inside each Stage.',
+      );
+    }
+    for (const stack of stacks) {
+      const existing = stack.node.tryFindChild(MARKER_ID) as ChecksMarker | undefined;
+      (existing ?? new ChecksMarker(stack, MARKER_ID)).add(this.domainName);
+    }
+    for (const s of nested) {
+      this.register(s);
     }
   }
 
@@ -73,12 +130,63 @@ export class DomainChecksAspect implements IAspect {
   }
 }
 
-function mark(stack: Stack, domainName: string, scopePath: string): void {
+/**
+ * A construct with no template output whose tree attributes carry the checks' marks for a stack
+ * that was synthesized before the checks ran (a stack of a nested Stage).
+ */
+export class ChecksMarker extends Construct implements IInspectable {
+  private readonly domains: string[] = [];
+
+  /** Record that `domainName`'s checks cover this marker's whole stack. */
+  public add(domainName: string): void {
+    if (!this.domains.includes(domainName)) {
+      this.domains.push(domainName);
+    }
+  }
+
+  /** Tree metadata: `cdk_partition:checks` as in a template mark, scope "" (the whole stack). */
+  public inspect(inspector: TreeInspector): void {
+    inspector.addAttribute(
+      CHECKS_METADATA_KEY,
+      this.domains.map((domain) => ({ domain, scope: '' })),
+    );
+  }
+}
+
+/**
+ * The logical ids of the resources under `scope` in `stack`, resolved at synthesis (when the tree
+ * is complete). A nested stack under the scope is listed by its AWS::CloudFormation::Stack
+ * resource in `stack`: every resource of its template is in the scope.
+ */
+function resourcesUnder(scope: IConstruct, stack: Stack): string[] {
+  return Lazy.list({
+    produce: () => {
+      const ids: string[] = [];
+      for (const c of scope.node.findAll()) {
+        if (CfnResource.isCfnResource(c) && Stack.of(c) === stack) {
+          ids.push(stack.resolve(c.logicalId));
+        } else if (Stack.isStack(c) && c !== stack && c.nested && c.nestedStackParent === stack) {
+          const resource = (c as NestedStack).nestedStackResource;
+          if (resource) {
+            ids.push(stack.resolve(resource.logicalId));
+          }
+        }
+      }
+      return [...new Set(ids)].sort();
+    },
+  });
+}
+
+function mark(stack: Stack, domainName: string, scopePath: string, resources?: string[]): void {
   const options = stack.templateOptions;
   const metadata: { [key: string]: any } = { ...(options.metadata ?? {}) };
-  const marks: Array<{ domain: string; scope: string }> = [...(metadata[CHECKS_METADATA_KEY] ?? [])];
+  const marks: Array<{ domain: string; scope: string; resources?: string[] }> = [
+    ...(metadata[CHECKS_METADATA_KEY] ?? []),
+  ];
   if (!marks.some((m) => m.domain === domainName && m.scope === scopePath)) {
-    marks.push({ domain: domainName, scope: scopePath });
+    marks.push(
+      resources ? { domain: domainName, scope: scopePath, resources } : { domain: domainName, scope: scopePath },
+    );
     metadata[CHECKS_METADATA_KEY] = marks;
     options.metadata = metadata;
   }

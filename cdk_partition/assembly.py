@@ -1,0 +1,459 @@
+"""The cloud assembly model: one reading of a ``cdk.out`` (or one template) for every pass.
+
+The audit, the access report and the validation plugin all see the synthesized app through this
+module, the way aws-cdk's ``cx-api`` gives the CLI one model of a cloud assembly: the stacks of
+every nested assembly (Stages) and every nested stack, each with its environment and construct
+path; the construct tree (``tree.json``); the exports; the domain keys; and where the domain
+checks apply (the marks :class:`~cdk_partition.DomainEncryptionChecks` writes).
+
+Pure Python over JSON files (no aws_cdk import).
+
+How a resource is placed in a domain (:meth:`CloudAssembly.domain_of`):
+
+* each domain key carries resource metadata ``cdk_partition:domain: <name>``;
+* the checks mark each stack they cover with template metadata ``cdk_partition:checks:
+  [{"domain": <name>, "scope": <construct path or "">, "resources": [<logical id>...]}]``:
+  ``""`` is the whole stack; a construct scope lists the logical ids under it, resolved at
+  synthesis, so placement needs no ``aws:cdk:path`` metadata (paths are used for marks that carry
+  no list);
+* the stacks of Stages nested under a checked Stage (synthesized before the checks ran) are marked
+  through the construct tree: a ``CdkPartitionChecks`` node in the stack, whose ``tree.json``
+  attributes carry the same marks;
+* a nested stack is covered by its own marks and by its parent's (when the parent's scope holds
+  the nested stack's resource);
+* with no marks at all (an app that never applied the checks), every stack that holds a domain key
+  is checked against the domain keys it holds;
+* when a mark exists but a resource's place cannot be decided (a construct scope, no resource
+  list, no path metadata), :meth:`CloudAssembly.domain_of` says so, and the audit reports it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "CHECKS_METADATA_KEY",
+    "DOMAIN_METADATA_KEY",
+    "EXEMPTIONS_METADATA_KEY",
+    "PATH_METADATA_KEY",
+    "AssemblyInputError",
+    "CloudAssembly",
+    "DomainKey",
+    "Environment",
+    "Placement",
+    "Scope",
+    "StackTemplate",
+    "load",
+    "load_templates",
+    "resource_path",
+]
+
+DOMAIN_METADATA_KEY = "cdk_partition:domain"
+CHECKS_METADATA_KEY = "cdk_partition:checks"
+EXEMPTIONS_METADATA_KEY = "cdk_partition:exemptions"
+PATH_METADATA_KEY = "aws:cdk:path"
+#: Construct id of the marker node the checks leave in stacks of nested Stages (native/src).
+MARKER_ID = "CdkPartitionChecks"
+_ACCOUNT = "${AWS::AccountId}"
+_REGION = "${AWS::Region}"
+_PARTITION = "${AWS::Partition}"
+
+
+class AssemblyInputError(ValueError):
+    """The path given is not a cloud assembly or a template (bad input, exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where a stack deploys: an account and a region, or ``None`` for "resolved at deploy time"
+    (an environment-agnostic stack; its ``AWS::AccountId``/``AWS::Region`` pseudo parameters).
+
+    Environment-agnostic stacks of one assembly are taken to deploy to the same environment, as
+    the CDK itself assumes when it lets them reference each other.
+    """
+
+    account: str | None = None
+    region: str | None = None
+
+    @classmethod
+    def parse(cls, value: Any) -> Environment:
+        """``aws://<account>/<region>`` from a manifest (``unknown-*`` parts are None)."""
+        match = re.fullmatch(r"aws://([^/]*)/([^/]*)", value) if isinstance(value, str) else None
+        if match is None:
+            return cls()
+        account, region = match.groups()
+        return cls(
+            None if account.startswith("unknown-") else account,
+            None if region.startswith("unknown-") else region,
+        )
+
+    @property
+    def account_text(self) -> str:
+        """The account as it appears in a rendered ARN (the pseudo parameter when unknown)."""
+        return self.account or _ACCOUNT
+
+    @property
+    def region_text(self) -> str:
+        return self.region or _REGION
+
+    @property
+    def partition_text(self) -> str:
+        """The partition of the region (AWS Regions and partitions: ``cn-*`` is ``aws-cn``,
+        ``us-gov-*`` is ``aws-us-gov``, ``us-iso*`` and ``eu-isoe-*`` the isolated ones), or the
+        pseudo parameter when the region is unknown."""
+        region = self.region
+        if region is None:
+            return _PARTITION
+        for prefix, partition in (
+            ("cn-", "aws-cn"),
+            ("us-gov-", "aws-us-gov"),
+            ("us-isob-", "aws-iso-b"),
+            ("us-iso-", "aws-iso"),
+            ("eu-isoe-", "aws-iso-e"),
+            ("us-isof-", "aws-iso-f"),
+        ):
+            if region.startswith(prefix):
+                return partition
+        return "aws"
+
+
+@dataclass
+class StackTemplate:
+    """One template of the assembly (a nested stack's ``parent`` is (stack, logical id))."""
+
+    name: str
+    template: dict[str, Any]
+    file: str
+    parent: tuple[StackTemplate, str] | None = None
+    environment: Environment = field(default_factory=Environment)
+    construct_path: str | None = None
+    """The stack's construct path (``Outer/Inner/Stack``; from the manifest's ``displayName``)."""
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        resources = self.template.get("Resources")
+        return resources if isinstance(resources, dict) else {}
+
+    @property
+    def root(self) -> StackTemplate:
+        """The top-level stack a nested stack belongs to (itself for a top-level stack)."""
+        return self.parent[0].root if self.parent else self
+
+
+def resource_path(stack: StackTemplate, logical_id: str, resource: Mapping[str, Any]) -> str:
+    """The construct path of a resource (``aws:cdk:path``), else ``<stack name>/<logical id>``."""
+    metadata = resource.get("Metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get(PATH_METADATA_KEY), str):
+        return metadata[PATH_METADATA_KEY]
+    return f"{stack.name}/{logical_id}"
+
+
+def _has_path(resource: Mapping[str, Any]) -> bool:
+    metadata = resource.get("Metadata")
+    return isinstance(metadata, dict) and isinstance(metadata.get(PATH_METADATA_KEY), str)
+
+
+# -- loading -----------------------------------------------------------------------------------
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except OSError as error:
+        raise AssemblyInputError(f"cannot read {path}: {error.strerror or error}") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise AssemblyInputError(f"{path} is not valid JSON: {error}") from error
+
+
+def _is_template(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("Resources"), dict)
+
+
+def load(path: str | Path) -> CloudAssembly:
+    """Read a cloud assembly directory (nested assemblies and stacks included) or one template.
+
+    Raises :class:`AssemblyInputError` on anything else.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise AssemblyInputError(f"{path} does not exist")
+    if path.is_file():
+        template = _read_json(path)
+        if not _is_template(template):
+            raise AssemblyInputError(f"{path} is not a CloudFormation template (no Resources map)")
+        name = path.name.removesuffix(".json").removesuffix(".template")
+        stacks = [StackTemplate(name, template, str(path))]
+        _add_nested(stacks, path.parent)
+        return CloudAssembly(stacks)
+    if not (path / "manifest.json").is_file():
+        raise AssemblyInputError(f"{path} is not a cloud assembly (no manifest.json)")
+    stacks: list[StackTemplate] = []
+    tree_files: list[Path] = []
+    _load_assembly(path, stacks, tree_files)
+    _add_nested(stacks, None)
+    tree = _read_json(tree_files[0]) if tree_files else None
+    return CloudAssembly(stacks, tree if isinstance(tree, dict) else None)
+
+
+def load_templates(path: str | Path) -> list[StackTemplate]:
+    """The templates of :func:`load` (kept for callers that only need the stacks)."""
+    return load(path).stacks
+
+
+def _load_assembly(directory: Path, out: list[StackTemplate], trees: list[Path]) -> None:
+    manifest = _read_json(directory / "manifest.json")
+    artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
+    if not isinstance(artifacts, dict):
+        raise AssemblyInputError(f"{directory / 'manifest.json'} has no artifacts map")
+    for artifact_id, artifact in artifacts.items():
+        if not isinstance(artifact, dict):
+            continue
+        kind = artifact.get("type")
+        props = artifact.get("properties") or {}
+        if kind == "aws:cloudformation:stack":
+            file = directory / str(props.get("templateFile"))
+            name = props.get("stackName") or artifact.get("displayName") or artifact_id
+            template = _read_json(file)
+            if not isinstance(template, dict):  # a stack with no resources has none
+                raise AssemblyInputError(f"{file} is not a CloudFormation template")
+            out.append(
+                StackTemplate(
+                    name,
+                    template,
+                    str(file),
+                    environment=Environment.parse(artifact.get("environment")),
+                    construct_path=artifact.get("displayName") or artifact_id,
+                )
+            )
+        elif kind == "cdk:cloud-assembly":
+            _load_assembly(directory / str(props.get("directoryName")), out, trees)
+        elif kind == "cdk:tree":
+            tree = directory / str(props.get("file") or "tree.json")
+            if tree.is_file():
+                trees.append(tree)
+
+
+def _asset_files(directory: Path) -> dict[str, str]:
+    """Object key (``<hash>.json``) -> file, from the assembly's ``*.assets.json`` manifests."""
+    files: dict[str, str] = {}
+    for manifest in directory.glob("*.assets.json"):
+        try:
+            entries = (json.loads(manifest.read_text()).get("files") or {}).values()
+        except (OSError, ValueError, AttributeError):
+            continue
+        for entry in entries:
+            path = (entry.get("source") or {}).get("path")
+            for destination in (entry.get("destinations") or {}).values():
+                key = destination.get("objectKey")
+                if isinstance(path, str) and isinstance(key, str):
+                    files[key] = path
+    return files
+
+
+def _add_nested(stacks: list[StackTemplate], directory: Path | None) -> None:
+    """Follow AWS::CloudFormation::Stack resources to their templates, through the
+    ``aws:asset:path`` metadata or the asset manifests' object key in ``TemplateURL``."""
+    queue = list(stacks)
+    assets: dict[Path, dict[str, str]] = {}
+    while queue:
+        stack = queue.pop()
+        folder = directory or Path(stack.file).parent
+        for logical_id, resource in stack.resources.items():
+            if resource.get("Type") != "AWS::CloudFormation::Stack":
+                continue
+            asset = (resource.get("Metadata") or {}).get("aws:asset:path")
+            if not isinstance(asset, str):
+                url = json.dumps((resource.get("Properties") or {}).get("TemplateURL"))
+                known = assets.setdefault(folder, _asset_files(folder))
+                asset = next((f for key, f in known.items() if key in url), None)
+            file = folder / asset if isinstance(asset, str) else None
+            if file is None or not file.is_file():
+                continue
+            nested = StackTemplate(
+                f"{stack.name}/{logical_id}",
+                _read_json(file),
+                str(file),
+                (stack, logical_id),
+                stack.environment,
+            )
+            stacks.append(nested)
+            queue.append(nested)
+
+
+# -- domains and where the checks apply -----------------------------------------------------------
+@dataclass(frozen=True)
+class DomainKey:
+    """A KMS key a :class:`~cdk_partition.DataDomain` wrote (``cdk_partition:domain`` metadata)."""
+
+    name: str
+    stack: StackTemplate = field(compare=False)
+    logical_id: str
+    path: str
+
+    @property
+    def stack_name(self) -> str:
+        return self.stack.name
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where one domain's checks apply: a stack, or the resources under a construct path of it."""
+
+    domain: str
+    stack: StackTemplate = field(compare=False)
+    path: str
+    """Construct path prefix; ``""`` is the whole stack."""
+    resources: frozenset[str] | None = None
+    """Logical ids under ``path`` in ``stack`` (None: place by ``aws:cdk:path``)."""
+    source: str = "template"
+    """``template`` (stack metadata), ``tree`` (a marker in tree.json) or ``default``."""
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The domain a resource belongs to (None: outside every checked scope), or why it cannot be
+    decided (``undecided`` names the scope whose extent is unknown)."""
+
+    domain: str | None
+    undecided: Scope | None = None
+
+
+class CloudAssembly:
+    """A loaded cloud assembly: its stacks, construct tree, exports, domain keys and scopes."""
+
+    def __init__(self, stacks: list[StackTemplate], tree: dict[str, Any] | None = None) -> None:
+        self.stacks = stacks
+        self.tree = tree
+        self.exports: dict[str, tuple[StackTemplate, Any]] = {}
+        for stack in stacks:
+            outputs = stack.template.get("Outputs")
+            for output in (outputs if isinstance(outputs, dict) else {}).values():
+                name = (
+                    (output.get("Export") or {}).get("Name") if isinstance(output, dict) else None
+                )
+                if isinstance(name, str):
+                    self.exports[name] = (stack, output.get("Value"))
+        self.domain_keys = list(_find_domain_keys(stacks))
+        self.scopes = self._find_scopes()
+        self._by_stack: dict[int, list[Scope]] = {}
+        for scope in self.scopes:
+            self._by_stack.setdefault(id(scope.stack), []).append(scope)
+
+    # -- scopes --------------------------------------------------------------------------------
+    def _find_scopes(self) -> list[Scope]:
+        scopes: list[Scope] = []
+        for stack in self.stacks:
+            metadata = stack.template.get("Metadata")
+            marks = metadata.get(CHECKS_METADATA_KEY) if isinstance(metadata, dict) else None
+            scopes += _scopes_from_marks(marks, stack, "template")
+        by_path = {s.construct_path: s for s in self.stacks if s.parent is None}
+        for stack_path, marks in _tree_marks(self.tree):
+            stack = by_path.get(stack_path)
+            if stack is not None:
+                scopes += _scopes_from_marks(marks, stack, "tree")
+        if scopes:
+            return scopes
+        return [Scope(key.name, key.stack, "", None, "default") for key in self.domain_keys]
+
+    def scopes_of(self, stack: StackTemplate) -> list[tuple[Scope, str | None]]:
+        """The scopes covering ``stack``, each with the logical id of the nested-stack resource
+        through which a parent's scope reaches it (None for the stack's own scopes)."""
+        own: list[tuple[Scope, str | None]] = [(s, None) for s in self._by_stack.get(id(stack), [])]
+        if stack.parent is None:
+            return own
+        parent, nested_id = stack.parent
+        inherited = []
+        for scope, via in self.scopes_of(parent):
+            inherited.append((scope, via or nested_id))
+        return own + inherited
+
+    def domain_of(
+        self, stack: StackTemplate, logical_id: str, resource: Mapping[str, Any]
+    ) -> Placement:
+        """The domain whose checks cover this resource (innermost scope wins)."""
+        path = resource_path(stack, logical_id, resource) if _has_path(resource) else None
+        best: Scope | None = None
+        best_len = -1
+        undecided: Scope | None = None
+        for scope, via in self.scopes_of(stack):
+            inside: bool | None
+            if scope.path == "":
+                inside = True  # the whole stack, its nested stacks included
+            elif scope.resources is not None:
+                inside = (via or logical_id) in scope.resources
+            elif path is not None:
+                inside = path == scope.path or path.startswith(scope.path + "/")
+            else:
+                inside = None
+            if inside is None:
+                undecided = undecided or scope
+                continue
+            if inside and len(scope.path) > best_len:
+                best, best_len = scope, len(scope.path)
+        if undecided is not None and (best is None or len(undecided.path) > best_len):
+            return Placement(best.domain if best else None, undecided)
+        return Placement(best.domain if best else None)
+
+    def has_checks(self, stack: StackTemplate) -> bool:
+        return bool(self.scopes_of(stack))
+
+    # -- look-ups -----------------------------------------------------------------------------
+    def stack_of_file(self, file: str | None) -> StackTemplate | None:
+        return next((s for s in self.stacks if s.file == file), None)
+
+    def resources(self) -> Iterator[tuple[StackTemplate, str, dict[str, Any]]]:
+        for stack in self.stacks:
+            for logical_id, resource in stack.resources.items():
+                if isinstance(resource, dict):
+                    yield stack, logical_id, resource
+
+
+def _scopes_from_marks(marks: Any, stack: StackTemplate, source: str) -> list[Scope]:
+    out = []
+    for mark in marks if isinstance(marks, list) else []:
+        if isinstance(mark, dict) and isinstance(mark.get("domain"), str):
+            listed = mark.get("resources")
+            resources = (
+                frozenset(r for r in listed if isinstance(r, str))
+                if isinstance(listed, list)
+                else None
+            )
+            out.append(
+                Scope(mark["domain"], stack, str(mark.get("scope") or ""), resources, source)
+            )
+    return out
+
+
+def _tree_marks(tree: Mapping[str, Any] | None) -> Iterator[tuple[str, Any]]:
+    """(stack construct path, marks) of every checks marker node in ``tree.json``."""
+    if not isinstance(tree, Mapping):
+        return
+    stack: list[Any] = [tree.get("tree")]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Mapping):
+            continue
+        attributes = node.get("attributes")
+        if node.get("id") == MARKER_ID and isinstance(attributes, Mapping):
+            path = str(node.get("path") or "")
+            yield path.rpartition("/")[0], attributes.get(CHECKS_METADATA_KEY)
+        children = node.get("children")
+        if isinstance(children, Mapping):
+            stack.extend(children.values())
+
+
+def _find_domain_keys(stacks: Iterable[StackTemplate]) -> Iterator[DomainKey]:
+    for stack in stacks:
+        for logical_id, resource in stack.resources.items():
+            if not isinstance(resource, dict):
+                continue
+            metadata = resource.get("Metadata")
+            if resource.get("Type") == "AWS::KMS::Key" and isinstance(metadata, dict):
+                name = metadata.get(DOMAIN_METADATA_KEY)
+                if isinstance(name, str):
+                    yield DomainKey(
+                        name, stack, logical_id, resource_path(stack, logical_id, resource)
+                    )

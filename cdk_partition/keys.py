@@ -1,0 +1,279 @@
+"""Key resolution: what KMS key a value in a template names, by ARN parts, not by name alone.
+
+Pure Python over the :mod:`cdk_partition.assembly` model (no aws_cdk import); the audit, the
+report and the validation plugin all resolve keys here.
+
+A key value may be a reference (``Ref``/``Fn::GetAtt`` of a key or alias, ``Fn::ImportValue`` of
+another stack's export, a nested-stack parameter, ``Fn::If`` whose branches agree) or text, literal
+or built with ``Fn::Join``/``Fn::Sub`` from pseudo parameters. Text is read as KMS reads a key
+identifier (AWS KMS Developer Guide, "Key identifiers (KeyId)",
+https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-id):
+
+* a key ARN ``arn:<partition>:kms:<region>:<account>:key/<key id>`` or alias ARN
+  ``arn:<partition>:kms:<region>:<account>:alias/<name>`` names its own partition, account and
+  region;
+* a bare key id or alias name (``alias/<name>``) names a key in the caller's account and region:
+  here, the account and region the store's stack deploys to.
+
+An alias names the domain key only when an ``AWS::KMS::Alias`` of the assembly with that name lives
+in the same partition, account and region (and targets the domain key). Environment-agnostic
+stacks (account and region resolved at deploy time) are taken to share one environment, as the CDK
+assumes for cross-stack references; a literal account or region that cannot be compared with an
+unknown one is reported as undecidable, never assumed equal. A literal key id never proves to be a
+domain key: the id is assigned when the key is created.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from . import catalogue
+from .assembly import CloudAssembly, DomainKey, Environment, StackTemplate, resource_path
+
+__all__ = ["KeyRef", "KeyResolver", "KeyText"]
+
+KeyKind = Literal["domain_key", "other_cmk", "aws_managed", "unresolved"]
+
+_PSEUDO = {
+    "AWS::Partition": "${AWS::Partition}",
+    "AWS::Region": "${AWS::Region}",
+    "AWS::AccountId": "${AWS::AccountId}",
+    "AWS::URLSuffix": "${AWS::URLSuffix}",
+}
+_HOLE = "\x00"  # a part only known at deploy time that is not a pseudo parameter
+_KMS_ARN = re.compile(r"arn:([^:]+):kms:([^:]*):([^:]*):(key|alias)/(.+)")
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    """What a key value in a template resolves to."""
+
+    kind: KeyKind
+    description: str
+    domain: str | None = None
+
+
+@dataclass(frozen=True)
+class KeyText:
+    """A key identifier read from text: ``alias`` or ``key``, its name or id, and where."""
+
+    kind: Literal["alias", "key"]
+    name: str
+    partition: str
+    region: str
+    account: str
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def render(value: Any) -> str | None:
+    """Flatten text built with ``Fn::Join``/``Fn::Sub`` to a string with pseudo parameters as
+    ``${AWS::...}`` and any other deploy-time part as a hole; None when ``value`` is no text."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    ((fn, arg),) = value.items()
+    if fn == "Ref" and isinstance(arg, str):
+        return _PSEUDO.get(arg, _HOLE)
+    if fn == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
+        separator, parts = arg
+        if not isinstance(separator, str) or not isinstance(parts, list):
+            return None
+        rendered = [render(p) for p in parts]
+        return separator.join(_HOLE if r is None else r for r in rendered)
+    if fn == "Fn::Sub":
+        if isinstance(arg, str):
+            text, variables = arg, {}
+        elif isinstance(arg, list) and len(arg) == 2:
+            text, variables = arg
+        else:
+            return None
+        if not isinstance(text, str):
+            return None
+        variables = variables if isinstance(variables, dict) else {}
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in variables:
+                return render(variables[name]) or _HOLE
+            return _PSEUDO.get(name, _HOLE)
+
+        return re.sub(r"\$\{([^}]*)\}", substitute, text)
+    return _HOLE
+
+
+def parse_key_text(text: str, environment: Environment) -> KeyText | None:
+    """A key identifier in ``text``, placed in ``environment`` when it names none (None: not a
+    key identifier, or it has deploy-time holes)."""
+    if _HOLE in text:
+        return None
+    environment_parts = (
+        environment.partition_text,
+        environment.region_text,
+        environment.account_text,
+    )
+    match = _KMS_ARN.fullmatch(text)
+    if match:
+        partition, region, account, kind, name = match.groups()
+        parts = [partition, region, account]
+        # pseudo parameters in the ARN are the stack's own environment
+        for i, pseudo in enumerate(("${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}")):
+            if parts[i] == pseudo:
+                parts[i] = environment_parts[i]
+        return KeyText(
+            "alias" if kind == "alias" else "key",
+            f"alias/{name}" if kind == "alias" else name,
+            *parts,
+        )
+    if text.startswith("arn:"):
+        return None
+    kind = "alias" if text.startswith("alias/") else "key"
+    return KeyText(kind, text, *environment_parts)
+
+
+def _comparable(left: str, right: str) -> bool | None:
+    """Equal (True), different (False) or undecidable (None) environment parts."""
+    if left == right:
+        return True
+    if left.startswith("${") or right.startswith("${"):
+        return None
+    return False
+
+
+class KeyResolver:
+    """Resolves key values of one cloud assembly to a :class:`KeyRef`."""
+
+    def __init__(self, assembly: CloudAssembly) -> None:
+        self._assembly = assembly
+        self._keys = {(id(k.stack), k.logical_id): k for k in assembly.domain_keys}
+        self._aliases: list[tuple[str, StackTemplate, Any]] = []
+        for stack, _, resource in assembly.resources():
+            if resource.get("Type") == "AWS::KMS::Alias":
+                props = resource.get("Properties") or {}
+                name = props.get("AliasName")
+                if isinstance(name, str):
+                    self._aliases.append((name, stack, props.get("TargetKeyId")))
+
+    def resolve(self, value: Any, stack: StackTemplate, depth: int = 0) -> KeyRef:
+        """What ``value`` (a key property's value in ``stack``) names."""
+        if depth > 12:
+            return KeyRef("unresolved", "reference chain too deep")
+        if catalogue.is_aws_managed_key_reference(value):
+            return KeyRef("aws_managed", f"AWS managed key {_short(value)}")
+        if isinstance(value, dict) and len(value) == 1:
+            ((fn, arg),) = value.items()
+            if fn == "Ref" and isinstance(arg, str) and arg not in _PSEUDO:
+                return self._logical(arg, stack, depth)
+            if fn == "Fn::GetAtt":
+                target = arg.split(".")[0] if isinstance(arg, str) else (arg or [None])[0]
+                if isinstance(target, str):
+                    return self._logical(target, stack, depth)
+                return self._bad(value)
+            if fn == "Fn::ImportValue":
+                exports = self._assembly.exports
+                if not isinstance(arg, str) or arg not in exports:
+                    return KeyRef("unresolved", f"import of unknown export {_short(arg)}")
+                source, exported = exports[arg]
+                return self.resolve(exported, source, depth + 1)
+            if fn == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
+                left, right = (self.resolve(v, stack, depth + 1) for v in arg[1:])
+                if left == right:
+                    return left
+                return KeyRef(
+                    "unresolved", f"Fn::If between {left.description} and {right.description}"
+                )
+        text = render(value)
+        if text is None:
+            return self._bad(value)
+        key = parse_key_text(text, stack.environment)
+        if key is None:
+            return self._bad(value)
+        return self._text(key, value, depth)
+
+    def _bad(self, value: Any) -> KeyRef:
+        return KeyRef("unresolved", f"expression {_short(value)}")
+
+    def _text(self, key: KeyText, value: Any, depth: int) -> KeyRef:
+        where = f"account {key.account}, region {key.region}, partition {key.partition}"
+        if key.kind == "key":
+            return KeyRef(
+                "other_cmk",
+                f"key {_short(value)} ({where}): a literal key id is not a key of this app's "
+                "domains (domain key ids are assigned at deployment)",
+            )
+        undecided: list[str] = []
+        for name, alias_stack, target in self._aliases:
+            if name != key.name:
+                continue
+            env = alias_stack.environment
+            verdicts = [
+                _comparable(key.partition, env.partition_text),
+                _comparable(key.region, env.region_text),
+                _comparable(key.account, env.account_text),
+            ]
+            if all(v is True for v in verdicts):
+                ref = self.resolve(target, alias_stack, depth + 1)
+                if ref.kind == "domain_key":
+                    return KeyRef("domain_key", f"alias {key.name} ({where})", ref.domain)
+                return ref
+            if None in verdicts and False not in verdicts:
+                undecided.append(
+                    f"{alias_stack.name} deploys to account {env.account_text}, region "
+                    f"{env.region_text}"
+                )
+        if undecided:
+            return KeyRef(
+                "unresolved",
+                f"alias {key.name} in {where}: cannot tell whether that is where the key of the "
+                f"same name lives ({'; '.join(undecided)}); give the stacks an explicit env or "
+                "reference the key itself",
+            )
+        owners = [k for k in self._assembly.domain_keys if f"alias/{k.name}" == key.name]
+        if owners:
+            homes = ", ".join(
+                f"account {k.stack.environment.account_text}, region "
+                f"{k.stack.environment.region_text}"
+                for k in owners
+            )
+            return KeyRef(
+                "other_cmk",
+                f"alias {key.name} in {where}, which is not where the domain key of that name "
+                f"lives ({homes})",
+            )
+        return KeyRef("other_cmk", f"alias {key.name} ({where}) of no domain")
+
+    def _logical(self, logical_id: str, stack: StackTemplate, depth: int) -> KeyRef:
+        key: DomainKey | None = self._keys.get((id(stack), logical_id))
+        if key is not None:
+            return KeyRef("domain_key", f"domain key {key.path}", key.name)
+        resource = stack.resources.get(logical_id)
+        if resource is not None:
+            kind = resource.get("Type")
+            if kind == "AWS::KMS::Key":
+                path = resource_path(stack, logical_id, resource)
+                return KeyRef("other_cmk", f"customer managed key {path} of no domain")
+            if kind == "AWS::KMS::Alias":
+                target = (resource.get("Properties") or {}).get("TargetKeyId")
+                return self.resolve(target, stack, depth + 1)
+            if kind == "AWS::KMS::ReplicaKey":
+                path = resource_path(stack, logical_id, resource)
+                return KeyRef("other_cmk", f"multi-Region replica key {path} of no domain")
+            return KeyRef("unresolved", f"{kind} {logical_id} is not a KMS key")
+        if logical_id in (stack.template.get("Parameters") or {}):
+            if stack.parent is not None:
+                parent, nested_id = stack.parent
+                props = parent.resources[nested_id].get("Properties") or {}
+                passed = (props.get("Parameters") or {}).get(logical_id)
+                if passed is not None:
+                    return self.resolve(passed, parent, depth + 1)
+            return KeyRef("unresolved", f"template parameter {logical_id}")
+        return KeyRef("unresolved", f"unknown reference {logical_id}")
