@@ -15,6 +15,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from . import key_policy
+from ._native import StackFacts
 from .assembly import DOMAIN_METADATA_KEY
 from .capabilities import Capability
 from .stores import StoreFactories
@@ -51,22 +52,49 @@ def validate_domain_name(domain_name: str) -> None:
 
 def _default_deployment_role(scope: Construct) -> iam.IPrincipal:
     stack = cdk.Stack.of(scope)
-    synthesizer = stack.synthesizer
-    arn = None
-    if isinstance(synthesizer, cdk.DefaultStackSynthesizer | cdk.BootstraplessSynthesizer):
-        try:
-            arn = synthesizer.cloud_formation_execution_role_arn
-        except RuntimeError:  # a synthesizer instance passed in from Python is not bound yet
-            arn = None
+    # read in the kernel: a synthesizer passed to the Stack is bound as a clone, which Python
+    # cannot reach through ``stack.synthesizer``
+    arn = StackFacts.cloud_formation_execution_role_arn(stack)
     if not arn:
         raise ValueError(
-            f"Stack {stack.node.path!r} uses {type(synthesizer).__name__}, whose CloudFormation "
-            "execution role cannot be read at construct time. Pass deployment_role= (the "
-            "principal that deploys the stack, e.g. iam.Role.from_role_arn(...) of your "
-            "bootstrap's cfn-exec-role) so the key policy lets it manage the key; KMS refuses "
+            f"Stack {stack.node.path!r} has a synthesizer without a CloudFormation execution "
+            "role (it is not a DefaultStackSynthesizer or BootstraplessSynthesizer). Pass "
+            "deployment_role= (the principal that deploys the stack, e.g. "
+            "iam.Role.from_role_arn(...)) so the key policy lets it manage the key; KMS refuses "
             "a key policy that locks out its creator."
         )
     return iam.ArnPrincipal(cdk.Fn.sub(arn) if "${" in arn else arn)
+
+
+class _DomainKey(kms.Key):
+    """The domain's ``kms.Key``: CDK L2s that give a key to the whole account through a service
+    are made safe on it.
+
+    ``secretsmanager.Secret(encryption_key=...)``, ``ec2.Volume(encryption_key=...)`` and others
+    call ``key.grant*`` for ``ViaServicePrincipal(<service>, AccountRootPrincipal())``, which lands
+    in the key policy as an Allow to the account root conditioned on ``kms:ViaService``. On a
+    domain key that is delegation to every principal of the account (``DenyEveryoneElse`` would
+    neutralise it, and the audit would flag it). Such a statement is absorbed instead: the domain
+    gives its deployment role the scoped via-service access that creating the store needs (the
+    same statement the domain's own store methods use), and readers and writers keep their
+    capabilities. Any other statement is added as given. (A jsii callback per call, never per
+    construct.)
+    """
+
+    def __init__(self, scope: Construct, id: str, *, domain: DataDomain, **props: Any) -> None:
+        self._domain = domain
+        super().__init__(scope, id, **props)
+
+    def add_to_resource_policy(
+        self, statement: iam.PolicyStatement, allow_no_op: bool | None = None
+    ) -> iam.AddToResourcePolicyResult:
+        service = key_policy.account_delegation_via_service(
+            cdk.Stack.of(self).resolve(statement.to_statement_json())
+        )
+        if service is not None:
+            self._domain._allow_via(service)
+            return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self)
+        return super().add_to_resource_policy(statement, allow_no_op)
 
 
 class DataDomain(StoreFactories, Construct):
@@ -148,9 +176,10 @@ class DataDomain(StoreFactories, Construct):
         self._policy = iam.PolicyDocument()
         self.deployment_role = deployment_role or _default_deployment_role(self)
 
-        self.key = kms.Key(
+        self.key = _DomainKey(
             self,
             "Key",
+            domain=self,
             description=description or f"Data key of the {domain_name} domain",
             enable_key_rotation=True,
             key_spec=kms.KeySpec.SYMMETRIC_DEFAULT,

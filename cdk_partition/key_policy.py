@@ -19,7 +19,8 @@ The functions never read the construct tree; ``principal_arn`` is the only one t
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from aws_cdk import aws_iam as iam
 
@@ -142,6 +143,47 @@ def attach_grant_statement(principal_arns: Sequence[str]) -> iam.PolicyStatement
         resources=["*"],
         conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
     )
+
+
+def account_delegation_via_service(statement: Mapping[str, Any]) -> str | None:
+    """The service (``secretsmanager``, ``ec2``...) when ``statement`` (resolved JSON) allows the
+    account root only through ``kms:ViaService``, as CDK L2s write for
+    ``ViaServicePrincipal(service, AccountRootPrincipal())``; else None.
+
+    AWS KMS Developer Guide, "kms:ViaService"
+    (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service):
+    the key limits use to requests that come through the named AWS service on the principal's
+    behalf; the principal is still every principal of the account.
+    """
+    if statement.get("Effect") != "Allow":
+        return None
+    principal = statement.get("Principal")
+    aws = principal.get("AWS") if isinstance(principal, Mapping) else None
+    values = aws if isinstance(aws, list) else [aws]
+    if len(values) != 1 or not _is_account_root(values[0]):
+        return None
+    condition = statement.get("Condition")
+    equals = condition.get("StringEquals") if isinstance(condition, Mapping) else None
+    if not isinstance(equals, Mapping) or set(condition) != {"StringEquals"}:
+        return None
+    # only kms:ViaService, and optionally kms:CallerAccount (ec2.Volume adds it)
+    if "kms:ViaService" not in equals or set(equals) - {"kms:ViaService", "kms:CallerAccount"}:
+        return None
+    via = equals["kms:ViaService"]
+    if isinstance(via, Mapping) and isinstance(via.get("Fn::Join"), list):
+        parts = via["Fn::Join"][1] if len(via["Fn::Join"]) == 2 else []
+        via = "".join(p if isinstance(p, str) else "*" for p in parts)
+    match = re.match(r"^([a-z0-9-]+)\.", via) if isinstance(via, str) else None
+    return match.group(1) if match else None
+
+
+def _is_account_root(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.endswith(":root") or re.fullmatch(r"\d{12}", value) is not None
+    if isinstance(value, Mapping) and "Fn::Join" in value:
+        parts = value["Fn::Join"][1] if isinstance(value["Fn::Join"], list) else []
+        return bool(parts) and isinstance(parts[-1], str) and parts[-1].endswith(":root")
+    return False
 
 
 def via_service_statement(

@@ -302,12 +302,30 @@ def test_synthesizer_without_execution_role_needs_deployment_role() -> None:
     )
 
 
-def test_custom_synthesizer_instance_needs_deployment_role() -> None:
-    stack = cdk.Stack(
-        cdk.App(), "S", synthesizer=cdk.DefaultStackSynthesizer(qualifier="abc123xyz")
-    )
-    with pytest.raises(ValueError, match="deployment_role="):
-        DataDomain(stack, "D", domain_name="orders", administrators=[_admin(stack)])
+DEPLOYER = "arn:aws:iam::111122223333:role/deployer"
+
+
+@pytest.mark.parametrize(
+    ("synthesizer", "expected"),
+    [
+        (cdk.DefaultStackSynthesizer(qualifier="abc123xyz"), "cdk-abc123xyz-cfn-exec-role"),
+        (
+            cdk.DefaultStackSynthesizer(cloud_formation_execution_role=DEPLOYER),
+            DEPLOYER,
+        ),
+        (cdk.BootstraplessSynthesizer(cloud_formation_execution_role_arn=DEPLOYER), DEPLOYER),
+    ],
+    ids=["qualifier", "literal-role", "bootstrapless"],
+)
+def test_synthesizer_instance_passed_to_the_stack_names_its_execution_role(
+    synthesizer: cdk.IStackSynthesizer, expected: str
+) -> None:
+    # issue #11: a DefaultStackSynthesizer instance raised "cannot be read at construct time"
+    # (the Stack binds a clone, which Python cannot reach); the role is now read in the kernel
+    stack = cdk.Stack(cdk.App(), "S", synthesizer=synthesizer)
+    DataDomain(stack, "D", domain_name="orders", administrators=[_admin(stack)])
+    statements = _key_statements(Template.from_stack(stack))
+    assert expected in str(statements["AllowAdminister"]["Principal"])
 
 
 def test_bootstrap_qualifier_from_context_is_respected() -> None:

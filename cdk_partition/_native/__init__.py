@@ -43,3 +43,13 @@ class DomainChecksAspect(
     def domain_name(self) -> str:
         """The domain whose key every store in the scope must use."""
         return jsii.get(self, "domainName")  # type: ignore[no-any-return]
+
+
+class StackFacts(metaclass=jsii.JSIIMeta, jsii_type="cdk-partition-native.StackFacts"):
+    """Facts about a stack read inside the kernel (see ``native/src/index.ts``)."""
+
+    @jsii.member(jsii_name="cloudFormationExecutionRoleArn")
+    @builtins.classmethod
+    def cloud_formation_execution_role_arn(cls, stack: cdk.Stack) -> str | None:
+        """The execution role ARN of the stack's (bound) ``DefaultStackSynthesizer``, or None."""
+        return jsii.sinvoke(cls, "cloudFormationExecutionRoleArn", [stack])  # type: ignore[no-any-return]

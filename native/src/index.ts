@@ -1,6 +1,7 @@
 import {
   Aspects,
   CfnResource,
+  DefaultStackSynthesizer,
   IAspect,
   IInspectable,
   IPolicyValidationPlugin,
@@ -189,5 +190,30 @@ function mark(stack: Stack, domainName: string, scopePath: string, resources?: s
     );
     metadata[CHECKS_METADATA_KEY] = marks;
     options.metadata = metadata;
+  }
+}
+
+/**
+ * Facts about a stack that only the kernel can read correctly.
+ *
+ * A `DefaultStackSynthesizer` passed to a Stack is cloned and bound to it (`reusableBind`); from
+ * Python, `stack.synthesizer` comes back as the unbound original, whose role getters throw. Read
+ * here, the bound clone answers.
+ */
+export class StackFacts {
+  /**
+   * The CloudFormation execution role ARN of `stack`'s synthesizer, or undefined when it has none
+   * (a synthesizer that is not a `DefaultStackSynthesizer` or one of its subclasses).
+   */
+  public static cloudFormationExecutionRoleArn(stack: Stack): string | undefined {
+    const synthesizer = stack.synthesizer;
+    if (!(synthesizer instanceof DefaultStackSynthesizer)) {
+      return undefined;
+    }
+    try {
+      return synthesizer.cloudFormationExecutionRoleArn;
+    } catch {
+      return undefined;
+    }
   }
 }
