@@ -18,27 +18,54 @@ allowed by this key policy?". :func:`evaluate` answers it for a single key polic
   ``Request.service``; ``Federated`` / ``CanonicalUser`` match only an equal principal ARN.
   ``NotPrincipal`` is the complement (account matches count regardless of ``identity_allows``).
 * Conditions: operators are ANDed, keys within an operator are ANDed, values for a key are ORed
-  (for negated operators: the request value must match *none* of them). Condition keys are
-  case-insensitive. Supported: ``String[Not]Equals[IgnoreCase]``, ``String[Not]Like``,
-  ``Arn[Not]Equals``, ``Arn[Not]Like`` (both are case-sensitive globs on the whole string, as IAM
-  treats ``ArnEquals`` like ``ArnLike``), ``Bool`` (compared as lowercase strings), ``Null``, the
-  ``IfExists`` suffix on all of them and the ``ForAnyValue:`` / ``ForAllValues:`` prefixes on the
-  string and ARN operators. Anything else raises :class:`ValueError`, never a silent decision.
+  (for a negated operator they are NORed: the request value must match *none* of them). Condition
+  keys are case-insensitive; operator names are case-sensitive. Every IAM condition operator is
+  supported, each with the ``IfExists`` suffix and the ``ForAnyValue:`` / ``ForAllValues:`` set
+  qualifiers (``Null`` takes neither, as AWS defines it):
 
-Missing-key semantics, when a condition key is ABSENT from the request context:
+  - ``StringEquals``, ``StringNotEquals``, ``StringEqualsIgnoreCase``,
+    ``StringNotEqualsIgnoreCase``, ``StringLike``, ``StringNotLike`` (``*`` / ``?`` globs);
+  - ``NumericEquals``, ``NumericNotEquals``, ``NumericLessThan``, ``NumericLessThanEquals``,
+    ``NumericGreaterThan``, ``NumericGreaterThanEquals`` (integers and decimals, compared exactly);
+  - ``DateEquals``, ``DateNotEquals``, ``DateLessThan``, ``DateLessThanEquals``,
+    ``DateGreaterThan``, ``DateGreaterThanEquals`` (W3C ISO 8601 dates and date-times with a zone,
+    or epoch seconds; a date without a time is 00:00 UTC of that day);
+  - ``Bool`` (``true`` / ``false``, any case) and ``BinaryEquals`` (canonical base64, compared as
+    decoded bytes);
+  - ``IpAddress``, ``NotIpAddress`` (IPv4 / IPv6 CIDR; a bare address is ``/32`` or ``/128``);
+  - ``ArnEquals``, ``ArnLike``, ``ArnNotEquals``, ``ArnNotLike`` (identical pairs; each of the six
+    colon-delimited components matched separately, case-sensitively, with ``*`` / ``?``; the
+    resource component runs to the end of the ARN);
+  - ``Null`` (``true``: the key is absent or its value empty).
+
+  A condition that cannot be decided raises :class:`UndecidableError` (a :class:`ValueError`)
+  naming the operator, the key and the offending value, never a silent decision: an unknown
+  operator, a policy or request value that does not parse for its operator (policy values are
+  checked even when the key is absent), an unresolved CloudFormation placeholder where a number,
+  date, IP address, boolean or base64 value is needed, an ARN that is not one, a wildcard ARN
+  pattern against an ARN hidden in a placeholder, a bare four-digit date (year or epoch seconds?).
+
+Missing-key semantics, when a condition key is ABSENT from the request context (each rule is
+quoted from AWS's documentation next to the code that applies it):
 
 ========================================================  =========
 operator                                                  result
 ========================================================  =========
-positive (``StringEquals``, ``StringLike``, ``ArnLike``,  false
-``ArnEquals``, ``Bool``, ...)
+positive (``StringEquals``, ``NumericLessThan``,          false
+``DateEquals``, ``Bool``, ``BinaryEquals``,
+``IpAddress``, ``ArnLike``, ...)
 negated (``StringNotEquals``, ``StringNotLike``,          true
-``ArnNotEquals``, ``ArnNotLike``, ``...IgnoreCase``)
+``NumericNotEquals``, ``DateNotEquals``,
+``NotIpAddress``, ``ArnNotEquals``, ``ArnNotLike``, ...)
 any ``...IfExists`` operator                              true
 ``Null: true`` / ``Null: false``                          true / false
 ``ForAllValues:...``                                      true
 ``ForAnyValue:...``                                       false
 ========================================================  =========
+
+A key whose value is None is absent. A key present with an empty value (``[]`` or ``""``) is
+null for ``Null`` and an empty set for the set qualifiers (``ForAllValues`` true,
+``ForAnyValue`` false); other operators compare it like any value.
 
 Hence a ``Deny`` guarded by ``Bool: {"kms:GrantIsForAWSResource": "false"}`` does not apply to
 ``kms:Decrypt`` (the key is only present on grant operations), and ``DenyEveryoneElse`` with
@@ -48,9 +75,12 @@ Hence a ``Deny`` guarded by ``Bool: {"kms:GrantIsForAWSResource": "false"}`` doe
 NOT modelled: service control and resource control policies, KMS grants, session policies,
 permissions boundaries, VPC endpoint policies, the identity policy of a principal named directly
 (including the cross-account case, where IAM requires the caller's account to allow it too), IAM
-policy variables (``${aws:username}`` is a literal), ``Resource`` / ``NotResource`` (a key policy
-applies to its key), per-segment ARN matching, numeric/date/IP operators, and the values that
-CloudFormation intrinsics resolve to: :func:`canonicalize` turns them into opaque placeholders.
+policy variables (``${aws:username}`` is a literal in string and ARN conditions; in numeric, date,
+IP, boolean and binary conditions, where AWS allows none, it is undecidable), ``Resource`` /
+``NotResource`` (a key policy applies to its key), and the values that CloudFormation intrinsics
+resolve to: :func:`canonicalize` turns them into opaque placeholders, which string and ARN
+operators compare as literal text (a placeholder equals only itself) and the other operators
+refuse as undecidable.
 """
 
 from __future__ import annotations
@@ -750,8 +780,9 @@ def evaluate(policy: Mapping[str, Any], request: Request) -> Decision:
     """Decide ``request`` against the key policy ``policy`` (raw or canonical).
 
     Explicit deny in any applicable statement wins, then any effective allow, else implicit deny.
-    Raises :class:`ValueError` on elements the evaluator does not model (unknown condition
-    operators, principal types or effects), rather than guessing.
+    Raises :class:`UndecidableError` on a condition it cannot decide (unknown operator, value that
+    does not parse for its operator) and :class:`ValueError` on other elements it does not model
+    (principal types, effects), rather than guessing.
     """
     policy = canonicalize(dict(policy))
     ctx = {k.lower(): v for k, v in canonicalize(effective_context(request)).items()}
