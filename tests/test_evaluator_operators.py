@@ -7,11 +7,17 @@ quoted in ``cdk_partition/evaluator.py``; rows taken from AWS's own evaluation t
 
 from __future__ import annotations
 
+import base64
+import fnmatch
 import ipaddress
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from cdk_partition import evaluator
 from cdk_partition.evaluator import Request, UndecidableError, evaluate
@@ -413,3 +419,223 @@ def test_an_operator_without_a_key_map_is_undecidable() -> None:
 
 def test_undecidable_error_is_exported() -> None:
     assert "UndecidableError" in evaluator.__all__
+
+
+# ----------------------------------------------------------------------------- properties
+
+PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+words = st.text(alphabet="abcXYZ019-_/.*?", max_size=6)
+plain = st.text(alphabet="abcXYZ019-_/.", max_size=6)
+decimals = st.decimals(
+    allow_nan=False, allow_infinity=False, places=3, min_value=-1000, max_value=1000
+)
+numbers = st.one_of(st.integers(-(10**20), 10**20).map(str), decimals.map(lambda d: format(d, "f")))
+zones = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m)))
+moments = st.datetimes(
+    min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=zones
+)
+
+
+def w3c(moment: datetime) -> str:
+    """``moment`` in the W3C profile of ISO 8601, with its own offset."""
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}"
+    offset = moment.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return text + f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+ipv4 = st.ip_addresses(v=4)
+ipv6 = st.ip_addresses(v=6)
+networks = st.one_of(
+    st.tuples(ipv4, st.integers(0, 32)).map(lambda t: f"{t[0]}/{t[1]}"),
+    st.tuples(ipv6, st.integers(0, 128)).map(lambda t: f"{t[0]}/{t[1]}"),
+    st.one_of(ipv4, ipv6).map(str),
+)
+segment = st.text(alphabet="abc019-_/.", max_size=4)
+arns = st.builds(
+    lambda p, s, r, a, res: f"arn:{p}:{s}:{r}:{a}:{res}",
+    segment,
+    segment,
+    segment,
+    segment,
+    st.text(alphabet="abc019-_/.:", max_size=8),
+)
+
+
+def arn_pattern(draw: st.DrawFn, value: str) -> str:
+    """An ARN pattern: ``value`` with some components replaced by wildcards or other text."""
+    parts = value.split(":", 5)
+    for index in range(1, 6):
+        parts[index] = draw(st.sampled_from([parts[index], "*", "?", f"{parts[index]}*", "a*c"]))
+    return ":".join(parts)
+
+
+@st.composite
+def operator_cases(draw: st.DrawFn) -> tuple[str, str, list[Any], list[Any]]:
+    """(positive operator, negated twin, policy values, request values of the same family)."""
+    family = draw(st.sampled_from(["string", "numeric", "date", "ip", "arn"]))
+    if family == "string":
+        positive, negated = draw(
+            st.sampled_from(
+                [
+                    ("StringEquals", "StringNotEquals"),
+                    ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"),
+                    ("StringLike", "StringNotLike"),
+                ]
+            )
+        )
+        values = draw(st.lists(words, min_size=1, max_size=3))
+        requests = st.sampled_from(values) | plain
+    elif family == "numeric":
+        positive, negated = "NumericEquals", "NumericNotEquals"
+        values = draw(st.lists(numbers, min_size=1, max_size=3))
+        requests = st.sampled_from(values) | numbers
+    elif family == "date":
+        positive, negated = "DateEquals", "DateNotEquals"
+        values = [w3c(m) for m in draw(st.lists(moments, min_size=1, max_size=3))]
+        requests = st.sampled_from(values) | moments.map(w3c)
+    elif family == "ip":
+        positive, negated = "IpAddress", "NotIpAddress"
+        values = draw(st.lists(networks, min_size=1, max_size=3))
+        inside = st.sampled_from(values).map(
+            lambda n: str(ipaddress.ip_network(n, strict=False).network_address)
+        )
+        requests = inside | st.one_of(ipv4, ipv6).map(str)
+    else:
+        positive, negated = draw(
+            st.sampled_from([("ArnLike", "ArnNotLike"), ("ArnEquals", "ArnNotEquals")])
+        )
+        value = draw(arns)
+        values = [arn_pattern(draw, value) for _ in range(draw(st.integers(1, 3)))]
+        requests = st.sampled_from([value, *values]) | arns
+    return positive, negated, values, draw(st.lists(requests, min_size=1, max_size=4))
+
+
+@PROPS
+@given(operator_cases())
+def test_property_negated_operator_is_the_complement_on_a_present_value(
+    case: tuple[str, str, list[Any], list[Any]],
+) -> None:
+    positive, negated, values, (present, *_) = case
+    assert holds(positive, values, present) is not holds(negated, values, present)
+
+
+@PROPS
+@given(operator_cases(), st.booleans())
+def test_property_if_exists_is_the_base_operator_on_a_present_value_and_true_on_an_absent_one(
+    case: tuple[str, str, list[Any], list[Any]], use_negated: bool
+) -> None:
+    positive, negated, values, (present, *_) = case
+    op = negated if use_negated else positive
+    assert holds(f"{op}IfExists", values, present) is holds(op, values, present)
+    assert holds(f"{op}IfExists", values) is True
+    assert holds(op, values) is use_negated  # absent: negated true, positive false
+
+
+@PROPS
+@given(operator_cases(), st.booleans())
+def test_property_set_qualifiers_quantify_over_the_request_values(
+    case: tuple[str, str, list[Any], list[Any]], use_negated: bool
+) -> None:
+    positive, negated, values, presents = case
+    op = negated if use_negated else positive
+    each = [holds(op, values, v) for v in presents]
+    assert holds(f"ForAllValues:{op}", values, presents) is all(each)
+    assert holds(f"ForAnyValue:{op}", values, presents) is any(each)
+    assert holds(f"ForAllValues:{op}", values) is True
+    assert holds(f"ForAnyValue:{op}", values) is False
+
+
+COMPARISONS = {
+    "NumericEquals": lambda r, p: r == p,
+    "NumericNotEquals": lambda r, p: r != p,
+    "NumericLessThan": lambda r, p: r < p,
+    "NumericLessThanEquals": lambda r, p: r <= p,
+    "NumericGreaterThan": lambda r, p: r > p,
+    "NumericGreaterThanEquals": lambda r, p: r >= p,
+}
+
+
+@PROPS
+@given(numbers, numbers)
+def test_property_numeric_operators_are_decimal_comparisons(
+    request_value: str, policy: str
+) -> None:
+    for op, compare in COMPARISONS.items():
+        expected = compare(Decimal(request_value), Decimal(policy))
+        assert holds(op, policy, request_value) is expected, op
+
+
+@PROPS
+@given(st.integers(-(10**12), 10**12), st.integers(-(10**12), 10**12))
+def test_property_date_operators_on_epoch_seconds_are_integer_comparisons(
+    request_value: int, policy: int
+) -> None:
+    assume(not re.fullmatch(r"[0-9]{4}", str(policy)))
+    for op, compare in COMPARISONS.items():
+        date_op = op.replace("Numeric", "Date")
+        assert holds(date_op, str(policy), request_value) is compare(request_value, policy), op
+
+
+@PROPS
+@given(moments, moments)
+def test_property_date_operators_compare_instants_whatever_the_offset(
+    request_moment: datetime, policy_moment: datetime
+) -> None:
+    r, p = request_moment.astimezone(UTC), policy_moment.astimezone(UTC)
+    assert holds("DateLessThan", w3c(policy_moment), w3c(request_moment)) is (r < p)
+    assert holds("DateEquals", w3c(policy_moment), w3c(request_moment)) is (r == p)
+    assert holds("DateGreaterThanEquals", w3c(policy_moment), request_moment) is (r >= p)
+    epoch = int(policy_moment.timestamp())
+    assume(len(str(epoch)) != 4)
+    whole_second = datetime.fromtimestamp(epoch, UTC)
+    assert holds("DateLessThanEquals", str(epoch), w3c(request_moment)) is (r <= whole_second)
+
+
+@PROPS
+@given(networks, st.one_of(ipv4, ipv6), st.data())
+def test_property_ip_address_agrees_with_ipaddress(
+    network: str, address: Any, data: st.DataObject
+) -> None:
+    net = ipaddress.ip_network(network, strict=False)
+    if data.draw(st.booleans()) and net.num_addresses > 1:  # often pick an address inside
+        address = net.network_address + data.draw(st.integers(0, net.num_addresses - 1))
+    assert holds("IpAddress", network, str(address)) is (address in net)
+    assert holds("NotIpAddress", network, str(address)) is (address not in net)
+
+
+@PROPS
+@given(arns, st.data())
+def test_property_arn_like_matches_component_by_component(value: str, data: st.DataObject) -> None:
+    pattern = arn_pattern(data.draw, data.draw(st.sampled_from([value]) | arns))
+    expected = all(
+        fnmatch.fnmatchcase(v, p)
+        for p, v in zip(pattern.split(":", 5), value.split(":", 5), strict=True)
+    )
+    assert holds("ArnLike", pattern, value) is expected
+    assert holds("ArnEquals", pattern, value) is expected  # "behave identically"
+    assert holds("ArnNotLike", pattern, value) is not expected
+    if expected:  # a per-component match is a whole-string match, never the reverse
+        assert holds("StringLike", pattern, value)
+
+
+@PROPS
+@given(st.binary(max_size=24), st.binary(max_size=24))
+def test_property_binary_equals_compares_the_decoded_bytes(policy: bytes, request: bytes) -> None:
+    encoded = base64.b64encode(policy).decode()
+    assert holds("BinaryEquals", encoded, request) is (policy == request)
+    assert holds("BinaryEquals", encoded, base64.b64encode(request).decode()) is (policy == request)
+
+
+@PROPS
+@given(st.text(max_size=8))
+def test_property_non_numbers_are_undecidable(text: str) -> None:
+    assume(not re.fullmatch(r"[+-]?[0-9]+(?:\.[0-9]+)?", text))
+    with pytest.raises(UndecidableError, match="NumericLessThan"):
+        holds("NumericLessThan", text)
+    with pytest.raises(UndecidableError, match="NumericLessThan"):
+        holds("NumericLessThan", "1", text)
