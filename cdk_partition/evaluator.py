@@ -344,6 +344,9 @@ class UndecidableError(ValueError):
             f"cannot decide condition operator {operator!r}{on_key}: {reason} (value {value!r})"
         )
 
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable despite the four-argument constructor
+        return type(self), (self.operator, self.key, self.value, self.reason)
+
 
 class _Unparsable(Exception):
     """Internal: a value does not parse for an operator family (wrapped in UndecidableError)."""

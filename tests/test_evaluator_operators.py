@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import fnmatch
 import ipaddress
+import pickle
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -417,8 +418,17 @@ def test_an_operator_without_a_key_map_is_undecidable() -> None:
     assert raised.value.key is None
 
 
-def test_undecidable_error_is_exported() -> None:
+def test_undecidable_error_is_exported_and_picklable() -> None:
     assert "UndecidableError" in evaluator.__all__
+    error = UndecidableError("NumericLessThan", "kms:Foo", "${Foo.Arn}", "not a number")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.operator, copy.key, copy.value, copy.reason, str(copy)) == (
+        error.operator,
+        error.key,
+        error.value,
+        error.reason,
+        str(error),
+    )
 
 
 # ----------------------------------------------------------------------------- properties
