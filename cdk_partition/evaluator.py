@@ -18,27 +18,54 @@ allowed by this key policy?". :func:`evaluate` answers it for a single key polic
   ``Request.service``; ``Federated`` / ``CanonicalUser`` match only an equal principal ARN.
   ``NotPrincipal`` is the complement (account matches count regardless of ``identity_allows``).
 * Conditions: operators are ANDed, keys within an operator are ANDed, values for a key are ORed
-  (for negated operators: the request value must match *none* of them). Condition keys are
-  case-insensitive. Supported: ``String[Not]Equals[IgnoreCase]``, ``String[Not]Like``,
-  ``Arn[Not]Equals``, ``Arn[Not]Like`` (both are case-sensitive globs on the whole string, as IAM
-  treats ``ArnEquals`` like ``ArnLike``), ``Bool`` (compared as lowercase strings), ``Null``, the
-  ``IfExists`` suffix on all of them and the ``ForAnyValue:`` / ``ForAllValues:`` prefixes on the
-  string and ARN operators. Anything else raises :class:`ValueError`, never a silent decision.
+  (for a negated operator they are NORed: the request value must match *none* of them). Condition
+  keys are case-insensitive; operator names are case-sensitive. Every IAM condition operator is
+  supported, each with the ``IfExists`` suffix and the ``ForAnyValue:`` / ``ForAllValues:`` set
+  qualifiers (``Null`` takes neither, as AWS defines it):
 
-Missing-key semantics, when a condition key is ABSENT from the request context:
+  - ``StringEquals``, ``StringNotEquals``, ``StringEqualsIgnoreCase``,
+    ``StringNotEqualsIgnoreCase``, ``StringLike``, ``StringNotLike`` (``*`` / ``?`` globs);
+  - ``NumericEquals``, ``NumericNotEquals``, ``NumericLessThan``, ``NumericLessThanEquals``,
+    ``NumericGreaterThan``, ``NumericGreaterThanEquals`` (integers and decimals, compared exactly);
+  - ``DateEquals``, ``DateNotEquals``, ``DateLessThan``, ``DateLessThanEquals``,
+    ``DateGreaterThan``, ``DateGreaterThanEquals`` (W3C ISO 8601 dates and date-times with a zone,
+    or epoch seconds; a date without a time is 00:00 UTC of that day);
+  - ``Bool`` (``true`` / ``false``, any case) and ``BinaryEquals`` (canonical base64, compared as
+    decoded bytes);
+  - ``IpAddress``, ``NotIpAddress`` (IPv4 / IPv6 CIDR; a bare address is ``/32`` or ``/128``);
+  - ``ArnEquals``, ``ArnLike``, ``ArnNotEquals``, ``ArnNotLike`` (identical pairs; each of the six
+    colon-delimited components matched separately, case-sensitively, with ``*`` / ``?``; the
+    resource component runs to the end of the ARN);
+  - ``Null`` (``true``: the key is absent or its value empty).
+
+  A condition that cannot be decided raises :class:`UndecidableError` (a :class:`ValueError`)
+  naming the operator, the key and the offending value, never a silent decision: an unknown
+  operator, a policy or request value that does not parse for its operator (policy values are
+  checked even when the key is absent), an unresolved CloudFormation placeholder where a number,
+  date, IP address, boolean or base64 value is needed, an ARN that is not one, a wildcard ARN
+  pattern against an ARN hidden in a placeholder, a bare four-digit date (year or epoch seconds?).
+
+Missing-key semantics, when a condition key is ABSENT from the request context (each rule is
+quoted from AWS's documentation next to the code that applies it):
 
 ========================================================  =========
 operator                                                  result
 ========================================================  =========
-positive (``StringEquals``, ``StringLike``, ``ArnLike``,  false
-``ArnEquals``, ``Bool``, ...)
+positive (``StringEquals``, ``NumericLessThan``,          false
+``DateEquals``, ``Bool``, ``BinaryEquals``,
+``IpAddress``, ``ArnLike``, ...)
 negated (``StringNotEquals``, ``StringNotLike``,          true
-``ArnNotEquals``, ``ArnNotLike``, ``...IgnoreCase``)
+``NumericNotEquals``, ``DateNotEquals``,
+``NotIpAddress``, ``ArnNotEquals``, ``ArnNotLike``, ...)
 any ``...IfExists`` operator                              true
 ``Null: true`` / ``Null: false``                          true / false
 ``ForAllValues:...``                                      true
 ``ForAnyValue:...``                                       false
 ========================================================  =========
+
+A key whose value is None is absent. A key present with an empty value (``[]`` or ``""``) is
+null for ``Null`` and an empty set for the set qualifiers (``ForAllValues`` true,
+``ForAnyValue`` false); other operators compare it like any value.
 
 Hence a ``Deny`` guarded by ``Bool: {"kms:GrantIsForAWSResource": "false"}`` does not apply to
 ``kms:Decrypt`` (the key is only present on grant operations), and ``DenyEveryoneElse`` with
@@ -48,17 +75,28 @@ Hence a ``Deny`` guarded by ``Bool: {"kms:GrantIsForAWSResource": "false"}`` doe
 NOT modelled: service control and resource control policies, KMS grants, session policies,
 permissions boundaries, VPC endpoint policies, the identity policy of a principal named directly
 (including the cross-account case, where IAM requires the caller's account to allow it too), IAM
-policy variables (``${aws:username}`` is a literal), ``Resource`` / ``NotResource`` (a key policy
-applies to its key), per-segment ARN matching, numeric/date/IP operators, and the values that
-CloudFormation intrinsics resolve to: :func:`canonicalize` turns them into opaque placeholders.
+policy variables (``${aws:username}`` is a literal in string and ARN conditions; in numeric, date,
+IP, boolean and binary conditions, where AWS allows none, it is undecidable), ``Resource`` /
+``NotResource`` (a key policy applies to its key), and the values that CloudFormation intrinsics
+resolve to: :func:`canonicalize` turns them into opaque placeholders, which string and ARN
+operators compare as literal text (a placeholder equals only itself) and the other operators
+refuse as undecidable.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import calendar
+import ipaddress
 import json
+import math
+import operator
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -67,6 +105,7 @@ Decision = Literal["allow", "explicit_deny", "implicit_deny"]
 __all__ = [
     "Decision",
     "Request",
+    "UndecidableError",
     "allowed_actions",
     "canonicalize",
     "effective_context",
@@ -273,87 +312,460 @@ def _principal_match(principal: Any, request: Request) -> _Match:
 
 
 # ----------------------------------------------------------------------------- conditions
+#
+# Sources (quoted in the comments below; all read from AWS's current IAM User Guide):
+#   [OPS]   "IAM JSON policy elements: Condition operators"
+#           https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+#   [MULTI] "Single-valued vs. multivalued context keys"
+#           https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+#   [LOGIC] "Conditions with multiple context keys or values"
+#           https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-logic-multiple-context-keys-or-values.html
 
-_NEGATED = {
-    "StringNotEquals",
-    "StringNotEqualsIgnoreCase",
-    "StringNotLike",
-    "ArnNotEquals",
-    "ArnNotLike",
-}
-_STRING_OPS = {
-    "StringEquals": lambda r, p: r == p,
-    "StringEqualsIgnoreCase": lambda r, p: r.casefold() == p.casefold(),
-    "StringLike": lambda r, p: bool(_glob(p, False).fullmatch(r)),
-    "ArnEquals": lambda r, p: bool(_glob(p, False).fullmatch(r)),
-    "ArnLike": lambda r, p: bool(_glob(p, False).fullmatch(r)),
-}
-_STRING_OPS.update(
-    {
-        "StringNotEquals": _STRING_OPS["StringEquals"],
-        "StringNotEqualsIgnoreCase": _STRING_OPS["StringEqualsIgnoreCase"],
-        "StringNotLike": _STRING_OPS["StringLike"],
-        "ArnNotEquals": _STRING_OPS["ArnEquals"],
-        "ArnNotLike": _STRING_OPS["ArnLike"],
-    }
+
+class UndecidableError(ValueError):
+    """A condition the evaluator cannot decide, raised instead of a guess.
+
+    Raised for an unknown condition operator, and for a value that does not parse for its
+    operator: a non-number under ``NumericLessThan``, a malformed date or CIDR, an unresolved
+    CloudFormation placeholder such as ``${Foo.Arn}`` where a number, date, IP address, boolean or
+    base64 value is required, a wildcard ARN pattern against a value whose ARN structure is hidden
+    in a placeholder, and so on. ``operator``, ``key`` and ``value`` name the offending condition
+    (``key`` is None when the operator has no key map); ``reason`` says what is wrong. A subclass
+    of :class:`ValueError`, so callers that catch ``ValueError`` keep working.
+    """
+
+    def __init__(self, operator: str, key: str | None, value: Any, reason: str) -> None:
+        self.operator = operator
+        self.key = key
+        self.value = value
+        self.reason = reason
+        on_key = "" if key is None else f" on key {key!r}"
+        super().__init__(
+            f"cannot decide condition operator {operator!r}{on_key}: {reason} (value {value!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable despite the four-argument constructor
+        return type(self), (self.operator, self.key, self.value, self.reason)
+
+
+class _Unparsable(Exception):
+    """Internal: a value does not parse for an operator family (wrapped in UndecidableError)."""
+
+    def __init__(self, reason: str, value: Any = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.value = value
+
+
+def _values(value: Any) -> list[Any]:
+    """A policy or request value as a list of single values."""
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _is_empty(value: Any) -> bool:
+    """A present request value that is a null data set: None, ``[]`` or ``""``."""
+    return value is None or value == "" or (isinstance(value, list | tuple) and not value)
+
+
+# String: [OPS] "String condition operators": StringEquals "Exact matching, case sensitive",
+# StringEqualsIgnoreCase "Exact matching, ignoring case", StringLike "Case-sensitive matching. The
+# values can include multi-character match wildcards (*) and single-character match wildcards (?)
+# anywhere in the string". Policy variables are "Supported" by AWS; this evaluator does not
+# resolve them (see the module docstring), nor the CloudFormation placeholders: both compare as
+# literal text, so a placeholder only equals itself.
+def _string(value: Any) -> str:
+    return _text(value)
+
+
+# Numeric: [OPS] "Numeric condition operators let you construct Condition elements that restrict
+# access based on comparing a key to an integer or decimal value." ... "Policy variables - Not
+# supported", "Wildcards - Not supported". Accepted: JSON numbers and strings of the form
+# [+-]digits[.digits]; anything else (exponents, "NaN", placeholders) is undecidable.
+_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+
+
+def _number(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise _Unparsable("a boolean is not an integer or decimal value")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return Decimal(repr(value))
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        return Decimal(value)
+    raise _Unparsable("not an integer or decimal value")
+
+
+# Date: [OPS] "Date condition operators": "You must specify date/time values with one of the W3C
+# implementations of the ISO 8601 date formats or in epoch (UNIX) time." ... "Policy variables -
+# Not supported", "Wildcards - Not supported". The W3C profile (http://www.w3.org/TR/NOTE-datetime)
+# is YYYY, YYYY-MM, YYYY-MM-DD, and YYYY-MM-DDThh:mm[:ss[.s]]TZD with TZD = Z, +hh:mm or -hh:mm.
+# Interpretation (AWS does not spell it out): a value without a time is the instant at 00:00 UTC
+# of its first day; epoch time is whole seconds. A bare four-digit value is both a W3C year and
+# an epoch second count, and a time without TZD has no defined zone: both are undecidable.
+_EPOCH = re.compile(r"-?[0-9]+")
+_W3C = re.compile(
+    r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})"
+    r"(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?(Z|[+-][0-9]{2}:[0-9]{2}))?)?)?"
 )
-_BASE_OPS = {*_STRING_OPS, "Bool", "Null"}
 
 
-def _parse_operator(operator: str) -> tuple[str | None, str, bool]:
-    """Split ``ForAnyValue:StringLikeIfExists`` into (set prefix, base operator, if-exists)."""
-    prefix, _, rest = operator.rpartition(":")
-    if prefix not in ("", "ForAnyValue", "ForAllValues"):
-        raise ValueError(f"unsupported condition operator {operator!r}")
+def _instant(value: Any) -> Decimal:
+    """Seconds since the epoch, exactly (fractions of a second kept as decimals)."""
+    if isinstance(value, bool):
+        raise _Unparsable("a boolean is not a date")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise _Unparsable("a datetime without a time zone")
+        seconds = calendar.timegm(value.utctimetuple())
+        return Decimal(seconds) + Decimal(value.microsecond) / 1_000_000
+    if isinstance(value, str) and _EPOCH.fullmatch(value):
+        if re.fullmatch(r"[0-9]{4}", value):
+            raise _Unparsable("four digits: a W3C year or epoch seconds, ambiguous")
+        return Decimal(int(value))
+    match = _W3C.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise _Unparsable("not a W3C ISO 8601 date/time or epoch (UNIX) seconds")
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        moment = datetime(
+            int(year),
+            int(month or 1),
+            int(day or 1),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            tzinfo=UTC,
+        )
+    except ValueError as error:
+        raise _Unparsable(f"not a valid date/time ({error})") from None
+    offset = 0
+    if zone not in (None, "Z"):
+        zone_hours, zone_minutes = int(zone[1:3]), int(zone[4:6])
+        if zone_hours > 23 or zone_minutes > 59:
+            raise _Unparsable("not a valid time zone offset")
+        offset = (1 if zone[0] == "+" else -1) * (zone_hours * 3600 + zone_minutes * 60)
+    seconds = Decimal(calendar.timegm(moment.timetuple()) - offset)
+    return seconds + (Decimal("0." + fraction) if fraction else 0)
+
+
+# Bool: [OPS] "Boolean conditions let you construct Condition elements that restrict access based
+# on comparing a key to true or false." Compared case-insensitively, as JSON booleans or strings;
+# any other value (a placeholder or policy variable included) is undecidable.
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise _Unparsable("not true or false")
+
+
+# Binary: [OPS] "The BinaryEquals condition operator lets you construct Condition elements that
+# test key values that are in binary format. It compares the value of the specified key byte for
+# byte against a base-64 encoded representation of the binary value in the policy." Policy
+# values are decoded; a request value is raw bytes or, as in AWS's own evaluation table, its
+# base64 text. Only canonical base64 is accepted, so comparing the decoded bytes and comparing
+# the base64 strings always agree.
+def _base64(value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise _Unparsable("not a base-64 string")
+    try:
+        decoded = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise _Unparsable("not valid base-64") from None
+    if base64.b64encode(decoded).decode("ascii") != value:
+        raise _Unparsable("not canonical base-64")
+    return decoded
+
+
+def _binary_request(value: Any) -> bytes:
+    return bytes(value) if isinstance(value, bytes | bytearray) else _base64(value)
+
+
+# IP address: [OPS] "The value must be in the standard CIDR format (for example, 203.0.113.0/24 or
+# 2001:DB8:1234:5678::/64). If you specify an IP address without the associated routing prefix,
+# IAM uses the default prefix value of /32." (/128 for an IPv6 address: its full length.)
+# "Policy variables - Not supported", "Wildcards - Not supported". Host bits below the prefix
+# are ignored (203.0.113.5/24 is 203.0.113.0/24); netmask spellings are not CIDR and undecidable.
+# An address matches only a range of its own family.
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IpAddressValue = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _network(value: Any) -> IpNetwork:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9A-Fa-f.:]+(?:/[0-9]{1,3})?", value):
+        raise _Unparsable("not an IPv4 or IPv6 address or CIDR range")
+    try:
+        return ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise _Unparsable("not an IPv4 or IPv6 address or CIDR range") from None
+
+
+def _address(value: Any) -> IpAddressValue:
+    if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9A-Fa-f.:]+", value):
+        raise _Unparsable("not an IPv4 or IPv6 address")
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        raise _Unparsable("not an IPv4 or IPv6 address") from None
+
+
+# ARN: [OPS] "ArnEquals, ArnLike: Case-sensitive matching of the ARN. Each of the six
+# colon-delimited components of the ARN is checked separately and each can include
+# multi-character match wildcards (*) or single-character match wildcards (?). The ArnEquals and
+# ArnLike condition operators behave identically." (and likewise ArnNotEquals / ArnNotLike). Its
+# example: pattern arn:aws:someservice:*:111122223333:finance/* fails against
+# arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt, "The
+# first asterisk matches only us-east-2". The sixth component, the resource, is the rest of the
+# ARN, colons included. Colons inside ${...} placeholders do not split. A value whose six
+# components are hidden in a placeholder (``${Role.Arn}``) equals only the same text; a wildcard
+# pattern against such a value is undecidable; a value that is neither an ARN nor hides one in a
+# placeholder is undecidable.
+_Arn = tuple[str, list[str] | None]
+
+
+def _arn_segments(text: str) -> list[str] | None:
+    """The six components of ``text``, or None when it does not have six."""
+    parts: list[str] = []
+    start = index = 0
+    while index < len(text) and len(parts) < 5:
+        if text.startswith("${", index) and (close := text.find("}", index)) != -1:
+            index = close + 1
+            continue
+        if text[index] == ":":
+            parts.append(text[start:index])
+            start = index + 1
+        index += 1
+    parts.append(text[start:])
+    return parts if len(parts) == 6 and parts[0] == "arn" else None
+
+
+def _arn(value: Any) -> _Arn:
+    text = _text(value)
+    segments = _arn_segments(text)
+    if segments is None and "${" not in text:
+        raise _Unparsable("not an ARN (arn:partition:service:region:account:resource)")
+    return text, segments
+
+
+def _arn_like(request: _Arn, pattern: _Arn) -> bool:
+    (text, segments), (pattern_text, pattern_segments) = request, pattern
+    if segments is not None and pattern_segments is not None:
+        return all(
+            _glob(p, False).fullmatch(s) for p, s in zip(pattern_segments, segments, strict=True)
+        )
+    if text == pattern_text:
+        return True
+    if not re.search(r"[*?]", _SUB_VARIABLE.sub("", pattern_text)):
+        return False  # no wildcard: distinct texts, as distinct placeholders are distinct values
+    hidden = text if segments is None else pattern_text
+    raise _Unparsable("a wildcard ARN pattern against an ARN hidden in a placeholder", hidden)
+
+
+@dataclass(frozen=True)
+class _Family:
+    """How one family of operators parses policy values and request values."""
+
+    policy: Callable[[Any], Any]
+    request: Callable[[Any], Any]
+
+
+_STRING = _Family(_string, _string)
+_NUMERIC = _Family(_number, _number)
+_DATE = _Family(_instant, _instant)
+_BOOL = _Family(_boolean, _boolean)
+_BINARY = _Family(_base64, _binary_request)
+_IP = _Family(_network, _address)
+_ARN = _Family(_arn, _arn)
+
+
+def _glob_match(request: str, pattern: str) -> bool:
+    return bool(_glob(pattern, False).fullmatch(request))
+
+
+def _in_network(request: IpAddressValue, network: IpNetwork) -> bool:
+    return request in network
+
+
+# Base operator -> (family, test(request value, policy value), negated). A negated operator is the
+# complement of its positive twin on a present value; [LOGIC] "If a single negated matching
+# condition operator includes multiple values for a context key, those values are evaluated using
+# a logical NOR", i.e. it holds only if the request value matches none of the policy values.
+_BASES: dict[str, tuple[_Family, Callable[[Any, Any], bool], bool]] = {
+    "StringEquals": (_STRING, operator.eq, False),
+    "StringNotEquals": (_STRING, operator.eq, True),
+    "StringEqualsIgnoreCase": (_STRING, lambda r, p: r.casefold() == p.casefold(), False),
+    "StringNotEqualsIgnoreCase": (_STRING, lambda r, p: r.casefold() == p.casefold(), True),
+    "StringLike": (_STRING, _glob_match, False),
+    "StringNotLike": (_STRING, _glob_match, True),
+    "NumericEquals": (_NUMERIC, operator.eq, False),
+    "NumericNotEquals": (_NUMERIC, operator.eq, True),
+    "NumericLessThan": (_NUMERIC, operator.lt, False),
+    "NumericLessThanEquals": (_NUMERIC, operator.le, False),
+    "NumericGreaterThan": (_NUMERIC, operator.gt, False),
+    "NumericGreaterThanEquals": (_NUMERIC, operator.ge, False),
+    "DateEquals": (_DATE, operator.eq, False),
+    "DateNotEquals": (_DATE, operator.eq, True),
+    "DateLessThan": (_DATE, operator.lt, False),
+    "DateLessThanEquals": (_DATE, operator.le, False),
+    "DateGreaterThan": (_DATE, operator.gt, False),
+    "DateGreaterThanEquals": (_DATE, operator.ge, False),
+    "Bool": (_BOOL, operator.eq, False),
+    "BinaryEquals": (_BINARY, operator.eq, False),
+    "IpAddress": (_IP, _in_network, False),
+    "NotIpAddress": (_IP, _in_network, True),
+    "ArnEquals": (_ARN, _arn_like, False),
+    "ArnLike": (_ARN, _arn_like, False),
+    "ArnNotEquals": (_ARN, _arn_like, True),
+    "ArnNotLike": (_ARN, _arn_like, True),
+}
+_SET_QUALIFIERS = ("ForAnyValue", "ForAllValues")
+
+
+@dataclass(frozen=True)
+class _Operator:
+    qualifier: str | None  # "ForAnyValue", "ForAllValues" or None
+    base: str  # e.g. "NumericLessThan", "Null"
+    if_exists: bool
+
+
+def _parse_operator(name: str, key: str | None, values: Any) -> _Operator:
+    """Split ``ForAnyValue:StringLikeIfExists`` into its qualifier, base operator and suffix."""
+    qualifier, colon, rest = name.partition(":")
+    if not colon:
+        qualifier, rest = "", name
     if_exists = rest.endswith("IfExists")
-    base = rest.removesuffix("IfExists") if if_exists else rest
-    if base not in _BASE_OPS or (prefix and base not in _STRING_OPS):
-        raise ValueError(f"unsupported condition operator {operator!r}")
-    return prefix or None, base, if_exists
-
-
-def _test(base: str, present: list[str], wanted: list[str]) -> bool:
-    """A present request value (or values, any of which counts) against the policy values."""
+    base = rest.removesuffix("IfExists")
+    if qualifier and qualifier not in _SET_QUALIFIERS:
+        raise UndecidableError(name, key, values, f"unknown set qualifier {qualifier!r}")
     if base == "Null":
-        return any(w.lower() == "false" for w in wanted)
-    if base == "Bool":
-        return any(r.lower() == w.lower() for r in present for w in wanted)
-    hit = any(_STRING_OPS[base](r, w) for r in present for w in wanted)
-    return not hit if base in _NEGATED else hit
+        # [OPS] "You can add IfExists to the end of any condition operator name except the Null
+        # condition"; AWS defines no set-qualified Null either.
+        if if_exists or qualifier:
+            raise UndecidableError(name, key, values, "Null takes no IfExists or set qualifier")
+    elif base not in _BASES:
+        raise UndecidableError(name, key, values, "unknown condition operator")
+    return _Operator(qualifier or None, base, if_exists)
 
 
-def _condition_holds(operator: str, key: str, wanted: Any, ctx: Mapping[str, Any]) -> bool:
-    """One (operator, key, values) triple against the lowercased request context."""
-    prefix, base, if_exists = _parse_operator(operator)
-    wanted_values = [_text(w) for w in _as_list(wanted)]
-    if key.lower() not in ctx:
-        if if_exists:
+def _parse_each(
+    parse: Callable[[Any], Any], values: list[Any], name: str, key: str, what: str
+) -> list[Any]:
+    parsed = []
+    for value in values:
+        try:
+            parsed.append(parse(value))
+        except _Unparsable as error:
+            raise UndecidableError(name, key, value, f"{what}: {error.reason}") from None
+    return parsed
+
+
+_ABSENT = object()
+
+
+def _condition_holds(name: str, key: str, wanted: Any, ctx: Mapping[str, Any]) -> bool:
+    """One (operator, key, policy values) triple against the lowercased request context.
+
+    The policy values are parsed first, whether or not the key is present, so that a value the
+    operator cannot read always raises :class:`UndecidableError`.
+    """
+    op = _parse_operator(name, key, wanted)
+    policy_values = _values(wanted)
+    if not policy_values:
+        raise UndecidableError(name, key, wanted, "no policy values")
+    raw = ctx.get(key.lower(), _ABSENT)
+    absent = raw is _ABSENT or raw is None
+
+    if op.base == "Null":
+        # [OPS] "Use a Null condition operator to check if a condition key is absent at the time
+        # of authorization. In the policy statement, use either true (the key doesn't exist - it
+        # is null) or false (the key exists and its value is not null)." [OPS] (ARN section): "To
+        # prevent missing context keys or context keys with empty values from evaluating to true,
+        # you can include the Null condition operator in your policy with a false value to check
+        # if the context key exists and its value is not null": an empty value is null too.
+        must_be_null = _parse_each(_boolean, policy_values, name, key, "Null value")
+        is_null = absent or _is_empty(raw)
+        return any(flag == is_null for flag in must_be_null)
+
+    family, test, negated = _BASES[op.base]
+    parsed_policy = _parse_each(family.policy, policy_values, name, key, "policy value")
+
+    if absent:
+        if op.if_exists:
+            # [OPS] "...IfExists condition operators": "If the key is not present, evaluate the
+            # condition element as true."
             return True
-        if base == "Null":
-            return any(w.lower() == "true" for w in wanted_values)
-        if prefix is not None:
-            return prefix == "ForAllValues"
-        return base in _NEGATED
-    present = [_text(v) for v in _as_list(ctx[key.lower()])]
-    if prefix == "ForAnyValue":
-        return any(_test(base, [r], wanted_values) for r in present)
-    if prefix == "ForAllValues":
-        return all(_test(base, [r], wanted_values) for r in present)
-    return _test(base, present, wanted_values)
+        if op.qualifier == "ForAllValues":
+            # [MULTI] "ForAllValues": "The condition returns true if every context key value in
+            # the request matches a context key value in the policy. It also returns true if
+            # there are no context keys in the request."
+            return True
+        if op.qualifier == "ForAnyValue":
+            # [MULTI] "ForAnyValue": "For no matching context key or if the key does not exist,
+            # the condition returns false."
+            return False
+        # [OPS] "If the key that you specify in a policy condition is not present in the request
+        # context, the values do not match and the condition is false. If the policy condition
+        # requires that the key is not matched, such as StringNotLike or ArnNotLike, and the right
+        # key is not present, the condition is true. This logic applies to all condition
+        # operators except ...IfExists and Null check."
+        return negated
+
+    if op.qualifier is not None and _is_empty(raw):
+        # [OPS] (ARN section): "The ForAllValues qualifier returns true if there are no context
+        # keys in the request or if the context key value resolves to a null dataset, such as an
+        # empty string." ForAnyValue finds no value that matches: false.
+        return op.qualifier == "ForAllValues"
+
+    present = _parse_each(family.request, _values(raw), name, key, "request value")
+
+    def hit(value: Any) -> bool:
+        return any(test(value, p) for p in parsed_policy)
+
+    try:
+        if op.qualifier == "ForAllValues":
+            # [MULTI] "The ForAllValues qualifier tests whether the value of every member of the
+            # request context matches the condition operator that follows the qualifier."
+            # [OPS] "ForAllValues:StringNotEquals ... Negated matching. None of the values of the
+            # context key in the request can match any of the context key values in your policy."
+            return all(hit(v) != negated for v in present)
+        if op.qualifier == "ForAnyValue":
+            # [MULTI] "The ForAnyValue qualifier tests whether at least one member of the set of
+            # request context key values matches at least one member of the set of context key
+            # values in your policy condition." [OPS] "ForAnyValue:StringNotEquals ... Negated
+            # matching. At least one context key value in the request must NOT match any of
+            # values in the context key in your policy."
+            return any(hit(v) != negated for v in present)
+        # No set qualifier: values are ORed, [LOGIC] "If a single condition operator includes
+        # multiple values for a context key, those values are evaluated using a logical OR", and
+        # NORed for a negated operator. A multivalued request value without a qualifier (which
+        # [MULTI] says not to write) counts as a hit if any of its values hits.
+        return any(hit(v) for v in present) != negated
+    except _Unparsable as error:
+        raise UndecidableError(name, key, error.value, error.reason) from None
 
 
 def _conditions_hold(condition: Any, ctx: Mapping[str, Any]) -> bool:
-    """Every operator and every key of a Condition block holds."""
+    """Every operator and every key of a Condition block holds.
+
+    [LOGIC] "If your policy statement has multiple condition operators, the condition operators are
+    evaluated using a logical AND. If your policy statement has multiple context keys attached to a
+    single condition operator, the context keys are evaluated using a logical AND."
+    """
     if condition is None:
         return True
     if not isinstance(condition, Mapping):
         raise ValueError(f"unsupported Condition element: {condition!r}")
     results = []
-    for operator, block in condition.items():
+    for name, block in condition.items():
         if not isinstance(block, Mapping):
-            raise ValueError(f"condition operator {operator!r} needs a key -> values map")
-        results += [_condition_holds(operator, k, v, ctx) for k, v in block.items()]
-    return all(results)  # all evaluated first, so an unknown operator always raises
+            raise UndecidableError(name, None, block, "needs a map of condition keys to values")
+        results += [_condition_holds(name, k, v, ctx) for k, v in block.items()]
+    return all(results)  # all evaluated first, so an undecidable condition always raises
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -371,8 +783,9 @@ def evaluate(policy: Mapping[str, Any], request: Request) -> Decision:
     """Decide ``request`` against the key policy ``policy`` (raw or canonical).
 
     Explicit deny in any applicable statement wins, then any effective allow, else implicit deny.
-    Raises :class:`ValueError` on elements the evaluator does not model (unknown condition
-    operators, principal types or effects), rather than guessing.
+    Raises :class:`UndecidableError` on a condition it cannot decide (unknown operator, value that
+    does not parse for its operator) and :class:`ValueError` on other elements it does not model
+    (principal types, effects), rather than guessing.
     """
     policy = canonicalize(dict(policy))
     ctx = {k.lower(): v for k, v in canonicalize(effective_context(request)).items()}
