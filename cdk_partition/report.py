@@ -112,6 +112,24 @@ def _label_in(value: Any, stack: StackTemplate) -> str | None:
     return None
 
 
+def _allowed(
+    policy: dict[str, Any], request: evaluator.Request, label: str, report: DomainReport
+) -> frozenset[str]:
+    """The KMS actions ``policy`` allows ``request``'s caller; an undecidable policy is a
+    finding (and counts as nothing allowed), never a crash."""
+    try:
+        return evaluator.allowed_actions(policy, request, KMS_KEY_ACTIONS)
+    except ValueError as error:
+        report.findings.append(
+            {
+                "severity": "error",
+                "rule": "REPORT-UNDECIDABLE",
+                "message": f"what {label} may do cannot be decided: {error}",
+            }
+        )
+        return frozenset()
+
+
 def _principal_values(statement: dict[str, Any]) -> tuple[list[Any], list[str]]:
     principal = statement.get("Principal")
     if principal == "*":
@@ -199,7 +217,7 @@ def build_domain_report(
             account=_SAME_ACCOUNT,
             identity_allows=True,
         )
-        allowed = evaluator.allowed_actions(canonical_policy, request, KMS_KEY_ACTIONS)
+        allowed = _allowed(canonical_policy, request, label, report)
         capabilities = capabilities_of(allowed)
         report.access[label] = capabilities
         for capability in capabilities:
@@ -216,7 +234,7 @@ def build_domain_report(
                 }
             )
     for probe_label, probe in _PROBES.items():
-        allowed = evaluator.allowed_actions(canonical_policy, probe, KMS_KEY_ACTIONS)
+        allowed = _allowed(canonical_policy, probe, probe_label, report)
         report.access[probe_label] = capabilities_of(allowed)
         if allowed:
             report.findings.append(
