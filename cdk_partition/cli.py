@@ -3,7 +3,8 @@
 Pure Python over JSON files: it never loads aws-cdk-lib, so it starts in a fraction of a second.
 
 Exit codes: 0 no error findings, 1 error findings, 2 bad input (missing path, not a template,
-unreadable JSON) with a one-line reason on stderr.
+unreadable JSON) with a one-line reason on stderr, 3 an internal error (one line, no traceback; a
+check that crashes on one resource is a CDKP000 finding instead).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from . import audit
 from .assembly import AssemblyInputError, load
 
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def _text(findings: list[audit.Finding]) -> str:
@@ -116,6 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AssemblyInputError as error:
         print(f"cdk-partition: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as error:  # never a traceback: one line, and an exit code of its own
+        print(f"cdk-partition: internal error ({type(error).__name__}: {error})", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ _PSEUDO = {
     "AWS::AccountId": "${AWS::AccountId}",
     "AWS::URLSuffix": "${AWS::URLSuffix}",
 }
+_ENV_PSEUDO = ("${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}")
 _HOLE = "\x00"  # a part only known at deploy time that is not a pseudo parameter
 _KMS_ARN = re.compile(r"arn:([^:]+):kms:([^:]*):([^:]*):(key|alias)/(.+)")
 
@@ -121,12 +122,19 @@ def parse_key_text(text: str, environment: Environment) -> KeyText | None:
         environment.region_text,
         environment.account_text,
     )
-    match = _KMS_ARN.fullmatch(text)
+    # pseudo parameters hold colons: take them out of the way of the ARN's own separators
+    masked = text
+    for i, pseudo in enumerate(_ENV_PSEUDO):
+        masked = masked.replace(pseudo, f"\x01{i}\x01")
+    match = _KMS_ARN.fullmatch(masked)
     if match:
-        partition, region, account, kind, name = match.groups()
+        partition, region, account, kind, name = (
+            re.sub(r"\x01(\d)\x01", lambda m: _ENV_PSEUDO[int(m.group(1))], g)
+            for g in match.groups()
+        )
         parts = [partition, region, account]
         # pseudo parameters in the ARN are the stack's own environment
-        for i, pseudo in enumerate(("${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}")):
+        for i, pseudo in enumerate(_ENV_PSEUDO):
             if parts[i] == pseudo:
                 parts[i] = environment_parts[i]
         return KeyText(

@@ -115,3 +115,54 @@ def test_sample_assembly_audits_clean(
     assert cli.main(["audit", str(sample_assembly), "--format", "json"]) == 0
     findings = json.loads(capsys.readouterr().out)
     assert [f for f in findings if f["severity"] == "error"] == []
+
+
+def _with_key_statement(statement: dict[str, Any]) -> dict[str, Any]:
+    template = _template({"KmsMasterKeyId": {"Fn::GetAtt": ["Key", "Arn"]}})
+    key = json.loads(json.dumps(template["Resources"]["Key"]))
+    key["Properties"]["KeyPolicy"]["Statement"].append(statement)
+    template["Resources"]["Key"] = key
+    return template
+
+
+@pytest.mark.parametrize(
+    ("condition", "code", "rules"),
+    [
+        # issue #11: an IP condition crashed the plugin and the CLI with a traceback
+        ({"NotIpAddress": {"aws:SourceIp": ["192.0.2.0/24"]}}, 0, set()),
+        ({"DateGreaterThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}, 0, set()),
+        # a value the evaluator cannot decide is a finding, still no traceback
+        (
+            {"NumericLessThan": {"kms:RecipientAttestation:ImageSha384": "not-a-number"}},
+            1,
+            {"CDKP105"},
+        ),
+    ],
+    ids=["ip", "date", "undecidable"],
+)
+def test_any_condition_operator_is_audited_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], condition: dict, code: int, rules: set
+) -> None:
+    statement = {
+        "Sid": "DenyOutsideNetwork",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+        "Condition": condition,
+    }
+    path = tmp_path / "t.template.json"
+    path.write_text(json.dumps(_with_key_statement(statement)))
+    assert cli.main(["audit", str(path), "--format", "json"]) == code
+    out, err = capsys.readouterr()
+    assert {f["rule"] for f in json.loads(out)} == rules
+    assert "Traceback" not in out + err
+
+
+def test_broken_manifest_is_bad_input_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "manifest.json").write_text(json.dumps({"artifacts": "nope"}))
+    assert cli.main(["audit", str(tmp_path)]) == cli.EXIT_BAD_INPUT
+    _, err = capsys.readouterr()
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

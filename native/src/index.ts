@@ -1,4 +1,5 @@
 import {
+  App,
   Aspects,
   CfnResource,
   DefaultStackSynthesizer,
@@ -118,15 +119,18 @@ export class DomainChecksAspect implements IAspect {
       const existing = stack.node.tryFindChild(MARKER_ID) as ChecksMarker | undefined;
       (existing ?? new ChecksMarker(stack, MARKER_ID)).add(this.domainName);
     }
-    for (const s of nested) {
-      this.register(s);
-    }
   }
 
+  /**
+   * Make sure the plugin runs once for the whole app: registered on the App, it is given the
+   * templates of every Stage nested in it (one report, however many scopes are checked).
+   */
   private register(stage: Stage): void {
-    if (!registered.has(stage)) {
-      registered.add(stage);
-      Validations.of(stage).addPlugins(this.plugin);
+    const root = stage.node.root;
+    const target = App.isApp(root) ? root : stage;
+    if (!registered.has(target)) {
+      registered.add(target);
+      Validations.of(target).addPlugins(this.plugin);
     }
   }
 }

@@ -1,0 +1,292 @@
+"""Issue #11: no store escapes, and correct code is not refused.
+
+Each case is one of the issue's replayed reports (it passed ``cdk synth`` and ``cdk-partition
+audit`` on 3a6fd2e, or was refused there) and stands for its kind. The apps are synthesized once
+per module; synthesis fails through the plugin where a store escapes, and the audit of the same
+cloud assembly (the CLI's verdict) is what the assertions read.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import custom_resources as cr
+from conftest import cdk_context
+from constructs import Construct
+
+from cdk_partition import DataDomain, DomainEncryptionChecks, DomainStack, Finding, audit_path
+from cdk_partition.audit import failing
+from cdk_partition.cli import main
+
+ADMIN = "arn:aws:iam::111122223333:role/admin"
+ACCOUNT, REGION = "111122223333", "eu-west-1"
+FOREIGN = "999999999999"
+
+
+def _admins(scope: Construct, id: str = "Ids") -> list[iam.IRole]:
+    return [iam.Role.from_role_arn(cdk.Stack(scope, id), "Admin", ADMIN)]
+
+
+def _synth(app: cdk.App, outdir: Path, *, fails: bool) -> list[Finding]:
+    if fails:
+        with pytest.raises(Exception, match="ValidationFailed"):
+            app.synth()
+    else:
+        app.synth()
+    return audit_path(outdir)
+
+
+def _at(findings: list[Finding], path_part: str) -> list[Finding]:
+    return [f for f in findings if path_part in f.path]
+
+
+def _rules(findings: list[Finding], path_part: str) -> set[str]:
+    return {f.rule for f in _at(findings, path_part) if not f.exempted}
+
+
+# -- stores that escaped -----------------------------------------------------------------------
+def _escapes(outdir: Path) -> cdk.App:
+    app = cdk.App(outdir=str(outdir), context=cdk_context())
+    env = cdk.Environment(account=ACCOUNT, region=REGION)
+    esc = DomainStack(app, "Esc", domain_name="esc", administrators=_admins(app), env=env)
+    d = esc.domain
+
+    # the key identity is compared by ARN parts, not by alias name: another account's alias
+    sqs.CfnQueue(
+        esc, "ForeignAliasQueue", kms_master_key_id=f"arn:aws:kms:{REGION}:{FOREIGN}:alias/esc"
+    )
+    sqs.CfnQueue(  # ... and another region's
+        esc, "OtherRegionAliasQueue", kms_master_key_id=f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/esc"
+    )
+
+    # a read replica inherits its key from its source: one outside the template ...
+    rds.CfnDBInstance(
+        esc,
+        "ReplicaOfOutsider",
+        db_instance_class="db.t4g.micro",
+        source_db_instance_identifier=f"arn:aws:rds:{REGION}:{ACCOUNT}:db:outsider",
+    )
+    # ... and one of the template on another key
+    other_key = kms.Key(esc, "OtherKey")
+    source = rds.CfnDBInstance(
+        esc,
+        "SourceOnOtherKey",
+        db_instance_class="db.t4g.micro",
+        engine="postgres",
+        allocated_storage="20",
+        storage_encrypted=True,
+        kms_key_id=other_key.key_arn,
+    )
+    rds.CfnDBInstance(
+        esc,
+        "ReplicaOfOtherKey",
+        db_instance_class="db.t4g.micro",
+        source_db_instance_identifier=source.ref,
+    )
+    exempt_other = source  # the source itself is reported too (CDKP004)
+    assert exempt_other is not None
+
+    # a bucket on the domain key whose writers may still choose another key
+    s3.Bucket(esc, "NoPutPolicy", encryption=s3.BucketEncryption.KMS, encryption_key=d.key)
+
+    # a store made by an SDK call at deploy time
+    cr.AwsCustomResource(
+        esc,
+        "MakesQueue",
+        on_create=cr.AwsSdkCall(
+            service="SQS",
+            action="createQueue",
+            parameters={"QueueName": "made-outside"},
+            physical_resource_id=cr.PhysicalResourceId.of("made-outside"),
+        ),
+        policy=cr.AwsCustomResourcePolicy.from_sdk_calls(
+            resources=cr.AwsCustomResourcePolicy.ANY_RESOURCE
+        ),
+        install_latest_aws_sdk=False,
+    )
+
+    # ... or by a custom resource provider whose handler may create one
+    handler = lambda_.Function(
+        esc,
+        "TableMaker",
+        runtime=lambda_.Runtime.PYTHON_3_12,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return {}\n"),
+    )
+    handler.add_to_role_policy(iam.PolicyStatement(actions=["dynamodb:Create*"], resources=["*"]))
+    provider = cr.Provider(esc, "TableProvider", on_event_handler=handler)
+    cdk.CustomResource(esc, "MakesTable", service_token=provider.service_token)
+
+    # an acknowledgement does not silence an error (one verdict for synth and the CLI)
+    acked = s3.Bucket(esc, "AcknowledgedSseS3", encryption=s3.BucketEncryption.S3_MANAGED)
+    cdk.Validations.of(acked).acknowledge(
+        cdk.Acknowledgment(id="cdk-partition::CDKP002", reason="Trying to silence an error here.")
+    )
+
+    # checks on the App reach the stacks of Stages nested two deep
+    outer = cdk.Stage(app, "Outer")
+    inner = cdk.Stage(outer, "Inner")
+    staged = cdk.Stack(inner, "Staged")
+    staged_domain = DataDomain(
+        staged, "Domain", domain_name="staged", administrators=_admins(inner, "StagedIds")
+    )
+    s3.Bucket(staged, "StagedSseS3", encryption=s3.BucketEncryption.S3_MANAGED)
+    cdk.Aspects.of(app).add(DomainEncryptionChecks(staged_domain))
+    return app
+
+
+@pytest.fixture(scope="module")
+def escapes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    outdir = tmp_path_factory.mktemp("escapes") / "cdk.out"
+    findings = _synth(_escapes(outdir), outdir, fails=True)
+    return {"findings": findings, "outdir": outdir}
+
+
+@pytest.mark.parametrize(
+    ("path_part", "rule"),
+    [
+        ("Esc/ForeignAliasQueue", "CDKP004"),
+        ("Esc/OtherRegionAliasQueue", "CDKP004"),
+        ("Esc/ReplicaOfOutsider", "CDKP005"),
+        ("Esc/ReplicaOfOtherKey", "CDKP004"),
+        ("Esc/SourceOnOtherKey", "CDKP004"),
+        ("Esc/NoPutPolicy", "CDKP008"),
+        ("Esc/MakesQueue", "CDKP009"),
+        ("Esc/MakesTable", "CDKP009"),
+        ("Esc/AcknowledgedSseS3", "CDKP002"),
+        ("Outer/Inner/Staged/StagedSseS3", "CDKP002"),
+    ],
+)
+def test_store_that_escaped_is_found(escapes: dict[str, Any], path_part: str, rule: str) -> None:
+    assert rule in _rules(escapes["findings"], path_part), _at(escapes["findings"], path_part)
+
+
+def test_messages_say_what_the_key_is(escapes: dict[str, Any]) -> None:
+    (foreign,) = _at(escapes["findings"], "Esc/ForeignAliasQueue")
+    assert f"account {FOREIGN}" in foreign.message and "alias/esc" in foreign.message
+    assert foreign.location == "KmsMasterKeyId" and foreign.value and FOREIGN in foreign.value
+    (replica,) = _at(escapes["findings"], "Esc/ReplicaOfOtherKey")
+    assert "inherited from SourceOnOtherKey" in replica.message
+    (sdk,) = _at(escapes["findings"], "Esc/MakesQueue")
+    assert sdk.severity == "warning" and "SQS.createQueue" in sdk.message
+    (provider,) = [f for f in _at(escapes["findings"], "Esc/MakesTable") if f.rule == "CDKP009"]
+    assert "dynamodb:CreateTable" in provider.message
+
+
+def test_an_acknowledged_error_still_fails_synth_and_cli(escapes: dict[str, Any]) -> None:
+    (acked,) = [f for f in _at(escapes["findings"], "Esc/AcknowledgedSseS3") if f.rule == "CDKP002"]
+    assert acked in failing(escapes["findings"])
+    report = json.loads((escapes["outdir"] / "validation-report.json").read_text())
+    (plugin,) = [r for r in report["pluginReports"] if r["pluginName"] == "cdk-partition"]
+    rules = {v["ruleName"] for v in plugin["violations"] if v["severity"] == "fatal"}
+    assert "CDKP002" in rules  # fatal: CDK does not let an acknowledgement suppress it
+    assert not any(v["ruleName"] == "CDKP002" for v in plugin.get("suppressedViolations", []))
+    assert main(["audit", str(escapes["outdir"])]) == 1
+
+
+# -- checks on a construct scope, without path metadata ----------------------------------------
+@pytest.fixture(scope="module")
+def no_paths(tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
+    outdir = tmp_path_factory.mktemp("nopaths") / "cdk.out"
+    context = {**cdk_context(), "aws:cdk:enable-path-metadata": False}
+    app = cdk.App(outdir=str(outdir), context=context)
+    stack = cdk.Stack(app, "Plain")
+    domain = DataDomain(stack, "Domain", domain_name="scoped", administrators=_admins(app))
+    checked = Construct(stack, "Checked")
+    s3.Bucket(checked, "InScope", encryption=s3.BucketEncryption.S3_MANAGED)
+    s3.Bucket(stack, "OutOfScope", encryption=s3.BucketEncryption.S3_MANAGED)
+    DomainEncryptionChecks(domain).apply_to(checked)
+    return _synth(app, outdir, fails=True)
+
+
+def test_construct_scope_is_placed_without_path_metadata(no_paths: list[Finding]) -> None:
+    in_scope = [f for f in no_paths if f.logical_id.startswith("CheckedInScope")]
+    assert {f.rule for f in in_scope} == {"CDKP002"}
+    assert not [f for f in no_paths if f.logical_id.startswith("OutOfScope")]
+
+
+def test_undecidable_placement_is_a_finding() -> None:
+    from cdk_partition.assembly import CloudAssembly, StackTemplate
+    from cdk_partition.audit import audit
+
+    template = {
+        "Metadata": {"cdk_partition:checks": [{"domain": "orders", "scope": "S/Checked"}]},
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {}}},
+    }
+    findings = audit(CloudAssembly([StackTemplate("S", template, "S.template.json")]))
+    assert [f.rule for f in findings] == ["CDKP007"]
+    assert "S/Checked" in findings[0].message
+
+
+# -- correct code that was refused ------------------------------------------------------------
+@pytest.fixture(scope="module")
+def refusals(tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
+    outdir = tmp_path_factory.mktemp("refusals") / "cdk.out"
+    app = cdk.App(outdir=str(outdir), context=cdk_context())
+    env = cdk.Environment(account=ACCOUNT, region=REGION)
+    ok = DomainStack(app, "Ok", domain_name="ok", administrators=_admins(app), env=env)
+    d = ok.domain
+    # the domain's alias by name, in the domain's own account and region
+    alias = kms.Alias.from_alias_name(ok, "ByName", "alias/ok")
+    sqs.Queue(ok, "AliasQueue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=alias)
+    # L2s that delegate the key to the account through their service
+    secretsmanager.Secret(ok, "L2Secret", encryption_key=d.key)
+    ec2.Volume(
+        ok,
+        "L2Volume",
+        availability_zone=f"{REGION}a",
+        size=cdk.Size.gibibytes(1),
+        encrypted=True,
+        encryption_key=d.key,
+    )
+    # a key-policy statement with an IP condition
+    d.add_to_key_policy(
+        iam.PolicyStatement(
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:Decrypt"],
+            resources=["*"],
+            conditions={
+                "NotIpAddress": {"aws:SourceIp": ["192.0.2.0/24"]},
+                "Bool": {"aws:ViaAWSService": "false"},
+            },
+        )
+    )
+    # env-agnostic stacks: the alias ARN CDK renders with pseudo parameters
+    agnostic = DomainStack(
+        app, "Agnostic", domain_name="agnostic", administrators=_admins(app, "I2")
+    )
+    by_name = kms.Alias.from_alias_name(agnostic, "ByName", "alias/agnostic")
+    sqs.Queue(
+        agnostic, "AliasQueue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=by_name
+    )
+    return _synth(app, outdir, fails=False)
+
+
+def test_correct_code_passes(refusals: list[Finding]) -> None:
+    assert failing(refusals) == []
+    assert [f for f in refusals if f.severity == "error"] == []
+
+
+def test_l2_account_delegation_is_absorbed_into_the_deployment_role(
+    refusals: list[Finding], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    del refusals  # the same app: the key policy has no statement to the account root
+    app = cdk.App(context=cdk_context())
+    stack = DomainStack(app, "K", domain_name="k", administrators=_admins(app))
+    secretsmanager.Secret(stack, "S", encryption_key=stack.domain.key)
+    policy = json.dumps(cdk.assertions.Template.from_stack(stack).find_resources("AWS::KMS::Key"))
+    assert ":root" not in policy
+    assert "secretsmanager." in policy and "AllowDeploymentViaServices" in policy
