@@ -41,6 +41,7 @@ __all__ = [
     "DOMAIN_METADATA_KEY",
     "EXEMPTIONS_METADATA_KEY",
     "PATH_METADATA_KEY",
+    "REPLICA_KEYS_METADATA_KEY",
     "AssemblyInputError",
     "CloudAssembly",
     "DomainKey",
@@ -57,6 +58,8 @@ DOMAIN_METADATA_KEY = "cdk_partition:domain"
 CHECKS_METADATA_KEY = "cdk_partition:checks"
 EXEMPTIONS_METADATA_KEY = "cdk_partition:exemptions"
 PATH_METADATA_KEY = "aws:cdk:path"
+#: ``{region: key ARN}`` a store method declares for replicas in other regions (``table_v2``).
+REPLICA_KEYS_METADATA_KEY = "cdk_partition:replica_keys"
 #: Construct id of the marker node the checks leave in stacks of nested Stages (native/src).
 MARKER_ID = "CdkPartitionChecks"
 _ACCOUNT = "${AWS::AccountId}"

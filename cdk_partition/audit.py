@@ -41,6 +41,7 @@ from .assembly import (
     DOMAIN_METADATA_KEY,
     EXEMPTIONS_METADATA_KEY,
     PATH_METADATA_KEY,
+    REPLICA_KEYS_METADATA_KEY,
     AssemblyInputError,
     CloudAssembly,
     DomainKey,
@@ -157,6 +158,14 @@ RULES: dict[str, Rule] = {
             "create the store in the template with a domain store method; if the call must stay, "
             "check the key it uses and acknowledge: Validations.of(construct).acknowledge("
             "Acknowledgment(id='cdk-partition::CDKP009', reason=...))",
+        ),
+        Rule(
+            "CDKP010",
+            "warning",
+            "Replica uses a key declared for another region",
+            "make sure the key is the domain's key in that region (same key policy); "
+            "acknowledge: Validations.of(construct).acknowledge(Acknowledgment("
+            "id='cdk-partition::CDKP010', reason=...))",
         ),
         Rule(
             "CDKP101",
@@ -348,10 +357,24 @@ def _audit_store(
             **base,
         )
     checked: set[str] = set()
+    declared = _declared_replica_keys(resource, props)
     for use in uses or []:
         checked.add(use.path)
         verdict = _verdict(resolver, stack, use, domain)
         if verdict is None:
+            continue
+        region = declared.get(use.path)
+        if region is not None and verdict[0] == "CDKP004":
+            yield _finding(
+                "CDKP010",
+                f"{what} {path} of domain {domain!r}: its replica in {region} uses "
+                f"{_short(use.key)}, declared by the domain's store method as the key of that "
+                "region. Its key policy is outside this cloud assembly, so the checks cannot "
+                "vouch for it.",
+                location=use.path,
+                value=_short(use.key),
+                **base,
+            )
             continue
         rule_id, now = verdict
         yield _finding(
@@ -382,6 +405,25 @@ def _audit_store(
             value=_short(value),
             **base,
         )
+
+
+def _declared_replica_keys(resource: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, str]:
+    """Key path -> region, for replica key slots whose value is the key a store method declared
+    for that replica's region (``cdk_partition:replica_keys``)."""
+    metadata = resource.get("Metadata")
+    declared = metadata.get(REPLICA_KEYS_METADATA_KEY) if isinstance(metadata, dict) else None
+    replicas = props.get("Replicas")
+    if not isinstance(declared, dict) or not isinstance(replicas, list):
+        return {}
+    out = {}
+    for index, replica in enumerate(replicas):
+        if not isinstance(replica, dict):
+            continue
+        region = replica.get("Region")
+        key = (replica.get("SSESpecification") or {}).get("KMSMasterKeyId")
+        if isinstance(region, str) and region in declared and declared[region] == key:
+            out[f"Replicas[{index}].SSESpecification.KMSMasterKeyId"] = region
+    return out
 
 
 def _ref_verdict(ref: KeyRef) -> tuple[str, str]:

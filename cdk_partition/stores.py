@@ -31,6 +31,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import key_policy
+from .assembly import REPLICA_KEYS_METADATA_KEY
 from .capabilities import PUBLISHER_SID_PREFIX
 
 if TYPE_CHECKING:
@@ -351,14 +352,24 @@ class StoreFactories:
         """A DynamoDB TableV2 (global table) on the domain key (``TablePropsV2`` pass through).
 
         Replicas in other regions need a key there: pass their key ARNs as
-        ``replica_key_arns={"eu-west-1": ...}``. Default: no replica keys.
+        ``replica_key_arns={"eu-west-1": ...}``. Default: no replica keys. Those keys live outside
+        this cloud assembly, so the checks cannot read their key policies: the method declares
+        them in the template (``cdk_partition:replica_keys`` metadata) and the checks report each
+        as a warning to verify (``CDKP010``) rather than as another key.
         """
         _refuse(self, "table_v2", props, "encryption", "TableEncryptionV2.customer_managed_key")
         replica_key_arns = props.pop("replica_key_arns", None)
         props["encryption"] = dynamodb.TableEncryptionV2.customer_managed_key(
             self.key, replica_key_arns=replica_key_arns
         )
-        return dynamodb.TableV2(self, id, **props)  # type: ignore[arg-type]
+        table = dynamodb.TableV2(self, id, **props)  # type: ignore[arg-type]
+        if replica_key_arns:
+            # the replicas' keys live in other regions, outside this assembly: declare them, so
+            # the checks report them as keys to verify (CDKP010) instead of another key (CDKP004)
+            cfn = table.node.default_child
+            assert isinstance(cfn, cdk.CfnResource)
+            cfn.add_metadata(REPLICA_KEYS_METADATA_KEY, dict(replica_key_arns))
+        return table
 
     def stream(self, id: str, **props: Any) -> kinesis.Stream:
         """A Kinesis data stream on the domain key (``kinesis.StreamProps`` pass through)."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -264,6 +265,13 @@ def refusals(tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
             },
         )
     )
+    # the README's global table: replicas on keys declared for their regions (CDKP010 warnings)
+    d.table_v2(
+        "Global",
+        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        replicas=[dynamodb.ReplicaTableProps(region="us-east-1")],
+        replica_key_arns={"us-east-1": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/mrk-0123"},
+    )
     # env-agnostic stacks: the alias ARN CDK renders with pseudo parameters
     agnostic = DomainStack(
         app, "Agnostic", domain_name="agnostic", administrators=_admins(app, "I2")
@@ -278,6 +286,35 @@ def refusals(tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
 def test_correct_code_passes(refusals: list[Finding]) -> None:
     assert failing(refusals) == []
     assert [f for f in refusals if f.severity == "error"] == []
+
+
+def test_declared_replica_keys_are_warnings_to_verify(refusals: list[Finding]) -> None:
+    (declared,) = [f for f in refusals if f.rule == "CDKP010"]
+    assert "us-east-1" in declared.message and "mrk-0123" in (declared.value or "")
+    assert declared.location == "Replicas[0].SSESpecification.KMSMasterKeyId"
+
+
+def test_an_undeclared_replica_key_is_another_key() -> None:
+    from templates import domain_key
+
+    from cdk_partition.assembly import CloudAssembly, StackTemplate
+    from cdk_partition.audit import audit
+
+    arn = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/mrk-0123"
+    table = {
+        "Type": "AWS::DynamoDB::GlobalTable",
+        "Metadata": {"cdk_partition:replica_keys": {"us-east-1": "arn:aws:kms:other"}},
+        "Properties": {
+            "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
+            "Replicas": [{"Region": "us-east-1", "SSESpecification": {"KMSMasterKeyId": arn}}],
+        },
+    }
+    template = {
+        "Metadata": {"cdk_partition:checks": [{"domain": "orders", "scope": ""}]},
+        "Resources": {"Key": domain_key("orders"), "Table": table},
+    }
+    findings = audit(CloudAssembly([StackTemplate("S", template, "S.template.json")]))
+    assert [f.rule for f in findings] == ["CDKP004"]
 
 
 def test_l2_account_delegation_is_absorbed_into_the_deployment_role(
