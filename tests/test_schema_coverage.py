@@ -44,6 +44,9 @@ from typing import Any
 
 import pytest
 
+from cdk_partition import catalogue
+from cdk_partition.catalogue import CATALOGUE, KEYLESS_STORES, NOT_STORES, classify
+
 KMS_PROPERTIES = Path(__file__).resolve().parent.parent / "cdk_partition" / "kms_properties.json"
 REGENERATE = "python tests/test_schema_coverage.py"
 
@@ -134,12 +137,34 @@ _KMS_TEXT = re.compile(
 )
 _KEY_TAIL = {"key", "id", "arn", "identifier"}
 _BARE_KEY = {"key", "keyid", "keyarn", "keyidentifier", "id", "arn"}
-_NOT_KEY = {"role", "grant", "context", "policy", "secret", "provider", "uri", "period",
-            "access", "document", "enable", "type"}  # fmt: skip
+_NOT_KEY = {
+    "role",
+    "grant",
+    "context",
+    "policy",
+    "secret",
+    "provider",
+    "uri",
+    "period",
+    "access",
+    "document",
+    "enable",
+    "type",
+}
 _ENCRYPTION_WORDS = {"encryption", "encrypted", "encrypt", "sse", "kms", "cmk"}
 _SWITCH_WORDS = {"encryption", "encrypted", "encrypt", "sse"}
-_NOT_SWITCH = {"transit", "container", "password", "remove", "rotate", "tls", "hsm", "endpoint",
-               "require", "node"}  # fmt: skip
+_NOT_SWITCH = {
+    "transit",
+    "container",
+    "password",
+    "remove",
+    "rotate",
+    "tls",
+    "hsm",
+    "endpoint",
+    "require",
+    "node",
+}
 _ENUM_TAIL = {"type", "option", "mode", "algorithm"}
 _AT_REST_CHOICE = re.compile(
     r"KMS|AES256|\bSSE|AWS_OWNED|AWS_MANAGED|CUSTOMER_MANAGED|server-side|at rest|DEFAULT_ENCRYPTION",
@@ -242,15 +267,24 @@ def test_walker_finds_the_kms_capable_types() -> None:
     [
         ("AWS::EC2::Instance", "BlockDeviceMappings[].Ebs.KmsKeyId"),
         ("AWS::EC2::LaunchTemplate", "LaunchTemplateData.BlockDeviceMappings[].Ebs.KmsKeyId"),
-        ("AWS::EC2::EC2Fleet", "LaunchTemplateConfigs[].Overrides[].BlockDeviceMappings[].Ebs.KmsKeyId"),
-        ("AWS::S3::Bucket", "ReplicationConfiguration.Rules[].Destination.EncryptionConfiguration.ReplicaKmsKeyID"),
+        (
+            "AWS::EC2::EC2Fleet",
+            "LaunchTemplateConfigs[].Overrides[].BlockDeviceMappings[].Ebs.KmsKeyId",
+        ),
+        (
+            "AWS::S3::Bucket",
+            "ReplicationConfiguration.Rules[].Destination.EncryptionConfiguration.ReplicaKmsKeyID",
+        ),
         ("AWS::DMS::ReplicationInstance", "KmsKeyId"),
-        ("AWS::KinesisFirehose::DeliveryStream", "DeliveryStreamEncryptionConfigurationInput.KeyARN"),
+        (
+            "AWS::KinesisFirehose::DeliveryStream",
+            "DeliveryStreamEncryptionConfigurationInput.KeyARN",
+        ),
         ("AWS::DynamoDB::GlobalTable", "Replicas[].SSESpecification.KMSMasterKeyId"),
         ("AWS::CodePipeline::Pipeline", "ArtifactStores[].ArtifactStore.EncryptionKey.Id"),
         ("AWS::CodeArtifact::Domain", "EncryptionKey"),  # read-only in the schema, settable
     ],
-)  # fmt: skip
+)
 def test_walker_finds_nested_and_list_keys(cfn_type: str, key: str) -> None:
     assert key in found()[cfn_type][0]
 
@@ -264,10 +298,16 @@ def test_walker_finds_nested_and_list_keys(cfn_type: str, key: str) -> None:
         ("AWS::ElastiCache::ReplicationGroup", "AtRestEncryptionEnabled"),
         ("AWS::SQS::Queue", "SqsManagedSseEnabled"),
         ("AWS::Cassandra::Table", "EncryptionSpecification.EncryptionType"),
-        ("AWS::KinesisFirehose::DeliveryStream", "DeliveryStreamEncryptionConfigurationInput.KeyType"),
-        ("AWS::S3::Bucket", "BucketEncryption.ServerSideEncryptionConfiguration[].ServerSideEncryptionByDefault.SSEAlgorithm"),
+        (
+            "AWS::KinesisFirehose::DeliveryStream",
+            "DeliveryStreamEncryptionConfigurationInput.KeyType",
+        ),
+        (
+            "AWS::S3::Bucket",
+            "BucketEncryption.ServerSideEncryptionConfiguration[].ServerSideEncryptionByDefault.SSEAlgorithm",
+        ),
     ],
-)  # fmt: skip
+)
 def test_walker_finds_switches(cfn_type: str, switch: str) -> None:
     assert switch in found()[cfn_type][1]
 
@@ -277,7 +317,10 @@ def test_walker_finds_switches(cfn_type: str, switch: str) -> None:
     [
         ("AWS::AppIntegrations::Application", "IsService"),  # "sse" inside a word
         ("AWS::ECS::TaskDefinition", "ContainerDefinitions[].LinuxParameters.InitProcessEnabled"),
-        ("AWS::WorkSpaces::Directory", "WorkspaceAccessProperties.AccessEndpointConfig.AccessEndpoints"),
+        (
+            "AWS::WorkSpaces::Directory",
+            "WorkspaceAccessProperties.AccessEndpointConfig.AccessEndpoints",
+        ),
         ("AWS::ElastiCache::ReplicationGroup", "TransitEncryptionEnabled"),  # in transit
         ("AWS::Chime::VoiceConnector", "RequireEncryption"),  # SIP/SRTP in transit
         ("AWS::MediaConnect::FlowOutput", "Encryption.Algorithm"),  # stream cipher
@@ -288,7 +331,7 @@ def test_walker_finds_switches(cfn_type: str, switch: str) -> None:
         ("AWS::ApiGateway::UsagePlanKey", "KeyId"),  # an API key
         ("AWS::Redshift::Cluster", "ClusterIdentifier"),
     ],
-)  # fmt: skip
+)
 def test_walker_ignores_noise(cfn_type: str, noise: str) -> None:
     keys, switches = found().get(cfn_type, ((), ()))
     assert noise not in keys and noise not in switches
@@ -332,6 +375,271 @@ def test_kms_properties_json_ships_in_the_package() -> None:
 
     table = json.loads(files("cdk_partition").joinpath("kms_properties.json").read_text())
     assert table["AWS::S3::Bucket"] and all(table.values())
+
+
+# -- every KMS-capable type is classified -------------------------------------------------------
+
+# Key paths of catalogued stores that are not slots: the generic rule ("any property that names
+# a KMS key must resolve to the domain key", over kms_properties.json) covers them alone.
+GENERIC_RULE_ONLY: dict[tuple[str, str], str] = {
+    **{
+        ("AWS::Athena::WorkGroup", f"WorkGroupConfigurationUpdates.{path}.KmsKey"): (
+            "WorkGroupConfigurationUpdates is the legacy update form of WorkGroupConfiguration, "
+            "whose slots say what the defaults are"
+        )
+        for path in (
+            "ResultConfigurationUpdates.EncryptionConfiguration",
+            "ManagedQueryResultsConfiguration.EncryptionConfiguration",
+            "CustomerContentEncryptionConfiguration",
+            "MonitoringConfiguration.ManagedLoggingConfiguration",
+            "MonitoringConfiguration.S3LoggingConfiguration",
+        )
+    },
+    ("AWS::Cognito::UserPool", "LambdaConfig.KMSKeyID"): (
+        "custom sender trigger key: encrypts codes handed to a Lambda function, not data at rest"
+    ),
+    ("AWS::ECS::Cluster", "Configuration.ExecuteCommandConfiguration.KmsKeyId"): (
+        "ECS Exec session key: encrypts data between client and container, in transit"
+    ),
+    ("AWS::ECS::Cluster", "Configuration.ManagedStorageConfiguration.KmsKeyId"): (
+        "cluster-wide override for task EBS volumes, which are slots of AWS::ECS::Service"
+    ),
+    ("AWS::ECS::Service", "ServiceConnectConfiguration.Services[].Tls.KmsKey"): (
+        "Service Connect TLS key material, for traffic in transit"
+    ),
+    (
+        "AWS::Lex::Bot",
+        "BotLocales[].SlotTypes[].ExternalSourceSetting.GrammarSlotTypeSetting.Source.KmsKeyArn",
+    ): (
+        "the key of someone else's S3 object the bot reads a grammar from; that bucket is the store"
+    ),
+}
+
+# Slot keys that the walker does not report as KMS keys of their type (none today).
+SLOT_KEY_EXCEPTIONS: dict[tuple[str, str], str] = {}
+
+
+def test_every_kms_capable_type_is_classified() -> None:
+    classified = set(CATALOGUE) | set(NOT_STORES) | set(KEYLESS_STORES)
+    unclassified = sorted(set(found()) - classified)
+    assert not unclassified, (
+        f"{len(unclassified)} KMS-capable types are not classified in cdk_partition/catalogue.py "
+        "(a store in CATALOGUE, KEYLESS_STORES, or NOT_STORES with a reason): "
+        + ", ".join(unclassified)
+    )
+
+
+def test_coverage_figure(capsys: pytest.CaptureFixture[str]) -> None:
+    types = found()
+    classified = [t for t in types if t in CATALOGUE or t in NOT_STORES or t in KEYLESS_STORES]
+    with capsys.disabled():
+        print(
+            f"\nschema coverage: {len(classified)}/{len(types)} KMS-capable types classified "
+            f"({len([t for t in types if t in CATALOGUE])} stores, "
+            f"{len([t for t in types if t in KEYLESS_STORES])} keyless stores, "
+            f"{len([t for t in types if t in NOT_STORES])} not stores)"
+        )
+    assert len(classified) == len(types)
+
+
+def test_no_type_is_classified_twice() -> None:
+    assert not set(CATALOGUE) & set(NOT_STORES)
+    assert not set(CATALOGUE) & set(KEYLESS_STORES)
+    assert not set(NOT_STORES) & set(KEYLESS_STORES)
+
+
+def test_classified_types_are_kms_capable() -> None:
+    """A row for a type the schemas no longer show with a key or switch is stale."""
+    stale = sorted((set(CATALOGUE) | set(NOT_STORES) | set(KEYLESS_STORES)) - set(found()))
+    assert not stale
+
+
+@pytest.mark.parametrize("table", [NOT_STORES, KEYLESS_STORES], ids=["NOT_STORES", "KEYLESS"])
+def test_reasons_are_one_line_sentences(table: dict[str, str]) -> None:
+    for cfn_type, reason in table.items():
+        assert "\n" not in reason and len(reason.split()) >= 4, cfn_type
+
+
+def test_keyless_stores_have_no_key_property() -> None:
+    assert all(not found()[t][0] for t in KEYLESS_STORES)
+
+
+_SLOTS = [(t, slot) for t, store in sorted(CATALOGUE.items()) for slot in store.slots]
+
+
+@pytest.mark.parametrize(("cfn_type", "slot"), _SLOTS, ids=[f"{t}:{s.key}" for t, s in _SLOTS])
+def test_slot_keys_are_kms_keys_of_their_type(cfn_type: str, slot: catalogue.Slot) -> None:
+    keys = found()[cfn_type][0]
+    assert slot.key in keys or (cfn_type, slot.key) in SLOT_KEY_EXCEPTIONS
+
+
+@pytest.mark.parametrize("cfn_type", sorted(CATALOGUE))
+def test_every_kms_key_of_a_store_is_a_slot(cfn_type: str) -> None:
+    slots = {slot.key for slot in CATALOGUE[cfn_type].slots}
+    uncovered = [
+        key
+        for key in found()[cfn_type][0]
+        if key not in slots and (cfn_type, key) not in GENERIC_RULE_ONLY
+    ]
+    assert not uncovered, f"{cfn_type}: key paths without a slot: {uncovered}"
+
+
+def test_generic_rule_only_rows_are_current() -> None:
+    for (cfn_type, key), reason in GENERIC_RULE_ONLY.items():
+        assert key in found()[cfn_type][0] and reason
+        assert key not in {slot.key for slot in CATALOGUE[cfn_type].slots}
+
+
+# -- a generated compliant and violating example for every slot ---------------------------------
+
+ARN = {"Fn::GetAtt": ["DomainKey", "Arn"]}
+
+
+def _set(properties: dict[str, Any], path: str, value: Any) -> None:
+    """Set a concrete-or-pattern path (``[]`` is element 0), creating objects and lists."""
+    node: Any = properties
+    segments = path.split(".")
+    for i, segment in enumerate(segments):
+        name, is_list = segment.removesuffix("[]"), segment.endswith("[]")
+        last = i == len(segments) - 1
+        if is_list:
+            items = node.setdefault(name, [{}])
+            if not isinstance(items, list) or not items:
+                node[name] = items = [{}]
+            if last:
+                items[0] = value
+                return
+            if not isinstance(items[0], dict):
+                items[0] = {}
+            node = items[0]
+        elif last:
+            node[name] = value
+        else:
+            if not isinstance(node.get(name), dict):
+                node[name] = {}
+            node = node[name]
+
+
+def _holds(test: catalogue.When, properties: dict[str, Any]) -> bool:
+    return catalogue._holds(test, properties, ())  # every [] binds element 0
+
+
+def _meet(properties: dict[str, Any], tests: tuple[catalogue.When, ...]) -> None:
+    for test in tests:
+        if test.op == "is":
+            _set(properties, test.path, test.value)
+        elif test.op == "present" and not _holds(test, properties):
+            _set(properties, test.path, {})
+
+
+def _break(properties: dict[str, Any], outcome: catalogue.Outcome) -> None:
+    """Make one test of a ``first`` outcome fail, so that the key decides."""
+    for test in outcome.when:
+        if test.op == "is_not":
+            _set(properties, test.path, test.value)
+        elif test.op == "not_in":
+            _set(properties, test.path, test.value[0])
+        elif test.op == "absent" and not _holds(catalogue.When(test.path, "present"), properties):
+            _set(properties, test.path, {})
+        elif test.op == "is":
+            _set(properties, test.path, "OTHER" if isinstance(test.value, str) else not test.value)
+        else:
+            continue
+        return
+
+
+def _slot_example(slot: catalogue.Slot, key: Any) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    _meet(properties, slot.only_if)
+    if key is not None:
+        _set(properties, slot.key, key)
+    for outcome in slot.first:
+        if all(_holds(t, properties) for t in outcome.when):
+            _break(properties, outcome)
+    _meet(properties, slot.only_if)
+    return properties
+
+
+def _use(cfn_type: str, slot: catalogue.Slot, properties: dict[str, Any]) -> catalogue.KeyUse:
+    path = slot.key.replace("[]", "[0]")
+    uses = [u for u in classify(cfn_type, properties) or [] if u.path == path]
+    assert len(uses) >= 1, f"{cfn_type}: {slot.key} gives no key use for {properties}"
+    return uses[0]
+
+
+@pytest.mark.parametrize(("cfn_type", "slot"), _SLOTS, ids=[f"{t}:{s.key}" for t, s in _SLOTS])
+def test_domain_key_in_a_slot_is_a_customer_key(cfn_type: str, slot: catalogue.Slot) -> None:
+    use = _use(cfn_type, slot, _slot_example(slot, ARN))
+    assert (use.state, use.key) == ("customer_key", ARN)
+
+
+@pytest.mark.parametrize(("cfn_type", "slot"), _SLOTS, ids=[f"{t}:{s.key}" for t, s in _SLOTS])
+def test_a_slot_without_its_key_is_a_violation(cfn_type: str, slot: catalogue.Slot) -> None:
+    if catalogue.When(slot.key, "present") in slot.only_if:
+        pytest.skip("an alternative key slot: it applies only when its key is given")
+    properties: dict[str, Any] = {}
+    _meet(properties, slot.only_if)
+    use = _use(cfn_type, slot, properties)
+    assert use.state != "customer_key" and use.detail
+
+
+@pytest.mark.parametrize(("cfn_type", "slot"), _SLOTS, ids=[f"{t}:{s.key}" for t, s in _SLOTS])
+def test_aws_managed_alias_in_a_slot_is_aws_managed(cfn_type: str, slot: catalogue.Slot) -> None:
+    use = _use(cfn_type, slot, _slot_example(slot, "alias/aws/ebs"))
+    assert use.state == "aws_managed"
+
+
+# -- the issue's own examples -------------------------------------------------------------------
+
+
+def test_instance_without_block_devices_fails_closed() -> None:
+    (use,) = classify("AWS::EC2::Instance", {"ImageId": "ami-1"}) or []
+    assert use.state == "unencrypted" and "AMI" in use.detail
+
+
+def test_instance_store_and_suppressed_mappings_have_no_ebs_volume() -> None:
+    mappings = [
+        {"DeviceName": "/dev/sdb", "VirtualName": "ephemeral0"},
+        {"DeviceName": "/dev/sdc", "NoDevice": {}},
+        {"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": True, "KmsKeyId": ARN}},
+        {"DeviceName": "/dev/sdd", "Ebs": {"Encrypted": False}},
+    ]
+    uses = classify("AWS::EC2::Instance", {"BlockDeviceMappings": mappings}) or []
+    assert [(u.path, u.state) for u in uses] == [
+        ("BlockDeviceMappings[2].Ebs.KmsKeyId", "customer_key"),
+        ("BlockDeviceMappings[3].Ebs.KmsKeyId", "unencrypted"),
+    ]
+
+
+def test_launch_template_volumes() -> None:
+    data = {"BlockDeviceMappings": [{"Ebs": {"Encrypted": True}}]}
+    (use,) = classify("AWS::EC2::LaunchTemplate", {"LaunchTemplateData": data}) or []
+    assert (use.path, use.state) == (
+        "LaunchTemplateData.BlockDeviceMappings[0].Ebs.KmsKeyId",
+        "aws_managed",
+    )
+
+
+def test_s3_replication_of_kms_objects_needs_the_replica_key() -> None:
+    rule = {
+        "Status": "Enabled",
+        "Destination": {"Bucket": "arn:aws:s3:::replica"},
+        "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+    }
+    bucket = {"ReplicationConfiguration": {"Role": "r", "Rules": [rule]}}
+    uses = classify("AWS::S3::Bucket", bucket) or []
+    replica = [u for u in uses if "ReplicaKmsKeyID" in u.path]
+    assert [(u.path, u.state) for u in replica] == [
+        (
+            "ReplicationConfiguration.Rules[0].Destination.EncryptionConfiguration.ReplicaKmsKeyID",
+            "aws_managed",
+        )
+    ]
+
+
+def test_dms_replication_instance_defaults_to_the_aws_managed_key() -> None:
+    (use,) = classify("AWS::DMS::ReplicationInstance", {}) or []
+    assert use.state == "aws_managed"
 
 
 if __name__ == "__main__":
