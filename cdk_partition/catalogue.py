@@ -314,14 +314,15 @@ def _managed_default(
     return _key_only(key, _managed(f"no {leaf}{what}: AWS managed key {alias}"), only_if=only_if)
 
 
-def _s3_output(key: str, *, only_if: tuple[When, ...] = (), default: str = "SSE-S3") -> Slot:
-    """A key for objects a service writes to a customer's S3 bucket: without it they get the
-    bucket's default encryption (SSE-S3, an AWS owned key, unless the bucket says otherwise)."""
+def _s3_output(key: str, *, only_if: tuple[When, ...] = ()) -> Slot:
+    """A key for objects a service writes to a customer's S3 bucket. Without it the objects get
+    the destination bucket's default encryption: inherited from the bucket, which is a store of
+    its own, so the slot only applies when a key is named (and then it must be the domain key)."""
     leaf = key.rsplit(".", 1)[-1]
     return _key_only(
         key,
-        _owned(f"no {leaf}: objects get the bucket default ({default}, AWS owned key)"),
-        only_if=only_if,
+        _owned(f"no {leaf}: objects get the destination bucket's default encryption"),
+        only_if=(*only_if, _present(key)),
     )
 
 
@@ -473,15 +474,10 @@ _STORES: tuple[StoreType, ...] = (
             only_if=(_not_in("DeliveryStreamType", ("KinesisStreamAsSource", "MSKAsSource")),),
         ),
         # Objects Firehose writes to S3: NoEncryption (or nothing) leaves them to the bucket
-        # default (https://docs.aws.amazon.com/firehose/latest/APIReference/API_EncryptionConfiguration.html).
+        # default, inherited from the destination bucket; a key named must be the domain key
+        # (https://docs.aws.amazon.com/firehose/latest/APIReference/API_EncryptionConfiguration.html).
         *(
-            _key_only(
-                f"{s3}.EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN",
-                _owned(
-                    "no KMSEncryptionConfig: objects get the bucket default (SSE-S3, AWS owned key)"
-                ),
-                only_if=(_present(s3),),
-            )
+            _s3_output(f"{s3}.EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN")
             for s3 in _FIREHOSE_S3
         ),
     ),
@@ -857,13 +853,6 @@ _STORES: tuple[StoreType, ...] = (
             "KmsKeyArn",
             _managed("environment variables without KmsKeyArn: AWS managed key aws/lambda"),
             only_if=(_present("Environment.Variables"),),
-        ),
-        # .zip deployment package: "If you don't provide a customer managed key, Lambda uses an
-        # AWS owned key" (Code SourceKMSKeyArn); container images live in ECR.
-        _key_only(
-            "Code.SourceKMSKeyArn",
-            _owned("no SourceKMSKeyArn: deployment package under a Lambda AWS owned key"),
-            only_if=(_present("Code"), _absent("Code.ImageUri")),
         ),
         # durable execution payloads (input, output, errors)
         _key_only(
