@@ -168,6 +168,13 @@ RULES: dict[str, Rule] = {
             "id='cdk-partition::CDKP010', reason=...))",
         ),
         Rule(
+            "CDKP011",
+            "error",
+            "Store type cannot use a customer managed key",
+            "keep the domain's data out of it (the service offers only an encryption switch), "
+            "or exempt it with the reason it holds none",
+        ),
+        Rule(
             "CDKP101",
             "error",
             "Domain key rotation is off",
@@ -328,6 +335,7 @@ def _audit_resource(
 def _may_hold_data(cfn_type: str) -> bool:
     return (
         catalogue.lookup(cfn_type) is not None
+        or cfn_type in catalogue.KEYLESS_STORES
         or bool(catalogue.kms_key_paths(cfn_type))
         or catalogue.looks_like_data_store(cfn_type)
         or cfn_type.startswith("Custom::")
@@ -354,6 +362,14 @@ def _audit_store(
             "CDKP006",
             f"{path} ({cfn_type}) may hold data of domain {domain!r}, but the catalogue does "
             "not know where its key lives, so it is not checked.",
+            **base,
+        )
+    keyless = catalogue.keyless_reason(cfn_type, props)
+    if keyless is not None:
+        yield _finding(
+            "CDKP011",
+            f"{path} ({cfn_type}) holds data of domain {domain!r}, but the type cannot name a "
+            f"customer managed key: {keyless}.",
             **base,
         )
     checked: set[str] = set()

@@ -52,6 +52,7 @@ __all__ = [
     "NOT_STORES",
     "KeyState",
     "KeyUse",
+    "KeylessStore",
     "Outcome",
     "Slot",
     "StoreType",
@@ -114,6 +115,16 @@ class Slot:
     no_key: tuple[Outcome, ...]
     first: tuple[Outcome, ...] = ()
     only_if: tuple[When, ...] = ()
+
+
+@dataclass(frozen=True)
+class KeylessStore:
+    """A data store that cannot name a customer managed key at all (only an encryption switch)."""
+
+    reason: str
+    """What protects the data instead."""
+    when: tuple[When, ...] = ()
+    """Tests that must all hold for the resource to hold data (cache enabled ...)."""
 
 
 @dataclass(frozen=True)
@@ -351,7 +362,7 @@ def _required(key: str, *, only_if: tuple[When, ...] = ()) -> Slot:
     return _key_only(key, _plain(f"no {leaf}: required, the template is invalid"), only_if=only_if)
 
 
-def _inherited(key: str, source: str, *, only_if: tuple[When, ...] = ()) -> Slot:
+def _inherited_slot(key: str, source: str, *, only_if: tuple[When, ...] = ()) -> Slot:
     """A key that, absent, is taken from another resource the template does not show; fails
     closed until the audit has an "inherited" outcome."""
     leaf = key.rsplit(".", 1)[-1]
@@ -921,14 +932,17 @@ _STORES: tuple[StoreType, ...] = (
     ),
     _store(
         "AWS::Lambda::Function",
-        "Lambda function environment",
+        "Lambda function durable execution data",
         "alias/aws/lambda",
         _pass("`environment_encryption=domain.key` of `lambda_.Function`"),
-        _key_only(
-            "KmsKeyArn",
-            _managed("environment variables without KmsKeyArn: AWS managed key aws/lambda"),
-            only_if=(_present("Environment.Variables"),),
-        ),
+        # Environment variables are function configuration, not a store of the domain's data:
+        # the handlers the CDK creates for itself (BucketDeployment, auto-delete-objects, custom
+        # resource providers) carry some, and refusing them refused correct code. Keep domain
+        # data in domain stores (a domain secret for credentials). A KmsKeyArn that is set must
+        # still be the domain key (the generic key-property rule). "Data encryption at rest for
+        # AWS Lambda" (https://docs.aws.amazon.com/lambda/latest/dg/security-encryption-at-rest.html)
+        # lists environment variables, deployment packages, filter criteria and durable execution
+        # data as what Lambda encrypts at rest.
         # durable execution payloads (input, output, errors)
         _key_only(
             "DurableConfig.KMSKeyArn",
@@ -1490,7 +1504,7 @@ _STORES: tuple[StoreType, ...] = (
             f"Customer Profiles {what}",
             None,
             _pass("`encryption_key` of the object type"),
-            _inherited("EncryptionKey", "the Customer Profiles domain"),
+            _inherited_slot("EncryptionKey", "the Customer Profiles domain"),
         )
         for cfn_type, what in (
             # AWS::CustomerProfiles::ObjectType - AWS CloudFormation Template Reference: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-customerprofiles-objecttype.html
@@ -1768,7 +1782,7 @@ _STORES: tuple[StoreType, ...] = (
         "EMR step logs",
         None,
         _pass("`encryption_key_arn` of `emr.CfnStep`"),
-        _inherited("EncryptionKeyArn", "the cluster's logging", only_if=(_present("LogUri"),)),
+        _inherited_slot("EncryptionKeyArn", "the cluster's logging", only_if=(_present("LogUri"),)),
     ),
     # AWS::EMR::Studio - AWS CloudFormation Template Reference: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-emr-studio.html
     _store(
@@ -1857,7 +1871,7 @@ _STORES: tuple[StoreType, ...] = (
             what,
             None,
             _pass("`kms_key_id` of the snapshot"),
-            _inherited("KmsKeyId", "the source cache or cluster"),
+            _inherited_slot("KmsKeyId", "the source cache or cluster"),
         )
         for cfn_type, what in (
             # AWS::ElastiCache::ServerlessCacheSnapshot - AWS CloudFormation Template Reference: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticache-serverlesscachesnapshot.html
@@ -2165,7 +2179,7 @@ _STORES: tuple[StoreType, ...] = (
         "Image Builder distributed AMIs",
         None,
         _pass("`kms_key_id` in every `ami_distribution_configuration`"),
-        _inherited(
+        _inherited_slot(
             "Distributions[].AmiDistributionConfiguration.KmsKeyId",
             "the built image",
             only_if=(_present("Distributions[].AmiDistributionConfiguration"),),
@@ -3247,46 +3261,59 @@ CATALOGUE: Mapping[str, StoreType] = MappingProxyType({s.cfn_type: s for s in _S
 # TemplateReference/aws-resource-<service>-<resource>.html, whose property descriptions (the
 # text cfn-lint's schemas carry) say what the key or switch protects.
 
-KEYLESS_STORES: Mapping[str, str] = MappingProxyType(
+KEYLESS_STORES: Mapping[str, KeylessStore] = MappingProxyType(
     {
         # BlockDevice has Encrypted, no key:
         # https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-data-protection.html
         # AWS::AutoScaling::LaunchConfiguration - AWS CloudFormation Template Reference: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-autoscaling-launchconfiguration.html
-        "AWS::AutoScaling::LaunchConfiguration": (
-            "EBS volumes take Encrypted only: the account's default EBS key (aws/ebs unless "
-            "changed); use a launch template to name the domain key"
+        "AWS::AutoScaling::LaunchConfiguration": KeylessStore(
+            (
+                "EBS volumes take Encrypted only: the account's default EBS key (aws/ebs unless "
+                "changed); use a launch template to name the domain key"
+            ),
+            (),
         ),
         # LaunchSpecifications' EbsBlockDevice has no key property
         # AWS::EC2::SpotFleet - AWS CloudFormation Template Reference: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ec2-spotfleet.html
-        "AWS::EC2::SpotFleet": (
-            "launch specifications' EBS volumes take Encrypted only (account default EBS key); "
-            "use LaunchTemplateConfigs, checked as AWS::EC2::LaunchTemplate"
+        "AWS::EC2::SpotFleet": KeylessStore(
+            (
+                "launch specifications' EBS volumes take Encrypted only (account default EBS key); "
+                "use LaunchTemplateConfigs, checked as AWS::EC2::LaunchTemplate"
+            ),
+            (_present("SpotFleetRequestConfigData.LaunchSpecifications"),),
         ),
         # AWS::AppSync::ApiCache - AWS CloudFormation Template Reference: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-appsync-apicache.html
-        "AWS::AppSync::ApiCache": (
-            "API cache at rest has only AtRestEncryptionEnabled: AWS chooses the key"
+        "AWS::AppSync::ApiCache": KeylessStore(
+            ("API cache at rest has only AtRestEncryptionEnabled: AWS chooses the key"),
+            (),
         ),
         # cache encryption is a switch:
         # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-caching.html
         # AWS::ApiGateway::Stage - AWS CloudFormation Template Reference: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-apigateway-stage.html
-        "AWS::ApiGateway::Stage": (
-            "response cache has only CacheDataEncrypted: AWS chooses the key"
+        "AWS::ApiGateway::Stage": KeylessStore(
+            ("response cache has only CacheDataEncrypted: AWS chooses the key"),
+            (_is("CacheClusterEnabled", True),),
         ),
         # AWS::ApiGateway::Deployment - AWS CloudFormation Template Reference: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-apigateway-deployment.html
-        "AWS::ApiGateway::Deployment": (
-            "stage response cache has only CacheDataEncrypted: AWS chooses the key"
+        "AWS::ApiGateway::Deployment": KeylessStore(
+            ("stage response cache has only CacheDataEncrypted: AWS chooses the key"),
+            (_is("StageDescription.CacheClusterEnabled", True),),
         ),
         # DAX at rest uses an AWS managed key only:
         # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/DAXEncryptionAtRest.html
         # AWS::DAX::Cluster - AWS CloudFormation Template Reference: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dax-cluster.html
-        "AWS::DAX::Cluster": (
-            "SSESpecification.SSEEnabled only: DAX encrypts with an AWS managed key, no "
-            "customer managed key"
+        "AWS::DAX::Cluster": KeylessStore(
+            (
+                "SSESpecification.SSEEnabled only: DAX encrypts with an AWS managed key, no "
+                "customer managed key"
+            ),
+            (),
         ),
     }
 )
 """Data stores whose template offers no customer managed key (only a switch): they can never
-use the domain key, so every one in a domain is a finding. cfn_type -> what protects the data."""
+use the domain key, so every one in a domain that holds data (``when``) is a finding (CDKP011).
+cfn_type -> what protects the data, and when the resource holds any."""
 
 NOT_STORES: Mapping[str, str] = MappingProxyType(
     {
@@ -3597,8 +3624,20 @@ def kms_key_paths(cfn_type: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*slots, *found)))
 
 
+def keyless_reason(cfn_type: str, properties: Mapping[str, Any]) -> str | None:
+    """Why a resource of a :data:`KEYLESS_STORES` type cannot be on the domain key, when it holds
+    data; None otherwise."""
+    keyless = KEYLESS_STORES.get(cfn_type)
+    if keyless is None or not all(_holds(t, properties, ()) for t in keyless.when):
+        return None
+    return keyless.reason
+
+
 def key_values(cfn_type: str, properties: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
-    """``(concrete path, value)`` of every KMS key property present in ``properties``."""
+    """``(concrete path, value)`` of every KMS key property present in ``properties`` (none for a
+    :data:`NOT_STORES` type: its keys protect no customer data, e.g. a DNSSEC signing key)."""
+    if cfn_type in NOT_STORES:
+        return
     for pattern in kms_key_paths(cfn_type):
         for indexes in _expand(properties, pattern):
             path = _bind(pattern, indexes)

