@@ -197,8 +197,22 @@ def load(path: str | Path) -> CloudAssembly:
     tree_files: list[Path] = []
     _load_assembly(path, stacks, tree_files)
     _add_nested(stacks, None)
-    tree = _read_json(tree_files[0]) if tree_files else None
+    tree = _read_tree(tree_files[0]) if tree_files else None
     return CloudAssembly(stacks, tree if isinstance(tree, dict) else None)
+
+
+def _read_tree(path: Path) -> Any:
+    """``tree.json``, parsed only when it holds a checks marker (it can be many megabytes)."""
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise AssemblyInputError(f"cannot read {path}: {error.strerror or error}") from error
+    if MARKER_ID not in text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise AssemblyInputError(f"{path} is not valid JSON: {error}") from error
 
 
 def load_templates(path: str | Path) -> list[StackTemplate]:
@@ -341,6 +355,7 @@ class CloudAssembly:
                     self.exports[name] = (stack, output.get("Value"))
         self.domain_keys = list(_find_domain_keys(stacks))
         self.scopes = self._find_scopes()
+        self._bucket_policies: dict[tuple[int, str], list[Any]] | None = None
         self._by_stack: dict[int, list[Scope]] = {}
         for scope in self.scopes:
             self._by_stack.setdefault(id(scope.stack), []).append(scope)
@@ -399,6 +414,26 @@ class CloudAssembly:
         if undecided is not None and (best is None or len(undecided.path) > best_len):
             return Placement(best.domain if best else None, undecided)
         return Placement(best.domain if best else None)
+
+    def bucket_policy_statements(self, stack: StackTemplate, bucket: str) -> list[Any]:
+        """The statements of every ``AWS::S3::BucketPolicy`` naming ``bucket`` (``Ref``) in the
+        same template (the way the CDK writes them), indexed once per assembly."""
+        if self._bucket_policies is None:
+            index: dict[tuple[int, str], list[Any]] = {}
+            for policy_stack, _, policy in self.resources():
+                if policy.get("Type") != "AWS::S3::BucketPolicy":
+                    continue
+                props = policy.get("Properties") or {}
+                target = props.get("Bucket")
+                if not (isinstance(target, dict) and isinstance(target.get("Ref"), str)):
+                    continue
+                document = props.get("PolicyDocument") or {}
+                found = document.get("Statement", []) if isinstance(document, dict) else []
+                index.setdefault((id(policy_stack), target["Ref"]), []).extend(
+                    found if isinstance(found, list) else [found]
+                )
+            self._bucket_policies = index
+        return list(self._bucket_policies.get((id(stack), bucket), []))
 
     def has_checks(self, stack: StackTemplate) -> bool:
         return bool(self.scopes_of(stack))

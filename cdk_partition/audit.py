@@ -540,39 +540,30 @@ def _audit_bucket_puts(
     ]
     if not on_domain_key:
         return  # the store pass already reports a bucket that is not on the domain key
-    statements: list[Any] = []
-    for policy_stack, _, policy in assembly.resources():
-        if policy.get("Type") != "AWS::S3::BucketPolicy" or policy_stack.root is not stack.root:
-            continue
-        policy_props = policy.get("Properties") or {}
-        if _names_bucket(policy_props.get("Bucket"), logical_id):
-            document = policy_props.get("PolicyDocument") or {}
-            found = document.get("Statement", []) if isinstance(document, dict) else []
-            statements += found if isinstance(found, list) else [found]
-    document = {"Version": "2012-10-17", "Statement": statements}
-    open_to: list[str] = []
-    for label, context in _PUT_PROBES:
-        request = evaluator.Request(
-            action="s3:PutObject",
-            principal_arn="arn:aws:iam::${AWS::AccountId}:role/cdk-partition-writer-probe",
-            account="${AWS::AccountId}",
-            context=context,
-            identity_allows=True,
+    statements = assembly.bucket_policy_statements(stack, logical_id)
+    # bucket policies of one app differ only in the bucket they name (Resource, not evaluated)
+    # and the key reference (never equal to a probe's): one evaluation per shape
+    shape = json.dumps(
+        [{k: v for k, v in s.items() if k not in ("Resource", "Sid")} if isinstance(s, dict)
+         else s for s in statements],
+        sort_keys=True,
+    )  # fmt: skip
+    cached = _PUT_DECISIONS.get(shape)
+    if cached is None:
+        cached = _put_decisions(statements)
+        if len(_PUT_DECISIONS) < 1024:
+            _PUT_DECISIONS[shape] = cached
+    if isinstance(cached, str):
+        yield _finding(
+            "CDKP008",
+            f"S3 bucket {base['path']} of domain {domain!r}: its bucket policy cannot be "
+            f"evaluated for PutObject ({cached}), so the checks cannot tell whether writers can "
+            "put objects under another key.",
+            location="BucketPolicy",
+            **base,
         )
-        try:
-            decision = evaluator.evaluate(document, request)
-        except ValueError as error:
-            yield _finding(
-                "CDKP008",
-                f"S3 bucket {base['path']} of domain {domain!r}: its bucket policy cannot be "
-                f"evaluated for a PutObject asking for {label} ({error}), so the checks cannot "
-                "tell whether writers can put objects under another key.",
-                location="BucketPolicy",
-                **base,
-            )
-            return
-        if decision != "explicit_deny":
-            open_to.append(label)
+        return
+    open_to = list(cached)
     if open_to:
         yield _finding(
             "CDKP008",
@@ -585,8 +576,28 @@ def _audit_bucket_puts(
         )
 
 
-def _names_bucket(value: Any, logical_id: str) -> bool:
-    return value == {"Ref": logical_id}
+_PUT_DECISIONS: dict[str, tuple[str, ...] | str] = {}
+
+
+def _put_decisions(statements: list[Any]) -> tuple[str, ...] | str:
+    """The PUT probes a bucket policy does not deny, or why it cannot be evaluated."""
+    document = evaluator.prepare({"Version": "2012-10-17", "Statement": statements})
+    open_to: list[str] = []
+    for label, context in _PUT_PROBES:
+        request = evaluator.Request(
+            action="s3:PutObject",
+            principal_arn="arn:aws:iam::${AWS::AccountId}:role/cdk-partition-writer-probe",
+            account="${AWS::AccountId}",
+            context=context,
+            identity_allows=True,
+        )
+        try:
+            decision = evaluator.evaluate(document, request)
+        except ValueError as error:
+            return f"a PutObject asking for {label}: {error}"
+        if decision != "explicit_deny":
+            open_to.append(label)
+    return tuple(open_to)
 
 
 # -- stores created by custom resources --------------------------------------------------------

@@ -4,9 +4,21 @@ A data domain's key policy grants three capabilities, as in the source article:
 
 * ``administer``: manage the key (describe, enable/disable, policy, aliases, tags, rotation,
   grants bookkeeping, deletion scheduling). No data actions.
-* ``read``: ``kms:Decrypt`` (plus ``kms:DescribeKey``, which services such as DynamoDB and RDS call
-  before using a key).
-* ``write``: ``kms:Encrypt``, ``kms:GenerateDataKey*``, ``kms:ReEncrypt*`` (plus ``kms:DescribeKey``).
+* ``read``: ``kms:Decrypt`` and ``kms:ReEncryptFrom`` (plus ``kms:DescribeKey``, which services
+  such as DynamoDB and RDS call before using a key).
+* ``write``: ``kms:Encrypt``, ``kms:GenerateDataKey*``, ``kms:ReEncryptTo`` (plus
+  ``kms:DescribeKey``).
+
+``kms:ReEncryptFrom`` is read, not write, going beyond the source article (which lists it with the
+write actions): ReEncrypt decrypts the ciphertext inside KMS and encrypts it again under a
+destination key the caller names ("ReEncrypt", AWS KMS API Reference,
+https://docs.aws.amazon.com/kms/latest/APIReference/API_ReEncrypt.html: "Decrypts ciphertext and
+then reencrypts it entirely within AWS KMS. You can use this operation to change the KMS key under
+which data is encrypted"; "Required permissions: kms:ReEncryptFrom permission on the source KMS key
+(key policy); kms:ReEncryptTo permission on the destination KMS key (key policy)"; "Either or both
+KMS keys can be in a different account than the caller"). A writer holding
+``ReEncryptFrom`` could move the domain's ciphertext to a key of its own and decrypt it there:
+that is reading.
 
 This module is pure Python (no aws_cdk import) so that the key-policy builder, the template audit
 and the access report all read the same table.
@@ -62,8 +74,9 @@ ADMINISTER_ACTIONS: tuple[str, ...] = (
     "kms:UpdateKeyDescription",
 )
 
-#: Read the domain's data.
-READ_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:DescribeKey")
+#: Read the domain's data (ReEncryptFrom included: it lets the caller take the plaintext out under
+#: a key of its choosing).
+READ_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:DescribeKey", "kms:ReEncryptFrom")
 
 #: Write the domain's data.
 WRITE_ACTIONS: tuple[str, ...] = (
@@ -73,7 +86,6 @@ WRITE_ACTIONS: tuple[str, ...] = (
     "kms:GenerateDataKeyPair",
     "kms:GenerateDataKeyPairWithoutPlaintext",
     "kms:GenerateDataKeyWithoutPlaintext",
-    "kms:ReEncryptFrom",
     "kms:ReEncryptTo",
 )
 
@@ -88,7 +100,7 @@ CAPABILITY_ACTIONS: dict[Capability, tuple[str, ...]] = {
 #: ciphertext under the key.
 DEFINING_ACTIONS: dict[Capability, tuple[str, ...]] = {
     Capability.ADMINISTER: ("kms:PutKeyPolicy",),
-    Capability.READ: ("kms:Decrypt",),
+    Capability.READ: ("kms:Decrypt", "kms:ReEncryptFrom"),
     Capability.WRITE: ("kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptTo"),
 }
 

@@ -3490,10 +3490,15 @@ def _present_value(value: Any) -> bool:
     )
 
 
+@lru_cache(maxsize=8192)
+def _segments(path: str) -> tuple[tuple[str, str], ...]:
+    return tuple(_SEGMENT.findall(path))
+
+
 def _get(properties: Mapping[str, Any], path: str) -> Any:
     """The value at a concrete path (``A.B[2].C``), or ``_MISSING``."""
     node: Any = properties
-    for name, index in _SEGMENT.findall(path):
+    for name, index in _segments(path):
         if not isinstance(node, Mapping) or not _present_value(node.get(name, _MISSING)):
             return _MISSING
         node = node[name]
@@ -3504,6 +3509,7 @@ def _get(properties: Mapping[str, Any], path: str) -> Any:
     return node
 
 
+@lru_cache(maxsize=8192)
 def _bind(pattern: str, indexes: tuple[int, ...]) -> str:
     """Fill the ``[]`` of ``pattern`` left to right with ``indexes`` (0 once they run out)."""
     parts = pattern.split("[]")
@@ -3616,6 +3622,7 @@ def _kms_properties() -> Mapping[str, tuple[str, ...]]:
     return MappingProxyType({t: tuple(paths) for t, paths in data.items()})
 
 
+@lru_cache(maxsize=4096)
 def kms_key_paths(cfn_type: str) -> tuple[str, ...]:
     """The path patterns (``A.B[].C``) of every property of ``cfn_type`` that names a KMS key."""
     found = _kms_properties().get(cfn_type, ())

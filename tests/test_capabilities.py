@@ -21,12 +21,14 @@ ARTICLE_WRITE = {
 }
 
 
-def test_read_is_decrypt_plus_describe() -> None:
-    assert set(READ_ACTIONS) == {"kms:Decrypt", "kms:DescribeKey"}
+def test_read_is_decrypt_and_reencrypt_from_plus_describe() -> None:
+    # issue #12: ReEncryptFrom moves ciphertext to a key the caller names, so it is reading
+    assert set(READ_ACTIONS) == {"kms:Decrypt", "kms:ReEncryptFrom", "kms:DescribeKey"}
 
 
-def test_write_is_the_articles_list_plus_describe() -> None:
-    assert set(WRITE_ACTIONS) == ARTICLE_WRITE | {"kms:DescribeKey"}
+def test_write_is_the_articles_list_without_reencrypt_from_plus_describe() -> None:
+    assert set(WRITE_ACTIONS) == ARTICLE_WRITE - {"kms:ReEncryptFrom"} | {"kms:DescribeKey"}
+    assert "kms:ReEncryptFrom" not in WRITE_ACTIONS
 
 
 def test_administer_has_no_data_actions_and_no_grants() -> None:

@@ -105,7 +105,7 @@ def test_capability_statement_shape(stack: cdk.Stack) -> None:
         "Sid": "AllowRead",
         "Effect": "Allow",
         "Principal": {"AWS": "arn:aws:iam::111122223333:role/r"},
-        "Action": ["kms:Decrypt", "kms:DescribeKey"],
+        "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:ReEncryptFrom"],
         "Resource": "*",
     }
 
