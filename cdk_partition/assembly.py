@@ -195,9 +195,11 @@ def load(path: str | Path) -> CloudAssembly:
         raise AssemblyInputError(f"{path} is not a cloud assembly (no manifest.json)")
     stacks: list[StackTemplate] = []
     tree_files: list[Path] = []
-    _load_assembly(path, stacks, tree_files)
+    nested: list[bool] = []
+    _load_assembly(path, stacks, tree_files, nested)
     _add_nested(stacks, None)
-    tree = _read_tree(tree_files[0]) if tree_files else None
+    # markers sit only in stacks of nested Stages: without them the tree is not read
+    tree = _read_tree(tree_files[0]) if tree_files and nested else None
     return CloudAssembly(stacks, tree if isinstance(tree, dict) else None)
 
 
@@ -220,7 +222,9 @@ def load_templates(path: str | Path) -> list[StackTemplate]:
     return load(path).stacks
 
 
-def _load_assembly(directory: Path, out: list[StackTemplate], trees: list[Path]) -> None:
+def _load_assembly(
+    directory: Path, out: list[StackTemplate], trees: list[Path], nested: list[bool]
+) -> None:
     manifest = _read_json(directory / "manifest.json")
     artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
     if not isinstance(artifacts, dict):
@@ -246,7 +250,8 @@ def _load_assembly(directory: Path, out: list[StackTemplate], trees: list[Path])
                 )
             )
         elif kind == "cdk:cloud-assembly":
-            _load_assembly(directory / str(props.get("directoryName")), out, trees)
+            nested.append(True)
+            _load_assembly(directory / str(props.get("directoryName")), out, trees, nested)
         elif kind == "cdk:tree":
             tree = directory / str(props.get("file") or "tree.json")
             if tree.is_file():
@@ -356,6 +361,7 @@ class CloudAssembly:
         self.domain_keys = list(_find_domain_keys(stacks))
         self.scopes = self._find_scopes()
         self._bucket_policies: dict[tuple[int, str], list[Any]] | None = None
+        self._scopes_cache: dict[int, list[tuple[Scope, str | None]]] = {}
         self._by_stack: dict[int, list[Scope]] = {}
         for scope in self.scopes:
             self._by_stack.setdefault(id(scope.stack), []).append(scope)
@@ -379,14 +385,15 @@ class CloudAssembly:
     def scopes_of(self, stack: StackTemplate) -> list[tuple[Scope, str | None]]:
         """The scopes covering ``stack``, each with the logical id of the nested-stack resource
         through which a parent's scope reaches it (None for the stack's own scopes)."""
+        cached = self._scopes_cache.get(id(stack))
+        if cached is not None:
+            return cached
         own: list[tuple[Scope, str | None]] = [(s, None) for s in self._by_stack.get(id(stack), [])]
-        if stack.parent is None:
-            return own
-        parent, nested_id = stack.parent
-        inherited = []
-        for scope, via in self.scopes_of(parent):
-            inherited.append((scope, via or nested_id))
-        return own + inherited
+        if stack.parent is not None:
+            parent, nested_id = stack.parent
+            own += [(scope, via or nested_id) for scope, via in self.scopes_of(parent)]
+        self._scopes_cache[id(stack)] = own
+        return own
 
     def domain_of(
         self, stack: StackTemplate, logical_id: str, resource: Mapping[str, Any]

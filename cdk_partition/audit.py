@@ -35,7 +35,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Literal
 
-from . import catalogue, evaluator
+from . import catalogue, contracts, cycles, evaluator
 from .assembly import (
     CHECKS_METADATA_KEY,
     DOMAIN_METADATA_KEY,
@@ -175,6 +175,14 @@ RULES: dict[str, Rule] = {
             "or exempt it with the reason it holds none",
         ),
         Rule(
+            "CDKP012",
+            "error",
+            "Dependency cycle among resources",
+            "scope key-policy statements by names or patterns known at synth, not by the token "
+            "of a resource that depends on the key (domain store methods and the CDK's own "
+            "wiring on a domain key do this)",
+        ),
+        Rule(
             "CDKP101",
             "error",
             "Domain key rotation is off",
@@ -199,6 +207,13 @@ RULES: dict[str, Rule] = {
             "Domain key policy gives a principal more than one capability's actions",
             "grant capabilities through the domain; keep administration and data actions in "
             "separate statements and wildcards such as kms:* out of Allow statements",
+        ),
+        Rule(
+            "CDKP106",
+            "error",
+            "Domain key policy gives an AWS service more than its service contract",
+            "let the domain write service statements (store methods, allow_service_publisher): "
+            "the contract's actions only, scoped by the conditions AWS supports",
         ),
         Rule(
             "CDKP105",
@@ -283,6 +298,9 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
             findings.extend(_audit_resource(assembly, resolver, stack, logical_id, resource))
         except Exception as error:  # a rule's own crash is a finding, never a broken synth
             findings.append(_crash(error, **_base(stack, logical_id, resource, None)))
+    for stack in assembly.stacks:
+        if assembly.has_checks(stack):
+            findings.extend(_audit_cycles(assembly, stack))
     for key in assembly.domain_keys:
         try:
             findings.extend(audit_key(key))
@@ -693,6 +711,24 @@ def _role_actions(stack: StackTemplate, role_id: str, role: Mapping[str, Any]) -
                         yield from catalogue.store_create_actions_matching(action)
 
 
+# -- deployability: dependency cycles ----------------------------------------------------------
+def _audit_cycles(assembly: CloudAssembly, stack: StackTemplate) -> Iterator[Finding]:
+    """A dependency cycle among the resources of a template: CloudFormation refuses the stack
+    ("Circular dependency between resources"); see :mod:`cdk_partition.cycles`."""
+    for cycle in cycles.find_cycles(stack.template):
+        first = cycle[0]
+        resource = stack.resources.get(first) or {}
+        placement = assembly.domain_of(stack, first, resource)
+        names = [resource_path(stack, i, stack.resources.get(i) or {}) for i in cycle]
+        yield _finding(
+            "CDKP012",
+            f"{' -> '.join([*names, names[0]])}: a dependency cycle, which CloudFormation refuses "
+            "to deploy.",
+            location="DependsOn/Ref/Fn::GetAtt",
+            **_base(stack, first, resource, placement.domain),
+        )
+
+
 # -- the domain key itself ---------------------------------------------------------------------
 _PROBE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:PutKeyPolicy")
 _UNNAMED_ROLE = "arn:aws:iam::${AWS::AccountId}:role/cdk-partition-audit-probe-unnamed-role"
@@ -785,7 +821,11 @@ def audit_key(key: DomainKey) -> Iterator[Finding]:
             )
             continue
         if aws is None:
-            continue  # service principals: scoped by the store methods
+            for problem in _service_statement_problems(statement):
+                yield finding(
+                    "CDKP106", f"statement {sid} {problem}", location, statement.get("Principal")
+                )
+            continue
         actions = _expand(_as_list(statement.get("Action", [])))
         if "NotAction" in statement:
             actions = set(KMS_KEY_ACTIONS) - _expand(_as_list(statement["NotAction"]))
@@ -806,6 +846,37 @@ def audit_key(key: DomainKey) -> Iterator[Finding]:
                 f"statement {sid} gives {_short(aws)} {detail}.",
                 location,
                 statement.get("Action", statement.get("NotAction")),
+            )
+
+
+def _service_statement_problems(statement: Mapping[str, Any]) -> Iterator[str]:
+    """What an Allow to AWS service principals gives beyond their service contracts
+    (:data:`cdk_partition.contracts.CONTRACTS`): actions outside the rows, or no condition where
+    every row of the service is scoped."""
+    principal = statement.get("Principal")
+    services = principal.get("Service") if isinstance(principal, Mapping) else None
+    actions = _expand(_as_list(statement.get("Action", [])))
+    if "NotAction" in statement:
+        actions = set(KMS_KEY_ACTIONS) - _expand(_as_list(statement["NotAction"]))
+    for service in _as_list(services):
+        text = str(evaluator.canonicalize(service))
+        rows = [
+            r
+            for r in contracts.CONTRACTS
+            if r.caller == "service_principal"
+            and fnmatchcase(text, r.principal.replace("{region}", "*"))
+        ]
+        if not rows:
+            yield f"allows {text}, which has no service contract with a domain key."
+            continue
+        allowed = _expand(a for r in rows for a in r.actions)
+        beyond = sorted(actions - allowed)
+        if beyond:
+            yield f"gives {text} {', '.join(beyond)}, beyond its contract ({rows[0].source})."
+        if not statement.get("Condition") and all(r.context for r in rows):
+            yield (
+                f"allows {text} without conditions, although AWS supports scoping it "
+                f"({', '.join(sorted({k for r in rows for k in r.context}))})."
             )
 
 

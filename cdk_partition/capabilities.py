@@ -151,9 +151,22 @@ VIA_SERVICES_SID = "AllowDeploymentViaServices"
 #: Prefix of the Sids ``DataDomain.allow_service_publisher`` writes (``AllowPublisherS3`` ...).
 PUBLISHER_SID_PREFIX = "AllowPublisher"
 
+#: Prefix of the Sids naming roles the CDK created for a store (``AllowStoreRolesS3`` ...).
+STORE_ROLES_SID_PREFIX = "AllowStoreRoles"
+
+#: Sid of the statement naming the EC2 Auto Scaling service-linked role.
+AUTO_SCALING_SID = "AllowAutoScalingLaunch"
+
 #: Sids of the statements cdk_partition writes; the report flags any other statement (the
 #: publisher statements are recognised by their prefix).
 LIBRARY_SIDS: frozenset[str] = frozenset(
     {c.sid for c in Capability}
-    | {DENY_EVERYONE_ELSE_SID, LOGS_SERVICE_SID, ATTACH_GRANTS_SID, VIA_SERVICES_SID}
+    | {
+        DENY_EVERYONE_ELSE_SID,
+        LOGS_SERVICE_SID,
+        ATTACH_GRANTS_SID,
+        VIA_SERVICES_SID,
+        AUTO_SCALING_SID,
+        AUTO_SCALING_SID + "Grants",
+    }
 )

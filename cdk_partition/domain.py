@@ -14,7 +14,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from . import key_policy
+from . import contracts, key_policy
 from ._native import StackFacts
 from .assembly import DOMAIN_METADATA_KEY
 from .capabilities import Capability
@@ -77,7 +77,15 @@ class _DomainKey(kms.Key):
     neutralise it, and the audit would flag it). Such a statement is absorbed instead: the domain
     gives its deployment role the scoped via-service access that creating the store needs (the
     same statement the domain's own store methods use), and readers and writers keep their
-    capabilities. Any other statement is added as given. (A jsii callback per call, never per
+    capabilities.
+
+    Statements for an AWS service principal that delivers into the domain's queues and topics
+    (S3 notifications, SNS subscriptions, EventBridge targets: the CDK's own wiring) are absorbed
+    into the domain's publisher statement for that service, written from its service contract
+    (:data:`cdk_partition.contracts.SERVICE_PUBLISHERS`): the contract's actions only, scoped to
+    the stack's account where AWS supports it, and never by the source's own ARN token, which
+    would make the key depend on a store that depends on the key (a cycle CloudFormation
+    refuses). Any other statement is added as given. (A jsii callback per call, never per
     construct.)
     """
 
@@ -88,11 +96,14 @@ class _DomainKey(kms.Key):
     def add_to_resource_policy(
         self, statement: iam.PolicyStatement, allow_no_op: bool | None = None
     ) -> iam.AddToResourcePolicyResult:
-        service = key_policy.account_delegation_via_service(
-            cdk.Stack.of(self).resolve(statement.to_statement_json())
-        )
+        rendered = cdk.Stack.of(self).resolve(statement.to_statement_json())
+        service = key_policy.account_delegation_via_service(rendered)
         if service is not None:
             self._domain._allow_via(service)
+            return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self)
+        publisher = key_policy.contract_publisher_of(rendered)
+        if publisher is not None:
+            self._domain._allow_publisher(publisher, absorbed=True)
             return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self)
         return super().add_to_resource_policy(statement, allow_no_op)
 
@@ -172,6 +183,7 @@ class DataDomain(StoreFactories, Construct):
         self._members: dict[Capability, list[iam.IPrincipal]] = {c: [] for c in Capability}
         self._arns: dict[Capability, list[str]] = {c: [] for c in Capability}
         self._statements: dict[Capability, iam.PolicyStatement] = {}
+        self._exempt_arns: list[str] = []
         self._deny = key_policy.deny_everyone_else_statement([])
         self._policy = iam.PolicyDocument()
         self.deployment_role = deployment_role or _default_deployment_role(self)
@@ -231,10 +243,13 @@ class DataDomain(StoreFactories, Construct):
     def add_to_key_policy(self, statement: iam.PolicyStatement) -> iam.AddToResourcePolicyResult:
         """Append ``statement`` to the key policy as is (the documented door for extras).
 
-        The domain checks audit the result: a statement that gives a principal more than its
-        capability, or allows everyone without conditions, is reported.
+        The statement is added as given (the L2 wiring the domain key rewrites, see
+        ``_DomainKey``, is not touched here). The domain checks audit the result: a statement that
+        gives a principal more than its capability, allows everyone without conditions, or gives
+        an AWS service more than its service contract (CDKP106) is reported.
         """
-        return self.key.add_to_resource_policy(statement)
+        self._policy.add_statements(statement)  # as given: not rewritten like L2 wiring
+        return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self.key)
 
     def _grant(self, capability: Capability, grantee: iam.IPrincipal | iam.IGrantable) -> None:
         principal = getattr(grantee, "grant_principal", None) or grantee
@@ -250,8 +265,29 @@ class DataDomain(StoreFactories, Construct):
             self._policy.add_statements(statement)
         else:
             statement.add_principals(principal)
-        named = list(dict.fromkeys(a for arns in self._arns.values() for a in arns))
-        self._deny.add_condition("ArnNotEquals", {"aws:PrincipalArn": named})
+        self._update_deny()
+
+    def _named_arns(self) -> list[str]:
+        capabilities = (a for arns in self._arns.values() for a in arns)
+        return list(dict.fromkeys((*capabilities, *self._exempt_arns)))
+
+    def _update_deny(self) -> None:
+        self._deny.add_condition("ArnNotEquals", {"aws:PrincipalArn": self._named_arns()})
+
+    def _exempt_from_deny(self, arn: str) -> None:
+        """Let a principal a service contract names (a store role, a service-linked role) past
+        ``DenyEveryoneElse``; what it may do is its contract statement's."""
+        if arn not in self._exempt_arns:
+            self._exempt_arns.append(arn)
+            self._update_deny()
+
+    def _allow_ebs_infrastructure(self) -> None:
+        """Exempt the EC2 identity-only role from ``DenyEveryoneElse``: it decrypts a domain
+        volume through a grant when an instance starts, and a key-policy deny beats grants
+        (:data:`cdk_partition.contracts.INFRASTRUCTURE_ROLE_PATTERN`)."""
+        self._deny.add_condition(
+            "ArnNotLike", {"aws:PrincipalArn": cdk.Fn.sub(contracts.INFRASTRUCTURE_ROLE_PATTERN)}
+        )
 
     def __str__(self) -> str:
         return f"domain {getattr(self, 'domain_name', '?')!r}"

@@ -177,6 +177,45 @@ def account_delegation_via_service(statement: Mapping[str, Any]) -> str | None:
     return match.group(1) if match else None
 
 
+def contract_publisher_of(statement: Mapping[str, Any]) -> str | None:
+    """The service principal when ``statement`` (resolved JSON) is an Allow whose only principal
+    is an AWS service with a publisher contract (:data:`cdk_partition.contracts
+    .SERVICE_PUBLISHERS`: S3, SNS, EventBridge delivering into queues and topics), and that is
+    unconditioned or conditioned on a resource's token (a dependency cycle); else None."""
+    from .contracts import SERVICE_PUBLISHERS
+
+    if statement.get("Effect") != "Allow":
+        return None
+    principal = statement.get("Principal")
+    if not isinstance(principal, Mapping) or set(principal) != {"Service"}:
+        return None
+    services = (
+        principal["Service"] if isinstance(principal["Service"], list) else [principal["Service"]]
+    )
+    if len(services) != 1 or services[0] not in SERVICE_PUBLISHERS:
+        return None
+    condition = statement.get("Condition")
+    if condition and not _references_resource(condition):
+        return None  # scoped by names known at synth (an event bus's own statement): keep it
+    return str(services[0])
+
+
+def _references_resource(value: Any) -> bool:
+    """True when ``value`` holds a ``Ref``/``Fn::GetAtt`` of a resource (not a pseudo parameter):
+    a condition on it makes the key depend on that resource."""
+    if isinstance(value, Mapping):
+        if len(value) == 1:
+            ((fn, arg),) = value.items()
+            if fn == "Ref" and isinstance(arg, str) and not arg.startswith("AWS::"):
+                return True
+            if fn == "Fn::GetAtt":
+                return True
+        return any(_references_resource(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_references_resource(v) for v in value)
+    return False
+
+
 def _is_account_root(value: Any) -> bool:
     if isinstance(value, str):
         return value.endswith(":root") or re.fullmatch(r"\d{12}", value) is not None
@@ -208,17 +247,15 @@ def via_service_statement(
 
 
 def publisher_statement(
-    sid: str, service: str, source_arns: Sequence[str], account: str
+    sid: str, service: str, actions: Sequence[str], conditions: Mapping[str, Any]
 ) -> iam.PolicyStatement:
-    """An AWS service may produce encrypted messages for the given sources only."""
+    """An AWS service may produce and read encrypted messages of the domain (its contract's
+    actions), under ``conditions`` (the contract says which it supports)."""
     return iam.PolicyStatement(
         sid=sid,
         effect=iam.Effect.ALLOW,
         principals=[iam.ServicePrincipal(service)],
-        actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+        actions=list(actions),
         resources=["*"],
-        conditions={
-            "ArnLike": {"aws:SourceArn": list(source_arns)},
-            "StringEquals": {"aws:SourceAccount": account},
-        },
+        conditions=dict(conditions) or None,
     )

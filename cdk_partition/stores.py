@@ -30,9 +30,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import key_policy
+from . import contracts, key_policy
 from .assembly import REPLICA_KEYS_METADATA_KEY
-from .capabilities import PUBLISHER_SID_PREFIX
+from .capabilities import AUTO_SCALING_SID, PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
@@ -160,18 +160,63 @@ def _grantee_in_stack_of(store: Construct, principal: iam.IPrincipal) -> iam.IGr
     )
 
 
+def _publisher_sid(service: str) -> str:
+    return PUBLISHER_SID_PREFIX + "".join(p.capitalize() for p in service.split(".")[0].split("-"))
+
+
 class StoreFactories:
     """Mixin of :class:`~cdk_partition.DataDomain`: one method per kind of store."""
 
     key: kms.Key
     deployment_role: iam.IPrincipal
+    _policy: iam.PolicyDocument
 
     # -- key-policy wiring the services need ----------------------------------------------
     def _add_service_statement(self, statement: iam.PolicyStatement) -> None:
+        """Add a statement the library wrote from a contract row to the key policy as is."""
         sids: set[str] = self.__dict__.setdefault("_service_sids", set())
         if statement.sid not in sids:
             sids.add(statement.sid or "")
-            self.key.add_to_resource_policy(statement)
+            self._policy.add_statements(statement)
+
+    def _apply_contract(self, store: str) -> None:
+        """Write the key-policy statements the contract rows of ``store`` need at create time
+        (:data:`cdk_partition.contracts.CREATE_VIA_SERVICES`)."""
+        for service in contracts.CREATE_VIA_SERVICES.get(store, ()):
+            self._allow_via(service)
+
+    def _allow_store_role(self, integration: str, role: iam.IRole) -> None:
+        """Name a role the CDK created for a store (a Firehose delivery role, an S3 replication
+        role) in the key policy, with exactly the actions of its contract row, through the
+        row's service only (``kms:ViaService``); ``DenyEveryoneElse`` then lets it through."""
+        actions, service = contracts.STORE_ROLE_VIA[integration]
+        region = cdk.Stack.of(self).region
+        sid = STORE_ROLES_SID_PREFIX + service.capitalize()
+        statements: dict[str, iam.PolicyStatement] = self.__dict__.setdefault("_store_roles", {})
+        statement = statements.get(sid)
+        if statement is None:
+            statement = iam.PolicyStatement(
+                sid=sid,
+                effect=iam.Effect.ALLOW,
+                principals=[iam.ArnPrincipal(role.role_arn)],
+                actions=list(actions),
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}
+                },
+            )
+            statements[sid] = statement
+            self._add_service_statement(statement)
+        else:
+            statement.add_arn_principal(role.role_arn)
+            statement.add_actions(*(a for a in actions if a not in statement.actions))
+        self._exempt_from_deny(role.role_arn)
+
+    def _exempt_from_deny(self, arn: str) -> None:
+        raise NotImplementedError  # DataDomain
+
+    def _allow_ebs_infrastructure(self) -> None:
+        raise NotImplementedError  # DataDomain
 
     def _allow_via(self, service: str) -> None:
         """Let the deployment role use the key through ``service`` (and attach-grants)."""
@@ -234,19 +279,45 @@ class StoreFactories:
         method = getattr(store, methods[1] if write else methods[0])
         return method(grantee)
 
-    def allow_service_publisher(self, service: str, *, source_arn: str) -> None:
-        """Let an AWS service deliver into the domain's encrypted queues or topics on behalf of
-        one source (S3 event notifications, EventBridge rules, SNS subscriptions...).
+    def allow_service_publisher(self, service: str, *, source_arn: str | None = None) -> None:
+        """Let an AWS service deliver into the domain's encrypted queues or topics (S3 event
+        notifications, SNS subscriptions, EventBridge rules), as its service contract says
+        (:data:`cdk_partition.contracts.SERVICE_PUBLISHERS`).
 
-        Adds ``AllowPublisher<Service>``: ``kms:GenerateDataKey*`` and ``kms:Decrypt`` for the
-        service principal, only when ``aws:SourceArn`` matches ``source_arn`` and
-        ``aws:SourceAccount`` is this account. Further calls for the same service add sources.
-        Pass a literal ARN or pattern (``arn:aws:s3:::orders-uploads-*``): the ARN token of a
-        domain store would make the key depend on a store that depends on the key (a cycle).
+        The CDK's own wiring (``bucket.add_event_notification(..., SqsDestination(queue))``,
+        ``topic.add_subscription(SqsSubscription(queue))``, ``rule.add_target(SnsTopic(topic))``)
+        already calls this for you: the statement it would add is rewritten into the contract's.
+
+        Adds ``AllowPublisher<Service>``: the contract's actions (``kms:GenerateDataKey``,
+        ``kms:Decrypt``) for the service principal, with ``aws:SourceAccount`` = this account
+        where the contract supports it. For EventBridge it stays unconditioned: AWS documents that
+        the source keys are not supported for EventBridge delivering to an encrypted SNS topic.
+
+        :param source_arn: narrow the service to one source (a literal ARN or pattern such as
+            ``arn:aws:s3:::orders-uploads-*``) in a statement of its own
+            (``AllowPublisher<Service>Sources``). Not the ARN token of a domain store: the key
+            would depend on a store that depends on the key (a cycle). Refused for a service
+            whose contract does not support source conditions. Default: the account scope only.
+        :raises ValueError: for a service with no publisher contract, or a ``source_arn`` the
+            service's contract cannot carry.
         """
-        sid = PUBLISHER_SID_PREFIX + "".join(
-            p.capitalize() for p in service.split(".")[0].split("-")
-        )
+        publisher = contracts.SERVICE_PUBLISHERS.get(service)
+        if publisher is None:
+            known = ", ".join(sorted(contracts.SERVICE_PUBLISHERS))
+            raise ValueError(
+                f"allow_service_publisher of {self}: no service contract for {service!r} "
+                f"(known: {known}). Add the statement with add_to_key_policy if AWS documents it."
+            )
+        if source_arn is None:
+            self._allow_publisher(service)
+            return
+        if not publisher.conditions_required:
+            raise ValueError(
+                f"allow_service_publisher of {self}: {service} cannot be narrowed by "
+                "aws:SourceArn (AWS does not support the source keys for EventBridge delivering "
+                "to an encrypted SNS topic); call it without source_arn."
+            )
+        sid = _publisher_sid(service) + "Sources"
         sources: dict[str, list[str]] = self.__dict__.setdefault("_publisher_sources", {})
         arns = sources.setdefault(sid, [])
         arns.append(source_arn)
@@ -254,9 +325,30 @@ class StoreFactories:
         if sid in statements:
             statements[sid].add_condition("ArnLike", {"aws:SourceArn": list(arns)})
             return
-        statement = key_policy.publisher_statement(sid, service, arns, cdk.Stack.of(self).account)
+        conditions = {
+            "ArnLike": {"aws:SourceArn": list(arns)},
+            "StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account},
+        }
+        statement = key_policy.publisher_statement(sid, service, publisher.actions, conditions)
         statements[sid] = statement
         self._add_service_statement(statement)
+
+    def _allow_publisher(self, service: str, *, absorbed: bool = False) -> None:
+        """``AllowPublisher<Service>`` from the contract: account-scoped where supported."""
+        publisher = contracts.SERVICE_PUBLISHERS[service]
+        sid = _publisher_sid(service)
+        statements: dict[str, iam.PolicyStatement] = self.__dict__.setdefault("_publishers", {})
+        if sid in statements:
+            return
+        conditions: dict[str, Any] = (
+            {"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}}
+            if publisher.conditions_required
+            else {}
+        )
+        statement = key_policy.publisher_statement(sid, service, publisher.actions, conditions)
+        statements[sid] = statement
+        self._add_service_statement(statement)
+        del absorbed  # the same statement, whoever asked for it
 
     # -- stores ------------------------------------------------------------------------------
     def bucket(self, id: str, **props: Any) -> s3.Bucket:
@@ -276,6 +368,11 @@ class StoreFactories:
         props.setdefault("enforce_ssl", True)
         props.setdefault("block_public_access", s3.BlockPublicAccess.BLOCK_ALL)
         bucket = s3.Bucket(self, id, **props)  # type: ignore[arg-type]
+        if props.get("replication_rules"):
+            # the replication role reads the source objects and writes the replicas through S3
+            role = props.get("replication_role") or bucket.node.try_find_child("ReplicationRole")
+            if role is not None and getattr(role, "role_arn", None):
+                self._allow_store_role("bucket_replication", role)
         # A put without encryption headers gets the bucket default (the domain key) and carries
         # no header, so each deny needs its header present (Null false): a negated operator on
         # an absent key is true and would deny every default-encrypted put.
@@ -346,6 +443,7 @@ class StoreFactories:
             self, "table", props, key_prop="encryption_key", mode_prop="encryption",
             mode_value=dynamodb.TableEncryption.CUSTOMER_MANAGED,
         )  # fmt: skip
+        self._apply_contract("table")
         return dynamodb.Table(self, id, **props)  # type: ignore[arg-type]
 
     def table_v2(self, id: str, **props: Any) -> dynamodb.TableV2:
@@ -362,6 +460,7 @@ class StoreFactories:
         props["encryption"] = dynamodb.TableEncryptionV2.customer_managed_key(
             self.key, replica_key_arns=replica_key_arns
         )
+        self._apply_contract("table_v2")
         table = dynamodb.TableV2(self, id, **props)  # type: ignore[arg-type]
         if replica_key_arns:
             # the replicas' keys live in other regions, outside this assembly: declare them, so
@@ -388,7 +487,14 @@ class StoreFactories:
         """
         _refuse(self, "delivery_stream", props, "encryption", "customer managed key")
         props["encryption"] = firehose.StreamEncryption.customer_managed_key(self.key)
-        return firehose.DeliveryStream(self, id, **props)  # type: ignore[arg-type]
+        self._apply_contract("delivery_stream")
+        stream = firehose.DeliveryStream(self, id, **props)  # type: ignore[arg-type]
+        # the delivery role the CDK creates writes the (domain) bucket through S3; its IAM policy
+        # limits it to the destination, the key policy to S3 (kms:ViaService)
+        for node in stream.node.find_all():
+            if isinstance(node, iam.Role):
+                self._allow_store_role("delivery_stream_to_bucket", node)
+        return stream
 
     def log_group(self, id: str, **props: Any) -> logs.LogGroup:
         """A CloudWatch Logs log group on the domain key (``logs.LogGroupProps`` pass through).
@@ -438,8 +544,89 @@ class StoreFactories:
         cfn = volume.node.default_child
         assert isinstance(cfn, ec2.CfnVolume)
         cfn.kms_key_id = self.key.key_arn
-        self._allow_via("ec2")
+        self._apply_contract("volume")
+        self._allow_ebs_infrastructure()
         return volume
+
+    def ebs_volume(self, volume_size: int, **options: Any) -> ec2.BlockDeviceVolume:
+        """An EBS block device volume of ``volume_size`` GiB on the domain key, for the
+        ``block_devices`` of :meth:`launch_template` (``ec2.EbsDeviceOptions`` pass through).
+
+        :raises ConflictingEncryptionError: when ``options`` name another key or
+            ``encrypted=False``.
+        """
+        _take_encryption(
+            self, "ebs_volume", options, key_prop="kms_key", mode_prop="encrypted",
+            mode_value=True,
+        )  # fmt: skip
+        return ec2.BlockDeviceVolume.ebs(volume_size, **options)
+
+    def launch_template(
+        self, id: str, *, auto_scaling: bool = False, **props: Any
+    ) -> ec2.LaunchTemplate:
+        """An EC2 launch template whose EBS volumes are on the domain key
+        (``ec2.LaunchTemplateProps`` pass through).
+
+        Every block device must be an EBS volume from :meth:`ebs_volume` (the root volume too:
+        without a mapping it comes from the AMI, whose key the template cannot show).
+
+        Key policy, from the service contracts (:mod:`cdk_partition.contracts`): the deployment
+        role may create grants through EC2, and ``DenyEveryoneElse`` exempts the EC2
+        identity-only role (``role/aws:ec2-infrastructure/*``), which decrypts the volumes
+        through a grant when an instance starts; a deny would stop instances from launching.
+
+        :param auto_scaling: the template launches instances through EC2 Auto Scaling: the key
+            policy names its service-linked role
+            (``aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling``) with the
+            data actions and grants for AWS resources AWS requires. Default: not named (the
+            service-linked role could not launch instances with the domain's volumes).
+        :raises ConflictingEncryptionError: when ``block_devices`` is missing or a volume is not
+            one of :meth:`ebs_volume`.
+        """
+        devices = props.get("block_devices")
+        if not devices:
+            raise ConflictingEncryptionError(
+                f"launch_template {id!r} of {self}: pass block_devices=[ec2.BlockDevice("
+                "device_name='/dev/xvda', volume=domain.ebs_volume(8))]; without a mapping the "
+                "root volume comes from the AMI, whose encryption the template cannot show."
+            )
+        for device in devices:
+            ebs = device.volume.ebs_device
+            if ebs is None or ebs.kms_key is not self.key or ebs.encrypted is not True:
+                raise ConflictingEncryptionError(
+                    f"launch_template {id!r} of {self}: block device {device.device_name!r} is "
+                    "not on the domain key; create its volume with domain.ebs_volume(...)."
+                )
+        template = ec2.LaunchTemplate(self, id, **props)  # type: ignore[arg-type]
+        self._apply_contract("launch_template")
+        self._allow_ebs_infrastructure()
+        if auto_scaling:
+            self._allow_auto_scaling()
+        return template
+
+    def _allow_auto_scaling(self) -> None:
+        """The EC2 Auto Scaling service-linked role, as its contract rows say."""
+        if self.__dict__.get("_auto_scaling"):
+            return
+        self.__dict__["_auto_scaling"] = True
+        rows = contracts.rows_for("launch_template_auto_scaling")
+        stack = cdk.Stack.of(self)
+        arn = rows[0].principal.format(partition=stack.partition, account=stack.account)
+        data = next(r for r in rows if "kms:CreateGrant" not in r.actions)
+        grants = next(r for r in rows if "kms:CreateGrant" in r.actions)
+        for sid, row in ((AUTO_SCALING_SID, data), (AUTO_SCALING_SID + "Grants", grants)):
+            conditions = {"Bool": dict(row.context)} if row.context else None
+            self._add_service_statement(
+                iam.PolicyStatement(
+                    sid=sid,
+                    effect=iam.Effect.ALLOW,
+                    principals=[iam.ArnPrincipal(arn)],
+                    actions=list(row.actions),
+                    resources=["*"],
+                    conditions=conditions,
+                )
+            )
+        self._exempt_from_deny(arn)
 
     def file_system(self, id: str, **props: Any) -> efs.FileSystem:
         """An EFS file system on the domain key (``efs.FileSystemProps`` pass through)."""
@@ -447,7 +634,7 @@ class StoreFactories:
             self, "file system", props, key_prop="kms_key", mode_prop="encrypted",
             mode_value=True,
         )  # fmt: skip
-        self._allow_via("elasticfilesystem")
+        self._apply_contract("file_system")
         return efs.FileSystem(self, id, **props)  # type: ignore[arg-type]
 
     def database_instance(self, id: str, **props: Any) -> rds.DatabaseInstance:
@@ -464,7 +651,7 @@ class StoreFactories:
                 self, "database instance", props, key_prop="performance_insight_encryption_key"
             )
         props.setdefault("credentials", rds.Credentials.from_generated_secret("dbadmin"))
-        self._allow_via("rds")
+        self._apply_contract("database_instance")
         instance = rds.DatabaseInstance(self, id, **props)  # type: ignore[arg-type]
         self._put_secret_on_key(instance)
         return instance
@@ -477,7 +664,7 @@ class StoreFactories:
             mode_prop="storage_encrypted", mode_value=True,
         )  # fmt: skip
         props.setdefault("credentials", rds.Credentials.from_generated_secret("dbadmin"))
-        self._allow_via("rds")
+        self._apply_contract("database_cluster")
         cluster = rds.DatabaseCluster(self, id, **props)  # type: ignore[arg-type]
         self._put_secret_on_key(cluster)
         return cluster
@@ -503,7 +690,7 @@ class StoreFactories:
         for node in scope.node.find_all():
             if isinstance(node, secretsmanager.CfnSecret):
                 node.kms_key_id = self.key.key_arn
-                self._allow_via("secretsmanager")
+                self._apply_contract("secret")
 
     def backup_vault(self, id: str, **props: Any) -> backup.BackupVault:
         """An AWS Backup vault on the domain key (``backup.BackupVaultProps`` pass through).
@@ -543,7 +730,7 @@ class StoreFactories:
         )  # fmt: skip
         props.setdefault("node_to_node_encryption", True)
         props.setdefault("enforce_https", True)
-        self._allow_via("es")
+        self._apply_contract("opensearch_domain")
         return opensearch.Domain(self, id, **props)  # type: ignore[arg-type]
 
     def docdb_cluster(self, id: str, **props: Any) -> docdb.DatabaseCluster:
@@ -565,7 +752,7 @@ class StoreFactories:
                 f"DocumentDB cluster of {self}: master_user=Login(kms_key=...) is set by the "
                 "method (the generated secret goes on the domain key); drop kms_key=."
             )
-        self._allow_via("rds")
+        self._apply_contract("docdb_cluster")
         cluster = docdb.DatabaseCluster(self, id, **props)  # type: ignore[arg-type]
         self._put_secret_on_key(cluster)
         return cluster

@@ -1,0 +1,387 @@
+"""Service contracts: the KMS requests AWS makes for each store and integration, as data.
+
+A domain key denies ``kms:*`` to every principal it does not name, so the key policy must still let
+AWS do what a store needs: CloudFormation's role creating the store (grants, data keys through the
+service), the role the CDK creates for a store (a Firehose delivery role, an S3 replication role),
+a service principal delivering into an encrypted queue or topic, a service-linked role launching
+instances, and the EC2 infrastructure role that decrypts a volume when an instance starts.
+
+Each :class:`ContractRow` says, for one store method or integration, in one phase (``create``:
+CloudFormation creating it; ``attach``: a resource starting to use it; ``run``: data flowing), who
+calls KMS, which actions, in which request context, and the AWS page that says so. The store
+methods write their key-policy statements from these rows (:data:`CREATE_VIA_SERVICES`,
+:data:`STORE_ROLE_VIA`, :data:`SERVICE_PUBLISHERS`, :data:`INFRASTRUCTURE_ROLE_PATTERN`), the audit
+checks service-principal statements against them, the report reads :data:`GATES`, and the tests
+evaluate every row against the synthesized key policies (must be allowed) next to outsiders (must be
+denied).
+
+Two facts every row depends on:
+
+* ``aws:PrincipalIsAWSService`` is true only for a service principal acting as itself: "The
+  context key is set to false if the service uses the credentials of an IAM principal to make a
+  request on the principal's behalf. It is also set to false if the service uses a service role or
+  service-linked role" (IAM User Guide, "AWS global condition context keys",
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalisawsservice).
+  So every caller through a service, every service-linked role and every store role must be named
+  in the key policy, or ``DenyEveryoneElse`` stops it.
+* A key-policy Deny beats grants: it "takes precedence over any key policy or IAM policy with an
+  Allow effect, and it takes precedence over all grants for this KMS key and its principals" (AWS
+  KMS Developer Guide, "AWS KMS condition keys",
+  https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html). A principal that
+  uses the key through a grant (the EC2 infrastructure role) must be exempt from the deny.
+
+Pure Python (no aws_cdk import).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+__all__ = [
+    "CONTRACTS",
+    "CREATE_VIA_SERVICES",
+    "GATES",
+    "INFRASTRUCTURE_ROLE_PATTERN",
+    "SERVICE_PUBLISHERS",
+    "STORE_ROLE_VIA",
+    "ContractRow",
+    "Gate",
+    "Publisher",
+    "rows_for",
+]
+
+Phase = Literal["create", "attach", "run"]
+Caller = Literal[
+    "deployment_role",  # the principal CloudFormation deploys with, calling through the service
+    "capability",  # the domain's readers / writers, calling through the service
+    "store_role",  # a role the CDK creates for the store (delivery role, replication role)
+    "service_principal",  # an AWS service principal acting as itself
+    "service_linked_role",  # a service-linked role (Auto Scaling)
+    "infrastructure_role",  # the EC2 identity-only role, through a grant
+]
+
+
+@dataclass(frozen=True)
+class ContractRow:
+    """One KMS request AWS makes for a store or an integration."""
+
+    store: str
+    """The store method (``table``, ``volume``) or integration (``bucket_notification_queue``)."""
+    phase: Phase
+    caller: Caller
+    principal: str
+    """Who calls: a service principal (``events.amazonaws.com``, ``logs.{region}.amazonaws.com``),
+    a role ARN pattern (``{partition}``/``{account}`` placeholders), or the caller's kind."""
+    actions: tuple[str, ...]
+    context: Mapping[str, str] = field(default_factory=dict)
+    """Request context keys and values AWS documents (``{region}`` placeholder)."""
+    via_grant: bool = False
+    """The call is authorized by a grant, not by the key policy: the key policy must only not
+    deny it."""
+    source: str = ""
+    """AWS page title and URL the row comes from."""
+
+
+_EBS = (
+    'Amazon EBS User Guide, "Requirements for Amazon EBS encryption" '
+    "(https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html)"
+)
+_ASG = (
+    'Amazon EC2 Auto Scaling User Guide, "Required AWS KMS key policy for use with encrypted '
+    'volumes" (https://docs.aws.amazon.com/autoscaling/ec2/userguide/'
+    "key-policy-requirements-EBS-encryption.html)"
+)
+_DDB = (
+    'Amazon DynamoDB Developer Guide, "DynamoDB encryption at rest usage notes" '
+    "(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html)"
+)
+_FIREHOSE_SSE = (
+    'Amazon Data Firehose API Reference, "DeliveryStreamEncryptionConfigurationInput" '
+    "(https://docs.aws.amazon.com/firehose/latest/APIReference/"
+    "API_DeliveryStreamEncryptionConfigurationInput.html)"
+)
+_FIREHOSE_S3 = (
+    'Amazon Data Firehose Developer Guide, "Controlling access with Amazon Data Firehose" '
+    "(https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html)"
+)
+_S3_REPLICATION = (
+    'Amazon S3 User Guide, "Replicating objects created with server-side encryption (SSE-C, '
+    'SSE-S3, SSE-KMS, DSSE-KMS)" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/'
+    "replication-config-for-kms-objects.html)"
+)
+_SQS_KEYS = (
+    'Amazon SQS Developer Guide, "Amazon SQS Key management" '
+    "(https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/"
+    "sqs-key-management.html)"
+)
+_SNS_KEYS = (
+    'Amazon SNS Developer Guide, "Managing Amazon SNS encryption keys and costs" '
+    "(https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html)"
+)
+_LOGS = (
+    'Amazon CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using AWS Key '
+    'Management Service" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/'
+    "encrypt-log-data-kms.html)"
+)
+_SECRETS = (
+    'AWS Secrets Manager User Guide, "Secret encryption and decryption in AWS Secrets Manager" '
+    "(https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html)"
+)
+_RDS = (
+    'Amazon RDS User Guide, "AWS KMS key management" '
+    "(https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.Keys.html)"
+)
+_EFS = (
+    'Amazon EFS User Guide, "Encrypting data at rest" '
+    "(https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html)"
+)
+_OPENSEARCH = (
+    'Amazon OpenSearch Service Developer Guide, "Encryption of data at rest for Amazon '
+    'OpenSearch Service" (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/'
+    "encryption-at-rest.html)"
+)
+
+_EVENTS_KEY = (
+    'Amazon EventBridge User Guide, "Authorizing EventBridge to use a customer managed key" '
+    "(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-key-policy.html)"
+)
+
+_GRANT = ("kms:CreateGrant",)
+_FOR_AWS_RESOURCE = {"kms:GrantIsForAWSResource": "true"}
+
+
+def _via(service: str) -> dict[str, str]:
+    return {"kms:ViaService": f"{service}.{{region}}.amazonaws.com"}
+
+
+CONTRACTS: tuple[ContractRow, ...] = (
+    # -- creating stores: CloudFormation's role calls KMS through the service -----------------
+    # "The principal in the CreateGrant request is the user who created the table."; "At a
+    # minimum, DynamoDB requires the following permissions on a customer managed key:
+    # kms:Encrypt, kms:Decrypt, kms:ReEncrypt*, kms:GenerateDataKey*, kms:DescribeKey,
+    # kms:CreateGrant"
+    ContractRow("table", "create", "deployment_role", "deployment", _GRANT,
+                {**_via("dynamodb"), **_FOR_AWS_RESOURCE}, source=_DDB),
+    ContractRow("table", "create", "deployment_role", "deployment",
+                ("kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"), _via("dynamodb"),
+                source=_DDB),
+    ContractRow("table_v2", "create", "deployment_role", "deployment", _GRANT,
+                {**_via("dynamodb"), **_FOR_AWS_RESOURCE}, source=_DDB),
+    # "When you invoke CreateDeliveryStream ... with KeyType set to CUSTOMER_MANAGED_CMK, Firehose
+    # invokes the Amazon KMS operation CreateGrant to create a grant that allows the Firehose
+    # service to use the customer managed CMK"; the invoker is CloudFormation's role
+    ContractRow("delivery_stream", "create", "deployment_role", "deployment", _GRANT,
+                {**_via("firehose"), **_FOR_AWS_RESOURCE}, source=_FIREHOSE_SSE),
+    # "You must grant users permission to call the following actions in order to use EBS
+    # encryption: kms:CreateGrant, kms:Decrypt, kms:DescribeKey,
+    # kms:GenerateDataKeyWithoutPlainText, kms:ReEncrypt"; CreateGrant only with
+    # kms:GrantIsForAWSResource
+    ContractRow("volume", "create", "deployment_role", "deployment", _GRANT,
+                {**_via("ec2"), **_FOR_AWS_RESOURCE}, source=_EBS),
+    ContractRow("volume", "create", "deployment_role", "deployment",
+                ("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext",
+                 "kms:ReEncryptFrom", "kms:ReEncryptTo"), _via("ec2"), source=_EBS),
+    ContractRow("launch_template", "attach", "deployment_role", "deployment", _GRANT,
+                {**_via("ec2"), **_FOR_AWS_RESOURCE}, source=_EBS),
+    # "Identity-only role ARNs use the following format:
+    # arn:{aws-partition}:iam::{account_id}:role/aws:ec2-infrastructure/{instance_id}"; "If an
+    # SCP or KMS key denies the identity-only role access to a KMS key, you may fail to launch
+    # EC2 instances with encrypted volumes" (same page, "Permissions for instances")
+    ContractRow("volume", "attach", "infrastructure_role",
+                "arn:{partition}:iam::{account}:role/aws:ec2-infrastructure/i-0123456789abcdef0",
+                ("kms:Decrypt",), {"kms:EncryptionContext:aws:ebs:id": "vol-0123456789abcdef0"},
+                via_grant=True, source=_EBS),
+    ContractRow("launch_template", "attach", "infrastructure_role",
+                "arn:{partition}:iam::{account}:role/aws:ec2-infrastructure/i-0123456789abcdef0",
+                ("kms:Decrypt",), {"kms:EncryptionContext:aws:ebs:id": "vol-0123456789abcdef0"},
+                via_grant=True, source=_EBS),
+    # "[the first statement] includes permissions to perform the AWS KMS Encrypt, Decrypt,
+    # ReEncrypt*, GenerateDataKey*, and DescribeKey operations on the key"; the second allows
+    # kms:CreateGrant with kms:GrantIsForAWSResource true
+    ContractRow("launch_template_auto_scaling", "attach", "service_linked_role",
+                "arn:{partition}:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/"
+                "AWSServiceRoleForAutoScaling",
+                ("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+                 "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"),
+                source=_ASG),
+    ContractRow("launch_template_auto_scaling", "attach", "service_linked_role",
+                "arn:{partition}:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/"
+                "AWSServiceRoleForAutoScaling", _GRANT, _FOR_AWS_RESOURCE, source=_ASG),
+    # "The user who is creating or changing the RDS resource" needs kms:CreateGrant and
+    # kms:DescribeKey
+    ContractRow("database_instance", "create", "deployment_role", "deployment",
+                ("kms:CreateGrant",), {**_via("rds"), **_FOR_AWS_RESOURCE}, source=_RDS),
+    ContractRow("database_instance", "create", "deployment_role", "deployment",
+                ("kms:DescribeKey",), _via("rds"), source=_RDS),
+    ContractRow("database_cluster", "create", "deployment_role", "deployment",
+                ("kms:CreateGrant",), {**_via("rds"), **_FOR_AWS_RESOURCE}, source=_RDS),
+    ContractRow("docdb_cluster", "create", "deployment_role", "deployment",
+                ("kms:CreateGrant",), {**_via("rds"), **_FOR_AWS_RESOURCE}, source=_RDS),
+    # EFS: "kms:Decrypt, kms:GenerateDataKeyWithoutPlaintext, kms:CreateGrant, kms:DescribeKey"
+    ContractRow("file_system", "create", "deployment_role", "deployment", _GRANT,
+                {**_via("elasticfilesystem"), **_FOR_AWS_RESOURCE}, source=_EFS),
+    ContractRow("file_system", "create", "deployment_role", "deployment",
+                ("kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"),
+                _via("elasticfilesystem"), source=_EFS),
+    # Secrets Manager: CreateSecret / PutSecretValue call GenerateDataKey and Decrypt through
+    # secretsmanager for the caller
+    ContractRow("secret", "create", "deployment_role", "deployment",
+                ("kms:GenerateDataKey", "kms:Decrypt"), _via("secretsmanager"), source=_SECRETS),
+    ContractRow("opensearch_domain", "create", "deployment_role", "deployment", _GRANT,
+                {**_via("es"), **_FOR_AWS_RESOURCE}, source=_OPENSEARCH),
+    # -- roles the CDK creates for a store ------------------------------------------------------
+    # "Kinesis Data Firehose assumes that IAM role and gains access to the specified bucket,
+    # key"; "To upload an object encrypted with an AWS KMS key to Amazon S3, you need
+    # kms:GenerateDataKey permissions on the key. To download an object encrypted with an AWS
+    # KMS key, you need kms:Decrypt permissions." (through s3: kms:ViaService s3.<region>)
+    ContractRow("delivery_stream_to_bucket", "run", "store_role", "delivery role",
+                ("kms:GenerateDataKey", "kms:Decrypt"), _via("s3"), source=_FIREHOSE_S3),
+    # the replication role: Decrypt on the source key, Encrypt (and GenerateDataKey) on the
+    # destination key, each through s3 in its region
+    ContractRow("bucket_replication", "run", "store_role", "replication role",
+                ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"), _via("s3"),
+                source=_S3_REPLICATION),
+    # -- AWS services delivering into encrypted queues and topics -------------------------------
+    # "When using SSE enabled Amazon SQS queues, the following services support aws:SourceArn:
+    # Amazon SNS, Amazon S3, CloudWatch Events, AWS Lambda, ..."; SNS: "Add the
+    # aws:SourceAccount and aws:SourceArn condition keys to the KMS resource policy to further
+    # protect the KMS key from confused deputy attacks"
+    ContractRow("bucket_notification_queue", "run", "service_principal", "s3.amazonaws.com",
+                ("kms:GenerateDataKey", "kms:Decrypt"),
+                {"aws:SourceAccount": "{account}"}, source=_SQS_KEYS),
+    ContractRow("bucket_notification_topic", "run", "service_principal", "s3.amazonaws.com",
+                ("kms:GenerateDataKey", "kms:Decrypt"),
+                {"aws:SourceAccount": "{account}"}, source=_SNS_KEYS),
+    ContractRow("topic_subscription_queue", "run", "service_principal", "sns.amazonaws.com",
+                ("kms:GenerateDataKey", "kms:Decrypt"),
+                {"aws:SourceAccount": "{account}"}, source=_SQS_KEYS),
+    ContractRow("rule_target_queue", "run", "service_principal", "events.amazonaws.com",
+                ("kms:GenerateDataKey", "kms:Decrypt"),
+                {"aws:SourceAccount": "{account}"}, source=_SQS_KEYS),
+    # "Adding the aws:SourceAccount, aws:SourceArn, and aws:SourceOrgID to a AWS KMS policy is
+    # not supported for EventBridge-to-encrypted topics."
+    ContractRow("rule_target_topic", "run", "service_principal", "events.amazonaws.com",
+                ("kms:GenerateDataKey", "kms:Decrypt"), {}, source=_SNS_KEYS),
+    # EventBridge event bus on a customer managed key: "EventBridge requires the following
+    # permissions to use customer managed keys: kms:DescribeKey ... kms:GenerateDataKey ...
+    # kms:Decrypt"; "As a security best practice, add an aws:SourceArn, aws:sourceAccount, or
+    # kms:EncryptionContext:aws:events:event-bus:arn condition key"
+    ContractRow("event_bus", "run", "service_principal", "events.amazonaws.com",
+                ("kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"),
+                {"aws:SourceAccount": "{account}",
+                 "kms:EncryptionContext:aws:events:event-bus:arn":
+                 "arn:{partition}:events:{region}:{account}:event-bus/orders"},
+                source=_EVENTS_KEY),
+    # "CloudWatch Logs now supports encryption context, using kms:EncryptionContext:aws:logs:arn
+    # as the key and the ARN of the log group as the value for that key."; the page's statement
+    # allows kms:Encrypt*, kms:Decrypt*, kms:ReEncrypt*, kms:GenerateDataKey*, kms:Describe*
+    ContractRow("log_group", "run", "service_principal", "logs.{region}.amazonaws.com",
+                ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                 "kms:Describe*"),
+                {"kms:EncryptionContext:aws:logs:arn":
+                 "arn:{partition}:logs:{region}:{account}:log-group:/orders/audit"},
+                source=_LOGS),
+)  # fmt: skip
+"""Every contract row, in the order of the store methods."""
+
+
+def rows_for(store: str, phase: Phase | None = None) -> tuple[ContractRow, ...]:
+    """The rows of one store method or integration (optionally of one phase)."""
+    return tuple(r for r in CONTRACTS if r.store == store and (phase is None or r.phase == phase))
+
+
+def _services(store: str) -> tuple[str, ...]:
+    services = []
+    for row in rows_for(store):
+        if row.caller == "deployment_role":
+            service = row.context.get("kms:ViaService", "").split(".", 1)[0]
+            if service and service not in services:
+                services.append(service)
+    return tuple(services)
+
+
+#: Store method -> the services through which the deployment role must reach the key at create
+#: time (``AllowGrantsForAWSResources`` + ``AllowDeploymentViaServices``).
+CREATE_VIA_SERVICES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {store: _services(store) for store in dict.fromkeys(r.store for r in CONTRACTS)}
+)
+
+#: Integration -> (actions, service) for the roles the CDK creates for a store.
+STORE_ROLE_VIA: Mapping[str, tuple[tuple[str, ...], str]] = MappingProxyType(
+    {
+        row.store: (row.actions, row.context["kms:ViaService"].split(".", 1)[0])
+        for row in CONTRACTS
+        if row.caller == "store_role"
+    }
+)
+
+#: The EC2 identity-only role (``aws:PrincipalArn`` pattern) that ``DenyEveryoneElse`` exempts in a
+#: domain with EBS volumes: it decrypts through a grant when an instance starts. IAM role names
+#: cannot contain ``:`` (IAM User Guide, "IAM and AWS STS quotas": role names use
+#: alphanumerics and ``+=,.@_-``), so no customer role matches ``role/aws:ec2-infrastructure/*``.
+INFRASTRUCTURE_ROLE_PATTERN = (
+    "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws:ec2-infrastructure/*"
+)
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """What a service principal may do on a domain key, and the conditions it must carry."""
+
+    service: str
+    actions: tuple[str, ...]
+    conditions_required: bool
+    """True when every row of the service scopes it (``aws:SourceAccount``); False when AWS
+    documents that the source keys are not supported for one of its deliveries (EventBridge to
+    an encrypted SNS topic), so the statement must stay unconditioned."""
+
+
+def _publishers() -> Mapping[str, Publisher]:
+    out: dict[str, Publisher] = {}
+    for row in CONTRACTS:
+        if row.caller != "service_principal" or "{region}" in row.principal:
+            continue
+        known = out.get(row.principal)
+        actions = tuple(dict.fromkeys((*(known.actions if known else ()), *row.actions)))
+        required = bool(row.context) and (known.conditions_required if known else True)
+        out[row.principal] = Publisher(row.principal, actions, required)
+    return MappingProxyType(out)
+
+
+#: Service principal -> what it may be allowed on a domain key (from the rows above).
+SERVICE_PUBLISHERS: Mapping[str, Publisher] = _publishers()
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Who the domain key gates for a store kind: each ``reader`` (their own KMS calls through
+    the service need the domain's capability), or only the ``service`` (its service principal
+    decrypts for whoever its own API lets read, decided by ``iam_permission``)."""
+
+    gates: Literal["reader", "service"]
+    iam_permission: str = ""
+    source: str = ""
+
+
+#: CloudFormation type -> whom the key gates (types not listed: each reader).
+GATES: Mapping[str, Gate] = MappingProxyType(
+    {
+        # "CloudWatch Logs decrypts this data whenever it is requested": the logs service
+        # principal decrypts for whoever may call logs:GetLogEvents / FilterLogEvents /
+        # StartQuery on the group. (AWS's newer text adds kms:ViaService calls for the roles
+        # that call CloudWatch Logs; where a region applies them, the key gates those roles too.)
+        "AWS::Logs::LogGroup": Gate(
+            "service", "logs:GetLogEvents, logs:FilterLogEvents, logs:StartQuery", _LOGS
+        ),
+        # "EventBridge uses this [kms:Decrypt] for event pattern matching; users never have
+        # access to the data": the service decrypts, and its targets receive events in plaintext
+        "AWS::Events::EventBus": Gate(
+            "service",
+            "events:PutRule and events:PutTargets on the bus (a rule forwards events to a target)",
+            _EVENTS_KEY,
+        ),
+    }
+)
