@@ -285,9 +285,11 @@ class DataDomain(StoreFactories, Construct):
         """Exempt the EC2 identity-only role from ``DenyEveryoneElse``: it decrypts a domain
         volume through a grant when an instance starts, and a key-policy deny beats grants
         (:data:`cdk_partition.contracts.INFRASTRUCTURE_ROLE_PATTERN`)."""
-        self._deny.add_condition(
-            "ArnNotLike", {"aws:PrincipalArn": cdk.Fn.sub(contracts.INFRASTRUCTURE_ROLE_PATTERN)}
-        )
+        stack = cdk.Stack.of(self)
+        pattern = contracts.INFRASTRUCTURE_ROLE_PATTERN.replace(
+            "${AWS::Partition}", stack.partition
+        ).replace("${AWS::AccountId}", stack.account)
+        self._deny.add_condition("ArnNotLike", {"aws:PrincipalArn": pattern})
 
     def __str__(self) -> str:
         return f"domain {getattr(self, 'domain_name', '?')!r}"

@@ -133,15 +133,21 @@ def logs_service_statement(
     )
 
 
-def attach_grant_statement(principal_arns: Sequence[str]) -> iam.PolicyStatement:
-    """Grants for AWS resources only: what EBS, RDS and EFS need to attach encrypted storage."""
+def attach_grant_statement(
+    principal_arns: Sequence[str], via_services: Sequence[str]
+) -> iam.PolicyStatement:
+    """Grants for AWS resources only, through the named services only: what DynamoDB, Firehose,
+    EBS, RDS and EFS need to create encrypted stores (their service contracts)."""
     return iam.PolicyStatement(
         sid=ATTACH_GRANTS_SID,
         effect=iam.Effect.ALLOW,
         principals=[iam.ArnPrincipal(a) for a in principal_arns],
         actions=["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
         resources=["*"],
-        conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        conditions={
+            "Bool": {"kms:GrantIsForAWSResource": "true"},
+            "StringEquals": {"kms:ViaService": list(via_services)},
+        },
     )
 
 

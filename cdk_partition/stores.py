@@ -228,14 +228,14 @@ class StoreFactories:
         services.append(name)
         arn = key_policy.principal_arn(self.deployment_role, capability="deployment")
         if len(services) == 1:
-            self._add_service_statement(key_policy.attach_grant_statement([arn]))
+            grants = key_policy.attach_grant_statement([arn], services)
             via = key_policy.via_service_statement([arn], services)
-            self.__dict__["_via_statement"] = via
+            self.__dict__["_via_statements"] = (grants, via)
+            self._add_service_statement(grants)
             self._add_service_statement(via)
         else:
-            self.__dict__["_via_statement"].add_condition(
-                "StringEquals", {"kms:ViaService": list(services)}
-            )
+            for statement in self.__dict__["_via_statements"]:
+                statement.add_condition("StringEquals", {"kms:ViaService": list(services)})
 
     # -- store-level access in one call ------------------------------------------------------
     def grant_store_read(self, store: Any, grantee: iam.IGrantable) -> iam.Grant:

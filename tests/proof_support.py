@@ -291,25 +291,29 @@ _PSEUDO = {
 }
 
 
-def resolve(value: Any, exports: Mapping[str, str]) -> Any:
+def resolve(value: Any, exports: Mapping[str, str], arns: Mapping[str, str] | None = None) -> Any:
     """Resolve the intrinsics a key policy uses (``Fn::ImportValue``, ``Fn::Sub`` of pseudo
-    parameters, ``Fn::Join``, ``Ref`` of a pseudo parameter) against moto's exports/account.
+    parameters, ``Fn::Join``, ``Ref`` of a pseudo parameter, ``Fn::GetAtt [X, Arn]`` of a role
+    the stack created: ``arns``) against moto's exports/account.
 
     Anything else raises, so an unresolved intrinsic never compares equal by accident.
     """
+    arns = arns or {}
     if isinstance(value, list):
-        return [resolve(v, exports) for v in value]
+        return [resolve(v, exports, arns) for v in value]
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
         ((fn, arg),) = value.items()
         if fn == "Fn::ImportValue":
-            return exports[resolve(arg, exports)]
+            return exports[resolve(arg, exports, arns)]
+        if fn == "Fn::GetAtt" and isinstance(arg, list) and arg[1:] == ["Arn"] and arg[0] in arns:
+            return arns[arg[0]]
         if fn == "Ref" and arg in _PSEUDO:
             return _PSEUDO[arg]
         if fn == "Fn::Join":
             sep, parts = arg
-            return sep.join(resolve(parts, exports))
+            return sep.join(resolve(parts, exports, arns))
         if fn == "Fn::Sub" and isinstance(arg, str):
 
             def sub(match: re.Match[str]) -> str:
@@ -320,7 +324,7 @@ def resolve(value: Any, exports: Mapping[str, str]) -> Any:
             return re.sub(r"\$\{([^}!]+)\}", sub, arg)
         if fn.startswith("Fn::") or fn == "Ref":
             raise ValueError(f"unsupported intrinsic in a key policy: {value!r}")
-    return {k: resolve(v, exports) for k, v in value.items()}
+    return {k: resolve(v, exports, arns) for k, v in value.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -491,7 +495,12 @@ def deploy_and_check(assembly: Path, templates: Mapping[str, Template]) -> Proof
             # KMS returns a JSON string; moto returns a key created by CloudFormation's policy as
             # the JSON object itself.
             stored = json.loads(stored) if isinstance(stored, str) else stored
-            expected = resolve(key["Properties"]["KeyPolicy"], exports)
+            role_arns = {
+                role_id: f"arn:aws:iam::{_PSEUDO['AWS::AccountId']}:role/{physical[role_id]}"
+                for role_id, role in resources_of(template)
+                if role["Type"] == "AWS::IAM::Role" and role_id in physical
+            }
+            expected = resolve(key["Properties"]["KeyPolicy"], exports, role_arns)
             result.key_policies_compared += 1
             if stored != expected:
                 result.mismatches.append(

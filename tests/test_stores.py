@@ -172,7 +172,10 @@ def test_logs_statement_is_scoped_to_the_log_groups(built: dict[str, Any]) -> No
 
 def test_attach_grants_only_for_aws_resources(built: dict[str, Any]) -> None:
     statement = _statements(built)["AllowGrantsForAWSResources"]
-    assert statement["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert statement["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+    # issue #12: and through the services the domain's stores use only
+    via = _statements(built)["AllowDeploymentViaServices"]["Condition"]["StringEquals"]
+    assert statement["Condition"]["StringEquals"] == via
     assert set(statement["Action"]) == {"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"}
     assert "cfn-exec-role" in str(statement["Principal"])
 
@@ -180,9 +183,11 @@ def test_attach_grants_only_for_aws_resources(built: dict[str, Any]) -> None:
 def test_deployment_data_access_only_via_the_services_used(built: dict[str, Any]) -> None:
     statement = _statements(built)["AllowDeploymentViaServices"]
     via = statement["Condition"]["StringEquals"]["kms:ViaService"]
+    # the services of the contract rows of the store methods used (issue #12: DynamoDB's
+    # CreateGrant at create time, Firehose's too)
     assert sorted(via) == sorted(
         f"{s}.us-east-1.amazonaws.com"
-        for s in ("ec2", "rds", "secretsmanager", "elasticfilesystem", "es")
+        for s in ("ec2", "rds", "secretsmanager", "elasticfilesystem", "es", "dynamodb", "firehose")
     )
 
 
@@ -365,9 +370,10 @@ def test_store_grant_for_an_imported_principal_stays_in_the_store_stack(
 
 
 def test_publisher_statement_is_scoped_to_its_sources(granted: dict[str, Any]) -> None:
-    statement = _key_statements(granted["template"], granted["key_id"])["AllowPublisherS3"]
+    statements = _key_statements(granted["template"], granted["key_id"])
+    statement = statements["AllowPublisherS3Sources"]
     assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
-    assert set(statement["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+    assert set(statement["Action"]) == {"kms:GenerateDataKey", "kms:Decrypt"}  # the contract
     sources = statement["Condition"]["ArnLike"]["aws:SourceArn"]
     assert len(sources) == 2 and "arn:aws:s3:::other-bucket" in sources
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "111122223333"}

@@ -1,0 +1,257 @@
+"""Issue #12: every service contract row is allowed by the key policy the store methods write,
+and outsiders and capability boundaries are denied.
+
+One app holds one of each store method and integration of :mod:`cdk_partition.contracts`; its
+domain key policy is evaluated request by request (:mod:`cdk_partition.evaluator`, itself checked
+against the independent IAM simulator in ``test_oracle_iam_simulate.py``). Each row carries the
+AWS page it comes from (asserted below), so a failure names its source.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_sns_subscriptions as subs
+from conftest import cdk_context
+
+from cdk_partition import DomainStack, audit_path, contracts, evaluator
+from cdk_partition.audit import failing
+from cdk_partition.capabilities import KMS_KEY_ACTIONS
+from cdk_partition.contracts import CONTRACTS, ContractRow
+
+ADMIN = "arn:aws:iam::111122223333:role/admin"
+ACCOUNT, REGION = "111122223333", "eu-west-1"
+PLACEHOLDERS = {"{partition}": "${AWS::Partition}", "{account}": ACCOUNT, "{region}": REGION}
+DEPLOYMENT = (
+    f"arn:${{AWS::Partition}}:iam::{ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-{ACCOUNT}-{REGION}"
+)
+OUTSIDER = f"arn:${{AWS::Partition}}:iam::{ACCOUNT}:role/not-named"
+
+
+def _fill(text: str) -> str:
+    for placeholder, pseudo in PLACEHOLDERS.items():
+        text = text.replace(placeholder, pseudo)
+    return text
+
+
+def _build(outdir: Path) -> cdk.App:
+    app = cdk.App(outdir=str(outdir), context=cdk_context())
+    ids = cdk.Stack(app, "Ids")
+    stack = DomainStack(
+        app, "Contracts", domain_name="contracts",
+        administrators=[iam.Role.from_role_arn(ids, "Admin", ADMIN)],
+        env=cdk.Environment(account=ACCOUNT, region=REGION),
+    )  # fmt: skip
+    d = stack.domain
+    pk = dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
+    vpc = ec2.Vpc(
+        stack, "Vpc", max_azs=1, nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="iso", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        ],
+    )  # fmt: skip
+    isolated = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+    # create-time contracts
+    d.table("Table", partition_key=pk)
+    d.table_v2("GlobalTable", partition_key=pk)
+    d.volume("Volume", availability_zone=vpc.availability_zones[0], size=cdk.Size.gibibytes(1))
+    d.file_system("Files", vpc=vpc, vpc_subnets=isolated)
+    d.database_instance(
+        "Db",
+        engine=rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_17_9),
+        vpc=vpc,
+        vpc_subnets=isolated,
+    )
+    d.secret("Secret")
+    # integrations: a bucket notifying a queue and a topic, a topic feeding a queue, rules
+    # targeting a topic and a queue, Firehose into a bucket, replication between buckets,
+    # Auto Scaling launching domain volumes, a log group, an event bus
+    bucket, queue, topic = d.bucket("Bucket"), d.queue("Queue"), d.topic("Topic")
+    bucket.add_event_notification(s3.EventType.OBJECT_CREATED, s3n.SqsDestination(queue))
+    bucket.add_event_notification(s3.EventType.OBJECT_REMOVED, s3n.SnsDestination(topic))
+    topic.add_subscription(subs.SqsSubscription(queue))
+    rule = events.Rule(stack, "Rule", schedule=events.Schedule.rate(cdk.Duration.hours(1)))
+    rule.add_target(targets.SnsTopic(topic))
+    rule.add_target(targets.SqsQueue(queue))
+    archive = d.bucket("Archive")
+    d.delivery_stream(
+        "Delivery",
+        destination=firehose.S3Bucket(
+            archive,
+            logging_config=firehose.EnableLogging(
+                d.log_group("DeliveryErrors", log_group_name="/contracts/delivery")
+            ),
+        ),
+    )
+    replica = d.bucket("Replica", versioned=True)
+    d.bucket(
+        "Replicated",
+        versioned=True,
+        replication_rules=[
+            s3.ReplicationRule(
+                destination=replica, kms_key=d.key, sse_kms_encrypted_objects=True, priority=1
+            )
+        ],
+    )
+    template = d.launch_template(
+        "Launch",
+        auto_scaling=True,
+        machine_image=ec2.MachineImage.latest_amazon_linux2023(),
+        instance_type=ec2.InstanceType("t3.micro"),
+        block_devices=[ec2.BlockDevice(device_name="/dev/xvda", volume=d.ebs_volume(8))],
+    )
+    autoscaling.AutoScalingGroup(
+        stack, "Fleet", vpc=vpc, vpc_subnets=isolated, launch_template=template,
+        min_capacity=0, max_capacity=1,
+    )  # fmt: skip
+    d.log_group("Audit", log_group_name="/orders/audit")
+    d.event_bus("Bus", event_bus_name="orders")
+    return app
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    outdir = tmp_path_factory.mktemp("contracts") / "cdk.out"
+    _build(outdir).synth()  # the plugin fails the synth on any error finding
+    template = json.loads((outdir / "Contracts.template.json").read_text())
+    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    return {"outdir": outdir, "template": template, "policy": _concrete(key, template)}
+
+
+def _concrete(key: dict[str, Any], template: dict[str, Any]) -> evaluator.CanonicalPolicy:
+    """The key policy with each role the stack creates (``${Role.Arn}``) written as the ARN it
+    gets (``role/<name>``), as IAM would see it: the evaluator cannot match a wildcard ARN
+    pattern (the EC2 infrastructure exemption) against a placeholder."""
+    text = json.dumps(evaluator.canonicalize(key["Properties"]["KeyPolicy"]))
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::IAM::Role":
+            arn = f"arn:${{AWS::Partition}}:iam::{ACCOUNT}:role/{logical_id}"
+            text = text.replace("${" + logical_id + ".Arn}", arn)
+    return evaluator.prepare(json.loads(text))
+
+
+def _store_roles(policy: dict[str, Any]) -> list[str]:
+    statements = [
+        s for s in policy["Statement"] if str(s.get("Sid", "")).startswith("AllowStoreRoles")
+    ]
+    principals = [str(p) for s in statements for p in _as_list(s["Principal"]["AWS"])]
+    assert principals, "no store role is named"
+    return principals
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _callers(row: ContractRow, policy: dict[str, Any]) -> list[evaluator.Request]:
+    context = {k: _fill(v) for k, v in row.context.items()}
+    if row.caller == "deployment_role":
+        return [evaluator.Request("kms:Decrypt", DEPLOYMENT, ACCOUNT, context=context)]
+    if row.caller == "store_role":
+        return [
+            evaluator.Request("kms:Decrypt", arn, ACCOUNT, context=context)
+            for arn in _store_roles(policy)
+        ]
+    if row.caller == "service_principal":
+        return [evaluator.Request("kms:Decrypt", service=_fill(row.principal), context=context)]
+    arn = _fill(row.principal)
+    return [evaluator.Request("kms:Decrypt", arn, ACCOUNT, context=context)]
+
+
+def _actions(row: ContractRow) -> list[str]:
+    return sorted({a for p in row.actions for a in KMS_KEY_ACTIONS if fnmatchcase(a, p)})
+
+
+ROWS = [r for r in CONTRACTS if r.store != "docdb_cluster" and r.store != "opensearch_domain"]
+
+
+@pytest.mark.parametrize(
+    "row", ROWS, ids=[f"{r.store}-{r.phase}-{r.caller}-{i}" for i, r in enumerate(ROWS)]
+)
+def test_contract_row_is_allowed(synthesized: dict[str, Any], row: ContractRow) -> None:
+    assert row.source.startswith(("Amazon", "AWS")) and "https://docs.aws.amazon.com/" in row.source
+    for request in _callers(row, synthesized["policy"]):
+        for action in _actions(row):
+            decision = evaluator.evaluate(synthesized["policy"], replace(request, action=action))
+            if row.via_grant:  # a grant allows it; the key policy must only not deny it
+                assert decision != "explicit_deny", (row, action, row.source)
+            else:
+                assert decision == "allow", (row, action, row.source)
+
+
+@pytest.mark.parametrize(
+    "row", ROWS, ids=[f"{r.store}-{r.phase}-{r.caller}-{i}" for i, r in enumerate(ROWS)]
+)
+def test_outsiders_and_boundaries_are_denied(synthesized: dict[str, Any], row: ContractRow) -> None:
+    policy = synthesized["policy"]
+    context = {k: _fill(v) for k, v in row.context.items()}
+    for action in _actions(row):
+        # an unnamed role of the account, with the same request context: denied outright
+        outsider = evaluator.Request(action, OUTSIDER, ACCOUNT, context=context,
+                                     identity_allows=True)  # fmt: skip
+        assert evaluator.evaluate(policy, outsider) == "explicit_deny", (row, action)
+        data = action not in ("kms:DescribeKey", "kms:CreateGrant")  # administer / grants
+        if row.caller in ("deployment_role", "store_role") and "kms:ViaService" in context:
+            # the same principal outside its service: no data actions, no grants
+            for request in _callers(row, policy):
+                direct = replace(request, action=action)
+                direct = evaluator.Request(
+                    action, direct.principal_arn, direct.account,
+                    context={k: v for k, v in context.items() if k != "kms:ViaService"},
+                )  # fmt: skip
+                if data or action == "kms:CreateGrant":
+                    assert evaluator.evaluate(policy, direct) != "allow", (row, action)
+        publisher = contracts.SERVICE_PUBLISHERS.get(row.principal)
+        scoped = publisher is None or publisher.conditions_required
+        # (EventBridge stays unconditioned: AWS does not support the source keys for its
+        # deliveries to encrypted SNS topics, so another account's rule is not refused by KMS)
+        if row.caller == "service_principal" and "aws:SourceAccount" in context and scoped:
+            foreign = evaluator.Request(
+                action, service=_fill(row.principal),
+                context={**context, "aws:SourceAccount": "999999999999"},
+            )  # fmt: skip
+            assert evaluator.evaluate(policy, foreign) != "allow", (row, action)
+    other_service = evaluator.Request("kms:Decrypt", service="lambda.amazonaws.com")
+    assert evaluator.evaluate(policy, other_service) != "allow"
+
+
+def test_the_integrations_synthesize_without_a_cycle_or_finding(
+    synthesized: dict[str, Any],
+) -> None:
+    findings = audit_path(synthesized["outdir"])
+    assert failing(findings) == []
+    assert not [f for f in findings if f.rule in ("CDKP012", "CDKP106")]
+
+
+def test_publisher_statements_are_the_contracts(synthesized: dict[str, Any]) -> None:
+    statements = {s.get("Sid"): s for s in synthesized["policy"]["Statement"]}
+    for service, publisher in contracts.SERVICE_PUBLISHERS.items():
+        sid = "AllowPublisher" + service.split(".")[0].capitalize()
+        statement = statements[sid]
+        assert set(_as_list(statement["Action"])) <= set(publisher.actions)
+        assert bool(statement.get("Condition")) == publisher.conditions_required
+        assert "Fn::GetAtt" not in json.dumps(statement)  # no token of a store: no cycle
+
+
+def test_every_store_method_with_create_rows_is_covered() -> None:
+    create_rows = {r.store for r in CONTRACTS if r.phase == "create"}
+    assert create_rows <= {
+        "table", "table_v2", "delivery_stream", "volume", "database_instance",
+        "database_cluster", "docdb_cluster", "file_system", "secret", "opensearch_domain",
+    }  # fmt: skip
