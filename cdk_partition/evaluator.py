@@ -226,7 +226,7 @@ def effective_context(request: Request) -> dict[str, Any]:
 
     ``aws:PrincipalArn`` and ``aws:PrincipalAccount`` are present only when known,
     ``aws:PrincipalIsAWSService`` is always ``"true"`` or ``"false"`` and
-    ``aws:PrincipalServicePrincipal`` is present only for a service. Explicit ``request.context``
+    ``aws:PrincipalServiceName`` is present only for a service (IAM User Guide, "AWS global condition context keys": the key AWS sets for a service principal). Explicit ``request.context``
     entries override them.
     """
     ctx: dict[str, Any] = {}
@@ -236,7 +236,7 @@ def effective_context(request: Request) -> dict[str, Any]:
         ctx["aws:PrincipalAccount"] = request.account
     ctx["aws:PrincipalIsAWSService"] = "true" if request.service else "false"
     if request.service:
-        ctx["aws:PrincipalServicePrincipal"] = request.service
+        ctx["aws:PrincipalServiceName"] = request.service
     ctx.update(request.context)
     return ctx
 

@@ -3,10 +3,12 @@
 * ``orders``: role ``appA`` reads and writes, user ``ci`` administers, user ``person1`` does all three.
 * ``credit-applications``: role ``intake`` writes, role ``underwriter`` reads, user ``ci`` administers.
 
-Together the two domains hold 14 kinds of store, every one on its domain's key: bucket, queue
-(with its dead-letter queue), table, topic, stream, log group, secret, event bus, repository,
-backup vault and delivery stream (orders); bucket, queue, table, volume, file system and
-database instance (credit-applications).
+Together the two domains hold 15 kinds of store, every one on its domain's key: buckets (one
+replicating to the other), queue (with its dead-letter queue), table, topic, stream, log group,
+secret, event bus, repository, backup vault and delivery stream (orders); bucket, queue, table,
+volume, file system, database instance and a launch template for an Auto Scaling group
+(credit-applications). The integrations between them (S3 notifications, an SNS subscription,
+EventBridge targets, Firehose delivery, replication, Auto Scaling) are wired the CDK's own way.
 
 Run through ``cdk.json``: ``npx cdk synth``.
 """
@@ -70,14 +72,25 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
         description="Data domain 'orders'",
     )
     d = orders.domain
-    documents = d.bucket("Documents")
+    # replicated within the domain: the replication role the CDK creates is named in the key
+    # policy through S3 only (its service contract)
+    replica = d.bucket("DocumentsReplica", versioned=True)
+    documents = d.bucket(
+        "Documents",
+        versioned=True,
+        replication_rules=[
+            cdk.aws_s3.ReplicationRule(
+                destination=replica, kms_key=d.key, sse_kms_encrypted_objects=True, priority=1
+            )
+        ],
+    )
     events_queue = d.queue("Events", dead_letter_max_receive_count=5)
     d.table(
         "Orders",
         partition_key={"name": "pk", "type": cdk.aws_dynamodb.AttributeType.STRING},
         billing_mode=cdk.aws_dynamodb.BillingMode.PAY_PER_REQUEST,
     )
-    d.topic("OrderPlaced")
+    order_placed = d.topic("OrderPlaced")
     d.stream("Clicks", shard_count=1)
     d.log_group("AuditLog", log_group_name="/orders/audit")
     d.secret("PaymentApiKey")
@@ -94,6 +107,22 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
             ),
         ),
     )
+    # Integrations inside the domain, wired the CDK's own way: the domain key turns the key
+    # statements they add into their service contracts (no dependency cycle, no account-wide
+    # delegation). S3 notifies the events queue and the topic; the topic feeds the queue; an
+    # EventBridge rule targets the topic and the queue; the documents replicate to a second bucket.
+    documents.add_event_notification(
+        cdk.aws_s3.EventType.OBJECT_CREATED, cdk.aws_s3_notifications.SqsDestination(events_queue)
+    )
+    documents.add_event_notification(
+        cdk.aws_s3.EventType.OBJECT_REMOVED, cdk.aws_s3_notifications.SnsDestination(order_placed)
+    )
+    order_placed.add_subscription(cdk.aws_sns_subscriptions.SqsSubscription(events_queue))
+    nightly = cdk.aws_events.Rule(
+        orders, "Nightly", schedule=cdk.aws_events.Schedule.cron(hour="2", minute="0")
+    )
+    nightly.add_target(cdk.aws_events_targets.SnsTopic(order_placed))
+    nightly.add_target(cdk.aws_events_targets.SqsQueue(events_queue))
     # Store-level access in one call: the store's own permission (an IAM policy of this stack,
     # attached to the imported role) plus the domain capability in the key policy.
     d.grant_store_read(documents, people.app_a)
@@ -142,6 +171,26 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
         vpc=vpc,
         vpc_subnets=isolated,
         allocated_storage=20,
+    )
+    # EC2 Auto Scaling launching instances whose volumes are on the domain key: the launch
+    # template maps every volume on the key, the key policy names the Auto Scaling
+    # service-linked role and exempts the EC2 infrastructure role (which decrypts the volumes
+    # when an instance starts) from DenyEveryoneElse.
+    workers = c.launch_template(
+        "Workers",
+        auto_scaling=True,
+        machine_image=ec2.MachineImage.latest_amazon_linux2023(),
+        instance_type=ec2.InstanceType("t4g.micro"),
+        block_devices=[ec2.BlockDevice(device_name="/dev/xvda", volume=c.ebs_volume(8))],
+    )
+    cdk.aws_autoscaling.AutoScalingGroup(
+        credit,
+        "WorkerFleet",
+        vpc=vpc,
+        vpc_subnets=isolated,
+        launch_template=workers,
+        min_capacity=0,
+        max_capacity=2,
     )
     c.grant_store_read(applications, people.underwriter)
     c.grant_store_write(applications, people.intake)

@@ -240,6 +240,19 @@ def _ebs(clients: Clients, store: Deployed) -> str | None:
     return volume.get("KmsKeyId")
 
 
+def _launch_template(clients: Clients, store: Deployed) -> str | None:
+    (version,) = clients("ec2").describe_launch_template_versions(
+        LaunchTemplateId=store.physical_id, Versions=["$Latest"]
+    )["LaunchTemplateVersions"]
+    keys = {
+        (m.get("Ebs") or {}).get("KmsKeyId") if (m.get("Ebs") or {}).get("Encrypted") else None
+        for m in version["LaunchTemplateData"].get("BlockDeviceMappings", [])
+    }
+    if len(keys) != 1:
+        return f"<block devices on {sorted(map(str, keys))}>"
+    return keys.pop()
+
+
 #: Store type -> read-back through the service API. Types also in NOT_MODELLED are probes: they
 #: are expected to return None on moto (a value means moto learnt it: promote the type).
 READBACKS: dict[str, ReadBack] = {
@@ -248,6 +261,7 @@ READBACKS: dict[str, ReadBack] = {
     "AWS::SNS::Topic": _sns,
     "AWS::EFS::FileSystem": _efs,
     "AWS::RDS::DBInstance": _rds,
+    "AWS::EC2::LaunchTemplate": _launch_template,
     # probes of documented gaps
     "AWS::DynamoDB::Table": _dynamodb,
     "AWS::Kinesis::Stream": _kinesis,
@@ -338,6 +352,8 @@ def deployable_copy(template: Template, stack_name: str) -> Template:
     * ``AWS::ECR::Repository`` without ``RepositoryName``: CloudFormation generates a lowercase
       name; moto generates ``<Stack>-<LogicalId>-<suffix>`` with capitals and then rejects it with
       InvalidParameterException. The copy names it ``<stack>-<logicalid>`` in lowercase.
+    * ``Custom::S3BucketNotifications``: dropped (moto runs Lambda-backed custom resources in
+      Docker); notification wiring is not an encryption setting.
 
     The ``BootstrapVersion`` parameter and ``CheckBootstrapVersion`` rule stay: the bootstrap SSM
     parameter is created in moto instead (see :func:`deploy_and_check`).
@@ -347,6 +363,22 @@ def deployable_copy(template: Template, stack_name: str) -> Template:
         if resource["Type"] == "AWS::ECR::Repository":
             props = resource.setdefault("Properties", {})
             props.setdefault("RepositoryName", f"{stack_name}-{logical_id}".lower()[:200])
+    # Lambda-backed custom resources (the CDK's bucket-notification handler): moto would run the
+    # handler in Docker, which this machine does not have, and the stack would never leave
+    # CREATE_IN_PROGRESS. They configure notifications, not encryption: dropped from the copy.
+    dropped = {
+        logical_id
+        for logical_id, resource in resources_of(out)
+        if resource["Type"] == "Custom::S3BucketNotifications"
+    }
+    for logical_id in dropped:
+        del out["Resources"][logical_id]
+    for _, resource in resources_of(out):
+        depends = resource.get("DependsOn")
+        if isinstance(depends, list):
+            resource["DependsOn"] = [d for d in depends if d not in dropped]
+        elif depends in dropped:
+            del resource["DependsOn"]
     return out
 
 
@@ -430,6 +462,8 @@ def deploy_and_check(assembly: Path, templates: Mapping[str, Template]) -> Proof
 
     # CDK's bootstrap version check reads an SSM parameter; a bootstrapped account has it.
     for name in bootstrap_parameters(templates):
+        if name.startswith("/aws/service/"):
+            continue  # AWS's public parameters (latest AMI ids): moto serves them, reserved
         clients("ssm").put_parameter(Name=name, Value="30", Type="String")
 
     nested = [p for p in templates if p.endswith(".nested")]

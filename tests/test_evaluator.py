@@ -433,7 +433,7 @@ def test_effective_context() -> None:
         K: S3,
     }
     service = effective_context(Request("kms:Encrypt", service=LOGS))
-    assert service == {"aws:PrincipalIsAWSService": "true", "aws:PrincipalServicePrincipal": LOGS}
+    assert service == {"aws:PrincipalIsAWSService": "true", "aws:PrincipalServiceName": LOGS}
 
 
 def test_single_statement_dict_is_accepted() -> None:

@@ -29,8 +29,8 @@ How a request is put to the simulator (:func:`simulator_case`):
 * the request context is :func:`~cdk_partition.evaluator.effective_context`: the simulator does
   not derive ``aws:PrincipalArn`` / ``aws:PrincipalAccount`` / ``aws:PrincipalIsAWSService`` from
   the caller, so they are passed explicitly. For a service caller AWS sets
-  ``aws:PrincipalServiceName`` (our evaluator sets ``aws:PrincipalServicePrincipal``, which is no
-  AWS key; see :data:`KNOWN_DISAGREEMENTS`);
+  ``aws:PrincipalServiceName``, as our evaluator does (it once set a key of its own name, which
+  this test caught);
 * context keys that AWS does not define for the action (Service Authorization Reference, as the
   simulator's iam-data has it; e.g. ``kms:GrantIsForAWSResource`` outside the grant operations)
   are dropped by the oracle script and then from our request as well: AWS never puts them in that
@@ -216,7 +216,6 @@ class Case:
 def simulator_context(case: Case) -> dict[str, Any]:
     """The request context the simulator gets: ours, with AWS's name for the service key."""
     context = effective_context(case.request())
-    context.pop("aws:PrincipalServicePrincipal", None)  # not an AWS key (KNOWN_DISAGREEMENTS)
     if case.caller.service:
         context.setdefault("aws:PrincipalServiceName", case.caller.service)
     return context
@@ -322,18 +321,6 @@ def _cross_account_without_identity(case: Case) -> bool:
 def _cross_account_emulation(case: Case, decide: Decider) -> str:
     ours = decide(case.policy, case.request())
     return "explicit_deny" if ours == "explicit_deny" else "implicit_deny"
-
-
-def _tests_service_name(case: Case) -> bool:
-    return case.caller.service is not None and any(
-        key.lower() == "aws:principalservicename" for _, _, key, _ in _conditions(case.policy)
-    )
-
-
-def _service_name_emulation(case: Case, decide: Decider) -> str:
-    request = case.request()
-    context = {**request.context, "aws:PrincipalServiceName": case.caller.service}
-    return decide(case.policy, replace(request, context=context))
 
 
 def _any_value_if_exists_on_absent_key(case: Case) -> bool:
@@ -488,32 +475,6 @@ KNOWN_DISAGREEMENTS: tuple[KnownDisagreement, ...] = (
         ),
         ours="allow",
         simulator="implicit_deny",
-    ),
-    KnownDisagreement(
-        kind="principal_service_name_missing",
-        verdict="simulator: our evaluator is wrong (reported, not fixed here)",
-        why=(
-            "For a service principal AWS puts aws:PrincipalServiceName (and "
-            "aws:PrincipalServiceNamesList) in the request context; effective_context sets "
-            "aws:PrincipalServicePrincipal instead, which is no AWS key, so a condition on "
-            "aws:PrincipalServiceName sees the key absent in our evaluator."
-        ),
-        source="https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalservicename",
-        applies=_tests_service_name,
-        emulate=_service_name_emulation,
-        witness=Case(
-            "witness:principal_service_name_missing",
-            _policy(
-                _allow(
-                    {"Service": EVENTS},
-                    Condition={"StringEquals": {"aws:PrincipalServiceName": EVENTS}},
-                )
-            ),
-            service(EVENTS),
-            "kms:Decrypt",
-        ),
-        ours="implicit_deny",
-        simulator="allow",
     ),
     KnownDisagreement(
         kind="for_any_value_if_exists_on_absent_key",
