@@ -3601,7 +3601,19 @@ def classify(cfn_type: str, properties: Mapping[str, Any] | None) -> list[KeyUse
     if store is None:
         return None
     props: Mapping[str, Any] = properties if isinstance(properties, Mapping) else {}
-    return [use for slot in store.slots for use in _classify_slot(slot, props)]
+    # the stores of one app repeat a few property shapes (every domain bucket alike): classify
+    # each shape once
+    try:
+        shape = json.dumps(props, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return [use for slot in store.slots for use in _classify_slot(slot, props)]
+    return list(_classify_shape(cfn_type, shape))
+
+
+@lru_cache(maxsize=4096)
+def _classify_shape(cfn_type: str, shape: str) -> tuple[KeyUse, ...]:
+    props = json.loads(shape)
+    return tuple(use for slot in CATALOGUE[cfn_type].slots for use in _classify_slot(slot, props))
 
 
 # -- every property that names a KMS key (generated from the CloudFormation schemas) -----------

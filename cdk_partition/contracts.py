@@ -385,3 +385,22 @@ GATES: Mapping[str, Gate] = MappingProxyType(
         ),
     }
 )
+
+
+def render_markdown() -> str:
+    """The contract table as markdown (the README's *Service contracts* block is this text)."""
+    lines = [
+        "| store / integration | phase | caller | principal | actions | request context | source |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in CONTRACTS:
+        context = ", ".join(f"`{k}`" for k in row.context) or "none"
+        if row.via_grant:
+            context += " (through a grant)"
+        title, _, url = row.source.rpartition(" (")
+        lines.append(
+            f"| `{row.store}` | {row.phase} | {row.caller.replace('_', ' ')} | "
+            f"`{row.principal}` | {', '.join(f'`{a}`' for a in row.actions)} | {context} | "
+            f"[{title.strip()}]({url.rstrip(')')}) |"
+        )
+    return "\n".join(lines) + "\n"

@@ -225,14 +225,18 @@ def find_cycles(
 def _references(value: Any, targets: Collection[str], found: set[str]) -> None:
     """Add to ``found`` the resources of ``targets`` that ``value`` references (iterative walk)."""
     pending: list[Any] = [value]
+    containers = (dict, list)
     while pending:
         node = pending.pop()
-        if isinstance(node, list):
-            pending.extend(node)
+        kind = type(node)  # JSON data: dicts and lists (exact types: faster than the ABCs)
+        if kind is list:
+            pending.extend(v for v in node if type(v) in containers)
             continue
-        if not isinstance(node, Mapping):
+        if kind is not dict and not isinstance(node, Mapping):
             continue
         for key, arg in node.items():
+            if type(arg) not in containers and key not in ("Ref", "Fn::GetAtt", "Fn::Sub"):
+                continue  # a scalar that is no reference
             if key == "Ref":
                 if isinstance(arg, str):
                     if arg in targets:

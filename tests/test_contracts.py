@@ -255,3 +255,12 @@ def test_every_store_method_with_create_rows_is_covered() -> None:
         "table", "table_v2", "delivery_stream", "volume", "database_instance",
         "database_cluster", "docdb_cluster", "file_system", "secret", "opensearch_domain",
     }  # fmt: skip
+
+
+def test_readme_renders_the_contract_table() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = readme.split("<!-- contracts:start -->\n", 1)[1].split("<!-- contracts:end -->", 1)[0]
+    assert block == contracts.render_markdown(), (
+        "README's service contract table is stale: paste "
+        "`python -c 'from cdk_partition import contracts; print(contracts.render_markdown())'`"
+    )

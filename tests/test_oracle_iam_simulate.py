@@ -394,15 +394,19 @@ def _bare_other_family(case: Case) -> list[str]:
 
 def _bare_other_family_emulation(case: Case, decide: Decider) -> str:
     """Ours with each such address replaced by the request's own (never 'not in' it), as the
-    simulator reads it."""
+    simulator reads it; and with its reading of ``0.0.0.0/0`` (both quirks can meet in one
+    condition, so this emulates the simulator's whole reading of IP values)."""
     bare = set(_bare_other_family(case))
     request = {k.lower(): v for k, v in case.context.items()}["aws:sourceip"]
     statements = []
     for statement in case.policy["Statement"]:
         condition = {
             operator: {
-                key: [request if v in bare else v for v in _as_list(values)]
-                if operator.removesuffix("IfExists") == "NotIpAddress"
+                key: [
+                    request if v in bare else "0.0.0.0/32" if v == "0.0.0.0/0" else v
+                    for v in _as_list(values)
+                ]
+                if operator.removesuffix("IfExists") in ("IpAddress", "NotIpAddress")
                 else values
                 for key, values in block.items()
             }
