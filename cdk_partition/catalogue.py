@@ -523,12 +523,28 @@ _STORES: tuple[StoreType, ...] = (
         "EBS volume",
         "alias/aws/ebs",
         _method("volume", "`encrypted=True, encryption_key=domain.key`"),
-        _switched(
+        # AWS::EC2::Volume - AWS CloudFormation Template Reference
+        # (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ec2-volume.html):
+        # "If you are creating a volume copy, omit this parameter. The volume is automatically
+        # encrypted with the same KMS key as the source volume" (SourceVolumeId); a volume from
+        # an encrypted snapshot takes the snapshot's key unless KmsKeyId names one.
+        Slot(
             "KmsKeyId",
-            "Encrypted",
-            "Encrypted not true: volume unencrypted (account default encryption is not visible "
-            "in the template)",
-            _managed("Encrypted true without KmsKeyId: AWS managed key aws/ebs"),
+            (
+                _inherited("SourceVolumeId", "volume copy: the source volume's key"),
+                _inherited(
+                    "SnapshotId", "volume from a snapshot without KmsKeyId: the snapshot's key"
+                ),
+                _managed("Encrypted true without KmsKeyId: AWS managed key aws/ebs"),
+            ),
+            first=(
+                _plain(
+                    "Encrypted not true: volume unencrypted (account default encryption is not "
+                    "visible in the template)",
+                    _not("Encrypted", True),
+                    _absent("SourceVolumeId"),
+                ),
+            ),
         ),
     ),
     _store(
