@@ -38,6 +38,7 @@ from typing import Any
 
 __all__ = [
     "CHECKS_METADATA_KEY",
+    "DEPLOYMENT_ROLE_METADATA_KEY",
     "DOMAIN_METADATA_KEY",
     "EXEMPTIONS_METADATA_KEY",
     "PATH_METADATA_KEY",
@@ -55,6 +56,8 @@ __all__ = [
 ]
 
 DOMAIN_METADATA_KEY = "cdk_partition:domain"
+#: The domain's deployment role ARN on its key (what the create-time service contracts name).
+DEPLOYMENT_ROLE_METADATA_KEY = "cdk_partition:deployment_role"
 CHECKS_METADATA_KEY = "cdk_partition:checks"
 EXEMPTIONS_METADATA_KEY = "cdk_partition:exemptions"
 PATH_METADATA_KEY = "aws:cdk:path"

@@ -38,6 +38,7 @@ from typing import Any, Literal
 from . import catalogue, contracts, cycles, evaluator
 from .assembly import (
     CHECKS_METADATA_KEY,
+    DEPLOYMENT_ROLE_METADATA_KEY,
     DOMAIN_METADATA_KEY,
     EXEMPTIONS_METADATA_KEY,
     PATH_METADATA_KEY,
@@ -45,6 +46,7 @@ from .assembly import (
     AssemblyInputError,
     CloudAssembly,
     DomainKey,
+    Environment,
     StackTemplate,
     load,
     load_templates,
@@ -216,6 +218,14 @@ RULES: dict[str, Rule] = {
             "the contract's actions only, scoped by the conditions AWS supports",
         ),
         Rule(
+            "CDKP107",
+            "error",
+            "Domain key policy refuses a request AWS makes for the store",
+            "keep the statements the domain's store methods write (AllowGrantsForAWSResources, "
+            "AllowDeploymentViaServices, the DenyEveryoneElse exemptions); the store cannot be "
+            "created or started otherwise",
+        ),
+        Rule(
             "CDKP105",
             "error",
             "Domain key policy cannot be evaluated",
@@ -343,7 +353,10 @@ def _audit_resource(
     if domain is None:
         return
     base = _base(stack, logical_id, resource, domain)
-    yield from _audit_store(resolver, stack, resource, domain, base)
+    store_findings = list(_audit_store(resolver, stack, resource, domain, base))
+    yield from store_findings
+    if not any(f.severity == "error" for f in store_findings):
+        yield from _audit_contracts(assembly, stack, domain, base)
     if cfn_type == "AWS::S3::Bucket":
         yield from _audit_bucket_puts(assembly, resolver, stack, logical_id, resource, domain, base)
     if cfn_type.startswith("Custom::") or cfn_type == "AWS::CloudFormation::CustomResource":
@@ -516,6 +529,98 @@ def _source_resource(stack: StackTemplate, value: Any) -> tuple[str, dict[str, A
         if isinstance(resource, dict):
             return str(target), resource
     return None
+
+
+# -- service contracts: what AWS requests for the store must pass the key policy ---------------
+def _audit_contracts(
+    assembly: CloudAssembly, stack: StackTemplate, domain: str, base: dict[str, Any]
+) -> Iterator[Finding]:
+    """The create and attach rows of the store's service contract (CloudFormation's role through
+    the service, the EC2 infrastructure role) evaluated against its domain's key policy."""
+    store = contracts.STORE_TYPES.get(base["resource_type"])
+    if store is None:
+        return
+    key = next(
+        (k for k in assembly.domain_keys if k.name == domain and k.stack.root is stack.root),
+        next((k for k in assembly.domain_keys if k.name == domain), None),
+    )
+    if key is None:
+        return
+    resource = key.stack.resources[key.logical_id]
+    deployer = (resource.get("Metadata") or {}).get(DEPLOYMENT_ROLE_METADATA_KEY)
+    policy = (resource.get("Properties") or {}).get("KeyPolicy")
+    if deployer is None or not isinstance(policy, dict):
+        return  # a key not written by this version: nothing to hold the rows against
+    prepared = _prepared_policy(key, policy)
+    env = key.stack.environment
+    fill = {
+        "{partition}": env.partition_text,
+        "{account}": env.account_text,
+        "{region}": env.region_text,
+    }
+    refused: list[str] = []
+    for row in contracts.rows_for(store):
+        if row.phase not in ("create", "attach"):
+            continue
+        if row.caller not in ("deployment_role", "infrastructure_role"):
+            continue
+        context = {k: _fill(v, fill) for k, v in row.context.items()}
+        principal = (
+            _with_env(str(evaluator.canonicalize(deployer)), env)
+            if row.caller == "deployment_role"
+            else _fill(row.principal, fill)
+        )
+        who = row.caller.replace("_", " ")
+        for action in row.actions:
+            request = evaluator.Request(action, principal, env.account_text, context=context)
+            try:
+                decision = evaluator.evaluate(prepared, request)
+            except ValueError as error:
+                refused.append(f"{action} by the {who}: undecidable ({error})")
+                continue
+            if decision == "explicit_deny" or (decision != "allow" and not row.via_grant):
+                refused.append(f"{action} by the {who} at {row.phase} ({row.source})")
+    if refused:
+        yield _finding(
+            "CDKP107",
+            f"{base['path']} of domain {domain!r}: the domain key policy refuses what AWS "
+            f"requests for it: {'; '.join(refused)}.",
+            location="KeyPolicy",
+            **base,
+        )
+
+
+def _fill(text: str, fill: Mapping[str, str]) -> str:
+    for placeholder, value in fill.items():
+        text = text.replace(placeholder, value)
+    return text
+
+
+_PREPARED: dict[tuple[int, str], evaluator.CanonicalPolicy] = {}
+
+
+def _prepared_policy(key: DomainKey, policy: dict[str, Any]) -> evaluator.CanonicalPolicy:
+    cache_key = (id(key.stack), key.logical_id)
+    prepared = _PREPARED.get(cache_key)
+    if prepared is None:
+        if len(_PREPARED) > 256:
+            _PREPARED.clear()
+        # pseudo parameters the stack's environment decides, written as their values (as the
+        # requests are), so that ARN patterns compare part by part
+        text = _with_env(json.dumps(evaluator.canonicalize(policy)), key.stack.environment)
+        prepared = _PREPARED[cache_key] = evaluator.prepare(json.loads(text))
+    return prepared
+
+
+def _with_env(text: str, env: Environment) -> str:
+    """``text`` with the pseudo parameters the environment decides written as their values."""
+    for pseudo, value in (
+        ("${AWS::Partition}", env.partition_text),
+        ("${AWS::AccountId}", env.account_text),
+        ("${AWS::Region}", env.region_text),
+    ):
+        text = text.replace(pseudo, value)
+    return text
 
 
 # -- buckets: writers must not pick another encryption ---------------------------------------

@@ -47,6 +47,7 @@ __all__ = [
     "INFRASTRUCTURE_ROLE_PATTERN",
     "SERVICE_PUBLISHERS",
     "STORE_ROLE_VIA",
+    "STORE_TYPES",
     "ContractRow",
     "Gate",
     "Publisher",
@@ -302,6 +303,24 @@ def _services(store: str) -> tuple[str, ...]:
                 services.append(service)
     return tuple(services)
 
+
+#: CloudFormation type -> the store method whose contract rows apply to it (the audit checks a
+#: store's create and attach rows against its domain's key policy: CDKP107).
+STORE_TYPES: Mapping[str, str] = MappingProxyType(
+    {
+        "AWS::DynamoDB::Table": "table",
+        "AWS::DynamoDB::GlobalTable": "table_v2",
+        "AWS::KinesisFirehose::DeliveryStream": "delivery_stream",
+        "AWS::EC2::Volume": "volume",
+        "AWS::EC2::LaunchTemplate": "launch_template",
+        "AWS::RDS::DBInstance": "database_instance",
+        "AWS::RDS::DBCluster": "database_cluster",
+        "AWS::DocDB::DBCluster": "docdb_cluster",
+        "AWS::EFS::FileSystem": "file_system",
+        "AWS::SecretsManager::Secret": "secret",
+        "AWS::OpenSearchService::Domain": "opensearch_domain",
+    }
+)
 
 #: Store method -> the services through which the deployment role must reach the key at create
 #: time (``AllowGrantsForAWSResources`` + ``AllowDeploymentViaServices``).

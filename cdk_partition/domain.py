@@ -16,7 +16,7 @@ from constructs import Construct
 
 from . import contracts, key_policy
 from ._native import StackFacts
-from .assembly import DOMAIN_METADATA_KEY
+from .assembly import DEPLOYMENT_ROLE_METADATA_KEY, DOMAIN_METADATA_KEY
 from .capabilities import Capability
 from .stores import StoreFactories
 
@@ -100,6 +100,8 @@ class _DomainKey(kms.Key):
         service = key_policy.account_delegation_via_service(rendered)
         if service is not None:
             self._domain._allow_via(service)
+            if service == "ec2":  # an EBS volume: the infrastructure role decrypts at launch
+                self._domain._allow_ebs_infrastructure()
             return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self)
         publisher = key_policy.contract_publisher_of(rendered)
         if publisher is not None:
@@ -203,6 +205,11 @@ class DataDomain(StoreFactories, Construct):
         cfn_key = self.key.node.default_child
         assert isinstance(cfn_key, kms.CfnKey)
         cfn_key.add_metadata(DOMAIN_METADATA_KEY, domain_name)
+        # the principal the create-time service contracts name (the audit checks them: CDKP107)
+        cfn_key.add_metadata(
+            DEPLOYMENT_ROLE_METADATA_KEY,
+            key_policy.principal_arn(self.deployment_role, capability="deployment"),
+        )
         self.alias = kms.Alias(
             self, "Alias", alias_name=f"alias/{domain_name}", target_key=self.key
         )

@@ -264,3 +264,32 @@ def test_readme_renders_the_contract_table() -> None:
         "README's service contract table is stale: paste "
         "`python -c 'from cdk_partition import contracts; print(contracts.render_markdown())'`"
     )
+
+
+@pytest.mark.parametrize(
+    ("removed", "store"),
+    [
+        ("AllowGrantsForAWSResources", "DomainTable"),  # DynamoDB's CreateGrant at create time
+        ("AllowDeploymentViaServices", "DomainSecret"),  # Secrets Manager's data keys
+    ],
+)
+def test_a_store_whose_contract_the_key_refuses_is_cdkp107(
+    synthesized: dict[str, Any], tmp_path: Path, removed: str, store: str
+) -> None:
+    """Deployability: an escape hatch that drops a contract statement is caught at synth."""
+    from cdk_partition.assembly import CloudAssembly, StackTemplate
+    from cdk_partition.audit import audit
+
+    template = json.loads(json.dumps(synthesized["template"]))
+    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    key["Properties"]["KeyPolicy"]["Statement"] = [s for s in statements if s.get("Sid") != removed]
+    from cdk_partition.assembly import Environment
+
+    stack = StackTemplate(
+        "Contracts", template, "Contracts.template.json",
+        environment=Environment(ACCOUNT, REGION),
+    )  # fmt: skip
+    findings = [f for f in audit(CloudAssembly([stack])) if f.rule == "CDKP107"]
+    assert any(f.logical_id.startswith(store) for f in findings), findings
+    assert all("docs.aws.amazon.com" in f.message for f in findings)
