@@ -5,45 +5,40 @@ Computed, not echoed: every principal the key policy names is put through the po
 by hand or by an escape hatch shows its real effect. Two probes stand for everyone else: an unnamed
 role of the key's account whose own IAM policy allows ``kms:*``, and a role of another account.
 
+Principals are evaluated as the ARNs the assembly shows (:class:`PrincipalResolver`): a role or
+user imported from another stack (``Fn::ImportValue``) or named by ``Fn::GetAtt`` becomes
+``arn:${AWS::Partition}:iam::${AWS::AccountId}:role/<path><name>``, by one substitution applied to
+the whole key policy and to the requests, so wildcard ARN conditions can be decided and rows are
+labelled by IAM name (``role/appA``, ``user/ci``), the construct path kept aside.
+
 Pure Python over templates (no aws_cdk import); the CLI's ``report`` command and the optional
 synth-time report of the validation plugin both use it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import audit, catalogue, evaluator
-from .assembly import CloudAssembly, DomainKey, StackTemplate, resource_path
+from .assembly import CloudAssembly, DomainKey, Environment, StackTemplate, resource_path
 from .capabilities import (
     CAPABILITY_ACTIONS,
     DEFINING_ACTIONS,
     KMS_KEY_ACTIONS,
     LIBRARY_SIDS,
     PUBLISHER_SID_PREFIX,
+    STORE_ROLES_SID_PREFIX,
     Capability,
 )
 from .keys import KeyResolver
 
 ANY_OTHER_IN_ACCOUNT = "any other principal of the account"
 ANY_OTHER_ACCOUNT = "any principal of another account"
-_SAME_ACCOUNT = "${AWS::AccountId}"
-_PROBES = {
-    ANY_OTHER_IN_ACCOUNT: evaluator.Request(
-        action="kms:Decrypt",
-        principal_arn="arn:aws:iam::${AWS::AccountId}:role/cdk-partition-report-unnamed",
-        account=_SAME_ACCOUNT,
-        identity_allows=True,
-    ),
-    ANY_OTHER_ACCOUNT: evaluator.Request(
-        action="kms:Decrypt",
-        principal_arn="arn:aws:iam::999999999999:role/cdk-partition-report-foreign",
-        account="999999999999",
-        identity_allows=True,
-    ),
-}
+#: The account of the "another account" probe (another one when the key's account is this one).
+_FOREIGN_ACCOUNTS = ("999999999999", "888888888888")
 
 
 @dataclass
@@ -54,6 +49,12 @@ class DomainReport:
     key: dict[str, Any]
     stores: list[dict[str, Any]] = field(default_factory=list)
     access: dict[str, list[str]] = field(default_factory=dict)
+    """Row label -> the capabilities the key policy gives it directly (no service in between)."""
+    principals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Row label -> its details: ``kind`` (``named``, ``probe``), ``arn`` as evaluated,
+    ``path`` (construct path of a role or user of the app, else None), ``capabilities``."""
+    resolved: dict[str, str] = field(default_factory=dict)
+    """Placeholder of the canonical key policy -> the value the assembly shows for it."""
     services: list[dict[str, Any]] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
 
@@ -63,6 +64,8 @@ class DomainReport:
             "key": self.key,
             "stores": self.stores,
             "access": self.access,
+            "principals": self.principals,
+            "resolved": self.resolved,
             "services": self.services,
             "findings": self.findings,
         }
@@ -90,35 +93,271 @@ def capabilities_of(allowed: Iterable[str]) -> list[str]:
     return [c.value for c in Capability if set(DEFINING_ACTIONS[c]) & allowed]
 
 
-def _label(value: Any, exports: dict[str, Any]) -> str:
-    """A readable name for a principal value: the construct path of a role/user made in the app
-    (followed through exports), else its canonical ARN string."""
-    if isinstance(value, dict) and len(value) == 1:
-        ((fn, arg),) = value.items()
-        if fn == "Fn::ImportValue" and isinstance(arg, str) and arg in exports:
-            stack, exported = exports[arg]
-            return _label_in(exported, stack) or str(evaluator.canonicalize(value))
-    return str(evaluator.canonicalize(value))
+# -- principal values the templates can show -----------------------------------------------------
+#: CloudFormation type -> (ARN resource type, name property) of the IAM identities a key policy
+#: can name.
+_IAM_IDENTITIES = {"AWS::IAM::Role": ("role", "RoleName"), "AWS::IAM::User": ("user", "UserName")}
+_IMPORT = "ImportValue:"
+#: An export's value may itself import another (CloudFormation forbids cycles; stop anyway).
+_MAX_DEPTH = 8
 
 
-def _label_in(value: Any, stack: StackTemplate) -> str | None:
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        target = value["Fn::GetAtt"]
-        logical_id = target.split(".")[0] if isinstance(target, str) else target[0]
+def _tokens(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each top-level ``${...}`` placeholder of a canonical string (braces inside
+    a placeholder, as in ``${ImportValue:${AWS::StackName}-Arn}``, are balanced)."""
+    index = 0
+    while (start := text.find("${", index)) != -1:
+        depth, end = 0, start + 1
+        while end < len(text):
+            if text[end] == "{":
+                depth += 1
+            elif text[end] == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            end += 1
+        if depth:
+            return
+        yield start, end + 1
+        index = end + 1
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def _arn_parts(text: str) -> list[str] | None:
+    """The six components of an ARN (colons inside placeholders do not split), else None."""
+    parts: list[str] = []
+    start = depth = 0
+    for index, char in enumerate(text):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth = max(depth - 1, 0)
+        elif char == ":" and depth == 0 and len(parts) < 5:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts if len(parts) == 6 and parts[0] == "arn" else None
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The IAM role or user of the assembly an ARN was built from."""
+
+    stack: StackTemplate
+    logical_id: str
+    resource: Mapping[str, Any]
+    generated_name: bool
+    """No ``RoleName``/``UserName``: CloudFormation generates ``<stack>-<logical id>-<random
+    suffix>``; the ARN uses ``<stack>-<logical id>`` as its stand-in."""
+
+    @property
+    def path(self) -> str:
+        """The construct path (``Principals/appA``; ``<stack>/<logical id>`` without metadata)."""
+        return resource_path(self.stack, self.logical_id, self.resource).removesuffix("/Resource")
+
+
+class PrincipalResolver:
+    """Principal values the templates can show, as structurally real ARNs.
+
+    The canonical form of a key policy (:func:`evaluator.canonicalize`) hides a role made in the
+    app behind a placeholder: ``${ImportValue:Principals:ExportsOutputFnGetAttappA...}`` or
+    ``${appA742DFF03.Arn}``. The evaluator rightly refuses to compare such a value with a wildcard
+    ARN pattern (``DenyEveryoneElse`` exempts ``role/aws:ec2-infrastructure/*``). This resolver
+    replaces what the assembly shows:
+
+    * ``${ImportValue:<name>}``: the value of the output exported as ``<name>``
+      (:attr:`CloudAssembly.exports`), resolved in the exporting stack;
+    * ``${X.Arn}`` of an ``AWS::IAM::Role`` / ``AWS::IAM::User`` ``X``:
+      ``arn:<partition>:iam::<account>:role/<Path><RoleName>`` (``user/...`` for users), with the
+      stack's environment (``${AWS::Partition}`` / ``${AWS::AccountId}`` when agnostic); without
+      ``RoleName`` / ``UserName`` CloudFormation generates the name, and ``<stack>-<logical id>``
+      stands in for it (:attr:`Origin.generated_name`);
+    * ``${X}`` (``Ref``) of such a role or user: its name, only inside a longer string (an ARN
+      written with ``Fn::Sub``); a whole value that is a name is not an ARN and stays as it is;
+    * ``${AWS::AccountId}``, ``${AWS::Region}``, ``${AWS::Partition}``, ``${AWS::StackName}``: from
+      the stack's environment and name, when known.
+
+    Anything else stays a placeholder (and may stay undecidable).
+    """
+
+    def __init__(self, assembly: CloudAssembly) -> None:
+        self.assembly = assembly
+        self.origins: dict[str, Origin] = {}
+        """ARN built -> the role or user it was built from."""
+
+    def resolve(self, text: str, stack: StackTemplate, depth: int = 0) -> str:
+        """``text`` (canonical) with every placeholder that ``stack`` shows replaced."""
+        out: list[str] = []
+        index = 0
+        for start, end in _tokens(text):
+            token = text[start:end]
+            found = self.token(token, stack, depth)
+            keep = found is None or (found[1] == "name" and token == text)
+            out += [text[index:start], token if keep or found is None else found[0]]
+            index = end
+        return "".join(out) + text[index:]
+
+    def token(self, token: str, stack: StackTemplate, depth: int = 0) -> tuple[str, str] | None:
+        """(value, kind) of one placeholder in ``stack``'s template, kind ``arn``, ``name`` (of a
+        role or user) or ``text``; None when the assembly does not show it."""
+        inner = token[2:-1]
+        if depth > _MAX_DEPTH:
+            return None
+        if inner.startswith(_IMPORT):
+            name = self.resolve(inner.removeprefix(_IMPORT), stack, depth + 1)
+            exported = self.assembly.exports.get(name)
+            if exported is None:
+                return None
+            export_stack, value = exported
+            canonical = evaluator.canonicalize(value)
+            if not isinstance(canonical, str):
+                return None
+            if [(0, len(canonical))] == list(_tokens(canonical)):
+                return self.token(canonical, export_stack, depth + 1)
+            resolved = self.resolve(canonical, export_stack, depth + 1)
+            # a placeholder of the exporting stack would mean something else here
+            leftover = [resolved[a:b] for a, b in _tokens(resolved)]
+            if any(not t.startswith("${AWS::") for t in leftover):
+                return None
+            return resolved, "text"
+        if inner.startswith("AWS::"):
+            value = self._pseudo(inner, stack)
+            return None if value is None else (value, "text")
+        logical_id, _, attribute = inner.partition(".")
         resource = stack.resources.get(logical_id)
-        if resource is not None:
-            path = resource_path(stack, logical_id, resource)
-            return path.removesuffix("/Resource")
-    return None
+        if not isinstance(resource, dict) or resource.get("Type") not in _IAM_IDENTITIES:
+            return None
+        if attribute == "Arn":
+            return self._arn(stack, logical_id, resource, depth), "arn"
+        if attribute == "":
+            return self._name(stack, logical_id, resource, depth)[0], "name"
+        return None
+
+    @staticmethod
+    def _pseudo(name: str, stack: StackTemplate) -> str | None:
+        env: Environment = stack.environment
+        if name == "AWS::AccountId":
+            return env.account
+        if name == "AWS::Region":
+            return env.region
+        if name == "AWS::Partition":
+            return env.partition_text if env.region else None
+        if name == "AWS::StackName" and stack.parent is None:
+            return stack.name
+        return None
+
+    def _name(
+        self, stack: StackTemplate, logical_id: str, resource: Mapping[str, Any], depth: int
+    ) -> tuple[str, bool]:
+        properties = resource.get("Properties")
+        properties = properties if isinstance(properties, dict) else {}
+        raw = properties.get(_IAM_IDENTITIES[resource["Type"]][1])
+        if raw is None:  # CloudFormation generates <stack>-<logical id>-<suffix>
+            return f"{stack.name.replace('/', '-')}-{logical_id}", True
+        return self.resolve(_as_text(evaluator.canonicalize(raw)), stack, depth + 1), False
+
+    def _arn(
+        self, stack: StackTemplate, logical_id: str, resource: Mapping[str, Any], depth: int
+    ) -> str:
+        kind = _IAM_IDENTITIES[resource["Type"]][0]
+        name, generated = self._name(stack, logical_id, resource, depth)
+        properties = resource.get("Properties")
+        raw_path = properties.get("Path", "/") if isinstance(properties, dict) else "/"
+        path = self.resolve(_as_text(evaluator.canonicalize(raw_path)), stack, depth + 1)
+        env = stack.environment
+        arn = f"arn:{env.partition_text}:iam::{env.account_text}:{kind}{path}{name}"
+        self.origins.setdefault(arn, Origin(stack, logical_id, resource, generated))
+        return arn
+
+    def substitutions(self, value: Any, stack: StackTemplate) -> Substitutions:
+        """Every placeholder of the canonical ``value`` (a policy) that ``stack`` shows -> its
+        value: the one map applied to the policy and to the requests."""
+        values: dict[str, str] = {}
+        names: set[str] = set()
+        for text in _strings(value):
+            for start, end in _tokens(text):
+                token = text[start:end]
+                if token in values:
+                    continue
+                resolved = self.token(token, stack)
+                if resolved is not None:
+                    values[token] = resolved[0]
+                    if resolved[1] == "name":
+                        names.add(token)
+        return Substitutions(values, frozenset(names))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+@dataclass(frozen=True)
+class Substitutions:
+    """Placeholder -> value, applied alike to a canonical policy and to the requests against it."""
+
+    values: Mapping[str, str] = field(default_factory=dict)
+    names: frozenset[str] = frozenset()
+    """Placeholders of a role's or user's name (``Ref``): replaced only inside a longer string."""
+
+    def apply(self, value: Any) -> Any:
+        """``value`` with each placeholder replaced in every string (dict keys, such as condition
+        operators and keys, hold none)."""
+        if isinstance(value, str):
+            if not self.values or "${" not in value:
+                return value
+            if value in self.names:
+                return value
+            if value in self.values:
+                return self.values[value]
+            out: list[str] = []
+            index = 0
+            for start, end in _tokens(value):
+                token = value[start:end]
+                out += [value[index:start], self.values.get(token, token)]
+                index = end
+            return "".join(out) + value[index:]
+        if isinstance(value, dict):
+            return {k: self.apply(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.apply(v) for v in value]
+        return value
+
+
+def principal_label(arn: str, account: str) -> str:
+    """The IAM name of a role or user of ``account`` (``role/appA``, ``user/ci``, path included),
+    else the whole value (another account's principal, an unresolved placeholder)."""
+    parts = _arn_parts(arn)
+    if (
+        parts is not None
+        and parts[2] == "iam"
+        and parts[4] == account
+        and parts[5].startswith(("role/", "user/"))
+    ):
+        return parts[5]
+    return arn
 
 
 def _allowed(
-    policy: dict[str, Any], request: evaluator.Request, label: str, report: DomainReport
-) -> frozenset[str]:
-    """The KMS actions ``policy`` allows ``request``'s caller; an undecidable policy is a
-    finding (and counts as nothing allowed), never a crash."""
+    policy: evaluator.CanonicalPolicy,
+    request: evaluator.Request,
+    label: str,
+    report: DomainReport,
+    actions: Iterable[str] = KMS_KEY_ACTIONS,
+) -> frozenset[str] | None:
+    """The KMS actions ``policy`` allows ``request``'s caller; None, and a finding, when the
+    policy cannot be decided for it (never a crash)."""
     try:
-        return evaluator.allowed_actions(policy, request, KMS_KEY_ACTIONS)
+        return evaluator.allowed_actions(policy, request, actions)
     except ValueError as error:
         report.findings.append(
             {
@@ -127,7 +366,28 @@ def _allowed(
                 "message": f"what {label} may do cannot be decided: {error}",
             }
         )
-        return frozenset()
+        return None
+
+
+def _probes(environment: Environment) -> dict[str, evaluator.Request]:
+    """Everyone else: an unnamed role of the key's account whose own IAM policy allows
+    ``kms:*``, and a role of another account."""
+    account, partition = environment.account_text, environment.partition_text
+    foreign = next(a for a in _FOREIGN_ACCOUNTS if a != environment.account)
+    return {
+        ANY_OTHER_IN_ACCOUNT: evaluator.Request(
+            action="kms:Decrypt",
+            principal_arn=f"arn:{partition}:iam::{account}:role/cdk-partition-report-unnamed",
+            account=account,
+            identity_allows=True,
+        ),
+        ANY_OTHER_ACCOUNT: evaluator.Request(
+            action="kms:Decrypt",
+            principal_arn=f"arn:{partition}:iam::{foreign}:role/cdk-partition-report-foreign",
+            account=foreign,
+            identity_allows=True,
+        ),
+    }
 
 
 def _principal_values(statement: dict[str, Any]) -> tuple[list[Any], list[str]]:
@@ -152,11 +412,17 @@ def build_domain_report(
     assembly: CloudAssembly,
     findings: list[audit.Finding],
     resolver: KeyResolver,
+    principals: PrincipalResolver | None = None,
 ) -> DomainReport:
+    principals = principals or PrincipalResolver(assembly)
     resource = key.stack.resources[key.logical_id]
     props = resource.get("Properties") or {}
-    policy = props.get("KeyPolicy") if isinstance(props.get("KeyPolicy"), dict) else {}
-    canonical_policy = evaluator.canonicalize(policy)
+    raw_policy = props.get("KeyPolicy") if isinstance(props.get("KeyPolicy"), dict) else {}
+    canonical = evaluator.canonicalize(raw_policy)
+    substitutions = principals.substitutions(canonical, key.stack)
+    policy = evaluator.prepare(substitutions.apply(canonical))
+    environment = key.stack.environment
+    account = environment.account_text
     alias = next(
         (
             r["Properties"].get("AliasName")
@@ -175,20 +441,20 @@ def build_domain_report(
             "alias": alias,
             "path": key.path,
         },
+        resolved=dict(substitutions.values),
     )
 
     statements = policy.get("Statement", [])
     statements = statements if isinstance(statements, list) else [statements]
-    named: dict[str, str] = {}  # canonical principal -> label
+    named: dict[str, str] = {}  # principal as evaluated -> row label
     for statement in statements:
         if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
             continue
         aws, services = _principal_values(statement)
         for value in aws:
-            if value != "*":
-                named.setdefault(
-                    str(evaluator.canonicalize(value)), _label(value, assembly.exports)
-                )
+            if value != "*" and value not in named:
+                label = principal_label(str(value), account)
+                named[value] = label if label not in named.values() else str(value)
         for service in services:
             report.services.append(
                 {
@@ -199,7 +465,9 @@ def build_domain_report(
                 }
             )
         sid = statement.get("Sid")
-        if sid not in LIBRARY_SIDS and not str(sid).startswith(PUBLISHER_SID_PREFIX):
+        if sid not in LIBRARY_SIDS and not str(sid).startswith(
+            (PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX)
+        ):
             report.findings.append(
                 {
                     "severity": "warning",
@@ -210,20 +478,33 @@ def build_domain_report(
             )
 
     held: dict[Capability, list[str]] = {c: [] for c in Capability}
-    for canonical, label in named.items():
+    for arn, label in named.items():
+        parts = _arn_parts(arn)
         request = evaluator.Request(
             action="kms:Decrypt",
-            principal_arn=canonical,
-            account=_SAME_ACCOUNT,
+            principal_arn=arn,
+            account=parts[4] if parts and parts[4] else account,
             identity_allows=True,
         )
-        allowed = _allowed(canonical_policy, request, label, report)
-        capabilities = capabilities_of(allowed)
+        allowed = _allowed(policy, request, label, report)
+        capabilities = capabilities_of(allowed or ())
+        origin = principals.origins.get(arn)
+        row: dict[str, Any] = {
+            "kind": "named",
+            "arn": arn,
+            "path": origin.path if origin else None,
+            "capabilities": capabilities,
+        }
+        if origin is not None and origin.generated_name:
+            row["generated_name"] = True
+        if allowed is None:
+            row["undecidable"] = True
         report.access[label] = capabilities
+        report.principals[label] = row
         for capability in capabilities:
             held[Capability(capability)].append(label)
         granted = {a for c in capabilities for a in CAPABILITY_ACTIONS[Capability(c)]}
-        extra = sorted(set(allowed) - granted)
+        extra = sorted(set(allowed or ()) - granted)
         if extra:
             report.findings.append(
                 {
@@ -233,9 +514,16 @@ def build_domain_report(
                     f"({', '.join(capabilities) or 'none'}).",
                 }
             )
-    for probe_label, probe in _PROBES.items():
-        allowed = _allowed(canonical_policy, probe, probe_label, report)
-        report.access[probe_label] = capabilities_of(allowed)
+    for probe_label, probe in _probes(environment).items():
+        allowed = _allowed(policy, probe, probe_label, report)
+        capabilities = capabilities_of(allowed or ())
+        report.access[probe_label] = capabilities
+        report.principals[probe_label] = {
+            "kind": "probe",
+            "arn": probe.principal_arn,
+            "path": None,
+            "capabilities": capabilities,
+        } | ({"undecidable": True} if allowed is None else {})
         if allowed:
             report.findings.append(
                 {
@@ -295,11 +583,12 @@ def build_report(assembly: CloudAssembly | list[StackTemplate]) -> Report:
     if not isinstance(assembly, CloudAssembly):
         assembly = CloudAssembly(list(assembly))
     resolver = KeyResolver(assembly)
+    principals = PrincipalResolver(assembly)
     findings = audit.audit(assembly)
     stores = _stores(assembly, resolver)
     domains = []
     for key in sorted(assembly.domain_keys, key=lambda k: k.name):
-        domain = build_domain_report(key, assembly, findings, resolver)
+        domain = build_domain_report(key, assembly, findings, resolver, principals)
         domain.stores = stores.get(key.name, [])
         domains.append(domain)
     return Report(domains)
@@ -335,7 +624,10 @@ def to_markdown(report: Report) -> str:
             "| --- | :---: | :---: | :---: |",
         ]
         for principal, capabilities in domain.access.items():
-            marks = ["yes" if c.value in capabilities else "-" for c in Capability]
+            undecided = domain.principals.get(principal, {}).get("undecidable")
+            marks = [
+                "yes" if c.value in capabilities else "?" if undecided else "-" for c in Capability
+            ]
             lines.append(f"| `{principal}` | " + " | ".join(marks) + " |")
         if domain.services:
             lines += ["", "AWS services allowed by their own, conditioned statements:", ""]

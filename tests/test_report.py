@@ -24,10 +24,10 @@ def _domain(result: report.Report, name: str) -> report.DomainReport:
     return domain
 
 
-def _by_name(access: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Construct paths such as ``Principals/appA`` -> ``appA``; probes keep their label."""
+def _by_name(access: dict[str, Any]) -> dict[str, Any]:
+    """IAM labels such as ``role/appA`` / ``user/ci`` -> ``appA`` / ``ci``; other rows keep theirs."""
     return {
-        key.rsplit("/", 1)[-1] if key.startswith("Principals/") else key: v
+        key.split("/", 1)[1] if key.startswith(("role/", "user/")) else key: v
         for key, v in access.items()
     }
 
@@ -47,6 +47,60 @@ def test_credit_applications_access(sample_report: report.Report) -> None:
     assert access["underwriter"] == ["read"]
     assert access["ci"] == ["administer"]
     assert access[report.ANY_OTHER_IN_ACCOUNT] == []
+    assert access[report.ANY_OTHER_ACCOUNT] == []
+
+
+def test_sample_has_no_undecidable_row(sample_report: report.Report) -> None:
+    """Imports and Fn::GetAtt of roles resolve to real ARNs, so the EC2 infrastructure role's
+    ArnNotLike pattern in DenyEveryoneElse can be decided for every principal."""
+    for domain in sample_report.domains:
+        assert [f for f in domain.findings if f["rule"] == "REPORT-UNDECIDABLE"] == []
+        assert not any(row.get("undecidable") for row in domain.principals.values())
+        for placeholder, arn in domain.resolved.items():
+            assert placeholder.startswith("${") and arn.startswith("arn:${AWS::Partition}:iam::")
+
+
+def test_labels_are_iam_names_with_the_construct_path_aside(sample_report: report.Report) -> None:
+    orders = _domain(sample_report, "orders")
+    assert {"role/appA", "user/ci", "user/person1"} <= set(orders.access)
+    row = orders.principals["role/appA"]
+    assert row["arn"] == "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/appA"
+    assert row["path"] == "Principals/appA"
+    deployment = [k for k in orders.access if "cfn-exec-role" in k]
+    assert deployment == ["role/cdk-hnb659fds-cfn-exec-role-${AWS::AccountId}-${AWS::Region}"]
+    # a role the library makes without a name: CloudFormation generates it; <stack>-<logical id>
+    # stands in for it, and the construct path says which role it is
+    (delivery,) = [
+        k
+        for k, v in orders.principals.items()
+        if v["path"] == "Orders/Domain/Archive/S3 Destination Role"
+    ]
+    assert delivery == "role/Orders-DomainArchiveS3DestinationRoleD59B5355"
+    assert orders.principals[delivery]["generated_name"] is True
+
+
+def _strip_paths(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_paths(v) for k, v in value.items() if k != "aws:cdk:path"}
+    if isinstance(value, list):
+        return [_strip_paths(v) for v in value]
+    return value
+
+
+def test_labels_without_path_metadata(sample_assembly: Path) -> None:
+    stacks = load_templates(sample_assembly)
+    stripped = [
+        StackTemplate(s.name, _strip_paths(copy.deepcopy(s.template)), s.file) for s in stacks
+    ]
+    assert "aws:cdk:path" not in json.dumps([s.template for s in stripped])
+    orders = _domain(report.build_report(stripped), "orders")
+    access = _by_name(orders.access)
+    assert access["appA"] == ["read", "write"]
+    assert access["ci"] == ["administer"]
+    assert access["person1"] == ["administer", "read", "write"]
+    assert orders.principals["role/appA"]["path"] == "Principals/appA742DFF03"
+    assert "role/Orders-DomainArchiveS3DestinationRoleD59B5355" in orders.access
+    assert not [f for f in orders.findings if f["rule"] == "REPORT-UNDECIDABLE"]
 
 
 def test_deployment_role_administers_only(sample_report: report.Report) -> None:
@@ -154,5 +208,115 @@ def test_report_is_written_into_the_assembly_on_switch(tmp_path: Path) -> None:
     app.synth()
     data = json.loads((tmp_path / "cdk-partition-report.json").read_text())
     (domain,) = data["domains"]
-    assert domain["access"]["People/reader"] == ["read"]
+    (reader,) = [k for k, v in domain["principals"].items() if v["path"] == "People/reader"]
+    assert reader.startswith("role/People-reader")  # no role_name: CloudFormation generates it
+    assert domain["access"][reader] == ["read"]
+    (admin,) = [k for k, v in domain["principals"].items() if v["path"] == "People/admin"]
+    assert admin.startswith("user/People-admin")
+    assert domain["access"][admin] == ["administer"]
     assert "```mermaid" in (tmp_path / "cdk-partition-report.md").read_text()
+
+
+# -- principal values resolved from the templates -----------------------------------------------
+EC2_INFRASTRUCTURE = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws:ec2-infrastructure/*"
+
+
+def _deny_with_infrastructure(named: list[Any]) -> dict[str, Any]:
+    return {
+        "Sid": "DenyEveryoneElse",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "kms:*",
+        "Resource": "*",
+        "Condition": {
+            "ArnNotEquals": {"aws:PrincipalArn": named},
+            "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+            "ArnNotLike": {"aws:PrincipalArn": {"Fn::Sub": EC2_INFRASTRUCTURE}},
+        },
+    }
+
+
+def _key(statements: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "Type": "AWS::KMS::Key",
+        "Metadata": {"cdk_partition:domain": "d"},
+        "Properties": {"KeyPolicy": {"Version": "2012-10-17", "Statement": statements}},
+    }
+
+
+def _allow(sid: str, actions: list[str], principals: list[Any]) -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": principals},
+        "Action": actions,
+        "Resource": "*",
+    }
+
+
+def test_unresolvable_import_is_an_undecidable_row_not_a_crash() -> None:
+    unknown = {"Fn::ImportValue": "Elsewhere:ReaderArn"}
+    key = _key(
+        [_allow("AllowRead", ["kms:Decrypt"], [unknown]), _deny_with_infrastructure([unknown])]
+    )
+    domain = report.build_report(
+        [StackTemplate("S", {"Resources": {"Key": key}}, "S.json")]
+    ).domains[0]
+    label = "${ImportValue:Elsewhere:ReaderArn}"
+    assert domain.principals[label]["undecidable"] is True
+    (finding,) = [f for f in domain.findings if f["rule"] == "REPORT-UNDECIDABLE"]
+    assert label in finding["message"] and "wildcard ARN pattern" in finding["message"]
+    assert f"| `{label}` | ? | ? | ? |" in report.to_markdown(report.Report([domain]))
+
+
+def test_getatt_ref_path_and_user_resolve_in_the_same_template() -> None:
+    reader = {"Fn::GetAtt": ["Reader", "Arn"]}
+    # an ARN written with Fn::Sub around a Ref (the role's name) resolves the same way
+    writer = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/${Writer}"}
+    resources = {
+        "Reader": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {"RoleName": "analyst", "Path": "/team/", "AssumeRolePolicyDocument": {}},
+        },
+        "Writer": {"Type": "AWS::IAM::User", "Properties": {"UserName": "loader"}},
+        "Key": _key(
+            [
+                _allow("AllowRead", ["kms:Decrypt"], [reader]),
+                _allow("AllowWrite", ["kms:Encrypt"], [writer]),
+                _deny_with_infrastructure([reader, writer]),
+            ]
+        ),
+    }
+    domain = report.build_report([StackTemplate("S", {"Resources": resources}, "S.json")]).domains[
+        0
+    ]
+    assert domain.access["role/team/analyst"] == ["read"]
+    assert domain.access["user/loader"] == ["write"]
+    assert domain.principals["role/team/analyst"]["path"] == "S/Reader"
+    assert domain.access[report.ANY_OTHER_IN_ACCOUNT] == []
+    assert not [f for f in domain.findings if f["rule"] == "REPORT-UNDECIDABLE"]
+
+
+def test_a_known_environment_resolves_pseudo_parameters() -> None:
+    from cdk_partition.assembly import Environment
+
+    env = Environment("111122223333", "eu-west-1")
+    people = StackTemplate(
+        "People",
+        {
+            "Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "app"}}},
+            "Outputs": {"O": {"Value": {"Fn::GetAtt": ["R", "Arn"]}, "Export": {"Name": "RArn"}}},
+        },
+        "People.json",
+        environment=env,
+    )
+    imported = {"Fn::ImportValue": "RArn"}
+    key = _key(
+        [_allow("AllowRead", ["kms:Decrypt"], [imported]), _deny_with_infrastructure([imported])]
+    )
+    stack = StackTemplate("S", {"Resources": {"Key": key}}, "S.json", environment=env)
+    domain = report.build_report([people, stack]).domains[0]
+    assert domain.principals["role/app"]["arn"] == "arn:aws:iam::111122223333:role/app"
+    assert domain.access["role/app"] == ["read"]
+    assert domain.principals[report.ANY_OTHER_IN_ACCOUNT]["arn"].startswith("arn:aws:iam::1111")
+    assert domain.access[report.ANY_OTHER_IN_ACCOUNT] == []
