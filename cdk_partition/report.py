@@ -11,6 +11,11 @@ user imported from another stack (``Fn::ImportValue``) or named by ``Fn::GetAtt`
 the whole key policy and to the requests, so wildcard ARN conditions can be decided and rows are
 labelled by IAM name (``role/appA``, ``user/ci``), the construct path kept aside.
 
+Each row is evaluated again with ``kms:ViaService`` set to every service value the policy names
+(grant operations with ``kms:GrantIsForAWSResource`` true): what a principal gains only through a
+service (the deployment role through Secrets Manager or EC2, a Firehose delivery role through S3)
+is reported as ``via_services``, and anything the probes gain that way opens the key.
+
 Pure Python over templates (no aws_cdk import); the CLI's ``report`` command and the optional
 synth-time report of the validation plugin both use it.
 """
@@ -19,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import audit, catalogue, evaluator
@@ -347,26 +352,74 @@ def principal_label(arn: str, account: str) -> str:
     return arn
 
 
-def _allowed(
+#: Grant operations: ``kms:GrantIsForAWSResource`` is in their request context (true when an AWS
+#: service integrated with KMS creates the grant for a resource it manages for the caller).
+_GRANT_ACTIONS = frozenset({"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"})
+
+
+def _decide(
+    policy: evaluator.CanonicalPolicy, request: evaluator.Request, via: str | None = None
+) -> frozenset[str]:
+    """The KMS actions ``policy`` allows ``request``'s caller, calling directly or, with ``via``,
+    through that service (``kms:ViaService``; grant operations with ``kms:GrantIsForAWSResource``
+    true). Raises :class:`ValueError` when the policy cannot be decided."""
+    if via is None:
+        return evaluator.allowed_actions(policy, request, KMS_KEY_ACTIONS)
+    allowed = set()
+    for action in KMS_KEY_ACTIONS:
+        context = {"kms:ViaService": via}
+        if action in _GRANT_ACTIONS:
+            context["kms:GrantIsForAWSResource"] = "true"
+        if evaluator.evaluate(policy, replace(request, action=action, context=context)) == "allow":
+            allowed.add(action)
+    return frozenset(allowed)
+
+
+def _decide_or_note(
     policy: evaluator.CanonicalPolicy,
     request: evaluator.Request,
-    label: str,
-    report: DomainReport,
-    actions: Iterable[str] = KMS_KEY_ACTIONS,
+    via: str | None,
+    errors: list[str],
 ) -> frozenset[str] | None:
-    """The KMS actions ``policy`` allows ``request``'s caller; None, and a finding, when the
-    policy cannot be decided for it (never a crash)."""
+    """:func:`_decide`, or None with the reason appended to ``errors`` (never a crash)."""
     try:
-        return evaluator.allowed_actions(policy, request, actions)
+        return _decide(policy, request, via)
     except ValueError as error:
-        report.findings.append(
-            {
-                "severity": "error",
-                "rule": "REPORT-UNDECIDABLE",
-                "message": f"what {label} may do cannot be decided: {error}",
-            }
-        )
+        errors.append(f"{f' through {via}' if via else ''}: {error}")
         return None
+
+
+def _via_services(statements: list[Any]) -> list[str]:
+    """Every ``kms:ViaService`` value the policy's conditions name (any operator), in order;
+    patterns (``*.amazonaws.com``) are not services a request can come through."""
+    found: list[str] = []
+    for statement in statements:
+        condition = statement.get("Condition") if isinstance(statement, dict) else None
+        for block in (condition or {}).values() if isinstance(condition, dict) else ():
+            if not isinstance(block, dict):
+                continue
+            for key, values in block.items():
+                if key.lower() != "kms:viaservice":
+                    continue
+                for value in values if isinstance(values, list) else [values]:
+                    bare = "".join(_untokened(value)) if isinstance(value, str) else "*"
+                    if "*" not in bare and "?" not in bare and value not in found:
+                        found.append(value)
+    return found
+
+
+def _untokened(text: str) -> Iterator[str]:
+    """``text`` without its placeholders (whose ``*`` are not wildcards)."""
+    index = 0
+    for start, end in _tokens(text):
+        yield text[index:start]
+        index = end
+    yield text[index:]
+
+
+def service_name(via: str) -> str:
+    """``secretsmanager.${AWS::Region}.amazonaws.com`` -> ``secretsmanager``."""
+    return via.split(".", 1)[0]
 
 
 def _probes(environment: Environment) -> dict[str, evaluator.Request]:
@@ -477,7 +530,9 @@ def build_domain_report(
                 }
             )
 
+    vias = _via_services(statements)
     held: dict[Capability, list[str]] = {c: [] for c in Capability}
+    rows: list[tuple[str, evaluator.Request, dict[str, Any]]] = []
     for arn, label in named.items():
         parts = _arn_parts(arn)
         request = evaluator.Request(
@@ -486,21 +541,80 @@ def build_domain_report(
             account=parts[4] if parts and parts[4] else account,
             identity_allows=True,
         )
-        allowed = _allowed(policy, request, label, report)
-        capabilities = capabilities_of(allowed or ())
         origin = principals.origins.get(arn)
         row: dict[str, Any] = {
             "kind": "named",
             "arn": arn,
             "path": origin.path if origin else None,
-            "capabilities": capabilities,
         }
         if origin is not None and origin.generated_name:
             row["generated_name"] = True
-        if allowed is None:
+        rows.append((label, request, row))
+    for probe_label, probe in _probes(environment).items():
+        rows.append(
+            (probe_label, probe, {"kind": "probe", "arn": probe.principal_arn, "path": None})
+        )
+
+    for label, request, row in rows:
+        errors: list[str] = []
+        allowed = _decide_or_note(policy, request, None, errors)
+        capabilities = capabilities_of(allowed or ())
+        via_services: dict[str, list[str]] = {}
+        via_actions: dict[str, frozenset[str]] = {}  # service -> actions gained through it
+        grants_via: list[str] = []
+        for via in vias:
+            through = _decide_or_note(policy, request, via, errors)
+            if through is None:
+                continue
+            if through - (allowed or frozenset()):
+                via_actions[via] = through - (allowed or frozenset())
+            for capability in capabilities_of(through):
+                if capability not in capabilities:
+                    via_services.setdefault(capability, []).append(via)
+            if "kms:CreateGrant" in through:
+                grants_via.append(via)
+        # a grant statement may name no service at all (AllowGrantsForAWSResources)
+        any_service = replace(
+            request, action="kms:CreateGrant", context={"kms:GrantIsForAWSResource": "true"}
+        )
+        try:
+            if evaluator.evaluate(policy, any_service) == "allow":
+                grants_via = ["any service"]
+        except ValueError:
+            pass  # the per-service answers stand
+        row["capabilities"] = capabilities
+        row["via_services"] = {
+            c.value: via_services[c.value] for c in Capability if c in via_services
+        }
+        if grants_via:
+            row["grants_for_aws_resources_via"] = grants_via
+        if errors:
             row["undecidable"] = True
+            more = f" (and {len(errors) - 1} more requests)" if len(errors) > 1 else ""
+            report.findings.append(
+                {
+                    "severity": "error",
+                    "rule": "REPORT-UNDECIDABLE",
+                    "message": f"what {label} may do cannot be decided{errors[0]}{more}",
+                }
+            )
         report.access[label] = capabilities
         report.principals[label] = row
+
+        if row["kind"] == "probe":
+            reached = [", ".join(sorted(allowed))] if allowed else []
+            reached += [f"{', '.join(sorted(a))} through {v}" for v, a in via_actions.items()]
+            if grants_via == ["any service"]:
+                reached.append("kms:CreateGrant for AWS resources through any service")
+            if reached:
+                report.findings.append(
+                    {
+                        "severity": "error",
+                        "rule": "REPORT-OPEN-KEY",
+                        "message": f"{label} may call {'; '.join(reached)}.",
+                    }
+                )
+            continue
         for capability in capabilities:
             held[Capability(capability)].append(label)
         granted = {a for c in capabilities for a in CAPABILITY_ACTIONS[Capability(c)]}
@@ -514,24 +628,19 @@ def build_domain_report(
                     f"({', '.join(capabilities) or 'none'}).",
                 }
             )
-    for probe_label, probe in _probes(environment).items():
-        allowed = _allowed(policy, probe, probe_label, report)
-        capabilities = capabilities_of(allowed or ())
-        report.access[probe_label] = capabilities
-        report.principals[probe_label] = {
-            "kind": "probe",
-            "arn": probe.principal_arn,
-            "path": None,
-            "capabilities": capabilities,
-        } | ({"undecidable": True} if allowed is None else {})
-        if allowed:
-            report.findings.append(
-                {
-                    "severity": "error",
-                    "rule": "REPORT-OPEN-KEY",
-                    "message": f"{probe_label} may call {', '.join(sorted(allowed))}.",
-                }
-            )
+        for via, gained in via_actions.items():
+            there = sorted({*capabilities, *capabilities_of(gained)})
+            covered = {a for c in there for a in CAPABILITY_ACTIONS[Capability(c)]}
+            beyond = sorted(gained - covered - _GRANT_ACTIONS)
+            if beyond:
+                report.findings.append(
+                    {
+                        "severity": "error",
+                        "rule": "REPORT-BEYOND-CAPABILITY",
+                        "message": f"{label} may call {', '.join(beyond)} through {via}, beyond "
+                        f"the capabilities it holds there ({', '.join(there)}).",
+                    }
+                )
     for capability, holders in held.items():
         if not holders:
             report.findings.append(
@@ -604,6 +713,48 @@ def _quote(text: str) -> str:
     return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
 
 
+def _rows(domain: DomainReport) -> dict[str, dict[str, Any]]:
+    """The matrix rows: :attr:`DomainReport.principals`, or the bare access map."""
+    rows = dict(domain.principals)
+    for label, capabilities in domain.access.items():
+        rows.setdefault(label, {"capabilities": capabilities})
+    return rows
+
+
+def _services_text(vias: Iterable[str]) -> str:
+    return ", ".join(dict.fromkeys(service_name(v) for v in vias))
+
+
+def _cell(capability: str, row: Mapping[str, Any]) -> str:
+    """``yes``, ``via s3, ec2``, ``via the service``, ``?`` (undecidable) or ``-``."""
+    if capability in (row.get("capabilities") or []):
+        return "yes"
+    vias = (row.get("via_services") or {}).get(capability)
+    if vias:
+        return "via " + _services_text(vias)
+    if capability in (row.get("via_the_service") or []):
+        return "via the service"
+    return "?" if row.get("undecidable") else "-"
+
+
+def _principal_cell(label: str, row: Mapping[str, Any]) -> str:
+    if row.get("generated_name") and row.get("path"):
+        return f"`{label}` (`{row['path']}`)"
+    return f"`{label}`"
+
+
+def _via_text(row: Mapping[str, Any]) -> str:
+    """``read, write via s3`` (capabilities grouped by the services they come through)."""
+    groups: dict[str, list[str]] = {}
+    for capability, vias in (row.get("via_services") or {}).items():
+        groups.setdefault(_services_text(vias), []).append(capability)
+    text = "; ".join(f"{', '.join(caps)} via {services}" for services, caps in groups.items())
+    through = row.get("via_the_service") or []
+    return "; ".join(
+        filter(None, [text, f"{', '.join(through)} via the service" if through else ""])
+    )
+
+
 def to_markdown(report: Report) -> str:
     """The report as GitHub markdown with one Mermaid diagram per domain."""
     lines = ["# Data domain access report", ""]
@@ -623,12 +774,23 @@ def to_markdown(report: Report) -> str:
             "| principal | administer | read | write |",
             "| --- | :---: | :---: | :---: |",
         ]
-        for principal, capabilities in domain.access.items():
-            undecided = domain.principals.get(principal, {}).get("undecidable")
-            marks = [
-                "yes" if c.value in capabilities else "?" if undecided else "-" for c in Capability
-            ]
-            lines.append(f"| `{principal}` | " + " | ".join(marks) + " |")
+        rows = _rows(domain)
+        for label, row in rows.items():
+            marks = [_cell(c.value, row) for c in Capability]
+            lines.append(f"| {_principal_cell(label, row)} | " + " | ".join(marks) + " |")
+        notes = []
+        if any(row.get("via_services") for row in rows.values()):
+            notes.append(
+                "`via <service>`: only in requests that come through that AWS service "
+                "(`kms:ViaService`)."
+            )
+        if any(row.get("generated_name") for row in rows.values()):
+            notes.append(
+                "A role or user created without a name gets one from CloudFormation "
+                "(`<stack>-<logical id>-<random suffix>`); `<stack>-<logical id>` stands in for it."
+            )
+        for note in notes:
+            lines += ["", note]
         if domain.services:
             lines += ["", "AWS services allowed by their own, conditioned statements:", ""]
             for service in domain.services:
@@ -648,10 +810,16 @@ def to_markdown(report: Report) -> str:
             lines.append("None.")
         lines += ["", "```mermaid", "flowchart LR"]
         lines.append(f'  key(["{_quote(domain.name)} key<br/>{_quote(key.get("alias") or "")}"])')
-        for index, (principal, capabilities) in enumerate(domain.access.items()):
+        for index, (label, row) in enumerate(rows.items()):
+            node = _node_id("p", index)
+            capabilities = row.get("capabilities") or []
+            via = _via_text(row)
+            if capabilities or via:
+                lines.append(f'  {node}["{_quote(label)}"]')
             if capabilities:
-                node = _node_id("p", index)
-                lines.append(f'  {node}["{_quote(principal)}"] -->|{", ".join(capabilities)}| key')
+                lines.append(f"  {node} -->|{', '.join(capabilities)}| key")
+            if via:
+                lines.append(f"  {node} -.->|{_quote(via)}| key")
         for index, store in enumerate(domain.stores):
             node = _node_id("s", index)
             lines.append(

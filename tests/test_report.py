@@ -103,10 +103,57 @@ def test_labels_without_path_metadata(sample_assembly: Path) -> None:
     assert not [f for f in orders.findings if f["rule"] == "REPORT-UNDECIDABLE"]
 
 
-def test_deployment_role_administers_only(sample_report: report.Report) -> None:
-    access = _domain(sample_report, "orders").access
-    (role,) = [k for k in access if "cfn-exec-role" in k]
-    assert access[role] == ["administer"]
+REGION = "${AWS::Region}"
+
+
+def test_deployment_role_administers_and_reaches_data_only_via_its_services(
+    sample_report: report.Report,
+) -> None:
+    for name, services in {
+        "orders": ["dynamodb", "secretsmanager", "firehose"],
+        "credit-applications": ["dynamodb", "ec2", "elasticfilesystem", "rds", "secretsmanager"],
+    }.items():
+        domain = _domain(sample_report, name)
+        (role,) = [k for k in domain.access if "cfn-exec-role" in k]
+        assert domain.access[role] == ["administer"]  # directly: key management only
+        vias = [f"{s}.{REGION}.amazonaws.com" for s in services]
+        assert domain.principals[role]["via_services"] == {"read": vias, "write": vias}
+        # AllowGrantsForAWSResources names no service: grants for AWS resources through any
+        assert domain.principals[role]["grants_for_aws_resources_via"] == ["any service"]
+        # nobody else gains anything through these services
+        for label, row in domain.principals.items():
+            if label != role and row["kind"] == "named" and "Archive" not in label:
+                assert row["via_services"] == {}, label
+
+
+def test_firehose_delivery_role_writes_via_s3(sample_report: report.Report) -> None:
+    orders = _domain(sample_report, "orders")
+    s3 = f"s3.{REGION}.amazonaws.com"
+    roles = {
+        row["path"]: (label, row)
+        for label, row in orders.principals.items()
+        if (row["path"] or "").startswith("Orders/Domain/Archive/")
+    }
+    assert set(roles) == {
+        "Orders/Domain/Archive/S3 Destination Role",
+        "Orders/Domain/Archive/Service Role",
+    }
+    for label, row in roles.values():
+        assert orders.access[label] == []
+        assert row["via_services"] == {"read": [s3], "write": [s3]}
+    text = report.to_markdown(sample_report)
+    assert (
+        "| `role/Orders-DomainArchiveS3DestinationRoleD59B5355` "
+        "(`Orders/Domain/Archive/S3 Destination Role`) | - | via s3 | via s3 |"
+    ) in text
+
+
+def test_markdown_shows_capabilities_via_services(sample_report: report.Report) -> None:
+    text = report.to_markdown(sample_report)
+    role = "`role/cdk-hnb659fds-cfn-exec-role-${AWS::AccountId}-${AWS::Region}`"
+    via = "via dynamodb, ec2, elasticfilesystem, rds, secretsmanager"
+    assert f"| {role} | yes | {via} | {via} |" in text
+    assert "-.->|read, write via s3| key" in text
 
 
 def test_key_and_stores_are_listed(sample_report: report.Report) -> None:
@@ -320,3 +367,47 @@ def test_a_known_environment_resolves_pseudo_parameters() -> None:
     assert domain.access["role/app"] == ["read"]
     assert domain.principals[report.ANY_OTHER_IN_ACCOUNT]["arn"].startswith("arn:aws:iam::1111")
     assert domain.access[report.ANY_OTHER_IN_ACCOUNT] == []
+
+
+# -- capabilities through services ----------------------------------------------------------------
+def _via_statement(principal: Any, action: Any, service: str) -> dict[str, Any]:
+    return {
+        "Sid": "ViaSecrets",
+        "Effect": "Allow",
+        "Principal": {"AWS": principal},
+        "Action": action,
+        "Resource": "*",
+        "Condition": {"StringEquals": {"kms:ViaService": f"{service}.us-east-1.amazonaws.com"}},
+    }
+
+
+def test_account_delegation_through_a_service_opens_the_key_without_the_deny() -> None:
+    """What CDK L2s write for ViaServicePrincipal(service, AccountRootPrincipal()): without a
+    kms:ViaService in the request it looks closed; through the service it is open."""
+    root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    extra = [_via_statement(root, ["kms:Decrypt", "kms:Encrypt"], "secretsmanager")]
+    domain = report.build_report([_template(extra, drop_deny=True)]).domains[0]
+    assert domain.access[report.ANY_OTHER_IN_ACCOUNT] == []
+    row = domain.principals[report.ANY_OTHER_IN_ACCOUNT]
+    via = ["secretsmanager.us-east-1.amazonaws.com"]
+    assert row["via_services"] == {"read": via, "write": via}
+    (opened,) = [f for f in domain.findings if f["rule"] == "REPORT-OPEN-KEY"]
+    assert "through secretsmanager.us-east-1.amazonaws.com" in opened["message"]
+    # the deny closes it again
+    closed = report.build_report([_template(extra)]).domains[0]
+    assert closed.principals[report.ANY_OTHER_IN_ACCOUNT]["via_services"] == {}
+    assert "REPORT-OPEN-KEY" not in {f["rule"] for f in closed.findings}
+
+
+def test_more_than_capabilities_through_a_service_is_reported() -> None:
+    extra = [_via_statement(READER, "kms:*", "ec2")]
+    domain = report.build_report([_template(extra)]).domains[0]
+    row = domain.principals[READER]  # another account than the key's: the whole ARN
+    assert row["capabilities"] == ["read"]
+    assert row["via_services"] == {
+        "administer": ["ec2.us-east-1.amazonaws.com"],
+        "write": ["ec2.us-east-1.amazonaws.com"],
+    }
+    assert row["grants_for_aws_resources_via"] == ["ec2.us-east-1.amazonaws.com"]
+    beyond = [f["message"] for f in domain.findings if f["rule"] == "REPORT-BEYOND-CAPABILITY"]
+    assert any("through ec2.us-east-1.amazonaws.com" in m and "kms:Sign" in m for m in beyond)
