@@ -38,6 +38,7 @@ from .capabilities import (
     STORE_ROLES_SID_PREFIX,
     Capability,
 )
+from .contracts import GATES
 from .keys import KeyResolver
 
 ANY_OTHER_IN_ACCOUNT = "any other principal of the account"
@@ -56,8 +57,9 @@ class DomainReport:
     access: dict[str, list[str]] = field(default_factory=dict)
     """Row label -> the capabilities the key policy gives it directly (no service in between)."""
     principals: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Row label -> its details: ``kind`` (``named``, ``probe``), ``arn`` as evaluated,
-    ``path`` (construct path of a role or user of the app, else None), ``capabilities``."""
+    """The access matrix, row label -> its details: ``kind`` (``named``, ``service_gated``,
+    ``probe``), ``arn`` as evaluated, ``path`` (construct path of a role or user of the app, else
+    None), ``capabilities`` (as in :attr:`access`), ``via_services``; see the README."""
     resolved: dict[str, str] = field(default_factory=dict)
     """Placeholder of the canonical key policy -> the value the assembly shows for it."""
     services: list[dict[str, Any]] = field(default_factory=list)
@@ -466,7 +468,10 @@ def build_domain_report(
     findings: list[audit.Finding],
     resolver: KeyResolver,
     principals: PrincipalResolver | None = None,
+    stores: list[dict[str, Any]] | None = None,
 ) -> DomainReport:
+    """One domain's report; ``stores`` (from :func:`build_report`) adds the rows of readers the
+    key does not gate (:data:`contracts.GATES`)."""
     principals = principals or PrincipalResolver(assembly)
     resource = key.stack.resources[key.logical_id]
     props = resource.get("Properties") or {}
@@ -641,6 +646,12 @@ def build_domain_report(
                         f"the capabilities it holds there ({', '.join(there)}).",
                     }
                 )
+    report.stores = list(stores or [])
+    gated = _service_gated(report)
+    order = {"named": 0, "service_gated": 1, "probe": 2}
+    report.principals = dict(
+        sorted({**report.principals, **gated}.items(), key=lambda item: order[item[1]["kind"]])
+    )
     for capability, holders in held.items():
         if not holders:
             report.findings.append(
@@ -683,8 +694,64 @@ def _stores(assembly: CloudAssembly, resolver: KeyResolver) -> dict[str, list]:
                     "logical_id": logical_id,
                     "path": resource_path(stack, logical_id, resource).removesuffix("/Resource"),
                 }
+                | _gate(resource.get("Type"))
             )
     return out
+
+
+def _gate(resource_type: Any) -> dict[str, Any]:
+    """Whom the key gates for a store (:data:`contracts.GATES`; types not listed: each reader)."""
+    gate = GATES.get(resource_type) if isinstance(resource_type, str) else None
+    if gate is None or gate.gates == "reader":
+        return {"key_gates": "reader"}
+    return {"key_gates": "service", "iam_permission": gate.iam_permission}
+
+
+#: Store type -> (plural noun, the service that decrypts for its readers).
+_GATED_NOUNS = {
+    "AWS::Logs::LogGroup": ("log groups", "CloudWatch Logs"),
+    "AWS::Events::EventBus": ("event buses", "EventBridge"),
+}
+
+
+def _service_gated(report: DomainReport) -> dict[str, dict[str, Any]]:
+    """A row, and a ``REPORT-SERVICE-GATED`` warning, per kind of store whose data the key does
+    not gate per reader: its service principal decrypts for whoever the service's own API lets
+    read, so an IAM permission (:attr:`contracts.Gate.iam_permission`), not the key policy,
+    decides who reads them."""
+    rows: dict[str, dict[str, Any]] = {}
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for store in report.stores:
+        if store.get("key_gates") == "service":
+            by_type.setdefault(store["type"], []).append(store)
+    for store_type, stores in by_type.items():
+        gate = GATES[store_type]
+        noun, service = _GATED_NOUNS.get(store_type, (store_type, "the service"))
+        permission = gate.iam_permission.split(" (", 1)[0].removesuffix(" on the bus")
+        label = f"anyone AWS lets call {permission} on the domain's {noun}"
+        paths = [s["path"] for s in stores]
+        rows[label] = {
+            "kind": "service_gated",
+            "arn": None,
+            "path": None,
+            "capabilities": [],
+            "via_services": {},
+            "via_the_service": ["read"],
+            "store_type": store_type,
+            "stores": paths,
+            "iam_permission": gate.iam_permission,
+            "source": gate.source,
+        }
+        report.findings.append(
+            {
+                "severity": "warning",
+                "rule": "REPORT-SERVICE-GATED",
+                "message": f"the key does not gate each reader of {', '.join(paths)}: {service} "
+                f"decrypts for whoever IAM lets call {gate.iam_permission}; that permission, "
+                "not the key policy, decides who reads them.",
+            }
+        )
+    return rows
 
 
 def build_report(assembly: CloudAssembly | list[StackTemplate]) -> Report:
@@ -697,9 +764,11 @@ def build_report(assembly: CloudAssembly | list[StackTemplate]) -> Report:
     stores = _stores(assembly, resolver)
     domains = []
     for key in sorted(assembly.domain_keys, key=lambda k: k.name):
-        domain = build_domain_report(key, assembly, findings, resolver, principals)
-        domain.stores = stores.get(key.name, [])
-        domains.append(domain)
+        domains.append(
+            build_domain_report(
+                key, assembly, findings, resolver, principals, stores.get(key.name, [])
+            )
+        )
     return Report(domains)
 
 
@@ -741,6 +810,12 @@ def _principal_cell(label: str, row: Mapping[str, Any]) -> str:
     if row.get("generated_name") and row.get("path"):
         return f"`{label}` (`{row['path']}`)"
     return f"`{label}`"
+
+
+def _gates_cell(store: Mapping[str, Any]) -> str:
+    if store.get("key_gates") == "service":
+        return f"the service: {store.get('iam_permission')}"
+    return "each reader"
 
 
 def _via_text(row: Mapping[str, Any]) -> str:
@@ -797,8 +872,14 @@ def to_markdown(report: Report) -> str:
                 lines.append(f"- `{service['service']}` ({service['sid'] or 'no Sid'})")
         lines += ["", "### Stores", ""]
         if domain.stores:
-            lines += ["| type | stack | construct path |", "| --- | --- | --- |"]
-            lines += [f"| {s['type']} | {s['stack']} | `{s['path']}` |" for s in domain.stores]
+            lines += [
+                "| type | stack | construct path | key gates |",
+                "| --- | --- | --- | --- |",
+            ]
+            lines += [
+                f"| {s['type']} | {s['stack']} | `{s['path']}` | {_gates_cell(s)} |"
+                for s in domain.stores
+            ]
         else:
             lines.append("No store uses this key.")
         lines += ["", "### Findings", ""]

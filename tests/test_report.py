@@ -411,3 +411,56 @@ def test_more_than_capabilities_through_a_service_is_reported() -> None:
     assert row["grants_for_aws_resources_via"] == ["ec2.us-east-1.amazonaws.com"]
     beyond = [f["message"] for f in domain.findings if f["rule"] == "REPORT-BEYOND-CAPABILITY"]
     assert any("through ec2.us-east-1.amazonaws.com" in m and "kms:Sign" in m for m in beyond)
+
+
+# -- who the key gates -------------------------------------------------------------------------------
+LOGS_ROW = (
+    "anyone AWS lets call logs:GetLogEvents, logs:FilterLogEvents, logs:StartQuery "
+    "on the domain's log groups"
+)
+
+
+def test_log_groups_are_gated_by_the_service_not_the_key(sample_report: report.Report) -> None:
+    orders = _domain(sample_report, "orders")
+    row = orders.principals[LOGS_ROW]
+    assert row["kind"] == "service_gated"
+    assert row["via_the_service"] == ["read"] and row["capabilities"] == []
+    assert row["stores"] == ["Orders/Domain/AuditLog", "Orders/Domain/ArchiveErrors"]
+    assert LOGS_ROW not in orders.access  # the key policy itself gives it nothing
+    labels = list(orders.principals)
+    assert labels.index(LOGS_ROW) < labels.index(report.ANY_OTHER_IN_ACCOUNT)
+    gated = [f["message"] for f in orders.findings if f["rule"] == "REPORT-SERVICE-GATED"]
+    assert len(gated) == 2  # log groups, event bus
+    assert any("CloudWatch Logs" in m and "logs:GetLogEvents" in m for m in gated)
+    stores = {s["path"]: s for s in orders.stores}
+    assert stores["Orders/Domain/AuditLog"]["key_gates"] == "service"
+    assert stores["Orders/Domain/Documents"]["key_gates"] == "reader"
+    assert "iam_permission" not in stores["Orders/Domain/Documents"]
+    assert stores["Orders/Domain/OrderEvents"]["iam_permission"].startswith("events:PutRule")
+    text = report.to_markdown(sample_report)
+    assert f"| `{LOGS_ROW}` | - | via the service | - |" in text
+    assert "| type | stack | construct path | key gates |" in text
+    assert (
+        "| AWS::Logs::LogGroup | Orders | `Orders/Domain/AuditLog` | the service: "
+        "logs:GetLogEvents, logs:FilterLogEvents, logs:StartQuery |"
+    ) in text
+    # credit-applications has no such store: no such row
+    credit = _domain(sample_report, "credit-applications")
+    assert not [r for r in credit.principals.values() if r["kind"] == "service_gated"]
+    assert "REPORT-SERVICE-GATED" not in {f["rule"] for f in credit.findings}
+
+
+def test_a_log_group_domain_from_a_template() -> None:
+    resources = {
+        "Key": domain_key("d", readers=(READER,)),
+        "Group": {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {"KmsKeyId": {"Fn::GetAtt": ["Key", "Arn"]}},
+        },
+    }
+    domain = report.build_report([StackTemplate("S", {"Resources": resources}, "S.json")]).domains[
+        0
+    ]
+    assert [s["key_gates"] for s in domain.stores] == ["service"]
+    assert domain.principals[LOGS_ROW]["stores"] == ["S/Group"]
+    assert "REPORT-SERVICE-GATED" in {f["rule"] for f in domain.findings}
