@@ -462,6 +462,25 @@ def _principal_values(statement: dict[str, Any]) -> tuple[list[Any], list[str]]:
     )
 
 
+def _service_entry(service: str, statement: Mapping[str, Any]) -> dict[str, Any]:
+    """An AWS service's own statement: its Sid, actions and conditions (as evaluated)."""
+    actions = statement.get("Action", statement.get("NotAction", []))
+    condition = statement.get("Condition")
+    condition = condition if isinstance(condition, dict) else {}
+    return {
+        "service": service,
+        "sid": statement.get("Sid"),
+        "actions": actions if isinstance(actions, list) else [actions],
+        "not_action": "NotAction" in statement,
+        "conditions": condition,
+        "condition_keys": [
+            f"{operator} {key}"
+            for operator, block in condition.items()
+            for key in (block if isinstance(block, dict) else {})
+        ],
+    }
+
+
 def build_domain_report(
     key: DomainKey,
     assembly: CloudAssembly,
@@ -514,14 +533,7 @@ def build_domain_report(
                 label = principal_label(str(value), account)
                 named[value] = label if label not in named.values() else str(value)
         for service in services:
-            report.services.append(
-                {
-                    "service": service,
-                    "sid": statement.get("Sid"),
-                    "actions": statement.get("Action"),
-                    "conditions": statement.get("Condition", {}),
-                }
-            )
+            report.services.append(_service_entry(service, statement))
         sid = statement.get("Sid")
         if sid not in LIBRARY_SIDS and not str(sid).startswith(
             (PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX)
@@ -867,9 +879,22 @@ def to_markdown(report: Report) -> str:
         for note in notes:
             lines += ["", note]
         if domain.services:
-            lines += ["", "AWS services allowed by their own, conditioned statements:", ""]
+            lines += [
+                "",
+                "AWS services allowed by their own statements (as service principals):",
+                "",
+                "| service | Sid | actions | conditions |",
+                "| --- | --- | --- | --- |",
+            ]
             for service in domain.services:
-                lines.append(f"- `{service['service']}` ({service['sid'] or 'no Sid'})")
+                actions = ", ".join(f"`{a}`" for a in service["actions"])
+                if service.get("not_action"):
+                    actions = f"all but {actions}"
+                keys = ", ".join(f"`{k}`" for k in service.get("condition_keys", [])) or "none"
+                lines.append(
+                    f"| `{service['service']}` | {service['sid'] or '(no Sid)'} | {actions} "
+                    f"| {keys} |"
+                )
         lines += ["", "### Stores", ""]
         if domain.stores:
             lines += [

@@ -464,3 +464,26 @@ def test_a_log_group_domain_from_a_template() -> None:
     assert [s["key_gates"] for s in domain.stores] == ["service"]
     assert domain.principals[LOGS_ROW]["stores"] == ["S/Group"]
     assert "REPORT-SERVICE-GATED" in {f["rule"] for f in domain.findings}
+
+
+def test_service_principals_show_sid_actions_and_conditions(sample_report: report.Report) -> None:
+    services = {s["service"]: s for s in _domain(sample_report, "orders").services}
+    logs = services["logs.${AWS::Region}.amazonaws.com"]
+    assert logs["sid"] == "AllowLogsService"
+    assert "kms:Decrypt*" in logs["actions"] and logs["not_action"] is False
+    assert logs["condition_keys"] == ["ArnLike kms:EncryptionContext:aws:logs:arn"]
+    arns = logs["conditions"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert (
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/orders/audit"
+        in arns
+    )
+    events = services["events.amazonaws.com"]
+    assert events["actions"] == ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    assert "StringEquals aws:SourceAccount" in events["condition_keys"]
+    text = report.to_markdown(sample_report)
+    assert "| service | Sid | actions | conditions |" in text
+    assert (
+        "| `logs.${AWS::Region}.amazonaws.com` | AllowLogsService | `kms:Encrypt*`, `kms:Decrypt*`, "
+        "`kms:ReEncrypt*`, `kms:GenerateDataKey*`, `kms:Describe*` | "
+        "`ArnLike kms:EncryptionContext:aws:logs:arn` |"
+    ) in text
