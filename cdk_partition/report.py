@@ -184,6 +184,8 @@ class PrincipalResolver:
       stands in for it (:attr:`Origin.generated_name`);
     * ``${X}`` (``Ref``) of such a role or user: its name, only inside a longer string (an ARN
       written with ``Fn::Sub``); a whole value that is a name is not an ARN and stays as it is;
+    * ``${Nested.Outputs.X}`` (a nested stack's output) and ``${P}`` (``Ref`` of a nested stack's
+      parameter): the value the nested stack's template, or its parent, writes there;
     * ``${AWS::AccountId}``, ``${AWS::Region}``, ``${AWS::Partition}``, ``${AWS::StackName}``: from
       the stack's environment and name, when known.
 
@@ -203,7 +205,7 @@ class PrincipalResolver:
             token = text[start:end]
             found = self.token(token, stack, depth)
             keep = found is None or (found[1] == "name" and token == text)
-            out += [text[index:start], token if keep or found is None else found[0]]
+            out += [text[index:start], token if keep else found[0]]
             index = end
         return "".join(out) + text[index:]
 
@@ -216,32 +218,62 @@ class PrincipalResolver:
         if inner.startswith(_IMPORT):
             name = self.resolve(inner.removeprefix(_IMPORT), stack, depth + 1)
             exported = self.assembly.exports.get(name)
-            if exported is None:
-                return None
-            export_stack, value = exported
-            canonical = evaluator.canonicalize(value)
-            if not isinstance(canonical, str):
-                return None
-            if [(0, len(canonical))] == list(_tokens(canonical)):
-                return self.token(canonical, export_stack, depth + 1)
-            resolved = self.resolve(canonical, export_stack, depth + 1)
-            # a placeholder of the exporting stack would mean something else here
-            leftover = [resolved[a:b] for a, b in _tokens(resolved)]
-            if any(not t.startswith("${AWS::") for t in leftover):
-                return None
-            return resolved, "text"
+            return None if exported is None else self._follow(*exported, depth + 1)
         if inner.startswith("AWS::"):
             value = self._pseudo(inner, stack)
             return None if value is None else (value, "text")
         logical_id, _, attribute = inner.partition(".")
         resource = stack.resources.get(logical_id)
-        if not isinstance(resource, dict) or resource.get("Type") not in _IAM_IDENTITIES:
+        if not isinstance(resource, dict):
+            return self._parameter(logical_id, stack, depth) if not attribute else None
+        kind = resource.get("Type")
+        if kind == "AWS::CloudFormation::Stack" and attribute.startswith("Outputs."):
+            return self._nested_output(stack, logical_id, attribute.removeprefix("Outputs."), depth)
+        if kind not in _IAM_IDENTITIES:
             return None
         if attribute == "Arn":
             return self._arn(stack, logical_id, resource, depth), "arn"
         if attribute == "":
             return self._name(stack, logical_id, resource, depth)[0], "name"
         return None
+
+    def _follow(self, stack: StackTemplate, value: Any, depth: int) -> tuple[str, str] | None:
+        """A value written in ``stack`` (an export, a nested stack's output, a parameter passed
+        to a nested stack), resolved there."""
+        canonical = evaluator.canonicalize(value)
+        if not isinstance(canonical, str):
+            return None
+        if [(0, len(canonical))] == list(_tokens(canonical)):
+            return self.token(canonical, stack, depth)
+        resolved = self.resolve(canonical, stack, depth)
+        # a placeholder of that stack would mean something else where the value is used
+        leftover = [resolved[a:b] for a, b in _tokens(resolved)]
+        if any(not t.startswith("${AWS::") for t in leftover):
+            return None
+        return resolved, "text"
+
+    def _nested_output(
+        self, stack: StackTemplate, logical_id: str, output: str, depth: int
+    ) -> tuple[str, str] | None:
+        """``Fn::GetAtt [Nested, Outputs.X]``: output ``X`` of the nested stack's template."""
+        for nested in self.assembly.stacks:
+            if nested.parent and nested.parent[0] is stack and nested.parent[1] == logical_id:
+                outputs = nested.template.get("Outputs")
+                found = outputs.get(output) if isinstance(outputs, dict) else None
+                if isinstance(found, dict) and "Value" in found:
+                    return self._follow(nested, found["Value"], depth + 1)
+        return None
+
+    def _parameter(self, name: str, stack: StackTemplate, depth: int) -> tuple[str, str] | None:
+        """``Ref`` of a nested stack's parameter: the value its parent passes."""
+        if stack.parent is None or name not in (stack.template.get("Parameters") or {}):
+            return None
+        parent, logical_id = stack.parent
+        resource = parent.resources.get(logical_id) or {}
+        passed = (resource.get("Properties") or {}).get("Parameters")
+        if not isinstance(passed, dict) or name not in passed:
+            return None
+        return self._follow(parent, passed[name], depth + 1)
 
     @staticmethod
     def _pseudo(name: str, stack: StackTemplate) -> str | None:
