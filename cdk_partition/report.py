@@ -16,6 +16,10 @@ Each row is evaluated again with ``kms:ViaService`` set to every service value t
 service (the deployment role through Secrets Manager or EC2, a Firehose delivery role through S3)
 is reported as ``via_services``, and anything the probes gain that way opens the key.
 
+Stores whose service principal decrypts for whoever the service's own API lets read (log groups,
+event buses: :data:`contracts.GATES`) get a matrix row of their own (read "via the service") and a
+``REPORT-SERVICE-GATED`` warning: an IAM permission, not the key policy, decides who reads them.
+
 Pure Python over templates (no aws_cdk import); the CLI's ``report`` command and the optional
 synth-time report of the validation plugin both use it.
 """
