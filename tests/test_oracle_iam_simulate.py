@@ -780,16 +780,29 @@ def compare(
         if ours == theirs:
             outcome.agreed += 1
             continue
-        kinds = [
-            known.kind
-            for known in KNOWN_DISAGREEMENTS
-            if known.applies(case) and known.emulate(case, decide) == theirs
-        ]
+        applicable = [known for known in KNOWN_DISAGREEMENTS if known.applies(case)]
+        kinds = [known.kind for known in applicable if known.emulate(case, decide) == theirs]
+        if not kinds and len(applicable) > 1 and _composed(case, applicable, decide) == theirs:
+            # several documented quirks meet in one case: all of them together explain it
+            kinds = ["+".join(known.kind for known in applicable)]
         if kinds:
             outcome.explained[kinds[0]] += 1
         else:
             outcome.unexplained.append(f"ours={ours} simulator={theirs}: {case.describe()}")
     return outcome
+
+
+def _composed(case: Case, knowns: list[KnownDisagreement], decide: Decider) -> str:
+    """The decision with every emulation in ``knowns`` applied, each on the policy the previous
+    one produced."""
+    if not knowns:
+        return decide(case.policy, case.request())
+    first, rest = knowns[0], knowns[1:]
+
+    def inner(policy: Mapping[str, Any], request: Request) -> str:
+        return _composed(replace(case, policy=dict(policy)), rest, decide)
+
+    return first.emulate(case, inner)
 
 
 def assert_no_new_disagreement(outcome: Comparison, what: str) -> None:
