@@ -313,6 +313,7 @@ STORE_TYPES: Mapping[str, str] = MappingProxyType(
         "AWS::KinesisFirehose::DeliveryStream": "delivery_stream",
         "AWS::EC2::Volume": "volume",
         "AWS::EC2::LaunchTemplate": "launch_template",
+        "AWS::EC2::Instance": "launch_template",  # the same requests when it starts
         "AWS::RDS::DBInstance": "database_instance",
         "AWS::RDS::DBCluster": "database_cluster",
         "AWS::DocDB::DBCluster": "docdb_cluster",

@@ -550,7 +550,10 @@ class StoreFactories:
 
     def ebs_volume(self, volume_size: int, **options: Any) -> ec2.BlockDeviceVolume:
         """An EBS block device volume of ``volume_size`` GiB on the domain key, for the
-        ``block_devices`` of :meth:`launch_template` (``ec2.EbsDeviceOptions`` pass through).
+        ``block_devices`` of :meth:`launch_template` or an ``ec2.Instance``
+        (``ec2.EbsDeviceOptions`` pass through). The key policy gets the EBS contract rows:
+        grants through EC2 for the deployment role, and the EC2 infrastructure role exempt from
+        ``DenyEveryoneElse``.
 
         :raises ConflictingEncryptionError: when ``options`` name another key or
             ``encrypted=False``.
@@ -559,6 +562,9 @@ class StoreFactories:
             self, "ebs_volume", options, key_prop="kms_key", mode_prop="encrypted",
             mode_value=True,
         )  # fmt: skip
+        # whatever launches it (a launch template, an ec2.Instance) needs the EBS contract rows
+        self._apply_contract("launch_template")
+        self._allow_ebs_infrastructure()
         return ec2.BlockDeviceVolume.ebs(volume_size, **options)
 
     def launch_template(

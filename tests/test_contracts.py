@@ -18,12 +18,14 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_docdb as docdb
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
@@ -61,7 +63,7 @@ def _build(outdir: Path) -> cdk.App:
     d = stack.domain
     pk = dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
     vpc = ec2.Vpc(
-        stack, "Vpc", max_azs=1, nat_gateways=0,
+        stack, "Vpc", max_azs=2, nat_gateways=0,
         subnet_configuration=[
             ec2.SubnetConfiguration(name="iso", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
         ],
@@ -79,6 +81,11 @@ def _build(outdir: Path) -> cdk.App:
         vpc_subnets=isolated,
     )
     d.secret("Secret")
+    d.docdb_cluster(
+        "Documents", master_user=docdb.Login(username="docadmin"),
+        instance_type=ec2.InstanceType("t4g.medium"), vpc=vpc, vpc_subnets=isolated,
+    )  # fmt: skip
+    d.opensearch_domain("Search", version=opensearch.EngineVersion.OPENSEARCH_2_17)
     # integrations: a bucket notifying a queue and a topic, a topic feeding a queue, rules
     # targeting a topic and a queue, Firehose into a bucket, replication between buckets,
     # Auto Scaling launching domain volumes, a log group, an event bus
@@ -178,7 +185,7 @@ def _actions(row: ContractRow) -> list[str]:
     return sorted({a for p in row.actions for a in KMS_KEY_ACTIONS if fnmatchcase(a, p)})
 
 
-ROWS = [r for r in CONTRACTS if r.store != "docdb_cluster" and r.store != "opensearch_domain"]
+ROWS = list(CONTRACTS)
 
 
 @pytest.mark.parametrize(
@@ -293,3 +300,39 @@ def test_a_store_whose_contract_the_key_refuses_is_cdkp107(
     findings = [f for f in audit(CloudAssembly([stack])) if f.rule == "CDKP107"]
     assert any(f.logical_id.startswith(store) for f in findings), findings
     assert all("docs.aws.amazon.com" in f.message for f in findings)
+
+
+def test_an_instance_on_domain_volumes_needs_the_ebs_contract(tmp_path: Path) -> None:
+    """``ec2.Instance`` volumes on the domain key: through ``d.ebs_volume`` the key policy has
+    what EC2 requests at launch; a ``BlockDeviceVolume`` made by hand does not (CDKP107)."""
+    for via_domain, expected in ((True, set()), (False, {"CDKP107"})):
+        outdir = tmp_path / str(via_domain)
+        app = cdk.App(outdir=str(outdir), context=cdk_context())
+        stack = DomainStack(
+            app, "Ec2", domain_name="ec2",
+            administrators=[iam.Role.from_role_arn(cdk.Stack(app, "Ids"), "Admin", ADMIN)],
+            env=cdk.Environment(account=ACCOUNT, region=REGION),
+        )  # fmt: skip
+        d = stack.domain
+        vpc = ec2.Vpc(
+            stack, "Vpc", max_azs=1, nat_gateways=0,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name="iso", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+            ],
+        )  # fmt: skip
+        volume = (
+            d.ebs_volume(8)
+            if via_domain
+            else ec2.BlockDeviceVolume.ebs(8, encrypted=True, kms_key=d.key)
+        )
+        ec2.Instance(
+            stack, "Worker", vpc=vpc, instance_type=ec2.InstanceType("t3.micro"),
+            machine_image=ec2.MachineImage.latest_amazon_linux2023(),
+            block_devices=[ec2.BlockDevice(device_name="/dev/xvda", volume=volume)],
+        )  # fmt: skip
+        try:
+            app.synth()
+        except RuntimeError as error:
+            assert "ValidationFailed" in str(error) and expected
+        rules = {f.rule for f in failing(audit_path(outdir))}
+        assert rules == expected, rules
