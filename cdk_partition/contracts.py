@@ -150,6 +150,15 @@ _EVENTS_KEY = (
     "(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-key-policy.html)"
 )
 
+_KINESIS = (
+    'Amazon Kinesis Data Streams Developer Guide, "Permissions to use user-generated KMS keys" '
+    "(https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html)"
+)
+_S3_KMS = (
+    'Amazon S3 User Guide, "Using server-side encryption with AWS KMS keys (SSE-KMS)" '
+    "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html)"
+)
+
 _GRANT = ("kms:CreateGrant",)
 _FOR_AWS_RESOURCE = {"kms:GrantIsForAWSResource": "true"}
 
@@ -233,6 +242,35 @@ CONTRACTS: tuple[ContractRow, ...] = (
                 ("kms:GenerateDataKey", "kms:Decrypt"), _via("secretsmanager"), source=_SECRETS),
     ContractRow("opensearch_domain", "create", "deployment_role", "deployment", _GRANT,
                 {**_via("es"), **_FOR_AWS_RESOURCE}, source=_OPENSEARCH),
+    # -- the domain's readers and writers, through the store's service --------------------------
+    # SQS: "the producer must have the kms:GenerateDataKey and kms:Decrypt permissions for the
+    # KMS key"; "the consumer must have the kms:Decrypt permission"
+    ContractRow("queue", "run", "capability", "writer", ("kms:GenerateDataKey", "kms:Decrypt"),
+                _via("sqs"), source=_SQS_KEYS),
+    ContractRow("queue", "run", "capability", "reader", ("kms:Decrypt",), _via("sqs"),
+                source=_SQS_KEYS),
+    # SNS: "The publisher must have the kms:GenerateDataKey* and kms:Decrypt permissions"
+    ContractRow("topic", "run", "capability", "writer", ("kms:GenerateDataKey", "kms:Decrypt"),
+                _via("sns"), source=_SNS_KEYS),
+    # Kinesis: "producers must have the kms:GenerateDataKey permission"; "consumers must have
+    # the kms:Decrypt permission"
+    ContractRow("stream", "run", "capability", "writer", ("kms:GenerateDataKey",),
+                _via("kinesis"), source=_KINESIS),
+    ContractRow("stream", "run", "capability", "reader", ("kms:Decrypt",), _via("kinesis"),
+                source=_KINESIS),
+    # S3: "To upload an object encrypted with an AWS KMS key to Amazon S3, you need
+    # kms:GenerateDataKey permissions on the key. To download an object encrypted with an AWS
+    # KMS key, you need kms:Decrypt permissions."
+    ContractRow("bucket", "run", "capability", "writer", ("kms:GenerateDataKey",), _via("s3"),
+                source=_S3_KMS),
+    ContractRow("bucket", "run", "capability", "reader", ("kms:Decrypt",), _via("s3"),
+                source=_S3_KMS),
+    # DynamoDB: "The user is the principal in your AWS account who is accessing the table" (the
+    # Decrypt of the table key)
+    ContractRow("table", "run", "capability", "reader", ("kms:Decrypt",), _via("dynamodb"),
+                source=_DDB),
+    ContractRow("table", "run", "capability", "writer", ("kms:Decrypt",), _via("dynamodb"),
+                source=_DDB),
     # -- roles the CDK creates for a store ------------------------------------------------------
     # "Kinesis Data Firehose assumes that IAM role and gains access to the specified bucket,
     # key"; "To upload an object encrypted with an AWS KMS key to Amazon S3, you need

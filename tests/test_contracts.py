@@ -38,6 +38,8 @@ from cdk_partition.capabilities import KMS_KEY_ACTIONS
 from cdk_partition.contracts import CONTRACTS, ContractRow
 
 ADMIN = "arn:aws:iam::111122223333:role/admin"
+READER = "arn:aws:iam::111122223333:role/reader"
+WRITER = "arn:aws:iam::111122223333:role/writer"
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 PLACEHOLDERS = {"{partition}": "${AWS::Partition}", "{account}": ACCOUNT, "{region}": REGION}
 DEPLOYMENT = (
@@ -90,6 +92,15 @@ def _build(outdir: Path) -> cdk.App:
     # targeting a topic and a queue, Firehose into a bucket, replication between buckets,
     # Auto Scaling launching domain volumes, a log group, an event bus
     bucket, queue, topic = d.bucket("Bucket"), d.queue("Queue"), d.topic("Topic")
+    # the domain's reader and writer, through each store's own grant (grant_store_*)
+    reader = iam.Role.from_role_arn(ids, "Reader", READER)
+    writer = iam.Role.from_role_arn(ids, "Writer", WRITER)
+    stream = d.stream("Stream", shard_count=1)
+    table = d.table("Data", partition_key=pk)
+    for store in (bucket, queue, topic, stream, table):
+        d.grant_store_write(store, writer)
+        if store is not topic:  # a topic's readers are its subscriptions
+            d.grant_store_read(store, reader)
     bucket.add_event_notification(s3.EventType.OBJECT_CREATED, s3n.SqsDestination(queue))
     bucket.add_event_notification(s3.EventType.OBJECT_REMOVED, s3n.SnsDestination(topic))
     topic.add_subscription(subs.SqsSubscription(queue))
@@ -175,6 +186,9 @@ def _callers(row: ContractRow, policy: dict[str, Any]) -> list[evaluator.Request
             evaluator.Request("kms:Decrypt", arn, ACCOUNT, context=context)
             for arn in _store_roles(policy)
         ]
+    if row.caller == "capability":
+        arn = {"reader": READER, "writer": WRITER}[row.principal]
+        return [evaluator.Request("kms:Decrypt", arn, ACCOUNT, context=context)]
     if row.caller == "service_principal":
         return [evaluator.Request("kms:Decrypt", service=_fill(row.principal), context=context)]
     arn = _fill(row.principal)
