@@ -291,6 +291,21 @@ _DYNAMODB_DEFAULT_OWNED = (
     _owned("no SSESpecification: DynamoDB default AWS owned key", _absent(_SSE)),
     _owned("SSEEnabled not true: DynamoDB default AWS owned key", _not(f"{_SSE}.SSEEnabled", True)),
 )
+# ECR repositories and the repositories a creation template makes share one encryption slot
+_ECR_AT_REST = Slot(
+    "EncryptionConfiguration.KmsKey",
+    (_managed("EncryptionType KMS without KmsKey: AWS managed key aws/ecr"),),
+    first=(
+        _owned(
+            "no EncryptionConfiguration: AES-256 with an AWS owned key",
+            _absent("EncryptionConfiguration"),
+        ),
+        _owned(
+            "EncryptionType AES256 (AWS owned key)",
+            _not_in("EncryptionConfiguration.EncryptionType", ("KMS", "KMS_DSSE")),
+        ),
+    ),
+)
 _ATHENA_RESULTS = "WorkGroupConfiguration.ResultConfiguration.EncryptionConfiguration"
 _ATHENA_MANAGED = "WorkGroupConfiguration.ManagedQueryResultsConfiguration"
 
@@ -691,20 +706,7 @@ _STORES: tuple[StoreType, ...] = (
         _method(
             "repository", "`encryption=ecr.RepositoryEncryption.KMS, encryption_key=domain.key`"
         ),
-        Slot(
-            "EncryptionConfiguration.KmsKey",
-            (_managed("EncryptionType KMS without KmsKey: AWS managed key aws/ecr"),),
-            first=(
-                _owned(
-                    "no EncryptionConfiguration: AES-256 with an AWS owned key",
-                    _absent("EncryptionConfiguration"),
-                ),
-                _owned(
-                    "EncryptionType AES256 (AWS owned key)",
-                    _not_in("EncryptionConfiguration.EncryptionType", ("KMS", "KMS_DSSE")),
-                ),
-            ),
-        ),
+        _ECR_AT_REST,
     ),
     _store(
         "AWS::Events::EventBus",
@@ -1737,20 +1739,7 @@ _STORES: tuple[StoreType, ...] = (
         "ECR repository creation template (repositories it creates)",
         "alias/aws/ecr",
         _pass('`kms_key` (with `encryption_type="KMS"`) in `encryption_configuration`'),
-        Slot(
-            "EncryptionConfiguration.KmsKey",
-            (_managed("EncryptionType KMS without KmsKey: AWS managed key aws/ecr"),),
-            first=(
-                _owned(
-                    "no EncryptionConfiguration: AES-256 with an AWS owned key",
-                    _absent("EncryptionConfiguration"),
-                ),
-                _owned(
-                    "EncryptionType AES256 (AWS owned key)",
-                    _not_in("EncryptionConfiguration.EncryptionType", ("KMS", "KMS_DSSE")),
-                ),
-            ),
-        ),
+        _ECR_AT_REST,
     ),
     # default: Fargate ephemeral storage is encrypted with an AWS owned key unless a key is set:
     # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-storage-encryption.html
