@@ -364,6 +364,9 @@ class CloudAssembly:
         self.domain_keys = list(_find_domain_keys(stacks))
         self.scopes = self._find_scopes()
         self._bucket_policies: dict[tuple[int, str], list[Any]] | None = None
+        #: Results the passes compute once per assembly (keyed by ids of its own objects,
+        #: which live as long as it does).
+        self.memo: dict[Any, Any] = {}
         self._scopes_cache: dict[int, list[tuple[Scope, str | None]]] = {}
         self._by_stack: dict[int, list[Scope]] = {}
         for scope in self.scopes:

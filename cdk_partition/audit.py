@@ -551,7 +551,27 @@ def _audit_contracts(
     policy = (resource.get("Properties") or {}).get("KeyPolicy")
     if deployer is None or not isinstance(policy, dict):
         return  # a key not written by this version: nothing to hold the rows against
-    prepared = _prepared_policy(key, policy)
+    refused = _refused_rows(assembly, key, policy, deployer, store)
+    if refused:
+        yield _finding(
+            "CDKP107",
+            f"{base['path']} of domain {domain!r}: the domain key policy refuses what AWS "
+            f"requests for it: {'; '.join(refused)}.",
+            location="KeyPolicy",
+            **base,
+        )
+
+
+def _refused_rows(
+    assembly: CloudAssembly, key: DomainKey, policy: dict[str, Any], deployer: Any, store: str
+) -> tuple[str, ...]:
+    """The create/attach contract requests of ``store`` the key policy refuses (the same for
+    every store of the kind on one key: decided once)."""
+    cache_key = ("refused", id(key.stack), key.logical_id, store)  # ids live as long as assembly
+    cached = assembly.memo.get(cache_key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    prepared = _prepared_policy(assembly, key, policy)
     env = key.stack.environment
     fill = {
         "{partition}": env.partition_text,
@@ -580,14 +600,8 @@ def _audit_contracts(
                 continue
             if decision == "explicit_deny" or (decision != "allow" and not row.via_grant):
                 refused.append(f"{action} by the {who} at {row.phase} ({row.source})")
-    if refused:
-        yield _finding(
-            "CDKP107",
-            f"{base['path']} of domain {domain!r}: the domain key policy refuses what AWS "
-            f"requests for it: {'; '.join(refused)}.",
-            location="KeyPolicy",
-            **base,
-        )
+    assembly.memo[cache_key] = tuple(refused)
+    return tuple(refused)
 
 
 def _fill(text: str, fill: Mapping[str, str]) -> str:
@@ -596,20 +610,17 @@ def _fill(text: str, fill: Mapping[str, str]) -> str:
     return text
 
 
-_PREPARED: dict[tuple[int, str], evaluator.CanonicalPolicy] = {}
-
-
-def _prepared_policy(key: DomainKey, policy: dict[str, Any]) -> evaluator.CanonicalPolicy:
-    cache_key = (id(key.stack), key.logical_id)
-    prepared = _PREPARED.get(cache_key)
+def _prepared_policy(
+    assembly: CloudAssembly, key: DomainKey, policy: dict[str, Any]
+) -> evaluator.CanonicalPolicy:
+    cache_key = ("prepared", id(key.stack), key.logical_id)
+    prepared = assembly.memo.get(cache_key)
     if prepared is None:
-        if len(_PREPARED) > 256:
-            _PREPARED.clear()
         # pseudo parameters the stack's environment decides, written as their values (as the
         # requests are), so that ARN patterns compare part by part
         text = _with_env(json.dumps(evaluator.canonicalize(policy)), key.stack.environment)
-        prepared = _PREPARED[cache_key] = evaluator.prepare(json.loads(text))
-    return prepared
+        prepared = assembly.memo[cache_key] = evaluator.prepare(json.loads(text))
+    return prepared  # type: ignore[no-any-return]
 
 
 def _with_env(text: str, env: Environment) -> str:
