@@ -15,6 +15,7 @@ _EXPORTS: dict[str, str] = {
     "Capability": "capabilities",
     "DataDomain": "domain",
     "DomainStack": "domain",
+    "DomainReference": "domain",
     "ConflictingEncryptionError": "stores",
     "DomainEncryptionChecks": "checks",
     "DomainEncryptionPlugin": "checks",
@@ -31,6 +32,7 @@ __all__ = [
     "DataDomain",
     "DomainEncryptionChecks",
     "DomainEncryptionPlugin",
+    "DomainReference",
     "DomainStack",
     "Finding",
     "__version__",
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     from .audit import RULES, Finding, audit_path
     from .capabilities import Capability
     from .checks import DomainEncryptionChecks, DomainEncryptionPlugin, exempt
-    from .domain import DataDomain, DomainStack
+    from .domain import DataDomain, DomainReference, DomainStack
     from .stores import ConflictingEncryptionError
 
 

@@ -335,6 +335,9 @@ class Scope:
     """Logical ids under ``path`` in ``stack`` (None: place by ``aws:cdk:path``)."""
     source: str = "template"
     """``template`` (stack metadata), ``tree`` (a marker in tree.json) or ``default``."""
+    key_arn: str | None = None
+    """For a domain defined elsewhere (``DataDomain.from_domain_attributes``): the exact key ARN
+    every store of the scope must name."""
 
 
 @dataclass(frozen=True)
@@ -472,8 +475,16 @@ def _scopes_from_marks(marks: Any, stack: StackTemplate, source: str) -> list[Sc
                 if isinstance(listed, list)
                 else None
             )
+            key = mark.get("key")
             out.append(
-                Scope(mark["domain"], stack, str(mark.get("scope") or ""), resources, source)
+                Scope(
+                    mark["domain"],
+                    stack,
+                    str(mark.get("scope") or ""),
+                    resources,
+                    source,
+                    key if isinstance(key, str) else None,
+                )
             )
     return out
 

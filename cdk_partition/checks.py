@@ -31,7 +31,7 @@ from ._native import DomainChecksAspect
 from .assembly import EXEMPTIONS_METADATA_KEY, CloudAssembly, load
 
 if TYPE_CHECKING:
-    from .domain import DataDomain
+    from .domain import DataDomain, DomainReference
 
 PLUGIN_NAME = "cdk-partition"
 _MIN_REASON_WORDS = 4
@@ -150,11 +150,16 @@ class DomainEncryptionChecks(DomainChecksAspect):
     inside this package): this class does not override ``visit``, so the CDK calls it inside the
     jsii kernel and a traversal of thousands of constructs makes no Python callback.
 
-    :param domain: the domain whose key every store in the scope must use.
+    :param domain: the domain whose key every store in the scope must use: a
+        :class:`~cdk_partition.DataDomain` of this app, or a
+        :class:`~cdk_partition.DomainReference` (``DataDomain.from_domain_attributes``) of a
+        domain defined in another app or account, whose exact key ARN (partition, account,
+        region, key id) every store must then name.
     """
 
-    def __init__(self, domain: DataDomain) -> None:
-        super().__init__(domain.domain_name, DomainEncryptionPlugin())
+    def __init__(self, domain: DataDomain | DomainReference) -> None:
+        key_arn = getattr(domain, "referenced_key_arn", None)
+        super().__init__(domain.domain_name, DomainEncryptionPlugin(), key_arn)
 
 
 def exempt(scope: Construct, rule: str, reason: str) -> None:

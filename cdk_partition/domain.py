@@ -225,6 +225,19 @@ class DataDomain(StoreFactories, Construct):
         for statement in key_policy_statements:
             self.add_to_key_policy(statement)
 
+    @staticmethod
+    def from_domain_attributes(
+        scope: Construct, id: str, *, domain_name: str, key_arn: str
+    ) -> DomainReference:
+        """A domain defined in another app or account, by its name and key ARN.
+
+        :param domain_name: the domain's name (as its owner created it), e.g. ``"orders"``.
+        :param key_arn: the domain key's ARN (``arn:<partition>:kms:<region>:<account>:key/<id>``);
+            stores of the reference name it, and the checks compare every part of it.
+        :raises ValueError: on an invalid name or an ARN that is not a key ARN.
+        """
+        return DomainReference(scope, id, domain_name=domain_name, key_arn=key_arn)
+
     # -- access, all of it in the key policy -----------------------------------------------
     def grant_administer(self, principal: iam.IPrincipal | iam.IGrantable) -> None:
         """Let ``principal`` administer the key (policy, aliases, rotation...; no data access)."""
@@ -300,6 +313,92 @@ class DataDomain(StoreFactories, Construct):
 
     def __str__(self) -> str:
         return f"domain {getattr(self, 'domain_name', '?')!r}"
+
+
+class DomainReference(StoreFactories, Construct):
+    """A data domain defined elsewhere (another CDK app or account), by its key ARN.
+
+    Made with :meth:`DataDomain.from_domain_attributes`. It has the same store methods as a
+    :class:`DataDomain`: each puts its store on the referenced key (``kms.Key.from_key_arn``), and
+    ``DomainEncryptionChecks(reference)`` checks that every store in its scope names exactly that
+    key ARN (partition, account, region and key id).
+
+    It cannot change the key policy, which belongs to the app that owns the domain:
+    ``grant_read``/``grant_write``/``grant_administer``/``add_to_key_policy`` raise, and a store
+    method whose service contract needs a key-policy statement (grants for DynamoDB, EBS, RDS...)
+    records it in :attr:`key_policy_requirements` and warns on the construct, naming what the
+    owner's key policy must allow.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, domain_name: str, key_arn: str) -> None:
+        validate_domain_name(domain_name)
+        if not isinstance(key_arn, str) or (
+            "${Token[" not in key_arn
+            and not re.match(r"^arn:[^:]+:kms:[^:]+:\d{12}:key/.+", key_arn)
+        ):
+            raise ValueError(
+                f"DataDomain.from_domain_attributes {id!r}: key_arn must be a KMS key ARN "
+                f"(arn:<partition>:kms:<region>:<account>:key/<key id>), got {key_arn!r}; an "
+                "alias does not identify the key exactly."
+            )
+        super().__init__(scope, id)
+        self.domain_name = domain_name
+        #: The referenced key's ARN, exactly as the checks compare it.
+        self.referenced_key_arn = key_arn
+        #: The domain's key (imported: its policy is not this app's).
+        self.key = kms.Key.from_key_arn(self, "Key", key_arn)  # type: ignore[assignment]
+        #: Key-policy statements the store methods needed and the owner must provide (text).
+        self.key_policy_requirements: list[str] = []
+
+    # -- the key policy is the owner's ---------------------------------------------------------
+    def _refuse_policy_change(self, what: str) -> None:
+        raise ValueError(
+            f"{self.node.path}: {what} would change the key policy of domain "
+            f"{self.domain_name!r}, which the app that owns the domain writes. Ask its owner to "
+            "grant the capability there (domain.grant_read/grant_write in the owning app)."
+        )
+
+    def grant_read(self, principal: Any) -> None:
+        self._refuse_policy_change("grant_read")
+
+    def grant_write(self, principal: Any) -> None:
+        self._refuse_policy_change("grant_write")
+
+    def grant_administer(self, principal: Any) -> None:
+        self._refuse_policy_change("grant_administer")
+
+    def add_to_key_policy(self, statement: iam.PolicyStatement) -> None:
+        self._refuse_policy_change("add_to_key_policy")
+
+    def _require(self, text: str) -> None:
+        if text not in self.key_policy_requirements:
+            self.key_policy_requirements.append(text)
+            cdk.Annotations.of(self).add_warning_v2(
+                f"cdk-partition:key-policy-requirement:{len(self.key_policy_requirements)}",
+                f"The key policy of domain {self.domain_name!r} (owned elsewhere) must allow "
+                f"{text}, or the store cannot be created or used.",
+            )
+
+    def _allow_via(self, service: str) -> None:
+        self._require(
+            f"this app's deployment role to create grants for AWS resources and use data keys "
+            f"through {service} (kms:ViaService {service}.<region>.amazonaws.com)"
+        )
+
+    def _add_service_statement(self, statement: iam.PolicyStatement) -> None:
+        rendered = cdk.Stack.of(self).to_json_string(statement.to_statement_json())
+        self._require(f"the statement {rendered}")
+
+    def _exempt_from_deny(self, arn: str) -> None:
+        self._require(f"{arn} past DenyEveryoneElse")
+
+    def _allow_ebs_infrastructure(self) -> None:
+        self._require(
+            "the EC2 identity-only role (role/aws:ec2-infrastructure/*) past DenyEveryoneElse"
+        )
+
+    def __str__(self) -> str:
+        return f"referenced domain {self.domain_name!r}"
 
 
 def id_of_root(scope: Construct) -> str:

@@ -163,6 +163,14 @@ class KeyResolver:
     def __init__(self, assembly: CloudAssembly) -> None:
         self._assembly = assembly
         self._keys = {(id(k.stack), k.logical_id): k for k in assembly.domain_keys}
+        # keys of domains defined elsewhere, checked by their exact ARN
+        self._referenced: dict[tuple[str, str, str, str], str] = {}
+        for scope in assembly.scopes:
+            if scope.key_arn:
+                text = parse_key_text(scope.key_arn, scope.stack.environment)
+                if text is not None and text.kind == "key":
+                    parts = (text.partition, text.region, text.account, text.name)
+                    self._referenced[parts] = scope.domain
         self._aliases: list[tuple[str, StackTemplate, Any]] = []
         for stack, _, resource in assembly.resources():
             if resource.get("Type") == "AWS::KMS::Alias":
@@ -212,6 +220,9 @@ class KeyResolver:
 
     def _text(self, key: KeyText, value: Any, depth: int) -> KeyRef:
         where = f"account {key.account}, region {key.region}, partition {key.partition}"
+        referenced = self._referenced.get((key.partition, key.region, key.account, key.name))
+        if key.kind == "key" and referenced is not None:
+            return KeyRef("domain_key", f"key {key.name} ({where})", referenced)
         if key.kind == "key":
             return KeyRef(
                 "other_cmk",

@@ -22,8 +22,10 @@ class DomainChecksAspect(
 ):
     """Marks each stack under the scope with the domain and registers the validation plugin."""
 
-    def __init__(self, domain_name: str, plugin: cdk.IPolicyValidationPlugin) -> None:
-        jsii.create(self.__class__, self, [domain_name, plugin])
+    def __init__(
+        self, domain_name: str, plugin: cdk.IPolicyValidationPlugin, key_arn: str | None = None
+    ) -> None:
+        jsii.create(self.__class__, self, [domain_name, plugin, key_arn])
 
     @jsii.member(jsii_name="visit")
     def visit(self, node: IConstruct) -> None:

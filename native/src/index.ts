@@ -47,16 +47,20 @@ const registered = new WeakSet<Stage>();
 export class DomainChecksAspect implements IAspect {
   /** The domain whose key every store in the scope must use. */
   public readonly domainName: string;
+  /** The key ARN of a domain defined elsewhere (another app or account), when checked by ARN. */
+  public readonly keyArn?: string;
   private readonly plugin: IPolicyValidationPlugin;
   private first = true;
 
   /**
    * @param domainName the domain whose key every store in the scope must use
    * @param plugin the validation plugin that audits the synthesized templates
+   * @param keyArn for a domain defined elsewhere: the exact key ARN every store must name
    */
-  public constructor(domainName: string, plugin: IPolicyValidationPlugin) {
+  public constructor(domainName: string, plugin: IPolicyValidationPlugin, keyArn?: string) {
     this.domainName = domainName;
     this.plugin = plugin;
+    this.keyArn = keyArn;
   }
 
   /** Aspect entry point: cheap, native, no callback into the host language. */
@@ -70,7 +74,7 @@ export class DomainChecksAspect implements IAspect {
       }
     }
     if (Stack.isStack(node)) {
-      mark(node, this.domainName, '');
+      mark(node, this.domainName, '', undefined, this.keyArn);
     } else if (Stage.isStage(node)) {
       this.register(node);
     }
@@ -84,7 +88,7 @@ export class DomainChecksAspect implements IAspect {
   public applyTo(scope: IConstruct): void {
     if (Stage.isStage(scope)) {
       // a fresh instance: its first visit is this Stage, whatever else this one is applied to
-      Aspects.of(scope).add(new DomainChecksAspect(this.domainName, this.plugin));
+      Aspects.of(scope).add(new DomainChecksAspect(this.domainName, this.plugin, this.keyArn));
       return;
     }
     const stage = Stage.of(scope);
@@ -92,10 +96,10 @@ export class DomainChecksAspect implements IAspect {
       this.register(stage);
     }
     if (Stack.isStack(scope)) {
-      mark(scope, this.domainName, '');
+      mark(scope, this.domainName, '', undefined, this.keyArn);
     } else {
       const stack = Stack.of(scope);
-      mark(stack, this.domainName, scope.node.path, resourcesUnder(scope, stack));
+      mark(stack, this.domainName, scope.node.path, resourcesUnder(scope, stack), this.keyArn);
     }
   }
 
@@ -117,7 +121,7 @@ export class DomainChecksAspect implements IAspect {
     }
     for (const stack of stacks) {
       const existing = stack.node.tryFindChild(MARKER_ID) as ChecksMarker | undefined;
-      (existing ?? new ChecksMarker(stack, MARKER_ID)).add(this.domainName);
+      (existing ?? new ChecksMarker(stack, MARKER_ID)).add(this.domainName, this.keyArn);
     }
   }
 
@@ -140,21 +144,18 @@ export class DomainChecksAspect implements IAspect {
  * that was synthesized before the checks ran (a stack of a nested Stage).
  */
 export class ChecksMarker extends Construct implements IInspectable {
-  private readonly domains: string[] = [];
+  private readonly marks: Array<{ domain: string; scope: string; key?: string }> = [];
 
   /** Record that `domainName`'s checks cover this marker's whole stack. */
-  public add(domainName: string): void {
-    if (!this.domains.includes(domainName)) {
-      this.domains.push(domainName);
+  public add(domainName: string, keyArn?: string): void {
+    if (!this.marks.some((m) => m.domain === domainName)) {
+      this.marks.push(keyArn ? { domain: domainName, scope: '', key: keyArn } : { domain: domainName, scope: '' });
     }
   }
 
   /** Tree metadata: `cdk_partition:checks` as in a template mark, scope "" (the whole stack). */
   public inspect(inspector: TreeInspector): void {
-    inspector.addAttribute(
-      CHECKS_METADATA_KEY,
-      this.domains.map((domain) => ({ domain, scope: '' })),
-    );
+    inspector.addAttribute(CHECKS_METADATA_KEY, this.marks);
   }
 }
 
@@ -182,16 +183,25 @@ function resourcesUnder(scope: IConstruct, stack: Stack): string[] {
   });
 }
 
-function mark(stack: Stack, domainName: string, scopePath: string, resources?: string[]): void {
+function mark(
+  stack: Stack,
+  domainName: string,
+  scopePath: string,
+  resources?: string[],
+  keyArn?: string,
+): void {
   const options = stack.templateOptions;
   const metadata: { [key: string]: any } = { ...(options.metadata ?? {}) };
-  const marks: Array<{ domain: string; scope: string; resources?: string[] }> = [
+  const marks: Array<{ domain: string; scope: string; resources?: string[]; key?: string }> = [
     ...(metadata[CHECKS_METADATA_KEY] ?? []),
   ];
   if (!marks.some((m) => m.domain === domainName && m.scope === scopePath)) {
-    marks.push(
-      resources ? { domain: domainName, scope: scopePath, resources } : { domain: domainName, scope: scopePath },
-    );
+    marks.push({
+      domain: domainName,
+      scope: scopePath,
+      ...(resources ? { resources } : {}),
+      ...(keyArn ? { key: keyArn } : {}),
+    });
     metadata[CHECKS_METADATA_KEY] = marks;
     options.metadata = metadata;
   }

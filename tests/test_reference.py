@@ -1,0 +1,102 @@
+"""Issue #13 (first part): a domain defined elsewhere, checked by its exact key ARN, and
+principals of other accounts named in a domain key policy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Template
+from conftest import cdk_context
+
+from cdk_partition import DataDomain, DomainEncryptionChecks, DomainReference, audit_path, evaluator
+from cdk_partition.audit import failing
+
+OWNER, WORKLOAD, ANALYTICS = "111111111111", "222222222222", "333333333333"
+KEY = f"arn:aws:kms:eu-west-1:{OWNER}:key/0123abcd-0000-0000-0000-000000000000"
+
+
+@pytest.fixture(scope="module")
+def workload(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    outdir = tmp_path_factory.mktemp("reference") / "cdk.out"
+    app = cdk.App(outdir=str(outdir), context=cdk_context())
+    stack = cdk.Stack(app, "Workload", env=cdk.Environment(account=WORKLOAD, region="eu-west-1"))
+    ref = DataDomain.from_domain_attributes(stack, "Orders", domain_name="orders", key_arn=KEY)
+    DomainEncryptionChecks(ref).apply_to(stack)
+    ref.queue("Jobs")
+    ref.table(
+        "Orders", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
+    )
+    other_region = KEY.replace("eu-west-1", "us-east-1")
+    sqs.CfnQueue(stack, "OtherRegion", kms_master_key_id=other_region)
+    sqs.CfnQueue(stack, "OtherAccount", kms_master_key_id=KEY.replace(OWNER, "444444444444"))
+    sqs.CfnQueue(stack, "OtherKeyId", kms_master_key_id=KEY.replace("0123abcd", "9999abcd"))
+    sqs.CfnQueue(stack, "ByAlias", kms_master_key_id=f"arn:aws:kms:eu-west-1:{OWNER}:alias/orders")
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+    return {"findings": audit_path(outdir), "ref": ref}
+
+
+def test_stores_of_a_reference_name_the_exact_key(workload: dict[str, Any]) -> None:
+    ok = [f for f in workload["findings"] if "Jobs" in f.path or "OrdersOrders" in f.path]
+    assert failing(ok) == []
+
+
+@pytest.mark.parametrize("store", ["OtherRegion", "OtherAccount", "OtherKeyId", "ByAlias"])
+def test_any_other_key_fails_with_the_same_rules(workload: dict[str, Any], store: str) -> None:
+    (finding,) = [f for f in workload["findings"] if f.path.endswith(store)]
+    assert finding.rule == "CDKP004" and finding.domain == "orders"
+
+
+def test_a_reference_cannot_change_the_key_policy(workload: dict[str, Any]) -> None:
+    ref: DomainReference = workload["ref"]
+    with pytest.raises(ValueError, match="owns the domain"):
+        ref.grant_read(iam.ArnPrincipal(f"arn:aws:iam::{WORKLOAD}:role/reader"))
+    with pytest.raises(ValueError, match="owns the domain"):
+        ref.add_to_key_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=["*"]))
+    # the table's service contract needs grants through DynamoDB: said, not silently dropped
+    assert any("dynamodb" in r for r in ref.key_policy_requirements)
+
+
+def test_a_reference_needs_a_key_arn() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(ValueError, match="key ARN"):
+        DataDomain.from_domain_attributes(stack, "R", domain_name="orders", key_arn="alias/orders")
+
+
+def test_principals_of_other_accounts_are_named_exactly() -> None:
+    stack = cdk.Stack(cdk.App(), "Owner", env=cdk.Environment(account=OWNER, region="eu-west-1"))
+    reader = f"arn:aws:iam::{ANALYTICS}:role/analyst"
+    DataDomain(
+        stack, "Orders", domain_name="orders",
+        administrators=[iam.Role.from_role_arn(stack, "Admin", f"arn:aws:iam::{OWNER}:role/admin")],
+        readers=[iam.Role.from_role_arn(stack, "Analyst", reader)],
+    )  # fmt: skip
+    (key,) = Template.from_stack(stack).find_resources("AWS::KMS::Key").values()
+    policy = evaluator.prepare(json.loads(json.dumps(key["Properties"]["KeyPolicy"])))
+
+    def decide(arn: str, account: str) -> str:
+        request = evaluator.Request("kms:Decrypt", arn, account, identity_allows=True)
+        return evaluator.evaluate(policy, request)
+
+    assert decide(reader, ANALYTICS) == "allow"  # with its own account's IAM policy allowing it
+    assert decide(f"arn:aws:iam::{ANALYTICS}:role/other", ANALYTICS) == "explicit_deny"
+    assert decide(f"arn:aws:iam::{ANALYTICS}:root", ANALYTICS) == "explicit_deny"
+
+
+def test_reference_marks_carry_the_key(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path), context=cdk_context())
+    stack = cdk.Stack(app, "W", env=cdk.Environment(account=WORKLOAD, region="eu-west-1"))
+    ref = DataDomain.from_domain_attributes(stack, "Orders", domain_name="orders", key_arn=KEY)
+    DomainEncryptionChecks(ref).apply_to(stack)
+    app.synth()
+    template = json.loads((tmp_path / "W.template.json").read_text())
+    assert template["Metadata"]["cdk_partition:checks"] == [
+        {"domain": "orders", "scope": "", "key": KEY}
+    ]
