@@ -291,6 +291,21 @@ _DYNAMODB_DEFAULT_OWNED = (
     _owned("no SSESpecification: DynamoDB default AWS owned key", _absent(_SSE)),
     _owned("SSEEnabled not true: DynamoDB default AWS owned key", _not(f"{_SSE}.SSEEnabled", True)),
 )
+# Step Functions state machines and activities share one encryption slot
+_SFN_AT_REST = Slot(
+    "EncryptionConfiguration.KmsKeyId",
+    (_owned("no KmsKeyId: Step Functions AWS owned key"),),
+    first=(
+        _owned(
+            "no EncryptionConfiguration: Step Functions AWS owned key",
+            _absent("EncryptionConfiguration"),
+        ),
+        _owned(
+            "Type AWS_OWNED_KEY (AWS owned key)",
+            _is("EncryptionConfiguration.Type", "AWS_OWNED_KEY"),
+        ),
+    ),
+)
 # ECR repositories and the repositories a creation template makes share one encryption slot
 _ECR_AT_REST = Slot(
     "EncryptionConfiguration.KmsKey",
@@ -800,20 +815,7 @@ _STORES: tuple[StoreType, ...] = (
         "Step Functions state machine",
         None,
         _pass("`encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(...)`"),
-        Slot(
-            "EncryptionConfiguration.KmsKeyId",
-            (_owned("no KmsKeyId: Step Functions AWS owned key"),),
-            first=(
-                _owned(
-                    "no EncryptionConfiguration: Step Functions AWS owned key",
-                    _absent("EncryptionConfiguration"),
-                ),
-                _owned(
-                    "Type AWS_OWNED_KEY (AWS owned key)",
-                    _is("EncryptionConfiguration.Type", "AWS_OWNED_KEY"),
-                ),
-            ),
-        ),
+        _SFN_AT_REST,
     ),
     _store(
         "AWS::MSK::Cluster",
@@ -3036,20 +3038,7 @@ _STORES: tuple[StoreType, ...] = (
         "Step Functions activity",
         None,
         _pass("`kms_key_id` (`type=CUSTOMER_MANAGED_KMS_KEY`) in `encryption_configuration`"),
-        Slot(
-            "EncryptionConfiguration.KmsKeyId",
-            (_owned("no KmsKeyId: Step Functions AWS owned key"),),
-            first=(
-                _owned(
-                    "no EncryptionConfiguration: Step Functions AWS owned key",
-                    _absent("EncryptionConfiguration"),
-                ),
-                _owned(
-                    "Type AWS_OWNED_KEY (AWS owned key)",
-                    _is("EncryptionConfiguration.Type", "AWS_OWNED_KEY"),
-                ),
-            ),
-        ),
+        _SFN_AT_REST,
     ),
     # default: SSE-S3 unless KMS is chosen: https://docs.aws.amazon.com/filegateway/latest/files3/encrypt-objects-stored-by-file-gateway-in-s3.html
     *(
