@@ -33,6 +33,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -140,8 +141,13 @@ class StackTemplate:
     construct_path: str | None = None
     """The stack's construct path (``Outer/Inner/Stack``; from the manifest's ``displayName``)."""
 
-    @property
+    @cached_property
     def resources(self) -> dict[str, dict[str, Any]]:
+        """The resource declarations that are objects (see :attr:`raw_resources` for all)."""
+        return {k: v for k, v in self.raw_resources.items() if isinstance(v, dict)}
+
+    @property
+    def raw_resources(self) -> dict[str, Any]:
         resources = self.template.get("Resources")
         return resources if isinstance(resources, dict) else {}
 
@@ -191,7 +197,8 @@ def load(path: str | Path) -> CloudAssembly:
         if not _is_template(template):
             raise AssemblyInputError(f"{path} is not a CloudFormation template (no Resources map)")
         name = path.name.removesuffix(".json").removesuffix(".template")
-        stacks = [StackTemplate(name, template, str(path))]
+        environment, construct_path = _artifact_of(path)
+        stacks = [StackTemplate(name, template, str(path), None, environment, construct_path)]
         _add_nested(stacks, path.parent)
         return CloudAssembly(stacks)
     if not (path / "manifest.json").is_file():
@@ -204,6 +211,21 @@ def load(path: str | Path) -> CloudAssembly:
     # markers sit only in stacks of nested Stages: without them the tree is not read
     tree = _read_tree(tree_files[0]) if tree_files and nested else None
     return CloudAssembly(stacks, tree if isinstance(tree, dict) else None)
+
+
+def _artifact_of(template: Path) -> tuple[Environment, str | None]:
+    """The environment and construct path the cloud assembly beside a template gives it (a
+    template audited on its own keeps its stack's account and region); unknown without one."""
+    try:
+        manifest = json.loads((template.parent / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return Environment(), None
+    artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
+    for artifact in (artifacts or {}).values() if isinstance(artifacts, dict) else []:
+        props = artifact.get("properties") if isinstance(artifact, dict) else None
+        if isinstance(props, dict) and props.get("templateFile") == template.name:
+            return Environment.parse(artifact.get("environment")), artifact.get("displayName")
+    return Environment(), None
 
 
 def _read_tree(path: Path) -> Any:
@@ -287,7 +309,10 @@ def _add_nested(stacks: list[StackTemplate], directory: Path | None) -> None:
         stack = queue.pop()
         folder = directory or Path(stack.file).parent
         for logical_id, resource in stack.resources.items():
-            if resource.get("Type") != "AWS::CloudFormation::Stack":
+            if (
+                not isinstance(resource, dict)
+                or resource.get("Type") != "AWS::CloudFormation::Stack"
+            ):
                 continue
             asset = (resource.get("Metadata") or {}).get("aws:asset:path")
             if not isinstance(asset, str):
@@ -451,6 +476,17 @@ class CloudAssembly:
             self._bucket_policies = index
         return list(self._bucket_policies.get((id(stack), bucket), []))
 
+    def domain_key_for(self, domain: str, stack: StackTemplate) -> DomainKey | None:
+        """The key of ``domain`` that stores of ``stack`` must use: the one in the same Stage
+        (cloud assembly folder) when several Stages hold a domain of that name (one Stage per
+        environment), else the only one; None when the domain has no key here."""
+        keys = [k for k in self.domain_keys if k.name == domain]
+        if len(keys) <= 1:
+            return keys[0] if keys else None
+        folder = Path(stack.root.file).parent
+        same = [k for k in keys if Path(k.stack.root.file).parent == folder]
+        return same[0] if len(same) == 1 else None
+
     def has_checks(self, stack: StackTemplate) -> bool:
         return bool(self.scopes_of(stack))
 
@@ -459,9 +495,18 @@ class CloudAssembly:
         return next((s for s in self.stacks if s.file == file), None)
 
     def resources(self) -> Iterator[tuple[StackTemplate, str, dict[str, Any]]]:
+        """Every resource declaration (a dict; one that is not, or whose ``Type`` is not a
+        string, is no resource CloudFormation would create: see :meth:`malformed`)."""
         for stack in self.stacks:
             for logical_id, resource in stack.resources.items():
-                if isinstance(resource, dict):
+                if isinstance(resource, dict) and isinstance(resource.get("Type"), str):
+                    yield stack, logical_id, resource
+
+    def malformed(self) -> Iterator[tuple[StackTemplate, str, Any]]:
+        """Resource declarations that are not a dict with a string ``Type``."""
+        for stack in self.stacks:
+            for logical_id, resource in stack.raw_resources.items():
+                if not (isinstance(resource, dict) and isinstance(resource.get("Type"), str)):
                     yield stack, logical_id, resource
 
 

@@ -68,7 +68,11 @@ class DomainEncryptionPlugin:
         root = _assembly_root(paths)
         assembly = load(root)
         if _wants_report(context):
-            _write_report(assembly, root)
+            try:
+                _write_report(assembly, root)
+            except Exception as error:  # the report is optional: never a broken synth
+                with open(os.path.join(root, REPORT_FILES[0]), "w") as out:
+                    out.write(f"# Data domain access report\n\nNot written: {error!r}\n")
         wanted = set(paths)
         findings = [
             f
@@ -174,12 +178,19 @@ def exempt(scope: Construct, rule: str, reason: str) -> None:
     """
     if rule not in audit.RULES:
         raise ValueError(f"Unknown rule {rule!r}; rules are {', '.join(sorted(audit.RULES))}.")
+    if rule not in audit.EXEMPTIBLE_RULES:
+        raise ValueError(
+            f"{rule} cannot be exempted: exemptions are per store (CDKP001-CDKP011); the domain "
+            "key's own rules and the deployability rules hold for every domain."
+        )
     if not isinstance(reason, str) or len(reason.split()) < _MIN_REASON_WORDS:
         raise ValueError(
             f"Exempting {rule} needs a reason of at least one sentence ({_MIN_REASON_WORDS}+ "
             f"words) saying why this store may break the rule; got {reason!r}."
         )
     resource = scope if isinstance(scope, cdk.CfnResource) else scope.node.default_child
+    if isinstance(resource, cdk.CfnResource) and resource.cfn_resource_type == "AWS::KMS::Key":
+        raise ValueError(f"{scope.node.path} is a KMS key: a domain key cannot be exempted.")
     if not isinstance(resource, cdk.CfnResource):
         raise ValueError(
             f"{scope.node.path} has no CloudFormation resource to exempt; pass the L1 or an L2 "

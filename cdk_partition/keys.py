@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import catalogue
@@ -55,6 +55,8 @@ class KeyRef:
     kind: KeyKind
     description: str
     domain: str | None = None
+    key: DomainKey | None = field(default=None, compare=False)
+    """The domain key itself (None for a domain defined elsewhere, checked by its ARN)."""
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,14 @@ class KeyResolver:
                 if isinstance(name, str):
                     self._aliases.append((name, stack, props.get("TargetKeyId")))
 
+    def on_domain_key(self, ref: KeyRef, domain: str, stack: StackTemplate) -> bool:
+        """``ref`` is the key of ``domain`` that ``stack``'s stores must use: same domain name
+        and, when several Stages each hold a domain of that name (one per environment), the key
+        of the store's own Stage: the dev account's ``orders`` key is not the prod account's."""
+        if ref.kind != "domain_key" or ref.domain != domain:
+            return False
+        return ref.key is None or ref.key is self._assembly.domain_key_for(domain, stack)
+
     def resolve(self, value: Any, stack: StackTemplate, depth: int = 0) -> KeyRef:
         """What ``value`` (a key property's value in ``stack``) names."""
         if depth > 12:
@@ -242,7 +252,7 @@ class KeyResolver:
             if all(v is True for v in verdicts):
                 ref = self.resolve(target, alias_stack, depth + 1)
                 if ref.kind == "domain_key":
-                    return KeyRef("domain_key", f"alias {key.name} ({where})", ref.domain)
+                    return KeyRef("domain_key", f"alias {key.name} ({where})", ref.domain, ref.key)
                 return ref
             if None in verdicts and False not in verdicts:
                 undecided.append(
@@ -273,7 +283,7 @@ class KeyResolver:
     def _logical(self, logical_id: str, stack: StackTemplate, depth: int) -> KeyRef:
         key: DomainKey | None = self._keys.get((id(stack), logical_id))
         if key is not None:
-            return KeyRef("domain_key", f"domain key {key.path}", key.name)
+            return KeyRef("domain_key", f"domain key {key.path}", key.name, key)
         resource = stack.resources.get(logical_id)
         if resource is not None:
             kind = resource.get("Type")

@@ -812,11 +812,23 @@ def build_report(assembly: CloudAssembly | list[StackTemplate]) -> Report:
     stores = _stores(assembly, resolver)
     domains = []
     for key in sorted(assembly.domain_keys, key=lambda k: k.name):
-        domains.append(
-            build_domain_report(
+        try:
+            domain = build_domain_report(
                 key, assembly, findings, resolver, principals, stores.get(key.name, [])
             )
-        )
+        except Exception as error:  # one unreadable key policy: a finding, never a crash
+            domain = DomainReport(
+                name=key.name,
+                key={"logical_id": key.logical_id, "stack": key.stack_name, "path": key.path},
+            )
+            domain.findings.append(
+                {
+                    "severity": "error",
+                    "rule": "REPORT-UNDECIDABLE",
+                    "message": f"the report of this domain could not be built: {error!r}",
+                }
+            )
+        domains.append(domain)
     return Report(domains)
 
 

@@ -191,7 +191,8 @@ class StoreFactories:
         row's service only (``kms:ViaService``); ``DenyEveryoneElse`` then lets it through."""
         actions, service = contracts.STORE_ROLE_VIA[integration]
         region = cdk.Stack.of(self).region
-        sid = STORE_ROLES_SID_PREFIX + service.capitalize()
+        # one statement per contract row: a role gets exactly its row's actions
+        sid = STORE_ROLES_SID_PREFIX + "".join(p.capitalize() for p in integration.split("_"))
         statements: dict[str, iam.PolicyStatement] = self.__dict__.setdefault("_store_roles", {})
         statement = statements.get(sid)
         if statement is None:
@@ -209,7 +210,6 @@ class StoreFactories:
             self._add_service_statement(statement)
         else:
             statement.add_arn_principal(role.role_arn)
-            statement.add_actions(*(a for a in actions if a not in statement.actions))
         self._exempt_from_deny(role.role_arn)
 
     def _exempt_from_deny(self, arn: str) -> None:
@@ -489,11 +489,13 @@ class StoreFactories:
         props["encryption"] = firehose.StreamEncryption.customer_managed_key(self.key)
         self._apply_contract("delivery_stream")
         stream = firehose.DeliveryStream(self, id, **props)  # type: ignore[arg-type]
-        # the delivery role the CDK creates writes the (domain) bucket through S3; its IAM policy
-        # limits it to the destination, the key policy to S3 (kms:ViaService)
-        for node in stream.node.find_all():
-            if isinstance(node, iam.Role):
-                self._allow_store_role("delivery_stream_to_bucket", node)
+        # the S3 destination role the CDK creates writes the (domain) bucket through S3; its IAM
+        # policy limits it to the destination, the key policy to S3 (kms:ViaService). The
+        # stream's other roles (a Kinesis source's service role) never write S3.
+        roles = [n for n in stream.node.find_all() if isinstance(n, iam.Role)]
+        writers = [r for r in roles if r.node.id == "S3 Destination Role"] or roles
+        for role in writers:
+            self._allow_store_role("delivery_stream_to_bucket", role)
         return stream
 
     def log_group(self, id: str, **props: Any) -> logs.LogGroup:

@@ -164,10 +164,9 @@ def _concrete(key: dict[str, Any], template: dict[str, Any]) -> evaluator.Canoni
     return evaluator.prepare(json.loads(text))
 
 
-def _store_roles(policy: dict[str, Any]) -> list[str]:
-    statements = [
-        s for s in policy["Statement"] if str(s.get("Sid", "")).startswith("AllowStoreRoles")
-    ]
+def _store_roles(policy: dict[str, Any], integration: str) -> list[str]:
+    sid = "AllowStoreRoles" + "".join(p.capitalize() for p in integration.split("_"))
+    statements = [s for s in policy["Statement"] if s.get("Sid") == sid]
     principals = [str(p) for s in statements for p in _as_list(s["Principal"]["AWS"])]
     assert principals, "no store role is named"
     return principals
@@ -184,7 +183,7 @@ def _callers(row: ContractRow, policy: dict[str, Any]) -> list[evaluator.Request
     if row.caller == "store_role":
         return [
             evaluator.Request("kms:Decrypt", arn, ACCOUNT, context=context)
-            for arn in _store_roles(policy)
+            for arn in _store_roles(policy, row.store)
         ]
     if row.caller == "capability":
         arn = {"reader": READER, "writer": WRITER}[row.principal]

@@ -136,10 +136,8 @@ def test_firehose_delivery_role_writes_via_s3(sample_report: report.Report) -> N
         for label, row in orders.principals.items()
         if (row["path"] or "").startswith("Orders/Domain/Archive/")
     }
-    assert set(roles) == {
-        "Orders/Domain/Archive/S3 Destination Role",
-        "Orders/Domain/Archive/Service Role",
-    }
+    # only the role that writes S3 is named (the stream's service role never writes S3)
+    assert set(roles) == {"Orders/Domain/Archive/S3 Destination Role"}
     for label, row in roles.values():
         assert orders.access[label] == []
         assert row["via_services"] == {"read": [s3], "write": [s3]}

@@ -438,3 +438,112 @@ def test_a_store_that_cannot_name_a_key_is_a_finding_when_it_holds_data(
     }
     findings = audit(CloudAssembly([StackTemplate("S", template, "S.template.json")]))
     assert [f.rule for f in findings] == rules
+
+
+# -- a fresh user's attack (replayed): each failed before its fix ------------------------------
+@pytest.fixture(scope="module")
+def attacks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    outdir = tmp_path_factory.mktemp("attacks") / "cdk.out"
+    app = cdk.App(outdir=str(outdir), context=cdk_context())
+
+    def stage(name: str, account: str) -> DomainStack:
+        env = cdk.Environment(account=account, region=REGION)
+        st = cdk.Stage(app, name, env=env)
+        return DomainStack(st, "Orders", domain_name="orders", administrators=_admins(st))
+
+    prod, dev = stage("Prod", ACCOUNT), stage("Dev", FOREIGN)
+    # the same domain name in two Stages: prod data on the dev account's key
+    dev_alias = kms.Key.from_key_arn(prod, "DevKey", f"arn:aws:kms:{REGION}:{FOREIGN}:alias/orders")
+    sqs.Queue(prod, "OnDevKey", encryption=sqs.QueueEncryption.KMS, encryption_master_key=dev_alias)
+    sqs.Queue(
+        prod, "OnProdKey", encryption=sqs.QueueEncryption.KMS, encryption_master_key=prod.domain.key
+    )
+    del dev
+    # a stack created under a DomainStack (not a nested stack) is in its scope
+    child = cdk.Stack(prod, "Child")
+    sqs.Queue(child, "ChildPlain", encryption=sqs.QueueEncryption.UNENCRYPTED)
+    # a CDK read replica of a domain instance inherits the domain key: it passes
+    vpc = ec2.Vpc(
+        prod, "Vpc", max_azs=2, nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="iso", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        ],
+    )  # fmt: skip
+    isolated = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+    source = prod.domain.database_instance(
+        "Db",
+        engine=rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_17_9),
+        vpc=vpc,
+        vpc_subnets=isolated,
+    )
+    rds.DatabaseInstanceReadReplica(
+        prod, "Replica", source_database_instance=source,
+        instance_type=ec2.InstanceType("t3.micro"), vpc=vpc, vpc_subnets=isolated,
+    )  # fmt: skip
+    # an exemption written as raw metadata without a reason is ignored
+    raw = sqs.Queue(prod, "RawExempt", encryption=sqs.QueueEncryption.UNENCRYPTED)
+    cfn_raw = raw.node.default_child
+    assert isinstance(cfn_raw, cdk.CfnResource)
+    cfn_raw.add_metadata("cdk_partition:exemptions", [{"rule": "CDKP001"}])
+    # checks on the App reach a stack under a plain construct inside a nested Stage
+    inner = cdk.Stage(cdk.Stage(app, "Outer"), "Inner")
+    grouped = cdk.Stack(Construct(inner, "Group"), "Data")
+    staged = DataDomain(
+        grouped, "Domain", domain_name="grouped", administrators=_admins(inner, "G")
+    )
+    sqs.Queue(grouped, "GroupedPlain", encryption=sqs.QueueEncryption.UNENCRYPTED)
+    cdk.Aspects.of(app).add(DomainEncryptionChecks(staged))
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+    return {"findings": audit_path(outdir), "outdir": outdir}
+
+
+@pytest.mark.parametrize(
+    ("path_part", "rule"),
+    [
+        ("Prod/Orders/OnDevKey", "CDKP004"),
+        ("Prod/Orders/Child/ChildPlain", "CDKP001"),
+        ("Prod/Orders/RawExempt", "CDKP001"),
+        ("Outer/Inner/Group/Data/GroupedPlain", "CDKP001"),
+    ],
+)
+def test_attack_is_found(attacks: dict[str, Any], path_part: str, rule: str) -> None:
+    assert rule in _rules(attacks["findings"], path_part), _at(attacks["findings"], path_part)
+
+
+@pytest.mark.parametrize("path_part", ["Prod/Orders/OnProdKey", "Prod/Orders/Replica"])
+def test_attack_correct_code_passes(attacks: dict[str, Any], path_part: str) -> None:
+    assert not failing(_at(attacks["findings"], path_part))
+
+
+def test_the_domain_key_cannot_be_exempted() -> None:
+    from cdk_partition import exempt
+
+    stack = DomainStack(cdk.App(), "K", domain_name="k", administrators=_admins(cdk.App(), "X"))
+    with pytest.raises(ValueError, match="cannot be exempted"):
+        exempt(stack.domain.key, "CDKP102", "Legacy key policy kept for migration purposes.")
+    with pytest.raises(ValueError, match="domain key cannot be exempted"):
+        exempt(stack.domain.key, "CDKP004", "Legacy key policy kept for migration purposes.")
+
+
+def test_a_single_template_is_audited_in_its_environment(attacks: dict[str, Any]) -> None:
+    outdir = attacks["outdir"] / "assembly-Prod"
+    (template,) = [p for p in outdir.glob("ProdOrders*.template.json") if "Child" not in p.name]
+    whole = {(f.logical_id, f.rule) for f in audit_path(outdir) if f.template_path == str(template)}
+    alone = {(f.logical_id, f.rule) for f in audit_path(template)}
+    assert alone == whole
+
+
+def test_malformed_declarations_are_findings_not_crashes(tmp_path: Path) -> None:
+    template = {
+        "Metadata": {"cdk_partition:checks": [{"domain": "orders", "scope": ""}]},
+        "Resources": {
+            "Odd": {"Type": {"Fn::Sub": "AWS::SQS::Queue"}, "Properties": {}},
+            "NotADict": "text",
+        },
+    }
+    path = tmp_path / "t.template.json"
+    path.write_text(json.dumps(template))
+    assert main(["audit", str(path)]) == 1
+    assert {f.rule for f in audit_path(path)} == {"CDKP000"}
+    assert main(["report", str(path)]) in (0, 1)

@@ -70,7 +70,7 @@ export class DomainChecksAspect implements IAspect {
       if (Stage.isStage(node)) {
         this.markNestedStages(node);
       } else {
-        this.applyTo(node);
+        this.markScope(node);
       }
     }
     if (Stack.isStack(node)) {
@@ -91,6 +91,15 @@ export class DomainChecksAspect implements IAspect {
       Aspects.of(scope).add(new DomainChecksAspect(this.domainName, this.plugin, this.keyArn));
       return;
     }
+    this.markScope(scope);
+    // stacks that are (or will be) created under the scope, not nested in its stack, are in
+    // the scope too: a native aspect marks them at synthesis (no callback per construct)
+    const follower = new DomainChecksAspect(this.domainName, this.plugin, this.keyArn);
+    follower.first = false;
+    Aspects.of(scope).add(follower);
+  }
+
+  private markScope(scope: IConstruct): void {
     const stage = Stage.of(scope);
     if (stage) {
       this.register(stage);
@@ -108,7 +117,13 @@ export class DomainChecksAspect implements IAspect {
     if (nested.length === 0) {
       return;
     }
-    const stacks = nested.flatMap((s) => s.node.children.filter((c) => Stack.isStack(c)) as Stack[]);
+    // every top-level stack of each nested Stage, however deep under plain constructs
+    const stacks = nested.flatMap(
+      (s) =>
+        s.node
+          .findAll()
+          .filter((c) => Stack.isStack(c) && !(c as Stack).nested && Stage.of(c) === s) as Stack[],
+    );
     const app = stage.node.root;
     if (stacks.length > 0 && !app.node.tryFindChild('Tree')) {
       throw new Error(
