@@ -300,7 +300,12 @@ EXEMPTIBLE_RULES: frozenset[str] = frozenset(
 _MIN_REASON_WORDS = 4
 
 # -- the audit -------------------------------------------------------------------------------
-_STATE_RULES = {"unencrypted": "CDKP001", "aws_owned": "CDKP002", "aws_managed": "CDKP003"}
+_STATE_RULES = {
+    "unencrypted": "CDKP001",
+    "aws_owned": "CDKP002",
+    "aws_managed": "CDKP003",
+    "undecided": "CDKP005",
+}
 _REF_RULES = {"other_cmk": "CDKP004", "aws_managed": "CDKP003", "unresolved": "CDKP005"}
 
 

@@ -26,9 +26,10 @@ The model
      has no tests (the default).
 
 A property whose value is absent, ``null``, ``""`` or ``{"Ref": "AWS::NoValue"}`` counts as
-absent; ``"true"``/``"false"`` strings count as booleans. Intrinsics in switch properties are
-not evaluated (a switch that is not literally ``true`` is "not true"), and an intrinsic in
-place of a whole object (``{"Fn::If": ...}``) hides what is inside it.
+absent; ``"true"``/``"false"`` strings count as booleans. A switch the slot compares with a
+literal whose value is an intrinsic (``Fn::If``, a parameter) is decided at deploy time: the slot
+is ``undecided`` (the audit's CDKP005), never assumed either way. An intrinsic in place of a
+whole object (``{"Fn::If": ...}``) hides what is inside it.
 
 Types not in the catalogue that still look like they hold data are recognised by
 :func:`looks_like_data_store`, so that callers can warn about them.
@@ -63,10 +64,13 @@ __all__ = [
     "lookup",
 ]
 
-KeyState = Literal["customer_key", "unencrypted", "aws_owned", "aws_managed", "inherited"]
+KeyState = Literal[
+    "customer_key", "unencrypted", "aws_owned", "aws_managed", "inherited", "undecided"
+]
 """What protects one key slot of a store: the customer key found there, a violation kind, or
 ``inherited``: the key is the one of another resource (a read replica's source, a snapshot), named
-by the outcome's ``source`` property, which the caller resolves."""
+by the outcome's ``source`` property, which the caller resolves; or ``undecided``: a switch the
+slot reads is an intrinsic decided at deploy time (fail closed)."""
 
 
 @dataclass(frozen=True)
@@ -3558,11 +3562,41 @@ def _short(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+def _is_intrinsic(value: Any) -> bool:
+    return (
+        isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("Ref", "Condition")
+    ) or (
+        isinstance(value, Mapping) and len(value) == 1 and str(next(iter(value))).startswith("Fn::")
+    )
+
+
+def _switch_decided_at_deploy(
+    slot: Slot, properties: Mapping[str, Any], indexes: tuple[int, ...]
+) -> str | None:
+    """The path of a switch the slot compares with a literal (``is``, ``is_not``, ``not_in``)
+    whose value is an intrinsic (``Fn::If``, ``Ref`` of a parameter ...), or None."""
+    tests = [*slot.only_if, *(t for o in (*slot.first, *slot.no_key) for t in o.when)]
+    for test in tests:
+        if test.op in ("is", "is_not", "not_in") and test.path != slot.key:  # not the key itself
+            path = _bind(test.path, indexes)
+            if _is_intrinsic(_get(properties, path)):
+                return path
+    return None
+
+
 def _classify_slot(slot: Slot, properties: Mapping[str, Any]) -> Iterator[KeyUse]:
     for indexes in _expand(properties, slot.key):
         if not all(_holds(t, properties, indexes) for t in slot.only_if):
             continue
         path = _bind(slot.key, indexes)
+        hidden = _switch_decided_at_deploy(slot, properties, indexes)
+        if hidden is not None:  # fail closed: the template cannot say which way it goes
+            yield KeyUse(
+                path, "undecided", None,
+                f"{hidden} is decided at deploy time ({_short(_get(properties, hidden))}), so "
+                "the encryption this store gets cannot be told from the template",
+            )  # fmt: skip
+            continue
         decided = next(
             (o for o in slot.first if all(_holds(t, properties, indexes) for t in o.when)), None
         )

@@ -740,9 +740,23 @@ def test_absent_values_count_as_absent(absent: Any) -> None:
     assert [(u.path, u.state) for u in uses or []] == [("KmsMasterKeyId", "aws_owned")]
 
 
-def test_non_literal_switch_is_not_true() -> None:
+def test_non_literal_switch_is_undecided() -> None:
+    # a switch decided at deploy time: the checks cannot tell (CDKP005), in either direction
     uses = classify("AWS::EC2::Volume", {"Encrypted": {"Ref": "Encrypt"}, "KmsKeyId": ARN})
-    assert [u.state for u in uses or []] == ["unencrypted"]
+    assert [u.state for u in uses or []] == ["undecided"]
+    bucket = {
+        "BucketEncryption": {
+            "ServerSideEncryptionConfiguration": [
+                {
+                    "ServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": {"Fn::If": ["UseKms", "aws:kms", "AES256"]},
+                        "KMSMasterKeyID": ARN,
+                    }
+                }
+            ]
+        }
+    }  # issue #11 attack: an intrinsic choosing AES256 passed as the domain key
+    assert [u.state for u in classify("AWS::S3::Bucket", bucket) or []] == ["undecided"]
 
 
 def test_unknown_type_is_none() -> None:
