@@ -385,6 +385,12 @@ def _audit_resource(
         return
     base = _base(stack, logical_id, resource, domain)
     store_findings = list(_audit_store(resolver, stack, resource, domain, base))
+    if cfn_type == "AWS::EC2::LaunchTemplate" and _only_overriding_instances(stack, logical_id):
+        # a template without mappings used only by instances that map every volume themselves
+        # (the IMDSv2 template the CDK makes for ec2.Instance): the instances' mappings win
+        store_findings = [
+            f for f in store_findings if not (f.location or "").startswith(_LT_MAPPINGS)
+        ]
     yield from store_findings
     if not any(f.severity == "error" for f in store_findings):
         yield from _audit_contracts(assembly, stack, domain, base)
@@ -392,6 +398,34 @@ def _audit_resource(
         yield from _audit_bucket_puts(assembly, resolver, stack, logical_id, resource, domain, base)
     if cfn_type.startswith("Custom::") or cfn_type == "AWS::CloudFormation::CustomResource":
         yield from _audit_custom_resource(stack, resource, base)
+
+
+_LT_MAPPINGS = "LaunchTemplateData.BlockDeviceMappings"
+
+
+def _only_overriding_instances(stack: StackTemplate, logical_id: str) -> bool:
+    """``logical_id`` (a launch template with no block device mappings) is used only by EC2
+    instances of the same template that have block device mappings of their own."""
+    template = stack.resources[logical_id]
+    data = (template.get("Properties") or {}).get("LaunchTemplateData") or {}
+    if data.get("BlockDeviceMappings"):
+        return False
+    name = (template.get("Properties") or {}).get("LaunchTemplateName")
+    users = []
+    for other in stack.resources.values():
+        props = other.get("Properties") or {}
+        ref = props.get("LaunchTemplate") if isinstance(props, dict) else None
+        if not isinstance(ref, dict):
+            continue
+        if ref.get("LaunchTemplateId") == {"Ref": logical_id} or (
+            name is not None and ref.get("LaunchTemplateName") == name
+        ):
+            users.append(other)
+    return bool(users) and all(
+        u.get("Type") == "AWS::EC2::Instance"
+        and (u.get("Properties") or {}).get("BlockDeviceMappings")
+        for u in users
+    )
 
 
 def _may_hold_data(cfn_type: str) -> bool:
@@ -598,9 +632,18 @@ def _audit_contracts(
             "CDKP107",
             f"{base['path']} of domain {domain!r}: the domain key policy refuses what AWS "
             f"requests for it: {'; '.join(refused)}.",
+            fix=_CONTRACT_FIXES.get(store),
             location="KeyPolicy",
             **base,
         )
+
+
+#: Store -> how to get its contract statements written (CDKP107's fix for that store).
+_CONTRACT_FIXES = {
+    "launch_template": "create its EBS volumes with `domain.ebs_volume(...)` (or the template "
+    "with `domain.launch_template(...)`): the key policy then has what EC2 requests at launch",
+    "volume": "create it with `domain.volume(...)` or pass `encryption_key=domain.key` to the L2",
+}
 
 
 def _refused_rows(
