@@ -168,5 +168,6 @@ LIBRARY_SIDS: frozenset[str] = frozenset(
         VIA_SERVICES_SID,
         AUTO_SCALING_SID,
         AUTO_SCALING_SID + "Grants",
+        "AllowFargateDescribeKey",
     }
 )

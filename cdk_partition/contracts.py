@@ -159,6 +159,12 @@ _S3_KMS = (
     "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html)"
 )
 
+_FARGATE = (
+    'Amazon ECS Developer Guide, "Create an encryption key for Fargate ephemeral storage for '
+    'Amazon ECS" (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/'
+    "fargate-create-storage-key.html)"
+)
+
 _GRANT = ("kms:CreateGrant",)
 _FOR_AWS_RESOURCE = {"kms:GrantIsForAWSResource": "true"}
 
@@ -314,6 +320,18 @@ CONTRACTS: tuple[ContractRow, ...] = (
                  "kms:EncryptionContext:aws:events:event-bus:arn":
                  "arn:{partition}:events:{region}:{account}:event-bus/orders"},
                 source=_EVENTS_KEY),
+    # Fargate ephemeral storage on a customer managed key: "The following API operations must be
+    # permitted in the policy to use your customer managed key with your Amazon ECS cluster
+    # resources. kms:GenerateDataKeyWithoutPlainText ... kms:CreateGrant ... kms:DescribeKey"
+    ContractRow("ecs_cluster_fargate_storage", "run", "service_principal",
+                "fargate.amazonaws.com",
+                ("kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant"),
+                {"kms:EncryptionContext:aws:ecs:clusterAccount": "{account}"},
+                source=_FARGATE),
+    # "kms:DescribeKey - Provides the customer managed key details" (same page); no encryption
+    # context on DescribeKey, so it cannot carry the cluster-account condition
+    ContractRow("ecs_cluster_fargate_storage", "run", "service_principal",
+                "fargate.amazonaws.com", ("kms:DescribeKey",), {}, source=_FARGATE),
     # "CloudWatch Logs now supports encryption context, using kms:EncryptionContext:aws:logs:arn
     # as the key and the ARN of the log group as the value for that key."; the page's statement
     # allows kms:Encrypt*, kms:Decrypt*, kms:ReEncrypt*, kms:GenerateDataKey*, kms:Describe*
@@ -397,10 +415,15 @@ class Publisher:
     an encrypted SNS topic), so the statement must stay unconditioned."""
 
 
+#: The integrations in which an AWS service delivers into (or encrypts events of) the domain's
+#: queues, topics and event buses: its statements are publisher statements.
+_DELIVERIES = ("bucket_notification", "topic_subscription", "rule_target", "event_bus")
+
+
 def _publishers() -> Mapping[str, Publisher]:
     out: dict[str, Publisher] = {}
     for row in CONTRACTS:
-        if row.caller != "service_principal" or "{region}" in row.principal:
+        if row.caller != "service_principal" or not row.store.startswith(_DELIVERIES):
             continue
         known = out.get(row.principal)
         actions = tuple(dict.fromkeys((*(known.actions if known else ()), *row.actions)))

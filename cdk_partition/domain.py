@@ -107,6 +107,9 @@ class _DomainKey(kms.Key):
         if publisher is not None:
             self._domain._allow_publisher(publisher, absorbed=True)
             return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self)
+        if key_policy.service_principals_of(rendered) == ["fargate.amazonaws.com"]:
+            # the CDK's Fargate statements lack the DescribeKey AWS requires (its contract)
+            self._domain._allow_fargate_describe()
         return super().add_to_resource_policy(statement, allow_no_op)
 
 
@@ -300,6 +303,24 @@ class DataDomain(StoreFactories, Construct):
         if arn not in self._exempt_arns:
             self._exempt_arns.append(arn)
             self._update_deny()
+
+    def _allow_fargate_describe(self) -> None:
+        """``kms:DescribeKey`` for Fargate, the row of its contract the CDK's own statements
+        miss (:mod:`cdk_partition.contracts`, ``ecs_cluster_fargate_storage``)."""
+        (row,) = [
+            r
+            for r in contracts.rows_for("ecs_cluster_fargate_storage")
+            if r.actions == ("kms:DescribeKey",)
+        ]
+        self._add_service_statement(
+            iam.PolicyStatement(
+                sid="AllowFargateDescribeKey",
+                effect=iam.Effect.ALLOW,
+                principals=[iam.ServicePrincipal(row.principal)],
+                actions=list(row.actions),
+                resources=["*"],
+            )
+        )
 
     def _allow_ebs_infrastructure(self) -> None:
         """Exempt the EC2 identity-only role from ``DenyEveryoneElse``: it decrypts a domain

@@ -183,6 +183,18 @@ def account_delegation_via_service(statement: Mapping[str, Any]) -> str | None:
     return match.group(1) if match else None
 
 
+def service_principals_of(statement: Mapping[str, Any]) -> list[str]:
+    """The service principals an Allow statement (resolved JSON) names, when it names only
+    services; else an empty list."""
+    principal = statement.get("Principal")
+    if statement.get("Effect") != "Allow" or not isinstance(principal, Mapping):
+        return []
+    if set(principal) != {"Service"}:
+        return []
+    services = principal["Service"]
+    return [str(s) for s in (services if isinstance(services, list) else [services])]
+
+
 def contract_publisher_of(statement: Mapping[str, Any]) -> str | None:
     """The service principal when ``statement`` (resolved JSON) is an Allow whose only principal
     is an AWS service with a publisher contract (:data:`cdk_partition.contracts

@@ -21,6 +21,7 @@ from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_docdb as docdb
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -88,6 +89,12 @@ def _build(outdir: Path) -> cdk.App:
         instance_type=ec2.InstanceType("t4g.medium"), vpc=vpc, vpc_subnets=isolated,
     )  # fmt: skip
     d.opensearch_domain("Search", version=opensearch.EngineVersion.OPENSEARCH_2_17)
+    ecs.Cluster(
+        stack, "Cluster", vpc=vpc,
+        managed_storage_configuration=ecs.ManagedStorageConfiguration(
+            fargate_ephemeral_storage_kms_key=d.key
+        ),
+    )  # fmt: skip
     # integrations: a bucket notifying a queue and a topic, a topic feeding a queue, rules
     # targeting a topic and a queue, Firehose into a bucket, replication between buckets,
     # Auto Scaling launching domain volumes, a log group, an event bus
@@ -157,6 +164,8 @@ def _concrete(key: dict[str, Any], template: dict[str, Any]) -> evaluator.Canoni
     gets (``role/<name>``), as IAM would see it: the evaluator cannot match a wildcard ARN
     pattern (the EC2 infrastructure exemption) against a placeholder."""
     text = json.dumps(evaluator.canonicalize(key["Properties"]["KeyPolicy"]))
+    # the stack's environment is known: its pseudo parameters are its account and region
+    text = text.replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::Region}", REGION)
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] == "AWS::IAM::Role":
             arn = f"arn:${{AWS::Partition}}:iam::{ACCOUNT}:role/{logical_id}"

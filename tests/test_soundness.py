@@ -547,3 +547,22 @@ def test_malformed_declarations_are_findings_not_crashes(tmp_path: Path) -> None
     assert main(["audit", str(path)]) == 1
     assert {f.rule for f in audit_path(path)} == {"CDKP000"}
     assert main(["report", str(path)]) in (0, 1)
+
+
+def test_an_ecs_cluster_on_the_domain_key_passes(tmp_path: Path) -> None:
+    """Fargate ephemeral storage on the domain key: the CDK's statements for fargate.amazonaws.com
+    are within its service contract (issue #11 attack: CDKP106 refused them)."""
+    from aws_cdk import aws_ecs as ecs
+
+    app = cdk.App(outdir=str(tmp_path), context=cdk_context())
+    stack = DomainStack(app, "E", domain_name="e", administrators=_admins(app))
+    vpc = ec2.Vpc(
+        stack, "Vpc", max_azs=1, nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="iso", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        ],
+    )  # fmt: skip
+    storage = ecs.ManagedStorageConfiguration(fargate_ephemeral_storage_kms_key=stack.domain.key)
+    ecs.Cluster(stack, "Cluster", vpc=vpc, managed_storage_configuration=storage)
+    app.synth()
+    assert failing(audit_path(tmp_path)) == []
