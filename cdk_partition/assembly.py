@@ -413,8 +413,26 @@ class CloudAssembly:
             if stack is not None:
                 scopes += _scopes_from_marks(marks, stack, "tree")
         if scopes:
-            return scopes
+            return scopes + self._stacks_under(scopes)
         return [Scope(key.name, key.stack, "", None, "default") for key in self.domain_keys]
+
+    def _stacks_under(self, scopes: list[Scope]) -> list[Scope]:
+        """Top-level stacks created under a checked scope (``cdk.Stack(domain_stack, ...)``, a
+        stack under a checked construct) are wholly in it: found by the construct paths of the
+        manifest, so ``apply_to`` needs no traversal at synthesis."""
+        out: list[Scope] = []
+        top = [s for s in self.stacks if s.parent is None and s.construct_path]
+        for scope in scopes:
+            if scope.stack.parent is not None or not scope.stack.construct_path:
+                continue
+            base = scope.path or scope.stack.construct_path
+            for stack in top:
+                if stack is scope.stack or not str(stack.construct_path).startswith(base + "/"):
+                    continue
+                if any(s.stack is stack and s.domain == scope.domain for s in scopes + out):
+                    continue
+                out.append(Scope(scope.domain, stack, "", None, "under", scope.key_arn))
+        return out
 
     def scopes_of(self, stack: StackTemplate) -> list[tuple[Scope, str | None]]:
         """The scopes covering ``stack``, each with the logical id of the nested-stack resource

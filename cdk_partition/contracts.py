@@ -165,6 +165,11 @@ _FARGATE = (
     "fargate-create-storage-key.html)"
 )
 
+_ECR = (
+    'Amazon ECR User Guide, "Encryption at rest" '
+    "(https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html)"
+)
+
 _GRANT = ("kms:CreateGrant",)
 _FOR_AWS_RESOURCE = {"kms:GrantIsForAWSResource": "true"}
 
@@ -248,6 +253,14 @@ CONTRACTS: tuple[ContractRow, ...] = (
                 ("kms:GenerateDataKey", "kms:Decrypt"), _via("secretsmanager"), source=_SECRETS),
     ContractRow("opensearch_domain", "create", "deployment_role", "deployment", _GRANT,
                 {**_via("es"), **_FOR_AWS_RESOURCE}, source=_OPENSEARCH),
+    # ECR: "When you create a repository with AWS KMS encryption enabled, a KMS key is used to
+    # encrypt the contents of the repository. Moreover, Amazon ECR adds an AWS KMS grant to the
+    # KMS key"; on create it calls DescribeKey and sends two CreateGrant requests (the page's
+    # numbered steps)
+    ContractRow("repository", "create", "deployment_role", "deployment", _GRANT,
+                {**_via("ecr"), **_FOR_AWS_RESOURCE}, source=_ECR),
+    ContractRow("repository", "create", "deployment_role", "deployment", ("kms:DescribeKey",),
+                _via("ecr"), source=_ECR),
     # -- the domain's readers and writers, through the store's service --------------------------
     # SQS: "the producer must have the kms:GenerateDataKey and kms:Decrypt permissions for the
     # KMS key"; "the consumer must have the kms:Decrypt permission"
@@ -376,6 +389,7 @@ STORE_TYPES: Mapping[str, str] = MappingProxyType(
         "AWS::EFS::FileSystem": "file_system",
         "AWS::SecretsManager::Secret": "secret",
         "AWS::OpenSearchService::Domain": "opensearch_domain",
+        "AWS::ECR::Repository": "repository",
     }
 )
 

@@ -713,6 +713,7 @@ class StoreFactories:
             self, "repository", props, key_prop="encryption_key", mode_prop="encryption",
             mode_value=ecr.RepositoryEncryption.KMS,
         )  # fmt: skip
+        self._apply_contract("repository")
         return ecr.Repository(self, id, **props)  # type: ignore[arg-type]
 
     def event_bus(self, id: str, **props: Any) -> events.EventBus:

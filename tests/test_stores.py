@@ -187,7 +187,16 @@ def test_deployment_data_access_only_via_the_services_used(built: dict[str, Any]
     # CreateGrant at create time, Firehose's too)
     assert sorted(via) == sorted(
         f"{s}.us-east-1.amazonaws.com"
-        for s in ("ec2", "rds", "secretsmanager", "elasticfilesystem", "es", "dynamodb", "firehose")
+        for s in (
+            "ec2",
+            "rds",
+            "secretsmanager",
+            "elasticfilesystem",
+            "es",
+            "dynamodb",
+            "firehose",
+            "ecr",
+        )
     )
 
 

@@ -91,12 +91,9 @@ export class DomainChecksAspect implements IAspect {
       Aspects.of(scope).add(new DomainChecksAspect(this.domainName, this.plugin, this.keyArn));
       return;
     }
+    // stacks created under the scope (not nested stacks) are covered by the audit through the
+    // construct paths of the cloud assembly's manifest: no traversal at synthesis
     this.markScope(scope);
-    // stacks that are (or will be) created under the scope, not nested in its stack, are in
-    // the scope too: a native aspect marks them at synthesis (no callback per construct)
-    const follower = new DomainChecksAspect(this.domainName, this.plugin, this.keyArn);
-    follower.first = false;
-    Aspects.of(scope).add(follower);
   }
 
   private markScope(scope: IConstruct): void {
