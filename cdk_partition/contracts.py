@@ -170,6 +170,11 @@ _ECR = (
     "(https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html)"
 )
 
+_BACKUP = (
+    'AWS Backup Developer Guide, "Backup vault creation and deletion" '
+    "(https://docs.aws.amazon.com/aws-backup/latest/devguide/create-a-vault.html)"
+)
+
 _GRANT = ("kms:CreateGrant",)
 _FOR_AWS_RESOURCE = {"kms:GrantIsForAWSResource": "true"}
 
@@ -261,6 +266,15 @@ CONTRACTS: tuple[ContractRow, ...] = (
                 {**_via("ecr"), **_FOR_AWS_RESOURCE}, source=_ECR),
     ContractRow("repository", "create", "deployment_role", "deployment", ("kms:DescribeKey",),
                 _via("ecr"), source=_ECR),
+    # AWS Backup: "You must have the following permissions to create a backup vault using AWS
+    # Backup": kms:CreateGrant, kms:DescribeKey, kms:RetireGrant, kms:Decrypt,
+    # kms:GenerateDataKey. (kms:RetireGrant is not written: the key policy cannot scope it to
+    # the service, and a grant names its own retiring principal; see the closing note.)
+    ContractRow("backup_vault", "create", "deployment_role", "deployment", _GRANT,
+                {**_via("backup"), **_FOR_AWS_RESOURCE}, source=_BACKUP),
+    ContractRow("backup_vault", "create", "deployment_role", "deployment",
+                ("kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey"), _via("backup"),
+                source=_BACKUP),
     # -- the domain's readers and writers, through the store's service --------------------------
     # SQS: "the producer must have the kms:GenerateDataKey and kms:Decrypt permissions for the
     # KMS key"; "the consumer must have the kms:Decrypt permission"
@@ -390,6 +404,7 @@ STORE_TYPES: Mapping[str, str] = MappingProxyType(
         "AWS::SecretsManager::Secret": "secret",
         "AWS::OpenSearchService::Domain": "opensearch_domain",
         "AWS::ECR::Repository": "repository",
+        "AWS::Backup::BackupVault": "backup_vault",
     }
 )
 

@@ -705,6 +705,7 @@ class StoreFactories:
         Default removal policy: RETAIN."""
         _take_encryption(self, "backup vault", props, key_prop="encryption_key")
         props.setdefault("removal_policy", cdk.RemovalPolicy.RETAIN)
+        self._apply_contract("backup_vault")
         return backup.BackupVault(self, id, **props)  # type: ignore[arg-type]
 
     def repository(self, id: str, **props: Any) -> ecr.Repository:

@@ -85,6 +85,7 @@ def _build(outdir: Path) -> cdk.App:
     )
     d.secret("Secret")
     d.repository("Images")
+    d.backup_vault("Vault")
     d.docdb_cluster(
         "Documents", master_user=docdb.Login(username="docadmin"),
         instance_type=ec2.InstanceType("t4g.medium"), vpc=vpc, vpc_subnets=isolated,
@@ -284,7 +285,7 @@ def test_every_store_method_with_create_rows_is_covered() -> None:
     assert create_rows <= {
         "table", "table_v2", "delivery_stream", "volume", "database_instance",
         "database_cluster", "docdb_cluster", "file_system", "secret", "opensearch_domain",
-        "repository",
+        "repository", "backup_vault",
     }  # fmt: skip
 
 

@@ -110,7 +110,7 @@ def test_deployment_role_administers_and_reaches_data_only_via_its_services(
     sample_report: report.Report,
 ) -> None:
     for name, services in {
-        "orders": ["dynamodb", "secretsmanager", "ecr", "firehose"],
+        "orders": ["dynamodb", "secretsmanager", "ecr", "backup", "firehose"],
         "credit-applications": ["dynamodb", "ec2", "elasticfilesystem", "rds", "secretsmanager"],
     }.items():
         domain = _domain(sample_report, name)

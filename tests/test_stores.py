@@ -196,6 +196,7 @@ def test_deployment_data_access_only_via_the_services_used(built: dict[str, Any]
             "dynamodb",
             "firehose",
             "ecr",
+            "backup",
         )
     )
 
