@@ -105,7 +105,7 @@ class _DomainKey(kms.Key):
             return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self)
         publisher = key_policy.contract_publisher_of(rendered)
         if publisher is not None:
-            self._domain._allow_publisher(publisher, absorbed=True)
+            self._domain._allow_publisher(publisher)
             return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self)
         if key_policy.service_principals_of(rendered) == ["fargate.amazonaws.com"]:
             # the CDK's Fargate statements lack the DescribeKey AWS requires (its contract)

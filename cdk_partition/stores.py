@@ -333,7 +333,7 @@ class StoreFactories:
         statements[sid] = statement
         self._add_service_statement(statement)
 
-    def _allow_publisher(self, service: str, *, absorbed: bool = False) -> None:
+    def _allow_publisher(self, service: str) -> None:
         """``AllowPublisher<Service>`` from the contract: account-scoped where supported."""
         publisher = contracts.SERVICE_PUBLISHERS[service]
         sid = _publisher_sid(service)
@@ -348,7 +348,6 @@ class StoreFactories:
         statement = key_policy.publisher_statement(sid, service, publisher.actions, conditions)
         statements[sid] = statement
         self._add_service_statement(statement)
-        del absorbed  # the same statement, whoever asked for it
 
     # -- stores ------------------------------------------------------------------------------
     def bucket(self, id: str, **props: Any) -> s3.Bucket:

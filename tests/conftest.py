@@ -55,3 +55,18 @@ def sample_templates(sample_assembly: Path) -> dict[str, dict]:
         p.name.removesuffix(".template.json"): json.loads(p.read_text())
         for p in sorted(sample_assembly.glob("*.template.json"))
     }
+
+
+def isolated_vpc(scope, *, azs: int = 1):  # type: ignore[no-untyped-def]
+    """A small VPC with isolated subnets only (no NAT gateway), for stores that live in one."""
+    from aws_cdk import aws_ec2 as ec2
+
+    return ec2.Vpc(
+        scope,
+        "Vpc",
+        max_azs=azs,
+        nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="iso", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        ],
+    )

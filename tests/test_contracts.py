@@ -31,7 +31,7 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sns_subscriptions as subs
-from conftest import cdk_context
+from conftest import cdk_context, isolated_vpc
 
 from cdk_partition import DomainStack, audit_path, contracts, evaluator
 from cdk_partition.audit import failing
@@ -65,12 +65,7 @@ def _build(outdir: Path) -> cdk.App:
     )  # fmt: skip
     d = stack.domain
     pk = dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
-    vpc = ec2.Vpc(
-        stack, "Vpc", max_azs=2, nat_gateways=0,
-        subnet_configuration=[
-            ec2.SubnetConfiguration(name="iso", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        ],
-    )  # fmt: skip
+    vpc = isolated_vpc(stack, azs=2)
     isolated = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
     # create-time contracts
     d.table("Table", partition_key=pk)
@@ -339,12 +334,7 @@ def test_an_instance_on_domain_volumes_needs_the_ebs_contract(tmp_path: Path) ->
             env=cdk.Environment(account=ACCOUNT, region=REGION),
         )  # fmt: skip
         d = stack.domain
-        vpc = ec2.Vpc(
-            stack, "Vpc", max_azs=1, nat_gateways=0,
-            subnet_configuration=[
-                ec2.SubnetConfiguration(name="iso", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-            ],
-        )  # fmt: skip
+        vpc = isolated_vpc(stack)
         volume = (
             d.ebs_volume(8)
             if via_domain

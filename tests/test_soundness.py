@@ -26,7 +26,7 @@ from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import custom_resources as cr
-from conftest import cdk_context
+from conftest import cdk_context, isolated_vpc
 from constructs import Construct
 
 from cdk_partition import DataDomain, DomainEncryptionChecks, DomainStack, Finding, audit_path
@@ -102,15 +102,7 @@ def _escapes(outdir: Path) -> cdk.App:
     assert exempt_other is not None
 
     # EBS volumes launched from block device mappings: an instance, a launch template
-    vpc = ec2.Vpc(
-        esc,
-        "Vpc",
-        max_azs=1,
-        nat_gateways=0,
-        subnet_configuration=[
-            ec2.SubnetConfiguration(name="iso", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        ],
-    )
+    vpc = isolated_vpc(esc)
     aws_ebs = kms.Alias.from_alias_name(esc, "AwsEbs", "alias/aws/ebs")
     for name, volume in (
         ("PlainDiskInstance", ec2.BlockDeviceVolume.ebs(8, encrypted=False)),
@@ -463,12 +455,7 @@ def attacks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     child = cdk.Stack(prod, "Child")
     sqs.Queue(child, "ChildPlain", encryption=sqs.QueueEncryption.UNENCRYPTED)
     # a CDK read replica of a domain instance inherits the domain key: it passes
-    vpc = ec2.Vpc(
-        prod, "Vpc", max_azs=2, nat_gateways=0,
-        subnet_configuration=[
-            ec2.SubnetConfiguration(name="iso", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        ],
-    )  # fmt: skip
+    vpc = isolated_vpc(prod, azs=2)
     isolated = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
     source = prod.domain.database_instance(
         "Db",
@@ -556,12 +543,7 @@ def test_an_ecs_cluster_on_the_domain_key_passes(tmp_path: Path) -> None:
 
     app = cdk.App(outdir=str(tmp_path), context=cdk_context())
     stack = DomainStack(app, "E", domain_name="e", administrators=_admins(app))
-    vpc = ec2.Vpc(
-        stack, "Vpc", max_azs=1, nat_gateways=0,
-        subnet_configuration=[
-            ec2.SubnetConfiguration(name="iso", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-        ],
-    )  # fmt: skip
+    vpc = isolated_vpc(stack)
     storage = ecs.ManagedStorageConfiguration(fargate_ephemeral_storage_kms_key=stack.domain.key)
     ecs.Cluster(stack, "Cluster", vpc=vpc, managed_storage_configuration=storage)
     app.synth()
