@@ -5,8 +5,9 @@ And ``DomainStack``: a ``Stack`` that owns one ``DataDomain``.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aws_cdk as cdk
@@ -349,9 +350,22 @@ class DomainReference(StoreFactories, Construct):
     method whose service contract needs a key-policy statement (grants for DynamoDB, EBS, RDS...)
     records it in :attr:`key_policy_requirements` and warns on the construct, naming what the
     owner's key policy must allow.
+
+    When the key is in another account than a store's stack, the store method first checks what
+    AWS documents for its service (:data:`cdk_partition.contracts.CROSS_ACCOUNT_KEYS`): a service
+    that does not accept a key of another account is refused (``ValueError`` naming the path, the
+    service, the AWS page and what to do instead), one AWS says nothing about warns. Only a
+    provable difference refuses; an env-agnostic stack or a token ARN only warns.
     """
 
-    def __init__(self, scope: Construct, id: str, *, domain_name: str, key_arn: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        domain_name: str,
+        key_arn: str,
+    ) -> None:
         validate_domain_name(domain_name)
         if not isinstance(key_arn, str) or (
             "${Token[" not in key_arn
@@ -366,6 +380,8 @@ class DomainReference(StoreFactories, Construct):
         self.domain_name = domain_name
         #: The referenced key's ARN, exactly as the checks compare it.
         self.referenced_key_arn = key_arn
+        #: The account of the referenced key (None when the ARN is a token).
+        self.key_account: str | None = None if "${Token[" in key_arn else key_arn.split(":")[4]
         #: The domain's key (imported: its policy is not this app's).
         self.key = kms.Key.from_key_arn(self, "Key", key_arn)  # type: ignore[assignment]
         #: Key-policy statements the store methods needed and the owner must provide (text).
@@ -418,8 +434,42 @@ class DomainReference(StoreFactories, Construct):
             "the EC2 identity-only role (role/aws:ec2-infrastructure/*) past DenyEveryoneElse"
         )
 
+    def _check_key_account(self, store: str, store_id: str | None) -> None:
+        """Refuse a store whose service does not accept a key of another account, when the
+        key's account and the stack's are known and differ; warn when it cannot be decided or
+        AWS does not say (:func:`cdk_partition.contracts.cross_account_verdict`)."""
+        account = cdk.Stack.of(self).account
+        verdict, text = contracts.cross_account_verdict(
+            store, self.key_account, None if cdk.Token.is_unresolved(account) else account
+        )
+        path = f"{self.node.path}/{store_id}" if store_id else f"{self.node.path} ({store})"
+        if verdict == "refuse":
+            raise ValueError(f"{path}: {text}")
+        if verdict == "warn":
+            cdk.Annotations.of(self).add_warning_v2(
+                f"cdk-partition:cross-account-key:{store}", f"{path}: {text}."
+            )
+
     def __str__(self) -> str:
         return f"referenced domain {self.domain_name!r}"
+
+
+def _checking_key_account(store: str) -> Callable[..., Any]:
+    """``store`` of :class:`StoreFactories`, checking the referenced key's account first."""
+    method = getattr(StoreFactories, store)
+
+    @functools.wraps(method)
+    def store_method(self: DomainReference, *args: Any, **kwargs: Any) -> Any:
+        store_id = args[0] if args and isinstance(args[0], str) else kwargs.get("id")
+        self._check_key_account(store, store_id)
+        return method(self, *args, **kwargs)
+
+    return store_method
+
+
+# every store method of a reference checks the key's account (one row per method: a test)
+for _store in contracts.CROSS_ACCOUNT_KEYS:
+    setattr(DomainReference, _store, _checking_key_account(_store))
 
 
 def id_of_root(scope: Construct) -> str:
