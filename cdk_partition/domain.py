@@ -13,6 +13,8 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_ram as ram
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from . import contracts, key_policy
@@ -24,6 +26,18 @@ from .stores import StoreFactories
 _DOMAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_-]*$")
 _MAX_DOMAIN_NAME = 250  # "alias/" + name must fit KMS's 256-character alias limit
 _DOMAINS_BY_STAGE: dict[str, set[str]] = {}
+
+#: Where :meth:`DataDomain.publish` puts a domain's key ARN and :meth:`DataDomain.from_lookup`
+#: looks for it by default: ``/cdk-partition/domains/<domain_name>/key-arn``.
+PUBLISHED_PARAMETER_PREFIX = "/cdk-partition/domains/"
+#: The key id of the placeholder key ARN a looked-up reference carries until the CDK CLI has
+#: put the parameter's value in ``cdk.context.json`` (see :meth:`DataDomain.from_lookup`).
+LOOKUP_PENDING_KEY_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def published_parameter_name(domain_name: str) -> str:
+    """The default SSM parameter name of a published domain's key ARN."""
+    return f"{PUBLISHED_PARAMETER_PREFIX}{domain_name}/key-arn"
 
 
 def validate_domain_name(domain_name: str) -> None:
@@ -242,6 +256,103 @@ class DataDomain(StoreFactories, Construct):
         """
         return DomainReference(scope, id, domain_name=domain_name, key_arn=key_arn)
 
+    @staticmethod
+    def from_lookup(
+        scope: Construct, id: str, *, domain_name: str, parameter_name: str | None = None
+    ) -> DomainReference:
+        """A domain another app published with :meth:`publish`, by the key ARN held in an SSM
+        parameter, read at synth by the CDK's context provider
+        (``ssm.StringParameter.value_from_lookup``) and cached in ``cdk.context.json``.
+
+        The lookup reads the parameter in the account and region of ``scope``'s stack (which
+        must therefore have an ``env``); a parameter shared with that account through AWS RAM is
+        named by its ARN. Until the value is in context (first synth), the CDK returns a dummy
+        value and records the missing lookup; the CDK CLI then looks it up and synthesizes
+        again. Meanwhile the reference carries a placeholder key ARN in the stack's own account
+        (key id ``00000000-0000-0000-0000-000000000000``), :attr:`DomainReference.lookup_pending` is True and
+        the construct warns.
+
+        :param domain_name: the domain's name, as its owner created it.
+        :param parameter_name: the parameter's name or ARN. Default:
+            ``/cdk-partition/domains/<domain_name>/key-arn`` (the default of :meth:`publish`).
+        :raises ValueError: when the stack has no concrete account and region, or the cached
+            value is not a KMS key ARN (refresh it with ``cdk context --reset <key>``).
+        """
+        validate_domain_name(domain_name)
+        name = parameter_name or published_parameter_name(domain_name)
+        stack = cdk.Stack.of(scope)
+        if cdk.Token.is_unresolved(stack.account) or cdk.Token.is_unresolved(stack.region):
+            raise ValueError(
+                f"DataDomain.from_lookup {scope.node.path}/{id}: stack {stack.node.path!r} has no "
+                "env account and region, and the lookup reads the parameter in the stack's "
+                "account and region at synth. Give the stack "
+                "env=cdk.Environment(account=..., region=...)."
+            )
+        # "Context values and the AWS CDK" (CDK v2 Developer Guide,
+        # https://docs.aws.amazon.com/cdk/v2/guide/context.html): "The CDK Toolkit uses context
+        # to cache values retrieved from your AWS account during synthesis"; the dummy value is
+        # "The value to return if the lookup has not yet been performed" (GetContextValueOptions,
+        # https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.GetContextValueOptions.html).
+        value = ssm.StringParameter.value_from_lookup(scope, name)
+        pending = value == f"dummy-value-for-{name}"
+        if pending:
+            partition = "aws" if cdk.Token.is_unresolved(stack.partition) else stack.partition
+            value = (
+                f"arn:{partition}:kms:{stack.region}:{stack.account}:key/{LOOKUP_PENDING_KEY_ID}"
+            )
+        return DomainReference(
+            scope, id, domain_name=domain_name, key_arn=value, _lookup=(name, pending)
+        )
+
+    def publish(
+        self, *, parameter_name: str | None = None, share_with: Sequence[str] = ()
+    ) -> ssm.StringParameter:
+        """Publish the domain's key ARN as an SSM ``String`` parameter in the domain's stack
+        (its account and region), where other apps find it with :meth:`from_lookup`.
+
+        Another app in the same account and region looks it up directly. The CDK looks a
+        parameter up in the consuming stack's own account and region, so for consumers in other
+        accounts pass ``share_with``: the parameter goes to the advanced tier and an AWS RAM
+        resource share shares it with them ("To share a parameter, it must be in the advanced
+        parameter tier": AWS Systems Manager User Guide, "Working with shared parameters in
+        Parameter Store",
+        https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-shared-parameters.html);
+        they look it up by the parameter's ARN. Advanced parameters are charged (same page).
+
+        :param parameter_name: the parameter's name. Default:
+            ``/cdk-partition/domains/<domain_name>/key-arn``.
+        :param share_with: RAM principals (account ids, organization or OU ARNs) to share the
+            parameter with. Default: not shared (readable in this account only).
+        :returns: the parameter (``.parameter_arn`` is what consumers of other accounts pass to
+            :meth:`from_lookup`).
+        """
+        name = parameter_name or published_parameter_name(self.domain_name)
+        parameter = ssm.StringParameter(
+            self,
+            "Published",
+            parameter_name=name,
+            string_value=self.key.key_arn,
+            description=f"Key ARN of the {self.domain_name} data domain (cdk-partition)",
+            tier=ssm.ParameterTier.ADVANCED if share_with else ssm.ParameterTier.STANDARD,
+        )
+        from .checks import exempt
+
+        exempt(
+            parameter,
+            "CDKP006",
+            "The parameter holds the domain key's ARN, an identifier other apps look up, not "
+            "data of the domain.",
+        )
+        if share_with:
+            ram.CfnResourceShare(
+                self,
+                "PublishedShare",
+                name=f"cdk-partition-{self.domain_name.replace('/', '-')}",
+                resource_arns=[parameter.parameter_arn],
+                principals=list(share_with),
+            )
+        return parameter
+
     # -- access, all of it in the key policy -----------------------------------------------
     def grant_administer(self, principal: iam.IPrincipal | iam.IGrantable) -> None:
         """Let ``principal`` administer the key (policy, aliases, rotation...; no data access)."""
@@ -365,12 +476,21 @@ class DomainReference(StoreFactories, Construct):
         *,
         domain_name: str,
         key_arn: str,
+        _lookup: tuple[str, bool] | None = None,
     ) -> None:
         validate_domain_name(domain_name)
         if not isinstance(key_arn, str) or (
             "${Token[" not in key_arn
             and not re.match(r"^arn:[^:]+:kms:[^:]+:\d{12}:key/.+", key_arn)
         ):
+            if _lookup is not None:
+                raise ValueError(
+                    f"DataDomain.from_lookup {scope.node.path}/{id}: SSM parameter "
+                    f"{_lookup[0]!r} holds {key_arn!r}, not a KMS key ARN "
+                    "(arn:<partition>:kms:<region>:<account>:key/<key id>). Publish the key ARN "
+                    "(domain.publish() in the owning app), then refresh the cached value with "
+                    "`cdk context --reset <key>` (`cdk context` lists the keys)."
+                )
             raise ValueError(
                 f"DataDomain.from_domain_attributes {id!r}: key_arn must be a KMS key ARN "
                 f"(arn:<partition>:kms:<region>:<account>:key/<key id>), got {key_arn!r}; an "
@@ -382,6 +502,18 @@ class DomainReference(StoreFactories, Construct):
         self.referenced_key_arn = key_arn
         #: The account of the referenced key (None when the ARN is a token).
         self.key_account: str | None = None if "${Token[" in key_arn else key_arn.split(":")[4]
+        #: The SSM parameter a :meth:`DataDomain.from_lookup` reference was read from.
+        self.parameter_name = _lookup[0] if _lookup else None
+        #: True while the looked-up value is not in context yet (the key ARN is a placeholder).
+        self.lookup_pending = bool(_lookup and _lookup[1])
+        if self.lookup_pending:
+            cdk.Annotations.of(self).add_warning_v2(
+                "cdk-partition:lookup-pending",
+                f"The key ARN of domain {domain_name!r} (SSM parameter {self.parameter_name!r}) "
+                "is not in context yet: its stores name a placeholder key. The CDK CLI looks "
+                "the parameter up and synthesizes again; outside the CLI, put its value in "
+                "cdk.context.json.",
+            )
         #: The domain's key (imported: its policy is not this app's).
         self.key = kms.Key.from_key_arn(self, "Key", key_arn)  # type: ignore[assignment]
         #: Key-policy statements the store methods needed and the owner must provide (text).
