@@ -577,7 +577,9 @@ class DomainReference(StoreFactories, Construct):
         path = f"{self.node.path}/{store_id}" if store_id else f"{self.node.path} ({store})"
         if verdict == "refuse":
             raise ValueError(f"{path}: {text}")
-        if verdict == "warn":
+        warned: set[str] = self.__dict__.setdefault("_key_account_warned", set())
+        if verdict == "warn" and store not in warned:  # once per store kind
+            warned.add(store)
             cdk.Annotations.of(self).add_warning_v2(
                 f"cdk-partition:cross-account-key:{store}", f"{path}: {text}."
             )

@@ -152,3 +152,15 @@ def test_a_service_aws_says_nothing_about_warns() -> None:
         "/Workload/Orders",
         Match.string_like_regexp("AWS does not document whether Amazon DynamoDB accepts"),
     )
+
+
+def test_the_warning_is_given_once_per_store_kind() -> None:
+    ref = _reference()
+    for name in ("A", "B"):
+        ref.table(
+            name, partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
+        )
+    warnings = Annotations.from_stack(cdk.Stack.of(ref)).find_warning(
+        "/Workload/Orders", Match.string_like_regexp("Amazon DynamoDB")
+    )
+    assert len(warnings) == 1
