@@ -154,9 +154,12 @@ class DataDomain(StoreFactories, Construct):
         multi-Region primary key (``MultiRegion: true``) and :meth:`replica` creates its
         ``AWS::KMS::ReplicaKey`` in a stack of each region. Needs a stack with an explicit
         account and region. Changing it between empty and non-empty on a deployed domain changes
-        ``MultiRegion``, which CloudFormation refuses to update (the key would have to be
-        replaced, and a replaced key takes the domain's data with it): decide it when the domain
-        is first deployed. Default: none (a single-Region key, no ``MultiRegion`` property).
+        ``MultiRegion``: "If you change the value of the MultiRegion property on an existing KMS
+        key, the update request fails, regardless of the value of the UpdateReplacePolicy
+        attribute" (AWS CloudFormation Template Reference, "AWS::KMS::Key",
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-key.html);
+        a new key would leave the domain's data on the old one. Decide it when the domain is
+        first deployed. Default: none (a single-Region key, no ``MultiRegion`` property).
     """
 
     def __init__(
@@ -534,8 +537,11 @@ class DomainReplica(StoreFactories, Construct):
     decrypts in another (AWS KMS Developer Guide, "Multi-Region keys in AWS KMS",
     https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html). A
     replica's key policy is its own (AWS KMS API Reference, "ReplicateKey": "All other
-    properties of a replica key can differ, including its key policy"), so the domain keeps it
-    in step: the same capability statements for the same principals and the same
+    properties of a replica key can differ, including its key policy"; AWS KMS Developer Guide,
+    "Control access to multi-Region keys",
+    https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-auth.html: "Each
+    multi-Region key is an independent resource with a unique key ARN and key policy"), so the
+    domain keeps it in step: the same capability statements for the same principals and the same
     ``DenyEveryoneElse``, with this stack's deployment role as administrator. Later grants on
     the domain reach every replica.
 
