@@ -89,6 +89,7 @@ def regions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     replica.queue("Jobs")
     replica.table("Table", partition_key=PK)
     replica.bucket("Docs")
+    replica.secret("Secret")  # its service contract's statements: in the replica's policy
     d.grant_read(iam.Role.from_role_arn(people, "Late", LATE))  # after the replica: reaches it
 
     misplaced = cdk.Stack(app, "Misplaced", env=_env(WEST), cross_region_references=True)
@@ -188,6 +189,27 @@ def test_replica_key_names_principals_of_other_regions_by_arn(regions: dict[str,
     text = json.dumps(replica["Properties"]["KeyPolicy"])
     assert "ExportsReader" not in text and "Fn::ImportValue" not in text
     assert ":iam::111111111111:role/appA" in text
+
+
+def test_service_statements_go_to_the_key_of_the_store(regions: dict[str, Any]) -> None:
+    templates = regions["templates"]
+    (primary,) = _resources(templates["Orders"], "AWS::KMS::Key")
+    (replica,) = _resources(templates["OrdersWest"], "AWS::KMS::ReplicaKey")
+
+    def via(key: dict[str, Any]) -> list[str]:
+        (statement,) = [
+            s
+            for s in key["Properties"]["KeyPolicy"]["Statement"]
+            if s["Sid"] == "AllowDeploymentViaServices"
+        ]
+        services = statement["Condition"]["StringEquals"]["kms:ViaService"]
+        return services if isinstance(services, list) else [services]
+
+    assert via(replica) == [  # the replica's table and secret, through this region's endpoints
+        f"dynamodb.{WEST}.amazonaws.com",
+        f"secretsmanager.{WEST}.amazonaws.com",
+    ]
+    assert via(primary) == [f"dynamodb.{HOME}.amazonaws.com"]  # the primary's global tables
 
 
 # -- stores on the key of their region ---------------------------------------------------------
