@@ -553,15 +553,14 @@ class DomainReplica(StoreFactories, Construct):
     a store's service contract needs are written into this key's policy, for this region.
     Automatic rotation is a property the replica shares with its primary (AWS KMS, "ReplicateKey").
 
-    The ``PrimaryKeyArn`` is the primary key's ARN, known only once the primary is deployed: by
-    default it is the domain key's ARN token, which CDK carries across regions when the replica's
-    stack has ``cross_region_references=True`` (an SSM parameter written by the primary's stack
-    and read by this one; the primary's stack deploys first). Without it CDK refuses the
-    reference at synth and says so; pass ``primary_key_arn`` (the deployed primary's ARN) instead.
+    The ``PrimaryKeyArn`` is the primary key's ARN, known only once the primary is deployed: the
+    domain key's ARN token, which CDK carries across regions between stacks with explicit
+    regions: the primary's stack writes it as an SSM parameter of this region
+    (``Custom::CrossRegionExportWriter``), this stack reads it
+    (``Custom::CrossRegionExportReader``), and CDK makes this stack depend on the primary's. The
+    checks follow that pair to tie the replica to its primary (``CDKP108`` otherwise).
 
     :param domain: the multi-Region domain (``DataDomain(..., replica_regions=[...])``).
-    :param primary_key_arn: the primary key's ARN. Default: ``domain.key.key_arn`` (needs
-        ``cross_region_references=True`` on this stack).
     :param description: Default: ``"Data key of the <name> domain (replica in <region>)"``.
     :param pending_window: 7 to 30 days. Default: 30 days.
     :param removal_policy: Default: ``RemovalPolicy.RETAIN``.
@@ -576,7 +575,6 @@ class DomainReplica(StoreFactories, Construct):
         id: str,
         *,
         domain: DataDomain,
-        primary_key_arn: str | None = None,
         description: str | None = None,
         pending_window: cdk.Duration | None = None,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
@@ -637,7 +635,7 @@ class DomainReplica(StoreFactories, Construct):
         self.cfn_key = kms.CfnReplicaKey(
             self,
             "Key",
-            primary_key_arn=primary_key_arn or domain.key.key_arn,
+            primary_key_arn=domain.key.key_arn,
             key_policy=self._policy,
             description=description
             or f"Data key of the {domain.domain_name} domain (replica in {region})",
@@ -693,7 +691,11 @@ class DomainReplica(StoreFactories, Construct):
         node = getattr(principal, "node", None)
         if node is not None and cdk.Stack.of(principal) is stack:  # type: ignore[arg-type]
             return arn
-        if not _foreign_references(stack.resolve(arn)):
+        try:
+            resolved = stack.resolve(arn)
+        except RuntimeError:  # the CDK refuses an unnamed resource across environments
+            resolved = {"Ref": "unnamed"}
+        if not _foreign_references(resolved):
             return arn  # pseudo parameters only: this stack's own values
         by_name = _arn_by_name(principal, stack)
         if by_name is not None:

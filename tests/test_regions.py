@@ -356,6 +356,14 @@ def test_unnamed_principal_of_another_region_is_refused(multi_region: Any) -> No
     }
 
 
+def test_unnamed_principal_is_refused_without_cross_region_references(multi_region: Any) -> None:
+    app, domain = multi_region
+    domain.replica(cdk.Stack(app, "West", env=_env(WEST)), "Orders")
+    unnamed = iam.Role(cdk.Stack.of(domain), "Unnamed", assumed_by=iam.AccountRootPrincipal())
+    with pytest.raises(ValueError, match="CloudFormation references do not cross regions"):
+        domain.grant_write(unnamed)
+
+
 def test_a_replica_key_cannot_be_exempted(regions: dict[str, Any]) -> None:
     replica: DomainReplica = regions["replica"]
     with pytest.raises(ValueError, match="is a KMS key"):
