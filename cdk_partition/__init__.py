@@ -16,6 +16,7 @@ _EXPORTS: dict[str, str] = {
     "DataDomain": "domain",
     "DomainStack": "domain",
     "DomainReference": "domain",
+    "DomainReplica": "domain",
     "ConflictingEncryptionError": "stores",
     "DomainEncryptionChecks": "checks",
     "DomainEncryptionPlugin": "checks",
@@ -33,6 +34,7 @@ __all__ = [
     "DomainEncryptionChecks",
     "DomainEncryptionPlugin",
     "DomainReference",
+    "DomainReplica",
     "DomainStack",
     "Finding",
     "__version__",
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
     from .audit import RULES, Finding, audit_path
     from .capabilities import Capability
     from .checks import DomainEncryptionChecks, DomainEncryptionPlugin, exempt
-    from .domain import DataDomain, DomainReference, DomainStack
+    from .domain import DataDomain, DomainReference, DomainReplica, DomainStack
     from .stores import ConflictingEncryptionError
 
 

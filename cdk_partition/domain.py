@@ -19,13 +19,18 @@ from constructs import Construct
 
 from . import contracts, key_policy
 from ._native import StackFacts
-from .assembly import DEPLOYMENT_ROLE_METADATA_KEY, DOMAIN_METADATA_KEY
+from .assembly import (
+    DEPLOYMENT_ROLE_METADATA_KEY,
+    DOMAIN_METADATA_KEY,
+    REPLICA_REGIONS_METADATA_KEY,
+)
 from .capabilities import Capability
 from .stores import StoreFactories
 
 _DOMAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_-]*$")
 _MAX_DOMAIN_NAME = 250  # "alias/" + name must fit KMS's 256-character alias limit
 _DOMAINS_BY_STAGE: dict[str, set[str]] = {}
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 
 #: Where :meth:`DataDomain.publish` puts a domain's key ARN and :meth:`DataDomain.from_lookup`
 #: looks for it by default: ``/cdk-partition/domains/<domain_name>/key-arn``.
@@ -160,6 +165,16 @@ class DataDomain(StoreFactories, Construct):
     :param key_policy_statements: extra statements appended to the key policy as given (e.g. a
         service integration the library does not model). The domain checks audit them like the
         rest. Default: none.
+    :param replica_regions: regions the domain spans besides its own: the key becomes a
+        multi-Region primary key (``MultiRegion: true``) and :meth:`replica` creates its
+        ``AWS::KMS::ReplicaKey`` in a stack of each region. Needs a stack with an explicit
+        account and region. Changing it between empty and non-empty on a deployed domain changes
+        ``MultiRegion``: "If you change the value of the MultiRegion property on an existing KMS
+        key, the update request fails, regardless of the value of the UpdateReplacePolicy
+        attribute" (AWS CloudFormation Template Reference, "AWS::KMS::Key",
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-key.html);
+        a new key would leave the domain's data on the old one. Decide it when the domain is
+        first deployed. Default: none (a single-Region key, no ``MultiRegion`` property).
     """
 
     def __init__(
@@ -176,6 +191,7 @@ class DataDomain(StoreFactories, Construct):
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         deployment_role: iam.IPrincipal | None = None,
         key_policy_statements: Sequence[iam.PolicyStatement] = (),
+        replica_regions: Sequence[str] = (),
     ) -> None:
         validate_domain_name(domain_name)
         if not administrators:
@@ -190,6 +206,9 @@ class DataDomain(StoreFactories, Construct):
                 "Pass e.g. Duration.days(30)."
             )
         super().__init__(scope, id)
+        self.replica_regions: tuple[str, ...] = _check_replica_regions(
+            self, domain_name, replica_regions
+        )
         stage_path = cdk.Stage.of(self).node.path if cdk.Stage.of(self) else ""
         names = _DOMAINS_BY_STAGE.setdefault(f"{id_of_root(self)}:{stage_path}", set())
         if domain_name in names:
@@ -206,6 +225,9 @@ class DataDomain(StoreFactories, Construct):
         self._exempt_arns: list[str] = []
         self._deny = key_policy.deny_everyone_else_statement([])
         self._policy = iam.PolicyDocument()
+        #: The domain's replica keys (:meth:`replica`), each kept in step with the key policy.
+        self.replicas: list[DomainReplica] = []
+        self._extra_statements: list[iam.PolicyStatement] = []
         self.deployment_role = deployment_role or _default_deployment_role(self)
 
         self.key = _DomainKey(
@@ -219,10 +241,17 @@ class DataDomain(StoreFactories, Construct):
             pending_window=cdk.Duration.days(window_days),
             removal_policy=removal_policy,
             policy=self._policy,
+            # AWS KMS Developer Guide, "Multi-Region keys in AWS KMS"
+            # (https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html):
+            # single- or multi-Region is decided at creation; replicas share the key id and key
+            # material. Left out for a single-Region domain, so existing templates do not change.
+            multi_region=True if self.replica_regions else None,
         )
         cfn_key = self.key.node.default_child
         assert isinstance(cfn_key, kms.CfnKey)
         cfn_key.add_metadata(DOMAIN_METADATA_KEY, domain_name)
+        if self.replica_regions:
+            cfn_key.add_metadata(REPLICA_REGIONS_METADATA_KEY, list(self.replica_regions))
         # the principal the create-time service contracts name (the audit checks them: CDKP107)
         cfn_key.add_metadata(
             DEPLOYMENT_ROLE_METADATA_KEY,
@@ -353,6 +382,11 @@ class DataDomain(StoreFactories, Construct):
             )
         return parameter
 
+    def replica(self, scope: Construct, id: str, **props: Any) -> DomainReplica:
+        """The domain's replica key in the region of ``scope``'s stack: see :class:`DomainReplica`
+        (``props`` are its keyword arguments)."""
+        return DomainReplica(scope, id, domain=self, **props)
+
     # -- access, all of it in the key policy -----------------------------------------------
     def grant_administer(self, principal: iam.IPrincipal | iam.IGrantable) -> None:
         """Let ``principal`` administer the key (policy, aliases, rotation...; no data access)."""
@@ -384,6 +418,9 @@ class DataDomain(StoreFactories, Construct):
         an AWS service more than its service contract (CDKP106) is reported.
         """
         self._policy.add_statements(statement)  # as given: not rewritten like L2 wiring
+        self._extra_statements.append(statement)
+        for replica in self.replicas:
+            replica._add_extra(statement)
         return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self.key)
 
     def _grant(self, capability: Capability, grantee: iam.IPrincipal | iam.IGrantable) -> None:
@@ -401,6 +438,8 @@ class DataDomain(StoreFactories, Construct):
         else:
             statement.add_principals(principal)
         self._update_deny()
+        for replica in self.replicas:
+            replica._mirror(capability, principal, arn)
 
     def _named_arns(self) -> list[str]:
         capabilities = (a for arns in self._arns.values() for a in arns)
@@ -604,6 +643,312 @@ def _checking_key_account(store: str) -> Callable[..., Any]:
 # every store method of a reference checks the key's account (one row per method: a test)
 for _store in contracts.CROSS_ACCOUNT_KEYS:
     setattr(DomainReference, _store, _checking_key_account(_store))
+
+
+def _check_replica_regions(
+    domain: Construct, domain_name: str, replica_regions: Sequence[str]
+) -> tuple[str, ...]:
+    """The replica regions of a multi-Region domain, or raise with what to change."""
+    where = f"DataDomain {domain_name!r} ({domain.node.path})"
+    if isinstance(replica_regions, str):
+        raise ValueError(
+            f"{where}: replica_regions takes a list of regions, got the string "
+            f"{replica_regions!r}; pass replica_regions=[{replica_regions!r}]."
+        )
+    regions = tuple(replica_regions)
+    if not regions:
+        return ()
+    stack = cdk.Stack.of(domain)
+    if cdk.Token.is_unresolved(stack.region) or cdk.Token.is_unresolved(stack.account):
+        raise ValueError(
+            f"{where}: replica_regions needs a stack with an explicit account and region (stack "
+            f"{stack.node.path!r} is environment-agnostic): each replica key is created in a "
+            "stack of its region in the same account, and the checks compare regions. Pass "
+            "env=cdk.Environment(account=..., region=...) to the stack."
+        )
+    for region in regions:
+        if not isinstance(region, str) or not _REGION.match(region):
+            raise ValueError(f"{where}: replica_regions has {region!r}, not a region name.")
+        if region == stack.region:
+            raise ValueError(
+                f"{where}: replica_regions names {region}, the primary key's own region; a "
+                "replica must be in another region (AWS KMS ReplicateKey). Drop it."
+            )
+    if len(set(regions)) != len(regions):
+        raise ValueError(f"{where}: replica_regions {list(regions)} names a region twice.")
+    return regions
+
+
+def _foreign_references(value: Any) -> bool:
+    """``value`` (resolved) refers to a resource (``Ref``, ``Fn::GetAtt``, ``Fn::ImportValue``),
+    not only to pseudo parameters."""
+    if isinstance(value, dict):
+        ref = value.get("Ref")
+        if isinstance(ref, str) and not ref.startswith("AWS::"):
+            return True
+        if "Fn::GetAtt" in value or "Fn::ImportValue" in value:
+            return True
+        return any(_foreign_references(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_foreign_references(v) for v in value)
+    return False
+
+
+def _arn_by_name(principal: Any, stack: cdk.Stack) -> str | None:
+    """The ARN of a role or user of this app from its literal name, path and account (IAM is
+    global: the same ARN in every region), or None when CDK does not know them at synth."""
+    node = getattr(principal, "node", None)
+    cfn = node.default_child if node is not None else None
+    if isinstance(cfn, iam.CfnRole):
+        kind, name = "role", cfn.role_name
+    elif isinstance(cfn, iam.CfnUser):
+        kind, name = "user", cfn.user_name
+    else:
+        return None
+    path = cfn.path or "/"
+    account = cdk.Stack.of(cfn).account
+    if any(not isinstance(v, str) or cdk.Token.is_unresolved(v) for v in (name, path, account)):
+        return None
+    return f"arn:{stack.partition}:iam::{account}:{kind}{path}{name}"
+
+
+class DomainReplica(StoreFactories, Construct):
+    """The replica key of a multi-Region :class:`DataDomain` in another region.
+
+    Create it in a stack of one of the domain's ``replica_regions`` (same account, explicit
+    env), with :meth:`DataDomain.replica` or directly. It is an ``AWS::KMS::ReplicaKey`` of the
+    domain's primary key: the same key id and key material, so data encrypted in one region
+    decrypts in another (AWS KMS Developer Guide, "Multi-Region keys in AWS KMS",
+    https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html). A
+    replica's key policy is its own (AWS KMS API Reference, "ReplicateKey": "All other
+    properties of a replica key can differ, including its key policy"; AWS KMS Developer Guide,
+    "Control access to multi-Region keys",
+    https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-auth.html: "Each
+    multi-Region key is an independent resource with a unique key ARN and key policy"), so the
+    domain keeps it in step: the same capability statements for the same principals and the same
+    ``DenyEveryoneElse``, with this stack's deployment role as administrator. Later grants on
+    the domain reach every replica.
+
+    Principals are named by ARN in the replica region. A role or user of a stack in another
+    region is named by the ARN its literal name gives (IAM is global); one whose name is only
+    known at deployment is refused: a CloudFormation reference does not cross regions.
+
+    It has the domain's store methods, each putting its store on this replica key; the statements
+    a store's service contract needs are written into this key's policy, for this region.
+    Automatic rotation is a property the replica shares with its primary (AWS KMS, "ReplicateKey").
+
+    The ``PrimaryKeyArn`` is the primary key's ARN, known only once the primary is deployed: the
+    domain key's ARN token, which CDK carries across regions between stacks with explicit
+    regions: the primary's stack writes it as an SSM parameter of this region
+    (``Custom::CrossRegionExportWriter``), this stack reads it
+    (``Custom::CrossRegionExportReader``), and CDK makes this stack depend on the primary's. The
+    checks follow that pair to tie the replica to its primary (``CDKP108`` otherwise).
+
+    :param domain: the multi-Region domain (``DataDomain(..., replica_regions=[...])``).
+    :param description: Default: ``"Data key of the <name> domain (replica in <region>)"``.
+    :param pending_window: 7 to 30 days. Default: 30 days.
+    :param removal_policy: Default: ``RemovalPolicy.RETAIN``.
+    :param deployment_role: the principal that deploys this stack, given ``administer``.
+        Default: this stack's ``DefaultStackSynthesizer`` CloudFormation execution role (the
+        bootstrap role of this region).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        domain: DataDomain,
+        description: str | None = None,
+        pending_window: cdk.Duration | None = None,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        deployment_role: iam.IPrincipal | None = None,
+    ) -> None:
+        if not isinstance(domain, DataDomain):
+            raise TypeError(f"DomainReplica {id!r}: domain must be a DataDomain of this app.")
+        stack = cdk.Stack.of(scope)
+        where = f"DomainReplica {id!r} of domain {domain.domain_name!r}"
+        region, account = stack.region, stack.account
+        if not domain.replica_regions:
+            raise ValueError(
+                f"{where}: the domain's key is single-Region. Pass replica_regions=[...] (the "
+                "regions it spans) to the DataDomain; its key then becomes multi-Region."
+            )
+        if cdk.Token.is_unresolved(region) or cdk.Token.is_unresolved(account):
+            raise ValueError(
+                f"{where}: stack {stack.node.path!r} is environment-agnostic; a replica key needs "
+                "a stack with an explicit account and region (env=cdk.Environment(...))."
+            )
+        if region not in domain.replica_regions:
+            raise ValueError(
+                f"{where}: stack {stack.node.path!r} deploys to {region}, which is not one of the "
+                f"domain's replica_regions {list(domain.replica_regions)}. Add {region!r} there, "
+                "or create the replica in a stack of one of those regions."
+            )
+        primary_account = cdk.Stack.of(domain).account
+        if account != primary_account:
+            raise ValueError(
+                f"{where}: stack {stack.node.path!r} is in account {account}, the primary key in "
+                f"account {primary_account}; a replica key lives in its primary's account (AWS "
+                "KMS ReplicateKey). Create it in a stack of that account."
+            )
+        if any(r.region == region for r in domain.replicas):
+            raise ValueError(f"{where}: the domain already has a replica key in {region}.")
+        window_days = 30 if pending_window is None else pending_window.to_days()
+        if not 7 <= window_days <= 30:
+            raise ValueError(
+                f"{where}: pending_window is {window_days} days; KMS accepts 7 to 30 days."
+            )
+        super().__init__(scope, id)
+        self.domain = domain
+        self.domain_name = domain.domain_name
+        self.region: str = region
+        self.replica_regions = domain.replica_regions
+        self._members: dict[Capability, list[iam.IPrincipal]] = {c: [] for c in Capability}
+        self._arns: dict[Capability, list[str]] = {c: [] for c in Capability}
+        self._statements: dict[Capability, iam.PolicyStatement] = {}
+        self._exempt_arns: list[str] = []
+        self._deny = key_policy.deny_everyone_else_statement([])
+        self._policy = iam.PolicyDocument()
+        self.deployment_role = deployment_role or _default_deployment_role(self)
+
+        # AWS CloudFormation Template Reference, "AWS::KMS::ReplicaKey"
+        # (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-replicakey.html):
+        # created in the region of the stack; PrimaryKeyArn (an ARN, not an alias or key id) and
+        # KeyPolicy are required.
+        self.cfn_key = kms.CfnReplicaKey(
+            self,
+            "Key",
+            primary_key_arn=domain.key.key_arn,
+            key_policy=self._policy,
+            description=description
+            or f"Data key of the {domain.domain_name} domain (replica in {region})",
+            pending_window_in_days=window_days,
+        )
+        self.cfn_key.apply_removal_policy(removal_policy)
+        self.cfn_key.add_metadata(DOMAIN_METADATA_KEY, domain.domain_name)
+        self.cfn_key.add_metadata(
+            DEPLOYMENT_ROLE_METADATA_KEY,
+            key_policy.principal_arn(self.deployment_role, capability="deployment"),
+        )
+        #: The replica key, as a ``kms.IKey`` the store methods and L2s take.
+        self.key = kms.Key.from_key_arn(self, "ReplicaKey", self.cfn_key.attr_arn)  # type: ignore[assignment]
+        self.alias = kms.Alias(
+            self, "Alias", alias_name=f"alias/{domain.domain_name}", target_key=self.key
+        )
+        for capability in Capability:
+            for principal, arn in zip(
+                domain._members[capability], domain._arns[capability], strict=True
+            ):
+                self._mirror(capability, principal, arn)
+        self._policy.add_statements(self._deny)
+        for statement in domain._extra_statements:
+            self._add_extra(statement)
+        domain.replicas.append(self)
+
+    # -- the key policy, kept in step with the domain's ---------------------------------------
+    def _mirror(self, capability: Capability, principal: iam.IPrincipal, arn: str) -> None:
+        """Give ``principal`` (already in the domain's key policy) ``capability`` here."""
+        if capability is Capability.ADMINISTER and principal is self.domain.deployment_role:
+            principal = self.deployment_role  # this region's deployment role instead
+            arn = key_policy.principal_arn(principal, capability="deployment")
+        arn = self._arn_here(principal, arn, capability)
+        if arn in self._arns[capability]:
+            return
+        self._arns[capability].append(arn)
+        named = iam.ArnPrincipal(arn)
+        self._members[capability].append(named)
+        statement = self._statements.get(capability)
+        if statement is None:
+            statement = key_policy.capability_statement(capability, [named])
+            self._statements[capability] = statement
+            self._policy.add_statements(statement)
+        else:
+            statement.add_principals(named)
+        self._update_deny()
+
+    def _arn_here(self, principal: iam.IPrincipal, arn: str, capability: Capability) -> str:
+        """``arn`` as this region's stack can name it, or raise with what to do."""
+        stack = cdk.Stack.of(self)
+        if not cdk.Token.is_unresolved(arn):
+            return arn
+        node = getattr(principal, "node", None)
+        if node is not None and cdk.Stack.of(principal) is stack:  # type: ignore[arg-type]
+            return arn
+        try:
+            resolved = stack.resolve(arn)
+        except RuntimeError:  # the CDK refuses an unnamed resource across environments
+            resolved = {"Ref": "unnamed"}
+        if not _foreign_references(resolved):
+            return arn  # pseudo parameters only: this stack's own values
+        by_name = _arn_by_name(principal, stack)
+        if by_name is not None:
+            return by_name
+        what = node.path if node is not None else type(principal).__name__
+        raise ValueError(
+            f"{self.node.path}: {what} ({capability.value}) has an ARN known only at deployment "
+            f"in another stack, which the key policy of the replica in {self.region} cannot "
+            "reference (CloudFormation references do not cross regions). Give the role or user "
+            "a literal name (role_name=/user_name=), or grant it by ARN "
+            "(iam.Role.from_role_arn(..., 'arn:aws:iam::<account>:role/<name>'))."
+        )
+
+    def _add_extra(self, statement: iam.PolicyStatement) -> None:
+        rendered = cdk.Stack.of(self).resolve(statement.to_statement_json())
+        if _foreign_references(rendered):
+            raise ValueError(
+                f"{self.node.path}: a statement added with add_to_key_policy of domain "
+                f"{self.domain_name!r} references a resource ({rendered}), which the key policy "
+                f"of the replica in {self.region} cannot (references do not cross regions). "
+                "Write it with literal ARNs."
+            )
+        self._policy.add_statements(statement)
+
+    def _named_arns(self) -> list[str]:
+        capabilities = (a for arns in self._arns.values() for a in arns)
+        return list(dict.fromkeys((*capabilities, *self._exempt_arns)))
+
+    def _update_deny(self) -> None:
+        self._deny.add_condition("ArnNotEquals", {"aws:PrincipalArn": self._named_arns()})
+
+    def _exempt_from_deny(self, arn: str) -> None:
+        if arn not in self._exempt_arns:
+            self._exempt_arns.append(arn)
+            self._update_deny()
+
+    def _allow_ebs_infrastructure(self) -> None:
+        stack = cdk.Stack.of(self)
+        pattern = contracts.INFRASTRUCTURE_ROLE_PATTERN.replace(
+            "${AWS::Partition}", stack.partition
+        ).replace("${AWS::AccountId}", stack.account)
+        self._deny.add_condition("ArnNotLike", {"aws:PrincipalArn": pattern})
+
+    # -- access: the domain's, for every key of it ---------------------------------------------
+    def grant_administer(self, principal: iam.IPrincipal | iam.IGrantable) -> None:
+        """The domain's :meth:`DataDomain.grant_administer` (every key of the domain)."""
+        self.domain.grant_administer(principal)
+
+    def grant_read(self, principal: iam.IPrincipal | iam.IGrantable) -> None:
+        """The domain's :meth:`DataDomain.grant_read` (every key of the domain)."""
+        self.domain.grant_read(principal)
+
+    def grant_write(self, principal: iam.IPrincipal | iam.IGrantable) -> None:
+        """The domain's :meth:`DataDomain.grant_write` (every key of the domain)."""
+        self.domain.grant_write(principal)
+
+    def grant(self, principal: iam.IPrincipal | iam.IGrantable, *capabilities: Capability) -> None:
+        self.domain.grant(principal, *capabilities)
+
+    def principals(self, capability: Capability) -> tuple[iam.IPrincipal, ...]:
+        """Who holds ``capability`` on this replica (by ARN in this region)."""
+        return tuple(self._members[Capability(capability)])
+
+    def add_to_key_policy(self, statement: iam.PolicyStatement) -> iam.AddToResourcePolicyResult:
+        """The domain's :meth:`DataDomain.add_to_key_policy`: on every key of the domain."""
+        return self.domain.add_to_key_policy(statement)
+
+    def __str__(self) -> str:
+        return f"domain {self.domain_name!r} (replica in {self.region})"
 
 
 def id_of_root(scope: Construct) -> str:
