@@ -57,6 +57,9 @@ class KeyRef:
     domain: str | None = None
     key: DomainKey | None = field(default=None, compare=False)
     """The domain key itself (None for a domain defined elsewhere, checked by its ARN)."""
+    referenced: tuple[str, str, str, str] | None = field(default=None, compare=False)
+    """For the key of a domain defined elsewhere: its ARN parts (partition, region, account,
+    key id), which the scope covering the store must name."""
     declared_region: str | None = field(default=None, compare=False)
     """For the multi-Region key id of a domain in a region it declares (``replica_regions``)
     but whose replica key is not in this assembly: that region."""
@@ -170,12 +173,15 @@ class KeyResolver:
         self._keys = {(id(k.stack), k.logical_id): k for k in assembly.domain_keys}
         # keys of domains defined elsewhere, checked by their exact ARN
         self._referenced: dict[tuple[str, str, str, str], str] = {}
+        #: id(scope) -> the ARN parts its stores must name (scopes of referenced domains)
+        self._scope_keys: dict[int, tuple[str, str, str, str]] = {}
         for scope in assembly.scopes:
             if scope.key_arn:
                 text = parse_key_text(scope.key_arn, scope.stack.environment)
                 if text is not None and text.kind == "key":
                     parts = (text.partition, text.region, text.account, text.name)
                     self._referenced[parts] = scope.domain
+                    self._scope_keys[id(scope)] = parts
         self._aliases: list[tuple[str, StackTemplate, Any]] = []
         # CDK's cross-region references (Stack(cross_region_references=True)): the producing
         # stack's Custom::CrossRegionExportWriter writes each value as an SSM parameter of the
@@ -204,6 +210,13 @@ class KeyResolver:
         replica's; default the stack's)."""
         if ref.kind != "domain_key" or ref.domain != domain:
             return False
+        if ref.referenced is not None:
+            # a key named by ARN: the one a scope of this domain covering ``stack`` references
+            # (two Stages may each reference an ``orders`` key of their own account)
+            return any(
+                scope.domain == domain and self._scope_keys.get(id(scope)) == ref.referenced
+                for scope, _ in self._assembly.scopes_of(stack)
+            )
         return ref.key is None or ref.key is self._assembly.domain_key_for(domain, stack, region)
 
     def resolve(self, value: Any, stack: StackTemplate, depth: int = 0) -> KeyRef:
@@ -336,7 +349,8 @@ class KeyResolver:
         where = f"account {key.account}, region {key.region}, partition {key.partition}"
         referenced = self._referenced.get((key.partition, key.region, key.account, key.name))
         if key.kind == "key" and referenced is not None:
-            return KeyRef("domain_key", f"key {key.name} ({where})", referenced)
+            parts = (key.partition, key.region, key.account, key.name)
+            return KeyRef("domain_key", f"key {key.name} ({where})", referenced, referenced=parts)
         if key.kind == "key":
             return KeyRef(
                 "other_cmk",
