@@ -1,7 +1,7 @@
 """The package as users meet it: built sdist and wheel, installed into a fresh virtualenv with the
 pinned constraints, and a small app of their own synthesized in a folder outside the repository.
 
-Marked ``install`` (about a minute, and the build backend comes from the package index), so the
+Marked ``install`` (about two minutes, and the build backend comes from the package index), so the
 README's ``pytest`` leaves it out; ``.ci/run`` runs it with ``pytest -m install``.
 """
 
