@@ -21,6 +21,8 @@ from cdk_partition import DomainStack
 from cdk_partition.audit import _STATE_RULES
 from cdk_partition.checks import PLUGIN_NAME
 
+pytestmark = pytest.mark.slow
+
 NAG = "AwsSolutions"
 
 
