@@ -7,9 +7,20 @@ Python over synthesized templates) start without loading aws-cdk-lib through jsi
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+#: Node.js major versions this library is tested on (CI) that the jsii runtime calls end of life.
+#: jsii prints an 11-line banner at every kernel start on them, which the Python runtime relays as
+#: bytes literals; ``JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION`` lists the majors to keep quiet
+#: about. jsii, "@jsii/check-node" (``checkNode``, read by the runtime at start):
+#: https://github.com/aws/jsii/blob/main/packages/@jsii/check-node/src/index.ts
+#: It only helps when this module is imported before ``aws_cdk`` (which starts the kernel); a value
+#: the user set, even empty, is kept. See README "Node.js versions".
+_QUIET_END_OF_LIFE_NODE = "20"
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", _QUIET_END_OF_LIFE_NODE)
 
 _EXPORTS: dict[str, str] = {
     "Capability": "capabilities",
