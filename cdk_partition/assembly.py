@@ -141,7 +141,10 @@ class StackTemplate:
     construct_path: str | None = None
     """The stack's construct path (``Outer/Inner/Stack``; from the manifest's ``displayName``)."""
     tree_file: str | None = None
-    """The assembly's ``tree.json``: construct paths of resources whose template carries no
+    """The assembly's ``tree.json`` (the construct tree the CDK publishes into every cloud
+    assembly, each CloudFormation resource with its ``aws:cdk:cloudformation:logicalId``:
+    https://github.com/aws/aws-cdk/commit/3cca03d, "publish construct tree into the cloud
+    assembly"): construct paths of resources whose template carries no
     ``aws:cdk:path`` (``--no-path-metadata``, ``aws:cdk:enable-path-metadata`` false)."""
 
     def tree_path(self, logical_id: str) -> str | None:

@@ -3603,7 +3603,12 @@ def _found(value: Any) -> Any:
 
 def _deciding_test(outcome: Outcome) -> When | None:
     """The test of a ``first`` outcome that names its switch: the first comparison with a
-    literal (``SSEAlgorithm is AES256``), else its first test (``no SSESpecification``)."""
+    literal (``SSEAlgorithm is AES256``), else its first test (``no SSESpecification``).
+
+    The switch, not the key beside it, is what the service reads: S3 allows ``KMSMasterKeyID``
+    "if and only if SSEAlgorithm is set to aws:kms or aws:kms:dsse" ("ServerSideEncryptionByDefault
+    - Amazon Simple Storage Service",
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_ServerSideEncryptionByDefault.html)."""
     compared = (t for t in outcome.when if t.op in ("is", "is_not", "not_in"))
     return next(compared, outcome.when[0] if outcome.when else None)
 

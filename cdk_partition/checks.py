@@ -116,6 +116,11 @@ def _without_fix(finding: audit.Finding) -> str:
 class DomainChecksFailed(RuntimeError):
     """The domain checks failed a synthesis: the findings, one readable block.
 
+    On a violation the CDK fails the synthesis and prints its report ("AWS CDK policy validation
+    at synthesis time", https://docs.aws.amazon.com/cdk/v2/guide/policy-validation-synthesis.html);
+    run outside the CDK CLI, the failure then reaches Python as a jsii ``RuntimeError``
+    (``ValidationFailed``) with a JavaScript and Python traceback.
+
     ``python app.py`` (or any run outside the CDK CLI) that fails the checks ends with this
     block instead of the jsii traceback of ``ValidationFailed`` (see :func:`_excepthook`);
     ``str()`` is the block.
@@ -174,9 +179,35 @@ def _excepthook(error: BaseException) -> bool:
         return False
     if not isinstance(error, RuntimeError) or isinstance(error, DomainChecksFailed):
         return False
+    _drain_kernel_stderr()  # the CDK's report (Node's stderr) comes first, the block last
     print(f"{str(error).splitlines()[0]}\n", file=sys.stderr)  # the CDK's own line, short
     print(failure.block(), file=sys.stderr)
     return True
+
+
+def _drain_kernel_stderr(timeout: float = 2.0) -> None:
+    """Wait (briefly) until jsii's thread has copied what Node wrote to stderr (the CDK's report),
+    so the block printed next is the last thing on the screen."""
+    import threading
+    import time
+
+    sink = next((t for t in threading.enumerate() if t.name == "process.stderr_sink"), None)
+    reader = (getattr(sink, "_args", None) or (None,))[0]
+    deadline = time.monotonic() + timeout
+    try:
+        import fcntl
+        import termios
+
+        fd = reader.fileno()  # type: ignore[union-attr]
+        while time.monotonic() < deadline:
+            pending = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
+            if int.from_bytes(pending, sys.byteorder) == 0:
+                break
+            time.sleep(0.01)
+        time.sleep(0.05)  # the line read last: written out by the thread
+    except Exception:  # no such thread, another platform: a short grace period instead
+        time.sleep(0.2)
+    sys.stderr.flush()
 
 
 def last_failure() -> DomainChecksFailed | None:

@@ -78,8 +78,8 @@ def _default_deployment_role(scope: Construct) -> iam.IPrincipal:
 
 def _pending_window_days(pending_window: cdk.Duration | None, where: str) -> int:
     """``pending_window`` in whole days, refused at ``where`` outside KMS's 7 to 30 days."""
-    # KMS: "PendingWindowInDays ... minimum value: 7. Maximum value: 30." ("ScheduleKeyDeletion",
-    # https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html)
+    # KMS accepts a waiting period of 7-30 days ("ScheduleKeyDeletion - AWS Key Management
+    # Service", https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html)
     if pending_window is None:
         return 30
     shown = render(pending_window)

@@ -207,7 +207,7 @@ def test_compliant_domain_stack_has_no_findings(synthesized: dict[str, Any]) -> 
         ("Bad/Deep/Inner/HiddenQueue", "CDKP003"),
         ("Bad/Domain/OverriddenBucket/Resource", "CDKP002"),
         ("Bad/Domain/HatchedQueue/Resource", "CDKP003"),
-        ("Bad/IncludedTopic", "CDKP001"),  # CfnInclude: no path metadata
+        ("Bad/Included/IncludedTopic", "CDKP001"),  # CfnInclude: path from tree.json
         ("Bad/Nested/NestedBad/Resource", "CDKP001"),
         ("Bad/CrossDomainQueue/Resource", "CDKP004"),
         ("Consumer/RemoteBad/Resource", "CDKP002"),
