@@ -273,6 +273,18 @@ def _is(location: str, value: Any) -> str:
     return f"{location} is {_short(value)}" if value is not None else f"{location} is not set"
 
 
+def _detail_after(location: str, value: Any, detail: str) -> str:
+    """``detail`` without its opening ``<property> <value>`` when :func:`_is` already said it
+    (``SSEAlgorithm AES256 (SSE-S3: AWS owned key)`` -> ``SSE-S3: AWS owned key``)."""
+    said = f"{location.rsplit('.', 1)[-1]} {_short(value)}" if value is not None else None
+    if said is None or not detail.startswith(said):
+        return detail
+    rest = detail[len(said) :].strip(" :")
+    if rest.startswith("(") and rest.endswith(")"):
+        rest = rest[1:-1]
+    return rest or detail
+
+
 def _base(stack: StackTemplate, logical_id: str, resource: Mapping[str, Any], domain: str | None):
     return {
         "stack": stack.name,
@@ -500,7 +512,7 @@ def _audit_store(
         yield _finding(
             rule_id,
             f"{what} {path} of domain {domain!r} must use the domain key, but "
-            f"{_is(use.where, use.found)} ({now}).",
+            f"{_is(use.where, use.found)} ({_detail_after(use.where, use.found, now)}).",
             fix=fix_hint,
             location=use.where,
             value=_short(use.found) if use.found is not None else None,

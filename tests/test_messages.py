@@ -401,7 +401,7 @@ def test_python_app_py_ends_in_the_readable_block_not_a_traceback(tmp_path: Path
         "  CDKP002 Store uses an AWS owned key: Orders/Raw/Resource (AWS::S3::Bucket)",
         "    S3 bucket Orders/Raw/Resource of domain 'orders' must use the domain key, but "
         "BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault"
-        ".SSEAlgorithm is AES256 (SSEAlgorithm AES256 (SSE-S3: AWS owned key)).",
+        ".SSEAlgorithm is AES256 (SSE-S3: AWS owned key).",
         "    Fix: create it with `domain.bucket(...)` or pass "
         "`encryption=s3.BucketEncryption.KMS, encryption_key=domain.key`.",
     ]
