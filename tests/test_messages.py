@@ -33,7 +33,7 @@ from templates import domain_key
 from test_audit_corpus import _stack
 from test_catalogue import VIOLATIONS
 
-from cdk_partition import DataDomain, DomainStack, checks
+from cdk_partition import DataDomain, DomainChecksFailed, DomainStack, checks, last_failure
 from cdk_partition._messages import render
 from cdk_partition.audit import StackTemplate, _short, audit
 from cdk_partition.catalogue import _MISSING, CATALOGUE, _get, classify
@@ -337,18 +337,18 @@ def _violating_app(outdir: Path) -> cdk.App:
 
 
 @pytest.fixture(scope="module")
-def failed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, checks.DomainChecksFailed]:
+def failed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, DomainChecksFailed]:
     outdir = tmp_path_factory.mktemp("messages") / "cdk.out"
     app = _violating_app(outdir)
     with pytest.raises(RuntimeError, match="ValidationFailed") as raised:
         app.synth()
-    failure = checks.last_failure()
-    assert failure is not None
+    failure = last_failure()
+    assert isinstance(failure, DomainChecksFailed)
     return str(raised.value), failure
 
 
 def test_without_path_metadata_findings_name_construct_paths_from_the_tree(
-    failed: tuple[str, checks.DomainChecksFailed],
+    failed: tuple[str, DomainChecksFailed],
 ) -> None:
     cdk_message, failure = failed
     paths = {f.path for f in failure.findings}
@@ -359,7 +359,7 @@ def test_without_path_metadata_findings_name_construct_paths_from_the_tree(
 
 
 def test_the_failure_block_is_short_and_says_rule_path_property_and_fix(
-    failed: tuple[str, checks.DomainChecksFailed],
+    failed: tuple[str, DomainChecksFailed],
 ) -> None:
     _, failure = failed
     block = str(failure)
@@ -406,3 +406,10 @@ def test_python_app_py_ends_in_the_readable_block_not_a_traceback(tmp_path: Path
         "`encryption=s3.BucketEncryption.KMS, encryption_key=domain.key`.",
     ]
     assert tail.rstrip().endswith("encryption_key=domain.key`.")
+
+
+def test_the_hook_leaves_other_errors_alone(failed: tuple[str, DomainChecksFailed]) -> None:
+    # only the CDK's ValidationFailed, after a failure of the checks, is printed as the block
+    assert checks._excepthook(RuntimeError("ValidationFailed: Validation failed.")) is True
+    assert checks._excepthook(RuntimeError("ShouldBeCreatedInStackScope: ...")) is False
+    assert checks._excepthook(ValueError("ValidationFailed: not the CDK's")) is False
