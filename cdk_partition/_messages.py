@@ -10,6 +10,7 @@ is about to be (:func:`path_of`), one names a principal (:func:`render_principal
 from __future__ import annotations
 
 import enum
+import json
 import re
 from typing import Any
 
@@ -64,25 +65,61 @@ def render_duration(duration: cdk.Duration) -> str:
     return f"Duration.seconds({duration.to_seconds()})"
 
 
-def render_principal(principal: Any) -> str:
+def _intrinsic(value: Any) -> str:
+    """A resolved CloudFormation value as text: ``Fn::Sub`` patterns as written, ``Ref`` and
+    ``Fn::GetAtt`` as ``${Name}`` / ``${LogicalId.Attr}``, joins concatenated."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        ((fn, arg),) = value.items()
+        if fn == "Ref" and isinstance(arg, str):
+            return f"${{{arg}}}"
+        if fn == "Fn::GetAtt" and isinstance(arg, list) and len(arg) == 2:
+            return f"${{{arg[0]}.{arg[1]}}}"
+        if fn == "Fn::Sub":
+            return arg if isinstance(arg, str) else str(arg[0])
+        if fn == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
+            return str(arg[0]).join(_intrinsic(p) for p in arg[1])
+    return json.dumps(value, sort_keys=True)
+
+
+def readable(text: str, scope: Construct | None = None) -> str:
+    """``text`` with its tokens made readable: resolved in ``scope``'s stack when given (an ARN
+    pattern such as ``arn:${AWS::Partition}:iam::${AWS::AccountId}:role/x``, a role's
+    ``${RoleLogicalId.Arn}``), else by their display hints (:func:`readable_tokens`)."""
+    if scope is None or not cdk.Token.is_unresolved(text):
+        return readable_tokens(text)
+    try:
+        return _intrinsic(cdk.Stack.of(scope).resolve(text))
+    except Exception:  # a token of another stack, a lazy value that fails: its display hint
+        return readable_tokens(text)
+
+
+def render_principal(principal: Any, scope: Construct | None = None) -> str:
     """A principal as the user wrote or created it: ``iam.ServicePrincipal('lambda.amazonaws.com')``,
-    ``iam.Role Orders/Api/Role``, ``iam.ArnPrincipal('arn:aws:iam::...')``."""
+    ``iam.Role Orders/Api/Role``, ``iam.ArnPrincipal('arn:aws:iam::...')`` (tokens resolved in
+    ``scope``'s stack when given)."""
     if isinstance(principal, iam.ServicePrincipal):
         return f"iam.ServicePrincipal({principal.service!r})"
     if isinstance(principal, iam.ArnPrincipal) and not isinstance(principal, iam.AccountPrincipal):
-        return f"iam.ArnPrincipal({readable_tokens(str(principal.arn))!r})"
+        return f"iam.ArnPrincipal({readable(str(principal.arn), scope)!r})"
     if isinstance(principal, iam.AccountRootPrincipal):
         return "iam.AccountRootPrincipal()"
     if isinstance(principal, iam.AccountPrincipal):
-        return f"iam.AccountPrincipal({readable_tokens(str(principal.account_id))!r})"
+        return f"iam.AccountPrincipal({readable(str(principal.account_id), scope)!r})"
     node = getattr(principal, "node", None)
+    name = type(principal).__name__
+    if name == "InterfaceDynamicProxy":  # an imported role or user: a jsii proxy
+        name = "IRole" if hasattr(principal, "role_arn") else "IPrincipal"
     kind = (
-        f"iam.{type(principal).__name__}"
-        if type(principal).__module__.startswith("aws_cdk.aws_iam")
-        else type(principal).__name__
+        f"iam.{name}"
+        if type(principal).__module__.startswith(("aws_cdk.aws_iam", "jsii"))
+        else name
     )
     if node is not None:
-        return f"{kind} {node.path}"
+        arn = getattr(principal, "role_arn", None) or getattr(principal, "user_arn", None)
+        shown = readable(str(arn), principal) if arn else None
+        return f"{kind} {node.path}" + (f" ({shown})" if shown and "${Token" not in shown else "")
     return kind
 
 
@@ -98,7 +135,8 @@ def render(value: Any) -> str:
     if isinstance(value, str):
         return repr(readable_tokens(value))
     if isinstance(value, Construct):
-        return f"{type(value).__name__} {path_of(value)}"
+        name = type(value).__name__
+        return f"{'construct' if name == 'InterfaceDynamicProxy' else name} {path_of(value)}"
     if hasattr(value, "policy_fragment"):  # an iam.IPrincipal (a jsii protocol: no isinstance)
         return render_principal(value)
     if isinstance(value, list | tuple):

@@ -314,7 +314,9 @@ class DataDomain(StoreFactories, Construct):
     def _grant(self, capability: Capability, grantee: iam.IPrincipal | iam.IGrantable) -> None:
         principal = getattr(grantee, "grant_principal", None) or grantee
         arn = key_policy.principal_arn(
-            principal, capability=f"{self.node.path} ({self}), {_GRANT_PROPS[capability]}"
+            principal,
+            capability=f"{self.node.path} ({self}), {_GRANT_PROPS[capability]}",
+            scope=self,
         )
         if arn in self._arns[capability]:
             return

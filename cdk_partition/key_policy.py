@@ -25,7 +25,7 @@ from typing import Any
 
 from aws_cdk import aws_iam as iam
 
-from ._messages import readable_tokens, render_principal
+from ._messages import readable, render_principal
 from .capabilities import (
     ATTACH_GRANTS_SID,
     DENY_EVERYONE_ELSE_SID,
@@ -41,15 +41,18 @@ def _is_token(value: str) -> bool:
     return bool(_TOKEN.search(value))
 
 
-def principal_arn(principal: iam.IPrincipal, *, capability: str = "a capability") -> str:
+def principal_arn(
+    principal: iam.IPrincipal, *, capability: str = "a capability", scope: Any = None
+) -> str:
     """Return the IAM ARN a key policy can name for ``principal``, or raise ``ValueError``.
 
     Accepted: IAM roles and users (created here or imported by ARN/name), and ``ArnPrincipal`` of a
     role or user ARN. Refused, with what to do instead: account roots and account principals
     (they delegate to every principal of an account), ``AnyPrincipal``, service, federated and
     organization principals, groups (KMS rejects them), STS session ARNs, and composite principals.
+    ``scope`` (the domain) resolves tokens in the messages (an ARN pattern, not ``${Token[...]}``).
     """
-    label = f"{capability}: {render_principal(principal)}"
+    label = f"{capability}: {render_principal(principal, scope)}"
     if isinstance(principal, iam.AccountRootPrincipal | iam.AccountPrincipal):
         raise ValueError(
             f"{label} delegates the key to every IAM principal of the account, which is what a "
@@ -68,7 +71,7 @@ def principal_arn(principal: iam.IPrincipal, *, capability: str = "a capability"
     principal_json = fragment.principal_json
     values = principal_json.get("AWS")
     if set(principal_json) != {"AWS"} or not isinstance(values, list) or len(values) != 1:
-        shown = readable_tokens(json.dumps(principal_json, sort_keys=True))
+        shown = readable(json.dumps(principal_json, sort_keys=True), scope)
         raise ValueError(
             f"{label} is not a single IAM ARN (principal {shown}). Pass IAM roles or "
             "users, one principal per entry; services are given access by the store methods."

@@ -63,6 +63,23 @@ def test_values_render_as_the_user_wrote_them(value: Any, shown: str) -> None:
     assert render(value) == shown
 
 
+def test_tokens_resolve_to_arn_patterns_in_a_stack() -> None:
+    from cdk_partition._messages import render_principal
+
+    stack = cdk.Stack(cdk.App(), "S")
+    role = iam.Role(stack, "Api", assumed_by=iam.AccountRootPrincipal())
+    imported = iam.Role.from_role_arn(stack, "Imported", ADMIN)
+    pattern = iam.ArnPrincipal(cdk.Fn.sub("arn:aws:iam::${AWS::AccountId}:role/app-*"))
+    assert render_principal(pattern, stack) == (
+        "iam.ArnPrincipal('arn:aws:iam::${AWS::AccountId}:role/app-*')"
+    )
+    logical_id = stack.get_logical_id(role.node.default_child)  # type: ignore[arg-type]
+    assert render_principal(iam.ArnPrincipal(role.role_arn), stack) == (
+        f"iam.ArnPrincipal('${{{logical_id}.Arn}}')"
+    )
+    assert render_principal(imported) == f"iam.IRole S/Imported ({ADMIN})"
+
+
 # -- construct-time errors ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def domain() -> DataDomain:
