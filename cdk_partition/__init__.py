@@ -16,6 +16,7 @@ _EXPORTS: dict[str, str] = {
     "DataDomain": "domain",
     "DomainStack": "domain",
     "DomainReference": "domain",
+    "DomainReplica": "domain",
     "ConflictingEncryptionError": "stores",
     "DomainEncryptionChecks": "checks",
     "DomainEncryptionPlugin": "checks",
@@ -36,6 +37,7 @@ __all__ = [
     "DomainEncryptionChecks",
     "DomainEncryptionPlugin",
     "DomainReference",
+    "DomainReplica",
     "DomainStack",
     "Finding",
     "__version__",
@@ -54,7 +56,7 @@ if TYPE_CHECKING:
         exempt,
         last_failure,
     )
-    from .domain import DataDomain, DomainReference, DomainStack
+    from .domain import DataDomain, DomainReference, DomainReplica, DomainStack
     from .stores import ConflictingEncryptionError
 
 

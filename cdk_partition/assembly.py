@@ -44,6 +44,7 @@ __all__ = [
     "EXEMPTIONS_METADATA_KEY",
     "PATH_METADATA_KEY",
     "REPLICA_KEYS_METADATA_KEY",
+    "REPLICA_REGIONS_METADATA_KEY",
     "AssemblyInputError",
     "CloudAssembly",
     "DomainKey",
@@ -64,6 +65,9 @@ EXEMPTIONS_METADATA_KEY = "cdk_partition:exemptions"
 PATH_METADATA_KEY = "aws:cdk:path"
 #: ``{region: key ARN}`` a store method declares for replicas in other regions (``table_v2``).
 REPLICA_KEYS_METADATA_KEY = "cdk_partition:replica_keys"
+#: The regions a multi-Region domain key replicates to (``DataDomain(replica_regions=...)``), on
+#: the primary key.
+REPLICA_REGIONS_METADATA_KEY = "cdk_partition:replica_regions"
 #: Construct id of the marker node the checks leave in stacks of nested Stages (native/src).
 MARKER_ID = "CdkPartitionChecks"
 _ACCOUNT = "${AWS::AccountId}"
@@ -414,16 +418,27 @@ def _add_nested(stacks: list[StackTemplate], directory: Path | None) -> None:
 # -- domains and where the checks apply -----------------------------------------------------------
 @dataclass(frozen=True)
 class DomainKey:
-    """A KMS key a :class:`~cdk_partition.DataDomain` wrote (``cdk_partition:domain`` metadata)."""
+    """A KMS key a :class:`~cdk_partition.DataDomain` wrote (``cdk_partition:domain`` metadata):
+    its key (``AWS::KMS::Key``, the primary of a multi-Region domain) or a replica of it
+    (``AWS::KMS::ReplicaKey``, :class:`~cdk_partition.DomainReplica`)."""
 
     name: str
     stack: StackTemplate = field(compare=False)
     logical_id: str
     path: str
+    replica: bool = field(default=False, compare=False)
+    """An ``AWS::KMS::ReplicaKey`` (the domain's key in another region)."""
+    replica_regions: tuple[str, ...] = field(default=(), compare=False)
+    """On a multi-Region primary: the regions it declares replicas in."""
 
     @property
     def stack_name(self) -> str:
         return self.stack.name
+
+    @property
+    def region(self) -> str | None:
+        """The region the key lives in (None: the stack's, resolved at deploy time)."""
+        return self.stack.environment.region
 
 
 @dataclass(frozen=True)
@@ -572,16 +587,36 @@ class CloudAssembly:
             self._bucket_policies = index
         return list(self._bucket_policies.get((id(stack), bucket), []))
 
-    def domain_key_for(self, domain: str, stack: StackTemplate) -> DomainKey | None:
+    def domain_key_for(
+        self, domain: str, stack: StackTemplate, region: str | None = None
+    ) -> DomainKey | None:
         """The key of ``domain`` that stores of ``stack`` must use: the one in the same Stage
         (cloud assembly folder) when several Stages hold a domain of that name (one Stage per
-        environment), else the only one; None when the domain has no key here."""
+        environment), and of the store's region (``region``, default the stack's) when the
+        domain spans regions (a multi-Region primary and its replicas); else the only one.
+        None when the domain has no key here."""
         keys = [k for k in self.domain_keys if k.name == domain]
+        region = region or stack.environment.region
         if len(keys) <= 1:
-            return keys[0] if keys else None
+            key = keys[0] if keys else None
+            if key is not None and key.region and region and key.region != region:
+                return None  # the only key of the domain lives in another region
+            return key
         folder = Path(stack.root.file).parent
         same = [k for k in keys if Path(k.stack.root.file).parent == folder]
+        if len(same) > 1 or any(k.replica for k in same):
+            same = [k for k in same if k.region == region]
         return same[0] if len(same) == 1 else None
+
+    def keys_of(self, key: DomainKey) -> list[DomainKey]:
+        """The keys of ``key``'s domain in its Stage: the key itself, and for a multi-Region
+        domain its primary and replicas (one per region)."""
+        folder = Path(key.stack.root.file).parent
+        return [
+            k
+            for k in self.domain_keys
+            if k.name == key.name and Path(k.stack.root.file).parent == folder
+        ]
 
     def has_checks(self, stack: StackTemplate) -> bool:
         return bool(self.scopes_of(stack))
@@ -654,9 +689,18 @@ def _find_domain_keys(stacks: Iterable[StackTemplate]) -> Iterator[DomainKey]:
             if not isinstance(resource, dict):
                 continue
             metadata = resource.get("Metadata")
-            if resource.get("Type") == "AWS::KMS::Key" and isinstance(metadata, dict):
+            kind = resource.get("Type")
+            if kind in ("AWS::KMS::Key", "AWS::KMS::ReplicaKey") and isinstance(metadata, dict):
                 name = metadata.get(DOMAIN_METADATA_KEY)
+                regions = metadata.get(REPLICA_REGIONS_METADATA_KEY)
                 if isinstance(name, str):
                     yield DomainKey(
-                        name, stack, logical_id, resource_path(stack, logical_id, resource)
+                        name,
+                        stack,
+                        logical_id,
+                        resource_path(stack, logical_id, resource),
+                        kind == "AWS::KMS::ReplicaKey",
+                        tuple(r for r in regions if isinstance(r, str))
+                        if isinstance(regions, list)
+                        else (),
                     )

@@ -28,6 +28,7 @@ A rule that crashes becomes a finding (``CDKP000``), never a broken synth or sil
 from __future__ import annotations
 
 import json
+import re
 import traceback
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
@@ -226,6 +227,13 @@ RULES: dict[str, Rule] = {
             "created or started otherwise",
         ),
         Rule(
+            "CDKP108",
+            "error",
+            "Domain replica key is not a replica of the domain's primary key",
+            "create it with `domain.replica(scope, id)` of the multi-Region DataDomain "
+            "(`replica_regions=[...]`): PrimaryKeyArn is then the domain key's ARN",
+        ),
+        Rule(
             "CDKP105",
             "error",
             "Domain key policy cannot be evaluated",
@@ -362,7 +370,7 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
                 findings.append(_crash(error, **_base(stack, first, {}, None)))
     for key in assembly.domain_keys:
         try:
-            findings.extend(audit_key(key))
+            findings.extend(audit_key(key, resolver))
         except Exception as error:
             resource = key.stack.resources[key.logical_id]
             findings.append(_crash(error, **_base(key.stack, key.logical_id, resource, key.name)))
@@ -490,7 +498,7 @@ def _audit_store(
     declared = _declared_replica_keys(resource, props)
     for use in uses or []:
         checked.add(use.path)
-        verdict = _verdict(resolver, stack, use, domain)
+        verdict = _verdict(resolver, stack, use, domain, region=_replica_region(use.path, props))
         if verdict is None:
             continue
         region = declared.get(use.path)
@@ -513,7 +521,7 @@ def _audit_store(
             rule_id,
             f"{what} {path} of domain {domain!r} must use the domain key, but "
             f"{_is(use.where, use.found)} ({_detail_after(use.where, use.found, now)}).",
-            fix=fix_hint,
+            fix=None if rule_id == "CDKP010" else fix_hint,
             location=use.where,
             value=_short(use.found) if use.found is not None else None,
             **base,
@@ -528,7 +536,7 @@ def _audit_store(
             ref = resolver.resolve(value, stack)
         if resolver.on_domain_key(ref, domain, stack):
             continue
-        rule_id, now = _ref_verdict(ref)
+        rule_id, now = _ref_verdict(ref, stack)
         yield _finding(
             rule_id,
             f"{what} {path} of domain {domain!r} names a KMS key in {key_path}, which must be "
@@ -559,22 +567,58 @@ def _declared_replica_keys(resource: Mapping[str, Any], props: Mapping[str, Any]
     return out
 
 
-def _ref_verdict(ref: KeyRef) -> tuple[str, str]:
+def _replica_region(path: str, props: Mapping[str, Any]) -> str | None:
+    """The region of the global table replica whose key ``path`` is
+    (``Replicas[2].SSESpecification.KMSMasterKeyId``), else None."""
+    match = re.match(r"Replicas\[(\d+)\]\.", path)
+    replicas = props.get("Replicas")
+    if match is None or not isinstance(replicas, list) or int(match.group(1)) >= len(replicas):
+        return None
+    replica = replicas[int(match.group(1))]
+    region = replica.get("Region") if isinstance(replica, dict) else None
+    return region if isinstance(region, str) else None
+
+
+def _ref_verdict(
+    ref: KeyRef, stack: StackTemplate | None = None, region: str | None = None
+) -> tuple[str, str]:
     if ref.kind == "domain_key":
         where = f" in {ref.key.stack.root.name}" if ref.key is not None else ""
-        return "CDKP004", f"the key of domain {ref.domain!r}{where} ({ref.description})"
+        text = f"the key of domain {ref.domain!r}{where} ({ref.description})"
+        store_region = region or (stack.environment.region if stack is not None else None)
+        if (
+            ref.key is not None
+            and ref.key.region
+            and store_region
+            and (ref.key.region != store_region)
+        ):
+            text = (
+                f"the key of domain {ref.domain!r} in region {ref.key.region} "
+                f"({ref.description}), but the data is in {store_region}: a store uses the "
+                f"domain's key of its own region (a DomainReplica in {store_region}, whose store "
+                "methods put stores on it)"
+            )
+        return "CDKP004", text
     return _REF_RULES[ref.kind], ref.description
 
 
 def _verdict(
-    resolver: KeyResolver, stack: StackTemplate, use: catalogue.KeyUse, domain: str, depth: int = 0
+    resolver: KeyResolver,
+    stack: StackTemplate,
+    use: catalogue.KeyUse,
+    domain: str,
+    depth: int = 0,
+    region: str | None = None,
 ) -> tuple[str, str] | None:
-    """None when ``use`` is on ``domain``'s key, else (rule id, what it is on now)."""
+    """None when ``use`` is on ``domain``'s key (of ``region``, a global table replica's, when
+    given), else (rule id, what it is on now)."""
     if use.state == "customer_key":
         ref = resolver.resolve(use.key, stack)
-        if resolver.on_domain_key(ref, domain, stack):
+        if resolver.on_domain_key(ref, domain, stack, region):
             return None
-        return _ref_verdict(ref)
+        if region is not None and ref.declared_region == region:
+            return "CDKP010", ref.description
+        return _ref_verdict(ref, stack, region)
     if use.state == "inherited":
         source = _source_resource(stack, use.key)
         if source is None or depth > 5:
@@ -638,7 +682,7 @@ def _audit_contracts(
     store = contracts.STORE_TYPES.get(base["resource_type"])
     if store is None:
         return
-    key = next(
+    key = assembly.domain_key_for(domain, stack) or next(
         (k for k in assembly.domain_keys if k.name == domain and k.stack.root is stack.root),
         next((k for k in assembly.domain_keys if k.name == domain), None),
     )
@@ -971,9 +1015,11 @@ def _expand(actions: Iterable[str]) -> set[str]:
     return out
 
 
-def audit_key(key: DomainKey) -> Iterator[Finding]:
+def audit_key(key: DomainKey, resolver: KeyResolver | None = None) -> Iterator[Finding]:
     """Rotation on; DenyEveryoneElse present and effective; no open or over-broad Allow; a
-    policy the evaluator cannot decide is a finding (CDKP105), never a crash."""
+    policy the evaluator cannot decide is a finding (CDKP105), never a crash. A replica key
+    (``AWS::KMS::ReplicaKey``) is held to the same policy rules, and its ``PrimaryKeyArn`` must
+    resolve (with ``resolver``) to the multi-Region key of its domain (CDKP108)."""
     resource = key.stack.resources[key.logical_id]
     props = resource.get("Properties") or {}
     base = _base(key.stack, key.logical_id, resource, key.name)
@@ -987,7 +1033,13 @@ def audit_key(key: DomainKey) -> Iterator[Finding]:
             **base,
         )
 
-    if props.get("EnableKeyRotation") not in (True, "true"):
+    if key.replica:
+        # AWS KMS API Reference, "ReplicateKey"
+        # (https://docs.aws.amazon.com/kms/latest/APIReference/API_ReplicateKey.html): a primary
+        # and its replicas share "automatic key rotation status" (no rotation property of its
+        # own); every other property, the key policy included, is the replica's own.
+        yield from _audit_replica_link(key, props, resolver, finding)
+    elif props.get("EnableKeyRotation") not in (True, "true"):
         yield finding(
             "CDKP101",
             "EnableKeyRotation is not true.",
@@ -1078,6 +1130,36 @@ def audit_key(key: DomainKey) -> Iterator[Finding]:
             )
 
 
+def _audit_replica_link(
+    key: DomainKey, props: Mapping[str, Any], resolver: KeyResolver | None, finding: Any
+) -> Iterator[Finding]:
+    """A domain replica key's ``PrimaryKeyArn`` names its domain's multi-Region primary key, of
+    the same account, in another region."""
+    if resolver is None:
+        return
+    value = props.get("PrimaryKeyArn")
+    ref = resolver.resolve(value, key.stack)
+    primary = ref.key
+    if ref.kind != "domain_key" or ref.domain != key.name or primary is None or primary.replica:
+        yield finding(
+            "CDKP108",
+            f"its PrimaryKeyArn is {ref.description}, not the key of domain {key.name!r}.",
+            "PrimaryKeyArn",
+            value,
+        )
+        return
+    primary_props = primary.stack.resources[primary.logical_id].get("Properties") or {}
+    problems = []
+    if primary_props.get("MultiRegion") not in (True, "true"):
+        problems.append(f"the primary {primary.path} is not MultiRegion")
+    if key.region not in primary.replica_regions:
+        problems.append(f"{key.region} is not one of the domain's replica_regions")
+    if primary.stack.environment.account != key.stack.environment.account:
+        problems.append("the primary is in another account")
+    if problems:
+        yield finding("CDKP108", f"{'; '.join(problems)}.", "PrimaryKeyArn", value)
+
+
 def _service_statement_problems(statement: Mapping[str, Any]) -> Iterator[str]:
     """What an Allow to AWS service principals gives beyond their service contracts
     (:data:`cdk_partition.contracts.CONTRACTS`): actions outside the rows, or no condition where
@@ -1122,7 +1204,10 @@ def _apply_exemptions(finding: Finding, assembly: CloudAssembly) -> Finding:
         return finding
     resource = stack.resources.get(finding.logical_id)
     metadata = (resource.get("Metadata") if isinstance(resource, dict) else None) or {}
-    if finding.rule not in EXEMPTIBLE_RULES or finding.resource_type == "AWS::KMS::Key":
+    if finding.rule not in EXEMPTIBLE_RULES or finding.resource_type in (
+        "AWS::KMS::Key",
+        "AWS::KMS::ReplicaKey",
+    ):
         return finding
     for exemption in metadata.get(EXEMPTIONS_METADATA_KEY) or []:
         if not isinstance(exemption, dict) or exemption.get("rule") != finding.rule:

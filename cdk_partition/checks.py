@@ -310,7 +310,10 @@ def exempt(scope: Construct, rule: str, reason: str) -> None:
             f"words) saying why this store may break the rule; got {reason!r}."
         )
     resource = scope if isinstance(scope, cdk.CfnResource) else scope.node.default_child
-    if isinstance(resource, cdk.CfnResource) and resource.cfn_resource_type == "AWS::KMS::Key":
+    if isinstance(resource, cdk.CfnResource) and resource.cfn_resource_type in (
+        "AWS::KMS::Key",
+        "AWS::KMS::ReplicaKey",
+    ):
         raise ValueError(f"{scope.node.path} is a KMS key: a domain key cannot be exempted.")
     if not isinstance(resource, cdk.CfnResource):
         raise ValueError(

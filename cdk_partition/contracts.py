@@ -43,14 +43,17 @@ from typing import Literal
 __all__ = [
     "CONTRACTS",
     "CREATE_VIA_SERVICES",
+    "CROSS_ACCOUNT_KEYS",
     "GATES",
     "INFRASTRUCTURE_ROLE_PATTERN",
     "SERVICE_PUBLISHERS",
     "STORE_ROLE_VIA",
     "STORE_TYPES",
     "ContractRow",
+    "CrossAccountKeys",
     "Gate",
     "Publisher",
+    "cross_account_verdict",
     "rows_for",
 ]
 
@@ -511,6 +514,230 @@ def render_markdown() -> str:
         lines.append(
             f"| `{row.store}` | {row.phase} | {row.caller.replace('_', ' ')} | "
             f"`{row.principal}` | {', '.join(f'`{a}`' for a in row.actions)} | {context} | "
+            f"[{title.strip()}]({url.rstrip(')')}) |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+# -- keys of another account -----------------------------------------------------------------
+@dataclass(frozen=True)
+class CrossAccountKeys:
+    """Whether a store's service accepts a customer managed key of another AWS account, as the
+    AWS documentation says (``accepted`` None: the page on the service's encryption says nothing
+    about keys of another account, so the library cannot decide and only warns)."""
+
+    service: str
+    accepted: bool | None
+    quote: str
+    """The AWS text the verdict rests on, verbatim."""
+    source: str
+    """AWS page title and URL."""
+    instead: str = ""
+    """What to do instead when the service refuses (empty: the generic advice)."""
+
+
+_CROSS_ACCOUNT_INSTEAD = (
+    "create the store in a stack of the key's account (the account that owns the domain), or ask "
+    "the domain's owner for a domain key in this account"
+)
+_S3_SSE_DEFAULT = (
+    'Amazon S3 API Reference, "ServerSideEncryptionByDefault" '
+    "(https://docs.aws.amazon.com/AmazonS3/latest/API/API_ServerSideEncryptionByDefault.html)"
+)
+_SQS_SSE = (
+    'Amazon SQS Developer Guide, "Encryption at rest in Amazon SQS" '
+    "(https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/"
+    "sqs-server-side-encryption.html)"
+)
+_SNS_SSE = (
+    'Amazon SNS Developer Guide, "Encryption at rest" '
+    "(https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html)"
+)
+_DDB_HOW = (
+    'Amazon DynamoDB Developer Guide, "Encryption at rest: How it works" '
+    "(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.howitworks.html)"
+)
+_KINESIS_USER_KEYS = (
+    'Amazon Kinesis Data Streams Developer Guide, "Create and use user-generated KMS keys" '
+    "(https://docs.aws.amazon.com/streams/latest/dev/creating-using-sse-master-keys.html)"
+)
+_LOGS_ASSOCIATE = (
+    'Amazon CloudWatch Logs API Reference, "AssociateKmsKey" '
+    "(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_AssociateKmsKey.html)"
+)
+_EFS_CREATE = (
+    'Amazon EFS API Reference, "CreateFileSystem" '
+    "(https://docs.aws.amazon.com/efs/latest/ug/API_CreateFileSystem.html)"
+)
+_RDS_INSTANCE = (
+    'Amazon RDS API Reference, "CreateDBInstance" '
+    "(https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html)"
+)
+_RDS_CLUSTER = (
+    'Amazon RDS API Reference, "CreateDBCluster" '
+    "(https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html)"
+)
+_SECRETS_CREATE = (
+    'AWS Secrets Manager API Reference, "CreateSecret" '
+    "(https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html)"
+)
+_BACKUP_CREATE = (
+    'AWS Backup Developer Guide, "CreateBackupVault" '
+    "(https://docs.aws.amazon.com/aws-backup/latest/devguide/API_CreateBackupVault.html)"
+)
+_DOCDB_CREATE = (
+    'Amazon DocumentDB Developer Guide, "CreateDBCluster" '
+    "(https://docs.aws.amazon.com/documentdb/latest/developerguide/API_CreateDBCluster.html)"
+)
+_RDS_ARN = "To use a KMS key in a different AWS account, specify the key ARN or alias ARN."
+_EBS_SILENT = (
+    "When you use a KMS key for EBS encryption, the KMS key policy allows any user with access "
+    "to the required AWS KMS actions to use this KMS key to encrypt or decrypt EBS resources."
+)
+
+#: Store method -> whether its service accepts a key of another account (AWS's words). One row
+#: per store method of :class:`cdk_partition.stores.StoreFactories`; a test keeps it complete.
+#: Read by the store methods of a :class:`cdk_partition.DomainReference` (refuse at construct
+#: time when AWS says no, warn when AWS does not say) and by the README table.
+CROSS_ACCOUNT_KEYS: Mapping[str, CrossAccountKeys] = MappingProxyType(
+    {
+        "bucket": CrossAccountKeys(
+            "Amazon S3", True,
+            "If you are using encryption with cross-account or AWS service operations, you must "
+            "use a fully qualified KMS key ARN.", _S3_SSE_DEFAULT),
+        "queue": CrossAccountKeys(
+            "Amazon SQS", True,
+            "The alias, alias ARN, key ID, or key ARN of an AWS managed KMS key or a custom KMS "
+            "key—in your account or in another account.", _SQS_SSE),
+        "topic": CrossAccountKeys(
+            "Amazon SNS", True,
+            "The alias, alias ARN, key ID, or key ARN of an AWS KMS key, or a custom AWS KMS—in "
+            "your account or in another account.", _SNS_SSE),
+        "table": CrossAccountKeys(
+            "Amazon DynamoDB", None,
+            "Customer managed key \u2013 The key is stored in your account and is created, owned, "
+            "and managed by you.", _DDB_HOW),
+        "table_v2": CrossAccountKeys(
+            "Amazon DynamoDB", None,
+            "Customer managed key \u2013 The key is stored in your account and is created, owned, "
+            "and managed by you.", _DDB_HOW),
+        "stream": CrossAccountKeys(
+            "Amazon Kinesis Data Streams", True,
+            "you can use custom KMS keys in your own AWS account or another AWS account.",
+            _KINESIS_USER_KEYS),
+        "delivery_stream": CrossAccountKeys(
+            "Amazon Data Firehose", None,
+            "If you set KeyType to CUSTOMER_MANAGED_CMK, you must specify the Amazon Resource "
+            "Name (ARN) of the CMK.", _FIREHOSE_SSE),
+        "log_group": CrossAccountKeys(
+            "Amazon CloudWatch Logs", None,
+            "The Amazon Resource Name (ARN) of the KMS key to use when encrypting log data.",
+            _LOGS_ASSOCIATE),
+        "volume": CrossAccountKeys("Amazon EBS", None, _EBS_SILENT, _EBS),
+        "ebs_volume": CrossAccountKeys("Amazon EBS", None, _EBS_SILENT, _EBS),
+        "launch_template": CrossAccountKeys(
+            "Amazon EBS (instances launched by EC2 Auto Scaling)", True,
+            "Example 2: Key policy sections that allow cross-account access to the customer "
+            "managed key", _ASG),
+        "file_system": CrossAccountKeys(
+            "Amazon EFS", None,
+            "ARN - An Amazon Resource Name (ARN) for the key, for example "
+            "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab.",
+            _EFS_CREATE),
+        "database_instance": CrossAccountKeys("Amazon RDS", True, _RDS_ARN, _RDS_INSTANCE),
+        "database_cluster": CrossAccountKeys(
+            "Amazon RDS and Aurora", True, _RDS_ARN, _RDS_CLUSTER),
+        "secret": CrossAccountKeys(
+            "AWS Secrets Manager", True,
+            "To use a KMS key in a different account, use the key ARN or the alias ARN.",
+            _SECRETS_CREATE),
+        "backup_vault": CrossAccountKeys(
+            "AWS Backup", None,
+            "The server-side encryption key that is used to protect your backups; for example, "
+            "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab.",
+            _BACKUP_CREATE),
+        "repository": CrossAccountKeys(
+            "Amazon ECR", None,
+            "When you use AWS KMS to encrypt your data, you can either use the default AWS "
+            "managed key, which is managed by Amazon ECR, or specify your own KMS key (referred "
+            "to as a customer managed key).", _ECR),
+        "event_bus": CrossAccountKeys(
+            "Amazon EventBridge", None,
+            "If you use a customer managed key in your account to protect your EventBridge "
+            "resources, the policies on that KMS key must give EventBridge permission to use it "
+            "on your behalf.", _EVENTS_KEY),
+        "opensearch_domain": CrossAccountKeys(
+            "Amazon OpenSearch Service", None,
+            "OpenSearch Service supports only symmetric encryption KMS keys, not asymmetric "
+            "ones.", _OPENSEARCH),
+        "docdb_cluster": CrossAccountKeys(
+            "Amazon DocumentDB", True,
+            "If you are creating a cluster using the same Amazon Web Services account that owns "
+            "the KMS encryption key that is used to encrypt the new cluster, you can use the KMS "
+            "key alias instead of the ARN for the KMS encryption key.", _DOCDB_CREATE),
+    }
+)  # fmt: skip
+
+Verdict = Literal["pass", "warn", "refuse"]
+
+
+def cross_account_verdict(
+    store: str,
+    key_account: str | None,
+    stack_account: str | None,
+    table: Mapping[str, CrossAccountKeys] | None = None,
+) -> tuple[Verdict, str]:
+    """Decide a store of kind ``store`` on a key of ``key_account`` in a stack of
+    ``stack_account`` (None: not known at synth, e.g. an env-agnostic stack or a token ARN).
+
+    ``refuse`` only when both accounts are known, differ, and AWS says the service does not
+    accept a key of another account; ``warn`` when they differ and AWS does not say, or when an
+    account is unknown and the service refuses keys of other accounts (undecidable); otherwise
+    ``pass``. The text says why, with AWS's words and page.
+    """
+    row = (CROSS_ACCOUNT_KEYS if table is None else table).get(store)
+    if row is None:  # fail closed: a store kind nobody classified
+        return (
+            "warn",
+            f"no row for {store!r} in CROSS_ACCOUNT_KEYS; keys of other accounts unchecked",
+        )
+    title, _, url = row.source.rpartition(" (")
+    cite = f'AWS: "{row.quote}" ({title.strip()}, {url.rstrip(")")})'
+    if key_account is None or stack_account is None:
+        if row.accepted is False:
+            return "warn", (
+                f"{row.service} does not accept a KMS key of another account ({cite}), and the "
+                "key's or the stack's account is not known at synth; give the stack an env "
+                "account and the reference a literal key ARN so this can be decided"
+            )
+        return "pass", ""
+    if key_account == stack_account or row.accepted is True:
+        return "pass", ""
+    if row.accepted is False:
+        return "refuse", (
+            f"{row.service} does not accept a KMS key of another account ({cite}); the domain "
+            f"key is in account {key_account}, the store's stack in {stack_account}. Instead, "
+            f"{row.instead or _CROSS_ACCOUNT_INSTEAD}."
+        )
+    return "warn", (
+        f"AWS does not document whether {row.service} accepts a KMS key of another account "
+        f"(the key is in account {key_account}, the store's stack in {stack_account}; {cite}). "
+        "Verify with a test deployment before relying on it"
+    )
+
+
+def render_cross_account_markdown() -> str:
+    """The cross-account table as markdown (the README's block between the
+    ``cross-account:start``/``end`` markers is this text)."""
+    lines = [
+        "| store method | service | key of another account | AWS says | source |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    verdicts = {True: "accepted", False: "refused", None: "not documented (warns)"}
+    for store, row in CROSS_ACCOUNT_KEYS.items():
+        title, _, url = row.source.rpartition(" (")
+        lines.append(
+            f"| `{store}` | {row.service} | {verdicts[row.accepted]} | {row.quote} | "
             f"[{title.strip()}]({url.rstrip(')')}) |"
         )
     return "\n".join(lines) + "\n"

@@ -57,6 +57,12 @@ class KeyRef:
     domain: str | None = None
     key: DomainKey | None = field(default=None, compare=False)
     """The domain key itself (None for a domain defined elsewhere, checked by its ARN)."""
+    referenced: tuple[str, str, str, str] | None = field(default=None, compare=False)
+    """For the key of a domain defined elsewhere: its ARN parts (partition, region, account,
+    key id), which the scope covering the store must name."""
+    declared_region: str | None = field(default=None, compare=False)
+    """For the multi-Region key id of a domain in a region it declares (``replica_regions``)
+    but whose replica key is not in this assembly: that region."""
 
 
 @dataclass(frozen=True)
@@ -167,27 +173,51 @@ class KeyResolver:
         self._keys = {(id(k.stack), k.logical_id): k for k in assembly.domain_keys}
         # keys of domains defined elsewhere, checked by their exact ARN
         self._referenced: dict[tuple[str, str, str, str], str] = {}
+        #: id(scope) -> the ARN parts its stores must name (scopes of referenced domains)
+        self._scope_keys: dict[int, tuple[str, str, str, str]] = {}
         for scope in assembly.scopes:
             if scope.key_arn:
                 text = parse_key_text(scope.key_arn, scope.stack.environment)
                 if text is not None and text.kind == "key":
                     parts = (text.partition, text.region, text.account, text.name)
                     self._referenced[parts] = scope.domain
+                    self._scope_keys[id(scope)] = parts
         self._aliases: list[tuple[str, StackTemplate, Any]] = []
+        # CDK's cross-region references (Stack(cross_region_references=True)): the producing
+        # stack's Custom::CrossRegionExportWriter writes each value as an SSM parameter of the
+        # consuming region, whose Custom::CrossRegionExportReader returns it as an attribute
+        # named by the parameter: (consuming region, parameter name) -> (producer, value)
+        self._cross_region: dict[tuple[str | None, str], tuple[StackTemplate, Any]] = {}
         for stack, _, resource in assembly.resources():
             if resource.get("Type") == "AWS::KMS::Alias":
                 props = resource.get("Properties") or {}
                 name = props.get("AliasName")
                 if isinstance(name, str):
                     self._aliases.append((name, stack, props.get("TargetKeyId")))
+            elif resource.get("Type") == "Custom::CrossRegionExportWriter":
+                writer = (resource.get("Properties") or {}).get("WriterProps") or {}
+                exports = writer.get("exports") if isinstance(writer, dict) else None
+                for name, value in (exports if isinstance(exports, dict) else {}).items():
+                    self._cross_region[(writer.get("region"), name)] = (stack, value)
 
-    def on_domain_key(self, ref: KeyRef, domain: str, stack: StackTemplate) -> bool:
+    def on_domain_key(
+        self, ref: KeyRef, domain: str, stack: StackTemplate, region: str | None = None
+    ) -> bool:
         """``ref`` is the key of ``domain`` that ``stack``'s stores must use: same domain name
         and, when several Stages each hold a domain of that name (one per environment), the key
-        of the store's own Stage: the dev account's ``orders`` key is not the prod account's."""
+        of the store's own Stage: the dev account's ``orders`` key is not the prod account's;
+        for a multi-Region domain, its key of the store's region (``region``: a global table
+        replica's; default the stack's)."""
         if ref.kind != "domain_key" or ref.domain != domain:
             return False
-        return ref.key is None or ref.key is self._assembly.domain_key_for(domain, stack)
+        if ref.referenced is not None:
+            # a key named by ARN: the one a scope of this domain covering ``stack`` references
+            # (two Stages may each reference an ``orders`` key of their own account)
+            return any(
+                scope.domain == domain and self._scope_keys.get(id(scope)) == ref.referenced
+                for scope, _ in self._assembly.scopes_of(stack)
+            )
+        return ref.key is None or ref.key is self._assembly.domain_key_for(domain, stack, region)
 
     def resolve(self, value: Any, stack: StackTemplate, depth: int = 0) -> KeyRef:
         """What ``value`` (a key property's value in ``stack``) names."""
@@ -201,6 +231,13 @@ class KeyResolver:
                 return self._logical(arg, stack, depth)
             if fn == "Fn::GetAtt":
                 target = arg.split(".")[0] if isinstance(arg, str) else (arg or [None])[0]
+                attribute = arg.split(".", 1)[-1] if isinstance(arg, str) else (arg or [])[-1]
+                reader = stack.resources.get(target) if isinstance(target, str) else None
+                if reader is not None and reader.get("Type") == "Custom::CrossRegionExportReader":
+                    source = self._cross_region.get((stack.environment.region, attribute))
+                    if source is None:
+                        return KeyRef("unresolved", f"cross-region import {_short(attribute)}")
+                    return self.resolve(source[1], source[0], depth + 1)
                 if isinstance(target, str):
                     return self._logical(target, stack, depth)
                 return self._bad(value)
@@ -217,6 +254,9 @@ class KeyResolver:
                 return KeyRef(
                     "unresolved", f"Fn::If between {left.description} and {right.description}"
                 )
+        multi_region = self._multi_region_arn(value, stack)
+        if multi_region is not None:
+            return multi_region
         text = render(value)
         if text is None:
             return self._bad(value)
@@ -225,6 +265,83 @@ class KeyResolver:
             return self._bad(value)
         return self._text(key, value, depth)
 
+    def _multi_region_arn(self, value: Any, stack: StackTemplate) -> KeyRef | None:
+        """A key ARN built around the key id of a domain's multi-Region key (``Ref`` of the
+        primary, ``Fn::GetAtt KeyId`` of a replica) in ``Fn::Join``: the domain's key of the
+        region the ARN names, since related multi-Region keys share one key id (AWS
+        CloudFormation Template Reference, "AWS::KMS::ReplicaKey",
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-replicakey.html).
+        None for any other value."""
+        if not (isinstance(value, dict) and list(value) == ["Fn::Join"]):
+            return None
+        arg = value["Fn::Join"]
+        if not (isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list)):
+            return None
+        separator, parts = arg
+        ids = []
+        for part in parts:
+            if not isinstance(part, dict) or len(part) != 1:
+                continue
+            ((fn, target),) = part.items()
+            if fn == "Ref" and isinstance(target, str) and target not in _PSEUDO:
+                key = self._keys.get((id(stack), target))
+                ids.append(key if key is not None and not key.replica else None)
+            elif fn == "Fn::GetAtt" and isinstance(target, list) and len(target) == 2:
+                key = self._keys.get((id(stack), target[0]))
+                ids.append(key if key is not None and target[1] == "KeyId" else None)
+        if len(ids) != 1 or ids[0] is None or not isinstance(separator, str):
+            return None
+        key = ids[0]
+        marker = "mrk-cdk-partition-key-id"
+        text = separator.join(
+            marker if isinstance(p, dict) and self._names_key(p, stack) else (render(p) or _HOLE)
+            for p in parts
+        )
+        parsed = parse_key_text(text, stack.environment)
+        if parsed is None or parsed.kind != "key" or parsed.name != marker:
+            return None
+        env = key.stack.environment
+        if _comparable(parsed.account, env.account_text) is not True or (
+            _comparable(parsed.partition, env.partition_text) is not True
+        ):
+            return KeyRef(
+                "other_cmk",
+                f"the key id of domain {key.name!r} in account {parsed.account}, partition "
+                f"{parsed.partition}, where the domain has no key",
+            )
+        region = parsed.region
+        here = [k for k in self._assembly.keys_of(key) if k.region == region]
+        if len(here) == 1:
+            found = here[0]
+            what = "replica key" if found.replica else "key"
+            return KeyRef(
+                "domain_key",
+                f"the multi-Region {what} of domain {key.name!r} in {region} ({found.path})",
+                key.name,
+                found,
+            )
+        primary = next((k for k in self._assembly.keys_of(key) if not k.replica), None)
+        declared = primary is not None and region in primary.replica_regions
+        return KeyRef(
+            "other_cmk",
+            f"the multi-Region key id of domain {key.name!r} in {region}, where "
+            + (
+                "the domain declares a replica (replica_regions) but no replica key of it is in "
+                "this cloud assembly"
+                if declared
+                else "the domain has no key (not one of its replica_regions)"
+            ),
+            declared_region=region if declared else None,
+        )
+
+    def _names_key(self, part: dict[str, Any], stack: StackTemplate) -> bool:
+        ((fn, target),) = part.items()
+        if fn == "Ref":
+            return (id(stack), target) in self._keys
+        return (
+            fn == "Fn::GetAtt" and isinstance(target, list) and (id(stack), target[0]) in self._keys
+        )
+
     def _bad(self, value: Any) -> KeyRef:
         return KeyRef("unresolved", f"expression {_short(value)}")
 
@@ -232,7 +349,8 @@ class KeyResolver:
         where = f"account {key.account}, region {key.region}, partition {key.partition}"
         referenced = self._referenced.get((key.partition, key.region, key.account, key.name))
         if key.kind == "key" and referenced is not None:
-            return KeyRef("domain_key", f"key {key.name} ({where})", referenced)
+            parts = (key.partition, key.region, key.account, key.name)
+            return KeyRef("domain_key", f"key {key.name} ({where})", referenced, referenced=parts)
         if key.kind == "key":
             return KeyRef(
                 "other_cmk",
@@ -283,7 +401,8 @@ class KeyResolver:
     def _logical(self, logical_id: str, stack: StackTemplate, depth: int) -> KeyRef:
         key: DomainKey | None = self._keys.get((id(stack), logical_id))
         if key is not None:
-            return KeyRef("domain_key", f"domain key {key.path}", key.name, key)
+            what = "replica key" if key.replica else "key"
+            return KeyRef("domain_key", f"domain {what} {key.path}", key.name, key)
         resource = stack.resources.get(logical_id)
         if resource is not None:
             kind = resource.get("Type")

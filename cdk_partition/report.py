@@ -810,12 +810,27 @@ def build_report(assembly: CloudAssembly | list[StackTemplate]) -> Report:
     principals = PrincipalResolver(assembly)
     findings = audit.audit(assembly)
     stores = _stores(assembly, resolver)
+    replicas = _replicas_by_primary(assembly, resolver)
+    listed = {id(r) for rs in replicas.values() for r in rs}
     domains = []
     for key in sorted(assembly.domain_keys, key=lambda k: k.name):
+        if id(key) in listed:
+            continue  # in its primary's report: one domain, its keys per region
         try:
             domain = build_domain_report(
                 key, assembly, findings, resolver, principals, stores.get(key.name, [])
             )
+            if replicas.get(id(key)):
+                domain.key["regions"] = [
+                    {
+                        "region": k.region,
+                        "kind": "replica" if k.replica else "primary",
+                        "logical_id": k.logical_id,
+                        "stack": k.stack_name,
+                        "path": k.path,
+                    }
+                    for k in [key, *replicas[id(key)]]
+                ]
         except Exception as error:  # one unreadable key policy: a finding, never a crash
             domain = DomainReport(
                 name=key.name,
@@ -830,6 +845,24 @@ def build_report(assembly: CloudAssembly | list[StackTemplate]) -> Report:
             )
         domains.append(domain)
     return Report(domains)
+
+
+def _replicas_by_primary(
+    assembly: CloudAssembly, resolver: KeyResolver
+) -> dict[int, list[DomainKey]]:
+    """id of a multi-Region primary domain key -> its replica keys in the assembly (each
+    ``AWS::KMS::ReplicaKey`` whose ``PrimaryKeyArn`` resolves to it): one domain."""
+    out: dict[int, list[DomainKey]] = {}
+    for key in assembly.domain_keys:
+        if not key.replica:
+            continue
+        props = key.stack.resources[key.logical_id].get("Properties") or {}
+        ref = resolver.resolve(props.get("PrimaryKeyArn"), key.stack)
+        primary = ref.key
+        if ref.kind == "domain_key" and primary is not None and not primary.replica:
+            if primary.name == key.name:
+                out.setdefault(id(primary), []).append(key)
+    return out
 
 
 # -- markdown --------------------------------------------------------------------------------
@@ -890,6 +923,26 @@ def _via_text(row: Mapping[str, Any]) -> str:
     )
 
 
+def _regions_lines(key: Mapping[str, Any]) -> list[str]:
+    """The keys of a multi-Region domain per region (primary and replicas); none otherwise."""
+    regions = key.get("regions") or []
+    if not regions:
+        return []
+    lines = [
+        "Keys per region (a multi-Region key: the replicas share the primary's key id and "
+        "material; each key policy is audited):",
+        "",
+        "| region | key | stack | construct path |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {r['region'] or '(deploy time)'} | {r['kind']} `{r['logical_id']}` | {r['stack']} "
+        f"| `{r['path']}` |"
+        for r in regions
+    ]
+    return [*lines, ""]
+
+
 def to_markdown(report: Report) -> str:
     """The report as GitHub markdown with one Mermaid diagram per domain."""
     lines = ["# Data domain access report", ""]
@@ -904,6 +957,7 @@ def to_markdown(report: Report) -> str:
             + (f", alias `{key['alias']}`" if key.get("alias") else "")
             + f" ({key['path']}).",
             "",
+            *_regions_lines(key),
             "### Who can reach the data",
             "",
             "| principal | administer | read | write |",

@@ -248,6 +248,42 @@ class StoreFactories:
     def _exempt_from_deny(self, arn: str) -> None:
         raise NotImplementedError  # DataDomain
 
+    def _multi_region_key_arns(self, what: str, regions: list[Any]) -> dict[str, str] | None:
+        """Region -> the ARN of this multi-Region domain's key there, for ``regions``; None for a
+        single-Region domain. Raises for a region where the domain has no key.
+
+        AWS CloudFormation Template Reference, "AWS::KMS::ReplicaKey"
+        (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-replicakey.html):
+        a replica key "has the same key ID and key material as a multi-Region primary key", so
+        the key of region R is ``arn:<partition>:kms:R:<account>:key/<the primary's key id>``.
+        """
+        spans: tuple[str, ...] = getattr(self, "replica_regions", ())
+        if not spans:
+            return None
+        stack = cdk.Stack.of(self)
+        primary = getattr(self, "domain", self)  # a DomainReplica's domain, or the DataDomain
+        own = getattr(self, "region", stack.region)
+        key_regions = {cdk.Stack.of(primary).region, *spans} - {own}
+        key_id = self.cfn_key.attr_key_id if primary is not self else self.key.key_id  # type: ignore[attr-defined]
+        out: dict[str, str] = {}
+        for region in regions:
+            if region is None or region in out:
+                continue
+            if region not in key_regions:
+                raise ValueError(
+                    f"{what} of {self}: a replica in {region}, where the domain has no key (its "
+                    f"regions: {sorted(key_regions | {own})}). Add {region!r} to the DataDomain's "
+                    "replica_regions and create its replica key there (domain.replica(...)), or "
+                    "drop the replica."
+                )
+            out[region] = cdk.Arn.format(
+                cdk.ArnComponents(
+                    service="kms", region=region, resource="key", resource_name=key_id
+                ),
+                stack,
+            )
+        return out
+
     def _allow_ebs_infrastructure(self) -> None:
         raise NotImplementedError  # DataDomain
 
@@ -500,17 +536,46 @@ class StoreFactories:
         this cloud assembly, so the checks cannot read their key policies: the method declares
         them in the template (``cdk_partition:replica_keys`` metadata) and the checks report each
         as a warning to verify (``CDKP010``) rather than as another key.
+
+        On a multi-Region domain (``replica_regions``), each replica gets the domain's key of its
+        region without being asked: the ARN of the primary key's id in that region (replica keys
+        share the primary's key id). A replica in a region the domain does not span raises; a
+        ``replica_key_arns`` entry must be that same ARN.
         """
         _refuse(
             self, f"table_v2 {id}", props, "encryption", "TableEncryptionV2.customer_managed_key"
         )
         replica_key_arns = props.pop("replica_key_arns", None)
+        regions = [
+            r.get("region") if isinstance(r, dict) else getattr(r, "region", None)
+            for r in props.get("replicas") or []
+        ]
+        computed = self._multi_region_key_arns(
+            f"table_v2 {id!r}", [*regions, *(replica_key_arns or {})]
+        )
+        if computed is not None:
+            stack = cdk.Stack.of(self)
+            for region, arn in (replica_key_arns or {}).items():
+                if stack.resolve(arn) != stack.resolve(computed[region]):
+                    raise ConflictingEncryptionError(
+                        f"table_v2 {id!r} of {self}: replica_key_arns[{region!r}] is not the "
+                        f"domain's key in {region}; drop replica_key_arns (the method sets it)."
+                    )
+            replica_key_arns = computed or None
+        else:
+            missing = [r for r in regions if r is not None and r not in (replica_key_arns or {})]
+            if missing:
+                raise ValueError(
+                    f"table_v2 {id!r} of {self}: replicas in {missing}, where the domain has no "
+                    "key. Make the domain multi-Region (DataDomain(replica_regions=[...]) and "
+                    "domain.replica(...) in each region), or pass replica_key_arns."
+                )
         props["encryption"] = dynamodb.TableEncryptionV2.customer_managed_key(
             self.key, replica_key_arns=replica_key_arns
         )
         self._apply_contract("table_v2")
         table = dynamodb.TableV2(self, id, **props)  # type: ignore[arg-type]
-        if replica_key_arns:
+        if replica_key_arns and computed is None:
             # the replicas' keys live in other regions, outside this assembly: declare them, so
             # the checks report them as keys to verify (CDKP010) instead of another key (CDKP004)
             cfn = table.node.default_child

@@ -7,7 +7,6 @@ random graphs."""
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -466,23 +465,12 @@ def _chain(n: int) -> dict[str, Any]:
     return _graph_template(edges)
 
 
-def _best_of(runs: int, fn: Any) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def test_500_chained_resources_have_no_cycle_and_are_fast() -> None:
+def test_500_chained_resources_have_no_cycle() -> None:
     t = _chain(500)
     graph = dependencies(t)
     assert sum(map(len, graph.values())) == 499
     assert find_cycles(t) == []
     assert circular_components(t) == []
-    # linear: a few milliseconds here, bound loosely for slow CI machines
-    assert _best_of(5, lambda: find_cycles(t)) < 0.25
 
 
 def test_500_resource_ring_is_one_cycle_without_recursion() -> None:
@@ -491,7 +479,6 @@ def test_500_resource_ring_is_one_cycle_without_recursion() -> None:
     cycles = find_cycles(t)
     assert cycles == [["R000", *(f"R{i:03d}" for i in range(499, 0, -1))]]
     assert circular_components(t) == [sorted(t["Resources"])]
-    assert _best_of(3, lambda: find_cycles(t)) < 0.25
 
 
 def test_limit_bounds_cycles_per_component_and_keeps_the_shortest() -> None:

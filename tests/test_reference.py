@@ -100,3 +100,27 @@ def test_reference_marks_carry_the_key(tmp_path: Path) -> None:
     assert template["Metadata"]["cdk_partition:checks"] == [
         {"domain": "orders", "scope": "", "key": KEY}
     ]
+
+
+def test_a_referenced_key_belongs_to_its_own_stage(tmp_path: Path) -> None:
+    """Two Stages (dev and prod accounts) each reference an ``orders`` key of their own: a store
+    of one Stage on the other Stage's key is another key (CDKP004), as for local domains."""
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"), context=cdk_context())
+    keys = {}
+    for name, account in (("Dev", WORKLOAD), ("Prod", ANALYTICS)):
+        stage = cdk.Stage(app, name, env=cdk.Environment(account=account, region="eu-west-1"))
+        stack = cdk.Stack(stage, "Workload")
+        keys[name] = (
+            f"arn:aws:kms:eu-west-1:{account}:key/{name.lower()}-0000-0000-0000-000000000000"
+        )
+        ref = DataDomain.from_domain_attributes(
+            stack, "Orders", domain_name="orders", key_arn=keys[name]
+        )
+        DomainEncryptionChecks(ref).apply_to(stack)
+        ref.queue("Jobs")
+    prod = app.node.find_child("Prod").node.find_child("Workload")
+    sqs.CfnQueue(prod, "OnDevKey", kms_master_key_id=keys["Dev"])
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+    findings = failing(audit_path(tmp_path / "cdk.out"))
+    assert [(f.rule, f.path.split("/")[-1]) for f in findings] == [("CDKP004", "OnDevKey")]
