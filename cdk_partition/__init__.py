@@ -31,7 +31,9 @@ _EXPORTS: dict[str, str] = {
     "ConflictingEncryptionError": "stores",
     "DomainEncryptionChecks": "checks",
     "DomainEncryptionPlugin": "checks",
+    "DomainChecksFailed": "checks",
     "exempt": "checks",
+    "last_failure": "checks",
     "Finding": "audit",
     "RULES": "audit",
     "audit_path": "audit",
@@ -42,6 +44,7 @@ __all__ = [
     "Capability",
     "ConflictingEncryptionError",
     "DataDomain",
+    "DomainChecksFailed",
     "DomainEncryptionChecks",
     "DomainEncryptionPlugin",
     "DomainReference",
@@ -51,12 +54,19 @@ __all__ = [
     "__version__",
     "audit_path",
     "exempt",
+    "last_failure",
 ]
 
 if TYPE_CHECKING:
     from .audit import RULES, Finding, audit_path
     from .capabilities import Capability
-    from .checks import DomainEncryptionChecks, DomainEncryptionPlugin, exempt
+    from .checks import (
+        DomainChecksFailed,
+        DomainEncryptionChecks,
+        DomainEncryptionPlugin,
+        exempt,
+        last_failure,
+    )
     from .domain import DataDomain, DomainReference, DomainReplica, DomainStack
     from .stores import ConflictingEncryptionError
 

@@ -275,6 +275,24 @@ def _short(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+def _is(location: str, value: Any) -> str:
+    """``<property> is <its value>`` (``is not set`` when absent): a finding's message pairs a
+    property path with that property's own value, never another's."""
+    return f"{location} is {_short(value)}" if value is not None else f"{location} is not set"
+
+
+def _detail_after(location: str, value: Any, detail: str) -> str:
+    """``detail`` without its opening ``<property> <value>`` when :func:`_is` already said it
+    (``SSEAlgorithm AES256 (SSE-S3: AWS owned key)`` -> ``SSE-S3: AWS owned key``)."""
+    said = f"{location.rsplit('.', 1)[-1]} {_short(value)}" if value is not None else None
+    if said is None or not detail.startswith(said):
+        return detail
+    rest = detail[len(said) :].strip(" :")
+    if rest.startswith("(") and rest.endswith(")"):
+        rest = rest[1:-1]
+    return rest or detail
+
+
 def _base(stack: StackTemplate, logical_id: str, resource: Mapping[str, Any], domain: str | None):
     return {
         "stack": stack.name,
@@ -497,12 +515,15 @@ def _audit_store(
             )
             continue
         rule_id, now = verdict
+        # the property the verdict was read from, with its own value (a switch such as
+        # SSEAlgorithm decides a slot whatever its key property holds)
         yield _finding(
             rule_id,
-            f"{what} {path} of domain {domain!r} must use the domain key, but {use.path} is {now}.",
+            f"{what} {path} of domain {domain!r} must use the domain key, but "
+            f"{_is(use.where, use.found)} ({_detail_after(use.where, use.found, now)}).",
             fix=None if rule_id == "CDKP010" else fix_hint,
-            location=use.path,
-            value=_short(use.key) if use.key is not None else None,
+            location=use.where,
+            value=_short(use.found) if use.found is not None else None,
             **base,
         )
     # any property that names a KMS key, catalogued or not
@@ -519,7 +540,7 @@ def _audit_store(
         yield _finding(
             rule_id,
             f"{what} {path} of domain {domain!r} names a KMS key in {key_path}, which must be "
-            f"the domain key, but it is {now}.",
+            f"the domain key, but {_is(key_path, value)} ({now}).",
             fix=fix_hint if spec else f"pass the domain key (`domain.key`) as {key_path}",
             location=key_path,
             value=_short(value),
@@ -622,7 +643,9 @@ def _verdict(
         verdict = _verdict(resolver, stack, storage, domain, depth + 1)
         if verdict is None:
             return None
-        return verdict[0], f"inherited from {source_id}, whose {storage.path} is {verdict[1]}"
+        return verdict[0], (
+            f"inherited from {source_id}, whose {_is(storage.where, storage.found)}: {verdict[1]}"
+        )
     return _STATE_RULES[use.state], use.detail or use.state.replace("_", " ")
 
 
@@ -1021,7 +1044,7 @@ def audit_key(key: DomainKey, resolver: KeyResolver | None = None) -> Iterator[F
             "CDKP101",
             "EnableKeyRotation is not true.",
             "EnableKeyRotation",
-            props.get("EnableKeyRotation", "absent"),
+            props.get("EnableKeyRotation"),
         )
     policy = props.get("KeyPolicy")
     if not isinstance(policy, dict):
@@ -1069,13 +1092,19 @@ def audit_key(key: DomainKey, resolver: KeyResolver | None = None) -> Iterator[F
         aws = principal.get("AWS") if isinstance(principal, dict) else principal
         if "*" in _as_list(aws) and not statement.get("Condition"):
             yield finding(
-                "CDKP103", f"statement {sid} allows '*' without conditions.", location, principal
+                "CDKP103",
+                f"statement {sid} allows '*' without conditions.",
+                f"{location}.Principal",
+                principal,
             )
             continue
         if aws is None:
             for problem in _service_statement_problems(statement):
                 yield finding(
-                    "CDKP106", f"statement {sid} {problem}", location, statement.get("Principal")
+                    "CDKP106",
+                    f"statement {sid} {problem}",
+                    f"{location}.Principal",
+                    statement.get("Principal"),
                 )
             continue
         actions = _expand(_as_list(statement.get("Action", [])))
@@ -1096,7 +1125,7 @@ def audit_key(key: DomainKey, resolver: KeyResolver | None = None) -> Iterator[F
             yield finding(
                 "CDKP104",
                 f"statement {sid} gives {_short(aws)} {detail}.",
-                location,
+                f"{location}.{'Action' if 'Action' in statement else 'NotAction'}",
                 statement.get("Action", statement.get("NotAction")),
             )
 

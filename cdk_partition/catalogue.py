@@ -40,7 +40,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from importlib import resources
@@ -88,6 +88,18 @@ class KeyUse:
     """Short human text of what was found."""
     source: str | None = None
     """When ``state == "inherited"``: the concrete path of the property naming the source."""
+    at: str | None = field(default=None, compare=False)
+    """The concrete path of the property the state was read from, when it is not :attr:`path`:
+    the switch that decided it (``...ServerSideEncryptionByDefault.SSEAlgorithm``), the source
+    property of an inherited key, a switch decided at deploy time. A finding names this
+    property with :attr:`found`, its own value."""
+    found: Any = field(default=None, compare=False)
+    """The template's value of the property at :attr:`at` (else :attr:`path`); None when absent."""
+
+    @property
+    def where(self) -> str:
+        """The property the state was read from: :attr:`at`, else the slot's key :attr:`path`."""
+        return self.at or self.path
 
 
 @dataclass(frozen=True)
@@ -3584,6 +3596,23 @@ def _switch_decided_at_deploy(
     return None
 
 
+def _found(value: Any) -> Any:
+    """A template value as a :class:`KeyUse` reports it: None when absent."""
+    return value if _present_value(value) else None
+
+
+def _deciding_test(outcome: Outcome) -> When | None:
+    """The test of a ``first`` outcome that names its switch: the first comparison with a
+    literal (``SSEAlgorithm is AES256``), else its first test (``no SSESpecification``).
+
+    The switch, not the key beside it, is what the service reads: S3 allows ``KMSMasterKeyID``
+    "if and only if SSEAlgorithm is set to aws:kms or aws:kms:dsse" ("ServerSideEncryptionByDefault
+    - Amazon Simple Storage Service",
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_ServerSideEncryptionByDefault.html)."""
+    compared = (t for t in outcome.when if t.op in ("is", "is_not", "not_in"))
+    return next(compared, outcome.when[0] if outcome.when else None)
+
+
 def _classify_slot(slot: Slot, properties: Mapping[str, Any]) -> Iterator[KeyUse]:
     for indexes in _expand(properties, slot.key):
         if not all(_holds(t, properties, indexes) for t in slot.only_if):
@@ -3591,32 +3620,45 @@ def _classify_slot(slot: Slot, properties: Mapping[str, Any]) -> Iterator[KeyUse
         path = _bind(slot.key, indexes)
         hidden = _switch_decided_at_deploy(slot, properties, indexes)
         if hidden is not None:  # fail closed: the template cannot say which way it goes
+            switch = _get(properties, hidden)
             yield KeyUse(
                 path, "undecided", None,
-                f"{hidden} is decided at deploy time ({_short(_get(properties, hidden))}), so "
+                f"{hidden} is decided at deploy time ({_short(switch)}), so "
                 "the encryption this store gets cannot be told from the template",
+                at=hidden, found=_found(switch),
             )  # fmt: skip
             continue
         decided = next(
             (o for o in slot.first if all(_holds(t, properties, indexes) for t in o.when)), None
         )
+        at: str | None = None
         if decided is None:
             key = _get(properties, path)
             leaf = slot.key.rsplit(".", 1)[-1]
             if is_aws_managed_key_reference(key):
-                yield KeyUse(path, "aws_managed", None, f"{leaf} {_short(key)} (AWS managed key)")
+                yield KeyUse(
+                    path, "aws_managed", None, f"{leaf} {_short(key)} (AWS managed key)",
+                    found=key,
+                )  # fmt: skip
                 continue
             if _present_value(key):
-                yield KeyUse(path, "customer_key", key, f"{leaf} {_short(key)}")
+                yield KeyUse(path, "customer_key", key, f"{leaf} {_short(key)}", found=key)
                 continue
             decided = next(
                 o for o in slot.no_key if all(_holds(t, properties, indexes) for t in o.when)
             )
+        else:  # a switch decided it: the finding names the switch, not the key it overrides
+            test = _deciding_test(decided)
+            at = _bind(test.path, indexes) if test is not None else None
         if decided.source is not None:
             source = _bind(decided.source, indexes)
-            yield KeyUse(path, decided.state, _get(properties, source), decided.detail, source)
+            value = _get(properties, source)
+            yield KeyUse(
+                path, decided.state, value, decided.detail, source, at=source, found=_found(value)
+            )
             continue
-        yield KeyUse(path, decided.state, None, decided.detail)
+        found = _found(_get(properties, at or path))
+        yield KeyUse(path, decided.state, None, decided.detail, at=at, found=found)
 
 
 def classify(cfn_type: str, properties: Mapping[str, Any] | None) -> list[KeyUse] | None:

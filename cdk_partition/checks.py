@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from collections.abc import Sequence
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
@@ -79,10 +82,13 @@ class DomainEncryptionPlugin:
             for f in audit.audit(assembly)
             if not f.exempted and os.path.abspath(f.template_path or "") in wanted
         ]
+        failed = [f for f in findings if f.severity == "error"]
+        _remember_failure(root, failed)
         violations = [
             cdk.PolicyViolation(
                 rule_name=f.rule,
-                description=f.message,
+                # the fix has its own line in the CDK's report ("Suggested fix")
+                description=_without_fix(f),
                 fix=f.fix,
                 # Errors are "fatal" so that CDK does not let Validations.acknowledge() silence
                 # them (acknowledgements are not in the cloud assembly, so `cdk-partition audit`
@@ -99,8 +105,119 @@ class DomainEncryptionPlugin:
             )
             for f in sorted(findings, key=lambda f: (f.rule, f.path))
         ]
-        failed = any(f.severity == "error" for f in findings)
         return cdk.PolicyValidationPluginReport(success=not failed, violations=violations)
+
+
+def _without_fix(finding: audit.Finding) -> str:
+    suffix = f" Fix: {finding.fix}."
+    return finding.message.removesuffix(suffix)
+
+
+class DomainChecksFailed(RuntimeError):
+    """The domain checks failed a synthesis: the findings, one readable block.
+
+    On a violation the CDK fails the synthesis and prints its report ("AWS CDK policy validation
+    at synthesis time", https://docs.aws.amazon.com/cdk/v2/guide/policy-validation-synthesis.html);
+    run outside the CDK CLI, the failure then reaches Python as a jsii ``RuntimeError``
+    (``ValidationFailed``) with a JavaScript and Python traceback.
+
+    ``python app.py`` (or any run outside the CDK CLI) that fails the checks ends with this
+    block instead of the jsii traceback of ``ValidationFailed`` (see :func:`_excepthook`);
+    ``str()`` is the block.
+
+    :ivar findings: the error findings that failed the synthesis.
+    :ivar assembly: the cloud assembly directory they were found in.
+    """
+
+    def __init__(self, findings: Sequence[audit.Finding], assembly: str) -> None:
+        self.findings = list(findings)
+        self.assembly = assembly
+        super().__init__(self.block())
+
+    def block(self) -> str:
+        """The findings, each with rule, construct path, property and its value, and fix."""
+        count = len(self.findings)
+        lines = [
+            f"cdk-partition: synthesis failed, {count} finding{'s' if count != 1 else ''} of "
+            f"the domain checks (full report: {os.path.join(self.assembly, 'validation-report.json')})"
+        ]
+        for f in sorted(self.findings, key=lambda f: (f.path, f.rule)):
+            lines.append("")
+            lines.append(f"  {f.rule} {audit.RULES[f.rule].title}: {f.path} ({f.resource_type})")
+            lines.append(f"    {_without_fix(f)}")
+            lines.append(f"    Fix: {f.fix}.")
+        return "\n".join(lines)
+
+
+#: The assembly directory of the last synthesis checked -> its failing findings (every Stage's).
+_FAILURES: dict[str, list[audit.Finding]] = {}
+
+
+def _remember_failure(root: str, failed: list[audit.Finding]) -> None:
+    """Keep the findings of this synthesis for :func:`_excepthook` (install it once)."""
+    if root not in _FAILURES:  # another synthesis: what an earlier one found is not this one's
+        _FAILURES.clear()
+    _FAILURES.setdefault(root, []).extend(failed)
+    if failed and not getattr(sys.excepthook, "_cdk_partition", False):
+        previous = sys.excepthook
+
+        def hook(
+            kind: type[BaseException], error: BaseException, trace: TracebackType | None
+        ) -> None:
+            if not _excepthook(error):
+                previous(kind, error, trace)
+
+        hook._cdk_partition = True  # type: ignore[attr-defined]
+        sys.excepthook = hook
+
+
+def _excepthook(error: BaseException) -> bool:
+    """Print the readable block of the checks for the ``ValidationFailed`` error they caused
+    (True), instead of a jsii traceback through the kernel; anything else is not ours (False)."""
+    failure = last_failure()
+    if failure is None or not str(error).startswith("ValidationFailed"):
+        return False
+    if not isinstance(error, RuntimeError) or isinstance(error, DomainChecksFailed):
+        return False
+    _drain_kernel_stderr()  # the CDK's report (Node's stderr) comes first, the block last
+    print(f"{str(error).splitlines()[0]}\n", file=sys.stderr)  # the CDK's own line, short
+    print(failure.block(), file=sys.stderr)
+    return True
+
+
+def _drain_kernel_stderr(timeout: float = 2.0) -> None:
+    """Wait (briefly) until jsii's thread has copied what Node wrote to stderr (the CDK's report),
+    so the block printed next is the last thing on the screen."""
+    import threading
+    import time
+
+    sink = next((t for t in threading.enumerate() if t.name == "process.stderr_sink"), None)
+    reader = (getattr(sink, "_args", None) or (None,))[0]
+    deadline = time.monotonic() + timeout
+    try:
+        import fcntl
+        import termios
+
+        fd = reader.fileno()  # type: ignore[union-attr]
+        while time.monotonic() < deadline:
+            pending = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
+            if int.from_bytes(pending, sys.byteorder) == 0:
+                break
+            time.sleep(0.01)
+        time.sleep(0.05)  # the line read last: written out by the thread
+    except Exception:  # no such thread, another platform: a short grace period instead
+        time.sleep(0.2)
+    sys.stderr.flush()
+
+
+def last_failure() -> DomainChecksFailed | None:
+    """The findings that failed the last synthesis the checks ran in (None if it passed): for
+    tests that synthesize in process, ``raise checks.last_failure() from None`` after catching
+    the CDK's ``ValidationFailed`` gives the short block instead of the CDK's report."""
+    for root, findings in _FAILURES.items():
+        if findings:
+            return DomainChecksFailed(findings, root)
+    return None
 
 
 def _assembly_root(template_paths: list[str]) -> str:
@@ -176,16 +293,20 @@ def exempt(scope: Construct, rule: str, reason: str) -> None:
     :param rule: a rule id, e.g. ``"CDKP002"``.
     :param reason: why, in at least one full sentence (four words or more).
     """
+    where = scope.node.path
     if rule not in audit.RULES:
-        raise ValueError(f"Unknown rule {rule!r}; rules are {', '.join(sorted(audit.RULES))}.")
+        raise ValueError(
+            f"{where}: exempt(rule={rule!r}): unknown rule; rules are "
+            f"{', '.join(sorted(audit.RULES))}."
+        )
     if rule not in audit.EXEMPTIBLE_RULES:
         raise ValueError(
-            f"{rule} cannot be exempted: exemptions are per store (CDKP001-CDKP011); the domain "
+            f"{where}: exempt(rule={rule!r}): {rule} cannot be exempted: exemptions are per store (CDKP001-CDKP011); the domain "
             "key's own rules and the deployability rules hold for every domain."
         )
     if not isinstance(reason, str) or len(reason.split()) < _MIN_REASON_WORDS:
         raise ValueError(
-            f"Exempting {rule} needs a reason of at least one sentence ({_MIN_REASON_WORDS}+ "
+            f"{where}: exempt({rule!r}, reason=...) needs a reason of at least one sentence ({_MIN_REASON_WORDS}+ "
             f"words) saying why this store may break the rule; got {reason!r}."
         )
     resource = scope if isinstance(scope, cdk.CfnResource) else scope.node.default_child

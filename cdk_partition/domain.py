@@ -18,6 +18,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from . import contracts, key_policy
+from ._messages import path_of, render
 from ._native import StackFacts
 from .assembly import (
     DEPLOYMENT_ROLE_METADATA_KEY,
@@ -29,7 +30,8 @@ from .stores import StoreFactories
 
 _DOMAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_-]*$")
 _MAX_DOMAIN_NAME = 250  # "alias/" + name must fit KMS's 256-character alias limit
-_DOMAINS_BY_STAGE: dict[str, set[str]] = {}
+#: Stage -> domain name -> construct path of the domain that claimed it first.
+_DOMAINS_BY_STAGE: dict[str, dict[str, str]] = {}
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 
 #: Where :meth:`DataDomain.publish` puts a domain's key ARN and :meth:`DataDomain.from_lookup`
@@ -45,27 +47,35 @@ def published_parameter_name(domain_name: str) -> str:
     return f"{PUBLISHED_PARAMETER_PREFIX}{domain_name}/key-arn"
 
 
-def validate_domain_name(domain_name: str) -> None:
-    """Raise ``ValueError`` unless ``alias/<domain_name>`` is a valid, non-reserved KMS alias."""
+def validate_domain_name(domain_name: str, where: str = "") -> None:
+    """Raise ``ValueError`` unless ``alias/<domain_name>`` is a valid, non-reserved KMS alias.
+
+    :param where: the construct path the message names (the domain's, or its stack's).
+    """
+    at = f"{where}: " if where else ""
     if not isinstance(domain_name, str) or not domain_name:
-        raise ValueError("domain_name must be a non-empty string such as 'orders'.")
+        raise ValueError(
+            f"{at}domain_name must be a non-empty string such as 'orders' "
+            f"(got {render(domain_name)})."
+        )
     if "${Token[" in domain_name:
         raise ValueError(
-            "domain_name must be known at synth time (got a token); pass a literal such as 'orders'."
+            f"{at}domain_name must be known at synth time (got a token, {render(domain_name)}); "
+            "pass a literal such as 'orders'."
         )
     if domain_name.lower().startswith("aws/") or domain_name.lower() == "aws":
         raise ValueError(
-            f"domain_name {domain_name!r} would make the alias 'alias/{domain_name}', but the "
+            f"{at}domain_name {domain_name!r} would make the alias 'alias/{domain_name}', but the "
             "'alias/aws/' prefix is reserved for AWS managed keys. Choose another name."
         )
     if len(domain_name) > _MAX_DOMAIN_NAME:
         raise ValueError(
-            f"domain_name is {len(domain_name)} characters; at most {_MAX_DOMAIN_NAME} fit in a KMS "
-            "alias ('alias/' + name <= 256). Shorten it."
+            f"{at}domain_name is {len(domain_name)} characters; at most {_MAX_DOMAIN_NAME} fit in "
+            "a KMS alias ('alias/' + name <= 256). Shorten it."
         )
     if not _DOMAIN_NAME.match(domain_name):
         raise ValueError(
-            f"domain_name {domain_name!r} has characters a KMS alias cannot hold; use letters, "
+            f"{at}domain_name {domain_name!r} has characters a KMS alias cannot hold; use letters, "
             "digits, '/', '_' and '-', starting with a letter or digit (e.g. 'credit-applications')."
         )
 
@@ -77,13 +87,32 @@ def _default_deployment_role(scope: Construct) -> iam.IPrincipal:
     arn = StackFacts.cloud_formation_execution_role_arn(stack)
     if not arn:
         raise ValueError(
-            f"Stack {stack.node.path!r} has a synthesizer without a CloudFormation execution "
-            "role (it is not a DefaultStackSynthesizer or BootstraplessSynthesizer). Pass "
+            f"{path_of(scope)}: deployment_role is not given and stack {stack.node.path!r} has a "
+            "synthesizer without a CloudFormation execution role (it is not a DefaultStackSynthesizer or BootstraplessSynthesizer). Pass "
             "deployment_role= (the principal that deploys the stack, e.g. "
             "iam.Role.from_role_arn(...)) so the key policy lets it manage the key; KMS refuses "
             "a key policy that locks out its creator."
         )
     return iam.ArnPrincipal(cdk.Fn.sub(arn) if "${" in arn else arn)
+
+
+def _pending_window_days(pending_window: cdk.Duration | None, where: str) -> int:
+    """``pending_window`` in whole days, refused at ``where`` outside KMS's 7 to 30 days."""
+    # KMS accepts a waiting period of 7-30 days ("ScheduleKeyDeletion - AWS Key Management
+    # Service", https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html)
+    if pending_window is None:
+        return 30
+    shown = render(pending_window)
+    try:
+        days = pending_window.to_days()
+    except Exception:  # not a whole number of days: the CDK refuses to convert it
+        days = None
+    if days is None or not 7 <= days <= 30:
+        raise ValueError(
+            f"{where}: pending_window={shown}; KMS accepts 7 to 30 whole days. Pass e.g. "
+            "cdk.Duration.days(30)."
+        )
+    return int(days)
 
 
 class _DomainKey(kms.Key):
@@ -131,6 +160,14 @@ class _DomainKey(kms.Key):
             # the CDK's Fargate statements lack the DescribeKey AWS requires (its contract)
             self._domain._allow_fargate_describe()
         return super().add_to_resource_policy(statement, allow_no_op)
+
+
+#: Capability -> the props and methods a user gives principals of it with (named in errors).
+_GRANT_PROPS = {
+    Capability.ADMINISTER: "administrators= / grant_administer()",
+    Capability.READ: "readers= / grant_read()",
+    Capability.WRITE: "writers= / grant_write()",
+}
 
 
 class DataDomain(StoreFactories, Construct):
@@ -193,30 +230,28 @@ class DataDomain(StoreFactories, Construct):
         key_policy_statements: Sequence[iam.PolicyStatement] = (),
         replica_regions: Sequence[str] = (),
     ) -> None:
-        validate_domain_name(domain_name)
+        where = path_of(scope, id)
+        validate_domain_name(domain_name, where)
         if not administrators:
             raise ValueError(
-                f"DataDomain {domain_name!r} needs at least one administrator: a key nobody can "
-                "manage cannot be rotated, re-permissioned or retired. Pass administrators=[...]."
+                f"{where}: DataDomain {domain_name!r} needs at least one administrator: a key "
+                "nobody can manage cannot be rotated, re-permissioned or retired. Pass "
+                "administrators=[iam.Role.from_role_arn(...)] (roles or users)."
             )
-        window_days = 30 if pending_window is None else pending_window.to_days()
-        if not 7 <= window_days <= 30:
-            raise ValueError(
-                f"pending_window is {window_days} days; KMS accepts 7 to 30 days. "
-                "Pass e.g. Duration.days(30)."
-            )
+        window_days = _pending_window_days(pending_window, where)
         super().__init__(scope, id)
         self.replica_regions: tuple[str, ...] = _check_replica_regions(
             self, domain_name, replica_regions
         )
         stage_path = cdk.Stage.of(self).node.path if cdk.Stage.of(self) else ""
-        names = _DOMAINS_BY_STAGE.setdefault(f"{id_of_root(self)}:{stage_path}", set())
+        names = _DOMAINS_BY_STAGE.setdefault(f"{id_of_root(self)}:{stage_path}", {})
         if domain_name in names:
             raise ValueError(
-                f"A data domain named {domain_name!r} already exists in this Stage: both keys "
-                f"would claim alias/{domain_name}. Give each domain its own name."
+                f"{where}: domain_name {domain_name!r} is already the name of the data domain at "
+                f"{names[domain_name]} in this Stage: both keys would claim alias/{domain_name}. "
+                "Give each domain its own name, or reuse that domain."
             )
-        names.add(domain_name)
+        names[domain_name] = self.node.path
 
         self.domain_name = domain_name
         self._members: dict[Capability, list[iam.IPrincipal]] = {c: [] for c in Capability}
@@ -255,7 +290,9 @@ class DataDomain(StoreFactories, Construct):
         # the principal the create-time service contracts name (the audit checks them: CDKP107)
         cfn_key.add_metadata(
             DEPLOYMENT_ROLE_METADATA_KEY,
-            key_policy.principal_arn(self.deployment_role, capability="deployment"),
+            key_policy.principal_arn(
+                self.deployment_role, capability=f"{self.node.path} ({self}), deployment_role="
+            ),
         )
         self.alias = kms.Alias(
             self, "Alias", alias_name=f"alias/{domain_name}", target_key=self.key
@@ -307,7 +344,7 @@ class DataDomain(StoreFactories, Construct):
         :raises ValueError: when the stack has no concrete account and region, or the cached
             value is not a KMS key ARN (refresh it with ``cdk context --reset <key>``).
         """
-        validate_domain_name(domain_name)
+        validate_domain_name(domain_name, path_of(scope, id))
         name = parameter_name or published_parameter_name(domain_name)
         stack = cdk.Stack.of(scope)
         if cdk.Token.is_unresolved(stack.account) or cdk.Token.is_unresolved(stack.region):
@@ -425,7 +462,11 @@ class DataDomain(StoreFactories, Construct):
 
     def _grant(self, capability: Capability, grantee: iam.IPrincipal | iam.IGrantable) -> None:
         principal = getattr(grantee, "grant_principal", None) or grantee
-        arn = key_policy.principal_arn(principal, capability=f"{capability.value} on {self}")
+        arn = key_policy.principal_arn(
+            principal,
+            capability=f"{self.node.path} ({self}), {_GRANT_PROPS[capability]}",
+            scope=self,
+        )
         if arn in self._arns[capability]:
             return
         self._arns[capability].append(arn)
@@ -517,7 +558,8 @@ class DomainReference(StoreFactories, Construct):
         key_arn: str,
         _lookup: tuple[str, bool] | None = None,
     ) -> None:
-        validate_domain_name(domain_name)
+        where = path_of(scope, id)
+        validate_domain_name(domain_name, where)
         if not isinstance(key_arn, str) or (
             "${Token[" not in key_arn
             and not re.match(r"^arn:[^:]+:kms:[^:]+:\d{12}:key/.+", key_arn)
@@ -531,8 +573,8 @@ class DomainReference(StoreFactories, Construct):
                     "`cdk context --reset <key>` (`cdk context` lists the keys)."
                 )
             raise ValueError(
-                f"DataDomain.from_domain_attributes {id!r}: key_arn must be a KMS key ARN "
-                f"(arn:<partition>:kms:<region>:<account>:key/<key id>), got {key_arn!r}; an "
+                f"{where}: DataDomain.from_domain_attributes key_arn must be a KMS key ARN "
+                f"(arn:<partition>:kms:<region>:<account>:key/<key id>), got {render(key_arn)}; an "
                 "alias does not identify the key exactly."
             )
         super().__init__(scope, id)
@@ -561,7 +603,7 @@ class DomainReference(StoreFactories, Construct):
     # -- the key policy is the owner's ---------------------------------------------------------
     def _refuse_policy_change(self, what: str) -> None:
         raise ValueError(
-            f"{self.node.path}: {what} would change the key policy of domain "
+            f"{self.node.path}: {what}() would change the key policy of domain "
             f"{self.domain_name!r}, which the app that owns the domain writes. Ask its owner to "
             "grant the capability there (domain.grant_read/grant_write in the owning app)."
         )
@@ -981,7 +1023,7 @@ class DomainStack(cdk.Stack):
         domain_props: dict[str, Any] | None = None,
         **stack_props: Any,
     ) -> None:
-        validate_domain_name(domain_name)
+        validate_domain_name(domain_name, path_of(scope, id))
         super().__init__(scope, id, **stack_props)
         self.domain = DataDomain(
             self,

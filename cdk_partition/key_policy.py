@@ -18,12 +18,14 @@ The functions never read the construct tree; ``principal_arn`` is the only one t
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import aws_iam as iam
 
+from ._messages import readable, render_principal
 from .capabilities import (
     ATTACH_GRANTS_SID,
     DENY_EVERYONE_ELSE_SID,
@@ -39,15 +41,18 @@ def _is_token(value: str) -> bool:
     return bool(_TOKEN.search(value))
 
 
-def principal_arn(principal: iam.IPrincipal, *, capability: str = "a capability") -> str:
+def principal_arn(
+    principal: iam.IPrincipal, *, capability: str = "a capability", scope: Any = None
+) -> str:
     """Return the IAM ARN a key policy can name for ``principal``, or raise ``ValueError``.
 
     Accepted: IAM roles and users (created here or imported by ARN/name), and ``ArnPrincipal`` of a
     role or user ARN. Refused, with what to do instead: account roots and account principals
     (they delegate to every principal of an account), ``AnyPrincipal``, service, federated and
     organization principals, groups (KMS rejects them), STS session ARNs, and composite principals.
+    ``scope`` (the domain) resolves tokens in the messages (an ARN pattern, not ``${Token[...]}``).
     """
-    label = f"{type(principal).__name__} given for {capability}"
+    label = f"{capability}: {render_principal(principal, scope)}"
     if isinstance(principal, iam.AccountRootPrincipal | iam.AccountPrincipal):
         raise ValueError(
             f"{label} delegates the key to every IAM principal of the account, which is what a "
@@ -55,12 +60,20 @@ def principal_arn(principal: iam.IPrincipal, *, capability: str = "a capability"
         )
     if isinstance(principal, iam.Group):
         raise ValueError(f"{label}: KMS key policies cannot name IAM groups. Name roles or users.")
+    if isinstance(principal, iam.ServicePrincipal):
+        raise ValueError(
+            f"{label} is an AWS service, not an IAM role or user. Pass the role the service runs "
+            "as (a Lambda function's `fn.role`, a task's role); services that use the key "
+            "themselves get their contract's access from the store methods "
+            "(allow_service_publisher for deliveries)."
+        )
     fragment = principal.policy_fragment
     principal_json = fragment.principal_json
     values = principal_json.get("AWS")
     if set(principal_json) != {"AWS"} or not isinstance(values, list) or len(values) != 1:
+        shown = readable(json.dumps(principal_json, sort_keys=True), scope)
         raise ValueError(
-            f"{label} has no single IAM ARN (principal {principal_json!r}). Pass IAM roles or "
+            f"{label} is not a single IAM ARN (principal {shown}). Pass IAM roles or "
             "users, one principal per entry; services are given access by the store methods."
         )
     if fragment.conditions:

@@ -31,6 +31,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import contracts, key_policy
+from ._messages import path_of, render
 from .assembly import REPLICA_KEYS_METADATA_KEY
 from .capabilities import AUTO_SCALING_SID, PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX
 
@@ -39,7 +40,23 @@ if TYPE_CHECKING:
 
 
 class ConflictingEncryptionError(ValueError):
-    """A store method was given an encryption setting other than the domain key."""
+    """A store method was given an encryption setting other than the domain key.
+
+    :ivar path: the construct path of the store (the one it would have had, when refused).
+    :ivar prop: the keyword argument at fault (``encryption``, ``encryption_key``...).
+    """
+
+    def __init__(self, message: str, *, path: str = "", prop: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+        self.prop = prop
+
+
+def _store_at(domain: Any, kind: str) -> tuple[str, str]:
+    """(construct path, method) of the store ``kind`` names: ``"bucket Raw"`` -> the path
+    ``Raw`` has (or will have) under the domain, and ``domain.bucket``."""
+    method, _, id = kind.partition(" ")
+    return (path_of(domain, id) if id else path_of(domain)), f"domain.{method}"
 
 
 _UNSET = object()
@@ -53,24 +70,36 @@ def _take_encryption(
     key_prop: str | None,
     mode_prop: str | None = None,
     mode_value: Any = _UNSET,
+    within: str | None = None,
 ) -> None:
     """Set ``props[key_prop]`` to the domain key and ``props[mode_prop]`` to ``mode_value``,
-    refusing any value the caller gave that differs (never overriding it silently)."""
+    refusing any value the caller gave that differs (never overriding it silently).
+
+    ``kind`` is ``"<method> <store id>"``; ``within`` the struct prop holding ``props`` (errors
+    name ``encryption_at_rest.kms_key``)."""
     key: kms.IKey = domain.key
+    path, method = _store_at(domain, kind)
+    prefix = f"{within}." if within else ""
     if key_prop is not None:
         given_key = props.get(key_prop)
         if given_key is not None and given_key is not key:
             raise ConflictingEncryptionError(
-                f"{kind} of {domain}: {key_prop}= names another key. Stores of a domain are "
-                f"encrypted with the domain key; drop {key_prop}= (the method sets it)."
+                f"{path}: {method}(..., {prefix}{key_prop}={render(given_key)}) names another "
+                f"key than the key of {domain} ({path_of(key)}). Stores of a domain are encrypted "
+                f"with the domain key; drop {prefix}{key_prop}= (the method sets it).",
+                path=path,
+                prop=prefix + key_prop,
             )
         props[key_prop] = key
     if mode_prop is not None:
         given_mode = props.get(mode_prop)
         if given_mode is not None and given_mode != mode_value:
             raise ConflictingEncryptionError(
-                f"{kind} of {domain}: {mode_prop}={given_mode!r} conflicts with the domain key "
-                f"({mode_value!r}). Drop {mode_prop}= (the method sets it)."
+                f"{path}: {method}(..., {prefix}{mode_prop}={render(given_mode)}) conflicts with "
+                f"the key of {domain}, which needs {prefix}{mode_prop}={render(mode_value)}. Drop "
+                f"{prefix}{mode_prop}= (the method sets it).",
+                path=path,
+                prop=prefix + mode_prop,
             )
         props[mode_prop] = mode_value
 
@@ -78,8 +107,12 @@ def _take_encryption(
 def _refuse(domain: Any, kind: str, props: dict[str, Any], prop: str, what: str) -> None:
     """Refuse a prop the method must build itself from the domain key."""
     if props.get(prop) is not None:
+        path, method = _store_at(domain, kind)
         raise ConflictingEncryptionError(
-            f"{kind} of {domain}: {prop}= is set by the method ({what}); drop it."
+            f"{path}: {method}(..., {prop}={render(props[prop])}): {prop}= is set by the method "
+            f"({what} of {domain}); drop it.",
+            path=path,
+            prop=prop,
         )
 
 
@@ -102,8 +135,8 @@ def _take_nested(
         dict(given if isinstance(given, dict) else given._values) if given else {}
     )
     _take_encryption(
-        domain, f"{kind} ({prop})", fields, key_prop=key_prop, mode_prop=mode_prop,
-        mode_value=mode_value,
+        domain, kind, fields, key_prop=key_prop, mode_prop=mode_prop, mode_value=mode_value,
+        within=prop,
     )  # fmt: skip
     props[prop] = struct(**fields)
 
@@ -154,8 +187,8 @@ def _grantee_in_stack_of(store: Construct, principal: iam.IPrincipal) -> iam.IGr
     if user_arn:
         return iam.User.from_user_arn(stack, cid, user_arn)
     raise ValueError(
-        f"{principal.node.path} lives in another stack than {store.node.path} and is not an IAM "
-        "role or user: its grant would make a cyclic cross-stack reference. Grant a role or "
+        f"{store.node.path}: the grantee {principal.node.path} lives in another stack than the "
+        "store and is not an IAM role or user: its grant would make a cyclic cross-stack reference. Grant a role or "
         "user, imported in the store's stack (iam.Role.from_role_arn / User.from_user_arn)."
     )
 
@@ -262,7 +295,9 @@ class StoreFactories:
         if name in services:
             return
         services.append(name)
-        arn = key_policy.principal_arn(self.deployment_role, capability="deployment")
+        arn = key_policy.principal_arn(
+            self.deployment_role, capability=f"{path_of(self)} ({self}), deployment_role="
+        )
         if len(services) == 1:
             grants = key_policy.attach_grant_statement([arn], services)
             via = key_policy.via_service_statement([arn], services)
@@ -301,7 +336,12 @@ class StoreFactories:
         methods = next((m for t, m in STORE_GRANTS.items() if isinstance(store, t)), None)
         if methods is None:
             known = ", ".join(sorted(t.__name__ for t in STORE_GRANTS))
-            raise ValueError(f"No store grant for {type(store).__name__}; known: {known}.")
+            raise ValueError(
+                f"{path_of(self)}: grant_store_{'write' if write else 'read'}(store=...) got "
+                f"{render(store)}, a {type(store).__name__}, which has no store grant; known: "
+                f"{known}. Grant the domain capability with grant_read/grant_write and the "
+                "store's own grant yourself."
+            )
         principal = grantee.grant_principal
         store_grantee = _grantee_in_stack_of(store, principal)
         if store_grantee is not None:
@@ -341,7 +381,8 @@ class StoreFactories:
         if publisher is None:
             known = ", ".join(sorted(contracts.SERVICE_PUBLISHERS))
             raise ValueError(
-                f"allow_service_publisher of {self}: no service contract for {service!r} "
+                f"{path_of(self)}: allow_service_publisher(service={service!r}) of {self}: no "
+                "service contract for it "
                 f"(known: {known}). Add the statement with add_to_key_policy if AWS documents it."
             )
         if source_arn is None:
@@ -349,7 +390,8 @@ class StoreFactories:
             return
         if not publisher.conditions_required:
             raise ValueError(
-                f"allow_service_publisher of {self}: {service} cannot be narrowed by "
+                f"{path_of(self)}: allow_service_publisher({service!r}, source_arn=...) of "
+                f"{self}: {service} cannot be narrowed by "
                 "aws:SourceArn (AWS does not support the source keys for EventBridge delivering "
                 "to an encrypted SNS topic); call it without source_arn."
             )
@@ -396,7 +438,7 @@ class StoreFactories:
         default (RETAIN).
         """
         _take_encryption(
-            self, "bucket", props, key_prop="encryption_key", mode_prop="encryption",
+            self, f"bucket {id}", props, key_prop="encryption_key", mode_prop="encryption",
             mode_value=s3.BucketEncryption.KMS,
         )  # fmt: skip
         props.setdefault("bucket_key_enabled", True)
@@ -444,20 +486,25 @@ class StoreFactories:
             Default: no dead-letter queue.
         """
         _take_encryption(
-            self, "queue", props, key_prop="encryption_master_key", mode_prop="encryption",
+            self, f"queue {id}", props, key_prop="encryption_master_key", mode_prop="encryption",
             mode_value=sqs.QueueEncryption.KMS,
         )  # fmt: skip
         props.setdefault("enforce_ssl", True)
         given = props.get("dead_letter_queue")
         if given is not None and dead_letter_max_receive_count is not None:
             raise ConflictingEncryptionError(
-                f"queue of {self}: pass dead_letter_queue= or dead_letter_max_receive_count=, "
-                "not both."
+                f"{path_of(self, id)}: domain.queue(...) got dead_letter_queue= and "
+                "dead_letter_max_receive_count=; pass one of them, not both.",
+                path=path_of(self, id),
+                prop="dead_letter_queue",
             )
         if given is not None and given.queue.encryption_master_key is not self.key:
             raise ConflictingEncryptionError(
-                f"queue of {self}: its dead_letter_queue is not on the domain key; create it "
-                f"with domain.queue(...) or use dead_letter_max_receive_count=."
+                f"{path_of(self, id)}: domain.queue(..., dead_letter_queue=) names the queue "
+                f"{path_of(given.queue)}, which is not on the key of {self}; create it with "
+                "domain.queue(...) or use dead_letter_max_receive_count=.",
+                path=path_of(self, id),
+                prop="dead_letter_queue",
             )
         if dead_letter_max_receive_count is not None:
             dlq = self.queue(f"{id}DeadLetter", retention_period=cdk.Duration.days(14))
@@ -468,14 +515,14 @@ class StoreFactories:
 
     def topic(self, id: str, **props: Any) -> sns.Topic:
         """An SNS topic on the domain key (``sns.TopicProps`` pass through)."""
-        _take_encryption(self, "topic", props, key_prop="master_key")
+        _take_encryption(self, f"topic {id}", props, key_prop="master_key")
         props.setdefault("enforce_ssl", True)
         return sns.Topic(self, id, **props)  # type: ignore[arg-type]
 
     def table(self, id: str, **props: Any) -> dynamodb.Table:
         """A DynamoDB table on the domain key (``dynamodb.TableProps`` pass through)."""
         _take_encryption(
-            self, "table", props, key_prop="encryption_key", mode_prop="encryption",
+            self, f"table {id}", props, key_prop="encryption_key", mode_prop="encryption",
             mode_value=dynamodb.TableEncryption.CUSTOMER_MANAGED,
         )  # fmt: skip
         self._apply_contract("table")
@@ -495,7 +542,9 @@ class StoreFactories:
         share the primary's key id). A replica in a region the domain does not span raises; a
         ``replica_key_arns`` entry must be that same ARN.
         """
-        _refuse(self, "table_v2", props, "encryption", "TableEncryptionV2.customer_managed_key")
+        _refuse(
+            self, f"table_v2 {id}", props, "encryption", "TableEncryptionV2.customer_managed_key"
+        )
         replica_key_arns = props.pop("replica_key_arns", None)
         regions = [
             r.get("region") if isinstance(r, dict) else getattr(r, "region", None)
@@ -537,7 +586,7 @@ class StoreFactories:
     def stream(self, id: str, **props: Any) -> kinesis.Stream:
         """A Kinesis data stream on the domain key (``kinesis.StreamProps`` pass through)."""
         _take_encryption(
-            self, "stream", props, key_prop="encryption_key", mode_prop="encryption",
+            self, f"stream {id}", props, key_prop="encryption_key", mode_prop="encryption",
             mode_value=kinesis.StreamEncryption.KMS,
         )  # fmt: skip
         return kinesis.Stream(self, id, **props)  # type: ignore[arg-type]
@@ -549,7 +598,7 @@ class StoreFactories:
         Give the destination ``logging_config=EnableLogging(domain.log_group(...))``: the log
         group Firehose would otherwise create is not on the domain key (the checks say so).
         """
-        _refuse(self, "delivery_stream", props, "encryption", "customer managed key")
+        _refuse(self, f"delivery_stream {id}", props, "encryption", "customer managed key")
         props["encryption"] = firehose.StreamEncryption.customer_managed_key(self.key)
         self._apply_contract("delivery_stream")
         stream = firehose.DeliveryStream(self, id, **props)  # type: ignore[arg-type]
@@ -570,7 +619,7 @@ class StoreFactories:
         group when ``log_group_name`` is given, else the account's log groups in the region).
         Default removal policy: RETAIN.
         """
-        _take_encryption(self, "log group", props, key_prop="encryption_key")
+        _take_encryption(self, f"log_group {id}", props, key_prop="encryption_key")
         props.setdefault("removal_policy", cdk.RemovalPolicy.RETAIN)
         stack = cdk.Stack.of(self)
         name = props.get("log_group_name")
@@ -602,7 +651,7 @@ class StoreFactories:
         via-EC2 data-key use that creating the volume needs (see README).
         """
         _take_encryption(
-            self, "volume", props, key_prop="encryption_key", mode_prop="encrypted",
+            self, f"volume {id}", props, key_prop="encryption_key", mode_prop="encrypted",
             mode_value=True,
         )  # fmt: skip
         props.pop("encryption_key")
@@ -658,16 +707,22 @@ class StoreFactories:
         devices = props.get("block_devices")
         if not devices:
             raise ConflictingEncryptionError(
-                f"launch_template {id!r} of {self}: pass block_devices=[ec2.BlockDevice("
-                "device_name='/dev/xvda', volume=domain.ebs_volume(8))]; without a mapping the "
-                "root volume comes from the AMI, whose encryption the template cannot show."
+                f"{path_of(self, id)}: domain.launch_template(...) needs block_devices=; pass "
+                "block_devices=[ec2.BlockDevice(device_name='/dev/xvda', "
+                "volume=domain.ebs_volume(8))]: without a mapping the root volume comes from the "
+                "AMI, whose encryption the template cannot show.",
+                path=path_of(self, id),
+                prop="block_devices",
             )
         for device in devices:
             ebs = device.volume.ebs_device
             if ebs is None or ebs.kms_key is not self.key or ebs.encrypted is not True:
                 raise ConflictingEncryptionError(
-                    f"launch_template {id!r} of {self}: block device {device.device_name!r} is "
-                    "not on the domain key; create its volume with domain.ebs_volume(...)."
+                    f"{path_of(self, id)}: domain.launch_template(..., block_devices=) has "
+                    f"device {device.device_name!r}, which is not on the key of {self}; create "
+                    "its volume with domain.ebs_volume(...).",
+                    path=path_of(self, id),
+                    prop="block_devices",
                 )
         template = ec2.LaunchTemplate(self, id, **props)  # type: ignore[arg-type]
         self._apply_contract("launch_template")
@@ -703,7 +758,7 @@ class StoreFactories:
     def file_system(self, id: str, **props: Any) -> efs.FileSystem:
         """An EFS file system on the domain key (``efs.FileSystemProps`` pass through)."""
         _take_encryption(
-            self, "file system", props, key_prop="kms_key", mode_prop="encrypted",
+            self, f"file_system {id}", props, key_prop="kms_key", mode_prop="encrypted",
             mode_value=True,
         )  # fmt: skip
         self._apply_contract("file_system")
@@ -713,14 +768,17 @@ class StoreFactories:
         """An RDS instance with storage, Performance Insights (when enabled) and the generated
         master secret on the domain key (``rds.DatabaseInstanceProps`` pass through)."""
         _take_encryption(
-            self, "database instance", props, key_prop="storage_encryption_key",
+            self, f"database_instance {id}", props, key_prop="storage_encryption_key",
             mode_prop="storage_encrypted", mode_value=True,
         )  # fmt: skip
         if props.get("enable_performance_insights") or props.get(
             "performance_insight_encryption_key"
         ):
             _take_encryption(
-                self, "database instance", props, key_prop="performance_insight_encryption_key"
+                self,
+                f"database_instance {id}",
+                props,
+                key_prop="performance_insight_encryption_key",
             )
         props.setdefault("credentials", rds.Credentials.from_generated_secret("dbadmin"))
         self._apply_contract("database_instance")
@@ -732,7 +790,7 @@ class StoreFactories:
         """An RDS/Aurora cluster with storage and the generated master secret on the domain key
         (``rds.DatabaseClusterProps`` pass through)."""
         _take_encryption(
-            self, "database cluster", props, key_prop="storage_encryption_key",
+            self, f"database_cluster {id}", props, key_prop="storage_encryption_key",
             mode_prop="storage_encrypted", mode_value=True,
         )  # fmt: skip
         props.setdefault("credentials", rds.Credentials.from_generated_secret("dbadmin"))
@@ -750,7 +808,7 @@ class StoreFactories:
         Manager, which is what a domain key must not do. So ``secret.encryption_key`` is None;
         access to the value is the domain's read capability plus the secret's own grants.
         """
-        _take_encryption(self, "secret", props, key_prop="encryption_key")
+        _take_encryption(self, f"secret {id}", props, key_prop="encryption_key")
         props.pop("encryption_key")
         secret = secretsmanager.Secret(self, id, **props)  # type: ignore[arg-type]
         self._put_secret_on_key(secret)
@@ -767,7 +825,7 @@ class StoreFactories:
     def backup_vault(self, id: str, **props: Any) -> backup.BackupVault:
         """An AWS Backup vault on the domain key (``backup.BackupVaultProps`` pass through).
         Default removal policy: RETAIN."""
-        _take_encryption(self, "backup vault", props, key_prop="encryption_key")
+        _take_encryption(self, f"backup_vault {id}", props, key_prop="encryption_key")
         props.setdefault("removal_policy", cdk.RemovalPolicy.RETAIN)
         self._apply_contract("backup_vault")
         return backup.BackupVault(self, id, **props)  # type: ignore[arg-type]
@@ -775,7 +833,7 @@ class StoreFactories:
     def repository(self, id: str, **props: Any) -> ecr.Repository:
         """An ECR repository on the domain key (``ecr.RepositoryProps`` pass through)."""
         _take_encryption(
-            self, "repository", props, key_prop="encryption_key", mode_prop="encryption",
+            self, f"repository {id}", props, key_prop="encryption_key", mode_prop="encryption",
             mode_value=ecr.RepositoryEncryption.KMS,
         )  # fmt: skip
         self._apply_contract("repository")
@@ -783,7 +841,7 @@ class StoreFactories:
 
     def event_bus(self, id: str, **props: Any) -> events.EventBus:
         """An EventBridge event bus on the domain key (``events.EventBusProps`` pass through)."""
-        _take_encryption(self, "event bus", props, key_prop="kms_key")
+        _take_encryption(self, f"event_bus {id}", props, key_prop="kms_key")
         return events.EventBus(self, id, **props)  # type: ignore[arg-type]
 
     # -- more kinds where the CDK L2 takes a customer key ------------------------------------
@@ -798,7 +856,7 @@ class StoreFactories:
         ``AllowDeploymentViaServices``. Removal policy as CDK's default (RETAIN).
         """
         _take_nested(
-            self, "OpenSearch domain", props, "encryption_at_rest",
+            self, f"opensearch_domain {id}", props, "encryption_at_rest",
             opensearch.EncryptionAtRestOptions, key_prop="kms_key", mode_prop="enabled",
             mode_value=True,
         )  # fmt: skip
@@ -817,14 +875,17 @@ class StoreFactories:
         Manager for the deployment role. Removal policy as CDK's default (RETAIN).
         """
         _take_encryption(
-            self, "DocumentDB cluster", props, key_prop="kms_key", mode_prop="storage_encrypted",
+            self, f"docdb_cluster {id}", props, key_prop="kms_key", mode_prop="storage_encrypted",
             mode_value=True,
         )  # fmt: skip
         login = props.get("master_user")
         if login is not None and login.kms_key is not None:
             raise ConflictingEncryptionError(
-                f"DocumentDB cluster of {self}: master_user=Login(kms_key=...) is set by the "
-                "method (the generated secret goes on the domain key); drop kms_key=."
+                f"{path_of(self, id)}: domain.docdb_cluster(..., master_user=Login(kms_key="
+                f"{render(login.kms_key)})): the method puts the generated secret on the key of "
+                f"{self}; drop kms_key= from the Login.",
+                path=path_of(self, id),
+                prop="master_user.kms_key",
             )
         self._apply_contract("docdb_cluster")
         cluster = docdb.DatabaseCluster(self, id, **props)  # type: ignore[arg-type]
