@@ -15,6 +15,7 @@ _EXPORTS: dict[str, str] = {
     "Capability": "capabilities",
     "DataDomain": "domain",
     "DomainStack": "domain",
+    "DomainOptions": "domain",
     "DomainReference": "domain",
     "ConflictingEncryptionError": "stores",
     "DomainEncryptionChecks": "checks",
@@ -32,6 +33,7 @@ __all__ = [
     "DataDomain",
     "DomainEncryptionChecks",
     "DomainEncryptionPlugin",
+    "DomainOptions",
     "DomainReference",
     "DomainStack",
     "Finding",
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
     from .audit import RULES, Finding, audit_path
     from .capabilities import Capability
     from .checks import DomainEncryptionChecks, DomainEncryptionPlugin, exempt
-    from .domain import DataDomain, DomainReference, DomainStack
+    from .domain import DataDomain, DomainOptions, DomainReference, DomainStack
     from .stores import ConflictingEncryptionError
 
 
