@@ -4,8 +4,6 @@ Written by ``tools/gen_signatures.py`` from aws-cdk-lib 2.275.0; do not edit by 
 ``tests/test_typing.py`` fails when this file differs from what the script writes.
 """
 
-# ruff: noqa: E501
-
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
