@@ -9,6 +9,7 @@ the slow ones run mypy and pyright (both in the ``test`` extra) on the package, 
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import inspect
 import os
@@ -127,9 +128,13 @@ def _env() -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def checkers() -> dict[str, subprocess.CompletedProcess[str]]:
-    """mypy, pyright and pyright --verifytypes, run side by side (each takes tens of seconds)."""
+def _start_checkers() -> dict[str, tuple[list[str], subprocess.Popen[str]]]:
+    """Start mypy, pyright and pyright --verifytypes side by side, in the background.
+
+    Called when pytest imports this module, i.e. at collection, before any test runs: a cold
+    mypy reads all of aws-cdk-lib (a minute or more), so it runs while the rest of the suite
+    does, and the tests below only wait for it. Killed at exit when no test asked for it.
+    """
     commands = {
         "mypy": [sys.executable, "-m", "mypy", "--cache-dir", str(ROOT / ".mypy_cache"),
                  "cdk_partition", "sample_app", "tests/typing"],
@@ -137,8 +142,11 @@ def checkers() -> dict[str, subprocess.CompletedProcess[str]]:
         "verifytypes": [sys.executable, "-m", "pyright", "--verifytypes", "cdk_partition",
                         "--ignoreexternal"],
     }  # fmt: skip
-    running = {
-        name: subprocess.Popen(
+    started: dict[str, tuple[list[str], subprocess.Popen[str]]] = {}
+    for name, command in commands.items():
+        if importlib.util.find_spec(command[2]) is None:
+            continue
+        process = subprocess.Popen(
             command,
             cwd=ROOT,
             env=_env(),
@@ -146,13 +154,21 @@ def checkers() -> dict[str, subprocess.CompletedProcess[str]]:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        for name, command in commands.items()
-        if importlib.util.find_spec(command[2]) is not None
-    }
+        atexit.register(lambda p=process: p.poll() is None and p.kill())
+        started[name] = (command, process)
+    return started
+
+
+_STARTED = _start_checkers()
+
+
+@pytest.fixture(scope="module")
+def checkers() -> dict[str, subprocess.CompletedProcess[str]]:
+    """The checkers' results (waiting for those still running)."""
     done: dict[str, subprocess.CompletedProcess[str]] = {}
-    for name, process in running.items():
-        out, _ = process.communicate(timeout=600)
-        done[name] = subprocess.CompletedProcess(commands[name], process.returncode, out)
+    for name, (command, process) in _STARTED.items():
+        out, _ = process.communicate(timeout=900)
+        done[name] = subprocess.CompletedProcess(command, process.returncode, out)
     return done
 
 
