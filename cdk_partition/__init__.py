@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "Capability": "capabilities",
     "DataDomain": "domain",
     "DomainStack": "domain",
+    "DomainOptions": "domain",
     "DomainReference": "domain",
     "DomainReplica": "domain",
     "ConflictingEncryptionError": "stores",
@@ -47,6 +48,7 @@ __all__ = [
     "DomainChecksFailed",
     "DomainEncryptionChecks",
     "DomainEncryptionPlugin",
+    "DomainOptions",
     "DomainReference",
     "DomainReplica",
     "DomainStack",
@@ -67,7 +69,7 @@ if TYPE_CHECKING:
         exempt,
         last_failure,
     )
-    from .domain import DataDomain, DomainReference, DomainReplica, DomainStack
+    from .domain import DataDomain, DomainOptions, DomainReference, DomainReplica, DomainStack
     from .stores import ConflictingEncryptionError
 
 

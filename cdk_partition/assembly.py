@@ -277,9 +277,9 @@ def load(path: str | Path) -> CloudAssembly:
             raise AssemblyInputError(f"{path} is not a CloudFormation template (no Resources map)")
         name = path.name.removesuffix(".json").removesuffix(".template")
         environment, construct_path = _artifact_of(path)
-        stacks = [StackTemplate(name, template, str(path), None, environment, construct_path)]
-        _add_nested(stacks, path.parent)
-        return CloudAssembly(stacks)
+        single = [StackTemplate(name, template, str(path), None, environment, construct_path)]
+        _add_nested(single, path.parent)
+        return CloudAssembly(single)
     if not (path / "manifest.json").is_file():
         raise AssemblyInputError(f"{path} is not a cloud assembly (no manifest.json)")
     stacks: list[StackTemplate] = []
@@ -482,8 +482,8 @@ class CloudAssembly:
                 )
                 if isinstance(name, str):
                     self.exports[name] = (stack, output.get("Value"))
-        self.domain_keys = list(_find_domain_keys(stacks))
-        self.scopes = self._find_scopes()
+        self.domain_keys: list[DomainKey] = list(_find_domain_keys(stacks))
+        self.scopes: list[Scope] = self._find_scopes()
         self._bucket_policies: dict[tuple[int, str], list[Any]] | None = None
         #: Results the passes compute once per assembly (keyed by ids of its own objects,
         #: which live as long as it does).
@@ -502,9 +502,9 @@ class CloudAssembly:
             scopes += _scopes_from_marks(marks, stack, "template")
         by_path = {s.construct_path: s for s in self.stacks if s.parent is None}
         for stack_path, marks in _tree_marks(self.tree):
-            stack = by_path.get(stack_path)
-            if stack is not None:
-                scopes += _scopes_from_marks(marks, stack, "tree")
+            marked = by_path.get(stack_path)
+            if marked is not None:
+                scopes += _scopes_from_marks(marks, marked, "tree")
         if scopes:
             return scopes + self._stacks_under(scopes)
         return [Scope(key.name, key.stack, "", None, "default") for key in self.domain_keys]

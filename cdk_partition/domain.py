@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -27,6 +27,9 @@ from .assembly import (
 )
 from .capabilities import Capability
 from .stores import StoreFactories
+
+if TYPE_CHECKING:
+    from .checks import DomainEncryptionChecks
 
 _DOMAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_-]*$")
 _MAX_DOMAIN_NAME = 250  # "alias/" + name must fit KMS's 256-character alias limit
@@ -253,7 +256,8 @@ class DataDomain(StoreFactories, Construct):
             )
         names[domain_name] = self.node.path
 
-        self.domain_name = domain_name
+        #: The domain's name (the key's alias is ``alias/<domain_name>``).
+        self.domain_name: str = domain_name
         self._members: dict[Capability, list[iam.IPrincipal]] = {c: [] for c in Capability}
         self._arns: dict[Capability, list[str]] = {c: [] for c in Capability}
         self._statements: dict[Capability, iam.PolicyStatement] = {}
@@ -263,9 +267,11 @@ class DataDomain(StoreFactories, Construct):
         #: The domain's replica keys (:meth:`replica`), each kept in step with the key policy.
         self.replicas: list[DomainReplica] = []
         self._extra_statements: list[iam.PolicyStatement] = []
-        self.deployment_role = deployment_role or _default_deployment_role(self)
+        #: The principal CloudFormation uses to create and update the key (given ``administer``).
+        self.deployment_role: iam.IPrincipal = deployment_role or _default_deployment_role(self)
 
-        self.key = _DomainKey(
+        #: The domain's customer managed KMS key.
+        self.key: kms.Key = _DomainKey(
             self,
             "Key",
             domain=self,
@@ -294,7 +300,8 @@ class DataDomain(StoreFactories, Construct):
                 self.deployment_role, capability=f"{self.node.path} ({self}), deployment_role="
             ),
         )
-        self.alias = kms.Alias(
+        #: The key's alias, ``alias/<domain_name>``.
+        self.alias: kms.Alias = kms.Alias(
             self, "Alias", alias_name=f"alias/{domain_name}", target_key=self.key
         )
 
@@ -461,7 +468,7 @@ class DataDomain(StoreFactories, Construct):
         return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self.key)
 
     def _grant(self, capability: Capability, grantee: iam.IPrincipal | iam.IGrantable) -> None:
-        principal = getattr(grantee, "grant_principal", None) or grantee
+        principal = cast(iam.IPrincipal, getattr(grantee, "grant_principal", None) or grantee)
         arn = key_policy.principal_arn(
             principal,
             capability=f"{self.node.path} ({self}), {_GRANT_PROPS[capability]}",
@@ -578,7 +585,8 @@ class DomainReference(StoreFactories, Construct):
                 "alias does not identify the key exactly."
             )
         super().__init__(scope, id)
-        self.domain_name = domain_name
+        #: The referenced domain's name.
+        self.domain_name: str = domain_name
         #: The referenced key's ARN, exactly as the checks compare it.
         self.referenced_key_arn = key_arn
         #: The account of the referenced key (None when the ARN is a token).
@@ -596,7 +604,7 @@ class DomainReference(StoreFactories, Construct):
                 "cdk.context.json.",
             )
         #: The domain's key (imported: its policy is not this app's).
-        self.key = kms.Key.from_key_arn(self, "Key", key_arn)  # type: ignore[assignment]
+        self.key: kms.IKey = kms.Key.from_key_arn(self, "Key", key_arn)
         #: Key-policy statements the store methods needed and the owner must provide (text).
         self.key_policy_requirements: list[str] = []
 
@@ -1000,15 +1008,54 @@ def id_of_root(scope: Construct) -> str:
     return getattr(ref, "ref", None) or str(id(root))
 
 
+class DomainOptions(TypedDict, total=False):
+    """The options of :class:`DataDomain` that :class:`DomainStack` passes through
+    (``domain_props={...}``); each key is the :class:`DataDomain` parameter of the same name, with
+    its default when left out. ``tests/test_typing.py`` keeps the keys and types equal to
+    ``DataDomain``'s."""
+
+    description: str | None
+    pending_window: cdk.Duration | None
+    removal_policy: cdk.RemovalPolicy
+    deployment_role: iam.IPrincipal | None
+    key_policy_statements: Sequence[iam.PolicyStatement]
+    replica_regions: Sequence[str]
+
+
 class DomainStack(cdk.Stack):
     """A ``Stack`` that owns one :class:`DataDomain` (``.domain``) and checks itself.
 
     It adds :class:`~cdk_partition.DomainEncryptionChecks` for its domain to itself, so
     ``cdk synth`` fails when any store in the stack does not use the domain key.
 
-    Every keyword argument of ``cdk.Stack`` (``env``, ``description``, ``synthesizer``,
-    ``termination_protection``, ...) passes through ``stack_props``. The domain options of
-    :class:`DataDomain` are passed through ``domain_props`` (e.g. ``removal_policy``).
+    :param domain_name: as :class:`DataDomain`'s.
+    :param administrators: as :class:`DataDomain`'s.
+    :param readers: as :class:`DataDomain`'s. Default: nobody.
+    :param writers: as :class:`DataDomain`'s. Default: nobody.
+    :param domain_props: the other options of :class:`DataDomain` (:class:`DomainOptions`, e.g.
+        ``{"removal_policy": cdk.RemovalPolicy.DESTROY}``). Default: ``DataDomain``'s defaults.
+
+    The other keyword arguments are ``cdk.Stack``'s own (``tests/test_typing.py`` keeps them
+    equal to the installed aws-cdk-lib's), passed to it as given; each left out (None) means
+    ``cdk.Stack``'s default:
+
+    :param analytics_reporting: include runtime versioning information in the stack. Default:
+        the ``aws:cdk:version-reporting`` context.
+    :param cross_region_references: enable references to resources of stacks in other Regions.
+        Default: off.
+    :param description: the stack's description. Default: none.
+    :param env: the AWS environment (account, Region). Default: environment-agnostic.
+    :param notification_arns: SNS topic ARNs that receive stack events. Default: none.
+    :param permissions_boundary: a permissions boundary for the stack's IAM roles and users.
+        Default: none.
+    :param property_injectors: property injectors for the stack's constructs. Default: none.
+    :param stack_name: the CloudFormation stack name. Default: derived from the construct path.
+    :param suppress_template_indentation: synthesize the template without indentation.
+        Default: the ``@aws-cdk/core:suppressTemplateIndentation`` context.
+    :param synthesizer: the stack synthesizer. Default: the app's default
+        (``DefaultStackSynthesizer``).
+    :param tags: tags applied to the stack and its resources. Default: none.
+    :param termination_protection: enable termination protection. Default: off.
     """
 
     def __init__(
@@ -1020,23 +1067,50 @@ class DomainStack(cdk.Stack):
         administrators: Sequence[iam.IPrincipal],
         readers: Sequence[iam.IPrincipal] = (),
         writers: Sequence[iam.IPrincipal] = (),
-        domain_props: dict[str, Any] | None = None,
-        **stack_props: Any,
+        domain_props: DomainOptions | None = None,
+        analytics_reporting: bool | None = None,
+        cross_region_references: bool | None = None,
+        description: str | None = None,
+        env: cdk.Environment | dict[str, Any] | None = None,
+        notification_arns: Sequence[str] | None = None,
+        permissions_boundary: cdk.PermissionsBoundary | None = None,
+        property_injectors: Sequence[cdk.IPropertyInjector] | None = None,
+        stack_name: str | None = None,
+        suppress_template_indentation: bool | None = None,
+        synthesizer: cdk.IStackSynthesizer | None = None,
+        tags: Mapping[str, str] | None = None,
+        termination_protection: bool | None = None,
     ) -> None:
         validate_domain_name(domain_name, path_of(scope, id))
-        super().__init__(scope, id, **stack_props)
-        self.domain = DataDomain(
+        super().__init__(
+            scope,
+            id,
+            analytics_reporting=analytics_reporting,
+            cross_region_references=cross_region_references,
+            description=description,
+            env=env,
+            notification_arns=notification_arns,
+            permissions_boundary=permissions_boundary,
+            property_injectors=property_injectors,
+            stack_name=stack_name,
+            suppress_template_indentation=suppress_template_indentation,
+            synthesizer=synthesizer,
+            tags=tags,
+            termination_protection=termination_protection,
+        )
+        #: The stack's data domain.
+        self.domain: DataDomain = DataDomain(
             self,
             "Domain",
             domain_name=domain_name,
             administrators=administrators,
             readers=readers,
             writers=writers,
-            **(domain_props or {}),
+            **(domain_props or DomainOptions()),
         )
         from .checks import DomainEncryptionChecks
 
         #: The checks this stack applies to itself: the same as ``Aspects.of(self).add(...)``
         #: without the jsii callback per construct that an aspect costs (see README, Benchmarks).
-        self.checks = DomainEncryptionChecks(self.domain)
+        self.checks: DomainEncryptionChecks = DomainEncryptionChecks(self.domain)
         self.checks.apply_to(self)

@@ -449,8 +449,8 @@ def _instant(value: Any) -> Decimal:
         if zone_hours > 23 or zone_minutes > 59:
             raise _Unparsable("not a valid time zone offset")
         offset = (1 if zone[0] == "+" else -1) * (zone_hours * 3600 + zone_minutes * 60)
-    seconds = Decimal(calendar.timegm(moment.timetuple()) - offset)
-    return seconds + (Decimal("0." + fraction) if fraction else 0)
+    epoch = Decimal(calendar.timegm(moment.timetuple()) - offset)
+    return epoch + (Decimal("0." + fraction) if fraction else 0)
 
 
 # Bool: [OPS] "Boolean conditions let you construct Condition elements that restrict access based
@@ -781,7 +781,7 @@ def _statements(policy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return statements
 
 
-class CanonicalPolicy(dict):  # type: ignore[type-arg]
+class CanonicalPolicy(dict[str, Any]):
     """A policy already put through :func:`canonicalize` (see :func:`prepare`): evaluating it
     again skips the canonical pass, which dominates the cost of one evaluation."""
 

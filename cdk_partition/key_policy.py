@@ -183,7 +183,7 @@ def account_delegation_via_service(statement: Mapping[str, Any]) -> str | None:
         return None
     condition = statement.get("Condition")
     equals = condition.get("StringEquals") if isinstance(condition, Mapping) else None
-    if not isinstance(equals, Mapping) or set(condition) != {"StringEquals"}:
+    if not isinstance(equals, Mapping) or set(condition or ()) != {"StringEquals"}:
         return None
     # only kms:ViaService, and optionally kms:CallerAccount (ec2.Volume adds it)
     if "kms:ViaService" not in equals or set(equals) - {"kms:ViaService", "kms:CallerAccount"}:

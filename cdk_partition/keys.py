@@ -152,8 +152,7 @@ def parse_key_text(text: str, environment: Environment) -> KeyText | None:
         )
     if text.startswith("arn:"):
         return None
-    kind = "alias" if text.startswith("alias/") else "key"
-    return KeyText(kind, text, *environment_parts)
+    return KeyText("alias" if text.startswith("alias/") else "key", text, *environment_parts)
 
 
 def _comparable(left: str, right: str) -> bool | None:

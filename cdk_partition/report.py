@@ -209,7 +209,7 @@ class PrincipalResolver:
             token = text[start:end]
             found = self.token(token, stack, depth)
             keep = found is None or (found[1] == "name" and token == text)
-            out += [text[index:start], token if keep else found[0]]
+            out += [text[index:start], token if keep or found is None else found[0]]
             index = end
         return "".join(out) + text[index:]
 

@@ -8,7 +8,8 @@ whose service needs the key policy's help add a scoped statement with a stable S
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_backup as backup
@@ -30,7 +31,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import contracts, key_policy
+from . import _signatures, contracts, key_policy
 from ._messages import path_of, render
 from .assembly import REPLICA_KEYS_METADATA_KEY
 from .capabilities import AUTO_SCALING_SID, PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX
@@ -60,6 +61,53 @@ def _store_at(domain: Any, kind: str) -> tuple[str, str]:
 
 
 _UNSET = object()
+
+_P = ParamSpec("_P")
+_S = TypeVar("_S")
+_R = TypeVar("_R")
+
+
+def _props_of(
+    l2: Callable[Concatenate[Construct, str, _P], object],
+) -> Callable[[Callable[Concatenate[_S, str, ...], _R]], Callable[Concatenate[_S, str, _P], _R]]:
+    """Type a store method ``(self, id, **props)`` with the keyword props of ``l2``, the L2 class
+    it creates: type checkers and IDEs see the installed aws-cdk-lib's own parameters (a
+    misspelt or mistyped prop is an error). At run time the method is unchanged."""
+
+    def typed(
+        method: Callable[Concatenate[_S, str, ...], _R],
+    ) -> Callable[Concatenate[_S, str, _P], _R]:
+        vars(method)["__l2__"] = l2
+        return method
+
+    return typed
+
+
+def _args_of(
+    factory: Callable[_P, object],
+) -> Callable[[Callable[Concatenate[_S, ...], _R]], Callable[Concatenate[_S, _P], _R]]:
+    """Type a method ``(self, *args, **options)`` with the parameters of ``factory`` (a CDK
+    static factory such as ``ec2.BlockDeviceVolume.ebs``)."""
+
+    def typed(method: Callable[Concatenate[_S, ...], _R]) -> Callable[Concatenate[_S, _P], _R]:
+        vars(method)["__l2__"] = factory
+        return method
+
+    return typed
+
+
+def _signature(
+    stub: Callable[Concatenate[Any, _P], _R],
+) -> Callable[[Callable[Concatenate[_S, ...], _R]], Callable[Concatenate[_S, _P], _R]]:
+    """Type a store method that has keyword arguments of its own with its generated signature in
+    :mod:`cdk_partition._signatures` (its own keyword arguments, then its L2's props; see
+    ``tools/gen_signatures.py``)."""
+
+    def typed(method: Callable[Concatenate[_S, ...], _R]) -> Callable[Concatenate[_S, _P], _R]:
+        vars(method)["__signature_stub__"] = stub
+        return method
+
+    return typed
 
 
 def _take_encryption(
@@ -177,7 +225,7 @@ def _grantee_in_stack_of(store: Construct, principal: iam.IPrincipal) -> iam.IGr
     if getattr(principal, "node", None) is None or cdk.Stack.of(principal) is cdk.Stack.of(store):  # type: ignore[arg-type]
         return None
     stack = cdk.Stack.of(store)
-    cid = f"Grantee{cdk.Names.unique_id(principal)}"
+    cid = f"Grantee{cdk.Names.unique_id(principal)}"  # type: ignore[arg-type]
     existing = stack.node.try_find_child(cid)
     if existing is not None:
         return existing  # type: ignore[return-value]
@@ -187,22 +235,36 @@ def _grantee_in_stack_of(store: Construct, principal: iam.IPrincipal) -> iam.IGr
     if user_arn:
         return iam.User.from_user_arn(stack, cid, user_arn)
     raise ValueError(
-        f"{store.node.path}: the grantee {principal.node.path} lives in another stack than the "
+        f"{store.node.path}: the grantee {principal.node.path} lives in another stack than the "  # type: ignore[attr-defined]
         "store and is not an IAM role or user: its grant would make a cyclic cross-stack reference. Grant a role or "
         "user, imported in the store's stack (iam.Role.from_role_arn / User.from_user_arn)."
     )
+
+
+if TYPE_CHECKING:
+    _Mixin = Construct  # the store methods are mixed into constructs
+else:
+    _Mixin = object
 
 
 def _publisher_sid(service: str) -> str:
     return PUBLISHER_SID_PREFIX + "".join(p.capitalize() for p in service.split(".")[0].split("-"))
 
 
-class StoreFactories:
+class StoreFactories(_Mixin):
     """Mixin of :class:`~cdk_partition.DataDomain`: one method per kind of store."""
 
-    key: kms.Key
+    #: The key every store of the domain is encrypted with.
+    key: kms.IKey
+    #: The principal CloudFormation uses to create the domain's stores and key.
     deployment_role: iam.IPrincipal
     _policy: iam.PolicyDocument
+
+    if TYPE_CHECKING:  # defined by DataDomain and DomainReference
+
+        def grant_read(self, principal: iam.IPrincipal | iam.IGrantable) -> None: ...
+
+        def grant_write(self, principal: iam.IPrincipal | iam.IGrantable) -> None: ...
 
     # -- key-policy wiring the services need ----------------------------------------------
     def _add_service_statement(self, statement: iam.PolicyStatement) -> None:
@@ -428,6 +490,7 @@ class StoreFactories:
         self._add_service_statement(statement)
 
     # -- stores ------------------------------------------------------------------------------
+    @_props_of(s3.Bucket)
     def bucket(self, id: str, **props: Any) -> s3.Bucket:
         """An S3 bucket on the domain key (``s3.BucketProps`` pass through).
 
@@ -449,7 +512,7 @@ class StoreFactories:
             # the replication role reads the source objects and writes the replicas through S3
             role = props.get("replication_role") or bucket.node.try_find_child("ReplicationRole")
             if role is not None and getattr(role, "role_arn", None):
-                self._allow_store_role("bucket_replication", role)
+                self._allow_store_role("bucket_replication", cast(iam.IRole, role))
         # A put without encryption headers gets the bucket default (the domain key) and carries
         # no header, so each deny needs its header present (Null false): a negated operator on
         # an absent key is true and would deny every default-encrypted put.
@@ -475,6 +538,7 @@ class StoreFactories:
             )
         return bucket
 
+    @_signature(_signatures.queue)
     def queue(
         self, id: str, *, dead_letter_max_receive_count: int | None = None, **props: Any
     ) -> sqs.Queue:
@@ -513,12 +577,14 @@ class StoreFactories:
             )
         return sqs.Queue(self, id, **props)  # type: ignore[arg-type]
 
+    @_props_of(sns.Topic)
     def topic(self, id: str, **props: Any) -> sns.Topic:
         """An SNS topic on the domain key (``sns.TopicProps`` pass through)."""
         _take_encryption(self, f"topic {id}", props, key_prop="master_key")
         props.setdefault("enforce_ssl", True)
         return sns.Topic(self, id, **props)  # type: ignore[arg-type]
 
+    @_props_of(dynamodb.Table)
     def table(self, id: str, **props: Any) -> dynamodb.Table:
         """A DynamoDB table on the domain key (``dynamodb.TableProps`` pass through)."""
         _take_encryption(
@@ -528,7 +594,10 @@ class StoreFactories:
         self._apply_contract("table")
         return dynamodb.Table(self, id, **props)  # type: ignore[arg-type]
 
-    def table_v2(self, id: str, **props: Any) -> dynamodb.TableV2:
+    @_signature(_signatures.table_v2)
+    def table_v2(
+        self, id: str, *, replica_key_arns: Mapping[str, str] | None = None, **props: Any
+    ) -> dynamodb.TableV2:
         """A DynamoDB TableV2 (global table) on the domain key (``TablePropsV2`` pass through).
 
         Replicas in other regions need a key there: pass their key ARNs as
@@ -545,7 +614,6 @@ class StoreFactories:
         _refuse(
             self, f"table_v2 {id}", props, "encryption", "TableEncryptionV2.customer_managed_key"
         )
-        replica_key_arns = props.pop("replica_key_arns", None)
         regions = [
             r.get("region") if isinstance(r, dict) else getattr(r, "region", None)
             for r in props.get("replicas") or []
@@ -583,6 +651,7 @@ class StoreFactories:
             cfn.add_metadata(REPLICA_KEYS_METADATA_KEY, dict(replica_key_arns))
         return table
 
+    @_props_of(kinesis.Stream)
     def stream(self, id: str, **props: Any) -> kinesis.Stream:
         """A Kinesis data stream on the domain key (``kinesis.StreamProps`` pass through)."""
         _take_encryption(
@@ -591,6 +660,7 @@ class StoreFactories:
         )  # fmt: skip
         return kinesis.Stream(self, id, **props)  # type: ignore[arg-type]
 
+    @_props_of(firehose.DeliveryStream)
     def delivery_stream(self, id: str, **props: Any) -> firehose.DeliveryStream:
         """A Firehose delivery stream whose buffered data is on the domain key
         (``firehose.DeliveryStreamProps`` pass through; give it a ``destination``).
@@ -611,6 +681,7 @@ class StoreFactories:
             self._allow_store_role("delivery_stream_to_bucket", role)
         return stream
 
+    @_props_of(logs.LogGroup)
     def log_group(self, id: str, **props: Any) -> logs.LogGroup:
         """A CloudWatch Logs log group on the domain key (``logs.LogGroupProps`` pass through).
 
@@ -643,6 +714,7 @@ class StoreFactories:
             )
         return logs.LogGroup(self, id, **props)  # type: ignore[arg-type]
 
+    @_props_of(ec2.Volume)
     def volume(self, id: str, **props: Any) -> ec2.Volume:
         """An EBS volume on the domain key (``ec2.VolumeProps`` pass through).
 
@@ -663,6 +735,7 @@ class StoreFactories:
         self._allow_ebs_infrastructure()
         return volume
 
+    @_args_of(ec2.BlockDeviceVolume.ebs)
     def ebs_volume(self, volume_size: int, **options: Any) -> ec2.BlockDeviceVolume:
         """An EBS block device volume of ``volume_size`` GiB on the domain key, for the
         ``block_devices`` of :meth:`launch_template` or an ``ec2.Instance``
@@ -682,6 +755,7 @@ class StoreFactories:
         self._allow_ebs_infrastructure()
         return ec2.BlockDeviceVolume.ebs(volume_size, **options)
 
+    @_signature(_signatures.launch_template)
     def launch_template(
         self, id: str, *, auto_scaling: bool = False, **props: Any
     ) -> ec2.LaunchTemplate:
@@ -755,6 +829,7 @@ class StoreFactories:
             )
         self._exempt_from_deny(arn)
 
+    @_props_of(efs.FileSystem)
     def file_system(self, id: str, **props: Any) -> efs.FileSystem:
         """An EFS file system on the domain key (``efs.FileSystemProps`` pass through)."""
         _take_encryption(
@@ -764,6 +839,7 @@ class StoreFactories:
         self._apply_contract("file_system")
         return efs.FileSystem(self, id, **props)  # type: ignore[arg-type]
 
+    @_props_of(rds.DatabaseInstance)
     def database_instance(self, id: str, **props: Any) -> rds.DatabaseInstance:
         """An RDS instance with storage, Performance Insights (when enabled) and the generated
         master secret on the domain key (``rds.DatabaseInstanceProps`` pass through)."""
@@ -786,6 +862,7 @@ class StoreFactories:
         self._put_secret_on_key(instance)
         return instance
 
+    @_props_of(rds.DatabaseCluster)
     def database_cluster(self, id: str, **props: Any) -> rds.DatabaseCluster:
         """An RDS/Aurora cluster with storage and the generated master secret on the domain key
         (``rds.DatabaseClusterProps`` pass through)."""
@@ -799,6 +876,7 @@ class StoreFactories:
         self._put_secret_on_key(cluster)
         return cluster
 
+    @_props_of(secretsmanager.Secret)
     def secret(self, id: str, **props: Any) -> secretsmanager.Secret:
         """A Secrets Manager secret on the domain key (``secretsmanager.SecretProps`` pass
         through). The deployment role may use the key via Secrets Manager to store the value.
@@ -822,6 +900,7 @@ class StoreFactories:
                 node.kms_key_id = self.key.key_arn
                 self._apply_contract("secret")
 
+    @_props_of(backup.BackupVault)
     def backup_vault(self, id: str, **props: Any) -> backup.BackupVault:
         """An AWS Backup vault on the domain key (``backup.BackupVaultProps`` pass through).
         Default removal policy: RETAIN."""
@@ -830,6 +909,7 @@ class StoreFactories:
         self._apply_contract("backup_vault")
         return backup.BackupVault(self, id, **props)  # type: ignore[arg-type]
 
+    @_props_of(ecr.Repository)
     def repository(self, id: str, **props: Any) -> ecr.Repository:
         """An ECR repository on the domain key (``ecr.RepositoryProps`` pass through)."""
         _take_encryption(
@@ -839,12 +919,14 @@ class StoreFactories:
         self._apply_contract("repository")
         return ecr.Repository(self, id, **props)  # type: ignore[arg-type]
 
+    @_props_of(events.EventBus)
     def event_bus(self, id: str, **props: Any) -> events.EventBus:
         """An EventBridge event bus on the domain key (``events.EventBusProps`` pass through)."""
         _take_encryption(self, f"event_bus {id}", props, key_prop="kms_key")
         return events.EventBus(self, id, **props)  # type: ignore[arg-type]
 
     # -- more kinds where the CDK L2 takes a customer key ------------------------------------
+    @_props_of(opensearch.Domain)
     def opensearch_domain(self, id: str, **props: Any) -> opensearch.Domain:
         """An OpenSearch Service domain encrypted at rest with the domain key
         (``opensearchservice.DomainProps`` pass through; ``encryption_at_rest`` is built by the
@@ -865,6 +947,7 @@ class StoreFactories:
         self._apply_contract("opensearch_domain")
         return opensearch.Domain(self, id, **props)  # type: ignore[arg-type]
 
+    @_props_of(docdb.DatabaseCluster)
     def docdb_cluster(self, id: str, **props: Any) -> docdb.DatabaseCluster:
         """An Amazon DocumentDB cluster with storage and the generated master secret on the
         domain key (``docdb.DatabaseClusterProps`` pass through; ``master_user`` required).
