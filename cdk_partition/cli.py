@@ -82,19 +82,11 @@ def _sarif(labelled: Labelled) -> dict[str, Any]:
     }
 
 
-def audit_members(members: Sequence[organization.Member]) -> dict[str, list[audit.Finding]]:
-    """Each assembly's own audit plus the organisation's findings (``CDKP201``), by label."""
-    out = {m.label: audit.audit(m.assembly) for m in members}
-    for member, finding in organization.findings(organization.domains(members)):
-        out[member.label].append(finding)
-    return out
-
-
 def _cmd_audit(args: argparse.Namespace) -> int:
     members = organization.load_members(args.path)
     several = len(members) > 1
     labelled: Labelled = [
-        (label if several else None, f) for label, found in audit_members(members).items()
+        (label if several else None, f) for label, found in organization.audit_members(members).items()
         for f in found
     ]  # fmt: skip
     if args.format == "json":
@@ -117,7 +109,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     members = organization.load_members(args.path)
     result: report.Report | report.OrgReport
     if len(members) > 1 or report.spans_environments(members[0].assembly):
-        result = report.build_org_report(members, audit_members(members))
+        result = report.build_org_report(members, organization.audit_members(members))
         text = report.org_to_markdown(result)
     else:
         result = report.build_report(members[0].assembly)

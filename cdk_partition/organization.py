@@ -47,6 +47,7 @@ __all__ = [
     "Member",
     "OrgDomain",
     "OrgKey",
+    "audit_members",
     "domains",
     "findings",
     "load_members",
@@ -264,7 +265,13 @@ def domains(members: Sequence[Member]) -> Organisation:
                 f"{ref.domain!r} is in {homes}"
             )
         unmatched.append((ref, why))
-        out.append(OrgDomain(ref.domain, [ref]))
+        same = next(
+            (d for d in out if not d.owned_here and d.name == ref.domain and _at(d, ref)), None
+        )
+        if same is None:
+            out.append(OrgDomain(ref.domain, [ref]))
+        else:  # another reference naming the same ARN
+            same.keys.append(ref)
     out.sort(key=lambda d: (d.name, not d.owned_here, d.where()))
     return Organisation(list(members), out, unmatched)
 
@@ -331,4 +338,13 @@ def findings(organisation: Organisation) -> list[tuple[Member, audit.Finding]]:
                             "one key has one id.",
                         )
                     )
+    return out
+
+
+def audit_members(members: Sequence[Member]) -> dict[str, list[audit.Finding]]:
+    """Each assembly's own audit, plus the organisation's findings (:func:`findings`) under the
+    assembly holding the reference; by label, in the order given."""
+    out = {m.label: audit.audit(m.assembly) for m in members}
+    for member, finding in findings(domains(members)):
+        out[member.label].append(finding)
     return out

@@ -1067,9 +1067,9 @@ def build_org_report(
 ) -> OrgReport:
     """The report of every domain of ``members`` (several assemblies, or one whose Stages target
     several environments), joined by :func:`organization.domains`. ``audited`` (label -> the
-    audit's findings) saves auditing again."""
+    findings of :func:`organization.audit_members`) saves auditing again."""
     org = organization.domains(members)
-    audited = audited or {m.label: audit.audit(m.assembly) for m in members}
+    audited = audited or organization.audit_members(members)
     resolvers = {m.label: KeyResolver(m.assembly) for m in members}
     principals = {m.label: PrincipalResolver(m.assembly) for m in members}
     key_of: dict[tuple[str, int, str], tuple[organization.OrgDomain, organization.OrgKey]] = {}
@@ -1137,15 +1137,6 @@ def build_org_report(
             (reports[id(target)].findings if target else unplaced).append(
                 _finding_json(finding, member.label)
             )
-    for member, finding in organization.findings(org):
-        target = next(
-            (d for d in org.domains for k in d.keys if k.arn == finding.value and k.member is member
-             and k.path == finding.path),
-            None,
-        )  # fmt: skip
-        (reports[id(target)].findings if target else unplaced).append(
-            _finding_json(finding, member.label)
-        )
     return OrgReport([m.label for m in members], [reports[id(d)] for d in org.domains], unplaced)
 
 
@@ -1233,6 +1224,11 @@ def _domain_of_finding(
     (or reference) in the same assembly, the one of the finding's own Stage when several."""
     if finding.domain is None:
         return None
+    if finding.rule in organization.ORG_RULES:  # about a reference: the domain that holds it
+        for domain in domains:
+            for key in domain.keys:
+                if key.member is member and key.arn == finding.value and key.path == finding.path:
+                    return domain
     named = [
         d for d in domains if d.name == finding.domain and any(k.member is member for k in d.keys)
     ]

@@ -168,6 +168,24 @@ def test_audit_of_several_assemblies_is_the_union_naming_each_assembly(
     assert "CDKP201" not in {f["rule"] for f in alone} and "assembly" not in alone[0]
 
 
+def test_report_over_a_faulty_workload_shows_each_finding_once(
+    apps: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, data = _run(capsys, "report", apps["owner"], apps["bad"], "--format", "json")
+    assert code == 1
+    found = [
+        (d["name"], d["owned_here"], f["rule"], f["assembly"])
+        for d in data["domains"]
+        for f in d["findings"]
+        if f["rule"] in ("CDKP201", "CDKP004")
+    ]
+    # the wrong-region reference is a domain entry of its own, not owned by any assembly given
+    assert sorted(found) == [
+        ("orders", False, "CDKP201", apps["bad"]),
+        ("orders", True, "CDKP004", apps["bad"]),
+    ]
+
+
 def test_references_to_one_key_must_agree_on_its_id(
     apps: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
