@@ -45,12 +45,17 @@ def _workload(scope: cdk.App | cdk.Stage, account: str, key_arn: str, id: str = 
     ref.bucket("Documents")
 
 
+FAILED_SYNTH: dict[str, str] = {}
+"""Outdir -> the error of a synth the checks failed."""
+
+
 def _synth(outdir: Path, build: Any, *, fails: bool = False) -> str:
     app = cdk.App(outdir=str(outdir), context=cdk_context())
     build(app)
     if fails:  # the checks fail synth; the assembly is written all the same
-        with pytest.raises(Exception, match="ValidationFailed"):
+        with pytest.raises(Exception, match="ValidationFailed") as failed:
             app.synth()
+        FAILED_SYNTH[str(outdir)] = str(failed.value)
     else:
         app.synth()
     return str(outdir)
@@ -73,6 +78,10 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         _owner(cdk.Stage(app, "DataStage"))
         _workload(cdk.Stage(app, "WorkloadStage"), WORKLOAD, KEY)
 
+    def one_app_wrong_account(app: cdk.App) -> None:
+        _owner(cdk.Stage(app, "DataStage"))
+        _workload(cdk.Stage(app, "WorkloadStage"), WORKLOAD, KEY.replace(OWNER, OTHER))
+
     return {
         "owner": _synth(root / "owner.out", _owner),
         "workload": _synth(root / "workload.out", lambda app: _workload(app, WORKLOAD, KEY)),
@@ -81,6 +90,7 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
             root / "other-id.out", lambda app: _workload(app, OTHER, KEY.replace(KEY_ID, "f" * 8))
         ),
         "stages": _synth(root / "stages.out", one_app),
+        "stages_bad": _synth(root / "stages-bad.out", one_app_wrong_account, fails=True),
     }
 
 
@@ -147,6 +157,18 @@ def test_one_assembly_whose_stages_target_several_accounts(
         ("reference", OWNER),
     }
     assert orders["access"][ANALYST] == ["read"]
+
+
+def test_one_app_referencing_its_own_stage_in_another_account_fails_synth(
+    apps: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "CDKP201" in FAILED_SYNTH[apps["stages_bad"]]
+    code, findings = _run(capsys, "audit", apps["stages_bad"], "--format", "json")
+    assert code == 1
+    (finding,) = [f for f in findings if f["severity"] == "error"]
+    assert finding["rule"] == "CDKP201" and "assembly" not in finding
+    assert f"account {OTHER}" in finding["message"] and f"account {OWNER}" in finding["message"]
+    assert FAILED_SYNTH.get(apps["stages"]) is None
 
 
 def test_audit_of_several_assemblies_is_the_union_naming_each_assembly(
