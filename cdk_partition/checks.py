@@ -59,7 +59,7 @@ class DomainEncryptionPlugin:
 
     @property
     def rule_ids(self) -> list[str]:
-        return sorted(audit.RULES)
+        return sorted([*audit.RULES, *organization.ORG_RULES])
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         paths = [os.path.abspath(p) for p in context.template_paths]
