@@ -47,6 +47,7 @@ __all__ = [
     "Member",
     "OrgDomain",
     "OrgKey",
+    "Organisation",
     "audit_members",
     "domains",
     "findings",
