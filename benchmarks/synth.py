@@ -2,6 +2,7 @@
 
     python -m benchmarks.synth            # 90/300/900 stores, 5 alternating runs each
     python -m benchmarks.synth --runs 3 --sizes 900
+    python -m benchmarks.synth --org          # 2,000 stores, 8 stacks in 3 Stages (issue #13)
 
 Builds apps of N stores (bucket/queue/table in turn, all ``DataDomain`` stores) over 1-4 stacks
 (900 stores need 4: with the bucket and queue policies the store methods add, 300 stores in one
@@ -12,8 +13,18 @@ so that machine noise hits all alike:
 * ``apply_to``: ``DomainEncryptionChecks(domain).apply_to(stack)``, what ``DomainStack`` does;
 * ``aspect``: ``Aspects.of(stack).add(DomainEncryptionChecks(domain))``.
 
+``--org`` builds the organisation scenario instead: 2,000 stores over 8 stacks in 3 Stages of
+three accounts. A data Stage (account 111111111111) owns the ``orders`` and ``payments`` domains,
+one stack each, whose readers include a role of an analytics account; two workload Stages
+(accounts 222222222222 and 333333333333) hold three stacks each whose stores name the ``orders``
+key by ARN through ``DataDomain.from_domain_attributes``. 250 stores per stack (about 420
+resources). ``apply_to`` applies each domain's checks to its stack, ``aspect`` adds them to each
+stack with ``Aspects``.
+
 Both checked modes register the validation plugin, which runs the template audit at synth.
-Prints median build+synth and synth-only times with their ratio to ``off``, then times
+Prints median build+synth and synth-only times with their ratio to ``off``, and the CPU time of
+build+synth (this process and the jsii kernel's node processes, from ``/proc``; machine load
+inflates it far less than wall time), then times
 ``cdk-partition audit`` on the largest assembly (and checkov on the same templates when a
 ``checkov`` executable is on PATH or in ``$CHECKOV``).
 """
@@ -21,6 +32,7 @@ Prints median build+synth and synth-only times with their ratio to ``off``, then
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -67,66 +79,179 @@ def build(stores: int, stacks: int, *, mode: str, outdir: str) -> cdk.App:
     return app
 
 
-def measure(stores: int, stacks: int, mode: str) -> tuple[float, float, str]:
+ORG_STORES, ORG_PER_STACK = 2000, 250
+DATA_ENV = cdk.Environment(account="111111111111", region="eu-west-1")
+WORKLOAD_ACCOUNTS = ("222222222222", "333333333333")
+ANALYST = "arn:aws:iam::444444444444:role/analyst"
+ORDERS_KEY = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _fill(domain: object, count: int) -> None:
+    """``count`` stores on ``domain``: buckets, queues and (on an owned domain) tables in turn."""
+    kinds = 3 if isinstance(domain, DataDomain) else 2
+    for i in range(count):
+        kind = i % kinds
+        if kind == 0:
+            domain.bucket(f"Bucket{i}")  # type: ignore[attr-defined]
+        elif kind == 1:
+            domain.queue(f"Queue{i}")  # type: ignore[attr-defined]
+        else:
+            domain.table(  # type: ignore[attr-defined]
+                f"Table{i}", partition_key={"name": "pk", "type": dynamodb.AttributeType.STRING}
+            )
+
+
+def _check(stack: cdk.Stack, domain: object, mode: str) -> None:
+    if mode == "apply_to":
+        DomainEncryptionChecks(domain).apply_to(stack)  # type: ignore[arg-type]
+    elif mode == "aspect":
+        cdk.Aspects.of(stack).add(DomainEncryptionChecks(domain))  # type: ignore[arg-type]
+
+
+def build_org(stores: int, stacks: int, *, mode: str, outdir: str) -> cdk.App:
+    """The organisation scenario (``--org``): a data Stage and two workload Stages."""
+    del stores, stacks  # fixed: ORG_STORES over 2 + 2 x 3 stacks
+    app = cdk.App(outdir=outdir)
+    data = cdk.Stage(app, "Data", env=DATA_ENV)
+    for name in ("orders", "payments"):
+        stack = cdk.Stack(data, name.capitalize())
+        admin = iam.Role.from_role_arn(stack, "Admin", ADMIN)
+        analyst = iam.Role.from_role_arn(stack, "Analyst", ANALYST)
+        domain = DataDomain(
+            stack, "Domain", domain_name=name, administrators=[admin], readers=[analyst]
+        )
+        _fill(domain, ORG_PER_STACK)
+        _check(stack, domain, mode)
+    for index, account in enumerate(WORKLOAD_ACCOUNTS):
+        stage = cdk.Stage(
+            app, f"Workload{index + 1}", env=cdk.Environment(account=account, region="eu-west-1")
+        )
+        for s in range(3):
+            stack = cdk.Stack(stage, f"Service{s}")
+            ref = DataDomain.from_domain_attributes(
+                stack, "Orders", domain_name="orders", key_arn=ORDERS_KEY
+            )
+            _fill(ref, ORG_PER_STACK)
+            _check(stack, ref, mode)
+    return app
+
+
+def tree_cpu() -> float | None:
+    """CPU seconds used so far by this process and its live descendants (the jsii kernel's node
+    processes), from ``/proc``: a figure that machine load inflates far less than wall time.
+    None where ``/proc`` is not there."""
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        parents: dict[int, int] = {}
+        cpu: dict[int, float] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry)] = int(fields[1])
+            cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks
+    except (OSError, ValueError, AttributeError):
+        return None
+    mine, total = {os.getpid()}, time.process_time()
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in mine and pid not in mine:
+                mine.add(pid)
+                total += cpu[pid]
+                changed = True
+    return total
+
+
+def measure(
+    stores: int, stacks: int, mode: str, builder: object = None
+) -> tuple[float, float, float | None, str]:
+    """(build + synth, synth, CPU seconds of build + synth, outdir)."""
     outdir = tempfile.mkdtemp(prefix="cdkp-bench-")
+    cpu_start = tree_cpu()
     start = time.perf_counter()
-    app = build(stores, stacks, mode=mode, outdir=outdir)
+    app = (builder or build)(stores, stacks, mode=mode, outdir=outdir)  # type: ignore[operator]
     built = time.perf_counter()
     app.synth()
     done = time.perf_counter()
-    return done - start, done - built, outdir
+    cpu_done = tree_cpu()
+    cpu = None if cpu_start is None or cpu_done is None else cpu_done - cpu_start
+    return done - start, done - built, cpu, outdir
 
 
-def time_command(command: list[str], runs: int) -> float | None:
-    times = []
+def time_command(command: list[str], runs: int) -> tuple[float, float] | None:
+    """Median wall time and median CPU time (user + system) of ``command``."""
+    times, cpus = [], []
     for _ in range(runs):
+        before = os.times()
         start = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True)
         times.append(time.perf_counter() - start)
+        after = os.times()
+        cpus.append(
+            after.children_user - before.children_user + after.children_system
+            - before.children_system
+        )  # fmt: skip
         if result.returncode not in (0, 1):
             print(f"  {' '.join(command[:2])} failed: {result.stderr.strip()[:200]}")
             return None
-    return statistics.median(times)
+    return statistics.median(times), statistics.median(cpus)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
+    parser.add_argument(
+        "--org", action="store_true", help="the organisation scenario: 2,000 stores, 3 Stages"
+    )
     args = parser.parse_args()
+    builder = build_org if args.org else build
+    if args.org:
+        args.sizes = [ORG_STORES]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, runs={args.runs}")
     print(
-        f"{'stores':>6} {'stacks':>6} {'mode':>9} {'total':>8} {'ratio':>6} {'synth':>8} {'ratio':>6}"
+        f"{'stores':>6} {'stacks':>6} {'mode':>9} {'total':>8} {'ratio':>6} {'synth':>8} "
+        f"{'ratio':>6} {'cpu':>8} {'ratio':>6}"
     )
     keep: str | None = None
     for stores in args.sizes:
-        stacks = SIZES.get(stores, 4)
-        shutil.rmtree(measure(stores, stacks, "aspect")[2])  # warm-up: jsii loads lazily
-        results: dict[str, list[tuple[float, float]]] = {m: [] for m in MODES}
+        stacks = 8 if args.org else SIZES.get(stores, 4)
+        shutil.rmtree(measure(stores, stacks, "aspect", builder)[3])  # warm-up: jsii loads lazily
+        results: dict[str, list[tuple[float, float, float]]] = {m: [] for m in MODES}
         for _ in range(args.runs):
             for mode in MODES:
-                total, synth, outdir = measure(stores, stacks, mode)
-                results[mode].append((total, synth))
+                total, synth, cpu, outdir = measure(stores, stacks, mode, builder)
+                results[mode].append((total, synth, cpu if cpu is not None else float("nan")))
                 if mode == "apply_to" and stores == max(args.sizes) and keep is None:
                     keep = outdir
                 else:
                     shutil.rmtree(outdir, ignore_errors=True)
-        off_total = statistics.median(t for t, _ in results["off"])
-        off_synth = statistics.median(s for _, s in results["off"])
+        off = [statistics.median(r[i] for r in results["off"]) for i in range(3)]
         for mode in MODES:
-            total = statistics.median(t for t, _ in results[mode])
-            synth = statistics.median(s for _, s in results[mode])
+            total, synth, cpu = (statistics.median(r[i] for r in results[mode]) for i in range(3))
             print(
-                f"{stores:>6} {stacks:>6} {mode:>9} {total:>7.2f}s {total / off_total:>6.3f} "
-                f"{synth:>7.2f}s {synth / off_synth:>6.3f}"
+                f"{stores:>6} {stacks:>6} {mode:>9} {total:>7.2f}s {total / off[0]:>6.3f} "
+                f"{synth:>7.2f}s {synth / off[1]:>6.3f} {cpu:>7.2f}s {cpu / off[2]:>6.3f}",
+                flush=True,
             )
     if keep:
         cli = [sys.executable, "-m", "cdk_partition.cli", "audit", keep, "--format", "json"]
-        audit_time = time_command(cli, args.runs)
-        if audit_time is not None:
+        timed = time_command(cli, args.runs)
+        if timed is not None:
+            audit_time, audit_cpu = timed
+            result = subprocess.run(cli, capture_output=True, text=True)
+            errors = [f for f in json.loads(result.stdout or "[]") if f["severity"] == "error"]
+            print(f"error findings in that assembly: {len(errors)}")
             print(
                 f"cdk-partition audit of the {max(args.sizes)}-store assembly "
-                f"(whole process, median of {args.runs}): {audit_time:.3f}s"
+                f"(whole process, median of {args.runs}): {audit_time:.3f}s wall, "
+                f"{audit_cpu:.3f}s CPU"
             )
         checkov = os.environ.get("CHECKOV") or shutil.which("checkov")
         if checkov:
@@ -134,7 +259,7 @@ def main() -> None:
                        "--compact", "--skip-download", "-o", "json"]  # fmt: skip
             checkov_time = time_command(command, max(1, min(args.runs, 3)))
             if checkov_time is not None:
-                print(f"checkov on the same templates (median): {checkov_time:.3f}s")
+                print(f"checkov on the same templates (median): {checkov_time[0]:.3f}s")
         else:
             print("checkov: not found (set CHECKOV=/path/to/checkov to compare)")
         shutil.rmtree(keep, ignore_errors=True)

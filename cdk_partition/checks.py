@@ -29,7 +29,7 @@ import aws_cdk as cdk
 import jsii
 from constructs import Construct
 
-from . import audit
+from . import audit, organization
 from ._native import DomainChecksAspect
 from .assembly import EXEMPTIONS_METADATA_KEY, CloudAssembly, load
 
@@ -62,7 +62,7 @@ class DomainEncryptionPlugin:
 
     @property
     def rule_ids(self) -> list[str]:
-        return sorted(audit.RULES)
+        return sorted([*audit.RULES, *organization.ORG_RULES])
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
         paths = [os.path.abspath(p) for p in context.template_paths]
@@ -77,10 +77,10 @@ class DomainEncryptionPlugin:
                 with open(os.path.join(root, REPORT_FILES[0]), "w") as out:
                     out.write(f"# Data domain access report\n\nNot written: {error!r}\n")
         wanted = set(paths)
+        # CDKP201: references to a domain that a Stage of this same app owns (organization.py)
+        (found,) = organization.audit_members([organization.Member(root, assembly)]).values()
         findings = [
-            f
-            for f in audit.audit(assembly)
-            if not f.exempted and os.path.abspath(f.template_path or "") in wanted
+            f for f in found if not f.exempted and os.path.abspath(f.template_path or "") in wanted
         ]
         failed = [f for f in findings if f.severity == "error"]
         _remember_failure(root, failed)

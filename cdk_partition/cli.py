@@ -1,4 +1,8 @@
-"""``cdk-partition``: audit and report on a cloud assembly (``cdk.out``) or a template.
+"""``cdk-partition``: audit and report on cloud assemblies (``cdk.out``) or templates.
+
+Several paths (the apps of an organisation, each a cloud assembly) are audited each on its own,
+then together (:mod:`cdk_partition.organization`: references to a domain owned by another app);
+with more than one path every finding names its assembly (the path as given).
 
 Pure Python over JSON files: it never loads aws-cdk-lib, so it starts in a fraction of a second.
 
@@ -15,19 +19,25 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import audit
-from .assembly import AssemblyInputError, load
+from . import audit, organization
+from .assembly import AssemblyInputError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-def _text(findings: list[audit.Finding]) -> str:
+Labelled = list[tuple[str | None, audit.Finding]]
+"""Findings, each with the label of its assembly (None when only one was given)."""
+
+
+def _text(labelled: Labelled) -> str:
+    findings = [f for _, f in labelled]
     if not findings:
         return "No findings: every store uses its domain key and every domain key is sound."
     lines = []
-    for f in findings:
+    for label, f in labelled:
         tag = f"{f.severity.upper()}{' (exempted)' if f.exempted else ''}"
-        lines.append(f"{tag} {f.rule} {f.path} [{f.resource_type}] {f.message}")
+        where = f"[{label}] " if label else ""
+        lines.append(f"{tag} {f.rule} {where}{f.path} [{f.resource_type}] {f.message}")
         if f.exempted:
             lines.append(f"    exempted: {f.reason}")
     errors = len(audit.failing(findings))
@@ -35,7 +45,7 @@ def _text(findings: list[audit.Finding]) -> str:
     return "\n".join(lines)
 
 
-def _sarif(findings: list[audit.Finding]) -> dict[str, Any]:
+def _sarif(labelled: Labelled) -> dict[str, Any]:
     rules = [
         {
             "id": rule.id,
@@ -43,10 +53,10 @@ def _sarif(findings: list[audit.Finding]) -> dict[str, Any]:
             "help": {"text": rule.fix},
             "defaultConfiguration": {"level": rule.severity},
         }
-        for rule in audit.RULES.values()
+        for rule in [*audit.RULES.values(), *organization.ORG_RULES.values()]
     ]
     results = []
-    for f in findings:
+    for label, f in labelled:
         result: dict[str, Any] = {
             "ruleId": f.rule,
             "level": f.severity,
@@ -58,6 +68,8 @@ def _sarif(findings: list[audit.Finding]) -> dict[str, Any]:
                 }
             ],
         }
+        if label:
+            result["properties"] = {"assembly": label}
         if f.exempted:
             result["suppressions"] = [{"kind": "inSource", "justification": f.reason or ""}]
         results.append(result)
@@ -71,24 +83,38 @@ def _sarif(findings: list[audit.Finding]) -> dict[str, Any]:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    findings = audit.audit_path(args.path)
+    members = organization.load_members(args.path)
+    several = len(members) > 1
+    labelled: Labelled = [
+        (label if several else None, f) for label, found in organization.audit_members(members).items()
+        for f in found
+    ]  # fmt: skip
     if args.format == "json":
-        print(json.dumps([f.to_json() for f in findings], indent=2))
+        print(
+            json.dumps(
+                [f.to_json() | ({"assembly": label} if label else {}) for label, f in labelled],
+                indent=2,
+            )
+        )
     elif args.format == "sarif":
-        print(json.dumps(_sarif(findings), indent=2))
+        print(json.dumps(_sarif(labelled), indent=2))
     else:
-        print(_text(findings))
-    return EXIT_FINDINGS if audit.failing(findings) else EXIT_OK
+        print(_text(labelled))
+    return EXIT_FINDINGS if audit.failing(f for _, f in labelled) else EXIT_OK
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from . import report
 
-    result = report.build_report(load(args.path))
-    if args.format == "json":
-        print(json.dumps(result.to_json(), indent=2))
+    members = organization.load_members(args.path)
+    result: report.Report | report.OrgReport
+    if len(members) > 1 or report.spans_environments(members[0].assembly):
+        result = report.build_org_report(members, organization.audit_members(members))
+        text = report.org_to_markdown(result)
     else:
-        print(report.to_markdown(result))
+        result = report.build_report(members[0].assembly)
+        text = report.to_markdown(result)
+    print(json.dumps(result.to_json(), indent=2) if args.format == "json" else text)
     return EXIT_FINDINGS if result.has_errors else EXIT_OK
 
 
@@ -99,12 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
         "report who can reach each domain's data.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    audit_cmd = commands.add_parser("audit", help="audit a cdk.out directory or a template")
-    audit_cmd.add_argument("path", help="a cloud assembly directory (cdk.out) or a template file")
+    paths = "cloud assembly directories (cdk.out) or template files; several: the apps of an "
+    paths += "organisation, audited each on its own and together"
+    audit_cmd = commands.add_parser("audit", help="audit cdk.out directories or templates")
+    audit_cmd.add_argument("path", nargs="+", help=paths)
     audit_cmd.add_argument("--format", choices=["text", "json", "sarif"], default="text")
     audit_cmd.set_defaults(run=_cmd_audit)
     report_cmd = commands.add_parser("report", help="who can administer/read/write each domain")
-    report_cmd.add_argument("path", help="a cloud assembly directory (cdk.out) or a template file")
+    report_cmd.add_argument("path", nargs="+", help=paths)
     report_cmd.add_argument("--format", choices=["markdown", "json"], default="markdown")
     report_cmd.set_defaults(run=_cmd_report)
     return parser

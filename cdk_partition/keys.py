@@ -25,6 +25,7 @@ domain key: the id is assigned when the key is created.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -120,6 +121,7 @@ def render(value: Any) -> str | None:
     return _HOLE
 
 
+@functools.lru_cache(maxsize=4096)  # the same ARN text recurs in every store of a reference
 def parse_key_text(text: str, environment: Environment) -> KeyText | None:
     """A key identifier in ``text``, placed in ``environment`` when it names none (None: not a
     key identifier, or it has deploy-time holes)."""

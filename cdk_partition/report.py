@@ -29,9 +29,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
-from . import audit, catalogue, evaluator
+from . import audit, catalogue, evaluator, organization
 from .assembly import CloudAssembly, DomainKey, Environment, StackTemplate, resource_path
 from .capabilities import (
     CAPABILITY_ACTIONS,
@@ -43,7 +44,7 @@ from .capabilities import (
     Capability,
 )
 from .contracts import GATES
-from .keys import KeyResolver
+from .keys import KeyResolver, parse_key_text, render
 
 ANY_OTHER_IN_ACCOUNT = "any other principal of the account"
 ANY_OTHER_ACCOUNT = "any principal of another account"
@@ -1035,3 +1036,367 @@ def to_markdown(report: Report) -> str:
             )
         lines += ["```", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+# -- several assemblies: one report for the organisation ----------------------------------------
+@dataclass
+class OrgDomainReport:
+    """One domain across the assemblies (:mod:`cdk_partition.organization`): its keys per
+    account and region, its stores in every account, and who can reach them (the owner's key
+    policy, evaluated as for one assembly)."""
+
+    name: str
+    where: str
+    owned_here: bool
+    keys: list[dict[str, Any]] = field(default_factory=list)
+    stores: list[dict[str, Any]] = field(default_factory=list)
+    access: dict[str, list[str]] = field(default_factory=dict)
+    principals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    services: list[dict[str, Any]] = field(default_factory=list)
+    replica_access: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    """Region -> access of a replica key whose policy gives other access than the primary's."""
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "where": self.where,
+            "owned_here": self.owned_here,
+            "keys": self.keys,
+            "stores": self.stores,
+            "access": self.access,
+            "principals": self.principals,
+            "services": self.services,
+            "replica_access": self.replica_access,
+            "findings": self.findings,
+        }
+
+
+@dataclass
+class OrgReport:
+    assemblies: list[str]
+    domains: list[OrgDomainReport]
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    """Findings of no domain (a resource outside every domain's scope, a crash)."""
+
+    @property
+    def has_errors(self) -> bool:
+        return any(
+            f["severity"] == "error" and not f.get("exempted")
+            for f in [*self.findings, *(f for d in self.domains for f in d.findings)]
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "assemblies": self.assemblies,
+            "domains": [d.to_json() for d in self.domains],
+            "findings": self.findings,
+        }
+
+
+def spans_environments(assembly: CloudAssembly) -> bool:
+    """The assembly holds domain references, or domain keys in more than one environment (the
+    Stages of one app target several accounts or regions): its report is the organisation's."""
+    if any(scope.key_arn for scope in assembly.scopes):
+        return True
+    places = {
+        (k.stack.environment.account, k.stack.environment.region) for k in assembly.domain_keys
+    }
+    return len(places) > 1
+
+
+def _finding_json(finding: audit.Finding, label: str) -> dict[str, Any]:
+    return {
+        "severity": finding.severity,
+        "rule": finding.rule,
+        "message": finding.message,
+        "path": finding.path,
+        "assembly": label,
+    } | ({"exempted": True, "reason": finding.reason} if finding.exempted else {})
+
+
+def build_org_report(
+    members: list[organization.Member],
+    audited: dict[str, list[audit.Finding]] | None = None,
+) -> OrgReport:
+    """The report of every domain of ``members`` (several assemblies, or one whose Stages target
+    several environments), joined by :func:`organization.domains`. ``audited`` (label -> the
+    findings of :func:`organization.audit_members`) saves auditing again."""
+    org = organization.domains(members)
+    audited = audited or organization.audit_members(members)
+    resolvers = {m.label: KeyResolver(m.assembly) for m in members}
+    principals = {m.label: PrincipalResolver(m.assembly) for m in members}
+    key_of: dict[tuple[str, int, str], tuple[organization.OrgDomain, organization.OrgKey]] = {}
+    refs: list[tuple[organization.OrgDomain, organization.OrgKey]] = []
+    for domain in org.domains:
+        for key in domain.keys:
+            if key.logical_id is not None:
+                key_of[(key.member.label, id(key.stack), key.logical_id)] = (domain, key)
+            else:
+                refs.append((domain, key))
+    reports = {
+        id(d): OrgDomainReport(d.name, d.where(), d.owned_here, [k.to_json() for k in d.keys])
+        for d in org.domains
+    }
+    for member in members:
+        for domain, _key, store in _org_stores(member, resolvers[member.label], key_of, refs):
+            reports[id(domain)].stores.append(store)
+    for domain in org.domains:
+        report = reports[id(domain)]
+        primary = domain.primary or next((k for k in domain.keys if k.kind == "replica"), None)
+        created = [k for k in domain.keys if k.kind != "reference"]
+        for key in created:
+            member = key.member
+            domain_key = DomainKey(key.domain, key.stack, key.logical_id or "", key.path)
+            own_stores = [s for s in report.stores if s["assembly"] == member.label]
+            try:
+                built = build_domain_report(
+                    domain_key,
+                    member.assembly,
+                    [],
+                    resolvers[member.label],
+                    principals[member.label],
+                    own_stores,
+                )
+            except Exception as error:  # one unreadable key policy: a finding, never a crash
+                report.findings.append(
+                    {
+                        "severity": "error",
+                        "rule": "REPORT-UNDECIDABLE",
+                        "message": f"the access of key {key.path} could not be computed: {error!r}",
+                        "assembly": member.label,
+                    }
+                )
+                continue
+            if key is primary:
+                report.access, report.principals = built.access, built.principals
+                report.services = built.services
+                report.findings += [f | {"assembly": member.label} for f in built.findings]
+            elif primary is not None and built.access != report.access:
+                report.replica_access[key.region or key.path] = built.access
+                report.findings.append(
+                    {
+                        "severity": "warning",
+                        "rule": "REPORT-REPLICA-ACCESS",
+                        "message": f"the replica key {key.path} ({key.region}) gives other access "
+                        "than the primary key: a replica's key policy is its own (AWS KMS API "
+                        'Reference, "ReplicateKey").',
+                        "assembly": member.label,
+                    }
+                )
+    unplaced: list[dict[str, Any]] = []
+    for member in members:
+        for finding in audited.get(member.label, []):
+            target = _domain_of_finding(finding, member, org.domains)
+            (reports[id(target)].findings if target else unplaced).append(
+                _finding_json(finding, member.label)
+            )
+    return OrgReport([m.label for m in members], [reports[id(d)] for d in org.domains], unplaced)
+
+
+def _org_stores(
+    member: organization.Member,
+    resolver: KeyResolver,
+    key_of: Mapping[tuple[str, int, str], tuple[organization.OrgDomain, organization.OrgKey]],
+    refs: list[tuple[organization.OrgDomain, organization.OrgKey]],
+) -> Iterator[tuple[organization.OrgDomain, organization.OrgKey, dict[str, Any]]]:
+    """(domain, key, store row) for every store of ``member`` on a key of a domain."""
+    for stack, logical_id, resource in member.assembly.resources():
+        properties = resource.get("Properties")
+        uses = catalogue.classify(
+            resource.get("Type", ""), properties if isinstance(properties, dict) else None
+        )
+        found: dict[int, tuple[organization.OrgDomain, organization.OrgKey]] = {}
+        for use in uses or []:
+            if use.state != "customer_key":
+                continue
+            hit = _org_key(member, resolver, stack, use.key, key_of, refs)
+            if hit is not None:
+                found.setdefault(id(hit[1]), hit)
+        for domain, key in found.values():
+            env = stack.environment
+            yield (
+                domain,
+                key,
+                {
+                    "type": resource.get("Type"),
+                    "account": env.account,
+                    "region": env.region,
+                    "assembly": member.label,
+                    "stack": stack.name,
+                    "logical_id": logical_id,
+                    "path": resource_path(stack, logical_id, resource).removesuffix("/Resource"),
+                    "key": key.kind,
+                    "key_region": key.region,
+                }
+                | _gate(resource.get("Type")),
+            )
+
+
+def _org_key(
+    member: organization.Member,
+    resolver: KeyResolver,
+    stack: StackTemplate,
+    value: Any,
+    key_of: Mapping[tuple[str, int, str], tuple[organization.OrgDomain, organization.OrgKey]],
+    refs: list[tuple[organization.OrgDomain, organization.OrgKey]],
+) -> tuple[organization.OrgDomain, organization.OrgKey] | None:
+    """The domain key (created or referenced) a key value of ``stack`` names, if any."""
+    target = None
+    if isinstance(value, dict) and len(value) == 1:
+        ((fn, arg),) = value.items()
+        if fn == "Ref" and isinstance(arg, str):
+            target = arg
+        elif fn == "Fn::GetAtt":
+            target = arg.split(".")[0] if isinstance(arg, str) else (arg or [None])[0]
+    if isinstance(target, str) and (member.label, id(stack), target) in key_of:
+        return key_of[(member.label, id(stack), target)]  # a replica key too
+    ref = resolver.resolve(value, stack)
+    if ref.kind != "domain_key":
+        return None
+    if ref.key is not None:
+        return key_of.get((member.label, id(ref.key.stack), ref.key.logical_id))
+    text = render(value)
+    parsed = parse_key_text(text, stack.environment) if text is not None else None
+    if parsed is None:
+        return None
+    for domain, key in refs:
+        if (
+            key.member is member
+            and key.domain == ref.domain
+            and (key.partition, key.account, key.region, key.key_id)
+            == (parsed.partition, parsed.account, parsed.region, parsed.name)
+        ):
+            return domain, key
+    return None
+
+
+def _domain_of_finding(
+    finding: audit.Finding, member: organization.Member, domains: list[organization.OrgDomain]
+) -> organization.OrgDomain | None:
+    """The domain an audit finding belongs to: by its domain name among the domains with a key
+    (or reference) in the same assembly, the one of the finding's own Stage when several."""
+    if finding.domain is None:
+        return None
+    if finding.rule in organization.ORG_RULES:  # about a reference: the domain that holds it
+        for domain in domains:
+            for key in domain.keys:
+                if key.member is member and key.arn == finding.value and key.path == finding.path:
+                    return domain
+    named = [
+        d for d in domains if d.name == finding.domain and any(k.member is member for k in d.keys)
+    ]
+    if len(named) <= 1:
+        return named[0] if named else None
+    stack = member.assembly.stack_of_file(finding.template_path)
+    folder = Path(stack.root.file).parent if stack is not None else None
+    same = [
+        d
+        for d in named
+        if any(k.member is member and Path(k.stack.root.file).parent == folder for k in d.keys)
+    ]
+    return (same or named)[0]
+
+
+def _account_cell(value: str | None) -> str:
+    return value or "(deploy time)"
+
+
+def org_to_markdown(report: OrgReport) -> str:
+    """The organisation report as GitHub markdown: per domain its keys per account and region,
+    its stores in every account, and the access matrix of the owner's key."""
+    lines = ["# Data domain access report (organisation)", ""]
+    lines.append("Assemblies: " + ", ".join(f"`{a}`" for a in report.assemblies) + ".")
+    if not report.domains:
+        lines += ["", "No data domain keys or domain references found."]
+    unverified = False
+    for domain in report.domains:
+        lines += ["", f"## Domain `{domain.name}` ({domain.where})", ""]
+        if not domain.owned_here:
+            lines += [
+                "Owned elsewhere: no assembly given creates its key; the stores below name it by "
+                "ARN.",
+                "",
+            ]
+        lines += [
+            "### Keys",
+            "",
+            "| key | account | region | ARN | assembly | construct path |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        key_rows: dict[tuple[Any, ...], list[str]] = {}  # one row per key; references by ARN
+        for key in domain.keys:
+            kind = key["kind"] + ("" if key["verified"] else " (**unverified**)")
+            unverified = unverified or not key["verified"]
+            arn = f"`{key['arn']}`" if key["arn"] else "assigned at deployment"
+            place = (kind, key["account"], key["region"], arn, key["assembly"])
+            key_rows.setdefault(place if key["arn"] else (*place, key["path"]), []).append(
+                key["path"]
+            )
+        for (kind, account, region, arn, assembly, *_), paths in key_rows.items():
+            lines.append(
+                f"| {kind} | {_account_cell(account)} | {_account_cell(region)} | {arn} "
+                f"| `{assembly}` | {', '.join(f'`{p}`' for p in paths)} |"
+            )
+        lines += ["", "### Stores", ""]
+        if domain.stores:
+            lines += [
+                "| account | region | assembly | stack | type | construct path | key gates |",
+                "| --- | --- | --- | --- | --- | --- | --- |",
+            ]
+            for s in sorted(
+                domain.stores, key=lambda s: (str(s["account"]), str(s["region"]), s["stack"])
+            ):
+                lines.append(
+                    f"| {_account_cell(s['account'])} | {_account_cell(s['region'])} "
+                    f"| `{s['assembly']}` | {s['stack']} | {s['type']} | `{s['path']}` "
+                    f"| {_gates_cell(s)} |"
+                )
+        else:
+            lines.append("No store uses this domain's keys.")
+        lines += ["", "### Who can reach the data", ""]
+        if domain.access:
+            lines += [
+                "| principal | administer | read | write |",
+                "| --- | :---: | :---: | :---: |",
+            ]
+            rows = _rows(domain)  # type: ignore[arg-type]
+            for label, row in rows.items():
+                marks = [_cell(c.value, row) for c in Capability]
+                lines.append(f"| {_principal_cell(label, row)} | " + " | ".join(marks) + " |")
+            lines += [
+                "",
+                "Principals of the key's own account by IAM name; of any other account by their "
+                "whole ARN.",
+            ]
+            for region, access in domain.replica_access.items():
+                lines += ["", f"The replica in {region} differs:", ""]
+                lines += [
+                    f"- `{label}`: {', '.join(caps) or 'none'}" for label, caps in access.items()
+                ]
+        else:
+            lines.append(
+                "The key policy is written by the domain's owner, whose assembly was not given."
+            )
+        lines += ["", "### Findings", ""]
+        if domain.findings:
+            lines += [_finding_line(f) for f in domain.findings]
+        else:
+            lines.append("None.")
+    if report.findings:
+        lines += ["", "## Findings of no domain", ""]
+        lines += [_finding_line(f) for f in report.findings]
+    if unverified:
+        lines += [
+            "",
+            "**unverified**: a reference names the key by ARN, and AWS KMS assigns a key's id "
+            "when it creates the key, so before the owner deploys only its partition, account "
+            "and region are compared with the owning key's stack.",
+        ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _finding_line(f: Mapping[str, Any]) -> str:
+    exempt = " (exempted: " + f["reason"] + ")" if f.get("exempted") else ""
+    where = f" [`{f['assembly']}`]" if f.get("assembly") else ""
+    return f"- **{f['severity']}** `{f['rule']}`{where} {f['message']}{exempt}"
