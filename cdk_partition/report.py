@@ -33,7 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from . import audit, catalogue, evaluator, organization
-from .assembly import CloudAssembly, DomainKey, Environment, StackTemplate, resource_path
+from .assembly import (
+    DEPLOYMENT_ROLE_METADATA_KEY,
+    CloudAssembly,
+    DomainKey,
+    Environment,
+    StackTemplate,
+    resource_path,
+)
 from .capabilities import (
     CAPABILITY_ACTIONS,
     DEFINING_ACTIONS,
@@ -1172,7 +1179,9 @@ def build_org_report(
                 report.access, report.principals = built.access, built.principals
                 report.services = built.services
                 report.findings += [f | {"assembly": member.label} for f in built.findings]
-            elif primary is not None and built.access != report.access:
+            elif primary is not None and _beside_deployment(
+                built.access, built.principals, key
+            ) != _beside_deployment(report.access, report.principals, primary):
                 report.replica_access[key.region or key.path] = built.access
                 report.findings.append(
                     {
@@ -1192,6 +1201,26 @@ def build_org_report(
                 _finding_json(finding, member.label)
             )
     return OrgReport([m.label for m in members], [reports[id(d)] for d in org.domains], unplaced)
+
+
+def _beside_deployment(
+    access: Mapping[str, list[str]],
+    principals: Mapping[str, Mapping[str, Any]],
+    key: organization.OrgKey,
+) -> dict[str, list[str]]:
+    """``access`` without the row of ``key``'s own deployment role: the CloudFormation execution
+    role of each region's stack administers its key (the bootstrap roles are per region), so a
+    replica differs from its primary there by design, not by policy."""
+    resource = key.stack.resources.get(key.logical_id or "")
+    metadata = (resource or {}).get("Metadata") if isinstance(resource, dict) else None
+    value = metadata.get(DEPLOYMENT_ROLE_METADATA_KEY) if isinstance(metadata, dict) else None
+    text = render(value) if value is not None else None
+    name = text.rsplit(":", 1)[-1] if text else None  # role/<path><name>
+    return {
+        label: caps
+        for label, caps in access.items()
+        if not (name and str((principals.get(label) or {}).get("arn", "")).endswith(":" + name))
+    }
 
 
 def _org_stores(
@@ -1221,7 +1250,8 @@ def _org_stores(
                 {
                     "type": resource.get("Type"),
                     "account": env.account,
-                    "region": env.region,
+                    # where the data lives: a global table's replica in its key's region
+                    "region": key.region or env.region,
                     "assembly": member.label,
                     "stack": stack.name,
                     "logical_id": logical_id,

@@ -16,7 +16,7 @@ from conftest import cdk_context
 from cdk_partition import audit_path
 from cdk_partition.assembly import load
 from cdk_partition.audit import failing
-from cdk_partition.report import build_report, to_markdown
+from cdk_partition.report import build_org_report, build_report, to_markdown
 from sample_app import organization as org
 
 pytestmark = pytest.mark.slow
@@ -112,3 +112,65 @@ def test_only_the_faults_fail(violations: list[Any]) -> None:
         "OtherKey",
         "OtherRegion",
     ]
+
+
+@pytest.fixture(scope="module")
+def org_report(synthesized: Path) -> Any:
+    from cdk_partition import organization
+
+    members = organization.load_members([str(synthesized)])
+    return build_org_report(members, organization.audit_members(members))
+
+
+def test_the_organisation_report_keys_stores_and_principals(org_report: Any) -> None:
+    (domain,) = org_report.domains
+    keys = {(k["kind"], k["account"], k["region"]) for k in domain.to_json()["keys"]}
+    assert {("primary", org.DATA, org.HOME), ("replica", org.DATA, org.REPLICA)} <= keys
+    where = {(s["account"], s["region"], s["path"].rsplit("/", 1)[-1]) for s in domain.stores}
+    assert where == {
+        (org.DATA, org.HOME, "History"),
+        (org.DATA, org.REPLICA, "History"),  # the global table's replica, on the replica key
+        (org.DATA, org.REPLICA, "Returns"),
+        (org.CHECKOUT, org.HOME, "Payments"),
+        (org.CHECKOUT, org.HOME, "Receipts"),
+        (org.CHECKOUT, org.HOME, "Clicks"),
+        (org.FULFILMENT, org.HOME, "Shipped"),
+        (org.FULFILMENT, org.HOME, "Picking"),
+    }
+    assert domain.access[f"arn:aws:iam::{org.ANALYTICS}:role/analytics"] == ["read"]
+
+
+def test_the_replica_gives_the_primarys_access(org_report: Any) -> None:
+    """Each region's own CloudFormation execution role administers its key; nothing else
+    differs, so the report raises no replica-access warning."""
+    (domain,) = org_report.domains
+    assert domain.replica_access == {}
+    assert not [f for f in domain.findings if f["rule"] == "REPORT-REPLICA-ACCESS"]
+
+
+def test_a_replica_that_gives_more_is_reported(tmp_path: Path) -> None:
+    from aws_cdk import aws_iam as iam
+
+    from cdk_partition import organization
+
+    outdir = tmp_path / "cdk.out"
+    app = cdk.App(outdir=str(outdir), context={**cdk_context(), **org.lookup_context()})
+    org.build_app(app)
+    data = app.node.find_child("Data")
+    assert isinstance(data, org.DataStage)
+    (replica,) = data.domain.replicas
+    # the replica's own policy, changed behind the domain's back (an escape hatch)
+    replica._policy.add_statements(
+        iam.PolicyStatement(
+            sid="Extra",
+            principals=[iam.ArnPrincipal(f"arn:aws:iam::{org.DATA}:role/intruder")],
+            actions=["kms:Decrypt"],
+            resources=["*"],
+        )
+    )
+    app.synth()
+    members = organization.load_members([str(outdir)])
+    (domain,) = build_org_report(members, organization.audit_members(members)).domains
+    assert list(domain.replica_access) == [org.REPLICA]
+    assert "role/intruder" in domain.replica_access[org.REPLICA]
+    assert [f["rule"] for f in domain.findings].count("REPORT-REPLICA-ACCESS") == 1
