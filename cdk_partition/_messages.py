@@ -16,7 +16,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 _TOKEN = re.compile(r"\$\{Token\[(?:TOKEN\.)?([^\]]*?)\.?(\d*)\]\}")
 _DURATION_UNITS = {
@@ -26,9 +26,10 @@ _DURATION_UNITS = {
 }  # fmt: skip
 
 
-def path_of(scope: Construct | None, id: str | None = None) -> str:
+def path_of(scope: IConstruct | None, id: str | None = None) -> str:
     """The construct path of ``scope`` (``"<app root>"`` for the root), or with ``id`` the path the
-    child ``id`` of ``scope`` has or will have once created (``Orders/Domain/Raw``)."""
+    child ``id`` of ``scope`` has or will have once created (``Orders/Domain/Raw``). ``scope`` is
+    a construct or a construct interface (``kms.IKey``...)."""
     base = scope.node.path if scope is not None else ""
     if id is None:
         return base or "<app root>"

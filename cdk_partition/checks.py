@@ -34,7 +34,7 @@ from ._native import DomainChecksAspect
 from .assembly import EXEMPTIONS_METADATA_KEY, CloudAssembly, load
 
 if TYPE_CHECKING:
-    from .domain import DataDomain, DomainReference
+    from .domain import DataDomain, DomainReference, DomainReplica
 
 PLUGIN_NAME = "cdk-partition"
 _MIN_REASON_WORDS = 4
@@ -130,8 +130,8 @@ class DomainChecksFailed(RuntimeError):
     """
 
     def __init__(self, findings: Sequence[audit.Finding], assembly: str) -> None:
-        self.findings = list(findings)
-        self.assembly = assembly
+        self.findings: list[audit.Finding] = list(findings)
+        self.assembly: str = assembly
         super().__init__(self.block())
 
     def block(self) -> str:
@@ -275,10 +275,11 @@ class DomainEncryptionChecks(DomainChecksAspect):
         :class:`~cdk_partition.DataDomain` of this app, or a
         :class:`~cdk_partition.DomainReference` (``DataDomain.from_domain_attributes``) of a
         domain defined in another app or account, whose exact key ARN (partition, account,
-        region, key id) every store must then name.
+        region, key id) every store must then name, or a :class:`~cdk_partition.DomainReplica`
+        (``domain.replica(...)``) for the stacks of its region.
     """
 
-    def __init__(self, domain: DataDomain | DomainReference) -> None:
+    def __init__(self, domain: DataDomain | DomainReference | DomainReplica) -> None:
         key_arn = getattr(domain, "referenced_key_arn", None)
         super().__init__(domain.domain_name, DomainEncryptionPlugin(), key_arn)
 

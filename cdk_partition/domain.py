@@ -246,7 +246,8 @@ class DataDomain(StoreFactories, Construct):
         self.replica_regions: tuple[str, ...] = _check_replica_regions(
             self, domain_name, replica_regions
         )
-        stage_path = cdk.Stage.of(self).node.path if cdk.Stage.of(self) else ""
+        stage = cdk.Stage.of(self)
+        stage_path = stage.node.path if stage else ""
         names = _DOMAINS_BY_STAGE.setdefault(f"{id_of_root(self)}:{stage_path}", {})
         if domain_name in names:
             raise ValueError(
@@ -426,10 +427,28 @@ class DataDomain(StoreFactories, Construct):
             )
         return parameter
 
-    def replica(self, scope: Construct, id: str, **props: Any) -> DomainReplica:
-        """The domain's replica key in the region of ``scope``'s stack: see :class:`DomainReplica`
-        (``props`` are its keyword arguments)."""
-        return DomainReplica(scope, id, domain=self, **props)
+    def replica(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        description: str | None = None,
+        pending_window: cdk.Duration | None = None,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        deployment_role: iam.IPrincipal | None = None,
+    ) -> DomainReplica:
+        """The domain's replica key in the region of ``scope``'s stack: see :class:`DomainReplica`,
+        whose keyword arguments (and defaults) these are (``tests/test_typing.py`` keeps them
+        equal)."""
+        return DomainReplica(
+            scope,
+            id,
+            domain=self,
+            description=description,
+            pending_window=pending_window,
+            removal_policy=removal_policy,
+            deployment_role=deployment_role,
+        )
 
     # -- access, all of it in the key policy -----------------------------------------------
     def grant_administer(self, principal: iam.IPrincipal | iam.IGrantable) -> None:
@@ -588,13 +607,13 @@ class DomainReference(StoreFactories, Construct):
         #: The referenced domain's name.
         self.domain_name: str = domain_name
         #: The referenced key's ARN, exactly as the checks compare it.
-        self.referenced_key_arn = key_arn
+        self.referenced_key_arn: str = key_arn
         #: The account of the referenced key (None when the ARN is a token).
         self.key_account: str | None = None if "${Token[" in key_arn else key_arn.split(":")[4]
         #: The SSM parameter a :meth:`DataDomain.from_lookup` reference was read from.
-        self.parameter_name = _lookup[0] if _lookup else None
+        self.parameter_name: str | None = _lookup[0] if _lookup else None
         #: True while the looked-up value is not in context yet (the key ARN is a placeholder).
-        self.lookup_pending = bool(_lookup and _lookup[1])
+        self.lookup_pending: bool = bool(_lookup and _lookup[1])
         if self.lookup_pending:
             cdk.Annotations.of(self).add_warning_v2(
                 "cdk-partition:lookup-pending",
@@ -850,23 +869,29 @@ class DomainReplica(StoreFactories, Construct):
                 f"{where}: pending_window is {window_days} days; KMS accepts 7 to 30 days."
             )
         super().__init__(scope, id)
-        self.domain = domain
-        self.domain_name = domain.domain_name
+        #: The multi-Region domain this key replicates.
+        self.domain: DataDomain = domain
+        #: The domain's name (the replica's alias is ``alias/<domain_name>`` too).
+        self.domain_name: str = domain.domain_name
+        #: The region of this replica key (its stack's).
         self.region: str = region
-        self.replica_regions = domain.replica_regions
+        #: The domain's replica regions.
+        self.replica_regions: tuple[str, ...] = domain.replica_regions
         self._members: dict[Capability, list[iam.IPrincipal]] = {c: [] for c in Capability}
         self._arns: dict[Capability, list[str]] = {c: [] for c in Capability}
         self._statements: dict[Capability, iam.PolicyStatement] = {}
         self._exempt_arns: list[str] = []
         self._deny = key_policy.deny_everyone_else_statement([])
         self._policy = iam.PolicyDocument()
-        self.deployment_role = deployment_role or _default_deployment_role(self)
+        #: The principal that deploys this stack (given ``administer`` on the replica key).
+        self.deployment_role: iam.IPrincipal = deployment_role or _default_deployment_role(self)
 
         # AWS CloudFormation Template Reference, "AWS::KMS::ReplicaKey"
         # (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-replicakey.html):
         # created in the region of the stack; PrimaryKeyArn (an ARN, not an alias or key id) and
         # KeyPolicy are required.
-        self.cfn_key = kms.CfnReplicaKey(
+        #: The ``AWS::KMS::ReplicaKey`` resource.
+        self.cfn_key: kms.CfnReplicaKey = kms.CfnReplicaKey(
             self,
             "Key",
             primary_key_arn=domain.key.key_arn,
@@ -882,8 +907,9 @@ class DomainReplica(StoreFactories, Construct):
             key_policy.principal_arn(self.deployment_role, capability="deployment"),
         )
         #: The replica key, as a ``kms.IKey`` the store methods and L2s take.
-        self.key = kms.Key.from_key_arn(self, "ReplicaKey", self.cfn_key.attr_arn)  # type: ignore[assignment]
-        self.alias = kms.Alias(
+        self.key: kms.IKey = kms.Key.from_key_arn(self, "ReplicaKey", self.cfn_key.attr_arn)
+        #: The replica key's alias, ``alias/<domain_name>`` in this region.
+        self.alias: kms.Alias = kms.Alias(
             self, "Alias", alias_name=f"alias/{domain.domain_name}", target_key=self.key
         )
         for capability in Capability:

@@ -246,8 +246,8 @@ class KeyResolver:
                 exports = self._assembly.exports
                 if not isinstance(arg, str) or arg not in exports:
                     return KeyRef("unresolved", f"import of unknown export {_short(arg)}")
-                source, exported = exports[arg]
-                return self.resolve(exported, source, depth + 1)
+                exporter, exported = exports[arg]
+                return self.resolve(exported, exporter, depth + 1)
             if fn == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
                 left, right = (self.resolve(v, stack, depth + 1) for v in arg[1:])
                 if left == right:

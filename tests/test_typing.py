@@ -23,7 +23,7 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 
-from cdk_partition import DataDomain, DomainStack
+from cdk_partition import DataDomain, DomainReplica, DomainStack
 from cdk_partition.domain import DomainOptions
 from cdk_partition.stores import StoreFactories
 
@@ -107,6 +107,20 @@ def test_domain_options_are_data_domain_options() -> None:
     assert _rendered(typing.get_type_hints(DomainOptions), options) == _rendered(
         typing.get_type_hints(DataDomain.__init__), options
     )
+
+
+def test_replica_takes_domain_replica_keywords() -> None:
+    """``DataDomain.replica`` spells out ``DomainReplica``'s keyword arguments (all but
+    ``domain``, which it passes): same names, order, types and defaults."""
+    ours = _keyword_params(DataDomain.replica)
+    theirs = [n for n in _keyword_params(DomainReplica.__init__) if n != "domain"]
+    assert ours == theirs
+    assert _rendered(typing.get_type_hints(DataDomain.replica), ours) == _rendered(
+        typing.get_type_hints(DomainReplica.__init__), ours
+    )
+    mine = inspect.signature(DataDomain.replica).parameters
+    replica = inspect.signature(DomainReplica.__init__).parameters
+    assert [mine[n].default for n in ours] == [replica[n].default for n in ours]
 
 
 # -- the type checkers themselves --------------------------------------------------------------

@@ -24,3 +24,5 @@ def misuse(app: cdk.App, domain: DataDomain, admin: iam.IPrincipal) -> None:
     domain.table_v2("T", replica_key_arn={})  # expect-error: misspelt own kwarg
     domain.ebs_volume(8, iopz=3000)  # expect-error: misspelt option
     domain.delivery_stream("D")  # expect-error: destination is required by the L2
+    domain.replica(app, "R", removal_polcy=cdk.RemovalPolicy.DESTROY)  # expect-error: misspelt
+    DataDomain.from_lookup(app, "L", domain_name="a", parameter="/a")  # expect-error: misspelt

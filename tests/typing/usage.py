@@ -10,8 +10,16 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 
-from cdk_partition import DataDomain, DomainOptions, DomainReference, DomainStack
+from cdk_partition import (
+    DataDomain,
+    DomainEncryptionChecks,
+    DomainOptions,
+    DomainReference,
+    DomainReplica,
+    DomainStack,
+)
 
 
 def build(app: cdk.App, admin: iam.IPrincipal) -> None:
@@ -70,3 +78,47 @@ def build(app: cdk.App, admin: iam.IPrincipal) -> None:
     reference.bucket("Shared", enforce_ssl=True)
     requirements: list[str] = reference.key_policy_requirements
     assert requirements is not None
+
+
+def multi_region(app: cdk.App, admin: iam.IPrincipal) -> None:
+    home = cdk.Environment(account="111111111111", region="eu-west-1")
+    west = cdk.Environment(account="111111111111", region="eu-central-1")
+    stack = DomainStack(
+        app,
+        "Orders",
+        domain_name="orders",
+        administrators=[admin],
+        domain_props={"replica_regions": ["eu-central-1"]},
+        env=home,
+    )
+    regions: tuple[str, ...] = stack.domain.replica_regions
+    parameter: ssm.StringParameter = stack.domain.publish(share_with=["222222222222"])
+    assert regions and parameter.parameter_arn
+
+    there = cdk.Stack(app, "OrdersWest", env=west)
+    replica: DomainReplica = stack.domain.replica(
+        there,
+        "Orders",
+        pending_window=cdk.Duration.days(7),
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+        deployment_role=admin,
+    )
+    key: kms.IKey = replica.key
+    cfn_key: kms.CfnReplicaKey = replica.cfn_key
+    region: str = replica.region
+    assert key.key_arn and cfn_key.attr_arn and region
+    DomainEncryptionChecks(replica).apply_to(there)
+    replica.queue("Jobs", retention_period=cdk.Duration.days(4))
+    replica.grant_read(admin)
+    direct = DomainReplica(there, "Direct", domain=stack.domain, description="orders replica")
+    assert direct.domain is stack.domain
+
+    consumer = cdk.Stack(app, "Checkout", env=home)
+    found: DomainReference = DataDomain.from_lookup(
+        consumer, "Orders", domain_name="orders", parameter_name=parameter.parameter_arn
+    )
+    pending: bool = found.lookup_pending
+    name: str | None = found.parameter_name
+    assert name is not None or pending
+    DomainEncryptionChecks(found).apply_to(consumer)
+    found.bucket("Receipts", versioned=True)
