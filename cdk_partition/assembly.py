@@ -425,11 +425,23 @@ class DomainKey:
     name: str
     stack: StackTemplate = field(compare=False)
     logical_id: str
-    path: str
+    path_given: str | None = field(default=None, compare=False)
+    """The construct path when known; else :attr:`path` finds it (from ``tree.json`` when the
+    template has no path metadata) on first use."""
     replica: bool = field(default=False, compare=False)
     """An ``AWS::KMS::ReplicaKey`` (the domain's key in another region)."""
     replica_regions: tuple[str, ...] = field(default=(), compare=False)
     """On a multi-Region primary: the regions it declares replicas in."""
+
+    @property
+    def path(self) -> str:
+        """The key's construct path (``aws:cdk:path``, else ``tree.json``)."""
+        if self.path_given is not None:
+            return self.path_given
+        resource = self.stack.resources.get(self.logical_id) or {}
+        found = resource_path(self.stack, self.logical_id, resource)
+        object.__setattr__(self, "path_given", found)
+        return found
 
     @property
     def stack_name(self) -> str:
@@ -698,7 +710,7 @@ def _find_domain_keys(stacks: Iterable[StackTemplate]) -> Iterator[DomainKey]:
                         name,
                         stack,
                         logical_id,
-                        resource_path(stack, logical_id, resource),
+                        None,  # the path when first asked: tree.json only if a finding needs it
                         kind == "AWS::KMS::ReplicaKey",
                         tuple(r for r in regions if isinstance(r, str))
                         if isinstance(regions, list)

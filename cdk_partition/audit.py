@@ -293,15 +293,47 @@ def _detail_after(location: str, value: Any, detail: str) -> str:
     return rest or detail
 
 
-def _base(stack: StackTemplate, logical_id: str, resource: Mapping[str, Any], domain: str | None):
-    return {
-        "stack": stack.name,
-        "logical_id": logical_id,
-        "path": resource_path(stack, logical_id, resource),
-        "resource_type": str(resource.get("Type", "")),
-        "domain": domain,
-        "template_path": stack.file,
-    }
+class _Base(Mapping[str, Any]):
+    """The fields every finding about one resource shares. The construct path is computed when
+    first read (when a finding is made): without ``aws:cdk:path`` metadata it comes from
+    ``tree.json``, which a clean audit then never has to read."""
+
+    __slots__ = ("_fields", "_resource", "_stack")
+    _KEYS = ("stack", "logical_id", "path", "resource_type", "domain", "template_path")
+
+    def __init__(
+        self,
+        stack: StackTemplate,
+        logical_id: str,
+        resource: Mapping[str, Any],
+        domain: str | None,
+    ) -> None:
+        self._stack, self._resource = stack, resource
+        self._fields: dict[str, Any] = {
+            "stack": stack.name,
+            "logical_id": logical_id,
+            "resource_type": str(resource.get("Type", "")),
+            "domain": domain,
+            "template_path": stack.file,
+        }
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "path" and key not in self._fields:
+            logical_id = self._fields["logical_id"]
+            self._fields["path"] = resource_path(self._stack, logical_id, self._resource)
+        return self._fields[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._KEYS)
+
+    def __len__(self) -> int:
+        return len(self._KEYS)
+
+
+def _base(
+    stack: StackTemplate, logical_id: str, resource: Mapping[str, Any], domain: str | None
+) -> _Base:
+    return _Base(stack, logical_id, resource, domain)
 
 
 def _finding(rule_id: str, message: str, *, fix: str | None = None, **base: Any) -> Finding:
@@ -469,7 +501,7 @@ def _audit_store(
     stack: StackTemplate,
     resource: Mapping[str, Any],
     domain: str,
-    base: dict[str, Any],
+    base: Mapping[str, Any],
 ) -> Iterator[Finding]:
     cfn_type = base["resource_type"]
     properties = resource.get("Properties")
@@ -478,11 +510,10 @@ def _audit_store(
     spec = catalogue.lookup(cfn_type)
     what = spec.description if spec else cfn_type
     fix_hint = spec.cdk_fix if spec else f"pass the domain key (`domain.key`) to {cfn_type}"
-    path = base["path"]
     if uses is None and catalogue.looks_like_data_store(cfn_type):
         yield _finding(
             "CDKP006",
-            f"{path} ({cfn_type}) may hold data of domain {domain!r}, but the catalogue does "
+            f"{base['path']} ({cfn_type}) may hold data of domain {domain!r}, but the catalogue does "
             "not know where its key lives, so it is not checked.",
             **base,
         )
@@ -490,7 +521,7 @@ def _audit_store(
     if keyless is not None:
         yield _finding(
             "CDKP011",
-            f"{path} ({cfn_type}) holds data of domain {domain!r}, but the type cannot name a "
+            f"{base['path']} ({cfn_type}) holds data of domain {domain!r}, but the type cannot name a "
             f"customer managed key: {keyless}.",
             **base,
         )
@@ -505,7 +536,7 @@ def _audit_store(
         if region is not None and verdict[0] == "CDKP004":
             yield _finding(
                 "CDKP010",
-                f"{what} {path} of domain {domain!r}: its replica in {region} uses "
+                f"{what} {base['path']} of domain {domain!r}: its replica in {region} uses "
                 f"{_short(use.key)}, declared by the domain's store method as the key of that "
                 "region. Its key policy is outside this cloud assembly, so the checks cannot "
                 "vouch for it.",
@@ -519,7 +550,7 @@ def _audit_store(
         # SSEAlgorithm decides a slot whatever its key property holds)
         yield _finding(
             rule_id,
-            f"{what} {path} of domain {domain!r} must use the domain key, but "
+            f"{what} {base['path']} of domain {domain!r} must use the domain key, but "
             f"{_is(use.where, use.found)} ({_detail_after(use.where, use.found, now)}).",
             fix=None if rule_id == "CDKP010" else fix_hint,
             location=use.where,
@@ -539,7 +570,7 @@ def _audit_store(
         rule_id, now = _ref_verdict(ref, stack)
         yield _finding(
             rule_id,
-            f"{what} {path} of domain {domain!r} names a KMS key in {key_path}, which must be "
+            f"{what} {base['path']} of domain {domain!r} names a KMS key in {key_path}, which must be "
             f"the domain key, but {_is(key_path, value)} ({now}).",
             fix=fix_hint if spec else f"pass the domain key (`domain.key`) as {key_path}",
             location=key_path,
@@ -675,7 +706,7 @@ def _source_resource(stack: StackTemplate, value: Any) -> tuple[str, dict[str, A
 
 # -- service contracts: what AWS requests for the store must pass the key policy ---------------
 def _audit_contracts(
-    assembly: CloudAssembly, stack: StackTemplate, domain: str, base: dict[str, Any]
+    assembly: CloudAssembly, stack: StackTemplate, domain: str, base: Mapping[str, Any]
 ) -> Iterator[Finding]:
     """The create and attach rows of the store's service contract (CloudFormation's role through
     the service, the EC2 infrastructure role) evaluated against its domain's key policy."""
@@ -811,7 +842,7 @@ def _audit_bucket_puts(
     logical_id: str,
     resource: Mapping[str, Any],
     domain: str,
-    base: dict[str, Any],
+    base: Mapping[str, Any],
 ) -> Iterator[Finding]:
     props = resource.get("Properties")
     uses = catalogue.classify("AWS::S3::Bucket", props if isinstance(props, dict) else None) or []
@@ -885,7 +916,7 @@ def _put_decisions(statements: list[Any]) -> tuple[str, ...] | str:
 
 # -- stores created by custom resources --------------------------------------------------------
 def _audit_custom_resource(
-    stack: StackTemplate, resource: Mapping[str, Any], base: dict[str, Any]
+    stack: StackTemplate, resource: Mapping[str, Any], base: Mapping[str, Any]
 ) -> Iterator[Finding]:
     props = resource.get("Properties")
     props = props if isinstance(props, dict) else {}

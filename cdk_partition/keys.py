@@ -54,16 +54,28 @@ class KeyRef:
     """What a key value in a template resolves to."""
 
     kind: KeyKind
-    description: str
+    text: str
+    """What it is, for messages (see :attr:`description`)."""
     domain: str | None = None
     key: DomainKey | None = field(default=None, compare=False)
     """The domain key itself (None for a domain defined elsewhere, checked by its ARN)."""
+    names_key: bool = field(default=False, compare=False)
+    """:attr:`description` names :attr:`key` by its construct path, found when first read
+    (from ``tree.json`` without path metadata: a clean audit never reads it)."""
     referenced: tuple[str, str, str, str] | None = field(default=None, compare=False)
     """For the key of a domain defined elsewhere: its ARN parts (partition, region, account,
     key id), which the scope covering the store must name."""
     declared_region: str | None = field(default=None, compare=False)
     """For the multi-Region key id of a domain in a region it declares (``replica_regions``)
     but whose replica key is not in this assembly: that region."""
+
+    @property
+    def description(self) -> str:
+        """What the value names, for messages: e.g. ``domain key Orders/Domain/Key/Resource``."""
+        if self.names_key and self.key is not None:
+            what = "replica key" if self.key.replica else "key"
+            return f"domain {what} {self.key.path}"
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -402,8 +414,9 @@ class KeyResolver:
     def _logical(self, logical_id: str, stack: StackTemplate, depth: int) -> KeyRef:
         key: DomainKey | None = self._keys.get((id(stack), logical_id))
         if key is not None:
-            what = "replica key" if key.replica else "key"
-            return KeyRef("domain_key", f"domain {what} {key.path}", key.name, key)
+            # text: the key's identity (compared); the message names its path when read
+            identity = f"domain key {key.stack.name}/{key.logical_id}"
+            return KeyRef("domain_key", identity, key.name, key, names_key=True)
         resource = stack.resources.get(logical_id)
         if resource is not None:
             kind = resource.get("Type")

@@ -95,12 +95,22 @@ class OrgKey:
     stack: StackTemplate
     logical_id: str | None
     """The key resource (None for a reference)."""
-    path: str
-    """The key's construct path, or the reference's scope (stack construct path)."""
+    path_given: str | None
+    """The reference's scope (stack construct path); None for a key: see :attr:`path`."""
     arn: str | None = None
     """The literal ARN a reference names (None for keys created here: assigned at deployment)."""
     key_id: str | None = None
     multi_region: bool = False
+
+    @property
+    def path(self) -> str:
+        """The key's construct path (found when first read: ``tree.json`` without path
+        metadata), or the reference's scope."""
+        if self.path_given is None:
+            resource = self.stack.resources.get(self.logical_id or "") or {}
+            found = resource_path(self.stack, self.logical_id or "", resource)
+            self.path_given = found.removesuffix("/Resource")
+        return self.path_given
 
     @property
     def verified(self) -> bool:
@@ -172,7 +182,7 @@ def _local_keys(member: Member) -> Iterable[OrgKey]:
             member,
             stack,
             logical_id,
-            resource_path(stack, logical_id, resource).removesuffix("/Resource"),
+            None,  # the construct path, when a report or finding reads it
             multi_region=kind == "AWS::KMS::ReplicaKey" or props.get("MultiRegion") is True,
         )
 
