@@ -629,6 +629,12 @@ def _ref_verdict(
                 f"domain's key of its own region (a DomainReplica in {store_region}, whose store "
                 "methods put stores on it)"
             )
+        if ref.referenced is not None and store_region and ref.referenced[1] != store_region:
+            text = (
+                f"the key of domain {ref.domain!r} in region {ref.referenced[1]} "
+                f"({ref.description}), but the data is in {store_region}: a store uses a key of "
+                "its own region (reference the domain's key of that region)"
+            )
         return "CDKP004", text
     return _REF_RULES[ref.kind], ref.description
 

@@ -678,11 +678,24 @@ class DomainReference(StoreFactories, Construct):
         """Refuse a store whose service does not accept a key of another account, when the
         key's account and the stack's are known and differ; warn when it cannot be decided or
         AWS does not say (:func:`cdk_partition.contracts.cross_account_verdict`)."""
-        account = cdk.Stack.of(self).account
+        stack = cdk.Stack.of(self)
+        account = stack.account
         verdict, text = contracts.cross_account_verdict(
             store, self.key_account, None if cdk.Token.is_unresolved(account) else account
         )
         path = f"{self.node.path}/{store_id}" if store_id else f"{self.node.path} ({store})"
+        key_region = (
+            None if "${Token[" in self.referenced_key_arn else self.referenced_key_arn.split(":")[3]
+        )
+        if key_region and not cdk.Token.is_unresolved(stack.region) and key_region != stack.region:
+            # a store uses a key of its own region (the checks say CDKP004 otherwise)
+            raise ValueError(
+                f"{path}: key_arn of domain {self.domain_name!r} is in {key_region}, but stack "
+                f"{stack.node.path!r} deploys to {stack.region}: a store uses a key of its own "
+                "region. Reference the domain's key of that region (a multi-Region domain's "
+                "replica key) or create the store in a stack of "
+                f"{key_region}."
+            )
         if verdict == "refuse":
             raise ValueError(f"{path}: {text}")
         warned: set[str] = self.__dict__.setdefault("_key_account_warned", set())

@@ -225,7 +225,14 @@ class KeyResolver:
             return False
         if ref.referenced is not None:
             # a key named by ARN: the one a scope of this domain covering ``stack`` references
-            # (two Stages may each reference an ``orders`` key of their own account)
+            # (two Stages may each reference an ``orders`` key of their own account), in the
+            # region of the data, as for a local domain: "Each AWS Region is isolated and
+            # independent of the other Regions" (AWS KMS Developer Guide, "Security
+            # considerations for multi-Region keys",
+            # https://docs.aws.amazon.com/kms/latest/developerguide/mrk-when-to-use.html)
+            data_region = region or stack.environment.region
+            if data_region and ref.referenced[1] != data_region:
+                return False
             return any(
                 scope.domain == domain and self._scope_keys.get(id(scope)) == ref.referenced
                 for scope, _ in self._assembly.scopes_of(stack)

@@ -37,8 +37,14 @@ def _owner(app: cdk.App | cdk.Stage) -> None:
     domain.queue("Events")
 
 
-def _workload(scope: cdk.App | cdk.Stage, account: str, key_arn: str, id: str = "Service") -> None:
-    stack = cdk.Stack(scope, id, env=_env(account))
+def _workload(
+    scope: cdk.App | cdk.Stage,
+    account: str,
+    key_arn: str,
+    id: str = "Service",
+    region: str = "eu-west-1",
+) -> None:
+    stack = cdk.Stack(scope, id, env=_env(account, region))
     ref = DataDomain.from_domain_attributes(stack, "Orders", domain_name="orders", key_arn=key_arn)
     DomainEncryptionChecks(ref).apply_to(stack)
     ref.queue("Jobs")
@@ -66,8 +72,9 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     root = tmp_path_factory.mktemp("org")
 
     def bad_workload(app: cdk.App) -> None:
-        # a reference to the owner's domain in the wrong region, and a store on another key
-        _workload(app, OTHER, KEY.replace("eu-west-1", "us-east-1"))
+        # a reference to the owner's domain in the wrong region (its stores in that region, so
+        # the reference alone cannot tell), and a store on another key
+        _workload(app, OTHER, KEY.replace("eu-west-1", "us-east-1"), region="us-east-1")
         stack = cdk.Stack(app, "Rogue", env=_env(OTHER))
         ref = DataDomain.from_domain_attributes(stack, "Orders", domain_name="orders", key_arn=KEY)
         DomainEncryptionChecks(ref).apply_to(stack)

@@ -124,3 +124,20 @@ def test_a_referenced_key_belongs_to_its_own_stage(tmp_path: Path) -> None:
         app.synth()
     findings = failing(audit_path(tmp_path / "cdk.out"))
     assert [(f.rule, f.path.split("/")[-1]) for f in findings] == [("CDKP004", "OnDevKey")]
+
+
+def test_a_store_of_another_region_than_the_referenced_key_is_refused(tmp_path: Path) -> None:
+    """A reference's key serves its own region: a store method in a stack of another region
+    raises, and a store written by hand there on that key is CDKP004 (as for a local domain)."""
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"), context=cdk_context())
+    east = cdk.Stack(app, "East", env=cdk.Environment(account=WORKLOAD, region="us-east-1"))
+    ref = DataDomain.from_domain_attributes(east, "Orders", domain_name="orders", key_arn=KEY)
+    with pytest.raises(ValueError, match=r"East/Orders/Jobs: .* is in eu-west-1, but stack"):
+        ref.queue("Jobs")
+    DomainEncryptionChecks(ref).apply_to(east)
+    sqs.CfnQueue(east, "ByHand", kms_master_key_id=KEY)
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+    (finding,) = failing(audit_path(tmp_path / "cdk.out"))
+    assert finding.rule == "CDKP004" and finding.path.endswith("ByHand")
+    assert "in region eu-west-1" in finding.message and "data is in us-east-1" in finding.message
