@@ -60,7 +60,7 @@ from .capabilities import (
     READ_ACTIONS,
     WRITE_ACTIONS,
 )
-from .keys import KeyRef, KeyResolver
+from .keys import KeyRef, KeyResolver, parse_key_text, render
 
 __all__ = [
     "CHECKS_METADATA_KEY",
@@ -533,7 +533,8 @@ def _audit_store(
         if verdict is None:
             continue
         region = declared.get(use.path)
-        if region is not None and verdict[0] == "CDKP004":
+        wrong = _implausible_replica_key(use.key, region, stack) if region else None
+        if region is not None and verdict[0] == "CDKP004" and wrong is None:
             yield _finding(
                 "CDKP010",
                 f"{what} {base['path']} of domain {domain!r}: its replica in {region} uses "
@@ -546,6 +547,8 @@ def _audit_store(
             )
             continue
         rule_id, now = verdict
+        if wrong is not None:
+            now = f"{now}; declared for {region}, but {wrong}"
         # the property the verdict was read from, with its own value (a switch such as
         # SSEAlgorithm decides a slot whatever its key property holds)
         yield _finding(
@@ -596,6 +599,21 @@ def _declared_replica_keys(resource: Mapping[str, Any], props: Mapping[str, Any]
         if isinstance(region, str) and region in declared and declared[region] == key:
             out[f"Replicas[{index}].SSESpecification.KMSMasterKeyId"] = region
     return out
+
+
+def _implausible_replica_key(value: Any, region: str, stack: StackTemplate) -> str | None:
+    """Why a key declared for a global table replica in ``region`` cannot be that region's key
+    of the domain, or None when it may be (a key ARN of that region;
+    DynamoDB wants a key "created in the same region as the replica": AWS CloudFormation,
+    "AWS::DynamoDB::GlobalTable ReplicaSSESpecification",
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-replicassespecification.html)."""
+    text = render(value)
+    key = parse_key_text(text, stack.environment) if text is not None else None
+    if key is None or key.kind != "key":
+        return "it is not a key ARN (an alias or id does not identify one key)"
+    if key.region != region:
+        return f"the key is in {key.region}"
+    return None  # its account and policy are what CDKP010 asks to verify
 
 
 def _replica_region(path: str, props: Mapping[str, Any]) -> str | None:

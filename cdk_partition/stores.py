@@ -247,6 +247,24 @@ else:
     _Mixin = object
 
 
+def _wrong_replica_key(arn: Any, region: str, account: str) -> str | None:
+    """Why ``arn`` cannot be a domain's key for a global table replica in ``region`` (a literal
+    that is not a key ARN, of another region or of another account than ``account``), else None;
+    tokens are left to the checks. DynamoDB wants a key "created in the same region as the
+    replica" (AWS CloudFormation, "AWS::DynamoDB::GlobalTable ReplicaSSESpecification",
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-replicassespecification.html)."""
+    if not isinstance(arn, str) or cdk.Token.is_unresolved(arn):
+        return None
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[2] != "kms" or not parts[5].startswith("key/"):
+        return "is not a KMS key ARN (an alias or key id does not identify one key)"
+    if parts[3] != region:
+        return f"is a key of {parts[3]}"
+    if not cdk.Token.is_unresolved(account) and parts[4] != account:
+        return f"is a key of account {parts[4]}, not the domain's {account}"
+    return None
+
+
 def _publisher_sid(service: str) -> str:
     return PUBLISHER_SID_PREFIX + "".join(p.capitalize() for p in service.split(".")[0].split("-"))
 
@@ -638,6 +656,17 @@ class StoreFactories(_Mixin):
                     "key. Make the domain multi-Region (DataDomain(replica_regions=[...]) and "
                     "domain.replica(...) in each region), or pass replica_key_arns."
                 )
+            stack = cdk.Stack.of(self)
+            for region, arn in (replica_key_arns or {}).items():
+                # a reference's keys are in its owner's account
+                account = getattr(self, "key_account", None) or stack.account
+                wrong = _wrong_replica_key(arn, region, account)
+                if wrong:
+                    raise ConflictingEncryptionError(
+                        f"{path_of(self, id)}: table_v2 replica_key_arns[{region!r}] = {arn!r} "
+                        f"{wrong}. Give the ARN of the domain's key in {region} (a DynamoDB "
+                        "replica needs a key of its own region, in the domain's account)."
+                    )
         props["encryption"] = dynamodb.TableEncryptionV2.customer_managed_key(
             self.key, replica_key_arns=replica_key_arns
         )

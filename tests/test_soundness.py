@@ -548,3 +548,55 @@ def test_an_ecs_cluster_on_the_domain_key_passes(tmp_path: Path) -> None:
     ecs.Cluster(stack, "Cluster", vpc=vpc, managed_storage_configuration=storage)
     app.synth()
     assert failing(audit_path(tmp_path)) == []
+
+
+@pytest.mark.parametrize(
+    ("arn", "why"),
+    [
+        (f"arn:aws:kms:ap-south-1:{ACCOUNT}:key/mrk-0123", "is a key of ap-south-1"),
+        ("arn:aws:kms:us-east-1:999999999999:key/mrk-0123", "is a key of account 999999999999"),
+        (f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/orders", "is not a KMS key ARN"),
+    ],
+)
+def test_declared_replica_keys_of_another_region_account_or_an_alias_are_refused(
+    arn: str, why: str
+) -> None:
+    """A replica key declared for us-east-1 must be a key ARN of us-east-1 in the domain's
+    account: anything else is refused before the table exists (it passed as a warning before)."""
+    app = cdk.App(context=cdk_context())
+    stack = DomainStack(
+        app, "Orders", domain_name="orders", administrators=_admins(app),
+        env=cdk.Environment(account=ACCOUNT, region=REGION),
+    )  # fmt: skip
+    with pytest.raises(ValueError, match=rf"Orders/Domain/Global: .*\['us-east-1'\] .* {why}"):
+        stack.domain.table_v2(
+            "Global",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            replicas=[dynamodb.ReplicaTableProps(region="us-east-1")],
+            replica_key_arns={"us-east-1": arn},
+        )
+
+
+def test_a_declared_replica_key_of_another_region_is_not_a_warning(tmp_path: Path) -> None:
+    """The audit holds declared keys to their region too (templates written by hand, or the
+    declaration edited): a key of another region is CDKP004, not a CDKP010 to verify."""
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"), context=cdk_context())
+    stack = DomainStack(
+        app, "Orders", domain_name="orders", administrators=_admins(app),
+        env=cdk.Environment(account=ACCOUNT, region=REGION),
+    )  # fmt: skip
+    table = stack.domain.table_v2(
+        "Global",
+        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        replicas=[dynamodb.ReplicaTableProps(region="us-east-1")],
+        replica_key_arns={"us-east-1": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/mrk-0123"},
+    )
+    other = f"arn:aws:kms:ap-south-1:{ACCOUNT}:key/mrk-0123"
+    cfn = table.node.default_child
+    assert isinstance(cfn, cdk.CfnResource)
+    cfn.add_property_override("Replicas.0.SSESpecification.KMSMasterKeyId", other)
+    cfn.add_metadata("cdk_partition:replica_keys", {"us-east-1": other})
+    findings = _synth(app, tmp_path / "cdk.out", fails=True)
+    (finding,) = failing(findings)
+    assert finding.rule == "CDKP004" and "declared for us-east-1" in finding.message
+    assert "the key is in ap-south-1" in finding.message
