@@ -15,6 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_ram as ram
 from aws_cdk import aws_ssm as ssm
+from aws_cdk import region_info
 from constructs import Construct
 
 from . import contracts, key_policy
@@ -755,6 +756,19 @@ def _check_replica_regions(
             raise ValueError(
                 f"{where}: replica_regions names {region}, the primary key's own region; a "
                 "replica must be in another region (AWS KMS ReplicateKey). Drop it."
+            )
+        # AWS KMS API Reference, "ReplicateKey"
+        # (https://docs.aws.amazon.com/kms/latest/APIReference/API_ReplicateKey.html): "creates a
+        # multi-Region replica key based on a multi-Region primary key in a different Region of
+        # the same Amazon Web Services partition"
+        home = region_info.RegionInfo.get(stack.region).partition
+        there = region_info.RegionInfo.get(region).partition
+        if home and there and home != there:
+            raise ValueError(
+                f"{where}: replica_regions names {region} (partition {there}), but the primary "
+                f"key is in {stack.region} (partition {home}); a replica is in the same "
+                "partition as its primary (AWS KMS ReplicateKey). Create a separate domain "
+                f"in {there}."
             )
     if len(set(regions)) != len(regions):
         raise ValueError(f"{where}: replica_regions {list(regions)} names a region twice.")

@@ -467,3 +467,18 @@ def test_the_readme_regions_example_passes_its_own_checks(tmp_path: Path) -> Non
         if r["Type"] == "AWS::DynamoDB::GlobalTable"
     ]
     assert {r["Region"] for r in table["Properties"]["Replicas"]} == {HOME, WEST}
+
+
+def test_a_replica_region_of_another_partition_is_refused() -> None:
+    """ReplicateKey creates a replica "in a different Region of the same Amazon Web Services
+    partition": cn-north-1 cannot hold a replica of an eu-central-1 key (it passed before)."""
+    app = cdk.App()
+    stack = cdk.Stack(app, "Home", env=_env(HOME))
+    with pytest.raises(ValueError, match=r"cn-north-1 \(partition aws-cn\).*same partition"):
+        DataDomain(
+            stack,
+            "D",
+            domain_name="one",
+            administrators=[iam.ArnPrincipal(ADMIN)],
+            replica_regions=["cn-north-1"],
+        )
