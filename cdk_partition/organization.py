@@ -26,9 +26,11 @@ the matching rule is: same domain name, and the ARN's partition, account and reg
 the owning key's stack (or of one of its replicas). The key id cannot be verified before the
 owner deploys: the report marks such a key ``unverified``. What can be decided is checked
 (:func:`findings`, rule ``CDKP201``): a reference to a domain whose owner is among the
-assemblies given must name the owner's partition, account and region, and references to one
-key (same domain, partition, account, region) must agree on its key id. A reference whose owner
-is not among the assemblies given is listed as owned elsewhere, without a finding.
+assemblies given, in the reference's account, must name the owner's partition and region, and
+references to one key (same domain, partition, account, region) must agree on its key id. A
+reference whose owner is not among the assemblies given (no domain of that name in its account)
+is listed as owned elsewhere, without a finding: several environments may each own a domain of
+the same name (dev and prod Stages), so another account's ``orders`` is not a mistake.
 """
 
 from __future__ import annotations
@@ -248,7 +250,21 @@ def domains(members: Sequence[Member]) -> Organisation:
             out.append(OrgDomain(replica.domain, [replica]))
     unmatched: list[tuple[OrgKey, str]] = []
     for ref in (r for m in members for r in _references(m)):
-        named = [d for d in out if d.name == ref.domain and d.owned_here]
+        # owned here in the reference's account (or an account unknown at synth): a reference
+        # to another account's domain of the same name is a domain owned elsewhere (one domain
+        # per environment, e.g. dev and prod Stages, is a supported layout)
+        named = [
+            d
+            for d in out
+            if d.name == ref.domain
+            and d.owned_here
+            and any(
+                _same(k.account, ref.account) is not False
+                and _same(k.partition, ref.partition) is not False
+                for k in d.keys
+                if k.kind != "reference"
+            )
+        ]
         if not named:
             elsewhere = next(
                 (d for d in out if d.name == ref.domain and not d.owned_here and _at(d, ref)),

@@ -85,9 +85,15 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         _owner(cdk.Stage(app, "DataStage"))
         _workload(cdk.Stage(app, "WorkloadStage"), WORKLOAD, KEY)
 
-    def one_app_wrong_account(app: cdk.App) -> None:
+    def one_app_wrong_account(app: cdk.App) -> None:  # the owner's account, another region
         _owner(cdk.Stage(app, "DataStage"))
-        _workload(cdk.Stage(app, "WorkloadStage"), WORKLOAD, KEY.replace(OWNER, OTHER))
+        wrong = KEY.replace("eu-west-1", "us-east-1")
+        _workload(cdk.Stage(app, "WorkloadStage"), WORKLOAD, wrong, region="us-east-1")
+
+    def stages_per_environment(app: cdk.App) -> None:
+        # dev owns its orders (OWNER); prod references the prod orders of another app (OTHER)
+        _owner(cdk.Stage(app, "Dev"))
+        _workload(cdk.Stage(app, "Prod"), WORKLOAD, KEY.replace(OWNER, OTHER))
 
     return {
         "owner": _synth(root / "owner.out", _owner),
@@ -98,6 +104,7 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         ),
         "stages": _synth(root / "stages.out", one_app),
         "stages_bad": _synth(root / "stages-bad.out", one_app_wrong_account, fails=True),
+        "per_env": _synth(root / "per-env.out", stages_per_environment),
     }
 
 
@@ -174,8 +181,23 @@ def test_one_app_referencing_its_own_stage_in_another_account_fails_synth(
     assert code == 1
     (finding,) = [f for f in findings if f["severity"] == "error"]
     assert finding["rule"] == "CDKP201" and "assembly" not in finding
-    assert f"account {OTHER}" in finding["message"] and f"account {OWNER}" in finding["message"]
+    assert "us-east-1" in finding["message"] and f"account {OWNER}" in finding["message"]
     assert FAILED_SYNTH.get(apps["stages"]) is None
+
+
+def test_a_domain_of_the_same_name_in_another_account_is_owned_elsewhere(
+    apps: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Dev owns its ``orders``; Prod references the ``orders`` of another account, whose owner
+    is not given: two domains, no finding (CDKP201 refused this correct app before)."""
+    assert FAILED_SYNTH.get(apps["per_env"]) is None
+    code, findings = _run(capsys, "audit", apps["per_env"], "--format", "json")
+    assert code == 0 and not [f for f in findings if f["severity"] == "error"]
+    code, report = _run(capsys, "report", apps["per_env"], "--format", "json")
+    accounts = sorted(
+        {k["account"] for d in report["domains"] if d["name"] == "orders" for k in d["keys"]}
+    )
+    assert accounts == sorted([OWNER, OTHER])
 
 
 def test_audit_of_several_assemblies_is_the_union_naming_each_assembly(
