@@ -609,12 +609,14 @@ class CloudAssembly:
         None when the domain has no key here."""
         keys = [k for k in self.domain_keys if k.name == domain]
         region = region or stack.environment.region
+        folder = Path(stack.root.file).parent
         if len(keys) <= 1:
             key = keys[0] if keys else None
             if key is not None and key.region and region and key.region != region:
                 return None  # the only key of the domain lives in another region
+            if key is not None and Path(key.stack.root.file).parent != folder:
+                return None  # the key of another Stage: no Stage's stores use another's key
             return key
-        folder = Path(stack.root.file).parent
         same = [k for k in keys if Path(k.stack.root.file).parent == folder]
         if len(same) > 1 or any(k.replica for k in same):
             same = [k for k in same if k.region == region]

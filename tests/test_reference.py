@@ -141,3 +141,26 @@ def test_a_store_of_another_region_than_the_referenced_key_is_refused(tmp_path: 
     (finding,) = failing(audit_path(tmp_path / "cdk.out"))
     assert finding.rule == "CDKP004" and finding.path.endswith("ByHand")
     assert "in region eu-west-1" in finding.message and "data is in us-east-1" in finding.message
+
+
+def test_a_local_key_of_another_stage_is_another_key(tmp_path: Path) -> None:
+    """Stage A owns an ``orders`` key; Stage B references the ``orders`` key of another account,
+    and one of its queues imports Stage A's key by an export: that is not B's domain key."""
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"), context=cdk_context())
+    env = cdk.Environment(account=WORKLOAD, region="eu-west-1")
+    local = cdk.Stack(cdk.Stage(app, "A", env=env), "Local")
+    admin = iam.Role.from_role_arn(local, "Admin", f"arn:aws:iam::{WORKLOAD}:role/admin")
+    domain = DataDomain(local, "Orders", domain_name="orders", administrators=[admin])
+    DomainEncryptionChecks(domain).apply_to(local)
+    cdk.CfnOutput(local, "Out", value=domain.key.key_arn, export_name="LocalOrdersKeyArn")
+    workload = cdk.Stack(cdk.Stage(app, "B", env=env), "Workload")
+    ref = DataDomain.from_domain_attributes(workload, "Orders", domain_name="orders", key_arn=KEY)
+    DomainEncryptionChecks(ref).apply_to(workload)
+    ref.queue("Jobs")
+    sqs.CfnQueue(
+        workload, "ImportLocal", kms_master_key_id=cdk.Fn.import_value("LocalOrdersKeyArn")
+    )
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+    findings = failing(audit_path(tmp_path / "cdk.out"))
+    assert [(f.rule, f.path.rsplit("/", 1)[-1]) for f in findings] == [("CDKP004", "ImportLocal")]
