@@ -453,6 +453,11 @@ class DomainKey:
         return self.stack.environment.region
 
 
+#: The key id a ``DataDomain.from_lookup`` reference names until the CDK's context holds the
+#: looked-up value (a placeholder in the stack's account: no key has this id).
+LOOKUP_PENDING_KEY_ID = "00000000-0000-0000-0000-000000000000"
+
+
 @dataclass(frozen=True)
 class Scope:
     """Where one domain's checks apply: a stack, or the resources under a construct path of it."""

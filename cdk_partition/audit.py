@@ -42,6 +42,7 @@ from .assembly import (
     DEPLOYMENT_ROLE_METADATA_KEY,
     DOMAIN_METADATA_KEY,
     EXEMPTIONS_METADATA_KEY,
+    LOOKUP_PENDING_KEY_ID,
     PATH_METADATA_KEY,
     REPLICA_KEYS_METADATA_KEY,
     AssemblyInputError,
@@ -184,6 +185,13 @@ RULES: dict[str, Rule] = {
             "scope key-policy statements by names or patterns known at synth, not by the token "
             "of a resource that depends on the key (domain store methods and the CDK's own "
             "wiring on a domain key do this)",
+        ),
+        Rule(
+            "CDKP013",
+            "warning",
+            "Domain reference still waits for its lookup",
+            "synthesize with the CDK CLI (it performs the lookup, caches it in cdk.context.json "
+            "and synthesizes again), or put the parameter's value in the app's context",
         ),
         Rule(
             "CDKP101",
@@ -400,6 +408,25 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
             except Exception as error:
                 first = next(iter(stack.resources), "")
                 findings.append(_crash(error, **_base(stack, first, {}, None)))
+    for scope in assembly.scopes:
+        if scope.key_arn and scope.key_arn.endswith(f":key/{LOOKUP_PENDING_KEY_ID}"):
+            # fail closed: the stores name a placeholder, not the domain's key (a warning, so
+            # that the CDK CLI's first synth, before the lookup, is not refused)
+            where = scope.path or scope.stack.construct_path or scope.stack.name
+            findings.append(
+                _finding(
+                    "CDKP013",
+                    f"{where}: the reference to domain {scope.domain!r} (DataDomain.from_lookup) "
+                    f"names the placeholder {scope.key_arn}: the lookup has not run, so no store "
+                    "of this scope can be checked against the domain's key yet.",
+                    stack=scope.stack.name,
+                    logical_id="",
+                    path=where,
+                    resource_type="",
+                    domain=scope.domain,
+                    template_path=scope.stack.file,
+                )
+            )
     for key in assembly.domain_keys:
         try:
             findings.extend(audit_key(key, resolver))

@@ -24,6 +24,7 @@ from ._native import StackFacts
 from .assembly import (
     DEPLOYMENT_ROLE_METADATA_KEY,
     DOMAIN_METADATA_KEY,
+    LOOKUP_PENDING_KEY_ID,
     REPLICA_REGIONS_METADATA_KEY,
 )
 from .capabilities import Capability
@@ -43,7 +44,6 @@ _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 PUBLISHED_PARAMETER_PREFIX = "/cdk-partition/domains/"
 #: The key id of the placeholder key ARN a looked-up reference carries until the CDK CLI has
 #: put the parameter's value in ``cdk.context.json`` (see :meth:`DataDomain.from_lookup`).
-LOOKUP_PENDING_KEY_ID = "00000000-0000-0000-0000-000000000000"
 
 
 def published_parameter_name(domain_name: str) -> str:

@@ -186,6 +186,10 @@ def test_before_the_lookup_the_reference_takes_the_cdks_dummy_value(
     assert missing["key"] == _context_key(PENDING) and missing["provider"] == "ssm"
     findings = audit_path(workloads["outdir"])
     assert [f for f in failing(findings) if f.path.startswith("Pending/Workload/")] == []
+    # fail closed: the placeholder is a finding (a warning, so the CLI's first synth runs)
+    (pending,) = [f for f in findings if f.rule == "CDKP013"]
+    assert pending.severity == "warning" and pending.domain == "orders"
+    assert LOOKUP_PENDING_KEY_ID in pending.message and pending.path.startswith("Pending/")
     Annotations.from_stack(cdk.Stack.of(ref)).has_warning(
         "/Pending/Workload/Orders", Match.string_like_regexp("not in context yet")
     )
