@@ -68,6 +68,13 @@ ORG_RULES: dict[str, audit.Rule] = {
         "publish it from the owning app rather than copying it), or give the owning stack an "
         "explicit env so that its account and region can be compared",
     ),
+    "CDKP202": audit.Rule(
+        "CDKP202",
+        "error",
+        "Domain created twice in one account and region",
+        "create each domain's key in one app and Stage; other apps reference it "
+        "(DataDomain.from_domain_attributes / from_lookup)",
+    ),
 }
 
 
@@ -80,8 +87,16 @@ class Member:
 
 
 def load_members(paths: Sequence[str | Path]) -> list[Member]:
-    """Load each path (:func:`~cdk_partition.assembly.load`; its errors name the path)."""
-    return [Member(str(path), load(path)) for path in paths]
+    """Load each path (:func:`~cdk_partition.assembly.load`; its errors name the path), each
+    once: a path given twice is one assembly, not a second owner of its domains."""
+    seen: set[Path] = set()
+    members = []
+    for path in paths:
+        resolved = Path(path).resolve()
+        if resolved not in seen:
+            seen.add(resolved)
+            members.append(Member(str(path), load(path)))
+    return members
 
 
 @dataclass(eq=False)
@@ -276,7 +291,7 @@ def domains(members: Sequence[Member]) -> Organisation:
                 elsewhere.keys.append(ref)
             continue
         matches = [d for d in named if _at(d, ref)]
-        if len(matches) == 1:
+        if matches:  # several: the domain is owned twice (CDKP202 says so), the first takes it
             matches[0].keys.append(ref)
             continue
         homes = "; ".join(d.where() for d in named)
@@ -345,6 +360,42 @@ def findings(organisation: Organisation) -> list[tuple[Member, audit.Finding]]:
             template_path=ref.stack.file,
         )
 
+    # "The alias must be unique in the account and Region" (AWS KMS API Reference,
+    # "CreateAlias", https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html):
+    # two keys of one domain in one environment claim one alias/<name>, and stores of the
+    # domain there could be on either
+    owners: dict[tuple[str, str, str, str], list[OrgKey]] = {}
+    for domain in organisation.domains:
+        for key in domain.keys:
+            if key.kind == "reference" or None in (key.partition, key.account, key.region):
+                continue
+            place = (domain.name, str(key.partition), str(key.account), str(key.region))
+            owners.setdefault(place, []).append(key)
+    twice = ORG_RULES["CDKP202"]
+    for (name, _, account, region), keys in owners.items():
+        for key in keys[1:] if len(keys) > 1 else ():
+            where = ", ".join(f"{k.path} ({k.member.label})" for k in keys)
+            out.append(
+                (
+                    key.member,
+                    audit.Finding(
+                        rule=twice.id,
+                        severity=twice.severity,
+                        stack=key.stack.name,
+                        logical_id=key.logical_id or "",
+                        path=key.path,
+                        resource_type=str(
+                            key.stack.resources.get(key.logical_id or "", {}).get("Type", "")
+                        ),
+                        message=f"domain {name!r} has {len(keys)} keys in account {account}, "
+                        f"{region}: {where}; each would claim alias/{name}, which is unique in "
+                        f"an account and region. Fix: {twice.fix}.",
+                        fix=twice.fix,
+                        domain=name,
+                        template_path=key.stack.file,
+                    ),
+                )
+            )
     for ref, why in organisation.unmatched:
         message = f"the domain reference {ref.path} of {ref.domain!r} names no key of its owner"
         out.append(finding(ref, f"{message}: {why}."))

@@ -310,3 +310,28 @@ def test_replica_keys_join_their_multi_region_primary() -> None:
     ]
     (domain,) = report.build_org_report(members).domains
     assert [(s["account"], s["key"]) for s in domain.stores] == [(WORKLOAD, "reference")]
+
+
+def test_a_path_given_twice_is_one_assembly(
+    apps: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report = _run(capsys, "report", apps["owner"], apps["owner"], "--format", "json")
+    assert [d["name"] for d in report["domains"]].count("orders") == 1
+    code, findings = _run(capsys, "audit", apps["owner"], apps["owner"], "--format", "json")
+    assert code == 0 and not [f for f in findings if f["rule"] == "CDKP202"]
+
+
+def test_a_domain_created_twice_in_one_environment_is_a_finding(
+    apps: dict[str, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Two apps each create ``orders`` in the owner's account and region: both keys would claim
+    alias/orders (CDKP202); the reference still joins one of them (no confused CDKP201)."""
+    copy = _synth(tmp_path / "copy.out", _owner)
+    code, findings = _run(
+        capsys, "audit", apps["owner"], copy, apps["workload"], "--format", "json"
+    )
+    assert code == 1
+    errors = [(f["rule"], f["assembly"]) for f in findings if f["severity"] == "error"]
+    assert errors == [("CDKP202", copy)]
+    (twice,) = [f for f in findings if f["rule"] == "CDKP202"]
+    assert f"account {OWNER}" in twice["message"] and "alias/orders" in twice["message"]
