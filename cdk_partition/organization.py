@@ -41,7 +41,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from . import audit
-from .assembly import DOMAIN_METADATA_KEY, CloudAssembly, StackTemplate, load, resource_path
+from .assembly import (
+    DOMAIN_METADATA_KEY,
+    REPLICA_REGIONS_METADATA_KEY,
+    CloudAssembly,
+    StackTemplate,
+    load,
+    resource_path,
+)
 from .keys import parse_key_text
 
 __all__ = [
@@ -259,6 +266,15 @@ def domains(members: Sequence[Member]) -> Organisation:
             and _same(d.keys[0].account, replica.account) is not False
             and _same(d.keys[0].partition, replica.partition) is not False
         ]
+        if len(owners) > 1:  # several multi-Region primaries of that name: the one of the
+            # replica's assembly and Stage that declares the replica's region
+            owners = [
+                d
+                for d in owners
+                if d.keys[0].member is replica.member
+                and Path(d.keys[0].stack.root.file).parent == Path(replica.stack.root.file).parent
+                and replica.region in _declared_regions(d.keys[0])
+            ] or owners
         if len(owners) == 1:
             owners[0].keys.append(replica)
         else:  # no primary among the assemblies (or several): a domain of its own
@@ -316,6 +332,14 @@ def domains(members: Sequence[Member]) -> Organisation:
             same.keys.append(ref)
     out.sort(key=lambda d: (d.name, not d.owned_here, d.where()))
     return Organisation(list(members), out, unmatched)
+
+
+def _declared_regions(key: OrgKey) -> tuple[str, ...]:
+    """The replica regions a primary key declares (``cdk_partition:replica_regions``)."""
+    resource = key.stack.resources.get(key.logical_id or "") or {}
+    metadata = resource.get("Metadata")
+    regions = metadata.get(REPLICA_REGIONS_METADATA_KEY) if isinstance(metadata, dict) else None
+    return tuple(r for r in regions if isinstance(r, str)) if isinstance(regions, list) else ()
 
 
 def _at(domain: OrgDomain, ref: OrgKey) -> bool | None:

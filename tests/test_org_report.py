@@ -335,3 +335,41 @@ def test_a_domain_created_twice_in_one_environment_is_a_finding(
     assert errors == [("CDKP202", copy)]
     (twice,) = [f for f in findings if f["rule"] == "CDKP202"]
     assert f"account {OWNER}" in twice["message"] and "alias/orders" in twice["message"]
+
+
+def test_replicas_join_the_primary_of_their_own_stage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two Stages of one account each own a multi-Region ``orders`` (EU and US, replicas in
+    eu-west-1 and us-west-2): two domains, each with its primary and its replica (before, four
+    domains: a replica with two candidate primaries stood alone)."""
+    from cdk_partition import DomainStack
+
+    def two_stages(app: cdk.App) -> None:
+        for name, home, there in (
+            ("EU", "eu-central-1", "eu-west-1"),
+            ("US", "us-east-1", "us-west-2"),
+        ):
+            stage = cdk.Stage(app, name)
+            orders = DomainStack(
+                stage, "Orders", domain_name="orders",
+                administrators=[iam.ArnPrincipal(f"arn:aws:iam::{OWNER}:role/admin")],
+                domain_props={"replica_regions": [there]}, env=_env(OWNER, home),
+            )  # fmt: skip
+            stack = cdk.Stack(stage, "Replica", env=_env(OWNER, there))
+            replica = orders.domain.replica(stack, "Orders")
+            DomainEncryptionChecks(replica).apply_to(stack)
+            replica.queue("Jobs")
+
+    out = _synth(tmp_path / "two.out", two_stages)
+    code, result = _run(capsys, "report", out, "--format", "json")
+    assert code == 0
+    regions = sorted(
+        sorted((k["kind"], k["region"]) for k in d["keys"])
+        for d in result["domains"]
+        if d["name"] == "orders"
+    )
+    assert regions == [
+        [("primary", "eu-central-1"), ("replica", "eu-west-1")],
+        [("primary", "us-east-1"), ("replica", "us-west-2")],
+    ]
