@@ -174,7 +174,50 @@ _GRANT_PROPS = {
 }
 
 
-class DataDomain(StoreFactories, Construct):
+class _PolicyMembers:
+    """The capability statements and ``DenyEveryoneElse`` of one key policy, shared by the
+    domain's key (:class:`DataDomain`) and its replica keys (:class:`DomainReplica`)."""
+
+    _arns: dict[Capability, list[str]]
+    _members: dict[Capability, list[iam.IPrincipal]]
+    _statements: dict[Capability, iam.PolicyStatement]
+    _exempt_arns: list[str]
+    _deny: iam.PolicyStatement
+    _policy: iam.PolicyDocument
+
+    def _name(self, capability: Capability, principal: iam.IPrincipal, arn: str) -> bool:
+        """Name ``principal`` (``arn``) in ``capability``'s statement and past
+        ``DenyEveryoneElse``; False when it is named there already."""
+        if arn in self._arns[capability]:
+            return False
+        self._arns[capability].append(arn)
+        self._members[capability].append(principal)
+        statement = self._statements.get(capability)
+        if statement is None:
+            statement = key_policy.capability_statement(capability, [principal])
+            self._statements[capability] = statement
+            self._policy.add_statements(statement)
+        else:
+            statement.add_principals(principal)
+        self._update_deny()
+        return True
+
+    def _named_arns(self) -> list[str]:
+        capabilities = (a for arns in self._arns.values() for a in arns)
+        return list(dict.fromkeys((*capabilities, *self._exempt_arns)))
+
+    def _update_deny(self) -> None:
+        self._deny.add_condition("ArnNotEquals", {"aws:PrincipalArn": self._named_arns()})
+
+    def _exempt_from_deny(self, arn: str) -> None:
+        """Let a principal a service contract names (a store role, a service-linked role) past
+        ``DenyEveryoneElse``; what it may do is its contract statement's."""
+        if arn not in self._exempt_arns:
+            self._exempt_arns.append(arn)
+            self._update_deny()
+
+
+class DataDomain(_PolicyMembers, StoreFactories, Construct):
     """A data domain: a customer managed KMS key whose key policy is the domain's access control.
 
     The key is symmetric, rotated yearly, aliased ``alias/<domain_name>`` and retained on stack
@@ -494,34 +537,10 @@ class DataDomain(StoreFactories, Construct):
             capability=f"{self.node.path} ({self}), {_GRANT_PROPS[capability]}",
             scope=self,
         )
-        if arn in self._arns[capability]:
+        if not self._name(capability, principal, arn):
             return
-        self._arns[capability].append(arn)
-        self._members[capability].append(principal)
-        statement = self._statements.get(capability)
-        if statement is None:
-            statement = key_policy.capability_statement(capability, [principal])
-            self._statements[capability] = statement
-            self._policy.add_statements(statement)
-        else:
-            statement.add_principals(principal)
-        self._update_deny()
         for replica in self.replicas:
             replica._mirror(capability, principal, arn)
-
-    def _named_arns(self) -> list[str]:
-        capabilities = (a for arns in self._arns.values() for a in arns)
-        return list(dict.fromkeys((*capabilities, *self._exempt_arns)))
-
-    def _update_deny(self) -> None:
-        self._deny.add_condition("ArnNotEquals", {"aws:PrincipalArn": self._named_arns()})
-
-    def _exempt_from_deny(self, arn: str) -> None:
-        """Let a principal a service contract names (a store role, a service-linked role) past
-        ``DenyEveryoneElse``; what it may do is its contract statement's."""
-        if arn not in self._exempt_arns:
-            self._exempt_arns.append(arn)
-            self._update_deny()
 
     def _allow_fargate_describe(self) -> None:
         """``kms:DescribeKey`` for Fargate, the row of its contract the CDK's own statements
@@ -808,7 +827,7 @@ def _arn_by_name(principal: Any, stack: cdk.Stack) -> str | None:
     return f"arn:{stack.partition}:iam::{account}:{kind}{path}{name}"
 
 
-class DomainReplica(StoreFactories, Construct):
+class DomainReplica(_PolicyMembers, StoreFactories, Construct):
     """The replica key of a multi-Region :class:`DataDomain` in another region.
 
     Create it in a stack of one of the domain's ``replica_regions`` (same account, explicit
@@ -956,19 +975,7 @@ class DomainReplica(StoreFactories, Construct):
             principal = self.deployment_role  # this region's deployment role instead
             arn = key_policy.principal_arn(principal, capability="deployment")
         arn = self._arn_here(principal, arn, capability)
-        if arn in self._arns[capability]:
-            return
-        self._arns[capability].append(arn)
-        named = iam.ArnPrincipal(arn)
-        self._members[capability].append(named)
-        statement = self._statements.get(capability)
-        if statement is None:
-            statement = key_policy.capability_statement(capability, [named])
-            self._statements[capability] = statement
-            self._policy.add_statements(statement)
-        else:
-            statement.add_principals(named)
-        self._update_deny()
+        self._name(capability, iam.ArnPrincipal(arn), arn)
 
     def _arn_here(self, principal: iam.IPrincipal, arn: str, capability: Capability) -> str:
         """``arn`` as this region's stack can name it, or raise with what to do."""
@@ -1006,18 +1013,6 @@ class DomainReplica(StoreFactories, Construct):
                 "Write it with literal ARNs."
             )
         self._policy.add_statements(statement)
-
-    def _named_arns(self) -> list[str]:
-        capabilities = (a for arns in self._arns.values() for a in arns)
-        return list(dict.fromkeys((*capabilities, *self._exempt_arns)))
-
-    def _update_deny(self) -> None:
-        self._deny.add_condition("ArnNotEquals", {"aws:PrincipalArn": self._named_arns()})
-
-    def _exempt_from_deny(self, arn: str) -> None:
-        if arn not in self._exempt_arns:
-            self._exempt_arns.append(arn)
-            self._update_deny()
 
     def _allow_ebs_infrastructure(self) -> None:
         stack = cdk.Stack.of(self)
