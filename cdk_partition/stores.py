@@ -33,8 +33,9 @@ from constructs import Construct
 
 from . import _signatures, contracts, key_policy
 from ._messages import path_of, render
-from .assembly import REPLICA_KEYS_METADATA_KEY
+from .assembly import REPLICA_KEYS_METADATA_KEY, Environment
 from .capabilities import AUTO_SCALING_SID, PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX
+from .keys import parse_key_text
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
@@ -255,13 +256,13 @@ def _wrong_replica_key(arn: Any, region: str, account: str) -> str | None:
     https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-replicassespecification.html)."""
     if not isinstance(arn, str) or cdk.Token.is_unresolved(arn):
         return None
-    parts = arn.split(":", 5)
-    if len(parts) < 6 or parts[2] != "kms" or not parts[5].startswith("key/"):
+    key = parse_key_text(arn, Environment()) if arn.startswith("arn:") else None
+    if key is None or key.kind != "key":
         return "is not a KMS key ARN (an alias or key id does not identify one key)"
-    if parts[3] != region:
-        return f"is a key of {parts[3]}"
-    if not cdk.Token.is_unresolved(account) and parts[4] != account:
-        return f"is a key of account {parts[4]}, not the domain's {account}"
+    if key.region != region:
+        return f"is a key of {key.region}"
+    if not cdk.Token.is_unresolved(account) and key.account != account:
+        return f"is a key of account {key.account}, not the domain's {account}"
     return None
 
 
