@@ -23,18 +23,18 @@ _QUIET_END_OF_LIFE_NODE = "20"
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", _QUIET_END_OF_LIFE_NODE)
 
 _EXPORTS: dict[str, str] = {
-    "Capability": "capabilities",
-    "DataDomain": "domain",
-    "DomainStack": "domain",
-    "DomainOptions": "domain",
-    "DomainReference": "domain",
-    "DomainReplica": "domain",
-    "ConflictingEncryptionError": "stores",
-    "DomainEncryptionChecks": "checks",
-    "DomainEncryptionPlugin": "checks",
-    "DomainChecksFailed": "checks",
-    "exempt": "checks",
-    "last_failure": "checks",
+    "Capability": "knowledge.capabilities",
+    "DataDomain": "constructs.domain",
+    "DomainStack": "constructs.domain",
+    "DomainOptions": "constructs.domain",
+    "DomainReference": "constructs.domain",
+    "DomainReplica": "constructs.domain",
+    "ConflictingEncryptionError": "constructs.stores",
+    "DomainEncryptionChecks": "constructs.checks",
+    "DomainEncryptionPlugin": "constructs.checks",
+    "DomainChecksFailed": "constructs.checks",
+    "exempt": "constructs.checks",
+    "last_failure": "constructs.checks",
     "Finding": "audit",
     "RULES": "audit",
     "audit_path": "audit",
@@ -61,16 +61,22 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .audit import RULES, Finding, audit_path
-    from .capabilities import Capability
-    from .checks import (
+    from .constructs.checks import (
         DomainChecksFailed,
         DomainEncryptionChecks,
         DomainEncryptionPlugin,
         exempt,
         last_failure,
     )
-    from .domain import DataDomain, DomainOptions, DomainReference, DomainReplica, DomainStack
-    from .stores import ConflictingEncryptionError
+    from .constructs.domain import (
+        DataDomain,
+        DomainOptions,
+        DomainReference,
+        DomainReplica,
+        DomainStack,
+    )
+    from .constructs.stores import ConflictingEncryptionError
+    from .knowledge.capabilities import Capability
 
 
 def __getattr__(name: str) -> Any:

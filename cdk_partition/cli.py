@@ -1,7 +1,7 @@
 """``cdk-partition``: audit and report on cloud assemblies (``cdk.out``) or templates.
 
 Several paths (the apps of an organisation, each a cloud assembly) are audited each on its own,
-then together (:mod:`cdk_partition.organization`: references to a domain owned by another app);
+then together (:mod:`cdk_partition.audit.organization`: references to a domain owned by another app);
 with more than one path every finding names its assembly (the path as given).
 
 Pure Python over JSON files: it never loads aws-cdk-lib, so it starts in a fraction of a second.
@@ -19,8 +19,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import audit, organization
+from . import audit
 from .assembly import AssemblyInputError
+from .audit import organization
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 

@@ -15,7 +15,7 @@ from templates import bucket_put_policy, domain_key
 from test_catalogue import COMPLIANT, VIOLATIONS
 
 from cdk_partition.audit import RULES, StackTemplate, audit, failing
-from cdk_partition.catalogue import CATALOGUE
+from cdk_partition.knowledge.catalogue import CATALOGUE
 
 DOMAIN_KEY = domain_key("orders", readers=())
 OTHER_KEY = {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": True}}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdk_partition.capabilities import (
+from cdk_partition.knowledge.capabilities import (
     ADMINISTER_ACTIONS,
     DATA_ACTIONS,
     READ_ACTIONS,

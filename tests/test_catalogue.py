@@ -11,8 +11,13 @@ from typing import Any
 
 import pytest
 
-from cdk_partition import catalogue
-from cdk_partition.catalogue import CATALOGUE, KeyUse, classify, is_aws_managed_key_reference
+from cdk_partition.knowledge import catalogue
+from cdk_partition.knowledge.catalogue import (
+    CATALOGUE,
+    KeyUse,
+    classify,
+    is_aws_managed_key_reference,
+)
 
 ARN = {"Fn::GetAtt": ["DomainKey", "Arn"]}
 REF = {"Ref": "DomainKey"}

@@ -19,7 +19,7 @@ from conftest import cdk_context
 
 from cdk_partition import DomainStack
 from cdk_partition.audit import _STATE_RULES
-from cdk_partition.checks import PLUGIN_NAME
+from cdk_partition.constructs.checks import PLUGIN_NAME
 
 pytestmark = pytest.mark.slow
 

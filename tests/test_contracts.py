@@ -1,8 +1,8 @@
 """Issue #12: every service contract row is allowed by the key policy the store methods write,
 and outsiders and capability boundaries are denied.
 
-One app holds one of each store method and integration of :mod:`cdk_partition.contracts`; its
-domain key policy is evaluated request by request (:mod:`cdk_partition.evaluator`, itself checked
+One app holds one of each store method and integration of :mod:`cdk_partition.knowledge.contracts`; its
+domain key policy is evaluated request by request (:mod:`cdk_partition.policy.evaluator`, itself checked
 against the independent IAM simulator in ``test_oracle_iam_simulate.py``). Each row carries the
 AWS page it comes from (asserted below), so a failure names its source.
 """
@@ -33,10 +33,12 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sns_subscriptions as subs
 from conftest import cdk_context, isolated_vpc
 
-from cdk_partition import DomainStack, audit_path, contracts, evaluator
+from cdk_partition import DomainStack, audit_path
 from cdk_partition.audit import failing
-from cdk_partition.capabilities import KMS_KEY_ACTIONS
-from cdk_partition.contracts import CONTRACTS, ContractRow
+from cdk_partition.knowledge import contracts
+from cdk_partition.knowledge.capabilities import KMS_KEY_ACTIONS
+from cdk_partition.knowledge.contracts import CONTRACTS, ContractRow
+from cdk_partition.policy import evaluator
 
 ADMIN = "arn:aws:iam::111122223333:role/admin"
 READER = "arn:aws:iam::111122223333:role/reader"

@@ -15,9 +15,14 @@ import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk.assertions import Annotations, Match
 
-from cdk_partition import DataDomain, DomainReference, contracts
-from cdk_partition.contracts import CROSS_ACCOUNT_KEYS, CrossAccountKeys, cross_account_verdict
-from cdk_partition.stores import StoreFactories
+from cdk_partition import DataDomain, DomainReference
+from cdk_partition.constructs.stores import StoreFactories
+from cdk_partition.knowledge import contracts
+from cdk_partition.knowledge.contracts import (
+    CROSS_ACCOUNT_KEYS,
+    CrossAccountKeys,
+    cross_account_verdict,
+)
 
 OWNER, WORKLOAD = "111111111111", "222222222222"
 REGION = "eu-west-1"

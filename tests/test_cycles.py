@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cdk_partition.cycles import (
+from cdk_partition.assembly.cycles import (
     DEFAULT_CYCLE_LIMIT,
     circular_components,
     components,

@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match, Template
 
 from cdk_partition import Capability, DataDomain, DomainStack
-from cdk_partition.capabilities import ADMINISTER_ACTIONS, READ_ACTIONS, WRITE_ACTIONS
+from cdk_partition.knowledge.capabilities import ADMINISTER_ACTIONS, READ_ACTIONS, WRITE_ACTIONS
 
 EXEC_ROLE = {
     "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/"

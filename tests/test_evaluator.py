@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cdk_partition.evaluator import (
+from cdk_partition.policy.evaluator import (
     Request,
     UndecidableError,
     allowed_actions,

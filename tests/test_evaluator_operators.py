@@ -2,7 +2,7 @@
 
 Expectations come from AWS's IAM User Guide ("IAM JSON policy elements: Condition operators",
 "Single-valued vs. multivalued context keys", "Conditions with multiple context keys or values"),
-quoted in ``cdk_partition/evaluator.py``; rows taken from AWS's own evaluation tables say so.
+quoted in ``cdk_partition/policy/evaluator.py``; rows taken from AWS's own evaluation tables say so.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from cdk_partition import evaluator
-from cdk_partition.evaluator import Request, UndecidableError, evaluate
+from cdk_partition.policy import evaluator
+from cdk_partition.policy.evaluator import Request, UndecidableError, evaluate
 
 ACCOUNT = "${AWS::AccountId}"
 APP = f"arn:${{AWS::Partition}}:iam::{ACCOUNT}:role/app"

@@ -1,7 +1,7 @@
 """The key policy under IAM evaluation: cases, not only snapshots.
 
 The synthesized ``orders`` key policy of the sample app is put through the policy evaluator
-(:mod:`cdk_partition.evaluator`) as IAM would decide each request.
+(:mod:`cdk_partition.policy.evaluator`) as IAM would decide each request.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
-from cdk_partition import key_policy
-from cdk_partition.capabilities import ADMINISTER_ACTIONS, DATA_ACTIONS, Capability
-from cdk_partition.evaluator import Request, canonicalize, evaluate
+from cdk_partition.constructs import key_policy
+from cdk_partition.knowledge.capabilities import ADMINISTER_ACTIONS, DATA_ACTIONS, Capability
+from cdk_partition.policy.evaluator import Request, canonicalize, evaluate
 
 ACCOUNT = "${AWS::AccountId}"
 

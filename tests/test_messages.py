@@ -33,10 +33,11 @@ from templates import domain_key
 from test_audit_corpus import _stack
 from test_catalogue import VIOLATIONS
 
-from cdk_partition import DataDomain, DomainChecksFailed, DomainStack, checks, last_failure
-from cdk_partition._messages import render
+from cdk_partition import DataDomain, DomainChecksFailed, DomainStack, last_failure
 from cdk_partition.audit import StackTemplate, _short, audit
-from cdk_partition.catalogue import _MISSING, CATALOGUE, _get, classify
+from cdk_partition.constructs import checks
+from cdk_partition.constructs._messages import render
+from cdk_partition.knowledge.catalogue import _MISSING, CATALOGUE, _get, classify
 
 ADMIN = "arn:aws:iam::111122223333:role/admin"
 
@@ -64,7 +65,7 @@ def test_values_render_as_the_user_wrote_them(value: Any, shown: str) -> None:
 
 
 def test_tokens_resolve_to_arn_patterns_in_a_stack() -> None:
-    from cdk_partition._messages import render_principal
+    from cdk_partition.constructs._messages import render_principal
 
     stack = cdk.Stack(cdk.App(), "S")
     role = iam.Role(stack, "Api", assumed_by=iam.AccountRootPrincipal())

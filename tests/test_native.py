@@ -1,7 +1,7 @@
 """The native aspect: it runs in the jsii kernel, and the committed assembly is built from source.
 
 ``DomainEncryptionChecks`` subclasses ``DomainChecksAspect``, a class compiled with jsii from
-``native/src/index.ts`` and shipped packed in ``cdk_partition/_native/_jsii``. These tests prove
+``native/src/index.ts`` and shipped packed in ``cdk_partition/constructs/_native/_jsii``. These tests prove
 the two things that design promises: no Python callback per visited construct (counted at the
 jsii runtime's callback dispatcher, not timed), and a committed assembly that is what the source
 builds to (rebuilt here with the pinned jsii of ``native/package-lock.json``).
@@ -28,7 +28,7 @@ from conftest import ROOT, cdk_context
 from constructs import IConstruct
 
 from cdk_partition import DataDomain, DomainEncryptionChecks, audit
-from cdk_partition._native import _jsii as native_assembly
+from cdk_partition.constructs._native import _jsii as native_assembly
 
 NATIVE = ROOT / "native"
 TARBALL = Path(native_assembly.__file__).parent / native_assembly.ASSEMBLY_FILE

@@ -14,8 +14,9 @@ from aws_cdk import aws_sqs as sqs
 from conftest import cdk_context
 from templates import domain_key
 
-from cdk_partition import DataDomain, DomainEncryptionChecks, cli, organization, report
+from cdk_partition import DataDomain, DomainEncryptionChecks, cli, report
 from cdk_partition.assembly import CloudAssembly, Environment, StackTemplate
+from cdk_partition.audit import organization
 
 OWNER, WORKLOAD, ANALYTICS, OTHER = "111111111111", "222222222222", "333333333333", "444444444444"
 KEY_ID = "0123abcd-0000-0000-0000-000000000000"

@@ -116,7 +116,7 @@ def test_only_the_faults_fail(violations: list[Any]) -> None:
 
 @pytest.fixture(scope="module")
 def org_report(synthesized: Path) -> Any:
-    from cdk_partition import organization
+    from cdk_partition.audit import organization
 
     members = organization.load_members([str(synthesized)])
     return build_org_report(members, organization.audit_members(members))
@@ -151,7 +151,7 @@ def test_the_replica_gives_the_primarys_access(org_report: Any) -> None:
 def test_a_replica_that_gives_more_is_reported(tmp_path: Path) -> None:
     from aws_cdk import aws_iam as iam
 
-    from cdk_partition import organization
+    from cdk_partition.audit import organization
 
     outdir = tmp_path / "cdk.out"
     app = cdk.App(outdir=str(outdir), context={**cdk_context(), **org.lookup_context()})

@@ -15,8 +15,9 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 from conftest import cdk_context
 
-from cdk_partition import DataDomain, DomainEncryptionChecks, DomainReference, audit_path, evaluator
+from cdk_partition import DataDomain, DomainEncryptionChecks, DomainReference, audit_path
 from cdk_partition.audit import failing
+from cdk_partition.policy import evaluator
 
 OWNER, WORKLOAD, ANALYTICS = "111111111111", "222222222222", "333333333333"
 KEY = f"arn:aws:kms:eu-west-1:{OWNER}:key/0123abcd-0000-0000-0000-000000000000"

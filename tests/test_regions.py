@@ -29,8 +29,8 @@ from cdk_partition import (
     exempt,
 )
 from cdk_partition.assembly import CloudAssembly, StackTemplate, load
+from cdk_partition.assembly.keys import KeyResolver
 from cdk_partition.audit import audit, failing
-from cdk_partition.keys import KeyResolver
 from cdk_partition.report import build_domain_report, build_report, to_markdown
 
 ACCOUNT = "111111111111"
@@ -436,7 +436,7 @@ def test_report_shows_one_domain_with_its_keys_per_region(regions: dict[str, Any
 
 
 def test_kms_key_types_are_not_stores() -> None:
-    from cdk_partition import catalogue
+    from cdk_partition.knowledge import catalogue
 
     for cfn_type in ("AWS::KMS::Key", "AWS::KMS::ReplicaKey"):
         assert catalogue.lookup(cfn_type) is None

@@ -244,7 +244,7 @@ def test_report_is_written_into_the_assembly_on_switch(tmp_path: Path) -> None:
     from conftest import cdk_context
 
     from cdk_partition import DomainStack
-    from cdk_partition.checks import REPORT_CONTEXT_KEY
+    from cdk_partition.constructs.checks import REPORT_CONTEXT_KEY
 
     app = cdk.App(outdir=str(tmp_path), context={**cdk_context(), REPORT_CONTEXT_KEY: "true"})
     people = cdk.Stack(app, "People")

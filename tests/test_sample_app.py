@@ -12,7 +12,7 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from cdk_partition.capabilities import Capability
+from cdk_partition.knowledge.capabilities import Capability
 
 STACKS = ["Principals", "Orders", "CreditApplications"]
 

@@ -3,7 +3,7 @@
 A walker reads the CloudFormation resource schemas cfn-lint ships and lists, for every resource
 type, each property path (dotted, ``[]`` for list items: the catalogue's slot notation) that names
 a KMS key or an encryption switch. Every type it finds must be classified in
-:mod:`cdk_partition.catalogue`: a store in ``CATALOGUE`` with all its key slots, a store that
+:mod:`cdk_partition.knowledge.catalogue`: a store in ``CATALOGUE`` with all its key slots, a store that
 cannot take a customer managed key in ``KEYLESS_STORES``, or a type that keeps no customer data
 at rest in ``NOT_STORES``. A cfn-lint upgrade that brings new types fails here until they are
 classified.
@@ -25,7 +25,7 @@ The rule (``_is_key`` / ``_is_switch``), on properties that are not read-only:
   SSE, AWS owned, customer managed, server-side). Anything about transit, TLS, passwords or
   containers is not a switch. Names are split into words (``InitProcessEnabled`` has no "SSE").
 
-``cdk_partition/kms_properties.json`` is the walker's table of KMS *key* paths per type (no
+``cdk_partition/knowledge/kms_properties.json`` is the walker's table of KMS *key* paths per type (no
 switches), which the runtime audit reads without cfn-lint. Regenerate it after a cfn-lint
 upgrade with (from the repository root)::
 
@@ -44,10 +44,12 @@ from typing import Any
 
 import pytest
 
-from cdk_partition import catalogue
-from cdk_partition.catalogue import CATALOGUE, KEYLESS_STORES, NOT_STORES, classify
+from cdk_partition.knowledge import catalogue
+from cdk_partition.knowledge.catalogue import CATALOGUE, KEYLESS_STORES, NOT_STORES, classify
 
-KMS_PROPERTIES = Path(__file__).resolve().parent.parent / "cdk_partition" / "kms_properties.json"
+KMS_PROPERTIES = (
+    Path(__file__).resolve().parent.parent / "cdk_partition" / "knowledge" / "kms_properties.json"
+)
 REGENERATE = "python tests/test_schema_coverage.py"
 
 # Read-only in the schema although CloudFormation docs and the API accept it at create time
@@ -240,7 +242,7 @@ def found() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
 
 
 def kms_properties() -> dict[str, list[str]]:
-    """The table ``cdk_partition/kms_properties.json`` holds: type -> KMS key paths."""
+    """The table ``cdk_partition/knowledge/kms_properties.json`` holds: type -> KMS key paths."""
     return {t: list(keys) for t, (keys, _) in found().items() if keys}
 
 
@@ -373,7 +375,7 @@ def test_kms_properties_json_is_current() -> None:
 def test_kms_properties_json_ships_in_the_package() -> None:
     from importlib.resources import files
 
-    table = json.loads(files("cdk_partition").joinpath("kms_properties.json").read_text())
+    table = json.loads(files("cdk_partition.knowledge").joinpath("kms_properties.json").read_text())
     assert table["AWS::S3::Bucket"] and all(table.values())
 
 
@@ -430,7 +432,7 @@ def test_every_kms_capable_type_is_classified() -> None:
     classified = set(CATALOGUE) | set(NOT_STORES) | set(KEYLESS_STORES)
     unclassified = sorted(set(found()) - classified)
     assert not unclassified, (
-        f"{len(unclassified)} KMS-capable types are not classified in cdk_partition/catalogue.py "
+        f"{len(unclassified)} KMS-capable types are not classified in cdk_partition/knowledge/catalogue.py "
         "(a store in CATALOGUE, KEYLESS_STORES, or NOT_STORES with a reason): "
         + ", ".join(unclassified)
     )

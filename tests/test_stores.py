@@ -25,7 +25,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
 from cdk_partition import ConflictingEncryptionError, DataDomain, DomainStack
-from cdk_partition.catalogue import classify
+from cdk_partition.knowledge.catalogue import classify
 
 ADMIN = "arn:aws:iam::111122223333:role/admin"
 PK = {"name": "pk", "type": dynamodb.AttributeType.STRING}
@@ -248,8 +248,8 @@ def test_no_statement_delegates_to_the_account(built: dict[str, Any]) -> None:
 def test_bucket_policy_denies_puts_under_anything_but_the_domain_key(
     built: dict[str, Any], headers: dict[str, str], denied: bool
 ) -> None:
-    """The bucket policy under IAM evaluation (cdk_partition.evaluator), header by header."""
-    from cdk_partition.evaluator import Request, canonicalize, evaluate
+    """The bucket policy under IAM evaluation (cdk_partition.policy.evaluator), header by header."""
+    from cdk_partition.policy.evaluator import Request, canonicalize, evaluate
 
     policies = [
         r for r in built["template"]["Resources"].values() if r["Type"] == "AWS::S3::BucketPolicy"

@@ -24,8 +24,8 @@ import aws_cdk as cdk
 import pytest
 
 from cdk_partition import DataDomain, DomainReplica, DomainStack
-from cdk_partition.domain import DomainOptions
-from cdk_partition.stores import StoreFactories
+from cdk_partition.constructs.domain import DomainOptions
+from cdk_partition.constructs.stores import StoreFactories
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPING = ROOT / "tests" / "typing"
@@ -57,10 +57,10 @@ def _keyword_params(function: object) -> list[str]:
 
 
 def test_generated_signatures_match_installed_aws_cdk_lib() -> None:
-    """``cdk_partition/_signatures.py`` is what ``tools/gen_signatures.py`` writes now: a new
+    """``cdk_partition/constructs/_signatures.py`` is what ``tools/gen_signatures.py`` writes now: a new
     parameter on a method or an aws-cdk-lib upgrade makes this fail until it is regenerated."""
     assert gen_signatures.render() == gen_signatures.TARGET.read_text(), (
-        "cdk_partition/_signatures.py is out of date: run python tools/gen_signatures.py"
+        "cdk_partition/constructs/_signatures.py is out of date: run python tools/gen_signatures.py"
     )
 
 

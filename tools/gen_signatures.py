@@ -1,4 +1,4 @@
-"""Write ``cdk_partition/_signatures.py``: the typed signatures of the store methods that take
+"""Write ``cdk_partition/constructs/_signatures.py``: the typed signatures of the store methods that take
 keyword arguments of their own besides their L2's props.
 
 A store method that only passes its L2's props through is typed from the L2 class itself
@@ -24,10 +24,10 @@ import typing
 from importlib.metadata import version
 from pathlib import Path
 
-TARGET = Path(__file__).resolve().parent.parent / "cdk_partition" / "_signatures.py"
+TARGET = Path(__file__).resolve().parent.parent / "cdk_partition" / "constructs" / "_signatures.py"
 
 #: Store method -> the L2 whose keyword props it passes through (module, class). A method listed
-#: here is decorated ``@_signature(_signatures.<name>)`` in ``cdk_partition/stores.py``.
+#: here is decorated ``@_signature(_signatures.<name>)`` in ``cdk_partition/constructs/stores.py``.
 GENERATED: dict[str, tuple[str, str]] = {
     "queue": ("aws_cdk.aws_sqs", "Queue"),
     "table_v2": ("aws_cdk.aws_dynamodb", "TableV2"),
@@ -60,10 +60,10 @@ def _qualified(cls: type, modules: set[str]) -> str:
 
 
 def render() -> str:
-    """The text of ``cdk_partition/_signatures.py`` for the installed aws-cdk-lib."""
+    """The text of ``cdk_partition/constructs/_signatures.py`` for the installed aws-cdk-lib."""
     import importlib
 
-    from cdk_partition.stores import StoreFactories
+    from cdk_partition.constructs.stores import StoreFactories
 
     modules: set[str] = set()
     functions: list[str] = []
@@ -86,7 +86,7 @@ def render() -> str:
         modules.add(module_name)
         lines.append(f") -> {module_name}.{class_name}:")
         lines.append(
-            f'    """:meth:`~cdk_partition.stores.StoreFactories.{name}`: its own keyword '
+            f'    """:meth:`~cdk_partition.constructs.stores.StoreFactories.{name}`: its own keyword '
             f'arguments, then\n    ``{module_name}.{class_name}``\'s."""'
         )
         lines.append("    raise NotImplementedError")

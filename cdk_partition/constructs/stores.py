@@ -3,7 +3,7 @@
 Each method takes the L2's own keyword props, forces the domain key, refuses conflicting
 encryption settings (it never silently overrides them) and returns the normal L2 object. Methods
 whose service needs the key policy's help add a scoped statement with a stable Sid (see
-:mod:`cdk_partition.key_policy`).
+:mod:`cdk_partition.constructs.key_policy`).
 """
 
 from __future__ import annotations
@@ -31,11 +31,12 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _signatures, contracts, key_policy
+from ..assembly import REPLICA_KEYS_METADATA_KEY, Environment
+from ..assembly.keys import parse_key_text
+from ..knowledge import contracts
+from ..knowledge.capabilities import AUTO_SCALING_SID, PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX
+from . import _signatures, key_policy
 from ._messages import path_of, render
-from .assembly import REPLICA_KEYS_METADATA_KEY, Environment
-from .capabilities import AUTO_SCALING_SID, PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX
-from .keys import parse_key_text
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
@@ -101,7 +102,7 @@ def _signature(
     stub: Callable[Concatenate[Any, _P], _R],
 ) -> Callable[[Callable[Concatenate[_S, ...], _R]], Callable[Concatenate[_S, _P], _R]]:
     """Type a store method that has keyword arguments of its own with its generated signature in
-    :mod:`cdk_partition._signatures` (its own keyword arguments, then its L2's props; see
+    :mod:`cdk_partition.constructs._signatures` (its own keyword arguments, then its L2's props; see
     ``tools/gen_signatures.py``)."""
 
     def typed(method: Callable[Concatenate[_S, ...], _R]) -> Callable[Concatenate[_S, _P], _R]:
@@ -295,7 +296,7 @@ class StoreFactories(_Mixin):
 
     def _apply_contract(self, store: str) -> None:
         """Write the key-policy statements the contract rows of ``store`` need at create time
-        (:data:`cdk_partition.contracts.CREATE_VIA_SERVICES`)."""
+        (:data:`cdk_partition.knowledge.contracts.CREATE_VIA_SERVICES`)."""
         for service in contracts.CREATE_VIA_SERVICES.get(store, ()):
             self._allow_via(service)
 
@@ -439,7 +440,7 @@ class StoreFactories(_Mixin):
     def allow_service_publisher(self, service: str, *, source_arn: str | None = None) -> None:
         """Let an AWS service deliver into the domain's encrypted queues or topics (S3 event
         notifications, SNS subscriptions, EventBridge rules), as its service contract says
-        (:data:`cdk_partition.contracts.SERVICE_PUBLISHERS`).
+        (:data:`cdk_partition.knowledge.contracts.SERVICE_PUBLISHERS`).
 
         The CDK's own wiring (``bucket.add_event_notification(..., SqsDestination(queue))``,
         ``topic.add_subscription(SqsSubscription(queue))``, ``rule.add_target(SnsTopic(topic))``)
@@ -795,7 +796,7 @@ class StoreFactories(_Mixin):
         Every block device must be an EBS volume from :meth:`ebs_volume` (the root volume too:
         without a mapping it comes from the AMI, whose key the template cannot show).
 
-        Key policy, from the service contracts (:mod:`cdk_partition.contracts`): the deployment
+        Key policy, from the service contracts (:mod:`cdk_partition.knowledge.contracts`): the deployment
         role may create grants through EC2, and ``DenyEveryoneElse`` exempts the EC2
         identity-only role (``role/aws:ec2-infrastructure/*``), which decrypts the volumes
         through a grant when an instance starts; a deny would stop instances from launching.

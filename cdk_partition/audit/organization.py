@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from . import audit
-from .assembly import (
+from .. import audit
+from ..assembly import (
     DOMAIN_METADATA_KEY,
     REPLICA_REGIONS_METADATA_KEY,
     CloudAssembly,
@@ -49,7 +49,7 @@ from .assembly import (
     load,
     resource_path,
 )
-from .keys import parse_key_text
+from ..assembly.keys import parse_key_text
 
 __all__ = [
     "ORG_RULES",

@@ -25,14 +25,14 @@ from typing import Any
 
 from aws_cdk import aws_iam as iam
 
-from ._messages import readable, render_principal
-from .capabilities import (
+from ..knowledge.capabilities import (
     ATTACH_GRANTS_SID,
     DENY_EVERYONE_ELSE_SID,
     LOGS_SERVICE_SID,
     VIA_SERVICES_SID,
     Capability,
 )
+from ._messages import readable, render_principal
 
 _TOKEN = re.compile(r"\$\{Token\[[^\]]+\]\}")
 
@@ -210,10 +210,10 @@ def service_principals_of(statement: Mapping[str, Any]) -> list[str]:
 
 def contract_publisher_of(statement: Mapping[str, Any]) -> str | None:
     """The service principal when ``statement`` (resolved JSON) is an Allow whose only principal
-    is an AWS service with a publisher contract (:data:`cdk_partition.contracts
+    is an AWS service with a publisher contract (:data:`cdk_partition.knowledge.contracts
     .SERVICE_PUBLISHERS`: S3, SNS, EventBridge delivering into queues and topics), and that is
     unconditioned or conditioned on a resource's token (a dependency cycle); else None."""
-    from .contracts import SERVICE_PUBLISHERS
+    from ..knowledge.contracts import SERVICE_PUBLISHERS
 
     if statement.get("Effect") != "Allow":
         return None

@@ -1,7 +1,7 @@
 """The template audit: every store of a domain uses the domain's key, and the key is sound.
 
 Pure Python over the cloud assembly model (:mod:`cdk_partition.assembly`) and key resolution
-(:mod:`cdk_partition.keys`), so it runs in the ``cdk-partition`` CLI, in the CDK validation plugin
+(:mod:`cdk_partition.assembly.keys`), so it runs in the ``cdk-partition`` CLI, in the CDK validation plugin
 at synth time, and in tests alike. It sees what the CDK aspect cannot: escape-hatch overrides,
 ``CfnInclude``d templates, nested stacks, Stages and cross-stack imports.
 
@@ -9,10 +9,10 @@ The passes, each yielding :class:`Finding` s with a stable rule id (:data:`RULES
 
 1. **placement**: every resource is placed in its domain scope (see :mod:`cdk_partition.assembly`);
    one whose scope cannot be decided is ``CDKP007``.
-2. **stores** (the catalogue, :mod:`cdk_partition.catalogue`): every key slot of a catalogued type
+2. **stores** (the catalogue, :mod:`cdk_partition.knowledge.catalogue`): every key slot of a catalogued type
    must hold the domain key (``CDKP001``-``CDKP005``); a key inherited from another resource (read
    replica, snapshot restore) is resolved through that resource or reported as unresolvable.
-3. **any key property** (:func:`cdk_partition.catalogue.kms_key_paths`, generated from the
+3. **any key property** (:func:`cdk_partition.knowledge.catalogue.kms_key_paths`, generated from the
    CloudFormation schemas): a property of any resource that names a KMS key must name the domain
    key, whether or not the type is catalogued.
 4. **buckets that let writers pick another key** (``CDKP008``): S3 applies default encryption only
@@ -36,8 +36,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Literal
 
-from . import catalogue, contracts, cycles, evaluator
-from .assembly import (
+from ..assembly import (
     CHECKS_METADATA_KEY,
     DEPLOYMENT_ROLE_METADATA_KEY,
     DOMAIN_METADATA_KEY,
@@ -50,18 +49,21 @@ from .assembly import (
     DomainKey,
     Environment,
     StackTemplate,
+    cycles,
     load,
     load_templates,
     resource_path,
 )
-from .capabilities import (
+from ..assembly.keys import KeyRef, KeyResolver, parse_key_text, render
+from ..knowledge import catalogue, contracts
+from ..knowledge.capabilities import (
     ADMINISTER_ACTIONS,
     ALL_CAPABILITY_ACTIONS,
     KMS_KEY_ACTIONS,
     READ_ACTIONS,
     WRITE_ACTIONS,
 )
-from .keys import KeyRef, KeyResolver, parse_key_text, render
+from ..policy import evaluator
 
 __all__ = [
     "CHECKS_METADATA_KEY",
@@ -1063,7 +1065,7 @@ def _role_actions(stack: StackTemplate, role_id: str, role: Mapping[str, Any]) -
 # -- deployability: dependency cycles ----------------------------------------------------------
 def _audit_cycles(assembly: CloudAssembly, stack: StackTemplate) -> Iterator[Finding]:
     """A dependency cycle among the resources of a template: CloudFormation refuses the stack
-    ("Circular dependency between resources"); see :mod:`cdk_partition.cycles`."""
+    ("Circular dependency between resources"); see :mod:`cdk_partition.assembly.cycles`."""
     for cycle in cycles.find_cycles(stack.template):
         first = cycle[0]
         resource = stack.resources.get(first) or {}
@@ -1244,7 +1246,7 @@ def _audit_replica_link(
 
 def _service_statement_problems(statement: Mapping[str, Any]) -> Iterator[str]:
     """What an Allow to AWS service principals gives beyond their service contracts
-    (:data:`cdk_partition.contracts.CONTRACTS`): actions outside the rows, or no condition where
+    (:data:`cdk_partition.knowledge.contracts.CONTRACTS`): actions outside the rows, or no condition where
     every row of the service is scoped."""
     principal = statement.get("Principal")
     services = principal.get("Service") if isinstance(principal, Mapping) else None

@@ -596,7 +596,7 @@ _EBS_SILENT = (
 )
 
 #: Store method -> whether its service accepts a key of another account (AWS's words). One row
-#: per store method of :class:`cdk_partition.stores.StoreFactories`; a test keeps it complete.
+#: per store method of :class:`cdk_partition.constructs.stores.StoreFactories`; a test keeps it complete.
 #: Read by the store methods of a :class:`cdk_partition.DomainReference` (refuse at construct
 #: time when AWS says no, warn when AWS does not say) and by the README table.
 CROSS_ACCOUNT_KEYS: Mapping[str, CrossAccountKeys] = MappingProxyType(

@@ -18,16 +18,17 @@ from aws_cdk import aws_ssm as ssm
 from aws_cdk import region_info
 from constructs import Construct
 
-from . import contracts, key_policy
-from ._messages import path_of, render
-from ._native import StackFacts
-from .assembly import (
+from ..assembly import (
     DEPLOYMENT_ROLE_METADATA_KEY,
     DOMAIN_METADATA_KEY,
     LOOKUP_PENDING_KEY_ID,
     REPLICA_REGIONS_METADATA_KEY,
 )
-from .capabilities import Capability
+from ..knowledge import contracts
+from ..knowledge.capabilities import Capability
+from . import key_policy
+from ._messages import path_of, render
+from ._native import StackFacts
 from .stores import StoreFactories
 
 if TYPE_CHECKING:
@@ -135,7 +136,7 @@ class _DomainKey(kms.Key):
     Statements for an AWS service principal that delivers into the domain's queues and topics
     (S3 notifications, SNS subscriptions, EventBridge targets: the CDK's own wiring) are absorbed
     into the domain's publisher statement for that service, written from its service contract
-    (:data:`cdk_partition.contracts.SERVICE_PUBLISHERS`): the contract's actions only, scoped to
+    (:data:`cdk_partition.knowledge.contracts.SERVICE_PUBLISHERS`): the contract's actions only, scoped to
     the stack's account where AWS supports it, and never by the source's own ARN token, which
     would make the key depend on a store that depends on the key (a cycle CloudFormation
     refuses). Any other statement is added as given. (A jsii callback per call, never per
@@ -222,7 +223,7 @@ class DataDomain(_PolicyMembers, StoreFactories, Construct):
 
     The key is symmetric, rotated yearly, aliased ``alias/<domain_name>`` and retained on stack
     deletion by default. Its policy names the domain's administrators, readers and writers
-    directly and denies ``kms:*`` to every other principal (see :mod:`cdk_partition.key_policy`).
+    directly and denies ``kms:*`` to every other principal (see :mod:`cdk_partition.constructs.key_policy`).
 
     Access is granted in the key policy only: use :meth:`grant_read`, :meth:`grant_write` and
     :meth:`grant_administer` (or the constructor lists). CDK's L2 ``grant_*`` methods on stores
@@ -544,7 +545,7 @@ class DataDomain(_PolicyMembers, StoreFactories, Construct):
 
     def _allow_fargate_describe(self) -> None:
         """``kms:DescribeKey`` for Fargate, the row of its contract the CDK's own statements
-        miss (:mod:`cdk_partition.contracts`, ``ecs_cluster_fargate_storage``)."""
+        miss (:mod:`cdk_partition.knowledge.contracts`, ``ecs_cluster_fargate_storage``)."""
         (row,) = [
             r
             for r in contracts.rows_for("ecs_cluster_fargate_storage")
@@ -563,7 +564,7 @@ class DataDomain(_PolicyMembers, StoreFactories, Construct):
     def _allow_ebs_infrastructure(self) -> None:
         """Exempt the EC2 identity-only role from ``DenyEveryoneElse``: it decrypts a domain
         volume through a grant when an instance starts, and a key-policy deny beats grants
-        (:data:`cdk_partition.contracts.INFRASTRUCTURE_ROLE_PATTERN`)."""
+        (:data:`cdk_partition.knowledge.contracts.INFRASTRUCTURE_ROLE_PATTERN`)."""
         stack = cdk.Stack.of(self)
         pattern = contracts.INFRASTRUCTURE_ROLE_PATTERN.replace(
             "${AWS::Partition}", stack.partition
@@ -589,7 +590,7 @@ class DomainReference(StoreFactories, Construct):
     owner's key policy must allow.
 
     When the key is in another account than a store's stack, the store method first checks what
-    AWS documents for its service (:data:`cdk_partition.contracts.CROSS_ACCOUNT_KEYS`): a service
+    AWS documents for its service (:data:`cdk_partition.knowledge.contracts.CROSS_ACCOUNT_KEYS`): a service
     that does not accept a key of another account is refused (``ValueError`` naming the path, the
     service, the AWS page and what to do instead), one AWS says nothing about warns. Only a
     provable difference refuses; an env-agnostic stack or a token ARN only warns.
@@ -697,7 +698,7 @@ class DomainReference(StoreFactories, Construct):
     def _check_key_account(self, store: str, store_id: str | None) -> None:
         """Refuse a store whose service does not accept a key of another account, when the
         key's account and the stack's are known and differ; warn when it cannot be decided or
-        AWS does not say (:func:`cdk_partition.contracts.cross_account_verdict`)."""
+        AWS does not say (:func:`cdk_partition.knowledge.contracts.cross_account_verdict`)."""
         stack = cdk.Stack.of(self)
         account = stack.account
         verdict, text = contracts.cross_account_verdict(

@@ -1,7 +1,7 @@
 """The access report: who can administer, read and write each domain's data.
 
 Computed, not echoed: every principal the key policy names is put through the policy evaluator
-(:mod:`cdk_partition.evaluator`) for every KMS action, as IAM would decide it, so a statement added
+(:mod:`cdk_partition.policy.evaluator`) for every KMS action, as IAM would decide it, so a statement added
 by hand or by an escape hatch shows its real effect. Two probes stand for everyone else: an unnamed
 role of the key's account whose own IAM policy allows ``kms:*``, and a role of another account.
 
@@ -32,8 +32,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import audit, catalogue, evaluator, organization
-from .assembly import (
+from .. import audit
+from ..assembly import (
     DEPLOYMENT_ROLE_METADATA_KEY,
     CloudAssembly,
     DomainKey,
@@ -41,7 +41,10 @@ from .assembly import (
     StackTemplate,
     resource_path,
 )
-from .capabilities import (
+from ..assembly.keys import KeyResolver, parse_key_text, render
+from ..audit import organization
+from ..knowledge import catalogue
+from ..knowledge.capabilities import (
     CAPABILITY_ACTIONS,
     DEFINING_ACTIONS,
     KMS_KEY_ACTIONS,
@@ -50,8 +53,8 @@ from .capabilities import (
     STORE_ROLES_SID_PREFIX,
     Capability,
 )
-from .contracts import GATES
-from .keys import KeyResolver, parse_key_text, render
+from ..knowledge.contracts import GATES
+from ..policy import evaluator
 
 ANY_OTHER_IN_ACCOUNT = "any other principal of the account"
 ANY_OTHER_ACCOUNT = "any principal of another account"
@@ -1048,7 +1051,7 @@ def to_markdown(report: Report) -> str:
 # -- several assemblies: one report for the organisation ----------------------------------------
 @dataclass
 class OrgDomainReport:
-    """One domain across the assemblies (:mod:`cdk_partition.organization`): its keys per
+    """One domain across the assemblies (:mod:`cdk_partition.audit.organization`): its keys per
     account and region, its stores in every account, and who can reach them (the owner's key
     policy, evaluated as for one assembly)."""
 

@@ -46,7 +46,7 @@ def queue(
     retention_period: aws_cdk.Duration | None = None,
     visibility_timeout: aws_cdk.Duration | None = None,
 ) -> aws_cdk.aws_sqs.Queue:
-    """:meth:`~cdk_partition.stores.StoreFactories.queue`: its own keyword arguments, then
+    """:meth:`~cdk_partition.constructs.stores.StoreFactories.queue`: its own keyword arguments, then
     ``aws_cdk.aws_sqs.Queue``'s."""
     raise NotImplementedError
 
@@ -94,7 +94,7 @@ def table_v2(
     table_class: aws_cdk.aws_dynamodb.TableClass | None = None,
     tags: Sequence[aws_cdk.CfnTag | dict[str, Any]] | None = None,
 ) -> aws_cdk.aws_dynamodb.TableV2:
-    """:meth:`~cdk_partition.stores.StoreFactories.table_v2`: its own keyword arguments, then
+    """:meth:`~cdk_partition.constructs.stores.StoreFactories.table_v2`: its own keyword arguments, then
     ``aws_cdk.aws_dynamodb.TableV2``'s."""
     raise NotImplementedError
 
@@ -135,6 +135,6 @@ def launch_template(
     user_data: aws_cdk.aws_ec2.UserData | None = None,
     version_description: str | None = None,
 ) -> aws_cdk.aws_ec2.LaunchTemplate:
-    """:meth:`~cdk_partition.stores.StoreFactories.launch_template`: its own keyword arguments, then
+    """:meth:`~cdk_partition.constructs.stores.StoreFactories.launch_template`: its own keyword arguments, then
     ``aws_cdk.aws_ec2.LaunchTemplate``'s."""
     raise NotImplementedError

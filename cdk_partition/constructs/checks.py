@@ -29,9 +29,10 @@ import aws_cdk as cdk
 import jsii
 from constructs import Construct
 
-from . import audit, organization
+from .. import audit
+from ..assembly import EXEMPTIONS_METADATA_KEY, CloudAssembly, load
+from ..audit import organization
 from ._native import DomainChecksAspect
-from .assembly import EXEMPTIONS_METADATA_KEY, CloudAssembly, load
 
 if TYPE_CHECKING:
     from .domain import DataDomain, DomainReference, DomainReplica
@@ -56,7 +57,7 @@ class DomainEncryptionPlugin:
 
     @property
     def version(self) -> str:
-        from . import __version__
+        from .. import __version__
 
         return __version__
 
@@ -242,7 +243,7 @@ def _wants_report(context: cdk.IPolicyValidationContext) -> bool:
 
 def _write_report(assembly: CloudAssembly, directory: str) -> None:
     """Write the access report into the cloud assembly (the documented switch's effect)."""
-    from . import report
+    from .. import report
 
     result = report.build_report(assembly)
     markdown, data = REPORT_FILES

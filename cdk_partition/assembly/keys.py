@@ -31,8 +31,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from . import catalogue
-from .assembly import CloudAssembly, DomainKey, Environment, StackTemplate, resource_path
+from ..knowledge import catalogue
+from . import CloudAssembly, DomainKey, Environment, StackTemplate, resource_path
 
 __all__ = ["KeyRef", "KeyResolver", "KeyText"]
 
