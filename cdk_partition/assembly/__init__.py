@@ -37,11 +37,26 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
+from ..marks import (
+    CHECKS_METADATA_KEY,
+    DEPLOYMENT_ROLE_METADATA_KEY,
+    DOMAIN_METADATA_KEY,
+    EXEMPTIONS_METADATA_KEY,
+    LOOKUP_PENDING_KEY_ID,
+    MARKER_ID,
+    PATH_METADATA_KEY,
+    REPLICA_KEYS_METADATA_KEY,
+    REPLICA_REGIONS_METADATA_KEY,
+    Environment,
+)
+
 __all__ = [
     "CHECKS_METADATA_KEY",
     "DEPLOYMENT_ROLE_METADATA_KEY",
     "DOMAIN_METADATA_KEY",
     "EXEMPTIONS_METADATA_KEY",
+    "LOOKUP_PENDING_KEY_ID",
+    "MARKER_ID",
     "PATH_METADATA_KEY",
     "REPLICA_KEYS_METADATA_KEY",
     "REPLICA_REGIONS_METADATA_KEY",
@@ -57,80 +72,9 @@ __all__ = [
     "resource_path",
 ]
 
-DOMAIN_METADATA_KEY = "cdk_partition:domain"
-#: The domain's deployment role ARN on its key (what the create-time service contracts name).
-DEPLOYMENT_ROLE_METADATA_KEY = "cdk_partition:deployment_role"
-CHECKS_METADATA_KEY = "cdk_partition:checks"
-EXEMPTIONS_METADATA_KEY = "cdk_partition:exemptions"
-PATH_METADATA_KEY = "aws:cdk:path"
-#: ``{region: key ARN}`` a store method declares for replicas in other regions (``table_v2``).
-REPLICA_KEYS_METADATA_KEY = "cdk_partition:replica_keys"
-#: The regions a multi-Region domain key replicates to (``DataDomain(replica_regions=...)``), on
-#: the primary key.
-REPLICA_REGIONS_METADATA_KEY = "cdk_partition:replica_regions"
-#: Construct id of the marker node the checks leave in stacks of nested Stages (native/src).
-MARKER_ID = "CdkPartitionChecks"
-_ACCOUNT = "${AWS::AccountId}"
-_REGION = "${AWS::Region}"
-_PARTITION = "${AWS::Partition}"
-
 
 class AssemblyInputError(ValueError):
     """The path given is not a cloud assembly or a template (bad input, exit code 2)."""
-
-
-@dataclass(frozen=True)
-class Environment:
-    """Where a stack deploys: an account and a region, or ``None`` for "resolved at deploy time"
-    (an environment-agnostic stack; its ``AWS::AccountId``/``AWS::Region`` pseudo parameters).
-
-    Environment-agnostic stacks of one assembly are taken to deploy to the same environment, as
-    the CDK itself assumes when it lets them reference each other.
-    """
-
-    account: str | None = None
-    region: str | None = None
-
-    @classmethod
-    def parse(cls, value: Any) -> Environment:
-        """``aws://<account>/<region>`` from a manifest (``unknown-*`` parts are None)."""
-        match = re.fullmatch(r"aws://([^/]*)/([^/]*)", value) if isinstance(value, str) else None
-        if match is None:
-            return cls()
-        account, region = match.groups()
-        return cls(
-            None if account.startswith("unknown-") else account,
-            None if region.startswith("unknown-") else region,
-        )
-
-    @property
-    def account_text(self) -> str:
-        """The account as it appears in a rendered ARN (the pseudo parameter when unknown)."""
-        return self.account or _ACCOUNT
-
-    @property
-    def region_text(self) -> str:
-        return self.region or _REGION
-
-    @property
-    def partition_text(self) -> str:
-        """The partition of the region (AWS Regions and partitions: ``cn-*`` is ``aws-cn``,
-        ``us-gov-*`` is ``aws-us-gov``, ``us-iso*`` and ``eu-isoe-*`` the isolated ones), or the
-        pseudo parameter when the region is unknown."""
-        region = self.region
-        if region is None:
-            return _PARTITION
-        for prefix, partition in (
-            ("cn-", "aws-cn"),
-            ("us-gov-", "aws-us-gov"),
-            ("us-isob-", "aws-iso-b"),
-            ("us-iso-", "aws-iso"),
-            ("eu-isoe-", "aws-iso-e"),
-            ("us-isof-", "aws-iso-f"),
-        ):
-            if region.startswith(prefix):
-                return partition
-        return "aws"
 
 
 @dataclass
@@ -451,11 +395,6 @@ class DomainKey:
     def region(self) -> str | None:
         """The region the key lives in (None: the stack's, resolved at deploy time)."""
         return self.stack.environment.region
-
-
-#: The key id a ``DataDomain.from_lookup`` reference names until the CDK's context holds the
-#: looked-up value (a placeholder in the stack's account: no key has this id).
-LOOKUP_PENDING_KEY_ID = "00000000-0000-0000-0000-000000000000"
 
 
 @dataclass(frozen=True)

@@ -25,28 +25,17 @@ domain key: the id is assigned when the key is created.
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..knowledge import catalogue
-from . import CloudAssembly, DomainKey, Environment, StackTemplate, resource_path
+from ..marks import _HOLE, _PSEUDO, KeyText, parse_key_text, render
+from . import CloudAssembly, DomainKey, StackTemplate, resource_path
 
 __all__ = ["KeyRef", "KeyResolver", "KeyText"]
 
 KeyKind = Literal["domain_key", "other_cmk", "aws_managed", "unresolved"]
-
-_PSEUDO = {
-    "AWS::Partition": "${AWS::Partition}",
-    "AWS::Region": "${AWS::Region}",
-    "AWS::AccountId": "${AWS::AccountId}",
-    "AWS::URLSuffix": "${AWS::URLSuffix}",
-}
-_ENV_PSEUDO = ("${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}")
-_HOLE = "\x00"  # a part only known at deploy time that is not a pseudo parameter
-_KMS_ARN = re.compile(r"arn:([^:]+):kms:([^:]*):([^:]*):(key|alias)/(.+)")
 
 
 @dataclass(frozen=True)
@@ -78,95 +67,9 @@ class KeyRef:
         return self.text
 
 
-@dataclass(frozen=True)
-class KeyText:
-    """A key identifier read from text: ``alias`` or ``key``, its name or id, and where."""
-
-    kind: Literal["alias", "key"]
-    name: str
-    partition: str
-    region: str
-    account: str
-
-
 def _short(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     return text if len(text) <= 120 else text[:117] + "..."
-
-
-def render(value: Any) -> str | None:
-    """Flatten text built with ``Fn::Join``/``Fn::Sub`` to a string with pseudo parameters as
-    ``${AWS::...}`` and any other deploy-time part as a hole; None when ``value`` is no text."""
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, dict) or len(value) != 1:
-        return None
-    ((fn, arg),) = value.items()
-    if fn == "Ref" and isinstance(arg, str):
-        return _PSEUDO.get(arg, _HOLE)
-    if fn == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
-        separator, parts = arg
-        if not isinstance(separator, str) or not isinstance(parts, list):
-            return None
-        rendered = [render(p) for p in parts]
-        return separator.join(_HOLE if r is None else r for r in rendered)
-    if fn == "Fn::Sub":
-        if isinstance(arg, str):
-            text, variables = arg, {}
-        elif isinstance(arg, list) and len(arg) == 2:
-            text, variables = arg
-        else:
-            return None
-        if not isinstance(text, str):
-            return None
-        variables = variables if isinstance(variables, dict) else {}
-
-        def substitute(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name.startswith("!"):
-                return "${" + name[1:] + "}"
-            if name in variables:
-                return render(variables[name]) or _HOLE
-            return _PSEUDO.get(name, _HOLE)
-
-        return re.sub(r"\$\{([^}]*)\}", substitute, text)
-    return _HOLE
-
-
-@functools.lru_cache(maxsize=4096)  # the same ARN text recurs in every store of a reference
-def parse_key_text(text: str, environment: Environment) -> KeyText | None:
-    """A key identifier in ``text``, placed in ``environment`` when it names none (None: not a
-    key identifier, or it has deploy-time holes)."""
-    if _HOLE in text:
-        return None
-    environment_parts = (
-        environment.partition_text,
-        environment.region_text,
-        environment.account_text,
-    )
-    # pseudo parameters hold colons: take them out of the way of the ARN's own separators
-    masked = text
-    for i, pseudo in enumerate(_ENV_PSEUDO):
-        masked = masked.replace(pseudo, f"\x01{i}\x01")
-    match = _KMS_ARN.fullmatch(masked)
-    if match:
-        partition, region, account, kind, name = (
-            re.sub(r"\x01(\d)\x01", lambda m: _ENV_PSEUDO[int(m.group(1))], g)
-            for g in match.groups()
-        )
-        parts = [partition, region, account]
-        # pseudo parameters in the ARN are the stack's own environment
-        for i, pseudo in enumerate(_ENV_PSEUDO):
-            if parts[i] == pseudo:
-                parts[i] = environment_parts[i]
-        return KeyText(
-            "alias" if kind == "alias" else "key",
-            f"alias/{name}" if kind == "alias" else name,
-            *parts,
-        )
-    if text.startswith("arn:"):
-        return None
-    return KeyText("alias" if text.startswith("alias/") else "key", text, *environment_parts)
 
 
 def _comparable(left: str, right: str) -> bool | None:

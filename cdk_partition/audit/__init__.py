@@ -54,7 +54,7 @@ from ..assembly import (
     load_templates,
     resource_path,
 )
-from ..assembly.keys import KeyRef, KeyResolver, parse_key_text, render
+from ..assembly.keys import KeyRef, KeyResolver
 from ..knowledge import catalogue, contracts
 from ..knowledge.capabilities import (
     ADMINISTER_ACTIONS,
@@ -63,6 +63,7 @@ from ..knowledge.capabilities import (
     READ_ACTIONS,
     WRITE_ACTIONS,
 )
+from ..marks import parse_key_text, render
 from ..policy import evaluator
 
 __all__ = [

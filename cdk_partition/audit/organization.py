@@ -49,7 +49,7 @@ from ..assembly import (
     load,
     resource_path,
 )
-from ..assembly.keys import parse_key_text
+from ..marks import parse_key_text
 
 __all__ = [
     "ORG_RULES",

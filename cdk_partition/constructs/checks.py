@@ -30,8 +30,9 @@ import jsii
 from constructs import Construct
 
 from .. import audit
-from ..assembly import EXEMPTIONS_METADATA_KEY, CloudAssembly, load
+from ..assembly import CloudAssembly, load
 from ..audit import organization
+from ..marks import EXEMPTIONS_METADATA_KEY
 from ._native import DomainChecksAspect
 
 if TYPE_CHECKING:

@@ -18,14 +18,14 @@ from aws_cdk import aws_ssm as ssm
 from aws_cdk import region_info
 from constructs import Construct
 
-from ..assembly import (
+from ..knowledge import contracts
+from ..knowledge.capabilities import Capability
+from ..marks import (
     DEPLOYMENT_ROLE_METADATA_KEY,
     DOMAIN_METADATA_KEY,
     LOOKUP_PENDING_KEY_ID,
     REPLICA_REGIONS_METADATA_KEY,
 )
-from ..knowledge import contracts
-from ..knowledge.capabilities import Capability
 from . import key_policy
 from ._messages import path_of, render
 from ._native import StackFacts

@@ -31,10 +31,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ..assembly import REPLICA_KEYS_METADATA_KEY, Environment
-from ..assembly.keys import parse_key_text
 from ..knowledge import contracts
 from ..knowledge.capabilities import AUTO_SCALING_SID, PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX
+from ..marks import REPLICA_KEYS_METADATA_KEY, Environment, parse_key_text
 from . import _signatures, key_policy
 from ._messages import path_of, render
 

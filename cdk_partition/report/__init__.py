@@ -41,7 +41,7 @@ from ..assembly import (
     StackTemplate,
     resource_path,
 )
-from ..assembly.keys import KeyResolver, parse_key_text, render
+from ..assembly.keys import KeyResolver
 from ..audit import organization
 from ..knowledge import catalogue
 from ..knowledge.capabilities import (
@@ -54,6 +54,7 @@ from ..knowledge.capabilities import (
     Capability,
 )
 from ..knowledge.contracts import GATES
+from ..marks import parse_key_text, render
 from ..policy import evaluator
 
 ANY_OTHER_IN_ACCOUNT = "any other principal of the account"
