@@ -162,3 +162,15 @@ def test_the_cycle_test_can_fail(tmp_path: Path) -> None:
     assert find_cycle(modules) in (["pkg.a", "pkg.b", "pkg.a"], ["pkg.b", "pkg.a", "pkg.b"])
     (package / "b.py").write_text("B = 1\n")
     assert find_cycle(modules) is None
+
+
+def test_readme_maps_every_room() -> None:
+    """README "How it is built" names every room of the package, and no room that is gone."""
+    readme = (PACKAGE.parent / "README.md").read_text()
+    table = readme.split("<!-- package-map:begin -->")[1].split("<!-- package-map:end -->")[0]
+    named = {
+        cell.strip("` /").removeprefix("cdk_partition/").removesuffix(".py")
+        for cell in (row.split("|")[1].strip() for row in table.strip().splitlines()[2:])
+    }
+    rooms = {_room(m) for m in MODULES if _room(m) and not _room(m).startswith("_")}
+    assert named == rooms
