@@ -174,3 +174,34 @@ def test_readme_maps_every_room() -> None:
     }
     rooms = {_room(m) for m in MODULES if _room(m) and not _room(m).startswith("_")}
     assert named == rooms
+
+
+def _allowed_imports() -> dict[str, set[str]]:
+    """The README's "may import" column, per room."""
+    readme = (PACKAGE.parent / "README.md").read_text()
+    table = readme.split("<!-- package-map:begin -->")[1].split("<!-- package-map:end -->")[0]
+    pure = set(PURE) - {"cli"}
+    allowed: dict[str, set[str]] = {}
+    for row in table.strip().splitlines()[2:]:
+        cells = [c.strip() for c in row.split("|")[1:-1]]
+        room = cells[0].strip("` /").removeprefix("cdk_partition/").removesuffix(".py")
+        text = cells[2]
+        if "every pure room" in text or "the pure rooms" in text:
+            allowed[room] = pure
+        elif "nothing of the package" in text:
+            allowed[room] = set()
+        else:
+            allowed[room] = {w.strip("`, ") for w in text.split() if w.strip("`, ") in pure}
+    return allowed
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if _room(m)))
+def test_rooms_import_what_the_readme_allows(module: str) -> None:
+    room = _room(module)
+    allowed = _allowed_imports()[room] | {room}
+    used = {
+        _room(i)
+        for i in imports_of(module, typing=True)
+        if i.startswith("cdk_partition.") and _room(i)
+    }
+    assert used <= allowed, f"{module} imports rooms {sorted(used - allowed)}: README forbids"
