@@ -1,207 +1,133 @@
 """The package's layout is its architecture (README "How it is built"), and these rules keep it.
 
-* Only :mod:`cdk_partition.constructs` runs inside a CDK app: nothing else imports ``aws_cdk``,
-  ``constructs`` or ``jsii`` (the audit, the report and the CLI read a ``cdk.out`` as JSON and
-  start in a fraction of a second).
-* The pure half never imports the construct half: ``audit``, ``report``, ``assembly``,
-  ``knowledge``, ``policy``, ``marks`` and ``cli`` do not import ``cdk_partition.constructs``.
-* ``marks`` (the names and formats both halves share) imports nothing of the package.
-* No two modules import each other, directly or through others: imports inside functions count,
-  and so do those under ``if TYPE_CHECKING:`` (a circle of types is a circle of design).
-* No module is over ~600 lines, except generated ones.
-
-The package's ``__init__`` is the public facade (lazy re-exports of both halves) and is exempt
-from the first two rules.
+The import rules are import-linter contracts in ``pyproject.toml`` (``[tool.importlinter]``),
+checked here with ``lint-imports``: only :mod:`cdk_partition.constructs` runs inside a CDK app
+(nothing else imports ``aws_cdk``, ``constructs``, ``jsii`` or ``cdk_partition.constructs``); the
+rooms are layers, each importing only the rooms below it; no import cycles between the modules of
+a room (imports inside functions and under ``if TYPE_CHECKING:`` count: a circle of types is a
+circle of design). Besides: no module over ~600 lines except generated ones, and the README's
+package map names every room with what the layers let it import.
 """
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterator
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "cdk_partition"
-JSII_WORLD = ("aws_cdk", "constructs", "jsii")
-PURE = ("audit", "report", "assembly", "knowledge", "policy", "marks", "cli")
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "cdk_partition"
 MAX_LINES = 600
 GENERATED = {"constructs/_signatures.py", "constructs/_native/_jsii/__init__.py"}
+CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
 
 
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
+    found = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    if found is None:
+        pytest.fail("import-linter is not installed: pip install -e '.[test]'")
+    return subprocess.run(
+        [found, "--no-cache"],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(cwd)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
-MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+def test_import_contracts_hold() -> None:
+    result = _lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "BROKEN" not in result.stdout and result.stdout.count("KEPT") == 3
 
 
-def _nodes(tree: ast.AST, typing: bool) -> Iterator[ast.AST]:
-    """Every node; ``if TYPE_CHECKING:`` bodies only when ``typing``."""
-    for node in ast.iter_child_nodes(tree):
-        if not typing and isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            for other in node.orelse:
-                yield other
-                yield from _nodes(other, typing)
-            continue
-        yield node
-        yield from _nodes(node, typing)
+def test_import_contracts_can_fail(tmp_path: Path) -> None:
+    """The same kinds of contract on a package that breaks each: a pure module that loads jsii,
+    a lower layer importing a higher one, and two modules that import each other (one inside a
+    function, one only for the type checker: the shape of the old domain/checks circle)."""
+    pkg = tmp_path / "pkg"
+    for room in ("pure", "top"):
+        (pkg / room).mkdir(parents=True)
+        (pkg / room / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "pure" / "a.py").write_text(
+        "import jsii\n\ndef f():\n    from .b import B\n    return B\n"
+    )
+    (pkg / "pure" / "b.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import f\nB = 1\n"
+    )
+    (pkg / "pure" / "c.py").write_text("from ..top import x\n")
+    (pkg / "top" / "x.py").write_text("")
+    (tmp_path / ".importlinter").write_text(
+        "[importlinter]\nroot_package = pkg\ninclude_external_packages = True\n\n"
+        "[importlinter:contract:pure]\nname = pure\ntype = forbidden\n"
+        "source_modules =\n    pkg.pure\nforbidden_modules =\n    jsii\n\n"
+        "[importlinter:contract:layers]\nname = layers\ntype = layers\n"
+        "layers =\n    pkg.top\n    pkg.pure\n\n"
+        "[importlinter:contract:cycles]\nname = cycles\ntype = acyclic_siblings\n"
+        "ancestors =\n    pkg\n"
+    )
+    result = _lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert result.stdout.count("BROKEN") == 3, result.stdout
 
 
-def imports_of(
-    module: str, *, typing: bool = False, modules: dict[str, Path] = MODULES
-) -> set[str]:
-    """The absolute names ``module`` imports (at run time; with ``typing``, for the type checker
-    too). ``from x import y`` gives ``x.y`` when that is a module, and ``x``."""
-    path = modules[module]
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    found: set[str] = set()
-    for node in _nodes(ast.parse(path.read_text()), typing):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - node.level + 1]
-                source = ".".join([*base, *([node.module] if node.module else [])])
-            else:
-                source = node.module or ""
-            found.add(source)
-            for alias in node.names:
-                if f"{source}.{alias.name}" in modules:
-                    found.add(f"{source}.{alias.name}")
-    return found
+def _modules() -> dict[str, Path]:
+    return {p.relative_to(PACKAGE).as_posix(): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 
-def _room(module: str) -> str:
-    parts = module.split(".")
-    return parts[1] if len(parts) > 1 else ""
-
-
-@pytest.mark.parametrize("module", sorted(m for m in MODULES if _room(m) != "constructs"))
-def test_pure_half_never_loads_the_cdk(module: str) -> None:
-    if module == "cdk_partition":
-        pytest.skip("the public facade re-exports both halves lazily")
-    loads = {i for i in imports_of(module) if i.split(".")[0] in JSII_WORLD}
-    assert not loads, f"{module} imports {sorted(loads)}: only cdk_partition.constructs may"
-    constructs = {i for i in imports_of(module) if i.startswith("cdk_partition.constructs")}
-    assert not constructs, f"{module} imports {sorted(constructs)} of the construct half"
-
-
-def test_marks_stand_alone() -> None:
-    assert not {i for i in imports_of("cdk_partition.marks") if i.startswith("cdk_partition")}
-
-
-def test_rooms_are_the_documented_ones() -> None:
-    rooms = {_room(m) for m in MODULES if _room(m)}
-    assert rooms == {"constructs", "knowledge", "policy", "assembly", "audit", "report", *PURE}
-
-
-def find_cycle(modules: dict[str, Path]) -> list[str] | None:
-    """One import cycle among ``modules`` (type-only imports included), or None."""
-    top = min(modules, key=len)
-    graph = {
-        m: {i for i in imports_of(m, typing=True, modules=modules) if i in modules} - {m, top}
-        for m in modules
-    }
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(node: str) -> None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in sorted(graph[node]):
-            if state.get(nxt) == 1:
-                raise _Cycle([*stack[stack.index(nxt) :], nxt])
-            if nxt not in state:
-                visit(nxt)
-        stack.pop()
-        state[node] = 2
-
-    try:
-        for node in sorted(graph):
-            if node not in state:
-                visit(node)
-    except _Cycle as cycle:
-        return cycle.modules
-    return None
-
-
-class _Cycle(Exception):
-    def __init__(self, modules: list[str]) -> None:
-        self.modules = modules
-
-
-def test_no_import_cycles() -> None:
-    cycle = find_cycle(MODULES)
-    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
-
-
-@pytest.mark.parametrize("module", sorted(MODULES))
-def test_modules_stay_small(module: str) -> None:
-    path = MODULES[module]
-    relative = path.relative_to(PACKAGE).as_posix()
+@pytest.mark.parametrize("relative", sorted(_modules()))
+def test_modules_stay_small(relative: str) -> None:
     if relative in GENERATED:
         pytest.skip("generated")
-    lines = len(path.read_text().splitlines())
+    lines = len(_modules()[relative].read_text().splitlines())
     assert lines <= MAX_LINES, f"{relative} has {lines} lines (more than {MAX_LINES}): split it"
 
 
-def test_the_cycle_test_can_fail(tmp_path: Path) -> None:
-    """Two modules that import each other, one inside a function and one only for the type
-    checker (the shape of the old domain/checks circle), are a cycle."""
-    package = tmp_path / "pkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "a.py").write_text("def f():\n    from .b import B\n    return B\n")
-    (package / "b.py").write_text(
-        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import f\nB = 1\n"
-    )
-    modules = {"pkg": package / "__init__.py", "pkg.a": package / "a.py", "pkg.b": package / "b.py"}
-    assert find_cycle(modules) in (["pkg.a", "pkg.b", "pkg.a"], ["pkg.b", "pkg.a", "pkg.b"])
-    (package / "b.py").write_text("B = 1\n")
-    assert find_cycle(modules) is None
+def _rooms_by_layer() -> list[list[str]]:
+    (layers,) = [c["layers"] for c in CONFIG["contracts"] if c["type"] == "layers"]
+    return [
+        [name.strip().removeprefix("cdk_partition.") for name in layer.split("|")]
+        for layer in layers
+    ]
 
 
-def test_readme_maps_every_room() -> None:
-    """README "How it is built" names every room of the package, and no room that is gone."""
-    readme = (PACKAGE.parent / "README.md").read_text()
+def _readme_map() -> dict[str, str]:
+    readme = (ROOT / "README.md").read_text()
     table = readme.split("<!-- package-map:begin -->")[1].split("<!-- package-map:end -->")[0]
-    named = {
-        cell.strip("` /").removeprefix("cdk_partition/").removesuffix(".py")
-        for cell in (row.split("|")[1].strip() for row in table.strip().splitlines()[2:])
-    }
-    rooms = {_room(m) for m in MODULES if _room(m) and not _room(m).startswith("_")}
-    assert named == rooms
-
-
-def _allowed_imports() -> dict[str, set[str]]:
-    """The README's "may import" column, per room."""
-    readme = (PACKAGE.parent / "README.md").read_text()
-    table = readme.split("<!-- package-map:begin -->")[1].split("<!-- package-map:end -->")[0]
-    pure = set(PURE) - {"cli"}
-    allowed: dict[str, set[str]] = {}
+    rows = {}
     for row in table.strip().splitlines()[2:]:
         cells = [c.strip() for c in row.split("|")[1:-1]]
-        room = cells[0].strip("` /").removeprefix("cdk_partition/").removesuffix(".py")
-        text = cells[2]
-        if "every pure room" in text or "the pure rooms" in text:
-            allowed[room] = pure
-        elif "nothing of the package" in text:
-            allowed[room] = set()
-        else:
-            allowed[room] = {w.strip("`, ") for w in text.split() if w.strip("`, ") in pure}
-    return allowed
+        rows[cells[0].strip("` /").removeprefix("cdk_partition/").removesuffix(".py")] = cells[2]
+    return rows
 
 
-@pytest.mark.parametrize("module", sorted(m for m in MODULES if _room(m)))
-def test_rooms_import_what_the_readme_allows(module: str) -> None:
-    room = _room(module)
-    allowed = _allowed_imports()[room] | {room}
-    used = {
-        _room(i)
-        for i in imports_of(module, typing=True)
-        if i.startswith("cdk_partition.") and _room(i)
-    }
-    assert used <= allowed, f"{module} imports rooms {sorted(used - allowed)}: README forbids"
+def test_layers_name_every_room() -> None:
+    rooms = {p.name.removesuffix(".py") for p in PACKAGE.iterdir() if not p.name.startswith("_")}
+    rooms -= {"py.typed"}
+    assert {r for layer in _rooms_by_layer() for r in layer} == rooms
+
+
+def test_readme_map_is_the_layers() -> None:
+    """README "How it is built": each room's "may import" is exactly the rooms below it."""
+    layers = _rooms_by_layer()
+    readme = _readme_map()
+    assert set(readme) == {r for layer in layers for r in layer}
+    pure = {r for layer in layers[1:] for r in layer}
+    for i, layer in enumerate(layers):
+        below = {r for lower in layers[i + 1 :] for r in lower}
+        for room in layer:
+            text = readme[room]
+            if "every pure room" in text or "the pure rooms" in text:
+                said = pure
+            elif "nothing of the package" in text:
+                said = set()
+            else:
+                said = {w.strip("`, ") for w in text.split()} & pure
+            assert said == below, f"README says {room} may import {sorted(said)}"

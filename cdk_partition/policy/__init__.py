@@ -1,0 +1,1 @@
+"""Pure IAM policy logic: the policy evaluator (never imports aws_cdk)."""
