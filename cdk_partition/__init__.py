@@ -29,7 +29,7 @@ _EXPORTS: dict[str, str] = {
     "DomainOptions": "constructs.stack",
     "DomainReference": "constructs.reference",
     "DomainReplica": "constructs.replica",
-    "ConflictingEncryptionError": "constructs.stores",
+    "ConflictingEncryptionError": "constructs.encryption",
     "DomainEncryptionChecks": "constructs.checks",
     "DomainEncryptionPlugin": "constructs.checks",
     "DomainChecksFailed": "constructs.checks",
@@ -68,11 +68,11 @@ if TYPE_CHECKING:
         last_failure,
     )
     from .constructs.domain import DataDomain
+    from .constructs.encryption import ConflictingEncryptionError
     from .constructs.exemptions import exempt
     from .constructs.reference import DomainReference
     from .constructs.replica import DomainReplica
     from .constructs.stack import DomainOptions, DomainStack
-    from .constructs.stores import ConflictingEncryptionError
     from .knowledge.capabilities import Capability
 
 
