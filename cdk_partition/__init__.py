@@ -25,15 +25,15 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", _QUIET_EN
 _EXPORTS: dict[str, str] = {
     "Capability": "knowledge.capabilities",
     "DataDomain": "constructs.domain",
-    "DomainStack": "constructs.domain",
-    "DomainOptions": "constructs.domain",
-    "DomainReference": "constructs.domain",
-    "DomainReplica": "constructs.domain",
-    "ConflictingEncryptionError": "constructs.stores",
+    "DomainStack": "constructs.stack",
+    "DomainOptions": "constructs.stack",
+    "DomainReference": "constructs.reference",
+    "DomainReplica": "constructs.replica",
+    "ConflictingEncryptionError": "constructs.encryption",
     "DomainEncryptionChecks": "constructs.checks",
     "DomainEncryptionPlugin": "constructs.checks",
     "DomainChecksFailed": "constructs.checks",
-    "exempt": "constructs.checks",
+    "exempt": "constructs.exemptions",
     "last_failure": "constructs.checks",
     "Finding": "audit",
     "RULES": "audit",
@@ -65,17 +65,14 @@ if TYPE_CHECKING:
         DomainChecksFailed,
         DomainEncryptionChecks,
         DomainEncryptionPlugin,
-        exempt,
         last_failure,
     )
-    from .constructs.domain import (
-        DataDomain,
-        DomainOptions,
-        DomainReference,
-        DomainReplica,
-        DomainStack,
-    )
-    from .constructs.stores import ConflictingEncryptionError
+    from .constructs.domain import DataDomain
+    from .constructs.encryption import ConflictingEncryptionError
+    from .constructs.exemptions import exempt
+    from .constructs.reference import DomainReference
+    from .constructs.replica import DomainReplica
+    from .constructs.stack import DomainOptions, DomainStack
     from .knowledge.capabilities import Capability
 
 

@@ -35,7 +35,7 @@ from test_catalogue import VIOLATIONS
 
 from cdk_partition import DataDomain, DomainChecksFailed, DomainStack, last_failure
 from cdk_partition.audit import StackTemplate, _short, audit
-from cdk_partition.constructs import checks
+from cdk_partition.constructs import checks, exemptions
 from cdk_partition.constructs._messages import render
 from cdk_partition.knowledge.catalogue import _MISSING, CATALOGUE, _get, classify
 
@@ -186,7 +186,7 @@ ERRORS: list[tuple[str, Callable[[DataDomain], Any], str, str]] = [
     ),
     (
         "unknown rule",
-        lambda d: checks.exempt(d, "CDKP999", "no reason at all here"),
+        lambda d: exemptions.exempt(d, "CDKP999", "no reason at all here"),
         "Orders/Domain",
         "exempt(rule='CDKP999')",
     ),

@@ -17,7 +17,8 @@ from conftest import cdk_context
 
 from cdk_partition import DataDomain, DomainEncryptionChecks, DomainStack, audit_path
 from cdk_partition.audit import failing
-from cdk_partition.constructs.domain import LOOKUP_PENDING_KEY_ID, published_parameter_name
+from cdk_partition.constructs.reference import published_parameter_name
+from cdk_partition.marks import LOOKUP_PENDING_KEY_ID
 
 OWNER, WORKLOAD = "111111111111", "222222222222"
 REGION = "eu-west-1"

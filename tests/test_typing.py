@@ -24,7 +24,7 @@ import aws_cdk as cdk
 import pytest
 
 from cdk_partition import DataDomain, DomainReplica, DomainStack
-from cdk_partition.constructs.domain import DomainOptions
+from cdk_partition.constructs.stack import DomainOptions
 from cdk_partition.constructs.stores import StoreFactories
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,7 +2,7 @@
 keyword arguments of their own besides their L2's props.
 
 A store method that only passes its L2's props through is typed from the L2 class itself
-(``stores._props_of``: a ``ParamSpec``, always the installed aws-cdk-lib's). A method with keyword
+(``_typed._props_of``: a ``ParamSpec``, always the installed aws-cdk-lib's). A method with keyword
 arguments of its own (``queue(dead_letter_max_receive_count=...)``, ``table_v2(replica_key_arns=
 ...)``, ``launch_template(auto_scaling=...)``) cannot be typed that way (``Concatenate`` adds
 positional parameters only), so its signature is written out here: its own keyword-only

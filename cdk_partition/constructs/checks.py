@@ -23,23 +23,17 @@ import os
 import sys
 from collections.abc import Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import aws_cdk as cdk
 import jsii
-from constructs import Construct
 
 from .. import audit
 from ..assembly import CloudAssembly, load
 from ..audit import organization
-from ..marks import EXEMPTIONS_METADATA_KEY
 from ._native import DomainChecksAspect
 
-if TYPE_CHECKING:
-    from .domain import DataDomain, DomainReference, DomainReplica
-
 PLUGIN_NAME = "cdk-partition"
-_MIN_REASON_WORDS = 4
 
 
 @jsii.implements(cdk.IPolicyValidationPlugin)
@@ -254,6 +248,16 @@ def _write_report(assembly: CloudAssembly, directory: str) -> None:
         json.dump(result.to_json(), out, indent=2)
 
 
+class CheckedDomain(Protocol):
+    """What the checks need of a domain: its name, and for a reference the exact key ARN its
+    stores must name (``referenced_key_arn``, read when present). A
+    :class:`~cdk_partition.DataDomain`, :class:`~cdk_partition.DomainReference` or
+    :class:`~cdk_partition.DomainReplica`; this module imports none of them (they import it)."""
+
+    @property
+    def domain_name(self) -> str: ...
+
+
 class DomainEncryptionChecks(DomainChecksAspect):
     """Check that every store under the scope uses ``domain``'s key; fail synthesis if not.
 
@@ -281,47 +285,6 @@ class DomainEncryptionChecks(DomainChecksAspect):
         (``domain.replica(...)``) for the stacks of its region.
     """
 
-    def __init__(self, domain: DataDomain | DomainReference | DomainReplica) -> None:
+    def __init__(self, domain: CheckedDomain) -> None:
         key_arn = getattr(domain, "referenced_key_arn", None)
         super().__init__(domain.domain_name, DomainEncryptionPlugin(), key_arn)
-
-
-def exempt(scope: Construct, rule: str, reason: str) -> None:
-    """Exempt the resource of ``scope`` (an L1, or an L2 via its default child) from ``rule``.
-
-    The exemption is written into the template (``cdk_partition:exemptions`` metadata), so the
-    plugin and the ``cdk-partition audit`` CLI both see it: the finding stays in the audit
-    output, marked exempted with ``reason``, and no longer fails synthesis.
-
-    :param rule: a rule id, e.g. ``"CDKP002"``.
-    :param reason: why, in at least one full sentence (four words or more).
-    """
-    where = scope.node.path
-    if rule not in audit.RULES:
-        raise ValueError(
-            f"{where}: exempt(rule={rule!r}): unknown rule; rules are "
-            f"{', '.join(sorted(audit.RULES))}."
-        )
-    if rule not in audit.EXEMPTIBLE_RULES:
-        raise ValueError(
-            f"{where}: exempt(rule={rule!r}): {rule} cannot be exempted: exemptions are per store (CDKP001-CDKP011); the domain "
-            "key's own rules and the deployability rules hold for every domain."
-        )
-    if not isinstance(reason, str) or len(reason.split()) < _MIN_REASON_WORDS:
-        raise ValueError(
-            f"{where}: exempt({rule!r}, reason=...) needs a reason of at least one sentence ({_MIN_REASON_WORDS}+ "
-            f"words) saying why this store may break the rule; got {reason!r}."
-        )
-    resource = scope if isinstance(scope, cdk.CfnResource) else scope.node.default_child
-    if isinstance(resource, cdk.CfnResource) and resource.cfn_resource_type in (
-        "AWS::KMS::Key",
-        "AWS::KMS::ReplicaKey",
-    ):
-        raise ValueError(f"{scope.node.path} is a KMS key: a domain key cannot be exempted.")
-    if not isinstance(resource, cdk.CfnResource):
-        raise ValueError(
-            f"{scope.node.path} has no CloudFormation resource to exempt; pass the L1 or an L2 "
-            "whose node.default_child is one."
-        )
-    existing = resource.get_metadata(EXEMPTIONS_METADATA_KEY) or []
-    resource.add_metadata(EXEMPTIONS_METADATA_KEY, [*existing, {"rule": rule, "reason": reason}])

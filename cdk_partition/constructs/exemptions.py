@@ -1,0 +1,57 @@
+"""``exempt``: exempt one store from one rule, with a reason, in the template itself.
+
+It writes template metadata that the validation plugin (:mod:`.checks`) and the
+``cdk-partition audit`` CLI read; it imports nothing of the domain's constructs, which use it
+(:meth:`DataDomain.publish <cdk_partition.DataDomain.publish>`).
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from .. import audit
+from ..marks import EXEMPTIONS_METADATA_KEY
+
+_MIN_REASON_WORDS = 4
+
+
+def exempt(scope: Construct, rule: str, reason: str) -> None:
+    """Exempt the resource of ``scope`` (an L1, or an L2 via its default child) from ``rule``.
+
+    The exemption is written into the template (``cdk_partition:exemptions`` metadata), so the
+    plugin and the ``cdk-partition audit`` CLI both see it: the finding stays in the audit
+    output, marked exempted with ``reason``, and no longer fails synthesis.
+
+    :param rule: a rule id, e.g. ``"CDKP002"``.
+    :param reason: why, in at least one full sentence (four words or more).
+    """
+    where = scope.node.path
+    if rule not in audit.RULES:
+        raise ValueError(
+            f"{where}: exempt(rule={rule!r}): unknown rule; rules are "
+            f"{', '.join(sorted(audit.RULES))}."
+        )
+    if rule not in audit.EXEMPTIBLE_RULES:
+        raise ValueError(
+            f"{where}: exempt(rule={rule!r}): {rule} cannot be exempted: exemptions are per store (CDKP001-CDKP011); the domain "
+            "key's own rules and the deployability rules hold for every domain."
+        )
+    if not isinstance(reason, str) or len(reason.split()) < _MIN_REASON_WORDS:
+        raise ValueError(
+            f"{where}: exempt({rule!r}, reason=...) needs a reason of at least one sentence ({_MIN_REASON_WORDS}+ "
+            f"words) saying why this store may break the rule; got {reason!r}."
+        )
+    resource = scope if isinstance(scope, cdk.CfnResource) else scope.node.default_child
+    if isinstance(resource, cdk.CfnResource) and resource.cfn_resource_type in (
+        "AWS::KMS::Key",
+        "AWS::KMS::ReplicaKey",
+    ):
+        raise ValueError(f"{scope.node.path} is a KMS key: a domain key cannot be exempted.")
+    if not isinstance(resource, cdk.CfnResource):
+        raise ValueError(
+            f"{scope.node.path} has no CloudFormation resource to exempt; pass the L1 or an L2 "
+            "whose node.default_child is one."
+        )
+    existing = resource.get_metadata(EXEMPTIONS_METADATA_KEY) or []
+    resource.add_metadata(EXEMPTIONS_METADATA_KEY, [*existing, {"rule": rule, "reason": reason}])

@@ -1,0 +1,361 @@
+"""``StoreAccess``: what the stores of a domain need beyond their own props: store-level grants
+(:meth:`StoreAccess.grant_store_read`, :meth:`StoreAccess.grant_store_write`), AWS services
+that deliver into the domain's stores (:meth:`StoreAccess.allow_service_publisher`), and the
+key-policy statements the service contracts need (:mod:`cdk_partition.knowledge.contracts`).
+
+The base of :class:`~cdk_partition.constructs.stores.StoreFactories` (one method per kind of store).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_efs as efs
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_opensearchservice as opensearch
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from ..knowledge import contracts
+from ..knowledge.capabilities import AUTO_SCALING_SID, PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX
+from . import key_policy
+from ._messages import path_of, render
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_kms as kms
+
+
+#: Store type -> (its L2 method that grants reading, the one that grants writing). One table, read
+#: by :meth:`StoreAccess.grant_store_read` / :meth:`StoreAccess.grant_store_write`.
+STORE_GRANTS: dict[type, tuple[str, str]] = {
+    s3.Bucket: ("grant_read", "grant_write"),
+    sqs.Queue: ("grant_consume_messages", "grant_send_messages"),
+    sns.Topic: ("grant_subscribe", "grant_publish"),
+    dynamodb.Table: ("grant_read_data", "grant_write_data"),
+    dynamodb.TableV2: ("grant_read_data", "grant_write_data"),
+    kinesis.Stream: ("grant_read", "grant_write"),
+    logs.LogGroup: ("grant_read", "grant_write"),
+    secretsmanager.Secret: ("grant_read", "grant_write"),
+    ecr.Repository: ("grant_pull", "grant_push"),
+    efs.FileSystem: ("grant_read", "grant_read_write"),
+    events.EventBus: ("grant_put_events_to", "grant_put_events_to"),
+    opensearch.Domain: ("grant_read", "grant_write"),
+}
+
+#: Stores whose producers need ``kms:Decrypt`` as well as ``GenerateDataKey`` (AWS documents it
+#: for SQS, SNS and Kinesis producers): writing to them also grants the domain's read capability.
+PRODUCERS_NEED_DECRYPT: tuple[type, ...] = (sqs.Queue, sns.Topic, kinesis.Stream)
+
+
+def _grantee_in_stack_of(store: Construct, principal: iam.IPrincipal) -> iam.IGrantable | None:
+    """For a role or user defined in another stack than ``store``: the same principal imported
+    into the store's stack (by ARN, mutable), or None when no import is needed.
+
+    The store's L2 grant writes an IAM policy on the grantee. Written in the principal's own
+    stack, that policy references the store (principal stack -> store stack) while the key
+    policy references the principal (store stack -> principal stack): a cyclic cross-stack
+    reference. Imported, the policy becomes an ``iam.Policy`` of the store's stack attached to
+    the role or user by name, and every reference points one way (store stack -> principal
+    stack). Principals that are neither a role nor a user raise with what to do.
+    """
+    if getattr(principal, "node", None) is None or cdk.Stack.of(principal) is cdk.Stack.of(store):  # type: ignore[arg-type]
+        return None
+    stack = cdk.Stack.of(store)
+    cid = f"Grantee{cdk.Names.unique_id(principal)}"  # type: ignore[arg-type]
+    existing = stack.node.try_find_child(cid)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    role_arn, user_arn = getattr(principal, "role_arn", None), getattr(principal, "user_arn", None)
+    if role_arn:
+        return iam.Role.from_role_arn(stack, cid, role_arn)
+    if user_arn:
+        return iam.User.from_user_arn(stack, cid, user_arn)
+    raise ValueError(
+        f"{store.node.path}: the grantee {principal.node.path} lives in another stack than the "  # type: ignore[attr-defined]
+        "store and is not an IAM role or user: its grant would make a cyclic cross-stack reference. Grant a role or "
+        "user, imported in the store's stack (iam.Role.from_role_arn / User.from_user_arn)."
+    )
+
+
+if TYPE_CHECKING:
+    _Mixin = Construct  # the store methods are mixed into constructs
+else:
+    _Mixin = object
+
+
+def _publisher_sid(service: str) -> str:
+    return PUBLISHER_SID_PREFIX + "".join(p.capitalize() for p in service.split(".")[0].split("-"))
+
+
+class StoreAccess(_Mixin):
+    """Base of :class:`~cdk_partition.constructs.stores.StoreFactories` (a mixin of
+    :class:`~cdk_partition.DataDomain`): store grants, service publishers and the key-policy
+    wiring the stores' services need."""
+
+    #: The key every store of the domain is encrypted with.
+    key: kms.IKey
+    #: The principal CloudFormation uses to create the domain's stores and key.
+    deployment_role: iam.IPrincipal
+    _policy: iam.PolicyDocument
+
+    if TYPE_CHECKING:  # defined by DataDomain and DomainReference
+
+        def grant_read(self, principal: iam.IPrincipal | iam.IGrantable) -> None: ...
+
+        def grant_write(self, principal: iam.IPrincipal | iam.IGrantable) -> None: ...
+
+    # -- key-policy wiring the services need ----------------------------------------------
+    def _add_service_statement(self, statement: iam.PolicyStatement) -> None:
+        """Add a statement the library wrote from a contract row to the key policy as is."""
+        sids: set[str] = self.__dict__.setdefault("_service_sids", set())
+        if statement.sid not in sids:
+            sids.add(statement.sid or "")
+            self._policy.add_statements(statement)
+
+    def _apply_contract(self, store: str) -> None:
+        """Write the key-policy statements the contract rows of ``store`` need at create time
+        (:data:`cdk_partition.knowledge.contracts.CREATE_VIA_SERVICES`)."""
+        for service in contracts.CREATE_VIA_SERVICES.get(store, ()):
+            self._allow_via(service)
+
+    def _allow_store_role(self, integration: str, role: iam.IRole) -> None:
+        """Name a role the CDK created for a store (a Firehose delivery role, an S3 replication
+        role) in the key policy, with exactly the actions of its contract row, through the
+        row's service only (``kms:ViaService``); ``DenyEveryoneElse`` then lets it through."""
+        actions, service = contracts.STORE_ROLE_VIA[integration]
+        region = cdk.Stack.of(self).region
+        # one statement per contract row: a role gets exactly its row's actions
+        sid = STORE_ROLES_SID_PREFIX + "".join(p.capitalize() for p in integration.split("_"))
+        statements: dict[str, iam.PolicyStatement] = self.__dict__.setdefault("_store_roles", {})
+        statement = statements.get(sid)
+        if statement is None:
+            statement = iam.PolicyStatement(
+                sid=sid,
+                effect=iam.Effect.ALLOW,
+                principals=[iam.ArnPrincipal(role.role_arn)],
+                actions=list(actions),
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}
+                },
+            )
+            statements[sid] = statement
+            self._add_service_statement(statement)
+        else:
+            statement.add_arn_principal(role.role_arn)
+        self._exempt_from_deny(role.role_arn)
+
+    def _exempt_from_deny(self, arn: str) -> None:
+        raise NotImplementedError  # DataDomain
+
+    def _multi_region_key_arns(self, what: str, regions: list[Any]) -> dict[str, str] | None:
+        """Region -> the ARN of this multi-Region domain's key there, for ``regions``; None for a
+        single-Region domain. Raises for a region where the domain has no key.
+
+        AWS CloudFormation Template Reference, "AWS::KMS::ReplicaKey"
+        (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-replicakey.html):
+        a replica key "has the same key ID and key material as a multi-Region primary key", so
+        the key of region R is ``arn:<partition>:kms:R:<account>:key/<the primary's key id>``.
+        """
+        spans: tuple[str, ...] = getattr(self, "replica_regions", ())
+        if not spans:
+            return None
+        stack = cdk.Stack.of(self)
+        primary = getattr(self, "domain", self)  # a DomainReplica's domain, or the DataDomain
+        own = getattr(self, "region", stack.region)
+        key_regions = {cdk.Stack.of(primary).region, *spans} - {own}
+        key_id = self.cfn_key.attr_key_id if primary is not self else self.key.key_id  # type: ignore[attr-defined]
+        out: dict[str, str] = {}
+        for region in regions:
+            if region is None or region in out:
+                continue
+            if region not in key_regions:
+                raise ValueError(
+                    f"{what} of {self}: a replica in {region}, where the domain has no key (its "
+                    f"regions: {sorted(key_regions | {own})}). Add {region!r} to the DataDomain's "
+                    "replica_regions and create its replica key there (domain.replica(...)), or "
+                    "drop the replica."
+                )
+            out[region] = cdk.Arn.format(
+                cdk.ArnComponents(
+                    service="kms", region=region, resource="key", resource_name=key_id
+                ),
+                stack,
+            )
+        return out
+
+    def _allow_ebs_infrastructure(self) -> None:
+        raise NotImplementedError  # DataDomain
+
+    def _allow_via(self, service: str) -> None:
+        """Let the deployment role use the key through ``service`` (and attach-grants)."""
+        services: list[str] = self.__dict__.setdefault("_via_services", [])
+        region = cdk.Stack.of(self).region
+        name = f"{service}.{region}.amazonaws.com"
+        if name in services:
+            return
+        services.append(name)
+        arn = key_policy.principal_arn(
+            self.deployment_role, capability=f"{path_of(self)} ({self}), deployment_role="
+        )
+        if len(services) == 1:
+            grants = key_policy.attach_grant_statement([arn], services)
+            via = key_policy.via_service_statement([arn], services)
+            self.__dict__["_via_statements"] = (grants, via)
+            self._add_service_statement(grants)
+            self._add_service_statement(via)
+        else:
+            for statement in self.__dict__["_via_statements"]:
+                statement.add_condition("StringEquals", {"kms:ViaService": list(services)})
+
+    # -- store-level access in one call ------------------------------------------------------
+    def grant_store_read(self, store: Any, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read ``store``: the domain's read capability (key policy) plus the
+        store's own read grant (the L2's ``grant_read``, ``grant_consume_messages``, ... from
+        :data:`STORE_GRANTS`), which is returned.
+
+        A role or user defined in another stack is imported into the store's stack first, so
+        the store grant becomes an ``iam.Policy`` of that stack attached to it by name: no
+        cyclic cross-stack reference (the key policy already makes the store's stack depend on
+        the principal's). Other principals of another stack raise with what to do.
+        """
+        return self._grant_store(store, grantee, write=False)
+
+    def grant_store_write(self, store: Any, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` write ``store``: the domain's write capability plus the store's own
+        write grant (returned); cross-stack principals as in :meth:`grant_store_read`.
+
+        For queues, topics and streams, whose producers need ``kms:Decrypt`` too (AWS documents
+        it for SQS, SNS and Kinesis producers), the read capability is granted as well: the
+        read/write split bends there, on purpose. A bucket writer stays write-only: single
+        ``PutObject`` calls work, multipart uploads need ``kms:Decrypt`` (give it read too).
+        """
+        return self._grant_store(store, grantee, write=True)
+
+    def _grant_store(self, store: Any, grantee: iam.IGrantable, *, write: bool) -> iam.Grant:
+        methods = next((m for t, m in STORE_GRANTS.items() if isinstance(store, t)), None)
+        if methods is None:
+            known = ", ".join(sorted(t.__name__ for t in STORE_GRANTS))
+            raise ValueError(
+                f"{path_of(self)}: grant_store_{'write' if write else 'read'}(store=...) got "
+                f"{render(store)}, a {type(store).__name__}, which has no store grant; known: "
+                f"{known}. Grant the domain capability with grant_read/grant_write and the "
+                "store's own grant yourself."
+            )
+        principal = grantee.grant_principal
+        store_grantee = _grantee_in_stack_of(store, principal)
+        if store_grantee is not None:
+            grantee = store_grantee
+        if write:
+            self.grant_write(principal)
+            if isinstance(store, PRODUCERS_NEED_DECRYPT):
+                self.grant_read(principal)
+        else:
+            self.grant_read(principal)
+        method = getattr(store, methods[1] if write else methods[0])
+        return method(grantee)
+
+    def allow_service_publisher(self, service: str, *, source_arn: str | None = None) -> None:
+        """Let an AWS service deliver into the domain's encrypted queues or topics (S3 event
+        notifications, SNS subscriptions, EventBridge rules), as its service contract says
+        (:data:`cdk_partition.knowledge.contracts.SERVICE_PUBLISHERS`).
+
+        The CDK's own wiring (``bucket.add_event_notification(..., SqsDestination(queue))``,
+        ``topic.add_subscription(SqsSubscription(queue))``, ``rule.add_target(SnsTopic(topic))``)
+        already calls this for you: the statement it would add is rewritten into the contract's.
+
+        Adds ``AllowPublisher<Service>``: the contract's actions (``kms:GenerateDataKey``,
+        ``kms:Decrypt``) for the service principal, with ``aws:SourceAccount`` = this account
+        where the contract supports it. For EventBridge it stays unconditioned: AWS documents that
+        the source keys are not supported for EventBridge delivering to an encrypted SNS topic.
+
+        :param source_arn: narrow the service to one source (a literal ARN or pattern such as
+            ``arn:aws:s3:::orders-uploads-*``) in a statement of its own
+            (``AllowPublisher<Service>Sources``). Not the ARN token of a domain store: the key
+            would depend on a store that depends on the key (a cycle). Refused for a service
+            whose contract does not support source conditions. Default: the account scope only.
+        :raises ValueError: for a service with no publisher contract, or a ``source_arn`` the
+            service's contract cannot carry.
+        """
+        publisher = contracts.SERVICE_PUBLISHERS.get(service)
+        if publisher is None:
+            known = ", ".join(sorted(contracts.SERVICE_PUBLISHERS))
+            raise ValueError(
+                f"{path_of(self)}: allow_service_publisher(service={service!r}) of {self}: no "
+                "service contract for it "
+                f"(known: {known}). Add the statement with add_to_key_policy if AWS documents it."
+            )
+        if source_arn is None:
+            self._allow_publisher(service)
+            return
+        if not publisher.conditions_required:
+            raise ValueError(
+                f"{path_of(self)}: allow_service_publisher({service!r}, source_arn=...) of "
+                f"{self}: {service} cannot be narrowed by "
+                "aws:SourceArn (AWS does not support the source keys for EventBridge delivering "
+                "to an encrypted SNS topic); call it without source_arn."
+            )
+        sid = _publisher_sid(service) + "Sources"
+        sources: dict[str, list[str]] = self.__dict__.setdefault("_publisher_sources", {})
+        arns = sources.setdefault(sid, [])
+        arns.append(source_arn)
+        statements: dict[str, iam.PolicyStatement] = self.__dict__.setdefault("_publishers", {})
+        if sid in statements:
+            statements[sid].add_condition("ArnLike", {"aws:SourceArn": list(arns)})
+            return
+        conditions = {
+            "ArnLike": {"aws:SourceArn": list(arns)},
+            "StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account},
+        }
+        statement = key_policy.publisher_statement(sid, service, publisher.actions, conditions)
+        statements[sid] = statement
+        self._add_service_statement(statement)
+
+    def _allow_publisher(self, service: str) -> None:
+        """``AllowPublisher<Service>`` from the contract: account-scoped where supported."""
+        publisher = contracts.SERVICE_PUBLISHERS[service]
+        sid = _publisher_sid(service)
+        statements: dict[str, iam.PolicyStatement] = self.__dict__.setdefault("_publishers", {})
+        if sid in statements:
+            return
+        conditions: dict[str, Any] = (
+            {"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}}
+            if publisher.conditions_required
+            else {}
+        )
+        statement = key_policy.publisher_statement(sid, service, publisher.actions, conditions)
+        statements[sid] = statement
+        self._add_service_statement(statement)
+
+    def _allow_auto_scaling(self) -> None:
+        """The EC2 Auto Scaling service-linked role, as its contract rows say."""
+        if self.__dict__.get("_auto_scaling"):
+            return
+        self.__dict__["_auto_scaling"] = True
+        rows = contracts.rows_for("launch_template_auto_scaling")
+        stack = cdk.Stack.of(self)
+        arn = rows[0].principal.format(partition=stack.partition, account=stack.account)
+        data = next(r for r in rows if "kms:CreateGrant" not in r.actions)
+        grants = next(r for r in rows if "kms:CreateGrant" in r.actions)
+        for sid, row in ((AUTO_SCALING_SID, data), (AUTO_SCALING_SID + "Grants", grants)):
+            conditions = {"Bool": dict(row.context)} if row.context else None
+            self._add_service_statement(
+                iam.PolicyStatement(
+                    sid=sid,
+                    effect=iam.Effect.ALLOW,
+                    principals=[iam.ArnPrincipal(arn)],
+                    actions=list(row.actions),
+                    resources=["*"],
+                    conditions=conditions,
+                )
+            )
+        self._exempt_from_deny(arn)
