@@ -17,7 +17,7 @@ from ..knowledge import contracts
 from ..policy import evaluator
 from .rules import Finding, Rule, make_finding, no_aws_page
 
-__all__ = ["RULES", "audit_contracts", "with_env"]
+__all__ = ["RULES", "audit_contracts"]
 
 _PER_ROW = "each service contract row cites its own AWS page (cdk_partition.knowledge.contracts)"
 
@@ -94,7 +94,7 @@ def _refused_rows(
             continue
         context = {k: _fill(v, fill) for k, v in row.context.items()}
         principal = (
-            with_env(str(evaluator.canonicalize(deployer)), env)
+            _with_env(str(evaluator.canonicalize(deployer)), env)
             if row.caller == "deployment_role"
             else _fill(row.principal, fill)
         )
@@ -126,12 +126,12 @@ def _prepared_policy(
     if prepared is None:
         # pseudo parameters the stack's environment decides, written as their values (as the
         # requests are), so that ARN patterns compare part by part
-        text = with_env(json.dumps(evaluator.canonicalize(policy)), key.stack.environment)
+        text = _with_env(json.dumps(evaluator.canonicalize(policy)), key.stack.environment)
         prepared = assembly.memo[cache_key] = evaluator.prepare(json.loads(text))
     return prepared  # type: ignore[no-any-return]
 
 
-def with_env(text: str, env: Environment) -> str:
+def _with_env(text: str, env: Environment) -> str:
     """``text`` with the pseudo parameters the environment decides written as their values."""
     for pseudo, value in (
         ("${AWS::Partition}", env.partition_text),

@@ -91,6 +91,8 @@ class Finding:
 
 
 def short(value: Any) -> str:
+    """``value`` as text for a message: itself when a string, else JSON; at most 120
+    characters."""
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     return text if len(text) <= 120 else text[:117] + "..."
 
@@ -102,8 +104,8 @@ def property_is(location: str, value: Any) -> str:
 
 
 def detail_after(location: str, value: Any, detail: str) -> str:
-    """``detail`` without its opening ``<property> <value>`` when :func:`property_is` already said it
-    (``SSEAlgorithm AES256 (SSE-S3: AWS owned key)`` -> ``SSE-S3: AWS owned key``)."""
+    """``detail`` without its opening ``<property> <value>`` when :func:`property_is` already
+    said it (``SSEAlgorithm AES256 (SSE-S3: AWS owned key)`` -> ``SSE-S3: AWS owned key``)."""
     said = f"{location.rsplit('.', 1)[-1]} {short(value)}" if value is not None else None
     if said is None or not detail.startswith(said):
         return detail

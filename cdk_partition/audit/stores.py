@@ -34,8 +34,8 @@ from .rules import (
 __all__ = ["RULES", "audit_store"]
 
 _PER_TYPE = (
-    "each store type's key properties and defaults are its catalogue entry "
-    "(cdk_partition.knowledge.catalogue, from the CloudFormation schemas), not one page for the rule"
+    "the rule applies the catalogue's facts store type by store type "
+    "(cdk_partition.knowledge.catalogue); no one page covers every type"
 )
 #: Key values are compared by the ARN parts KMS reads a key identifier by (see
 #: :mod:`cdk_partition.assembly.keys`).
@@ -112,8 +112,8 @@ RULES: tuple[Rule, ...] = (
         "keep the domain's data out of it (the service offers only an encryption switch), "
         "or exempt it with the reason it holds none",
         source=no_aws_page(
-            "what each keyless type lacks is its catalogue entry "
-            "(cdk_partition.knowledge.catalogue.KEYLESS_STORES), not one page for the rule"
+            "what protects each keyless type is its catalogue entry's reason "
+            "(cdk_partition.knowledge.catalogue.KEYLESS_STORES); no one page covers every type"
         ),
     ),
 )
@@ -127,6 +127,7 @@ _STATE_RULES = {
     "undecided": "CDKP005",
 }
 _REF_RULES = {"other_cmk": "CDKP004", "aws_managed": "CDKP003", "unresolved": "CDKP005"}
+_LT_MAPPINGS = "LaunchTemplateData.BlockDeviceMappings"
 
 
 def audit_store(
@@ -150,9 +151,6 @@ def audit_store(
             f for f in store_findings if not (f.location or "").startswith(_LT_MAPPINGS)
         ]
     return store_findings
-
-
-_LT_MAPPINGS = "LaunchTemplateData.BlockDeviceMappings"
 
 
 def _only_overriding_instances(
