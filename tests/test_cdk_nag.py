@@ -18,7 +18,7 @@ from cdk_nag import AwsSolutionsChecks
 from conftest import cdk_context
 
 from cdk_partition import DomainStack
-from cdk_partition.audit import _STATE_RULES
+from cdk_partition.audit.stores import _STATE_RULES
 from cdk_partition.constructs.checks import PLUGIN_NAME
 
 pytestmark = pytest.mark.slow

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from cdk_partition import _QUIET_END_OF_LIFE_NODE
-from cdk_partition.audit import _STATE_RULES
+from cdk_partition.audit.stores import _STATE_RULES
 
 pytestmark = pytest.mark.install
 

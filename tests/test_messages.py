@@ -34,7 +34,8 @@ from test_audit_corpus import _stack
 from test_catalogue import VIOLATIONS
 
 from cdk_partition import DataDomain, DomainChecksFailed, DomainStack, last_failure
-from cdk_partition.audit import StackTemplate, _short, audit
+from cdk_partition.audit import StackTemplate, audit
+from cdk_partition.audit.rules import short as _short
 from cdk_partition.constructs import checks, exemptions
 from cdk_partition.constructs._messages import render
 from cdk_partition.knowledge.catalogue import _MISSING, CATALOGUE, _get, classify

@@ -31,7 +31,8 @@ from typing import Any, Literal
 
 from ..knowledge import catalogue
 from ..marks import _HOLE, _PSEUDO, KeyText, parse_key_text, render
-from . import CloudAssembly, DomainKey, StackTemplate, resource_path
+from .model import CloudAssembly, DomainKey
+from .stacks import StackTemplate, resource_path
 
 __all__ = ["KeyRef", "KeyResolver", "KeyText"]
 
@@ -141,6 +142,14 @@ class KeyResolver:
                 for scope, _ in self._assembly.scopes_of(stack)
             )
         return ref.key is None or ref.key is self._assembly.domain_key_for(domain, stack, region)
+
+    def key_of_slot(self, value: Any, stack: StackTemplate) -> KeyRef:
+        """The key a store's key property in ``stack`` names: an AWS managed key by its name,
+        ARN or join (:func:`~cdk_partition.knowledge.catalogue.is_aws_managed_key_reference`),
+        else what :meth:`resolve` finds."""
+        if catalogue.is_aws_managed_key_reference(value):
+            return KeyRef("aws_managed", f"AWS managed key {_short(value)}")
+        return self.resolve(value, stack)
 
     def resolve(self, value: Any, stack: StackTemplate, depth: int = 0) -> KeyRef:
         """What ``value`` (a key property's value in ``stack``) names."""

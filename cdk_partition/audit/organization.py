@@ -74,6 +74,10 @@ ORG_RULES: dict[str, audit.Rule] = {
         "name the key ARN of the owning app's domain key (its partition, account and region; "
         "publish it from the owning app rather than copying it), or give the owning stack an "
         "explicit env so that its account and region can be compared",
+        source=audit.Source(
+            'AWS KMS Developer Guide, "Key identifiers (KeyId)"',
+            "https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-id",
+        ),
     ),
     "CDKP202": audit.Rule(
         "CDKP202",
@@ -81,6 +85,10 @@ ORG_RULES: dict[str, audit.Rule] = {
         "Domain created twice in one account and region",
         "create each domain's key in one app and Stage; other apps reference it "
         "(DataDomain.from_domain_attributes / from_lookup)",
+        source=audit.Source(
+            'AWS KMS API Reference, "CreateAlias"',
+            "https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html",
+        ),
     ),
 }
 

@@ -1,0 +1,145 @@
+"""The templates of a cloud assembly: :class:`StackTemplate` (one template, a nested stack's
+parent, its environment and construct path) and the construct paths of its resources
+(``aws:cdk:path`` metadata, else the assembly's ``tree.json``).
+
+Pure Python over JSON files (no aws_cdk import).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..marks import PATH_METADATA_KEY, Environment
+
+__all__ = ["AssemblyInputError", "StackTemplate", "read_json", "resource_path"]
+
+
+class AssemblyInputError(ValueError):
+    """The path given is not a cloud assembly or a template (bad input, exit code 2)."""
+
+
+@dataclass
+class StackTemplate:
+    """One template of the assembly (a nested stack's ``parent`` is (stack, logical id))."""
+
+    name: str
+    template: dict[str, Any]
+    file: str
+    parent: tuple[StackTemplate, str] | None = None
+    environment: Environment = field(default_factory=Environment)
+    construct_path: str | None = None
+    """The stack's construct path (``Outer/Inner/Stack``; from the manifest's ``displayName``)."""
+    tree_file: str | None = None
+    """The assembly's ``tree.json`` (the construct tree the CDK publishes into every cloud
+    assembly, each CloudFormation resource with its ``aws:cdk:cloudformation:logicalId``:
+    https://github.com/aws/aws-cdk/commit/3cca03d, "publish construct tree into the cloud
+    assembly"): construct paths of resources whose template carries no
+    ``aws:cdk:path`` (``--no-path-metadata``, ``aws:cdk:enable-path-metadata`` false)."""
+
+    def tree_path(self, logical_id: str) -> str | None:
+        """The construct path ``tree.json`` gives the resource ``logical_id`` of this stack."""
+        if self.tree_file is None:
+            return None
+        owner = self.construct_path
+        if owner is None and self.parent is not None:  # a nested stack: its NestedStack node
+            parent, resource_id = self.parent
+            owner = _nested_stack_path(parent.tree_path(resource_id))
+        if owner is None:
+            return None
+        return _tree_index(self.tree_file).get((owner, logical_id))
+
+    @cached_property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        """The resource declarations that are objects (see :attr:`raw_resources` for all)."""
+        return {k: v for k, v in self.raw_resources.items() if isinstance(v, dict)}
+
+    @property
+    def raw_resources(self) -> dict[str, Any]:
+        resources = self.template.get("Resources")
+        return resources if isinstance(resources, dict) else {}
+
+    @property
+    def root(self) -> StackTemplate:
+        """The top-level stack a nested stack belongs to (itself for a top-level stack)."""
+        return self.parent[0].root if self.parent else self
+
+
+def resource_path(stack: StackTemplate, logical_id: str, resource: Mapping[str, Any]) -> str:
+    """The construct path of a resource (``aws:cdk:path``), else the one the assembly's
+    ``tree.json`` gives it, else ``<stack name>/<logical id>``."""
+    metadata = resource.get("Metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get(PATH_METADATA_KEY), str):
+        return metadata[PATH_METADATA_KEY]
+    try:
+        found = stack.tree_path(logical_id)
+    except AssemblyInputError:  # an unreadable tree only costs the nicer name
+        found = None
+    return found or f"{stack.name}/{logical_id}"
+
+
+#: ``constructInfo.fqn`` of the constructs that own templates (a resource's logical id is unique
+#: only within the nearest of them).
+_TEMPLATE_OWNERS = frozenset(
+    {"aws-cdk-lib.App", "aws-cdk-lib.Stage", "aws-cdk-lib.Stack", "aws-cdk-lib.NestedStack"}
+)
+_NESTED_RESOURCE = re.compile(r"^(.*)/([^/]+)\.NestedStack/\2\.NestedStackResource$")
+
+
+def _nested_stack_path(resource_path: str | None) -> str | None:
+    """``Parent/Child.NestedStack/Child.NestedStackResource`` -> ``Parent/Child``, the
+    ``NestedStack`` whose template that resource deploys."""
+    match = _NESTED_RESOURCE.match(resource_path or "")
+    return f"{match.group(1)}/{match.group(2)}" if match else None
+
+
+@lru_cache(maxsize=4)
+def _tree_index_of(file: str, _mtime: float) -> dict[tuple[str, str], str]:
+    tree = read_json(Path(file))
+    index: dict[tuple[str, str], str] = {}
+    root = tree.get("tree") if isinstance(tree, dict) else None
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        node, owner = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        path = str(node.get("path", ""))
+        info = node.get("constructInfo")
+        if isinstance(info, dict) and info.get("fqn") in _TEMPLATE_OWNERS:
+            owner = path
+        attributes = node.get("attributes")
+        logical_id = (
+            attributes.get("aws:cdk:cloudformation:logicalId")
+            if isinstance(attributes, dict)
+            else None
+        )
+        if isinstance(logical_id, str):
+            index.setdefault((owner, logical_id), path)
+        children = node.get("children")
+        for child in (children if isinstance(children, dict) else {}).values():
+            stack.append((child, owner))
+    return index
+
+
+def _tree_index(file: str) -> dict[tuple[str, str], str]:
+    """(owning stack's construct path, logical id) -> construct path, from ``tree.json``."""
+    try:
+        mtime = Path(file).stat().st_mtime
+    except OSError:
+        return {}
+    return _tree_index_of(file, mtime)
+
+
+def read_json(path: Path) -> Any:
+    """``path`` parsed as JSON; :class:`AssemblyInputError` when it cannot be read or parsed."""
+    try:
+        return json.loads(path.read_text())
+    except OSError as error:
+        raise AssemblyInputError(f"cannot read {path}: {error.strerror or error}") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise AssemblyInputError(f"{path} is not valid JSON: {error}") from error

@@ -1,0 +1,142 @@
+"""Service contracts: what AWS requests for a store must pass its domain's key policy (CDKP107).
+
+The create and attach rows of the store's service contract
+(:data:`cdk_partition.knowledge.contracts.CONTRACTS`: CloudFormation's role through the service,
+the EC2 infrastructure role), each citing its AWS page, are evaluated against the key policy with
+the policy evaluator (:mod:`cdk_partition.policy.evaluator`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..assembly import CloudAssembly, DomainKey, Environment, StackTemplate
+from ..knowledge import contracts
+from ..policy import evaluator
+from .rules import Finding, Rule, make_finding, no_aws_page
+
+__all__ = ["RULES", "audit_contracts"]
+
+_PER_ROW = "each service contract row cites its own AWS page (cdk_partition.knowledge.contracts)"
+
+#: The contract rule.
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "CDKP107",
+        "error",
+        "Domain key policy refuses a request AWS makes for the store",
+        "keep the statements the domain's store methods write (AllowGrantsForAWSResources, "
+        "AllowDeploymentViaServices, the DenyEveryoneElse exemptions); the store cannot be "
+        "created or started otherwise",
+        source=no_aws_page(_PER_ROW),
+    ),
+)
+_RULE = {rule.id: rule for rule in RULES}
+
+
+def audit_contracts(
+    assembly: CloudAssembly, stack: StackTemplate, domain: str, base: Mapping[str, Any]
+) -> Iterator[Finding]:
+    """The create and attach rows of the store's service contract (CloudFormation's role through
+    the service, the EC2 infrastructure role) evaluated against its domain's key policy."""
+    store = contracts.STORE_TYPES.get(base["resource_type"])
+    if store is None:
+        return
+    key = assembly.nearest_domain_key(domain, stack)
+    if key is None:
+        return
+    deployer, policy = key.deployment_role, key.policy
+    if deployer is None or not isinstance(policy, dict):
+        return  # a key not written by this version: nothing to hold the rows against
+    refused = _refused_rows(assembly, key, policy, deployer, store)
+    if refused:
+        yield make_finding(
+            _RULE["CDKP107"],
+            f"{base['path']} of domain {domain!r}: the domain key policy refuses what AWS "
+            f"requests for it: {'; '.join(refused)}.",
+            fix=_CONTRACT_FIXES.get(store),
+            location="KeyPolicy",
+            **base,
+        )
+
+
+#: Store -> how to get its contract statements written (CDKP107's fix for that store).
+_CONTRACT_FIXES = {
+    "launch_template": "create its EBS volumes with `domain.ebs_volume(...)` (or the template "
+    "with `domain.launch_template(...)`): the key policy then has what EC2 requests at launch",
+    "volume": "create it with `domain.volume(...)` or pass `encryption_key=domain.key` to the L2",
+}
+
+
+def _refused_rows(
+    assembly: CloudAssembly, key: DomainKey, policy: dict[str, Any], deployer: Any, store: str
+) -> tuple[str, ...]:
+    """The create/attach contract requests of ``store`` the key policy refuses (the same for
+    every store of the kind on one key: decided once)."""
+    cache_key = ("refused", id(key.stack), key.logical_id, store)  # ids live as long as assembly
+    cached = assembly.memo.get(cache_key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    prepared = _prepared_policy(assembly, key, policy)
+    env = key.stack.environment
+    fill = {
+        "{partition}": env.partition_text,
+        "{account}": env.account_text,
+        "{region}": env.region_text,
+    }
+    refused: list[str] = []
+    for row in contracts.rows_for(store):
+        if row.phase not in ("create", "attach"):
+            continue
+        if row.caller not in ("deployment_role", "infrastructure_role"):
+            continue
+        context = {k: _fill(v, fill) for k, v in row.context.items()}
+        principal = (
+            _with_env(str(evaluator.canonicalize(deployer)), env)
+            if row.caller == "deployment_role"
+            else _fill(row.principal, fill)
+        )
+        who = row.caller.replace("_", " ")
+        for action in row.actions:
+            request = evaluator.Request(action, principal, env.account_text, context=context)
+            try:
+                decision = evaluator.evaluate(prepared, request)
+            except ValueError as error:
+                refused.append(f"{action} by the {who}: undecidable ({error})")
+                continue
+            if decision == "explicit_deny" or (decision != "allow" and not row.via_grant):
+                refused.append(f"{action} by the {who} at {row.phase} ({row.source})")
+    assembly.memo[cache_key] = tuple(refused)
+    return tuple(refused)
+
+
+def _fill(text: str, fill: Mapping[str, str]) -> str:
+    for placeholder, value in fill.items():
+        text = text.replace(placeholder, value)
+    return text
+
+
+def _prepared_policy(
+    assembly: CloudAssembly, key: DomainKey, policy: dict[str, Any]
+) -> evaluator.CanonicalPolicy:
+    cache_key = ("prepared", id(key.stack), key.logical_id)
+    prepared = assembly.memo.get(cache_key)
+    if prepared is None:
+        # pseudo parameters the stack's environment decides, written as their values (as the
+        # requests are), so that ARN patterns compare part by part
+        text = _with_env(json.dumps(evaluator.canonicalize(policy)), key.stack.environment)
+        prepared = assembly.memo[cache_key] = evaluator.prepare(json.loads(text))
+    return prepared  # type: ignore[no-any-return]
+
+
+def _with_env(text: str, env: Environment) -> str:
+    """``text`` with the pseudo parameters the environment decides written as their values."""
+    for pseudo, value in (
+        ("${AWS::Partition}", env.partition_text),
+        ("${AWS::AccountId}", env.account_text),
+        ("${AWS::Region}", env.region_text),
+    ):
+        text = text.replace(pseudo, value)
+    return text

@@ -1,0 +1,41 @@
+"""Exemptions: a finding about one store that the app exempted, with its reason
+(``cdk_partition:exemptions`` metadata, written by :func:`~cdk_partition.exempt`).
+
+Only the store rules may be exempted (:data:`EXEMPTIBLE_RULES`); the resource's exemptions are the
+model's answer (:meth:`~cdk_partition.assembly.CloudAssembly.exemptions_of`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..assembly import CloudAssembly
+from .rules import Finding
+
+__all__ = ["EXEMPTIBLE_RULES", "apply_exemptions"]
+
+#: The rules an exemption may silence: findings about one store. The domain key's own rules
+#: (CDKP1xx), placement, crashes, custom resources aside, and dependency cycles hold for every
+#: domain; an exemption of them is ignored (and ``exempt`` refuses it).
+EXEMPTIBLE_RULES: frozenset[str] = frozenset(
+    {"CDKP001", "CDKP002", "CDKP003", "CDKP004", "CDKP005", "CDKP006", "CDKP008", "CDKP009",
+     "CDKP010", "CDKP011"}
+)  # fmt: skip
+_MIN_REASON_WORDS = 4
+
+
+def apply_exemptions(finding: Finding, assembly: CloudAssembly) -> Finding:
+    """``finding``, exempted when its resource carries an exemption of its rule with a reason."""
+    if finding.rule not in EXEMPTIBLE_RULES or finding.resource_type in (
+        "AWS::KMS::Key",
+        "AWS::KMS::ReplicaKey",
+    ):
+        return finding
+    for exemption in assembly.exemptions_of(finding.template_path, finding.logical_id):
+        if not isinstance(exemption, dict) or exemption.get("rule") != finding.rule:
+            continue
+        reason = exemption.get("reason")
+        # written by hand as metadata, an exemption still needs its sentence (exempt() asks too)
+        if isinstance(reason, str) and len(reason.split()) >= _MIN_REASON_WORDS:
+            return replace(finding, exempted=True, reason=reason)
+    return finding

@@ -1,0 +1,302 @@
+"""The domain key itself: rotation, the key policy, service statements and a replica's link to
+its primary (CDKP101-CDKP106, CDKP108).
+
+The key answers what it holds (:attr:`~cdk_partition.assembly.DomainKey.properties`,
+:attr:`~cdk_partition.assembly.DomainKey.statements`); the Deny statements are decided with the
+policy evaluator (:mod:`cdk_partition.policy.evaluator`), Allow statements against the capability
+table (:mod:`cdk_partition.knowledge.capabilities`) and the service contracts
+(:mod:`cdk_partition.knowledge.contracts`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from fnmatch import fnmatchcase
+from typing import Any
+
+from ..assembly import DomainKey
+from ..assembly.keys import KeyResolver
+from ..knowledge import contracts
+from ..knowledge.capabilities import (
+    ADMINISTER_ACTIONS,
+    ALL_CAPABILITY_ACTIONS,
+    KMS_KEY_ACTIONS,
+    READ_ACTIONS,
+    WRITE_ACTIONS,
+)
+from ..policy import evaluator
+from .rules import Finding, Rule, Source, make_finding, no_aws_page, resource_fields, short
+
+__all__ = ["RULES", "audit_key"]
+
+_PER_ROW = "each service contract row cites its own AWS page (cdk_partition.knowledge.contracts)"
+
+#: The key rules, in the registry's order.
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "CDKP101",
+        "error",
+        "Domain key rotation is off",
+        "enable rotation (DataDomain keys have it on; do not override EnableKeyRotation)",
+        source=no_aws_page(
+            "rotation is the domain's own requirement (DataDomain turns it on); the code cites no "
+            "page for it"
+        ),
+    ),
+    Rule(
+        "CDKP102",
+        "error",
+        "Domain key policy does not deny everyone else",
+        "keep the DenyEveryoneElse statement DataDomain writes (Deny kms:* unless "
+        "aws:PrincipalArn is a named principal)",
+        source=no_aws_page(
+            "DenyEveryoneElse is cdk_partition's design, decided with its policy evaluator"
+        ),
+    ),
+    Rule(
+        "CDKP103",
+        "error",
+        "Domain key policy allows every principal without conditions",
+        "name principals through domain.grant_read/grant_write/grant_administer",
+        source=no_aws_page(
+            "naming every principal is cdk_partition's design; the code cites no page"
+        ),
+    ),
+    Rule(
+        "CDKP104",
+        "error",
+        "Domain key policy gives a principal more than one capability's actions",
+        "grant capabilities through the domain; keep administration and data actions in "
+        "separate statements and wildcards such as kms:* out of Allow statements",
+        source=no_aws_page(
+            "the capabilities are cdk_partition's table (cdk_partition.knowledge.capabilities)"
+        ),
+    ),
+    Rule(
+        "CDKP106",
+        "error",
+        "Domain key policy gives an AWS service more than its service contract",
+        "let the domain write service statements (store methods, allow_service_publisher): "
+        "the contract's actions only, scoped by the conditions AWS supports",
+        source=no_aws_page(_PER_ROW),
+    ),
+    Rule(
+        "CDKP108",
+        "error",
+        "Domain replica key is not a replica of the domain's primary key",
+        "create it with `domain.replica(scope, id)` of the multi-Region DataDomain "
+        "(`replica_regions=[...]`): PrimaryKeyArn is then the domain key's ARN",
+        source=Source(
+            'AWS KMS API Reference, "ReplicateKey"',
+            "https://docs.aws.amazon.com/kms/latest/APIReference/API_ReplicateKey.html",
+        ),
+    ),
+    Rule(
+        "CDKP105",
+        "error",
+        "Domain key policy cannot be evaluated",
+        "write the statement with values known at synth time (the policy evaluator could not "
+        "decide it, so the checks cannot vouch for the key)",
+        source=no_aws_page("a limit of cdk_partition's policy evaluator, not an AWS behaviour"),
+    ),
+)
+_RULE = {rule.id: rule for rule in RULES}
+
+
+_PROBE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:PutKeyPolicy")
+_UNNAMED_ROLE = "arn:aws:iam::${AWS::AccountId}:role/cdk-partition-audit-probe-unnamed-role"
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _expand(actions: Iterable[str]) -> set[str]:
+    out: set[str] = set()
+    for action in actions:
+        if not isinstance(action, str):
+            continue
+        pattern = action.lower()
+        out |= {a for a in KMS_KEY_ACTIONS if fnmatchcase(a.lower(), pattern)} or {action}
+    return out
+
+
+def audit_key(key: DomainKey, resolver: KeyResolver | None = None) -> Iterator[Finding]:
+    """Rotation on; DenyEveryoneElse present and effective; no open or over-broad Allow; a
+    policy the evaluator cannot decide is a finding (CDKP105), never a crash. A replica key
+    (``AWS::KMS::ReplicaKey``) is held to the same policy rules, and its ``PrimaryKeyArn`` must
+    resolve (with ``resolver``) to the multi-Region key of its domain (CDKP108)."""
+    props = key.properties
+    base = resource_fields(key.stack, key.logical_id, key.resource, key.name)
+
+    def finding(rule_id: str, message: str, location: str, value: Any = None) -> Finding:
+        return make_finding(
+            _RULE[rule_id],
+            f"Key of domain {key.name!r} ({key.path}): {message}",
+            location=location,
+            value=short(value) if value is not None else None,
+            **base,
+        )
+
+    if key.replica:
+        # AWS KMS API Reference, "ReplicateKey"
+        # (https://docs.aws.amazon.com/kms/latest/APIReference/API_ReplicateKey.html): a primary
+        # and its replicas share "automatic key rotation status" (no rotation property of its
+        # own); every other property, the key policy included, is the replica's own.
+        yield from _audit_replica_link(key, props, resolver, finding)
+    elif props.get("EnableKeyRotation") not in (True, "true"):
+        yield finding(
+            "CDKP101",
+            "EnableKeyRotation is not true.",
+            "EnableKeyRotation",
+            props.get("EnableKeyRotation"),
+        )
+    policy = key.policy
+    if not isinstance(policy, dict):
+        yield finding("CDKP102", "the key policy is not a literal document.", "KeyPolicy", policy)
+        return
+    statements = key.statements
+    denies = {
+        "Version": "2012-10-17",
+        "Statement": [s for s in statements if s.get("Effect") == "Deny"],
+    }
+    probes = [
+        evaluator.Request(
+            action=action,
+            principal_arn=_UNNAMED_ROLE,
+            account="${AWS::AccountId}",
+            identity_allows=True,
+        )
+        for action in _PROBE_ACTIONS
+    ]
+    try:
+        open_actions = [
+            p.action for p in probes if evaluator.evaluate(denies, p) != "explicit_deny"
+        ]
+    except ValueError as error:
+        yield finding(
+            "CDKP105",
+            f"its Deny statements cannot be evaluated ({error}), so the checks cannot tell "
+            "whether an unnamed principal is refused.",
+            "KeyPolicy.Statement",
+        )
+        open_actions = []
+    if open_actions:
+        yield finding(
+            "CDKP102",
+            "no Deny statement refuses an unnamed principal of the account "
+            f"{', '.join(open_actions)} (an IAM role whose own policy allows kms:* would pass).",
+            "KeyPolicy.Statement",
+        )
+    for index, statement in enumerate(statements):
+        if statement.get("Effect") != "Allow":
+            continue
+        location = f"KeyPolicy.Statement[{index}]"
+        sid = statement.get("Sid", f"#{index}")
+        principal = statement.get("Principal")
+        aws = principal.get("AWS") if isinstance(principal, dict) else principal
+        if "*" in _as_list(aws) and not statement.get("Condition"):
+            yield finding(
+                "CDKP103",
+                f"statement {sid} allows '*' without conditions.",
+                f"{location}.Principal",
+                principal,
+            )
+            continue
+        if aws is None:
+            for problem in _service_statement_problems(statement):
+                yield finding(
+                    "CDKP106",
+                    f"statement {sid} {problem}",
+                    f"{location}.Principal",
+                    statement.get("Principal"),
+                )
+            continue
+        actions = _expand(_as_list(statement.get("Action", [])))
+        if "NotAction" in statement:
+            actions = set(KMS_KEY_ACTIONS) - _expand(_as_list(statement["NotAction"]))
+        if _grant_for_aws_resource(statement):
+            actions -= {"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"}
+        beyond = sorted(actions - ALL_CAPABILITY_ACTIONS)
+        mixed = actions & (set(ADMINISTER_ACTIONS) - {"kms:DescribeKey"}) and actions & (
+            set(READ_ACTIONS + WRITE_ACTIONS) - {"kms:DescribeKey"}
+        )
+        if beyond or mixed:
+            detail = (
+                f"actions outside every capability: {', '.join(beyond)}"
+                if beyond
+                else "administration and data actions in one statement"
+            )
+            yield finding(
+                "CDKP104",
+                f"statement {sid} gives {short(aws)} {detail}.",
+                f"{location}.{'Action' if 'Action' in statement else 'NotAction'}",
+                statement.get("Action", statement.get("NotAction")),
+            )
+
+
+def _audit_replica_link(
+    key: DomainKey, props: Mapping[str, Any], resolver: KeyResolver | None, finding: Any
+) -> Iterator[Finding]:
+    """A domain replica key's ``PrimaryKeyArn`` names its domain's multi-Region primary key, of
+    the same account, in another region."""
+    if resolver is None:
+        return
+    value = props.get("PrimaryKeyArn")
+    ref = resolver.resolve(value, key.stack)
+    primary = ref.key
+    if ref.kind != "domain_key" or ref.domain != key.name or primary is None or primary.replica:
+        yield finding(
+            "CDKP108",
+            f"its PrimaryKeyArn is {ref.description}, not the key of domain {key.name!r}.",
+            "PrimaryKeyArn",
+            value,
+        )
+        return
+    primary_props = primary.properties
+    problems = []
+    if primary_props.get("MultiRegion") not in (True, "true"):
+        problems.append(f"the primary {primary.path} is not MultiRegion")
+    if key.region not in primary.replica_regions:
+        problems.append(f"{key.region} is not one of the domain's replica_regions")
+    if primary.stack.environment.account != key.stack.environment.account:
+        problems.append("the primary is in another account")
+    if problems:
+        yield finding("CDKP108", f"{'; '.join(problems)}.", "PrimaryKeyArn", value)
+
+
+def _service_statement_problems(statement: Mapping[str, Any]) -> Iterator[str]:
+    """What an Allow to AWS service principals gives beyond their service contracts
+    (:data:`cdk_partition.knowledge.contracts.CONTRACTS`): actions outside the rows, or no condition where
+    every row of the service is scoped."""
+    principal = statement.get("Principal")
+    services = principal.get("Service") if isinstance(principal, Mapping) else None
+    actions = _expand(_as_list(statement.get("Action", [])))
+    if "NotAction" in statement:
+        actions = set(KMS_KEY_ACTIONS) - _expand(_as_list(statement["NotAction"]))
+    for service in _as_list(services):
+        text = str(evaluator.canonicalize(service))
+        rows = [
+            r
+            for r in contracts.CONTRACTS
+            if r.caller == "service_principal"
+            and fnmatchcase(text, r.principal.replace("{region}", "*"))
+        ]
+        if not rows:
+            yield f"allows {text}, which has no service contract with a domain key."
+            continue
+        allowed = _expand(a for r in rows for a in r.actions)
+        beyond = sorted(actions - allowed)
+        if beyond:
+            yield f"gives {text} {', '.join(beyond)}, beyond its contract ({rows[0].source})."
+        if not statement.get("Condition") and all(r.context for r in rows):
+            yield (
+                f"allows {text} without conditions, although AWS supports scoping it "
+                f"({', '.join(sorted({k for r in rows for k in r.context}))})."
+            )
+
+
+def _grant_for_aws_resource(statement: Mapping[str, Any]) -> bool:
+    condition = statement.get("Condition") or {}
+    flag = (condition.get("Bool") or {}).get("kms:GrantIsForAWSResource")
+    return str(flag).lower() == "true"

@@ -1,0 +1,79 @@
+"""The rule registry: every rule of the audit, collected from the module of its family.
+
+Each family declares its rules next to the code that decides them; :data:`RULES` lists them in
+the order the outputs have always shown them (SARIF's rule list, the validation plugin's rule
+names), which is not the order of the families: new rules take the next free id of their
+family's range and their place in :data:`ORDER`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .bucket_puts import RULES as BUCKET_RULES
+from .contracts import RULES as CONTRACT_RULES
+from .custom_resources import RULES as CUSTOM_RESOURCE_RULES
+from .cycles import RULES as CYCLE_RULES
+from .key_policy import RULES as KEY_RULES
+from .placement import RULES as PLACEMENT_RULES
+from .rules import CRASH, Rule
+from .stores import RULES as STORE_RULES
+
+__all__ = ["ORDER", "RULES"]
+
+#: The rule ids in the order of :data:`RULES` (as released: the outputs list rules this way).
+ORDER: tuple[str, ...] = (
+    "CDKP000",
+    "CDKP001",
+    "CDKP002",
+    "CDKP003",
+    "CDKP004",
+    "CDKP005",
+    "CDKP006",
+    "CDKP007",
+    "CDKP008",
+    "CDKP009",
+    "CDKP010",
+    "CDKP011",
+    "CDKP012",
+    "CDKP013",
+    "CDKP101",
+    "CDKP102",
+    "CDKP103",
+    "CDKP104",
+    "CDKP106",
+    "CDKP107",
+    "CDKP108",
+    "CDKP105",
+)
+
+
+def _collect(order: Iterable[str], *families: Iterable[Rule]) -> dict[str, Rule]:
+    """The rules of ``families`` by id, in ``order``; every id declared once and listed once."""
+    declared: dict[str, Rule] = {}
+    for family in families:
+        for rule in family:
+            if rule.id in declared:
+                raise ValueError(f"rule {rule.id} is declared twice")
+            declared[rule.id] = rule
+    listed = list(order)
+    if sorted(listed) != sorted(declared):
+        raise ValueError(
+            f"ORDER lists {sorted(set(listed) ^ set(declared))} that no family declares, "
+            "or misses a declared rule"
+        )
+    return {rule_id: declared[rule_id] for rule_id in listed}
+
+
+#: Every rule of the audit (the organisation's are :data:`~cdk_partition.audit.organization.ORG_RULES`).
+RULES: dict[str, Rule] = _collect(
+    ORDER,
+    (CRASH,),
+    STORE_RULES,
+    PLACEMENT_RULES,
+    BUCKET_RULES,
+    CUSTOM_RESOURCE_RULES,
+    CYCLE_RULES,
+    KEY_RULES,
+    CONTRACT_RULES,
+)
