@@ -38,9 +38,11 @@ RULES: tuple[Rule, ...] = (
         "error",
         "Domain key rotation is off",
         "enable rotation (DataDomain keys have it on; do not override EnableKeyRotation)",
-        source=no_aws_page(
-            "rotation is the domain's own requirement (DataDomain turns it on); the code cites no "
-            "page for it"
+        # AWS KMS Developer Guide, "Enable automatic key rotation": new key material every year
+        # (or a custom period), the key's id, ARN and policies unchanged.
+        source=Source(
+            "AWS KMS Developer Guide, Enable automatic key rotation",
+            "https://docs.aws.amazon.com/kms/latest/developerguide/rotating-keys-enable.html",
         ),
     ),
     Rule(
