@@ -48,10 +48,12 @@ its order is the order every report and test sees, and one schema covers it. It 
   ``data_services`` and ``data_types`` (:func:`looks_like_data_store`), ``store_create_actions``
   and ``sdk_prefixes`` (:func:`store_created_by_call`).
 
-Every entry cites the AWS pages it rests on, ``sources``: ``[{"url", "note"}]`` (the note says
-what the page says for the entry), loaded into :attr:`StoreType.sources`; reasoning that cites no
-page is kept in ``notes``. The evaluation lives in :mod:`._classify`, the dataclasses in
-:mod:`._model`; this module is the front door and re-exports them.
+Each entry lists the AWS pages it rests on in ``sources``: ``[{"url", "note"}]`` (the note says
+what the page says for the entry), loaded into :attr:`StoreType.sources`; an empty list is an
+entry nobody has cited yet (a test counts them, so the number only goes down). Reasoning that
+cites no page is kept in ``notes``; ``section`` heads a group of entries. The evaluation lives in
+:mod:`._classify`, the dataclasses in :mod:`._model`; this module is the front door and
+re-exports them.
 """
 
 from __future__ import annotations
