@@ -38,7 +38,8 @@ from cdk_partition.audit import StackTemplate, audit
 from cdk_partition.audit.rules import short as _short
 from cdk_partition.constructs import checks, exemptions
 from cdk_partition.constructs._messages import render
-from cdk_partition.knowledge.catalogue import _MISSING, CATALOGUE, _get, classify
+from cdk_partition.knowledge._classify import _MISSING, _get
+from cdk_partition.knowledge.catalogue import CATALOGUE, classify
 
 ADMIN = "arn:aws:iam::111122223333:role/admin"
 
