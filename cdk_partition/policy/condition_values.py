@@ -51,8 +51,8 @@ def glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
 # StringEqualsIgnoreCase "Exact matching, ignoring case", StringLike "Case-sensitive matching. The
 # values can include multi-character match wildcards (*) and single-character match wildcards (?)
 # anywhere in the string". Policy variables are "Supported" by AWS; this evaluator does not
-# resolve them (see :mod:`cdk_partition.policy.evaluator`), nor the CloudFormation placeholders: both compare as
-# literal text, so a placeholder only equals itself.
+# resolve them (see :mod:`cdk_partition.policy.evaluator`), nor the CloudFormation
+# placeholders: both compare as literal text, so a placeholder only equals itself.
 def _string(value: Any) -> str:
     return as_text(value)
 

@@ -12,7 +12,8 @@ The room, from the model up:
   :class:`OrgDomainReport`, :class:`OrgReport`; ``to_json`` is the JSON output).
 * :mod:`.principals`: principal values the templates show, as ARNs (:class:`PrincipalResolver`,
   :class:`Origin`, :class:`Substitutions`, :func:`principal_label`).
-* :mod:`.stores`: the stores on a domain's key and whom the key gates for each (``contracts.GATES``).
+* :mod:`.stores`: the stores on a domain's key and whom the key gates for each
+  (``contracts.GATES``).
 * :mod:`.access`: one assembly's access report (:func:`build_report`,
   :func:`build_domain_report`): the matrix, the probes for everyone else, access through a
   service (``kms:ViaService``), the ``REPORT-*`` findings.

@@ -5,8 +5,8 @@ Computed, not echoed: every principal the key policy names is put through the po
 by hand or by an escape hatch shows its real effect. Two probes stand for everyone else: an unnamed
 role of the key's account whose own IAM policy allows ``kms:*``, and a role of another account.
 
-Principals are evaluated as the ARNs the assembly shows (:class:`PrincipalResolver`): a role or
-user imported from another stack (``Fn::ImportValue``) or named by ``Fn::GetAtt`` becomes
+Principals are evaluated as the ARNs the assembly shows (:class:`.principals.PrincipalResolver`):
+a role or user imported from another stack (``Fn::ImportValue``) or named by ``Fn::GetAtt`` becomes
 ``arn:${AWS::Partition}:iam::${AWS::AccountId}:role/<path><name>``, by one substitution applied to
 the whole key policy and to the requests, so wildcard ARN conditions can be decided and rows are
 labelled by IAM name (``role/appA``, ``user/ci``), the construct path kept aside.
@@ -17,8 +17,9 @@ service (the deployment role through Secrets Manager or EC2, a Firehose delivery
 is reported as ``via_services``, and anything the probes gain that way opens the key.
 
 Stores whose service principal decrypts for whoever the service's own API lets read (log groups,
-event buses: :data:`contracts.GATES`) get a matrix row of their own (read "via the service") and a
-``REPORT-SERVICE-GATED`` warning: an IAM permission, not the key policy, decides who reads them.
+event buses: :data:`contracts.GATES`; :mod:`.stores`) get a matrix row of their own (read "via
+the service") and a ``REPORT-SERVICE-GATED`` warning: an IAM permission, not the key policy,
+decides who reads them.
 
 Pure Python over templates (no aws_cdk import); the CLI's ``report`` command and the optional
 synth-time report of the validation plugin both use it.

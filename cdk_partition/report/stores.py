@@ -16,7 +16,9 @@ from ..knowledge.contracts import GATES
 from .model import DomainReport
 
 
-def domain_stores(assembly: CloudAssembly, resolver: KeyResolver) -> dict[str, list]:
+def domain_stores(
+    assembly: CloudAssembly, resolver: KeyResolver
+) -> dict[str, list[dict[str, Any]]]:
     """Domain -> stores whose key resolves to that domain's key (wherever they live)."""
     out: dict[str, list[dict[str, Any]]] = {k.name: [] for k in assembly.domain_keys}
     for stack, logical_id, resource in assembly.resources():
