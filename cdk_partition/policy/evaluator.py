@@ -85,20 +85,29 @@ refuse as undecidable.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import calendar
-import ipaddress
-import json
-import math
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from decimal import Decimal
-from functools import lru_cache
 from typing import Any, Literal
+
+from .canonical import as_text, canonicalize
+from .condition_values import (
+    ARN,
+    BINARY,
+    BOOL,
+    DATE,
+    IP,
+    NUMERIC,
+    STRING,
+    Family,
+    Unparsable,
+    arn_like,
+    boolean,
+    glob,
+    glob_match,
+    in_network,
+)
 
 Decision = Literal["allow", "explicit_deny", "implicit_deny"]
 
@@ -113,90 +122,6 @@ __all__ = [
     "evaluate",
     "prepare",
 ]
-
-# ----------------------------------------------------------------------------- canonicalize
-
-_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
-
-
-def _is_intrinsic(value: Any) -> bool:
-    """True for a one-key dict ``{"Ref": ...}`` or ``{"Fn::...": ...}``."""
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    (name,) = value
-    return name == "Ref" or (isinstance(name, str) and name.startswith("Fn::"))
-
-
-def _text(value: Any) -> str:
-    """A canonical value as a string (for Join parts and Sub variables)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
-def _opaque(name: str, argument: Any) -> str:
-    """Deterministic placeholder for an intrinsic the evaluator cannot resolve."""
-    return "${" + name + ":" + _text(canonicalize(argument)) + "}"
-
-
-def _intrinsic(name: str, arg: Any) -> str:
-    """The placeholder string of one intrinsic function call."""
-    if name == "Ref" and isinstance(arg, str):
-        return "${" + arg + "}"
-    if name == "Fn::GetAtt":
-        parts = arg.split(".", 1) if isinstance(arg, str) else arg
-        if isinstance(parts, list) and len(parts) >= 2 and all(isinstance(p, str) for p in parts):
-            return "${" + ".".join(parts) + "}"
-    if name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
-        separator, parts = arg
-        if isinstance(separator, str) and isinstance(parts, list):
-            return separator.join(_text(canonicalize(p)) for p in parts)
-    if name == "Fn::Sub":
-        if isinstance(arg, str):
-            template, variables = arg, {}
-        elif isinstance(arg, list) and len(arg) == 2:
-            template, variables = arg
-        else:
-            template, variables = None, None
-        if isinstance(template, str) and isinstance(variables, dict):
-
-            def substitute(match: re.Match[str]) -> str:
-                var = match.group(1)
-                if var.startswith("!"):  # ${!Literal} renders as ${Literal}
-                    return "${" + var[1:] + "}"
-                if var in variables:
-                    return _text(canonicalize(variables[var]))
-                return match.group(0)
-
-            return _SUB_VARIABLE.sub(substitute, template)
-    if name == "Fn::ImportValue":
-        return "${ImportValue:" + _text(canonicalize(arg)) + "}"
-    return _opaque(name, arg)
-
-
-def canonicalize(value: Any) -> Any:
-    """Turn CloudFormation intrinsics inside ``value`` into stable placeholder strings.
-
-    ``{"Ref": "AWS::AccountId"}`` -> ``"${AWS::AccountId}"``, ``{"Ref": "X"}`` -> ``"${X}"``,
-    ``{"Fn::GetAtt": ["X", "Arn"]}`` / ``{"Fn::GetAtt": "X.Arn"}`` -> ``"${X.Arn}"``,
-    ``Fn::Join`` -> the canonical parts joined, ``Fn::Sub`` -> the template with its variables
-    substituted from the map or left as ``${Var}`` (so pseudo parameters and ``${X.Arn}`` agree
-    with ``Ref`` / ``GetAtt``), ``{"Fn::ImportValue": X}`` -> ``"${ImportValue:X}"``, any other
-    intrinsic -> ``"${Fn::Name:<canonical JSON>}"``. Lists and dicts are recursed; the function is
-    idempotent (its output contains no intrinsics).
-    """
-    if _is_intrinsic(value):
-        ((name, arg),) = value.items()
-        return _intrinsic(name, arg)
-    if isinstance(value, dict):
-        return {k: canonicalize(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [canonicalize(v) for v in value]
-    return value
 
 
 # ----------------------------------------------------------------------------- request
@@ -244,13 +169,6 @@ def effective_context(request: Request) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- matching
 
 
-@lru_cache(maxsize=4096)
-def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    """``*`` / ``?`` wildcard pattern as a whole-string regex."""
-    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile(body, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
-
-
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
@@ -260,7 +178,7 @@ def _action_matches(statement: Mapping[str, Any], action: str) -> bool:
     if ("Action" in statement) == ("NotAction" in statement):
         raise ValueError("a statement needs exactly one of Action or NotAction")
     key = "Action" if "Action" in statement else "NotAction"
-    hit = any(_glob(_text(p), True).fullmatch(action) for p in _as_list(statement[key]))
+    hit = any(glob(as_text(p), True).fullmatch(action) for p in _as_list(statement[key]))
     return hit if key == "Action" else not hit
 
 
@@ -293,7 +211,7 @@ def _principal_match(principal: Any, request: Request) -> _Match:
         raise ValueError(f"unsupported Principal element: {principal!r}")
     best: _Match = "none"
     for kind, values in principal.items():
-        for value in map(_text, _as_list(values)):
+        for value in map(as_text, _as_list(values)):
             if kind == "AWS":
                 found = _aws_match(value, request)
             elif kind == "Service":
@@ -350,15 +268,6 @@ class UndecidableError(ValueError):
         return type(self), (self.operator, self.key, self.value, self.reason)
 
 
-class _Unparsable(Exception):
-    """Internal: a value does not parse for an operator family (wrapped in UndecidableError)."""
-
-    def __init__(self, reason: str, value: Any = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.value = value
-
-
 def _values(value: Any) -> list[Any]:
     """A policy or request value as a list of single values."""
     return list(value) if isinstance(value, list | tuple) else [value]
@@ -369,261 +278,37 @@ def _is_empty(value: Any) -> bool:
     return value is None or value == "" or (isinstance(value, list | tuple) and not value)
 
 
-# String: [OPS] "String condition operators": StringEquals "Exact matching, case sensitive",
-# StringEqualsIgnoreCase "Exact matching, ignoring case", StringLike "Case-sensitive matching. The
-# values can include multi-character match wildcards (*) and single-character match wildcards (?)
-# anywhere in the string". Policy variables are "Supported" by AWS; this evaluator does not
-# resolve them (see the module docstring), nor the CloudFormation placeholders: both compare as
-# literal text, so a placeholder only equals itself.
-def _string(value: Any) -> str:
-    return _text(value)
-
-
-# Numeric: [OPS] "Numeric condition operators let you construct Condition elements that restrict
-# access based on comparing a key to an integer or decimal value." ... "Policy variables - Not
-# supported", "Wildcards - Not supported". Accepted: JSON numbers and strings of the form
-# [+-]digits[.digits]; anything else (exponents, "NaN", placeholders) is undecidable.
-_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
-
-
-def _number(value: Any) -> Decimal:
-    if isinstance(value, bool):
-        raise _Unparsable("a boolean is not an integer or decimal value")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float) and math.isfinite(value):
-        return Decimal(repr(value))
-    if isinstance(value, str) and _DECIMAL.fullmatch(value):
-        return Decimal(value)
-    raise _Unparsable("not an integer or decimal value")
-
-
-# Date: [OPS] "Date condition operators": "You must specify date/time values with one of the W3C
-# implementations of the ISO 8601 date formats or in epoch (UNIX) time." ... "Policy variables -
-# Not supported", "Wildcards - Not supported". The W3C profile (http://www.w3.org/TR/NOTE-datetime)
-# is YYYY, YYYY-MM, YYYY-MM-DD, and YYYY-MM-DDThh:mm[:ss[.s]]TZD with TZD = Z, +hh:mm or -hh:mm.
-# Interpretation (AWS does not spell it out): a value without a time is the instant at 00:00 UTC
-# of its first day; epoch time is whole seconds. A bare four-digit value is both a W3C year and
-# an epoch second count, and a time without TZD has no defined zone: both are undecidable.
-_EPOCH = re.compile(r"-?[0-9]+")
-_W3C = re.compile(
-    r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})"
-    r"(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?(Z|[+-][0-9]{2}:[0-9]{2}))?)?)?"
-)
-
-
-def _instant(value: Any) -> Decimal:
-    """Seconds since the epoch, exactly (fractions of a second kept as decimals)."""
-    if isinstance(value, bool):
-        raise _Unparsable("a boolean is not a date")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise _Unparsable("a datetime without a time zone")
-        seconds = calendar.timegm(value.utctimetuple())
-        return Decimal(seconds) + Decimal(value.microsecond) / 1_000_000
-    if isinstance(value, str) and _EPOCH.fullmatch(value):
-        if re.fullmatch(r"[0-9]{4}", value):
-            raise _Unparsable("four digits: a W3C year or epoch seconds, ambiguous")
-        return Decimal(int(value))
-    match = _W3C.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
-        raise _Unparsable("not a W3C ISO 8601 date/time or epoch (UNIX) seconds")
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    try:
-        moment = datetime(
-            int(year),
-            int(month or 1),
-            int(day or 1),
-            int(hour or 0),
-            int(minute or 0),
-            int(second or 0),
-            tzinfo=UTC,
-        )
-    except ValueError as error:
-        raise _Unparsable(f"not a valid date/time ({error})") from None
-    offset = 0
-    if zone not in (None, "Z"):
-        zone_hours, zone_minutes = int(zone[1:3]), int(zone[4:6])
-        if zone_hours > 23 or zone_minutes > 59:
-            raise _Unparsable("not a valid time zone offset")
-        offset = (1 if zone[0] == "+" else -1) * (zone_hours * 3600 + zone_minutes * 60)
-    epoch = Decimal(calendar.timegm(moment.timetuple()) - offset)
-    return epoch + (Decimal("0." + fraction) if fraction else 0)
-
-
-# Bool: [OPS] "Boolean conditions let you construct Condition elements that restrict access based
-# on comparing a key to true or false." Compared case-insensitively, as JSON booleans or strings;
-# any other value (a placeholder or policy variable included) is undecidable.
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise _Unparsable("not true or false")
-
-
-# Binary: [OPS] "The BinaryEquals condition operator lets you construct Condition elements that
-# test key values that are in binary format. It compares the value of the specified key byte for
-# byte against a base-64 encoded representation of the binary value in the policy." Policy
-# values are decoded; a request value is raw bytes or, as in AWS's own evaluation table, its
-# base64 text. Only canonical base64 is accepted, so comparing the decoded bytes and comparing
-# the base64 strings always agree.
-def _base64(value: Any) -> bytes:
-    if not isinstance(value, str):
-        raise _Unparsable("not a base-64 string")
-    try:
-        decoded = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise _Unparsable("not valid base-64") from None
-    if base64.b64encode(decoded).decode("ascii") != value:
-        raise _Unparsable("not canonical base-64")
-    return decoded
-
-
-def _binary_request(value: Any) -> bytes:
-    return bytes(value) if isinstance(value, bytes | bytearray) else _base64(value)
-
-
-# IP address: [OPS] "The value must be in the standard CIDR format (for example, 203.0.113.0/24 or
-# 2001:DB8:1234:5678::/64). If you specify an IP address without the associated routing prefix,
-# IAM uses the default prefix value of /32." (/128 for an IPv6 address: its full length.)
-# "Policy variables - Not supported", "Wildcards - Not supported". Host bits below the prefix
-# are ignored (203.0.113.5/24 is 203.0.113.0/24); netmask spellings are not CIDR and undecidable.
-# An address matches only a range of its own family.
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-IpAddressValue = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def _network(value: Any) -> IpNetwork:
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9A-Fa-f.:]+(?:/[0-9]{1,3})?", value):
-        raise _Unparsable("not an IPv4 or IPv6 address or CIDR range")
-    try:
-        return ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        raise _Unparsable("not an IPv4 or IPv6 address or CIDR range") from None
-
-
-def _address(value: Any) -> IpAddressValue:
-    if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
-        return value
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9A-Fa-f.:]+", value):
-        raise _Unparsable("not an IPv4 or IPv6 address")
-    try:
-        return ipaddress.ip_address(value)
-    except ValueError:
-        raise _Unparsable("not an IPv4 or IPv6 address") from None
-
-
-# ARN: [OPS] "ArnEquals, ArnLike: Case-sensitive matching of the ARN. Each of the six
-# colon-delimited components of the ARN is checked separately and each can include
-# multi-character match wildcards (*) or single-character match wildcards (?). The ArnEquals and
-# ArnLike condition operators behave identically." (and likewise ArnNotEquals / ArnNotLike). Its
-# example: pattern arn:aws:someservice:*:111122223333:finance/* fails against
-# arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt, "The
-# first asterisk matches only us-east-2". The sixth component, the resource, is the rest of the
-# ARN, colons included. Colons inside ${...} placeholders do not split. A value whose six
-# components are hidden in a placeholder (``${Role.Arn}``) equals only the same text; a wildcard
-# pattern against such a value is undecidable; a value that is neither an ARN nor hides one in a
-# placeholder is undecidable.
-_Arn = tuple[str, list[str] | None]
-
-
-def _arn_segments(text: str) -> list[str] | None:
-    """The six components of ``text``, or None when it does not have six."""
-    parts: list[str] = []
-    start = index = 0
-    while index < len(text) and len(parts) < 5:
-        if text.startswith("${", index) and (close := text.find("}", index)) != -1:
-            index = close + 1
-            continue
-        if text[index] == ":":
-            parts.append(text[start:index])
-            start = index + 1
-        index += 1
-    parts.append(text[start:])
-    return parts if len(parts) == 6 and parts[0] == "arn" else None
-
-
-def _arn(value: Any) -> _Arn:
-    text = _text(value)
-    segments = _arn_segments(text)
-    if segments is None and "${" not in text:
-        raise _Unparsable("not an ARN (arn:partition:service:region:account:resource)")
-    return text, segments
-
-
-def _arn_like(request: _Arn, pattern: _Arn) -> bool:
-    (text, segments), (pattern_text, pattern_segments) = request, pattern
-    if segments is not None and pattern_segments is not None:
-        return all(
-            _glob(p, False).fullmatch(s) for p, s in zip(pattern_segments, segments, strict=True)
-        )
-    if text == pattern_text:
-        return True
-    if not re.search(r"[*?]", _SUB_VARIABLE.sub("", pattern_text)):
-        return False  # no wildcard: distinct texts, as distinct placeholders are distinct values
-    hidden = text if segments is None else pattern_text
-    raise _Unparsable("a wildcard ARN pattern against an ARN hidden in a placeholder", hidden)
-
-
-@dataclass(frozen=True)
-class _Family:
-    """How one family of operators parses policy values and request values."""
-
-    policy: Callable[[Any], Any]
-    request: Callable[[Any], Any]
-
-
-_STRING = _Family(_string, _string)
-_NUMERIC = _Family(_number, _number)
-_DATE = _Family(_instant, _instant)
-_BOOL = _Family(_boolean, _boolean)
-_BINARY = _Family(_base64, _binary_request)
-_IP = _Family(_network, _address)
-_ARN = _Family(_arn, _arn)
-
-
-def _glob_match(request: str, pattern: str) -> bool:
-    return bool(_glob(pattern, False).fullmatch(request))
-
-
-def _in_network(request: IpAddressValue, network: IpNetwork) -> bool:
-    return request in network
-
-
 # Base operator -> (family, test(request value, policy value), negated). A negated operator is the
 # complement of its positive twin on a present value; [LOGIC] "If a single negated matching
 # condition operator includes multiple values for a context key, those values are evaluated using
 # a logical NOR", i.e. it holds only if the request value matches none of the policy values.
-_BASES: dict[str, tuple[_Family, Callable[[Any, Any], bool], bool]] = {
-    "StringEquals": (_STRING, operator.eq, False),
-    "StringNotEquals": (_STRING, operator.eq, True),
-    "StringEqualsIgnoreCase": (_STRING, lambda r, p: r.casefold() == p.casefold(), False),
-    "StringNotEqualsIgnoreCase": (_STRING, lambda r, p: r.casefold() == p.casefold(), True),
-    "StringLike": (_STRING, _glob_match, False),
-    "StringNotLike": (_STRING, _glob_match, True),
-    "NumericEquals": (_NUMERIC, operator.eq, False),
-    "NumericNotEquals": (_NUMERIC, operator.eq, True),
-    "NumericLessThan": (_NUMERIC, operator.lt, False),
-    "NumericLessThanEquals": (_NUMERIC, operator.le, False),
-    "NumericGreaterThan": (_NUMERIC, operator.gt, False),
-    "NumericGreaterThanEquals": (_NUMERIC, operator.ge, False),
-    "DateEquals": (_DATE, operator.eq, False),
-    "DateNotEquals": (_DATE, operator.eq, True),
-    "DateLessThan": (_DATE, operator.lt, False),
-    "DateLessThanEquals": (_DATE, operator.le, False),
-    "DateGreaterThan": (_DATE, operator.gt, False),
-    "DateGreaterThanEquals": (_DATE, operator.ge, False),
-    "Bool": (_BOOL, operator.eq, False),
-    "BinaryEquals": (_BINARY, operator.eq, False),
-    "IpAddress": (_IP, _in_network, False),
-    "NotIpAddress": (_IP, _in_network, True),
-    "ArnEquals": (_ARN, _arn_like, False),
-    "ArnLike": (_ARN, _arn_like, False),
-    "ArnNotEquals": (_ARN, _arn_like, True),
-    "ArnNotLike": (_ARN, _arn_like, True),
+_BASES: dict[str, tuple[Family, Callable[[Any, Any], bool], bool]] = {
+    "StringEquals": (STRING, operator.eq, False),
+    "StringNotEquals": (STRING, operator.eq, True),
+    "StringEqualsIgnoreCase": (STRING, lambda r, p: r.casefold() == p.casefold(), False),
+    "StringNotEqualsIgnoreCase": (STRING, lambda r, p: r.casefold() == p.casefold(), True),
+    "StringLike": (STRING, glob_match, False),
+    "StringNotLike": (STRING, glob_match, True),
+    "NumericEquals": (NUMERIC, operator.eq, False),
+    "NumericNotEquals": (NUMERIC, operator.eq, True),
+    "NumericLessThan": (NUMERIC, operator.lt, False),
+    "NumericLessThanEquals": (NUMERIC, operator.le, False),
+    "NumericGreaterThan": (NUMERIC, operator.gt, False),
+    "NumericGreaterThanEquals": (NUMERIC, operator.ge, False),
+    "DateEquals": (DATE, operator.eq, False),
+    "DateNotEquals": (DATE, operator.eq, True),
+    "DateLessThan": (DATE, operator.lt, False),
+    "DateLessThanEquals": (DATE, operator.le, False),
+    "DateGreaterThan": (DATE, operator.gt, False),
+    "DateGreaterThanEquals": (DATE, operator.ge, False),
+    "Bool": (BOOL, operator.eq, False),
+    "BinaryEquals": (BINARY, operator.eq, False),
+    "IpAddress": (IP, in_network, False),
+    "NotIpAddress": (IP, in_network, True),
+    "ArnEquals": (ARN, arn_like, False),
+    "ArnLike": (ARN, arn_like, False),
+    "ArnNotEquals": (ARN, arn_like, True),
+    "ArnNotLike": (ARN, arn_like, True),
 }
 _SET_QUALIFIERS = ("ForAnyValue", "ForAllValues")
 
@@ -661,7 +346,7 @@ def _parse_each(
     for value in values:
         try:
             parsed.append(parse(value))
-        except _Unparsable as error:
+        except Unparsable as error:
             raise UndecidableError(name, key, value, f"{what}: {error.reason}") from None
     return parsed
 
@@ -689,7 +374,7 @@ def _condition_holds(name: str, key: str, wanted: Any, ctx: Mapping[str, Any]) -
         # prevent missing context keys or context keys with empty values from evaluating to true,
         # you can include the Null condition operator in your policy with a false value to check
         # if the context key exists and its value is not null": an empty value is null too.
-        must_be_null = _parse_each(_boolean, policy_values, name, key, "Null value")
+        must_be_null = _parse_each(boolean, policy_values, name, key, "Null value")
         is_null = absent or _is_empty(raw)
         return any(flag == is_null for flag in must_be_null)
 
@@ -747,7 +432,7 @@ def _condition_holds(name: str, key: str, wanted: Any, ctx: Mapping[str, Any]) -
         # NORed for a negated operator. A multivalued request value without a qualifier (which
         # [MULTI] says not to write) counts as a hit if any of its values hits.
         return any(hit(v) for v in present) != negated
-    except _Unparsable as error:
+    except Unparsable as error:
         raise UndecidableError(name, key, error.value, error.reason) from None
 
 
