@@ -13,8 +13,9 @@ against aws-cdk's published JSON Schema, and the CloudFormation template shape.
   https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-anatomy.html, and
   "CloudFormation template Resources syntax",
   https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resources-section-structure.html):
-  a JSON object whose ``Resources`` section (required) is an object; the optional ``Metadata``
-  and ``Outputs`` sections objects; each resource declaration that is an object has ``Metadata``
+  a JSON object of the known sections only (:data:`TEMPLATE_SECTIONS`: a misspelt or unknown
+  section is refused, so resources cannot hide in one); its ``Resources``, ``Metadata`` and
+  ``Outputs`` sections objects; each resource declaration that is an object has ``Metadata``
   and ``Properties`` objects when present; each output an object. A declaration that is not an
   object, or lacks a string ``Type`` (``Fn::ForEach`` of the language extensions transform is one),
   stays for the audit to report as unreadable (a finding), not a refusal of the whole file.
@@ -35,9 +36,31 @@ from typing import Any
 from ..marks import printable
 from .limits import AssemblyInputError, json_path
 
-__all__ = ["validate_manifest", "validate_template"]
+__all__ = ["TEMPLATE_SECTIONS", "validate_manifest", "validate_template"]
 
 _SCHEMA_FILE = "data/cloud-assembly.schema.json"
+
+#: The top-level sections of a template ("CloudFormation template sections"; ``Globals`` of the
+#: AWS::Serverless transform, AWS SAM Developer Guide, "Globals section of the AWS SAM template",
+#: https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-specification-template-anatomy-globals.html).
+#: CloudFormation refuses any other; a stack with no resources has no ``Resources`` (the CDK
+#: synthesizes an empty stack that way).
+TEMPLATE_SECTIONS = frozenset(
+    {
+        "AWSTemplateFormatVersion",
+        "Description",
+        "Metadata",
+        "Parameters",
+        "Rules",
+        "Mappings",
+        "Conditions",
+        "Transform",
+        "Resources",
+        "Outputs",
+        "Hooks",
+        "Globals",
+    }
+)
 
 
 @lru_cache(maxsize=1)
@@ -82,13 +105,15 @@ def validate_template(template: Any, name: str) -> None:
     """Refuse a template that does not have the CloudFormation template shape (see the module
     docstring), naming the file ``name`` and the JSON path."""
     _must_be_object(template, name, (), "the template")
-    if "Resources" not in template:
-        raise AssemblyInputError(f"{name}: at $: no Resources section (CloudFormation requires it)")
-    _must_be_object(template["Resources"], name, ("Resources",), "Resources")
-    for section in ("Metadata", "Outputs"):
+    for section in template:
+        if section not in TEMPLATE_SECTIONS:
+            raise AssemblyInputError(
+                f"{name}: at {json_path([section])}: not a CloudFormation template section"
+            )
+    for section in ("Resources", "Metadata", "Outputs"):
         if section in template:
             _must_be_object(template[section], name, (section,), section)
-    for logical_id, resource in template["Resources"].items():
+    for logical_id, resource in template.get("Resources", {}).items():
         if not isinstance(resource, dict):
             continue  # the audit reports it (unreadable declaration)
         for section in ("Metadata", "Properties"):
