@@ -138,6 +138,8 @@ def _load_assembly(
         props = artifact.get("properties") or {}
         where = json_path(("artifacts", artifact_id, "properties"))
         if kind == "aws:cloudformation:stack":
+            if not isinstance(props.get("templateFile"), str):
+                raise AssemblyInputError(f"{name}: at {where}: a stack without a templateFile")
             file = directory / props["templateFile"]
             template = read_json(file, root)
             validate_template(template, shown(file))
