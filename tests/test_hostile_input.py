@@ -309,3 +309,16 @@ def test_closed_stdout_pipe_exits_quietly(sample: Path) -> None:
     done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=120)
     assert done.stderr == "", done.stderr
     assert done.returncode == 1  # the run's own exit code: findings
+
+
+def test_device_given_as_the_template_is_refused() -> None:
+    assert_refused_naming(run_cli("audit", "/dev/zero"), "/dev/zero", "not a regular file")
+
+
+def test_an_empty_stack_without_resources_is_read(sample: Path) -> None:
+    """The CDK synthesizes a stack with no resources without a Resources section: nothing to
+    refuse (an unknown section is, above)."""
+    edit_json(sample / "Principals.template.json", lambda t: {"Parameters": {}})
+    edit_json(sample / "Orders.template.json", lambda t: t.pop("Outputs", None))
+    assert run_cli("audit", str(sample)).code in (0, 1)
+    assert "not a CloudFormation template section" not in run_cli("audit", str(sample)).err

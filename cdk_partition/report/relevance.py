@@ -75,7 +75,7 @@ class StatementIndex:
     def __init__(self, policy: Mapping[str, Any]) -> None:
         self.policy = policy
         statements = policy.get("Statement", [])
-        self.statements = statements if isinstance(statements, list) else [statements]
+        self.statements: list[Any] = statements if isinstance(statements, list) else [statements]
         self.kept: list[Any] = []
         self.by_arn: dict[str, list[Any]] = {}
         for statement in self.statements:
