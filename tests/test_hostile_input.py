@@ -94,7 +94,7 @@ def test_unreadable_or_absent_mark_while_others_carry_marks_is_a_finding(
 
     edit_json(sample / "Orders.template.json", change)
     run = run_cli("audit", str(sample))
-    assert_fails(run, "CDKP014")
+    assert_fails(run, "CDKP017")
     assert run.code == 1
 
 
@@ -143,7 +143,7 @@ def test_duplicate_export_name_is_a_finding(sample: Path) -> None:
 
     edit_json(sample / "Orders.template.json", plant)
     run = run_cli("audit", str(sample))
-    assert_fails(run, "CDKP015")
+    assert_fails(run, "CDKP018")
     assert run.code == 1
 
 

@@ -1,10 +1,10 @@
 """What the audit cannot read, and what CloudFormation itself would refuse: never silence.
 
-* ``CDKP014`` (error): a ``cdk_partition:checks`` mark the checks cannot read (the metadata not
+* ``CDKP017`` (error): a ``cdk_partition:checks`` mark the checks cannot read (the metadata not
   a list, an entry not an object with a string ``domain``), or a domain key in a stack that no
   mark of its domain covers while other stacks of the assembly carry marks (a mark deleted or
   mangled: the stores beside that key would otherwise be checked by nobody).
-* ``CDKP015`` (error): two stacks of one deployment target (account and region, the same or
+* ``CDKP018`` (error): two stacks of one deployment target (account and region, the same or
   unknown for both) export the same name; CloudFormation refuses the second ("For each AWS
   account, Export names must be unique within a region", AWS CloudFormation User Guide,
   "CloudFormation template Outputs syntax",
@@ -26,7 +26,7 @@ __all__ = ["RULES", "audit_readability"]
 
 RULES: tuple[Rule, ...] = (
     Rule(
-        "CDKP014",
+        "CDKP017",
         "error",
         "Domain checks mark cannot be read",
         "re-synthesize the app with cdk_partition's checks applied (DomainEncryptionChecks or a "
@@ -35,7 +35,7 @@ RULES: tuple[Rule, ...] = (
         source=no_aws_page("the marks are cdk_partition's own template metadata"),
     ),
     Rule(
-        "CDKP015",
+        "CDKP018",
         "error",
         "Export name declared by two stacks",
         "give each Export a name unique within its account and region (the CDK's own "
@@ -74,7 +74,7 @@ def _bad_marks(marks: Any) -> str | None:
 
 
 def audit_readability(assembly: CloudAssembly) -> Iterator[Finding]:
-    """CDKP014 and CDKP015 over the whole assembly."""
+    """CDKP017 and CDKP018 over the whole assembly."""
     marked = any(scope.source != "default" for scope in assembly.scopes)
     for stack in assembly.stacks:
         metadata = stack.template.get("Metadata")
@@ -82,7 +82,7 @@ def audit_readability(assembly: CloudAssembly) -> Iterator[Finding]:
             why = _bad_marks(metadata[CHECKS_METADATA_KEY])
             if why is not None:
                 yield make_finding(
-                    _RULE["CDKP014"],
+                    _RULE["CDKP017"],
                     f"{stack.construct_path or stack.name}: the template's "
                     f"{CHECKS_METADATA_KEY} metadata {why}: the checks cannot tell which "
                     "resources they cover.",
@@ -92,7 +92,7 @@ def audit_readability(assembly: CloudAssembly) -> Iterator[Finding]:
         if any(scope.domain == key.name for scope, _ in assembly.scopes_of(key.stack)):
             continue
         yield make_finding(
-            _RULE["CDKP014"],
+            _RULE["CDKP017"],
             f"{key.path}: the key of domain {key.name!r} is in stack "
             f"{key.stack.construct_path or key.stack.name}, which carries no "
             f"{CHECKS_METADATA_KEY} mark of its domain while other stacks carry marks: the "
@@ -122,7 +122,7 @@ def _duplicate_exports(assembly: CloudAssembly) -> Iterator[Finding]:
             if first is stack:
                 continue
             yield make_finding(
-                _RULE["CDKP015"],
+                _RULE["CDKP018"],
                 f"{stack.construct_path or stack.name}: output {output_id} exports "
                 f"{short(name)}, which stack {first.construct_path or first.name} exports "
                 "too: CloudFormation refuses a second export of one name in an account and "

@@ -46,8 +46,8 @@ ORDER: tuple[str, ...] = (
     "CDKP107",
     "CDKP108",
     "CDKP105",
-    "CDKP014",
-    "CDKP015",
+    "CDKP017",
+    "CDKP018",
 )
 
 
