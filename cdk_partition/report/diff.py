@@ -59,7 +59,7 @@ class Change:
     ``store-added``, ``store-removed``, ``store-renamed``, ``store-left-key``,
     ``store-joined-key``, ``statement-added``, ``statement-removed``, ``statement-changed``,
     ``service-added``, ``service-removed``, ``service-changed``, ``finding-new``,
-    ``finding-fixed``, ``finding-exempted``, ``finding-unexempted``, ``exemption-added``,
+    ``finding-fixed``, ``finding-moved``, ``finding-exempted``, ``finding-unexempted``, ``exemption-added``,
     ``exemption-removed``, ``exemption-changed``, ``domain-added``, ``domain-removed``."""
     effect: Effect
     subject: str
@@ -501,8 +501,11 @@ class _Builder:
     def findings(self) -> None:
         old = {self._rekey(k): v for k, v in self.before.findings.items()}
         new = self.after.findings
+        moved = self._moved(old, new)
         for key in dict.fromkeys([*old, *new]):
             was, now = old.get(key), new.get(key)
+            if key in moved:
+                continue
             ident, f = now or was  # type: ignore[misc]
             side = self.after if now else self.before
             file = f.template_path or self.file(side, key[0], f.stack)
@@ -521,8 +524,38 @@ class _Builder:
                     else ("finding-unexempted", "narrowed")
                 )
                 text = f"{f.rule} at {_norm(f.path)} is {'now exempted' if now[1].exempted else 'no longer exempted'}"  # fmt: skip
-                self.add(ident, kind, effect, subject, text, before=was[1].reason, after=now[1].reason, file=file)  # fmt: skip
+                error = f.severity == "error" and not now[1].exempted  # it fails again
+                self.add(ident, kind, effect, subject, text, before=was[1].reason, after=now[1].reason, file=file, error=error)  # fmt: skip
         self._report_findings()
+
+    def _moved(
+        self,
+        old: Mapping[tuple[str, ...], tuple[str, Finding]],
+        new: Mapping[tuple[str, ...], tuple[str, Finding]],
+    ) -> set[tuple[str, ...]]:
+        """Findings fixed at one path and new at another on a resource of the same type, with the
+        same property value: the resource was renamed (a store off its key is in no store list)."""
+
+        def twin(key: tuple[str, ...], entry: tuple[str, Finding]) -> tuple[Any, ...]:
+            f = entry[1]
+            return (key[0], key[1], key[3], entry[0], f.resource_type, f.value, f.exempted)
+
+        pool = {k: twin(k, v) for k, v in new.items() if k not in old}
+        out: set[tuple[str, ...]] = set()
+        for key, entry in old.items():
+            if key in new:
+                continue
+            match = next((k for k, t in pool.items() if t == twin(key, entry)), None)
+            if match is None:
+                continue
+            del pool[match]
+            out |= {key, match}
+            self.renamed[(key[0], key[2])] = match[2]
+            ident, f = entry
+            self.add(ident, "finding-moved", "renamed", f"{f.rule} {match[2]}",
+                     f"{f.rule} of {key[2]} is now at {match[2]} (renamed)",
+                     before=key[2], after=match[2])  # fmt: skip
+        return out
 
     def _report_findings(self) -> None:
         old, new = self.before.report_findings, self.after.report_findings

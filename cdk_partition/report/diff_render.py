@@ -28,6 +28,7 @@ _TITLES = {
     "service-changed": "AWS service statement changed",
     "finding-new": "New finding",
     "finding-fixed": "Finding fixed",
+    "finding-moved": "Finding moved with its resource (renamed)",
     "finding-exempted": "Finding now exempted",
     "finding-unexempted": "Finding no longer exempted",
     "exemption-added": "Exemption added",

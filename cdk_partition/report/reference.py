@@ -86,7 +86,7 @@ def reference_policy(
     values = {
         "account": account or environment.account,
         "region": region or environment.region,
-        "partition": partition or ("aws" if environment.region else None),
+        "partition": partition or ("aws" if account or region or environment.region else None),
     }
     fills = {_PSEUDO[k]: v for k, v in values.items() if v}
     if fills:
