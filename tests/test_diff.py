@@ -352,3 +352,35 @@ def test_reference_policy_cli_writes_the_file(tmp_path: Path) -> None:
     assert {s.get("Sid") for s in policy["Statement"]} >= {"AllowRead", "DenyEveryoneElse"}
     # without an account the report's rendering stays (the stack's environment is unknown)
     assert "${AWS::AccountId}" in out.read_text()
+
+
+def test_organisation_reader_added_in_a_stage(tmp_path: Path) -> None:
+    """An organisation (Stages of several accounts): the domain is named with its environment,
+    the new cross-account reader by ARN, and the fingerprints do not hold the checkout's path."""
+    heads = []
+    for name in ("one", "two"):
+        head = tmp_path / name
+        shutil.copytree(INPUTS / "organization", head)
+        file = head / "assembly-Data" / "DataOrders15F80E55.template.json"
+        template = json.loads(file.read_text())
+        reader = "arn:aws:iam::555555555555:role/auditor"
+        statement(template, "AllowRead")["Principal"]["AWS"] = [
+            "arn:aws:iam::444444444444:role/analytics",
+            reader,
+        ]
+        deny = statement(template, "DenyEveryoneElse")["Condition"]["ArnNotEquals"]
+        deny["aws:PrincipalArn"].append(reader)
+        file.write_text(json.dumps(template))
+        heads.append(head)
+    results = [diff_paths([INPUTS / "organization"], [head]) for head in heads]
+    gained = [c for c in results[0].changes if c.kind == "access-gained"]
+    assert [(c.domain, c.subject, c.capability) for c in gained] == [
+        (
+            "orders (account 111111111111, us-east-1)",
+            "arn:aws:iam::555555555555:role/auditor",
+            "read",
+        )
+    ]
+    assert results[0].fails("widened")
+    prints = [sorted(c.fingerprint for c in r.changes) for r in results]
+    assert prints[0] == prints[1]

@@ -33,11 +33,10 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Literal
 
-from ..assembly import EXEMPTIONS_METADATA_KEY, resource_path
 from ..audit import Finding, organization
 from ..knowledge.capabilities import DEFINING_ACTIONS, Capability
-from . import build_org_report, build_report, spans_environments
-from .reference import key_policy
+from . import spans_environments
+from .diff_side import NO_DOMAIN, Side, load_side, norm
 
 Effect = Literal["widened", "narrowed", "changed", "renamed"]
 FailOn = Literal["none", "errors", "widened", "any"]
@@ -45,7 +44,6 @@ FAIL_ON: tuple[FailOn, ...] = ("none", "errors", "widened", "any")
 
 #: The rules that say a store is not on its domain's key (a store with one has left the key).
 KEY_RULES = frozenset({"CDKP001", "CDKP002", "CDKP003", "CDKP004", "CDKP005", "CDKP010"})
-NO_DOMAIN = "(no domain)"
 _CAPABILITIES = [c.value for c in Capability]
 
 
@@ -72,11 +70,15 @@ class Change:
     """The template the entry is about (the key's, the store's), for SARIF locations."""
     error: bool = False
     """A new error finding (not exempted): what ``--fail-on errors`` fails on."""
+    key: str | None = None
+    """What the fingerprint names instead of ``subject`` when that holds an assembly's path
+    (which differs between checkouts): the assembly's position."""
 
     @property
     def fingerprint(self) -> str:
         """Stable over runs and unrelated changes: domain, kind, subject and capability."""
-        text = "|".join([self.domain, self.kind, self.subject, self.capability or ""])
+        subject = self.key or self.subject
+        text = "|".join([self.domain, self.kind, subject, self.capability or ""])
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def to_json(self) -> dict[str, Any]:
@@ -124,119 +126,6 @@ class Diff:
             "summary": self.counts(),
             "changes": [c.to_json() for c in self.changes],
         }
-
-
-# -- one side ------------------------------------------------------------------------------------
-@dataclass
-class Side:
-    """One side of the diff: the report's domains (by id) and everything else compared."""
-
-    labels: list[str]
-    domains: dict[str, dict[str, Any]]
-    statements: dict[str, dict[str, dict[str, Any]]]
-    """Domain id -> statement id (Sid, else a digest) -> the statement as the report resolves it."""
-    findings: dict[tuple[str, ...], tuple[str, Finding]]
-    """(assembly, rule, construct path, property) -> (domain id, finding)."""
-    report_findings: dict[tuple[str, ...], dict[str, Any]]
-    """(domain id, rule, message) -> the report's own findings (``REPORT-*``)."""
-    exemptions: dict[tuple[str, str, str], str]
-    """(assembly, construct path, rule) -> reason."""
-    files: dict[tuple[str, str], str]
-    """(assembly, stack name) -> template file."""
-
-
-def _norm(path: str) -> str:
-    """A resource's construct path as a store row shows it (no trailing ``/Resource``)."""
-    return path.removesuffix("/Resource")
-
-
-def _domain_id(domain: Mapping[str, Any]) -> str:
-    where = domain.get("where")
-    return f"{domain['name']} ({where})" if where else str(domain["name"])
-
-
-def _statement_ids(policy: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    statements = policy.get("Statement", [])
-    out: dict[str, dict[str, Any]] = {}
-    for statement in statements if isinstance(statements, list) else [statements]:
-        if not isinstance(statement, dict):
-            continue
-        sid = statement.get("Sid")
-        if not sid:
-            digest = hashlib.sha256(json.dumps(statement, sort_keys=True).encode()).hexdigest()
-            sid = f"(no Sid) {digest[:8]}"
-        out[str(sid)] = statement
-    return out
-
-
-def load_side(members: list[organization.Member], org: bool) -> Side:
-    """Report, audit and read the exemptions of ``members``; ``org`` reports them as an
-    organisation (as ``report`` does for several assemblies or environments)."""
-    audited = organization.audit_members(members)
-    by_label = {(m.label if org else ""): m.assembly for m in members}
-    side = Side([m.label for m in members], {}, {}, {}, {}, {}, {})
-    if org:
-        org_report = build_org_report(members, audited).to_json()
-        domains = org_report["domains"]
-        for domain in domains:
-            primary = next((k for k in domain["keys"] if k["kind"] == "primary"), None)
-            primary = primary or next((k for k in domain["keys"] if k["logical_id"]), None)
-            domain["_key"] = primary and (
-                primary["assembly"],
-                primary["stack"],
-                primary["logical_id"],
-            )
-    else:
-        domains = build_report(members[0].assembly).to_json()["domains"]
-        for domain in domains:
-            domain["_key"] = ("", domain["key"]["stack"], domain["key"]["logical_id"])
-    for domain in domains:
-        ident = _domain_id(domain)
-        side.domains[ident] = domain
-        policy: dict[str, Any] = {}
-        if domain.get("_key"):
-            label, stack, logical_id = domain["_key"]
-            policy = key_policy(by_label[label], stack, logical_id, domain.get("resolved") or {})
-        side.statements[ident] = _statement_ids(policy)
-        for f in domain["findings"]:
-            if "path" not in f:
-                side.report_findings[(ident, f["rule"], f["message"])] = f
-    ids_by_name: dict[str, list[str]] = {}
-    for ident, domain in side.domains.items():
-        ids_by_name.setdefault(domain["name"], []).append(ident)
-    for label, found in audited.items():
-        for f in found:
-            key = (label if org else "", f.rule, _norm(f.path), f.location or "")
-            side.findings[key] = (_finding_domain(f, label, side, ids_by_name), f)
-    for member in members:
-        label = member.label if org else ""
-        for stack in member.assembly.stacks:
-            side.files[(label, stack.name)] = stack.file
-        for stack, logical_id, resource in member.assembly.resources():
-            metadata = resource.get("Metadata")
-            exemptions = (
-                metadata.get(EXEMPTIONS_METADATA_KEY) if isinstance(metadata, dict) else None
-            )
-            for exemption in exemptions if isinstance(exemptions, list) else []:
-                if isinstance(exemption, dict) and isinstance(exemption.get("rule"), str):
-                    path = _norm(resource_path(stack, logical_id, resource))
-                    reason = exemption.get("reason")
-                    side.exemptions[(label, path, exemption["rule"])] = str(reason or "")
-    return side
-
-
-def _finding_domain(
-    f: Finding, label: str, side: Side, ids_by_name: Mapping[str, list[str]]
-) -> str:
-    candidates = ids_by_name.get(f.domain or "", [])
-    if len(candidates) > 1:  # one name in several environments: the one that lists the finding
-        for ident in candidates:
-            if any(
-                g.get("path") == f.path and g.get("assembly", label) == label
-                for g in side.domains[ident]["findings"]
-            ):
-                return ident
-    return candidates[0] if candidates else (f.domain or NO_DOMAIN)
 
 
 # -- comparing ------------------------------------------------------------------------------------
@@ -345,6 +234,7 @@ class _Builder:
         self.changes: list[Change] = []
         self.renamed: dict[tuple[str, str], str] = {}  # (assembly, old path) -> new path
         self.renamed_ids: dict[str, str] = {}  # old logical id -> new logical id
+        self.index = {label: i for i, label in enumerate(after.labels)}
 
     def add(self, *args: Any, **kwargs: Any) -> None:
         self.changes.append(Change(*args, **kwargs))
@@ -508,24 +398,25 @@ class _Builder:
                 continue
             ident, f = now or was  # type: ignore[misc]
             side = self.after if now else self.before
-            file = f.template_path or self.file(side, key[0], f.stack)
-            where = f"{f.rule} {_norm(f.path)}" + (f" {f.location}" if f.location else "")
+            file = self.file(side, key[0], f.stack) or f.template_path
+            where = f"{f.rule} {norm(f.path)}" + (f" {f.location}" if f.location else "")
             subject = f"{key[0]}:{where}" if key[0] else where
+            ident_key = f"#{self.index.get(key[0], -1)}:{where}" if key[0] else None
             if was is None:
                 error = f.severity == "error" and not f.exempted
                 effect: Effect = "widened" if error else "changed"
-                self.add(ident, "finding-new", effect, subject, f"new {f.severity}{' (exempted)' if f.exempted else ''} {f.rule}: {f.message}", error=error, file=file)  # fmt: skip
+                self.add(ident, "finding-new", effect, subject, f"new {f.severity}{' (exempted)' if f.exempted else ''} {f.rule}: {f.message}", error=error, file=file, key=ident_key)  # fmt: skip
             elif now is None:
-                self.add(ident, "finding-fixed", "narrowed", subject, f"fixed {f.severity} {f.rule} at {_norm(f.path)}", file=file)  # fmt: skip
+                self.add(ident, "finding-fixed", "narrowed", subject, f"fixed {f.severity} {f.rule} at {norm(f.path)}", file=file, key=ident_key)  # fmt: skip
             elif was[1].exempted != now[1].exempted:
                 kind, effect = (
                     ("finding-exempted", "widened")
                     if now[1].exempted
                     else ("finding-unexempted", "narrowed")
                 )
-                text = f"{f.rule} at {_norm(f.path)} is {'now exempted' if now[1].exempted else 'no longer exempted'}"  # fmt: skip
+                text = f"{f.rule} at {norm(f.path)} is {'now exempted' if now[1].exempted else 'no longer exempted'}"  # fmt: skip
                 error = f.severity == "error" and not now[1].exempted  # it fails again
-                self.add(ident, kind, effect, subject, text, before=was[1].reason, after=now[1].reason, file=file, error=error)  # fmt: skip
+                self.add(ident, kind, effect, subject, text, before=was[1].reason, after=now[1].reason, file=file, error=error, key=ident_key)  # fmt: skip
         self._report_findings()
 
     def _moved(
@@ -583,12 +474,13 @@ class _Builder:
             label, path, rule = key
             ident = self._domain_of_path(label, path)
             subject = f"{label}:{rule} {path}" if label else f"{rule} {path}"
+            fp = f"#{self.index.get(label, -1)}:{rule} {path}" if label else None
             if was is None:
-                self.add(ident, "exemption-added", "widened", subject, f"exemption of {rule} added on {path}: {now}", after=now)  # fmt: skip
+                self.add(ident, "exemption-added", "widened", subject, f"exemption of {rule} added on {path}: {now}", after=now, key=fp)  # fmt: skip
             elif now is None:
-                self.add(ident, "exemption-removed", "narrowed", subject, f"exemption of {rule} removed from {path}", before=was)  # fmt: skip
+                self.add(ident, "exemption-removed", "narrowed", subject, f"exemption of {rule} removed from {path}", before=was, key=fp)  # fmt: skip
             else:
-                self.add(ident, "exemption-changed", "changed", subject, f"exemption of {rule} on {path} has a new reason: {now}", before=was, after=now)  # fmt: skip
+                self.add(ident, "exemption-changed", "changed", subject, f"exemption of {rule} on {path} has a new reason: {now}", before=was, after=now, key=fp)  # fmt: skip
 
     def _domain_of_path(self, label: str, path: str) -> str:
         for side in (self.after, self.before):
