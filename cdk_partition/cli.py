@@ -9,6 +9,10 @@ Pure Python over JSON files: it never loads aws-cdk-lib, so it starts in a fract
 Exit codes: 0 no error findings, 1 error findings, 2 bad input (missing path, not a template,
 unreadable JSON) with a one-line reason on stderr, 3 an internal error (one line, no traceback; a
 check that crashes on one resource is a CDKP000 finding instead).
+
+``diff`` compares two assemblies (or two sets) as the report models them
+(:mod:`cdk_partition.report.diff`); it exits 1 only when ``--fail-on`` names what it found.
+``reference-policy`` writes a domain key's policy for IAM Access Analyzer's CheckNoNewAccess.
 """
 
 from __future__ import annotations

@@ -407,7 +407,7 @@ class _Builder:
                 effect: Effect = "widened" if error else "changed"
                 self.add(ident, "finding-new", effect, subject, f"new {f.severity}{' (exempted)' if f.exempted else ''} {f.rule}: {f.message}", error=error, file=file, key=ident_key)  # fmt: skip
             elif now is None:
-                self.add(ident, "finding-fixed", "narrowed", subject, f"fixed {f.severity} {f.rule} at {norm(f.path)}", file=file, key=ident_key)  # fmt: skip
+                self.add(ident, "finding-fixed", "narrowed" if f.severity == "error" else "changed", subject, f"fixed {f.severity} {f.rule} at {norm(f.path)}", file=file, key=ident_key)  # fmt: skip
             elif was[1].exempted != now[1].exempted:
                 kind, effect = (
                     ("finding-exempted", "widened")
@@ -459,7 +459,7 @@ class _Builder:
                 error = f["severity"] == "error"
                 self.add(ident, "finding-new", "widened" if error else "changed", f"{rule} {message}", f"new {f['severity']} {rule}: {message}", error=error)  # fmt: skip
             else:
-                self.add(ident, "finding-fixed", "narrowed", f"{rule} {message}", f"fixed {f['severity']} {rule}: {message}")  # fmt: skip
+                self.add(ident, "finding-fixed", "narrowed" if f["severity"] == "error" else "changed", f"{rule} {message}", f"fixed {f['severity']} {rule}: {message}")  # fmt: skip
 
     def exemptions(self) -> None:
         old = {
