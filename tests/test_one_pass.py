@@ -89,8 +89,9 @@ def cli_findings(outdir: Path) -> Counter[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory, sample_assembly: Path) -> dict[str, Path]:
-    from sample_app import organization as org_sample
     from test_checks import build as build_checks
+
+    from sample_app import organization as org_sample
 
     root = tmp_path_factory.mktemp("one-pass")
     apps: dict[str, Path] = {"sample": sample_assembly}
