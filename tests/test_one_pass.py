@@ -137,3 +137,8 @@ def test_a_plain_stack_with_a_domain_is_checked_next_to_a_domain_stack(
 ) -> None:
     for found in (cli_findings(corpus["mixed"]), plugin_findings(corpus["mixed"])):
         assert any(path == "Plain/PlainManagedQueue/Resource" for _, path in found), found
+
+
+def test_cdk_nested_stacks_are_in_the_assembly_not_outside(corpus: dict[str, Path]) -> None:
+    for outdir in corpus.values():
+        assert not [path for rule, path in cli_findings(outdir) if rule == "CDKP014"]

@@ -188,11 +188,11 @@ class CloudAssembly:
         # A stack holding a domain key and no marks (its own, a parent's, or a checked scope's it
         # is created under) is checked against the keys it holds, whatever other stacks of the
         # app carry: which stacks are checked never depends on what else is in the app.
-        marked = {id(s.stack) for s in scopes}
+        marked_ids = {id(s.stack) for s in scopes}
 
         def covered(stack: StackTemplate) -> bool:
             while True:
-                if id(stack) in marked:
+                if id(stack) in marked_ids:
                     return True
                 if stack.parent is None:
                     return False

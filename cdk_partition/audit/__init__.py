@@ -19,7 +19,8 @@ The passes, each yielding :class:`Finding` s with a stable rule id (:data:`RULES
    to a PUT that names none, so a bucket on the domain key must deny other encryption in its
    bucket policy (decided with the policy evaluator).
 5. **stores outside the template** (``CDKP009``): custom resources whose SDK call or handler can
-   create a store.
+   create a store; nested stacks whose template is not in the assembly, stack sets and AWS SAM
+   resources (``CDKP014``-``CDKP016``).
 6. **the domain key itself** (``CDKP101``-``CDKP108``).
 
 One module per family of rules, each declaring its rules (id, severity, title, fix and the AWS
@@ -27,7 +28,8 @@ page it rests on, :class:`Rule`) and asking the model (:class:`~cdk_partition.as
 :class:`~cdk_partition.assembly.keys.KeyResolver`) named questions:
 :mod:`~cdk_partition.audit.placement` (CDKP007, CDKP013), :mod:`~cdk_partition.audit.stores`
 (CDKP001-CDKP006, CDKP010, CDKP011), :mod:`~cdk_partition.audit.bucket_puts` (CDKP008),
-:mod:`~cdk_partition.audit.custom_resources` (CDKP009), :mod:`~cdk_partition.audit.cycles`
+:mod:`~cdk_partition.audit.custom_resources` (CDKP009), :mod:`~cdk_partition.audit.outside`
+(CDKP014-CDKP016), :mod:`~cdk_partition.audit.cycles`
 (CDKP012), :mod:`~cdk_partition.audit.key_policy` (CDKP101-CDKP106, CDKP108),
 :mod:`~cdk_partition.audit.contracts` (CDKP107) and :mod:`~cdk_partition.audit.exemptions`;
 :mod:`~cdk_partition.audit.rules` holds the types, :mod:`~cdk_partition.audit.registry` collects
@@ -60,6 +62,7 @@ from .custom_resources import audit_custom_resource
 from .cycles import audit_cycles
 from .exemptions import EXEMPTIBLE_RULES, apply_exemptions
 from .key_policy import audit_key
+from .outside import audit_outside
 from .placement import audit_pending_lookups, audit_placement
 from .registry import RULES
 from .rules import (
@@ -166,6 +169,7 @@ def _audit_resource(
         yield from audit_bucket_puts(assembly, resolver, stack, logical_id, resource, domain, base)
     if cfn_type.startswith("Custom::") or cfn_type == "AWS::CloudFormation::CustomResource":
         yield from audit_custom_resource(assembly, stack, resource, base)
+    yield from audit_outside(assembly, stack, logical_id, resource, base)
 
 
 def failing(findings: Iterable[Finding]) -> list[Finding]:
