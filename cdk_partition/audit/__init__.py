@@ -60,6 +60,7 @@ from .bucket_puts import audit_bucket_puts
 from .contracts import audit_contracts
 from .custom_resources import audit_custom_resource
 from .cycles import audit_cycles
+from .documents import audit_emr_security_configuration, collection_policy_findings
 from .exemptions import EXEMPTIBLE_RULES, apply_exemptions
 from .key_policy import audit_key
 from .outside import audit_outside
@@ -162,6 +163,14 @@ def _audit_resource(
     cfn_type = str(resource.get("Type", ""))
     base = resource_fields(stack, logical_id, resource, domain)
     store_findings = audit_store(assembly, resolver, stack, logical_id, resource, domain, base)
+    if cfn_type == "AWS::OpenSearchServerless::Collection":
+        # a collection without EncryptionConfig takes the key of its encryption policy
+        by_policy = collection_policy_findings(assembly, resolver, stack, resource, domain, base)
+        if by_policy is not None:
+            slot = "EncryptionConfig.KmsKeyArn"
+            store_findings = [f for f in store_findings if f.location != slot] + by_policy
+    elif cfn_type == "AWS::EMR::SecurityConfiguration":
+        store_findings += audit_emr_security_configuration(resolver, stack, resource, domain, base)
     yield from store_findings
     if not any(f.severity == "error" for f in store_findings):
         yield from audit_contracts(assembly, stack, domain, base)
