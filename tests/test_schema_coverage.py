@@ -733,3 +733,14 @@ def test_an_independent_list_agrees_with_the_walker(_cfn_lint: None) -> None:
     for cfn_type in ("BrowserSettings", "DataProtectionSettings", "IpAccessSettings", "Portal",
                      "SessionLogger", "UserSettings"):  # fmt: skip
         assert (f"AWS::WorkSpacesWeb::{cfn_type}", "CustomerManagedKey") in walker
+
+
+def test_a_grant_for_copied_snapshots_is_a_key_slot() -> None:
+    """Snapshots Redshift copies into another region are encrypted with the grant's key
+    (CreateSnapshotCopyGrant): the grant's KmsKeyId holds data's key like any slot."""
+    assert "AWS::Redshift::SnapshotCopyGrant" in CATALOGUE
+    assert "AWS::Redshift::SnapshotCopyGrant" not in NOT_STORES
+    (use,) = classify("AWS::Redshift::SnapshotCopyGrant", {})
+    assert (use.path, use.state) == ("KmsKeyId", "aws_managed")
+    (use,) = classify("AWS::Redshift::SnapshotCopyGrant", {"KmsKeyId": "alias/other"})
+    assert use.state == "customer_key"
