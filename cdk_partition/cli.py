@@ -17,6 +17,10 @@ ends the output quietly with the exit code the run would have had.
 Every line printed is escaped (:func:`cdk_partition.marks.printable`): a value read from the
 assembly (a construct path, an id, a message) cannot print a control character, an ANSI escape,
 a bidirectional override or a line of its own; JSON and SARIF escape them as JSON does.
+
+``diff`` compares two assemblies (or two sets) as the report models them
+(:mod:`cdk_partition.report.diff`); it exits 1 only when ``--fail-on`` names what it found.
+``reference-policy`` writes a domain key's policy for IAM Access Analyzer's CheckNoNewAccess.
 """
 
 from __future__ import annotations
@@ -130,6 +134,96 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if result.has_errors else EXIT_OK
 
 
+def _write(text: str, output: str | None) -> None:
+    if output:
+        with open(output, "w", encoding="utf-8") as file:
+            file.write(text if text.endswith("\n") else text + "\n")
+    else:
+        print(text)
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from .report import diff, diff_render
+
+    before = [*([args.base] if args.base else []), *(args.before or [])]
+    after = [*([args.head] if args.head else []), *(args.after or [])]
+    if not before or not after:
+        raise AssemblyInputError("give BEFORE AFTER, or --before PATH... --after PATH...")
+    result = diff.diff_paths(before, after)
+    if args.format == "json":
+        text = json.dumps(result.to_json(), indent=2)
+    elif args.format == "sarif":
+        text = json.dumps(diff_render.to_sarif(result), indent=2)
+    elif args.format == "markdown":
+        text = diff_render.to_markdown(result)
+    else:
+        text = diff_render.to_text(result)
+    _write(text, args.output)
+    return EXIT_FINDINGS if result.fails(args.fail_on) else EXIT_OK
+
+
+def _cmd_reference_policy(args: argparse.Namespace) -> int:
+    from .assembly import load
+    from .report import reference
+
+    try:
+        policy = reference.reference_policy(
+            load(args.path),
+            args.domain,
+            stack=args.stack,
+            account=args.account,
+            region=args.region,
+            partition=args.partition,
+        )
+    except LookupError as error:
+        raise AssemblyInputError(f"{args.path}: {error.args[0]}") from error
+    _write(json.dumps(policy, indent=2), args.output)
+    return EXIT_OK
+
+
+_DIFF_HELP = """exit codes: 0 nothing --fail-on names changed (always with the default `none`), 1 the
+diff has what --fail-on names, 2 bad input, 3 internal error. --fail-on: `errors` a new error
+finding (not exempted); `widened` a principal gained a capability or a wider form of one (`via s3`
+-> `yes`, a new service), a store left its domain key, a new error finding, a new AWS service
+statement, a new or wider exemption; `any` any entry but a rename (a store removed and added
+again with the same type, key and gates)."""
+
+
+def _add_diff(commands: Any) -> None:
+    cmd = commands.add_parser(
+        "diff",
+        help="what changed in who can reach each domain's data between two assemblies",
+        description="Compare two cloud assemblies (or two sets: an organisation's apps, paired in "
+        "the order given) as the access report models them: capabilities gained and lost per "
+        "principal, stores added, removed, renamed or moved on/off the domain key, key-policy "
+        "statements, findings new and fixed, exemptions.",
+        epilog=_DIFF_HELP,
+    )
+    cmd.add_argument("base", nargs="?", metavar="BEFORE", help="the assembly before the change")
+    cmd.add_argument("head", nargs="?", metavar="AFTER", help="the assembly after the change")
+    cmd.add_argument("--before", nargs="+", metavar="PATH", help="assemblies before (several)")
+    cmd.add_argument("--after", nargs="+", metavar="PATH", help="assemblies after (several)")
+    cmd.add_argument("--format", choices=["text", "markdown", "json", "sarif"], default="text")
+    cmd.add_argument("--fail-on", choices=["none", "errors", "widened", "any"], default="none")
+    cmd.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    cmd.set_defaults(run=_cmd_diff)
+    ref = commands.add_parser(
+        "reference-policy",
+        help="a domain key's policy as the reference for Access Analyzer CheckNoNewAccess",
+        description="Write the domain key's key policy (intrinsics rendered as the report "
+        "renders them) as the existing-policy document of IAM Access Analyzer's "
+        "CheckNoNewAccess with --policy-type RESOURCE_POLICY.",
+    )
+    ref.add_argument("path", help="cloud assembly directory (cdk.out) or template")
+    ref.add_argument("--domain", required=True, help="the domain's name")
+    ref.add_argument("--stack", help="the stack of the key, when the domain has several")
+    ref.add_argument("--account", help="fill ${AWS::AccountId} (default: the stack's account)")
+    ref.add_argument("--region", help="fill ${AWS::Region} (default: the stack's region)")
+    ref.add_argument("--partition", help="fill ${AWS::Partition} (default: aws when known)")
+    ref.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    ref.set_defaults(run=_cmd_reference_policy)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cdk-partition",
@@ -147,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_cmd.add_argument("path", nargs="+", help=paths)
     report_cmd.add_argument("--format", choices=["markdown", "json"], default="markdown")
     report_cmd.set_defaults(run=_cmd_report)
+    _add_diff(commands)
     return parser
 
 

@@ -131,3 +131,29 @@ def test_readme_map_is_the_layers() -> None:
             else:
                 said = {w.strip("`, ") for w in text.split()} & pure
             assert said == below, f"README says {room} may import {sorted(said)}"
+
+
+#: ``from cdk_partition import ...`` as released before the rooms existed (issue #23: unchanged).
+PUBLIC_API = (
+    "RULES Capability ConflictingEncryptionError DataDomain DomainChecksFailed "
+    "DomainEncryptionChecks DomainEncryptionPlugin DomainOptions DomainReference DomainReplica "
+    "DomainStack Finding __version__ audit_path exempt last_failure"
+).split()
+
+
+def test_public_api_unchanged() -> None:
+    """Every name the package exported keeps resolving from ``cdk_partition``, lazily (a pure
+    name does not load aws-cdk-lib; a subprocess, since this process has loaded it already)."""
+    import cdk_partition
+
+    assert sorted(cdk_partition.__all__) == sorted(PUBLIC_API)
+    for name in PUBLIC_API:
+        assert getattr(cdk_partition, name) is not None, name
+    probe = (
+        "import sys, cdk_partition; cdk_partition.RULES; cdk_partition.audit_path; "
+        "cdk_partition.Finding; cdk_partition.Capability; print('aws_cdk' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.strip() == "False", result.stderr

@@ -433,3 +433,36 @@ def test_the_hook_leaves_other_errors_alone(failed: tuple[str, DomainChecksFaile
     assert checks._excepthook(RuntimeError("ValidationFailed: Validation failed.")) is True
     assert checks._excepthook(RuntimeError("ShouldBeCreatedInStackScope: ...")) is False
     assert checks._excepthook(ValueError("ValidationFailed: not the CDK's")) is False
+
+
+@pytest.mark.parametrize(
+    ("method", "args", "kwargs", "expected"),
+    [
+        # the method's own keyword (issue #24: blamed Queue.__init__ before)
+        ("queue", ("Jobs",), {"dead_letter_max_recieve_count": 5}, "dead_letter_max_receive_count"),
+        ("table_v2", ("T",), {"replica_key_arn": {}}, "replica_key_arns"),
+        ("launch_template", ("LT",), {"auto_scalin": True}, "auto_scaling"),
+        # a prop of the L2
+        ("bucket", ("B",), {"versiond": True}, "versioned"),
+        ("ebs_volume", (10,), {"volume_typ": None}, "volume_type"),
+        ("queue", ("Q",), {"zzz": 1}, None),
+    ],
+)
+def test_misspelt_keyword_names_the_store_method_and_suggests(
+    method: str, args: tuple[Any, ...], kwargs: dict[str, Any], expected: str | None
+) -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Typos")
+    admin = iam.Role.from_role_arn(stack, "Admin", ADMIN)
+    domain = DataDomain(stack, "Domain", domain_name="orders", administrators=[admin])
+    with pytest.raises(TypeError) as raised:
+        getattr(domain, method)(*args, **kwargs)
+    message = str(raised.value)
+    (wrong,) = kwargs
+    assert f"domain.{method}(...) got an unexpected keyword argument {wrong!r}" in message
+    assert message.startswith("Typos/Domain")
+    assert "__init__" not in message
+    if expected:
+        assert f"did you mean {expected!r}?" in message
+    else:
+        assert "did you mean" not in message

@@ -189,6 +189,12 @@ def _is_key(name: str, parent: str, node: dict[str, Any], description: str) -> b
         return True
     if "encryption" in words and "key" in tail:
         return words[-1] in _KEY_TAIL
+    if words[-3:] == ["customer", "managed", "key"] or words[-4:-1] == [
+        "customer",
+        "managed",
+        "key",
+    ]:
+        return words[-1] in _KEY_TAIL  # CustomerManagedKey (WorkSpacesWeb), ...KeyArn
     if name.lower() in _BARE_KEY:
         return bool(_KMS_TEXT.search(description) or _ENCRYPTION_WORDS & set(_words(parent)))
     return "key" in words and words[-1] in _KEY_TAIL and bool(_KMS_TEXT.search(description))
@@ -661,3 +667,80 @@ if __name__ == "__main__":
     KMS_PROPERTIES.write_text(_dump(kms_properties()))
     print(f"wrote {KMS_PROPERTIES} ({len(kms_properties())} types)", file=sys.stderr)
     sys.exit(0)
+
+
+# -- an independent list: issue #20 item 4 ---------------------------------------------------------
+#: Any string property whose name says KMS, CMK, customer managed key or encryption key, or
+#: whose description says KMS, key ARN or customer managed key: a cruder net than ``_is_key``,
+#: written without it, to catch what its rules miss (the WorkSpacesWeb ``CustomerManagedKey``
+#: had no description to match).
+_INDEPENDENT_NAME = re.compile(r"kms|cmk|customermanagedkey|encryptionkey", re.IGNORECASE)
+_INDEPENDENT_TEXT = re.compile(
+    r"\bKMS\b|key ARN|ARN of the key|customer[- ]managed (KMS )?key|Key Management Service|"
+    r"\bCMKs?\b",
+    re.IGNORECASE,
+)
+
+#: Where the independent net and the walker disagree, read by hand: the net's catches that are
+#: no key reference (the walker is right to leave them out), by the reason.
+_NOT_KEYS_READ_BY_HAND: dict[str, str] = {
+    r"\.(EncryptionOption|EncryptionType|SSEType|SseAlgorithm|SSEAlgorithm|CmkType|Type|Status)$": "an encryption switch (the walker lists it as a switch or the slot reads it), not a key",
+    r"EncryptionKeyProviderType$": "the kind of key provider (a switch), not a key",
+    r"(RoleArn|KmsRole|SecretsRoleArn|KmsAccessRoleArn|^RoleArn)$": "an IAM role, not a key",
+    r"KmsKeyProviderUri$": "the URI of a Hadoop KMS key provider, not an AWS KMS key",
+    r"TransitDecryption|TransitEncryption": "in-transit encryption of a media flow, not at rest",
+    r"^KmsAccess$|^KmsPolicyDocument$": "access settings and a policy for KMS, not a key",
+    r"^SnapshotCopyGrantName$": "names a snapshot copy grant, whose own KmsKeyId is the slot "
+    "(AWS::Redshift::SnapshotCopyGrant)",
+}
+#: The walker's keys the net misses: bare names in an encryption object, read by hand.
+_WALKER_ONLY_READ_BY_HAND = {
+    ("AWS::CodeArtifact::Domain", "EncryptionKey"),
+    ("AWS::Connect::InstanceStorageConfig", "KinesisVideoStreamConfig.EncryptionConfig.KeyId"),
+    ("AWS::Connect::InstanceStorageConfig", "S3Config.EncryptionConfig.KeyId"),
+    ("AWS::KinesisFirehose::DeliveryStream", "DeliveryStreamEncryptionConfigurationInput.KeyARN"),
+    ("AWS::Omics::AnnotationStore", "SseConfig.KeyArn"),
+    ("AWS::Omics::VariantStore", "SseConfig.KeyArn"),
+    ("AWS::Translate::ParallelData", "EncryptionKey.Id"),
+    ("AWS::Translate::Terminology", "EncryptionKey.Id"),
+    ("AWS::VerifiedPermissions::PolicyStore", "EncryptionSettings.KmsEncryptionSettings.Key"),
+}
+
+
+def _independent() -> set[tuple[str, str]]:
+    out = set()
+    for cfn_type in sorted(_index()):
+        if cfn_type.startswith("AWS::KMS::"):
+            continue
+        schema = _load(cfn_type)
+        for path, name, _parent, node, description in _properties(schema):
+            if _read_only(schema, path) or _types(node) - {"string"}:
+                continue
+            if _INDEPENDENT_NAME.search(name) or _INDEPENDENT_TEXT.search(description or ""):
+                out.add((cfn_type, path))
+    return out
+
+
+def test_an_independent_list_agrees_with_the_walker(_cfn_lint: None) -> None:
+    walker = {(t, p) for t, (keys, _) in found().items() for p in keys}
+    net = _independent()
+    unexplained = sorted(
+        (t, p) for t, p in net - walker
+        if not any(re.search(pattern, p) for pattern in _NOT_KEYS_READ_BY_HAND)
+    )  # fmt: skip
+    assert not unexplained, f"properties the walker misses (a key?): {unexplained}"
+    assert walker - net == _WALKER_ONLY_READ_BY_HAND
+    for cfn_type in ("BrowserSettings", "DataProtectionSettings", "IpAccessSettings", "Portal",
+                     "SessionLogger", "UserSettings"):  # fmt: skip
+        assert (f"AWS::WorkSpacesWeb::{cfn_type}", "CustomerManagedKey") in walker
+
+
+def test_a_grant_for_copied_snapshots_is_a_key_slot() -> None:
+    """Snapshots Redshift copies into another region are encrypted with the grant's key
+    (CreateSnapshotCopyGrant): the grant's KmsKeyId holds data's key like any slot."""
+    assert "AWS::Redshift::SnapshotCopyGrant" in CATALOGUE
+    assert "AWS::Redshift::SnapshotCopyGrant" not in NOT_STORES
+    (use,) = classify("AWS::Redshift::SnapshotCopyGrant", {})
+    assert (use.path, use.state) == ("KmsKeyId", "aws_managed")
+    (use,) = classify("AWS::Redshift::SnapshotCopyGrant", {"KmsKeyId": "alias/other"})
+    assert use.state == "customer_key"

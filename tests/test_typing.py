@@ -64,6 +64,19 @@ def test_generated_signatures_match_installed_aws_cdk_lib() -> None:
     )
 
 
+def test_generator_runs_as_the_message_says() -> None:
+    """``python tools/gen_signatures.py --check``, run as a script from the repository root (how
+    the message above tells a contributor to run it), finds the package and agrees."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "gen_signatures.py"), "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
 def _store_methods() -> Iterator[tuple[str, typing.Any]]:
     for name, method in vars(StoreFactories).items():
         if callable(method) and not name.startswith("_") and name not in NOT_STORES:

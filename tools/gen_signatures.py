@@ -133,5 +133,5 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(TARGET.parent.parent))
+    sys.path.insert(0, str(TARGET.parents[2]))  # the repository root
     raise SystemExit(main(sys.argv[1:]))

@@ -14,8 +14,8 @@ How a resource is placed in a domain (:meth:`CloudAssembly.domain_of`):
   attributes carry the same marks;
 * a nested stack is covered by its own marks and by its parent's (when the parent's scope holds
   the nested stack's resource);
-* with no marks at all (an app that never applied the checks), every stack that holds a domain key
-  is checked against the domain keys it holds;
+* a stack that holds a domain key and carries no marks (neither its own nor a parent's) is checked
+  against the domain keys it holds, whether or not other stacks of the app carry marks;
 * when a mark exists but a resource's place cannot be decided (a construct scope, no resource
   list, no path metadata), :meth:`CloudAssembly.domain_of` says so, and the audit reports it.
 
@@ -184,9 +184,28 @@ class CloudAssembly:
             marked = by_path.get(stack_path)
             if marked is not None:
                 scopes += _scopes_from_marks(marks, marked, "tree")
-        if scopes:
-            return scopes + self._stacks_under(scopes)
-        return [Scope(key.name, key.stack, "", None, "default") for key in self.domain_keys]
+        scopes += self._stacks_under(scopes)
+        # A stack holding a domain key and no marks (its own, a parent's, or a checked scope's it
+        # is created under) is checked against the keys it holds, whatever other stacks of the
+        # app carry: which stacks are checked never depends on what else is in the app.
+        marked_ids = {id(s.stack) for s in scopes}
+
+        def covered(stack: StackTemplate) -> bool:
+            while True:
+                if id(stack) in marked_ids:
+                    return True
+                if stack.parent is None:
+                    return False
+                stack = stack.parent[0]
+
+        defaults: list[Scope] = []
+        for key in self.domain_keys:
+            if covered(key.stack) or any(
+                d.stack is key.stack and d.domain == key.name for d in defaults
+            ):
+                continue
+            defaults.append(Scope(key.name, key.stack, "", None, "default"))
+        return scopes + defaults
 
     def _stacks_under(self, scopes: list[Scope]) -> list[Scope]:
         """Top-level stacks created under a checked scope (``cdk.Stack(domain_stack, ...)``, a

@@ -19,7 +19,8 @@ The passes, each yielding :class:`Finding` s with a stable rule id (:data:`RULES
    to a PUT that names none, so a bucket on the domain key must deny other encryption in its
    bucket policy (decided with the policy evaluator).
 5. **stores outside the template** (``CDKP009``): custom resources whose SDK call or handler can
-   create a store.
+   create a store; nested stacks whose template is not in the assembly, stack sets and AWS SAM
+   resources (``CDKP014``-``CDKP016``).
 6. **the domain key itself** (``CDKP101``-``CDKP108``).
 
 One module per family of rules, each declaring its rules (id, severity, title, fix and the AWS
@@ -27,7 +28,8 @@ page it rests on, :class:`Rule`) and asking the model (:class:`~cdk_partition.as
 :class:`~cdk_partition.assembly.keys.KeyResolver`) named questions:
 :mod:`~cdk_partition.audit.placement` (CDKP007, CDKP013), :mod:`~cdk_partition.audit.stores`
 (CDKP001-CDKP006, CDKP010, CDKP011), :mod:`~cdk_partition.audit.bucket_puts` (CDKP008),
-:mod:`~cdk_partition.audit.custom_resources` (CDKP009), :mod:`~cdk_partition.audit.cycles`
+:mod:`~cdk_partition.audit.custom_resources` (CDKP009), :mod:`~cdk_partition.audit.outside`
+(CDKP014-CDKP016), :mod:`~cdk_partition.audit.cycles`
 (CDKP012), :mod:`~cdk_partition.audit.key_policy` (CDKP101-CDKP106, CDKP108),
 :mod:`~cdk_partition.audit.contracts` (CDKP107) and :mod:`~cdk_partition.audit.exemptions`;
 :mod:`~cdk_partition.audit.rules` holds the types, :mod:`~cdk_partition.audit.registry` collects
@@ -58,8 +60,10 @@ from .bucket_puts import audit_bucket_puts
 from .contracts import audit_contracts
 from .custom_resources import audit_custom_resource
 from .cycles import audit_cycles
+from .documents import audit_emr_security_configuration, collection_policy_findings
 from .exemptions import EXEMPTIBLE_RULES, apply_exemptions
 from .key_policy import audit_key
+from .outside import audit_outside
 from .placement import audit_pending_lookups, audit_placement
 from .readability import audit_readability
 from .registry import RULES
@@ -161,6 +165,14 @@ def _audit_resource(
     cfn_type = str(resource.get("Type", ""))
     base = resource_fields(stack, logical_id, resource, domain)
     store_findings = audit_store(assembly, resolver, stack, logical_id, resource, domain, base)
+    if cfn_type == "AWS::OpenSearchServerless::Collection":
+        # a collection without EncryptionConfig takes the key of its encryption policy
+        by_policy = collection_policy_findings(assembly, resolver, stack, resource, domain, base)
+        if by_policy is not None:
+            slot = "EncryptionConfig.KmsKeyArn"
+            store_findings = [f for f in store_findings if f.location != slot] + by_policy
+    elif cfn_type == "AWS::EMR::SecurityConfiguration":
+        store_findings += audit_emr_security_configuration(resolver, stack, resource, domain, base)
     yield from store_findings
     if not any(f.severity == "error" for f in store_findings):
         yield from audit_contracts(assembly, stack, domain, base)
@@ -168,6 +180,7 @@ def _audit_resource(
         yield from audit_bucket_puts(assembly, resolver, stack, logical_id, resource, domain, base)
     if cfn_type.startswith("Custom::") or cfn_type == "AWS::CloudFormation::CustomResource":
         yield from audit_custom_resource(assembly, stack, resource, base)
+    yield from audit_outside(assembly, stack, logical_id, resource, base)
 
 
 def failing(findings: Iterable[Finding]) -> list[Finding]:

@@ -19,7 +19,7 @@ __all__ = ["EXEMPTIBLE_RULES", "apply_exemptions"]
 #: domain; an exemption of them is ignored (and ``exempt`` refuses it).
 EXEMPTIBLE_RULES: frozenset[str] = frozenset(
     {"CDKP001", "CDKP002", "CDKP003", "CDKP004", "CDKP005", "CDKP006", "CDKP008", "CDKP009",
-     "CDKP010", "CDKP011"}
+     "CDKP010", "CDKP011", "CDKP014", "CDKP015", "CDKP016"}
 )  # fmt: skip
 _MIN_REASON_WORDS = 4
 

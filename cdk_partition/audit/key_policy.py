@@ -155,7 +155,12 @@ def audit_key(key: DomainKey, resolver: KeyResolver | None = None) -> Iterator[F
         )
     policy = key.policy
     if not isinstance(policy, dict):
-        yield finding("CDKP102", "the key policy is not a literal document.", "KeyPolicy", policy)
+        what = (
+            "the key has no KeyPolicy"
+            if policy is None
+            else "the key policy is not a literal document"
+        )
+        yield finding("CDKP102", f"{what}.", "KeyPolicy", policy)
         return
     statements = key.statements
     denies = {

@@ -15,6 +15,7 @@ from .contracts import RULES as CONTRACT_RULES
 from .custom_resources import RULES as CUSTOM_RESOURCE_RULES
 from .cycles import RULES as CYCLE_RULES
 from .key_policy import RULES as KEY_RULES
+from .outside import RULES as OUTSIDE_RULES
 from .placement import RULES as PLACEMENT_RULES
 from .readability import RULES as READABILITY_RULES
 from .rules import CRASH, Rule
@@ -46,6 +47,9 @@ ORDER: tuple[str, ...] = (
     "CDKP107",
     "CDKP108",
     "CDKP105",
+    "CDKP014",
+    "CDKP015",
+    "CDKP016",
     "CDKP017",
     "CDKP018",
 )
@@ -79,5 +83,6 @@ RULES: dict[str, Rule] = _collect(
     CYCLE_RULES,
     KEY_RULES,
     CONTRACT_RULES,
+    OUTSIDE_RULES,
     READABILITY_RULES,
 )

@@ -72,12 +72,7 @@ class DomainEncryptionPlugin:
             except Exception as error:  # the report is optional: never a broken synth
                 with open(os.path.join(root, REPORT_FILES[0]), "w") as out:
                     out.write(f"# Data domain access report\n\nNot written: {error!r}\n")
-        wanted = set(paths)
-        # CDKP201: references to a domain that a Stage of this same app owns (organization.py)
-        (found,) = organization.audit_members([organization.Member(root, assembly)]).values()
-        findings = [
-            f for f in found if not f.exempted and os.path.abspath(f.template_path or "") in wanted
-        ]
+        findings = [f for f in plugin_findings(assembly, root, paths) if not f.exempted]
         failed = [f for f in findings if f.severity == "error"]
         _remember_failure(root, failed)
         violations = [
@@ -102,6 +97,28 @@ class DomainEncryptionPlugin:
             for f in sorted(findings, key=lambda f: (f.rule, f.path))
         ]
         return cdk.PolicyValidationPluginReport(success=not failed, violations=violations)
+
+
+def plugin_findings(
+    assembly: CloudAssembly, root: str, template_paths: Sequence[str]
+) -> list[audit.Finding]:
+    """The findings the plugin reports for the top-level templates it was given: exactly those
+    ``cdk-partition audit <root>`` finds (the same call, :func:`organization.audit_members`, over
+    the same loaded assembly) whose stack is one of ``template_paths`` or nested in one (a
+    ``NestedStack``'s template is an asset of its parent, never given to a plugin by the CDK).
+    Exempted findings included (the caller drops them)."""
+    wanted = {os.path.abspath(p) for p in template_paths}
+    # CDKP201: references to a domain that a Stage of this same app owns (organization.py)
+    (found,) = organization.audit_members([organization.Member(root, assembly)]).values()
+    roots: dict[str, str] = {}
+    for stack in assembly.stacks:
+        roots[os.path.abspath(stack.file)] = os.path.abspath(stack.root.file)
+    kept = []
+    for f in found:
+        file = os.path.abspath(f.template_path or "")
+        if roots.get(file, file) in wanted:
+            kept.append(f)
+    return kept
 
 
 def _without_fix(finding: audit.Finding) -> str:

@@ -27,34 +27,15 @@ from ..marks import (
 )
 from . import key_policy
 from ._common import _default_deployment_role, _PolicyMembers, id_of_root, validate_domain_name
-from ._messages import path_of, render
+from ._messages import path_of
 from .exemptions import exempt
 from .reference import DomainReference, lookup_reference, published_parameter_name
-from .replica import DomainReplica
+from .replica import DomainReplica, _pending_window_days
 from .stores import StoreFactories
 
 #: Stage -> domain name -> construct path of the domain that claimed it first.
 _DOMAINS_BY_STAGE: dict[str, dict[str, str]] = {}
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-
-
-def _pending_window_days(pending_window: cdk.Duration | None, where: str) -> int:
-    """``pending_window`` in whole days, refused at ``where`` outside KMS's 7 to 30 days."""
-    # KMS accepts a waiting period of 7-30 days ("ScheduleKeyDeletion - AWS Key Management
-    # Service", https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html)
-    if pending_window is None:
-        return 30
-    shown = render(pending_window)
-    try:
-        days = pending_window.to_days()
-    except Exception:  # not a whole number of days: the CDK refuses to convert it
-        days = None
-    if days is None or not 7 <= days <= 30:
-        raise ValueError(
-            f"{where}: pending_window={shown}; KMS accepts 7 to 30 whole days. Pass e.g. "
-            "cdk.Duration.days(30)."
-        )
-    return int(days)
 
 
 class _DomainKey(kms.Key):

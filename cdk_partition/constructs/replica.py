@@ -17,7 +17,27 @@ from ..knowledge.capabilities import Capability
 from ..marks import DEPLOYMENT_ROLE_METADATA_KEY, DOMAIN_METADATA_KEY
 from . import key_policy
 from ._common import _default_deployment_role, _PolicyMembers
+from ._messages import render
 from .stores import StoreFactories
+
+
+def _pending_window_days(pending_window: cdk.Duration | None, where: str) -> int:
+    """``pending_window`` in whole days, refused at ``where`` outside KMS's 7 to 30 days."""
+    # KMS accepts a waiting period of 7-30 days ("ScheduleKeyDeletion - AWS Key Management
+    # Service", https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html)
+    if pending_window is None:
+        return 30
+    shown = render(pending_window)
+    try:
+        days = pending_window.to_days()
+    except Exception:  # not a whole number of days: the CDK refuses to convert it
+        days = None
+    if days is None or not 7 <= days <= 30:
+        raise ValueError(
+            f"{where}: pending_window={shown}; KMS accepts 7 to 30 whole days. Pass e.g. "
+            "cdk.Duration.days(30)."
+        )
+    return int(days)
 
 
 @runtime_checkable
@@ -179,7 +199,8 @@ class DomainReplica(_PolicyMembers, StoreFactories, Construct, Generic[_Domain])
         if not isinstance(domain, PrimaryDomain):
             raise TypeError(f"DomainReplica {id!r}: domain must be a DataDomain of this app.")
         stack = cdk.Stack.of(scope)
-        where = f"DomainReplica {id!r} of domain {domain.domain_name!r}"
+        path = f"{scope.node.path}/{id}" if scope.node.path else id
+        where = f"DomainReplica {path!r} of domain {domain.domain_name!r}"
         region, account = stack.region, stack.account
         if not domain.replica_regions:
             raise ValueError(
@@ -206,11 +227,8 @@ class DomainReplica(_PolicyMembers, StoreFactories, Construct, Generic[_Domain])
             )
         if any(r.region == region for r in domain.replicas):
             raise ValueError(f"{where}: the domain already has a replica key in {region}.")
-        window_days = 30 if pending_window is None else pending_window.to_days()
-        if not 7 <= window_days <= 30:
-            raise ValueError(
-                f"{where}: pending_window is {window_days} days; KMS accepts 7 to 30 days."
-            )
+        # a Duration that is no whole number of days (Duration.hours(36)) is the same ValueError
+        window_days = _pending_window_days(pending_window, where)
         super().__init__(scope, id)
         #: The multi-Region domain this key replicates.
         self.domain: _Domain = domain

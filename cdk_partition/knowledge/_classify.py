@@ -220,6 +220,10 @@ def classify_slot(slot: Slot, properties: Mapping[str, Any]) -> Iterator[KeyUse]
             decided = next(
                 o for o in slot.no_key if all(_holds(t, properties, indexes) for t in o.when)
             )
+            # with no key, a switch compared with a literal (EncryptionType is KMS, SSEEnabled
+            # is false) decided the outcome: the finding names that switch and its value
+            compared = next((t for t in decided.when if t.op in ("is", "is_not", "not_in")), None)
+            at = _bind(compared.path, indexes) if compared is not None else None
         else:  # a switch decided it: the finding names the switch, not the key it overrides
             test = _deciding_test(decided)
             at = _bind(test.path, indexes) if test is not None else None

@@ -27,6 +27,7 @@ synth-time report of the validation plugin both use it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
@@ -216,6 +217,9 @@ def build_domain_report(
         ),
         None,
     )
+    if alias is not None and not isinstance(alias, str):
+        # an intrinsic (Fn::Join of the stack name...): resolved at deployment, shown as written
+        alias = json.dumps(alias, sort_keys=True)
     report = DomainReport(
         name=key.name,
         key={
