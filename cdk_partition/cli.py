@@ -6,9 +6,17 @@ with more than one path every finding names its assembly (the path as given).
 
 Pure Python over JSON files: it never loads aws-cdk-lib, so it starts in a fraction of a second.
 
-Exit codes: 0 no error findings, 1 error findings, 2 bad input (missing path, not a template,
-unreadable JSON) with a one-line reason on stderr, 3 an internal error (one line, no traceback; a
-check that crashes on one resource is a CDKP000 finding instead).
+Exit codes: 0 no error findings (everything read), 1 error findings, 2 bad input with a one-line
+reason naming the file (and the JSON path) on stderr: a missing path, a file that is not a regular
+file inside the assembly, over a limit or not JSON, a manifest the cloud assembly schema refuses, a
+template without the CloudFormation shape (:mod:`cdk_partition.assembly.limits`,
+:mod:`cdk_partition.assembly.validation`); 3 an internal error (one line, no traceback; a check
+that crashes on one resource is a CDKP000 finding instead). A closed standard output (``| head``)
+ends the output quietly with the exit code the run would have had.
+
+Every line printed is escaped (:func:`cdk_partition.marks.printable`): a value read from the
+assembly (a construct path, an id, a message) cannot print a control character, an ANSI escape,
+a bidirectional override or a line of its own; JSON and SARIF escape them as JSON does.
 
 ``diff`` compares two assemblies (or two sets) as the report models them
 (:mod:`cdk_partition.report.diff`); it exits 1 only when ``--fail-on`` names what it found.
@@ -18,14 +26,17 @@ check that crashes on one resource is a CDKP000 finding instead).
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from . import audit
 from .assembly import AssemblyInputError
 from .audit import organization
+from .marks import printable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -47,7 +58,7 @@ def _text(labelled: Labelled) -> str:
             lines.append(f"    exempted: {f.reason}")
     errors = len(audit.failing(findings))
     lines.append(f"{len(findings)} finding(s), {errors} failing.")
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)  # a value cannot start a line of its own
 
 
 def _sarif(labelled: Labelled) -> dict[str, Any]:
@@ -234,15 +245,72 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Output(io.TextIOBase):
+    """Standard output as the commands see it: every character written that is not a newline
+    passes through :func:`printable` (a renderer that forgot to escape a value still cannot
+    print a control character), and once the reader has gone (``BrokenPipeError``: ``| head``)
+    the rest is dropped so the command ends with its own exit code."""
+
+    def __init__(self, target: TextIO) -> None:
+        super().__init__()
+        self.target = target
+        self.closed_pipe = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not self.closed_pipe:
+            safe = "\n".join(printable(part) for part in text.split("\n"))
+            try:
+                self.target.write(safe)
+            except BrokenPipeError:
+                self.closed_pipe = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_pipe:
+            try:
+                self.target.flush()
+            except BrokenPipeError:
+                self.closed_pipe = True
+
+
+def _quiet_closed_stdout() -> None:
+    """The reader of standard output has gone: point it at /dev/null, so that the interpreter's
+    own flush at exit prints nothing either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; the exit code (see the module docstring)."""
     args = build_parser().parse_args(argv)
+    stdout = sys.stdout
+    output = _Output(stdout)
+    sys.stdout = output  # type: ignore[assignment]
+    try:
+        code = _run(args)
+        output.flush()
+    finally:
+        sys.stdout = stdout
+    if output.closed_pipe:
+        _quiet_closed_stdout()
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.run(args))
     except AssemblyInputError as error:
-        print(f"cdk-partition: {error}", file=sys.stderr)
+        print(f"cdk-partition: {printable(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as error:  # never a traceback: one line, and an exit code of its own
-        print(f"cdk-partition: internal error ({type(error).__name__}: {error})", file=sys.stderr)
+        message = printable(f"{type(error).__name__}: {error}")
+        print(f"cdk-partition: internal error ({message[:300]})", file=sys.stderr)
         return EXIT_INTERNAL
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "Environment",
     "KeyText",
     "parse_key_text",
+    "printable",
     "render",
 ]
 
@@ -210,3 +211,26 @@ def parse_key_text(text: str, environment: Environment) -> KeyText | None:
     if text.startswith("arn:"):
         return None
     return KeyText("alias" if text.startswith("alias/") else "key", text, *environment_parts)
+
+
+#: What :func:`printable` escapes: C0 controls (newline and tab included), DEL, C1 controls,
+#: the Unicode line/paragraph separators, the bidirectional controls (Unicode TR #9: LRM, RLM,
+#: ALM, the embeddings, overrides and isolates, Trojan Source), the byte order mark and lone
+#: surrogates (which no UTF-8 output can encode).
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    "\ufeff\ud800-\udfff]"
+)
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that could move the cursor, end a line, recolour or
+    reorder a terminal's output escaped as ``\\xNN``/``\\uNNNN`` (see :data:`_UNPRINTABLE`):
+    a value read from a cloud assembly printed through it is one visible run of characters on
+    the line it was written on, so it cannot forge other lines (a fake ``No findings``)."""
+    return _UNPRINTABLE.sub(_escape_char, text)

@@ -33,9 +33,10 @@ from ..marks import (
     REPLICA_REGIONS_METADATA_KEY,
     Environment,
 )
+from .limits import AssemblyInputError
 from .loading import load, load_templates
 from .model import CloudAssembly, DomainKey, Placement, Scope
-from .stacks import AssemblyInputError, StackTemplate, resource_path
+from .stacks import StackTemplate, resource_path
 
 __all__ = [
     "CHECKS_METADATA_KEY",

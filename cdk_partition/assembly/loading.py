@@ -8,49 +8,76 @@ Pure Python over JSON files (no aws_cdk import).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from ..marks import MARKER_ID, Environment
+from .limits import (
+    MAX_STACK_NESTING,
+    MAX_STAGE_NESTING,
+    MAX_TEMPLATES,
+    MAX_TREE_DEPTH,
+    AssemblyInputError,
+    json_path,
+    read_bytes,
+    read_json_file,
+    shown,
+)
 from .model import CloudAssembly
-from .stacks import AssemblyInputError, StackTemplate, read_json
+from .stacks import StackTemplate, read_json
+from .validation import validate_manifest, validate_template
 
 __all__ = ["load", "load_templates"]
-
-
-def _is_template(value: Any) -> bool:
-    return isinstance(value, dict) and isinstance(value.get("Resources"), dict)
 
 
 def load(path: str | Path) -> CloudAssembly:
     """Read a cloud assembly directory (nested assemblies and stacks included) or one template.
 
-    Raises :class:`AssemblyInputError` on anything else.
+    Everything the audit depends on is read or refused: the manifests are validated against the
+    cloud assembly schema and the templates against the CloudFormation template shape
+    (:mod:`~cdk_partition.assembly.validation`), every file within the limits of
+    :mod:`~cdk_partition.assembly.limits` (regular files inside the assembly directory, size,
+    JSON depth, nesting of stacks and Stages, no file nested in itself).
+
+    Raises :class:`AssemblyInputError` (one line naming the file, and the JSON path where there
+    is one) on anything else: an assembly with no stack, a stack or nested stack whose template
+    is missing.
     """
     path = Path(path)
+    if "\x00" in str(path):
+        raise AssemblyInputError(f"{shown(path)}: a file name with a NUL character")
     if not path.exists():
-        raise AssemblyInputError(f"{path} does not exist")
-    if path.is_file():
-        template = read_json(path)
-        if not _is_template(template):
-            raise AssemblyInputError(f"{path} is not a CloudFormation template (no Resources map)")
+        raise AssemblyInputError(f"{shown(path)} does not exist")
+    if not path.is_dir():
+        template = read_json_file(path)
+        if not isinstance(template, dict) or "Resources" not in template:
+            raise AssemblyInputError(
+                f"{shown(path)} is not a CloudFormation template (no Resources map)"
+            )
+        validate_template(template, shown(path))
         name = path.name.removesuffix(".json").removesuffix(".template")
         environment, construct_path = _artifact_of(path)
         single = [StackTemplate(name, template, str(path), None, environment, construct_path)]
-        _add_nested(single, path.parent)
+        _add_nested(single, path.parent, path.parent)
         return CloudAssembly(single)
     if not (path / "manifest.json").is_file():
-        raise AssemblyInputError(f"{path} is not a cloud assembly (no manifest.json)")
+        raise AssemblyInputError(f"{shown(path)} is not a cloud assembly (no manifest.json)")
     stacks: list[StackTemplate] = []
     tree_files: list[Path] = []
     nested: list[bool] = []
-    _load_assembly(path, stacks, tree_files, nested)
-    _add_nested(stacks, None)
+    _load_assembly(path, stacks, tree_files, nested, path, ())
+    if not stacks:
+        raise AssemblyInputError(
+            f"{shown(path / 'manifest.json')}: at $.artifacts: no aws:cloudformation:stack "
+            "artifact, in it or in a nested assembly: nothing to audit"
+        )
+    _add_nested(stacks, None, path)
     top_tree = path / "tree.json"  # the whole app's construct tree, nested Stages included
     for stack in stacks:
         stack.tree_file = str(top_tree) if top_tree.is_file() else None
     # markers sit only in stacks of nested Stages: without them the tree is not read
-    tree = _read_tree(tree_files[0]) if tree_files and nested else None
+    tree = _read_tree(tree_files[0], path) if tree_files and nested else None
     return CloudAssembly(stacks, tree if isinstance(tree, dict) else None)
 
 
@@ -58,29 +85,26 @@ def _artifact_of(template: Path) -> tuple[Environment, str | None]:
     """The environment and construct path the cloud assembly beside a template gives it (a
     template audited on its own keeps its stack's account and region); unknown without one."""
     try:
-        manifest = json.loads((template.parent / "manifest.json").read_text())
-    except (OSError, ValueError):
+        manifest = read_json_file(template.parent / "manifest.json", template.parent)
+    except AssemblyInputError:
         return Environment(), None
     artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
     for artifact in (artifacts or {}).values() if isinstance(artifacts, dict) else []:
         props = artifact.get("properties") if isinstance(artifact, dict) else None
         if isinstance(props, dict) and props.get("templateFile") == template.name:
-            return Environment.parse(artifact.get("environment")), artifact.get("displayName")
+            display = artifact.get("displayName")
+            return (
+                Environment.parse(artifact.get("environment")),
+                display if isinstance(display, str) else None,
+            )
     return Environment(), None
 
 
-def _read_tree(path: Path) -> Any:
+def _read_tree(path: Path, root: Path) -> Any:
     """``tree.json``, parsed only when it holds a checks marker (it can be many megabytes)."""
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise AssemblyInputError(f"cannot read {path}: {error.strerror or error}") from error
-    if MARKER_ID not in text:
+    if MARKER_ID.encode() not in read_bytes(path, root):
         return None
-    try:
-        return json.loads(text)
-    except ValueError as error:
-        raise AssemblyInputError(f"{path} is not valid JSON: {error}") from error
+    return read_json_file(path, root, MAX_TREE_DEPTH)
 
 
 def load_templates(path: str | Path) -> list[StackTemplate]:
@@ -89,83 +113,145 @@ def load_templates(path: str | Path) -> list[StackTemplate]:
 
 
 def _load_assembly(
-    directory: Path, out: list[StackTemplate], trees: list[Path], nested: list[bool]
+    directory: Path,
+    out: list[StackTemplate],
+    trees: list[Path],
+    nested: list[bool],
+    root: Path,
+    outer: tuple[str, ...],
 ) -> None:
-    manifest = read_json(directory / "manifest.json")
-    artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
-    if not isinstance(artifacts, dict):
-        raise AssemblyInputError(f"{directory / 'manifest.json'} has no artifacts map")
-    for artifact_id, artifact in artifacts.items():
-        if not isinstance(artifact, dict):
-            continue
+    """The stacks of the assembly in ``directory`` and of the Stage assemblies nested in it
+    (``outer``: the real paths of the assemblies around it, for cycles and the depth limit)."""
+    manifest_file = directory / "manifest.json"
+    name = shown(manifest_file)
+    real = os.path.realpath(directory)
+    if real in outer:
+        raise AssemblyInputError(f"{name}: a nested cloud assembly that contains itself")
+    if len(outer) >= MAX_STAGE_NESTING:
+        raise AssemblyInputError(
+            f"{name}: cloud assemblies nested deeper than the limit of {MAX_STAGE_NESTING}"
+        )
+    manifest = read_json(manifest_file, root)
+    validate_manifest(manifest, name)
+    for artifact_id, artifact in (manifest.get("artifacts") or {}).items():
         kind = artifact.get("type")
         props = artifact.get("properties") or {}
+        where = json_path(("artifacts", artifact_id, "properties"))
         if kind == "aws:cloudformation:stack":
-            file = directory / str(props.get("templateFile"))
-            name = props.get("stackName") or artifact.get("displayName") or artifact_id
-            template = read_json(file)
-            if not isinstance(template, dict):  # a stack with no resources has none
-                raise AssemblyInputError(f"{file} is not a CloudFormation template")
+            if not isinstance(props.get("templateFile"), str):
+                raise AssemblyInputError(f"{name}: at {where}: a stack without a templateFile")
+            file = directory / props["templateFile"]
+            template = read_json(file, root)
+            validate_template(template, shown(file))
+            _count(out, file)
+            display = artifact.get("displayName")
             out.append(
                 StackTemplate(
-                    name,
+                    props.get("stackName") or display or artifact_id,
                     template,
                     str(file),
                     environment=Environment.parse(artifact.get("environment")),
-                    construct_path=artifact.get("displayName") or artifact_id,
+                    construct_path=display or artifact_id,
                 )
             )
         elif kind == "cdk:cloud-assembly":
             nested.append(True)
-            _load_assembly(directory / str(props.get("directoryName")), out, trees, nested)
+            child = props.get("directoryName")
+            if not isinstance(child, str):
+                raise AssemblyInputError(f"{name}: at {where}: no directoryName")
+            _load_assembly(directory / child, out, trees, nested, root, (*outer, real))
         elif kind == "cdk:tree":
             tree = directory / str(props.get("file") or "tree.json")
             if tree.is_file():
                 trees.append(tree)
 
 
-def _asset_files(directory: Path) -> dict[str, str]:
+def _count(stacks: list[StackTemplate], file: Path) -> None:
+    if len(stacks) >= MAX_TEMPLATES:
+        raise AssemblyInputError(
+            f"{shown(file)}: more than the limit of {MAX_TEMPLATES} templates in one assembly"
+        )
+
+
+def _asset_files(directory: Path, root: Path) -> dict[str, str]:
     """Object key (``<hash>.json``) -> file, from the assembly's ``*.assets.json`` manifests."""
     files: dict[str, str] = {}
     for manifest in directory.glob("*.assets.json"):
-        try:
-            entries = (json.loads(manifest.read_text()).get("files") or {}).values()
-        except (OSError, ValueError, AttributeError):
-            continue
-        for entry in entries:
-            path = (entry.get("source") or {}).get("path")
-            for destination in (entry.get("destinations") or {}).values():
-                key = destination.get("objectKey")
+        document = read_json(manifest, root)
+        found = document.get("files") if isinstance(document, dict) else None
+        for entry in (found if isinstance(found, dict) else {}).values():
+            if not isinstance(entry, dict):
+                continue
+            source = entry.get("source")
+            path = source.get("path") if isinstance(source, dict) else None
+            destinations = entry.get("destinations")
+            for destination in (destinations if isinstance(destinations, dict) else {}).values():
+                key = destination.get("objectKey") if isinstance(destination, dict) else None
                 if isinstance(path, str) and isinstance(key, str):
                     files[key] = path
     return files
 
 
-def _add_nested(stacks: list[StackTemplate], directory: Path | None) -> None:
+def _chain(stack: StackTemplate) -> list[str]:
+    """The real paths of the templates from ``stack`` up to its top-level stack."""
+    chain = []
+    current: StackTemplate | None = stack
+    while current is not None:
+        chain.append(os.path.realpath(current.file))
+        current = current.parent[0] if current.parent else None
+    return chain
+
+
+def _add_nested(stacks: list[StackTemplate], directory: Path | None, root: Path) -> None:
     """Follow AWS::CloudFormation::Stack resources to their templates, through the
-    ``aws:asset:path`` metadata or the asset manifests' object key in ``TemplateURL``."""
+    ``aws:asset:path`` metadata or the asset manifests' object key in ``TemplateURL``.
+
+    A template the metadata names that is missing, a template nested in itself, chains deeper
+    than :data:`~cdk_partition.assembly.limits.MAX_STACK_NESTING` and more than
+    :data:`~cdk_partition.assembly.limits.MAX_TEMPLATES` templates raise
+    :class:`AssemblyInputError`."""
     queue = list(stacks)
     assets: dict[Path, dict[str, str]] = {}
     while queue:
         stack = queue.pop()
         folder = directory or Path(stack.file).parent
         for logical_id, resource in stack.resources.items():
-            if (
-                not isinstance(resource, dict)
-                or resource.get("Type") != "AWS::CloudFormation::Stack"
-            ):
+            if resource.get("Type") != "AWS::CloudFormation::Stack":
                 continue
             asset = (resource.get("Metadata") or {}).get("aws:asset:path")
-            if not isinstance(asset, str):
+            named = isinstance(asset, str)
+            if not named:
                 url = json.dumps((resource.get("Properties") or {}).get("TemplateURL"))
-                known = assets.setdefault(folder, _asset_files(folder))
+                known = assets.get(folder)
+                if known is None:
+                    known = assets[folder] = _asset_files(folder, root)
                 asset = next((f for key, f in known.items() if key in url), None)
-            file = folder / asset if isinstance(asset, str) else None
-            if file is None or not file.is_file():
+            if not isinstance(asset, str):
                 continue
+            file = folder / asset
+            where = json_path(("Resources", logical_id, "Metadata", "aws:asset:path"))
+            if named and not os.path.lexists(file) and "\x00" not in asset:
+                raise AssemblyInputError(
+                    f"{shown(stack.file)}: at {where}: the nested stack's template "
+                    f"{shown(file)} does not exist"
+                )
+            chain = _chain(stack)
+            if "\x00" not in asset and os.path.realpath(file) in chain:
+                raise AssemblyInputError(
+                    f"{shown(stack.file)}: at {where}: a nested stack whose template "
+                    f"{shown(file)} nests itself"
+                )
+            if len(chain) > MAX_STACK_NESTING:
+                raise AssemblyInputError(
+                    f"{shown(stack.file)}: at {where}: stacks nested deeper than the limit "
+                    f"of {MAX_STACK_NESTING}"
+                )
+            template = read_json(file, root)
+            validate_template(template, shown(file))
+            _count(stacks, file)
             nested = StackTemplate(
                 f"{stack.name}/{logical_id}",
-                read_json(file),
+                template,
                 str(file),
                 (stack, logical_id),
                 stack.environment,

@@ -7,7 +7,6 @@ Pure Python over JSON files (no aws_cdk import).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,12 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ..marks import PATH_METADATA_KEY, Environment
+from .limits import MAX_TREE_DEPTH, AssemblyInputError, read_json_file
 
 __all__ = ["AssemblyInputError", "StackTemplate", "read_json", "resource_path"]
-
-
-class AssemblyInputError(ValueError):
-    """The path given is not a cloud assembly or a template (bad input, exit code 2)."""
 
 
 @dataclass
@@ -100,7 +96,7 @@ def _nested_stack_path(resource_path: str | None) -> str | None:
 
 @lru_cache(maxsize=4)
 def _tree_index_of(file: str, _mtime: float) -> dict[tuple[str, str], str]:
-    tree = read_json(Path(file))
+    tree = read_json_file(Path(file), max_depth=MAX_TREE_DEPTH)
     index: dict[tuple[str, str], str] = {}
     root = tree.get("tree") if isinstance(tree, dict) else None
     stack: list[tuple[Any, str]] = [(root, "")]
@@ -135,11 +131,8 @@ def _tree_index(file: str) -> dict[tuple[str, str], str]:
     return _tree_index_of(file, mtime)
 
 
-def read_json(path: Path) -> Any:
-    """``path`` parsed as JSON; :class:`AssemblyInputError` when it cannot be read or parsed."""
-    try:
-        return json.loads(path.read_text())
-    except OSError as error:
-        raise AssemblyInputError(f"cannot read {path}: {error.strerror or error}") from error
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise AssemblyInputError(f"{path} is not valid JSON: {error}") from error
+def read_json(path: Path, root: Path | None = None) -> Any:
+    """``path`` parsed as JSON within the limits of :func:`~cdk_partition.assembly.limits.read_json_file`
+    (a regular file inside ``root`` when given); :class:`AssemblyInputError` when it cannot be
+    read or parsed."""
+    return read_json_file(path, root)

@@ -65,6 +65,7 @@ from .exemptions import EXEMPTIBLE_RULES, apply_exemptions
 from .key_policy import audit_key
 from .outside import audit_outside
 from .placement import audit_pending_lookups, audit_placement
+from .readability import audit_readability
 from .registry import RULES
 from .rules import (
     CRASH,
@@ -133,6 +134,7 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
             first = next(iter(stack.resources), "")
             findings.append(crash(error, **resource_fields(stack, first, {}, None)))
     findings.extend(audit_pending_lookups(assembly))
+    findings.extend(audit_readability(assembly))  # unreadable marks, duplicate exports
     for key in assembly.domain_keys:
         try:
             findings.extend(audit_key(key, resolver))

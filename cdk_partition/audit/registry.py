@@ -17,6 +17,7 @@ from .cycles import RULES as CYCLE_RULES
 from .key_policy import RULES as KEY_RULES
 from .outside import RULES as OUTSIDE_RULES
 from .placement import RULES as PLACEMENT_RULES
+from .readability import RULES as READABILITY_RULES
 from .rules import CRASH, Rule
 from .stores import RULES as STORE_RULES
 
@@ -49,6 +50,8 @@ ORDER: tuple[str, ...] = (
     "CDKP014",
     "CDKP015",
     "CDKP016",
+    "CDKP017",
+    "CDKP018",
 )
 
 
@@ -81,4 +84,5 @@ RULES: dict[str, Rule] = _collect(
     KEY_RULES,
     CONTRACT_RULES,
     OUTSIDE_RULES,
+    READABILITY_RULES,
 )

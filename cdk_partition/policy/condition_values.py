@@ -205,10 +205,11 @@ def _address(value: Any) -> IpAddressValue:
 # components are hidden in a placeholder (``${Role.Arn}``) equals only the same text; a wildcard
 # pattern against such a value is undecidable; a value that is neither an ARN nor hides one in a
 # placeholder is undecidable.
-_Arn = tuple[str, list[str] | None]
+_Arn = tuple[str, tuple[str, ...] | None]
 
 
-def _arn_segments(text: str) -> list[str] | None:
+@lru_cache(maxsize=8192)  # the same ARNs and patterns come back for every request of a report
+def _arn_segments(text: str) -> tuple[str, ...] | None:
     """The six components of ``text``, or None when it does not have six."""
     parts: list[str] = []
     start = index = 0
@@ -221,7 +222,7 @@ def _arn_segments(text: str) -> list[str] | None:
             start = index + 1
         index += 1
     parts.append(text[start:])
-    return parts if len(parts) == 6 and parts[0] == "arn" else None
+    return tuple(parts) if len(parts) == 6 and parts[0] == "arn" else None
 
 
 def _arn(value: Any) -> _Arn:

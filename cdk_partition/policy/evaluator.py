@@ -88,7 +88,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .canonical import as_text, canonicalize
@@ -486,9 +486,15 @@ def evaluate(policy: Mapping[str, Any], request: Request) -> Decision:
     does not parse for its operator) and :class:`ValueError` on other elements it does not model
     (principal types, effects), rather than guessing.
     """
-    policy = prepare(policy)
+    return _decide(_applicable(prepare(policy), request), request.action, request.identity_allows)
+
+
+def _applicable(policy: CanonicalPolicy, request: Request) -> list[tuple[str, str, Any]]:
+    """(effect, principal match, statement) of every statement whose principal and conditions
+    hold for ``request``'s caller and context, whatever the action (neither depends on it).
+    Every statement is checked, so that a malformed one always raises."""
     ctx = {k.lower(): v for k, v in canonicalize(effective_context(request)).items()}
-    allowed = denied = False
+    applicable: list[tuple[str, str, Any]] = []
     for statement in _statements(policy):
         effect = statement.get("Effect")
         if effect not in ("Allow", "Deny"):
@@ -504,13 +510,22 @@ def evaluate(policy: Mapping[str, Any], request: Request) -> Decision:
             match = "none" if excluded else "direct"
         # action and conditions are checked even when the principal does not match, so that a
         # malformed statement always raises instead of being skipped silently
-        action_hit = _action_matches(statement, request.action)
+        _action_matches(statement, request.action)
         conditions_hold = _conditions_hold(statement.get("Condition"), ctx)
-        if match == "none" or not action_hit or not conditions_hold:
+        if match != "none" and conditions_hold:
+            applicable.append((str(effect), match, statement))
+    return applicable
+
+
+def _decide(applicable: list[tuple[str, str, Any]], action: str, identity_allows: bool) -> Decision:
+    """Explicit deny wins, then any effective allow, else implicit deny."""
+    allowed = denied = False
+    for effect, match, statement in applicable:
+        if not _action_matches(statement, action):
             continue
         if effect == "Deny":
             denied = True
-        elif match == "direct" or request.identity_allows:
+        elif match == "direct" or identity_allows:
             allowed = True
     if denied:
         return "explicit_deny"
@@ -521,7 +536,7 @@ def allowed_actions(
     policy: Mapping[str, Any], request_template: Request, actions: Iterable[str]
 ) -> frozenset[str]:
     """The subset of ``actions`` that ``policy`` allows for ``request_template``'s caller."""
-    canonical = prepare(policy)
-    return frozenset(
-        a for a in actions if evaluate(canonical, replace(request_template, action=a)) == "allow"
-    )
+    # the statements that apply to the caller are found once, then matched against each action
+    applicable = _applicable(prepare(policy), request_template)
+    allow = request_template.identity_allows
+    return frozenset(a for a in actions if _decide(applicable, a, allow) == "allow")

@@ -47,6 +47,7 @@ from ..knowledge.capabilities import (
 from ..policy import evaluator
 from .model import DomainReport, Report
 from .principals import PrincipalResolver, arn_parts, placeholders, principal_label
+from .relevance import StatementIndex
 from .stores import domain_stores, service_gated_rows
 
 ANY_OTHER_IN_ACCOUNT = "any other principal of the account"
@@ -74,14 +75,13 @@ def _decide(
     true). Raises :class:`ValueError` when the policy cannot be decided."""
     if via is None:
         return evaluator.allowed_actions(policy, request, KMS_KEY_ACTIONS)
-    allowed = set()
-    for action in KMS_KEY_ACTIONS:
-        context = {"kms:ViaService": via}
-        if action in _GRANT_ACTIONS:
-            context["kms:GrantIsForAWSResource"] = "true"
-        if evaluator.evaluate(policy, replace(request, action=action, context=context)) == "allow":
-            allowed.add(action)
-    return frozenset(allowed)
+    others = [a for a in KMS_KEY_ACTIONS if a not in _GRANT_ACTIONS]
+    grants = [a for a in KMS_KEY_ACTIONS if a in _GRANT_ACTIONS]
+    through = {"kms:ViaService": via}
+    granting = through | {"kms:GrantIsForAWSResource": "true"}
+    return evaluator.allowed_actions(
+        policy, replace(request, context=through), others
+    ) | evaluator.allowed_actions(policy, replace(request, context=granting), grants)
 
 
 def _decide_or_note(
@@ -234,6 +234,7 @@ def build_domain_report(
     statements = policy.get("Statement", [])
     statements = statements if isinstance(statements, list) else [statements]
     named: dict[str, str] = {}  # principal as evaluated -> row label
+    labels: set[str] = set()
     for statement in statements:
         if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
             continue
@@ -241,7 +242,8 @@ def build_domain_report(
         for value in aws:
             if value != "*" and value not in named:
                 label = principal_label(str(value), account)
-                named[value] = label if label not in named.values() else str(value)
+                named[value] = label if label not in labels else str(value)
+                labels.add(named[value])
         for service in services:
             report.services.append(_service_entry(service, statement))
         sid = statement.get("Sid")
@@ -282,15 +284,21 @@ def build_domain_report(
             (probe_label, probe, {"kind": "probe", "arn": probe.principal_arn, "path": None})
         )
 
+    index = StatementIndex(policy)  # each row against the statements that can apply to it
     for label, request, row in rows:
         errors: list[str] = []
-        allowed = _decide_or_note(policy, request, None, errors)
+        own_policy = index.policy_for(request.principal_arn)
+        allowed = _decide_or_note(own_policy, request, None, errors)
         capabilities = capabilities_of(allowed or ())
         via_services: dict[str, list[str]] = {}
         via_actions: dict[str, frozenset[str]] = {}  # service -> actions gained through it
         grants_via: list[str] = []
+        each, rest = index.vias_for(request.principal_arn, vias)
+        answers = {via: _decide_or_note(own_policy, request, via, errors) for via in each}
+        if rest:  # the services no statement of this row names answer alike
+            answers |= dict.fromkeys(rest, _decide_or_note(own_policy, request, rest[0], errors))
         for via in vias:
-            through = _decide_or_note(policy, request, via, errors)
+            through = answers[via]
             if through is None:
                 continue
             if through - (allowed or frozenset()):
@@ -305,7 +313,7 @@ def build_domain_report(
             request, action="kms:CreateGrant", context={"kms:GrantIsForAWSResource": "true"}
         )
         try:
-            if evaluator.evaluate(policy, any_service) == "allow":
+            if evaluator.evaluate(own_policy, any_service) == "allow":
                 grants_via = ["any service"]
         except ValueError:
             pass  # the per-service answers stand

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..knowledge.capabilities import Capability
+from ..marks import printable
 from .access import service_name
 from .model import DomainReport, OrgDomainReport, OrgReport, Report
 
@@ -182,7 +183,7 @@ def to_markdown(report: Report) -> str:
                 f'  key --> {node}[("{_quote(store["type"])}<br/>{_quote(store["path"])}")]'
             )
         lines += ["```", ""]
-    return "\n".join(lines).rstrip() + "\n"
+    return _join(lines)
 
 
 def _account_cell(value: str | None) -> str:
@@ -280,10 +281,17 @@ def org_to_markdown(report: OrgReport) -> str:
             "when it creates the key, so before the owner deploys only its partition, account "
             "and region are compared with the owning key's stack.",
         ]
-    return "\n".join(lines).rstrip() + "\n"
+    return _join(lines)
 
 
 def _finding_line(f: Mapping[str, Any]) -> str:
     exempt = " (exempted: " + f["reason"] + ")" if f.get("exempted") else ""
     where = f" [`{f['assembly']}`]" if f.get("assembly") else ""
     return f"- **{f['severity']}** `{f['rule']}`{where} {f['message']}{exempt}"
+
+
+def _join(lines: list[str]) -> str:
+    """The document: each element of ``lines`` one line, escaped (:func:`printable`), so a value
+    from the assembly holding a newline, an ANSI escape or a bidirectional override cannot start
+    a line, a table row or a heading of its own, nor reach the reader's terminal raw."""
+    return "\n".join(printable(line) for line in lines).rstrip() + "\n"
