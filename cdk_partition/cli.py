@@ -126,11 +126,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
     result: report.Report | report.OrgReport
     if len(members) > 1 or report.spans_environments(members[0].assembly):
         result = report.build_org_report(members, organization.audit_members(members))
-        text = report.org_to_markdown(result)
     else:
         result = report.build_report(members[0].assembly)
+    if args.format == "json":
+        text = json.dumps(result.to_json(), indent=2)
+    elif args.format == "html":
+        text = report.to_html(result)
+    elif isinstance(result, report.OrgReport):
+        text = report.org_to_markdown(result)
+    else:
         text = report.to_markdown(result)
-    print(json.dumps(result.to_json(), indent=2) if args.format == "json" else text)
+    print(text)
     return EXIT_FINDINGS if result.has_errors else EXIT_OK
 
 
@@ -239,7 +245,12 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmd.set_defaults(run=_cmd_audit)
     report_cmd = commands.add_parser("report", help="who can administer/read/write each domain")
     report_cmd.add_argument("path", nargs="+", help=paths)
-    report_cmd.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    report_cmd.add_argument(
+        "--format",
+        choices=["markdown", "json", "html"],
+        default="markdown",
+        help="html: one self-contained page (matrix, findings, the domain diagram as SVG)",
+    )
     report_cmd.set_defaults(run=_cmd_report)
     _add_diff(commands)
     return parser

@@ -27,7 +27,7 @@ from cdk_partition.knowledge.contracts import (
 OWNER, WORKLOAD = "111111111111", "222222222222"
 REGION = "eu-west-1"
 KEY = f"arn:aws:kms:{REGION}:{OWNER}:key/0123abcd-0000-0000-0000-000000000000"
-README = Path(__file__).resolve().parent.parent / "README.md"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "cross-account.md"
 #: StoreFactories methods that create no store
 NOT_STORES = {"grant_store_read", "grant_store_write", "allow_service_publisher"}
 STORE_METHODS = sorted(
@@ -60,14 +60,13 @@ def test_each_row_quotes_an_aws_page(store: str) -> None:
     assert re.search(r'^[^"]+, "[^"]+" \(https://docs\.aws\.amazon\.com/\S+\)$', row.source)
 
 
-def test_readme_shows_the_table() -> None:
-    readme = README.read_text()
-    block = readme.split("<!-- cross-account:start -->\n", 1)[1].split("<!-- cross-account:end -->")
-    assert block[0] == contracts.render_cross_account_markdown(), (
-        "README cross-account table is stale: paste "
-        "`python -c 'from cdk_partition import contracts; "
-        "print(contracts.render_cross_account_markdown())'`"
-    )
+def test_the_docs_show_the_table() -> None:
+    """docs/cross-account.md shows the table generated from the code at build time."""
+    from docs.gen import tables
+
+    page = PAGE.read_text()
+    assert "<!-- gen:cross-account -->" in page
+    assert contracts.render_cross_account_markdown().strip() in tables.expand(page)
 
 
 @pytest.mark.parametrize(

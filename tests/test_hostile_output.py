@@ -48,6 +48,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ["audit", "--format", "sarif"],
         ["report"],
         ["report", "--format", "json"],
+        ["report", "--format", "html"],
     ],
     ids=lambda argv: "-".join(argv),
 )

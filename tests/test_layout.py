@@ -1,4 +1,4 @@
-"""The package's layout is its architecture (README "How it is built"), and these rules keep it.
+"""The package's layout is its architecture (docs/architecture.md, "How it is built"), and these rules keep it.
 
 The import rules are import-linter contracts in ``pyproject.toml`` (``[tool.importlinter]``),
 checked here with ``lint-imports``: only :mod:`cdk_partition.constructs` runs inside a CDK app
@@ -99,7 +99,7 @@ def _rooms_by_layer() -> list[list[str]]:
 
 
 def _readme_map() -> dict[str, str]:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "architecture.md").read_text()
     table = readme.split("<!-- package-map:begin -->")[1].split("<!-- package-map:end -->")[0]
     rows = {}
     for row in table.strip().splitlines()[2:]:
@@ -115,7 +115,7 @@ def test_layers_name_every_room() -> None:
 
 
 def test_readme_map_is_the_layers() -> None:
-    """README "How it is built": each room's "may import" is exactly the rooms below it."""
+    """docs/architecture.md ("How it is built"): each room's "may import" is exactly the rooms below it."""
     layers = _rooms_by_layer()
     readme = _readme_map()
     assert set(readme) == {r for layer in layers for r in layer}
@@ -130,7 +130,7 @@ def test_readme_map_is_the_layers() -> None:
                 said = set()
             else:
                 said = {w.strip("`, ") for w in text.split()} & pure
-            assert said == below, f"README says {room} may import {sorted(said)}"
+            assert said == below, f"docs/architecture.md says {room} may import {sorted(said)}"
 
 
 #: ``from cdk_partition import ...`` as released before the rooms existed (issue #23: unchanged).

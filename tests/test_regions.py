@@ -445,9 +445,8 @@ def test_kms_key_types_are_not_stores() -> None:
 
 
 @pytest.mark.slow
-def test_the_readme_regions_example_passes_its_own_checks(tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = readme.split("### Regions", 1)[1]
+def test_the_docs_regions_example_passes_its_own_checks(tmp_path: Path) -> None:
+    section = (Path(__file__).resolve().parent.parent / "docs" / "regions.md").read_text()
     code = section.split("```python", 1)[1].split("```", 1)[0]
     app = cdk.App(outdir=str(tmp_path / "cdk.out"), context=cdk_context())
     people = cdk.Stack(app, "Principals", env=_env(HOME))
@@ -455,7 +454,7 @@ def test_the_readme_regions_example_passes_its_own_checks(tmp_path: Path) -> Non
         people, "appA", role_name="appA", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com")
     )
     ci = iam.User(people, "ci", user_name="ci")
-    exec(code, {"app": app, "app_a": app_a, "ci": ci})  # the README's own lines
+    exec(code, {"app": app, "app_a": app_a, "ci": ci})  # the Regions page's own lines
     app.synth()  # the checks run here: a failing finding would raise
     findings = audit(load(tmp_path / "cdk.out"))
     assert findings == []  # no CDKP010 either: the replica's key is in the assembly

@@ -21,6 +21,8 @@ The room, from the model up:
   several environments (:func:`build_org_report`, :func:`spans_environments`).
 * :mod:`.markdown`: the renderers (:func:`to_markdown`, :func:`org_to_markdown`); they only read
   the model, so another format goes beside them.
+* :mod:`.html`: the report as one self-contained HTML page (:func:`to_html`): the matrix, the
+  findings and the domain diagram as inline SVG (:func:`diagram_svg`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from .access import (
     capabilities_of,
     service_name,
 )
+from .html import diagram_svg, to_html
 from .markdown import org_to_markdown, to_markdown
 from .model import DomainReport, OrgDomainReport, OrgReport, Report
 from .organization import build_org_report, spans_environments
@@ -52,9 +55,11 @@ __all__ = [
     "build_org_report",
     "build_report",
     "capabilities_of",
+    "diagram_svg",
     "org_to_markdown",
     "principal_label",
     "service_name",
     "spans_environments",
+    "to_html",
     "to_markdown",
 ]
