@@ -28,6 +28,7 @@ from ..marks import (
 from . import key_policy
 from ._common import _default_deployment_role, _PolicyMembers, id_of_root, validate_domain_name
 from ._messages import path_of
+from .checks import register_plugin
 from .exemptions import exempt
 from .reference import DomainReference, lookup_reference, published_parameter_name
 from .replica import DomainReplica, _pending_window_days
@@ -163,6 +164,8 @@ class DataDomain(_PolicyMembers, StoreFactories, Construct):
             )
         window_days = _pending_window_days(pending_window, where)
         super().__init__(scope, id)
+        # the audit runs at synth whether or not the app applies checks: synth == the CLI
+        register_plugin(self)
         self.replica_regions: tuple[str, ...] = _check_replica_regions(
             self, domain_name, replica_regions
         )
