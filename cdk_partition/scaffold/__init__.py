@@ -15,7 +15,7 @@ Pure file writing: it never loads aws-cdk-lib.
 from __future__ import annotations
 
 import re
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 
 __all__ = ["CDK_CLI_VERSION", "ProjectExistsError", "files", "init"]
@@ -35,11 +35,11 @@ class ProjectExistsError(FileExistsError):
 
 def files(name: str) -> dict[str, str]:
     """The project's files: relative path (``/``-separated) -> text, for project ``name``."""
-    from .. import __version__
-
     values = {
         "{cdk_cli_version}": CDK_CLI_VERSION,
-        "{cdk_partition_version}": __version__,
+        # the installed distribution's version (importing cdk_partition's __init__ would count,
+        # for the import contracts, as importing the constructs it re-exports)
+        "{cdk_partition_version}": metadata.version("cdk-partition"),
         "{name}": _NAME.sub("-", name) or "cdk-partition-app",
     }
     root = resources.files(__name__) / "template"
