@@ -365,6 +365,18 @@ class DataDomain(_PolicyMembers, StoreFactories, Construct):
         for capability in capabilities:
             self._grant(Capability(capability), principal)
 
+    @property
+    def ikey(self) -> kms.IKey:
+        """The domain's key (:attr:`key`, the same object) typed as ``aws_kms.IKey``: what store
+        props such as ``s3.Bucket(encryption_key=...)`` take.
+
+        Pyright refuses ``encryption_key=domain.key``: the jsii-generated ``kms.Key`` does not
+        match the ``IKey`` protocol structurally (``Key.add_alias(alias_name)`` against
+        ``IKey.add_alias(alias)``), although at run time a ``Key`` is an ``IKey``. mypy accepts
+        both. Write ``encryption_key=domain.ikey`` to satisfy both checkers (docs/typing.md).
+        """
+        return cast(kms.IKey, self.key)
+
     def principals(self, capability: Capability) -> tuple[iam.IPrincipal, ...]:
         """The principals currently holding ``capability`` (the deployment role included)."""
         return tuple(self._members[Capability(capability)])
