@@ -21,6 +21,8 @@ a bidirectional override or a line of its own; JSON and SARIF escape them as JSO
 ``diff`` compares two assemblies (or two sets) as the report models them
 (:mod:`cdk_partition.report.diff`); it exits 1 only when ``--fail-on`` names what it found.
 ``reference-policy`` writes a domain key's policy for IAM Access Analyzer's CheckNoNewAccess.
+``init [DIR]`` writes a new app project (:mod:`cdk_partition.scaffold`); exit 2 if it would
+overwrite a file.
 """
 
 from __future__ import annotations
@@ -230,6 +232,25 @@ def _add_diff(commands: Any) -> None:
     ref.set_defaults(run=_cmd_reference_policy)
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from . import scaffold
+
+    try:
+        written = scaffold.init(args.directory)
+    except scaffold.ProjectExistsError as error:
+        print(f"cdk-partition: {printable(str(error))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    root = os.path.abspath(args.directory)
+    for path in written:
+        print(f"wrote {os.path.relpath(path, root)}")
+    print(
+        f"\nNext, in {root}:\n"
+        "  python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements-dev.txt\n"
+        "  npm ci && npx cdk synth && pytest"
+    )
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cdk-partition",
@@ -253,6 +274,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report_cmd.set_defaults(run=_cmd_report)
     _add_diff(commands)
+    init_cmd = commands.add_parser(
+        "init",
+        help="write a new CDK app project: app.py (a DomainStack, checks on), cdk.json, the CDK "
+        "CLI pin (package.json), requirements, a test",
+    )
+    init_cmd.add_argument("directory", nargs="?", default=".", help="created when missing")
+    init_cmd.set_defaults(run=_cmd_init)
     return parser
 
 

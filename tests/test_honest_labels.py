@@ -120,3 +120,21 @@ def test_a_key_without_key_policy_says_so() -> None:
     )
     (f,) = [f for f in findings if f.rule == "CDKP102"]
     assert "no KeyPolicy" in f.message and "not a literal document" not in f.message
+
+
+def test_a_lambda_environment_on_another_key_is_not_called_durable_execution_data() -> None:
+    """#24: the type's label comes from the catalogue; a function whose environment (KmsKeyArn)
+    is on another key was called "Lambda function durable execution data"."""
+    other = {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {"Statement": []}}}
+    function = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Code": {"ZipFile": "x"},
+            "Role": "arn:aws:iam::111111111111:role/r",
+            "KmsKeyArn": {"Fn::GetAtt": ["OtherKey", "Arn"]},
+        },
+    }
+    f = _one(_audit({"OtherKey": other, "Function": function}), "Function")
+    assert f.location == "KmsKeyArn", f.message
+    assert "durable execution" not in f.message.split(" must ")[0], f.message
+    assert f.message.startswith("Lambda function "), f.message

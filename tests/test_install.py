@@ -7,6 +7,7 @@ README's ``pytest`` leaves it out; ``.ci/run`` runs it with ``pytest -m install`
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -210,3 +211,75 @@ def test_importing_the_library_first_keeps_jsii_quiet(venv: Path, tmp_path: Path
         env={**_user_env(), SILENCE: ""},
     )
     assert user_value.stdout.strip() == "''", "a value the user set (even empty) must be kept"
+
+
+def _repo_cdk_cli_pin() -> str:
+    return str(json.loads((ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"])
+
+
+def test_init_pins_the_cdk_cli_this_repository_pins() -> None:
+    """The generated package.json pins the CLI the repository's own package.json pins (no
+    network: the template against the pin)."""
+    from cdk_partition import __version__, scaffold
+
+    project = scaffold.files("shop")
+    assert json.loads(project["package.json"])["devDependencies"] == {
+        "aws-cdk": _repo_cdk_cli_pin()
+    }
+    assert project["requirements.txt"].split() == [f"cdk-partition=={__version__}"]
+    assert json.loads(project["cdk.json"])["app"] == "python3 app.py"
+    # npm ci installs exactly the package the repository's lock file holds (aws-cdk has no
+    # dependencies of its own)
+    repo_lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
+    lock = json.loads(project["package-lock.json"])["packages"]
+    assert lock["node_modules/aws-cdk"] == repo_lock["node_modules/aws-cdk"]
+    assert not repo_lock["node_modules/aws-cdk"].get("dependencies")
+    assert set(lock) == {"", "node_modules/aws-cdk"}
+
+
+def test_first_app_from_the_wheel_in_a_fresh_folder(
+    dists: dict[str, Path], venv: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """#24 "your first app in five minutes", walked as a user walks it outside the repository:
+    ``cdk-partition init`` (the installed console script), ``pip install -r
+    requirements-dev.txt`` (cdk-partition found in the built wheel's folder), ``npm ci`` of the
+    generated package.json (the pinned CDK CLI from the npm registry), ``npx cdk synth``, the
+    generated test; then a store on an AWS managed key fails that synth with its rule id."""
+    project = tmp_path_factory.mktemp("first") / "shop"
+    assert ROOT not in project.parents
+    bin_dir = venv.parent
+    env = {**_user_env(), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"  # an activated virtualenv
+    env.pop("PYTEST_ADDOPTS", None)
+    steps: list[tuple[str, list[str]]] = [
+        ("init", [str(bin_dir / "cdk-partition"), "init", str(project)]),
+        ("pip", [str(venv), "-m", "pip", "install", "-q", "-c", str(ROOT / "constraints.txt"),
+                 "--find-links", str(dists["wheel"].parent), "-r", "requirements-dev.txt"]),
+        ("npm ci", ["npm", "ci", "--no-audit", "--no-fund"]),
+        ("cdk synth", ["npx", "--no-install", "cdk", "synth", "-q"]),
+        ("pytest", [str(venv), "-m", "pytest", "-q", "-p", "no:cacheprovider"]),
+    ]  # fmt: skip
+    for name, command in steps:
+        result = _run(command, cwd=project if name != "init" else project.parent, env=env)
+        assert result.returncode == 0, f"{name}: {result.stdout[-3000:]}{result.stderr[-3000:]}"
+        if name == "cdk synth":
+            synth_output = result.stdout + result.stderr
+    templates = sorted(p.name for p in (project / "cdk.out").glob("*.template.json"))
+    assert templates == ["Orders.template.json", "Principals.template.json"]
+    # the layout's own warning is configured away (docs/quiet-synth.md)
+    assert "cross-stack-reference strength" not in synth_output, synth_output
+    assert not BANNER.search(synth_output), synth_output
+    # the checks are on: a store on the AWS managed key fails the synth with its rule id
+    app = project / "app.py"
+    app.write_text(
+        app.read_text().replace(
+            "    return app\n",
+            "    from aws_cdk import aws_sqs as sqs\n"
+            '    sqs.Queue(orders, "Managed", encryption=sqs.QueueEncryption.KMS_MANAGED)\n'
+            "    return app\n",
+        )
+    )
+    failed = _run(["npx", "--no-install", "cdk", "synth", "-q"], cwd=project, env=env)
+    assert failed.returncode != 0, failed.stdout + failed.stderr
+    assert re.search(r"\bCDKP003\b", failed.stdout + failed.stderr), failed.stderr[-3000:]
+    assert "Orders/Managed" in failed.stdout + failed.stderr

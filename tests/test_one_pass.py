@@ -1,7 +1,7 @@
 """Issue #20 item 1: one pass. The validation plugin at synth and ``cdk-partition audit`` of the
 same ``cdk.out`` find the same findings, over every app of this module's corpus (the sample app,
-the organisation sample, the checks app of ``test_checks`` and an app with nested stacks, Stages
-and checked next to unchecked stacks); and which stacks are checked does not depend on what else
+the organisation sample, the checks app of ``test_checks``, an app with nested stacks, Stages
+and checked next to unchecked stacks, and an app that applies no checks at all); and which stacks are checked does not depend on what else
 is in the app."""
 
 from __future__ import annotations
@@ -55,6 +55,26 @@ def build_mixed(outdir: Path) -> cdk.App:
         iam.Role.from_role_arn(plain, "Admin", ADMIN)
     ])  # fmt: skip
     sqs.Queue(plain, "PlainManagedQueue", encryption=sqs.QueueEncryption.KMS_MANAGED)
+    return app
+
+
+def build_unchecked(outdir: Path) -> cdk.App:
+    """An app that applies no checks at all (no DomainStack, no DomainEncryptionChecks): a
+    DataDomain in a plain stack, one in a plain stack of a Stage, and stores on AWS managed keys
+    next to them. The domains alone make the plugin run (#20: synth == audit)."""
+    app = cdk.App(outdir=str(outdir), context=cdk_context())
+    plain = cdk.Stack(app, "Bare")
+    DataDomain(plain, "Domain", domain_name="bare", administrators=[
+        iam.Role.from_role_arn(plain, "Admin", ADMIN)
+    ])  # fmt: skip
+    sqs.Queue(plain, "BareManagedQueue", encryption=sqs.QueueEncryption.KMS_MANAGED)
+    AwsManagedQueue(plain, "Inner")
+    stage = cdk.Stage(app, "Test")
+    staged = cdk.Stack(stage, "BareStaged")
+    DataDomain(staged, "Domain", domain_name="bare-staged", administrators=[
+        iam.Role.from_role_arn(staged, "Admin", ADMIN)
+    ])  # fmt: skip
+    sqs.Queue(staged, "StagedManagedQueue", encryption=sqs.QueueEncryption.KMS_MANAGED)
     return app
 
 
@@ -112,6 +132,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, sample_assembly: Path) -> d
     )
     apps["mixed"] = root / "mixed"
     _synth(build_mixed(apps["mixed"]))
+    apps["unchecked"] = root / "unchecked"
+    _synth(build_unchecked(apps["unchecked"]))
     return apps
 
 
@@ -137,6 +159,22 @@ def test_a_plain_stack_with_a_domain_is_checked_next_to_a_domain_stack(
 ) -> None:
     for found in (cli_findings(corpus["mixed"]), plugin_findings(corpus["mixed"])):
         assert any(path == "Plain/PlainManagedQueue/Resource" for _, path in found), found
+
+
+def test_an_app_without_checks_runs_the_plugin_at_synth(corpus: dict[str, Path]) -> None:
+    """No checks applied anywhere: the DataDomains register the plugin, which fails the synth
+    with what the CLI finds (before #20's last item, no plugin ran and synth passed)."""
+    found = plugin_findings(corpus["unchecked"])
+    assert found == cli_findings(corpus["unchecked"])
+    for path in (
+        "Bare/BareManagedQueue/Resource",
+        "Bare/Inner/ManagedQueue/Resource",
+        "Test/BareStaged/StagedManagedQueue/Resource",
+    ):
+        assert ("CDKP003", path) in found, found
+    report = json.loads((corpus["unchecked"] / "validation-report.json").read_text())
+    names = [p["pluginName"] for p in report["pluginReports"]]
+    assert names.count("cdk-partition") == 1, names  # once per app, however many domains
 
 
 def test_cdk_nested_stacks_are_in_the_assembly_not_outside(corpus: dict[str, Path]) -> None:

@@ -27,6 +27,7 @@ from typing import Protocol
 
 import aws_cdk as cdk
 import jsii
+from constructs import IConstruct
 
 from .. import audit
 from ..assembly import CloudAssembly, load
@@ -263,6 +264,17 @@ def _write_report(assembly: CloudAssembly, directory: str) -> None:
         out.write(report.to_markdown(result))
     with open(os.path.join(directory, data), "w") as out:
         json.dump(result.to_json(), out, indent=2)
+
+
+def register_plugin(scope: IConstruct) -> None:
+    """Make sure :class:`DomainEncryptionPlugin` runs at synth for the app holding ``scope``,
+    once per app (the native registry is shared with :class:`DomainEncryptionChecks`).
+
+    Every :class:`~cdk_partition.DataDomain` calls it, so an app that applies no checks is still
+    audited at synth exactly as ``cdk-partition audit`` audits its ``cdk.out`` (a stack holding a
+    domain key is checked for that domain). A construct outside any Stage: nothing to register.
+    """
+    DomainChecksAspect.register_plugin(scope, DomainEncryptionPlugin())
 
 
 class CheckedDomain(Protocol):

@@ -28,6 +28,7 @@ from ..marks import (
 from . import key_policy
 from ._common import _default_deployment_role, _PolicyMembers, id_of_root, validate_domain_name
 from ._messages import path_of
+from .checks import register_plugin
 from .exemptions import exempt
 from .reference import DomainReference, lookup_reference, published_parameter_name
 from .replica import DomainReplica, _pending_window_days
@@ -163,6 +164,8 @@ class DataDomain(_PolicyMembers, StoreFactories, Construct):
             )
         window_days = _pending_window_days(pending_window, where)
         super().__init__(scope, id)
+        # the audit runs at synth whether or not the app applies checks: synth == the CLI
+        register_plugin(self)
         self.replica_regions: tuple[str, ...] = _check_replica_regions(
             self, domain_name, replica_regions
         )
@@ -361,6 +364,18 @@ class DataDomain(_PolicyMembers, StoreFactories, Construct):
         """Add ``principal`` to each of ``capabilities`` in the key policy."""
         for capability in capabilities:
             self._grant(Capability(capability), principal)
+
+    @property
+    def ikey(self) -> kms.IKey:
+        """The domain's key (:attr:`key`, the same object) typed as ``aws_kms.IKey``: what store
+        props such as ``s3.Bucket(encryption_key=...)`` take.
+
+        Pyright refuses ``encryption_key=domain.key``: the jsii-generated ``kms.Key`` does not
+        match the ``IKey`` protocol structurally (``Key.add_alias(alias_name)`` against
+        ``IKey.add_alias(alias)``), although at run time a ``Key`` is an ``IKey``. mypy accepts
+        both. Write ``encryption_key=domain.ikey`` to satisfy both checkers (docs/typing.md).
+        """
+        return cast(kms.IKey, self.key)
 
     def principals(self, capability: Capability) -> tuple[iam.IPrincipal, ...]:
         """The principals currently holding ``capability`` (the deployment role included)."""

@@ -138,16 +138,34 @@ export class DomainChecksAspect implements IAspect {
   }
 
   /**
-   * Make sure the plugin runs once for the whole app: registered on the App, it is given the
-   * templates of every Stage nested in it (one report, however many scopes are checked).
+   * Make sure `plugin` runs at synthesis for the app holding `scope`, once: registered on the App
+   * (or on the outermost Stage when the root is not an App), it is given the templates of every
+   * Stage nested in it. A second call for the same app, from a domain or from the checks, adds
+   * nothing. `DataDomain` calls it, so an app that applies no checks is still audited at synth.
+   *
+   * @param scope any construct of the app
+   * @param plugin the validation plugin that audits the synthesized templates
    */
-  private register(stage: Stage): void {
-    const root = stage.node.root;
-    const target = App.isApp(root) ? root : stage;
-    if (!registered.has(target)) {
-      registered.add(target);
-      Validations.of(target).addPlugins(this.plugin);
+  public static registerPlugin(scope: IConstruct, plugin: IPolicyValidationPlugin): void {
+    const stage = Stage.of(scope) ?? (Stage.isStage(scope) ? scope : undefined);
+    if (stage) {
+      registerOnce(stage, plugin);
     }
+  }
+
+  /** Make sure the plugin runs once for the whole app (see `registerPlugin`). */
+  private register(stage: Stage): void {
+    registerOnce(stage, this.plugin);
+  }
+}
+
+/** Register `plugin` on the App holding `stage` (or on `stage` when the root is no App), once. */
+function registerOnce(stage: Stage, plugin: IPolicyValidationPlugin): void {
+  const root = stage.node.root;
+  const target = App.isApp(root) ? root : stage;
+  if (!registered.has(target)) {
+    registered.add(target);
+    Validations.of(target).addPlugins(plugin);
   }
 }
 

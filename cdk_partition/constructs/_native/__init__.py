@@ -40,6 +40,13 @@ class DomainChecksAspect(
         """
         return jsii.invoke(self, "applyTo", [scope])
 
+    @jsii.member(jsii_name="registerPlugin")
+    @builtins.classmethod
+    def register_plugin(cls, scope: IConstruct, plugin: cdk.IPolicyValidationPlugin) -> None:
+        """Register ``plugin`` on the App holding ``scope`` (or its outermost Stage), once per
+        app: a second call, from a domain or from the checks, adds nothing."""
+        return jsii.sinvoke(cls, "registerPlugin", [scope, plugin])  # type: ignore[no-any-return]
+
     @builtins.property
     @jsii.member(jsii_name="domainName")
     def domain_name(self) -> str:
