@@ -1,0 +1,267 @@
+"""Questions over every request, answered by an SMT solver (z3) and checked by the evaluator.
+
+:func:`prover_for` encodes a key policy once (:mod:`.prover_encoding`) and keeps one z3 solver
+per canonical policy (the same document gives the same answers, from a cache); each question is
+asked with ``push`` / ``pop`` on that solver:
+
+* :meth:`Prover.outsider_allowed`: is any request by an IAM principal outside a named set of
+  principal ARNs allowed any KMS key action (the domain's "deny everyone else", CDKP102)?
+* :meth:`Prover.open_to_unnamed`: is any request allowed to a principal the policy does not
+  name at all -- no ARN, account or service of any ``Principal`` element (CDKP103)?
+* :meth:`Prover.capabilities`: which KMS key actions may one principal perform, each
+  ``unconditional`` or under conditions (a witness request shows which)?
+* :meth:`Prover.ask`: any other question, as a z3 formula over the request's symbols.
+
+Every :class:`Verdict` ``allowed`` carries a concrete :class:`~.evaluator.Request` (the
+counterexample), and that request is decided again by the concrete evaluator before the verdict
+is returned: when the evaluator does not allow it, the verdict is ``disagree`` (the callers turn
+it into a CDKP105 finding; it is never trusted). A policy the prover cannot encode, or a question
+the solver does not answer within the time budget (:data:`TIMEOUT_MS` per question), is
+``undecided`` with the reason and the statement concerned: never a pass.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
+
+import z3
+
+from ..knowledge.capabilities import KMS_KEY_ACTIONS
+from .canonical import as_text
+from .evaluator import CanonicalPolicy, Request, evaluate, prepare
+from .prover_encoding import Encoding, NotEncodable, Symbols, encode
+
+__all__ = ["TIMEOUT_MS", "Prover", "Verdict", "prover_for", "solver_seconds"]
+
+#: The solver's time budget per question, in milliseconds; a question not answered in time is
+#: ``undecided``.
+TIMEOUT_MS = 5000
+
+Status = Literal["allowed", "denied", "undecided", "disagree"]
+
+_SOLVER_SECONDS = [0.0]
+
+
+def solver_seconds() -> float:
+    """Seconds spent in z3 (encoding and checks) since the process started."""
+    return _SOLVER_SECONDS[0]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One answer. ``request``: the witness of ``allowed`` / ``disagree``; ``statements``: the
+    Allow statements that allow it (Sid or ``#index``), or the statement that could not be
+    encoded; ``detail``: why ``undecided`` / ``disagree``."""
+
+    status: Status
+    request: Request | None = None
+    statements: tuple[str, ...] = ()
+    detail: str = ""
+
+    def describe(self) -> str:
+        """The witness in words: who, which action, which context."""
+        return describe(self.request) if self.request else ""
+
+
+def describe(request: Request) -> str:
+    """A request in words, e.g. "an AWS service principal (x.amazonaws.com) may call
+    kms:Decrypt with aws:SourceAccount = '1'"."""
+    if request.service:
+        who = f"an AWS service principal ({request.service}) of any account"
+    else:
+        who = f"the principal {request.principal_arn} (account {request.account})"
+        if request.identity_allows:
+            who += " whose own IAM policy allows it"
+    context = {k: v for k, v in request.context.items() if k.lower() != "kms:calleraccount"}
+    when = (
+        " when " + ", ".join(f"{k} = {v!r}" for k, v in sorted(context.items())) if context else ""
+    )
+    return f"{who} may call {request.action}{when}"
+
+
+@dataclass
+class Prover:
+    """A policy encoded once, with its solver (see the module docstring)."""
+
+    policy: CanonicalPolicy
+    encoding: Encoding | None
+    problem: NotEncodable | None
+    solver: z3.Solver | None = None
+    cache: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def symbols(self) -> Symbols:
+        assert self.encoding is not None
+        return self.encoding.symbols
+
+    def _undecided(self) -> Verdict:
+        assert self.problem is not None
+        return Verdict("undecided", None, (self.problem.statement,), self.problem.part)
+
+    def ask(self, question: Callable[[Symbols], z3.BoolRef], label: str = "") -> Verdict:
+        """Is some well-formed request that satisfies ``question`` allowed?"""
+        if self.encoding is None or self.solver is None:
+            return self._undecided()
+        started = time.perf_counter()
+        solver = self.solver
+        solver.push()
+        try:
+            solver.add(question(self.encoding.symbols))
+            result = solver.check()
+            model = solver.model() if result == z3.sat else None
+        finally:
+            solver.pop()
+            _SOLVER_SECONDS[0] += time.perf_counter() - started
+        if result == z3.unsat:
+            return Verdict("denied")
+        if model is None:
+            return Verdict(
+                "undecided",
+                None,
+                tuple(self.encoding.names),
+                f"the solver gave no answer within {TIMEOUT_MS} ms ({label or 'question'})",
+            )
+        request = self.encoding.request(model)
+        responsible = tuple(
+            name
+            for name, effect, term in zip(
+                self.encoding.names, self.encoding.effects, self.encoding.applies, strict=True
+            )
+            if effect == "Allow" and z3.is_true(model.eval(term, model_completion=True))
+        )
+        try:
+            decision = evaluate(self.policy, request)
+        except ValueError as error:
+            decision = f"undecidable ({error})"
+        if decision != "allow":
+            return Verdict(
+                "disagree",
+                request,
+                responsible,
+                f"the prover allows it, the evaluator says {decision}",
+            )
+        return Verdict("allowed", request, responsible)
+
+    def outsider_allowed(self, named: Iterable[str]) -> Verdict:
+        """An IAM principal whose ARN is none of ``named`` allowed some KMS key action?"""
+        names = [as_text(n) for n in named]
+
+        def question(s: Symbols) -> z3.BoolRef:
+            return z3.And(
+                z3.Not(s.is_service), *[s.principal_arn != z3.StringVal(n) for n in names]
+            )
+
+        return self._cached(("outsider", tuple(sorted(names))), question)
+
+    def open_to_unnamed(self) -> Verdict:
+        """A principal the policy names nowhere (no ARN, account or service) allowed?"""
+        arns, accounts, services = _named(self.policy)
+
+        def question(s: Symbols) -> z3.BoolRef:
+            return z3.And(
+                *[s.principal_arn != z3.StringVal(a) for a in arns],
+                *[s.account != z3.StringVal(a) for a in accounts],
+                *[s.service != z3.StringVal(v.lower()) for v in services],
+            )
+
+        return self._cached(("unnamed",), question)
+
+    def capabilities(self, template: Request) -> dict[str, tuple[Verdict, bool]]:
+        """For ``template``'s principal, each KMS key action it may perform: the witness and
+        whether it is unconditional (allowed whatever the other context keys say)."""
+        out: dict[str, tuple[Verdict, bool]] = {}
+        for action in KMS_KEY_ACTIONS:
+
+            def fixed(s: Symbols, action: str = action) -> z3.BoolRef:
+                parts = [s.action == z3.StringVal(action)]
+                parts.append(s.identity_allows == z3.BoolVal(template.identity_allows))
+                if template.service:
+                    parts += [s.is_service, s.service == z3.StringVal(template.service.lower())]
+                else:
+                    parts.append(z3.Not(s.is_service))
+                    parts.append(s.principal_arn == z3.StringVal(template.principal_arn or ""))
+                    parts.append(s.account == z3.StringVal(template.account or ""))
+                return z3.And(*parts)
+
+            verdict = self.ask(fixed, f"capability {action}")
+            if verdict.status == "denied":
+                continue
+            unconditional = False
+            if verdict.status == "allowed" and self.solver is not None:
+                unconditional = self._always(fixed)
+            out[action] = (verdict, unconditional)
+        return out
+
+    def _always(self, fixed: Callable[[Symbols], z3.BoolRef]) -> bool:
+        assert self.encoding is not None and self.solver is not None
+        started = time.perf_counter()
+        solver = z3.Solver()
+        solver.set("timeout", TIMEOUT_MS)
+        solver.add(self.encoding.well_formed, fixed(self.encoding.symbols))
+        solver.add(z3.Not(self.encoding.allowed))
+        result = solver.check()
+        _SOLVER_SECONDS[0] += time.perf_counter() - started
+        return result == z3.unsat
+
+    def _cached(self, key: Any, question: Callable[[Symbols], z3.BoolRef]) -> Verdict:
+        if key not in self.cache:
+            self.cache[key] = self.ask(question, str(key[0]))
+        verdict: Verdict = self.cache[key]
+        return verdict
+
+
+def _named(policy: Mapping[str, Any]) -> tuple[set[str], set[str], set[str]]:
+    """ARNs, accounts and services any Principal / NotPrincipal element names."""
+    arns: set[str] = set()
+    accounts: set[str] = set()
+    services: set[str] = set()
+    from .prover_encoding import _ROOT_ARN
+
+    for statement in policy.get("Statement", []) or []:
+        for element in ("Principal", "NotPrincipal"):
+            principal = statement.get(element) if isinstance(statement, Mapping) else None
+            if not isinstance(principal, Mapping):
+                continue
+            for kind, values in principal.items():
+                for value in map(as_text, values if isinstance(values, list) else [values]):
+                    if value == "*":
+                        continue
+                    if kind == "Service":
+                        services.add(value)
+                        continue
+                    root = _ROOT_ARN.match(value)
+                    if root:
+                        accounts.add(root.group(1))
+                    elif kind == "AWS" and not value.startswith("arn:"):
+                        accounts.add(value)
+                    else:
+                        arns.add(value)
+    return arns, accounts, services
+
+
+@lru_cache(maxsize=256)
+def _prover_for_text(text: str) -> Prover:
+    policy = prepare(json.loads(text))
+    started = time.perf_counter()
+    try:
+        encoding = encode(policy)
+    except NotEncodable as problem:
+        _SOLVER_SECONDS[0] += time.perf_counter() - started
+        return Prover(policy, None, problem)
+    solver = z3.Solver()
+    solver.set("timeout", TIMEOUT_MS)
+    solver.add(encoding.well_formed, encoding.allowed)
+    _SOLVER_SECONDS[0] += time.perf_counter() - started
+    return Prover(policy, encoding, None, solver)
+
+
+def prover_for(policy: Mapping[str, Any]) -> Prover:
+    """The :class:`Prover` of ``policy`` (raw or canonical), from a cache keyed by the canonical
+    document: the same policy is encoded once per process."""
+    canonical = prepare(policy)
+    return _prover_for_text(json.dumps(canonical, sort_keys=True, default=str))

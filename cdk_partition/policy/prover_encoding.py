@@ -1,0 +1,581 @@
+"""A key policy as a z3 formula over a symbolic request (the encoding half of the prover).
+
+:func:`encode` turns a canonical key policy (:func:`~.evaluator.prepare`) into an
+:class:`Encoding`: z3 variables for one request (:class:`Symbols`) and, per statement, the
+formula "this statement applies", then the decision "allowed" in IAM's order (an applicable
+``Deny`` wins; an applicable ``Allow`` is needed; account delegation needs the caller's own IAM
+policy, ``identity_allows``). The request model is the concrete evaluator's
+(:class:`~.evaluator.Request`), so that :meth:`Encoding.request` turns a z3 model back into a
+request the evaluator decides again.
+
+What is encoded exactly:
+
+* the action, over every KMS key action of
+  :data:`~cdk_partition.knowledge.capabilities.KMS_KEY_ACTIONS` (the Service Authorization
+  Reference, "Actions, resources, and condition keys for AWS Key Management Service",
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html);
+  each statement's ``Action`` / ``NotAction`` is matched against that finite list;
+* the principal: an IAM principal (``principal_arn`` an ``iam`` or ``sts`` ARN of the caller's
+  ``account``) or an AWS service (no ARN, no account), every ``Principal`` / ``NotPrincipal``
+  form the evaluator reads;
+* the keys AWS sets on every request from the principal ("AWS global condition context keys",
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html):
+  ``aws:PrincipalArn`` and ``aws:PrincipalAccount`` ("This key is included in the request context
+  for all signed requests" -- the prover ties them to the principal, absent for a service
+  principal, as the evaluator's :func:`~.evaluator.effective_context` does),
+  ``aws:PrincipalIsAWSService`` ("always included": true exactly for a service principal),
+  ``aws:PrincipalServiceName`` (present exactly for a service principal) and
+  ``kms:CallerAccount`` (AWS KMS Developer Guide, "kms:CallerAccount",
+  https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account:
+  the account of the caller: equal to ``aws:PrincipalAccount`` when both are present);
+* every other key the policy reads, free: absent or present, single-valued or (when the policy
+  reads it with ``ForAnyValue:`` / ``ForAllValues:``) a set of up to :data:`SET_BOUND` values;
+* operators: String* (``*`` / ``?`` as z3 regular expressions; IgnoreCase by case-folded
+  character classes), Arn* (six components, wildcards within a component), Bool, Null,
+  Numeric* and Date* (exact decimals: a value on a grid one decimal finer than the policy's, so
+  every strict inequality keeps its witnesses), IpAddress / NotIpAddress (IPv4 and IPv6 as bit
+  vectors), each with ``...IfExists`` and the set qualifiers, with the evaluator's missing-key
+  table.
+
+What is not encoded raises :class:`NotEncodable` naming the statement and the part: IAM policy
+variables (``${aws:...}`` inside a condition value), ``BinaryEquals``, a wildcard ARN pattern
+hidden in a CloudFormation placeholder, a key read through two operator families (``Bool`` and
+``StringEquals`` on the same key), malformed values (which the evaluator refuses as well).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import z3
+
+from ..knowledge.capabilities import KMS_KEY_ACTIONS
+from .canonical import as_text
+from .condition_values import ARN, BOOL, DATE, IP, NUMERIC, STRING, Family, Unparsable, glob
+from .evaluator import _BASES, CanonicalPolicy, Request, UndecidableError, _parse_operator
+from .prover_regex import (
+    ANY,
+    ARN_SHAPE,
+    SEGMENT,
+    arn_re,
+    glob_re,
+    literal_ci,
+)
+
+__all__ = ["SET_BOUND", "Encoding", "NotEncodable", "Symbols", "encode"]
+
+#: Largest set a multivalued key carries in a counterexample (values beyond two add nothing to
+#: ForAnyValue / ForAllValues over one statement's policy values, whose truth depends on which
+#: values are present, not how many).
+SET_BOUND = 2
+
+#: Keys AWS derives from the principal (see the module docstring); lowercased.
+PRINCIPAL_KEYS = frozenset(
+    {
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:principalisawsservice",
+        "aws:principalservicename",
+        "kms:calleraccount",
+    }
+)
+
+# an IAM policy variable ("IAM policy elements: Variables and tags",
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html): a
+# lowercase service prefix and one colon (${aws:username}, ${aws:PrincipalTag/team}) or the
+# special ${*} ${?} ${$}; not a CloudFormation placeholder of :mod:`.canonical`
+# (${AWS::Region}, ${Fn::...:...}, ${ImportValue:...}, ${Role.Arn})
+_POLICY_VARIABLE = re.compile(r"\$\{(?:[a-z][a-z0-9-]*:[^:}][^}]*|[*?$])\}")
+
+
+class NotEncodable(Exception):
+    """A part of a policy the prover cannot encode; ``statement`` names it (Sid or ``#index``),
+    ``part`` says which element and why."""
+
+    def __init__(self, statement: str, part: str) -> None:
+        super().__init__(f"statement {statement}: {part}")
+        self.statement = statement
+        self.part = part
+
+
+@dataclass
+class _Key:
+    """One condition key the policy reads: its family and its symbolic values."""
+
+    name: str  # lowercased
+    family: Family
+    multi: bool
+    present: z3.BoolRef
+    values: list[z3.ExprRef]
+    active: list[z3.BoolRef]
+    scale: int = 1  # numeric / date: value = integer / scale
+    ipv6: list[z3.BoolRef] = field(default_factory=list)
+
+
+@dataclass
+class Symbols:
+    """The z3 variables of one request."""
+
+    action: z3.SeqRef
+    is_service: z3.BoolRef
+    principal_arn: z3.SeqRef
+    account: z3.SeqRef
+    service: z3.SeqRef
+    identity_allows: z3.BoolRef
+    keys: dict[str, _Key]
+
+
+@dataclass
+class Encoding:
+    """A policy encoded once: ``allowed`` (the decision), ``applies[i]`` (statement ``i``
+    applies, its action included), ``well_formed`` (the request is one AWS could send), and
+    the statement names (Sid or ``#index``)."""
+
+    symbols: Symbols
+    well_formed: z3.BoolRef
+    allowed: z3.BoolRef
+    denied: z3.BoolRef
+    applies: list[z3.BoolRef]
+    effects: list[str]
+    names: list[str]
+    statements: list[Mapping[str, Any]]
+
+    def request(self, model: z3.ModelRef) -> Request:
+        """The concrete :class:`~.evaluator.Request` of a z3 model."""
+        s = self.symbols
+
+        def text(expr: z3.ExprRef) -> str:
+            return text_of(model.eval(expr, model_completion=True))
+
+        def flag(expr: z3.ExprRef) -> bool:
+            return z3.is_true(model.eval(expr, model_completion=True))
+
+        service = flag(s.is_service)
+        context: dict[str, Any] = {}
+        for key in s.keys.values():
+            if key.name in PRINCIPAL_KEYS or not flag(key.present):
+                continue
+            values = [
+                _concrete(key, i, model) for i in range(len(key.values)) if flag(key.active[i])
+            ]
+            context[key.name] = values if key.multi else values[0]
+        if not service:
+            context["kms:calleraccount"] = text(s.account)
+        return Request(
+            action=text(s.action),
+            principal_arn=None if service else text(s.principal_arn),
+            account=None if service else text(s.account),
+            service=text(s.service) if service else None,
+            context=context,
+            identity_allows=flag(s.identity_allows),
+        )
+
+
+_ESCAPE = re.compile(r"\\u\{([0-9a-fA-F]+)\}")
+
+
+def text_of(value: z3.ExprRef) -> str:
+    """A z3 string value as Python text (z3 escapes characters outside printable ASCII as
+    ``\\u{XX}``)."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), str(value.as_string()))
+
+
+def _concrete(key: _Key, index: int, model: z3.ModelRef) -> Any:
+    value = model.eval(key.values[index], model_completion=True)
+    if key.family is STRING or key.family is ARN:
+        return text_of(value)
+    if key.family is BOOL:
+        return "true" if z3.is_true(value) else "false"
+    if key.family is NUMERIC:
+        return str(Decimal(value.as_long()) / key.scale)
+    if key.family is DATE:
+        seconds = Decimal(value.as_long()) / key.scale
+        whole = int(seconds // 1)
+        moment = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        fraction = seconds - whole
+        return moment + (str(fraction)[1:] if fraction else "") + "Z"
+    # IP
+    number = value.as_long()
+    if z3.is_true(model.eval(key.ipv6[index], model_completion=True)):
+        return str(ipaddress.IPv6Address(number))
+    return str(ipaddress.IPv4Address(number & 0xFFFFFFFF))
+
+
+def _name(statement: Mapping[str, Any], index: int) -> str:
+    sid = statement.get("Sid")
+    return repr(sid) if isinstance(sid, str) and sid else f"#{index}"
+
+
+def _list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _decimals(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+class _Builder:
+    def __init__(self, policy: CanonicalPolicy) -> None:
+        self.policy = policy
+        self.statements = [s for s in _list(policy.get("Statement", []))]
+        self.uses: dict[str, set[Family]] = {}
+        self.multi: set[str] = set()
+        self.scale: dict[str, int] = {}
+
+    # -- pass 1: which keys, which families
+    def survey(self) -> None:
+        for index, statement in enumerate(self.statements):
+            name = _name(statement, index) if isinstance(statement, Mapping) else f"#{index}"
+            if not isinstance(statement, Mapping):
+                raise NotEncodable(name, f"not a statement: {statement!r}")
+            condition = statement.get("Condition") or {}
+            if not isinstance(condition, Mapping):
+                raise NotEncodable(name, f"Condition is not a map: {condition!r}")
+            for op_name, block in condition.items():
+                if not isinstance(block, Mapping):
+                    raise NotEncodable(name, f"{op_name} is not a map of keys")
+                for key, wanted in block.items():
+                    try:
+                        op = _parse_operator(op_name, key, wanted)
+                    except UndecidableError as error:
+                        raise NotEncodable(name, str(error)) from None
+                    lowered = key.lower()
+                    self.uses.setdefault(lowered, set())
+                    if op.qualifier:
+                        self.multi.add(lowered)
+                    if op.base == "Null":
+                        continue
+                    family = _BASES[op.base][0]
+                    self.uses[lowered].add(family)
+                    if family in (NUMERIC, DATE):
+                        places = 0
+                        for value in _list(wanted):
+                            try:
+                                places = max(places, _decimals(family.policy(value)))
+                            except Unparsable as error:
+                                raise NotEncodable(
+                                    name, f"{op_name} {key}: {error.reason} ({value!r})"
+                                ) from None
+                        self.scale[lowered] = max(self.scale.get(lowered, 1), 10 ** (places + 1))
+
+    def symbols(self) -> tuple[Symbols, list[z3.BoolRef]]:
+        facts: list[z3.BoolRef] = []
+        s = Symbols(
+            action=z3.String("action"),
+            is_service=z3.Bool("is_service"),
+            principal_arn=z3.String("principal_arn"),
+            account=z3.String("account"),
+            service=z3.String("service"),
+            identity_allows=z3.Bool("identity_allows"),
+            keys={},
+        )
+        facts.append(z3.Or(*[s.action == z3.StringVal(a) for a in KMS_KEY_ACTIONS]))
+        partition = z3.String("partition")
+        rest = z3.String("principal_rest")
+        iam_arn = z3.Or(
+            s.principal_arn
+            == z3.Concat(
+                z3.StringVal("arn:"),
+                partition,
+                z3.StringVal(":iam::"),
+                s.account,
+                z3.StringVal(":"),
+                rest,
+            ),
+            s.principal_arn
+            == z3.Concat(
+                z3.StringVal("arn:"),
+                partition,
+                z3.StringVal(":sts::"),
+                s.account,
+                z3.StringVal(":"),
+                rest,
+            ),
+        )
+        facts += [
+            z3.InRe(partition, SEGMENT),
+            z3.Length(partition) > 0,
+            z3.InRe(s.account, SEGMENT),
+            z3.Length(s.account) > 0,
+            z3.Length(rest) > 0,
+            z3.Implies(z3.Not(s.is_service), iam_arn),
+            z3.Implies(
+                s.is_service,
+                z3.And(
+                    z3.Length(s.service) > 0,
+                    z3.InRe(s.service, z3.Star(z3.Diff(ANY, z3.Range("A", "Z")))),
+                ),
+            ),
+        ]
+        for name, families in sorted(self.uses.items()):
+            s.keys[name] = self._key(name, families, s, facts)
+        strings = [s.principal_arn, s.account, s.service] + [
+            v for k in s.keys.values() if k.family in (STRING, ARN) for v in k.values
+        ]
+        del strings  # witnesses may hold any character; rendering decodes them
+        return s, facts
+
+    def _key(self, name: str, families: set[Family], s: Symbols, facts: list[z3.BoolRef]) -> _Key:
+        if len(families) > 1:
+            raise NotEncodable("(policy)", f"key {name} is read by operators of different kinds")
+        family = next(iter(families), STRING)
+        multi = name in self.multi and name not in PRINCIPAL_KEYS
+        bound = SET_BOUND if multi else 1
+        scale = self.scale.get(name, 1)
+        tag = re.sub(r"\W", "_", name)
+        if family in (STRING, ARN):
+            values: list[z3.ExprRef] = [z3.String(f"k_{tag}_{i}") for i in range(bound)]
+        elif family is BOOL:
+            values = [z3.Bool(f"k_{tag}_{i}") for i in range(bound)]
+        elif family in (NUMERIC, DATE):
+            values = [z3.Int(f"k_{tag}_{i}") for i in range(bound)]
+        elif family is IP:
+            values = [z3.BitVec(f"k_{tag}_{i}", 128) for i in range(bound)]
+        else:
+            raise NotEncodable("(policy)", f"key {name}: BinaryEquals is not encoded")
+        present = z3.Bool(f"present_{tag}")
+        count = z3.Int(f"count_{tag}")
+        active = [count > i for i in range(bound)] if multi else [z3.BoolVal(True)]
+        key = _Key(name, family, multi, present, values, active, scale)
+        if multi:
+            facts.append(z3.And(count >= 0, count <= bound))
+        if family is ARN and name not in PRINCIPAL_KEYS:  # the principal's ARN has its shape
+            facts += [z3.InRe(v, ARN_SHAPE) for v in values]
+        if family is IP:
+            key.ipv6 = [z3.Bool(f"v6_{tag}_{i}") for i in range(bound)]
+            facts += [
+                z3.Implies(z3.Not(six), z3.ULT(v, z3.BitVecVal(2**32, 128)))
+                for v, six in zip(values, key.ipv6, strict=True)
+            ]
+        facts += self._principal_key(key, s)
+        return key
+
+    def _principal_key(self, key: _Key, s: Symbols) -> list[z3.BoolRef]:
+        v = key.values[0]
+        if key.name in ("aws:principalarn",):
+            if key.family not in (STRING, ARN):
+                raise NotEncodable("(policy)", f"{key.name} read as {key.family}")
+            return [
+                key.present == z3.Not(s.is_service),
+                z3.Implies(key.present, v == s.principal_arn),
+            ]
+        if key.name in ("aws:principalaccount", "kms:calleraccount"):
+            if key.family is not STRING:
+                raise NotEncodable("(policy)", f"{key.name} read as a non-string")
+            return [key.present == z3.Not(s.is_service), z3.Implies(key.present, v == s.account)]
+        if key.name == "aws:principalservicename":
+            if key.family is not STRING:
+                raise NotEncodable("(policy)", f"{key.name} read as a non-string")
+            return [key.present == s.is_service, z3.Implies(key.present, v == s.service)]
+        if key.name == "aws:principalisawsservice":
+            if key.family is BOOL:
+                return [key.present, v == s.is_service]
+            if key.family is STRING:
+                return [
+                    key.present,
+                    v == z3.If(s.is_service, z3.StringVal("true"), z3.StringVal("false")),
+                ]
+            raise NotEncodable("(policy)", f"{key.name} read as {key.family}")
+        return []
+
+    # -- pass 2: statements
+    def condition(self, name: str, condition: Any, s: Symbols) -> z3.BoolRef:
+        if not condition:
+            return z3.BoolVal(True)
+        parts: list[z3.BoolRef] = []
+        for op_name, block in condition.items():
+            for key_name, wanted in block.items():
+                try:
+                    parts.append(self._operator(op_name, s.keys[key_name.lower()], wanted))
+                except Unparsable as error:
+                    raise NotEncodable(
+                        name, f"{op_name} {key_name}: {error.reason} ({wanted!r})"
+                    ) from None
+                except NotEncodable as error:
+                    raise NotEncodable(name, f"{op_name} {key_name}: {error.part}") from None
+        return z3.And(*parts)
+
+    def _operator(self, op_name: str, key: _Key, wanted: Any) -> z3.BoolRef:
+        op = _parse_operator(op_name, key.name, wanted)
+        policy_values = _list(wanted)
+        if not policy_values:
+            raise NotEncodable("", "no policy values")
+        if key.multi:
+            empty = z3.Not(z3.Or(*key.active))
+        elif key.family in (STRING, ARN):
+            empty = key.values[0] == z3.StringVal("")
+        else:
+            empty = z3.BoolVal(False)
+        if op.base == "Null":
+            flags = [BOOL.policy(v) for v in policy_values]
+            is_null = z3.Or(z3.Not(key.present), empty)
+            return z3.Or(*[is_null if f else z3.Not(is_null) for f in flags])
+        family, _, negated = _BASES[op.base]
+        for value in policy_values:
+            if family is not BOOL and _POLICY_VARIABLE.search(as_text(value)):
+                raise NotEncodable("", f"the IAM policy variable in {value!r} is not encoded")
+        parsed = [family.policy(v) for v in policy_values]
+
+        def hit(index: int) -> z3.BoolRef:
+            return z3.Or(*[self._test(op.base, key, index, p) for p in parsed])
+
+        if op.if_exists or op.qualifier == "ForAllValues":
+            on_absent = z3.BoolVal(True)
+        elif op.qualifier == "ForAnyValue":
+            on_absent = z3.BoolVal(False)
+        else:
+            on_absent = z3.BoolVal(negated)
+        indices = range(len(key.values))
+        if op.qualifier == "ForAllValues":
+            held = z3.And(*[z3.Implies(key.active[i], hit(i) != negated) for i in indices])
+            present = z3.Or(empty, held)
+        elif op.qualifier == "ForAnyValue":
+            found = z3.Or(*[z3.And(key.active[i], hit(i) != negated) for i in indices])
+            present = z3.And(z3.Not(empty), found)
+        else:
+            any_hit = z3.Or(*[z3.And(key.active[i], hit(i)) for i in indices])
+            present = any_hit != negated
+        return z3.If(key.present, present, on_absent)
+
+    def _test(self, base: str, key: _Key, index: int, p: Any) -> z3.BoolRef:
+        v = key.values[index]
+        family = key.family
+        if family is STRING:
+            if base in ("StringLike", "StringNotLike"):
+                return z3.InRe(v, glob_re(p))
+            if base in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):
+                return z3.InRe(v, literal_ci(p))
+            return v == z3.StringVal(p)
+        if family is ARN:
+            text, segments = p
+            if segments is not None:
+                return z3.InRe(v, arn_re(segments))
+            if re.search(r"[*?]", re.sub(r"\$\{[^}]*\}", "", text)):
+                raise NotEncodable("", f"wildcard ARN pattern hidden in a placeholder: {text!r}")
+            return v == z3.StringVal(text)
+        if family is BOOL:
+            return v == z3.BoolVal(bool(p))
+        if family in (NUMERIC, DATE):
+            bound = z3.IntVal(int(p * key.scale))
+            return {
+                "Equals": v == bound,
+                "NotEquals": v == bound,
+                "LessThan": v < bound,
+                "LessThanEquals": v <= bound,
+                "GreaterThan": v > bound,
+                "GreaterThanEquals": v >= bound,
+            }[base.removeprefix("Numeric").removeprefix("Date")]
+        # IP
+        bits = p.max_prefixlen
+        shift = bits - p.prefixlen
+        network = int(p.network_address) >> shift
+        same_family = key.ipv6[index] == z3.BoolVal(p.version == 6)
+        if shift >= 128:
+            return same_family
+        return z3.And(same_family, z3.LShR(v, shift) == z3.BitVecVal(network, 128))
+
+    def principal(self, name: str, element: Any, s: Symbols) -> tuple[z3.BoolRef, z3.BoolRef]:
+        """(direct, account) match of a Principal element, as the evaluator's
+        ``_principal_match``."""
+        if element == "*":
+            return z3.BoolVal(True), z3.BoolVal(False)
+        if not isinstance(element, Mapping):
+            raise NotEncodable(name, f"unsupported Principal element {element!r}")
+        direct: list[z3.BoolRef] = []
+        account: list[z3.BoolRef] = []
+        caller = z3.Not(s.is_service)
+        for kind, values in element.items():
+            for value in map(as_text, _list(values)):
+                if kind == "AWS":
+                    if value == "*":
+                        direct.append(z3.BoolVal(True))
+                        continue
+                    root = _ROOT_ARN.match(value)
+                    owner = root.group(1) if root else None if value.startswith("arn:") else value
+                    arn_equal = z3.And(caller, s.principal_arn == z3.StringVal(value))
+                    if owner is None:
+                        direct.append(arn_equal)
+                        continue
+                    same = z3.And(caller, s.account == z3.StringVal(owner))
+                    is_root = z3.InRe(
+                        s.principal_arn,
+                        z3.Concat(z3.Re("arn:"), SEGMENT, z3.Re(f":iam::{owner}:root")),
+                    )
+                    direct.append(z3.Or(z3.And(same, is_root), z3.And(z3.Not(same), arn_equal)))
+                    account.append(z3.And(same, z3.Not(is_root)))
+                elif kind == "Service":
+                    direct.append(z3.And(s.is_service, s.service == z3.StringVal(value.lower())))
+                elif kind in ("Federated", "CanonicalUser"):
+                    direct.append(z3.And(caller, s.principal_arn == z3.StringVal(value)))
+                else:
+                    raise NotEncodable(name, f"unsupported principal type {kind!r}")
+        any_direct = z3.Or(*direct) if direct else z3.BoolVal(False)
+        any_account = z3.Or(*account) if account else z3.BoolVal(False)
+        return any_direct, z3.And(z3.Not(any_direct), any_account)
+
+    def action(self, name: str, statement: Mapping[str, Any], s: Symbols) -> z3.BoolRef:
+        if ("Action" in statement) == ("NotAction" in statement):
+            raise NotEncodable(name, "a statement needs exactly one of Action or NotAction")
+        key = "Action" if "Action" in statement else "NotAction"
+        patterns = [glob(as_text(p), True) for p in _list(statement[key])]
+        hits = {a for a in KMS_KEY_ACTIONS if any(p.fullmatch(a) for p in patterns)}
+        chosen = hits if key == "Action" else set(KMS_KEY_ACTIONS) - hits
+        return (
+            z3.Or(*[s.action == z3.StringVal(a) for a in sorted(chosen)])
+            if chosen
+            else (z3.BoolVal(False))
+        )
+
+
+_ROOT_ARN = re.compile(r"^arn:(?:\$\{[^}]*\}|[^:])+:iam::((?:\$\{[^}]*\}|[^:])+):root$")
+
+
+def encode(policy: CanonicalPolicy) -> Encoding:
+    """Encode a canonical key policy once. Raises :class:`NotEncodable` naming the statement
+    and the part the prover cannot encode."""
+    builder = _Builder(policy)
+    builder.survey()
+    s, facts = builder.symbols()
+    applies: list[z3.BoolRef] = []
+    effects: list[str] = []
+    names: list[str] = []
+    allow_terms: list[z3.BoolRef] = []
+    deny_terms: list[z3.BoolRef] = []
+    for index, statement in enumerate(builder.statements):
+        name = _name(statement, index)
+        effect = statement.get("Effect")
+        if effect not in ("Allow", "Deny"):
+            raise NotEncodable(name, f"unsupported Effect {effect!r}")
+        if ("Principal" in statement) == ("NotPrincipal" in statement):
+            raise NotEncodable(name, "needs exactly one of Principal or NotPrincipal")
+        if "Principal" in statement:
+            direct, account = builder.principal(name, statement["Principal"], s)
+        else:
+            excluded_direct, excluded_account = builder.principal(
+                name, statement["NotPrincipal"], s
+            )
+            direct = z3.Not(z3.Or(excluded_direct, excluded_account))
+            account = z3.BoolVal(False)
+        action = builder.action(name, statement, s)
+        condition = builder.condition(name, statement.get("Condition"), s)
+        if effect == "Deny":
+            applies_here = z3.And(z3.Or(direct, account), action, condition)
+            deny_terms.append(applies_here)
+        else:
+            applies_here = z3.And(
+                z3.Or(direct, z3.And(account, s.identity_allows)), action, condition
+            )
+            allow_terms.append(applies_here)
+        applies.append(applies_here)
+        effects.append(str(effect))
+        names.append(name)
+    denied = z3.Or(*deny_terms) if deny_terms else z3.BoolVal(False)
+    allowed = z3.And(z3.Or(*allow_terms) if allow_terms else z3.BoolVal(False), z3.Not(denied))
+    return Encoding(s, z3.And(*facts), allowed, denied, applies, effects, names, builder.statements)
