@@ -175,7 +175,7 @@ def _audit_resource(
         store_findings += audit_emr_security_configuration(resolver, stack, resource, domain, base)
     yield from store_findings
     if not any(f.severity == "error" for f in store_findings):
-        yield from audit_contracts(assembly, stack, domain, base)
+        yield from audit_contracts(assembly, stack, domain, base, resource)
     if cfn_type == "AWS::S3::Bucket":
         yield from audit_bucket_puts(assembly, resolver, stack, logical_id, resource, domain, base)
     if cfn_type.startswith("Custom::") or cfn_type == "AWS::CloudFormation::CustomResource":

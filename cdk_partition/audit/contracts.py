@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..assembly import CloudAssembly, DomainKey, Environment, StackTemplate
-from ..knowledge import contracts
+from ..knowledge import catalogue, contracts
 from ..policy import evaluator
 from .rules import Finding, Rule, make_finding, no_aws_page
 
@@ -27,9 +27,10 @@ RULES: tuple[Rule, ...] = (
         "CDKP107",
         "error",
         "Domain key policy refuses a request AWS makes for the store",
-        "keep the statements the domain's store methods write (AllowGrantsForAWSResources, "
-        "AllowDeploymentViaServices, the DenyEveryoneElse exemptions); the store cannot be "
-        "created or started otherwise",
+        "name the key in the store by reference (`domain.key`, `domain.key.key_arn`), not by a "
+        "literal ARN: at synth the domain finds every store that references its key and writes "
+        "the statements its type needs (AllowGrantsForAWSResources, AllowDeploymentViaServices, "
+        "the DenyEveryoneElse exemptions); do not replace the key policy with an escape hatch",
         source=no_aws_page(_PER_ROW),
     ),
 )
@@ -37,13 +38,25 @@ _RULE = {rule.id: rule for rule in RULES}
 
 
 def audit_contracts(
-    assembly: CloudAssembly, stack: StackTemplate, domain: str, base: Mapping[str, Any]
+    assembly: CloudAssembly,
+    stack: StackTemplate,
+    domain: str,
+    base: Mapping[str, Any],
+    resource: Mapping[str, Any] | None = None,
 ) -> Iterator[Finding]:
     """The create and attach rows of the store's service contract (CloudFormation's role through
-    the service, the EC2 infrastructure role) evaluated against its domain's key policy."""
+    the service, the EC2 infrastructure role) evaluated against its domain's key policy.
+
+    Rows are looked up by the resource's CloudFormation type, and only for a resource that uses
+    a customer key in a key slot (``resource`` given: its properties as the catalogue reads them);
+    an Aurora member instance, whose storage belongs to its cluster, uses no key of its own."""
     store = contracts.STORE_TYPES.get(base["resource_type"])
     if store is None:
         return
+    if resource is not None:
+        uses = catalogue.classify(base["resource_type"], resource.get("Properties")) or []
+        if not any(u.state == "customer_key" for u in uses):
+            return
     key = assembly.nearest_domain_key(domain, stack)
     if key is None:
         return

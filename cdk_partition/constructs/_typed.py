@@ -114,7 +114,11 @@ def _checked(
                 f"{name!r}{hint} (it takes its own keyword arguments and the props of "
                 f"{_l2_name(sources[-1])})"
             )
-        return method(self, *args, **kwargs)
+        made = method(self, *args, **kwargs)
+        after = getattr(self, "_after_store", None)
+        if after is not None:
+            after(made)
+        return made
 
     return checking
 

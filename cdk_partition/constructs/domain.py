@@ -215,6 +215,8 @@ class DataDomain(_PolicyMembers, StoreFactories, Construct):
         cfn_key = self.key.node.default_child
         assert isinstance(cfn_key, kms.CfnKey)
         cfn_key.add_metadata(DOMAIN_METADATA_KEY, domain_name)
+        # the contract rows of every store on the key, however it was made, at synth
+        self._follow_stores(cfn_key)
         if self.replica_regions:
             cfn_key.add_metadata(REPLICA_REGIONS_METADATA_KEY, list(self.replica_regions))
         # the principal the create-time service contracts name (the audit checks them: CDKP107)

@@ -165,6 +165,21 @@ class DomainReference(StoreFactories, Construct):
                 f"{text}, or the store cannot be created or used.",
             )
 
+    def _after_store(self, made: Any) -> None:
+        """What the key policy (owned elsewhere) must allow for the store a store method just
+        made: the contract rows of each CloudFormation type under it that names the key
+        (:func:`cdk_partition.knowledge.contracts.rows_for_type`), said as requirements. A
+        ``DataDomain`` writes them itself at synth; a reference cannot, so it says them."""
+        node = getattr(made, "node", None)
+        if node is None:  # an ebs_volume: whatever launches it needs the EBS rows
+            self._apply_type("AWS::EC2::LaunchTemplate", [])
+            return
+        for child in node.find_all():
+            if isinstance(child, cdk.CfnResource):
+                cfn_type = child.cfn_resource_type
+                if contracts.rows_for_type(cfn_type):
+                    self._apply_type(cfn_type, [{}])
+
     def _allow_via(self, service: str) -> None:
         self._require(
             f"this app's deployment role to create grants for AWS resources and use data keys "

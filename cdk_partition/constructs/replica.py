@@ -262,6 +262,7 @@ class DomainReplica(_PolicyMembers, StoreFactories, Construct, Generic[_Domain])
             pending_window_in_days=window_days,
         )
         self.cfn_key.apply_removal_policy(removal_policy)
+        self._follow_stores(self.cfn_key)
         self.cfn_key.add_metadata(DOMAIN_METADATA_KEY, domain.domain_name)
         self.cfn_key.add_metadata(
             DEPLOYMENT_ROLE_METADATA_KEY,

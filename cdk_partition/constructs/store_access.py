@@ -8,9 +8,11 @@ The base of :class:`~cdk_partition.constructs.stores.StoreFactories` (one method
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_efs as efs
@@ -25,10 +27,11 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ..knowledge import contracts
+from ..knowledge import catalogue, contracts
 from ..knowledge.capabilities import AUTO_SCALING_SID, PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX
 from . import key_policy
 from ._messages import path_of, render
+from ._native import KEY_SENTINEL, KeyUsers
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
@@ -86,6 +89,24 @@ def _grantee_in_stack_of(store: Construct, principal: iam.IPrincipal) -> iam.IGr
     )
 
 
+#: The CloudFormation types with a key slot (the catalogue's): the native walk looks at these only.
+_KEY_SLOT_TYPES: list[str] = sorted(catalogue.CATALOGUE)
+
+
+@jsii.implements(cdk.IStableAnyProducer)
+class _KeyPolicyProducer:
+    """The key policy, completed with the contract rows of the stores on the key when first
+    produced (one Python callback per resolution of the key, never per construct)."""
+
+    def __init__(self, owner: StoreAccess, cfn_key: cdk.CfnResource) -> None:
+        self._owner = owner
+        self._cfn_key = cfn_key
+
+    def produce(self) -> Any:
+        self._owner._write_contracts(self._cfn_key)
+        return self._owner._policy
+
+
 if TYPE_CHECKING:
     _Mixin = Construct  # the store methods are mixed into constructs
 else:
@@ -121,11 +142,67 @@ class StoreAccess(_Mixin):
             sids.add(statement.sid or "")
             self._policy.add_statements(statement)
 
-    def _apply_contract(self, store: str) -> None:
-        """Write the key-policy statements the contract rows of ``store`` need at create time
-        (:data:`cdk_partition.knowledge.contracts.CREATE_VIA_SERVICES`)."""
-        for service in contracts.CREATE_VIA_SERVICES.get(store, ()):
+    def _follow_stores(self, cfn_key: kms.CfnKey | kms.CfnReplicaKey) -> None:
+        """Make the key policy of ``cfn_key`` (which holds :attr:`_policy`) a ``Lazy`` that, when
+        first resolved (at synth, after aspects, once per key), finds every resource of the app
+        whose key slot names this key and writes the contract rows of its CloudFormation type
+        (:func:`_write_contracts`): the stores however they were made."""
+        cfn_key.key_policy = cdk.Lazy.any(_KeyPolicyProducer(self, cfn_key))  # type: ignore[attr-defined]
+
+    def _write_contracts(self, cfn_key: cdk.CfnResource) -> None:
+        """Write the key-policy statements the contract rows of every CloudFormation type on
+        this key need (:func:`cdk_partition.knowledge.contracts.rows_for_type`): the deployment
+        role through the type's services (``AllowGrantsForAWSResources``,
+        ``AllowDeploymentViaServices``), the EC2 infrastructure role past ``DenyEveryoneElse``,
+        the CloudWatch Logs service principal for the log groups on the key. Once per key: the
+        statements freeze when the policy is resolved."""
+        if self.__dict__.get("_contracts_written"):
+            return
+        self.__dict__["_contracts_written"] = True
+        found = json.loads(KeyUsers.find(cfn_key, _KEY_SLOT_TYPES))
+        for cfn_type, resources in contracts.types_on_key(found, KEY_SENTINEL).items():
+            self._apply_type(cfn_type, resources)
+
+    def _apply_type(self, cfn_type: str, resources: list[Any]) -> None:
+        """The statements the contract rows of ``cfn_type`` need, for ``resources`` (their
+        resolved properties) on the key."""
+        for service in contracts.via_services_for_type(cfn_type):
             self._allow_via(service)
+        rows = contracts.rows_for_type(cfn_type)
+        if any(r.caller == "infrastructure_role" for r in rows):
+            self._allow_ebs_infrastructure()
+        if cfn_type == "AWS::Logs::LogGroup":
+            for properties in resources:
+                name = properties.get("LogGroupName") if isinstance(properties, dict) else None
+                self._allow_logs(name if isinstance(name, str) else None)
+
+    def _allow_logs(self, name: str | None) -> None:
+        """``AllowLogsService``: the regional Logs service principal may use the key for the log
+        group ``name`` (by ``kms:EncryptionContext:aws:logs:arn``; None: the account's log
+        groups in the region)."""
+        stack = cdk.Stack.of(self)
+        pattern = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=name or "*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        names: set[str] = self.__dict__.setdefault("_log_group_names", set())
+        if (name or "*") in names:
+            return
+        names.add(name or "*")
+        patterns: list[str] = self.__dict__.setdefault("_log_group_patterns", [])
+        patterns.append(pattern)
+        statement = self.__dict__.get("_logs_statement")
+        if statement is None:
+            service = f"logs.{stack.region}.amazonaws.com"
+            statement = key_policy.logs_service_statement(service, patterns)
+            self.__dict__["_logs_statement"] = statement
+            self._add_service_statement(statement)
+        else:  # one statement for all the domain's log groups; the condition lists each
+            statement.add_condition(
+                "ArnLike", {"kms:EncryptionContext:aws:logs:arn": list(patterns)}
+            )
 
     def _allow_store_role(self, integration: str, role: iam.IRole) -> None:
         """Name a role the CDK created for a store (a Firehose delivery role, an S3 replication

@@ -31,7 +31,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
 from ..marks import REPLICA_KEYS_METADATA_KEY
-from . import _signatures, key_policy
+from . import _signatures
 from ._messages import path_of, render
 from ._typed import _args_of, _props_of, _signature
 from .encryption import (
@@ -149,7 +149,6 @@ class StoreFactories(StoreAccess):
             self, f"table {id}", props, key_prop="encryption_key", mode_prop="encryption",
             mode_value=dynamodb.TableEncryption.CUSTOMER_MANAGED,
         )  # fmt: skip
-        self._apply_contract("table")
         return dynamodb.Table(self, id, **props)  # type: ignore[arg-type]
 
     @_signature(_signatures.table_v2)
@@ -210,7 +209,6 @@ class StoreFactories(StoreAccess):
         props["encryption"] = dynamodb.TableEncryptionV2.customer_managed_key(
             self.key, replica_key_arns=replica_key_arns
         )
-        self._apply_contract("table_v2")
         table = dynamodb.TableV2(self, id, **props)  # type: ignore[arg-type]
         if replica_key_arns and computed is None:
             # the replicas' keys live in other regions, outside this assembly: declare them, so
@@ -239,7 +237,6 @@ class StoreFactories(StoreAccess):
         """
         _refuse(self, f"delivery_stream {id}", props, "encryption", "customer managed key")
         props["encryption"] = firehose.StreamEncryption.customer_managed_key(self.key)
-        self._apply_contract("delivery_stream")
         stream = firehose.DeliveryStream(self, id, **props)  # type: ignore[arg-type]
         # the S3 destination role the CDK creates writes the (domain) bucket through S3; its IAM
         # policy limits it to the destination, the key policy to S3 (kms:ViaService). The
@@ -254,33 +251,15 @@ class StoreFactories(StoreAccess):
     def log_group(self, id: str, **props: Any) -> logs.LogGroup:
         """A CloudWatch Logs log group on the domain key (``logs.LogGroupProps`` pass through).
 
-        Adds ``AllowLogsService`` to the key policy: the regional Logs service principal may use
-        the key only for log groups named by ``kms:EncryptionContext:aws:logs:arn`` (this
-        group when ``log_group_name`` is given, else the account's log groups in the region).
+        The key policy gets ``AllowLogsService`` at synth, as for any log group on the key
+        (``logs.LogGroup(encryption_key=domain.key)`` alike): the regional Logs service principal
+        may use the key only for log groups named by ``kms:EncryptionContext:aws:logs:arn`` (this
+        group when ``log_group_name`` is a literal name, else the account's log groups in the
+        region).
         Default removal policy: RETAIN.
         """
         _take_encryption(self, f"log_group {id}", props, key_prop="encryption_key")
         props.setdefault("removal_policy", cdk.RemovalPolicy.RETAIN)
-        stack = cdk.Stack.of(self)
-        name = props.get("log_group_name")
-        pattern = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=name if name else "*",
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
-        patterns: list[str] = self.__dict__.setdefault("_log_group_patterns", [])
-        patterns.append(pattern)
-        statement = self.__dict__.get("_logs_statement")
-        if statement is None:
-            service = f"logs.{stack.region}.amazonaws.com"
-            statement = key_policy.logs_service_statement(service, patterns)
-            self.__dict__["_logs_statement"] = statement
-            self._add_service_statement(statement)
-        else:  # one statement for all the domain's log groups; the condition lists each
-            statement.add_condition(
-                "ArnLike", {"kms:EncryptionContext:aws:logs:arn": list(patterns)}
-            )
         return logs.LogGroup(self, id, **props)  # type: ignore[arg-type]
 
     @_props_of(ec2.Volume)
@@ -300,7 +279,6 @@ class StoreFactories(StoreAccess):
         cfn = volume.node.default_child
         assert isinstance(cfn, ec2.CfnVolume)
         cfn.kms_key_id = self.key.key_arn
-        self._apply_contract("volume")
         self._allow_ebs_infrastructure()
         return volume
 
@@ -320,7 +298,6 @@ class StoreFactories(StoreAccess):
             mode_value=True,
         )  # fmt: skip
         # whatever launches it (a launch template, an ec2.Instance) needs the EBS contract rows
-        self._apply_contract("launch_template")
         self._allow_ebs_infrastructure()
         return ec2.BlockDeviceVolume.ebs(volume_size, **options)
 
@@ -368,7 +345,6 @@ class StoreFactories(StoreAccess):
                     prop="block_devices",
                 )
         template = ec2.LaunchTemplate(self, id, **props)  # type: ignore[arg-type]
-        self._apply_contract("launch_template")
         self._allow_ebs_infrastructure()
         if auto_scaling:
             self._allow_auto_scaling()
@@ -381,7 +357,6 @@ class StoreFactories(StoreAccess):
             self, f"file_system {id}", props, key_prop="kms_key", mode_prop="encrypted",
             mode_value=True,
         )  # fmt: skip
-        self._apply_contract("file_system")
         return efs.FileSystem(self, id, **props)  # type: ignore[arg-type]
 
     @_props_of(rds.DatabaseInstance)
@@ -402,7 +377,6 @@ class StoreFactories(StoreAccess):
                 key_prop="performance_insight_encryption_key",
             )
         props.setdefault("credentials", rds.Credentials.from_generated_secret("dbadmin"))
-        self._apply_contract("database_instance")
         instance = rds.DatabaseInstance(self, id, **props)  # type: ignore[arg-type]
         self._put_secret_on_key(instance)
         return instance
@@ -416,7 +390,6 @@ class StoreFactories(StoreAccess):
             mode_prop="storage_encrypted", mode_value=True,
         )  # fmt: skip
         props.setdefault("credentials", rds.Credentials.from_generated_secret("dbadmin"))
-        self._apply_contract("database_cluster")
         cluster = rds.DatabaseCluster(self, id, **props)  # type: ignore[arg-type]
         self._put_secret_on_key(cluster)
         return cluster
@@ -443,7 +416,6 @@ class StoreFactories(StoreAccess):
         for node in scope.node.find_all():
             if isinstance(node, secretsmanager.CfnSecret):
                 node.kms_key_id = self.key.key_arn
-                self._apply_contract("secret")
 
     @_props_of(backup.BackupVault)
     def backup_vault(self, id: str, **props: Any) -> backup.BackupVault:
@@ -451,7 +423,6 @@ class StoreFactories(StoreAccess):
         Default removal policy: RETAIN."""
         _take_encryption(self, f"backup_vault {id}", props, key_prop="encryption_key")
         props.setdefault("removal_policy", cdk.RemovalPolicy.RETAIN)
-        self._apply_contract("backup_vault")
         return backup.BackupVault(self, id, **props)  # type: ignore[arg-type]
 
     @_props_of(ecr.Repository)
@@ -461,7 +432,6 @@ class StoreFactories(StoreAccess):
             self, f"repository {id}", props, key_prop="encryption_key", mode_prop="encryption",
             mode_value=ecr.RepositoryEncryption.KMS,
         )  # fmt: skip
-        self._apply_contract("repository")
         return ecr.Repository(self, id, **props)  # type: ignore[arg-type]
 
     @_props_of(events.EventBus)
@@ -489,7 +459,6 @@ class StoreFactories(StoreAccess):
         )  # fmt: skip
         props.setdefault("node_to_node_encryption", True)
         props.setdefault("enforce_https", True)
-        self._apply_contract("opensearch_domain")
         return opensearch.Domain(self, id, **props)  # type: ignore[arg-type]
 
     @_props_of(docdb.DatabaseCluster)
@@ -515,7 +484,6 @@ class StoreFactories(StoreAccess):
                 path=path_of(self, id),
                 prop="master_user.kms_key",
             )
-        self._apply_contract("docdb_cluster")
         cluster = docdb.DatabaseCluster(self, id, **props)  # type: ignore[arg-type]
         self._put_secret_on_key(cluster)
         return cluster

@@ -42,7 +42,7 @@ Pure Python (no aws_cdk import).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from types import MappingProxyType
@@ -63,6 +63,8 @@ __all__ = [
     "Publisher",
     "cross_account_verdict",
     "rows_for",
+    "rows_for_type",
+    "types_on_key",
 ]
 
 Phase = Literal["create", "attach", "run"]
@@ -196,8 +198,52 @@ STORE_TYPES: Mapping[str, str] = MappingProxyType(
         "AWS::OpenSearchService::Domain": "opensearch_domain",
         "AWS::ECR::Repository": "repository",
         "AWS::Backup::BackupVault": "backup_vault",
+        "AWS::Logs::LogGroup": "log_group",
     }
 )
+
+
+def rows_for_type(cfn_type: str, phase: Phase | None = None) -> tuple[ContractRow, ...]:
+    """The contract rows of a resource of CloudFormation type ``cfn_type`` whose key slot holds a
+    domain key, whatever made it (a store method, an L2 given ``domain.key``, an L1 given its
+    ARN, a construct of another library); empty for a type without rows."""
+    store = STORE_TYPES.get(cfn_type)
+    return rows_for(store, phase) if store is not None else ()
+
+
+def via_services_for_type(cfn_type: str) -> tuple[str, ...]:
+    """The services (``dynamodb``, ``rds``...) through which the deployment role must reach the
+    key to create a resource of ``cfn_type`` on it (its create and attach rows)."""
+    store = STORE_TYPES.get(cfn_type)
+    return CREATE_VIA_SERVICES.get(store, ()) if store is not None else ()
+
+
+def types_on_key(
+    found: Sequence[Mapping[str, Any]], sentinel: str
+) -> dict[str, list[Mapping[str, Any]]]:
+    """CloudFormation type -> the properties of each resource of ``found`` whose key slot (as
+    :func:`cdk_partition.knowledge.catalogue.classify` reads it) names the key.
+
+    ``found`` holds ``{"type", "path", "properties"}`` items whose properties write every
+    reference to the key as ``sentinel`` (``KeyUsers.find`` of the native half); items with an
+    ``"error"`` (a resource that could not be resolved) are left out: the audit's CDKP107 holds
+    the key policy against the synthesized template, so such a resource is still checked. A
+    reference to the key outside a key slot (an Aurora member instance's ``KmsKeyId`` while its
+    storage belongs to the cluster, an environment variable) is not a use of the key.
+    """
+    from . import catalogue
+
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for item in found:
+        properties = item.get("properties")
+        if "error" in item or not isinstance(properties, Mapping):
+            continue
+        cfn_type = str(item.get("type", ""))
+        uses = catalogue.classify(cfn_type, properties) or []
+        if any(u.state == "customer_key" and sentinel in json.dumps(u.key) for u in uses):
+            out.setdefault(cfn_type, []).append(properties)
+    return out
+
 
 #: Store method -> the services through which the deployment role must reach the key at create
 #: time (``AllowGrantsForAWSResources`` + ``AllowDeploymentViaServices``).

@@ -3,13 +3,20 @@ import {
   Aspects,
   CfnResource,
   DefaultStackSynthesizer,
+  DefaultTokenResolver,
   IAspect,
   IInspectable,
   IPolicyValidationPlugin,
   Lazy,
+  IPostProcessor,
+  IResolvable,
+  IResolveContext,
   NestedStack,
+  Reference,
   Stack,
   Stage,
+  StringConcat,
+  Tokenization,
   TreeInspector,
   Validations,
 } from 'aws-cdk-lib';
@@ -259,5 +266,65 @@ export class StackFacts {
     } catch {
       return undefined;
     }
+  }
+}
+
+/** What a resolved key slot holds where it names the key being looked for. */
+export const KEY_SENTINEL = 'cdk-partition:this-key';
+
+/** Resolves every reference to one resource (`Ref`, `Fn::GetAtt`) to `KEY_SENTINEL`. */
+class MarkingResolver extends DefaultTokenResolver {
+  public constructor(private readonly target: CfnResource) {
+    super(new StringConcat());
+  }
+
+  public resolveToken(t: IResolvable, context: IResolveContext, postProcessor: IPostProcessor): any {
+    if (Reference.isReference(t) && t.target === this.target) {
+      return KEY_SENTINEL;
+    }
+    return super.resolveToken(t, context, postProcessor);
+  }
+}
+
+/**
+ * The resources of an app that name one KMS key, found inside the kernel (one traversal, no
+ * callback per construct).
+ */
+export class KeyUsers {
+  /**
+   * Every CloudFormation resource under `key`'s root whose type is one of `types` and whose
+   * properties (escape-hatch overrides included) reference `key` (`Ref` or `Fn::GetAtt`), as a
+   * JSON array of `{"type", "path", "properties"}`, each reference to the key written as
+   * `KEY_SENTINEL`; a resource that cannot be resolved yet gives `{"type", "path", "error"}`.
+   *
+   * @param key the key resource (`AWS::KMS::Key` or `AWS::KMS::ReplicaKey`)
+   * @param types the CloudFormation types to look at (those with key slots)
+   */
+  public static find(key: CfnResource, types: string[]): string {
+    const wanted = new Set(types);
+    const found: any[] = [];
+    const resolver = new MarkingResolver(key);
+    for (const c of key.node.root.node.findAll()) {
+      if (!CfnResource.isCfnResource(c) || !wanted.has(c.cfnResourceType)) {
+        continue;
+      }
+      try {
+        const rendered = Tokenization.resolve((c as any)._toCloudFormation(), {
+          scope: c,
+          resolver,
+          preparing: false,
+        });
+        const text = JSON.stringify(rendered);
+        if (!text.includes(KEY_SENTINEL)) {
+          continue;
+        }
+        const resources = rendered.Resources ?? {};
+        const body: any = Object.values(resources)[0] ?? {};
+        found.push({ type: c.cfnResourceType, path: c.node.path, properties: body.Properties ?? {} });
+      } catch (e) {
+        found.push({ type: c.cfnResourceType, path: c.node.path, error: String(e) });
+      }
+    }
+    return JSON.stringify(found);
   }
 }

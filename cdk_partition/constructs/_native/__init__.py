@@ -62,3 +62,19 @@ class StackFacts(metaclass=jsii.JSIIMeta, jsii_type="cdk-partition-native.StackF
     def cloud_formation_execution_role_arn(cls, stack: cdk.Stack) -> str | None:
         """The execution role ARN of the stack's (bound) ``DefaultStackSynthesizer``, or None."""
         return jsii.sinvoke(cls, "cloudFormationExecutionRoleArn", [stack])  # type: ignore[no-any-return]
+
+
+class KeyUsers(metaclass=jsii.JSIIMeta, jsii_type="cdk-partition-native.KeyUsers"):
+    """The resources of an app that name one KMS key, found inside the kernel."""
+
+    @jsii.member(jsii_name="find")
+    @builtins.classmethod
+    def find(cls, key: cdk.CfnResource, types: list[str]) -> str:
+        """JSON array of ``{"type", "path", "properties"}`` (or ``"error"``) for every resource
+        of ``types`` under the key's root whose properties reference ``key`` (each reference
+        written as :data:`KEY_SENTINEL`)."""
+        return jsii.sinvoke(cls, "find", [key, types])  # type: ignore[no-any-return]
+
+
+#: What :meth:`KeyUsers.find` writes where a property references the key.
+KEY_SENTINEL = "cdk-partition:this-key"
