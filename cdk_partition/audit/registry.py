@@ -14,6 +14,7 @@ from .bucket_puts import RULES as BUCKET_RULES
 from .contracts import RULES as CONTRACT_RULES
 from .custom_resources import RULES as CUSTOM_RESOURCE_RULES
 from .cycles import RULES as CYCLE_RULES
+from .identities import RULES as IDENTITY_RULES
 from .key_policy import RULES as KEY_RULES
 from .outside import RULES as OUTSIDE_RULES
 from .placement import RULES as PLACEMENT_RULES
@@ -52,6 +53,8 @@ ORDER: tuple[str, ...] = (
     "CDKP016",
     "CDKP017",
     "CDKP018",
+    "CDKP019",
+    "CDKP020",
 )
 
 
@@ -85,4 +88,5 @@ RULES: dict[str, Rule] = _collect(
     CONTRACT_RULES,
     OUTSIDE_RULES,
     READABILITY_RULES,
+    IDENTITY_RULES,
 )
