@@ -22,9 +22,13 @@ from aws_cdk import aws_lambda_event_sources as sources
 from conftest import cdk_context
 
 from cdk_partition import DomainStack, audit_path
+from cdk_partition.assembly import load
 from cdk_partition.audit import Finding, failing
 from cdk_partition.audit.identities import RULES
 from cdk_partition.knowledge.identity_kms import IDENTITY_ROWS, render_markdown
+from cdk_partition.report import build_report
+from cdk_partition.report.identities import ALLOWED_BY_BOTH, KEY_REFUSES
+from cdk_partition.report.markdown import to_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,8 +73,30 @@ def _kinesis_consumer(fixed: bool) -> Callable[[DomainStack], None]:
 
 
 @pytest.fixture(scope="module")
-def kinesis(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Finding], bool]:
-    return _synth(tmp_path_factory.mktemp("kinesis") / "cdk.out", _kinesis_consumer(False))
+def kinesis_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("kinesis") / "cdk.out"
+
+
+@pytest.fixture(scope="module")
+def kinesis(kinesis_out: Path) -> tuple[list[Finding], bool]:
+    return _synth(kinesis_out, _kinesis_consumer(False))
+
+
+def _identities(out: Path, domain: str = "orders") -> list[dict[str, Any]]:
+    report = build_report(load(out))
+    return next(d for d in report.domains if d.name == domain).identities
+
+
+def test_the_report_names_the_role_iam_allows_and_the_key_refuses(
+    kinesis: tuple[list[Finding], bool], kinesis_out: Path
+) -> None:
+    rows = _identities(kinesis_out)
+    assert [(r["principal"], r["store"], r["label"], r["refused"]) for r in rows] == [
+        ("Orders/Consumer/ServiceRole", "Orders/Domain/Events", KEY_REFUSES, ["kms:Decrypt"])
+    ]
+    text = to_markdown(build_report(load(kinesis_out)))
+    assert "| `Orders/Consumer/ServiceRole` | `Orders/Domain/Events` |" in text
+    assert "IAM allows, key refuses (refuses kms:Decrypt)" in text
 
 
 def test_lambda_kinesis_event_source_on_a_domain_stream_is_reported(
@@ -150,6 +176,11 @@ def test_a_named_reader_is_allowed_by_both(tmp_path: Path) -> None:
     findings, failed = _synth(tmp_path / "cdk.out", build)
     assert not [f for f in findings if f.rule in ("CDKP019", "CDKP020")]
     assert not failed
+    rows = _identities(tmp_path / "cdk.out")
+    assert [(r["principal"], r["label"]) for r in rows] == [
+        ("Orders/Worker/ServiceRole", ALLOWED_BY_BOTH)
+    ]
+    assert rows[0]["actions"] == ["sqs:ReceiveMessage"]
 
 
 def test_rules_and_table() -> None:
