@@ -32,6 +32,7 @@ page it rests on, :class:`Rule`) and asking the model (:class:`~cdk_partition.as
 (CDKP001-CDKP006, CDKP010, CDKP011), :mod:`~cdk_partition.audit.bucket_puts` (CDKP008),
 :mod:`~cdk_partition.audit.custom_resources` (CDKP009), :mod:`~cdk_partition.audit.outside`
 (CDKP014-CDKP016), :mod:`~cdk_partition.audit.identities` (CDKP019, CDKP020),
+:mod:`~cdk_partition.audit.integrations` (CDKP021),
 :mod:`~cdk_partition.audit.cycles`
 (CDKP012), :mod:`~cdk_partition.audit.key_policy` (CDKP101-CDKP106, CDKP108),
 :mod:`~cdk_partition.audit.contracts` (CDKP107) and :mod:`~cdk_partition.audit.exemptions`;
@@ -66,6 +67,7 @@ from .cycles import audit_cycles
 from .documents import audit_emr_security_configuration, collection_policy_findings
 from .exemptions import EXEMPTIBLE_RULES, apply_exemptions
 from .identities import audit_identities
+from .integrations import audit_integrations
 from .key_policy import audit_key
 from .outside import audit_outside
 from .placement import audit_pending_lookups, audit_placement
@@ -147,6 +149,7 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
             findings.append(crash(error, **fields))
     try:
         findings.extend(audit_identities(assembly))  # principals follow the grants
+        findings.extend(audit_integrations(assembly))  # services the CDK wires to stores
     except Exception as error:
         for key in assembly.domain_keys[:1]:
             fields = resource_fields(key.stack, key.logical_id, key.resource, key.name)

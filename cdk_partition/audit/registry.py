@@ -15,6 +15,7 @@ from .contracts import RULES as CONTRACT_RULES
 from .custom_resources import RULES as CUSTOM_RESOURCE_RULES
 from .cycles import RULES as CYCLE_RULES
 from .identities import RULES as IDENTITY_RULES
+from .integrations import RULES as INTEGRATION_RULES
 from .key_policy import RULES as KEY_RULES
 from .outside import RULES as OUTSIDE_RULES
 from .placement import RULES as PLACEMENT_RULES
@@ -55,6 +56,7 @@ ORDER: tuple[str, ...] = (
     "CDKP018",
     "CDKP019",
     "CDKP020",
+    "CDKP021",
 )
 
 
@@ -89,4 +91,5 @@ RULES: dict[str, Rule] = _collect(
     OUTSIDE_RULES,
     READABILITY_RULES,
     IDENTITY_RULES,
+    INTEGRATION_RULES,
 )
