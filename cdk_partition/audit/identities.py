@@ -127,6 +127,17 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _props(resource: Any) -> dict[str, Any]:
+    """A resource's ``Properties`` when it is an object (a malformed one reads as empty; the
+    template shape is checked by :mod:`cdk_partition.assembly.validation`)."""
+    props = resource.get("Properties") if isinstance(resource, dict) else None
+    return props if isinstance(props, dict) else {}
+
+
+def _type(resource: Any) -> Any:
+    return resource.get("Type") if isinstance(resource, dict) else None
+
+
 def _glob(pattern: str) -> re.Pattern[str]:
     return re.compile(
         "^" + re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".") + "$", re.IGNORECASE
@@ -159,7 +170,7 @@ def _principals_of(
     """(the roles/users a policy resource applies to, what cannot be followed). Groups expand to
     the users of the stack that are members."""
     kind = resource.get("Type")
-    props = resource.get("Properties") or {}
+    props = _props(resource)
     if kind in ("AWS::IAM::Role", "AWS::IAM::User"):
         return _own(resolver, stack, [logical_id]), []
     if kind == "AWS::IAM::Group":
@@ -231,7 +242,7 @@ def _by_name(stack: StackTemplate, key: str, name: str) -> str | None:
         "Groups": ("AWS::IAM::Group", "GroupName"),
     }[key]
     for logical_id, resource in stack.resources.items():
-        if resource.get("Type") == kind and (resource.get("Properties") or {}).get(prop) == name:
+        if _type(resource) == kind and _props(resource).get(prop) == name:
             return logical_id
     return None
 
@@ -239,12 +250,12 @@ def _by_name(stack: StackTemplate, key: str, name: str) -> str | None:
 def _members(stack: StackTemplate, group: str) -> list[str]:
     members: list[str] = []
     for logical_id, resource in stack.resources.items():
-        props = resource.get("Properties") or {}
-        if resource.get("Type") == "AWS::IAM::User" and {"Ref": group} in _as_list(
+        props = _props(resource)
+        if _type(resource) == "AWS::IAM::User" and {"Ref": group} in _as_list(
             props.get("Groups") or []
         ):
             members.append(logical_id)
-        elif resource.get("Type") == "AWS::IAM::UserToGroupAddition" and props.get("GroupName") == {
+        elif _type(resource) == "AWS::IAM::UserToGroupAddition" and props.get("GroupName") == {
             "Ref": group
         }:
             members += [
@@ -255,7 +266,7 @@ def _members(stack: StackTemplate, group: str) -> list[str]:
 
 
 def _documents(resource: Mapping[str, Any]) -> list[Any]:
-    props = resource.get("Properties") or {}
+    props = _props(resource)
     if resource.get("Type") in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
         return [p.get("PolicyDocument") for p in _as_list(props.get("Policies") or [])
                 if isinstance(p, dict)]  # fmt: skip

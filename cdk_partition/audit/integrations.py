@@ -74,7 +74,8 @@ def _named(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
         return
     kind = resource.get("Type")
     if kind == "AWS::Events::Rule":
-        for target in props.get("Targets") or []:
+        found = props.get("Targets")
+        for target in found if isinstance(found, list) else []:
             if not isinstance(target, dict):
                 continue
             dead = target.get("DeadLetterConfig")
@@ -129,6 +130,8 @@ def audit_integrations(assembly: CloudAssembly) -> Iterator[Finding]:
                     continue
                 store_stack, store_id = found
                 store = store_stack.resources[store_id]
+                if not isinstance(store, dict):
+                    continue
                 row_set = wiring.get((str(resource.get("Type")), what, str(store.get("Type"))))
                 if row_set is None:
                     continue
