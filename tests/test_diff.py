@@ -60,6 +60,24 @@ def drop_app_a_read(template: Template) -> None:
     principals[:] = [p for p in principals if "appA" not in json.dumps(p)]
 
 
+def drop_app_a_read_and_grant(template: Template) -> None:
+    """appA loses read in the key policy and its IAM grants that need it (reading the bucket;
+    sending to the queue, which needs kms:Decrypt per the SQS page): a narrowing only
+    (``drop_app_a_read`` alone leaves IAM grants the key now refuses: CDKP019)."""
+    drop_app_a_read(template)
+    for logical_id, resource in template["Resources"].items():
+        if (
+            logical_id.startswith("GranteePrincipalsappA")
+            and resource["Type"] == "AWS::IAM::Policy"
+        ):
+            document = resource["Properties"]["PolicyDocument"]
+            document["Statement"] = [
+                s
+                for s in document["Statement"]
+                if "s3:GetObject*" not in s["Action"] and "sqs:SendMessage" not in s["Action"]
+            ]
+
+
 def queue_on_aws_sqs(template: Template) -> None:
     template["Resources"]["DomainEventsF849434E"]["Properties"]["KmsMasterKeyId"] = "alias/aws/sqs"
 
@@ -138,12 +156,22 @@ def test_a_new_reader_is_a_widening(base: Path, widened: Path) -> None:
 
 
 def test_a_reader_removed_is_a_narrowing(base: Path, tmp_path: Path) -> None:
-    result = diff_paths([base], [variant(tmp_path, "after", drop_app_a_read)])
+    result = diff_paths([base], [variant(tmp_path, "after", drop_app_a_read_and_grant)])
     lost = [c for c in result.changes if c.kind.startswith("access")]
     assert [(c.kind, c.effect, c.capability) for c in lost] == [("access-lost", "narrowed", "read")]
     assert "role/appA lost read" in lost[0].message
     assert not result.fails("widened")
     assert result.fails("any")
+
+
+def test_a_reader_removed_from_the_key_but_granted_by_iam_is_a_new_error(
+    base: Path, tmp_path: Path
+) -> None:
+    """The key policy narrowed while appA's IAM grant stays: appA's reads fail at run time."""
+    result = diff_paths([base], [variant(tmp_path, "after", drop_app_a_read)])
+    new = [c for c in result.changes if c.error]
+    assert new and all("CDKP019" in c.message and "appA" in c.message for c in new)
+    assert result.fails("errors")
 
 
 def test_via_a_service_to_yes_is_a_widening(base: Path, tmp_path: Path) -> None:
@@ -289,7 +317,7 @@ def test_sarif_shape_and_stable_ids(base: Path, widened: Path, tmp_path: Path) -
     ("edit", "codes"),
     [
         (None, {"none": 0, "errors": 0, "widened": 0, "any": 0}),
-        (drop_app_a_read, {"none": 0, "errors": 0, "widened": 0, "any": 1}),
+        (drop_app_a_read_and_grant, {"none": 0, "errors": 0, "widened": 0, "any": 1}),
         (add_auditor, {"none": 0, "errors": 0, "widened": 1, "any": 1}),
         (queue_on_aws_sqs, {"none": 0, "errors": 1, "widened": 1, "any": 1}),
     ],

@@ -22,6 +22,8 @@ The passes, each yielding :class:`Finding` s with a stable rule id (:data:`RULES
    create a store; nested stacks whose template is not in the assembly, stack sets and AWS SAM
    resources (``CDKP014``-``CDKP016``).
 6. **the domain key itself** (``CDKP101``-``CDKP108``).
+7. **identities** (``CDKP019``, ``CDKP020``): every principal an identity policy allows a data
+   action on a domain store must be allowed the KMS requests it makes by the domain key.
 
 One module per family of rules, each declaring its rules (id, severity, title, fix and the AWS
 page it rests on, :class:`Rule`) and asking the model (:class:`~cdk_partition.assembly.CloudAssembly`,
@@ -29,7 +31,9 @@ page it rests on, :class:`Rule`) and asking the model (:class:`~cdk_partition.as
 :mod:`~cdk_partition.audit.placement` (CDKP007, CDKP013), :mod:`~cdk_partition.audit.stores`
 (CDKP001-CDKP006, CDKP010, CDKP011), :mod:`~cdk_partition.audit.bucket_puts` (CDKP008),
 :mod:`~cdk_partition.audit.custom_resources` (CDKP009), :mod:`~cdk_partition.audit.outside`
-(CDKP014-CDKP016), :mod:`~cdk_partition.audit.cycles`
+(CDKP014-CDKP016), :mod:`~cdk_partition.audit.identities` (CDKP019, CDKP020),
+:mod:`~cdk_partition.audit.integrations` (CDKP021),
+:mod:`~cdk_partition.audit.cycles`
 (CDKP012), :mod:`~cdk_partition.audit.key_policy` (CDKP101-CDKP106, CDKP108),
 :mod:`~cdk_partition.audit.contracts` (CDKP107) and :mod:`~cdk_partition.audit.exemptions`;
 :mod:`~cdk_partition.audit.rules` holds the types, :mod:`~cdk_partition.audit.registry` collects
@@ -62,6 +66,8 @@ from .custom_resources import audit_custom_resource
 from .cycles import audit_cycles
 from .documents import audit_emr_security_configuration, collection_policy_findings
 from .exemptions import EXEMPTIBLE_RULES, apply_exemptions
+from .identities import audit_identities
+from .integrations import audit_integrations
 from .key_policy import audit_key
 from .outside import audit_outside
 from .placement import audit_pending_lookups, audit_placement
@@ -139,6 +145,13 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
         try:
             findings.extend(audit_key(key, resolver))
         except Exception as error:
+            fields = resource_fields(key.stack, key.logical_id, key.resource, key.name)
+            findings.append(crash(error, **fields))
+    try:
+        findings.extend(audit_identities(assembly))  # principals follow the grants
+        findings.extend(audit_integrations(assembly))  # services the CDK wires to stores
+    except Exception as error:
+        for key in assembly.domain_keys[:1]:
             fields = resource_fields(key.stack, key.logical_id, key.resource, key.name)
             findings.append(crash(error, **fields))
     return [apply_exemptions(f, assembly) for f in findings]

@@ -14,6 +14,8 @@ from .bucket_puts import RULES as BUCKET_RULES
 from .contracts import RULES as CONTRACT_RULES
 from .custom_resources import RULES as CUSTOM_RESOURCE_RULES
 from .cycles import RULES as CYCLE_RULES
+from .identities import RULES as IDENTITY_RULES
+from .integrations import RULES as INTEGRATION_RULES
 from .key_policy import RULES as KEY_RULES
 from .outside import RULES as OUTSIDE_RULES
 from .placement import RULES as PLACEMENT_RULES
@@ -52,6 +54,9 @@ ORDER: tuple[str, ...] = (
     "CDKP016",
     "CDKP017",
     "CDKP018",
+    "CDKP019",
+    "CDKP020",
+    "CDKP021",
 )
 
 
@@ -85,4 +90,6 @@ RULES: dict[str, Rule] = _collect(
     CONTRACT_RULES,
     OUTSIDE_RULES,
     READABILITY_RULES,
+    IDENTITY_RULES,
+    INTEGRATION_RULES,
 )

@@ -45,6 +45,7 @@ from ..knowledge.capabilities import (
     Capability,
 )
 from ..policy import evaluator
+from .identities import identity_rows
 from .model import DomainReport, Report
 from .principals import PrincipalResolver, arn_parts, placeholders, principal_label
 from .relevance import StatementIndex
@@ -410,6 +411,10 @@ def build_report(assembly: CloudAssembly | list[StackTemplate]) -> Report:
     findings = audit.audit(assembly)
     stores = domain_stores(assembly, resolver)
     replicas = _replicas_by_primary(assembly, resolver)
+    try:
+        identities = identity_rows(assembly)
+    except Exception:  # the audit reports the crash (CDKP000); the report stays whole
+        identities = {}
     listed = {id(r) for rs in replicas.values() for r in rs}
     domains = []
     for key in sorted(assembly.domain_keys, key=lambda k: k.name):
@@ -419,6 +424,7 @@ def build_report(assembly: CloudAssembly | list[StackTemplate]) -> Report:
             domain = build_domain_report(
                 key, assembly, findings, resolver, principals, stores.get(key.name, [])
             )
+            domain.identities = identities.get(key.name, [])
             if replicas.get(id(key)):
                 domain.key["regions"] = [
                     {

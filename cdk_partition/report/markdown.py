@@ -146,6 +146,22 @@ def to_markdown(report: Report) -> str:
                     f"| `{service['service']}` | {service['sid'] or '(no Sid)'} | {actions} "
                     f"| {keys} |"
                 )
+        if domain.identities:
+            lines += [
+                "",
+                "Principals that reach a store through IAM grants (identity policies):",
+                "",
+                "| principal | store | actions | KMS requests | key policy |",
+                "| --- | --- | --- | --- | --- |",
+            ]
+            for row in domain.identities:
+                refused = f" (refuses {', '.join(row['refused'])})" if row["refused"] else ""
+                lines.append(
+                    f"| `{row['principal']}` | `{row['store']}` | "
+                    f"{', '.join(f'`{a}`' for a in row['actions'])} | "
+                    f"{', '.join(f'`{k}`' for k in row['kms_requests'])} | "
+                    f"{row['label']}{refused} |"
+                )
         lines += ["", "### Stores", ""]
         if domain.stores:
             lines += [

@@ -27,6 +27,9 @@ class DomainReport:
     """Placeholder of the canonical key policy -> the value the assembly shows for it."""
     services: list[dict[str, Any]] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
+    identities: list[dict[str, Any]] = field(default_factory=list)
+    """Principals that reach a store of the domain through IAM grants, each labelled ``IAM
+    allows, key refuses`` or ``allowed by both`` (:mod:`cdk_partition.report.identities`)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -38,6 +41,7 @@ class DomainReport:
             "resolved": self.resolved,
             "services": self.services,
             "findings": self.findings,
+            "identities": self.identities,
         }
 
 

@@ -1,0 +1,546 @@
+"""Principals follow the grants: what identity policies allow on a domain store, the key must too
+(CDKP019, CDKP020).
+
+A domain store's service calls KMS with the caller's credentials (``kms:ViaService`` set to the
+service): a role that its identity policy allows ``kinesis:GetRecords`` on a domain stream makes
+``kms:Decrypt`` on the domain key, and ``DenyEveryoneElse`` refuses it unless the key policy names
+the role. The CDK's own ``grant*`` methods and event sources write such identity policies (and an
+IAM ``kms:Decrypt`` on the key, which the key policy's deny overrides), so the app deploys and
+fails at run time.
+
+The pass reads every identity policy of the assembly (:func:`grants`): ``AWS::IAM::Role`` and
+``AWS::IAM::User`` inline ``Policies``, ``AWS::IAM::Policy`` and ``AWS::IAM::ManagedPolicy``
+attached to roles, users or groups (a group's policies apply to the app's users in it), and for
+every principal allowed a data action on a store of a domain (the table
+:mod:`cdk_partition.knowledge.identity_kms`, each row citing its AWS page) evaluates the KMS
+requests the store's service makes against the domain key policy with the policy evaluator.
+
+* ``CDKP019`` (error): IAM allows the data action, the key refuses a KMS request it needs; the
+  finding names the principal, the store, the actions, the KMS requests and the fix
+  (``domain.grant_read(...)`` / ``grant_write(...)``). The key policy is never widened here.
+* ``CDKP020`` (error, fail closed): an identity policy whose principal or resource the audit
+  cannot follow (an intrinsic it cannot resolve, ``NotAction`` / ``NotResource``), or a KMS
+  request the evaluator cannot decide.
+
+What an identity grant covers: a ``Resource`` that names a store of the app (``Ref``,
+``Fn::GetAtt``, ``Fn::Sub`` of its ARN, or an export of one), and ``"*"`` for actions the
+statement names without a wildcard (``sqs:SendMessage`` on ``*`` is meant for queues; ``*`` on
+``*`` is an administrator's, whom the pattern keeps away from the data on purpose). Literal ARNs
+are not matched to stores; statement conditions are assumed to hold.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..assembly import CloudAssembly, StackTemplate, resource_path
+from ..assembly.principals import PrincipalResolver, placeholders
+from ..knowledge.identity_kms import ROWS_BY_TYPE, IdentityRow
+from ..policy import evaluator
+from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields
+
+__all__ = ["RULES", "Grant", "IdentityVerdict", "audit_identities", "grants", "verdicts"]
+
+_PER_ROW = "each identity -> KMS row cites its own AWS page (cdk_partition.knowledge.identity_kms)"
+
+#: The rules of identities.
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "CDKP019",
+        "error",
+        "An identity policy allows a data action on a domain store that the domain key refuses",
+        "name the principal in the domain key policy: `domain.grant_read(principal)` for "
+        "kms:Decrypt, `domain.grant_write(principal)` for kms:GenerateDataKey / kms:Encrypt "
+        "(or drop the IAM grant); the key policy is the access control and is never widened "
+        "behind your back",
+        source=no_aws_page(_PER_ROW),
+    ),
+    Rule(
+        "CDKP020",
+        "error",
+        "An identity policy that may reach a domain store cannot be checked against the key",
+        "write the principal and the store as references the template shows (`Ref` / "
+        "`Fn::GetAtt` of resources of the app, or their exports) and avoid `NotAction` / "
+        "`NotResource` in grants on domain stores, so the audit can follow them",
+        source=no_aws_page("fail closed: what the audit cannot follow is reported, not skipped"),
+    ),
+)
+_RULE = {rule.id: rule for rule in RULES}
+
+_KMS_CAPABILITY = {"kms:decrypt": "read", "kms:reencryptfrom": "read"}
+"""KMS request (lower case) -> the capability that holds it; every other data request is write."""
+
+
+@dataclass(frozen=True, eq=False)
+class Store:
+    """A store of a domain that the identity table knows."""
+
+    stack: StackTemplate
+    logical_id: str
+    resource: Mapping[str, Any] = field(compare=False)
+    domain: str
+
+    @property
+    def path(self) -> str:
+        return resource_path(self.stack, self.logical_id, self.resource).removesuffix("/Resource")
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One identity policy statement's data action on one store, for one principal."""
+
+    policy_stack: StackTemplate
+    policy_id: str
+    """The resource holding the statement (the role for inline policies, else the policy)."""
+    principal_arn: str
+    principal_path: str
+    store: Store
+    action: str
+    row: IdentityRow
+    identity_kms: tuple[str, ...]
+    """KMS action patterns the principal's own identity policies allow (on any resource)."""
+
+
+@dataclass(frozen=True)
+class IdentityVerdict:
+    """A grant decided against the key: the KMS requests refused (empty: allowed by both)."""
+
+    grant: Grant
+    refused: tuple[str, ...]
+    undecidable: str | None = None
+
+
+@dataclass
+class _Unreadable:
+    stack: StackTemplate
+    logical_id: str
+    why: str
+
+
+# -- reading identity policies ---------------------------------------------------------------
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _props(resource: Any) -> dict[str, Any]:
+    """A resource's ``Properties`` when it is an object (a malformed one reads as empty; the
+    template shape is checked by :mod:`cdk_partition.assembly.validation`)."""
+    props = resource.get("Properties") if isinstance(resource, dict) else None
+    return props if isinstance(props, dict) else {}
+
+
+def _type(resource: Any) -> Any:
+    return resource.get("Type") if isinstance(resource, dict) else None
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    return re.compile(
+        "^" + re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".") + "$", re.IGNORECASE
+    )
+
+
+def _stores(assembly: CloudAssembly) -> dict[tuple[int, str], Store]:
+    """(stack id, logical id) -> every store of a domain whose type the identity table knows."""
+    cache = assembly.memo.get(("identity-stores",))
+    if cache is not None:
+        return cache  # type: ignore[no-any-return]
+    found: dict[tuple[int, str], Store] = {}
+    for stack, logical_id, resource in assembly.resources_in_scope():
+        if resource.get("Type") not in ROWS_BY_TYPE:
+            continue
+        domain = assembly.domain_of(stack, logical_id, resource).domain
+        if domain is not None:
+            found[(id(stack), logical_id)] = Store(stack, logical_id, resource, domain)
+    assembly.memo[("identity-stores",)] = found
+    return found
+
+
+Principal = tuple[str, str]
+"""(ARN as the key policy is evaluated with, construct path or IAM name)."""
+
+
+def _principals_of(
+    resolver: PrincipalResolver, stack: StackTemplate, logical_id: str, resource: Mapping[str, Any]
+) -> tuple[list[Principal], list[str]]:
+    """(the roles/users a policy resource applies to, what cannot be followed). Groups expand to
+    the users of the stack that are members."""
+    kind = resource.get("Type")
+    props = _props(resource)
+    if kind in ("AWS::IAM::Role", "AWS::IAM::User"):
+        return _own(resolver, stack, [logical_id]), []
+    if kind == "AWS::IAM::Group":
+        return _own(resolver, stack, _members(stack, logical_id)), []
+    ids: list[str] = []
+    out: list[Principal] = []
+    unknown: list[str] = []
+    for key in ("Roles", "Users", "Groups"):
+        for entry in _as_list(props.get(key) or []):
+            target = entry.get("Ref") if isinstance(entry, dict) and len(entry) == 1 else None
+            if isinstance(target, str) and target in stack.resources:
+                ids += _members(stack, target) if key == "Groups" else [target]
+                continue
+            if isinstance(entry, str):
+                found = _by_name(stack, key, entry)
+                if found is not None:
+                    ids += _members(stack, found) if key == "Groups" else [found]
+                    continue
+                if key != "Groups":  # a role or user of the account, named by the app
+                    env = stack.environment
+                    kind_name = "role" if key == "Roles" else "user"
+                    arn = f"arn:{env.partition_text}:iam::{env.account_text}:{kind_name}/{entry}"
+                    out.append((arn, f"{kind_name}/{entry}"))
+                    continue
+            arn_text = _arn_of_name(entry)
+            if arn_text is not None and key != "Groups":
+                resolved = resolver.resolve(arn_text, stack)
+                leftover = [resolved[a:b] for a, b in placeholders(resolved)]
+                if not any(not t.startswith("${AWS::") for t in leftover):
+                    origin = resolver.origins.get(resolved)
+                    out.append((resolved, origin.path if origin else resolved))
+                    continue
+            unknown.append(f"{key[:-1].lower()} {evaluator.canonicalize(entry)!r}")
+    return out + _own(resolver, stack, ids), unknown
+
+
+def _own(resolver: PrincipalResolver, stack: StackTemplate, ids: Iterable[str]) -> list[Principal]:
+    out: list[Principal] = []
+    for logical_id in ids:
+        resource = stack.resources.get(logical_id)
+        arn = resolver.token(f"${{{logical_id}.Arn}}", stack)
+        if arn is not None and isinstance(resource, dict):
+            path = resource_path(stack, logical_id, resource).removesuffix("/Resource")
+            out.append((arn[0], path))
+    return out
+
+
+def _arn_of_name(entry: Any) -> str | None:
+    """The canonical ARN a role name is cut from, for the CDK's form of an imported role's name:
+    ``Fn::Select [1, Fn::Split ["/", Fn::Select [5, Fn::Split [":", <ARN>]]]]``."""
+    try:
+        outer = entry["Fn::Select"]
+        inner = outer[1]["Fn::Split"]
+        select = inner[1]["Fn::Select"]
+        split = select[1]["Fn::Split"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    if outer[0] not in (1, "1") or inner[0] != "/" or select[0] not in (5, "5") or split[0] != ":":
+        return None
+    text = evaluator.canonicalize(split[1])
+    return text if isinstance(text, str) else None
+
+
+def _by_name(stack: StackTemplate, key: str, name: str) -> str | None:
+    """The logical id of the role/user/group of ``stack`` whose literal name is ``name``."""
+    kind, prop = {
+        "Roles": ("AWS::IAM::Role", "RoleName"),
+        "Users": ("AWS::IAM::User", "UserName"),
+        "Groups": ("AWS::IAM::Group", "GroupName"),
+    }[key]
+    for logical_id, resource in stack.resources.items():
+        if _type(resource) == kind and _props(resource).get(prop) == name:
+            return logical_id
+    return None
+
+
+def _members(stack: StackTemplate, group: str) -> list[str]:
+    members: list[str] = []
+    for logical_id, resource in stack.resources.items():
+        props = _props(resource)
+        if _type(resource) == "AWS::IAM::User" and {"Ref": group} in _as_list(
+            props.get("Groups") or []
+        ):
+            members.append(logical_id)
+        elif _type(resource) == "AWS::IAM::UserToGroupAddition" and props.get("GroupName") == {
+            "Ref": group
+        }:
+            members += [
+                u["Ref"] for u in _as_list(props.get("Users") or []) if isinstance(u, dict)
+                and isinstance(u.get("Ref"), str)
+            ]  # fmt: skip
+    return members
+
+
+def _documents(resource: Mapping[str, Any]) -> list[Any]:
+    props = _props(resource)
+    if resource.get("Type") in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
+        return [p.get("PolicyDocument") for p in _as_list(props.get("Policies") or [])
+                if isinstance(p, dict)]  # fmt: skip
+    return [props.get("PolicyDocument")]
+
+
+_POLICY_TYPES = (
+    "AWS::IAM::Role",
+    "AWS::IAM::User",
+    "AWS::IAM::Group",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+)
+
+
+def _resource_stores(
+    assembly: CloudAssembly,
+    stack: StackTemplate,
+    value: Any,
+    stores: Mapping[tuple[int, str], Store],
+) -> tuple[list[Store], bool, str | None]:
+    """(stores ``value`` names, whether it is ``*``, what cannot be followed)."""
+    text = evaluator.canonicalize(value)
+    if not isinstance(text, str):
+        return [], False, f"Resource {text!r}"
+    if text == "*":
+        return [], True, None
+    found: list[Store] = []
+    for start, end in placeholders(text):
+        inner = text[start + 2 : end - 1]
+        if inner.startswith("AWS::"):
+            continue
+        if inner.startswith("ImportValue:"):
+            exported = assembly.exports.get(inner.removeprefix("ImportValue:"))
+            if exported is None:
+                return found, False, f"Resource {text!r} (an import no stack of the app exports)"
+            found += _resource_stores(assembly, exported[0], exported[1], stores)[0]
+            continue
+        logical_id = inner.split(".", 1)[0]
+        if logical_id not in stack.resources:
+            return found, False, f"Resource {text!r} (names no resource of its stack)"
+        store = stores.get((id(stack), logical_id))
+        if store is not None:
+            found.append(store)
+    return found, False, None
+
+
+def _identity_kms(documents: Iterable[Any]) -> tuple[str, ...]:
+    out: list[str] = []
+    for document in documents:
+        for statement in _statements(document):
+            if statement.get("Effect") != "Allow":
+                continue
+            for action in _as_list(statement.get("Action") or []):
+                if isinstance(action, str) and action.lower().startswith(("kms:", "*")):
+                    out.append(action)
+    return tuple(out)
+
+
+def _statements(document: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(document, dict):
+        return []
+    return [s for s in _as_list(document.get("Statement") or []) if isinstance(s, dict)]
+
+
+def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[_Unreadable]]:
+    """Every data action an identity policy of the assembly allows on a domain store, and the
+    policies the audit cannot follow where they may reach one."""
+    cached = assembly.memo.get(("identity-grants",))
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    stores = _stores(assembly)
+    resolver = PrincipalResolver(assembly)
+    out: list[Grant] = []
+    unreadable: list[_Unreadable] = []
+    if stores:
+        by_principal: dict[str, list[Any]] = {}
+        holders: list[tuple[StackTemplate, str, list[Principal], list[Any]]] = []
+        for stack in assembly.stacks:
+            for logical_id, resource in stack.resources.items():
+                if not isinstance(resource, dict) or resource.get("Type") not in _POLICY_TYPES:
+                    continue
+                documents = _documents(resource)
+                if not any(_statements(d) for d in documents):
+                    continue
+                ids, unknown = _principals_of(resolver, stack, logical_id, resource)
+                for principal in ids:
+                    by_principal.setdefault(principal[0], []).extend(documents)
+                holders.append((stack, logical_id, ids, documents))
+                if unknown and _may_reach(documents):
+                    unreadable.append(
+                        _Unreadable(stack, logical_id, "attached to " + ", ".join(unknown))
+                    )
+        for stack, logical_id, ids, documents in holders:
+            for document in documents:
+                for statement in _statements(document):
+                    if statement.get("Effect") != "Allow":
+                        continue
+                    if "NotAction" in statement or "NotResource" in statement:
+                        if ids:
+                            unreadable.append(_Unreadable(stack, logical_id,
+                                "an Allow with NotAction or NotResource"))  # fmt: skip
+                        continue
+                    out += _statement_grants(
+                        assembly, resolver, stack, logical_id, ids, statement, stores, by_principal,
+                        unreadable,
+                    )  # fmt: skip
+    result = (out, unreadable)
+    assembly.memo[("identity-grants",)] = result
+    return result
+
+
+def _may_reach(documents: Iterable[Any]) -> bool:
+    """Whether a document allows an action of the identity table (the only ones checked)."""
+    for document in documents:
+        for statement in _statements(document):
+            for action in _as_list(statement.get("Action") or statement.get("NotAction") or []):
+                if isinstance(action, str) and any(
+                    _glob(action).match(a) for rows in ROWS_BY_TYPE.values() for r in rows
+                    for a in r.actions
+                ):  # fmt: skip
+                    return True
+    return False
+
+
+def _statement_grants(
+    assembly: CloudAssembly,
+    resolver: PrincipalResolver,
+    stack: StackTemplate,
+    logical_id: str,
+    ids: list[Principal],
+    statement: Mapping[str, Any],
+    stores: Mapping[tuple[int, str], Store],
+    by_principal: Mapping[str, list[Any]],
+    unreadable: list[_Unreadable],
+) -> Iterator[Grant]:
+    actions = [a for a in _as_list(statement.get("Action") or []) if isinstance(a, str)]
+    if not ids or not actions:
+        return
+    named: list[Store] = []
+    star = False
+    for value in _as_list(statement.get("Resource") or []):
+        found, is_star, why = _resource_stores(assembly, stack, value, stores)
+        named += found
+        star = star or is_star
+        if why is not None and _may_reach([{"Statement": [statement]}]):
+            unreadable.append(_Unreadable(stack, logical_id, why))
+    explicit = {a.lower() for a in actions if "*" not in a and "?" not in a}
+    targets = [(s, False) for s in dict.fromkeys(named)]
+    if star:  # "*": the stores of the actions the statement names without a wildcard
+        targets += [(s, True) for s in stores.values() if s not in named]
+    patterns = [_glob(a) for a in actions]
+    for store, by_star in targets:
+        for row in ROWS_BY_TYPE[str(store.resource.get("Type"))]:
+            for action in row.actions:
+                if by_star and action.lower() not in explicit:
+                    continue
+                if not any(p.match(action) for p in patterns):
+                    continue
+                for arn, path in ids:
+                    yield Grant(
+                        stack, logical_id, arn, path, store, action, row,
+                        _identity_kms(by_principal.get(arn, [])),
+                    )  # fmt: skip
+
+
+# -- deciding against the key ----------------------------------------------------------------
+
+
+def verdicts(assembly: CloudAssembly) -> list[IdentityVerdict]:
+    """Each grant with the KMS requests the domain key refuses for it."""
+    cached = assembly.memo.get(("identity-verdicts",))
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    resolver = PrincipalResolver(assembly)
+    policies: dict[tuple[int, str], Any] = {}
+    out: list[IdentityVerdict] = []
+    for grant in grants(assembly)[0]:
+        store = grant.store
+        key = assembly.nearest_domain_key(store.domain, store.stack)
+        if key is None or not isinstance(key.policy, dict):
+            out.append(IdentityVerdict(grant, (), "the domain key or its policy is not readable"))
+            continue
+        cache_key = (id(key.stack), key.logical_id)
+        if cache_key not in policies:
+            canonical = evaluator.canonicalize(key.policy)
+            substitutions = resolver.substitutions(canonical, key.stack)
+            policies[cache_key] = evaluator.prepare(substitutions.apply(canonical))
+        env = store.stack.environment
+        account = grant.policy_stack.environment.account_text
+        context = {
+            "kms:ViaService": f"{grant.row.service}.{env.region_text}.amazonaws.com",
+            "kms:CallerAccount": account,
+        }
+        refused: list[str] = []
+        undecidable = None
+        for request in grant.row.kms_requests:
+            allows = any(_glob(p).match(request) for p in grant.identity_kms)
+            try:
+                decision = evaluator.evaluate(
+                    policies[cache_key],
+                    evaluator.Request(request, grant.principal_arn, account, context=context,
+                                      identity_allows=allows),
+                )  # fmt: skip
+            except ValueError as error:
+                undecidable = f"{request}: {error}"
+                continue
+            if decision != "allow":
+                refused.append(request)
+        out.append(IdentityVerdict(grant, tuple(refused), undecidable))
+    assembly.memo[("identity-verdicts",)] = out
+    return out
+
+
+def audit_identities(assembly: CloudAssembly) -> Iterator[Finding]:
+    """CDKP019 for every principal whose data actions on a domain store the key refuses (one
+    finding per principal and store), CDKP020 for what cannot be followed or decided."""
+    _, unreadable = grants(assembly)
+    seen: set[tuple[int, str, str]] = set()
+    for item in unreadable:
+        mark = (id(item.stack), item.logical_id, item.why)
+        if mark in seen:
+            continue
+        seen.add(mark)
+        resource = item.stack.resources[item.logical_id]
+        base = resource_fields(item.stack, item.logical_id, resource, None)
+        yield make_finding(
+            _RULE["CDKP020"],
+            f"{base['path']}: identity policy not checked against the domain keys: {item.why}.",
+            location="PolicyDocument",
+            **base,
+        )
+    grouped: dict[tuple[int, str, str, int, str], list[IdentityVerdict]] = {}
+    for verdict in verdicts(assembly):
+        if verdict.refused or verdict.undecidable:
+            g = verdict.grant
+            mark2 = (id(g.policy_stack), g.policy_id, g.principal_arn, id(g.store.stack),
+                     g.store.logical_id)  # fmt: skip
+            grouped.setdefault(mark2, []).append(verdict)
+    for group in grouped.values():
+        yield _finding(group)
+
+
+def _finding(group: list[IdentityVerdict]) -> Finding:
+    grant = group[0].grant
+    store = grant.store
+    resource = grant.policy_stack.resources[grant.policy_id]
+    base = resource_fields(grant.policy_stack, grant.policy_id, resource, store.domain)
+    actions = ", ".join(dict.fromkeys(v.grant.action for v in group))
+    requests = list(dict.fromkeys(r for v in group for r in v.refused))
+    sources = "; ".join(dict.fromkeys(v.grant.row.source for v in group))
+    undecidable = [v.undecidable for v in group if v.undecidable]
+    if not requests:
+        return make_finding(
+            _RULE["CDKP020"],
+            f"{grant.principal_path} ({grant.principal_arn}) may call {actions} on "
+            f"{store.path} of domain {store.domain!r}, and the domain key's answer to the KMS "
+            f"requests that needs cannot be decided: {'; '.join(undecidable)}.",
+            location="PolicyDocument",
+            **base,
+        )
+    capabilities = sorted({_KMS_CAPABILITY.get(r.lower(), "write") for r in requests})
+    fix = " and ".join(f"`domain.grant_{c}({grant.principal_path})`" for c in capabilities)
+    return make_finding(
+        _RULE["CDKP019"],
+        f"IAM allows {grant.principal_path} ({grant.principal_arn}) {actions} on "
+        f"{store.path} of domain {store.domain!r}, but the domain key refuses the KMS "
+        f"request{'s' if len(requests) > 1 else ''} {', '.join(requests)} that "
+        f"{grant.row.service} makes with its credentials ({sources}): the call fails at run "
+        "time.",
+        fix=f"name the principal in the key policy of domain {store.domain!r}: {fix} on the "
+        "domain, with the construct of that path (or remove the IAM grant); the key policy is "
+        "not widened automatically",
+        location="PolicyDocument",
+        value=grant.principal_arn,
+        **base,
+    )

@@ -1,0 +1,209 @@
+"""Integrations the CDK wires: an AWS service that delivers into a domain store must be allowed
+its KMS requests by the domain key (CDKP021).
+
+The CDK wires some deliveries without touching the key policy: a domain queue as the dead-letter
+queue of an EventBridge rule target (``targets.LambdaFunction(fn, dead_letter_queue=queue)``) or
+of an SNS subscription (``LambdaSubscription(fn, dead_letter_queue=queue)``) gets a queue policy
+for ``events.amazonaws.com`` / ``sns.amazonaws.com``, but the service also calls KMS as itself
+(``kms:GenerateDataKey``, ``kms:Decrypt``), and ``DenyEveryoneElse`` does not exempt a service
+principal the key policy does not allow. The template shows the wiring (:data:`WIRING`: which
+property of which resource names the store); the requests are the service-contract rows
+(:data:`cdk_partition.knowledge.contracts.CONTRACTS`, each citing its AWS page), evaluated
+against the key policy with the policy evaluator. A request the evaluator cannot decide is a
+finding too (fail closed).
+
+Identities (a Lambda event source mapping's function role, a Step Functions execution role)
+reach stores through IAM grants and are checked by :mod:`cdk_partition.audit.identities`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..assembly import CloudAssembly, StackTemplate, resource_path
+from ..assembly.principals import PrincipalResolver, placeholders
+from ..knowledge import contracts
+from ..policy import evaluator
+from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields
+
+__all__ = ["RULES", "WIRING", "Wiring", "audit_integrations"]
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "CDKP021",
+        "error",
+        "Domain key policy refuses an AWS service the app wires to deliver into a domain store",
+        "let the service publish on the domain key: `domain.allow_service_publisher(<service>)` "
+        "(the statement its service contract documents), or deliver to a store outside the "
+        "domain",
+        source=no_aws_page("each service contract row cites its own AWS page"),
+    ),
+)
+_RULE = {rule.id: rule for rule in RULES}
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """A property of ``source_type`` that names a store of ``store_type`` the service delivers
+    into; ``contract`` is the service-contract row set that says what it requests."""
+
+    source_type: str
+    what: str
+    store_type: str
+    contract: str
+
+
+#: The deliveries the audit follows (source type, what, store type, contract rows).
+WIRING: tuple[Wiring, ...] = (
+    Wiring("AWS::Events::Rule", "dead-letter queue of a target", "AWS::SQS::Queue",
+           "rule_target_queue"),
+    Wiring("AWS::Events::Rule", "target", "AWS::SQS::Queue", "rule_target_queue"),
+    Wiring("AWS::Events::Rule", "target", "AWS::SNS::Topic", "rule_target_topic"),
+    Wiring("AWS::SNS::Subscription", "dead-letter queue", "AWS::SQS::Queue",
+           "topic_subscription_queue"),
+    Wiring("AWS::SNS::Subscription", "endpoint", "AWS::SQS::Queue", "topic_subscription_queue"),
+)  # fmt: skip
+
+
+def _named(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(what, value) of each property of ``resource`` that names a store it delivers into."""
+    props = resource.get("Properties") or {}
+    if not isinstance(props, dict):
+        return
+    kind = resource.get("Type")
+    if kind == "AWS::Events::Rule":
+        found = props.get("Targets")
+        for target in found if isinstance(found, list) else []:
+            if not isinstance(target, dict):
+                continue
+            dead = target.get("DeadLetterConfig")
+            if isinstance(dead, dict) and "Arn" in dead:
+                yield "dead-letter queue of a target", dead["Arn"]
+            if "Arn" in target:
+                yield "target", target["Arn"]
+    elif kind == "AWS::SNS::Subscription":
+        redrive = props.get("RedrivePolicy")
+        if isinstance(redrive, dict) and "deadLetterTargetArn" in redrive:
+            yield "dead-letter queue", redrive["deadLetterTargetArn"]
+        if props.get("Protocol") == "sqs" and "Endpoint" in props:
+            yield "endpoint", props["Endpoint"]
+
+
+def _store_of(
+    assembly: CloudAssembly, stack: StackTemplate, value: Any
+) -> tuple[StackTemplate, str] | None:
+    """The resource (stack, logical id) an ARN value names through ``Fn::GetAtt`` / ``Ref`` in
+    its stack or through an export."""
+    text = evaluator.canonicalize(value)
+    if not isinstance(text, str):
+        return None
+    for start, end in placeholders(text):
+        inner = text[start + 2 : end - 1]
+        if inner.startswith("ImportValue:"):
+            exported = assembly.exports.get(inner.removeprefix("ImportValue:"))
+            if exported is not None:
+                return _store_of(assembly, exported[0], exported[1])
+            continue
+        logical_id = inner.split(".", 1)[0]
+        if logical_id in stack.resources:
+            return stack, logical_id
+    return None
+
+
+def audit_integrations(assembly: CloudAssembly) -> Iterator[Finding]:
+    """CDKP021 for each delivery into a domain store the domain key refuses (or cannot decide)."""
+    resolver = PrincipalResolver(assembly)
+    wiring = {(w.source_type, w.what, w.store_type): w for w in WIRING}
+    prepared: dict[tuple[int, str], Any] = {}
+    for stack in assembly.stacks:
+        for logical_id, resource in stack.resources.items():
+            if not isinstance(resource, dict) or resource.get("Type") not in (
+                "AWS::Events::Rule",
+                "AWS::SNS::Subscription",
+            ):
+                continue
+            for what, value in _named(resource):
+                found = _store_of(assembly, stack, value)
+                if found is None:
+                    continue
+                store_stack, store_id = found
+                store = store_stack.resources[store_id]
+                if not isinstance(store, dict):
+                    continue
+                row_set = wiring.get((str(resource.get("Type")), what, str(store.get("Type"))))
+                if row_set is None:
+                    continue
+                domain = assembly.domain_of(store_stack, store_id, store).domain
+                if domain is None:
+                    continue
+                key = assembly.nearest_domain_key(domain, store_stack)
+                if key is None or not isinstance(key.policy, dict):
+                    continue
+                mark = (id(key.stack), key.logical_id)
+                if mark not in prepared:
+                    canonical = evaluator.canonicalize(key.policy)
+                    substitutions = resolver.substitutions(canonical, key.stack)
+                    prepared[mark] = evaluator.prepare(substitutions.apply(canonical))
+                refused = _refused(prepared[mark], stack, resource, row_set.contract)
+                if refused:
+                    yield _finding(stack, logical_id, resource, store_stack, store_id, store,
+                                   domain, what, refused)  # fmt: skip
+
+
+def _refused(
+    policy: Any, stack: StackTemplate, resource: Mapping[str, Any], contract: str
+) -> list[tuple[str, str, str]]:
+    """(service, request, why) of each contract request the key policy refuses."""
+    del resource
+    env = stack.environment
+    fill = {"{account}": env.account_text, "{region}": env.region_text,
+            "{partition}": env.partition_text}  # fmt: skip
+    out: list[tuple[str, str, str]] = []
+    for row in contracts.rows_for(contract, "run"):
+        if row.caller != "service_principal":
+            continue
+        context = {}
+        for name, text in row.context.items():
+            for placeholder, value in fill.items():
+                text = text.replace(placeholder, value)
+            context[name] = text
+        for action in row.actions:
+            request = evaluator.Request(action, service=row.principal, context=context)
+            try:
+                decision = evaluator.evaluate(policy, request)
+            except ValueError as error:
+                out.append((row.principal, action, f"undecidable: {error}"))
+                continue
+            if decision != "allow":
+                out.append((row.principal, action, row.source))
+    return out
+
+
+def _finding(
+    stack: StackTemplate,
+    logical_id: str,
+    resource: Mapping[str, Any],
+    store_stack: StackTemplate,
+    store_id: str,
+    store: Mapping[str, Any],
+    domain: str,
+    what: str,
+    refused: list[tuple[str, str, str]],
+) -> Finding:
+    base = resource_fields(stack, logical_id, resource, domain)
+    store_path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
+    services = list(dict.fromkeys(s for s, _, _ in refused))
+    requests = "; ".join(f"{a} by {s} ({why})" for s, a, why in refused)
+    fix = " and ".join(f'`domain.allow_service_publisher("{s}")`' for s in services)
+    return make_finding(
+        _RULE["CDKP021"],
+        f"{base['path']} delivers into {store_path} of domain {domain!r} (its {what}), but the "
+        f"domain key refuses what the service requests for it: {requests}. Deliveries fail at "
+        "run time.",
+        fix=f"on the domain of {store_path}: {fix} (the statement the service contract "
+        "documents), or deliver to a store outside the domain",
+        location=what,
+        **base,
+    )

@@ -1,0 +1,198 @@
+"""Principals follow the grants (issue #19, item 2): a principal an identity policy allows a data
+action on a domain store must be allowed the KMS requests the store's service makes by the domain
+key (CDKP019), and what the audit cannot follow is a finding (CDKP020).
+
+Each app is synthesized with the checks on (the validation plugin runs the same audit as
+``cdk-partition audit``): the faulty app fails its synth naming the role, the app with the fix the
+finding gives synthesizes clean.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from conftest import cdk_context
+
+from cdk_partition import DomainStack, audit_path
+from cdk_partition.assembly import load
+from cdk_partition.audit import Finding, failing
+from cdk_partition.audit.identities import RULES
+from cdk_partition.knowledge.identity_kms import IDENTITY_ROWS, render_markdown
+from cdk_partition.report import build_report
+from cdk_partition.report.identities import ALLOWED_BY_BOTH, KEY_REFUSES
+from cdk_partition.report.markdown import to_markdown
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _function(scope: Any, name: str) -> lambda_.Function:
+    return lambda_.Function(
+        scope,
+        name,
+        runtime=lambda_.Runtime.PYTHON_3_12,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+    )
+
+
+def _synth(tmp: Path, build: Callable[[DomainStack], None]) -> tuple[list[Finding], bool]:
+    """(the audit's findings, whether the synth's validation failed) of an app with one domain."""
+    app = cdk.App(context=cdk_context(), outdir=str(tmp))
+    people = cdk.Stack(app, "Principals")
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci])
+    build(orders)
+    failed = False
+    try:
+        app.synth()
+    except Exception as error:  # the validation plugin fails the synth
+        assert "ValidationFailed" in str(error) or "Validation failed" in str(error), error
+        failed = True
+    return audit_path(tmp), failed
+
+
+def _kinesis_consumer(fixed: bool) -> Callable[[DomainStack], None]:
+    def build(orders: DomainStack) -> None:
+        stream = orders.domain.stream("Events")
+        fn = _function(orders, "Consumer")
+        fn.add_event_source(
+            sources.KinesisEventSource(stream, starting_position=lambda_.StartingPosition.LATEST)
+        )
+        if fixed:  # the finding's fix, as written
+            orders.domain.grant_read(fn.role)
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def kinesis_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("kinesis") / "cdk.out"
+
+
+@pytest.fixture(scope="module")
+def kinesis(kinesis_out: Path) -> tuple[list[Finding], bool]:
+    return _synth(kinesis_out, _kinesis_consumer(False))
+
+
+def _identities(out: Path, domain: str = "orders") -> list[dict[str, Any]]:
+    report = build_report(load(out))
+    return next(d for d in report.domains if d.name == domain).identities
+
+
+def test_the_report_names_the_role_iam_allows_and_the_key_refuses(
+    kinesis: tuple[list[Finding], bool], kinesis_out: Path
+) -> None:
+    rows = _identities(kinesis_out)
+    assert [(r["principal"], r["store"], r["label"], r["refused"]) for r in rows] == [
+        ("Orders/Consumer/ServiceRole", "Orders/Domain/Events", KEY_REFUSES, ["kms:Decrypt"])
+    ]
+    text = to_markdown(build_report(load(kinesis_out)))
+    assert "| `Orders/Consumer/ServiceRole` | `Orders/Domain/Events` |" in text
+    assert "IAM allows, key refuses (refuses kms:Decrypt)" in text
+
+
+def test_lambda_kinesis_event_source_on_a_domain_stream_is_reported(
+    kinesis: tuple[list[Finding], bool],
+) -> None:
+    findings, synth_failed = kinesis
+    found = [f for f in findings if f.rule == "CDKP019"]
+    assert len(found) == 1, [f.message for f in findings]
+    finding = found[0]
+    assert finding.severity == "error" and finding in failing(findings)
+    assert finding.path.startswith("Orders/Consumer/ServiceRole")
+    assert "Orders/Consumer/ServiceRole" in finding.message
+    assert "kinesis:GetRecords" in finding.message and "kms:Decrypt" in finding.message
+    assert "Orders/Domain/Events" in finding.message
+    assert "permissions-user-key-KMS" in finding.message  # the AWS page of the row
+    assert "`domain.grant_read(Orders/Consumer/ServiceRole)`" in finding.fix
+    assert finding.value is not None and ":role/Orders-ConsumerServiceRole" in finding.value
+    assert synth_failed, "the validation plugin runs the same audit"
+
+
+def test_the_fix_as_written_makes_the_finding_disappear(tmp_path: Path) -> None:
+    findings, synth_failed = _synth(tmp_path / "cdk.out", _kinesis_consumer(True))
+    assert not [f for f in findings if f.rule in ("CDKP019", "CDKP020")], [
+        f.message for f in findings
+    ]
+    assert not synth_failed
+
+
+def test_secret_rotation_function_is_reported_then_fixed(tmp_path: Path) -> None:
+    def build(fixed: bool) -> Callable[[DomainStack], None]:
+        def inner(orders: DomainStack) -> None:
+            secret = orders.domain.secret("Db")
+            rotator = _function(orders, "Rotator")
+            secret.add_rotation_schedule("Rotation", rotation_lambda=rotator)
+            if fixed:
+                orders.domain.grant_read(rotator.role)
+                orders.domain.grant_write(rotator.role)
+
+        return inner
+
+    findings, failed = _synth(tmp_path / "a", build(False))
+    found = [f for f in findings if f.rule == "CDKP019"]
+    assert found and failed, [f.message for f in findings]
+    message = " ".join(f.message for f in found)
+    assert "Orders/Rotator/ServiceRole" in message and "secretsmanager:GetSecretValue" in message
+    fix = found[0].fix
+    assert "grant_read(Orders/Rotator/ServiceRole)" in fix
+    assert "grant_write(Orders/Rotator/ServiceRole)" in fix
+    findings, failed = _synth(tmp_path / "b", build(True))
+    assert not [f for f in findings if f.rule == "CDKP019"] and not failed
+
+
+def test_a_policy_attached_to_a_role_outside_the_app_is_not_silence(tmp_path: Path) -> None:
+    def build(orders: DomainStack) -> None:
+        queue = orders.domain.queue("Jobs")
+        outside = iam.Role.from_role_arn(
+            orders, "Outside", cdk.Fn.import_value("SomeoneElsesRoleArn")
+        )
+        policy = iam.Policy(orders, "Send", roles=[outside])
+        policy.add_statements(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn])
+        )
+
+    findings, failed = _synth(tmp_path / "cdk.out", build)
+    found = [f for f in findings if f.rule == "CDKP020"]
+    assert found and failed, [f.message for f in findings]
+    assert found[0].path.startswith("Orders/Send")
+
+
+def test_a_named_reader_is_allowed_by_both(tmp_path: Path) -> None:
+    def build(orders: DomainStack) -> None:
+        queue = orders.domain.queue("Jobs")
+        fn = _function(orders, "Worker")
+        queue.grant_consume_messages(fn)
+        orders.domain.grant_read(fn.role)
+
+    findings, failed = _synth(tmp_path / "cdk.out", build)
+    assert not [f for f in findings if f.rule in ("CDKP019", "CDKP020")]
+    assert not failed
+    rows = _identities(tmp_path / "cdk.out")
+    assert [(r["principal"], r["label"]) for r in rows] == [
+        ("Orders/Worker/ServiceRole", ALLOWED_BY_BOTH)
+    ]
+    assert rows[0]["actions"] == ["sqs:ReceiveMessage"]
+
+
+def test_rules_and_table() -> None:
+    assert [r.id for r in RULES] == ["CDKP019", "CDKP020"]
+    assert all(r.url.startswith("https://docs.aws.amazon.com/") for r in IDENTITY_ROWS)
+    doc = (ROOT / "docs" / "identities.md").read_text(encoding="utf-8")
+    begin, end = "<!-- identity-kms:begin -->\n", "<!-- identity-kms:end -->"
+    assert doc[doc.index(begin) + len(begin) : doc.index(end)] == render_markdown()
+
+
+def test_table_is_valid_json() -> None:
+    data = json.loads(
+        (ROOT / "cdk_partition/knowledge/data/identity_kms.json").read_text(encoding="utf-8")
+    )
+    assert {r["source"] for r in data["rows"]} == set(data["pages"])

@@ -1,0 +1,230 @@
+"""Integrations the CDK wires (issue #19, item 3, audit side): a domain queue as the dead-letter
+queue of an EventBridge rule target or of an SNS subscription (CDKP021, a service principal's
+requests), a Lambda event source mapping on a domain queue and a Step Functions execution role
+sending to one (CDKP019, identities). Each request AWS makes is decided by our evaluator and by the
+independent simulator ``@cloud-copilot/iam-simulate``, and each finding's fix, applied as written,
+makes it disappear.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from conftest import cdk_context
+from test_oracle_iam_simulate import (
+    _SIMULATOR_DECISIONS,
+    ACCOUNT,
+    PSEUDO_PARAMETERS,
+    REGION,
+    Case,
+    decide_ours,
+    run_oracle,
+    service,
+)
+
+from cdk_partition import DomainStack, audit_path
+from cdk_partition.assembly import load
+from cdk_partition.assembly.principals import PrincipalResolver
+from cdk_partition.audit import Finding
+from cdk_partition.knowledge import contracts
+from cdk_partition.policy import evaluator
+
+ENV = cdk.Environment(account=ACCOUNT, region=REGION)
+
+
+def _function(scope: Any, name: str) -> lambda_.Function:
+    return lambda_.Function(
+        scope,
+        name,
+        runtime=lambda_.Runtime.PYTHON_3_12,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+    )
+
+
+def _synth(out: Path, build: Callable[[DomainStack], None]) -> list[Finding]:
+    app = cdk.App(context=cdk_context(), outdir=str(out))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    build(orders)
+    try:
+        app.synth()
+    except Exception as error:  # the validation plugin fails the synth on the error
+        assert "alidation" in str(error), error
+    return audit_path(out)
+
+
+def _concrete_key_policy(out: Path) -> dict[str, Any]:
+    """The Orders key policy as AWS would hold it (placeholders the assembly shows resolved)."""
+    assembly = load(out)
+    key = next(k for k in assembly.domain_keys if k.name == "orders")
+    canonical = evaluator.canonicalize(key.policy)
+    text = json.dumps(
+        PrincipalResolver(assembly).substitutions(canonical, key.stack).apply(canonical)
+    )
+    for pseudo, value in PSEUDO_PARAMETERS.items():
+        text = text.replace(pseudo, value)
+    assert "${" not in text, text
+    return json.loads(text)
+
+
+def _service_cases(out: Path, contract: str) -> list[Case]:
+    policy = _concrete_key_policy(out)
+    return [
+        Case(f"integration:{contract}", policy, service(row.principal), action,
+             {k: v.replace("{account}", ACCOUNT) for k, v in row.context.items()})
+        for row in contracts.rows_for(contract, "run")
+        if row.caller == "service_principal"
+        for action in row.actions
+    ]  # fmt: skip
+
+
+def _decisions(cases: list[Case]) -> tuple[list[str], list[str]]:
+    """(our decisions, the simulator's) for ``cases``."""
+    ours = [decide_ours(c.policy, c.request()) for c in cases]
+    theirs = [_SIMULATOR_DECISIONS.get(r["decision"], r["decision"]) for r in run_oracle(cases)]
+    return ours, theirs
+
+
+def _dead_letter_of_rule_target(fixed: bool) -> Callable[[DomainStack], None]:
+    def build(orders: DomainStack) -> None:
+        dlq = orders.domain.queue("RuleDlq")
+        rule = events.Rule(orders, "Nightly", schedule=events.Schedule.rate(cdk.Duration.hours(1)))
+        rule.add_target(targets.LambdaFunction(_function(orders, "Job"), dead_letter_queue=dlq))
+        if fixed:
+            orders.domain.allow_service_publisher("events.amazonaws.com")
+
+    return build
+
+
+def _dead_letter_of_subscription(fixed: bool) -> Callable[[DomainStack], None]:
+    def build(orders: DomainStack) -> None:
+        dlq = orders.domain.queue("SubscriptionDlq")
+        topic = sns.Topic(orders, "Notices", master_key=orders.domain.key)
+        topic.add_subscription(
+            subs.LambdaSubscription(_function(orders, "Reader"), dead_letter_queue=dlq)
+        )
+        if fixed:
+            orders.domain.allow_service_publisher("sns.amazonaws.com")
+
+    return build
+
+
+@pytest.mark.parametrize(
+    ("build", "contract", "source_type", "service_name"),
+    [
+        (_dead_letter_of_rule_target, "rule_target_queue", "AWS::Events::Rule",
+         "events.amazonaws.com"),
+        (_dead_letter_of_subscription, "topic_subscription_queue", "AWS::SNS::Subscription",
+         "sns.amazonaws.com"),
+    ],
+    ids=["eventbridge-target-dlq", "sns-subscription-dlq"],
+)  # fmt: skip
+def test_a_domain_queue_as_dead_letter_queue(
+    tmp_path: Path,
+    build: Callable[[bool], Callable[[DomainStack], None]],
+    contract: str,
+    source_type: str,
+    service_name: str,
+) -> None:
+    findings = _synth(tmp_path / "before", build(False))
+    found = [f for f in findings if f.rule == "CDKP021"]
+    assert len(found) == 1, [f.message for f in findings]
+    assert found[0].resource_type == source_type and "dead-letter queue" in found[0].message
+    assert service_name in found[0].message
+    assert f'`domain.allow_service_publisher("{service_name}")`' in found[0].fix
+    cases = _service_cases(tmp_path / "before", contract)
+    ours, theirs = _decisions(cases)
+    assert ours == theirs and "allow" not in ours, (ours, theirs)
+
+    findings = _synth(tmp_path / "after", build(True))  # the fix, as written
+    assert not [f for f in findings if f.rule == "CDKP021"], [f.message for f in findings]
+    cases = _service_cases(tmp_path / "after", contract)
+    ours, theirs = _decisions(cases)
+    assert ours == theirs == ["allow"] * len(cases), (ours, theirs)
+
+
+def _identity_cases(out: Path, finding: Finding, requests: list[str]) -> list[Case]:
+    """The KMS requests of the finding's principal through ``sqs``, as the simulator sees them."""
+    from test_oracle_iam_simulate import caller_for_arn
+
+    arn = str(finding.value)
+    for pseudo, value in PSEUDO_PARAMETERS.items():
+        arn = arn.replace(pseudo, value)
+    policy = _concrete_key_policy(out)
+    context = {"kms:ViaService": f"sqs.{REGION}.amazonaws.com", "kms:CallerAccount": ACCOUNT}
+    return [
+        Case("integration:identity", policy, caller_for_arn(arn), r, context, identity_allows=True)
+        for r in requests
+    ]
+
+
+def _sqs_event_source(fixed: bool) -> Callable[[DomainStack], None]:
+    def build(orders: DomainStack) -> None:
+        queue = orders.domain.queue("Work")
+        fn = _function(orders, "Worker")
+        fn.add_event_source(sources.SqsEventSource(queue))
+        if fixed:
+            orders.domain.grant_read(fn.role)
+
+    return build
+
+
+def _state_machine_sender(fixed: bool) -> Callable[[DomainStack], None]:
+    def build(orders: DomainStack) -> None:
+        queue = orders.domain.queue("Outbox")
+        send = tasks.SqsSendMessage(
+            orders, "Send", queue=queue, message_body=sfn.TaskInput.from_text("done")
+        )
+        machine = sfn.StateMachine(
+            orders, "Flow", definition_body=sfn.DefinitionBody.from_chainable(send)
+        )
+        if fixed:
+            orders.domain.grant_read(machine.role)
+            orders.domain.grant_write(machine.role)
+
+    return build
+
+
+@pytest.mark.parametrize(
+    ("build", "path", "requests"),
+    [
+        (_sqs_event_source, "Orders/Worker/ServiceRole", ["kms:Decrypt"]),
+        (_state_machine_sender, "Orders/Flow/Role", ["kms:GenerateDataKey", "kms:Decrypt"]),
+    ],
+    ids=["lambda-event-source-mapping", "step-functions-execution-role"],
+)
+def test_identities_the_cdk_wires(
+    tmp_path: Path, build: Callable[[bool], Callable[[DomainStack], None]], path: str,
+    requests: list[str],
+) -> None:  # fmt: skip
+    findings = _synth(tmp_path / "before", build(False))
+    found = [f for f in findings if f.rule == "CDKP019"]
+    assert len(found) == 1, [f.message for f in findings]
+    assert path in found[0].message and path in found[0].fix
+    assert all(r in found[0].message for r in requests)
+    cases = _identity_cases(tmp_path / "before", found[0], requests)
+    ours, theirs = _decisions(cases)
+    assert ours == theirs and "allow" not in ours, (ours, theirs)
+
+    findings = _synth(tmp_path / "after", build(True))  # the fix, as written
+    assert not [f for f in findings if f.rule in ("CDKP019", "CDKP020")], [
+        f.message for f in findings
+    ]
+    ours, theirs = _decisions(_identity_cases(tmp_path / "after", found[0], requests))
+    assert ours == theirs == ["allow"] * len(requests), (ours, theirs)
