@@ -105,6 +105,12 @@ def test_l1_bucket_gets_the_same(mixed: cdk.Stack) -> None:
     }
 
 
+@pytest.mark.parametrize("path", ["Bucket/Policy/Resource", "Raw/@FromCfnBucket/Policy/Resource"])
+def test_buckets_deny_puts_with_other_encryption(mixed: cdk.Stack, path: str) -> None:
+    sids = {s.get("Sid") for s in _by_path(mixed, path)["PolicyDocument"]["Statement"]}
+    assert {"DenyOtherEncryption", "DenyOtherKeys", "DenyManagedKeyFallback"} <= sids
+
+
 def test_table_gets_sse_specification(mixed: cdk.Stack) -> None:
     key = _arn(mixed)
     assert _by_path(mixed, "Table/Resource")["SSESpecification"] == {

@@ -18,11 +18,13 @@ from typing import Any, Protocol
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
 from ..knowledge.catalogue import CATALOGUE, KEYLESS_STORES
 from ..knowledge.encryption_plan import plan_encryption
 from .encryption import ConflictingEncryptionError
+from .s3_puts import deny_other_puts
 
 
 class _Domain(Protocol):
@@ -115,6 +117,9 @@ class DomainEncryptionAtRest(cdk.Mixin):
                 construct.add_property_override(name, plan.properties[name])
             else:
                 construct.add_property_deletion_override(name)
+        if cfn_type == "AWS::S3::Bucket" and not plan.notes:
+            # the one thing a key slot cannot say: S3 honours a PUT's own encryption headers
+            deny_other_puts(self._domain.key, _bucket_of(construct))
 
     def _resolved_key(self, stack: cdk.Stack) -> tuple[Any, Any]:
         """The domain key's ARN and id as ``stack`` renders them (cached per stack)."""
@@ -124,3 +129,13 @@ class DomainEncryptionAtRest(cdk.Mixin):
             cached = (stack.resolve(key.key_arn), stack.resolve(key.key_id))
             self._key_values[stack.node.path] = cached
         return cached
+
+
+def _bucket_of(cfn: cdk.CfnResource) -> s3.IBucket:
+    """The L2 bucket whose L1 ``cfn`` is (its policy is the one to extend), else an L2 view of
+    the L1 (``Bucket.fromCfnBucket``, which creates the bucket policy on first use)."""
+    parent = cfn.node.scope
+    child = parent.node.default_child if isinstance(parent, s3.Bucket) else None
+    if child is not None and child.node.path == cfn.node.path:  # jsii gives a new proxy
+        return parent  # type: ignore[return-value]
+    return s3.Bucket.from_cfn_bucket(cfn)  # type: ignore[arg-type]

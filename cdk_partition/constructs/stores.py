@@ -41,6 +41,7 @@ from .encryption import (
     _take_nested,
     _wrong_replica_key,
 )
+from .s3_puts import deny_other_puts
 from .store_access import StoreAccess
 
 
@@ -71,29 +72,7 @@ class StoreFactories(StoreAccess):
             role = props.get("replication_role") or bucket.node.try_find_child("ReplicationRole")
             if role is not None and getattr(role, "role_arn", None):
                 self._allow_store_role("bucket_replication", cast(iam.IRole, role))
-        # A put without encryption headers gets the bucket default (the domain key) and carries
-        # no header, so each deny needs its header present (Null false): a negated operator on
-        # an absent key is true and would deny every default-encrypted put.
-        enc = "s3:x-amz-server-side-encryption"
-        key_id = "s3:x-amz-server-side-encryption-aws-kms-key-id"
-        for sid, conditions in (
-            # SSE-S3 or DSSE asked for explicitly
-            ("DenyOtherEncryption", {"StringNotEquals": {enc: "aws:kms"}, "Null": {enc: "false"}}),
-            # another KMS key named
-            ("DenyOtherKeys", {"StringNotEquals": {key_id: self.key.key_arn}, "Null": {key_id: "false"}}),
-            # aws:kms without a key id: S3 would use the AWS managed key aws/s3
-            ("DenyManagedKeyFallback", {"StringEquals": {enc: "aws:kms"}, "Null": {key_id: "true"}}),
-        ):  # fmt: skip
-            bucket.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=sid,
-                    effect=iam.Effect.DENY,
-                    principals=[iam.AnyPrincipal()],
-                    actions=["s3:PutObject"],
-                    resources=[bucket.arn_for_objects("*")],
-                    conditions=conditions,
-                )
-            )
+        deny_other_puts(self.key, bucket)
         return bucket
 
     @_signature(_signatures.queue)
