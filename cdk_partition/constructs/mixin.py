@@ -85,9 +85,8 @@ class DomainEncryptionAtRest(cdk.Mixin):
         stack = cdk.Stack.of(construct)
         # the L1's properties as the template will have them (property overrides already on the
         # resource are not included: jsii does not expose them)
-        properties = stack.resolve(
-            construct._render_properties(stack.resolve(construct._cfn_properties))
-        )
+        # (rendering resolved values adds no token: one resolve is enough)
+        properties = construct._render_properties(stack.resolve(construct._cfn_properties))
         arn, key_id = self._resolved_key(stack)
         plan = plan_encryption(
             cfn_type,
