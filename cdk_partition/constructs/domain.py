@@ -30,6 +30,7 @@ from ._common import _default_deployment_role, _PolicyMembers, id_of_root, valid
 from ._messages import path_of
 from .checks import register_plugin
 from .exemptions import exempt
+from .mixin import DomainEncryptionAtRest
 from .reference import DomainReference, lookup_reference, published_parameter_name
 from .replica import DomainReplica, _pending_window_days
 from .stores import StoreFactories
@@ -348,6 +349,13 @@ class DataDomain(_PolicyMembers, StoreFactories, Construct):
             removal_policy=removal_policy,
             deployment_role=deployment_role,
         )
+
+    def encryption_at_rest(self, *, replace_keys: bool = False) -> DomainEncryptionAtRest:
+        """A CDK Mixin that puts every catalogued store of a scope on this domain's key:
+        ``cdk.Mixins.of(scope).apply(domain.encryption_at_rest())``. See
+        :class:`~.mixin.DomainEncryptionAtRest` (``replace_keys``: move stores already on another
+        key instead of raising ``ConflictingEncryptionError``)."""
+        return DomainEncryptionAtRest(self, replace_keys=replace_keys)
 
     # -- access, all of it in the key policy -----------------------------------------------
     def grant_administer(self, principal: iam.IPrincipal | iam.IGrantable) -> None:

@@ -48,12 +48,14 @@ def _take_encryption(
     mode_prop: str | None = None,
     mode_value: Any = _UNSET,
     within: str | None = None,
+    check_only: bool = False,
 ) -> None:
     """Set ``props[key_prop]`` to the domain key and ``props[mode_prop]`` to ``mode_value``,
     refusing any value the caller gave that differs (never overriding it silently).
 
     ``kind`` is ``"<method> <store id>"``; ``within`` the struct prop holding ``props`` (errors
-    name ``encryption_at_rest.kms_key``)."""
+    name ``encryption_at_rest.kms_key``). ``check_only``: refuse, but set nothing (the store
+    method leaves the setting to the encryption mixin)."""
     key: kms.IKey = domain.key
     path, method = _store_at(domain, kind)
     prefix = f"{within}." if within else ""
@@ -67,7 +69,8 @@ def _take_encryption(
                 path=path,
                 prop=prefix + key_prop,
             )
-        props[key_prop] = key
+        if not check_only:
+            props[key_prop] = key
     if mode_prop is not None:
         given_mode = props.get(mode_prop)
         if given_mode is not None and given_mode != mode_value:
@@ -78,7 +81,8 @@ def _take_encryption(
                 path=path,
                 prop=prefix + mode_prop,
             )
-        props[mode_prop] = mode_value
+        if not check_only:
+            props[mode_prop] = mode_value
 
 
 def _refuse(domain: Any, kind: str, props: dict[str, Any], prop: str, what: str) -> None:

@@ -84,6 +84,10 @@ class Slot:
     no_key: tuple[Outcome, ...]
     first: tuple[Outcome, ...] = ()
     only_if: tuple[When, ...] = ()
+    set_with: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
+    """The switches the encryption mixin turns when it puts the slot on a customer managed key:
+    (path pattern, value) pairs, a value of None removes the property (the catalogue's
+    ``set.with``)."""
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,7 @@ def _slot(raw: Mapping[str, Any]) -> Slot:
         tuple(_outcome(o) for o in raw["no_key"]),
         tuple(_outcome(o) for o in raw.get("first", [])),
         _whens(raw.get("only_if", [])),
+        tuple((w["path"], w["value"]) for w in raw["set"]["with"]),
     )
 
 

@@ -1,0 +1,140 @@
+"""The domain as a CDK Mixin: ``Mixins.of(scope).apply(domain.encryption_at_rest())`` (or
+``construct.with_(domain.encryption_at_rest())``) puts every catalogued store in the scope on the
+domain key, on the L1 under any L2 or L3.
+
+What it does to one resource is :func:`cdk_partition.knowledge.encryption_plan.plan_encryption`
+(pure, from the catalogue); this module only reads the L1's properties, writes the changed
+top-level ones back as property overrides and reports what it could not do.
+
+CDK's own mixins are named after what they add to the resource (``BucketVersioning``,
+``BucketBlockPublicAccess``; "Mixins", AWS CDK v2 Developer Guide,
+https://docs.aws.amazon.com/cdk/v2/guide/mixins.html), so this one is ``EncryptionAtRest`` on
+the domain: :class:`DomainEncryptionAtRest`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import IConstruct
+
+from ..knowledge.catalogue import CATALOGUE, KEYLESS_STORES
+from ..knowledge.encryption_plan import plan_encryption
+from .encryption import ConflictingEncryptionError
+from .s3_puts import deny_other_puts
+
+
+class _Domain(Protocol):
+    """What the mixin needs of a :class:`~cdk_partition.DataDomain`."""
+
+    @property
+    def key(self) -> kms.IKey: ...
+
+    @property
+    def domain_name(self) -> str: ...
+
+
+_WARNING_ID = "cdk-partition:encryptionAtRest"
+
+
+class DomainEncryptionAtRest(cdk.Mixin):
+    """Puts the stores of a scope on a domain's key (a CDK ``Mixin``).
+
+    Apply it with ``cdk.Mixins.of(scope).apply(mixin)`` (every construct under ``scope``, now)
+    or ``construct.with_(mixin)``. For each ``CfnResource`` whose type the catalogue knows as a
+    store, every key slot in use is set to the domain key's ARN and the switches the slot needs
+    (``SSEAlgorithm aws:kms``, ``StorageEncrypted true``, ``SSESpecification.SSEEnabled``...) are
+    turned, as property overrides of the L1. Constructs added to the scope after the call are not
+    touched (a mixin applies when it is applied).
+
+    :param domain: the domain whose key the stores get.
+    :param replace_keys: a store already on another key is moved to the domain key; default
+        False: that store raises :class:`~.encryption.ConflictingEncryptionError` at apply
+        time, naming the construct path and the property.
+
+    Never silent: a keyless store (it cannot use a customer managed key), a key inherited from a
+    source resource (a read replica, a restore from a snapshot) and a slot or switch behind an
+    intrinsic get a warning annotation on the construct (id ``cdk-partition:encryptionAtRest``)
+    and are left as they are.
+    """
+
+    def __init__(self, domain: _Domain, *, replace_keys: bool = False) -> None:
+        super().__init__()
+        self._domain = domain
+        self._replace_keys = replace_keys
+        self._key_values: dict[str, tuple[Any, Any]] = {}
+
+    def supports(self, construct: IConstruct) -> bool:
+        """True for an L1 resource (``CfnResource``); whether it is a store is decided in
+        :meth:`apply_to`."""
+        return isinstance(construct, cdk.CfnResource)
+
+    def apply_to(self, construct: IConstruct) -> None:
+        """Put ``construct`` (a ``CfnResource``) on the domain key; anything else is left.
+
+        :raises ConflictingEncryptionError: a key slot names another customer managed key and
+            ``replace_keys`` is False."""
+        if not isinstance(construct, cdk.CfnResource):
+            return
+        cfn_type = construct.cfn_resource_type
+        if cfn_type not in CATALOGUE and cfn_type not in KEYLESS_STORES:
+            return
+        stack = cdk.Stack.of(construct)
+        # the L1's properties as the template will have them (property overrides already on the
+        # resource are not included: jsii does not expose them)
+        # (rendering resolved values adds no token: one resolve is enough)
+        properties = construct._render_properties(stack.resolve(construct._cfn_properties))
+        arn, key_id = self._resolved_key(stack)
+        plan = plan_encryption(
+            cfn_type,
+            properties,
+            self._domain.key.key_arn,
+            is_domain_key=lambda value: value in (arn, key_id),
+            replace_keys=self._replace_keys,
+        )
+        if plan is None:
+            return
+        path = construct.node.path
+        errors = [note for note in plan.notes if note.level == "error"]
+        if errors:
+            raise ConflictingEncryptionError(
+                f"{path} ({cfn_type}): "
+                + "; ".join(note.text for note in errors)
+                + f" (domain {self._domain.domain_name})",
+                path=path,
+                prop=errors[0].path,
+            )
+        for note in plan.notes:
+            cdk.Annotations.of(construct).add_warning_v2(
+                _WARNING_ID, f"domain {self._domain.domain_name}: {note.text}"
+            )
+        for name in plan.changed:
+            if name in plan.properties:
+                construct.add_property_override(name, plan.properties[name])
+            else:
+                construct.add_property_deletion_override(name)
+        if cfn_type == "AWS::S3::Bucket" and not plan.notes:
+            # the one thing a key slot cannot say: S3 honours a PUT's own encryption headers
+            deny_other_puts(self._domain.key, _bucket_of(construct))
+
+    def _resolved_key(self, stack: cdk.Stack) -> tuple[Any, Any]:
+        """The domain key's ARN and id as ``stack`` renders them (cached per stack)."""
+        cached = self._key_values.get(stack.node.path)
+        if cached is None:
+            key = self._domain.key
+            cached = (stack.resolve(key.key_arn), stack.resolve(key.key_id))
+            self._key_values[stack.node.path] = cached
+        return cached
+
+
+def _bucket_of(cfn: cdk.CfnResource) -> s3.IBucket:
+    """The L2 bucket whose L1 ``cfn`` is (its policy is the one to extend), else an L2 view of
+    the L1 (``Bucket.fromCfnBucket``, which creates the bucket policy on first use)."""
+    parent = cfn.node.scope
+    child = parent.node.default_child if isinstance(parent, s3.Bucket) else None
+    if child is not None and child.node.path == cfn.node.path:  # jsii gives a new proxy
+        return parent  # type: ignore[return-value]
+    return s3.Bucket.from_cfn_bucket(cfn)  # type: ignore[arg-type]
