@@ -64,7 +64,17 @@ WIRING: tuple[Wiring, ...] = (
     Wiring("AWS::SNS::Subscription", "dead-letter queue", "AWS::SQS::Queue",
            "topic_subscription_queue"),
     Wiring("AWS::SNS::Subscription", "endpoint", "AWS::SQS::Queue", "topic_subscription_queue"),
+    Wiring("AWS::CloudWatch::Alarm", "alarm action", "AWS::SNS::Topic", "alarm_action_topic"),
+    Wiring("AWS::S3::Bucket", "server access log destination", "AWS::S3::Bucket",
+           "bucket_access_logs"),
 )  # fmt: skip
+
+#: The resource types whose properties :func:`_named` reads.
+_SOURCE_TYPES = frozenset(w.source_type for w in WIRING)
+
+#: The alarm properties that name the actions CloudWatch takes (AWS CloudFormation Template
+#: Reference, "AWS::CloudWatch::Alarm", AlarmActions / OKActions / InsufficientDataActions).
+_ALARM_ACTIONS = ("AlarmActions", "OKActions", "InsufficientDataActions")
 
 
 def _named(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
@@ -89,6 +99,15 @@ def _named(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
             yield "dead-letter queue", redrive["deadLetterTargetArn"]
         if props.get("Protocol") == "sqs" and "Endpoint" in props:
             yield "endpoint", props["Endpoint"]
+    elif kind == "AWS::CloudWatch::Alarm":
+        for name in _ALARM_ACTIONS:
+            actions = props.get(name)
+            for action in actions if isinstance(actions, list) else []:
+                yield "alarm action", action
+    elif kind == "AWS::S3::Bucket":
+        logging = props.get("LoggingConfiguration")
+        if isinstance(logging, dict) and "DestinationBucketName" in logging:
+            yield "server access log destination", logging["DestinationBucketName"]
 
 
 def _store_of(
@@ -119,10 +138,7 @@ def audit_integrations(assembly: CloudAssembly) -> Iterator[Finding]:
     prepared: dict[tuple[int, str], Any] = {}
     for stack in assembly.stacks:
         for logical_id, resource in stack.resources.items():
-            if not isinstance(resource, dict) or resource.get("Type") not in (
-                "AWS::Events::Rule",
-                "AWS::SNS::Subscription",
-            ):
+            if not isinstance(resource, dict) or resource.get("Type") not in _SOURCE_TYPES:
                 continue
             for what, value in _named(resource):
                 found = _store_of(assembly, stack, value)

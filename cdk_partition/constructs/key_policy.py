@@ -64,8 +64,9 @@ def principal_arn(
         raise ValueError(
             f"{label} is an AWS service, not an IAM role or user. Pass the role the service runs "
             "as (a Lambda function's `fn.role`, a task's role); services that use the key "
-            "themselves get their contract's access from the store methods "
-            "(allow_service_publisher for deliveries)."
+            "themselves get their contract's access from the store methods, "
+            "allow_service_publisher (deliveries with a contract) or allow_service (a statement "
+            "AWS documents)."
         )
     fragment = principal.policy_fragment
     principal_json = fragment.principal_json
@@ -226,12 +227,12 @@ def contract_publisher_of(statement: Mapping[str, Any]) -> str | None:
     if len(services) != 1 or services[0] not in SERVICE_PUBLISHERS:
         return None
     condition = statement.get("Condition")
-    if condition and not _references_resource(condition):
+    if condition and not references_resource(condition):
         return None  # scoped by names known at synth (an event bus's own statement): keep it
     return str(services[0])
 
 
-def _references_resource(value: Any) -> bool:
+def references_resource(value: Any) -> bool:
     """True when ``value`` holds a ``Ref``/``Fn::GetAtt`` of a resource (not a pseudo parameter):
     a condition on it makes the key depend on that resource."""
     if isinstance(value, Mapping):
@@ -241,9 +242,9 @@ def _references_resource(value: Any) -> bool:
                 return True
             if fn == "Fn::GetAtt":
                 return True
-        return any(_references_resource(v) for v in value.values())
+        return any(references_resource(v) for v in value.values())
     if isinstance(value, list):
-        return any(_references_resource(v) for v in value)
+        return any(references_resource(v) for v in value)
     return False
 
 

@@ -369,7 +369,9 @@ class StoreAccess(_Mixin):
             raise ValueError(
                 f"{path_of(self)}: allow_service_publisher(service={service!r}) of {self}: no "
                 "service contract for it "
-                f"(known: {known}). Add the statement with add_to_key_policy if AWS documents it."
+                f"(known: {known}). Declare the statement AWS documents for it with "
+                "domain.allow_service(service, actions=[...], conditions={...}, "
+                "source=<the AWS page>)."
             )
         if source_arn is None:
             self._allow_publisher(service)

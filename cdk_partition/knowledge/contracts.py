@@ -283,7 +283,14 @@ class Publisher:
 
 #: The integrations in which an AWS service delivers into (or encrypts events of) the domain's
 #: queues, topics and event buses: its statements are publisher statements.
-_DELIVERIES = ("bucket_notification", "topic_subscription", "rule_target", "event_bus")
+_DELIVERIES = (
+    "bucket_notification",
+    "topic_subscription",
+    "rule_target",
+    "event_bus",
+    "alarm_action",
+    "bucket_access_logs",
+)
 
 
 def _publishers() -> Mapping[str, Publisher]:
