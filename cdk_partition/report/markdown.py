@@ -134,7 +134,7 @@ def to_markdown(report: Report) -> str:
                 "",
                 "AWS services allowed by their own statements (as service principals):",
                 "",
-                "| service | Sid | actions | conditions | AWS page (declared by the app) |",
+                "| service | Sid | actions | conditions | AWS page (allow_service) |",
                 "| --- | --- | --- | --- | --- |",
             ]
             for service in domain.services:
@@ -142,7 +142,7 @@ def to_markdown(report: Report) -> str:
                 if service.get("not_action"):
                     actions = f"all but {actions}"
                 keys = ", ".join(f"`{k}`" for k in service.get("condition_keys", [])) or "none"
-                page = str(service.get("source") or "the library's contract").replace("|", "\\|")
+                page = str(service.get("source") or "-").replace("|", "\\|")
                 lines.append(
                     f"| `{service['service']}` | {service['sid'] or '(no Sid)'} | {actions} "
                     f"| {keys} | {page} |"
