@@ -154,6 +154,17 @@ def _build(outdir: Path) -> cdk.App:
     alarm.add_alarm_action(cw_actions.SnsAction(topic))
     d.allow_service_publisher("cloudwatch.amazonaws.com")
     d.bucket("Logged", server_access_logs_bucket=d.bucket("AccessLogs"))
+    # Firehose reading a domain stream (its role named for kms:Decrypt through Kinesis)
+    d.delivery_stream(
+        "FromStream",
+        source=firehose.KinesisStreamSource(stream),
+        destination=firehose.S3Bucket(
+            archive,
+            logging_config=firehose.EnableLogging(
+                d.log_group("StreamDeliveryErrors", log_group_name="/contracts/stream-delivery")
+            ),
+        ),
+    )
     return app
 
 

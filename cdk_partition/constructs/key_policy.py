@@ -35,6 +35,9 @@ from ..knowledge.capabilities import (
 from ._messages import readable, render_principal
 
 _TOKEN = re.compile(r"\$\{Token\[[^\]]+\]\}")
+_PRINCIPAL_PAGE = (
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"
+)
 
 
 def _is_token(value: str) -> bool:
@@ -47,7 +50,8 @@ def principal_arn(
     """Return the IAM ARN a key policy can name for ``principal``, or raise ``ValueError``.
 
     Accepted: IAM roles and users (created here or imported by ARN/name), and ``ArnPrincipal`` of a
-    role or user ARN. Refused, with what to do instead: account roots and account principals
+    role or user ARN. Refused: an ARN with a wildcard (``role/analytics-*``: KMS refuses such a
+    key policy at deployment), with what to do instead: account roots and account principals
     (they delegate to every principal of an account), ``AnyPrincipal``, service, federated and
     organization principals, groups (KMS rejects them), STS session ARNs, and composite principals.
     ``scope`` (the domain) resolves tokens in the messages (an ARN pattern, not ``${Token[...]}``).
@@ -82,6 +86,15 @@ def principal_arn(
     arn = values[0]
     if arn == "*":
         raise ValueError(f"{label} is everyone ('*'). Name the roles and users of the domain.")
+    literal = _TOKEN.sub("", arn)
+    if "*" in literal or "?" in literal:
+        raise ValueError(
+            f"{label} has ARN {readable(arn, scope)!r}, with a wildcard. KMS refuses the key "
+            'policy at deployment: "You cannot use a wildcard to match part of a principal name '
+            'or ARN" (IAM User Guide, "AWS JSON policy elements: Principal", '
+            f"{_PRINCIPAL_PAGE}). Name each role or user (iam.Role.from_role_arn(scope, id, "
+            "'arn:aws:iam::<account>:role/<name>')), one grant per principal."
+        )
     if not _is_token(arn):
         if re.fullmatch(r"\d{12}", arn) or arn.endswith(":root"):
             raise ValueError(f"{label} is an account ({arn}); name its roles and users instead.")
