@@ -18,7 +18,7 @@ from conftest import cdk_context
 from test_integrations import _synth
 from test_oracle_iam_simulate import ACCOUNT, REGION
 
-from cdk_partition import Capability, DomainStack
+from cdk_partition import Capability, DomainStack, audit_path
 
 ENV = cdk.Environment(account=ACCOUNT, region=REGION)
 WILDCARD = f"arn:aws:iam::{ACCOUNT}:role/analytics-*"
@@ -125,3 +125,43 @@ def test_delivery_stream_refuses_an_encryption_setting_with_a_kinesis_source() -
             destination=firehose.S3Bucket(d.bucket("Archive")),
             encryption=firehose.StreamEncryption.aws_owned_key(),
         )
+
+
+def _consumer_app(outdir: Path, *, role_in_principals: bool) -> cdk.App:
+    from aws_cdk import aws_lambda as lambda_
+
+    app = cdk.App(context=cdk_context(), outdir=str(outdir))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    bucket = orders.domain.bucket("Data")
+    consumer = cdk.Stack(app, "Consumer", env=ENV)
+    role = (
+        iam.Role(people, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        if role_in_principals
+        else None
+    )
+    fn = lambda_.Function(
+        consumer, "Fn", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+        environment={"BUCKET": bucket.bucket_name}, role=role,
+    )  # fmt: skip
+    assert fn.role is not None
+    orders.domain.grant_store_read(bucket, fn.role)
+    return app
+
+
+def test_a_cross_stack_grant_that_would_cycle_is_refused_with_the_pattern(tmp_path: Path) -> None:
+    """The consumer's role is named in the key policy while its stack reads the bucket's name:
+    the CDK raised a bare DependencyCycle. Now the message names the grant, both stacks and the
+    pattern that does not cycle; the pattern, applied as written, synthesizes with no error."""
+    with pytest.raises(Exception) as raised:
+        _consumer_app(tmp_path / "cycle", role_in_principals=False).synth()
+    message = str(raised.value)
+    assert "grant_store_read(Orders/Domain/Data, Consumer/Fn/ServiceRole)" in message
+    assert "'Consumer'" in message and "'Orders'" in message and "DependencyCycle" not in message
+    assert "lambda_.Function(..., role=role)" in message
+
+    _consumer_app(tmp_path / "pattern", role_in_principals=True).synth()
+    findings = audit_path(tmp_path / "pattern")
+    assert not [f for f in findings if f.severity == "error"], [f.message for f in findings]

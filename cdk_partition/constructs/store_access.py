@@ -31,7 +31,7 @@ from ..knowledge import catalogue, contracts
 from ..knowledge.capabilities import AUTO_SCALING_SID, PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX
 from . import key_policy
 from ._messages import path_of, render
-from ._native import KEY_SENTINEL, KeyUsers
+from ._native import KEY_SENTINEL, KeyUsers, StackReferences
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
@@ -159,9 +159,40 @@ class StoreAccess(_Mixin):
         if self.__dict__.get("_contracts_written"):
             return
         self.__dict__["_contracts_written"] = True
+        self._refuse_cyclic_grants(cfn_key)
         found = json.loads(KeyUsers.find(cfn_key, _KEY_SLOT_TYPES))
         for cfn_type, resources in contracts.types_on_key(found, KEY_SENTINEL).items():
             self._apply_type(cfn_type, resources)
+
+    def _refuse_cyclic_grants(self, cfn_key: cdk.CfnResource) -> None:
+        """Raise, before the CDK's bare ``DependencyCycle``, when a principal given a store
+        grant from another stack lives in a stack that also references the key's or the store's
+        stack: the key policy names the principal (the key's stack deploys after it) while its
+        stack uses the store (it deploys after the store): no order deploys both."""
+        grants: list[tuple[cdk.Stack, Construct, Construct, str]] = self.__dict__.get(
+            "_cross_stack_grants", []
+        )
+        key_stack = cdk.Stack.of(cfn_key)
+        seen: dict[str, list[str]] = {}
+        for principal_stack, principal, store, method in grants:
+            path = principal_stack.node.path
+            if path not in seen:
+                seen[path] = StackReferences.referenced_stacks(principal_stack)
+            store_stack = cdk.Stack.of(store)
+            used = [s.node.path for s in (key_stack, store_stack) if s.node.path in seen[path]]
+            if not used:
+                continue
+            raise ValueError(
+                f"{path_of(self)}: {method}({store.node.path}, {principal.node.path}) of {self}: "
+                f"the principal lives in stack {path!r}, which also references stack "
+                f"{used[0]!r} (a token of one of its resources). The key policy names the "
+                f"principal, so {key_stack.node.path!r} deploys after {path!r}, while {path!r} "
+                f"deploys after {used[0]!r}: a dependency cycle no deployment order resolves "
+                "(and KMS needs the principal to exist when the key policy is written). Create "
+                "the role in a stack that deploys before the domain's (a principals stack that "
+                "references no domain resource) and pass it to the consumer "
+                "(lambda_.Function(..., role=role)), or put the consumer in the domain's stack."
+            )
 
     def _apply_type(self, cfn_type: str, resources: list[Any]) -> None:
         """The statements the contract rows of ``cfn_type`` need, for ``resources`` (their
@@ -332,6 +363,15 @@ class StoreAccess(_Mixin):
         store_grantee = _grantee_in_stack_of(store, principal)
         if store_grantee is not None:
             grantee = store_grantee
+            # checked at synth, once every reference is written (_refuse_cyclic_grants)
+            self.__dict__.setdefault("_cross_stack_grants", []).append(
+                (
+                    cdk.Stack.of(principal),  # type: ignore[arg-type]
+                    principal,
+                    store,
+                    f"grant_store_{'write' if write else 'read'}",
+                )
+            )
         if write:
             self.grant_write(principal)
             if isinstance(store, PRODUCERS_NEED_DECRYPT):
