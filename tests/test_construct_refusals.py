@@ -165,3 +165,24 @@ def test_a_cross_stack_grant_that_would_cycle_is_refused_with_the_pattern(tmp_pa
     _consumer_app(tmp_path / "pattern", role_in_principals=True).synth()
     findings = audit_path(tmp_path / "pattern")
     assert not [f for f in findings if f.severity == "error"], [f.message for f in findings]
+
+
+def test_a_capability_grant_that_would_cycle_is_refused(tmp_path: Path) -> None:
+    """The same cycle through ``domain.grant_read(role)`` of a consumer stack's role."""
+    from aws_cdk import aws_lambda as lambda_
+
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    queue = orders.domain.queue("Work")
+    consumer = cdk.Stack(app, "Consumer", env=ENV)
+    fn = lambda_.Function(
+        consumer, "Fn", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+        environment={"QUEUE": queue.queue_url},
+    )  # fmt: skip
+    assert fn.role is not None
+    orders.domain.grant_read(fn.role)
+    with pytest.raises(Exception, match=r"grant_read\(Consumer/Fn/ServiceRole\)"):
+        app.synth()

@@ -418,6 +418,10 @@ class DataDomain(_PolicyMembers, StoreFactories, ServiceDoor, Construct):
         )
         if not self._name(capability, principal, arn):
             return
+        node = getattr(principal, "node", None)
+        if node is not None:  # checked at synth for a cycle (_refuse_cyclic_grants)
+            method = _GRANT_PROPS[capability].split(" / ")[1].removesuffix("()")
+            self._note_cross_stack_grant(principal, f"{method}({node.path})", cdk.Stack.of(self))
         for replica in self.replicas:
             replica._mirror(capability, principal, arn)
 

@@ -54,13 +54,13 @@ def exempt(scope: Construct, rule: str, reason: str) -> None:
     )
     if is_key != (rule in audit.KEY_EXEMPTIBLE_RULES):
         raise ValueError(
-            f"{where}: exempt({rule!r}) on "
+            f"{where}: exempt({rule!r}): "
             + (
-                f"a KMS key: a domain key can be exempted from "
-                f"{', '.join(sorted(audit.KEY_EXEMPTIBLE_RULES))} only (pass the domain's key, "
-                "domain.key, for those)."
+                f"{where} is a KMS key: a domain key can be exempted from "
+                f"{', '.join(sorted(audit.KEY_EXEMPTIBLE_RULES))} only; {rule} is a store rule, "
+                "exempted on the store."
                 if is_key
-                else f"a resource that is not a KMS key: {rule} is a rule of the domain key; "
+                else f"{where} is not a KMS key: {rule} is a rule of the domain key; "
                 f'exempt the key instead: exempt(domain.key, "{rule}", reason).'
             )
         )

@@ -164,26 +164,38 @@ class StoreAccess(_Mixin):
         for cfn_type, resources in contracts.types_on_key(found, KEY_SENTINEL).items():
             self._apply_type(cfn_type, resources)
 
+    def _note_cross_stack_grant(self, principal: Any, call: str, store_stack: cdk.Stack) -> None:
+        """Remember ``call`` (how the app named ``principal``) when ``principal`` is a construct
+        of another stack than the key's: :meth:`_refuse_cyclic_grants` checks it at synth."""
+        node = getattr(principal, "node", None)
+        if node is None or node.scope is None:
+            return  # an imported principal with no construct of its own, or a plain ARN
+        principal_stack = cdk.Stack.of(principal)
+        if principal_stack is cdk.Stack.of(self) or principal_stack.node.path == "":
+            return
+        self.__dict__.setdefault("_cross_stack_grants", []).append(
+            (principal_stack, call, store_stack)
+        )
+
     def _refuse_cyclic_grants(self, cfn_key: cdk.CfnResource) -> None:
         """Raise, before the CDK's bare ``DependencyCycle``, when a principal given a store
         grant from another stack lives in a stack that also references the key's or the store's
         stack: the key policy names the principal (the key's stack deploys after it) while its
         stack uses the store (it deploys after the store): no order deploys both."""
-        grants: list[tuple[cdk.Stack, Construct, Construct, str]] = self.__dict__.get(
+        grants: list[tuple[cdk.Stack, str, cdk.Stack]] = self.__dict__.get(
             "_cross_stack_grants", []
         )
         key_stack = cdk.Stack.of(cfn_key)
         seen: dict[str, list[str]] = {}
-        for principal_stack, principal, store, method in grants:
+        for principal_stack, call, store_stack in grants:
             path = principal_stack.node.path
             if path not in seen:
                 seen[path] = StackReferences.referenced_stacks(principal_stack)
-            store_stack = cdk.Stack.of(store)
             used = [s.node.path for s in (key_stack, store_stack) if s.node.path in seen[path]]
             if not used:
                 continue
             raise ValueError(
-                f"{path_of(self)}: {method}({store.node.path}, {principal.node.path}) of {self}: "
+                f"{path_of(self)}: {call} of {self}: "
                 f"the principal lives in stack {path!r}, which also references stack "
                 f"{used[0]!r} (a token of one of its resources). The key policy names the "
                 f"principal, so {key_stack.node.path!r} deploys after {path!r}, while {path!r} "
@@ -364,13 +376,11 @@ class StoreAccess(_Mixin):
         if store_grantee is not None:
             grantee = store_grantee
             # checked at synth, once every reference is written (_refuse_cyclic_grants)
-            self.__dict__.setdefault("_cross_stack_grants", []).append(
-                (
-                    cdk.Stack.of(principal),  # type: ignore[arg-type]
-                    principal,
-                    store,
-                    f"grant_store_{'write' if write else 'read'}",
-                )
+            self._note_cross_stack_grant(
+                principal,
+                f"grant_store_{'write' if write else 'read'}({store.node.path}, "
+                f"{principal.node.path})",  # type: ignore[attr-defined]
+                cdk.Stack.of(store),
             )
         if write:
             self.grant_write(principal)
