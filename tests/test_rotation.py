@@ -56,3 +56,38 @@ def test_without_naming_the_rotation_role_the_identity_check_says_so(tmp_path: P
     assert found and "Orders/Rotator/ServiceRole" in found[0].message, [
         (f.rule, f.message) for f in findings
     ]
+
+
+def _attached_by_arn(fixed: bool) -> Callable[[DomainStack], None]:
+    def build(orders: DomainStack) -> None:
+        from aws_cdk import aws_iam as iam
+
+        queue = orders.domain.queue("Work")
+        policy = iam.ManagedPolicy(
+            orders, "ReadWork",
+            statements=[iam.PolicyStatement(actions=["sqs:ReceiveMessage"],
+                                            resources=[queue.queue_arn])],
+        )  # fmt: skip
+        worker = iam.Role(
+            orders, "Worker", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            managed_policies=[policy],
+        )  # fmt: skip
+        if fixed:
+            orders.domain.grant_read(worker)
+
+    return build
+
+
+def test_a_managed_policy_attached_by_arn_is_followed(tmp_path: Path) -> None:
+    """The role attaches the app's managed policy through ManagedPolicyArns (a Ref): the audit
+    follows it to the role (CDKP019 naming it); the fix as written clears it."""
+    findings = _synth(tmp_path / "before", _attached_by_arn(False))
+    found = [f for f in findings if f.rule == "CDKP019"]
+    assert len(found) == 1 and "Orders/Worker" in found[0].message, [
+        (f.rule, f.message) for f in findings
+    ]
+    assert "domain.grant_read(Orders/Worker)" in found[0].fix
+    findings = _synth(tmp_path / "after", _attached_by_arn(True))
+    assert not [f for f in findings if f.rule in ("CDKP019", "CDKP020")], [
+        f.message for f in findings
+    ]
