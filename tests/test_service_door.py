@@ -249,3 +249,21 @@ def test_exemptions_stay_where_their_rule_is() -> None:
         exempt(stack.domain.key, "CDKP002", "A reason of enough words here.")
     with pytest.raises(ValueError, match="CDKP101 cannot be exempted"):
         exempt(stack.domain.key, "CDKP101", "A reason of enough words here.")
+
+
+def test_what_the_key_allows_lists_every_row_with_its_page() -> None:
+    """docs/contracts.md, "What the key allows, and why": generated from the contract table;
+    every row with its page and AWS words, every catalogued type either in a row or among those
+    AWS documents nothing for."""
+    from cdk_partition.knowledge import catalogue, contracts
+
+    page = (Path(__file__).parents[1] / "docs" / "contracts.md").read_text()
+    assert "<!-- gen:key-allows -->" in page
+    text = contracts.render_key_allows_markdown()
+    table = [line for line in text.splitlines() if line.startswith("| `")]
+    assert len(table) == len(contracts.CONTRACTS)
+    for line, row in zip(table, contracts.CONTRACTS, strict=True):
+        url = row.source.rpartition(" (")[2].rstrip(")")
+        assert line.startswith(f"| `{row.store}` |") and f"]({url})" in line, line
+    assert all(f"`{t}`" in text for t in catalogue.CATALOGUE)
+    assert "have no row" in text
