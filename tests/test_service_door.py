@@ -21,7 +21,7 @@ from conftest import cdk_context
 from test_integrations import _decisions, _service_cases, _synth
 from test_oracle_iam_simulate import ACCOUNT, REGION
 
-from cdk_partition import DomainStack, exempt
+from cdk_partition import DomainStack, audit_path, exempt
 from cdk_partition.assembly import load
 from cdk_partition.report import build_report
 
@@ -267,3 +267,32 @@ def test_what_the_key_allows_lists_every_row_with_its_page() -> None:
         assert line.startswith(f"| `{row.store}` |") and f"]({url})" in line, line
     assert all(f"`{t}`" in text for t in catalogue.CATALOGUE)
     assert "have no row" in text
+
+
+def test_allow_service_statements_are_declared_on_the_replica_keys_too(tmp_path: Path) -> None:
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(
+        app, "Orders", domain_name="orders", administrators=[ci], env=ENV,
+        domain_props={"replica_regions": ["us-west-2"]},
+    )  # fmt: skip
+    scoped = {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    orders.domain.allow_service(  # before the replica exists
+        "delivery.logs.amazonaws.com", actions=["kms:GenerateDataKey"], conditions=scoped,
+        source=VENDED_LOGS_S3,
+    )  # fmt: skip
+    west = cdk.Stack(app, "West", env=cdk.Environment(account=ACCOUNT, region="us-west-2"))
+    orders.domain.replica(west, "Orders")
+    orders.domain.allow_service(  # after
+        "example.amazonaws.com", actions=["kms:Decrypt"], conditions=scoped, source=SNS_KEYS
+    )
+    app.synth()
+    findings = audit_path(tmp_path)
+    assert not [f for f in findings if f.rule == "CDKP106"], [f.message for f in findings]
+    west_template = json.loads((tmp_path / "West.template.json").read_text())
+    (replica,) = [
+        r for r in west_template["Resources"].values() if r["Type"] == "AWS::KMS::ReplicaKey"
+    ]
+    sids = [m["sid"] for m in replica["Metadata"]["cdk_partition:service_statements"]]
+    assert sids == ["AllowServiceDeliveryLogs", "AllowServiceExample"]

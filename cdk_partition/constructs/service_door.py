@@ -143,9 +143,12 @@ class ServiceDoor(_Mixin):
             conditions=dict(conditions) if conditions else None,
         )
         self.add_to_key_policy(statement)
+        marks: list[dict[str, Any]] = self.__dict__.setdefault("_door_marks", [])
+        marks.append({"sid": sid, "service": service, "actions": list(actions), **declared})
         cfn_key = self.key.node.default_child
         assert isinstance(cfn_key, cdk.CfnResource)
-        marks = list(cfn_key.get_metadata(SERVICE_STATEMENTS_METADATA_KEY) or [])
-        marks.append({"sid": sid, "service": service, "actions": list(actions), **declared})
-        cfn_key.add_metadata(SERVICE_STATEMENTS_METADATA_KEY, marks)
+        # on every key of the domain: its replicas carry the statement too (add_to_key_policy)
+        keys = [cfn_key, *(r.cfn_key for r in getattr(self, "replicas", ()))]
+        for key in keys:
+            key.add_metadata(SERVICE_STATEMENTS_METADATA_KEY, list(marks))
         return statement
