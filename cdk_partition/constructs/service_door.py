@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from constructs import Construct
 
 from ..audit.service_statements import service_statement_problems
 from ..knowledge.capabilities import KMS_KEY_ACTIONS, SERVICE_SID_PREFIX
@@ -27,7 +28,7 @@ from ._messages import path_of
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
 
-    _Mixin = cdk.Resource  # mixed into DataDomain (a Construct)
+    _Mixin = Construct  # mixed into DataDomain (a Construct)
 else:
     _Mixin = object
 
@@ -85,7 +86,7 @@ class ServiceDoor(_Mixin):
             KMS key actions or go beyond the service's needs, a missing AWS page, an unscoped
             statement without ``source_keys_unsupported``, or a condition on a resource's token.
         """
-        where = f"{path_of(self)}: allow_service({service!r})"  # type: ignore[arg-type]
+        where = f"{path_of(self)}: allow_service({service!r})"
         if not isinstance(service, str) or not _SERVICE.match(service):
             raise ValueError(
                 f"{where}: {service!r} is not an AWS service principal (a name such as "
@@ -113,7 +114,7 @@ class ServiceDoor(_Mixin):
                 f"{where}: source_keys_unsupported takes AWS's sentence that the source keys are "
                 f"not supported for this service (from {source}); got {source_keys_unsupported!r}."
             )
-        stack = cdk.Stack.of(self)  # type: ignore[arg-type]
+        stack = cdk.Stack.of(self)
         rendered = stack.resolve(dict(conditions)) if conditions else None
         if rendered and key_policy.references_resource(rendered):
             raise ValueError(

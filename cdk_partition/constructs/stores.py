@@ -257,7 +257,7 @@ class StoreFactories(StoreAccess):
                     "role Firehose reads the source stream with must be an IAM role, named in "
                     "the key policy; pass an iam.Role (or leave role= out)."
                 )
-            self._allow_store_role("delivery_stream_from_stream", reader)
+            self._allow_store_role("delivery_stream_from_stream", cast(iam.IRole, reader))
         return stream
 
     @_props_of(logs.LogGroup)
