@@ -15,7 +15,6 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
-from aws_cdk.assertions import Annotations, Match
 from conftest import cdk_context
 from test_schema_coverage import _load, _resolve
 
@@ -174,9 +173,19 @@ def test_domain_key_already_there_is_left_alone() -> None:
 
 
 def _warnings(stack: cdk.Stack, path: str) -> None:
-    Annotations.from_stack(stack).has_warning(
-        f"/{stack.stack_name}/{path}", Match.string_like_regexp(".*domain d-s: .*")
-    )
+    """The mixin annotated the construct at ``path`` (or its default child) with a warning.
+
+    Read from the construct tree, not from a synth: the domain registers its checks, which fail
+    the synth of these deliberately unfixed stores (the audit's verdict, tested elsewhere)."""
+    construct = stack.node.find_child(path)
+    nodes = [construct, *(c for c in construct.node.children)]
+    texts = [
+        str(entry.data)
+        for node in nodes
+        for entry in node.node.metadata
+        if entry.type == "aws:cdk:warning"
+    ]
+    assert any("domain d-s: " in text for text in texts), texts
 
 
 def test_key_behind_an_intrinsic_is_reported_not_replaced() -> None:
@@ -187,7 +196,7 @@ def test_key_behind_an_intrinsic_is_reported_not_replaced() -> None:
         stack, "Q", kms_master_key_id=cdk.Fn.condition_if(cond.logical_id, "k1", "k2").to_string()
     )
     queue.with_(domain.encryption_at_rest())
-    assert "Fn::If" in _by_path(stack, "Q")["KmsMasterKeyId"]
+    assert "Fn::If" in stack.resolve(queue.kms_master_key_id)  # left as written
     _warnings(stack, "Q")
 
 
@@ -198,7 +207,7 @@ def test_inherited_key_is_reported_not_set() -> None:
         stack, "Replica", db_instance_class="db.t3.micro", source_db_instance_identifier="src"
     )
     replica.with_(domain.encryption_at_rest())
-    assert "KmsKeyId" not in _by_path(stack, "Replica")
+    assert replica.kms_key_id is None  # not set: the source's key is inherited
     _warnings(stack, "Replica")
 
 

@@ -219,11 +219,15 @@ def _own(resolver: PrincipalResolver, stack: StackTemplate, ids: Iterable[str]) 
 
 
 def _arn_of_name(entry: Any) -> str | None:
-    """The canonical ARN a role name is cut from, for the CDK's form of an imported role's name:
-    ``Fn::Select [1, Fn::Split ["/", Fn::Select [5, Fn::Split [":", <ARN>]]]]``."""
+    """The canonical ARN a role or user name is cut from, for the CDK's forms of an imported
+    principal's name: a role's ``Fn::Select [1, Fn::Split ["/", Fn::Select [5, Fn::Split [":",
+    <ARN>]]]]``, a user's ``Fn::Select [1, Fn::Split [":user/", <ARN>]]``."""
     try:
         outer = entry["Fn::Select"]
         inner = outer[1]["Fn::Split"]
+        if outer[0] in (1, "1") and inner[0] == ":user/":
+            text = evaluator.canonicalize(inner[1])
+            return text if isinstance(text, str) else None
         select = inner[1]["Fn::Select"]
         split = select[1]["Fn::Split"]
     except (KeyError, IndexError, TypeError):
