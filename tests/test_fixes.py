@@ -12,6 +12,9 @@ trigger it.
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +49,7 @@ from cdk_partition import (
 from cdk_partition.assembly import CloudAssembly, StackTemplate
 from cdk_partition.audit import audit
 from cdk_partition.audit.registry import ORDER, RULES
+from cdk_partition.knowledge.catalogue import CATALOGUE
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"
@@ -675,3 +679,44 @@ def test_every_rule_has_a_case() -> None:
     covered = {c.rule for c in [*CASES, *TEMPLATE_CASES]} | set(NO_CASE)
     assert [r for r in ORDER if r not in covered] == []
     assert set(NO_CASE) <= set(RULES)
+
+
+# -- the store rules' fixes of every catalogue type: they name the API that exists ------------
+#: A fix's ``mod.CfnX``: the module of aws-cdk-lib it is imported from (``lambda_`` is
+#: ``aws_lambda``, imported under that name because ``lambda`` is a keyword).
+def _cdk_class(module: str, name: str) -> Any:
+    imported = importlib.import_module(f"aws_cdk.aws_{module.rstrip('_')}")
+    return getattr(imported, name, None)
+
+
+def _keywords(cls: Any) -> set[str]:
+    return set(inspect.signature(cls.__init__).parameters) - {"self", "scope", "id"}
+
+
+_CLASS = re.compile(r"`(\w+)\.(Cfn\w+)`")
+_OF = re.compile(
+    r"as `(\w+)`(?: \(with `[^`]*`\))?(?: in (?:every )?`\w+`)*?(?: in (?:every )?`(\w+)`)? "
+    r"of `(\w+)\.(Cfn\w+)`"
+)
+_METHOD = re.compile(r"`domain\.(\w+)\(")
+_ENUM = re.compile(r"\b([a-z0-9]+_?)\.([A-Z]\w+)\.([A-Z][A-Z_0-9]+)\b")
+
+
+@pytest.mark.parametrize("cfn_type", sorted(CATALOGUE))
+def test_each_catalogue_fix_names_api_that_exists(cfn_type: str) -> None:
+    """The fix a store finding prints for ``cfn_type`` (CDKP001-CDKP005) names a store method of
+    the domain, an L1 class of the installed aws-cdk-lib, and that class's own keyword (the
+    property of the key slot, or the property it is nested in), so that it can be written as
+    it reads; the cases above apply a fix of each form."""
+    fix = CATALOGUE[cfn_type].cdk_fix
+    for method in _METHOD.findall(fix):
+        assert callable(getattr(DataDomain, method, None)), f"{cfn_type}: domain.{method}"
+    for module, name in _CLASS.findall(fix):
+        assert _cdk_class(module, name) is not None, f"{cfn_type}: no aws_cdk {module}.{name}"
+    for prop, outer, module, name in _OF.findall(fix):
+        keywords = _keywords(_cdk_class(module, name))
+        assert (outer or prop) in keywords, f"{cfn_type}: {module}.{name} takes no {outer or prop}"
+    for module, enum, member in _ENUM.findall(fix):
+        assert hasattr(
+            getattr(importlib.import_module(f"aws_cdk.aws_{module.rstrip('_')}"), enum), member
+        ), fix
