@@ -376,6 +376,161 @@ def _sam_table_exempted(scope: Construct, fixed: bool) -> None:
         exempt(table, "CDKP016", "The table holds public reference data, checked by hand.")
 
 
+# the other store types whose fix names a store method or the L2's props: each form applied
+def _store_pair(
+    rule: str,
+    name: str,
+    method: str,
+    props: str,
+    make: Callable[[DomainStack, str], None],
+    **domain: Any,
+) -> None:
+    """Two cases of ``rule`` for one store type: its fault, fixed by ``domain.<method>(...)``
+    and by the L2 with the props of the fix (``make(orders, "fault" | "method" | "props")``)."""
+    for form, says in (("method", f"create it with `domain.{method}(...)`"), ("props", props)):
+
+        def build(scope: Construct, fixed: bool, form: str = form) -> None:
+            make(_domain(scope, **domain), form if fixed else "fault")
+
+        CASES.append(Case(rule, f"{name}{form.title()}", says, build))
+
+
+def _stream(orders: DomainStack, form: str) -> None:
+    from aws_cdk import aws_kinesis as kinesis
+
+    if form == "method":
+        orders.domain.stream("Events")
+    elif form == "props":
+        kinesis.Stream(
+            orders,
+            "Events",
+            encryption=kinesis.StreamEncryption.KMS,
+            encryption_key=orders.domain.key,
+        )
+    else:
+        kinesis.Stream(orders, "Events", encryption=kinesis.StreamEncryption.MANAGED)
+
+
+def _log_group(orders: DomainStack, form: str) -> None:
+    from aws_cdk import aws_logs as logs
+
+    if form == "method":
+        orders.domain.log_group("Audit")
+    else:
+        key = orders.domain.key if form == "props" else None
+        logs.LogGroup(orders, "Audit", encryption_key=key)
+
+
+def _secret(orders: DomainStack, form: str) -> None:
+    from aws_cdk import aws_secretsmanager as secretsmanager
+
+    if form == "method":
+        orders.domain.secret("Db")
+    else:
+        key = orders.domain.key if form == "props" else None
+        secretsmanager.Secret(orders, "Db", encryption_key=key)
+
+
+def _backup_vault(orders: DomainStack, form: str) -> None:
+    from aws_cdk import aws_backup as backup
+
+    if form == "method":
+        orders.domain.backup_vault("Vault")
+    else:
+        key = orders.domain.key if form == "props" else None
+        backup.BackupVault(orders, "Vault", encryption_key=key)
+
+
+def _event_bus(orders: DomainStack, form: str) -> None:
+    if form == "method":
+        orders.domain.event_bus("Bus")
+    else:
+        key = orders.domain.key if form == "props" else None
+        events.EventBus(orders, "Bus", kms_key=key)
+
+
+def _repository(orders: DomainStack, form: str) -> None:
+    from aws_cdk import aws_ecr as ecr
+
+    if form == "method":
+        orders.domain.repository("Images")
+    elif form == "props":
+        ecr.Repository(
+            orders,
+            "Images",
+            encryption=ecr.RepositoryEncryption.KMS,
+            encryption_key=orders.domain.key,
+        )
+    else:
+        ecr.Repository(orders, "Images")
+
+
+def _volume(orders: DomainStack, form: str) -> None:
+    from aws_cdk import aws_ec2 as ec2
+
+    size, zone = cdk.Size.gibibytes(8), "eu-west-1a"
+    if form == "method":
+        orders.domain.volume("Disk", availability_zone=zone, size=size)
+    elif form == "props":
+        ec2.Volume(
+            orders,
+            "Disk",
+            availability_zone=zone,
+            size=size,
+            encrypted=True,
+            encryption_key=orders.domain.key,
+        )
+    else:
+        ec2.Volume(orders, "Disk", availability_zone=zone, size=size)
+
+
+def _table_v2(orders: DomainStack, form: str) -> None:
+    pk = dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
+    if form == "method":
+        orders.domain.table_v2("Items", partition_key=pk)
+    elif form == "props":
+        dynamodb.TableV2(
+            orders,
+            "Items",
+            partition_key=pk,
+            encryption=dynamodb.TableEncryptionV2.customer_managed_key(orders.domain.key),
+        )
+    else:
+        dynamodb.TableV2(orders, "Items", partition_key=pk)
+
+
+_store_pair(
+    "CDKP003",
+    "Stream",
+    "stream",
+    "pass `encryption=kinesis.StreamEncryption.KMS, encryption_key=domain.key`",
+    _stream,
+)
+_store_pair("CDKP002", "Logs", "log_group", "pass `encryption_key=domain.key`", _log_group)
+_store_pair("CDKP003", "Secret", "secret", "pass `encryption_key=domain.key`", _secret)
+_store_pair("CDKP003", "Vault", "backup_vault", "pass `encryption_key=domain.key`", _backup_vault)
+_store_pair("CDKP002", "Bus", "event_bus", "pass `kms_key=domain.key`", _event_bus)
+_store_pair(
+    "CDKP002",
+    "Ecr",
+    "repository",
+    "pass `encryption=ecr.RepositoryEncryption.KMS, encryption_key=domain.key`",
+    _repository,
+)
+_store_pair(
+    "CDKP001", "Volume", "volume", "pass `encrypted=True, encryption_key=domain.key`", _volume
+)
+_store_pair(
+    "CDKP002",
+    "TableV2",
+    "table_v2",
+    "pass `encryption=dynamodb.TableEncryptionV2.customer_managed_key(domain.key, ...)`",
+    _table_v2,
+    # replica key ARNs need a region; another account, so that alias/orders stays one key
+    env=cdk.Environment(account="222233334444", region=REGION),
+)
+
+
 # -- the domain key's policy -------------------------------------------------------------------
 @case("CDKP101", "Rotation", "do not override EnableKeyRotation")
 def _rotation_off(scope: Construct, fixed: bool) -> None:
