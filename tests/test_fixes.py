@@ -320,6 +320,21 @@ def _export_declared_twice(scope: Construct, fixed: bool) -> None:
     )
 
 
+@case("CDKP004", "Lambda", "`environment_encryption=domain.key` of `lambda_.Function`")
+def _function_environment_on_another_key(scope: Construct, fixed: bool) -> None:
+    orders = _domain(scope)
+    key = orders.domain.key if fixed else kms.Key(orders, "Other", enable_key_rotation=True)
+    lambda_.Function(
+        orders,
+        "Worker",
+        runtime=lambda_.Runtime.PYTHON_3_12,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+        environment={"STAGE": "prod"},
+        environment_encryption=key,
+    )
+
+
 # the other half of the fixes above: "if it must stay, ... exempt it with the reason"
 @case("CDKP009", "Exempt", "`exempt(construct, 'CDKP009', reason)`")
 def _sdk_call_exempted(scope: Construct, fixed: bool) -> None:
