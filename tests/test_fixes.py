@@ -43,11 +43,10 @@ from cdk_partition import (
     DomainEncryptionChecks,
     DomainStack,
     Finding,
-    audit_path,
     exempt,
 )
 from cdk_partition.assembly import CloudAssembly, StackTemplate
-from cdk_partition.audit import audit
+from cdk_partition.audit import audit, organization
 from cdk_partition.audit.registry import ORDER, RULES
 from cdk_partition.knowledge.catalogue import CATALOGUE
 
@@ -55,9 +54,12 @@ ACCOUNT = "111122223333"
 REGION = "eu-west-1"
 ADMIN = f"arn:aws:iam::{ACCOUNT}:role/admin"
 READER = f"arn:aws:iam::{ACCOUNT}:role/reader"
-PARAMETER = "/cdk-partition/domains/orders/key-arn"
+PARAMETER = "/cdk-partition/domains/lookups/key-arn"
 LOOKUP_ACCOUNT = "444455556666"
-PUBLISHED_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0123abcd-0000-0000-0000-000000000000"
+PUBLISHED_KEY = f"arn:aws:kms:{REGION}:100000000013:key/0123abcd-0000-0000-0000-000000000000"
+#: The account of each case whose domain has an explicit env: one domain per account and region
+#: (two would be CDKP202, the organisation's rule, across cases).
+OWN_ACCOUNT = {"CDKP010": "100000000010", "CDKP107": "100000000107", "CDKP108": "100000000108"}
 LOOKUP_CONTEXT = f"ssm:account={LOOKUP_ACCOUNT}:parameterName={PARAMETER}:region={REGION}"
 
 #: Rules no app or template can trigger on purpose, and why.
@@ -398,14 +400,16 @@ def _store_pair(
     method: str,
     props: str,
     make: Callable[[DomainStack, str], None],
-    **domain: Any,
+    accounts: dict[str, str] | None = None,
 ) -> None:
     """Two cases of ``rule`` for one store type: its fault, fixed by ``domain.<method>(...)``
-    and by the L2 with the props of the fix (``make(orders, "fault" | "method" | "props")``)."""
+    and by the L2 with the props of the fix (``make(orders, "fault" | "method" | "props")``);
+    with ``accounts`` (form -> account), the domain's stack has that account and REGION."""
     for form, says in (("method", f"create it with `domain.{method}(...)`"), ("props", props)):
 
         def build(scope: Construct, fixed: bool, form: str = form) -> None:
-            make(_domain(scope, **domain), form if fixed else "fault")
+            env = cdk.Environment(account=accounts[form], region=REGION) if accounts else None
+            make(_domain(scope, env=env), form if fixed else "fault")
 
         CASES.append(Case(rule, f"{name}{form.title()}", says, build))
 
@@ -541,8 +545,8 @@ _store_pair(
     "table_v2",
     "pass `encryption=dynamodb.TableEncryptionV2.customer_managed_key(domain.key, ...)`",
     _table_v2,
-    # replica key ARNs need a region; another account, so that alias/orders stays one key
-    env=cdk.Environment(account="222233334444", region=REGION),
+    # replica key ARNs need a region; an account each, so that alias/orders stays one key
+    {"method": "100000000021", "props": "100000000022"},
 )
 
 
@@ -649,7 +653,8 @@ def _pending_lookup(scope: Construct, fixed: bool) -> None:
     del fixed  # the fixed app carries the looked-up value in its context (see _synth)
     stage = cdk.Stage(scope, "Workload", env=cdk.Environment(account=LOOKUP_ACCOUNT, region=REGION))
     stack = cdk.Stack(stage, "Workload")
-    ref = DataDomain.from_lookup(stack, "Orders", domain_name="orders")
+    # a domain no case owns: the organisation's rules have no owner to hold the reference to
+    ref = DataDomain.from_lookup(stack, "Lookups", domain_name="lookups")
     DomainEncryptionChecks(ref).apply_to(stack)
     ref.queue("Jobs")
 
@@ -659,7 +664,7 @@ def _replica_without_its_key(scope: Construct, fixed: bool) -> None:
     orders = _domain(
         scope,
         domain_props={"replica_regions": ["eu-west-1", "us-east-1"]},
-        env=cdk.Environment(account=ACCOUNT, region="eu-central-1"),
+        env=cdk.Environment(account=OWN_ACCOUNT["CDKP010"], region="eu-central-1"),
     )
     table = orders.domain.table_v2(
         "Items",
@@ -718,7 +723,7 @@ def _deny_on_a_parameter(scope: Construct, fixed: bool) -> None:
 def _volume_by_alias(scope: Construct, fixed: bool) -> None:
     from aws_cdk import aws_ec2 as ec2
 
-    orders = _domain(scope, env=cdk.Environment(account=ACCOUNT, region=REGION))
+    orders = _domain(scope, env=cdk.Environment(account=OWN_ACCOUNT["CDKP107"], region=REGION))
     if fixed:
         ec2.Volume(
             orders,
@@ -735,7 +740,7 @@ def _volume_by_alias(scope: Construct, fixed: bool) -> None:
             availability_zone=f"{REGION}a",
             size=8,
             encrypted=True,
-            kms_key_id=f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/orders",
+            kms_key_id=f"arn:aws:kms:{REGION}:{OWN_ACCOUNT['CDKP107']}:alias/orders",
         )
 
 
@@ -744,14 +749,56 @@ def _replica_of_another_key(scope: Construct, fixed: bool) -> None:
     orders = _domain(
         scope,
         domain_props={"replica_regions": [REGION]},
-        env=cdk.Environment(account=ACCOUNT, region="eu-central-1"),
+        env=cdk.Environment(account=OWN_ACCOUNT["CDKP108"], region="eu-central-1"),
     )
-    west = cdk.Stack(scope, "West", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    west = cdk.Stack(
+        scope, "West", env=cdk.Environment(account=OWN_ACCOUNT["CDKP108"], region=REGION)
+    )
     replica = orders.domain.replica(west, "Orders")
     if not fixed:
         replica.cfn_key.add_property_override(
-            "PrimaryKeyArn", f"arn:aws:kms:eu-central-1:{ACCOUNT}:key/mrk-0123456789abcdef"
+            "PrimaryKeyArn",
+            f"arn:aws:kms:eu-central-1:{OWN_ACCOUNT['CDKP108']}:key/mrk-0123456789abcdef",
         )
+
+
+# -- the organisation's rules (cdk_partition.audit.organization.ORG_RULES), in one app -----------
+OWNER, WORKLOAD = "100000000201", "100000000299"
+SHARED_KEY = "arn:aws:kms:{region}:{account}:key/0123abcd-0000-0000-0000-00000000abcd"
+
+
+def _shared_owner(scope: Construct, id: str, account: str) -> None:
+    stage = cdk.Stage(scope, id, env=cdk.Environment(account=account, region=REGION))
+    owner = DomainStack(
+        stage, "Data", domain_name="shared", administrators=[iam.ArnPrincipal(ADMIN)]
+    )
+    owner.domain.queue("Events")
+
+
+def _shared_workload(scope: Construct, id: str, key_arn: str, region: str = REGION) -> None:
+    stage = cdk.Stage(scope, id, env=cdk.Environment(account=WORKLOAD, region=region))
+    stack = cdk.Stack(stage, "Service")
+    ref = DataDomain.from_domain_attributes(stack, "Shared", domain_name="shared", key_arn=key_arn)
+    DomainEncryptionChecks(ref).apply_to(stack)
+    ref.queue("Jobs")
+
+
+@case("CDKP201", "Arn", "name the key ARN of the owning app's domain key")
+def _reference_to_another_region(scope: Construct, fixed: bool) -> None:
+    _shared_owner(scope, "Owner", OWNER)
+    # the owner's key is in REGION; a store uses a key of its own region (refused otherwise)
+    region = REGION if fixed else "us-east-1"
+    _shared_workload(scope, "Workload", SHARED_KEY.format(region=region, account=OWNER), region)
+
+
+@case("CDKP202", "Reference", "other apps reference it (DataDomain.from_domain_attributes")
+def _domain_created_twice(scope: Construct, fixed: bool) -> None:
+    _shared_owner(scope, "First", "100000000202")
+    if fixed:
+        key = SHARED_KEY.format(region=REGION, account="100000000202")
+        _shared_workload(scope, "Second", key)
+    else:
+        _shared_owner(scope, "Second", "100000000202")
 
 
 # -- rules that only a template this version did not write reaches ---------------------------
@@ -811,7 +858,9 @@ def _synth(outdir: Path, fixed: bool) -> list[Finding]:
     except Exception as error:  # the validation plugin fails the synth; the audit reads cdk.out
         if "ValidationFailed" not in str(error):
             raise
-    return audit_path(outdir)
+    # as `cdk-partition audit cdk.out` does: the assembly's audit and the organisation's rules
+    (findings,) = organization.audit_members(organization.load_members([outdir])).values()
+    return findings
 
 
 @pytest.fixture(scope="module")
@@ -847,7 +896,7 @@ def test_the_fix_as_written_passes(apps: dict[bool, list[Finding]], c: Case) -> 
 
 def test_every_rule_has_a_case() -> None:
     covered = {c.rule for c in [*CASES, *TEMPLATE_CASES]} | set(NO_CASE)
-    assert [r for r in ORDER if r not in covered] == []
+    assert [r for r in [*ORDER, *organization.ORG_RULES] if r not in covered] == []
     assert set(NO_CASE) <= set(RULES)
 
 
