@@ -1,13 +1,15 @@
 """Fixes that work (issue #24 item 3): every rule's suggested fix, applied as written, passes.
 
-For each rule of :data:`cdk_partition.audit.registry.ORDER` one or more cases: a small app
+For each rule of :data:`cdk_partition.audit.registry.ORDER` and of the organisation
+(:data:`cdk_partition.audit.organization.ORG_RULES`) one or more cases: a small app
 that triggers exactly that rule, and the same app with the fix the finding prints applied as
 written (the case names the words of the fix it applies; the test checks the finding says
 them). Each case is a ``cdk.Stage`` of one app (the broken side) and of a second app (the fixed
 side): both apps are synthesized once per module and audited as the CLI audits ``cdk.out``.
 Rules that only hand-edited or foreign templates reach are cases over templates. A rule without
 a case fails :func:`test_every_rule_has_a_case` unless :data:`NO_CASE` says why no app can
-trigger it.
+trigger it. The store rules' fixes of every catalogue type are checked to name API that exists
+(:func:`test_each_catalogue_fix_names_api_that_exists`).
 """
 
 from __future__ import annotations
