@@ -650,6 +650,24 @@ def _rule_target_dead_letter_queue(scope: Construct, fixed: bool) -> None:
         orders.domain.allow_service_publisher("events.amazonaws.com")
 
 
+@case("CDKP022", "OwnRotation", "`secret.add_rotation_schedule(id, rotation_lambda=fn)`")
+def _hosted_rotation_of_a_domain_secret(scope: Construct, fixed: bool) -> None:
+    from aws_cdk import aws_secretsmanager as secretsmanager
+
+    orders = _domain(scope)
+    secret = orders.domain.secret("ApiKey")
+    if not fixed:
+        secret.add_rotation_schedule(
+            "Rotation", hosted_rotation=secretsmanager.HostedRotation.mysql_single_user()
+        )
+        return
+    fn = _function(orders, "Rotator")
+    secret.add_rotation_schedule("Rotation", rotation_lambda=fn)
+    assert fn.role is not None
+    orders.domain.grant_read(fn.role)
+    orders.domain.grant_write(fn.role)
+
+
 @case("CDKP013", "Context", "put the parameter's value in the app's context")
 def _pending_lookup(scope: Construct, fixed: bool) -> None:
     del fixed  # the fixed app carries the looked-up value in its context (see _synth)
