@@ -392,9 +392,12 @@ class StoreAccess(_Mixin):
         return method(grantee)
 
     def allow_service_publisher(self, service: str, *, source_arn: str | None = None) -> None:
-        """Let an AWS service deliver into the domain's encrypted queues or topics (S3 event
-        notifications, SNS subscriptions, EventBridge rules), as its service contract says
-        (:data:`cdk_partition.knowledge.contracts.SERVICE_PUBLISHERS`).
+        """Let an AWS service deliver into the domain's encrypted queues, topics or buckets (S3
+        event notifications, SNS subscriptions, EventBridge rules and their dead-letter queues,
+        CloudWatch alarm actions, S3 server access logs), as its service contract says
+        (:data:`cdk_partition.knowledge.contracts.SERVICE_PUBLISHERS`). A service without a
+        contract is declared with :meth:`~cdk_partition.DataDomain.allow_service` and its AWS
+        page.
 
         The CDK's own wiring (``bucket.add_event_notification(..., SqsDestination(queue))``,
         ``topic.add_subscription(SqsSubscription(queue))``, ``rule.add_target(SnsTopic(topic))``)
