@@ -650,6 +650,64 @@ def _rule_target_dead_letter_queue(scope: Construct, fixed: bool) -> None:
         orders.domain.allow_service_publisher("events.amazonaws.com")
 
 
+_VENDED_LOGS = (
+    'Amazon CloudWatch Logs User Guide, "Logs sent to Amazon S3" '
+    "(https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-S3.html)"
+)
+
+
+@case("CDKP106", "Door", "`domain.allow_service(<service>, actions=[...]")
+def _service_without_contract(scope: Construct, fixed: bool) -> None:
+    orders = _domain(scope)
+    if fixed:
+        orders.domain.allow_service(
+            "delivery.logs.amazonaws.com",
+            actions=["kms:GenerateDataKey"],
+            conditions={"StringEquals": {"aws:SourceAccount": orders.account}},
+            source=_VENDED_LOGS,
+        )
+    else:
+        orders.domain.add_to_key_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("delivery.logs.amazonaws.com")],
+                actions=["kms:GenerateDataKey"],
+                resources=["*"],
+            )
+        )
+
+
+@case("CDKP106", "Exempt", 'exempt(domain.key, "CDKP106"')
+def _documented_statement_kept_as_written(scope: Construct, fixed: bool) -> None:
+    orders = _domain(scope)
+    orders.domain.add_to_key_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("delivery.logs.amazonaws.com")],
+            actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+            resources=["*"],
+        )
+    )
+    if fixed:
+        exempt(orders.domain.key, "CDKP106", "Kept exactly as the CloudWatch Logs page shows it.")
+
+
+@case("CDKP022", "OwnRotation", "`secret.add_rotation_schedule(id, rotation_lambda=fn)`")
+def _hosted_rotation_of_a_domain_secret(scope: Construct, fixed: bool) -> None:
+    from aws_cdk import aws_secretsmanager as secretsmanager
+
+    orders = _domain(scope)
+    secret = orders.domain.secret("ApiKey")
+    if not fixed:
+        secret.add_rotation_schedule(
+            "Rotation", hosted_rotation=secretsmanager.HostedRotation.mysql_single_user()
+        )
+        return
+    fn = _function(orders, "Rotator")
+    secret.add_rotation_schedule("Rotation", rotation_lambda=fn)
+    assert fn.role is not None
+    orders.domain.grant_read(fn.role)
+    orders.domain.grant_write(fn.role)
+
+
 @case("CDKP013", "Context", "put the parameter's value in the app's context")
 def _pending_lookup(scope: Construct, fixed: bool) -> None:
     del fixed  # the fixed app carries the looked-up value in its context (see _synth)

@@ -513,7 +513,7 @@ def test_the_domain_key_cannot_be_exempted() -> None:
     stack = DomainStack(cdk.App(), "K", domain_name="k", administrators=_admins(cdk.App(), "X"))
     with pytest.raises(ValueError, match="cannot be exempted"):
         exempt(stack.domain.key, "CDKP102", "Legacy key policy kept for migration purposes.")
-    with pytest.raises(ValueError, match="domain key cannot be exempted"):
+    with pytest.raises(ValueError, match="can be exempted from CDKP106 only"):
         exempt(stack.domain.key, "CDKP004", "Legacy key policy kept for migration purposes.")
 
 

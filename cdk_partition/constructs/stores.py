@@ -222,9 +222,24 @@ class StoreFactories(StoreAccess):
 
         Give the destination ``logging_config=EnableLogging(domain.log_group(...))``: the log
         group Firehose would otherwise create is not on the domain key (the checks say so).
+
+        With a Kinesis data stream as ``source`` (``firehose.KinesisStreamSource(stream)``) the
+        delivery stream takes no encryption setting: "When you configure a Kinesis data stream
+        as the data source of a Firehose stream, Firehose no longer stores the data at rest.
+        Instead, the data is stored in the data stream" (Amazon Data Firehose Developer Guide,
+        "Data protection in Amazon Data Firehose",
+        https://docs.aws.amazon.com/firehose/latest/dev/encryption.html). Give it a domain
+        stream (:meth:`stream`; the checks hold the source stream to the domain key like any
+        store), and the role Firehose reads it with is named in the key policy (``kms:Decrypt``
+        through Kinesis only: contract row ``delivery_stream_from_stream``).
+
+        :raises ValueError: for ``encryption=`` (the domain sets it), or ``encryption=`` with a
+            Kinesis source.
         """
+        source = props.get("source")
         _refuse(self, f"delivery_stream {id}", props, "encryption", "customer managed key")
-        props["encryption"] = firehose.StreamEncryption.customer_managed_key(self.key)
+        if source is None:
+            props["encryption"] = firehose.StreamEncryption.customer_managed_key(self.key)
         stream = firehose.DeliveryStream(self, id, **props)  # type: ignore[arg-type]
         # the S3 destination role the CDK creates writes the (domain) bucket through S3; its IAM
         # policy limits it to the destination, the key policy to S3 (kms:ViaService). The
@@ -233,6 +248,16 @@ class StoreFactories(StoreAccess):
         writers = [r for r in roles if r.node.id == "S3 Destination Role"] or roles
         for role in writers:
             self._allow_store_role("delivery_stream_to_bucket", role)
+        if source is not None:
+            # the delivery stream's service role reads the source stream (source.grant_read)
+            reader = props.get("role") or stream.grant_principal
+            if getattr(reader, "role_arn", None) is None:
+                raise ValueError(
+                    f"{path_of(self, id)}: delivery_stream(role={render(reader)}): the "
+                    "role Firehose reads the source stream with must be an IAM role, named in "
+                    "the key policy; pass an iam.Role (or leave role= out)."
+                )
+            self._allow_store_role("delivery_stream_from_stream", cast(iam.IRole, reader))
         return stream
 
     @_props_of(logs.LogGroup)

@@ -63,6 +63,12 @@ def contract_table() -> str:
     return contracts.render_markdown()
 
 
+def key_allows_table() -> str:
+    from cdk_partition.knowledge import contracts
+
+    return contracts.render_key_allows_markdown()
+
+
 def cross_account_table() -> str:
     from cdk_partition.knowledge import contracts
 
@@ -130,6 +136,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "readme": readme,
     "rules": rule_table,
     "contracts": contract_table,
+    "key-allows": key_allows_table,
     "cross-account": cross_account_table,
     "cli": cli_reference,
     "finding-fields": finding_fields,
