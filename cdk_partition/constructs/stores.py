@@ -1,7 +1,13 @@
 """Store factories: ``DataDomain`` methods that create CDK L2 stores on the domain key.
 
-Each method takes the L2's own keyword props, forces the domain key, refuses conflicting
-encryption settings (it never silently overrides them) and returns the normal L2 object. Methods
+Each method is the L2 plus the domain's encryption mixin (:class:`~.mixin.DomainEncryptionAtRest`,
+one path, so a store method and ``domain.encryption_at_rest()`` cannot drift): it takes the L2's
+own keyword props, refuses conflicting encryption settings (it never silently overrides them),
+builds the L2 without a key and lets the mixin put the L1s under it on the domain key, then
+returns the normal L2 object (whose ``encryption_key`` attribute is therefore None: the key is on
+the L1). Exceptions: :meth:`~StoreFactories.queue` and :meth:`~StoreFactories.topic` also give the
+L2 the key (the CDK's integration wiring reads it), ``table_v2`` builds its per-region replica
+keys itself, ``delivery_stream`` and ``ebs_volume`` (not a construct) take the key on the L2. Methods
 whose service needs the key policy's help add a scoped statement with a stable Sid (see
 :mod:`cdk_partition.constructs.key_policy`).
 """
@@ -42,7 +48,6 @@ from .encryption import (
     _wrong_replica_key,
 )
 from .mixin import DomainEncryptionAtRest
-from .s3_puts import deny_other_puts
 from .store_access import StoreAccess
 
 
@@ -52,7 +57,10 @@ class StoreFactories(StoreAccess):
 
     def _mixed(self, store: Any) -> Any:
         """``store`` (an L2 built without a key) put on the domain key by the encryption mixin:
-        the store methods and ``domain.encryption_at_rest()`` are one path."""
+        the store methods and ``domain.encryption_at_rest()`` are one path.
+
+        :raises ConflictingEncryptionError: an L1 under ``store`` names another key (through
+            jsii, as a ``RuntimeError`` with the same text)."""
         cdk.Mixins.of(store).apply(DomainEncryptionAtRest(cast(Any, self)))
         return store
 
@@ -68,18 +76,20 @@ class StoreFactories(StoreAccess):
         """
         _take_encryption(
             self, f"bucket {id}", props, key_prop="encryption_key", mode_prop="encryption",
-            mode_value=s3.BucketEncryption.KMS,
+            mode_value=s3.BucketEncryption.KMS, check_only=True,
         )  # fmt: skip
         props.setdefault("bucket_key_enabled", True)
         props.setdefault("enforce_ssl", True)
         props.setdefault("block_public_access", s3.BlockPublicAccess.BLOCK_ALL)
-        bucket = s3.Bucket(self, id, **props)  # type: ignore[arg-type]
+        # the L2 renders SSE-S3 (bucket keys need an encryption), which the mixin turns to
+        # aws:kms on the domain key; it also adds the PUT-deny bucket policy
+        props["encryption"] = s3.BucketEncryption.S3_MANAGED
+        bucket = self._mixed(s3.Bucket(self, id, **props))  # type: ignore[arg-type]
         if props.get("replication_rules"):
             # the replication role reads the source objects and writes the replicas through S3
             role = props.get("replication_role") or bucket.node.try_find_child("ReplicationRole")
             if role is not None and getattr(role, "role_arn", None):
                 self._allow_store_role("bucket_replication", cast(iam.IRole, role))
-        deny_other_puts(self.key, bucket)
         return bucket
 
     @_signature(_signatures.queue)
@@ -87,6 +97,11 @@ class StoreFactories(StoreAccess):
         self, id: str, *, dead_letter_max_receive_count: int | None = None, **props: Any
     ) -> sqs.Queue:
         """An SQS queue on the domain key (``sqs.QueueProps`` pass through).
+
+        The L2 is given the key as well as the mixin (which finds it there and turns what else
+        the slot needs): the CDK's own wiring of SNS subscriptions, EventBridge targets and S3
+        notifications into the queue writes the service's publisher statement only for a queue
+        whose ``encryption_master_key`` it can read.
 
         :param dead_letter_max_receive_count: when set, also create a dead-letter queue
             (``<id>DeadLetter``) on the domain key and redrive to it after that many receives.
@@ -119,12 +134,16 @@ class StoreFactories(StoreAccess):
             props["dead_letter_queue"] = sqs.DeadLetterQueue(
                 queue=dlq, max_receive_count=dead_letter_max_receive_count
             )
-        return sqs.Queue(self, id, **props)  # type: ignore[arg-type]
+        return self._mixed(sqs.Queue(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(sns.Topic)
     def topic(self, id: str, **props: Any) -> sns.Topic:
-        """An SNS topic on the domain key (``sns.TopicProps`` pass through)."""
-        _take_encryption(self, f"topic {id}", props, key_prop="master_key", check_only=True)
+        """An SNS topic on the domain key (``sns.TopicProps`` pass through).
+
+        The L2 is given the key as well as the mixin (as :meth:`queue`): the CDK's own wiring of
+        EventBridge targets and S3 notifications into the topic writes the service's publisher
+        statement only for a topic whose ``master_key`` it can read."""
+        _take_encryption(self, f"topic {id}", props, key_prop="master_key")
         props.setdefault("enforce_ssl", True)
         return self._mixed(sns.Topic(self, id, **props))  # type: ignore[arg-type]
 
@@ -209,11 +228,13 @@ class StoreFactories(StoreAccess):
         """A Kinesis data stream on the domain key (``kinesis.StreamProps`` pass through)."""
         _take_encryption(
             self, f"stream {id}", props, key_prop="encryption_key", mode_prop="encryption",
-            mode_value=kinesis.StreamEncryption.KMS,
+            mode_value=kinesis.StreamEncryption.KMS, check_only=True,
         )  # fmt: skip
-        # not through the mixin: the L2 without a key renders StreamEncryption behind a
-        # region condition (Fn::If), which the mixin reports instead of setting
-        return kinesis.Stream(self, id, **props)  # type: ignore[arg-type]
+        # without an encryption the L2 renders StreamEncryption behind a region condition
+        # (Fn::If), which the mixin reports instead of setting: UNENCRYPTED renders none, and the
+        # mixin sets EncryptionType KMS and the key
+        props["encryption"] = kinesis.StreamEncryption.UNENCRYPTED
+        return self._mixed(kinesis.Stream(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(firehose.DeliveryStream)
     def delivery_stream(self, id: str, **props: Any) -> firehose.DeliveryStream:
@@ -254,19 +275,15 @@ class StoreFactories(StoreAccess):
     def volume(self, id: str, **props: Any) -> ec2.Volume:
         """An EBS volume on the domain key (``ec2.VolumeProps`` pass through).
 
-        The key is set on the L1 (``KmsKeyId``): given a key, the L2 adds a key-policy statement
-        delegating to the whole account via EC2. The deployment role gets the grants and the
+        The key is set on the L1 (``KmsKeyId``, by the mixin): given a key, the L2 adds a
+        key-policy statement delegating to the whole account via EC2. The deployment role gets the grants and the
         via-EC2 data-key use that creating the volume needs (see README).
         """
         _take_encryption(
             self, f"volume {id}", props, key_prop="encryption_key", mode_prop="encrypted",
-            mode_value=True,
+            mode_value=True, check_only=True,
         )  # fmt: skip
-        props.pop("encryption_key")
-        volume = ec2.Volume(self, id, **props)  # type: ignore[arg-type]
-        cfn = volume.node.default_child
-        assert isinstance(cfn, ec2.CfnVolume)
-        cfn.kms_key_id = self.key.key_arn
+        volume = self._mixed(ec2.Volume(self, id, **props))  # type: ignore[arg-type]
         self._allow_ebs_infrastructure()
         return volume
 
@@ -332,7 +349,7 @@ class StoreFactories(StoreAccess):
                     path=path_of(self, id),
                     prop="block_devices",
                 )
-        template = ec2.LaunchTemplate(self, id, **props)  # type: ignore[arg-type]
+        template = self._mixed(ec2.LaunchTemplate(self, id, **props))  # type: ignore[arg-type]
         self._allow_ebs_infrastructure()
         if auto_scaling:
             self._allow_auto_scaling()
@@ -343,9 +360,9 @@ class StoreFactories(StoreAccess):
         """An EFS file system on the domain key (``efs.FileSystemProps`` pass through)."""
         _take_encryption(
             self, f"file_system {id}", props, key_prop="kms_key", mode_prop="encrypted",
-            mode_value=True,
+            mode_value=True, check_only=True,
         )  # fmt: skip
-        return efs.FileSystem(self, id, **props)  # type: ignore[arg-type]
+        return self._mixed(efs.FileSystem(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(rds.DatabaseInstance)
     def database_instance(self, id: str, **props: Any) -> rds.DatabaseInstance:
@@ -353,65 +370,50 @@ class StoreFactories(StoreAccess):
         master secret on the domain key (``rds.DatabaseInstanceProps`` pass through)."""
         _take_encryption(
             self, f"database_instance {id}", props, key_prop="storage_encryption_key",
-            mode_prop="storage_encrypted", mode_value=True,
+            mode_prop="storage_encrypted", mode_value=True, check_only=True,
         )  # fmt: skip
-        if props.get("enable_performance_insights") or props.get(
-            "performance_insight_encryption_key"
-        ):
-            _take_encryption(
-                self,
-                f"database_instance {id}",
-                props,
-                key_prop="performance_insight_encryption_key",
-            )
+        _take_encryption(
+            self, f"database_instance {id}", props, key_prop="performance_insight_encryption_key",
+            check_only=True,
+        )  # fmt: skip
         props.setdefault("credentials", rds.Credentials.from_generated_secret("dbadmin"))
-        instance = rds.DatabaseInstance(self, id, **props)  # type: ignore[arg-type]
-        self._put_secret_on_key(instance)
-        return instance
+        return self._mixed(rds.DatabaseInstance(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(rds.DatabaseCluster)
     def database_cluster(self, id: str, **props: Any) -> rds.DatabaseCluster:
-        """An RDS/Aurora cluster with storage and the generated master secret on the domain key
-        (``rds.DatabaseClusterProps`` pass through)."""
+        """An RDS/Aurora cluster with storage, the generated master secret and its instances'
+        Performance Insights (when enabled) on the domain key (``rds.DatabaseClusterProps`` pass
+        through)."""
         _take_encryption(
             self, f"database_cluster {id}", props, key_prop="storage_encryption_key",
-            mode_prop="storage_encrypted", mode_value=True,
+            mode_prop="storage_encrypted", mode_value=True, check_only=True,
         )  # fmt: skip
         props.setdefault("credentials", rds.Credentials.from_generated_secret("dbadmin"))
-        cluster = rds.DatabaseCluster(self, id, **props)  # type: ignore[arg-type]
-        self._put_secret_on_key(cluster)
-        return cluster
+        return self._mixed(rds.DatabaseCluster(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(secretsmanager.Secret)
     def secret(self, id: str, **props: Any) -> secretsmanager.Secret:
         """A Secrets Manager secret on the domain key (``secretsmanager.SecretProps`` pass
         through). The deployment role may use the key via Secrets Manager to store the value.
 
-        The key is set on the L1 (``KmsKeyId``), not through the L2's ``encryption_key``: given
+        The key is set on the L1 (``KmsKeyId``, by the mixin), not through the L2's
+        ``encryption_key``: given
         a key, the L2 adds key-policy statements that delegate to the whole account via Secrets
         Manager, which is what a domain key must not do. So ``secret.encryption_key`` is None;
         access to the value is the domain's read capability plus the secret's own grants.
         """
-        _take_encryption(self, f"secret {id}", props, key_prop="encryption_key")
-        props.pop("encryption_key")
-        secret = secretsmanager.Secret(self, id, **props)  # type: ignore[arg-type]
-        self._put_secret_on_key(secret)
-        return secret
-
-    def _put_secret_on_key(self, scope: Any) -> None:
-        """Put every secret under ``scope`` (a secret, or a database and its generated secret)
-        on the domain key, through the L1."""
-        for node in scope.node.find_all():
-            if isinstance(node, secretsmanager.CfnSecret):
-                node.kms_key_id = self.key.key_arn
+        _take_encryption(self, f"secret {id}", props, key_prop="encryption_key", check_only=True)
+        return self._mixed(secretsmanager.Secret(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(backup.BackupVault)
     def backup_vault(self, id: str, **props: Any) -> backup.BackupVault:
         """An AWS Backup vault on the domain key (``backup.BackupVaultProps`` pass through).
         Default removal policy: RETAIN."""
-        _take_encryption(self, f"backup_vault {id}", props, key_prop="encryption_key")
+        _take_encryption(
+            self, f"backup_vault {id}", props, key_prop="encryption_key", check_only=True
+        )
         props.setdefault("removal_policy", cdk.RemovalPolicy.RETAIN)
-        return backup.BackupVault(self, id, **props)  # type: ignore[arg-type]
+        return self._mixed(backup.BackupVault(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(ecr.Repository)
     def repository(self, id: str, **props: Any) -> ecr.Repository:
@@ -425,8 +427,8 @@ class StoreFactories(StoreAccess):
     @_props_of(events.EventBus)
     def event_bus(self, id: str, **props: Any) -> events.EventBus:
         """An EventBridge event bus on the domain key (``events.EventBusProps`` pass through)."""
-        _take_encryption(self, f"event_bus {id}", props, key_prop="kms_key")
-        return events.EventBus(self, id, **props)  # type: ignore[arg-type]
+        _take_encryption(self, f"event_bus {id}", props, key_prop="kms_key", check_only=True)
+        return self._mixed(events.EventBus(self, id, **props))  # type: ignore[arg-type]
 
     # -- more kinds where the CDK L2 takes a customer key ------------------------------------
     @_props_of(opensearch.Domain)
@@ -443,11 +445,11 @@ class StoreFactories(StoreAccess):
         _take_nested(
             self, f"opensearch_domain {id}", props, "encryption_at_rest",
             opensearch.EncryptionAtRestOptions, key_prop="kms_key", mode_prop="enabled",
-            mode_value=True,
+            mode_value=True, check_only=True,
         )  # fmt: skip
         props.setdefault("node_to_node_encryption", True)
         props.setdefault("enforce_https", True)
-        return opensearch.Domain(self, id, **props)  # type: ignore[arg-type]
+        return self._mixed(opensearch.Domain(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(docdb.DatabaseCluster)
     def docdb_cluster(self, id: str, **props: Any) -> docdb.DatabaseCluster:
@@ -461,7 +463,7 @@ class StoreFactories(StoreAccess):
         """
         _take_encryption(
             self, f"docdb_cluster {id}", props, key_prop="kms_key", mode_prop="storage_encrypted",
-            mode_value=True,
+            mode_value=True, check_only=True,
         )  # fmt: skip
         login = props.get("master_user")
         if login is not None and login.kms_key is not None:
@@ -472,6 +474,4 @@ class StoreFactories(StoreAccess):
                 path=path_of(self, id),
                 prop="master_user.kms_key",
             )
-        cluster = docdb.DatabaseCluster(self, id, **props)  # type: ignore[arg-type]
-        self._put_secret_on_key(cluster)
-        return cluster
+        return self._mixed(docdb.DatabaseCluster(self, id, **props))  # type: ignore[arg-type]
