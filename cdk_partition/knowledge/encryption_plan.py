@@ -58,12 +58,14 @@ class _Blocked(Exception):
 
 def _put(properties: dict[str, Any], path: str, value: Any) -> None:
     """Set (or, for None, remove) the value at a concrete path, creating dicts and lists on the
-    way; raise :class:`_Blocked` when an intrinsic or a scalar is in the way."""
+    way; raise :class:`_Blocked` when an intrinsic (at any depth) or a scalar is in the way."""
     segments = _SEGMENT.findall(path)
     node: Any = properties
     for i, (name, index) in enumerate(segments):
         last = i == len(segments) - 1
-        if not isinstance(node, dict):
+        if not isinstance(node, dict) or _is_intrinsic(node):
+            # an intrinsic (Fn::If, Fn::ImportValue...) is a dict too: writing into it would
+            # corrupt it, and what it resolves to is decided at deploy time
             raise _Blocked(path)
         if last and not index:
             if value is None:
