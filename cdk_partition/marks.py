@@ -32,6 +32,7 @@ __all__ = [
     "PATH_METADATA_KEY",
     "REPLICA_KEYS_METADATA_KEY",
     "REPLICA_REGIONS_METADATA_KEY",
+    "SERVICE_STATEMENTS_METADATA_KEY",
     "Environment",
     "KeyText",
     "parse_key_text",
@@ -50,6 +51,10 @@ REPLICA_KEYS_METADATA_KEY = "cdk_partition:replica_keys"
 #: The regions a multi-Region domain key replicates to (``DataDomain(replica_regions=...)``), on
 #: the primary key.
 REPLICA_REGIONS_METADATA_KEY = "cdk_partition:replica_regions"
+#: The service statements the app declared with ``DataDomain.allow_service`` (``[{"sid",
+#: "service", "actions", "source", "source_keys_unsupported"}]``), on the key: the AWS page each
+#: cites, read by the audit (CDKP106) and the report.
+SERVICE_STATEMENTS_METADATA_KEY = "cdk_partition:service_statements"
 #: Construct id of the marker node the checks leave in stacks of nested Stages (native/src).
 MARKER_ID = "CdkPartitionChecks"
 _ACCOUNT = "${AWS::AccountId}"

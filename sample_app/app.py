@@ -8,9 +8,11 @@ replicating to the other), queue (with its dead-letter queue), table, topic, str
 secret, event bus, repository, backup vault and delivery stream (orders); bucket, queue, table,
 volume, file system, database instance and a launch template for an Auto Scaling group
 (credit-applications). The integrations between them (S3 notifications, an SNS subscription,
-EventBridge targets, Firehose delivery, replication, Auto Scaling) are wired the CDK's own way.
-The orders domain makes its stores with the domain's store methods; credit-applications makes plain
-CDK constructs and applies the domain as a CDK Mixin (``domain.encryption_at_rest()``) once.
+EventBridge targets with a dead-letter queue, a CloudWatch alarm notifying the topic, a secret
+rotated by a function of the app, Firehose delivery, replication, Auto Scaling) are wired the CDK's
+own way. The orders domain makes its stores with the domain's store methods; credit-applications
+makes plain CDK constructs and applies the domain as a CDK Mixin (``domain.encryption_at_rest()``)
+once.
 
 Run through ``cdk.json``: ``npx cdk synth``.
 """
@@ -95,7 +97,7 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
     order_placed = d.topic("OrderPlaced")
     d.stream("Clicks", shard_count=1)
     d.log_group("AuditLog", log_group_name="/orders/audit")
-    d.secret("PaymentApiKey")
+    payment_key = d.secret("PaymentApiKey")
     d.event_bus("OrderEvents")
     d.repository("Images")
     d.backup_vault("Vault")
@@ -124,7 +126,35 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
         orders, "Nightly", schedule=cdk.aws_events.Schedule.cron(hour="2", minute="0")
     )
     nightly.add_target(cdk.aws_events_targets.SnsTopic(order_placed))
-    nightly.add_target(cdk.aws_events_targets.SqsQueue(events_queue))
+    # the rule's undeliverable events go to a domain dead-letter queue: EventBridge writes it as
+    # itself, under the same publisher statement as the target queue (its contract row)
+    nightly.add_target(
+        cdk.aws_events_targets.SqsQueue(
+            events_queue, dead_letter_queue=d.queue("NightlyDeadLetters")
+        )
+    )
+    # the payment key rotates with a function of the app: its role reads and writes the secret
+    # through Secrets Manager, so the key policy names it (without it, CDKP019)
+    rotator = cdk.aws_lambda.Function(
+        orders,
+        "RotatePaymentApiKey",
+        runtime=cdk.aws_lambda.Runtime.PYTHON_3_12,
+        handler="index.handler",
+        code=cdk.aws_lambda.Code.from_inline("def handler(event, context):\n    return None\n"),
+    )
+    payment_key.add_rotation_schedule(
+        "Rotation", rotation_lambda=rotator, automatically_after=cdk.Duration.days(30)
+    )
+    assert rotator.role is not None
+    d.grant_read(rotator.role)
+    d.grant_write(rotator.role)
+    # an alarm on a domain store notifies the domain topic: CloudWatch publishes as itself under
+    # its publisher statement (contract row alarm_action_topic)
+    stale = events_queue.metric_approximate_age_of_oldest_message().create_alarm(
+        orders, "EventsStale", threshold=3600, evaluation_periods=1
+    )
+    stale.add_alarm_action(cdk.aws_cloudwatch_actions.SnsAction(order_placed))
+    d.allow_service_publisher("cloudwatch.amazonaws.com")
     # Store-level access in one call: the store's own permission (an IAM policy of this stack,
     # attached to the imported role) plus the domain capability in the key policy.
     d.grant_store_read(documents, people.app_a)

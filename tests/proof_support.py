@@ -354,6 +354,10 @@ def deployable_copy(template: Template, stack_name: str) -> Template:
       InvalidParameterException. The copy names it ``<stack>-<logicalid>`` in lowercase.
     * ``Custom::S3BucketNotifications``: dropped (moto runs Lambda-backed custom resources in
       Docker); notification wiring is not an encryption setting.
+    * IAM policy statements whose ``Resource`` names a resource moto does not create at all (a
+      secret: "no moto CloudFormation support" in :data:`NOT_MODELLED`): dropped, since moto
+      resolves the reference to nothing and refuses the policy ("Policy statement must contain
+      resources"). Identity policies are not what this proof reads.
 
     The ``BootstrapVersion`` parameter and ``CheckBootstrapVersion`` rule stay: the bootstrap SSM
     parameter is created in moto instead (see :func:`deploy_and_check`).
@@ -373,6 +377,19 @@ def deployable_copy(template: Template, stack_name: str) -> Template:
     }
     for logical_id in dropped:
         del out["Resources"][logical_id]
+    absent = {
+        logical_id
+        for logical_id, resource in resources_of(out)
+        if NOT_MODELLED.get(resource["Type"], "").startswith("no moto CloudFormation support")
+    }
+    for _, resource in resources_of(out):
+        if resource["Type"] != "AWS::IAM::Policy":
+            continue
+        document = resource.get("Properties", {}).get("PolicyDocument", {})
+        statements = document.get("Statement", [])
+        document["Statement"] = [
+            s for s in statements if not _names_any(s.get("Resource"), absent)
+        ] or [{"Effect": "Allow", "Action": "none:null", "Resource": "*"}]
     for _, resource in resources_of(out):
         depends = resource.get("DependsOn")
         if isinstance(depends, list):
@@ -380,6 +397,19 @@ def deployable_copy(template: Template, stack_name: str) -> Template:
         elif depends in dropped:
             del resource["DependsOn"]
     return out
+
+
+def _names_any(value: Any, logical_ids: set[str]) -> bool:
+    """True when ``value`` holds a ``Ref`` / ``Fn::GetAtt`` of one of ``logical_ids``."""
+    if isinstance(value, dict):
+        ref = value.get("Ref")
+        att = value.get("Fn::GetAtt")
+        if ref in logical_ids or (isinstance(att, list) and att and att[0] in logical_ids):
+            return True
+        return any(_names_any(v, logical_ids) for v in value.values())
+    if isinstance(value, list):
+        return any(_names_any(v, logical_ids) for v in value)
+    return False
 
 
 def bootstrap_parameters(templates: Mapping[str, Template]) -> set[str]:

@@ -18,6 +18,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_docdb as docdb
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
@@ -146,6 +147,24 @@ def _build(outdir: Path) -> cdk.App:
     )  # fmt: skip
     d.log_group("Audit", log_group_name="/orders/audit")
     d.event_bus("Bus", event_bus_name="orders")
+    # a CloudWatch alarm publishing to the domain topic; a domain bucket as access-log target
+    alarm = queue.metric_approximate_age_of_oldest_message().create_alarm(
+        stack, "Stale", threshold=600, evaluation_periods=1
+    )
+    alarm.add_alarm_action(cw_actions.SnsAction(topic))
+    d.allow_service_publisher("cloudwatch.amazonaws.com")
+    d.bucket("Logged", server_access_logs_bucket=d.bucket("AccessLogs"))
+    # Firehose reading a domain stream (its role named for kms:Decrypt through Kinesis)
+    d.delivery_stream(
+        "FromStream",
+        source=firehose.KinesisStreamSource(stream),
+        destination=firehose.S3Bucket(
+            archive,
+            logging_config=firehose.EnableLogging(
+                d.log_group("StreamDeliveryErrors", log_group_name="/contracts/stream-delivery")
+            ),
+        ),
+    )
     return app
 
 

@@ -33,6 +33,7 @@ def _page(name: str) -> str:
         ("service-contracts.md", "contracts"),
         ("cross-account.md", "cross-account"),
         ("cli.md", "cli"),
+        ("cli.md", "finding-fields"),
         ("index.md", "readme"),
     ],
 )
@@ -82,6 +83,23 @@ def test_the_cli_reference_names_every_subcommand_and_option() -> None:
         for action in sub._actions:
             for option in action.option_strings:
                 assert option in text
+
+
+def test_the_json_field_list_is_the_findings_fields() -> None:
+    """docs/cli.md lists every field ``audit --format json`` prints (issue #24: the hand-written
+    list had lost ``template_path``), each with its meaning, from the dataclass itself."""
+    import dataclasses
+
+    from cdk_partition.audit import Finding
+
+    text = tables.expand(_page("cli.md"))
+    names = [f.name for f in dataclasses.fields(Finding)]
+    assert "template_path" in names
+    rows = re.findall(r"(?m)^\| `(\w+)` \| `[^`]+` \| (.+) \|$", text)
+    assert [name for name, _ in rows] == names
+    assert all(meaning.strip() for _, meaning in rows), rows
+    finding = Finding("CDKP001", "error", "S", "L", "S/L", "AWS::SNS::Topic", "m", "f")
+    assert list(finding.to_json()) == names  # what the JSON output prints, in this order
 
 
 def test_the_contract_tables_are_the_codes() -> None:

@@ -166,6 +166,31 @@ def test_a_policy_attached_to_a_role_outside_the_app_is_not_silence(tmp_path: Pa
     assert found[0].path.startswith("Orders/Send")
 
 
+def test_a_user_of_another_stack_is_followed_by_its_imported_arn(tmp_path: Path) -> None:
+    """A grant to a user of another stack attaches by the user name the CDK cuts from the
+    imported ARN (``Fn::Select [1, Fn::Split [":user/", ImportValue]]``): followed to the user,
+    so CDKP019 (with its fix) rather than CDKP020, and nothing once the key names the user."""
+    for named in (False, True):
+
+        def build(orders: DomainStack, named: bool = named) -> None:
+            people = cdk.Stack(orders.node.scope, "People")  # type: ignore[arg-type]
+            alice = iam.User(people, "alice")
+            topic = orders.domain.topic("Events")
+            imported = iam.User.from_user_arn(orders, "Alice", alice.user_arn)
+            policy = iam.Policy(orders, "Publish", users=[imported])
+            policy.add_statements(
+                iam.PolicyStatement(actions=["sns:Publish"], resources=[topic.topic_arn])
+            )
+            if named:  # SNS publishes with kms:GenerateDataKey and kms:Decrypt: both capabilities
+                orders.domain.grant_read(alice)
+                orders.domain.grant_write(alice)
+
+        findings, failed = _synth(tmp_path / f"cdk-{named}.out", build)
+        rules = sorted({f.rule for f in findings if f.rule in ("CDKP019", "CDKP020")})
+        assert rules == ([] if named else ["CDKP019"]), [(f.message, f.fix) for f in findings]
+        assert failed is not named
+
+
 def test_a_named_reader_is_allowed_by_both(tmp_path: Path) -> None:
     def build(orders: DomainStack) -> None:
         queue = orders.domain.queue("Jobs")

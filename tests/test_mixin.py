@@ -16,7 +16,6 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
-from aws_cdk.assertions import Annotations, Match
 from conftest import cdk_context
 from test_schema_coverage import _load, _resolve
 
@@ -175,9 +174,19 @@ def test_domain_key_already_there_is_left_alone() -> None:
 
 
 def _warnings(stack: cdk.Stack, path: str) -> None:
-    Annotations.from_stack(stack).has_warning(
-        f"/{stack.stack_name}/{path}", Match.string_like_regexp(".*domain d-s: .*")
-    )
+    """The mixin annotated the construct at ``path`` (or its default child) with a warning.
+
+    Read from the construct tree, not from a synth: the domain registers its checks, which fail
+    the synth of these deliberately unfixed stores (the audit's verdict, tested elsewhere)."""
+    construct = stack.node.find_child(path)
+    nodes = [construct, *(c for c in construct.node.children)]
+    texts = [
+        str(entry.data)
+        for node in nodes
+        for entry in node.node.metadata
+        if entry.type == "aws:cdk:warning"
+    ]
+    assert any("domain d-s: " in text for text in texts), texts
 
 
 def _mixin_notes(construct: Any) -> list[str]:

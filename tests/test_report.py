@@ -111,7 +111,9 @@ def test_deployment_role_administers_and_reaches_data_only_via_its_services(
 ) -> None:
     for name, services in {
         "orders": ["dynamodb", "secretsmanager", "ecr", "backup", "firehose"],
-        "credit-applications": ["dynamodb", "ec2", "elasticfilesystem", "rds", "secretsmanager"],
+        # the key policy's order: the launch template (a store method, under the domain) first,
+        # then the plain constructs the mixin put on the key, in tree order
+        "credit-applications": ["ec2", "dynamodb", "elasticfilesystem", "secretsmanager", "rds"],
     }.items():
         domain = _domain(sample_report, name)
         (role,) = [k for k in domain.access if "cfn-exec-role" in k]
@@ -151,7 +153,7 @@ def test_firehose_delivery_role_writes_via_s3(sample_report: report.Report) -> N
 def test_markdown_shows_capabilities_via_services(sample_report: report.Report) -> None:
     text = report.to_markdown(sample_report)
     role = "`role/cdk-hnb659fds-cfn-exec-role-${AWS::AccountId}-${AWS::Region}`"
-    via = "via dynamodb, ec2, elasticfilesystem, rds, secretsmanager"
+    via = "via ec2, dynamodb, elasticfilesystem, secretsmanager, rds"
     assert f"| {role} | yes | {via} | {via} |" in text
     assert "-.->|read, write via s3| key" in text
 

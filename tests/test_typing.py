@@ -5,17 +5,25 @@ Fast checks keep the hand-written and generated signatures equal to the installe
 the slow ones run mypy and pyright (both in the ``test`` extra) on the package, the sample app and
 ``tests/typing`` (``usage.py`` must be clean; ``misuse.py`` must fail on exactly its
 ``expect-error`` lines), and ``pyright --verifytypes`` must score 100%.
+
+``tests/typing`` is checked as a user's project would be (issue #24 item 2): copied to a folder
+outside the repository and checked with no PYTHONPATH of ours, so the checkers find
+``cdk_partition`` only as installed (the README's ``pip install -e .``: a static path entry).
 """
 
 from __future__ import annotations
 
 import atexit
+import importlib.metadata
 import importlib.util
 import inspect
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,6 +144,26 @@ def test_replica_takes_domain_replica_keywords() -> None:
     assert [mine[n].default for n in ours] == [replica[n].default for n in ours]
 
 
+# -- the documented install -------------------------------------------------------------------
+def test_editable_install_is_a_static_path_entry() -> None:
+    """``pip install -e .`` (the README's command) writes ``__editable__.cdk_partition-*.pth``
+    naming the checkout, which pyright and mypy follow, and no setuptools import hook (a
+    ``__editable___*_finder.py``), which neither can (setuptools, "Development Mode (a.k.a.
+    "Editable Installs")", https://setuptools.pypa.io/en/latest/userguide/development_mode.html)."""
+    dist = importlib.metadata.distribution("cdk-partition")
+    direct = dist.read_text("direct_url.json")
+    if not direct or not json.loads(direct).get("dir_info", {}).get("editable"):
+        pytest.skip("cdk-partition is installed from a wheel here, not in editable mode")
+    site = Path(str(dist.locate_file("")))
+    (pth,) = site.glob("__editable__.cdk_partition-*.pth")
+    lines = [line for line in pth.read_text().splitlines() if line.strip()]
+    assert lines and not [line for line in lines if line.startswith("import")], lines
+    checkout = Path(lines[0])
+    assert (checkout / "cdk_partition" / "py.typed").is_file()
+    assert json.loads(direct)["url"] == checkout.as_uri()
+    assert list(site.glob("__editable___cdk_partition*finder.py")) == []
+
+
 # -- the type checkers themselves --------------------------------------------------------------
 def _expected_lines() -> set[int]:
     lines = MISUSE.read_text().splitlines()
@@ -148,34 +176,48 @@ def _tool(module: str) -> None:
 
 
 def _env() -> dict[str, str]:
+    """The environment of a user's shell after the documented install: this interpreter's
+    virtualenv first on PATH (pyright asks that ``python`` for its search paths, mypy is run by
+    it), and no PYTHONPATH of ours. The package is found as installed; after ``pip install -e
+    .`` that is the static path entry ``__editable__.cdk_partition-*.pth`` (pyproject.toml
+    ``[tool.setuptools] package-dir``). A PYTHONPATH the caller set is left as it is."""
     env = dict(os.environ)
-    # pyright finds the interpreter (and aws-cdk-lib) through PATH; the package from this tree
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["PYTHONPATH"] = str(ROOT)
     return env
 
 
+#: A user's project: ``tests/typing`` copied to a folder outside the repository, so that no
+#: checker finds ``cdk_partition`` in its working directory or project root, only installed.
+USER_PROJECT = Path(tempfile.mkdtemp(prefix="cdk-partition-typing-"))
+for _source in sorted(TYPING.glob("*.py")):
+    shutil.copy(_source, USER_PROJECT / _source.name)
+atexit.register(shutil.rmtree, USER_PROJECT, True)
+MYPY_CACHE = ROOT / ".mypy_cache"
+
+
 def _start_checkers() -> dict[str, tuple[list[str], subprocess.Popen[str]]]:
-    """Start mypy, pyright and pyright --verifytypes side by side, in the background.
+    """Start mypy (the package and the sample app, from the checkout), pyright and pyright
+    --verifytypes (from :data:`USER_PROJECT`, on the installed package) side by side, in the
+    background.
 
     Called when pytest imports this module, i.e. at collection, before any test runs: a cold
     mypy reads all of aws-cdk-lib (a minute or more), so it runs while the rest of the suite
     does, and the tests below only wait for it. Killed at exit when no test asked for it.
     """
     commands = {
-        "mypy": [sys.executable, "-m", "mypy", "--cache-dir", str(ROOT / ".mypy_cache"),
-                 "cdk_partition", "sample_app", "tests/typing"],
-        "pyright": [sys.executable, "-m", "pyright", "tests/typing"],
-        "verifytypes": [sys.executable, "-m", "pyright", "--verifytypes", "cdk_partition",
-                        "--ignoreexternal"],
+        "mypy": ([sys.executable, "-m", "mypy", "--cache-dir", str(MYPY_CACHE),
+                  "cdk_partition", "sample_app"], ROOT),
+        "pyright": ([sys.executable, "-m", "pyright", "usage.py", "misuse.py"], USER_PROJECT),
+        "verifytypes": ([sys.executable, "-m", "pyright", "--verifytypes", "cdk_partition",
+                         "--ignoreexternal"], USER_PROJECT),
     }  # fmt: skip
     started: dict[str, tuple[list[str], subprocess.Popen[str]]] = {}
-    for name, command in commands.items():
+    for name, (command, cwd) in commands.items():
         if importlib.util.find_spec(command[2]) is None:
             continue
         process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=cwd,
             env=_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -191,11 +233,24 @@ _STARTED = _start_checkers()
 
 @pytest.fixture(scope="module")
 def checkers() -> dict[str, subprocess.CompletedProcess[str]]:
-    """The checkers' results (waiting for those still running)."""
+    """The checkers' results (waiting for those still running). mypy on the user's project runs
+    after mypy on the package, on its warm cache of aws-cdk-lib."""
     done: dict[str, subprocess.CompletedProcess[str]] = {}
     for name, (command, process) in _STARTED.items():
         out, _ = process.communicate(timeout=900)
         done[name] = subprocess.CompletedProcess(command, process.returncode, out)
+    if "mypy" in done:
+        command = [sys.executable, "-m", "mypy", "--cache-dir", str(MYPY_CACHE),
+                   "usage.py", "misuse.py"]  # fmt: skip
+        done["mypy-user"] = subprocess.run(
+            command,
+            cwd=USER_PROJECT,
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=900,
+        )
     return done
 
 
@@ -210,8 +265,10 @@ def _error_lines(output: str, pattern: str) -> dict[str, set[int]]:
 def test_mypy_accepts_the_package_and_rejects_each_misuse(checkers: dict) -> None:
     _tool("mypy")
     out = checkers["mypy"].stdout
-    errors = _error_lines(out, r"(?m)^(\S+\.py):(\d+): error:")
-    assert errors == {"misuse.py": _expected_lines()}, out
+    assert _error_lines(out, r"(?m)^(\S+\.py):(\d+): error:") == {}, out
+    user = checkers["mypy-user"].stdout
+    errors = _error_lines(user, r"(?m)^(\S+\.py):(\d+): error:")
+    assert errors == {"misuse.py": _expected_lines()}, user
 
 
 @pytest.mark.slow

@@ -65,7 +65,7 @@ from .contracts import audit_contracts
 from .custom_resources import audit_custom_resource
 from .cycles import audit_cycles
 from .documents import audit_emr_security_configuration, collection_policy_findings
-from .exemptions import EXEMPTIBLE_RULES, apply_exemptions
+from .exemptions import EXEMPTIBLE_RULES, KEY_EXEMPTIBLE_RULES, apply_exemptions
 from .identities import audit_identities
 from .integrations import audit_integrations
 from .key_policy import audit_key
@@ -91,6 +91,7 @@ __all__ = [
     "DOMAIN_METADATA_KEY",
     "EXEMPTIBLE_RULES",
     "EXEMPTIONS_METADATA_KEY",
+    "KEY_EXEMPTIBLE_RULES",
     "PATH_METADATA_KEY",
     "RULES",
     "AuditInputError",

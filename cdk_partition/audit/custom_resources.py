@@ -26,8 +26,9 @@ RULES: tuple[Rule, ...] = (
         "warning",
         "Custom resource may create a store outside the template",
         "create the store in the template with a domain store method; if the call must stay, "
-        "check the key it uses and acknowledge: Validations.of(construct).acknowledge("
-        "Acknowledgment(id='cdk-partition::CDKP009', reason=...))",
+        "check the key it uses and exempt the resource the finding names with the reason: "
+        "`exempt(construct, 'CDKP009', reason)` (written into the template, so "
+        "`cdk-partition audit` honours it too; a CDK Acknowledgment quiets only the synth)",
         source=no_aws_page(
             "the rule reads the custom resource's SDK call and its handler's IAM policies; which "
             "calls and actions create a store is the catalogue's (cdk_partition.knowledge.catalogue)"

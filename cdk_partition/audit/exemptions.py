@@ -1,8 +1,10 @@
 """Exemptions: a finding about one store that the app exempted, with its reason
 (``cdk_partition:exemptions`` metadata, written by :func:`~cdk_partition.exempt`).
 
-Only the store rules may be exempted (:data:`EXEMPTIBLE_RULES`); the resource's exemptions are the
-model's answer (:meth:`~cdk_partition.assembly.CloudAssembly.exemptions_of`).
+The store rules may be exempted on a store (:data:`EXEMPTIBLE_RULES`), and CDKP106 (a service
+statement beyond the service's needs) on the domain key itself (:data:`KEY_EXEMPTIBLE_RULES`);
+the resource's exemptions are the model's answer
+(:meth:`~cdk_partition.assembly.CloudAssembly.exemptions_of`).
 """
 
 from __future__ import annotations
@@ -12,25 +14,29 @@ from dataclasses import replace
 from ..assembly import CloudAssembly
 from .rules import Finding
 
-__all__ = ["EXEMPTIBLE_RULES", "apply_exemptions"]
+__all__ = ["EXEMPTIBLE_RULES", "KEY_EXEMPTIBLE_RULES", "apply_exemptions"]
 
 #: The rules an exemption may silence: findings about one store. The domain key's own rules
 #: (CDKP1xx), placement, crashes, custom resources aside, and dependency cycles hold for every
 #: domain; an exemption of them is ignored (and ``exempt`` refuses it).
 EXEMPTIBLE_RULES: frozenset[str] = frozenset(
     {"CDKP001", "CDKP002", "CDKP003", "CDKP004", "CDKP005", "CDKP006", "CDKP008", "CDKP009",
-     "CDKP010", "CDKP011", "CDKP014", "CDKP015", "CDKP016"}
+     "CDKP010", "CDKP011", "CDKP014", "CDKP015", "CDKP016", "CDKP106"}
 )  # fmt: skip
+#: The key rules an exemption on the domain key may silence: a service statement the app keeps
+#: as AWS documents it although it gives more than the library's contract (CDKP106), with the
+#: reason in every report. The other key rules hold for every domain.
+KEY_EXEMPTIBLE_RULES: frozenset[str] = frozenset({"CDKP106"})
+_KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
 _MIN_REASON_WORDS = 4
 
 
 def apply_exemptions(finding: Finding, assembly: CloudAssembly) -> Finding:
     """``finding``, exempted when its resource carries an exemption of its rule with a reason."""
-    if finding.rule not in EXEMPTIBLE_RULES or finding.resource_type in (
-        "AWS::KMS::Key",
-        "AWS::KMS::ReplicaKey",
-    ):
+    if finding.rule not in EXEMPTIBLE_RULES:
         return finding
+    if (finding.resource_type in _KEY_TYPES) != (finding.rule in KEY_EXEMPTIBLE_RULES):
+        return finding  # key rules on keys only, store rules on stores only
     for exemption in assembly.exemptions_of(finding.template_path, finding.logical_id):
         if not isinstance(exemption, dict) or exemption.get("rule") != finding.rule:
             continue

@@ -10,7 +10,8 @@ fails at run time.
 
 The pass reads every identity policy of the assembly (:func:`grants`): ``AWS::IAM::Role`` and
 ``AWS::IAM::User`` inline ``Policies``, ``AWS::IAM::Policy`` and ``AWS::IAM::ManagedPolicy``
-attached to roles, users or groups (a group's policies apply to the app's users in it), and for
+attached to roles, users or groups, or attached by ARN (``ManagedPolicyArns``; a group's
+policies apply to the app's users in it), and for
 every principal allowed a data action on a store of a domain (the table
 :mod:`cdk_partition.knowledge.identity_kms`, each row citing its AWS page) evaluates the KMS
 requests the store's service makes against the domain key policy with the policy evaluator.
@@ -219,11 +220,15 @@ def _own(resolver: PrincipalResolver, stack: StackTemplate, ids: Iterable[str]) 
 
 
 def _arn_of_name(entry: Any) -> str | None:
-    """The canonical ARN a role name is cut from, for the CDK's form of an imported role's name:
-    ``Fn::Select [1, Fn::Split ["/", Fn::Select [5, Fn::Split [":", <ARN>]]]]``."""
+    """The canonical ARN a role or user name is cut from, for the CDK's forms of an imported
+    principal's name: a role's ``Fn::Select [1, Fn::Split ["/", Fn::Select [5, Fn::Split [":",
+    <ARN>]]]]``, a user's ``Fn::Select [1, Fn::Split [":user/", <ARN>]]``."""
     try:
         outer = entry["Fn::Select"]
         inner = outer[1]["Fn::Split"]
+        if outer[0] in (1, "1") and inner[0] == ":user/":
+            text = evaluator.canonicalize(inner[1])
+            return text if isinstance(text, str) else None
         select = inner[1]["Fn::Select"]
         split = select[1]["Fn::Split"]
     except (KeyError, IndexError, TypeError):
@@ -345,6 +350,7 @@ def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[_Unreadable]]:
     if stores:
         by_principal: dict[str, list[Any]] = {}
         holders: list[tuple[StackTemplate, str, list[Principal], list[Any]]] = []
+        attached = _attached_by_arn(assembly, resolver)
         for stack in assembly.stacks:
             for logical_id, resource in stack.resources.items():
                 if not isinstance(resource, dict) or resource.get("Type") not in _POLICY_TYPES:
@@ -353,6 +359,7 @@ def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[_Unreadable]]:
                 if not any(_statements(d) for d in documents):
                     continue
                 ids, unknown = _principals_of(resolver, stack, logical_id, resource)
+                ids = ids + attached.get((id(stack), logical_id), [])
                 for principal in ids:
                     by_principal.setdefault(principal[0], []).extend(documents)
                 holders.append((stack, logical_id, ids, documents))
@@ -377,6 +384,48 @@ def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[_Unreadable]]:
     result = (out, unreadable)
     assembly.memo[("identity-grants",)] = result
     return result
+
+
+def _attached_by_arn(
+    assembly: CloudAssembly, resolver: PrincipalResolver
+) -> dict[tuple[int, str], list[Principal]]:
+    """(id of its stack, logical id) of each ``AWS::IAM::ManagedPolicy`` of the app -> the roles
+    and users that attach it by ARN (``ManagedPolicyArns`` of a role, user or group: a ``Ref`` of
+    it, or an import of its export); a group's users stand for the group. Literal ARNs (AWS
+    managed policies, policies of the account) name no document of the assembly: not followed."""
+    out: dict[tuple[int, str], list[Principal]] = {}
+    for stack in assembly.stacks:
+        for logical_id, resource in stack.resources.items():
+            kind = _type(resource)
+            if kind not in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
+                continue
+            for entry in _as_list(_props(resource).get("ManagedPolicyArns") or []):
+                target = _managed_policy_of(assembly, stack, entry)
+                if target is None:
+                    continue
+                ids = _members(stack, logical_id) if kind == "AWS::IAM::Group" else [logical_id]
+                out.setdefault((id(target[0]), target[1]), []).extend(_own(resolver, stack, ids))
+    return out
+
+
+def _managed_policy_of(
+    assembly: CloudAssembly, stack: StackTemplate, value: Any, depth: int = 0
+) -> tuple[StackTemplate, str] | None:
+    """The ``AWS::IAM::ManagedPolicy`` of the app an ARN value names (``Ref`` or an import)."""
+    text = evaluator.canonicalize(value)
+    if not isinstance(text, str) or depth > 4:
+        return None
+    for start, end in placeholders(text):
+        inner = text[start + 2 : end - 1]
+        if inner.startswith("ImportValue:"):
+            exported = assembly.exports.get(inner.removeprefix("ImportValue:"))
+            if exported is not None:
+                return _managed_policy_of(assembly, exported[0], exported[1], depth + 1)
+            continue
+        logical_id = inner.split(".", 1)[0]
+        if _type(stack.resources.get(logical_id)) == "AWS::IAM::ManagedPolicy":
+            return stack, logical_id
+    return None
 
 
 def _may_reach(documents: Iterable[Any]) -> bool:

@@ -26,7 +26,7 @@ from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver, placeholders
 from ..knowledge import contracts
 from ..policy import evaluator
-from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields
+from .rules import Finding, Rule, Source, make_finding, no_aws_page, resource_fields, short
 
 __all__ = ["RULES", "WIRING", "Wiring", "audit_integrations"]
 
@@ -39,6 +39,26 @@ RULES: tuple[Rule, ...] = (
         "(the statement its service contract documents), or deliver to a store outside the "
         "domain",
         source=no_aws_page("each service contract row cites its own AWS page"),
+    ),
+    Rule(
+        "CDKP022",
+        "error",
+        "Domain secret is rotated by a hosted rotation function the key policy cannot name",
+        "rotate it with a function of the app, "
+        "`secret.add_rotation_schedule(id, rotation_lambda=fn)`, and name its role in the key "
+        "policy: `domain.grant_read(fn.role)` and `domain.grant_write(fn.role)`",
+        # AWS Secrets Manager User Guide, "Lambda rotation function execution role permissions
+        # for AWS Secrets Manager": "If the secret is encrypted with a KMS key other than the AWS
+        # managed key aws/secretsmanager, then you need to grant the Lambda execution role
+        # permission to use the key." A hosted rotation's role is created by the
+        # AWS::SecretsManager-2020-07-23 transform under a generated name, which a key policy
+        # that names its principals one by one cannot name.
+        source=Source(
+            'AWS Secrets Manager User Guide, "Lambda rotation function execution role '
+            'permissions for AWS Secrets Manager"',
+            "https://docs.aws.amazon.com/secretsmanager/latest/userguide/"
+            "rotating-secrets-required-permissions-function.html",
+        ),
     ),
 )
 _RULE = {rule.id: rule for rule in RULES}
@@ -64,7 +84,17 @@ WIRING: tuple[Wiring, ...] = (
     Wiring("AWS::SNS::Subscription", "dead-letter queue", "AWS::SQS::Queue",
            "topic_subscription_queue"),
     Wiring("AWS::SNS::Subscription", "endpoint", "AWS::SQS::Queue", "topic_subscription_queue"),
+    Wiring("AWS::CloudWatch::Alarm", "alarm action", "AWS::SNS::Topic", "alarm_action_topic"),
+    Wiring("AWS::S3::Bucket", "server access log destination", "AWS::S3::Bucket",
+           "bucket_access_logs"),
 )  # fmt: skip
+
+#: The resource types whose properties :func:`_named` reads.
+_SOURCE_TYPES = frozenset(w.source_type for w in WIRING)
+
+#: The alarm properties that name the actions CloudWatch takes (AWS CloudFormation Template
+#: Reference, "AWS::CloudWatch::Alarm", AlarmActions / OKActions / InsufficientDataActions).
+_ALARM_ACTIONS = ("AlarmActions", "OKActions", "InsufficientDataActions")
 
 
 def _named(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
@@ -89,6 +119,15 @@ def _named(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
             yield "dead-letter queue", redrive["deadLetterTargetArn"]
         if props.get("Protocol") == "sqs" and "Endpoint" in props:
             yield "endpoint", props["Endpoint"]
+    elif kind == "AWS::CloudWatch::Alarm":
+        for name in _ALARM_ACTIONS:
+            actions = props.get(name)
+            for action in actions if isinstance(actions, list) else []:
+                yield "alarm action", action
+    elif kind == "AWS::S3::Bucket":
+        logging = props.get("LoggingConfiguration")
+        if isinstance(logging, dict) and "DestinationBucketName" in logging:
+            yield "server access log destination", logging["DestinationBucketName"]
 
 
 def _store_of(
@@ -119,10 +158,9 @@ def audit_integrations(assembly: CloudAssembly) -> Iterator[Finding]:
     prepared: dict[tuple[int, str], Any] = {}
     for stack in assembly.stacks:
         for logical_id, resource in stack.resources.items():
-            if not isinstance(resource, dict) or resource.get("Type") not in (
-                "AWS::Events::Rule",
-                "AWS::SNS::Subscription",
-            ):
+            if isinstance(resource, dict) and resource.get("Type") == _ROTATION:
+                yield from _hosted_rotation(assembly, stack, logical_id, resource)
+            if not isinstance(resource, dict) or resource.get("Type") not in _SOURCE_TYPES:
                 continue
             for what, value in _named(resource):
                 found = _store_of(assembly, stack, value)
@@ -150,6 +188,40 @@ def audit_integrations(assembly: CloudAssembly) -> Iterator[Finding]:
                 if refused:
                     yield _finding(stack, logical_id, resource, store_stack, store_id, store,
                                    domain, what, refused)  # fmt: skip
+
+
+_ROTATION = "AWS::SecretsManager::RotationSchedule"
+
+
+def _hosted_rotation(
+    assembly: CloudAssembly, stack: StackTemplate, logical_id: str, resource: Mapping[str, Any]
+) -> Iterator[Finding]:
+    """CDKP022 for a hosted rotation (``HostedRotationLambda``) of a domain secret."""
+    props = resource.get("Properties") or {}
+    if not isinstance(props, dict) or "HostedRotationLambda" not in props:
+        return
+    found = _store_of(assembly, stack, props.get("SecretId"))
+    if found is None:
+        return
+    store_stack, store_id = found
+    store = store_stack.resources[store_id]
+    if not isinstance(store, dict) or store.get("Type") != "AWS::SecretsManager::Secret":
+        return
+    domain = assembly.domain_of(store_stack, store_id, store).domain
+    if domain is None:
+        return
+    base = resource_fields(stack, logical_id, resource, domain)
+    store_path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
+    yield make_finding(
+        _RULE["CDKP022"],
+        f"{base['path']} rotates {store_path} of domain {domain!r} with a hosted rotation "
+        "function (HostedRotationLambda): its role is created by the Secrets Manager transform "
+        "under a generated name that the domain key policy cannot name, so DenyEveryoneElse "
+        "refuses its kms:Decrypt and kms:GenerateDataKey and every rotation fails at run time.",
+        location="HostedRotationLambda",
+        value=short(props.get("HostedRotationLambda")),
+        **base,
+    )
 
 
 def _refused(

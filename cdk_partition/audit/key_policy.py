@@ -10,13 +10,11 @@ table (:mod:`cdk_partition.knowledge.capabilities`) and the service contracts
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from fnmatch import fnmatchcase
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..assembly import DomainKey
 from ..assembly.keys import KeyResolver
-from ..knowledge import contracts
 from ..knowledge.capabilities import (
     ADMINISTER_ACTIONS,
     ALL_CAPABILITY_ACTIONS,
@@ -24,8 +22,10 @@ from ..knowledge.capabilities import (
     READ_ACTIONS,
     WRITE_ACTIONS,
 )
+from ..marks import SERVICE_STATEMENTS_METADATA_KEY
 from ..policy import evaluator
 from .rules import Finding, Rule, Source, make_finding, no_aws_page, resource_fields, short
+from .service_statements import expand_actions, service_statement_problems
 
 __all__ = ["RULES", "audit_key"]
 
@@ -78,8 +78,12 @@ RULES: tuple[Rule, ...] = (
         "CDKP106",
         "error",
         "Domain key policy gives an AWS service more than its service contract",
-        "let the domain write service statements (store methods, allow_service_publisher): "
-        "the contract's actions only, scoped by the conditions AWS supports",
+        "let the domain write the service's statement: the store methods and "
+        "`domain.allow_service_publisher(<service>)` for a service with a contract, "
+        "`domain.allow_service(<service>, actions=[...], conditions={...}, source=<AWS page>)` "
+        "for a statement AWS documents (data actions only, scoped by aws:SourceArn / "
+        "aws:SourceAccount where AWS supports them); or, when the statement must stay as it "
+        'is, `exempt(domain.key, "CDKP106", <reason>)`',
         source=no_aws_page(_PER_ROW),
     ),
     Rule(
@@ -113,14 +117,7 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _expand(actions: Iterable[str]) -> set[str]:
-    out: set[str] = set()
-    for action in actions:
-        if not isinstance(action, str):
-            continue
-        pattern = action.lower()
-        out |= {a for a in KMS_KEY_ACTIONS if fnmatchcase(a.lower(), pattern)} or {action}
-    return out
+_expand = expand_actions
 
 
 def audit_key(key: DomainKey, resolver: KeyResolver | None = None) -> Iterator[Finding]:
@@ -163,6 +160,7 @@ def audit_key(key: DomainKey, resolver: KeyResolver | None = None) -> Iterator[F
         yield finding("CDKP102", f"{what}.", "KeyPolicy", policy)
         return
     statements = key.statements
+    declared = declared_service_statements(key.resource)
     denies = {
         "Version": "2012-10-17",
         "Statement": [s for s in statements if s.get("Effect") == "Deny"],
@@ -211,7 +209,7 @@ def audit_key(key: DomainKey, resolver: KeyResolver | None = None) -> Iterator[F
             )
             continue
         if aws is None:
-            for problem in _service_statement_problems(statement):
+            for problem in _service_statement_problems(statement, declared):
                 yield finding(
                     "CDKP106",
                     f"statement {sid} {problem}",
@@ -272,35 +270,37 @@ def _audit_replica_link(
         yield finding("CDKP108", f"{'; '.join(problems)}.", "PrimaryKeyArn", value)
 
 
-def _service_statement_problems(statement: Mapping[str, Any]) -> Iterator[str]:
-    """What an Allow to AWS service principals gives beyond their service contracts
-    (:data:`cdk_partition.knowledge.contracts.CONTRACTS`): actions outside the rows, or no condition where
-    every row of the service is scoped."""
+def _service_statement_problems(
+    statement: Mapping[str, Any], declared: Mapping[str, Mapping[str, Any]]
+) -> Iterator[str]:
+    """What an Allow to AWS service principals gives beyond their needs
+    (:func:`.service_statements.service_statement_problems`); ``declared``: Sid -> the app's
+    declaration of the statement (``domain.allow_service``), from the key's metadata."""
     principal = statement.get("Principal")
     services = principal.get("Service") if isinstance(principal, Mapping) else None
     actions = _expand(_as_list(statement.get("Action", [])))
     if "NotAction" in statement:
         actions = set(KMS_KEY_ACTIONS) - _expand(_as_list(statement["NotAction"]))
+    declaration = declared.get(str(statement.get("Sid")))
     for service in _as_list(services):
         text = str(evaluator.canonicalize(service))
-        rows = [
-            r
-            for r in contracts.CONTRACTS
-            if r.caller == "service_principal"
-            and fnmatchcase(text, r.principal.replace("{region}", "*"))
-        ]
-        if not rows:
-            yield f"allows {text}, which has no service contract with a domain key."
-            continue
-        allowed = _expand(a for r in rows for a in r.actions)
-        beyond = sorted(actions - allowed)
-        if beyond:
-            yield f"gives {text} {', '.join(beyond)}, beyond its contract ({rows[0].source})."
-        if not statement.get("Condition") and all(r.context for r in rows):
-            yield (
-                f"allows {text} without conditions, although AWS supports scoping it "
-                f"({', '.join(sorted({k for r in rows for k in r.context}))})."
-            )
+        if declaration is not None and declaration.get("service") != text:
+            declaration = None  # the mark names another service: judge it as undeclared
+        yield from service_statement_problems(
+            text, actions, statement.get("Condition"), declared=declaration
+        )
+
+
+def declared_service_statements(resource: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """Sid -> the declaration ``domain.allow_service`` wrote on the key
+    (``cdk_partition:service_statements`` metadata); empty when none or malformed."""
+    metadata = resource.get("Metadata")
+    marks = metadata.get(SERVICE_STATEMENTS_METADATA_KEY) if isinstance(metadata, dict) else None
+    out: dict[str, Mapping[str, Any]] = {}
+    for mark in marks if isinstance(marks, list) else []:
+        if isinstance(mark, dict) and isinstance(mark.get("sid"), str):
+            out[mark["sid"]] = mark
+    return out
 
 
 def _grant_for_aws_resource(statement: Mapping[str, Any]) -> bool:

@@ -57,6 +57,7 @@ ORDER: tuple[str, ...] = (
     "CDKP019",
     "CDKP020",
     "CDKP021",
+    "CDKP022",
 )
 
 

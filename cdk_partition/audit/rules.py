@@ -70,21 +70,33 @@ class Finding:
     what to change."""
 
     rule: str
+    """The rule id (``CDKP002``)."""
     severity: Severity
+    """``error`` (fails the synth and the CLI) or ``warning``."""
     stack: str
+    """The stack's artifact id in the cloud assembly."""
     logical_id: str
+    """The resource's logical id in its template."""
     path: str
+    """The construct path (``Orders/Raw/Resource``)."""
     resource_type: str
+    """The CloudFormation type (``AWS::S3::Bucket``)."""
     message: str
+    """What is wrong, ending with ``Fix: <fix>.``"""
     fix: str
+    """What to change: a fix that passes when applied as written."""
     domain: str | None = None
+    """The domain whose data the resource holds, when known."""
     location: str | None = None
     """The property path the finding is about (``KmsMasterKeyId``, ``KeyPolicy.Statement[2]``)."""
     value: str | None = None
     """That property's own value as the template has it (short JSON), when there is one."""
     template_path: str | None = None
+    """The template file the resource is in, as read."""
     exempted: bool = False
+    """True when ``exempt(...)`` exempted the resource from this rule (the finding fails nothing)."""
     reason: str | None = None
+    """The exemption's reason."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -88,17 +88,19 @@ RULES: tuple[Rule, ...] = (
         "CDKP006",
         "warning",
         "Data-store-like type is not in the catalogue",
-        "check its encryption by hand, then acknowledge it: Validations.of(construct)"
-        ".acknowledge(Acknowledgment(id='cdk-partition::CDKP006', reason=...))",
+        "check its encryption by hand, then exempt it with the reason: "
+        "`exempt(construct, 'CDKP006', reason)` (written into the template, so "
+        "`cdk-partition audit` honours it too; a CDK Acknowledgment quiets only the synth)",
         source=no_aws_page("the rule flags a type missing from cdk_partition's own catalogue"),
     ),
     Rule(
         "CDKP010",
         "warning",
         "Replica uses a key declared for another region",
-        "make sure the key is the domain's key in that region (same key policy); "
-        "acknowledge: Validations.of(construct).acknowledge(Acknowledgment("
-        "id='cdk-partition::CDKP010', reason=...))",
+        "make sure the key is the domain's key in that region (same key policy), then exempt "
+        "the store with the reason: `exempt(construct, 'CDKP010', reason)` (written into the "
+        "template, so `cdk-partition audit` honours it too; a CDK Acknowledgment quiets only "
+        "the synth)",
         source=Source(
             'AWS CloudFormation User Guide, "AWS::DynamoDB::GlobalTable ReplicaSSESpecification"',
             "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/"

@@ -12,8 +12,9 @@ property read another round trip, and an aspect cannot see escape-hatch override
 * the **validation plugin** runs the template audit (:mod:`cdk_partition.audit`) over the
   synthesized templates, after every override and ``CfnInclude`` has been applied, and fails
   ``cdk synth`` with one violation per error finding (rule id, construct path, fix). Warnings
-  (``CDKP006``: a data-store-like type the catalogue does not know) are reported without failing
-  and are acknowledged like any plugin rule: ``cdk-partition::CDKP006``.
+  (``CDKP006``: a data-store-like type the catalogue does not know) are reported without failing;
+  :func:`~cdk_partition.exempt` settles them for the synth and the CLI alike (a CDK
+  acknowledgement of ``cdk-partition::CDKP006`` quiets the synth only).
 """
 
 from __future__ import annotations

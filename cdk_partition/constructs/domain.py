@@ -33,6 +33,7 @@ from .exemptions import exempt
 from .mixin import DomainEncryptionAtRest
 from .reference import DomainReference, lookup_reference, published_parameter_name
 from .replica import DomainReplica, _pending_window_days
+from .service_door import ServiceDoor
 from .stores import StoreFactories
 
 #: Stage -> domain name -> construct path of the domain that claimed it first.
@@ -95,7 +96,7 @@ _GRANT_PROPS = {
 }
 
 
-class DataDomain(_PolicyMembers, StoreFactories, Construct):
+class DataDomain(_PolicyMembers, StoreFactories, ServiceDoor, Construct):
     """A data domain: a customer managed KMS key whose key policy is the domain's access control.
 
     The key is symmetric, rotated yearly, aliased ``alias/<domain_name>`` and retained on stack
@@ -392,12 +393,15 @@ class DataDomain(_PolicyMembers, StoreFactories, Construct):
         return tuple(self._members[Capability(capability)])
 
     def add_to_key_policy(self, statement: iam.PolicyStatement) -> iam.AddToResourcePolicyResult:
-        """Append ``statement`` to the key policy as is (the documented door for extras).
+        """Append ``statement`` to the key policy as is.
 
         The statement is added as given (the L2 wiring the domain key rewrites, see
         ``_DomainKey``, is not touched here). The domain checks audit the result: a statement that
         gives a principal more than its capability, allows everyone without conditions, or gives
-        an AWS service more than its service contract (CDKP106) is reported.
+        an AWS service more than its needs (CDKP106) is reported. For an AWS service, prefer
+        :meth:`allow_service`, which checks the statement now and records the AWS page it
+        follows; a statement that must stay as written is exempted with
+        ``exempt(domain.key, "CDKP106", reason)``.
         """
         self._policy.add_statements(statement)  # as given: not rewritten like L2 wiring
         self._extra_statements.append(statement)
@@ -414,6 +418,10 @@ class DataDomain(_PolicyMembers, StoreFactories, Construct):
         )
         if not self._name(capability, principal, arn):
             return
+        node = getattr(principal, "node", None)
+        if node is not None:  # checked at synth for a cycle (_refuse_cyclic_grants)
+            method = _GRANT_PROPS[capability].split(" / ")[1].removesuffix("()")
+            self._note_cross_stack_grant(principal, f"{method}({node.path})", cdk.Stack.of(self))
         for replica in self.replicas:
             replica._mirror(capability, principal, arn)
 

@@ -19,6 +19,9 @@ _MIN_REASON_WORDS = 4
 def exempt(scope: Construct, rule: str, reason: str) -> None:
     """Exempt the resource of ``scope`` (an L1, or an L2 via its default child) from ``rule``.
 
+    Store rules are exempted on the store; CDKP106 (a service statement beyond the service's
+    needs) on the domain key, ``exempt(domain.key, "CDKP106", reason)``.
+
     The exemption is written into the template (``cdk_partition:exemptions`` metadata), so the
     plugin and the ``cdk-partition audit`` CLI both see it: the finding stays in the audit
     output, marked exempted with ``reason``, and no longer fails synthesis.
@@ -34,8 +37,10 @@ def exempt(scope: Construct, rule: str, reason: str) -> None:
         )
     if rule not in audit.EXEMPTIBLE_RULES:
         raise ValueError(
-            f"{where}: exempt(rule={rule!r}): {rule} cannot be exempted: exemptions are per store (CDKP001-CDKP011); the domain "
-            "key's own rules and the deployability rules hold for every domain."
+            f"{where}: exempt(rule={rule!r}): {rule} cannot be exempted: exemptions are per "
+            f"store ({', '.join(sorted(audit.EXEMPTIBLE_RULES - audit.KEY_EXEMPTIBLE_RULES))}) "
+            f"or, on the domain key, {', '.join(sorted(audit.KEY_EXEMPTIBLE_RULES))}; the "
+            "domain key's other rules and the deployability rules hold for every domain."
         )
     if not isinstance(reason, str) or len(reason.split()) < _MIN_REASON_WORDS:
         raise ValueError(
@@ -43,11 +48,22 @@ def exempt(scope: Construct, rule: str, reason: str) -> None:
             f"words) saying why this store may break the rule; got {reason!r}."
         )
     resource = scope if isinstance(scope, cdk.CfnResource) else scope.node.default_child
-    if isinstance(resource, cdk.CfnResource) and resource.cfn_resource_type in (
+    is_key = isinstance(resource, cdk.CfnResource) and resource.cfn_resource_type in (
         "AWS::KMS::Key",
         "AWS::KMS::ReplicaKey",
-    ):
-        raise ValueError(f"{scope.node.path} is a KMS key: a domain key cannot be exempted.")
+    )
+    if is_key != (rule in audit.KEY_EXEMPTIBLE_RULES):
+        raise ValueError(
+            f"{where}: exempt({rule!r}): "
+            + (
+                f"{where} is a KMS key: a domain key can be exempted from "
+                f"{', '.join(sorted(audit.KEY_EXEMPTIBLE_RULES))} only; {rule} is a store rule, "
+                "exempted on the store."
+                if is_key
+                else f"{where} is not a KMS key: {rule} is a rule of the domain key; "
+                f'exempt the key instead: exempt(domain.key, "{rule}", reason).'
+            )
+        )
     if not isinstance(resource, cdk.CfnResource):
         raise ValueError(
             f"{scope.node.path} has no CloudFormation resource to exempt; pass the L1 or an L2 "

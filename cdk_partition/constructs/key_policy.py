@@ -35,6 +35,9 @@ from ..knowledge.capabilities import (
 from ._messages import readable, render_principal
 
 _TOKEN = re.compile(r"\$\{Token\[[^\]]+\]\}")
+_PRINCIPAL_PAGE = (
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"
+)
 
 
 def _is_token(value: str) -> bool:
@@ -47,7 +50,8 @@ def principal_arn(
     """Return the IAM ARN a key policy can name for ``principal``, or raise ``ValueError``.
 
     Accepted: IAM roles and users (created here or imported by ARN/name), and ``ArnPrincipal`` of a
-    role or user ARN. Refused, with what to do instead: account roots and account principals
+    role or user ARN. Refused: an ARN with a wildcard (``role/analytics-*``: KMS refuses such a
+    key policy at deployment), with what to do instead: account roots and account principals
     (they delegate to every principal of an account), ``AnyPrincipal``, service, federated and
     organization principals, groups (KMS rejects them), STS session ARNs, and composite principals.
     ``scope`` (the domain) resolves tokens in the messages (an ARN pattern, not ``${Token[...]}``).
@@ -64,8 +68,9 @@ def principal_arn(
         raise ValueError(
             f"{label} is an AWS service, not an IAM role or user. Pass the role the service runs "
             "as (a Lambda function's `fn.role`, a task's role); services that use the key "
-            "themselves get their contract's access from the store methods "
-            "(allow_service_publisher for deliveries)."
+            "themselves get their contract's access from the store methods, "
+            "allow_service_publisher (deliveries with a contract) or allow_service (a statement "
+            "AWS documents)."
         )
     fragment = principal.policy_fragment
     principal_json = fragment.principal_json
@@ -81,6 +86,15 @@ def principal_arn(
     arn = values[0]
     if arn == "*":
         raise ValueError(f"{label} is everyone ('*'). Name the roles and users of the domain.")
+    literal = _TOKEN.sub("", arn)
+    if "*" in literal or "?" in literal:
+        raise ValueError(
+            f"{label} has ARN {readable(arn, scope)!r}, with a wildcard. KMS refuses the key "
+            'policy at deployment: "You cannot use a wildcard to match part of a principal name '
+            'or ARN" (IAM User Guide, "AWS JSON policy elements: Principal", '
+            f"{_PRINCIPAL_PAGE}). Name each role or user (iam.Role.from_role_arn(scope, id, "
+            "'arn:aws:iam::<account>:role/<name>')), one grant per principal."
+        )
     if not _is_token(arn):
         if re.fullmatch(r"\d{12}", arn) or arn.endswith(":root"):
             raise ValueError(f"{label} is an account ({arn}); name its roles and users instead.")
@@ -226,12 +240,12 @@ def contract_publisher_of(statement: Mapping[str, Any]) -> str | None:
     if len(services) != 1 or services[0] not in SERVICE_PUBLISHERS:
         return None
     condition = statement.get("Condition")
-    if condition and not _references_resource(condition):
+    if condition and not references_resource(condition):
         return None  # scoped by names known at synth (an event bus's own statement): keep it
     return str(services[0])
 
 
-def _references_resource(value: Any) -> bool:
+def references_resource(value: Any) -> bool:
     """True when ``value`` holds a ``Ref``/``Fn::GetAtt`` of a resource (not a pseudo parameter):
     a condition on it makes the key depend on that resource."""
     if isinstance(value, Mapping):
@@ -241,9 +255,9 @@ def _references_resource(value: Any) -> bool:
                 return True
             if fn == "Fn::GetAtt":
                 return True
-        return any(_references_resource(v) for v in value.values())
+        return any(references_resource(v) for v in value.values())
     if isinstance(value, list):
-        return any(_references_resource(v) for v in value)
+        return any(references_resource(v) for v in value)
     return False
 
 

@@ -14,7 +14,11 @@ from constructs import Construct
 
 from ..knowledge import contracts
 from ..knowledge.capabilities import Capability
-from ..marks import DEPLOYMENT_ROLE_METADATA_KEY, DOMAIN_METADATA_KEY
+from ..marks import (
+    DEPLOYMENT_ROLE_METADATA_KEY,
+    DOMAIN_METADATA_KEY,
+    SERVICE_STATEMENTS_METADATA_KEY,
+)
 from . import key_policy
 from ._common import _default_deployment_role, _PolicyMembers
 from ._messages import render
@@ -282,6 +286,9 @@ class DomainReplica(_PolicyMembers, StoreFactories, Construct, Generic[_Domain])
         self._policy.add_statements(self._deny)
         for statement in domain._extra_statements:
             self._add_extra(statement)
+        marks = domain.__dict__.get("_door_marks")
+        if marks:  # the AWS pages of the allow_service statements, as on the primary
+            self.cfn_key.add_metadata(SERVICE_STATEMENTS_METADATA_KEY, list(marks))
         domain.replicas.append(self)
 
     # -- the key policy, kept in step with the domain's ---------------------------------------

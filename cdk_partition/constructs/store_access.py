@@ -31,7 +31,7 @@ from ..knowledge import catalogue, contracts
 from ..knowledge.capabilities import AUTO_SCALING_SID, PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX
 from . import key_policy
 from ._messages import path_of, render
-from ._native import KEY_SENTINEL, KeyUsers
+from ._native import KEY_SENTINEL, KeyUsers, StackReferences
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
@@ -159,9 +159,52 @@ class StoreAccess(_Mixin):
         if self.__dict__.get("_contracts_written"):
             return
         self.__dict__["_contracts_written"] = True
+        self._refuse_cyclic_grants(cfn_key)
         found = json.loads(KeyUsers.find(cfn_key, _KEY_SLOT_TYPES))
         for cfn_type, resources in contracts.types_on_key(found, KEY_SENTINEL).items():
             self._apply_type(cfn_type, resources)
+
+    def _note_cross_stack_grant(self, principal: Any, call: str, store_stack: cdk.Stack) -> None:
+        """Remember ``call`` (how the app named ``principal``) when ``principal`` is a construct
+        of another stack than the key's: :meth:`_refuse_cyclic_grants` checks it at synth."""
+        node = getattr(principal, "node", None)
+        if node is None or node.scope is None:
+            return  # an imported principal with no construct of its own, or a plain ARN
+        principal_stack = cdk.Stack.of(principal)
+        if principal_stack is cdk.Stack.of(self) or principal_stack.node.path == "":
+            return
+        self.__dict__.setdefault("_cross_stack_grants", []).append(
+            (principal_stack, call, store_stack)
+        )
+
+    def _refuse_cyclic_grants(self, cfn_key: cdk.CfnResource) -> None:
+        """Raise, before the CDK's bare ``DependencyCycle``, when a principal given a store
+        grant from another stack lives in a stack that also references the key's or the store's
+        stack: the key policy names the principal (the key's stack deploys after it) while its
+        stack uses the store (it deploys after the store): no order deploys both."""
+        grants: list[tuple[cdk.Stack, str, cdk.Stack]] = self.__dict__.get(
+            "_cross_stack_grants", []
+        )
+        key_stack = cdk.Stack.of(cfn_key)
+        seen: dict[str, list[str]] = {}
+        for principal_stack, call, store_stack in grants:
+            path = principal_stack.node.path
+            if path not in seen:
+                seen[path] = StackReferences.referenced_stacks(principal_stack)
+            used = [s.node.path for s in (key_stack, store_stack) if s.node.path in seen[path]]
+            if not used:
+                continue
+            raise ValueError(
+                f"{path_of(self)}: {call} of {self}: "
+                f"the principal lives in stack {path!r}, which also references stack "
+                f"{used[0]!r} (a token of one of its resources). The key policy names the "
+                f"principal, so {key_stack.node.path!r} deploys after {path!r}, while {path!r} "
+                f"deploys after {used[0]!r}: a dependency cycle no deployment order resolves "
+                "(and KMS needs the principal to exist when the key policy is written). Create "
+                "the role in a stack that deploys before the domain's (a principals stack that "
+                "references no domain resource) and pass it to the consumer "
+                "(lambda_.Function(..., role=role)), or put the consumer in the domain's stack."
+            )
 
     def _apply_type(self, cfn_type: str, resources: list[Any]) -> None:
         """The statements the contract rows of ``cfn_type`` need, for ``resources`` (their
@@ -364,6 +407,13 @@ class StoreAccess(_Mixin):
         store_grantee = _grantee_in_stack_of(store, principal)
         if store_grantee is not None:
             grantee = store_grantee
+            # checked at synth, once every reference is written (_refuse_cyclic_grants)
+            self._note_cross_stack_grant(
+                principal,
+                f"grant_store_{'write' if write else 'read'}({store.node.path}, "
+                f"{principal.node.path})",  # type: ignore[attr-defined]
+                cdk.Stack.of(store),
+            )
         if write:
             self.grant_write(principal)
             if isinstance(store, PRODUCERS_NEED_DECRYPT):
@@ -374,9 +424,12 @@ class StoreAccess(_Mixin):
         return method(grantee)
 
     def allow_service_publisher(self, service: str, *, source_arn: str | None = None) -> None:
-        """Let an AWS service deliver into the domain's encrypted queues or topics (S3 event
-        notifications, SNS subscriptions, EventBridge rules), as its service contract says
-        (:data:`cdk_partition.knowledge.contracts.SERVICE_PUBLISHERS`).
+        """Let an AWS service deliver into the domain's encrypted queues, topics or buckets (S3
+        event notifications, SNS subscriptions, EventBridge rules and their dead-letter queues,
+        CloudWatch alarm actions, S3 server access logs), as its service contract says
+        (:data:`cdk_partition.knowledge.contracts.SERVICE_PUBLISHERS`). A service without a
+        contract is declared with :meth:`~cdk_partition.DataDomain.allow_service` and its AWS
+        page.
 
         The CDK's own wiring (``bucket.add_event_notification(..., SqsDestination(queue))``,
         ``topic.add_subscription(SqsSubscription(queue))``, ``rule.add_target(SnsTopic(topic))``)
@@ -401,7 +454,9 @@ class StoreAccess(_Mixin):
             raise ValueError(
                 f"{path_of(self)}: allow_service_publisher(service={service!r}) of {self}: no "
                 "service contract for it "
-                f"(known: {known}). Add the statement with add_to_key_policy if AWS documents it."
+                f"(known: {known}). Declare the statement AWS documents for it with "
+                "domain.allow_service(service, actions=[...], conditions={...}, "
+                "source=<the AWS page>)."
             )
         if source_arn is None:
             self._allow_publisher(service)

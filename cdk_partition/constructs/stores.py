@@ -3,12 +3,17 @@
 Each method is the L2 plus the domain's encryption mixin (:class:`~.mixin.DomainEncryptionAtRest`,
 one path, so a store method and ``domain.encryption_at_rest()`` cannot drift): it takes the L2's
 own keyword props, refuses conflicting encryption settings (it never silently overrides them),
-builds the L2 without a key and lets the mixin put the L1s under it on the domain key, then
-returns the normal L2 object (whose ``encryption_key`` attribute is therefore None: the key is on
-the L1). Exceptions: :meth:`~StoreFactories.queue` and :meth:`~StoreFactories.topic` also give the
-L2 the key (the CDK's integration wiring reads it), ``table_v2`` builds its per-region replica
-keys itself, ``delivery_stream`` and ``ebs_volume`` (not a construct) take the key on the L2. Methods
-whose service needs the key policy's help add a scoped statement with a stable Sid (see
+gives the L2 the domain key where the L2 takes one without delegating to the whole account (the
+CDK's integration wiring reads the L2's key: ``SqsSubscription``, ``targets.SqsQueue``, server
+access logs into a bucket, a Firehose source stream write or absorb their service's key-policy
+statement only for a keyed store), then applies the mixin to the L2's subtree, which sets
+everything else (the generated secrets of databases, Performance Insights of cluster instances,
+the switches, the bucket's PUT-deny policy) and checks what the L2 set. ``secret`` and ``volume``
+give the L2 no key (given one, it would delegate to the whole account through the service), nor
+do ``log_group``, ``repository`` and ``event_bus`` (no CDK wiring reads their key; the event
+bus's statement follows it by type): the mixin sets the L1. ``table_v2`` builds its per-region
+replica keys itself, ``delivery_stream`` takes the key on the L2 without the mixin, and
+``ebs_volume`` is not a construct. Methods whose service needs the key policy's help add a scoped statement with a stable Sid (see
 :mod:`cdk_partition.constructs.key_policy`).
 """
 
@@ -76,14 +81,12 @@ class StoreFactories(StoreAccess):
         """
         _take_encryption(
             self, f"bucket {id}", props, key_prop="encryption_key", mode_prop="encryption",
-            mode_value=s3.BucketEncryption.KMS, check_only=True,
+            mode_value=s3.BucketEncryption.KMS,
         )  # fmt: skip
         props.setdefault("bucket_key_enabled", True)
         props.setdefault("enforce_ssl", True)
         props.setdefault("block_public_access", s3.BlockPublicAccess.BLOCK_ALL)
-        # the L2 renders SSE-S3 (bucket keys need an encryption), which the mixin turns to
-        # aws:kms on the domain key; it also adds the PUT-deny bucket policy
-        props["encryption"] = s3.BucketEncryption.S3_MANAGED
+        # the mixin adds the PUT-deny bucket policy
         bucket = self._mixed(s3.Bucket(self, id, **props))  # type: ignore[arg-type]
         if props.get("replication_rules"):
             # the replication role reads the source objects and writes the replicas through S3
@@ -152,7 +155,7 @@ class StoreFactories(StoreAccess):
         """A DynamoDB table on the domain key (``dynamodb.TableProps`` pass through)."""
         _take_encryption(
             self, f"table {id}", props, key_prop="encryption_key", mode_prop="encryption",
-            mode_value=dynamodb.TableEncryption.CUSTOMER_MANAGED, check_only=True,
+            mode_value=dynamodb.TableEncryption.CUSTOMER_MANAGED,
         )  # fmt: skip
         return self._mixed(dynamodb.Table(self, id, **props))  # type: ignore[arg-type]
 
@@ -228,12 +231,8 @@ class StoreFactories(StoreAccess):
         """A Kinesis data stream on the domain key (``kinesis.StreamProps`` pass through)."""
         _take_encryption(
             self, f"stream {id}", props, key_prop="encryption_key", mode_prop="encryption",
-            mode_value=kinesis.StreamEncryption.KMS, check_only=True,
+            mode_value=kinesis.StreamEncryption.KMS,
         )  # fmt: skip
-        # without an encryption the L2 renders StreamEncryption behind a region condition
-        # (Fn::If), which the mixin reports instead of setting: UNENCRYPTED renders none, and the
-        # mixin sets EncryptionType KMS and the key
-        props["encryption"] = kinesis.StreamEncryption.UNENCRYPTED
         return self._mixed(kinesis.Stream(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(firehose.DeliveryStream)
@@ -243,9 +242,24 @@ class StoreFactories(StoreAccess):
 
         Give the destination ``logging_config=EnableLogging(domain.log_group(...))``: the log
         group Firehose would otherwise create is not on the domain key (the checks say so).
+
+        With a Kinesis data stream as ``source`` (``firehose.KinesisStreamSource(stream)``) the
+        delivery stream takes no encryption setting: "When you configure a Kinesis data stream
+        as the data source of a Firehose stream, Firehose no longer stores the data at rest.
+        Instead, the data is stored in the data stream" (Amazon Data Firehose Developer Guide,
+        "Data protection in Amazon Data Firehose",
+        https://docs.aws.amazon.com/firehose/latest/dev/encryption.html). Give it a domain
+        stream (:meth:`stream`; the checks hold the source stream to the domain key like any
+        store), and the role Firehose reads it with is named in the key policy (``kms:Decrypt``
+        through Kinesis only: contract row ``delivery_stream_from_stream``).
+
+        :raises ValueError: for ``encryption=`` (the domain sets it), or ``encryption=`` with a
+            Kinesis source.
         """
+        source = props.get("source")
         _refuse(self, f"delivery_stream {id}", props, "encryption", "customer managed key")
-        props["encryption"] = firehose.StreamEncryption.customer_managed_key(self.key)
+        if source is None:
+            props["encryption"] = firehose.StreamEncryption.customer_managed_key(self.key)
         stream = firehose.DeliveryStream(self, id, **props)  # type: ignore[arg-type]
         # the S3 destination role the CDK creates writes the (domain) bucket through S3; its IAM
         # policy limits it to the destination, the key policy to S3 (kms:ViaService). The
@@ -254,6 +268,16 @@ class StoreFactories(StoreAccess):
         writers = [r for r in roles if r.node.id == "S3 Destination Role"] or roles
         for role in writers:
             self._allow_store_role("delivery_stream_to_bucket", role)
+        if source is not None:
+            # the delivery stream's service role reads the source stream (source.grant_read)
+            reader = props.get("role") or stream.grant_principal
+            if getattr(reader, "role_arn", None) is None:
+                raise ValueError(
+                    f"{path_of(self, id)}: delivery_stream(role={render(reader)}): the "
+                    "role Firehose reads the source stream with must be an IAM role, named in "
+                    "the key policy; pass an iam.Role (or leave role= out)."
+                )
+            self._allow_store_role("delivery_stream_from_stream", cast(iam.IRole, reader))
         return stream
 
     @_props_of(logs.LogGroup)
@@ -360,7 +384,7 @@ class StoreFactories(StoreAccess):
         """An EFS file system on the domain key (``efs.FileSystemProps`` pass through)."""
         _take_encryption(
             self, f"file_system {id}", props, key_prop="kms_key", mode_prop="encrypted",
-            mode_value=True, check_only=True,
+            mode_value=True,
         )  # fmt: skip
         return self._mixed(efs.FileSystem(self, id, **props))  # type: ignore[arg-type]
 
@@ -370,12 +394,15 @@ class StoreFactories(StoreAccess):
         master secret on the domain key (``rds.DatabaseInstanceProps`` pass through)."""
         _take_encryption(
             self, f"database_instance {id}", props, key_prop="storage_encryption_key",
-            mode_prop="storage_encrypted", mode_value=True, check_only=True,
+            mode_prop="storage_encrypted", mode_value=True,
         )  # fmt: skip
-        _take_encryption(
-            self, f"database_instance {id}", props, key_prop="performance_insight_encryption_key",
-            check_only=True,
-        )  # fmt: skip
+        if props.get("enable_performance_insights") or props.get(
+            "performance_insight_encryption_key"
+        ):
+            _take_encryption(
+                self, f"database_instance {id}", props,
+                key_prop="performance_insight_encryption_key",
+            )  # fmt: skip
         props.setdefault("credentials", rds.Credentials.from_generated_secret("dbadmin"))
         return self._mixed(rds.DatabaseInstance(self, id, **props))  # type: ignore[arg-type]
 
@@ -386,7 +413,7 @@ class StoreFactories(StoreAccess):
         through)."""
         _take_encryption(
             self, f"database_cluster {id}", props, key_prop="storage_encryption_key",
-            mode_prop="storage_encrypted", mode_value=True, check_only=True,
+            mode_prop="storage_encrypted", mode_value=True,
         )  # fmt: skip
         props.setdefault("credentials", rds.Credentials.from_generated_secret("dbadmin"))
         return self._mixed(rds.DatabaseCluster(self, id, **props))  # type: ignore[arg-type]
@@ -409,9 +436,7 @@ class StoreFactories(StoreAccess):
     def backup_vault(self, id: str, **props: Any) -> backup.BackupVault:
         """An AWS Backup vault on the domain key (``backup.BackupVaultProps`` pass through).
         Default removal policy: RETAIN."""
-        _take_encryption(
-            self, f"backup_vault {id}", props, key_prop="encryption_key", check_only=True
-        )
+        _take_encryption(self, f"backup_vault {id}", props, key_prop="encryption_key")
         props.setdefault("removal_policy", cdk.RemovalPolicy.RETAIN)
         return self._mixed(backup.BackupVault(self, id, **props))  # type: ignore[arg-type]
 
@@ -445,7 +470,7 @@ class StoreFactories(StoreAccess):
         _take_nested(
             self, f"opensearch_domain {id}", props, "encryption_at_rest",
             opensearch.EncryptionAtRestOptions, key_prop="kms_key", mode_prop="enabled",
-            mode_value=True, check_only=True,
+            mode_value=True,
         )  # fmt: skip
         props.setdefault("node_to_node_encryption", True)
         props.setdefault("enforce_https", True)
@@ -463,7 +488,7 @@ class StoreFactories(StoreAccess):
         """
         _take_encryption(
             self, f"docdb_cluster {id}", props, key_prop="kms_key", mode_prop="storage_encrypted",
-            mode_value=True, check_only=True,
+            mode_value=True,
         )  # fmt: skip
         login = props.get("master_user")
         if login is not None and login.kms_key is not None:

@@ -151,6 +151,10 @@ VIA_SERVICES_SID = "AllowDeploymentViaServices"
 #: Prefix of the Sids ``DataDomain.allow_service_publisher`` writes (``AllowPublisherS3`` ...).
 PUBLISHER_SID_PREFIX = "AllowPublisher"
 
+#: Prefix of the Sids ``DataDomain.allow_service`` writes (``AllowServiceCloudwatch`` ...): a
+#: statement AWS documents for a service, declared by the app with its AWS page.
+SERVICE_SID_PREFIX = "AllowService"
+
 #: Prefix of the Sids naming roles the CDK created for a store (``AllowStoreRolesS3`` ...).
 STORE_ROLES_SID_PREFIX = "AllowStoreRoles"
 

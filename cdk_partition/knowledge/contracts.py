@@ -97,6 +97,9 @@ class ContractRow:
     deny it."""
     source: str = ""
     """AWS page title and URL the row comes from."""
+    note: str = ""
+    """AWS's words the row rests on (a note of the table applies to its row and the rows after
+    it, of the same page, up to the next note)."""
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ _PAGES: Mapping[str, str] = MappingProxyType(
 """Page id -> ``Title (URL)``, the form :attr:`ContractRow.source` takes."""
 
 
-def _row(raw: Mapping[str, Any]) -> ContractRow:
+def _row(raw: Mapping[str, Any], note: str = "") -> ContractRow:
     return ContractRow(
         raw["store"],
         raw["phase"],
@@ -142,7 +145,19 @@ def _row(raw: Mapping[str, Any]) -> ContractRow:
         dict(raw["context"]),
         raw.get("via_grant", False),
         _PAGES[raw["source"]],
+        note,
     )
+
+
+def _rows(raws: Sequence[Mapping[str, Any]]) -> tuple[ContractRow, ...]:
+    """The rows, each with the note it rests on (its own, or the last note of its page)."""
+    out: list[ContractRow] = []
+    note, page = "", None
+    for raw in raws:
+        if raw.get("note"):
+            note, page = raw["note"], raw["source"]
+        out.append(_row(raw, note if raw["source"] == page else ""))
+    return tuple(out)
 
 
 def _cross(raw: Mapping[str, Any]) -> CrossAccountKeys:
@@ -151,7 +166,7 @@ def _cross(raw: Mapping[str, Any]) -> CrossAccountKeys:
     )
 
 
-CONTRACTS: tuple[ContractRow, ...] = tuple(_row(raw) for raw in _TABLE["contracts"])
+CONTRACTS: tuple[ContractRow, ...] = _rows(_TABLE["contracts"])
 """Every contract row, in the order of the store methods."""
 
 #: Store method -> whether its service accepts a key of another account (AWS's words). One row
@@ -284,7 +299,14 @@ class Publisher:
 
 #: The integrations in which an AWS service delivers into (or encrypts events of) the domain's
 #: queues, topics and event buses: its statements are publisher statements.
-_DELIVERIES = ("bucket_notification", "topic_subscription", "rule_target", "event_bus")
+_DELIVERIES = (
+    "bucket_notification",
+    "topic_subscription",
+    "rule_target",
+    "event_bus",
+    "alarm_action",
+    "bucket_access_logs",
+)
 
 
 def _publishers() -> Mapping[str, Publisher]:
@@ -351,6 +373,74 @@ def render_markdown() -> str:
             f"`{row.principal}` | {', '.join(f'`{a}`' for a in row.actions)} | {context} | "
             f"[{title.strip()}]({url.rstrip(')')}) |"
         )
+    return "\n".join(lines) + "\n"
+
+
+#: CloudFormation type -> the store method of its run-time rows (display only: the create-time
+#: rows of these types are none, so they are not in :data:`STORE_TYPES`).
+_RUN_TYPES: Mapping[str, str] = MappingProxyType(
+    {
+        "AWS::SQS::Queue": "queue",
+        "AWS::SNS::Topic": "topic",
+        "AWS::Kinesis::Stream": "stream",
+        "AWS::S3::Bucket": "bucket",
+        "AWS::Events::EventBus": "event_bus",
+        "AWS::ECS::Cluster": "ecs_cluster_fargate_storage",
+    }
+)
+
+_CALLERS = {
+    "deployment_role": "CloudFormation's deployment role, through the service",
+    "capability": "the domain's {principal}s (named in the key policy), through the service",
+    "store_role": "the {principal} the CDK creates for the store, through the service",
+    "service_principal": "the service principal `{principal}`, as itself",
+    "service_linked_role": "the service-linked role `{principal}`",
+    "infrastructure_role": "the EC2 infrastructure role, through a grant",
+}
+
+
+def render_key_allows_markdown() -> str:
+    """ "What the key allows, and why": every contract row (what the key policy allows, to whom,
+    under which request context) with the AWS page and the AWS words it rests on; then the
+    catalogued types with no row, which the key allows nothing beyond the principals the domain
+    names (the narrow default). The docs' ``contracts.md`` is this text."""
+    from . import catalogue
+
+    by_store: dict[str, list[str]] = {}
+    for cfn_type, store in {**STORE_TYPES, **_RUN_TYPES}.items():
+        by_store.setdefault(store, []).append(cfn_type)
+    lines = [
+        "| store / integration | CloudFormation type | when | who calls KMS | the key allows | "
+        "under | AWS page | AWS's words |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in CONTRACTS:
+        who = _CALLERS[row.caller].format(principal=row.principal)
+        context = ", ".join(f"`{k}`" for k in row.context) or "no condition AWS documents"
+        if row.via_grant:
+            context += " (a grant; the key policy must only not deny it)"
+        title, _, url = row.source.rpartition(" (")
+        types = ", ".join(f"`{t}`" for t in by_store.get(row.store, [])) or "(an integration)"
+        words = (row.note or "the page's permissions section (no quote kept)").replace("|", "\\|")
+        lines.append(
+            f"| `{row.store}` | {types} | {row.phase} | {who} | "
+            f"{', '.join(f'`{a}`' for a in row.actions)} | {context} | "
+            f"[{title.strip()}]({url.rstrip(')')}) | {words} |"
+        )
+    covered = set(STORE_TYPES) | set(_RUN_TYPES)
+    rest = sorted(t for t in catalogue.CATALOGUE if t not in covered)
+    lines += [
+        "",
+        f"**{len(rest)} catalogued types have no row.** For them the library found no AWS page "
+        "that describes a KMS request by a principal other than the caller (the principal that "
+        "reads or writes the store, named by the domain as a reader or writer), so the key "
+        "allows nothing for them beyond the named principals and the service statements above: "
+        "the narrow default. A request AWS makes for one of them that the key refuses is a "
+        "finding of the audit (`CDKP107`, `CDKP019`, `CDKP021`), never silence; a statement AWS "
+        "documents for it is added with `domain.allow_service(...)` and its page.",
+        "",
+        ", ".join(f"`{t}`" for t in rest),
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -134,6 +134,7 @@ class Prover:
             )
             if effect == "Allow" and z3.is_true(model.eval(term, model_completion=True))
         )
+        decision: str
         try:
             decision = evaluate(self.policy, request)
         except ValueError as error:

@@ -35,12 +35,14 @@ from typing import Any
 from .. import audit
 from ..assembly import CloudAssembly, DomainKey, Environment, StackTemplate
 from ..assembly.keys import KeyResolver
+from ..audit.key_policy import declared_service_statements
 from ..knowledge.capabilities import (
     CAPABILITY_ACTIONS,
     DEFINING_ACTIONS,
     KMS_KEY_ACTIONS,
     LIBRARY_SIDS,
     PUBLISHER_SID_PREFIX,
+    SERVICE_SID_PREFIX,
     STORE_ROLES_SID_PREFIX,
     Capability,
 )
@@ -170,8 +172,12 @@ def _principal_values(statement: dict[str, Any]) -> tuple[list[Any], list[str]]:
     )
 
 
-def _service_entry(service: str, statement: Mapping[str, Any]) -> dict[str, Any]:
-    """An AWS service's own statement: its Sid, actions and conditions (as evaluated)."""
+def _service_entry(
+    service: str, statement: Mapping[str, Any], declared: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    """An AWS service's own statement: its Sid, actions and conditions (as evaluated), and the
+    AWS page the app declared it from (``domain.allow_service``; None for the library's own)."""
+    declaration = declared.get(str(statement.get("Sid")))
     actions = statement.get("Action", statement.get("NotAction", []))
     condition = statement.get("Condition")
     condition = condition if isinstance(condition, dict) else {}
@@ -181,6 +187,7 @@ def _service_entry(service: str, statement: Mapping[str, Any]) -> dict[str, Any]
         "actions": actions if isinstance(actions, list) else [actions],
         "not_action": "NotAction" in statement,
         "conditions": condition,
+        "source": declaration.get("source") if declaration else None,
         "condition_keys": [
             f"{operator} {key}"
             for operator, block in condition.items()
@@ -234,6 +241,7 @@ def build_domain_report(
 
     statements = policy.get("Statement", [])
     statements = statements if isinstance(statements, list) else [statements]
+    declared = declared_service_statements(resource)
     named: dict[str, str] = {}  # principal as evaluated -> row label
     labels: set[str] = set()
     for statement in statements:
@@ -246,10 +254,10 @@ def build_domain_report(
                 named[value] = label if label not in labels else str(value)
                 labels.add(named[value])
         for service in services:
-            report.services.append(_service_entry(service, statement))
+            report.services.append(_service_entry(service, statement, declared))
         sid = statement.get("Sid")
         if sid not in LIBRARY_SIDS and not str(sid).startswith(
-            (PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX)
+            (PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX, SERVICE_SID_PREFIX)
         ):
             report.findings.append(
                 {

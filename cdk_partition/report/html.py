@@ -177,7 +177,9 @@ def _domain(domain: DomainReport | OrgDomainReport) -> list[str]:
             f"</code>{alias} ({_e(key['path'])}).</p>"
         )
         key_label = str(key.get("alias") or key.get("logical_id") or "")
-        stores = [(s["type"], s["stack"], s["path"], _gates_cell(s)) for s in domain.stores]
+        stores: list[tuple[object, ...]] = [
+            (s["type"], s["stack"], s["path"], _gates_cell(s)) for s in domain.stores
+        ]
         store_head: Sequence[str] = ("type", "stack", "construct path", "key gates")
     else:
         out.append(f"<h2>Domain <code>{_e(domain.name)}</code> ({_e(domain.where)})</h2>")

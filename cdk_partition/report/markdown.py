@@ -134,17 +134,18 @@ def to_markdown(report: Report) -> str:
                 "",
                 "AWS services allowed by their own statements (as service principals):",
                 "",
-                "| service | Sid | actions | conditions |",
-                "| --- | --- | --- | --- |",
+                "| service | Sid | actions | conditions | AWS page (allow_service) |",
+                "| --- | --- | --- | --- | --- |",
             ]
             for service in domain.services:
                 actions = ", ".join(f"`{a}`" for a in service["actions"])
                 if service.get("not_action"):
                     actions = f"all but {actions}"
                 keys = ", ".join(f"`{k}`" for k in service.get("condition_keys", [])) or "none"
+                page = str(service.get("source") or "-").replace("|", "\\|")
                 lines.append(
                     f"| `{service['service']}` | {service['sid'] or '(no Sid)'} | {actions} "
-                    f"| {keys} |"
+                    f"| {keys} | {page} |"
                 )
         if domain.identities:
             lines += [

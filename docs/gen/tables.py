@@ -71,6 +71,12 @@ def mixin_table() -> str:
     return encryption_plan.render_markdown()
 
 
+def key_allows_table() -> str:
+    from cdk_partition.knowledge import contracts
+
+    return contracts.render_key_allows_markdown()
+
+
 def cross_account_table() -> str:
     from cdk_partition.knowledge import contracts
 
@@ -99,6 +105,35 @@ def cli_reference() -> str:
     return "\n".join(parts)
 
 
+def finding_fields() -> str:
+    """The fields of a finding in ``audit --format json``, from the dataclass
+    (:class:`cdk_partition.audit.Finding`): name, type and the field's own docstring."""
+    import ast
+    import dataclasses
+    import inspect
+    import itertools
+
+    from cdk_partition.audit import Finding
+
+    tree = ast.parse(inspect.getsource(Finding))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    docs = {
+        node.target.id: " ".join(nxt.value.value.split())
+        for node, nxt in itertools.pairwise(body)
+        if isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and isinstance(nxt, ast.Expr)
+        and isinstance(nxt.value, ast.Constant)
+        and isinstance(nxt.value.value, str)
+    }
+    lines = ["| field | type | meaning |", "| --- | --- | --- |"]
+    for field in dataclasses.fields(Finding):
+        kind = "str" if field.type == "Severity" else str(field.type).replace(" | ", " or ")
+        meaning = docs.get(field.name, "").replace("``", "`").replace("|", "\\|")
+        lines.append(f"| `{field.name}` | `{kind}` | {meaning} |")
+    return "\n".join(lines) + "\n"
+
+
 def readme() -> str:
     """The repository's README as the site's home page: its links into ``docs/`` made relative."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -109,9 +144,11 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "readme": readme,
     "rules": rule_table,
     "contracts": contract_table,
+    "key-allows": key_allows_table,
     "cross-account": cross_account_table,
     "mixin": mixin_table,
     "cli": cli_reference,
+    "finding-fields": finding_fields,
     **{
         f"coverage.{name}": (lambda name=name: f"{coverage_figures()[name]:,}")
         for name in (

@@ -328,3 +328,49 @@ export class KeyUsers {
     return JSON.stringify(found);
   }
 }
+
+/** Records the stack of every resource a reference (`Ref`, `Fn::GetAtt`) points to. */
+class StackRecordingResolver extends DefaultTokenResolver {
+  public readonly stacks = new Set<Stack>();
+
+  public constructor() {
+    super(new StringConcat());
+  }
+
+  public resolveToken(t: IResolvable, context: IResolveContext, postProcessor: IPostProcessor): any {
+    if (Reference.isReference(t)) {
+      try {
+        this.stacks.add(Stack.of(t.target));
+      } catch {
+        // a reference to no construct of a stack: nothing to record
+      }
+    }
+    return super.resolveToken(t, context, postProcessor);
+  }
+}
+
+/** Which stacks the resources of a stack reference, read inside the kernel (no callbacks). */
+export class StackReferences {
+  /**
+   * The construct paths of the stacks (other than `stack`) whose resources the resources of
+   * `stack` reference (`Ref`, `Fn::GetAtt`, escape-hatch overrides included), resolved as
+   * written, before the CDK turns them into exports and imports.
+   *
+   * @param stack the stack whose resources are read
+   */
+  public static referencedStacks(stack: Stack): string[] {
+    const resolver = new StackRecordingResolver();
+    for (const c of stack.node.findAll()) {
+      if (!CfnResource.isCfnResource(c) || Stack.of(c) !== stack) {
+        continue;
+      }
+      try {
+        Tokenization.resolve((c as any)._toCloudFormation(), { scope: c, resolver, preparing: false });
+      } catch {
+        // a resource that cannot be resolved yet is read by the audit later
+      }
+    }
+    resolver.stacks.delete(stack);
+    return [...resolver.stacks].map((s) => s.node.path);
+  }
+}

@@ -78,3 +78,14 @@ class KeyUsers(metaclass=jsii.JSIIMeta, jsii_type="cdk-partition-native.KeyUsers
 
 #: What :meth:`KeyUsers.find` writes where a property references the key.
 KEY_SENTINEL = "cdk-partition:this-key"
+
+
+class StackReferences(metaclass=jsii.JSIIMeta, jsii_type="cdk-partition-native.StackReferences"):
+    """Which stacks the resources of a stack reference, read inside the kernel."""
+
+    @jsii.member(jsii_name="referencedStacks")
+    @builtins.classmethod
+    def referenced_stacks(cls, stack: cdk.Stack) -> list[str]:
+        """The construct paths of the other stacks whose resources ``stack``'s resources
+        reference (``Ref``, ``Fn::GetAtt``), before the CDK makes exports of them."""
+        return list(jsii.sinvoke(cls, "referencedStacks", [stack]))

@@ -1,0 +1,136 @@
+"""What an Allow to an AWS service principal may give on a domain key (CDKP106), decided in one
+place for the audit (:mod:`.key_policy`) and for ``DataDomain.allow_service`` at construct time.
+
+A service statement passes when it stays within what the service needs:
+
+* for a service with a service contract (:data:`cdk_partition.knowledge.contracts.CONTRACTS`):
+  the contract rows' actions only, and a condition wherever every row of the service is scoped
+  (each row cites its AWS page);
+* for a service without one, declared by the app with ``domain.allow_service(...)`` and the AWS
+  page it follows (``cdk_partition:service_statements`` metadata on the key): data actions only
+  (no administration, no grants), scoped by ``aws:SourceArn`` / ``aws:SourceAccount`` /
+  ``aws:SourceOrgID`` (or an encryption-context key) unless the app passed
+  AWS's words that the source keys are not supported for it;
+* a service with no contract that the app did not declare does not pass: nobody says what it
+  needs (fail closed).
+
+"AWS global condition context keys" (IAM User Guide,
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcearn):
+``aws:SourceArn`` and ``aws:SourceAccount`` are present "only when a call to your resource is
+being made directly by an AWS service principal on behalf of another resource", which is how a
+key policy keeps a service from using the key for another account's resources (the confused
+deputy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from fnmatch import fnmatchcase
+from typing import Any
+
+from ..knowledge import contracts
+from ..knowledge.capabilities import KMS_KEY_ACTIONS, READ_ACTIONS, WRITE_ACTIONS
+
+__all__ = [
+    "DATA_ACTIONS",
+    "SCOPING_KEYS",
+    "expand_actions",
+    "rows_of_service",
+    "service_statement_problems",
+]
+
+#: The actions a service that carries the domain's data may be given: reading and writing it
+#: (never administration, never grants).
+DATA_ACTIONS: frozenset[str] = frozenset(READ_ACTIONS + WRITE_ACTIONS)
+
+#: Condition keys that scope a service principal to this account's resources.
+SCOPING_KEYS: tuple[str, ...] = (
+    "aws:sourcearn",
+    "aws:sourceaccount",
+    "aws:sourceorgid",
+    "aws:sourceorgpaths",
+)
+_SCOPING_PREFIXES = ("kms:encryptioncontext:",)
+
+
+def expand_actions(actions: Iterable[Any]) -> set[str]:
+    """The KMS key actions ``actions`` (wildcards such as ``kms:Get*`` allowed) stand for;
+    an action that matches none is kept as written."""
+    out: set[str] = set()
+    for action in actions:
+        if not isinstance(action, str):
+            continue
+        pattern = action.lower()
+        out |= {a for a in KMS_KEY_ACTIONS if fnmatchcase(a.lower(), pattern)} or {action}
+    return out
+
+
+def rows_of_service(service: str) -> list[contracts.ContractRow]:
+    """The service-principal contract rows of ``service`` (``logs.<region>.amazonaws.com``
+    matches the row of ``logs.{region}.amazonaws.com``)."""
+    return [
+        r
+        for r in contracts.CONTRACTS
+        if r.caller == "service_principal"
+        and fnmatchcase(service, r.principal.replace("{region}", "*"))
+    ]
+
+
+def _condition_keys(conditions: Any) -> set[str]:
+    if not isinstance(conditions, Mapping):
+        return set()
+    return {
+        str(key).lower()
+        for block in conditions.values()
+        if isinstance(block, Mapping)
+        for key in block
+    }
+
+
+def _scoped(conditions: Any) -> bool:
+    keys = _condition_keys(conditions)
+    return any(k in SCOPING_KEYS or k.startswith(_SCOPING_PREFIXES) for k in keys)
+
+
+def service_statement_problems(
+    service: str,
+    actions: Iterable[Any],
+    conditions: Any,
+    *,
+    declared: Mapping[str, Any] | None = None,
+) -> Iterator[str]:
+    """What an Allow of ``actions`` (already expanded or not) to ``service`` under ``conditions``
+    gives beyond the service's needs, as phrases ("gives X kms:Y, beyond ..."); none when it
+    passes. ``declared``: the app's declaration of the statement (``source``: the AWS page;
+    ``source_keys_unsupported``: AWS's words that the source keys are not supported)."""
+    expanded = expand_actions(actions)
+    rows = rows_of_service(service)
+    if rows:
+        allowed = expand_actions(a for r in rows for a in r.actions)
+        beyond = sorted(expanded - allowed)
+        if beyond:
+            yield f"gives {service} {', '.join(beyond)}, beyond its contract ({rows[0].source})."
+        if not conditions and all(r.context for r in rows):
+            keys = ", ".join(sorted({k for r in rows for k in r.context}))
+            yield (
+                f"allows {service} without conditions, although AWS supports scoping it ({keys})."
+            )
+        return
+    if declared is None:
+        yield (
+            f"allows {service}, which has no service contract with a domain key, and the app did "
+            "not declare the statement with domain.allow_service(...) and the AWS page it follows."
+        )
+        return
+    beyond = sorted(expanded - DATA_ACTIONS)
+    if beyond:
+        yield (
+            f"gives {service} {', '.join(beyond)}: not data actions (a service that carries the "
+            f"domain's data needs none of them; declared from {declared.get('source')})."
+        )
+    if not _scoped(conditions) and not declared.get("source_keys_unsupported"):
+        yield (
+            f"allows {service} without aws:SourceArn or aws:SourceAccount (or an encryption "
+            "context), so it may use the key for any account's resources; scope it, or declare "
+            "AWS's words that the source keys are not supported for it."
+        )

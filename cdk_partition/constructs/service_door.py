@@ -1,0 +1,155 @@
+"""``DataDomain.allow_service``: the door for a key-policy statement AWS documents for a service.
+
+The store methods and :meth:`~cdk_partition.DataDomain.allow_service_publisher` write the
+statements of the services the library has a contract for. A service it has no contract for
+(or a statement AWS documents differently) is declared here, with the AWS page it follows: the
+statement is checked now (the same check as the audit's CDKP106,
+:func:`cdk_partition.audit.service_statements.service_statement_problems`), written into the key
+policy with a ``AllowService<Name>`` Sid, and its page recorded on the key
+(``cdk_partition:service_statements`` metadata) so that the audit and the report show it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from ..audit.service_statements import service_statement_problems
+from ..knowledge.capabilities import KMS_KEY_ACTIONS, SERVICE_SID_PREFIX
+from ..marks import SERVICE_STATEMENTS_METADATA_KEY
+from . import key_policy
+from ._messages import path_of
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_kms as kms
+
+    _Mixin = Construct  # mixed into DataDomain (a Construct)
+else:
+    _Mixin = object
+
+_SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$")
+_AWS_PAGE = re.compile(r"https://(docs\.aws\.amazon\.com|docs\.amazonaws\.cn|aws\.amazon\.com)/\S+")
+_MIN_WORDS = 4
+
+
+class ServiceDoor(_Mixin):
+    """Mixin of :class:`~cdk_partition.DataDomain`: :meth:`allow_service`."""
+
+    key: kms.Key
+
+    if TYPE_CHECKING:  # defined by DataDomain
+
+        def add_to_key_policy(
+            self, statement: iam.PolicyStatement
+        ) -> iam.AddToResourcePolicyResult: ...
+
+    def allow_service(
+        self,
+        service: str,
+        *,
+        actions: Sequence[str],
+        source: str,
+        conditions: Mapping[str, Mapping[str, Any]] | None = None,
+        source_keys_unsupported: str | None = None,
+    ) -> iam.PolicyStatement:
+        """Allow the AWS service principal ``service`` the KMS ``actions`` on the domain key,
+        under ``conditions``, as the AWS page ``source`` documents it.
+
+        The statement is checked now and again by the audit (CDKP106): for a service with a
+        service contract (:data:`cdk_partition.knowledge.contracts.CONTRACTS`) the contract's
+        actions only, with a condition where AWS supports one; for any other service data
+        actions only (``kms:Decrypt``, ``kms:GenerateDataKey*``, ``kms:Encrypt``,
+        ``kms:ReEncryptFrom``, ``kms:DescribeKey``; never administration or grants), scoped by
+        ``aws:SourceArn`` / ``aws:SourceAccount`` / ``aws:SourceOrgID`` or an encryption-context
+        key. The report lists the statement with ``source``.
+
+        :param service: the service principal, e.g. ``"cloudwatch.amazonaws.com"``.
+        :param actions: the KMS actions AWS documents for it, without wildcards.
+        :param source: the AWS page the statement follows, ``"Title (https://docs.aws...)"``
+            or its URL.
+        :param conditions: the condition block AWS documents, e.g.
+            ``{"StringEquals": {"aws:SourceAccount": stack.account}}``. Values known at synth
+            or pseudo parameters; never a token of a domain store (the key would depend on a
+            store that depends on the key: a cycle CloudFormation refuses). Default: none,
+            which passes only with ``source_keys_unsupported`` or a contract whose rows are
+            unconditioned.
+        :param source_keys_unsupported: AWS's words (a sentence, quoted from ``source``) that
+            the source condition keys are not supported for this service's KMS requests; the
+            statement may then stay unscoped. Default: the statement must be scoped.
+        :returns: the statement (Sid ``AllowService<Name>``, numbered when a service has two).
+        :raises ValueError: for a name that is not a service principal, actions that are not
+            KMS key actions or go beyond the service's needs, a missing AWS page, an unscoped
+            statement without ``source_keys_unsupported``, or a condition on a resource's token.
+        """
+        where = f"{path_of(self)}: allow_service({service!r})"
+        if not isinstance(service, str) or not _SERVICE.match(service):
+            raise ValueError(
+                f"{where}: {service!r} is not an AWS service principal (a name such as "
+                "'cloudwatch.amazonaws.com'). Roles and users are named with grant_read / "
+                "grant_write."
+            )
+        if isinstance(actions, str) or not actions:
+            raise ValueError(f"{where}: actions takes a non-empty list, e.g. ['kms:Decrypt'].")
+        unknown = [a for a in actions if a not in KMS_KEY_ACTIONS]
+        if unknown:
+            raise ValueError(
+                f"{where}: {unknown} are not KMS key actions as written (no wildcards): name "
+                "each action AWS documents, e.g. ['kms:GenerateDataKey', 'kms:Decrypt']."
+            )
+        if not isinstance(source, str) or not _AWS_PAGE.search(source):
+            raise ValueError(
+                f"{where}: source={source!r} names no AWS documentation page; pass the page the "
+                "statement follows, 'Title (https://docs.aws.amazon.com/...)'."
+            )
+        if (
+            source_keys_unsupported is not None
+            and len(source_keys_unsupported.split()) < _MIN_WORDS
+        ):
+            raise ValueError(
+                f"{where}: source_keys_unsupported takes AWS's sentence that the source keys are "
+                f"not supported for this service (from {source}); got {source_keys_unsupported!r}."
+            )
+        stack = cdk.Stack.of(self)
+        rendered = stack.resolve(dict(conditions)) if conditions else None
+        if rendered and key_policy.references_resource(rendered):
+            raise ValueError(
+                f"{where}: conditions name a resource's token ({rendered}); the key would depend "
+                "on a resource that depends on the key, a cycle CloudFormation refuses. Scope it "
+                "by aws:SourceAccount, or by aws:SourceArn with an ARN pattern known at synth."
+            )
+        declared = {"source": source, "source_keys_unsupported": source_keys_unsupported}
+        problems = list(service_statement_problems(service, actions, rendered, declared=declared))
+        if problems:
+            raise ValueError(
+                f"{where}: the statement {' '.join(problems)} Write the statement AWS documents "
+                "for the service's own requests."
+            )
+        sids: dict[str, int] = self.__dict__.setdefault("_door_sids", {})
+        base = SERVICE_SID_PREFIX + "".join(
+            p.capitalize() for p in re.split(r"[.-]", service.split(".amazonaws.com")[0])
+        )
+        sids[base] = sids.get(base, 0) + 1
+        sid = base if sids[base] == 1 else f"{base}{sids[base]}"
+        statement = iam.PolicyStatement(
+            sid=sid,
+            effect=iam.Effect.ALLOW,
+            principals=[iam.ServicePrincipal(service)],
+            actions=list(actions),
+            resources=["*"],
+            conditions=dict(conditions) if conditions else None,
+        )
+        self.add_to_key_policy(statement)
+        marks: list[dict[str, Any]] = self.__dict__.setdefault("_door_marks", [])
+        marks.append({"sid": sid, "service": service, "actions": list(actions), **declared})
+        cfn_key = self.key.node.default_child
+        assert isinstance(cfn_key, cdk.CfnResource)
+        # on every key of the domain: its replicas carry the statement too (add_to_key_policy)
+        keys = [cfn_key, *(r.cfn_key for r in getattr(self, "replicas", ()))]
+        for key in keys:
+            key.add_metadata(SERVICE_STATEMENTS_METADATA_KEY, list(marks))
+        return statement

@@ -1,0 +1,298 @@
+"""The door for documented service statements (issue #19, item 4): ``domain.allow_service(...)``,
+deliveries the CDK wires that had no door (a CloudWatch alarm publishing to a domain topic, a
+domain bucket as an S3 server-access-log target), and CDKP106 exemptable with a reason.
+
+Each request AWS makes is decided by our evaluator and by the independent simulator
+``@cloud-copilot/iam-simulate`` (as in ``tests/test_integrations.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
+from conftest import cdk_context
+from test_integrations import _decisions, _service_cases, _synth
+from test_oracle_iam_simulate import ACCOUNT, REGION
+
+from cdk_partition import DomainStack, audit_path, exempt
+from cdk_partition.assembly import load
+from cdk_partition.report import build_report
+
+ENV = cdk.Environment(account=ACCOUNT, region=REGION)
+
+#: Amazon SNS Developer Guide, "Managing Amazon SNS encryption keys and costs": CloudWatch is one of
+#: the event sources of "Enable compatibility between event sources from AWS services and encrypted
+#: topics".
+SNS_KEYS = (
+    'Amazon SNS Developer Guide, "Managing Amazon SNS encryption keys and costs" '
+    "(https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html)"
+)
+#: Amazon CloudWatch Logs User Guide, "Logs sent to Amazon S3", section "Amazon S3 bucket
+#: server-side encryption": a customer managed key of the destination bucket must allow
+#: delivery.logs.amazonaws.com, scoped by aws:SourceAccount and aws:SourceArn.
+VENDED_LOGS_S3 = (
+    'Amazon CloudWatch Logs User Guide, "Logs sent to Amazon S3" '
+    "(https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-S3.html)"
+)
+
+
+def _alarm_on_topic(fix: Callable[[DomainStack], None] | None) -> Callable[[DomainStack], None]:
+    def build(orders: DomainStack) -> None:
+        topic = orders.domain.topic("Alerts")
+        queue = orders.domain.queue("Work")
+        alarm = queue.metric_approximate_age_of_oldest_message().create_alarm(
+            orders, "Stale", threshold=600, evaluation_periods=1
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(topic))
+        if fix is not None:
+            fix(orders)
+
+    return build
+
+
+def _publisher(orders: DomainStack) -> None:
+    orders.domain.allow_service_publisher("cloudwatch.amazonaws.com")
+
+
+def _door(orders: DomainStack) -> None:
+    orders.domain.allow_service(
+        "cloudwatch.amazonaws.com",
+        actions=["kms:GenerateDataKey", "kms:Decrypt"],
+        conditions={"StringEquals": {"aws:SourceAccount": orders.account}},
+        source=SNS_KEYS,
+    )
+
+
+def test_an_alarm_publishing_to_a_domain_topic(tmp_path: Path) -> None:
+    """Before: CDKP021 names the alarm, the topic and the door that works; after either door, no
+    finding, and both deciders allow every request of the contract."""
+    findings = _synth(tmp_path / "before", _alarm_on_topic(None))
+    found = [f for f in findings if f.rule == "CDKP021"]
+    assert len(found) == 1, [f.message for f in findings]
+    assert found[0].resource_type == "AWS::CloudWatch::Alarm"
+    assert "Orders/Domain/Alerts" in found[0].message and "alarm action" in found[0].message
+    assert '`domain.allow_service_publisher("cloudwatch.amazonaws.com")`' in found[0].fix
+    ours, theirs = _decisions(_service_cases(tmp_path / "before", "alarm_action_topic"))
+    assert ours == theirs and "allow" not in ours, (ours, theirs)
+
+    for name, fix in (("publisher", _publisher), ("door", _door)):
+        findings = _synth(tmp_path / name, _alarm_on_topic(fix))  # the fix, as written
+        assert not [f for f in findings if f.severity == "error"], [f.message for f in findings]
+        cases = _service_cases(tmp_path / name, "alarm_action_topic")
+        ours, theirs = _decisions(cases)
+        assert ours == theirs == ["allow"] * len(cases), (name, ours, theirs)
+
+
+def test_a_domain_bucket_as_server_access_log_target(tmp_path: Path) -> None:
+    """The CDK adds an encrypt/decrypt statement for logging.s3.amazonaws.com on the target's key;
+    the domain writes the contract's statement instead (``bucket_access_logs``): no finding, and
+    the logging service's requests are allowed by both deciders."""
+
+    def build(orders: DomainStack) -> None:
+        target = orders.domain.bucket("AccessLogs")
+        orders.domain.bucket("Data", server_access_logs_bucket=target)
+
+    findings = _synth(tmp_path, build)
+    assert not [f for f in findings if f.severity == "error"], [f.message for f in findings]
+    template = json.loads((tmp_path / "Orders.template.json").read_text())
+    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    logging = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Principal") == {"Service": "logging.s3.amazonaws.com"}
+    ]
+    assert [s["Action"] for s in logging] == [["kms:GenerateDataKey", "kms:Decrypt"]], logging
+    cases = _service_cases(tmp_path, "bucket_access_logs")
+    ours, theirs = _decisions(cases)
+    assert ours == theirs == ["allow"] * len(cases), (ours, theirs)
+
+
+def test_allow_service_for_a_service_without_contract_is_audited_and_reported(
+    tmp_path: Path,
+) -> None:
+    """A statement AWS documents for a service the library has no contract for: written, no
+    finding, and the report lists it with its page."""
+
+    def build(orders: DomainStack) -> None:
+        orders.domain.bucket("VendedLogs")
+        orders.domain.allow_service(
+            "delivery.logs.amazonaws.com",
+            actions=["kms:GenerateDataKey", "kms:Decrypt"],
+            conditions={
+                "StringEquals": {"aws:SourceAccount": orders.account},
+                "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{orders.region}:{orders.account}:*"},
+            },
+            source=VENDED_LOGS_S3,
+        )
+
+    findings = _synth(tmp_path, build)
+    assert not [f for f in findings if f.rule == "CDKP106" or f.severity == "error"], [
+        f.message for f in findings
+    ]
+    report = build_report(load(tmp_path))
+    (domain,) = [d for d in report.domains if d.name == "orders"]
+    (entry,) = [s for s in domain.services if s["service"] == "delivery.logs.amazonaws.com"]
+    assert entry["sid"] == "AllowServiceDeliveryLogs" and entry["source"] == VENDED_LOGS_S3
+    assert not [f for f in domain.findings if f["rule"] == "REPORT-EXTRA-STATEMENT"]
+
+
+def _domain() -> DomainStack:
+    app = cdk.App(context=cdk_context())
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    return DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+
+
+_SCOPED = {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+@pytest.mark.parametrize(
+    ("service", "kwargs", "expected"),
+    [
+        ("arn:aws:iam::111122223333:role/x", {}, "not an AWS service principal"),
+        ("delivery.logs.amazonaws.com", {"actions": ["kms:*"]}, "not KMS key actions"),
+        ("delivery.logs.amazonaws.com", {"actions": ["kms:PutKeyPolicy"]}, "not data actions"),
+        ("delivery.logs.amazonaws.com", {"actions": ["kms:CreateGrant"]}, "not data actions"),
+        ("delivery.logs.amazonaws.com", {"source": "my notes"}, "names no AWS documentation"),
+        ("delivery.logs.amazonaws.com", {"conditions": None}, "without aws:SourceArn"),
+        ("cloudwatch.amazonaws.com", {"actions": ["kms:Encrypt"]}, "beyond its contract"),
+        ("cloudwatch.amazonaws.com", {"conditions": None}, "without conditions"),
+        ("delivery.logs.amazonaws.com", {"source_keys_unsupported": "no"}, "AWS's sentence"),
+    ],
+    ids=["not-a-service", "wildcard", "administration", "grants", "no-page", "unscoped",
+         "beyond-contract", "contract-unscoped", "reason-too-short"],
+)  # fmt: skip
+def test_allow_service_refuses_what_goes_beyond_the_service(
+    service: str, kwargs: dict[str, Any], expected: str
+) -> None:
+    stack = _domain()
+    args: dict[str, Any] = {
+        "actions": ["kms:GenerateDataKey"],
+        "conditions": _SCOPED,
+        "source": VENDED_LOGS_S3,
+        **kwargs,
+    }
+    with pytest.raises(ValueError, match=expected) as raised:
+        stack.domain.allow_service(service, **args)
+    assert "Orders/Domain" in str(raised.value)
+
+
+def test_allow_service_refuses_a_condition_on_a_store_token() -> None:
+    stack = _domain()
+    topic = stack.domain.topic("Alerts")
+    with pytest.raises(ValueError, match="cycle"):
+        stack.domain.allow_service(
+            "delivery.logs.amazonaws.com",
+            actions=["kms:GenerateDataKey"],
+            conditions={"ArnLike": {"aws:SourceArn": topic.topic_arn}},
+            source=VENDED_LOGS_S3,
+        )
+
+
+def test_unsupported_source_keys_with_aws_words_pass() -> None:
+    stack = _domain()
+    statement = stack.domain.allow_service(
+        "example.amazonaws.com",
+        actions=["kms:Decrypt"],
+        source=SNS_KEYS,
+        source_keys_unsupported="Adding the aws:SourceAccount, aws:SourceArn, and "
+        "aws:SourceOrgID to a AWS KMS policy is not supported for this service.",
+    )
+    assert statement.sid == "AllowServiceExample"
+
+
+def _documented_statement(orders: DomainStack) -> None:
+    """The statement the SNS page shows for an event source, added as written (wildcard
+    ``kms:GenerateDataKey*``: more than the library's contract for CloudWatch)."""
+    orders.domain.add_to_key_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": orders.account}},
+        )
+    )
+
+
+def test_cdkp106_is_exempted_with_a_reason(tmp_path: Path) -> None:
+    """CDKP106 names the door that works (allow_service) and the exemption; exempted on the key
+    with a reason, the synth passes and the finding stays, marked, with the reason."""
+    findings = _synth(tmp_path / "before", _documented_statement)
+    (found,) = [f for f in findings if f.rule == "CDKP106"]
+    assert "kms:GenerateDataKeyPair" in found.message and not found.exempted
+    assert "domain.allow_service(" in found.fix and 'exempt(domain.key, "CDKP106"' in found.fix
+    reason = "We keep the statement exactly as the SNS page documents it."
+
+    def exempted(orders: DomainStack) -> None:
+        _documented_statement(orders)
+        exempt(orders.domain.key, "CDKP106", reason)
+
+    findings = _synth(tmp_path / "after", exempted)
+    (found,) = [f for f in findings if f.rule == "CDKP106"]
+    assert found.exempted and found.reason == reason
+    assert not [f for f in findings if f.severity == "error" and not f.exempted]
+
+
+def test_exemptions_stay_where_their_rule_is() -> None:
+    stack = _domain()
+    bucket = stack.domain.bucket("Data")
+    with pytest.raises(ValueError, match="exempt the key instead"):
+        exempt(bucket, "CDKP106", "A reason of enough words here.")
+    with pytest.raises(ValueError, match="can be exempted from CDKP106 only"):
+        exempt(stack.domain.key, "CDKP002", "A reason of enough words here.")
+    with pytest.raises(ValueError, match="CDKP101 cannot be exempted"):
+        exempt(stack.domain.key, "CDKP101", "A reason of enough words here.")
+
+
+def test_what_the_key_allows_lists_every_row_with_its_page() -> None:
+    """docs/contracts.md, "What the key allows, and why": generated from the contract table;
+    every row with its page and AWS words, every catalogued type either in a row or among those
+    AWS documents nothing for."""
+    from cdk_partition.knowledge import catalogue, contracts
+
+    page = (Path(__file__).parents[1] / "docs" / "contracts.md").read_text()
+    assert "<!-- gen:key-allows -->" in page
+    text = contracts.render_key_allows_markdown()
+    table = [line for line in text.splitlines() if line.startswith("| `")]
+    assert len(table) == len(contracts.CONTRACTS)
+    for line, row in zip(table, contracts.CONTRACTS, strict=True):
+        url = row.source.rpartition(" (")[2].rstrip(")")
+        assert line.startswith(f"| `{row.store}` |") and f"]({url})" in line, line
+    assert all(f"`{t}`" in text for t in catalogue.CATALOGUE)
+    assert "have no row" in text
+
+
+def test_allow_service_statements_are_declared_on_the_replica_keys_too(tmp_path: Path) -> None:
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(
+        app, "Orders", domain_name="orders", administrators=[ci], env=ENV,
+        domain_props={"replica_regions": ["us-west-2"]},
+    )  # fmt: skip
+    scoped = {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    orders.domain.allow_service(  # before the replica exists
+        "delivery.logs.amazonaws.com", actions=["kms:GenerateDataKey"], conditions=scoped,
+        source=VENDED_LOGS_S3,
+    )  # fmt: skip
+    west = cdk.Stack(app, "West", env=cdk.Environment(account=ACCOUNT, region="us-west-2"))
+    orders.domain.replica(west, "Orders")
+    orders.domain.allow_service(  # after
+        "example.amazonaws.com", actions=["kms:Decrypt"], conditions=scoped, source=SNS_KEYS
+    )
+    app.synth()
+    findings = audit_path(tmp_path)
+    assert not [f for f in findings if f.rule == "CDKP106"], [f.message for f in findings]
+    west_template = json.loads((tmp_path / "West.template.json").read_text())
+    (replica,) = [
+        r for r in west_template["Resources"].values() if r["Type"] == "AWS::KMS::ReplicaKey"
+    ]
+    sids = [m["sid"] for m in replica["Metadata"]["cdk_partition:service_statements"]]
+    assert sids == ["AllowServiceDeliveryLogs", "AllowServiceExample"]
