@@ -10,7 +10,9 @@ volume, file system, database instance and a launch template for an Auto Scaling
 (credit-applications). The integrations between them (S3 notifications, an SNS subscription,
 EventBridge targets with a dead-letter queue, a CloudWatch alarm notifying the topic, a secret
 rotated by a function of the app, Firehose delivery, replication, Auto Scaling) are wired the CDK's
-own way.
+own way. The orders domain makes its stores with the domain's store methods; credit-applications
+makes plain CDK constructs and applies the domain as a CDK Mixin (``domain.encryption_at_rest()``)
+once.
 
 Run through ``cdk.json``: ``npx cdk synth``.
 """
@@ -168,14 +170,25 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
         description="Data domain 'credit-applications'",
     )
     c = credit.domain
-    applications = c.bucket("Applications")
-    c.queue("Submissions")
-    c.table(
+    # This domain's stores are plain CDK constructs; one switch at the end of the stack puts
+    # them on the domain key (cdk.Mixins.of(credit).apply(c.encryption_at_rest()) below).
+    applications = cdk.aws_s3.Bucket(
+        credit,
+        "Applications",
+        bucket_key_enabled=True,
+        encryption=cdk.aws_s3.BucketEncryption.S3_MANAGED,  # the mixin turns it to aws:kms
+        enforce_ssl=True,
+        block_public_access=cdk.aws_s3.BlockPublicAccess.BLOCK_ALL,
+    )
+    cdk.aws_sqs.Queue(credit, "Submissions", enforce_ssl=True)
+    cdk.aws_dynamodb.Table(
+        credit,
         "Decisions",
         partition_key={"name": "applicationId", "type": cdk.aws_dynamodb.AttributeType.STRING},
         billing_mode=cdk.aws_dynamodb.BillingMode.PAY_PER_REQUEST,
     )
-    c.volume(
+    ec2.Volume(
+        credit,
         "Scratch",
         availability_zone=f"{credit.region}a"
         if not cdk.Token.is_unresolved(credit.region)
@@ -193,15 +206,19 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
         ],
     )
     isolated = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-    c.file_system("Files", vpc=vpc, vpc_subnets=isolated)
-    c.database_instance(
+    cdk.aws_efs.FileSystem(credit, "Files", vpc=vpc, vpc_subnets=isolated)
+    rds.DatabaseInstance(
+        credit,
         "Ledger",
         engine=rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_17_9),
         instance_type=ec2.InstanceType("t4g.micro"),
         vpc=vpc,
         vpc_subnets=isolated,
         allocated_storage=20,
+        credentials=rds.Credentials.from_generated_secret("dbadmin"),
     )
+    # (a store method: auto_scaling=True names the Auto Scaling service-linked role in the key
+    # policy, which no key slot of the template shows the mixin)
     # EC2 Auto Scaling launching instances whose volumes are on the domain key: the launch
     # template maps every volume on the key, the key policy names the Auto Scaling
     # service-linked role and exempts the EC2 infrastructure role (which decrypts the volumes
@@ -222,6 +239,9 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
         min_capacity=0,
         max_capacity=2,
     )
+    # The one switch: every store above on the domain key (storage, the database's generated
+    # secret, the bucket's PUT-deny policy); the domain's checks still run after it.
+    cdk.Mixins.of(credit).apply(c.encryption_at_rest())
     c.grant_store_read(applications, people.underwriter)
     c.grant_store_write(applications, people.intake)
     return app

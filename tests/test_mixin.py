@@ -11,6 +11,7 @@ import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
@@ -18,7 +19,7 @@ from aws_cdk import aws_sqs as sqs
 from conftest import cdk_context
 from test_schema_coverage import _load, _resolve
 
-from cdk_partition import ConflictingEncryptionError, DataDomain
+from cdk_partition import ConflictingEncryptionError, DataDomain, exempt
 from cdk_partition.knowledge._classify import _SEGMENT
 from cdk_partition.knowledge.catalogue import CATALOGUE
 
@@ -188,6 +189,21 @@ def _warnings(stack: cdk.Stack, path: str) -> None:
     assert any("domain d-s: " in text for text in texts), texts
 
 
+def _mixin_notes(construct: Any) -> list[str]:
+    """The mixin's warning annotations on ``construct`` (read off the node, no synth)."""
+    return [
+        str(entry.data)
+        for entry in construct.node.metadata
+        if entry.type == "aws:cdk:warning" and "domain d-s: " in str(entry.data)
+    ]
+
+
+# The cases below are also findings of the domain checks (the mixin reports, the checks fail the
+# synth): each test first asserts the mixin's annotation on the node, then exempts the store
+# from the check's rule (with a reason, as a user would) to read the synthesized template.
+_REASON = "test fixture: the mixin's annotation is what is under test here"
+
+
 def test_key_behind_an_intrinsic_is_reported_not_replaced() -> None:
     app = cdk.App(context=cdk_context())
     stack, domain = _domain(app)
@@ -196,8 +212,66 @@ def test_key_behind_an_intrinsic_is_reported_not_replaced() -> None:
         stack, "Q", kms_master_key_id=cdk.Fn.condition_if(cond.logical_id, "k1", "k2").to_string()
     )
     queue.with_(domain.encryption_at_rest())
-    assert "Fn::If" in stack.resolve(queue.kms_master_key_id)  # left as written
+    (note,) = _mixin_notes(queue)
+    assert "KmsMasterKeyId names another key" in note and "decided at deploy time" in note
+    exempt(queue, "CDKP005", _REASON)
+    assert "Fn::If" in _by_path(stack, "Q")["KmsMasterKeyId"]
     _warnings(stack, "Q")
+
+
+def test_switch_behind_an_intrinsic_is_reported_not_set() -> None:
+    app = cdk.App(context=cdk_context())
+    stack, domain = _domain(app)
+    cond = cdk.CfnCondition(stack, "Prod", expression=cdk.Fn.condition_equals("a", "b"))
+    table = dynamodb.CfnTable(
+        stack,
+        "T",
+        key_schema=[dynamodb.CfnTable.KeySchemaProperty(attribute_name="pk", key_type="HASH")],
+        attribute_definitions=[
+            dynamodb.CfnTable.AttributeDefinitionProperty(attribute_name="pk", attribute_type="S")
+        ],
+        billing_mode="PAY_PER_REQUEST",
+        sse_specification=dynamodb.CfnTable.SSESpecificationProperty(
+            sse_enabled=cdk.Token.as_any(cdk.Fn.condition_if(cond.logical_id, True, False))
+        ),
+    )
+    table.with_(domain.encryption_at_rest())
+    (note,) = _mixin_notes(table)
+    assert "SSEEnabled" in note and "not set by the mixin" in note
+    exempt(table, "CDKP005", _REASON)
+    assert "KMSMasterKeyId" not in _by_path(stack, "T")["SSESpecification"]
+    _warnings(stack, "T")
+
+
+def test_slot_under_an_intrinsic_parent_is_reported_not_written_into() -> None:
+    # BucketEncryption is an Fn::If as a whole: writing the key into it would corrupt the
+    # intrinsic (before: {"Fn::If": [...], "ServerSideEncryptionConfiguration": [...]})
+    app = cdk.App(context=cdk_context())
+    stack, domain = _domain(app)
+    cond = cdk.CfnCondition(stack, "Prod", expression=cdk.Fn.condition_equals("a", "b"))
+    sse = s3.CfnBucket.BucketEncryptionProperty(
+        server_side_encryption_configuration=[
+            s3.CfnBucket.ServerSideEncryptionRuleProperty(
+                server_side_encryption_by_default=s3.CfnBucket.ServerSideEncryptionByDefaultProperty(
+                    sse_algorithm="AES256"
+                )
+            )
+        ]
+    )
+    bucket = s3.CfnBucket(
+        stack,
+        "B",
+        bucket_encryption=cdk.Token.as_any(
+            cdk.Fn.condition_if(cond.logical_id, sse, cdk.Aws.NO_VALUE)
+        ),
+    )
+    bucket.with_(domain.encryption_at_rest())
+    (note,) = _mixin_notes(bucket)
+    assert "decided at deploy time" in note
+    assert bucket.node.try_find_child("@FromCfnBucket") is None  # no PUT-deny policy either
+    exempt(bucket, "CDKP002", _REASON)  # the checks read the whole Fn::If as no encryption
+    encryption = _by_path(stack, "B")["BucketEncryption"]
+    assert list(encryption) == ["Fn::If"]
 
 
 def test_inherited_key_is_reported_not_set() -> None:
@@ -207,7 +281,10 @@ def test_inherited_key_is_reported_not_set() -> None:
         stack, "Replica", db_instance_class="db.t3.micro", source_db_instance_identifier="src"
     )
     replica.with_(domain.encryption_at_rest())
-    assert replica.kms_key_id is None  # not set: the source's key is inherited
+    (note,) = _mixin_notes(replica)
+    assert "KmsKeyId is not set by the mixin" in note and "SourceDBInstanceIdentifier" in note
+    exempt(replica, "CDKP005", _REASON)
+    assert "KmsKeyId" not in _by_path(stack, "Replica")
     _warnings(stack, "Replica")
 
 
@@ -216,14 +293,45 @@ def test_keyless_store_is_reported() -> None:
 
     app = cdk.App(context=cdk_context())
     stack, domain = _domain(app)
-    dax.CfnCluster(
+    cluster = dax.CfnCluster(
         stack,
         "Dax",
         iam_role_arn="arn:aws:iam::123456789012:role/r",
         node_type="dax.t3.small",
         replication_factor=1,
-    ).with_(domain.encryption_at_rest())
+    )
+    cluster.with_(domain.encryption_at_rest())
+    (note,) = _mixin_notes(cluster)
+    assert "cannot use a customer managed key" in note
+    exempt(cluster, "CDKP011", _REASON)
     _warnings(stack, "Dax")
+
+
+def test_keyless_store_holding_no_data_is_left_quiet() -> None:
+    # an API Gateway stage without a cache cluster holds no data at rest: nothing to report
+    from aws_cdk import aws_apigateway as apigateway
+
+    app = cdk.App(context=cdk_context())
+    stack, domain = _domain(app)
+    stage = apigateway.CfnStage(stack, "Stage", rest_api_id="abc123")
+    stage.with_(domain.encryption_at_rest())
+    assert _mixin_notes(stage) == []
+
+
+def test_another_key_by_ref_is_an_error_and_by_import_a_warning() -> None:
+    app = cdk.App(context=cdk_context())
+    stack, domain = _domain(app)
+    other = kms.CfnKey(stack, "Other", key_policy={})
+    by_ref = sqs.CfnQueue(stack, "ByRef", kms_master_key_id=other.ref)
+    with pytest.raises(
+        ConflictingEncryptionError,
+        match=r"S/ByRef \(AWS::SQS::Queue\): KmsMasterKeyId names another key",
+    ):
+        domain.encryption_at_rest().apply_to(by_ref)
+    imported = sqs.CfnQueue(stack, "Imported", kms_master_key_id=cdk.Fn.import_value("k"))
+    imported.with_(domain.encryption_at_rest())
+    (note,) = _mixin_notes(imported)
+    assert "decided at deploy time" in note
 
 
 # -- the catalogue's set facts against the CloudFormation schemas cfn-lint ships -------------

@@ -93,3 +93,32 @@ def test_principals_are_named_as_in_the_article(sample_templates: dict[str, dict
         if r["Type"] in ("AWS::IAM::Role", "AWS::IAM::User")
     }
     assert {"appA", "ci", "person1"} <= names
+
+
+def test_credit_stores_are_on_the_key_through_the_mixin(sample_templates: dict[str, dict]) -> None:
+    # credit-applications builds plain L2s and applies domain.encryption_at_rest() once: every
+    # store slot the catalogue knows names the domain key, and the bucket got the PUT-deny policy
+    from cdk_partition.knowledge.catalogue import classify
+
+    template = sample_templates["CreditApplications"]
+    (key_id,) = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::KMS::Key"]
+    kinds = set()
+    for resource in template["Resources"].values():
+        uses = classify(resource["Type"], resource.get("Properties", {})) or []
+        for use in uses:
+            assert use.state == "customer_key" and key_id in str(use.key), (resource, use)
+        if uses:
+            kinds.add(resource["Type"])
+    assert {
+        "AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::DynamoDB::Table", "AWS::EC2::Volume",
+        "AWS::EFS::FileSystem", "AWS::RDS::DBInstance", "AWS::SecretsManager::Secret",
+        "AWS::EC2::LaunchTemplate",
+    } <= kinds  # fmt: skip
+    (policy,) = [
+        r["Properties"]["PolicyDocument"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::S3::BucketPolicy"
+    ]
+    assert {"DenyOtherEncryption", "DenyOtherKeys", "DenyManagedKeyFallback"} <= {
+        s.get("Sid") for s in policy["Statement"]
+    }

@@ -54,8 +54,11 @@ def _take_encryption(
     refusing any value the caller gave that differs (never overriding it silently).
 
     ``kind`` is ``"<method> <store id>"``; ``within`` the struct prop holding ``props`` (errors
-    name ``encryption_at_rest.kms_key``). ``check_only``: refuse, but set nothing (the store
-    method leaves the setting to the encryption mixin)."""
+    name ``encryption_at_rest.kms_key``). ``check_only``: refuse, set nothing (the store method
+    leaves the key to the encryption mixin) and drop a ``mode_prop`` that names the domain key's
+    mode without a key: given ``encryption=KMS`` and no key, an L2 makes a key of its own (S3,
+    SQS, DynamoDB, Kinesis) or uses the AWS managed one (ECR), which the mixin would then meet
+    as another key."""
     key: kms.IKey = domain.key
     path, method = _store_at(domain, kind)
     prefix = f"{within}." if within else ""
@@ -81,7 +84,9 @@ def _take_encryption(
                 path=path,
                 prop=prefix + mode_prop,
             )
-        if not check_only:
+        if check_only:
+            props.pop(mode_prop, None)
+        else:
             props[mode_prop] = mode_value
 
 
@@ -107,18 +112,23 @@ def _take_nested(
     key_prop: str | None,
     mode_prop: str | None = None,
     mode_value: Any = _UNSET,
+    check_only: bool = False,
 ) -> None:
     """:func:`_take_encryption` for a key inside a struct prop, e.g. OpenSearch's
     ``encryption_at_rest=EncryptionAtRestOptions(enabled=..., kms_key=...)``: the struct the
-    caller gave (or none) is checked field by field and rebuilt with the domain key."""
+    caller gave (or none) is checked field by field and rebuilt with the domain key (with
+    ``check_only``: with ``mode_prop`` set to ``mode_value`` and no key, which the encryption
+    mixin sets)."""
     given = props.get(prop)
     fields: dict[str, Any] = (
         dict(given if isinstance(given, dict) else given._values) if given else {}
     )
     _take_encryption(
         domain, kind, fields, key_prop=key_prop, mode_prop=mode_prop, mode_value=mode_value,
-        within=prop,
+        within=prop, check_only=check_only,
     )  # fmt: skip
+    if check_only and mode_prop is not None:
+        fields[mode_prop] = mode_value
     props[prop] = struct(**fields)
 
 

@@ -116,8 +116,12 @@ class DomainEncryptionAtRest(cdk.Mixin):
                 construct.add_property_override(name, plan.properties[name])
             else:
                 construct.add_property_deletion_override(name)
-        if cfn_type == "AWS::S3::Bucket" and not plan.notes:
+        if cfn_type == "AWS::S3::Bucket" and not any(
+            note.path.startswith("BucketEncryption") for note in plan.notes
+        ):
             # the one thing a key slot cannot say: S3 honours a PUT's own encryption headers
+            # (denied only when the default encryption is the domain key: a note on a replica
+            # or metadata table slot leaves the objects on the domain key)
             deny_other_puts(self._domain.key, _bucket_of(construct))
 
     def _resolved_key(self, stack: cdk.Stack) -> tuple[Any, Any]:

@@ -218,6 +218,38 @@ class StoreAccess(_Mixin):
             for properties in resources:
                 name = properties.get("LogGroupName") if isinstance(properties, dict) else None
                 self._allow_logs(name if isinstance(name, str) else None)
+        if cfn_type == "AWS::Events::EventBus":
+            names = [p.get("Name") if isinstance(p, dict) else None for p in resources]
+            self._allow_event_buses([n if isinstance(n, str) else None for n in names])
+
+    def _allow_event_buses(self, names: list[str | None]) -> None:
+        """``AllowEventBridgeEventBuses``: EventBridge may use the key for the event buses
+        ``names`` (None: a name the template decides at deploy time, any bus of the account in
+        the region), with the actions of the ``event_bus`` contract rows, scoped by
+        ``aws:SourceAccount``, ``aws:SourceArn`` and ``kms:EncryptionContext:aws:events:
+        event-bus:arn`` as AWS advises ("Authorizing EventBridge to use a customer managed key",
+        Amazon EventBridge User Guide,
+        https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-key-policy.html).
+        The same statement whatever put the bus on the key (``domain.event_bus``, the mixin, an
+        L1 given the key ARN)."""
+        stack = cdk.Stack.of(self)
+        arns = [
+            stack.format_arn(service="events", resource="event-bus", resource_name=name or "*")
+            for name in dict.fromkeys(names)
+        ]
+        rows = [r for r in contracts.rows_for("event_bus") if r.caller == "service_principal"]
+        actions = list(dict.fromkeys(a for r in rows for a in r.actions))
+        operator = "StringEquals" if all(names) else "ArnLike"
+        conditions: dict[str, Any] = {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+        }
+        conditions.setdefault(operator, {}).update(
+            {"aws:SourceArn": arns, "kms:EncryptionContext:aws:events:event-bus:arn": arns}
+        )
+        statement = key_policy.publisher_statement(
+            "AllowEventBridgeEventBuses", "events.amazonaws.com", actions, conditions
+        )
+        self._add_service_statement(statement)
 
     def _allow_logs(self, name: str | None) -> None:
         """``AllowLogsService``: the regional Logs service principal may use the key for the log

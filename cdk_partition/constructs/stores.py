@@ -1,8 +1,19 @@
 """Store factories: ``DataDomain`` methods that create CDK L2 stores on the domain key.
 
-Each method takes the L2's own keyword props, forces the domain key, refuses conflicting
-encryption settings (it never silently overrides them) and returns the normal L2 object. Methods
-whose service needs the key policy's help add a scoped statement with a stable Sid (see
+Each method is the L2 plus the domain's encryption mixin (:class:`~.mixin.DomainEncryptionAtRest`,
+one path, so a store method and ``domain.encryption_at_rest()`` cannot drift): it takes the L2's
+own keyword props, refuses conflicting encryption settings (it never silently overrides them),
+gives the L2 the domain key where the L2 takes one without delegating to the whole account (the
+CDK's integration wiring reads the L2's key: ``SqsSubscription``, ``targets.SqsQueue``, server
+access logs into a bucket, a Firehose source stream write or absorb their service's key-policy
+statement only for a keyed store), then applies the mixin to the L2's subtree, which sets
+everything else (the generated secrets of databases, Performance Insights of cluster instances,
+the switches, the bucket's PUT-deny policy) and checks what the L2 set. ``secret`` and ``volume``
+give the L2 no key (given one, it would delegate to the whole account through the service), nor
+do ``log_group``, ``repository`` and ``event_bus`` (no CDK wiring reads their key; the event
+bus's statement follows it by type): the mixin sets the L1. ``table_v2`` builds its per-region
+replica keys itself, ``delivery_stream`` takes the key on the L2 without the mixin, and
+``ebs_volume`` is not a construct. Methods whose service needs the key policy's help add a scoped statement with a stable Sid (see
 :mod:`cdk_partition.constructs.key_policy`).
 """
 
@@ -42,7 +53,6 @@ from .encryption import (
     _wrong_replica_key,
 )
 from .mixin import DomainEncryptionAtRest
-from .s3_puts import deny_other_puts
 from .store_access import StoreAccess
 
 
@@ -52,7 +62,10 @@ class StoreFactories(StoreAccess):
 
     def _mixed(self, store: Any) -> Any:
         """``store`` (an L2 built without a key) put on the domain key by the encryption mixin:
-        the store methods and ``domain.encryption_at_rest()`` are one path."""
+        the store methods and ``domain.encryption_at_rest()`` are one path.
+
+        :raises ConflictingEncryptionError: an L1 under ``store`` names another key (through
+            jsii, as a ``RuntimeError`` with the same text)."""
         cdk.Mixins.of(store).apply(DomainEncryptionAtRest(cast(Any, self)))
         return store
 
@@ -73,13 +86,13 @@ class StoreFactories(StoreAccess):
         props.setdefault("bucket_key_enabled", True)
         props.setdefault("enforce_ssl", True)
         props.setdefault("block_public_access", s3.BlockPublicAccess.BLOCK_ALL)
-        bucket = s3.Bucket(self, id, **props)  # type: ignore[arg-type]
+        # the mixin adds the PUT-deny bucket policy
+        bucket = self._mixed(s3.Bucket(self, id, **props))  # type: ignore[arg-type]
         if props.get("replication_rules"):
             # the replication role reads the source objects and writes the replicas through S3
             role = props.get("replication_role") or bucket.node.try_find_child("ReplicationRole")
             if role is not None and getattr(role, "role_arn", None):
                 self._allow_store_role("bucket_replication", cast(iam.IRole, role))
-        deny_other_puts(self.key, bucket)
         return bucket
 
     @_signature(_signatures.queue)
@@ -87,6 +100,11 @@ class StoreFactories(StoreAccess):
         self, id: str, *, dead_letter_max_receive_count: int | None = None, **props: Any
     ) -> sqs.Queue:
         """An SQS queue on the domain key (``sqs.QueueProps`` pass through).
+
+        The L2 is given the key as well as the mixin (which finds it there and turns what else
+        the slot needs): the CDK's own wiring of SNS subscriptions, EventBridge targets and S3
+        notifications into the queue writes the service's publisher statement only for a queue
+        whose ``encryption_master_key`` it can read.
 
         :param dead_letter_max_receive_count: when set, also create a dead-letter queue
             (``<id>DeadLetter``) on the domain key and redrive to it after that many receives.
@@ -119,12 +137,16 @@ class StoreFactories(StoreAccess):
             props["dead_letter_queue"] = sqs.DeadLetterQueue(
                 queue=dlq, max_receive_count=dead_letter_max_receive_count
             )
-        return sqs.Queue(self, id, **props)  # type: ignore[arg-type]
+        return self._mixed(sqs.Queue(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(sns.Topic)
     def topic(self, id: str, **props: Any) -> sns.Topic:
-        """An SNS topic on the domain key (``sns.TopicProps`` pass through)."""
-        _take_encryption(self, f"topic {id}", props, key_prop="master_key", check_only=True)
+        """An SNS topic on the domain key (``sns.TopicProps`` pass through).
+
+        The L2 is given the key as well as the mixin (as :meth:`queue`): the CDK's own wiring of
+        EventBridge targets and S3 notifications into the topic writes the service's publisher
+        statement only for a topic whose ``master_key`` it can read."""
+        _take_encryption(self, f"topic {id}", props, key_prop="master_key")
         props.setdefault("enforce_ssl", True)
         return self._mixed(sns.Topic(self, id, **props))  # type: ignore[arg-type]
 
@@ -133,7 +155,7 @@ class StoreFactories(StoreAccess):
         """A DynamoDB table on the domain key (``dynamodb.TableProps`` pass through)."""
         _take_encryption(
             self, f"table {id}", props, key_prop="encryption_key", mode_prop="encryption",
-            mode_value=dynamodb.TableEncryption.CUSTOMER_MANAGED, check_only=True,
+            mode_value=dynamodb.TableEncryption.CUSTOMER_MANAGED,
         )  # fmt: skip
         return self._mixed(dynamodb.Table(self, id, **props))  # type: ignore[arg-type]
 
@@ -211,9 +233,7 @@ class StoreFactories(StoreAccess):
             self, f"stream {id}", props, key_prop="encryption_key", mode_prop="encryption",
             mode_value=kinesis.StreamEncryption.KMS,
         )  # fmt: skip
-        # not through the mixin: the L2 without a key renders StreamEncryption behind a
-        # region condition (Fn::If), which the mixin reports instead of setting
-        return kinesis.Stream(self, id, **props)  # type: ignore[arg-type]
+        return self._mixed(kinesis.Stream(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(firehose.DeliveryStream)
     def delivery_stream(self, id: str, **props: Any) -> firehose.DeliveryStream:
@@ -279,19 +299,15 @@ class StoreFactories(StoreAccess):
     def volume(self, id: str, **props: Any) -> ec2.Volume:
         """An EBS volume on the domain key (``ec2.VolumeProps`` pass through).
 
-        The key is set on the L1 (``KmsKeyId``): given a key, the L2 adds a key-policy statement
-        delegating to the whole account via EC2. The deployment role gets the grants and the
+        The key is set on the L1 (``KmsKeyId``, by the mixin): given a key, the L2 adds a
+        key-policy statement delegating to the whole account via EC2. The deployment role gets the grants and the
         via-EC2 data-key use that creating the volume needs (see README).
         """
         _take_encryption(
             self, f"volume {id}", props, key_prop="encryption_key", mode_prop="encrypted",
-            mode_value=True,
+            mode_value=True, check_only=True,
         )  # fmt: skip
-        props.pop("encryption_key")
-        volume = ec2.Volume(self, id, **props)  # type: ignore[arg-type]
-        cfn = volume.node.default_child
-        assert isinstance(cfn, ec2.CfnVolume)
-        cfn.kms_key_id = self.key.key_arn
+        volume = self._mixed(ec2.Volume(self, id, **props))  # type: ignore[arg-type]
         self._allow_ebs_infrastructure()
         return volume
 
@@ -357,7 +373,7 @@ class StoreFactories(StoreAccess):
                     path=path_of(self, id),
                     prop="block_devices",
                 )
-        template = ec2.LaunchTemplate(self, id, **props)  # type: ignore[arg-type]
+        template = self._mixed(ec2.LaunchTemplate(self, id, **props))  # type: ignore[arg-type]
         self._allow_ebs_infrastructure()
         if auto_scaling:
             self._allow_auto_scaling()
@@ -370,7 +386,7 @@ class StoreFactories(StoreAccess):
             self, f"file_system {id}", props, key_prop="kms_key", mode_prop="encrypted",
             mode_value=True,
         )  # fmt: skip
-        return efs.FileSystem(self, id, **props)  # type: ignore[arg-type]
+        return self._mixed(efs.FileSystem(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(rds.DatabaseInstance)
     def database_instance(self, id: str, **props: Any) -> rds.DatabaseInstance:
@@ -384,51 +400,37 @@ class StoreFactories(StoreAccess):
             "performance_insight_encryption_key"
         ):
             _take_encryption(
-                self,
-                f"database_instance {id}",
-                props,
+                self, f"database_instance {id}", props,
                 key_prop="performance_insight_encryption_key",
-            )
+            )  # fmt: skip
         props.setdefault("credentials", rds.Credentials.from_generated_secret("dbadmin"))
-        instance = rds.DatabaseInstance(self, id, **props)  # type: ignore[arg-type]
-        self._put_secret_on_key(instance)
-        return instance
+        return self._mixed(rds.DatabaseInstance(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(rds.DatabaseCluster)
     def database_cluster(self, id: str, **props: Any) -> rds.DatabaseCluster:
-        """An RDS/Aurora cluster with storage and the generated master secret on the domain key
-        (``rds.DatabaseClusterProps`` pass through)."""
+        """An RDS/Aurora cluster with storage, the generated master secret and its instances'
+        Performance Insights (when enabled) on the domain key (``rds.DatabaseClusterProps`` pass
+        through)."""
         _take_encryption(
             self, f"database_cluster {id}", props, key_prop="storage_encryption_key",
             mode_prop="storage_encrypted", mode_value=True,
         )  # fmt: skip
         props.setdefault("credentials", rds.Credentials.from_generated_secret("dbadmin"))
-        cluster = rds.DatabaseCluster(self, id, **props)  # type: ignore[arg-type]
-        self._put_secret_on_key(cluster)
-        return cluster
+        return self._mixed(rds.DatabaseCluster(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(secretsmanager.Secret)
     def secret(self, id: str, **props: Any) -> secretsmanager.Secret:
         """A Secrets Manager secret on the domain key (``secretsmanager.SecretProps`` pass
         through). The deployment role may use the key via Secrets Manager to store the value.
 
-        The key is set on the L1 (``KmsKeyId``), not through the L2's ``encryption_key``: given
+        The key is set on the L1 (``KmsKeyId``, by the mixin), not through the L2's
+        ``encryption_key``: given
         a key, the L2 adds key-policy statements that delegate to the whole account via Secrets
         Manager, which is what a domain key must not do. So ``secret.encryption_key`` is None;
         access to the value is the domain's read capability plus the secret's own grants.
         """
-        _take_encryption(self, f"secret {id}", props, key_prop="encryption_key")
-        props.pop("encryption_key")
-        secret = secretsmanager.Secret(self, id, **props)  # type: ignore[arg-type]
-        self._put_secret_on_key(secret)
-        return secret
-
-    def _put_secret_on_key(self, scope: Any) -> None:
-        """Put every secret under ``scope`` (a secret, or a database and its generated secret)
-        on the domain key, through the L1."""
-        for node in scope.node.find_all():
-            if isinstance(node, secretsmanager.CfnSecret):
-                node.kms_key_id = self.key.key_arn
+        _take_encryption(self, f"secret {id}", props, key_prop="encryption_key", check_only=True)
+        return self._mixed(secretsmanager.Secret(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(backup.BackupVault)
     def backup_vault(self, id: str, **props: Any) -> backup.BackupVault:
@@ -436,7 +438,7 @@ class StoreFactories(StoreAccess):
         Default removal policy: RETAIN."""
         _take_encryption(self, f"backup_vault {id}", props, key_prop="encryption_key")
         props.setdefault("removal_policy", cdk.RemovalPolicy.RETAIN)
-        return backup.BackupVault(self, id, **props)  # type: ignore[arg-type]
+        return self._mixed(backup.BackupVault(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(ecr.Repository)
     def repository(self, id: str, **props: Any) -> ecr.Repository:
@@ -450,8 +452,8 @@ class StoreFactories(StoreAccess):
     @_props_of(events.EventBus)
     def event_bus(self, id: str, **props: Any) -> events.EventBus:
         """An EventBridge event bus on the domain key (``events.EventBusProps`` pass through)."""
-        _take_encryption(self, f"event_bus {id}", props, key_prop="kms_key")
-        return events.EventBus(self, id, **props)  # type: ignore[arg-type]
+        _take_encryption(self, f"event_bus {id}", props, key_prop="kms_key", check_only=True)
+        return self._mixed(events.EventBus(self, id, **props))  # type: ignore[arg-type]
 
     # -- more kinds where the CDK L2 takes a customer key ------------------------------------
     @_props_of(opensearch.Domain)
@@ -472,7 +474,7 @@ class StoreFactories(StoreAccess):
         )  # fmt: skip
         props.setdefault("node_to_node_encryption", True)
         props.setdefault("enforce_https", True)
-        return opensearch.Domain(self, id, **props)  # type: ignore[arg-type]
+        return self._mixed(opensearch.Domain(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(docdb.DatabaseCluster)
     def docdb_cluster(self, id: str, **props: Any) -> docdb.DatabaseCluster:
@@ -497,6 +499,4 @@ class StoreFactories(StoreAccess):
                 path=path_of(self, id),
                 prop="master_user.kms_key",
             )
-        cluster = docdb.DatabaseCluster(self, id, **props)  # type: ignore[arg-type]
-        self._put_secret_on_key(cluster)
-        return cluster
+        return self._mixed(docdb.DatabaseCluster(self, id, **props))  # type: ignore[arg-type]

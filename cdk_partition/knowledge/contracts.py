@@ -214,6 +214,7 @@ STORE_TYPES: Mapping[str, str] = MappingProxyType(
         "AWS::ECR::Repository": "repository",
         "AWS::Backup::BackupVault": "backup_vault",
         "AWS::Logs::LogGroup": "log_group",
+        "AWS::Events::EventBus": "event_bus",
     }
 )
 

@@ -13,6 +13,7 @@ exactly what the checks would otherwise report.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import Any, Literal
 from ._classify import _bind, _get, _is_intrinsic, _present_value, classify_slot
 from .catalogue import CATALOGUE, KEYLESS_STORES, keyless_reason
 
-__all__ = ["Note", "Plan", "plan_encryption"]
+__all__ = ["Note", "Plan", "plan_encryption", "render_markdown"]
 
 _SEGMENT = re.compile(r"([A-Za-z0-9_]+)(?:\[(\d+)\])?")
 
@@ -57,12 +58,14 @@ class _Blocked(Exception):
 
 def _put(properties: dict[str, Any], path: str, value: Any) -> None:
     """Set (or, for None, remove) the value at a concrete path, creating dicts and lists on the
-    way; raise :class:`_Blocked` when an intrinsic or a scalar is in the way."""
+    way; raise :class:`_Blocked` when an intrinsic (at any depth) or a scalar is in the way."""
     segments = _SEGMENT.findall(path)
     node: Any = properties
     for i, (name, index) in enumerate(segments):
         last = i == len(segments) - 1
-        if not isinstance(node, dict):
+        if not isinstance(node, dict) or _is_intrinsic(node):
+            # an intrinsic (Fn::If, Fn::ImportValue...) is a dict too: writing into it would
+            # corrupt it, and what it resolves to is decided at deploy time
             raise _Blocked(path)
         if last and not index:
             if value is None:
@@ -206,3 +209,45 @@ def _restore(props: dict[str, Any], before: dict[str, Any], path: str) -> dict[s
     else:
         props.pop(top, None)
     return props
+
+
+def _when(tests: tuple[Any, ...]) -> str:
+    return ", ".join(
+        f"`{t.path}` {t.op.replace('_', ' ')}"
+        + ("" if t.value is None else f" {json.dumps(t.value)}")
+        for t in tests
+    )
+
+
+def render_markdown() -> str:
+    """What :func:`plan_encryption` does to each kind of store, from the catalogue: one row per
+    catalogued store type and key slot (the key property set to the domain key's ARN, the
+    switches of its ``set.with`` and their values, when the slot is in use, what is reported
+    instead of set), then one row per keyless store (reported). The docs' ``mixin`` table."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = [
+        "| store type | key property (set to the domain key ARN) | switches turned | only when "
+        "| reported instead (a warning) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for cfn_type, store in CATALOGUE.items():
+        for slot in store.slots:
+            switches = ", ".join(
+                f"`{p}` = {'removed' if v is None else json.dumps(v)}" for p, v in slot.set_with
+            )
+            inherited = [
+                f"inherited when {_when(o.when)}" if o.when else "inherited"
+                for o in (*slot.first, *slot.no_key)
+                if o.state == "inherited"
+            ]
+            lines.append(
+                f"| `{cfn_type}` | `{slot.key}` | {switches or '-'} | "
+                f"{_when(slot.only_if) or 'always'} | {cell('; '.join(inherited)) or '-'} |"
+            )
+    for cfn_type, keyless in KEYLESS_STORES.items():
+        holds = f" (when {_when(keyless.when)})" if keyless.when else ""
+        lines.append(f"| `{cfn_type}` | none | - | - | keyless{holds}: {cell(keyless.reason)} |")
+    return "\n".join(lines) + "\n"

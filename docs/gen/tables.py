@@ -63,6 +63,14 @@ def contract_table() -> str:
     return contracts.render_markdown()
 
 
+def mixin_table() -> str:
+    """What ``domain.encryption_at_rest()`` does to each kind of store (the catalogue's slots,
+    switches and the cases it reports)."""
+    from cdk_partition.knowledge import encryption_plan
+
+    return encryption_plan.render_markdown()
+
+
 def key_allows_table() -> str:
     from cdk_partition.knowledge import contracts
 
@@ -138,6 +146,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "contracts": contract_table,
     "key-allows": key_allows_table,
     "cross-account": cross_account_table,
+    "mixin": mixin_table,
     "cli": cli_reference,
     "finding-fields": finding_fields,
     **{
