@@ -19,6 +19,7 @@ from typing import Any
 from ..assembly import CloudAssembly, StackTemplate
 from ..assembly.keys import KeyRef, KeyResolver
 from ..knowledge import catalogue
+from ..knowledge.encryption_plan import plan_encryption
 from ..marks import parse_key_text, render
 from .rules import (
     Finding,
@@ -234,7 +235,7 @@ def _audit_store(
             _RULE[rule_id],
             f"{what} {base['path']} of domain {domain!r} must use the domain key, but "
             f"{property_is(use.where, use.found)} ({detail_after(use.where, use.found, now)}).",
-            fix=None if rule_id == "CDKP010" else fix_hint,
+            fix=None if rule_id == "CDKP010" else with_mixin(fix_hint, cfn_type, props),
             location=use.where,
             value=short(use.found) if use.found is not None else None,
             **base,
@@ -256,6 +257,23 @@ def _audit_store(
             value=short(value),
             **base,
         )
+
+
+#: The domain's one switch as a store finding offers it; ``tests/test_mixin_fixes.py`` applies it
+#: as written to every example of the catalogue's tables and finds no store finding left.
+MIXIN_FIX = "cdk.Mixins.of(construct).apply(domain.encryption_at_rest(replace_keys=True))"
+
+
+def with_mixin(fix: str, cfn_type: str, props: Mapping[str, Any]) -> str:
+    """``fix``, and the domain's mixin (:data:`MIXIN_FIX`) when it would put this resource on the
+    domain key: the pure plan the mixin applies (:func:`plan_encryption`) sets every slot with
+    nothing left to note (no inherited key, no slot or switch behind an intrinsic)."""
+    plan = plan_encryption(
+        cfn_type, props, "<domain key>", is_domain_key=lambda _: False, replace_keys=True
+    )
+    if plan is None or plan.notes:
+        return fix
+    return f"{fix}; or apply the domain's one switch to the construct (or a scope above it): `{MIXIN_FIX}`"
 
 
 def _declared_replica_keys(

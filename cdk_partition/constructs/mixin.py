@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
@@ -24,7 +25,7 @@ from constructs import IConstruct
 from ..knowledge.catalogue import CATALOGUE, KEYLESS_STORES
 from ..knowledge.encryption_plan import plan_encryption
 from .encryption import ConflictingEncryptionError
-from .s3_puts import deny_other_puts
+from .s3_puts import deny_other_puts, put_deny_statements
 
 
 class _Domain(Protocol):
@@ -122,7 +123,10 @@ class DomainEncryptionAtRest(cdk.Mixin):
             # the one thing a key slot cannot say: S3 honours a PUT's own encryption headers
             # (denied only when the default encryption is the domain key: a note on a replica
             # or metadata table slot leaves the objects on the domain key)
-            deny_other_puts(self._domain.key, _bucket_of(construct))
+            if isinstance(construct, s3.CfnBucket):
+                deny_other_puts(self._domain.key, _bucket_of(construct))
+            else:
+                _raw_bucket_policy(self._domain.key, construct)
 
     def _resolved_key(self, stack: cdk.Stack) -> tuple[Any, Any]:
         """The domain key's ARN and id as ``stack`` renders them (cached per stack)."""
@@ -132,6 +136,41 @@ class DomainEncryptionAtRest(cdk.Mixin):
             cached = (stack.resolve(key.key_arn), stack.resolve(key.key_id))
             self._key_values[stack.node.path] = cached
         return cached
+
+
+def _raw_bucket_policy(key: kms.IKey, cfn: cdk.CfnResource) -> None:
+    """The put-deny statements for a bucket that is a ``CfnResource`` but not ``s3.CfnBucket``
+    (``cdk.CfnResource(type="AWS::S3::Bucket")``, another library's L1), which the L2 cannot
+    view: a bucket policy of its own next to it (``<id>PutPolicy``). A bucket policy already in
+    the stack for that bucket cannot be extended (S3 keeps one policy per bucket; a second would
+    replace it), so the statements are then left to the user with a warning, and CDKP008 stays."""
+    stack = cdk.Stack.of(cfn)
+    scope = cfn.node.scope
+    name = f"{cfn.node.id}PutPolicy"
+    if scope is None or scope.node.try_find_child(name) is not None:
+        return
+    ref = stack.resolve(cfn.ref)
+    for other in stack.node.find_all():
+        if (
+            isinstance(other, cdk.CfnResource)
+            and other.cfn_resource_type == "AWS::S3::BucketPolicy"
+            and stack.resolve(other._cfn_properties).get("Bucket") == ref
+        ):
+            cdk.Annotations.of(cfn).add_warning_v2(
+                _WARNING_ID,
+                f"{other.node.path} is the bucket policy of {cfn.node.path}: add the statements "
+                "DenyOtherEncryption, DenyOtherKeys and DenyManagedKeyFallback "
+                "(cdk_partition.constructs.s3_puts.put_deny_statements) to it yourself",
+            )
+            return
+    s3.CfnBucketPolicy(
+        scope,
+        name,
+        bucket=cfn.ref,
+        policy_document=iam.PolicyDocument(
+            statements=put_deny_statements(key, f"{cfn.get_att('Arn').to_string()}/*")
+        ),
+    )
 
 
 def _bucket_of(cfn: cdk.CfnResource) -> s3.IBucket:
