@@ -708,6 +708,42 @@ def _hosted_rotation_of_a_domain_secret(scope: Construct, fixed: bool) -> None:
     orders.domain.grant_write(fn.role)
 
 
+@case("CDKP023", "NameRole", "`domain.grant_read(selection)`")
+def _backup_selection_of_a_domain_table(scope: Construct, fixed: bool) -> None:
+    from aws_cdk import aws_backup as backup
+
+    orders = _domain(scope)
+    table = orders.domain.table(
+        "Items", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
+    )
+    plan = backup.BackupPlan.daily35_day_retention(
+        orders, "Plan", backup_vault=orders.domain.backup_vault("Vault")
+    )
+    selection = plan.add_selection(
+        "Selection", resources=[backup.BackupResource.from_dynamo_db_table(table)]
+    )
+    if fixed:
+        orders.domain.grant_read(selection)
+
+
+@case("CDKP020", "SelectByArn", "`backup.BackupResource.from_arn(bucket.bucket_arn)`")
+def _backup_selection_by_tag(scope: Construct, fixed: bool) -> None:
+    from aws_cdk import aws_backup as backup
+
+    orders = _domain(scope)
+    bucket = orders.domain.bucket("Files", versioned=True)
+    plan = backup.BackupPlan.daily35_day_retention(
+        orders, "Plan", backup_vault=orders.domain.backup_vault("Vault")
+    )
+    if fixed:
+        selection = plan.add_selection(
+            "Selection", resources=[backup.BackupResource.from_arn(bucket.bucket_arn)]
+        )
+        orders.domain.grant_read(selection)
+    else:
+        plan.add_selection("Selection", resources=[backup.BackupResource.from_tag("b", "daily")])
+
+
 @case("CDKP013", "Context", "put the parameter's value in the app's context")
 def _pending_lookup(scope: Construct, fixed: bool) -> None:
     del fixed  # the fixed app carries the looked-up value in its context (see _synth)

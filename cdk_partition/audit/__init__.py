@@ -23,7 +23,8 @@ The passes, each yielding :class:`Finding` s with a stable rule id (:data:`RULES
    resources (``CDKP014``-``CDKP016``).
 6. **the domain key itself** (``CDKP101``-``CDKP108``).
 7. **identities** (``CDKP019``, ``CDKP020``): every principal an identity policy allows a data
-   action on a domain store must be allowed the KMS requests it makes by the domain key.
+   action on a domain store must be allowed the KMS requests it makes by the domain key; so must
+   the role of an AWS Backup selection of a domain store (``CDKP023``).
 
 One module per family of rules, each declaring its rules (id, severity, title, fix and the AWS
 page it rests on, :class:`Rule`) and asking the model (:class:`~cdk_partition.assembly.CloudAssembly`,
@@ -32,7 +33,8 @@ page it rests on, :class:`Rule`) and asking the model (:class:`~cdk_partition.as
 (CDKP001-CDKP006, CDKP010, CDKP011), :mod:`~cdk_partition.audit.bucket_puts` (CDKP008),
 :mod:`~cdk_partition.audit.custom_resources` (CDKP009), :mod:`~cdk_partition.audit.outside`
 (CDKP014-CDKP016), :mod:`~cdk_partition.audit.identities` (CDKP019, CDKP020),
-:mod:`~cdk_partition.audit.integrations` (CDKP021),
+:mod:`~cdk_partition.audit.integrations` (CDKP021, CDKP022),
+:mod:`~cdk_partition.audit.backups` (CDKP023),
 :mod:`~cdk_partition.audit.cycles`
 (CDKP012), :mod:`~cdk_partition.audit.key_policy` (CDKP101-CDKP106, CDKP108),
 :mod:`~cdk_partition.audit.contracts` (CDKP107) and :mod:`~cdk_partition.audit.exemptions`;
@@ -60,6 +62,7 @@ from ..assembly import (
     load_templates,
 )
 from ..assembly.keys import KeyResolver
+from .backups import audit_backup_selections
 from .bucket_puts import audit_bucket_puts
 from .contracts import audit_contracts
 from .custom_resources import audit_custom_resource
@@ -151,6 +154,7 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
     try:
         findings.extend(audit_identities(assembly))  # principals follow the grants
         findings.extend(audit_integrations(assembly))  # services the CDK wires to stores
+        findings.extend(audit_backup_selections(assembly))  # AWS Backup roles on domain stores
     except Exception as error:
         for key in assembly.domain_keys[:1]:
             fields = resource_fields(key.stack, key.logical_id, key.resource, key.name)

@@ -28,7 +28,7 @@ from ..knowledge import contracts
 from ..policy import evaluator
 from .rules import Finding, Rule, Source, make_finding, no_aws_page, resource_fields, short
 
-__all__ = ["RULES", "WIRING", "Wiring", "audit_integrations"]
+__all__ = ["RULES", "WIRING", "Wiring", "audit_integrations", "store_of"]
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -130,7 +130,7 @@ def _named(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
             yield "server access log destination", logging["DestinationBucketName"]
 
 
-def _store_of(
+def store_of(
     assembly: CloudAssembly, stack: StackTemplate, value: Any
 ) -> tuple[StackTemplate, str] | None:
     """The resource (stack, logical id) an ARN value names through ``Fn::GetAtt`` / ``Ref`` in
@@ -143,7 +143,7 @@ def _store_of(
         if inner.startswith("ImportValue:"):
             exported = assembly.exports.get(inner.removeprefix("ImportValue:"))
             if exported is not None:
-                return _store_of(assembly, exported[0], exported[1])
+                return store_of(assembly, exported[0], exported[1])
             continue
         logical_id = inner.split(".", 1)[0]
         if logical_id in stack.resources:
@@ -163,7 +163,7 @@ def audit_integrations(assembly: CloudAssembly) -> Iterator[Finding]:
             if not isinstance(resource, dict) or resource.get("Type") not in _SOURCE_TYPES:
                 continue
             for what, value in _named(resource):
-                found = _store_of(assembly, stack, value)
+                found = store_of(assembly, stack, value)
                 if found is None:
                     continue
                 store_stack, store_id = found
@@ -200,7 +200,7 @@ def _hosted_rotation(
     props = resource.get("Properties") or {}
     if not isinstance(props, dict) or "HostedRotationLambda" not in props:
         return
-    found = _store_of(assembly, stack, props.get("SecretId"))
+    found = store_of(assembly, stack, props.get("SecretId"))
     if found is None:
         return
     store_stack, store_id = found

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .backups import RULES as BACKUP_RULES
 from .bucket_puts import RULES as BUCKET_RULES
 from .contracts import RULES as CONTRACT_RULES
 from .custom_resources import RULES as CUSTOM_RESOURCE_RULES
@@ -58,6 +59,7 @@ ORDER: tuple[str, ...] = (
     "CDKP020",
     "CDKP021",
     "CDKP022",
+    "CDKP023",
 )
 
 
@@ -93,4 +95,5 @@ RULES: dict[str, Rule] = _collect(
     READABILITY_RULES,
     IDENTITY_RULES,
     INTEGRATION_RULES,
+    BACKUP_RULES,
 )

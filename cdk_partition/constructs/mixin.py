@@ -20,7 +20,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from constructs import IConstruct
+from constructs import Construct, IConstruct
 
 from ..knowledge.catalogue import CATALOGUE, KEYLESS_STORES
 from ..knowledge.encryption_plan import plan_encryption
@@ -147,7 +147,7 @@ def _raw_bucket_policy(key: kms.IKey, cfn: cdk.CfnResource) -> None:
     stack = cdk.Stack.of(cfn)
     scope = cfn.node.scope
     name = f"{cfn.node.id}PutPolicy"
-    if scope is None or scope.node.try_find_child(name) is not None:
+    if not isinstance(scope, Construct) or scope.node.try_find_child(name) is not None:
         return
     ref = stack.resolve(cfn.ref)
     for other in stack.node.find_all():
