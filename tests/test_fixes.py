@@ -726,6 +726,22 @@ def _backup_selection_of_a_domain_table(scope: Construct, fixed: bool) -> None:
         orders.domain.grant_read(selection)
 
 
+@case("CDKP024", "NameRole", "`domain.grant_read(")
+def _state_machine_on_the_domain_key(scope: Construct, fixed: bool) -> None:
+    from aws_cdk import aws_stepfunctions as sfn
+
+    orders = _domain(scope)
+    machine = sfn.StateMachine(
+        orders,
+        "Flow",
+        definition_body=sfn.DefinitionBody.from_chainable(sfn.Pass(orders, "Step")),
+        encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(orders.domain.key),
+    )
+    if fixed:
+        orders.domain.grant_read(machine.role)
+        orders.domain.grant_write(machine.role)
+
+
 @case("CDKP020", "SelectByArn", "`backup.BackupResource.from_arn(bucket.bucket_arn)`")
 def _backup_selection_by_tag(scope: Construct, fixed: bool) -> None:
     from aws_cdk import aws_backup as backup

@@ -24,7 +24,8 @@ The passes, each yielding :class:`Finding` s with a stable rule id (:data:`RULES
 6. **the domain key itself** (``CDKP101``-``CDKP108``).
 7. **identities** (``CDKP019``, ``CDKP020``): every principal an identity policy allows a data
    action on a domain store must be allowed the KMS requests it makes by the domain key; so must
-   the role of an AWS Backup selection of a domain store (``CDKP023``).
+   the role of an AWS Backup selection of a domain store (``CDKP023``) and the role a domain
+   store runs with (a state machine's execution role, ``CDKP024``).
 
 One module per family of rules, each declaring its rules (id, severity, title, fix and the AWS
 page it rests on, :class:`Rule`) and asking the model (:class:`~cdk_partition.assembly.CloudAssembly`,
@@ -34,7 +35,7 @@ page it rests on, :class:`Rule`) and asking the model (:class:`~cdk_partition.as
 :mod:`~cdk_partition.audit.custom_resources` (CDKP009), :mod:`~cdk_partition.audit.outside`
 (CDKP014-CDKP016), :mod:`~cdk_partition.audit.identities` (CDKP019, CDKP020),
 :mod:`~cdk_partition.audit.integrations` (CDKP021, CDKP022),
-:mod:`~cdk_partition.audit.backups` (CDKP023),
+:mod:`~cdk_partition.audit.backups` (CDKP023), :mod:`~cdk_partition.audit.run_roles` (CDKP024),
 :mod:`~cdk_partition.audit.cycles`
 (CDKP012), :mod:`~cdk_partition.audit.key_policy` (CDKP101-CDKP106, CDKP108),
 :mod:`~cdk_partition.audit.contracts` (CDKP107) and :mod:`~cdk_partition.audit.exemptions`;
@@ -87,6 +88,7 @@ from .rules import (
     resource_fields,
     short,
 )
+from .run_roles import audit_run_roles
 from .stores import audit_store
 
 __all__ = [
@@ -155,6 +157,7 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
         findings.extend(audit_identities(assembly))  # principals follow the grants
         findings.extend(audit_integrations(assembly))  # services the CDK wires to stores
         findings.extend(audit_backup_selections(assembly))  # AWS Backup roles on domain stores
+        findings.extend(audit_run_roles(assembly))  # roles the domain's stores run with
     except Exception as error:
         for key in assembly.domain_keys[:1]:
             fields = resource_fields(key.stack, key.logical_id, key.resource, key.name)

@@ -27,7 +27,7 @@ from .identities import RULES as IDENTITY_RULES
 from .integrations import store_of
 from .rules import Finding, Rule, Source, make_finding, resource_fields
 
-__all__ = ["RULES", "audit_backup_selections"]
+__all__ = ["RULES", "audit_backup_selections", "role_arn"]
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -66,7 +66,9 @@ def audit_backup_selections(assembly: CloudAssembly) -> Iterator[Finding]:
             yield from _audit_selection(assembly, resolver, prepared, stack, logical_id, resource)
 
 
-def _role(resolver: PrincipalResolver, stack: StackTemplate, value: Any) -> tuple[str, str] | None:
+def role_arn(
+    resolver: PrincipalResolver, stack: StackTemplate, value: Any
+) -> tuple[str, str] | None:
     """(ARN, construct path or ARN) of the selection's role, None when it cannot be resolved."""
     text = evaluator.canonicalize(value)
     if not isinstance(text, str):
@@ -120,7 +122,7 @@ def _audit_selection(
         )
     if not stores:
         return
-    role = _role(resolver, stack, selection.get("IamRoleArn"))
+    role = role_arn(resolver, stack, selection.get("IamRoleArn"))
     for store_stack, store_id, store, domain in stores:
         store_path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
         key = assembly.nearest_domain_key(domain, store_stack)

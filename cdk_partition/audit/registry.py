@@ -22,6 +22,7 @@ from .outside import RULES as OUTSIDE_RULES
 from .placement import RULES as PLACEMENT_RULES
 from .readability import RULES as READABILITY_RULES
 from .rules import CRASH, Rule
+from .run_roles import RULES as RUN_ROLE_RULES
 from .stores import RULES as STORE_RULES
 
 __all__ = ["ORDER", "RULES"]
@@ -60,6 +61,7 @@ ORDER: tuple[str, ...] = (
     "CDKP021",
     "CDKP022",
     "CDKP023",
+    "CDKP024",
 )
 
 
@@ -96,4 +98,5 @@ RULES: dict[str, Rule] = _collect(
     IDENTITY_RULES,
     INTEGRATION_RULES,
     BACKUP_RULES,
+    RUN_ROLE_RULES,
 )

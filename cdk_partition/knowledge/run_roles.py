@@ -1,0 +1,62 @@
+"""Roles a store runs with: a store whose own property names an IAM role that its service uses to
+call KMS on the store's key.
+
+A Step Functions state machine on a customer managed key encrypts its definition and execution
+history with that key (AWS Step Functions API Reference, "EncryptionConfiguration": "The
+execution history and state machine definition will be encrypted with the key applied to the
+State Machine"; "When the period expires, Step Functions will call GenerateDataKey",
+https://docs.aws.amazon.com/step-functions/latest/apireference/API_EncryptionConfiguration.html),
+and it does so with the state machine's execution role (AWS Step Functions Developer Guide, "Data
+at rest encryption in Step Functions", whose execution-role policy allows ``kms:Decrypt`` and
+``kms:GenerateDataKey`` scoped by ``kms:EncryptionContext:aws:states:stateMachineArn``,
+https://docs.aws.amazon.com/step-functions/latest/dg/encryption-at-rest.html). The CDK's own
+``sfn.StateMachine`` with ``CustomerManagedEncryptionConfiguration`` writes exactly those two
+actions into the role's IAM policy; in a domain the key policy must name the role as well, or
+``DenyEveryoneElse`` refuses every execution.
+
+Each row: the store type, the top-level property that names the role, the service (its
+``kms:ViaService``), the KMS requests and the AWS page. The audit
+(:mod:`cdk_partition.audit.run_roles`) reads this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+__all__ = ["ROLES_BY_TYPE", "RUN_ROLES", "RunRole"]
+
+
+@dataclass(frozen=True)
+class RunRole:
+    """``store_type``'s property ``role_property`` names the role ``service`` calls KMS with."""
+
+    store_type: str
+    role_property: str
+    service: str
+    kms_requests: tuple[str, ...]
+    title: str
+    url: str
+    note: str
+
+    @property
+    def source(self) -> str:
+        """``Title (URL)``, the form every cited row of the package takes."""
+        return f"{self.title} ({self.url})"
+
+
+RUN_ROLES: tuple[RunRole, ...] = (
+    RunRole(
+        "AWS::StepFunctions::StateMachine",
+        "RoleArn",
+        "states",
+        ("kms:Decrypt", "kms:GenerateDataKey"),
+        'AWS Step Functions Developer Guide, "Data at rest encryption in Step Functions"',
+        "https://docs.aws.amazon.com/step-functions/latest/dg/encryption-at-rest.html",
+        "the execution role's policy allows kms:Decrypt and kms:GenerateDataKey with "
+        "kms:EncryptionContext:aws:states:stateMachineArn = the state machine",
+    ),
+)
+
+ROLES_BY_TYPE: Mapping[str, RunRole] = MappingProxyType({r.store_type: r for r in RUN_ROLES})
