@@ -31,6 +31,7 @@ from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_s3tables as s3tables
 from aws_cdk import aws_sns_subscriptions as subs
 from conftest import cdk_context, isolated_vpc
 
@@ -154,6 +155,15 @@ def _build(outdir: Path) -> cdk.App:
     alarm.add_alarm_action(cw_actions.SnsAction(topic))
     d.allow_service_publisher("cloudwatch.amazonaws.com")
     d.bucket("Logged", server_access_logs_bucket=d.bucket("AccessLogs"))
+    # an S3 table bucket an L1 puts on the key (no store method: the contract follows the type)
+    s3tables.CfnTableBucket(
+        stack,
+        "Lake",
+        table_bucket_name="contracts-lake",
+        encryption_configuration=s3tables.CfnTableBucket.EncryptionConfigurationProperty(
+            sse_algorithm="aws:kms", kms_key_arn=d.key.key_arn
+        ),
+    )
     # Firehose reading a domain stream (its role named for kms:Decrypt through Kinesis)
     d.delivery_stream(
         "FromStream",
@@ -301,7 +311,7 @@ def test_every_store_method_with_create_rows_is_covered() -> None:
     assert create_rows <= {
         "table", "table_v2", "delivery_stream", "volume", "database_instance",
         "database_cluster", "docdb_cluster", "file_system", "secret", "opensearch_domain",
-        "repository", "backup_vault",
+        "repository", "backup_vault", "table_bucket",
     }  # fmt: skip
 
 

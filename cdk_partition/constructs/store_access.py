@@ -221,6 +221,21 @@ class StoreAccess(_Mixin):
         if cfn_type == "AWS::Events::EventBus":
             names = [p.get("Name") if isinstance(p, dict) else None for p in resources]
             self._allow_event_buses([n if isinstance(n, str) else None for n in names])
+        for row in rows:
+            if row.caller == "service_principal" and row.phase != "run" and not row.context:
+                self._allow_contract_service(row)
+
+    def _allow_contract_service(self, row: contracts.ContractRow) -> None:
+        """``AllowContract<Store><Service>``: a service principal that a type's create or attach
+        row names (the S3 Tables maintenance principal for a table bucket on the key), with the
+        row's actions and no condition: the row documents none (each row cites its page)."""
+        label = row.principal.split(".", 1)[0]
+        sid = "AllowContract" + "".join(p.capitalize() for p in (*row.store.split("_"), label))
+        if sid in self.__dict__.setdefault("_contract_services", set()):
+            return
+        self.__dict__["_contract_services"].add(sid)
+        statement = key_policy.publisher_statement(sid, row.principal, row.actions, {})
+        self._add_service_statement(statement)
 
     def _allow_event_buses(self, names: list[str | None]) -> None:
         """``AllowEventBridgeEventBuses``: EventBridge may use the key for the event buses

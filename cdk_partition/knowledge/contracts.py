@@ -213,6 +213,7 @@ STORE_TYPES: Mapping[str, str] = MappingProxyType(
         "AWS::OpenSearchService::Domain": "opensearch_domain",
         "AWS::ECR::Repository": "repository",
         "AWS::Backup::BackupVault": "backup_vault",
+        "AWS::S3Tables::TableBucket": "table_bucket",
         "AWS::Logs::LogGroup": "log_group",
         "AWS::Events::EventBus": "event_bus",
     }
