@@ -107,3 +107,12 @@ def test_the_s3_row_and_the_default_cite_aws() -> None:
     default = row_for("AWS::EFS::FileSystem")
     assert default.service is None and "documents no KMS request" in default.note
     assert default.url.startswith("https://docs.aws.amazon.com/aws-backup/")
+
+
+def test_the_docs_show_the_table_from_the_code() -> None:
+    from cdk_partition.knowledge.backup_kms import BACKUP_ROWS, DEFAULT, render_markdown
+
+    page = (Path(__file__).parent.parent / "docs" / "identities.md").read_text()
+    assert "<!-- gen:backup-roles -->" in page
+    table = render_markdown()
+    assert all(row.url in table for row in (*BACKUP_ROWS, DEFAULT))

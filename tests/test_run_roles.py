@@ -111,3 +111,11 @@ def test_a_role_the_audit_cannot_resolve_is_a_finding(tmp_path: Path) -> None:
         (f.rule, f.message) for f in findings
     ]
     assert found[0].location == "RoleArn" and "literal role ARN" in found[0].fix
+
+
+def test_the_docs_show_the_table_from_the_code() -> None:
+    from cdk_partition.knowledge.run_roles import RUN_ROLES, render_markdown
+
+    page = (Path(__file__).parent.parent / "docs" / "identities.md").read_text()
+    assert "<!-- gen:run-roles -->" in page
+    assert all(row.url in render_markdown() for row in RUN_ROLES)

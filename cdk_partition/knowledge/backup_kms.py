@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["BACKUP_ROWS", "DEFAULT", "BackupRow", "row_for"]
+__all__ = ["BACKUP_ROWS", "DEFAULT", "BackupRow", "render_markdown", "row_for"]
 
 _ENCRYPTION_PAGE = (
     'AWS Backup Developer Guide, "Encryption for backups in AWS Backup"',
@@ -77,3 +77,17 @@ _BY_TYPE: Mapping[str, BackupRow] = MappingProxyType({r.store_type: r for r in B
 def row_for(store_type: str) -> BackupRow:
     """The row of ``store_type``, else :data:`DEFAULT`."""
     return _BY_TYPE.get(store_type, DEFAULT)
+
+
+def render_markdown() -> str:
+    """The table as markdown (``docs/identities.md`` shows it, rendered at build)."""
+    lines = [
+        "| store | KMS requests | `kms:ViaService` | AWS source |",
+        "| --- | --- | --- | --- |",
+    ]
+    for row in (*BACKUP_ROWS, DEFAULT):
+        store = "every other store" if row.store_type == "*" else f"`{row.store_type}`"
+        via = f"`{row.service}.<region>.amazonaws.com`" if row.service else "none"
+        requests = ", ".join(f"`{r}`" for r in row.kms_requests)
+        lines.append(f"| {store} | {requests} | {via} | [{row.title}]({row.url}): {row.note} |")
+    return "\n".join(lines) + "\n"

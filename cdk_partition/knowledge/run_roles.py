@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["ROLES_BY_TYPE", "RUN_ROLES", "RunRole"]
+__all__ = ["ROLES_BY_TYPE", "RUN_ROLES", "RunRole", "render_markdown"]
 
 
 @dataclass(frozen=True)
@@ -60,3 +60,18 @@ RUN_ROLES: tuple[RunRole, ...] = (
 )
 
 ROLES_BY_TYPE: Mapping[str, RunRole] = MappingProxyType({r.store_type: r for r in RUN_ROLES})
+
+
+def render_markdown() -> str:
+    """The table as markdown (``docs/identities.md`` shows it, rendered at build)."""
+    lines = [
+        "| store | role property | KMS requests | `kms:ViaService` | AWS source |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in RUN_ROLES:
+        requests = ", ".join(f"`{r}`" for r in row.kms_requests)
+        lines.append(
+            f"| `{row.store_type}` | `{row.role_property}` | {requests} | "
+            f"`{row.service}.<region>.amazonaws.com` | [{row.title}]({row.url}): {row.note} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -140,8 +140,24 @@ def readme() -> str:
     return text.replace("](docs/", "](")
 
 
+def backup_table() -> str:
+    """What an AWS Backup selection's role asks of a domain key (``knowledge/backup_kms.py``)."""
+    from cdk_partition.knowledge import backup_kms
+
+    return backup_kms.render_markdown()
+
+
+def run_role_table() -> str:
+    """Roles a store runs with (``knowledge/run_roles.py``)."""
+    from cdk_partition.knowledge import run_roles
+
+    return run_roles.render_markdown()
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
     "readme": readme,
+    "backup-roles": backup_table,
+    "run-roles": run_role_table,
     "rules": rule_table,
     "contracts": contract_table,
     "key-allows": key_allows_table,
