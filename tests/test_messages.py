@@ -424,9 +424,11 @@ def test_python_app_py_ends_in_the_readable_block_not_a_traceback(tmp_path: Path
         ".SSEAlgorithm is AES256 (SSE-S3: AWS owned key).",
         "    Fix: create it with `domain.bucket(...)` (it takes `s3.Bucket`'s props): besides "
         "the domain key it adds the bucket policy that refuses puts asking for another "
-        "encryption (CDKP008), which `encryption_key=domain.key` alone would lack.",
+        "encryption (CDKP008), which `encryption_key=domain.key` alone would lack; or apply the "
+        "domain's one switch to the construct (or a scope above it): "
+        "`cdk.Mixins.of(construct).apply(domain.encryption_at_rest(replace_keys=True))`.",
     ]
-    assert tail.rstrip().endswith("would lack.")
+    assert tail.rstrip().endswith("replace_keys=True))`.")
 
 
 def test_the_hook_leaves_other_errors_alone(failed: tuple[str, DomainChecksFailed]) -> None:
