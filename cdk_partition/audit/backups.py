@@ -25,6 +25,7 @@ from ..knowledge.backup_kms import DEFAULT, row_for
 from ..policy import evaluator
 from .identities import RULES as IDENTITY_RULES
 from .integrations import store_of
+from .key_requests import prepared_key_policy, refused_requests
 from .rules import Finding, Rule, Source, make_finding, resource_fields
 
 __all__ = ["RULES", "audit_backup_selections", "role_arn"]
@@ -58,12 +59,11 @@ def audit_backup_selections(assembly: CloudAssembly) -> Iterator[Finding]:
     """CDKP023 per selection and store the domain key refuses; CDKP020 for a selection of a
     checked stack that the audit cannot follow."""
     resolver = PrincipalResolver(assembly)
-    prepared: dict[tuple[int, str], Any] = {}
     for stack in assembly.stacks:
         for logical_id, resource in stack.resources.items():
             if not isinstance(resource, dict) or resource.get("Type") != _SELECTION:
                 continue
-            yield from _audit_selection(assembly, resolver, prepared, stack, logical_id, resource)
+            yield from _audit_selection(assembly, resolver, stack, logical_id, resource)
 
 
 def role_arn(
@@ -83,7 +83,6 @@ def role_arn(
 def _audit_selection(
     assembly: CloudAssembly,
     resolver: PrincipalResolver,
-    prepared: dict[tuple[int, str], Any],
     stack: StackTemplate,
     logical_id: str,
     resource: Mapping[str, Any],
@@ -136,30 +135,14 @@ def _audit_selection(
                 **resource_fields(stack, logical_id, resource, domain),
             )
             continue
-        mark = (id(key.stack), key.logical_id)
-        if mark not in prepared:
-            canonical = evaluator.canonicalize(key.policy)
-            substitutions = resolver.substitutions(canonical, key.stack)
-            prepared[mark] = evaluator.prepare(substitutions.apply(canonical))
+        prepared = prepared_key_policy(assembly, resolver, key)
         row = row_for(str(store.get("Type")))
         env = store_stack.environment
         account = stack.environment.account_text
         context = {"kms:CallerAccount": account}
         if row.service is not None:
             context["kms:ViaService"] = f"{row.service}.{env.region_text}.amazonaws.com"
-        refused: list[str] = []
-        for request in row.kms_requests:
-            try:
-                decision = evaluator.evaluate(
-                    prepared[mark],
-                    evaluator.Request(request, role[0], account, context=context,
-                                      identity_allows=True),
-                )  # fmt: skip
-            except ValueError as error:
-                refused.append(f"{request} (undecidable: {error})")
-                continue
-            if decision != "allow":
-                refused.append(request)
+        refused = refused_requests(prepared, role[0], account, row.kms_requests, context)
         if refused:
             yield make_finding(
                 _RULE["CDKP023"],

@@ -41,6 +41,7 @@ from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver, placeholders
 from ..knowledge.identity_kms import ROWS_BY_TYPE, IdentityRow
 from ..policy import evaluator
+from .key_requests import prepared_key_policy
 from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields
 
 __all__ = ["RULES", "Grant", "IdentityVerdict", "audit_identities", "grants", "verdicts"]
@@ -491,7 +492,6 @@ def verdicts(assembly: CloudAssembly) -> list[IdentityVerdict]:
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     resolver = PrincipalResolver(assembly)
-    policies: dict[tuple[int, str], Any] = {}
     out: list[IdentityVerdict] = []
     for grant in grants(assembly)[0]:
         store = grant.store
@@ -499,11 +499,7 @@ def verdicts(assembly: CloudAssembly) -> list[IdentityVerdict]:
         if key is None or not isinstance(key.policy, dict):
             out.append(IdentityVerdict(grant, (), "the domain key or its policy is not readable"))
             continue
-        cache_key = (id(key.stack), key.logical_id)
-        if cache_key not in policies:
-            canonical = evaluator.canonicalize(key.policy)
-            substitutions = resolver.substitutions(canonical, key.stack)
-            policies[cache_key] = evaluator.prepare(substitutions.apply(canonical))
+        prepared = prepared_key_policy(assembly, resolver, key)
         env = store.stack.environment
         account = grant.policy_stack.environment.account_text
         context = {
@@ -516,7 +512,7 @@ def verdicts(assembly: CloudAssembly) -> list[IdentityVerdict]:
             allows = any(_glob(p).match(request) for p in grant.identity_kms)
             try:
                 decision = evaluator.evaluate(
-                    policies[cache_key],
+                    prepared,
                     evaluator.Request(request, grant.principal_arn, account, context=context,
                                       identity_allows=allows),
                 )  # fmt: skip

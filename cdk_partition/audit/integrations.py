@@ -26,6 +26,7 @@ from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver, placeholders
 from ..knowledge import contracts
 from ..policy import evaluator
+from .key_requests import prepared_key_policy
 from .rules import Finding, Rule, Source, make_finding, no_aws_page, resource_fields, short
 
 __all__ = ["RULES", "WIRING", "Wiring", "audit_integrations", "store_of"]
@@ -155,7 +156,6 @@ def audit_integrations(assembly: CloudAssembly) -> Iterator[Finding]:
     """CDKP021 for each delivery into a domain store the domain key refuses (or cannot decide)."""
     resolver = PrincipalResolver(assembly)
     wiring = {(w.source_type, w.what, w.store_type): w for w in WIRING}
-    prepared: dict[tuple[int, str], Any] = {}
     for stack in assembly.stacks:
         for logical_id, resource in stack.resources.items():
             if isinstance(resource, dict) and resource.get("Type") == _ROTATION:
@@ -179,12 +179,8 @@ def audit_integrations(assembly: CloudAssembly) -> Iterator[Finding]:
                 key = assembly.nearest_domain_key(domain, store_stack)
                 if key is None or not isinstance(key.policy, dict):
                     continue
-                mark = (id(key.stack), key.logical_id)
-                if mark not in prepared:
-                    canonical = evaluator.canonicalize(key.policy)
-                    substitutions = resolver.substitutions(canonical, key.stack)
-                    prepared[mark] = evaluator.prepare(substitutions.apply(canonical))
-                refused = _refused(prepared[mark], stack, resource, row_set.contract)
+                prepared = prepared_key_policy(assembly, resolver, key)
+                refused = _refused(prepared, stack, resource, row_set.contract)
                 if refused:
                     yield _finding(stack, logical_id, resource, store_stack, store_id, store,
                                    domain, what, refused)  # fmt: skip

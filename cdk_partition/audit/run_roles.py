@@ -27,6 +27,7 @@ from ..knowledge.run_roles import ROLES_BY_TYPE, RUN_ROLES
 from ..policy import evaluator
 from .backups import role_arn
 from .identities import RULES as IDENTITY_RULES
+from .key_requests import prepared_key_policy, refused_requests
 from .rules import Finding, Rule, Source, make_finding, resource_fields
 
 __all__ = ["RULES", "audit_run_roles"]
@@ -49,7 +50,6 @@ _CAPABILITY = {"kms:decrypt": "read", "kms:reencryptfrom": "read"}
 def audit_run_roles(assembly: CloudAssembly) -> Iterator[Finding]:
     """CDKP024 per store whose run role the domain key refuses; CDKP020 when it cannot tell."""
     resolver = PrincipalResolver(assembly)
-    prepared: dict[tuple[int, str], Any] = {}
     for stack, logical_id, resource in assembly.resources_in_scope():
         row = ROLES_BY_TYPE.get(str(resource.get("Type")))
         if row is None:
@@ -63,15 +63,12 @@ def audit_run_roles(assembly: CloudAssembly) -> Iterator[Finding]:
         domain = assembly.domain_of(stack, logical_id, resource).domain
         if domain is None:
             continue
-        yield from _audit_store(
-            assembly, resolver, prepared, stack, logical_id, resource, domain, row
-        )
+        yield from _audit_store(assembly, resolver, stack, logical_id, resource, domain, row)
 
 
 def _audit_store(
     assembly: CloudAssembly,
     resolver: PrincipalResolver,
-    prepared: dict[tuple[int, str], Any],
     stack: StackTemplate,
     logical_id: str,
     resource: Mapping[str, Any],
@@ -98,29 +95,13 @@ def _audit_store(
             **base,
         )
         return
-    mark = (id(key.stack), key.logical_id)
-    if mark not in prepared:
-        canonical = evaluator.canonicalize(key.policy)
-        prepared[mark] = evaluator.prepare(
-            resolver.substitutions(canonical, key.stack).apply(canonical)
-        )
     account = stack.environment.account_text
     context = {
         "kms:ViaService": f"{row.service}.{stack.environment.region_text}.amazonaws.com",
         "kms:CallerAccount": account,
     }
-    refused: list[str] = []
-    for request in row.kms_requests:
-        try:
-            decision = evaluator.evaluate(
-                prepared[mark],
-                evaluator.Request(request, role[0], account, context=context, identity_allows=True),
-            )
-        except ValueError as error:
-            refused.append(f"{request} (undecidable: {error})")
-            continue
-        if decision != "allow":
-            refused.append(request)
+    prepared = prepared_key_policy(assembly, resolver, key)
+    refused = refused_requests(prepared, role[0], account, row.kms_requests, context)
     if not refused:
         return
     capabilities = sorted({_CAPABILITY.get(r.split(" ")[0].lower(), "write") for r in refused})

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
+    "Cited",
     "KeyState",
     "KeyUse",
     "KeylessStore",
@@ -88,6 +89,19 @@ class Slot:
     """The switches the encryption mixin turns when it puts the slot on a customer managed key:
     (path pattern, value) pairs, a value of None removes the property (the catalogue's
     ``set.with``)."""
+
+
+class Cited:
+    """A table row that names its AWS page by ``title`` and ``url`` (the identity, backup and
+    run-role tables)."""
+
+    title: str
+    url: str
+
+    @property
+    def source(self) -> str:
+        """``Title (URL)``, the form every cited row of the package takes."""
+        return f"{self.title} ({self.url})"
 
 
 @dataclass(frozen=True)

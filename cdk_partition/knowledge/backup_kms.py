@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from ._model import Cited
+
 __all__ = ["BACKUP_ROWS", "DEFAULT", "BackupRow", "render_markdown", "row_for"]
 
 _ENCRYPTION_PAGE = (
@@ -30,7 +32,7 @@ _ENCRYPTION_PAGE = (
 
 
 @dataclass(frozen=True)
-class BackupRow:
+class BackupRow(Cited):
     """The KMS requests a backup selection's role makes on the key of a ``store_type`` store."""
 
     store_type: str
@@ -39,11 +41,6 @@ class BackupRow:
     title: str
     url: str
     note: str
-
-    @property
-    def source(self) -> str:
-        """``Title (URL)``, the form every cited row of the package takes."""
-        return f"{self.title} ({self.url})"
 
 
 BACKUP_ROWS: tuple[BackupRow, ...] = (

@@ -21,11 +21,13 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
+from ._model import Cited
+
 __all__ = ["IDENTITY_ROWS", "ROWS_BY_TYPE", "IdentityRow", "render_markdown"]
 
 
 @dataclass(frozen=True)
-class IdentityRow:
+class IdentityRow(Cited):
     """The KMS requests ``service`` makes with the caller's credentials for ``actions`` on a
     store of ``store_type``."""
 
@@ -36,11 +38,6 @@ class IdentityRow:
     title: str
     url: str
     note: str
-
-    @property
-    def source(self) -> str:
-        """``Title (URL)``, the form every cited row of the package takes."""
-        return f"{self.title} ({self.url})"
 
 
 def _read() -> dict[str, Any]:

@@ -25,11 +25,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from ._model import Cited
+
 __all__ = ["ROLES_BY_TYPE", "RUN_ROLES", "RunRole", "render_markdown"]
 
 
 @dataclass(frozen=True)
-class RunRole:
+class RunRole(Cited):
     """``store_type``'s property ``role_property`` names the role ``service`` calls KMS with."""
 
     store_type: str
@@ -39,11 +41,6 @@ class RunRole:
     title: str
     url: str
     note: str
-
-    @property
-    def source(self) -> str:
-        """``Title (URL)``, the form every cited row of the package takes."""
-        return f"{self.title} ({self.url})"
 
 
 RUN_ROLES: tuple[RunRole, ...] = (
