@@ -390,3 +390,42 @@ def test_every_slot_says_how_it_is_set() -> None:
     # the schema requires "set"; a slot whose switch it does not know would leave the store off
     # the key: the test above checks each switch, this one that the table is not empty
     assert sum(len(slot.set_with) for store in CATALOGUE.values() for slot in store.slots) > 50
+
+
+def _auto_scaling_app(with_group: bool) -> dict[str, Any]:
+    from aws_cdk import aws_autoscaling as autoscaling
+
+    app = cdk.App(context=cdk_context())
+    stack, domain = _domain(app, "Asg")
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=1, nat_gateways=0)
+    template = ec2.LaunchTemplate(
+        stack,
+        "Template",
+        machine_image=ec2.MachineImage.latest_amazon_linux2023(),
+        instance_type=ec2.InstanceType("t3.micro"),
+        block_devices=[
+            ec2.BlockDevice(device_name="/dev/xvda", volume=ec2.BlockDeviceVolume.ebs(8))
+        ],
+    )
+    if with_group:
+        autoscaling.AutoScalingGroup(
+            stack, "Group", vpc=vpc, launch_template=template,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+        )  # fmt: skip
+    cdk.Mixins.of(stack).apply(domain.encryption_at_rest())
+    (key,) = (r for r in _resources(stack).values() if r["Type"] == "AWS::KMS::Key")
+    return key["Properties"]["KeyPolicy"]
+
+
+def test_an_auto_scaling_group_in_the_scope_names_the_service_linked_role() -> None:
+    """A plain launch template put on the key by the mixin and launched by an Auto Scaling group:
+    the group's service-linked role must be allowed the volumes (as the store method's
+    ``auto_scaling=True`` does); without a group it is not named."""
+    from cdk_partition.knowledge.capabilities import AUTO_SCALING_SID
+
+    with_group = _auto_scaling_app(True)
+    sids = {s.get("Sid") for s in with_group["Statement"]}
+    assert {AUTO_SCALING_SID, AUTO_SCALING_SID + "Grants"} <= sids
+    assert "AWSServiceRoleForAutoScaling" in str(with_group)
+    without = _auto_scaling_app(False)
+    assert "AWSServiceRoleForAutoScaling" not in str(without)

@@ -37,8 +37,11 @@ class _Domain(Protocol):
     @property
     def domain_name(self) -> str: ...
 
+    def _allow_auto_scaling(self) -> None: ...
+
 
 _WARNING_ID = "cdk-partition:encryptionAtRest"
+_AUTO_SCALING_GROUP = "AWS::AutoScaling::AutoScalingGroup"
 
 
 class DomainEncryptionAtRest(cdk.Mixin):
@@ -55,6 +58,10 @@ class DomainEncryptionAtRest(cdk.Mixin):
     :param replace_keys: a store already on another key is moved to the domain key; default
         False: that store raises :class:`~.encryption.ConflictingEncryptionError` at apply
         time, naming the construct path and the property.
+
+    An Auto Scaling group in the scope names EC2 Auto Scaling's service-linked role in the key
+    policy (the group launches instances with the volumes the mixin put on the key), as
+    ``domain.launch_template(..., auto_scaling=True)`` does.
 
     Never silent: a keyless store (it cannot use a customer managed key), a key inherited from a
     source resource (a read replica, a restore from a snapshot) and a slot or switch behind an
@@ -81,6 +88,12 @@ class DomainEncryptionAtRest(cdk.Mixin):
         if not isinstance(construct, cdk.CfnResource):
             return
         cfn_type = construct.cfn_resource_type
+        if cfn_type == _AUTO_SCALING_GROUP:
+            # the group launches instances from a template whose volumes the mixin puts on the
+            # key: EC2 Auto Scaling's service-linked role must be allowed them (its contract rows,
+            # "Required AWS KMS key policy for use with encrypted volumes")
+            self._domain._allow_auto_scaling()
+            return
         if cfn_type not in CATALOGUE and cfn_type not in KEYLESS_STORES:
             return
         stack = cdk.Stack.of(construct)
