@@ -25,7 +25,8 @@ Both checked modes register the validation plugin, which runs the template audit
 Prints median build+synth and synth-only times with their ratio to ``off``, and the CPU time of
 build+synth (this process and the jsii kernel's node processes, from ``/proc``; machine load
 inflates it far less than wall time), then times
-``cdk-partition audit`` on the largest assembly (and checkov on the same templates when a
+``cdk-partition audit`` on the largest assembly, the prover's share of an in-process audit of it
+(and checkov on the same templates when a
 ``checkov`` executable is on PATH or in ``$CHECKOV``).
 """
 
@@ -252,6 +253,18 @@ def main() -> None:
                 f"cdk-partition audit of the {max(args.sizes)}-store assembly "
                 f"(whole process, median of {args.runs}): {audit_time:.3f}s wall, "
                 f"{audit_cpu:.3f}s CPU"
+            )
+            # in process: the prover's share of one audit (z3 encoding and checks, issue #18)
+            from cdk_partition.audit import audit_path
+            from cdk_partition.policy import prover
+
+            prover._prover_for_text.cache_clear()
+            before, started = prover.solver_seconds(), time.perf_counter()
+            audit_path(keep)
+            spent, solver = time.perf_counter() - started, prover.solver_seconds() - before
+            print(
+                f"in-process audit of that assembly (cold prover cache): {spent:.3f}s, of "
+                f"which the prover {solver:.3f}s ({solver / spent:.0%})"
             )
         checkov = os.environ.get("CHECKOV") or shutil.which("checkov")
         if checkov:

@@ -2,10 +2,12 @@
 its primary (CDKP101-CDKP106, CDKP108).
 
 The key answers what it holds (:attr:`~cdk_partition.assembly.DomainKey.properties`,
-:attr:`~cdk_partition.assembly.DomainKey.statements`); the Deny statements are decided with the
-policy evaluator (:mod:`cdk_partition.policy.evaluator`), Allow statements against the capability
-table (:mod:`cdk_partition.knowledge.capabilities`) and the service contracts
-(:mod:`cdk_partition.knowledge.contracts`).
+:attr:`~cdk_partition.assembly.DomainKey.statements`). Who the policy lets in is decided over every
+request by the prover (:mod:`.key_proofs`, on :mod:`cdk_partition.policy.prover`): everyone else
+denied, nobody unnamed, no action outside the capability table
+(:mod:`cdk_partition.knowledge.capabilities`), services within their contracts
+(:mod:`cdk_partition.knowledge.contracts`). Statement shapes (administration and data actions in
+one statement, an undeclared service) are read from the statements themselves.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ..knowledge.capabilities import (
 )
 from ..marks import SERVICE_STATEMENTS_METADATA_KEY
 from ..policy import evaluator
+from .key_proofs import prove_key_policy
 from .rules import Finding, Rule, Source, make_finding, no_aws_page, resource_fields, short
 from .service_statements import expand_actions, service_statement_problems
 
@@ -52,7 +55,7 @@ RULES: tuple[Rule, ...] = (
         "keep the DenyEveryoneElse statement DataDomain writes (Deny kms:* unless "
         "aws:PrincipalArn is a named principal)",
         source=no_aws_page(
-            "DenyEveryoneElse is cdk_partition's design, decided with its policy evaluator"
+            "DenyEveryoneElse is cdk_partition's design, decided over every request by its prover"
         ),
     ),
     Rule(
@@ -101,16 +104,13 @@ RULES: tuple[Rule, ...] = (
         "CDKP105",
         "error",
         "Domain key policy cannot be evaluated",
-        "write the statement with values known at synth time (the policy evaluator could not "
-        "decide it, so the checks cannot vouch for the key)",
-        source=no_aws_page("a limit of cdk_partition's policy evaluator, not an AWS behaviour"),
+        "write the statement with values known at synth time and the operators the prover "
+        "encodes (docs/prover.md); the prover could not decide it, so the checks cannot vouch for "
+        "the key",
+        source=no_aws_page("a limit of cdk_partition's prover and evaluator, not AWS behaviour"),
     ),
 )
 _RULE = {rule.id: rule for rule in RULES}
-
-
-_PROBE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:PutKeyPolicy")
-_UNNAMED_ROLE = "arn:aws:iam::${AWS::AccountId}:role/cdk-partition-audit-probe-unnamed-role"
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -161,83 +161,88 @@ def audit_key(key: DomainKey, resolver: KeyResolver | None = None) -> Iterator[F
         return
     statements = key.statements
     declared = declared_service_statements(key.resource)
-    denies = {
-        "Version": "2012-10-17",
-        "Statement": [s for s in statements if s.get("Effect") == "Deny"],
-    }
-    probes = [
-        evaluator.Request(
-            action=action,
-            principal_arn=_UNNAMED_ROLE,
-            account="${AWS::AccountId}",
-            identity_allows=True,
-        )
-        for action in _PROBE_ACTIONS
-    ]
-    try:
-        open_actions = [
-            p.action for p in probes if evaluator.evaluate(denies, p) != "explicit_deny"
-        ]
-    except ValueError as error:
-        yield finding(
-            "CDKP105",
-            f"its Deny statements cannot be evaluated ({error}), so the checks cannot tell "
-            "whether an unnamed principal is refused.",
-            "KeyPolicy.Statement",
-        )
-        open_actions = []
-    if open_actions:
-        yield finding(
-            "CDKP102",
-            "no Deny statement refuses an unnamed principal of the account "
-            f"{', '.join(open_actions)} (an IAM role whose own policy allows kms:* would pass).",
-            "KeyPolicy.Statement",
-        )
+    shapes: list[tuple[str, int]] = []
     for index, statement in enumerate(statements):
         if statement.get("Effect") != "Allow":
             continue
-        location = f"KeyPolicy.Statement[{index}]"
-        sid = statement.get("Sid", f"#{index}")
-        principal = statement.get("Principal")
-        aws = principal.get("AWS") if isinstance(principal, dict) else principal
-        if "*" in _as_list(aws) and not statement.get("Condition"):
-            yield finding(
-                "CDKP103",
-                f"statement {sid} allows '*' without conditions.",
-                f"{location}.Principal",
-                principal,
-            )
+        for shape in _statement_findings(index, statement, declared, finding):
+            shapes.append((shape.rule, index))
+            yield shape
+    # over every request: what the statements' shapes did not already show
+    own_account = key.stack.environment.account
+    for proof in prove_key_policy(statements, declared, [own_account] if own_account else []):
+        if proof.index is None:
+            yield finding(proof.rule, proof.message, "KeyPolicy.Statement")
             continue
-        if aws is None:
-            for problem in _service_statement_problems(statement, declared):
-                yield finding(
-                    "CDKP106",
-                    f"statement {sid} {problem}",
-                    f"{location}.Principal",
-                    statement.get("Principal"),
-                )
+        if (proof.rule, proof.index) in shapes:
             continue
-        actions = _expand(_as_list(statement.get("Action", [])))
-        if "NotAction" in statement:
-            actions = set(KMS_KEY_ACTIONS) - _expand(_as_list(statement["NotAction"]))
-        if _grant_for_aws_resource(statement):
-            actions -= {"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"}
-        beyond = sorted(actions - ALL_CAPABILITY_ACTIONS)
-        mixed = actions & (set(ADMINISTER_ACTIONS) - {"kms:DescribeKey"}) and actions & (
-            set(READ_ACTIONS + WRITE_ACTIONS) - {"kms:DescribeKey"}
+        statement = statements[proof.index]
+        element = proof.element
+        if element == "Action" and "Action" not in statement:
+            element = "NotAction"
+        if element == "Principal" and "Principal" not in statement:
+            element = "NotPrincipal"
+        location = f"KeyPolicy.Statement[{proof.index}]" + (f".{element}" if element else "")
+        yield finding(
+            proof.rule,
+            proof.message,
+            location,
+            statement.get(element) if element else None,
         )
-        if beyond or mixed:
-            detail = (
-                f"actions outside every capability: {', '.join(beyond)}"
-                if beyond
-                else "administration and data actions in one statement"
-            )
+
+
+def _statement_findings(
+    index: int,
+    statement: Mapping[str, Any],
+    declared: Mapping[str, Mapping[str, Any]],
+    finding: Any,
+) -> Iterator[Finding]:
+    """What one Allow statement shows by its shape, whatever the rest of the policy says (a
+    statement a Deny makes harmless today is still reported): ``*`` without conditions
+    (CDKP103), actions outside every capability or administration and data actions in one
+    statement (CDKP104), a service statement beyond its contract or undeclared (CDKP106)."""
+    location = f"KeyPolicy.Statement[{index}]"
+    sid = statement.get("Sid", f"#{index}")
+    principal = statement.get("Principal")
+    aws = principal.get("AWS") if isinstance(principal, dict) else principal
+    if "*" in _as_list(aws) and not statement.get("Condition"):
+        yield finding(
+            "CDKP103",
+            f"statement {sid} allows '*' without conditions.",
+            f"{location}.Principal",
+            principal,
+        )
+        return
+    if aws is None:
+        for problem in _service_statement_problems(statement, declared):
             yield finding(
-                "CDKP104",
-                f"statement {sid} gives {short(aws)} {detail}.",
-                f"{location}.{'Action' if 'Action' in statement else 'NotAction'}",
-                statement.get("Action", statement.get("NotAction")),
+                "CDKP106",
+                f"statement {sid} {problem}",
+                f"{location}.Principal",
+                statement.get("Principal"),
             )
+        return
+    actions = _expand(_as_list(statement.get("Action", [])))
+    if "NotAction" in statement:
+        actions = set(KMS_KEY_ACTIONS) - _expand(_as_list(statement["NotAction"]))
+    if _grant_for_aws_resource(statement):
+        actions -= {"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"}
+    beyond = sorted(actions - ALL_CAPABILITY_ACTIONS)
+    mixed = actions & (set(ADMINISTER_ACTIONS) - {"kms:DescribeKey"}) and actions & (
+        set(READ_ACTIONS + WRITE_ACTIONS) - {"kms:DescribeKey"}
+    )
+    if beyond or mixed:
+        detail = (
+            f"actions outside every capability: {', '.join(beyond)}"
+            if beyond
+            else "administration and data actions in one statement"
+        )
+        yield finding(
+            "CDKP104",
+            f"statement {sid} gives {short(aws)} {detail}.",
+            f"{location}.{'Action' if 'Action' in statement else 'NotAction'}",
+            statement.get("Action", statement.get("NotAction")),
+        )
 
 
 def _audit_replica_link(

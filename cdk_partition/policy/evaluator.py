@@ -77,7 +77,10 @@ permissions boundaries, VPC endpoint policies, the identity policy of a principa
 (including the cross-account case, where IAM requires the caller's account to allow it too), IAM
 policy variables (``${aws:username}`` is a literal in string and ARN conditions; in numeric, date,
 IP, boolean and binary conditions, where AWS allows none, it is undecidable), ``Resource`` /
-``NotResource`` (a key policy applies to its key), and the values that CloudFormation intrinsics
+``NotResource`` (a key policy applies to its key; only ``NotResource: "*"``, which excludes every
+resource, is read: the statement applies to nothing, "IAM JSON policy elements: NotResource",
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notresource.html),
+and the values that CloudFormation intrinsics
 resolve to: :func:`canonicalize` turns them into opaque placeholders, which string and ARN
 operators compare as literal text (a placeholder equals only itself) and the other operators
 refuse as undecidable.
@@ -411,7 +414,19 @@ def _condition_holds(name: str, key: str, wanted: Any, ctx: Mapping[str, Any]) -
     present = _parse_each(family.request, _values(raw), name, key, "request value")
 
     def hit(value: Any) -> bool:
-        return any(test(value, p) for p in parsed_policy)
+        # values are ORed: one that matches decides, even when another cannot be compared (a
+        # wildcard pattern against an ARN hidden in a placeholder); otherwise the first such
+        # value makes the condition undecidable
+        unknown: Unparsable | None = None
+        for p in parsed_policy:
+            try:
+                if test(value, p):
+                    return True
+            except Unparsable as error:
+                unknown = unknown or error
+        if unknown is not None:
+            raise unknown
+        return False
 
     try:
         if op.qualifier == "ForAllValues":
@@ -512,6 +527,8 @@ def _applicable(policy: CanonicalPolicy, request: Request) -> list[tuple[str, st
         # malformed statement always raises instead of being skipped silently
         _action_matches(statement, request.action)
         conditions_hold = _conditions_hold(statement.get("Condition"), ctx)
+        if "*" in map(as_text, _as_list(statement.get("NotResource", []))):
+            continue  # excludes every resource ("IAM JSON policy elements: NotResource")
         if match != "none" and conditions_hold:
             applicable.append((str(effect), match, statement))
     return applicable

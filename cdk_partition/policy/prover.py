@@ -36,11 +36,11 @@ from .canonical import as_text
 from .evaluator import CanonicalPolicy, Request, evaluate, prepare
 from .prover_encoding import Encoding, NotEncodable, Symbols, encode
 
-__all__ = ["TIMEOUT_MS", "Prover", "Verdict", "prover_for", "solver_seconds"]
+__all__ = ["TIMEOUT_MS", "Prover", "Verdict", "prover_for", "solver_seconds", "unrefused"]
 
 #: The solver's time budget per question, in milliseconds; a question not answered in time is
 #: ``undecided``.
-TIMEOUT_MS = 5000
+TIMEOUT_MS = 20000
 
 Status = Literal["allowed", "denied", "undecided", "disagree"]
 
@@ -114,6 +114,7 @@ class Prover:
             solver.add(question(self.encoding.symbols))
             result = solver.check()
             model = solver.model() if result == z3.sat else None
+            reason = solver.reason_unknown() if result == z3.unknown else ""
         finally:
             solver.pop()
             _SOLVER_SECONDS[0] += time.perf_counter() - started
@@ -124,7 +125,8 @@ class Prover:
                 "undecided",
                 None,
                 tuple(self.encoding.names),
-                f"the solver gave no answer within {TIMEOUT_MS} ms ({label or 'question'})",
+                f"the solver gave no answer ({reason}; budget {TIMEOUT_MS} ms, "
+                f"{label or 'question'})",
             )
         request = self.encoding.request(model)
         responsible = tuple(
@@ -148,16 +150,20 @@ class Prover:
             )
         return Verdict("allowed", request, responsible)
 
-    def outsider_allowed(self, named: Iterable[str]) -> Verdict:
-        """An IAM principal whose ARN is none of ``named`` allowed some KMS key action?"""
+    def outsider_allowed(self, named: Iterable[str], patterns: Iterable[str] = ()) -> Verdict:
+        """An IAM principal whose ARN is none of ``named`` and matches none of the ``*`` / ``?``
+        ``patterns`` allowed some KMS key action?"""
         names = [as_text(n) for n in named]
+        globs = [as_text(p) for p in patterns]
 
         def question(s: Symbols) -> z3.BoolRef:
             return z3.And(
-                z3.Not(s.is_service), *[s.principal_arn != z3.StringVal(n) for n in names]
+                z3.Not(s.is_service),
+                *[s.principal_arn != z3.StringVal(n) for n in names],
+                *[z3.Not(s.principal_arn_like(p)) for p in globs],
             )
 
-        return self._cached(("outsider", tuple(sorted(names))), question)
+        return self._cached(("outsider", tuple(sorted(names)), tuple(sorted(globs))), question)
 
     def open_to_unnamed(self) -> Verdict:
         """A principal the policy names nowhere (no ARN, account or service) allowed?"""
@@ -170,7 +176,13 @@ class Prover:
                 *[s.service != z3.StringVal(v.lower()) for v in services],
             )
 
-        return self._cached(("unnamed",), question)
+        def readable(s: Symbols) -> z3.BoolRef:
+            # a witness that reads like a service principal, when there is one
+            suffix = z3.SuffixOf(z3.StringVal(".amazonaws.com"), s.service)
+            return z3.And(question(s), z3.Implies(s.is_service, suffix))
+
+        first = self._cached(("unnamed", "readable"), readable)
+        return first if first.status == "allowed" else self._cached(("unnamed",), question)
 
     def capabilities(self, template: Request) -> dict[str, tuple[Verdict, bool]]:
         """For ``template``'s principal, each KMS key action it may perform: the witness and
@@ -186,7 +198,8 @@ class Prover:
                 else:
                     parts.append(z3.Not(s.is_service))
                     parts.append(s.principal_arn == z3.StringVal(template.principal_arn or ""))
-                    parts.append(s.account == z3.StringVal(template.account or ""))
+                    if template.account:
+                        parts.append(s.account == z3.StringVal(template.account))
                 return z3.And(*parts)
 
             verdict = self.ask(fixed, f"capability {action}")
@@ -239,7 +252,9 @@ def _named(policy: Mapping[str, Any]) -> tuple[set[str], set[str], set[str]]:
                     if root:
                         accounts.add(root.group(1))
                     elif kind == "AWS" and not value.startswith("arn:"):
-                        accounts.add(value)
+                        accounts.add(value)  # an account id, or a placeholder: either
+                        if "${" in value:
+                            arns.add(value)
                     else:
                         arns.add(value)
     return arns, accounts, services
@@ -266,3 +281,57 @@ def prover_for(policy: Mapping[str, Any]) -> Prover:
     document: the same policy is encoded once per process."""
     canonical = prepare(policy)
     return _prover_for_text(json.dumps(canonical, sort_keys=True, default=str))
+
+
+def unrefused(
+    policy: Mapping[str, Any],
+    question: Callable[[Symbols], z3.BoolRef],
+    *,
+    actions: tuple[str, ...],
+    keys: tuple[str, ...],
+    label: str = "",
+) -> Verdict:
+    """Is some request among ``actions`` that satisfies ``question`` refused by no ``Deny`` of
+    ``policy`` (a resource policy whose statements already cover the resource in question; the
+    caller's own IAM policy is assumed to allow the request)? ``keys``: condition keys the
+    question reads (free when the policy does not). The witness is decided again by the
+    evaluator: ``disagree`` when the evaluator denies it."""
+    canonical = prepare(policy)
+    started = time.perf_counter()
+    try:
+        encoding = encode(canonical, actions=actions, extra_keys=keys, key_policy=False)
+    except NotEncodable as problem:
+        _SOLVER_SECONDS[0] += time.perf_counter() - started
+        return Verdict("undecided", None, (problem.statement,), problem.part)
+    solver = z3.Solver()
+    solver.set("timeout", TIMEOUT_MS)
+    solver.add(encoding.well_formed, z3.Not(encoding.denied))
+    solver.add(question(encoding.symbols))
+    result = solver.check()
+    model = solver.model() if result == z3.sat else None
+    _SOLVER_SECONDS[0] += time.perf_counter() - started
+    if result == z3.unsat:
+        return Verdict("denied")
+    if model is None:
+        return Verdict(
+            "undecided", None, tuple(encoding.names), f"no answer within {TIMEOUT_MS} ms ({label})"
+        )
+    request = encoding.request(model)
+    request = Request(
+        request.action,
+        request.principal_arn,
+        request.account,
+        request.service,
+        {k: v for k, v in request.context.items() if k != "kms:calleraccount"},
+        identity_allows=True,
+    )
+    decision: str
+    try:
+        decision = evaluate(canonical, request)
+    except ValueError as error:
+        decision = f"undecidable ({error})"
+    if decision == "explicit_deny" or decision.startswith("undecidable"):
+        return Verdict(
+            "disagree", request, (), f"the prover finds it unrefused, the evaluator: {decision}"
+        )
+    return Verdict("allowed", request)

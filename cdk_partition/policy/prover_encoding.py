@@ -45,11 +45,9 @@ hidden in a CloudFormation placeholder, a key read through two operator families
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -60,31 +58,32 @@ from .canonical import as_text
 from .condition_values import ARN, BOOL, DATE, IP, NUMERIC, STRING, Family, Unparsable, glob
 from .evaluator import _BASES, CanonicalPolicy, Request, UndecidableError, _parse_operator
 from .prover_regex import (
-    ANY,
     ARN_SHAPE,
     SEGMENT,
-    arn_re,
     glob_re,
     literal_ci,
 )
+from .prover_symbols import (
+    _OWNER,
+    _PREFIX_PATTERN,
+    _ROOT_ARN,
+    PRINCIPAL_KEYS,
+    NotEncodable,
+    Symbols,
+    _concrete,
+    _Key,
+    arn_like,
+    make_symbols,
+    principal_key_facts,
+    text_of,
+)
 
-__all__ = ["SET_BOUND", "Encoding", "NotEncodable", "Symbols", "encode"]
+__all__ = ["SET_BOUND", "Encoding", "NotEncodable", "Symbols", "arn_like", "encode"]
 
 #: Largest set a multivalued key carries in a counterexample (values beyond two add nothing to
 #: ForAnyValue / ForAllValues over one statement's policy values, whose truth depends on which
 #: values are present, not how many).
 SET_BOUND = 2
-
-#: Keys AWS derives from the principal (see the module docstring); lowercased.
-PRINCIPAL_KEYS = frozenset(
-    {
-        "aws:principalarn",
-        "aws:principalaccount",
-        "aws:principalisawsservice",
-        "aws:principalservicename",
-        "kms:calleraccount",
-    }
-)
 
 # an IAM policy variable ("IAM policy elements: Variables and tags",
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html): a
@@ -92,43 +91,6 @@ PRINCIPAL_KEYS = frozenset(
 # special ${*} ${?} ${$}; not a CloudFormation placeholder of :mod:`.canonical`
 # (${AWS::Region}, ${Fn::...:...}, ${ImportValue:...}, ${Role.Arn})
 _POLICY_VARIABLE = re.compile(r"\$\{(?:[a-z][a-z0-9-]*:[^:}][^}]*|[*?$])\}")
-
-
-class NotEncodable(Exception):
-    """A part of a policy the prover cannot encode; ``statement`` names it (Sid or ``#index``),
-    ``part`` says which element and why."""
-
-    def __init__(self, statement: str, part: str) -> None:
-        super().__init__(f"statement {statement}: {part}")
-        self.statement = statement
-        self.part = part
-
-
-@dataclass
-class _Key:
-    """One condition key the policy reads: its family and its symbolic values."""
-
-    name: str  # lowercased
-    family: Family
-    multi: bool
-    present: z3.BoolRef
-    values: list[z3.ExprRef]
-    active: list[z3.BoolRef]
-    scale: int = 1  # numeric / date: value = integer / scale
-    ipv6: list[z3.BoolRef] = field(default_factory=list)
-
-
-@dataclass
-class Symbols:
-    """The z3 variables of one request."""
-
-    action: z3.SeqRef
-    is_service: z3.BoolRef
-    principal_arn: z3.SeqRef
-    account: z3.SeqRef
-    service: z3.SeqRef
-    identity_allows: z3.BoolRef
-    keys: dict[str, _Key]
 
 
 @dataclass
@@ -177,36 +139,6 @@ class Encoding:
         )
 
 
-_ESCAPE = re.compile(r"\\u\{([0-9a-fA-F]+)\}")
-
-
-def text_of(value: z3.ExprRef) -> str:
-    """A z3 string value as Python text (z3 escapes characters outside printable ASCII as
-    ``\\u{XX}``)."""
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), str(value.as_string()))
-
-
-def _concrete(key: _Key, index: int, model: z3.ModelRef) -> Any:
-    value = model.eval(key.values[index], model_completion=True)
-    if key.family is STRING or key.family is ARN:
-        return text_of(value)
-    if key.family is BOOL:
-        return "true" if z3.is_true(value) else "false"
-    if key.family is NUMERIC:
-        return str(Decimal(value.as_long()) / key.scale)
-    if key.family is DATE:
-        seconds = Decimal(value.as_long()) / key.scale
-        whole = int(seconds // 1)
-        moment = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        fraction = seconds - whole
-        return moment + (str(fraction)[1:] if fraction else "") + "Z"
-    # IP
-    number = value.as_long()
-    if z3.is_true(model.eval(key.ipv6[index], model_completion=True)):
-        return str(ipaddress.IPv6Address(number))
-    return str(ipaddress.IPv4Address(number & 0xFFFFFFFF))
-
-
 def _name(statement: Mapping[str, Any], index: int) -> str:
     sid = statement.get("Sid")
     return repr(sid) if isinstance(sid, str) and sid else f"#{index}"
@@ -222,12 +154,24 @@ def _decimals(value: Decimal) -> int:
 
 
 class _Builder:
-    def __init__(self, policy: CanonicalPolicy) -> None:
+    def __init__(
+        self,
+        policy: CanonicalPolicy,
+        actions: tuple[str, ...] = KMS_KEY_ACTIONS,
+        extra_keys: tuple[str, ...] = (),
+    ) -> None:
         self.policy = policy
+        self.actions = actions
         self.statements = [s for s in _list(policy.get("Statement", []))]
-        self.uses: dict[str, set[Family]] = {}
+        self.uses: dict[str, set[Family]] = {k.lower(): set() for k in extra_keys}
         self.multi: set[str] = set()
         self.scale: dict[str, int] = {}
+        self.named_arns: set[str] = set()
+        self.named_services: set[str] = set()
+        self.symbols_made: Symbols | None = None
+        # the stack's own account is always a possible caller's account, written as CloudFormation
+        # writes it (a placeholder holds colons, so no ARN component pattern matches it)
+        self.placeholder_accounts: set[str] = {"${AWS::AccountId}"}
 
     # -- pass 1: which keys, which families
     def survey(self) -> None:
@@ -235,6 +179,7 @@ class _Builder:
             name = _name(statement, index) if isinstance(statement, Mapping) else f"#{index}"
             if not isinstance(statement, Mapping):
                 raise NotEncodable(name, f"not a statement: {statement!r}")
+            self._survey_principals(statement)
             condition = statement.get("Condition") or {}
             if not isinstance(condition, Mapping):
                 raise NotEncodable(name, f"Condition is not a map: {condition!r}")
@@ -265,61 +210,47 @@ class _Builder:
                                 ) from None
                         self.scale[lowered] = max(self.scale.get(lowered, 1), 10 ** (places + 1))
 
+    def _survey_principals(self, statement: Mapping[str, Any]) -> None:
+        """ARNs the policy names as principals (``Principal`` / ``NotPrincipal`` AWS values and
+        ``aws:PrincipalArn`` condition values): a request may come from each of them, even when
+        the ARN is a CloudFormation placeholder that no ARN pattern matches."""
+        for element in ("Principal", "NotPrincipal"):
+            principal = statement.get(element)
+            if isinstance(principal, Mapping):
+                for value in map(as_text, _list(principal.get("Service", []))):
+                    self.named_services.add(value.lower())
+                for value in map(as_text, _list(principal.get("AWS", []))):
+                    self._survey_account(value)
+                    if value != "*" and (value.startswith("arn:") or "${" in value):
+                        if not _ROOT_ARN.match(value):
+                            self.named_arns.add(value)
+        condition = statement.get("Condition")
+        for block in condition.values() if isinstance(condition, Mapping) else ():
+            if not isinstance(block, Mapping):
+                continue
+            for key, wanted in block.items():
+                if str(key).lower() == "aws:principalarn":
+                    for value in map(as_text, _list(wanted)):
+                        self._survey_account(value)
+                        if not re.search(r"[*?]", value) and not _ROOT_ARN.match(value):
+                            self.named_arns.add(value)
+                elif str(key).lower() in ("aws:principalaccount", "kms:calleraccount"):
+                    for value in map(as_text, _list(wanted)):
+                        self._survey_account(value)
+
+    def _survey_account(self, value: str) -> None:
+        match = _ROOT_ARN.match(value) or _OWNER.match(value)
+        account = match.group(1) if match else value if not value.startswith("arn:") else ""
+        if "${" in account and not re.search(r"[*?]", account):
+            self.placeholder_accounts.add(account)
+
     def symbols(self) -> tuple[Symbols, list[z3.BoolRef]]:
-        facts: list[z3.BoolRef] = []
-        s = Symbols(
-            action=z3.String("action"),
-            is_service=z3.Bool("is_service"),
-            principal_arn=z3.String("principal_arn"),
-            account=z3.String("account"),
-            service=z3.String("service"),
-            identity_allows=z3.Bool("identity_allows"),
-            keys={},
+        s, facts = make_symbols(
+            self.actions, self.named_arns, self.placeholder_accounts, self.named_services
         )
-        facts.append(z3.Or(*[s.action == z3.StringVal(a) for a in KMS_KEY_ACTIONS]))
-        partition = z3.String("partition")
-        rest = z3.String("principal_rest")
-        iam_arn = z3.Or(
-            s.principal_arn
-            == z3.Concat(
-                z3.StringVal("arn:"),
-                partition,
-                z3.StringVal(":iam::"),
-                s.account,
-                z3.StringVal(":"),
-                rest,
-            ),
-            s.principal_arn
-            == z3.Concat(
-                z3.StringVal("arn:"),
-                partition,
-                z3.StringVal(":sts::"),
-                s.account,
-                z3.StringVal(":"),
-                rest,
-            ),
-        )
-        facts += [
-            z3.InRe(partition, SEGMENT),
-            z3.Length(partition) > 0,
-            z3.InRe(s.account, SEGMENT),
-            z3.Length(s.account) > 0,
-            z3.Length(rest) > 0,
-            z3.Implies(z3.Not(s.is_service), iam_arn),
-            z3.Implies(
-                s.is_service,
-                z3.And(
-                    z3.Length(s.service) > 0,
-                    z3.InRe(s.service, z3.Star(z3.Diff(ANY, z3.Range("A", "Z")))),
-                ),
-            ),
-        ]
+        self.symbols_made = s
         for name, families in sorted(self.uses.items()):
             s.keys[name] = self._key(name, families, s, facts)
-        strings = [s.principal_arn, s.account, s.service] + [
-            v for k in s.keys.values() if k.family in (STRING, ARN) for v in k.values
-        ]
-        del strings  # witnesses may hold any character; rendering decodes them
         return s, facts
 
     def _key(self, name: str, families: set[Family], s: Symbols, facts: list[z3.BoolRef]) -> _Key:
@@ -354,36 +285,8 @@ class _Builder:
                 z3.Implies(z3.Not(six), z3.ULT(v, z3.BitVecVal(2**32, 128)))
                 for v, six in zip(values, key.ipv6, strict=True)
             ]
-        facts += self._principal_key(key, s)
+        facts += principal_key_facts(key, s)
         return key
-
-    def _principal_key(self, key: _Key, s: Symbols) -> list[z3.BoolRef]:
-        v = key.values[0]
-        if key.name in ("aws:principalarn",):
-            if key.family not in (STRING, ARN):
-                raise NotEncodable("(policy)", f"{key.name} read as {key.family}")
-            return [
-                key.present == z3.Not(s.is_service),
-                z3.Implies(key.present, v == s.principal_arn),
-            ]
-        if key.name in ("aws:principalaccount", "kms:calleraccount"):
-            if key.family is not STRING:
-                raise NotEncodable("(policy)", f"{key.name} read as a non-string")
-            return [key.present == z3.Not(s.is_service), z3.Implies(key.present, v == s.account)]
-        if key.name == "aws:principalservicename":
-            if key.family is not STRING:
-                raise NotEncodable("(policy)", f"{key.name} read as a non-string")
-            return [key.present == s.is_service, z3.Implies(key.present, v == s.service)]
-        if key.name == "aws:principalisawsservice":
-            if key.family is BOOL:
-                return [key.present, v == s.is_service]
-            if key.family is STRING:
-                return [
-                    key.present,
-                    v == z3.If(s.is_service, z3.StringVal("true"), z3.StringVal("false")),
-                ]
-            raise NotEncodable("(policy)", f"{key.name} read as {key.family}")
-        return []
 
     # -- pass 2: statements
     def condition(self, name: str, condition: Any, s: Symbols) -> z3.BoolRef:
@@ -449,14 +352,18 @@ class _Builder:
         family = key.family
         if family is STRING:
             if base in ("StringLike", "StringNotLike"):
+                if _PREFIX_PATTERN.fullmatch(p):
+                    return z3.PrefixOf(z3.StringVal(p[:-1]), v)
                 return z3.InRe(v, glob_re(p))
             if base in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):
                 return z3.InRe(v, literal_ci(p))
             return v == z3.StringVal(p)
         if family is ARN:
             text, segments = p
+            if key.name == "aws:principalarn" and self.symbols_made is not None:
+                return self.symbols_made.principal_arn_like(text)
             if segments is not None:
-                return z3.InRe(v, arn_re(segments))
+                return arn_like(v, text, segments)
             if re.search(r"[*?]", re.sub(r"\$\{[^}]*\}", "", text)):
                 raise NotEncodable("", f"wildcard ARN pattern hidden in a placeholder: {text!r}")
             return v == z3.StringVal(text)
@@ -525,8 +432,8 @@ class _Builder:
             raise NotEncodable(name, "a statement needs exactly one of Action or NotAction")
         key = "Action" if "Action" in statement else "NotAction"
         patterns = [glob(as_text(p), True) for p in _list(statement[key])]
-        hits = {a for a in KMS_KEY_ACTIONS if any(p.fullmatch(a) for p in patterns)}
-        chosen = hits if key == "Action" else set(KMS_KEY_ACTIONS) - hits
+        hits = {a for a in self.actions if any(p.fullmatch(a) for p in patterns)}
+        chosen = hits if key == "Action" else set(self.actions) - hits
         return (
             z3.Or(*[s.action == z3.StringVal(a) for a in sorted(chosen)])
             if chosen
@@ -534,13 +441,42 @@ class _Builder:
         )
 
 
-_ROOT_ARN = re.compile(r"^arn:(?:\$\{[^}]*\}|[^:])+:iam::((?:\$\{[^}]*\}|[^:])+):root$")
+def _covers_key(name: str, statement: Mapping[str, Any]) -> bool:
+    """A key policy statement's ``Resource`` / ``NotResource``: covers the key (``*``), covers
+    nothing (``NotResource: "*"``); anything else raises :class:`NotEncodable`."""
+    if "Resource" in statement and "NotResource" in statement:
+        raise NotEncodable(name, "a statement has both Resource and NotResource")
+    if "NotResource" in statement:
+        if "*" in map(as_text, _list(statement["NotResource"])):
+            return False
+        raise NotEncodable(name, f"NotResource {statement['NotResource']!r} in a key policy")
+    values = list(map(as_text, _list(statement.get("Resource", "*"))))
+    if "*" in values:
+        return True
+    raise NotEncodable(
+        name, f"Resource {statement.get('Resource')!r} in a key policy (only '*' is decided)"
+    )
 
 
-def encode(policy: CanonicalPolicy) -> Encoding:
-    """Encode a canonical key policy once. Raises :class:`NotEncodable` naming the statement
-    and the part the prover cannot encode."""
-    builder = _Builder(policy)
+def encode(
+    policy: CanonicalPolicy,
+    *,
+    actions: tuple[str, ...] = KMS_KEY_ACTIONS,
+    extra_keys: tuple[str, ...] = (),
+    key_policy: bool = True,
+) -> Encoding:
+    """Encode a canonical policy once. Raises :class:`NotEncodable` naming the statement and the
+    part the prover cannot encode.
+
+    ``actions``: the request's possible actions (a key policy: every KMS key action);
+    ``extra_keys``: condition keys a question reads although the policy may not (string keys,
+    free); ``key_policy``: the policy is a key policy, so ``Resource`` must be ``*`` (the key
+    itself, "Key policies in AWS KMS",
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html: "the
+    Resource element is "*", which means "this KMS key"") and ``NotResource: "*"`` makes a
+    statement apply to nothing; any other resource is not encoded. With ``key_policy=False``
+    the caller has already decided which statements cover the resource in question."""
+    builder = _Builder(policy, actions, extra_keys)
     builder.survey()
     s, facts = builder.symbols()
     applies: list[z3.BoolRef] = []
@@ -564,6 +500,8 @@ def encode(policy: CanonicalPolicy) -> Encoding:
             direct = z3.Not(z3.Or(excluded_direct, excluded_account))
             account = z3.BoolVal(False)
         action = builder.action(name, statement, s)
+        if key_policy and not _covers_key(name, statement):
+            action = z3.BoolVal(False)
         condition = builder.condition(name, statement.get("Condition"), s)
         if effect == "Deny":
             applies_here = z3.And(z3.Or(direct, account), action, condition)

@@ -17,6 +17,23 @@ _NOT_CLOSE = z3.Diff(ANY, z3.Re("}"))
 _PLACEHOLDER = z3.Concat(z3.Re("${"), z3.Star(_NOT_CLOSE), z3.Re("}"))
 #: one ARN component as the evaluator splits it: placeholders may hold colons
 SEGMENT = z3.Star(z3.Diff(ANY, z3.Re(":")))  # request values: no placeholder text
+#: an account id as a witness shows it: twelve digits
+ACCOUNT = z3.Loop(z3.Range("0", "9"), 12, 12)
+_LABEL = z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-")))
+#: a service principal's name: dot-separated lowercase labels (sns.amazonaws.com)
+SERVICE_NAME = z3.Concat(_LABEL, z3.Plus(z3.Concat(z3.Re("."), _LABEL)))
+#: the rest of an IAM or STS principal ARN (``role/path/name``, ``assumed-role/name/session``):
+#: the characters IAM names and paths allow ("IAM and AWS STS quotas", IAM User Guide,
+#: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html: alphanumerics and
+#: ``+=,.@_-``), slashes, and the colon of AWS's own ``role/aws:ec2-infrastructure/...``
+PRINCIPAL_REST = z3.Plus(
+    z3.Union(
+        z3.Range("a", "z"),
+        z3.Range("A", "Z"),
+        z3.Range("0", "9"),
+        *[z3.Re(c) for c in "+=,.@_-/:"],
+    )
+)
 #: witnesses are printable ASCII (policy literals outside it are still matched exactly)
 PRINTABLE = z3.Star(z3.Range(" ", "~"))
 

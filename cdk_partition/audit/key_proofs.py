@@ -1,0 +1,362 @@
+"""Key-policy properties decided over every request by the prover (CDKP102, CDKP103, CDKP104,
+CDKP106), not by sample requests.
+
+Each question goes to :mod:`cdk_partition.policy.prover` (z3), over every KMS key action of the
+Service Authorization Reference and every request the policy can tell apart (principal, account,
+service, each condition key it reads). An answer "allowed" comes with its witness request, which
+the prover has already decided again with the concrete evaluator; the finding shows it in words
+and names the statements that allow it. A policy the prover cannot encode, a question it does not
+answer in its time budget, or a witness the evaluator does not confirm is CDKP105, never a pass.
+
+The questions:
+
+* **CDKP103**: is any principal the policy names nowhere (no ARN, account or service of any
+  ``Principal``) allowed any action?
+* **CDKP102**: with the account delegating to IAM (the statement of the default key policy, "Allows
+  access to the AWS account and enables IAM policies", AWS KMS Developer Guide, "Default key
+  policy",
+  https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam,
+  which any later statement may add back), is any IAM principal the policy does not name allowed
+  any action? Only a ``Deny`` refusing everyone else keeps the answer "no".
+* **CDKP104**: is any IAM principal allowed an action outside every capability
+  (:mod:`cdk_partition.knowledge.capabilities`), the grant operations for AWS resources
+  (``kms:GrantIsForAWSResource`` true) aside?
+* **CDKP106**: is an AWS service the policy names allowed an action beyond its service contract
+  (or beyond data actions, for a statement the app declared with ``domain.allow_service``), or
+  allowed at all without the scoping condition keys its contract rows use, when every row is
+  scoped?
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import z3
+
+from ..knowledge.capabilities import ALL_CAPABILITY_ACTIONS, KMS_KEY_ACTIONS
+from ..knowledge.contracts import INFRASTRUCTURE_ROLE_PATTERN
+from ..policy import evaluator
+from ..policy.canonical import as_text
+from ..policy.prover import Prover, Verdict, describe, prover_for
+from ..policy.prover_symbols import _OWNER, Symbols
+from .service_statements import DATA_ACTIONS, SCOPING_KEYS, expand_actions, rows_of_service
+
+__all__ = ["DELEGATION_SID", "Proof", "prove_key_policy"]
+
+#: The Sid of the account delegation the CDKP102 question adds to the policy.
+DELEGATION_SID = "cdk-partition:account-delegation"
+_GRANT_OPERATIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
+_MAX_WITNESSES = 6
+#: ``aws:PrincipalArn`` patterns a Deny may exempt because AWS documents the principals they
+#: stand for (each cited where it is defined): they name a family of AWS's own roles, not
+#: "everyone else".
+_DOCUMENTED_PATTERNS = (INFRASTRUCTURE_ROLE_PATTERN,)
+
+
+@dataclass(frozen=True)
+class Proof:
+    """One finding the prover decided: its rule, message, the statement index it points at
+    (``None``: the policy as a whole) and the element of that statement the finding shows
+    (``Principal``, ``Action``; ``None``: the statement)."""
+
+    rule: str
+    message: str
+    index: int | None = None
+    element: str | None = None
+
+
+def prove_key_policy(
+    statements: Sequence[Mapping[str, Any]],
+    declared: Mapping[str, Mapping[str, Any]],
+    accounts: Sequence[str] = (),
+) -> Iterator[Proof]:
+    """The prover's findings for a key policy's ``statements`` (raw: CloudFormation intrinsics
+    allowed); ``declared``: Sid -> the app's ``domain.allow_service`` declaration; ``accounts``:
+    the key's account when the stack names one (the CDKP102 question lets it, the stack's
+    ``${AWS::AccountId}`` and the accounts of the principals the policy names delegate to
+    IAM)."""
+    policy = evaluator.prepare({"Version": "2012-10-17", "Statement": list(statements)})
+    canonical_statements = list(policy.get("Statement") or [])
+    index_of = _indexer(canonical_statements)
+    prover = prover_for(policy)
+    if prover.problem is not None:
+        yield Proof(
+            "CDKP105",
+            f"statement {prover.problem.statement} cannot be decided over every request "
+            f"({prover.problem.part}), so the checks cannot vouch for who the key lets in.",
+            index_of(prover.problem.statement),
+        )
+        return
+    undecided: list[tuple[str, Verdict]] = []
+
+    def settle(question: str, verdict: Verdict) -> Verdict | None:
+        if verdict.status in ("undecided", "disagree"):
+            undecided.append((question, verdict))
+            return None
+        return verdict if verdict.status == "allowed" else None
+
+    # CDKP103: a principal nobody names
+    open_verdict = settle("who the policy names", prover.open_to_unnamed())
+    if open_verdict is not None:
+        yield Proof(
+            "CDKP103",
+            f"{_words(open_verdict)}, a principal no Principal element names: {_by(open_verdict)}.",
+            index_of(_first(open_verdict)),
+            "Principal",
+        )
+
+    # CDKP102: everyone else, with the account delegating to IAM
+    named = _named_principals(canonical_statements)
+    delegated = prover_for(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                *canonical_statements,
+                *[
+                    {
+                        "Sid": f"{DELEGATION_SID}:{account}",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:${{AWS::Partition}}:iam::{account}:root"},
+                        "Action": "kms:*",
+                        "Resource": "*",
+                    }
+                    for account in _delegating_accounts(named, accounts)
+                ],
+            ],
+        }
+    )
+    patterns = [
+        pattern.replace("${AWS::AccountId}", account)
+        for pattern in _DOCUMENTED_PATTERNS
+        for account in _delegating_accounts(named, accounts)
+    ]
+    outsider = settle("everyone else", delegated.outsider_allowed(named, patterns))
+    if outsider is not None:
+        own = [s for s in outsider.statements if not s.startswith(repr(DELEGATION_SID)[:-1])]
+        through = (
+            f"{_by(outsider, own)}"
+            if own
+            else "the account's delegation to IAM (the default key policy's statement, which "
+            "any later statement may add) would allow it"
+        )
+        yield Proof(
+            "CDKP102",
+            f"no Deny statement refuses everyone else: {_words(outsider)}, a principal the key "
+            f"policy does not name; {through}.",
+            index_of(own[0]) if own else None,
+        )
+
+    # a statement already reported open to everyone is not reported again for what it gives
+    # each principal: only findings with another statement responsible follow
+    reported = set(open_verdict.statements) if open_verdict is not None else set()
+
+    # CDKP104: actions outside every capability, by any IAM principal
+    # CDKP106: services beyond their contract, or unscoped
+    for proof, responsible in [
+        *_beyond_capabilities(prover, settle, index_of),
+        *_service_proofs(prover, canonical_statements, declared, settle, index_of),
+    ]:
+        if not set(responsible) <= reported:
+            yield proof
+
+    for question, verdict in undecided:
+        where = f" (statements {', '.join(verdict.statements)})" if verdict.statements else ""
+        witness = f"; its witness: {verdict.describe()}" if verdict.request else ""
+        yield Proof(
+            "CDKP105",
+            f"the question '{question}' is not decided{where}: {verdict.detail}{witness}; the "
+            "checks cannot vouch for the key.",
+            index_of(verdict.statements[0]) if verdict.statements else None,
+        )
+
+
+def _beyond_capabilities(
+    prover: Prover, settle: Callable[[str, Verdict], Verdict | None], index_of: Any
+) -> Iterator[tuple[Proof, tuple[str, ...]]]:
+    """Per IAM principal (at most :data:`_MAX_WITNESSES`), the actions outside every capability
+    it may call: the prover finds a principal, the evaluator lists every such action under the
+    witness's own context."""
+    seen: list[str] = []
+    for _ in range(_MAX_WITNESSES):
+
+        def question(s: Symbols, seen: tuple[str, ...] = tuple(seen)) -> z3.BoolRef:
+            grant_key = s.keys.get("kms:grantisforawsresource")
+            for_resource = (
+                z3.And(grant_key.present, grant_key.values[0] == z3.BoolVal(True))
+                if grant_key is not None and grant_key.values[0].sort() == z3.BoolSort()
+                else z3.BoolVal(False)
+            )
+            return z3.And(
+                z3.Not(s.is_service),
+                *[s.principal_arn != z3.StringVal(p) for p in seen],
+                *[s.action != z3.StringVal(a) for a in sorted(ALL_CAPABILITY_ACTIONS)],
+                z3.Not(
+                    z3.And(
+                        z3.Or(*[s.action == z3.StringVal(a) for a in _GRANT_OPERATIONS]),
+                        for_resource,
+                    )
+                ),
+            )
+
+        verdict = settle("actions outside every capability", prover.ask(question, "beyond"))
+        if verdict is None or verdict.request is None:
+            return
+        request = verdict.request
+        seen.append(request.principal_arn or "")
+        granting = request.context.get("kms:grantisforawsresource") in ("true", True)
+        extra = sorted(
+            evaluator.allowed_actions(prover.policy, request, KMS_KEY_ACTIONS)
+            - ALL_CAPABILITY_ACTIONS
+            - (set(_GRANT_OPERATIONS) if granting else set())
+        ) or [request.action]
+        yield (
+            Proof(
+                "CDKP104",
+                f"{_words(verdict)} ({len(extra)} action{'s' * (len(extra) > 1)} outside every "
+                f"capability: {', '.join(extra)}): {_by(verdict)}.",
+                index_of(_first(verdict)),
+                "Action",
+            ),
+            verdict.statements,
+        )
+
+
+def _service_proofs(
+    prover: Prover,
+    statements: Sequence[Any],
+    declared: Mapping[str, Mapping[str, Any]],
+    settle: Callable[[str, Verdict], Verdict | None],
+    index_of: Any,
+) -> Iterator[tuple[Proof, tuple[str, ...]]]:
+    services: dict[str, bool] = {}  # service -> declared by the app
+    for statement in statements:
+        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        values = principal.get("Service") if isinstance(principal, Mapping) else None
+        for value in map(as_text, values if isinstance(values, list) else [values] * bool(values)):
+            mark = declared.get(str(statement.get("Sid")))
+            services[value] = services.get(value, False) or (
+                mark is not None and mark.get("service") == value
+            )
+    for service, is_declared in sorted(services.items()):
+        rows = rows_of_service(service)
+        if rows:
+            allowed = expand_actions(a for r in rows for a in r.actions)
+            scoped_keys = {k.lower() for r in rows for k in r.context}
+            must_scope = all(r.context for r in rows)
+            whose = f"its contract ({rows[0].source})"
+        elif is_declared:
+            allowed = set(DATA_ACTIONS)
+            marks = [m for m in declared.values() if m.get("service") == service]
+            scoped_keys = set()
+            must_scope = not any(m.get("source_keys_unsupported") for m in marks)
+            whose = "data actions (declared with domain.allow_service)"
+        else:
+            continue  # an undeclared service without a contract: the statement pass says so
+        lowered = service.lower()
+
+        def beyond(s: Symbols, allowed: set[str] = allowed, lowered: str = lowered) -> z3.BoolRef:
+            return z3.And(
+                s.is_service,
+                s.service == z3.StringVal(lowered),
+                *[s.action != z3.StringVal(a) for a in sorted(allowed)],
+            )
+
+        verdict = settle(f"what {service} may do", prover.ask(beyond, "service actions"))
+        if verdict is not None:
+            yield (
+                Proof(
+                    "CDKP106",
+                    f"{_words(verdict)}, beyond {whose}: {_by(verdict)}.",
+                    index_of(_first(verdict)),
+                    verdict.request.action if verdict.request else None,
+                ),
+                verdict.statements,
+            )
+        if not must_scope:
+            continue
+
+        def unscoped(
+            s: Symbols, lowered: str = lowered, keys: set[str] = scoped_keys
+        ) -> z3.BoolRef:
+            absent = [
+                z3.Not(k.present)
+                for name, k in s.keys.items()
+                if name in SCOPING_KEYS or name in keys or name.startswith("kms:encryptioncontext:")
+            ]
+            return z3.And(s.is_service, s.service == z3.StringVal(lowered), *absent)
+
+        verdict = settle(f"whether {service} is scoped", prover.ask(unscoped, "service scope"))
+        if verdict is not None:
+            yield (
+                Proof(
+                    "CDKP106",
+                    f"{_words(verdict)} with no aws:SourceArn, aws:SourceAccount or encryption "
+                    f"context in the request, although AWS supports scoping it: {_by(verdict)}.",
+                    index_of(_first(verdict)),
+                    service,
+                ),
+                verdict.statements,
+            )
+
+
+def _named_principals(statements: Sequence[Any]) -> list[str]:
+    """ARNs the policy names: ``Principal`` values of its Allow statements and the literal
+    ``aws:PrincipalArn`` values its Deny statements exempt."""
+    named: set[str] = set()
+    for statement in statements:
+        if not isinstance(statement, Mapping):
+            continue
+        principal = statement.get("Principal")
+        if statement.get("Effect") == "Allow" and isinstance(principal, Mapping):
+            values = principal.get("AWS", [])
+            named |= {as_text(v) for v in (values if isinstance(values, list) else [values])}
+        condition = statement.get("Condition")
+        if statement.get("Effect") == "Deny" and isinstance(condition, Mapping):
+            for block in condition.values():
+                for key, wanted in block.items() if isinstance(block, Mapping) else ():
+                    if str(key).lower() == "aws:principalarn":
+                        values = wanted if isinstance(wanted, list) else [wanted]
+                        named |= {as_text(v) for v in values if "*" not in as_text(v)}
+    named.discard("*")
+    return sorted(named)
+
+
+def _delegating_accounts(named: Sequence[str], accounts: Sequence[str]) -> list[str]:
+    """The accounts whose delegation to IAM the CDKP102 question assumes."""
+    out = {"${AWS::AccountId}", *accounts}
+    for arn in named:
+        owner = _OWNER.match(arn)
+        if owner:
+            out.add(owner.group(1))
+    return sorted(out)
+
+
+def _indexer(statements: Sequence[Any]) -> Callable[[str | None], int | None]:
+    names: dict[str, int] = {}
+    for index, statement in enumerate(statements):
+        sid = statement.get("Sid") if isinstance(statement, Mapping) else None
+        names[repr(sid) if isinstance(sid, str) and sid else f"#{index}"] = index
+
+    def index_of(name: str | None) -> int | None:
+        return names.get(name) if name is not None else None
+
+    return index_of
+
+
+def _first(verdict: Verdict) -> str | None:
+    return verdict.statements[0] if verdict.statements else None
+
+
+def _words(verdict: Verdict) -> str:
+    return describe(verdict.request) if verdict.request else "a request"
+
+
+def _by(verdict: Verdict, statements: Sequence[str] | None = None) -> str:
+    names = list(verdict.statements if statements is None else statements)
+    if not names:
+        return "no Allow statement is named"
+    return f"statement{'s' if len(names) > 1 else ''} {', '.join(names)} allow{'' if len(names) > 1 else 's'} it"
