@@ -80,7 +80,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -1330,9 +1330,13 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _collect(strategy: st.SearchStrategy[list[Case]], examples: int) -> list[Case]:
-    """``examples`` examples of ``strategy``, derandomized: the same list on every run."""
-    found: list[Case] = []
+T = TypeVar("T")
+
+
+def _collect(strategy: st.SearchStrategy[list[T]], examples: int) -> list[T]:
+    """``examples`` examples of ``strategy``, derandomized: the same list on every run (also
+    used by tests/test_prover_simulator.py)."""
+    found: list[T] = []
 
     @settings(
         max_examples=examples,
@@ -1343,7 +1347,7 @@ def _collect(strategy: st.SearchStrategy[list[Case]], examples: int) -> list[Cas
         suppress_health_check=list(HealthCheck),
     )
     @given(strategy)
-    def collect(cases: list[Case]) -> None:
+    def collect(cases: list[T]) -> None:
         found.extend(cases)
 
     collect()
