@@ -27,7 +27,7 @@ cached per (policy, principal, capability), so rows that share their statements 
 The prover reads an ARN as six components without colons in the partition and account; the
 canonical policy writes CloudFormation values as placeholders that hold colons
 (``${AWS::Partition}``), so before asking, every such placeholder is renamed, in the policy and
-in the request alike, to one without (``${cdkp-0}``); both sides compare placeholders as literal
+in the request alike, to one without (``${cdkp-0}``; an IAM policy variable is left as it is); both sides compare placeholders as literal
 text, so the answer does not change, and the witness is renamed back.
 """
 
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -56,6 +57,9 @@ _PRINCIPAL_KEYS = frozenset(
         "kms:calleraccount",
     }
 )
+#: An IAM policy variable (``${aws:username}``): not a CloudFormation placeholder, never renamed
+#: (the prover refuses it: the cell is undecided), as :mod:`cdk_partition.policy.prover_encoding`.
+_POLICY_VARIABLE = re.compile(r"\$\{(?:[a-z][a-z0-9-]*:[^:}][^}]*|[*?$])\}")
 _VIA = "kms:viaservice"
 _GRANT = "kms:grantisforawsresource"
 _VIA_OPERATORS = frozenset({"StringEquals", "StringNotEquals"})
@@ -121,7 +125,7 @@ class _Renaming:
         for start, end in placeholders(value):
             out.append(value[index:start])
             found = value[start:end]
-            if ":" in found:
+            if ":" in found and not _POLICY_VARIABLE.fullmatch(found):
                 found = self.names.setdefault(found, f"${{cdkp-{len(self.names)}}}")
             out.append(found)
             index = end
