@@ -17,7 +17,7 @@ An ``undecided`` verdict (a policy variable in a condition value, the solver's t
 (``?``) with a ``REPORT-UNDECIDABLE`` finding.
 
 The prover is asked only when the probes can miss something: when a statement that can apply to
-the row reads a condition key other than those the principal fixes (``aws:PrincipalArn``,
+the row (any but those whose ``Principal`` is only ``Service``) reads a condition key other than those the principal fixes (``aws:PrincipalArn``,
 ``aws:PrincipalAccount``, ``aws:PrincipalIsAWSService``, ``aws:PrincipalServiceName``,
 ``kms:CallerAccount``), ``kms:GrantIsForAWSResource`` (in no request of a defining action), and
 ``kms:ViaService`` compared by ``StringEquals`` / ``StringNotEquals`` with literal values (the
@@ -104,6 +104,9 @@ def needs_prover(policy: Mapping[str, Any]) -> bool:
     module docstring)."""
     statements = policy.get("Statement", [])
     for statement in statements if isinstance(statements, list) else [statements]:
+        principal = statement.get("Principal") if isinstance(statement, Mapping) else None
+        if isinstance(principal, Mapping) and list(principal) == ["Service"]:
+            continue  # applies to an AWS service principal only, never to a row's caller
         for operator, key, values in _conditions(statement):
             lowered = key.lower()
             if lowered in _PRINCIPAL_KEYS or lowered == _GRANT:
