@@ -86,3 +86,46 @@ def test_undecided_is_not_silent() -> None:
     assert f"| `{CI}` | yes | ? | ? |" in report.to_markdown(report.Report([domain]))
     undecided = [f for f in domain.findings if f["rule"] == "REPORT-UNDECIDABLE"]
     assert undecided and all(f["severity"] == "error" for f in undecided)
+
+
+def test_principal_named_through_placeholders() -> None:
+    """``arn:${AWS::Partition}:iam::${AWS::AccountId}:role/x``: placeholders hold colons, which
+    the prover's ARN model does not; the report renames them before asking, and back."""
+    role = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/analyst"}
+    statements = [
+        {
+            "Sid": "AnalystReads",
+            "Effect": "Allow",
+            "Principal": {"AWS": role},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}},
+        },
+        {
+            "Sid": "DenyEveryoneElse",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "kms:*",
+            "Resource": "*",
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [role]}},
+        },
+    ]
+    key = {
+        "Type": "AWS::KMS::Key",
+        "Metadata": {"cdk_partition:domain": "d"},
+        "Properties": {"KeyPolicy": {"Version": "2012-10-17", "Statement": statements}},
+    }
+    domain = report.build_report(
+        [StackTemplate("S", {"Resources": {"Key": key}}, "S.json")]
+    ).domains[0]
+    row = domain.principals["role/analyst"]
+    assert row["capabilities"] == []
+    assert row["conditional"] == {
+        "read": {
+            "when": [["aws:SourceVpc", "vpc-1"]],
+            "action": row["conditional"]["read"]["action"],
+            "statements": ["AnalystReads"],
+        }
+    }
+    assert row["conditional"]["read"]["action"] in ("kms:Decrypt", "kms:ReEncryptFrom")
+    assert "conditional" not in domain.principals[report.ANY_OTHER_IN_ACCOUNT]
