@@ -47,6 +47,7 @@ from ..knowledge.capabilities import (
     Capability,
 )
 from ..policy import evaluator
+from .conditional import conditional_capability, needs_prover
 from .identities import identity_rows
 from .model import DomainReport, Report
 from .principals import PrincipalResolver, arn_parts, placeholders, principal_label
@@ -196,6 +197,57 @@ def _service_entry(
     }
 
 
+def _conditional_cells(
+    policy: evaluator.CanonicalPolicy,
+    request: evaluator.Request,
+    row: Mapping[str, Any],
+    errors: list[str],
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """The capabilities ``row`` holds only under conditions the report's requests do not carry
+    (capability -> the witness's conditions, action and statements), and those the prover could
+    not decide (capability -> why): :mod:`.conditional`. Only for the capabilities the row holds
+    neither directly nor through a service, and only when the policy reads such a condition."""
+    if errors or not needs_prover(policy):
+        return {}, {}
+    held = {*row["capabilities"], *row["via_services"]}
+    conditional: dict[str, dict[str, Any]] = {}
+    unsure: dict[str, str] = {}
+    for capability in Capability:
+        if capability.value in held:
+            continue
+        answer = conditional_capability(policy, request, capability)
+        if answer.status == "allowed":
+            conditional[capability.value] = {
+                "when": [[key, value] for key, value in answer.conditions],
+                "action": answer.action,
+                "statements": list(answer.statements),
+            }
+        elif answer.status == "undecided":
+            unsure[capability.value] = answer.detail
+    return conditional, unsure
+
+
+def conditional_text(entry: Mapping[str, Any]) -> str:
+    """A conditional cell in words: ``only when aws:PrincipalTag/team = orders``, ``only on
+    behalf of callers through s3 when aws:SourceVpc = vpc-1``."""
+    vias: list[str] = []
+    others: list[str] = []
+    for key, value in entry.get("when") or []:
+        if str(key).lower() == "kms:viaservice":
+            vias += [service_name(str(v)) for v in (value if isinstance(value, list) else [value])]
+        else:
+            shown = f"[{', '.join(map(str, value))}]" if isinstance(value, list) else str(value)
+            others.append(f"{key} = {shown}")
+    parts = ["only"]
+    if vias:
+        parts.append(f"on behalf of callers through {', '.join(dict.fromkeys(vias))}")
+    if others:
+        parts.append("when " + ", ".join(others))
+    if len(parts) == 1:
+        parts.append("under conditions")
+    return " ".join(parts)
+
+
 def build_domain_report(
     key: DomainKey,
     assembly: CloudAssembly,
@@ -332,6 +384,20 @@ def build_domain_report(
         }
         if grants_via:
             row["grants_for_aws_resources_via"] = grants_via
+        conditional, unsure = _conditional_cells(own_policy, request, row, errors)
+        if conditional:
+            row["conditional"] = conditional
+        if unsure:
+            row["conditions_undecidable"] = unsure
+            report.findings += [
+                {
+                    "severity": "error",
+                    "rule": "REPORT-UNDECIDABLE",
+                    "message": f"whether {label} may {capability} under conditions the report's "
+                    f"requests do not carry cannot be decided ({detail})",
+                }
+                for capability, detail in unsure.items()
+            ]
         if errors:
             row["undecidable"] = True
             more = f" (and {len(errors) - 1} more requests)" if len(errors) > 1 else ""
@@ -350,6 +416,9 @@ def build_domain_report(
             reached += [f"{', '.join(sorted(a))} through {v}" for v, a in via_actions.items()]
             if grants_via == ["any service"]:
                 reached.append("kms:CreateGrant for AWS resources through any service")
+            reached += [
+                f"{entry['action']} {conditional_text(entry)}" for entry in conditional.values()
+            ]
             if reached:
                 report.findings.append(
                     {

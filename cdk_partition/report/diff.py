@@ -7,8 +7,9 @@ report says:
 
 * **access**: per principal (matched by the ARN the report evaluated, never by construct path)
   and capability, its form before and after: ``yes``, ``via <service>`` (only through an AWS
-  service, ``kms:ViaService``), ``via the service`` (a service-gated store's readers), ``?``
-  (undecidable) or nothing. Nothing -> anything is *gained*, ``via`` -> ``yes`` or a new service
+  service, ``kms:ViaService``), ``via the service`` (a service-gated store's readers), ``only
+  when ...`` (only under conditions the report's requests do not carry), ``?`` (undecidable) or
+  nothing. Nothing -> anything is *gained*, ``via`` -> ``yes`` or a new service
   is *widened*, the reverse *narrowed* or *lost*;
 * **stores** added, removed, *left its key* (it was on the domain key and now has a ``CDKP001``-
   ``CDKP005`` / ``CDKP010`` finding) or *joined the key*; a store removed and one added of the same
@@ -36,6 +37,7 @@ from typing import Any, Literal
 from ..audit import Finding, organization
 from ..knowledge.capabilities import DEFINING_ACTIONS, Capability
 from . import spans_environments
+from .access import conditional_text
 from .diff_side import NO_DOMAIN, Side, load_side, norm
 
 Effect = Literal["widened", "narrowed", "changed", "renamed"]
@@ -148,7 +150,10 @@ def form(row: Mapping[str, Any] | None, capability: str) -> Form | None:
         return ("via", tuple(sorted(service_short(v) for v in via)))
     if capability in (row.get("via_the_service") or []):
         return ("via the service", ())
-    if row.get("undecidable"):
+    conditional = (row.get("conditional") or {}).get(capability)
+    if conditional:
+        return ("conditional", (conditional_text(conditional),))
+    if row.get("undecidable") or capability in (row.get("conditions_undecidable") or {}):
         return ("?", ())
     return None
 
@@ -157,6 +162,8 @@ def form_text(value: Form | None) -> str:
     if value is None:
         return "-"
     kind, services = value
+    if kind == "conditional":
+        return services[0]
     return f"via {', '.join(services)}" if kind == "via" else kind
 
 
@@ -171,7 +178,7 @@ def _compare_forms(old: Form | None, new: Form | None) -> tuple[str, Effect] | N
         return "access-widened", "widened"  # not provably within what it was
     if old[0] == "?":
         return "access-narrowed", "changed"
-    rank = {"via": 1, "via the service": 1, "yes": 2}
+    rank = {"via": 1, "via the service": 1, "conditional": 1, "yes": 2}
     if rank[new[0]] != rank[old[0]]:
         return (
             ("access-widened", "widened")

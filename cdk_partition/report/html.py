@@ -34,7 +34,7 @@ margin-top:2.2rem}h3{font-size:1.05rem;margin-top:1.4rem}
 table{border-collapse:collapse;margin:.4rem 0}th,td{border:1px solid #ccd;padding:.25rem .6rem;
 text-align:left;vertical-align:top}th{background:#eef1f6}code{font-size:.92em}
 td.cap{text-align:center;font-weight:600}td.yes{background:#d9f2dd;color:#135c22}
-td.via{background:#fff3cd;color:#6a4b00}td.none{color:#8a8f99}td.undecidable{background:#f8d7da}
+td.via{background:#fff3cd;color:#6a4b00}td.conditional{font-weight:400;font-style:italic}td.none{color:#8a8f99}td.undecidable{background:#f8d7da}
 li.error{color:#8b1a1a}li.warning{color:#6a4b00}.rule{font-family:monospace;font-weight:700}
 svg{max-width:100%;height:auto;border:1px solid #e3e6ec;background:#fbfcfe}
 svg text{font:12px system-ui,sans-serif;fill:#1d2330}svg .edge{stroke:#4a5a78;fill:none;stroke-width:1.4}
@@ -126,6 +126,8 @@ def _matrix(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
         for capability in Capability:
             mark = _cell(capability.value, row)
             css = {"yes": "yes", "-": "none", "?": "undecidable"}.get(mark, "via")
+            if mark.startswith("only "):
+                css = "via conditional"
             cells.append(
                 f'<td class="cap {css}" data-capability="{capability.value}">{_e(mark)}</td>'
             )

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..knowledge.capabilities import Capability
 from ..marks import printable
-from .access import service_name
+from .access import conditional_text, service_name
 from .model import DomainReport, OrgDomainReport, OrgReport, Report
 
 
@@ -37,7 +37,8 @@ def _services_text(vias: Iterable[str]) -> str:
 
 
 def _cell(capability: str, row: Mapping[str, Any]) -> str:
-    """``yes``, ``via s3, ec2``, ``via the service``, ``?`` (undecidable) or ``-``."""
+    """``yes``, ``via s3, ec2``, ``via the service``, ``only when ...`` (held only under
+    conditions: :func:`.access.conditional_text`), ``?`` (undecidable) or ``-``."""
     if capability in (row.get("capabilities") or []):
         return "yes"
     vias = (row.get("via_services") or {}).get(capability)
@@ -45,7 +46,16 @@ def _cell(capability: str, row: Mapping[str, Any]) -> str:
         return "via " + _services_text(vias)
     if capability in (row.get("via_the_service") or []):
         return "via the service"
-    return "?" if row.get("undecidable") else "-"
+    conditional = (row.get("conditional") or {}).get(capability)
+    if conditional:
+        return conditional_text(conditional)
+    undecided = capability in (row.get("conditions_undecidable") or {})
+    return "?" if row.get("undecidable") or undecided else "-"
+
+
+def _md_cell(capability: str, row: Mapping[str, Any]) -> str:
+    """:func:`_cell` inside a markdown table (a ``|`` of a condition value escaped)."""
+    return _cell(capability, row).replace("|", "\\|")
 
 
 def _principal_cell(label: str, row: Mapping[str, Any]) -> str:
@@ -67,8 +77,14 @@ def _via_text(row: Mapping[str, Any]) -> str:
         groups.setdefault(_services_text(vias), []).append(capability)
     text = "; ".join(f"{', '.join(caps)} via {services}" for services, caps in groups.items())
     through = row.get("via_the_service") or []
+    conditional = [
+        f"{capability} {conditional_text(entry)}"
+        for capability, entry in (row.get("conditional") or {}).items()
+    ]
     return "; ".join(
-        filter(None, [text, f"{', '.join(through)} via the service" if through else ""])
+        filter(
+            None, [text, f"{', '.join(through)} via the service" if through else "", *conditional]
+        )
     )
 
 
@@ -114,13 +130,25 @@ def to_markdown(report: Report) -> str:
         ]
         rows = _rows(domain)
         for label, row in rows.items():
-            marks = [_cell(c.value, row) for c in Capability]
+            marks = [_md_cell(c.value, row) for c in Capability]
             lines.append(f"| {_principal_cell(label, row)} | " + " | ".join(marks) + " |")
         notes = []
         if any(row.get("via_services") for row in rows.values()):
             notes.append(
                 "`via <service>`: only in requests that come through that AWS service "
                 "(`kms:ViaService`)."
+            )
+        if any(row.get("conditional") for row in rows.values()):
+            notes.append(
+                "`only when <key> = <value>`: refused to the report's requests, allowed to one "
+                "that carries these condition values (found by the prover; other values may be "
+                "allowed too); `only on behalf of callers through <service>`: in requests that "
+                "come through that AWS service (`kms:ViaService`)."
+            )
+        if any(row.get("conditions_undecidable") for row in rows.values()):
+            notes.append(
+                "`?`: whether the capability is held under some condition could not be decided "
+                "(`REPORT-UNDECIDABLE`)."
             )
         if any(row.get("generated_name") for row in rows.values()):
             notes.append(
@@ -267,7 +295,7 @@ def org_to_markdown(report: OrgReport) -> str:
             ]
             rows = _rows(domain)
             for label, row in rows.items():
-                marks = [_cell(c.value, row) for c in Capability]
+                marks = [_md_cell(c.value, row) for c in Capability]
                 lines.append(f"| {_principal_cell(label, row)} | " + " | ".join(marks) + " |")
             lines += [
                 "",
