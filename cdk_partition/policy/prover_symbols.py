@@ -145,6 +145,11 @@ def _concrete(key: _Key, index: int, model: z3.ModelRef) -> Any:
         return str(Decimal(value.as_long()) / key.scale)
     if key.family is DATE:
         seconds = Decimal(value.as_long()) / key.scale
+        if key.name == "aws:epochtime":
+            # "aws:EpochTime": the date and time "in epoch or Unix time" (IAM User Guide, "AWS
+            # global condition context keys",
+            # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-epochtime)
+            return str(seconds.normalize()) if seconds % 1 else str(int(seconds))
         whole = int(seconds // 1)
         moment = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
         fraction = seconds - whole
