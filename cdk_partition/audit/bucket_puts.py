@@ -91,14 +91,17 @@ def audit_bucket_puts(
             if resolver.on_domain_key(resolver.resolve(value, stack), domain, stack)
         }
     )
-    shape = json.dumps(
-        [names, [{k: v for k, v in s.items() if k != "Sid"} if isinstance(s, dict) else s
-                 for s in covering]],
-        sort_keys=True, default=str,
-    )  # fmt: skip
+    # which statements cover every object is decided above: the resources they name (each
+    # bucket's own ARN) and their Sids change no decision, so buckets of one shape share one
+    bare = [
+        {k: v for k, v in s.items() if k not in ("Sid", "Resource", "NotResource")}
+        if isinstance(s, dict) else s
+        for s in covering
+    ]  # fmt: skip
+    shape = json.dumps([names, bare], sort_keys=True, default=str)
     cached = _PUT_DECISIONS.get(shape)
     if cached is None:
-        cached = _put_decisions(covering, names)
+        cached = _put_decisions(bare, names)
         if len(_PUT_DECISIONS) < 1024:
             _PUT_DECISIONS[shape] = cached
     if isinstance(cached, str):
