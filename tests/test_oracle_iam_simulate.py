@@ -55,9 +55,9 @@ evaluator under the entry's documented difference (``emulate``) gives exactly th
 answer. Any other disagreement fails the test, naming the case. Cases where the simulator's answer
 is not evidence (:data:`EXCLUDED`) are not compared, only counted.
 
-Outside the generated space (by design): dates mixing epoch seconds with ISO 8601 text, empty
-context values and IAM policy variables (``${...}``), each pinned by a witness of
-:data:`KNOWN_DISAGREEMENTS`; malformed values and unresolved CloudFormation placeholders (our
+Outside the generated space (by design): dates mixing epoch seconds with ISO 8601 text and empty
+context values, each pinned by a witness of :data:`KNOWN_DISAGREEMENTS`; IAM policy variables
+(``${...}``), compared in the hand-written :data:`VARIABLE_CASES`; malformed values and unresolved CloudFormation placeholders (our
 evaluator refuses them as undecidable, the simulator decides them: nothing to compare). Single-valued keys are only generated without a set
 qualifier and multivalued keys only with one, as AWS requires ("Single-valued vs. multivalued
 context keys",
@@ -620,34 +620,6 @@ KNOWN_DISAGREEMENTS: tuple[KnownDisagreement, ...] = (
         ours="allow",
         simulator="implicit_deny",
     ),
-    KnownDisagreement(
-        kind="policy_variable",
-        verdict="simulator (our evaluator documents policy variables as NOT modelled)",
-        why=(
-            "IAM substitutes policy variables such as ${aws:PrincipalAccount} in string and ARN "
-            "condition values; our evaluator compares them as literal text. Not generated: "
-            "values contain no '${'."
-        ),
-        source="https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html",
-        applies=_witness_only("policy_variable"),
-        emulate=lambda case, decide: "not emulated",
-        witness=Case(
-            "witness:policy_variable",
-            _policy(
-                _allow(
-                    {"AWS": ALPHA.principal_arn},
-                    Condition={
-                        "StringEquals": {"aws:PrincipalTag/owner": "${aws:PrincipalAccount}"}
-                    },
-                )
-            ),
-            ALPHA,
-            "kms:Decrypt",
-            {"aws:PrincipalTag/owner": ACCOUNT},
-        ),
-        ours="implicit_deny",
-        simulator="allow",
-    ),
 )
 
 
@@ -741,6 +713,27 @@ EXCLUDED: tuple[Exclusion, ...] = (
         ),
     ),
 )
+
+
+#: IAM policy variables, substituted by both sides (a former documented disagreement: our
+#: evaluator once compared them as literal text). Compared like every generated case.
+VARIABLE_CASES: tuple[Case, ...] = tuple(
+    Case(
+        f"variable:{name}",
+        _policy(_allow({"AWS": ALPHA.principal_arn}, Condition={"StringEquals": condition})),
+        ALPHA,
+        "kms:Decrypt",
+        context,
+    )
+    for name, condition, context in (
+        ("own-account", {"aws:PrincipalTag/owner": "${aws:PrincipalAccount}"},
+         {"aws:PrincipalTag/owner": ACCOUNT}),
+        ("other-account", {"aws:PrincipalTag/owner": "${aws:PrincipalAccount}"},
+         {"aws:PrincipalTag/owner": "999999999999"}),
+        ("inside-text", {"aws:PrincipalTag/owner": "team-${aws:PrincipalAccount}"},
+         {"aws:PrincipalTag/owner": f"team-{ACCOUNT}"}),
+    )
+)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- comparison
@@ -1390,6 +1383,7 @@ def oracle_run(oracle_installed: None, sample_templates: dict[str, dict]) -> Ora
     generated = generated_cases()
     excluded = [c for c in generated if notprincipal_is_unverifiable(c)]
     generated = [c for c in generated if not notprincipal_is_unverifiable(c)]
+    generated += list(VARIABLE_CASES)
     witnesses = [k.witness for k in KNOWN_DISAGREEMENTS] + [e.witness for e in EXCLUDED]
     everything = sample + generated + witnesses
     results = run_oracle(everything)

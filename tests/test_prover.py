@@ -136,13 +136,32 @@ def test_data_perimeter_deny_lets_the_organisation_in() -> None:
     assert verdict.request.context.get("aws:principalorgid") in ("o-abc", None)
 
 
-def test_policy_variable_is_undecided_not_a_pass() -> None:
+def test_policy_variable_takes_the_request_value() -> None:
+    """IAM substitutes ``${aws:PrincipalAccount}``: an IAM principal whose request carries its own
+    account as aws:SourceAccount is allowed (a witness, confirmed by the evaluator)."""
     policy = _policy(
         _allow("*", Condition={"StringEquals": {"aws:SourceAccount": "${aws:PrincipalAccount}"}})
     )
     verdict = prover_for(policy).open_to_unnamed()
+    assert verdict.status == "allowed" and verdict.request is not None
+    assert verdict.request.context["aws:sourceaccount"] == verdict.request.account
+
+
+def test_policy_variable_without_a_value_is_undecided_not_a_pass() -> None:
+    """Allowed only when the variable's key is absent: AWS says only that the statement "might"
+    be invalid then, so the answer is undecided."""
+    policy = _policy(
+        _allow(
+            "*",
+            Condition={
+                "Null": {"aws:RequestTag/svc": "true"},
+                "StringEquals": {"aws:PrincipalServiceName": "${aws:RequestTag/svc}"},
+            },
+        )
+    )
+    verdict = prover_for(policy).open_to_unnamed()
     assert verdict.status == "undecided"
-    assert "policy variable" in verdict.detail
+    assert "policy variable ${aws:requesttag/svc}" in verdict.detail
 
 
 _CONDITIONS = {

@@ -129,12 +129,24 @@ def test_a_data_perimeter_deny_raises_no_false_finding() -> None:
     assert not {r for r in _rules(_audit(perimeter)) if r.startswith("CDKP10")}
 
 
-def test_policy_variables_are_undecided_not_a_pass() -> None:
-    """Issue #18: ``${aws:PrincipalAccount}`` is not a literal; a policy reading it is CDKP105."""
+def test_a_policy_variable_is_read_as_the_request_value_not_a_literal() -> None:
+    """Issue #18: ``${aws:PrincipalAccount}`` was decided as the literal text. IAM substitutes the
+    request's value, so ``Principal "*"`` allowed when the caller's tag equals its own account
+    is open to any principal of any account that tags itself so."""
     statement = _allow("*", "kms:Decrypt", Sid="Var", Condition={
         "StringEquals": {"aws:PrincipalTag/account": "${aws:PrincipalAccount}"}})  # fmt: skip
-    (finding,) = [f for f in _audit(statement) if f.rule == "CDKP105"]
-    assert "'Var'" in finding.message and "policy variable" in finding.message
+    (finding,) = [f for f in _audit(statement, deny=False) if f.rule == "CDKP103"]
+    assert "'Var'" in finding.message and "aws:principaltag/account" in finding.message
+
+
+def test_a_policy_variable_that_may_have_no_value_is_undecided_not_a_pass() -> None:
+    """A statement that lets a request in only when its variable's key is absent: AWS says only
+    that the statement "might" be invalid then, so the question is not decided (CDKP105)."""
+    statement = _allow("*", "kms:Decrypt", Sid="Unresolved", Condition={
+        "Null": {"aws:RequestTag/svc": "true"},
+        "StringEquals": {"aws:PrincipalServiceName": "${aws:RequestTag/svc}"}})  # fmt: skip
+    (finding, *_) = [f for f in _audit(statement) if f.rule == "CDKP105"]
+    assert "policy variable ${aws:requesttag/svc}" in finding.message
 
 
 # -- CDKP104: actions outside every capability, however the principal is spelt ---------------

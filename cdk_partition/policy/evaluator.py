@@ -75,8 +75,9 @@ Hence a ``Deny`` guarded by ``Bool: {"kms:GrantIsForAWSResource": "false"}`` doe
 NOT modelled: service control and resource control policies, KMS grants, session policies,
 permissions boundaries, VPC endpoint policies, the identity policy of a principal named directly
 (including the cross-account case, where IAM requires the caller's account to allow it too), IAM
-policy variables (``${aws:username}`` is a literal in string and ARN conditions; in numeric, date,
-IP, boolean and binary conditions, where AWS allows none, it is undecidable), ``Resource`` /
+policy variables beyond substitution (in string and ARN conditions ``${aws:PrincipalAccount}``
+takes the request's value, or its default; a variable the request has no value for, and any
+variable in numeric, date, IP, boolean and binary conditions, is undecidable), ``Resource`` /
 ``NotResource`` (a key policy applies to its key; only ``NotResource: "*"``, which excludes every
 resource, is read: the statement applies to nothing, "IAM JSON policy elements: NotResource",
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notresource.html),
@@ -356,6 +357,41 @@ def _parse_each(
 
 _ABSENT = object()
 
+# An IAM policy variable ("IAM policy elements: Variables and tags", IAM User Guide,
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html): "When the
+# policy is evaluated, the policy variables are replaced with values that come from the
+# conditional context keys passed in the request"; a default may follow the key
+# (${aws:PrincipalTag/team, 'company-wide'}); "If AWS cannot resolve a variable this might cause
+# the entire statement to be invalid", so a variable without a value (and no default) is
+# undecidable here. ${*} ${?} ${$} stand for the literal characters, which a Like pattern would
+# then read as wildcards: undecidable as well. Not a CloudFormation placeholder of
+# :mod:`.canonical` (${AWS::Region}, ${Fn::...}, ${ImportValue:...}, ${Role.Arn}).
+POLICY_VARIABLE = re.compile(r"\$\{(?:[a-z][a-z0-9-]*:[^:}][^}]*|[*?$])\}")
+
+
+def _resolve_variables(value: Any, ctx: Mapping[str, Any], name: str, key: str) -> Any:
+    """``value`` with each policy variable replaced by the request's value (see above)."""
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def one(match: re.Match[str]) -> str:
+        inner = match.group(0)[2:-1]
+        if inner in ("*", "?", "$"):
+            raise UndecidableError(name, key, value, f"the policy variable ${{{inner}}}")
+        variable, _, default = (part.strip() for part in inner.partition(","))
+        found = ctx.get(variable.lower())
+        if isinstance(found, str) and found:
+            return found
+        if default.startswith("'") and default.endswith("'") and len(default) >= 2:
+            return default[1:-1]
+        raise UndecidableError(
+            name, key, value, f"the policy variable ${{{variable}}} has no single value in the "
+            "request (AWS: an unresolved variable 'might cause the entire statement to be "
+            "invalid')",
+        )  # fmt: skip
+
+    return POLICY_VARIABLE.sub(one, value)
+
 
 def _condition_holds(name: str, key: str, wanted: Any, ctx: Mapping[str, Any]) -> bool:
     """One (operator, key, policy values) triple against the lowercased request context.
@@ -382,6 +418,8 @@ def _condition_holds(name: str, key: str, wanted: Any, ctx: Mapping[str, Any]) -
         return any(flag == is_null for flag in must_be_null)
 
     family, test, negated = _BASES[op.base]
+    if family is STRING or family is ARN:
+        policy_values = [_resolve_variables(v, ctx, name, key) for v in policy_values]
     parsed_policy = _parse_each(family.policy, policy_values, name, key, "policy value")
 
     if absent:

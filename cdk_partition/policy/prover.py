@@ -111,7 +111,7 @@ class Prover:
         solver = self.solver
         solver.push()
         try:
-            solver.add(question(self.encoding.symbols))
+            solver.add(question(self.encoding.symbols), _resolved(self.encoding))
             result = solver.check()
             model = solver.model() if result == z3.sat else None
             reason = solver.reason_unknown() if result == z3.unknown else ""
@@ -119,7 +119,8 @@ class Prover:
             solver.pop()
             _SOLVER_SECONDS[0] += time.perf_counter() - started
         if result == z3.unsat:
-            return Verdict("denied")
+            unresolved = _unresolved(self.encoding, solver, question(self.encoding.symbols))
+            return unresolved or Verdict("denied")
         if model is None:
             return Verdict(
                 "undecided",
@@ -306,12 +307,17 @@ def unrefused(
     solver = z3.Solver()
     solver.set("timeout", TIMEOUT_MS)
     solver.add(encoding.well_formed, z3.Not(encoding.denied))
-    solver.add(question(encoding.symbols))
+    asked = question(encoding.symbols)
+    solver.push()
+    solver.add(asked, _resolved(encoding))
     result = solver.check()
     model = solver.model() if result == z3.sat else None
-    _SOLVER_SECONDS[0] += time.perf_counter() - started
+    solver.pop()
     if result == z3.unsat:
-        return Verdict("denied")
+        unresolved = _unresolved(encoding, solver, asked)
+        _SOLVER_SECONDS[0] += time.perf_counter() - started
+        return unresolved or Verdict("denied")
+    _SOLVER_SECONDS[0] += time.perf_counter() - started
     if model is None:
         return Verdict(
             "undecided", None, tuple(encoding.names), f"no answer within {TIMEOUT_MS} ms ({label})"
@@ -335,3 +341,34 @@ def unrefused(
             "disagree", request, (), f"the prover finds it unrefused, the evaluator: {decision}"
         )
     return Verdict("allowed", request)
+
+
+def _resolved(encoding: Encoding) -> z3.BoolRef:
+    """Every policy variable of the policy has its value in the request."""
+    return z3.And(*[z3.Not(absent) for _, absent in encoding.unresolved])
+
+
+def _unresolved(encoding: Encoding, solver: z3.Solver, asked: z3.BoolRef) -> Verdict | None:
+    """``undecided`` when a request the question asks about may leave a policy variable of the
+    policy without a value (IAM policy elements: Variables and tags,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html: "If AWS
+    cannot resolve a variable this might cause the entire statement to be invalid"); else None.
+    Asked only once the requests where every variable has its value gave no witness."""
+    if not encoding.unresolved:
+        return None
+    solver.push()
+    try:
+        solver.add(asked, z3.Or(*[absent for _, absent in encoding.unresolved]))
+        result = solver.check()
+    finally:
+        solver.pop()
+    if result == z3.unsat:
+        return None
+    names = ", ".join(sorted({f"${{{v}}}" for v, _ in encoding.unresolved}))
+    return Verdict(
+        "undecided",
+        None,
+        tuple(encoding.names),
+        f"a request may leave the IAM policy variable {names} without a value, and AWS says "
+        "only that this 'might cause the entire statement to be invalid'",
+    )

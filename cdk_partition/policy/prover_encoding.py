@@ -37,8 +37,13 @@ What is encoded exactly:
   vectors), each with ``...IfExists`` and the set qualifiers, with the evaluator's missing-key
   table.
 
+IAM policy variables in exact string and ARN comparisons are the request's own values (a term
+over the symbols; ``${key, 'default'}`` the default when the key is absent); a variable without
+a default joins :attr:`Encoding.unresolved`, which the prover asks about apart.
+
 What is not encoded raises :class:`NotEncodable` naming the statement and the part: IAM policy
-variables (``${aws:...}`` inside a condition value), ``BinaryEquals``, a wildcard ARN pattern
+variables in ``Like`` patterns and non-string conditions, ``${*}`` ``${?}`` ``${$}``,
+``BinaryEquals``, a wildcard ARN pattern
 hidden in a CloudFormation placeholder, a key read through two operator families (``Bool`` and
 ``StringEquals`` on the same key), malformed values (which the evaluator refuses as well).
 """
@@ -47,7 +52,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -65,13 +70,17 @@ from .prover_regex import (
 )
 from .prover_symbols import (
     _OWNER,
+    _POLICY_VARIABLE,
     _PREFIX_PATTERN,
     _ROOT_ARN,
+    _VARIABLE_OPERATORS,
     PRINCIPAL_KEYS,
+    PRINCIPAL_VARIABLES,
     NotEncodable,
     Symbols,
     _concrete,
     _Key,
+    _variables,
     arn_like,
     make_symbols,
     principal_key_facts,
@@ -84,13 +93,6 @@ __all__ = ["SET_BOUND", "Encoding", "NotEncodable", "Symbols", "arn_like", "enco
 #: ForAnyValue / ForAllValues over one statement's policy values, whose truth depends on which
 #: values are present, not how many).
 SET_BOUND = 2
-
-# an IAM policy variable ("IAM policy elements: Variables and tags",
-# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html): a
-# lowercase service prefix and one colon (${aws:username}, ${aws:PrincipalTag/team}) or the
-# special ${*} ${?} ${$}; not a CloudFormation placeholder of :mod:`.canonical`
-# (${AWS::Region}, ${Fn::...:...}, ${ImportValue:...}, ${Role.Arn})
-_POLICY_VARIABLE = re.compile(r"\$\{(?:[a-z][a-z0-9-]*:[^:}][^}]*|[*?$])\}")
 
 
 @dataclass
@@ -107,6 +109,10 @@ class Encoding:
     effects: list[str]
     names: list[str]
     statements: list[Mapping[str, Any]]
+    #: (variable, "it has no value in the request") of each policy variable without a default:
+    #: a request where one holds is not decided (AWS: an unresolved variable "might cause the
+    #: entire statement to be invalid")
+    unresolved: list[tuple[str, z3.BoolRef]] = field(default_factory=list)
 
     def request(self, model: z3.ModelRef) -> Request:
         """The concrete :class:`~.evaluator.Request` of a z3 model."""
@@ -169,6 +175,7 @@ class _Builder:
         self.named_arns: set[str] = set()
         self.named_services: set[str] = set()
         self.symbols_made: Symbols | None = None
+        self.unresolved: list[tuple[str, z3.BoolRef]] = []
         # the stack's own account is always a possible caller's account, written as CloudFormation
         # writes it (a placeholder holds colons, so no ARN component pattern matches it)
         self.placeholder_accounts: set[str] = {"${AWS::AccountId}"}
@@ -199,6 +206,11 @@ class _Builder:
                         continue
                     family = _BASES[op.base][0]
                     self.uses[lowered].add(family)
+                    if family in (STRING, ARN):
+                        for value in _list(wanted):
+                            for variable in _variables(as_text(value)):
+                                if variable.key not in PRINCIPAL_VARIABLES:
+                                    self.uses.setdefault(variable.key, set())
                     if family in (NUMERIC, DATE):
                         places = 0
                         for value in _list(wanted):
@@ -321,13 +333,24 @@ class _Builder:
             is_null = z3.Or(z3.Not(key.present), empty)
             return z3.Or(*[is_null if f else z3.Not(is_null) for f in flags])
         family, _, negated = _BASES[op.base]
+        tests: list[Any] = []  # per policy value: its parsed value, or its term with variables
         for value in policy_values:
-            if family is not BOOL and _POLICY_VARIABLE.search(as_text(value)):
-                raise NotEncodable("", f"the IAM policy variable in {value!r} is not encoded")
-        parsed = [family.policy(v) for v in policy_values]
+            text = as_text(value) if isinstance(value, str) else None
+            if text is None or not _POLICY_VARIABLE.search(text) or family is BOOL:
+                tests.append(("value", family.policy(value)))
+                continue
+            if family not in (STRING, ARN) or op.base not in _VARIABLE_OPERATORS:
+                raise NotEncodable("", f"the IAM policy variable in {value!r} under {op_name}")
+            tests.append(("term", self._with_variables(text)))
+
+        def one(index: int, test: Any) -> z3.BoolRef:
+            kind, payload = test
+            if kind == "term":
+                return key.values[index] == payload
+            return self._test(op.base, key, index, payload)
 
         def hit(index: int) -> z3.BoolRef:
-            return z3.Or(*[self._test(op.base, key, index, p) for p in parsed])
+            return z3.Or(*[one(index, t) for t in tests])
 
         if op.if_exists or op.qualifier == "ForAllValues":
             on_absent = z3.BoolVal(True)
@@ -346,6 +369,36 @@ class _Builder:
             any_hit = z3.Or(*[z3.And(key.active[i], hit(i)) for i in indices])
             present = any_hit != negated
         return z3.If(key.present, present, on_absent)
+
+    def _with_variables(self, text: str) -> z3.SeqRef:
+        """A policy value with IAM policy variables as a term over the request: literal text
+        and each variable's value (its key's, or its default when the key is absent). A
+        variable without a default whose key may be absent joins :attr:`unresolved`."""
+        s = self.symbols_made
+        assert s is not None
+        parts: list[z3.SeqRef] = []
+        index = 0
+        for variable in _variables(text):
+            if variable.start > index:
+                parts.append(z3.StringVal(text[index : variable.start]))
+            index = variable.end
+            if variable.key in ("*", "?", "$"):
+                raise NotEncodable("", f"the policy variable ${{{variable.key}}} in {text!r}")
+            if variable.key in PRINCIPAL_VARIABLES:
+                value, present = PRINCIPAL_VARIABLES[variable.key](s)
+            else:
+                key = s.keys[variable.key]
+                if key.family not in (STRING, ARN) or key.multi:
+                    raise NotEncodable("", f"${{{variable.key}}} is not a single string here")
+                value, present = key.values[0], key.present
+            if variable.default is not None:
+                value = z3.If(present, value, z3.StringVal(variable.default))
+            else:
+                self.unresolved.append((variable.key, z3.Not(present)))
+            parts.append(value)
+        if index < len(text):
+            parts.append(z3.StringVal(text[index:]))
+        return parts[0] if len(parts) == 1 else z3.Concat(*parts)
 
     def _test(self, base: str, key: _Key, index: int, p: Any) -> z3.BoolRef:
         v = key.values[index]
@@ -516,4 +569,14 @@ def encode(
         names.append(name)
     denied = z3.Or(*deny_terms) if deny_terms else z3.BoolVal(False)
     allowed = z3.And(z3.Or(*allow_terms) if allow_terms else z3.BoolVal(False), z3.Not(denied))
-    return Encoding(s, z3.And(*facts), allowed, denied, applies, effects, names, builder.statements)
+    return Encoding(
+        s,
+        z3.And(*facts),
+        allowed,
+        denied,
+        applies,
+        effects,
+        names,
+        builder.statements,
+        builder.unresolved,
+    )

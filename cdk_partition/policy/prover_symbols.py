@@ -307,3 +307,43 @@ def principal_key_facts(key: _Key, s: Symbols) -> list[z3.BoolRef]:
             ]
         raise NotEncodable("(policy)", f"{key.name} read as {key.family}")
     return []
+
+
+# an IAM policy variable ("IAM policy elements: Variables and tags",
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html): a
+# lowercase service prefix and one colon (${aws:username}, ${aws:PrincipalTag/team}) or the
+# special ${*} ${?} ${$}; not a CloudFormation placeholder of :mod:`.canonical`
+# (${AWS::Region}, ${Fn::...:...}, ${ImportValue:...}, ${Role.Arn})
+_POLICY_VARIABLE = re.compile(r"\$\{(?:[a-z][a-z0-9-]*:[^:}][^}]*|[*?$])\}")
+
+#: Operators whose values may hold policy variables in the encoding: exact comparisons (a
+#: variable inside a Like pattern would need a pattern over the request's own values).
+_VARIABLE_OPERATORS = frozenset({"StringEquals", "StringNotEquals", "ArnEquals", "ArnNotEquals"})
+
+#: Variables whose value is the principal's own (present exactly for an IAM principal, or for a
+#: service principal): the symbol, and when it is present.
+PRINCIPAL_VARIABLES: dict[str, Any] = {
+    "aws:principalaccount": lambda s: (s.account, z3.Not(s.is_service)),
+    "kms:calleraccount": lambda s: (s.account, z3.Not(s.is_service)),
+    "aws:principalarn": lambda s: (s.principal_arn, z3.Not(s.is_service)),
+    "aws:principalservicename": lambda s: (s.service, s.is_service),
+}
+
+
+@dataclass(frozen=True)
+class _Variable:
+    start: int
+    end: int
+    key: str  # lowercased, or * ? $
+    default: str | None
+
+
+def _variables(text: str) -> list[_Variable]:
+    """The policy variables of ``text``, with their defaults (``${key, 'default'}``)."""
+    out = []
+    for match in _POLICY_VARIABLE.finditer(text):
+        inner = match.group(0)[2:-1]
+        variable, _, default = (part.strip() for part in inner.partition(","))
+        quoted = default[1:-1] if len(default) >= 2 and default[0] == default[-1] == "'" else None
+        out.append(_Variable(match.start(), match.end(), variable.lower(), quoted))
+    return out
