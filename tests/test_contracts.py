@@ -329,6 +329,8 @@ def test_the_docs_render_the_contract_table() -> None:
     [
         ("AllowGrantsForAWSResources", "DomainTable"),  # DynamoDB's CreateGrant at create time
         ("AllowDeploymentViaServices", "DomainSecret"),  # Secrets Manager's data keys
+        # S3 Tables' maintenance service principal at create time (a service-principal row)
+        ("AllowContractTableBucketMaintenance", "Lake"),
     ],
 )
 def test_a_store_whose_contract_the_key_refuses_is_cdkp107(

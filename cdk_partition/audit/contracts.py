@@ -2,7 +2,8 @@
 
 The create and attach rows of the store's service contract
 (:data:`cdk_partition.knowledge.contracts.CONTRACTS`: CloudFormation's role through the service,
-the EC2 infrastructure role), each citing its AWS page, are evaluated against the key policy with
+the EC2 infrastructure role, an AWS service principal such as S3 Tables' maintenance), each
+citing its AWS page, are evaluated against the key policy with
 the policy evaluator (:mod:`cdk_partition.policy.evaluator`).
 """
 
@@ -80,6 +81,8 @@ _CONTRACT_FIXES = {
     "launch_template": "create its EBS volumes with `domain.ebs_volume(...)` (or the template "
     "with `domain.launch_template(...)`): the key policy then has what EC2 requests at launch",
     "volume": "create it with `domain.volume(...)` or pass `encryption_key=domain.key` to the L2",
+    "table_bucket": "keep the AllowContractTableBucketMaintenance statement the domain writes for "
+    "a table bucket on its key (S3 Tables maintenance; do not remove it with an escape hatch)",
 }
 
 
@@ -103,7 +106,7 @@ def _refused_rows(
     for row in contracts.rows_for(store):
         if row.phase not in ("create", "attach"):
             continue
-        if row.caller not in ("deployment_role", "infrastructure_role"):
+        if row.caller not in ("deployment_role", "infrastructure_role", "service_principal"):
             continue
         context = {k: _fill(v, fill) for k, v in row.context.items()}
         principal = (
@@ -112,8 +115,14 @@ def _refused_rows(
             else _fill(row.principal, fill)
         )
         who = row.caller.replace("_", " ")
+        if row.caller == "service_principal":
+            who = f"service principal {principal}"
         for action in row.actions:
-            request = evaluator.Request(action, principal, env.account_text, context=context)
+            request = (
+                evaluator.Request(action, service=principal, context=context)
+                if row.caller == "service_principal"
+                else evaluator.Request(action, principal, env.account_text, context=context)
+            )
             try:
                 decision = evaluator.evaluate(prepared, request)
             except ValueError as error:
