@@ -10,12 +10,14 @@ import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 from test_stores import PK, _domain, _make_all
 
+from cdk_partition import DataDomain
 from cdk_partition.constructs.mixin import DomainEncryptionAtRest
 
 ENV = cdk.Environment(account="111122223333", region="us-east-1")
@@ -57,9 +59,9 @@ def visited() -> tuple[dict[str, Any], set[str]]:
     return stores, seen
 
 
-# delivery_stream takes the key on the L2 (its destinations' roles are wired by the method)
 _THROUGH_THE_MIXIN = [
     "AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::DynamoDB::Table",
+    "AWS::KinesisFirehose::DeliveryStream",
     "AWS::Kinesis::Stream", "AWS::Logs::LogGroup", "AWS::EC2::Volume", "AWS::RDS::DBInstance",
     "AWS::RDS::DBCluster", "AWS::EFS::FileSystem", "AWS::SecretsManager::Secret",
     "AWS::Backup::BackupVault", "AWS::ECR::Repository", "AWS::Events::EventBus",
@@ -78,6 +80,43 @@ def test_store_method_goes_through_the_mixin(
         if isinstance(n, cdk.CfnResource) and n.cfn_resource_type == cfn_type
     ]
     assert l1s and set(l1s) <= seen, f"{cfn_type}: {l1s} not applied ({sorted(seen)[:5]}...)"
+
+
+@pytest.mark.parametrize("multi_region", [False, True], ids=["declared-keys", "multi-region"])
+def test_table_v2_goes_through_the_mixin(multi_region: bool) -> None:
+    """``table_v2`` with a replica in another region: the L2 plus the mixin, which finds each
+    replica on the domain's key of its region (no conflict) and leaves it there."""
+    seen: set[str] = set()
+    original = DomainEncryptionAtRest.apply_to
+
+    def recording(self: DomainEncryptionAtRest, construct: Any) -> None:
+        seen.add(construct.node.path)
+        original(self, construct)
+
+    stack = _stack()
+    domain = DataDomain(
+        stack,
+        "Domain",
+        domain_name="orders",
+        administrators=[iam.ArnPrincipal("arn:aws:iam::111122223333:role/admin")],
+        replica_regions=["eu-west-1"] if multi_region else (),
+    )
+    keys = None if multi_region else {"eu-west-1": "arn:aws:kms:eu-west-1:111122223333:key/k"}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DomainEncryptionAtRest, "apply_to", recording)
+        table = domain.table_v2(
+            "Global",
+            partition_key=PK,
+            replicas=[dynamodb.ReplicaTableProps(region="eu-west-1")],
+            replica_key_arns=keys,
+        )
+    cfn = table.node.default_child
+    assert isinstance(cfn, cdk.CfnResource) and cfn.node.path in seen
+    replicas = Template.from_stack(stack).find_resources("AWS::DynamoDB::GlobalTable")
+    (props,) = [r["Properties"] for r in replicas.values()]
+    west = next(r for r in props["Replicas"] if r["Region"] == "eu-west-1")
+    text = str(west["SSESpecification"]["KMSMasterKeyId"])
+    assert (":kms:eu-west-1:" in text) if multi_region else text == keys["eu-west-1"], west  # type: ignore[index]
 
 
 def test_generated_database_secrets_go_through_the_mixin(
@@ -166,3 +205,18 @@ def test_an_event_bus_the_mixin_puts_on_the_key_gets_eventbridge_contract() -> N
     assert "event-bus/orders" in str(condition["aws:SourceArn"])
     assert condition["kms:EncryptionContext:aws:events:event-bus:arn"] == condition["aws:SourceArn"]
     assert set(statement["Action"]) == {"kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"}
+
+
+def test_delivery_streams_own_log_group_is_on_the_domain_key() -> None:
+    """``delivery_stream`` is the L2 plus the mixin: the error log group its S3 destination
+    creates by default is on the domain key too (before: a finding the user had to fix with a
+    log group of the domain)."""
+    from aws_cdk import aws_kinesisfirehose as firehose
+
+    stack = _stack()
+    domain = _domain(stack)
+    domain.delivery_stream("Archive", destination=firehose.S3Bucket(domain.bucket("Docs")))
+    groups = Template.from_stack(stack).find_resources("AWS::Logs::LogGroup")
+    assert groups and all(
+        g["Properties"].get("KmsKeyId") == _key_ref(stack) for g in groups.values()
+    ), groups

@@ -13,7 +13,7 @@ by :class:`~cdk_partition.assembly.keys.KeyResolver`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate
@@ -235,7 +235,11 @@ def _audit_store(
             _RULE[rule_id],
             f"{what} {base['path']} of domain {domain!r} must use the domain key, but "
             f"{property_is(use.where, use.found)} ({detail_after(use.where, use.found, now)}).",
-            fix=None if rule_id == "CDKP010" else with_mixin(fix_hint, cfn_type, props),
+            fix=None
+            if rule_id == "CDKP010"
+            else with_mixin(
+                fix_hint, cfn_type, props, _key_regions(assembly, domain, stack, declared)
+            ),
             location=use.where,
             value=short(use.found) if use.found is not None else None,
             **base,
@@ -264,16 +268,47 @@ def _audit_store(
 MIXIN_FIX = "cdk.Mixins.of(construct).apply(domain.encryption_at_rest(replace_keys=True))"
 
 
-def with_mixin(fix: str, cfn_type: str, props: Mapping[str, Any]) -> str:
+def with_mixin(
+    fix: str,
+    cfn_type: str,
+    props: Mapping[str, Any],
+    key_regions: Callable[[Any], bool] | None = None,
+) -> str:
     """``fix``, and the domain's mixin (:data:`MIXIN_FIX`) when it would put this resource on the
     domain key: the pure plan the mixin applies (:func:`plan_encryption`) sets every slot with
-    nothing left to note (no inherited key, no slot or switch behind an intrinsic)."""
+    nothing left to note (no inherited key, no slot or switch behind an intrinsic, no global
+    table replica in a region where the domain has no key: ``key_regions`` tells, for a region
+    value, whether the domain has a key there; default: only in the resource's own region)."""
+    has_key = key_regions or (lambda region: region is None)
     plan = plan_encryption(
-        cfn_type, props, "<domain key>", is_domain_key=lambda _: False, replace_keys=True
+        cfn_type,
+        props,
+        "<domain key>",
+        is_domain_key=lambda _: False,
+        replace_keys=True,
+        key_in_region=lambda region: "<domain key>" if has_key(region) else None,
     )
     if plan is None or plan.notes:
         return fix
     return f"{fix}; or apply the domain's one switch to the construct (or a scope above it): `{MIXIN_FIX}`"
+
+
+def _key_regions(
+    assembly: CloudAssembly, domain: str, stack: StackTemplate, declared: Mapping[str, str]
+) -> Callable[[Any], bool]:
+    """Whether ``domain`` has a key in a region (a value of a ``set.region`` property: None for
+    the resource's own region): the stack's own, the regions of the domain's keys in the Stage and
+    those its multi-Region primary declares, and regions a store method declared a key for."""
+    home = stack.environment.region
+    key = assembly.domain_key_for(domain, stack)
+    regions: set[Any] = {*declared.values()}
+    for k in assembly.keys_of(key) if key is not None else []:
+        regions.update((k.region, *k.replica_regions))
+    return lambda region: (
+        region is None
+        or region == {"Ref": "AWS::Region"}
+        or (isinstance(region, str) and (region == home or region in regions))
+    )
 
 
 def _declared_replica_keys(

@@ -14,6 +14,7 @@ the domain: :class:`DomainEncryptionAtRest`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import aws_cdk as cdk
@@ -24,6 +25,7 @@ from constructs import Construct, IConstruct
 
 from ..knowledge.catalogue import CATALOGUE, KEYLESS_STORES
 from ..knowledge.encryption_plan import plan_encryption
+from ..marks import REPLICA_KEYS_METADATA_KEY
 from .encryption import ConflictingEncryptionError
 from .s3_puts import deny_other_puts, put_deny_statements
 
@@ -38,6 +40,8 @@ class _Domain(Protocol):
     def domain_name(self) -> str: ...
 
     def _allow_auto_scaling(self) -> None: ...
+
+    def _multi_region_key_arns(self, what: str, regions: list[Any]) -> dict[str, str] | None: ...
 
 
 _WARNING_ID = "cdk-partition:encryptionAtRest"
@@ -102,12 +106,14 @@ class DomainEncryptionAtRest(cdk.Mixin):
         # (rendering resolved values adds no token: one resolve is enough)
         properties = construct._render_properties(stack.resolve(construct._cfn_properties))
         arn, key_id = self._resolved_key(stack)
+        key_arn = self._domain.key.key_arn
         plan = plan_encryption(
             cfn_type,
             properties,
-            self._domain.key.key_arn,
+            key_arn,
             is_domain_key=lambda value: value in (arn, key_id),
             replace_keys=self._replace_keys,
+            key_in_region=self._key_in_region(stack, construct, key_arn),
         )
         if plan is None:
             return
@@ -140,6 +146,32 @@ class DomainEncryptionAtRest(cdk.Mixin):
                 deny_other_puts(self._domain.key, _bucket_of(construct))
             else:
                 _raw_bucket_policy(self._domain.key, construct)
+
+    def _key_in_region(
+        self, stack: cdk.Stack, construct: cdk.CfnResource, key_arn: str
+    ) -> Callable[[Any], Any]:
+        """The domain's key in a region, as :func:`plan_encryption` asks for a slot whose key
+        must be in the region another property names (a global table's replicas): ``key_arn``
+        in the stack's own region; elsewhere the key a store method declared for that region
+        (``cdk_partition:replica_keys``) or the multi-Region domain's key there (resolved); None
+        where the domain has no key, or the region is decided at deploy time."""
+        home = stack.resolve(stack.region)
+        declared = construct.get_metadata(REPLICA_KEYS_METADATA_KEY)
+
+        def key_in(region: Any) -> Any:
+            if region is None or region == home:
+                return key_arn
+            if not isinstance(region, str):
+                return None
+            if isinstance(declared, dict) and region in declared:
+                return stack.resolve(declared[region])
+            try:
+                arns = self._domain._multi_region_key_arns("encryption_at_rest", [region])
+            except ValueError:
+                return None  # a region the domain does not span
+            return stack.resolve(arns[region]) if arns else None
+
+        return key_in
 
     def _resolved_key(self, stack: cdk.Stack) -> tuple[Any, Any]:
         """The domain key's ARN and id as ``stack`` renders them (cached per stack)."""

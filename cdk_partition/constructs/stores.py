@@ -11,10 +11,11 @@ everything else (the generated secrets of databases, Performance Insights of clu
 the switches, the bucket's PUT-deny policy) and checks what the L2 set. ``secret`` and ``volume``
 give the L2 no key (given one, it would delegate to the whole account through the service), nor
 do ``log_group``, ``repository`` and ``event_bus`` (no CDK wiring reads their key; the event
-bus's statement follows it by type): the mixin sets the L1. ``table_v2`` builds its per-region
-replica keys itself, ``delivery_stream`` takes the key on the L2 without the mixin, and
-``ebs_volume`` is not a construct. Methods whose service needs the key policy's help add a scoped statement with a stable Sid (see
-:mod:`cdk_partition.constructs.key_policy`).
+bus's statement follows it by type): the mixin sets the L1. ``table_v2`` gives the L2 the
+domain's key of each replica's region, which the mixin then finds there. ``ebs_volume`` is not a
+construct (block device options for a launch template or instance, to which the mixin applies
+the same). Methods whose service needs the key policy's help add a scoped statement with a
+stable Sid (see :mod:`cdk_partition.constructs.key_policy`).
 """
 
 from __future__ import annotations
@@ -224,7 +225,9 @@ class StoreFactories(StoreAccess):
             cfn = table.node.default_child
             assert isinstance(cfn, cdk.CfnResource)
             cfn.add_metadata(REPLICA_KEYS_METADATA_KEY, dict(replica_key_arns))
-        return table
+        # the L2 plus the mixin: it finds every replica on the domain's key of its region (the
+        # declared keys above, or the multi-Region domain's) and sets what else the type needs
+        return self._mixed(table)
 
     @_props_of(kinesis.Stream)
     def stream(self, id: str, **props: Any) -> kinesis.Stream:
@@ -240,8 +243,9 @@ class StoreFactories(StoreAccess):
         """A Firehose delivery stream whose buffered data is on the domain key
         (``firehose.DeliveryStreamProps`` pass through; give it a ``destination``).
 
-        Give the destination ``logging_config=EnableLogging(domain.log_group(...))``: the log
-        group Firehose would otherwise create is not on the domain key (the checks say so).
+        The L2 plus the mixin: everything the L2 creates under it is put on the domain key,
+        the error log group the destination creates by default included (or give it
+        ``logging_config=EnableLogging(domain.log_group(...))``).
 
         With a Kinesis data stream as ``source`` (``firehose.KinesisStreamSource(stream)``) the
         delivery stream takes no encryption setting: "When you configure a Kinesis data stream
@@ -260,7 +264,9 @@ class StoreFactories(StoreAccess):
         _refuse(self, f"delivery_stream {id}", props, "encryption", "customer managed key")
         if source is None:
             props["encryption"] = firehose.StreamEncryption.customer_managed_key(self.key)
-        stream = firehose.DeliveryStream(self, id, **props)  # type: ignore[arg-type]
+        # the L2 plus the mixin (one path): with a Kinesis source the catalogue's slot is not in
+        # use (only_if), so the mixin leaves the stream's encryption alone, as AWS requires
+        stream = self._mixed(firehose.DeliveryStream(self, id, **props))  # type: ignore[arg-type]
         # the S3 destination role the CDK creates writes the (domain) bucket through S3; its IAM
         # policy limits it to the destination, the key policy to S3 (kms:ViaService). The
         # stream's other roles (a Kinesis source's service role) never write S3.

@@ -89,6 +89,12 @@ class Slot:
     """The switches the encryption mixin turns when it puts the slot on a customer managed key:
     (path pattern, value) pairs, a value of None removes the property (the catalogue's
     ``set.with``)."""
+    set_region: str | None = field(default=None, compare=False)
+    """The property naming the region the slot's key must be in (``Replicas[].Region`` of a
+    global table's replica: "The key must be created in the same region as the replica", AWS
+    CloudFormation Template Reference, "AWS::DynamoDB::GlobalTable ReplicaSSESpecification"), its
+    ``[]`` bound as in :attr:`key`; None: the resource's own region (the catalogue's
+    ``set.region``)."""
 
 
 class Cited:

@@ -129,6 +129,7 @@ def _slot(raw: Mapping[str, Any]) -> Slot:
         tuple(_outcome(o) for o in raw.get("first", [])),
         _whens(raw.get("only_if", [])),
         tuple((w["path"], w["value"]) for w in raw["set"]["with"]),
+        raw["set"].get("region"),
     )
 
 

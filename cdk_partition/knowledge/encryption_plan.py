@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ._classify import _bind, _get, _is_intrinsic, _present_value, classify_slot
+from ._classify import _MISSING, _bind, _get, _is_intrinsic, _present_value, classify_slot
 from .catalogue import CATALOGUE, KEYLESS_STORES, keyless_reason
 
 __all__ = ["Note", "Plan", "plan_encryption", "render_markdown"]
@@ -105,6 +105,7 @@ def plan_encryption(
     *,
     is_domain_key: Callable[[Any], bool],
     replace_keys: bool = False,
+    key_in_region: Callable[[Any], Any] | None = None,
 ) -> Plan | None:
     """Put one resource on the domain key, from the catalogue.
 
@@ -113,6 +114,12 @@ def plan_encryption(
     :param key_arn: the value written to every key slot (the domain key's ARN token).
     :param is_domain_key: tells whether a resolved key value already names the domain key.
     :param replace_keys: a slot naming another key is overwritten instead of an ``error`` note.
+    :param key_in_region: for a slot whose key must be in the region another property names (the
+        catalogue's ``set.region``: a global table's replicas), maps that property's value (None
+        when absent) to the domain's key there: ``key_arn`` itself for the resource's own region
+        (then ``is_domain_key`` decides), another value (compared by equality) for another
+        region, None where the domain has no key (a ``warning`` note; the slot is left). Default:
+        every region is the resource's own (``key_arn`` everywhere).
     :returns: None when the type is neither a catalogued store nor a keyless store; else the
         :class:`Plan`. A keyless store gets an unchanged copy and a ``warning`` note when it
         holds data (the catalogue's ``when``).
@@ -141,8 +148,27 @@ def plan_encryption(
     before = copy.deepcopy(props)
     for slot in store.slots:
         for use in list(classify_slot(slot, before)):
+            indexes = _indexes(slot.key, use.path)
+            target, own = key_arn, is_domain_key
+            if slot.set_region is not None and key_in_region is not None:
+                region = _get(before, _bind(slot.set_region, indexes))
+                target = key_in_region(None if region is _MISSING else region)
+                if target is None:
+                    notes.append(
+                        Note(
+                            "warning",
+                            use.path,
+                            f"{use.path} needs a key of region {_shown(region)} "
+                            f"({_bind(slot.set_region, indexes)}), where the domain has no key: "
+                            "the mixin leaves it; make the domain multi-Region "
+                            "(DataDomain(replica_regions=[...])) or drop the replica",
+                        )
+                    )
+                    continue
+                if target is not key_arn:
+                    own = _equal_to(target)
             if use.state == "customer_key":
-                if is_domain_key(use.key):
+                if own(use.key):
                     continue
                 if not replace_keys:
                     plain = not _is_intrinsic(use.key) or next(iter(use.key)) in (
@@ -178,9 +204,8 @@ def plan_encryption(
                     )
                 )
                 continue
-            indexes = _indexes(slot.key, use.path)
             try:
-                _put(props, use.path, key_arn)
+                _put(props, use.path, target)
                 for pattern, value in slot.set_with:
                     _put(props, _bind(pattern, indexes), value)
             except _Blocked as blocked:
@@ -199,6 +224,14 @@ def plan_encryption(
     )
     order = {name: i for i, name in enumerate([*before, *props])}
     return Plan(props, tuple(sorted(changed, key=order.__getitem__)), tuple(notes))
+
+
+def _equal_to(target: Any) -> Callable[[Any], bool]:
+    return lambda value: bool(value == target)
+
+
+def _shown(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)[:80]
 
 
 def _restore(props: dict[str, Any], before: dict[str, Any], path: str) -> dict[str, Any]:
