@@ -180,7 +180,8 @@ class StoreAccess(_Mixin):
         account-scoped as :meth:`allow_service_publisher` writes it, never by the ARN token of a
         resource that depends on the key: a cycle), an Auto Scaling group launching a template
         on the key (EC2 Auto Scaling's service-linked role)."""
-        found = json.loads(KeyReferrers.find(cfn_key, sorted(stores), _WIRING_SOURCE_TYPES))
+        found = json.loads(KeyReferrers.find(cfn_key, sorted(stores), _WIRING_SOURCE_TYPES,
+                                             list(wiring.SOURCE_PROPERTIES)))  # fmt: skip
         table = {(w.source_type, w.what, w.store_type): w.contract for w in wiring.WIRING}
         for item in found:
             if "error" in item:
@@ -486,9 +487,15 @@ class StoreAccess(_Mixin):
         contract is declared with :meth:`~cdk_partition.DataDomain.allow_service` and its AWS
         page.
 
-        The CDK's own wiring (``bucket.add_event_notification(..., SqsDestination(queue))``,
-        ``topic.add_subscription(SqsSubscription(queue))``, ``rule.add_target(SnsTopic(topic))``)
-        already calls this for you: the statement it would add is rewritten into the contract's.
+        The CDK's own wiring needs no call: the key policy follows every delivery the template
+        shows into a store on the key, whatever made the store (a store method, the mixin, an L2
+        given the key) and wherever the wiring resource is (``alarm.add_alarm_action(SnsAction(
+        topic))``, ``topic.add_subscription(SqsSubscription(queue))``, ``rule.add_target(...)``
+        and its dead-letter queue, ``bucket.add_event_notification(..., SqsDestination(queue))``,
+        server access logs; the table is :data:`cdk_partition.knowledge.wiring.WIRING`) and
+        writes this statement. Call it for a delivery the template cannot show as a reference to
+        the store (a store imported by ``Fn.import_value`` of a hand-written export name, a
+        literal ARN, a source outside the app): CDKP021 names them.
 
         Adds ``AllowPublisher<Service>``: the contract's actions (``kms:GenerateDataKey``,
         ``kms:Decrypt``) for the service principal, with ``aws:SourceAccount`` = this account

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SOURCE_TYPES", "WIRING", "Wiring", "named"]
+__all__ = ["SOURCE_PROPERTIES", "SOURCE_TYPES", "WIRING", "Wiring", "named"]
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,10 @@ class Wiring:
 
 #: The custom resource the CDK's ``bucket.add_event_notification`` writes: it calls S3's
 #: PutBucketNotificationConfiguration with ``NotificationConfiguration`` as S3's API spells it
-#: (Amazon S3 API Reference, "QueueConfiguration": ``QueueArn``; "TopicConfiguration":
-#: ``TopicArn``).
+#: (Amazon S3 API Reference, "QueueConfiguration",
+#: https://docs.aws.amazon.com/AmazonS3/latest/API/API_QueueConfiguration.html: ``QueueArn``,
+#: "The Amazon Resource Name (ARN) of the Amazon SQS queue to which Amazon S3 publishes a message
+#: when it detects events of the specified type"; "TopicConfiguration": ``TopicArn``).
 _CDK_NOTIFICATIONS = "Custom::S3BucketNotifications"
 
 #: The deliveries followed (source type, what, store type, contract rows).
@@ -68,6 +70,14 @@ WIRING: tuple[Wiring, ...] = (
 
 #: The resource types whose properties :func:`named` reads.
 SOURCE_TYPES: frozenset[str] = frozenset(w.source_type for w in WIRING)
+
+#: The top-level properties :func:`named` reads (a resource that sets none of them wires nothing;
+#: the native walk resolves no other).
+SOURCE_PROPERTIES: tuple[str, ...] = (
+    "Targets", "RedrivePolicy", "Protocol", "Endpoint", "AlarmActions", "OKActions",
+    "InsufficientDataActions", "LoggingConfiguration", "NotificationConfiguration",
+    "LaunchTemplate", "MixedInstancesPolicy", "LaunchConfigurationName",
+)  # fmt: skip
 
 #: The alarm properties that name the actions CloudWatch takes (AWS CloudFormation Template
 #: Reference, "AWS::CloudWatch::Alarm", AlarmActions / OKActions / InsufficientDataActions).
@@ -136,9 +146,13 @@ def named(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
         for value in _notifications(props.get("NotificationConfiguration"), _API_NOTIFICATIONS):
             yield "event notification", value
     elif kind == "AWS::AutoScaling::AutoScalingGroup":
-        # AWS CloudFormation Template Reference, "AWS::AutoScaling::AutoScalingGroup":
-        # LaunchTemplate, MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification
-        # (and its Overrides[].LaunchTemplateSpecification), LaunchConfigurationName
+        # AWS CloudFormation Template Reference, "AWS::AutoScaling::AutoScalingGroup"
+        # (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-autoscaling-autoscalinggroup.html):
+        # LaunchTemplate, LaunchConfigurationName, and "AWS::AutoScaling::AutoScalingGroup
+        # LaunchTemplate" (MixedInstancesPolicy): "Use this structure to specify the launch
+        # templates and instance types (overrides) for a mixed instances policy" (its
+        # LaunchTemplateSpecification, and each override's); a specification names the template
+        # by LaunchTemplateId or LaunchTemplateName
         yield from _launch_template(props.get("LaunchTemplate"))
         mixed = props.get("MixedInstancesPolicy")
         template = mixed.get("LaunchTemplate") if isinstance(mixed, dict) else None

@@ -362,9 +362,12 @@ export class KeyReferrers {
    * @param key the key resource (its root is searched)
    * @param storePaths the construct paths of the resources on the key
    * @param sourceTypes the CloudFormation types that wire a service to a store
+   * @param properties the top-level CloudFormation properties that wire (PascalCase): a resource
+   *   that sets none of them and has no escape-hatch override is not resolved
    */
-  public static find(key: CfnResource, storePaths: string[], sourceTypes: string[]): string {
+  public static find(key: CfnResource, storePaths: string[], sourceTypes: string[], properties: string[]): string {
     const wanted = new Set(sourceTypes);
+    const names = [...properties, ...properties.map((p) => p.charAt(0).toLowerCase() + p.slice(1))];
     const found: any[] = [];
     if (storePaths.length === 0) {
       return '[]';
@@ -373,6 +376,11 @@ export class KeyReferrers {
     for (const c of key.node.root.node.findAll()) {
       if (!CfnResource.isCfnResource(c) || !wanted.has(c.cfnResourceType)) {
         continue;
+      }
+      const given: any = (c as any).cfnProperties ?? {};
+      const overridden = Object.keys((c as any).rawOverrides ?? {}).length > 0;
+      if (!overridden && !names.some((n) => given[n] !== undefined)) {
+        continue; // sets no wiring property: nothing to resolve (the common bucket)
       }
       try {
         const rendered = Tokenization.resolve((c as any)._toCloudFormation(), {

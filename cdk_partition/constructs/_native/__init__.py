@@ -85,11 +85,19 @@ class KeyReferrers(metaclass=jsii.JSIIMeta, jsii_type="cdk-partition-native.KeyR
 
     @jsii.member(jsii_name="find")
     @builtins.classmethod
-    def find(cls, key: cdk.CfnResource, store_paths: list[str], source_types: list[str]) -> str:
+    def find(
+        cls,
+        key: cdk.CfnResource,
+        store_paths: list[str],
+        source_types: list[str],
+        properties: list[str],
+    ) -> str:
         """JSON array of ``{"type", "path", "properties"}`` (or ``"error"``) for every resource
         of ``source_types`` under the key's root whose properties reference a resource at one of
-        ``store_paths`` (each reference written as :data:`STORE_SENTINEL` + the store's path)."""
-        return jsii.sinvoke(cls, "find", [key, store_paths, source_types])  # type: ignore[no-any-return]
+        ``store_paths`` (each reference written as :data:`STORE_SENTINEL` + the store's path).
+        Only resources that set one of ``properties`` (top level) or carry an escape-hatch
+        override are resolved."""
+        return jsii.sinvoke(cls, "find", [key, store_paths, source_types, properties])  # type: ignore[no-any-return]
 
 
 #: What :meth:`KeyReferrers.find` writes (followed by the store's construct path) where a
