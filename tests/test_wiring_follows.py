@@ -61,12 +61,14 @@ def _synth(out: Path, build: Build, wired: bool) -> tuple[dict[str, Any], list[F
 
 def _alarm(app: cdk.App, orders: DomainStack, wired: bool) -> None:
     """Example 1: an alarm publishing to a domain topic, the ordinary CDK way."""
-    del app
     topic = orders.domain.topic("Alerts")
     metric = cw.Metric(namespace="Orders", metric_name="Errors")
     alarm = cw.Alarm(orders, "Errors", metric=metric, threshold=1, evaluation_periods=1)
     if wired:
         alarm.add_alarm_action(cw_actions.SnsAction(topic))
+    else:  # an alarm action to a topic that is not on the key: no statement for it
+        elsewhere = cdk.Stack(app, "Elsewhere", env=ENV)
+        alarm.add_alarm_action(cw_actions.SnsAction(sns.Topic(elsewhere, "Pager")))
 
 
 def _mixed(app: cdk.App, orders: DomainStack, wired: bool) -> None:
@@ -102,10 +104,13 @@ def _fleet(app: cdk.App, orders: DomainStack, wired: bool) -> None:
         ],
     )
     cdk.Mixins.of(scope).apply(orders.domain.encryption_at_rest())
-    if not wired:
-        return
     fleet = cdk.Stack(app, "Fleet", env=ENV)
     vpc = ec2.Vpc(fleet, "Vpc", max_azs=1, nat_gateways=0)
+    if not wired:  # a group launching a template that is not on the key: no statement for it
+        template = ec2.LaunchTemplate(
+            fleet, "Plain", machine_image=ec2.MachineImage.latest_amazon_linux2023(),
+            instance_type=ec2.InstanceType("t3.micro"),
+        )  # fmt: skip
     autoscaling.AutoScalingGroup(
         fleet, "Group", vpc=vpc, launch_template=template,
         vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
@@ -215,3 +220,46 @@ def test_the_simulator_agrees_on_a_followed_delivery(
             assert set(ours) == {expected}, ours
         else:
             assert "allow" not in ours, ours
+
+
+#: One example resource per row of the wiring table: (source type, its properties, what).
+_EXAMPLES: list[tuple[str, dict[str, Any], str]] = [
+    ("AWS::Events::Rule", {"Targets": [{"Arn": "x", "DeadLetterConfig": {"Arn": "x"}}]},
+     "dead-letter queue of a target"),
+    ("AWS::Events::Rule", {"Targets": [{"Arn": "x"}]}, "target"),
+    ("AWS::SNS::Subscription", {"RedrivePolicy": {"deadLetterTargetArn": "x"}},
+     "dead-letter queue"),
+    ("AWS::SNS::Subscription", {"Protocol": "sqs", "Endpoint": "x"}, "endpoint"),
+    ("AWS::CloudWatch::Alarm", {"OKActions": ["x"]}, "alarm action"),
+    ("AWS::S3::Bucket", {"LoggingConfiguration": {"DestinationBucketName": "x"}},
+     "server access log destination"),
+    ("AWS::S3::Bucket", {"NotificationConfiguration": {"QueueConfigurations": [{"Queue": "x"}]}},
+     "event notification"),
+    ("Custom::S3BucketNotifications",
+     {"NotificationConfiguration": {"TopicConfigurations": [{"TopicArn": "x"}]}},
+     "event notification"),
+    ("AWS::AutoScaling::AutoScalingGroup", {"LaunchTemplate": {"LaunchTemplateName": "x"}},
+     "launch template"),
+    ("AWS::AutoScaling::AutoScalingGroup", {"MixedInstancesPolicy": {"LaunchTemplate": {
+        "LaunchTemplateSpecification": {"LaunchTemplateId": "y"},
+        "Overrides": [{"LaunchTemplateSpecification": {"LaunchTemplateId": "x"}}]}}},
+     "launch template"),
+    ("AWS::AutoScaling::AutoScalingGroup", {"LaunchConfigurationName": "x"},
+     "launch configuration"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("source_type", "properties", "what"), _EXAMPLES)
+def test_the_wiring_table_reads_each_row_from_properties_the_native_walk_resolves(
+    source_type: str, properties: dict[str, Any], what: str
+) -> None:
+    """Each row's property is found by ``named`` (the last value named is ``"x"``), every
+    top-level property it reads is one the native walk resolves (``SOURCE_PROPERTIES``: a
+    resource setting none of them is skipped), and every row has an example here."""
+    from cdk_partition.knowledge import wiring
+
+    found = list(wiring.named({"Type": source_type, "Properties": properties}))
+    assert (what, "x") in found, found
+    assert set(properties) <= set(wiring.SOURCE_PROPERTIES)
+    rows = {(w.source_type, w.what) for w in wiring.WIRING}
+    assert rows == {(t, w) for t, _, w in _EXAMPLES}
