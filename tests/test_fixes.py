@@ -642,10 +642,15 @@ def _grant_to_an_outside_role(scope: Construct, fixed: bool) -> None:
 
 @case("CDKP021", "Publisher", '`domain.allow_service_publisher("events.amazonaws.com")`')
 def _rule_target_dead_letter_queue(scope: Construct, fixed: bool) -> None:
+    # the rule's stack imports the queue by a hand-written export name, a wiring the key policy
+    # cannot follow (the one it follows: tests/test_wiring_follows.py)
     orders = _domain(scope)
-    dlq = orders.domain.queue("RuleDlq")
-    rule = events.Rule(orders, "Nightly", schedule=events.Schedule.rate(cdk.Duration.hours(1)))
-    rule.add_target(targets.LambdaFunction(_function(orders, "Job"), dead_letter_queue=dlq))
+    queue = orders.domain.queue("RuleDlq")
+    cdk.CfnOutput(orders, "RuleDlqArn", value=queue.queue_arn, export_name="orders-rule-dlq")
+    consumers = cdk.Stack(scope, "Consumers")
+    dlq = sqs.Queue.from_queue_arn(consumers, "RuleDlq", cdk.Fn.import_value("orders-rule-dlq"))
+    rule = events.Rule(consumers, "Nightly", schedule=events.Schedule.rate(cdk.Duration.hours(1)))
+    rule.add_target(targets.LambdaFunction(_function(consumers, "Job"), dead_letter_queue=dlq))
     if fixed:
         orders.domain.allow_service_publisher("events.amazonaws.com")
 

@@ -22,6 +22,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from conftest import cdk_context
@@ -101,11 +102,28 @@ def _decisions(cases: list[Case]) -> tuple[list[str], list[str]]:
     return ours, theirs
 
 
+def imported_by_export(orders: DomainStack, arn: str, name: str) -> tuple[cdk.Stack, str]:
+    """(a consumer stack of the app, ``arn`` as it imports it by a hand-written export name).
+
+    The key policy follows the wiring the app's constructs show (``tests/test_wiring_follows.py``);
+    a delivery wired through ``Fn::ImportValue`` of a name the app spells out is not a reference
+    to the store there, while the template shows it to the audit (through the export): such a
+    delivery still needs ``domain.allow_service_publisher`` (CDKP021 says so)."""
+    cdk.CfnOutput(orders, f"{name}Arn", value=arn, export_name=f"orders-{name}")
+    app = orders.node.root
+    consumers = app.node.try_find_child("Consumers") or cdk.Stack(app, "Consumers", env=ENV)
+    return consumers, cdk.Fn.import_value(f"orders-{name}")
+
+
 def _dead_letter_of_rule_target(fixed: bool) -> Callable[[DomainStack], None]:
     def build(orders: DomainStack) -> None:
-        dlq = orders.domain.queue("RuleDlq")
-        rule = events.Rule(orders, "Nightly", schedule=events.Schedule.rate(cdk.Duration.hours(1)))
-        rule.add_target(targets.LambdaFunction(_function(orders, "Job"), dead_letter_queue=dlq))
+        queue = orders.domain.queue("RuleDlq")
+        consumers, arn = imported_by_export(orders, queue.queue_arn, "rule-dlq")
+        dlq = sqs.Queue.from_queue_arn(consumers, "RuleDlq", arn)
+        rule = events.Rule(
+            consumers, "Nightly", schedule=events.Schedule.rate(cdk.Duration.hours(1))
+        )
+        rule.add_target(targets.LambdaFunction(_function(consumers, "Job"), dead_letter_queue=dlq))
         if fixed:
             orders.domain.allow_service_publisher("events.amazonaws.com")
 
@@ -114,10 +132,12 @@ def _dead_letter_of_rule_target(fixed: bool) -> Callable[[DomainStack], None]:
 
 def _dead_letter_of_subscription(fixed: bool) -> Callable[[DomainStack], None]:
     def build(orders: DomainStack) -> None:
-        dlq = orders.domain.queue("SubscriptionDlq")
-        topic = sns.Topic(orders, "Notices", master_key=orders.domain.key)
+        queue = orders.domain.queue("SubscriptionDlq")
+        consumers, arn = imported_by_export(orders, queue.queue_arn, "subscription-dlq")
+        dlq = sqs.Queue.from_queue_arn(consumers, "SubscriptionDlq", arn)
+        topic = sns.Topic(consumers, "Notices")
         topic.add_subscription(
-            subs.LambdaSubscription(_function(orders, "Reader"), dead_letter_queue=dlq)
+            subs.LambdaSubscription(_function(consumers, "Reader"), dead_letter_queue=dlq)
         )
         if fixed:
             orders.domain.allow_service_publisher("sns.amazonaws.com")

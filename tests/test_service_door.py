@@ -17,8 +17,9 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
 from conftest import cdk_context
-from test_integrations import _decisions, _service_cases, _synth
+from test_integrations import _decisions, _service_cases, _synth, imported_by_export
 from test_oracle_iam_simulate import ACCOUNT, REGION
 
 from cdk_partition import DomainStack, audit_path, exempt
@@ -45,10 +46,15 @@ VENDED_LOGS_S3 = (
 
 def _alarm_on_topic(fix: Callable[[DomainStack], None] | None) -> Callable[[DomainStack], None]:
     def build(orders: DomainStack) -> None:
-        topic = orders.domain.topic("Alerts")
+        # the alarm's stack imports the topic by a hand-written export name: the key policy
+        # cannot follow that wiring (tests/test_wiring_follows.py has the one it follows)
+        consumers, arn = imported_by_export(
+            orders, orders.domain.topic("Alerts").topic_arn, "alerts"
+        )
+        topic = sns.Topic.from_topic_arn(consumers, "Alerts", arn)
         queue = orders.domain.queue("Work")
         alarm = queue.metric_approximate_age_of_oldest_message().create_alarm(
-            orders, "Stale", threshold=600, evaluation_periods=1
+            consumers, "Stale", threshold=600, evaluation_periods=1
         )
         alarm.add_alarm_action(cw_actions.SnsAction(topic))
         if fix is not None:

@@ -6,8 +6,9 @@ queue of an EventBridge rule target (``targets.LambdaFunction(fn, dead_letter_qu
 of an SNS subscription (``LambdaSubscription(fn, dead_letter_queue=queue)``) gets a queue policy
 for ``events.amazonaws.com`` / ``sns.amazonaws.com``, but the service also calls KMS as itself
 (``kms:GenerateDataKey``, ``kms:Decrypt``), and ``DenyEveryoneElse`` does not exempt a service
-principal the key policy does not allow. The template shows the wiring (:data:`WIRING`: which
-property of which resource names the store); the requests are the service-contract rows
+principal the key policy does not allow. The template shows the wiring
+(:data:`cdk_partition.knowledge.wiring.WIRING`, the table the key policy follows at synth too:
+which property of which resource names the store); the requests are the service-contract rows
 (:data:`cdk_partition.knowledge.contracts.CONTRACTS`, each citing its AWS page), evaluated
 against the key policy with the policy evaluator. A request the evaluator cannot decide is a
 finding too (fail closed).
@@ -19,12 +20,14 @@ reach stores through IAM grants and are checked by :mod:`cdk_partition.audit.ide
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver, placeholders
 from ..knowledge import contracts
+from ..knowledge.wiring import SOURCE_TYPES as _SOURCE_TYPES
+from ..knowledge.wiring import WIRING, Wiring
+from ..knowledge.wiring import named as _named
 from ..policy import evaluator
 from .key_requests import prepared_key_policy
 from .rules import Finding, Rule, Source, make_finding, no_aws_page, resource_fields, short
@@ -63,72 +66,6 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 _RULE = {rule.id: rule for rule in RULES}
-
-
-@dataclass(frozen=True)
-class Wiring:
-    """A property of ``source_type`` that names a store of ``store_type`` the service delivers
-    into; ``contract`` is the service-contract row set that says what it requests."""
-
-    source_type: str
-    what: str
-    store_type: str
-    contract: str
-
-
-#: The deliveries the audit follows (source type, what, store type, contract rows).
-WIRING: tuple[Wiring, ...] = (
-    Wiring("AWS::Events::Rule", "dead-letter queue of a target", "AWS::SQS::Queue",
-           "rule_target_queue"),
-    Wiring("AWS::Events::Rule", "target", "AWS::SQS::Queue", "rule_target_queue"),
-    Wiring("AWS::Events::Rule", "target", "AWS::SNS::Topic", "rule_target_topic"),
-    Wiring("AWS::SNS::Subscription", "dead-letter queue", "AWS::SQS::Queue",
-           "topic_subscription_queue"),
-    Wiring("AWS::SNS::Subscription", "endpoint", "AWS::SQS::Queue", "topic_subscription_queue"),
-    Wiring("AWS::CloudWatch::Alarm", "alarm action", "AWS::SNS::Topic", "alarm_action_topic"),
-    Wiring("AWS::S3::Bucket", "server access log destination", "AWS::S3::Bucket",
-           "bucket_access_logs"),
-)  # fmt: skip
-
-#: The resource types whose properties :func:`_named` reads.
-_SOURCE_TYPES = frozenset(w.source_type for w in WIRING)
-
-#: The alarm properties that name the actions CloudWatch takes (AWS CloudFormation Template
-#: Reference, "AWS::CloudWatch::Alarm", AlarmActions / OKActions / InsufficientDataActions).
-_ALARM_ACTIONS = ("AlarmActions", "OKActions", "InsufficientDataActions")
-
-
-def _named(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
-    """(what, value) of each property of ``resource`` that names a store it delivers into."""
-    props = resource.get("Properties") or {}
-    if not isinstance(props, dict):
-        return
-    kind = resource.get("Type")
-    if kind == "AWS::Events::Rule":
-        found = props.get("Targets")
-        for target in found if isinstance(found, list) else []:
-            if not isinstance(target, dict):
-                continue
-            dead = target.get("DeadLetterConfig")
-            if isinstance(dead, dict) and "Arn" in dead:
-                yield "dead-letter queue of a target", dead["Arn"]
-            if "Arn" in target:
-                yield "target", target["Arn"]
-    elif kind == "AWS::SNS::Subscription":
-        redrive = props.get("RedrivePolicy")
-        if isinstance(redrive, dict) and "deadLetterTargetArn" in redrive:
-            yield "dead-letter queue", redrive["deadLetterTargetArn"]
-        if props.get("Protocol") == "sqs" and "Endpoint" in props:
-            yield "endpoint", props["Endpoint"]
-    elif kind == "AWS::CloudWatch::Alarm":
-        for name in _ALARM_ACTIONS:
-            actions = props.get(name)
-            for action in actions if isinstance(actions, list) else []:
-                yield "alarm action", action
-    elif kind == "AWS::S3::Bucket":
-        logging = props.get("LoggingConfiguration")
-        if isinstance(logging, dict) and "DestinationBucketName" in logging:
-            yield "server access log destination", logging["DestinationBucketName"]
 
 
 def store_of(

@@ -39,13 +39,10 @@ class _Domain(Protocol):
     @property
     def domain_name(self) -> str: ...
 
-    def _allow_auto_scaling(self) -> None: ...
-
     def _multi_region_key_arns(self, what: str, regions: list[Any]) -> dict[str, str] | None: ...
 
 
 _WARNING_ID = "cdk-partition:encryptionAtRest"
-_AUTO_SCALING_GROUP = "AWS::AutoScaling::AutoScalingGroup"
 
 
 class DomainEncryptionAtRest(cdk.Mixin):
@@ -63,9 +60,9 @@ class DomainEncryptionAtRest(cdk.Mixin):
         False: that store raises :class:`~.encryption.ConflictingEncryptionError` at apply
         time, naming the construct path and the property.
 
-    An Auto Scaling group in the scope names EC2 Auto Scaling's service-linked role in the key
-    policy (the group launches instances with the volumes the mixin put on the key), as
-    ``domain.launch_template(..., auto_scaling=True)`` does.
+    EC2 Auto Scaling's service-linked role is named in the key policy when an Auto Scaling group
+    anywhere in the app launches a launch template (or launch configuration) on the key: the key
+    policy follows the wiring (:mod:`cdk_partition.knowledge.wiring`), not the mixed scope.
 
     Never silent: a keyless store (it cannot use a customer managed key), a key inherited from a
     source resource (a read replica, a restore from a snapshot) and a slot or switch behind an
@@ -92,12 +89,6 @@ class DomainEncryptionAtRest(cdk.Mixin):
         if not isinstance(construct, cdk.CfnResource):
             return
         cfn_type = construct.cfn_resource_type
-        if cfn_type == _AUTO_SCALING_GROUP:
-            # the group launches instances from a template whose volumes the mixin puts on the
-            # key: EC2 Auto Scaling's service-linked role must be allowed them (its contract rows,
-            # "Required AWS KMS key policy for use with encrypted volumes")
-            self._domain._allow_auto_scaling()
-            return
         if cfn_type not in CATALOGUE and cfn_type not in KEYLESS_STORES:
             return
         stack = cdk.Stack.of(construct)

@@ -27,11 +27,11 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ..knowledge import catalogue, contracts
+from ..knowledge import catalogue, contracts, wiring
 from ..knowledge.capabilities import AUTO_SCALING_SID, PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX
 from . import key_policy
 from ._messages import path_of, render
-from ._native import KEY_SENTINEL, KeyUsers, StackReferences
+from ._native import KEY_SENTINEL, STORE_SENTINEL, KeyReferrers, KeyUsers, StackReferences
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
@@ -91,6 +91,8 @@ def _grantee_in_stack_of(store: Construct, principal: iam.IPrincipal) -> iam.IGr
 
 #: The CloudFormation types with a key slot (the catalogue's): the native walk looks at these only.
 _KEY_SLOT_TYPES: list[str] = sorted(catalogue.CATALOGUE)
+#: The CloudFormation types that wire a service to a store (the wiring table's sources).
+_WIRING_SOURCE_TYPES: list[str] = sorted(wiring.SOURCE_TYPES)
 
 
 @jsii.implements(cdk.IStableAnyProducer)
@@ -160,9 +162,48 @@ class StoreAccess(_Mixin):
             return
         self.__dict__["_contracts_written"] = True
         self._refuse_cyclic_grants(cfn_key)
-        found = json.loads(KeyUsers.find(cfn_key, _KEY_SLOT_TYPES))
-        for cfn_type, resources in contracts.types_on_key(found, KEY_SENTINEL).items():
+        stores = contracts.stores_on_key(json.loads(KeyUsers.find(cfn_key, _KEY_SLOT_TYPES)),
+                                         KEY_SENTINEL)  # fmt: skip
+        by_type: dict[str, list[Any]] = {}
+        for _, cfn_type, properties in stores:
+            by_type.setdefault(cfn_type, []).append(properties)
+        for cfn_type, resources in by_type.items():
             self._apply_type(cfn_type, resources)
+        self._follow_wiring(cfn_key, {path: cfn_type for path, cfn_type, _ in stores})
+
+    def _follow_wiring(self, cfn_key: cdk.CfnResource, stores: dict[str, str]) -> None:
+        """The statements of the services the app wires to the stores on the key
+        (:data:`cdk_partition.knowledge.wiring.WIRING`), found in any stack of the app by the
+        native :meth:`KeyReferrers.find`: an alarm whose action is a topic on the key, a rule
+        or a subscription delivering into a queue on the key (or using it as dead-letter queue),
+        a bucket notifying one or logging into a bucket on the key (``AllowPublisher<Service>``,
+        account-scoped as :meth:`allow_service_publisher` writes it, never by the ARN token of a
+        resource that depends on the key: a cycle), an Auto Scaling group launching a template
+        on the key (EC2 Auto Scaling's service-linked role)."""
+        found = json.loads(KeyReferrers.find(cfn_key, sorted(stores), _WIRING_SOURCE_TYPES,
+                                             list(wiring.SOURCE_PROPERTIES)))  # fmt: skip
+        table = {(w.source_type, w.what, w.store_type): w.contract for w in wiring.WIRING}
+        for item in found:
+            if "error" in item:
+                continue  # the audit's CDKP021 holds the key policy against the template
+            resource = {"Type": item.get("type"), "Properties": item.get("properties")}
+            for what, value in wiring.named(resource):
+                text = json.dumps(value)
+                for path, store_type in stores.items():
+                    if STORE_SENTINEL + path not in text:
+                        continue
+                    contract = table.get((str(item.get("type")), what, store_type))
+                    if contract is not None:
+                        self._allow_wired(contract)
+
+    def _allow_wired(self, contract: str) -> None:
+        """The statement of ``contract``'s rows: its publisher or the Auto Scaling role."""
+        if contract == "launch_template_auto_scaling":
+            self._allow_auto_scaling()
+            return
+        for row in contracts.rows_for(contract):
+            if row.caller == "service_principal" and row.principal in contracts.SERVICE_PUBLISHERS:
+                self._allow_publisher(row.principal)
 
     def _note_cross_stack_grant(self, principal: Any, call: str, store_stack: cdk.Stack) -> None:
         """Remember ``call`` (how the app named ``principal``) when ``principal`` is a construct
@@ -446,9 +487,15 @@ class StoreAccess(_Mixin):
         contract is declared with :meth:`~cdk_partition.DataDomain.allow_service` and its AWS
         page.
 
-        The CDK's own wiring (``bucket.add_event_notification(..., SqsDestination(queue))``,
-        ``topic.add_subscription(SqsSubscription(queue))``, ``rule.add_target(SnsTopic(topic))``)
-        already calls this for you: the statement it would add is rewritten into the contract's.
+        The CDK's own wiring needs no call: the key policy follows every delivery the template
+        shows into a store on the key, whatever made the store (a store method, the mixin, an L2
+        given the key) and wherever the wiring resource is (``alarm.add_alarm_action(SnsAction(
+        topic))``, ``topic.add_subscription(SqsSubscription(queue))``, ``rule.add_target(...)``
+        and its dead-letter queue, ``bucket.add_event_notification(..., SqsDestination(queue))``,
+        server access logs; the table is :data:`cdk_partition.knowledge.wiring.WIRING`) and
+        writes this statement. Call it for a delivery the template cannot show as a reference to
+        the store (a store imported by ``Fn.import_value`` of a hand-written export name, a
+        literal ARN, a source outside the app): CDKP021 names them.
 
         Adds ``AllowPublisher<Service>``: the contract's actions (``kms:GenerateDataKey``,
         ``kms:Decrypt``) for the service principal, with ``aws:SourceAccount`` = this account

@@ -64,6 +64,7 @@ __all__ = [
     "cross_account_verdict",
     "rows_for",
     "rows_for_type",
+    "stores_on_key",
     "types_on_key",
 ]
 
@@ -248,9 +249,20 @@ def types_on_key(
     reference to the key outside a key slot (an Aurora member instance's ``KmsKeyId`` while its
     storage belongs to the cluster, an environment variable) is not a use of the key.
     """
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for _, cfn_type, properties in stores_on_key(found, sentinel):
+        out.setdefault(cfn_type, []).append(properties)
+    return out
+
+
+def stores_on_key(
+    found: Sequence[Mapping[str, Any]], sentinel: str
+) -> list[tuple[str, str, Mapping[str, Any]]]:
+    """(construct path, CloudFormation type, properties) of each resource of ``found`` whose key
+    slot names the key, as :func:`types_on_key` reads them."""
     from . import catalogue
 
-    out: dict[str, list[Mapping[str, Any]]] = {}
+    out: list[tuple[str, str, Mapping[str, Any]]] = []
     for item in found:
         properties = item.get("properties")
         if "error" in item or not isinstance(properties, Mapping):
@@ -258,7 +270,7 @@ def types_on_key(
         cfn_type = str(item.get("type", ""))
         uses = catalogue.classify(cfn_type, properties) or []
         if any(u.state == "customer_key" and sentinel in json.dumps(u.key) for u in uses):
-            out.setdefault(cfn_type, []).append(properties)
+            out.append((str(item.get("path", "")), cfn_type, properties))
     return out
 
 

@@ -329,6 +329,80 @@ export class KeyUsers {
   }
 }
 
+/** What a resolved property holds where it names a store on the key: this prefix + its path. */
+export const STORE_SENTINEL = 'cdk-partition:store:';
+
+/** Resolves every reference to one of a set of resources to `STORE_SENTINEL` + its path. */
+class StoreMarkingResolver extends DefaultTokenResolver {
+  public constructor(private readonly paths: Set<string>) {
+    super(new StringConcat());
+  }
+
+  public resolveToken(t: IResolvable, context: IResolveContext, postProcessor: IPostProcessor): any {
+    if (Reference.isReference(t) && CfnResource.isCfnResource(t.target) && this.paths.has(t.target.node.path)) {
+      return STORE_SENTINEL + t.target.node.path;
+    }
+    return super.resolveToken(t, context, postProcessor);
+  }
+}
+
+/**
+ * The resources of an app that wire a service to the stores on a key (an alarm whose action is a
+ * topic on the key, an Auto Scaling group launching a template on the key), found inside the
+ * kernel (one traversal, no callback per construct).
+ */
+export class KeyReferrers {
+  /**
+   * Every CloudFormation resource under `key`'s root whose type is one of `sourceTypes` and
+   * whose properties (escape-hatch overrides included) reference one of the resources at
+   * `storePaths` (`Ref` or `Fn::GetAtt`), as a JSON array of `{"type", "path", "properties"}`,
+   * each reference to such a store written as `STORE_SENTINEL` + the store's construct path; a
+   * resource that cannot be resolved yet gives `{"type", "path", "error"}`.
+   *
+   * @param key the key resource (its root is searched)
+   * @param storePaths the construct paths of the resources on the key
+   * @param sourceTypes the CloudFormation types that wire a service to a store
+   * @param properties the top-level CloudFormation properties that wire (PascalCase): a resource
+   *   that sets none of them and has no escape-hatch override is not resolved
+   */
+  public static find(key: CfnResource, storePaths: string[], sourceTypes: string[], properties: string[]): string {
+    const wanted = new Set(sourceTypes);
+    const names = [...properties, ...properties.map((p) => p.charAt(0).toLowerCase() + p.slice(1))];
+    const found: any[] = [];
+    if (storePaths.length === 0) {
+      return '[]';
+    }
+    const resolver = new StoreMarkingResolver(new Set(storePaths));
+    for (const c of key.node.root.node.findAll()) {
+      if (!CfnResource.isCfnResource(c) || !wanted.has(c.cfnResourceType)) {
+        continue;
+      }
+      const given: any = (c as any).cfnProperties ?? {};
+      const overridden = Object.keys((c as any).rawOverrides ?? {}).length > 0;
+      if (!overridden && !names.some((n) => given[n] !== undefined)) {
+        continue; // sets no wiring property: nothing to resolve (the common bucket)
+      }
+      try {
+        const rendered = Tokenization.resolve((c as any)._toCloudFormation(), {
+          scope: c,
+          resolver,
+          preparing: false,
+        });
+        const text = JSON.stringify(rendered);
+        if (!text.includes(STORE_SENTINEL)) {
+          continue;
+        }
+        const resources = rendered.Resources ?? {};
+        const body: any = Object.values(resources)[0] ?? {};
+        found.push({ type: c.cfnResourceType, path: c.node.path, properties: body.Properties ?? {} });
+      } catch (e) {
+        found.push({ type: c.cfnResourceType, path: c.node.path, error: String(e) });
+      }
+    }
+    return JSON.stringify(found);
+  }
+}
+
 /** Records the stack of every resource a reference (`Ref`, `Fn::GetAtt`) points to. */
 class StackRecordingResolver extends DefaultTokenResolver {
   public readonly stacks = new Set<Stack>();

@@ -80,6 +80,31 @@ class KeyUsers(metaclass=jsii.JSIIMeta, jsii_type="cdk-partition-native.KeyUsers
 KEY_SENTINEL = "cdk-partition:this-key"
 
 
+class KeyReferrers(metaclass=jsii.JSIIMeta, jsii_type="cdk-partition-native.KeyReferrers"):
+    """The resources of an app that wire a service to the stores on a key, found in the kernel."""
+
+    @jsii.member(jsii_name="find")
+    @builtins.classmethod
+    def find(
+        cls,
+        key: cdk.CfnResource,
+        store_paths: list[str],
+        source_types: list[str],
+        properties: list[str],
+    ) -> str:
+        """JSON array of ``{"type", "path", "properties"}`` (or ``"error"``) for every resource
+        of ``source_types`` under the key's root whose properties reference a resource at one of
+        ``store_paths`` (each reference written as :data:`STORE_SENTINEL` + the store's path).
+        Only resources that set one of ``properties`` (top level) or carry an escape-hatch
+        override are resolved."""
+        return jsii.sinvoke(cls, "find", [key, store_paths, source_types, properties])  # type: ignore[no-any-return]
+
+
+#: What :meth:`KeyReferrers.find` writes (followed by the store's construct path) where a
+#: property references a store on the key.
+STORE_SENTINEL = "cdk-partition:store:"
+
+
 class StackReferences(metaclass=jsii.JSIIMeta, jsii_type="cdk-partition-native.StackReferences"):
     """Which stacks the resources of a stack reference, read inside the kernel."""
 

@@ -1,0 +1,166 @@
+"""The wiring of AWS services to stores, as a template shows it: which property of which resource
+names a store that a service delivers into (or launches from), and which service-contract rows
+(:data:`cdk_partition.knowledge.contracts.CONTRACTS`, each citing its AWS page) say what the
+service then requests of the store's key.
+
+One table, read by both halves: the key policy a domain renders at synth writes the contract's
+statement for each wiring it finds in the app (``StoreAccess._follow_wiring``), and the audit
+checks each wiring of a synthesized template against the key policy (CDKP021,
+:mod:`cdk_partition.audit.integrations`).
+
+Pure Python (no aws_cdk import).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["SOURCE_PROPERTIES", "SOURCE_TYPES", "WIRING", "Wiring", "named"]
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """A property of ``source_type`` that names a store of ``store_type`` the service delivers
+    into; ``contract`` is the service-contract row set that says what it requests."""
+
+    source_type: str
+    what: str
+    store_type: str
+    contract: str
+
+
+#: The custom resource the CDK's ``bucket.add_event_notification`` writes: it calls S3's
+#: PutBucketNotificationConfiguration with ``NotificationConfiguration`` as S3's API spells it
+#: (Amazon S3 API Reference, "QueueConfiguration",
+#: https://docs.aws.amazon.com/AmazonS3/latest/API/API_QueueConfiguration.html: ``QueueArn``,
+#: "The Amazon Resource Name (ARN) of the Amazon SQS queue to which Amazon S3 publishes a message
+#: when it detects events of the specified type"; "TopicConfiguration": ``TopicArn``).
+_CDK_NOTIFICATIONS = "Custom::S3BucketNotifications"
+
+#: The deliveries followed (source type, what, store type, contract rows).
+WIRING: tuple[Wiring, ...] = (
+    Wiring("AWS::Events::Rule", "dead-letter queue of a target", "AWS::SQS::Queue",
+           "rule_target_queue"),
+    Wiring("AWS::Events::Rule", "target", "AWS::SQS::Queue", "rule_target_queue"),
+    Wiring("AWS::Events::Rule", "target", "AWS::SNS::Topic", "rule_target_topic"),
+    Wiring("AWS::SNS::Subscription", "dead-letter queue", "AWS::SQS::Queue",
+           "topic_subscription_queue"),
+    Wiring("AWS::SNS::Subscription", "endpoint", "AWS::SQS::Queue", "topic_subscription_queue"),
+    Wiring("AWS::CloudWatch::Alarm", "alarm action", "AWS::SNS::Topic", "alarm_action_topic"),
+    Wiring("AWS::S3::Bucket", "server access log destination", "AWS::S3::Bucket",
+           "bucket_access_logs"),
+    Wiring("AWS::S3::Bucket", "event notification", "AWS::SQS::Queue",
+           "bucket_notification_queue"),
+    Wiring("AWS::S3::Bucket", "event notification", "AWS::SNS::Topic",
+           "bucket_notification_topic"),
+    Wiring(_CDK_NOTIFICATIONS, "event notification", "AWS::SQS::Queue",
+           "bucket_notification_queue"),
+    Wiring(_CDK_NOTIFICATIONS, "event notification", "AWS::SNS::Topic",
+           "bucket_notification_topic"),
+    # EC2 Auto Scaling's service-linked role launches the group's instances with the volumes of
+    # its launch template (or launch configuration) on the key: the rows cite "Required AWS KMS
+    # key policy for use with encrypted volumes" (Amazon EC2 Auto Scaling User Guide)
+    Wiring("AWS::AutoScaling::AutoScalingGroup", "launch template", "AWS::EC2::LaunchTemplate",
+           "launch_template_auto_scaling"),
+    Wiring("AWS::AutoScaling::AutoScalingGroup", "launch configuration",
+           "AWS::AutoScaling::LaunchConfiguration", "launch_template_auto_scaling"),
+)  # fmt: skip
+
+#: The resource types whose properties :func:`named` reads.
+SOURCE_TYPES: frozenset[str] = frozenset(w.source_type for w in WIRING)
+
+#: The top-level properties :func:`named` reads (a resource that sets none of them wires nothing;
+#: the native walk resolves no other).
+SOURCE_PROPERTIES: tuple[str, ...] = (
+    "Targets", "RedrivePolicy", "Protocol", "Endpoint", "AlarmActions", "OKActions",
+    "InsufficientDataActions", "LoggingConfiguration", "NotificationConfiguration",
+    "LaunchTemplate", "MixedInstancesPolicy", "LaunchConfigurationName",
+)  # fmt: skip
+
+#: The alarm properties that name the actions CloudWatch takes (AWS CloudFormation Template
+#: Reference, "AWS::CloudWatch::Alarm", AlarmActions / OKActions / InsufficientDataActions).
+_ALARM_ACTIONS = ("AlarmActions", "OKActions", "InsufficientDataActions")
+
+#: S3 notification configurations that name a queue or a topic (AWS CloudFormation Template
+#: Reference, "AWS::S3::Bucket NotificationConfiguration": QueueConfigurations[].Queue,
+#: TopicConfigurations[].Topic).
+_NOTIFICATIONS = (("QueueConfigurations", "Queue"), ("TopicConfigurations", "Topic"))
+_API_NOTIFICATIONS = (("QueueConfigurations", "QueueArn"), ("TopicConfigurations", "TopicArn"))
+
+
+def _notifications(notifications: Any, fields: tuple[tuple[str, str], ...]) -> Iterator[Any]:
+    """The queues and topics a ``NotificationConfiguration`` names."""
+    if isinstance(notifications, dict):
+        for key, field in fields:
+            configs = notifications.get(key)
+            for config in configs if isinstance(configs, list) else []:
+                if isinstance(config, dict) and field in config:
+                    yield config[field]
+
+
+def _launch_template(spec: Any) -> Iterator[tuple[str, Any]]:
+    """A ``LaunchTemplateSpecification``'s ``LaunchTemplateId`` / ``LaunchTemplateName``."""
+    if isinstance(spec, dict):
+        for name in ("LaunchTemplateId", "LaunchTemplateName"):
+            if name in spec:
+                yield "launch template", spec[name]
+
+
+def named(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(what, value) of each property of ``resource`` (``{"Type", "Properties"}``) that names a
+    store it delivers into or launches from."""
+    props = resource.get("Properties") or {}
+    if not isinstance(props, dict):
+        return
+    kind = resource.get("Type")
+    if kind == "AWS::Events::Rule":
+        found = props.get("Targets")
+        for target in found if isinstance(found, list) else []:
+            if not isinstance(target, dict):
+                continue
+            dead = target.get("DeadLetterConfig")
+            if isinstance(dead, dict) and "Arn" in dead:
+                yield "dead-letter queue of a target", dead["Arn"]
+            if "Arn" in target:
+                yield "target", target["Arn"]
+    elif kind == "AWS::SNS::Subscription":
+        redrive = props.get("RedrivePolicy")
+        if isinstance(redrive, dict) and "deadLetterTargetArn" in redrive:
+            yield "dead-letter queue", redrive["deadLetterTargetArn"]
+        if props.get("Protocol") == "sqs" and "Endpoint" in props:
+            yield "endpoint", props["Endpoint"]
+    elif kind == "AWS::CloudWatch::Alarm":
+        for name in _ALARM_ACTIONS:
+            actions = props.get(name)
+            for action in actions if isinstance(actions, list) else []:
+                yield "alarm action", action
+    elif kind == "AWS::S3::Bucket":
+        logging = props.get("LoggingConfiguration")
+        if isinstance(logging, dict) and "DestinationBucketName" in logging:
+            yield "server access log destination", logging["DestinationBucketName"]
+        for value in _notifications(props.get("NotificationConfiguration"), _NOTIFICATIONS):
+            yield "event notification", value
+    elif kind == _CDK_NOTIFICATIONS:
+        for value in _notifications(props.get("NotificationConfiguration"), _API_NOTIFICATIONS):
+            yield "event notification", value
+    elif kind == "AWS::AutoScaling::AutoScalingGroup":
+        # AWS CloudFormation Template Reference, "AWS::AutoScaling::AutoScalingGroup"
+        # (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-autoscaling-autoscalinggroup.html):
+        # LaunchTemplate, LaunchConfigurationName, and "AWS::AutoScaling::AutoScalingGroup
+        # LaunchTemplate" (MixedInstancesPolicy): "Use this structure to specify the launch
+        # templates and instance types (overrides) for a mixed instances policy" (its
+        # LaunchTemplateSpecification, and each override's); a specification names the template
+        # by LaunchTemplateId or LaunchTemplateName
+        yield from _launch_template(props.get("LaunchTemplate"))
+        mixed = props.get("MixedInstancesPolicy")
+        template = mixed.get("LaunchTemplate") if isinstance(mixed, dict) else None
+        if isinstance(template, dict):
+            yield from _launch_template(template.get("LaunchTemplateSpecification"))
+            overrides = template.get("Overrides")
+            for override in overrides if isinstance(overrides, list) else []:
+                if isinstance(override, dict):
+                    yield from _launch_template(override.get("LaunchTemplateSpecification"))
+        if "LaunchConfigurationName" in props:
+            yield "launch configuration", props["LaunchConfigurationName"]

@@ -1,0 +1,265 @@
+"""The key policy follows the app's wiring (issues #19 "Every integration works", #21 "One
+switch"): a service the template wires to a store on the domain key (an alarm action, a
+subscription, a rule target or dead-letter queue, a bucket notification, server access logs, an
+Auto Scaling group launching a template) gets the statement its service contract documents,
+however the store got on the key (a store method, the mixin) and wherever the wiring resource is
+(another construct subtree, another stack). Without the wiring, no statement (no widening).
+
+Each delivery's requests are decided by our evaluator against the synthesized key policy, and one
+app's by the independent simulator too; the audit reports no CDKP021 for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subs
+from aws_cdk import aws_sqs as sqs
+from conftest import cdk_context
+from constructs import Construct
+from test_integrations import _concrete_key_policy, _decisions, _function, _service_cases
+from test_oracle_iam_simulate import ACCOUNT, decide_ours
+
+from cdk_partition import DomainStack, audit_path
+from cdk_partition.audit import Finding
+from cdk_partition.knowledge import contracts
+from cdk_partition.knowledge.capabilities import AUTO_SCALING_SID
+from cdk_partition.policy import evaluator
+
+ENV = cdk.Environment(account=ACCOUNT, region="eu-west-1")
+
+Build = Callable[[cdk.App, DomainStack, bool], None]
+
+
+def _synth(out: Path, build: Build, wired: bool) -> tuple[dict[str, Any], list[Finding]]:
+    """(the Orders key policy, concrete; the audit's findings) of the app ``build`` makes."""
+    app = cdk.App(context=cdk_context(), outdir=str(out))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    build(app, orders, wired)
+    try:
+        app.synth()
+    except Exception as error:  # the validation plugin fails the synth on an error finding
+        assert "alidation" in str(error), error
+    return _concrete_key_policy(out), audit_path(out)
+
+
+def _alarm(app: cdk.App, orders: DomainStack, wired: bool) -> None:
+    """Example 1: an alarm publishing to a domain topic, the ordinary CDK way."""
+    topic = orders.domain.topic("Alerts")
+    metric = cw.Metric(namespace="Orders", metric_name="Errors")
+    alarm = cw.Alarm(orders, "Errors", metric=metric, threshold=1, evaluation_periods=1)
+    if wired:
+        alarm.add_alarm_action(cw_actions.SnsAction(topic))
+    else:  # an alarm action to a topic that is not on the key: no statement for it
+        elsewhere = cdk.Stack(app, "Elsewhere", env=ENV)
+        alarm.add_alarm_action(cw_actions.SnsAction(sns.Topic(elsewhere, "Pager")))
+
+
+def _mixed(app: cdk.App, orders: DomainStack, wired: bool) -> None:
+    """Example 2: plain L2 stores the mixin puts on the key, wired by the CDK's L2 methods."""
+    del app
+    scope = Construct(orders, "Mixed")
+    queue = sqs.Queue(scope, "Queue")
+    dlq = sqs.Queue(scope, "Dlq")
+    topic = sns.Topic(scope, "Topic")
+    logs_bucket = s3.Bucket(scope, "AccessLogs")
+    bucket = s3.Bucket(scope, "Uploads", server_access_logs_bucket=logs_bucket if wired else None)
+    cdk.Mixins.of(scope).apply(orders.domain.encryption_at_rest())
+    if not wired:
+        return
+    topic.add_subscription(subs.SqsSubscription(queue))
+    bucket.add_event_notification(s3.EventType.OBJECT_CREATED, s3n.SqsDestination(queue))
+    rule = events.Rule(orders, "Nightly", schedule=events.Schedule.rate(cdk.Duration.hours(1)))
+    rule.add_target(targets.SqsQueue(queue))
+    rule.add_target(targets.LambdaFunction(_function(orders, "Job"), dead_letter_queue=dlq))
+
+
+def _fleet(app: cdk.App, orders: DomainStack, wired: bool) -> None:
+    """Example 3: a launch template the mixin puts on the key, launched by an Auto Scaling group
+    of another stack (outside the mixed scope)."""
+    scope = Construct(orders, "Templates")
+    template = ec2.LaunchTemplate(
+        scope,
+        "Template",
+        machine_image=ec2.MachineImage.latest_amazon_linux2023(),
+        instance_type=ec2.InstanceType("t3.micro"),
+        block_devices=[
+            ec2.BlockDevice(device_name="/dev/xvda", volume=ec2.BlockDeviceVolume.ebs(8))
+        ],
+    )
+    cdk.Mixins.of(scope).apply(orders.domain.encryption_at_rest())
+    fleet = cdk.Stack(app, "Fleet", env=ENV)
+    vpc = ec2.Vpc(fleet, "Vpc", max_azs=1, nat_gateways=0)
+    if not wired:  # a group launching a template that is not on the key: no statement for it
+        template = ec2.LaunchTemplate(
+            fleet, "Plain", machine_image=ec2.MachineImage.latest_amazon_linux2023(),
+            instance_type=ec2.InstanceType("t3.micro"),
+        )  # fmt: skip
+    autoscaling.AutoScalingGroup(
+        fleet, "Group", vpc=vpc, launch_template=template,
+        vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+    )  # fmt: skip
+
+
+_APPS: dict[str, Build] = {"alarm": _alarm, "mixed": _mixed, "fleet": _fleet}
+
+
+@pytest.fixture(scope="module")
+def synthesized(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[tuple[str, bool], tuple[Path, dict[str, Any], list[Finding]]]:
+    out: dict[tuple[str, bool], tuple[Path, dict[str, Any], list[Finding]]] = {}
+    for name, build in _APPS.items():
+        for wired in (True, False):
+            path = tmp_path_factory.mktemp(f"{name}-{'wired' if wired else 'bare'}")
+            out[name, wired] = (path, *_synth(path, build, wired))
+    return out
+
+
+def _service_decisions(policy: dict[str, Any], contract: str) -> list[str]:
+    """Our evaluator's decision on each run request of ``contract``'s service principals."""
+    return [
+        decide_ours(policy, evaluator.Request(action, service=row.principal, context={
+            k: v.replace("{account}", ACCOUNT) for k, v in row.context.items()}))
+        for row in contracts.rows_for(contract, "run")
+        if row.caller == "service_principal"
+        for action in row.actions
+    ]  # fmt: skip
+
+
+_DELIVERIES = [
+    ("alarm", "alarm_action_topic", "AWS::CloudWatch::Alarm"),
+    ("mixed", "topic_subscription_queue", "AWS::SNS::Subscription"),
+    ("mixed", "rule_target_queue", "AWS::Events::Rule"),
+    ("mixed", "bucket_notification_queue", "Custom::S3BucketNotifications"),
+    ("mixed", "bucket_access_logs", "AWS::S3::Bucket"),
+]
+
+
+@pytest.mark.parametrize(("app", "contract", "source_type"), _DELIVERIES,
+                         ids=[c for _, c, _ in _DELIVERIES])  # fmt: skip
+def test_a_wired_delivery_is_allowed_its_contract(
+    synthesized: dict[tuple[str, bool], tuple[Path, dict[str, Any], list[Finding]]],
+    app: str,
+    contract: str,
+    source_type: str,
+) -> None:
+    _, policy, findings = synthesized[app, True]
+    decisions = _service_decisions(policy, contract)
+    assert decisions and set(decisions) == {"allow"}, decisions
+    refused = [f for f in findings if f.rule == "CDKP021"]
+    assert not refused, [f.message for f in refused]
+    del source_type
+
+
+@pytest.mark.parametrize(("app", "contract", "source_type"), _DELIVERIES,
+                         ids=[c for _, c, _ in _DELIVERIES])  # fmt: skip
+def test_no_wiring_no_statement(
+    synthesized: dict[tuple[str, bool], tuple[Path, dict[str, Any], list[Finding]]],
+    app: str,
+    contract: str,
+    source_type: str,
+) -> None:
+    _, policy, _ = synthesized[app, False]
+    decisions = _service_decisions(policy, contract)
+    assert "allow" not in decisions, decisions
+    sids = {s.get("Sid", "") for s in policy["Statement"]}
+    assert not [s for s in sids if s.startswith("AllowPublisher")], sids
+    del source_type
+
+
+def _auto_scaling_decisions(policy: dict[str, Any]) -> list[str]:
+    out = []
+    for row in contracts.rows_for("launch_template_auto_scaling"):
+        arn = row.principal.format(partition="aws", account=ACCOUNT)
+        for action in row.actions:
+            request = evaluator.Request(action, arn, ACCOUNT, context=dict(row.context))
+            out.append(decide_ours(policy, request))
+    return out
+
+
+def test_an_auto_scaling_group_of_another_stack_names_the_service_linked_role(
+    synthesized: dict[tuple[str, bool], tuple[Path, dict[str, Any], list[Finding]]],
+) -> None:
+    _, policy, findings = synthesized["fleet", True]
+    sids = {s.get("Sid") for s in policy["Statement"]}
+    assert {AUTO_SCALING_SID, AUTO_SCALING_SID + "Grants"} <= sids
+    assert set(_auto_scaling_decisions(policy)) == {"allow"}
+    assert not [f for f in findings if f.severity == "error"], [f.message for f in findings]
+    _, bare, _ = synthesized["fleet", False]
+    assert "AWSServiceRoleForAutoScaling" not in str(bare)
+    assert "allow" not in _auto_scaling_decisions(bare)
+
+
+def test_the_simulator_agrees_on_a_followed_delivery(
+    synthesized: dict[tuple[str, bool], tuple[Path, dict[str, Any], list[Finding]]],
+) -> None:
+    """The alarm's requests, decided by the independent simulator (``@cloud-copilot/iam-simulate``)
+    against the synthesized key policy: allowed with the wiring, refused without it."""
+    for wired, expected in ((True, "allow"), (False, None)):
+        cases = _service_cases(synthesized["alarm", wired][0], "alarm_action_topic")
+        ours, theirs = _decisions(cases)
+        assert ours == theirs, (ours, theirs)
+        if expected:
+            assert set(ours) == {expected}, ours
+        else:
+            assert "allow" not in ours, ours
+
+
+#: One example resource per row of the wiring table: (source type, its properties, what).
+_EXAMPLES: list[tuple[str, dict[str, Any], str]] = [
+    ("AWS::Events::Rule", {"Targets": [{"Arn": "x", "DeadLetterConfig": {"Arn": "x"}}]},
+     "dead-letter queue of a target"),
+    ("AWS::Events::Rule", {"Targets": [{"Arn": "x"}]}, "target"),
+    ("AWS::SNS::Subscription", {"RedrivePolicy": {"deadLetterTargetArn": "x"}},
+     "dead-letter queue"),
+    ("AWS::SNS::Subscription", {"Protocol": "sqs", "Endpoint": "x"}, "endpoint"),
+    ("AWS::CloudWatch::Alarm", {"OKActions": ["x"]}, "alarm action"),
+    ("AWS::S3::Bucket", {"LoggingConfiguration": {"DestinationBucketName": "x"}},
+     "server access log destination"),
+    ("AWS::S3::Bucket", {"NotificationConfiguration": {"QueueConfigurations": [{"Queue": "x"}]}},
+     "event notification"),
+    ("Custom::S3BucketNotifications",
+     {"NotificationConfiguration": {"TopicConfigurations": [{"TopicArn": "x"}]}},
+     "event notification"),
+    ("AWS::AutoScaling::AutoScalingGroup", {"LaunchTemplate": {"LaunchTemplateName": "x"}},
+     "launch template"),
+    ("AWS::AutoScaling::AutoScalingGroup", {"MixedInstancesPolicy": {"LaunchTemplate": {
+        "LaunchTemplateSpecification": {"LaunchTemplateId": "y"},
+        "Overrides": [{"LaunchTemplateSpecification": {"LaunchTemplateId": "x"}}]}}},
+     "launch template"),
+    ("AWS::AutoScaling::AutoScalingGroup", {"LaunchConfigurationName": "x"},
+     "launch configuration"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("source_type", "properties", "what"), _EXAMPLES)
+def test_the_wiring_table_reads_each_row_from_properties_the_native_walk_resolves(
+    source_type: str, properties: dict[str, Any], what: str
+) -> None:
+    """Each row's property is found by ``named`` (the last value named is ``"x"``), every
+    top-level property it reads is one the native walk resolves (``SOURCE_PROPERTIES``: a
+    resource setting none of them is skipped), and every row has an example here."""
+    from cdk_partition.knowledge import wiring
+
+    found = list(wiring.named({"Type": source_type, "Properties": properties}))
+    assert (what, "x") in found, found
+    assert set(properties) <= set(wiring.SOURCE_PROPERTIES)
+    rows = {(w.source_type, w.what) for w in wiring.WIRING}
+    assert rows == {(t, w) for t, _, w in _EXAMPLES}
