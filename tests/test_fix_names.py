@@ -41,7 +41,7 @@ from cdk_partition.knowledge.catalogue import CATALOGUE
 
 pytest.importorskip("cfnlint")
 
-from test_schema_coverage import _load, _properties  # noqa: E402
+from test_schema_coverage import _load, _properties
 
 #: Module names a fix may use for an aws-cdk-lib module other than ``aws_<name>`` (the names the
 #: aws-cdk-lib READMEs import them as).
@@ -67,6 +67,9 @@ UNLISTED = {
     ("AWS::Timestream::Table", "EncryptionOption", "SSE_KMS"): "the schema's own description of "
     "MagneticStoreRejectedDataLocation.S3Configuration.EncryptionOption: 'Either SSE_KMS or "
     "SSE_S3.'",
+    ("AWS::Glue::SecurityConfiguration", "S3EncryptionMode", "SSE-KMS"): "S3Encryption, "
+    "https://docs.aws.amazon.com/glue/latest/webapi/API_S3Encryption.html: S3EncryptionMode "
+    "'Valid Values: DISABLED | SSE-KMS | SSE-S3'",
     ("AWS::DMS::Endpoint", "EncryptionMode", "SSE_KMS"): "S3Settings.EncryptionMode, "
     "https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/databasemigrationservice/"
     "aws.sdk.kotlin.services.databasemigrationservice.model/-s3-settings/encryption-mode.html: "
@@ -112,8 +115,14 @@ def _property_types(cls: Any, keyword: str) -> list[Any]:
 
 @cache
 def _nested_classes(l1: Any) -> tuple[Any, ...]:
-    """The L1 class and every ``YProperty`` class nested in it."""
-    return (l1, *(v for k, v in vars(l1).items() if k.endswith("Property") and inspect.isclass(v)))
+    """The L1 class and every ``YProperty`` class its keywords take, at any depth (a nested class
+    only a keyword typed ``Any`` leads to is not reachable: that keyword takes CloudFormation
+    names)."""
+    found = [l1]
+    for cls in found:
+        for keyword in _parameters(cls) or ():
+            found += [t for t in _property_types(cls, keyword) if t not in found]
+    return tuple(found)
 
 
 @cache
@@ -153,9 +162,9 @@ def _domain() -> DataDomain:
 class Fix:
     """One type's fix text and the names it may use."""
 
-    def __init__(self, cfn_type: str) -> None:
+    def __init__(self, cfn_type: str, text: str | None = None) -> None:
         self.cfn_type = cfn_type
-        self.text = CATALOGUE[cfn_type].cdk_fix
+        self.text = CATALOGUE[cfn_type].cdk_fix if text is None else text
         self.l1 = _l1(cfn_type)
         self.named: list[Any] = []  # classes and callables the text names
         self.errors: list[str] = []
@@ -362,3 +371,35 @@ def _names_first(span: str) -> Iterator[ast.expr]:
 def test_every_name_in_the_fix_exists(cfn_type: str) -> None:
     errors = Fix(cfn_type).check_all()
     assert not errors, f"{cfn_type}: {CATALOGUE[cfn_type].cdk_fix}\n" + "\n".join(errors)
+
+
+#: Fix texts with one name wrong each (the errors the test exists for): each must fail.
+PLANTED = [
+    ("AWS::CloudTrail::Trail", "pass `encryption_keys=domain.key` to `cloudtrail.Trail`"),
+    ("AWS::CloudTrail::Trail", "pass `encryption_key=domain.key` to `cloudtrail.Trial`"),
+    ("AWS::CloudTrail::Trail", "pass `encryption_key=domain.kee` to `cloudtrail.Trail`"),
+    ("AWS::SNS::Topic", "create it with `domain.topics(...)`"),
+    ("AWS::SQS::Queue", "pass `encryption=sqs.QueueEncryption.KMS_MANAGEDD` to `sqs.Queue`"),
+    ("AWS::Athena::WorkGroup", "pass the domain key as `kms_keys` in the result configuration"),
+    (
+        "AWS::Athena::WorkGroup",
+        'pass `kms_key` (with `encryption_option="SSE_KMSS"`) in '
+        "`work_group_configuration.result_configuration.encryption_configuration` "
+        "of `athena.CfnWorkGroup`",
+    ),
+    (
+        "AWS::Athena::WorkGroup",
+        "pass `kms_key` in `work_group_configuration.result_configuration` of `athena.CfnWorkGroup`",
+    ),
+    ("AWS::Cassandra::Table", "as `kms_key_identifier` (`CUSTOMER_MANAGED_KMS_KY`)"),
+    ("AWS::Cassandra::Table", "as `kms_key_identifier` of `cassandra.CfnKeyspace`"),
+    ("AWS::Cassandra::Table", "as `kms_key_identifier` of `CfnTabel`"),
+    ("AWS::Timestream::Table", "as `KmsKeyID` in `S3Configuration` of `timestream.CfnTable`"),
+    ("AWS::Forecast::Dataset", "as `KmsKeyArn` in `encryption_configuration`"),
+    ("AWS::Forecast::Dataset", "pass it in the encryption config `(see the console)`"),
+]
+
+
+@pytest.mark.parametrize(("cfn_type", "text"), PLANTED, ids=[t for _, t in PLANTED])
+def test_a_wrong_name_fails(cfn_type: str, text: str) -> None:
+    assert Fix(cfn_type, text).check_all(), text
