@@ -54,12 +54,14 @@ __all__ = [
     "CROSS_ACCOUNT_KEYS",
     "GATES",
     "INFRASTRUCTURE_ROLE_PATTERN",
+    "LOOKED_UP",
     "SERVICE_PUBLISHERS",
     "STORE_ROLE_VIA",
     "STORE_TYPES",
     "ContractRow",
     "CrossAccountKeys",
     "Gate",
+    "LookedUp",
     "Publisher",
     "cross_account_verdict",
     "rows_for",
@@ -116,6 +118,21 @@ class CrossAccountKeys:
     """AWS page title and URL."""
     instead: str = ""
     """What to do instead when the service refuses (empty: the generic advice)."""
+
+
+@dataclass(frozen=True)
+class LookedUp:
+    """A catalogued type whose AWS page was read and that has no contract row: ``nothing`` (the
+    page describes no KMS request beyond the caller's own: the narrow default applies) or
+    ``incomplete`` (it describes requests, but not the caller, actions and request context a
+    row needs, so a row would be a guess)."""
+
+    found: Literal["nothing", "incomplete"]
+    source: str
+    """AWS page title and URL."""
+    quote: str
+    """The AWS text read, verbatim."""
+    why: str
 
 
 # -- reading the data file -------------------------------------------------------------------
@@ -175,6 +192,15 @@ CONTRACTS: tuple[ContractRow, ...] = _rows(_TABLE["contracts"])
 #: time when AWS says no, warn when AWS does not say) and by the README table.
 CROSS_ACCOUNT_KEYS: Mapping[str, CrossAccountKeys] = MappingProxyType(
     {store: _cross(raw) for store, raw in _TABLE["cross_account_keys"].items()}
+)
+
+#: CloudFormation type -> the AWS page read for it and why it has no row (types neither in a row
+#: nor here are not researched; :func:`render_key_allows_markdown` names them so).
+LOOKED_UP: Mapping[str, LookedUp] = MappingProxyType(
+    {
+        cfn_type: LookedUp(raw["found"], _PAGES[raw["source"]], raw["quote"], raw["why"])
+        for cfn_type, raw in _TABLE["looked_up"].items()
+    }
 )
 
 del _TABLE
@@ -404,7 +430,9 @@ def render_key_allows_markdown() -> str:
     """ "What the key allows, and why": every contract row (what the key policy allows, to whom,
     under which request context) with the AWS page and the AWS words it rests on; then the
     catalogued types with no row, which the key allows nothing beyond the principals the domain
-    names (the narrow default). The docs' ``contracts.md`` is this text."""
+    names (the narrow default): those whose AWS page was read (:data:`LOOKED_UP`, with the page
+    and why it gives no row) apart from those not researched. The docs' ``contracts.md`` is
+    this text."""
     from . import catalogue
 
     by_store: dict[str, list[str]] = {}
@@ -429,18 +457,41 @@ def render_key_allows_markdown() -> str:
             f"[{title.strip()}]({url.rstrip(')')}) | {words} |"
         )
     covered = set(STORE_TYPES) | set(_RUN_TYPES)
-    rest = sorted(t for t in catalogue.CATALOGUE if t not in covered)
+    rest = [t for t in sorted(catalogue.CATALOGUE) if t not in covered]
+    looked = [t for t in rest if t in LOOKED_UP]
+    unresearched = [t for t in rest if t not in LOOKED_UP]
+    found = {"nothing": "AWS documents nothing more", "incomplete": "not enough for a row"}
     lines += [
         "",
-        f"**{len(rest)} catalogued types have no row.** For them the library found no AWS page "
-        "that describes a KMS request by a principal other than the caller (the principal that "
-        "reads or writes the store, named by the domain as a reader or writer), so the key "
-        "allows nothing for them beyond the named principals and the service statements above: "
-        "the narrow default. A request AWS makes for one of them that the key refuses is a "
-        "finding of the audit (`CDKP107`, `CDKP019`, `CDKP021`), never silence; a statement AWS "
-        "documents for it is added with `domain.allow_service(...)` and its page.",
+        f"**{len(rest)} catalogued types have no row.** For each of them the key allows nothing "
+        "beyond the principals the domain names (its readers and writers) and the service "
+        "statements above: the narrow default. A request AWS makes for one of them that the "
+        "key refuses is a finding of the audit (`CDKP107`, `CDKP019`, `CDKP021`), never "
+        "silence; a statement AWS documents for it is added with `domain.allow_service(...)` "
+        "and its page.",
         "",
-        ", ".join(f"`{t}`" for t in rest),
+        f"**Looked up, no row ({len(looked)}).** The AWS page read for each, and why it gives "
+        "no row:",
+        "",
+        "| CloudFormation type | the page says | AWS page | AWS's words | why no row |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for cfn_type in looked:
+        entry = LOOKED_UP[cfn_type]
+        title, _, url = entry.source.rpartition(" (")
+        quote, why = (s.replace("|", "\\|") for s in (entry.quote, entry.why))
+        lines.append(
+            f"| `{cfn_type}` | {found[entry.found]} | [{title.strip()}]({url.rstrip(')')}) | "
+            f"{quote} | {why} |"
+        )
+    lines += [
+        "",
+        f"**Not researched ({len(unresearched)}).** No AWS page has been read for these types "
+        "yet: whether AWS documents a KMS request for them (at creation, attachment or run "
+        "time) is not known to the library, which is not the same as AWS documenting none. "
+        "The narrow default above applies to them until they are looked up.",
+        "",
+        ", ".join(f"`{t}`" for t in unresearched),
     ]
     return "\n".join(lines) + "\n"
 
