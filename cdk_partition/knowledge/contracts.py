@@ -50,6 +50,7 @@ from typing import Any, Literal
 
 __all__ = [
     "CONTRACTS",
+    "CONTRACT_KEY_PROPERTIES",
     "CREATE_VIA_SERVICES",
     "CROSS_ACCOUNT_KEYS",
     "GATES",
@@ -242,6 +243,8 @@ STORE_TYPES: Mapping[str, str] = MappingProxyType(
         "AWS::S3Tables::TableBucket": "table_bucket",
         "AWS::Logs::LogGroup": "log_group",
         "AWS::Events::EventBus": "event_bus",
+        # no store method: the rows follow the type (a function whose KmsKeyArn is the key)
+        "AWS::Lambda::Function": "lambda_function",
     }
 )
 
@@ -272,7 +275,9 @@ def types_on_key(
     ``"error"`` (a resource that could not be resolved) are left out: the audit's CDKP107 holds
     the key policy against the synthesized template, so such a resource is still checked. A
     reference to the key outside a key slot (an Aurora member instance's ``KmsKeyId`` while its
-    storage belongs to the cluster, an environment variable) is not a use of the key.
+    storage belongs to the cluster, an environment variable) is not a use of the key, except in
+    a property of :data:`CONTRACT_KEY_PROPERTIES` (a Lambda function's ``KmsKeyArn``), which
+    AWS documents KMS requests for.
     """
     from . import catalogue
 
@@ -283,9 +288,22 @@ def types_on_key(
             continue
         cfn_type = str(item.get("type", ""))
         uses = catalogue.classify(cfn_type, properties) or []
-        if any(u.state == "customer_key" and sentinel in json.dumps(u.key) for u in uses):
+        named = [properties.get(p) for p in CONTRACT_KEY_PROPERTIES.get(cfn_type, ())]
+        in_slot = any(u.state == "customer_key" and sentinel in json.dumps(u.key) for u in uses)
+        if in_slot or any(sentinel in json.dumps(v) for v in named if v is not None):
             out.setdefault(cfn_type, []).append(properties)
     return out
+
+
+#: CloudFormation type -> top-level key properties whose contract rows apply although the
+#: catalogue does not hold them as a slot (a store of the domain's data): a Lambda function's
+#: ``KmsKeyArn`` encrypts its environment variables, which the catalogue leaves out on purpose,
+#: yet when it names the domain key Lambda still calls KMS with the deployment role's
+#: permissions ("Lambda uses your permissions to create a grant on the key", the
+#: ``lambda_function`` rows), so the key must let it.
+CONTRACT_KEY_PROPERTIES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"AWS::Lambda::Function": ("KmsKeyArn",)}
+)
 
 
 #: Store method -> the services through which the deployment role must reach the key at create
