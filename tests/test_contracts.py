@@ -27,6 +27,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
@@ -164,6 +165,13 @@ def _build(outdir: Path) -> cdk.App:
             sse_algorithm="aws:kms", kms_key_arn=d.key.key_arn
         ),
     )
+    # a Lambda function whose environment is on the domain key (an L2 given domain.key: the
+    # contract follows the type)
+    lambda_.Function(
+        stack, "Handler", runtime=lambda_.Runtime.PYTHON_3_13, handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+        environment={"STAGE": "test"}, environment_encryption=d.key,
+    )  # fmt: skip
     # Firehose reading a domain stream (its role named for kms:Decrypt through Kinesis)
     d.delivery_stream(
         "FromStream",
@@ -311,8 +319,28 @@ def test_every_store_method_with_create_rows_is_covered() -> None:
     assert create_rows <= {
         "table", "table_v2", "delivery_stream", "volume", "database_instance",
         "database_cluster", "docdb_cluster", "file_system", "secret", "opensearch_domain",
-        "repository", "backup_vault", "table_bucket",
+        "repository", "backup_vault", "table_bucket", "lambda_function",
     }  # fmt: skip
+
+
+def test_a_lambda_function_on_the_domain_key_can_be_created(synthesized: dict[str, Any]) -> None:
+    """AWS Lambda Developer Guide, "Securing environment variables": "Lambda uses your
+    permissions to create a grant on the key"; "kms:CreateGrant, kms:Encrypt - To configure a
+    customer managed CMK on a function". CloudFormation's role must reach the key through Lambda
+    (a grant for an AWS resource, and Encrypt); an unnamed role with the same context must not,
+    nor the deployment role outside Lambda. (Failed before the lambda_function rows: the key
+    refused the deployment role through Lambda.)"""
+    policy = synthesized["policy"]
+    via = {"kms:ViaService": f"lambda.{REGION}.amazonaws.com"}
+    grant = {**via, "kms:GrantIsForAWSResource": "true"}
+    for action, context in (("kms:CreateGrant", grant), ("kms:Encrypt", via)):
+        asked = evaluator.Request(action, DEPLOYMENT, ACCOUNT, context=context)
+        assert evaluator.evaluate(policy, asked) == "allow", action
+        outsider = replace(asked, principal_arn=OUTSIDER)
+        assert evaluator.evaluate(policy, outsider) != "allow", action
+    other = {"kms:ViaService": f"sagemaker.{REGION}.amazonaws.com"}
+    asked = evaluator.Request("kms:Encrypt", DEPLOYMENT, ACCOUNT, context=other)
+    assert evaluator.evaluate(policy, asked) != "allow"
 
 
 def test_the_docs_render_the_contract_table() -> None:
@@ -331,6 +359,8 @@ def test_the_docs_render_the_contract_table() -> None:
         ("AllowDeploymentViaServices", "DomainSecret"),  # Secrets Manager's data keys
         # S3 Tables' maintenance service principal at create time (a service-principal row)
         ("AllowContractTableBucketMaintenance", "Lake"),
+        # Lambda's grant for a function whose environment is on the key (KmsKeyArn, no slot)
+        ("AllowGrantsForAWSResources", "Handler"),
     ],
 )
 def test_a_store_whose_contract_the_key_refuses_is_cdkp107(
@@ -388,3 +418,36 @@ def test_an_instance_on_domain_volumes_needs_the_ebs_contract(tmp_path: Path) ->
             assert "ValidationFailed" in str(error) and expected
         rules = {f.rule for f in failing(audit_path(outdir))}
         assert rules == expected, rules
+
+
+def test_the_iam_simulator_agrees_on_the_lambda_rows(synthesized: dict[str, Any]) -> None:
+    """The lambda_function rows decided again by the independent simulator
+    (``@cloud-copilot/iam-simulate``, through ``tests/test_oracle_iam_simulate.py``): the
+    deployment role through Lambda is allowed, an unnamed role of the account is not."""
+    from test_oracle_iam_simulate import Case, caller_for_arn, run_oracle, simulator_decision
+
+    template = synthesized["template"]
+    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    text = json.dumps(evaluator.canonicalize(key["Properties"]["KeyPolicy"]))
+    text = text.replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::Region}", REGION)
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::IAM::Role":
+            text = text.replace("${" + logical_id + ".Arn}", f"arn:aws:iam::{ACCOUNT}:role/x")
+    policy = json.loads(text.replace("${AWS::Partition}", "aws"))
+    deployer = caller_for_arn(DEPLOYMENT.replace("${AWS::Partition}", "aws"))
+    outsider = caller_for_arn(OUTSIDER.replace("${AWS::Partition}", "aws"))
+    cases, expected = [], []
+    for row in contracts.rows_for("lambda_function"):
+        context = {k: _fill(v).replace("${AWS::Partition}", "aws") for k, v in row.context.items()}
+        for action in _actions(row):
+            for caller, decision in ((deployer, "allow"), (outsider, "implicit_deny")):
+                cases.append(Case("contracts:lambda_function", policy, caller, action, context))
+                expected.append(decision)
+    assert cases
+    results = run_oracle(cases)
+    got = [simulator_decision(r) for r in results]
+    for case, want, theirs in zip(cases, expected, got, strict=True):
+        if want == "allow":
+            assert theirs == "allow", (case.action, case.caller, theirs)
+        else:
+            assert theirs != "allow", (case.action, case.caller, theirs)

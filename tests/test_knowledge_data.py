@@ -111,6 +111,7 @@ def test_contract_sources_name_a_page_and_every_page_is_used() -> None:
     table = _table("contracts")
     cited = [r["source"] for r in table["contracts"]]
     cited += [r["source"] for r in table["cross_account_keys"].values()]
+    cited += [r["source"] for r in table["looked_up"].values()]
     assert set(cited) <= set(table["pages"])
     gates = {g.source for g in contracts.GATES.values()}
     pages = {f"{p['title']} ({p['url']})" for p in table["pages"].values()}
@@ -120,6 +121,14 @@ def test_contract_sources_name_a_page_and_every_page_is_used() -> None:
 
 
 # -- what the schema cannot say ----------------------------------------------------------------
+
+
+def test_looked_up_types_are_catalogued_and_have_no_row() -> None:
+    """A type whose page was read and gave no row is a catalogued type, and not one with rows
+    (a type cannot be both researched-without-row and covered)."""
+    looked = set(_table("contracts")["looked_up"])
+    assert looked <= set(catalogue.CATALOGUE), sorted(looked - set(catalogue.CATALOGUE))
+    assert not looked & set(contracts.STORE_TYPES), sorted(looked & set(contracts.STORE_TYPES))
 
 
 def test_the_last_no_key_outcome_of_every_slot_is_the_default() -> None:

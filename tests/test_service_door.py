@@ -266,13 +266,36 @@ def test_what_the_key_allows_lists_every_row_with_its_page() -> None:
     page = (Path(__file__).parents[1] / "docs" / "contracts.md").read_text()
     assert "<!-- gen:key-allows -->" in page
     text = contracts.render_key_allows_markdown()
-    table = [line for line in text.splitlines() if line.startswith("| `")]
+    rows = text.partition("catalogued types have no row")[0]
+    table = [line for line in rows.splitlines() if line.startswith("| `")]
     assert len(table) == len(contracts.CONTRACTS)
     for line, row in zip(table, contracts.CONTRACTS, strict=True):
         url = row.source.rpartition(" (")[2].rstrip(")")
         assert line.startswith(f"| `{row.store}` |") and f"]({url})" in line, line
     assert all(f"`{t}`" in text for t in catalogue.CATALOGUE)
     assert "have no row" in text
+
+
+def test_types_without_a_row_are_split_into_looked_up_and_not_researched() -> None:
+    """docs/contracts.md must not claim "no AWS page" for a type nobody looked up: the types
+    whose page was read (contracts.json ``looked_up``) are listed with that page and AWS's words,
+    apart from the types not researched, which are named as such."""
+    from cdk_partition.knowledge import catalogue, contracts
+
+    text = contracts.render_key_allows_markdown()
+    assert "found no AWS page" not in text
+    looked_part, _, unresearched_part = text.partition("**Not researched (")
+    assert unresearched_part, "the not-researched types are not named as such"
+    assert contracts.LOOKED_UP
+    for cfn_type, entry in contracts.LOOKED_UP.items():
+        url = entry.source.rpartition(" (")[2].rstrip(")")
+        (line,) = [x for x in looked_part.splitlines() if x.startswith(f"| `{cfn_type}` |")]
+        assert f"]({url})" in line and entry.quote in line, line
+        assert f"`{cfn_type}`" not in unresearched_part
+    covered = set(contracts.STORE_TYPES) | set(contracts.LOOKED_UP)
+    for cfn_type in catalogue.CATALOGUE:
+        if cfn_type not in covered and f"`{cfn_type}`" not in text.split("**Not researched")[0]:
+            assert f"`{cfn_type}`" in unresearched_part, cfn_type
 
 
 def test_allow_service_statements_are_declared_on_the_replica_keys_too(tmp_path: Path) -> None:

@@ -49,14 +49,20 @@ def audit_contracts(
     the service, the EC2 infrastructure role) evaluated against its domain's key policy.
 
     Rows are looked up by the resource's CloudFormation type, and only for a resource that uses
-    a customer key in a key slot (``resource`` given: its properties as the catalogue reads them);
+    a customer key in a key slot (``resource`` given: its properties as the catalogue reads them)
+    or sets a property of ``contracts.CONTRACT_KEY_PROPERTIES`` (a Lambda function's KmsKeyArn);
     an Aurora member instance, whose storage belongs to its cluster, uses no key of its own."""
     store = contracts.STORE_TYPES.get(base["resource_type"])
     if store is None:
         return
     if resource is not None:
-        uses = catalogue.classify(base["resource_type"], resource.get("Properties")) or []
-        if not any(u.state == "customer_key" for u in uses):
+        properties = resource.get("Properties")
+        uses = catalogue.classify(base["resource_type"], properties) or []
+        named = contracts.CONTRACT_KEY_PROPERTIES.get(base["resource_type"], ())
+        by_property = isinstance(properties, Mapping) and any(
+            properties.get(p) is not None for p in named
+        )
+        if not any(u.state == "customer_key" for u in uses) and not by_property:
             return
     key = assembly.nearest_domain_key(domain, stack)
     if key is None:

@@ -50,16 +50,19 @@ from typing import Any, Literal
 
 __all__ = [
     "CONTRACTS",
+    "CONTRACT_KEY_PROPERTIES",
     "CREATE_VIA_SERVICES",
     "CROSS_ACCOUNT_KEYS",
     "GATES",
     "INFRASTRUCTURE_ROLE_PATTERN",
+    "LOOKED_UP",
     "SERVICE_PUBLISHERS",
     "STORE_ROLE_VIA",
     "STORE_TYPES",
     "ContractRow",
     "CrossAccountKeys",
     "Gate",
+    "LookedUp",
     "Publisher",
     "cross_account_verdict",
     "rows_for",
@@ -117,6 +120,21 @@ class CrossAccountKeys:
     """AWS page title and URL."""
     instead: str = ""
     """What to do instead when the service refuses (empty: the generic advice)."""
+
+
+@dataclass(frozen=True)
+class LookedUp:
+    """A catalogued type whose AWS page was read and that has no contract row: ``nothing`` (the
+    page describes no KMS request beyond the caller's own: the narrow default applies) or
+    ``incomplete`` (it describes requests, but not the caller, actions and request context a
+    row needs, so a row would be a guess)."""
+
+    found: Literal["nothing", "incomplete"]
+    source: str
+    """AWS page title and URL."""
+    quote: str
+    """The AWS text read, verbatim."""
+    why: str
 
 
 # -- reading the data file -------------------------------------------------------------------
@@ -178,6 +196,15 @@ CROSS_ACCOUNT_KEYS: Mapping[str, CrossAccountKeys] = MappingProxyType(
     {store: _cross(raw) for store, raw in _TABLE["cross_account_keys"].items()}
 )
 
+#: CloudFormation type -> the AWS page read for it and why it has no row (types neither in a row
+#: nor here are not researched; :func:`render_key_allows_markdown` names them so).
+LOOKED_UP: Mapping[str, LookedUp] = MappingProxyType(
+    {
+        cfn_type: LookedUp(raw["found"], _PAGES[raw["source"]], raw["quote"], raw["why"])
+        for cfn_type, raw in _TABLE["looked_up"].items()
+    }
+)
+
 del _TABLE
 
 
@@ -217,6 +244,8 @@ STORE_TYPES: Mapping[str, str] = MappingProxyType(
         "AWS::S3Tables::TableBucket": "table_bucket",
         "AWS::Logs::LogGroup": "log_group",
         "AWS::Events::EventBus": "event_bus",
+        # no store method: the rows follow the type (a function whose KmsKeyArn is the key)
+        "AWS::Lambda::Function": "lambda_function",
     }
 )
 
@@ -247,7 +276,9 @@ def types_on_key(
     ``"error"`` (a resource that could not be resolved) are left out: the audit's CDKP107 holds
     the key policy against the synthesized template, so such a resource is still checked. A
     reference to the key outside a key slot (an Aurora member instance's ``KmsKeyId`` while its
-    storage belongs to the cluster, an environment variable) is not a use of the key.
+    storage belongs to the cluster, an environment variable) is not a use of the key, except in
+    a property of :data:`CONTRACT_KEY_PROPERTIES` (a Lambda function's ``KmsKeyArn``), which
+    AWS documents KMS requests for.
     """
     out: dict[str, list[Mapping[str, Any]]] = {}
     for _, cfn_type, properties in stores_on_key(found, sentinel):
@@ -269,9 +300,22 @@ def stores_on_key(
             continue
         cfn_type = str(item.get("type", ""))
         uses = catalogue.classify(cfn_type, properties) or []
-        if any(u.state == "customer_key" and sentinel in json.dumps(u.key) for u in uses):
+        named = [properties.get(p) for p in CONTRACT_KEY_PROPERTIES.get(cfn_type, ())]
+        in_slot = any(u.state == "customer_key" and sentinel in json.dumps(u.key) for u in uses)
+        if in_slot or any(sentinel in json.dumps(v) for v in named if v is not None):
             out.append((str(item.get("path", "")), cfn_type, properties))
     return out
+
+
+#: CloudFormation type -> top-level key properties whose contract rows apply although the
+#: catalogue does not hold them as a slot (a store of the domain's data): a Lambda function's
+#: ``KmsKeyArn`` encrypts its environment variables, which the catalogue leaves out on purpose,
+#: yet when it names the domain key Lambda still calls KMS with the deployment role's
+#: permissions ("Lambda uses your permissions to create a grant on the key", the
+#: ``lambda_function`` rows), so the key must let it.
+CONTRACT_KEY_PROPERTIES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"AWS::Lambda::Function": ("KmsKeyArn",)}
+)
 
 
 #: Store method -> the services through which the deployment role must reach the key at create
@@ -416,7 +460,9 @@ def render_key_allows_markdown() -> str:
     """ "What the key allows, and why": every contract row (what the key policy allows, to whom,
     under which request context) with the AWS page and the AWS words it rests on; then the
     catalogued types with no row, which the key allows nothing beyond the principals the domain
-    names (the narrow default). The docs' ``contracts.md`` is this text."""
+    names (the narrow default): those whose AWS page was read (:data:`LOOKED_UP`, with the page
+    and why it gives no row) apart from those not researched. The docs' ``contracts.md`` is
+    this text."""
     from . import catalogue
 
     by_store: dict[str, list[str]] = {}
@@ -441,18 +487,41 @@ def render_key_allows_markdown() -> str:
             f"[{title.strip()}]({url.rstrip(')')}) | {words} |"
         )
     covered = set(STORE_TYPES) | set(_RUN_TYPES)
-    rest = sorted(t for t in catalogue.CATALOGUE if t not in covered)
+    rest = [t for t in sorted(catalogue.CATALOGUE) if t not in covered]
+    looked = [t for t in rest if t in LOOKED_UP]
+    unresearched = [t for t in rest if t not in LOOKED_UP]
+    found = {"nothing": "AWS documents nothing more", "incomplete": "not enough for a row"}
     lines += [
         "",
-        f"**{len(rest)} catalogued types have no row.** For them the library found no AWS page "
-        "that describes a KMS request by a principal other than the caller (the principal that "
-        "reads or writes the store, named by the domain as a reader or writer), so the key "
-        "allows nothing for them beyond the named principals and the service statements above: "
-        "the narrow default. A request AWS makes for one of them that the key refuses is a "
-        "finding of the audit (`CDKP107`, `CDKP019`, `CDKP021`), never silence; a statement AWS "
-        "documents for it is added with `domain.allow_service(...)` and its page.",
+        f"**{len(rest)} catalogued types have no row.** For each of them the key allows nothing "
+        "beyond the principals the domain names (its readers and writers) and the service "
+        "statements above: the narrow default. A request AWS makes for one of them that the "
+        "key refuses is a finding of the audit (`CDKP107`, `CDKP019`, `CDKP021`), never "
+        "silence; a statement AWS documents for it is added with `domain.allow_service(...)` "
+        "and its page.",
         "",
-        ", ".join(f"`{t}`" for t in rest),
+        f"**Looked up, no row ({len(looked)}).** The AWS page read for each, and why it gives "
+        "no row:",
+        "",
+        "| CloudFormation type | the page says | AWS page | AWS's words | why no row |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for cfn_type in looked:
+        entry = LOOKED_UP[cfn_type]
+        title, _, url = entry.source.rpartition(" (")
+        quote, why = (s.replace("|", "\\|") for s in (entry.quote, entry.why))
+        lines.append(
+            f"| `{cfn_type}` | {found[entry.found]} | [{title.strip()}]({url.rstrip(')')}) | "
+            f"{quote} | {why} |"
+        )
+    lines += [
+        "",
+        f"**Not researched ({len(unresearched)}).** No AWS page has been read for these types "
+        "yet: whether AWS documents a KMS request for them (at creation, attachment or run "
+        "time) is not known to the library, which is not the same as AWS documenting none. "
+        "The narrow default above applies to them until they are looked up.",
+        "",
+        ", ".join(f"`{t}`" for t in unresearched),
     ]
     return "\n".join(lines) + "\n"
 
