@@ -403,3 +403,33 @@ PLANTED = [
 @pytest.mark.parametrize(("cfn_type", "text"), PLANTED, ids=[t for _, t in PLANTED])
 def test_a_wrong_name_fails(cfn_type: str, text: str) -> None:
     assert Fix(cfn_type, text).check_all(), text
+
+
+_GIVEN_AS = re.compile(r"\(`domain\.key(\.key_arn)?`\) as `(\w+)`")
+
+
+@pytest.mark.parametrize("cfn_type", sorted(CATALOGUE))
+def test_the_key_is_given_in_the_form_the_keyword_takes(cfn_type: str) -> None:
+    """ "Pass the domain key (`domain.key`) as `kms_key_id`" applied as written must type-check:
+    an L1 keyword typed ``str`` takes the key's ARN (`domain.key.key_arn`), not the key object
+    (jsii raises ``TypeError`` for it); the key object only where the keyword takes a key."""
+    text = CATALOGUE[cfn_type].cdk_fix
+    l1 = _l1(cfn_type)
+    for arn, keyword in _GIVEN_AS.findall(text):
+        if "=" in text.split(f"`{keyword}", 1)[1][:1] or l1 is None:
+            continue  # `encryption_key=domain.key` of an L2: the keyword's own text says what
+        annotations = [
+            str(inspect.signature(cls.__init__).parameters[keyword].annotation)
+            for cls in _nested_classes(l1)
+            if keyword in (_parameters(cls) or ())
+        ]
+        if not annotations:
+            continue  # a keyword of a class the text names (checked above)
+        takes_key = any("IKey" in a for a in annotations)
+        takes_str = any("str" in a for a in annotations)
+        if arn:
+            assert takes_str, f"{cfn_type}: `{keyword}` takes no string: {annotations}"
+        else:
+            assert takes_key, (
+                f"{cfn_type}: `{keyword}` takes {annotations}, not a key: say `domain.key.key_arn`"
+            )
