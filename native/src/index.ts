@@ -308,24 +308,35 @@ export class KeyUsers {
       if (!CfnResource.isCfnResource(c) || !wanted.has(c.cfnResourceType)) {
         continue;
       }
-      try {
-        const rendered = Tokenization.resolve((c as any)._toCloudFormation(), {
-          scope: c,
-          resolver,
-          preparing: false,
-        });
-        const text = JSON.stringify(rendered);
-        if (!text.includes(KEY_SENTINEL)) {
-          continue;
-        }
-        const resources = rendered.Resources ?? {};
-        const body: any = Object.values(resources)[0] ?? {};
-        found.push({ type: c.cfnResourceType, path: c.node.path, properties: body.Properties ?? {} });
-      } catch (e) {
-        found.push({ type: c.cfnResourceType, path: c.node.path, error: String(e) });
+      const item = renderedIfMarked(c, resolver, KEY_SENTINEL);
+      if (item !== undefined) {
+        found.push(item);
       }
     }
     return JSON.stringify(found);
+  }
+}
+
+/**
+ * `{"type", "path", "properties"}` of `c` rendered with `resolver` when the rendering holds
+ * `sentinel` (a reference the resolver marked), undefined when it does not; `{"type", "path",
+ * "error"}` when `c` cannot be resolved yet.
+ */
+function renderedIfMarked(c: CfnResource, resolver: DefaultTokenResolver, sentinel: string): any {
+  try {
+    const rendered = Tokenization.resolve((c as any)._toCloudFormation(), {
+      scope: c,
+      resolver,
+      preparing: false,
+    });
+    if (!JSON.stringify(rendered).includes(sentinel)) {
+      return undefined;
+    }
+    const resources = rendered.Resources ?? {};
+    const body: any = Object.values(resources)[0] ?? {};
+    return { type: c.cfnResourceType, path: c.node.path, properties: body.Properties ?? {} };
+  } catch (e) {
+    return { type: c.cfnResourceType, path: c.node.path, error: String(e) };
   }
 }
 
@@ -382,21 +393,9 @@ export class KeyReferrers {
       if (!overridden && !names.some((n) => given[n] !== undefined)) {
         continue; // sets no wiring property: nothing to resolve (the common bucket)
       }
-      try {
-        const rendered = Tokenization.resolve((c as any)._toCloudFormation(), {
-          scope: c,
-          resolver,
-          preparing: false,
-        });
-        const text = JSON.stringify(rendered);
-        if (!text.includes(STORE_SENTINEL)) {
-          continue;
-        }
-        const resources = rendered.Resources ?? {};
-        const body: any = Object.values(resources)[0] ?? {};
-        found.push({ type: c.cfnResourceType, path: c.node.path, properties: body.Properties ?? {} });
-      } catch (e) {
-        found.push({ type: c.cfnResourceType, path: c.node.path, error: String(e) });
+      const item = renderedIfMarked(c, resolver, STORE_SENTINEL);
+      if (item !== undefined) {
+        found.push(item);
       }
     }
     return JSON.stringify(found);
