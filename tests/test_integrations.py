@@ -15,6 +15,8 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -248,3 +250,49 @@ def test_identities_the_cdk_wires(
     ]
     ours, theirs = _decisions(_identity_cases(tmp_path / "after", found[0], requests))
     assert ours == theirs == ["allow"] * len(requests), (ours, theirs)
+
+
+def _auto_scaling_group(fixed: bool) -> Callable[[DomainStack], None]:
+    """An Auto Scaling group of a consumer stack launching a domain launch template imported by
+    a hand-written export name (the key policy cannot follow it; the audit can)."""
+
+    def build(orders: DomainStack) -> None:
+        template = orders.domain.launch_template(
+            "Fleet",
+            machine_image=ec2.MachineImage.latest_amazon_linux2023(),
+            instance_type=ec2.InstanceType("t3.micro"),
+            block_devices=[
+                ec2.BlockDevice(device_name="/dev/xvda", volume=orders.domain.ebs_volume(8))
+            ],
+            auto_scaling=fixed,
+        )
+        consumers, template_id = imported_by_export(
+            orders, template.launch_template_id or "", "fleet-template"
+        )
+        imported = ec2.LaunchTemplate.from_launch_template_attributes(
+            consumers, "Fleet", launch_template_id=template_id, version_number="$Latest"
+        )
+        vpc = ec2.Vpc(consumers, "Vpc", max_azs=1, nat_gateways=0)
+        autoscaling.AutoScalingGroup(
+            consumers, "Group", vpc=vpc, launch_template=imported,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+        )  # fmt: skip
+
+    return build
+
+
+def test_an_auto_scaling_group_the_key_refuses_is_cdkp021_and_its_fix_passes(
+    tmp_path: Path,
+) -> None:
+    """EC2 Auto Scaling's service-linked role launching a template on the key: the audit holds
+    its contract rows (attach, "Required AWS KMS key policy for use with encrypted volumes")
+    against the key policy, as the synth-time wiring does; the fix offered passes as written."""
+    findings = _synth(tmp_path / "before", _auto_scaling_group(False))
+    found = [f for f in findings if f.rule == "CDKP021"]
+    assert len(found) == 1, [f.message for f in findings]
+    assert found[0].resource_type == "AWS::AutoScaling::AutoScalingGroup"
+    assert "AWSServiceRoleForAutoScaling" in found[0].message
+    assert "kms:CreateGrant" in found[0].message
+    assert "`domain.launch_template(..., auto_scaling=True)`" in (found[0].fix or "")
+    findings = _synth(tmp_path / "after", _auto_scaling_group(True))  # the fix, as written
+    assert not [f for f in findings if f.rule == "CDKP021"], [f.message for f in findings]

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver, placeholders
-from ..knowledge import contracts
+from ..knowledge import catalogue, contracts
 from ..knowledge.wiring import SOURCE_TYPES as _SOURCE_TYPES
 from ..knowledge.wiring import WIRING, Wiring
 from ..knowledge.wiring import named as _named
@@ -113,6 +113,8 @@ def audit_integrations(assembly: CloudAssembly) -> Iterator[Finding]:
                 domain = assembly.domain_of(store_stack, store_id, store).domain
                 if domain is None:
                     continue
+                if row_set.contract == _AUTO_SCALING and not _on_a_key(store):
+                    continue  # a template with no volume on a customer key needs no grant
                 key = assembly.nearest_domain_key(domain, store_stack)
                 if key is None or not isinstance(key.policy, dict):
                     continue
@@ -120,10 +122,12 @@ def audit_integrations(assembly: CloudAssembly) -> Iterator[Finding]:
                 refused = _refused(prepared, stack, resource, row_set.contract)
                 if refused:
                     yield _finding(stack, logical_id, resource, store_stack, store_id, store,
-                                   domain, what, refused)  # fmt: skip
+                                   domain, what, refused, row_set.contract)  # fmt: skip
 
 
 _ROTATION = "AWS::SecretsManager::RotationSchedule"
+#: The contract rows of an Auto Scaling group launching a template on the key (its fix differs).
+_AUTO_SCALING = "launch_template_auto_scaling"
 
 
 def _hosted_rotation(
@@ -157,32 +161,48 @@ def _hosted_rotation(
     )
 
 
+def _on_a_key(store: Mapping[str, Any]) -> bool:
+    """A key slot of ``store`` (a launch template, a launch configuration) names a customer key."""
+    uses = catalogue.classify(str(store.get("Type")), store.get("Properties")) or []
+    return any(u.state == "customer_key" for u in uses)
+
+
 def _refused(
     policy: Any, stack: StackTemplate, resource: Mapping[str, Any], contract: str
 ) -> list[tuple[str, str, str]]:
-    """(service, request, why) of each contract request the key policy refuses."""
+    """(service or service-linked role, request, why) of each contract request the key policy
+    refuses: a service principal's run-time requests, and a service-linked role's (EC2 Auto
+    Scaling launching a group's instances from a template on the key)."""
     del resource
     env = stack.environment
     fill = {"{account}": env.account_text, "{region}": env.region_text,
             "{partition}": env.partition_text}  # fmt: skip
     out: list[tuple[str, str, str]] = []
-    for row in contracts.rows_for(contract, "run"):
-        if row.caller != "service_principal":
+    for row in contracts.rows_for(contract):
+        role = row.caller == "service_linked_role"
+        if not role and (row.caller != "service_principal" or row.phase != "run"):
             continue
         context = {}
         for name, text in row.context.items():
             for placeholder, value in fill.items():
                 text = text.replace(placeholder, value)
             context[name] = text
+        principal = row.principal
+        for placeholder, value in fill.items():
+            principal = principal.replace(placeholder, value)
         for action in row.actions:
-            request = evaluator.Request(action, service=row.principal, context=context)
+            request = (
+                evaluator.Request(action, principal, env.account_text, context=context)
+                if role
+                else evaluator.Request(action, service=row.principal, context=context)
+            )
             try:
                 decision = evaluator.evaluate(policy, request)
             except ValueError as error:
                 out.append((row.principal, action, f"undecidable: {error}"))
                 continue
             if decision != "allow":
-                out.append((row.principal, action, row.source))
+                out.append((principal, action, row.source))
     return out
 
 
@@ -196,19 +216,30 @@ def _finding(
     domain: str,
     what: str,
     refused: list[tuple[str, str, str]],
+    contract: str,
 ) -> Finding:
     base = resource_fields(stack, logical_id, resource, domain)
     store_path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
     services = list(dict.fromkeys(s for s, _, _ in refused))
     requests = "; ".join(f"{a} by {s} ({why})" for s, a, why in refused)
-    fix = " and ".join(f'`domain.allow_service_publisher("{s}")`' for s in services)
+    if contract == _AUTO_SCALING:
+        fix = (
+            f"on the domain of {store_path}: make the template with "
+            "`domain.launch_template(..., auto_scaling=True)` (EC2 Auto Scaling's service-linked "
+            "role in the key policy, as its contract rows say), or launch it outside the group"
+        )
+    else:
+        doors = " and ".join(f'`domain.allow_service_publisher("{s}")`' for s in services)
+        fix = (
+            f"on the domain of {store_path}: {doors} (the statement the service contract "
+            "documents), or deliver to a store outside the domain"
+        )
     return make_finding(
         _RULE["CDKP021"],
         f"{base['path']} delivers into {store_path} of domain {domain!r} (its {what}), but the "
         f"domain key refuses what the service requests for it: {requests}. Deliveries fail at "
         "run time.",
-        fix=f"on the domain of {store_path}: {fix} (the statement the service contract "
-        "documents), or deliver to a store outside the domain",
+        fix=fix,
         location=what,
         **base,
     )
