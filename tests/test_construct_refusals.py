@@ -186,3 +186,39 @@ def test_a_capability_grant_that_would_cycle_is_refused(tmp_path: Path) -> None:
     orders.domain.grant_read(fn.role)
     with pytest.raises(Exception, match=r"grant_read\(Consumer/Fn/ServiceRole\)"):
         app.synth()
+
+
+@pytest.mark.parametrize("through", ["reference", "add_dependency"])
+def test_an_indirect_cross_stack_grant_cycle_is_refused(tmp_path: Path, through: str) -> None:
+    """The consumer's stack does not reference the domain's stack itself, but a middle stack it
+    depends on does (a token of a middle resource, or ``add_dependency``): the key policy names
+    the consumer's role, so the domain deploys after the consumer, which deploys after the
+    middle, which deploys after the domain. The CDK raised a bare ``DependencyCycle``; now the
+    message names the grant and the path of stacks that closes the cycle."""
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_sqs as sqs
+
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    queue = orders.domain.queue("Work")
+    middle = cdk.Stack(app, "Middle", env=ENV)
+    relay = sqs.Queue(middle, "Relay")
+    if through == "reference":
+        cdk.CfnOutput(middle, "Work", value=queue.queue_url)
+    else:
+        middle.add_dependency(orders)
+    consumer = cdk.Stack(app, "Consumer", env=ENV)
+    fn = lambda_.Function(
+        consumer, "Fn", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+        environment={"RELAY": relay.queue_url},
+    )  # fmt: skip
+    assert fn.role is not None
+    orders.domain.grant_read(fn.role)
+    with pytest.raises(Exception) as raised:
+        app.synth()
+    message = str(raised.value)
+    assert "grant_read(Consumer/Fn/ServiceRole)" in message, message
+    assert "'Consumer' -> 'Middle' -> 'Orders'" in message and "DependencyCycle" not in message

@@ -31,7 +31,8 @@ from ..knowledge import catalogue, contracts, wiring
 from ..knowledge.capabilities import AUTO_SCALING_SID, PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX
 from . import key_policy
 from ._messages import path_of, render
-from ._native import KEY_SENTINEL, STORE_SENTINEL, KeyReferrers, KeyUsers, StackReferences
+from ._native import KEY_SENTINEL, STORE_SENTINEL, KeyReferrers, KeyUsers
+from .stack_graph import deploys_after
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
@@ -220,27 +221,36 @@ class StoreAccess(_Mixin):
 
     def _refuse_cyclic_grants(self, cfn_key: cdk.CfnResource) -> None:
         """Raise, before the CDK's bare ``DependencyCycle``, when a principal given a store
-        grant from another stack lives in a stack that also references the key's or the store's
-        stack: the key policy names the principal (the key's stack deploys after it) while its
-        stack uses the store (it deploys after the store): no order deploys both."""
+        grant from another stack lives in a stack that deploys after the key's or the store's
+        stack, directly (a token of one of its resources) or through other stacks (references
+        and ``add_dependency``, :func:`deploys_after`): the key policy names the principal (the
+        key's stack deploys after it) while its stack deploys after the store: no order deploys
+        both."""
         grants: list[tuple[cdk.Stack, str, cdk.Stack]] = self.__dict__.get(
             "_cross_stack_grants", []
         )
         key_stack = cdk.Stack.of(cfn_key)
-        seen: dict[str, list[str]] = {}
+        seen: dict[tuple[str, str], list[str] | None] = {}
         for principal_stack, call, store_stack in grants:
             path = principal_stack.node.path
-            if path not in seen:
-                seen[path] = StackReferences.referenced_stacks(principal_stack)
-            used = [s.node.path for s in (key_stack, store_stack) if s.node.path in seen[path]]
-            if not used:
+            targets = {key_stack.node.path, store_stack.node.path}
+            marker = (path, store_stack.node.path)
+            if marker not in seen:
+                seen[marker] = deploys_after(principal_stack, targets)
+            chain = seen[marker]
+            if chain is None:
                 continue
+            target = chain[-1]
+            how = (
+                f"references stack {target!r}" if len(chain) == 2 else
+                f"deploys after stack {target!r} through " + " -> ".join(map(repr, chain))
+            )  # fmt: skip
             raise ValueError(
-                f"{path_of(self)}: {call} of {self}: "
-                f"the principal lives in stack {path!r}, which also references stack "
-                f"{used[0]!r} (a token of one of its resources). The key policy names the "
+                f"{path_of(self)}: {call} of {self}: the principal lives in stack {path!r}, "
+                f"which {how} (a token of a resource of the next stack, or add_dependency). "
+                "The key policy names the "
                 f"principal, so {key_stack.node.path!r} deploys after {path!r}, while {path!r} "
-                f"deploys after {used[0]!r}: a dependency cycle no deployment order resolves "
+                f"deploys after {target!r}: a dependency cycle no deployment order resolves "
                 "(and KMS needs the principal to exist when the key policy is written). Create "
                 "the role in a stack that deploys before the domain's (a principals stack that "
                 "references no domain resource) and pass it to the consumer "

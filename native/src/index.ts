@@ -1,6 +1,7 @@
 import {
   App,
   Aspects,
+  CfnElement,
   CfnResource,
   DefaultStackSynthesizer,
   DefaultTokenResolver,
@@ -425,16 +426,19 @@ class StackRecordingResolver extends DefaultTokenResolver {
 /** Which stacks the resources of a stack reference, read inside the kernel (no callbacks). */
 export class StackReferences {
   /**
-   * The construct paths of the stacks (other than `stack`) whose resources the resources of
-   * `stack` reference (`Ref`, `Fn::GetAtt`, escape-hatch overrides included), resolved as
-   * written, before the CDK turns them into exports and imports.
+   * The construct paths of the stacks (other than `stack`) whose resources the template
+   * elements of `stack` (resources, outputs, conditions, rules) reference (`Ref`,
+   * `Fn::GetAtt`, escape-hatch overrides included), resolved as written, before the CDK turns
+   * them into exports and imports.
    *
    * @param stack the stack whose resources are read
    */
   public static referencedStacks(stack: Stack): string[] {
     const resolver = new StackRecordingResolver();
     for (const c of stack.node.findAll()) {
-      if (!CfnResource.isCfnResource(c) || Stack.of(c) !== stack) {
+      // every element of the template: resources, and outputs, conditions and rules, whose
+      // tokens reference other stacks the same way
+      if (!CfnElement.isCfnElement(c) || Stack.of(c) !== stack) {
         continue;
       }
       try {
