@@ -131,6 +131,18 @@ def test_looked_up_types_are_catalogued_and_have_no_row() -> None:
     assert not looked & set(contracts.STORE_TYPES), sorted(looked & set(contracts.STORE_TYPES))
 
 
+def test_every_type_names_a_store_with_rows() -> None:
+    """``types`` and ``run_types`` point at rows that exist (a type whose store has no row would
+    be covered in name only), and a typed store's type is catalogued or has a row-only key
+    property (:data:`contracts.CONTRACT_KEY_PROPERTIES`)."""
+    table = _table("contracts")
+    stores = {r["store"] for r in table["contracts"]}
+    named = {t: e["store"] for t, e in table["types"].items()} | table["run_types"]
+    assert {t: s for t, s in named.items() if s not in stores} == {}
+    known = set(catalogue.CATALOGUE) | set(contracts.CONTRACT_KEY_PROPERTIES)
+    assert sorted(set(named) - known) == []
+
+
 def test_the_last_no_key_outcome_of_every_slot_is_the_default() -> None:
     """``classify`` takes the first ``no_key`` outcome whose tests hold: the last has none."""
     for store in _table("catalogue")["stores"]:

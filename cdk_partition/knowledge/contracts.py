@@ -205,6 +205,8 @@ LOOKED_UP: Mapping[str, LookedUp] = MappingProxyType(
     }
 )
 
+_TYPES: Mapping[str, Mapping[str, str]] = MappingProxyType(_TABLE["types"])
+_TABLE_RUN_TYPES: Mapping[str, str] = MappingProxyType(_TABLE["run_types"])
 del _TABLE
 
 
@@ -223,30 +225,11 @@ def _services(store: str) -> tuple[str, ...]:
     return tuple(services)
 
 
-#: CloudFormation type -> the store method whose contract rows apply to it (the audit checks a
-#: store's create and attach rows against its domain's key policy: CDKP107).
+#: CloudFormation type -> the store or integration whose contract rows apply to it (``types`` of
+#: the data file): at synth its create and attach rows become key-policy statements, and the audit
+#: checks them against its domain's key policy (CDKP107).
 STORE_TYPES: Mapping[str, str] = MappingProxyType(
-    {
-        "AWS::DynamoDB::Table": "table",
-        "AWS::DynamoDB::GlobalTable": "table_v2",
-        "AWS::KinesisFirehose::DeliveryStream": "delivery_stream",
-        "AWS::EC2::Volume": "volume",
-        "AWS::EC2::LaunchTemplate": "launch_template",
-        "AWS::EC2::Instance": "launch_template",  # the same requests when it starts
-        "AWS::RDS::DBInstance": "database_instance",
-        "AWS::RDS::DBCluster": "database_cluster",
-        "AWS::DocDB::DBCluster": "docdb_cluster",
-        "AWS::EFS::FileSystem": "file_system",
-        "AWS::SecretsManager::Secret": "secret",
-        "AWS::OpenSearchService::Domain": "opensearch_domain",
-        "AWS::ECR::Repository": "repository",
-        "AWS::Backup::BackupVault": "backup_vault",
-        "AWS::S3Tables::TableBucket": "table_bucket",
-        "AWS::Logs::LogGroup": "log_group",
-        "AWS::Events::EventBus": "event_bus",
-        # no store method: the rows follow the type (a function whose KmsKeyArn is the key)
-        "AWS::Lambda::Function": "lambda_function",
-    }
+    {cfn_type: entry["store"] for cfn_type, entry in _TYPES.items()}
 )
 
 
@@ -433,18 +416,9 @@ def render_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-#: CloudFormation type -> the store method of its run-time rows (display only: the create-time
-#: rows of these types are none, so they are not in :data:`STORE_TYPES`).
-_RUN_TYPES: Mapping[str, str] = MappingProxyType(
-    {
-        "AWS::SQS::Queue": "queue",
-        "AWS::SNS::Topic": "topic",
-        "AWS::Kinesis::Stream": "stream",
-        "AWS::S3::Bucket": "bucket",
-        "AWS::Events::EventBus": "event_bus",
-        "AWS::ECS::Cluster": "ecs_cluster_fargate_storage",
-    }
-)
+#: CloudFormation type -> the store of its run-time rows (display only: these types have no create
+#: rows, so they are not in :data:`STORE_TYPES`).
+_RUN_TYPES: Mapping[str, str] = MappingProxyType(dict(_TABLE_RUN_TYPES))
 
 _CALLERS = {
     "deployment_role": "CloudFormation's deployment role, through the service",
