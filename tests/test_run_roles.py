@@ -10,6 +10,7 @@ requests are decided by our evaluator and by the independent simulator
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,7 +56,8 @@ def _cases(out: Path, finding: Finding) -> list[Case]:
     arn = str(finding.value)
     for pseudo, value in PSEUDO_PARAMETERS.items():
         arn = arn.replace(pseudo, value)
-    context = {"kms:ViaService": f"states.{REGION}.amazonaws.com", "kms:CallerAccount": ACCOUNT}
+    # the role calls KMS directly (the row's page): no kms:ViaService
+    context = {"kms:CallerAccount": ACCOUNT}
     policy = _concrete_key_policy(out)
     return [
         Case("run-role:states", policy, caller_for_arn(arn), r, context, identity_allows=True)
@@ -119,3 +121,32 @@ def test_the_docs_show_the_table_from_the_code() -> None:
     page = (Path(__file__).parent.parent / "docs" / "identities.md").read_text()
     assert "<!-- gen:run-roles -->" in page
     assert all(row.url in render_markdown() for row in RUN_ROLES)
+
+
+def test_a_key_that_lets_the_role_through_step_functions_only_refuses_it(tmp_path: Path) -> None:
+    """The execution role calls KMS directly, not through Step Functions: "When an execution
+    role calls AWS KMS directly, you must grant AWS KMS permissions on the execution role", and
+    "Adding kms:ViaService condition to an execution role can prevent a new execution from
+    starting or cause a running execution to fail" (the row's page). A key policy that names the
+    role only under ``kms:ViaService`` = states passed before (the audit asked with that
+    context); it refuses every execution, so it is CDKP024, decided with the request AWS makes
+    (no ``kms:ViaService``) by our evaluator and by the simulator."""
+    from cdk_partition import audit_path
+
+    out = tmp_path / "out"
+    _synth(out, _build(by_mixin=True, fixed=True))
+    template_file = out / "Orders.template.json"
+    template = json.loads(template_file.read_text())
+    via = {"StringEquals": {"kms:ViaService": f"states.{REGION}.amazonaws.com"}}
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::KMS::Key":
+            continue
+        for statement in resource["Properties"]["KeyPolicy"]["Statement"]:
+            if statement.get("Sid", "").startswith(("AllowRead", "AllowWrite")):
+                statement["Condition"] = via
+    template_file.write_text(json.dumps(template))
+    found = [f for f in audit_path(out) if f.rule == "CDKP024"]
+    assert len(found) == 1, found
+    requests = [c for c in _cases(out, found[0])]
+    ours, theirs = _decisions(requests)
+    assert ours == theirs and "allow" not in ours, (ours, theirs)

@@ -96,10 +96,8 @@ def _audit_store(
         )
         return
     account = stack.environment.account_text
-    context = {
-        "kms:ViaService": f"{row.service}.{stack.environment.region_text}.amazonaws.com",
-        "kms:CallerAccount": account,
-    }
+    # the role calls KMS itself, not through the service: no kms:ViaService (the row's page)
+    context = {"kms:CallerAccount": account}
     prepared = prepared_key_policy(assembly, resolver, key)
     refused = refused_requests(prepared, role[0], account, row.kms_requests, context)
     if not refused:

@@ -12,10 +12,14 @@ at rest encryption in Step Functions", whose execution-role policy allows ``kms:
 https://docs.aws.amazon.com/step-functions/latest/dg/encryption-at-rest.html). The CDK's own
 ``sfn.StateMachine`` with ``CustomerManagedEncryptionConfiguration`` writes exactly those two
 actions into the role's IAM policy; in a domain the key policy must name the role as well, or
-``DenyEveryoneElse`` refuses every execution.
+``DenyEveryoneElse`` refuses every execution. The role calls KMS itself, not through Step
+Functions: "When an execution role calls AWS KMS directly, you must grant AWS KMS permissions on
+the execution role", and "Adding kms:ViaService condition to an execution role can prevent a new
+execution from starting or cause a running execution to fail" (the same page), so its requests
+carry no ``kms:ViaService`` and a key statement scoped by it refuses them.
 
-Each row: the store type, the top-level property that names the role, the service (its
-``kms:ViaService``), the KMS requests and the AWS page. The audit
+Each row: the store type, the top-level property that names the role, the service the role works
+for, the KMS requests and the AWS page. The audit
 (:mod:`cdk_partition.audit.run_roles`) reads this table.
 """
 
@@ -32,7 +36,8 @@ __all__ = ["ROLES_BY_TYPE", "RUN_ROLES", "RunRole", "render_markdown"]
 
 @dataclass(frozen=True)
 class RunRole(Cited):
-    """``store_type``'s property ``role_property`` names the role ``service`` calls KMS with."""
+    """``store_type``'s property ``role_property`` names the role that calls KMS (directly, with
+    no ``kms:ViaService``) for ``service``."""
 
     store_type: str
     role_property: str
@@ -62,13 +67,14 @@ ROLES_BY_TYPE: Mapping[str, RunRole] = MappingProxyType({r.store_type: r for r i
 def render_markdown() -> str:
     """The table as markdown (``docs/identities.md`` shows it, rendered at build)."""
     lines = [
-        "| store | role property | KMS requests | `kms:ViaService` | AWS source |",
+        "| store | role property | KMS requests | called | AWS source |",
         "| --- | --- | --- | --- | --- |",
     ]
     for row in RUN_ROLES:
         requests = ", ".join(f"`{r}`" for r in row.kms_requests)
         lines.append(
             f"| `{row.store_type}` | `{row.role_property}` | {requests} | "
-            f"`{row.service}.<region>.amazonaws.com` | [{row.title}]({row.url}): {row.note} |"
+            f"by the role itself for {row.service} (no `kms:ViaService`) | "
+            f"[{row.title}]({row.url}): {row.note} |"
         )
     return "\n".join(lines) + "\n"
