@@ -451,3 +451,51 @@ def test_the_iam_simulator_agrees_on_the_lambda_rows(synthesized: dict[str, Any]
             assert theirs == "allow", (case.action, case.caller, theirs)
         else:
             assert theirs != "allow", (case.action, case.caller, theirs)
+
+
+def test_the_iam_simulator_agrees_on_every_row(synthesized: dict[str, Any]) -> None:
+    """Every contract row decided again by the independent simulator
+    (``@cloud-copilot/iam-simulate``, one Node process): each documented caller, with the row's
+    request context, is allowed each action (rows authorized by a grant excepted: a key-policy
+    simulator has no grant to allow them); an unnamed role of the account with the same context
+    is not. The same requests :func:`test_contract_row_is_allowed` gives the evaluator."""
+    from test_oracle_iam_simulate import (
+        Case,
+        caller_for_arn,
+        run_oracle,
+        service,
+        simulator_decision,
+    )
+
+    template = synthesized["template"]
+    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    text = json.dumps(evaluator.canonicalize(key["Properties"]["KeyPolicy"]))
+    text = text.replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::Region}", REGION)
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::IAM::Role":
+            arn = f"arn:${{AWS::Partition}}:iam::{ACCOUNT}:role/{logical_id}"
+            text = text.replace("${" + logical_id + ".Arn}", arn)
+    policy = json.loads(text.replace("${AWS::Partition}", "aws"))
+    outsider = caller_for_arn(OUTSIDER.replace("${AWS::Partition}", "aws"))
+    cases, labels = [], []
+    for i, row in enumerate(ROWS):
+        if row.via_grant:
+            continue
+        for request in _callers(row, synthesized["policy"]):
+            if request.service:
+                caller = service(request.service)
+            else:
+                caller = caller_for_arn(
+                    str(request.principal_arn).replace("${AWS::Partition}", "aws")
+                )
+            context = {
+                k: str(v).replace("${AWS::Partition}", "aws") for k, v in request.context.items()
+            }
+            for action in _actions(row):
+                for who, want in ((caller, True), (outsider, False)):
+                    cases.append(Case(f"contracts:{row.store}", policy, who, action, context))
+                    labels.append((i, row.store, who.simulator_principal, action, want))
+    assert len({label[0] for label in labels}) >= len(ROWS) - sum(r.via_grant for r in ROWS)
+    got = [simulator_decision(r) for r in run_oracle(cases)]
+    wrong = [(lb, g) for lb, g in zip(labels, got, strict=True) if (g == "allow") != lb[4]]
+    assert wrong == []

@@ -41,7 +41,12 @@ from ..policy import evaluator
 from ..policy.canonical import as_text
 from ..policy.prover import Prover, Verdict, describe, prover_for
 from ..policy.prover_symbols import _OWNER, Symbols
-from .service_statements import DATA_ACTIONS, SCOPING_KEYS, expand_actions, rows_of_service
+from .service_statements import (
+    DATA_ACTIONS,
+    SCOPING_KEYS,
+    contract_actions,
+    rows_of_service,
+)
 
 __all__ = ["DELEGATION_SID", "Proof", "prove_key_policy"]
 
@@ -244,7 +249,7 @@ def _service_proofs(
     for service, is_declared in sorted(services.items()):
         rows = rows_of_service(service)
         if rows:
-            allowed = expand_actions(a for r in rows for a in r.actions)
+            allowed = contract_actions(rows)
             scoped_keys = {k.lower() for r in rows for k in r.context}
             must_scope = all(r.context for r in rows)
             whose = f"its contract ({rows[0].source})"

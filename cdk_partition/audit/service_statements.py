@@ -34,6 +34,7 @@ from ..knowledge.capabilities import KMS_KEY_ACTIONS, READ_ACTIONS, WRITE_ACTION
 __all__ = [
     "DATA_ACTIONS",
     "SCOPING_KEYS",
+    "contract_actions",
     "expand_actions",
     "rows_of_service",
     "service_statement_problems",
@@ -92,6 +93,13 @@ def _scoped(conditions: Any) -> bool:
     return any(k in SCOPING_KEYS or k.startswith(_SCOPING_PREFIXES) for k in keys)
 
 
+def contract_actions(rows: Iterable[Any]) -> set[str]:
+    """The KMS key actions a service statement may give for contract ``rows``: the actions of
+    their requests and those AWS's documented statement lists beyond them
+    (:attr:`~cdk_partition.knowledge.contracts.ContractRow.statement_only`)."""
+    return expand_actions(a for r in rows for a in (*r.actions, *r.statement_only))
+
+
 def service_statement_problems(
     service: str,
     actions: Iterable[Any],
@@ -106,7 +114,7 @@ def service_statement_problems(
     expanded = expand_actions(actions)
     rows = rows_of_service(service)
     if rows:
-        allowed = expand_actions(a for r in rows for a in r.actions)
+        allowed = contract_actions(rows)
         beyond = sorted(expanded - allowed)
         if beyond:
             yield f"gives {service} {', '.join(beyond)}, beyond its contract ({rows[0].source})."

@@ -104,6 +104,10 @@ class ContractRow:
     note: str = ""
     """AWS's words the row rests on (a note of the table applies to its row and the rows after
     it, of the same page, up to the next note)."""
+    statement_only: tuple[str, ...] = ()
+    """Actions AWS's documented statement lists that no request of the row makes (the Logs
+    statement's ``kms:Describe*`` under an encryption-context condition DescribeKey cannot
+    carry): a statement may keep them (CDKP106 accepts them); the request checks leave them."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,7 @@ def _row(raw: Mapping[str, Any], note: str = "") -> ContractRow:
         raw.get("via_grant", False),
         _PAGES[raw["source"]],
         note,
+        tuple(raw.get("statement_only", ())),
     )
 
 
