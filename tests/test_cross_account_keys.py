@@ -17,7 +17,7 @@ from aws_cdk.assertions import Annotations, Match
 
 from cdk_partition import DataDomain, DomainReference
 from cdk_partition.constructs.stores import StoreFactories
-from cdk_partition.knowledge import contracts
+from cdk_partition.knowledge import contracts, contracts_render
 from cdk_partition.knowledge.contracts import (
     CROSS_ACCOUNT_KEYS,
     CrossAccountKeys,
@@ -66,7 +66,7 @@ def test_the_docs_show_the_table() -> None:
 
     page = PAGE.read_text()
     assert "<!-- gen:cross-account -->" in page
-    assert contracts.render_cross_account_markdown().strip() in tables.expand(page)
+    assert contracts_render.render_cross_account_markdown().strip() in tables.expand(page)
 
 
 @pytest.mark.parametrize(

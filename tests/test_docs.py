@@ -103,10 +103,12 @@ def test_the_json_field_list_is_the_findings_fields() -> None:
 
 
 def test_the_contract_tables_are_the_codes() -> None:
-    from cdk_partition.knowledge import contracts
+    from cdk_partition.knowledge import contracts_render
 
-    assert contracts.render_markdown().strip() in tables.expand(_page("service-contracts.md"))
-    assert contracts.render_cross_account_markdown().strip() in tables.expand(
+    assert contracts_render.render_markdown().strip() in tables.expand(
+        _page("service-contracts.md")
+    )
+    assert contracts_render.render_cross_account_markdown().strip() in tables.expand(
         _page("cross-account.md")
     )
 

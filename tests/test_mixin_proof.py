@@ -7,6 +7,7 @@ SageMaker, OpenSearch Serverless), all in one ``DomainStack``, then
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,9 @@ from conftest import cdk_context, isolated_vpc
 
 from cdk_partition import DomainStack, audit_path
 from cdk_partition.audit import failing
+from cdk_partition.knowledge import contracts
 from cdk_partition.knowledge.catalogue import classify
+from cdk_partition.policy import evaluator
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 ADMIN = f"arn:aws:iam::{ACCOUNT}:role/admin"
@@ -113,6 +116,10 @@ def _build(outdir: Path) -> cdk.App:
         ),
     )  # fmt: skip
     oss.CfnCollection(stack, "Search", name="mixed")
+    # AWS documents the SageMaker domain's create-time requests by its caller with no
+    # kms:ViaService: the domain lets its deployment role make them only when the app accepts it
+    # (without this: CDKP107, whose fix is this call)
+    stack.domain.allow_deployment_requests("AWS::SageMaker::Domain")
     cdk.Mixins.of(stack).apply(stack.domain.encryption_at_rest())
     return app
 
@@ -160,3 +167,59 @@ def test_no_finding(synthesized: dict[str, Any]) -> None:
     stores on the key by CloudFormation type (no CDKP107)."""
     findings = audit_path(synthesized["outdir"])
     assert [(f.rule, f.path) for f in failing(findings)] == []
+
+
+def _proof_policy(template: dict[str, Any]) -> dict[str, Any]:
+    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    text = json.dumps(evaluator.canonicalize(key["Properties"]["KeyPolicy"]))
+    for pseudo, value in (("${AWS::Partition}", "aws"), ("${AWS::AccountId}", ACCOUNT),
+                          ("${AWS::Region}", REGION)):  # fmt: skip
+        text = text.replace(pseudo, value)
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def test_each_stores_create_requests_are_let_through_or_aws_documents_none(
+    synthesized: dict[str, Any],
+) -> None:
+    """Item 5's "its key policy lets the create-time requests through", for every type of the
+    app: a type with contract rows has each create and attach request decided against this
+    app's key policy by the evaluator and by the independent simulator (the documented caller
+    allowed, an unnamed role with the same context not); a type without rows must have been
+    looked up with AWS documenting no request of its own (``looked_up`` "nothing", the narrow
+    default, stated). A type only "incomplete" or not researched is not proven deployable."""
+    from test_contracts_by_type import _ours, _requests
+    from test_oracle_iam_simulate import (
+        Case,
+        caller_for_arn,
+        run_oracle,
+        service,
+        simulator_decision,
+    )
+
+    policy = _proof_policy(synthesized["template"])
+    unproven, cases, labels = {}, [], []
+    for cfn_type in sorted(EXPECTED):
+        resources = synthesized["template"]["Resources"].values()
+        found = [r.get("Properties", {}) for r in resources if r["Type"] == cfn_type]
+        requests = _requests(cfn_type, found) if cfn_type in contracts.STORE_TYPES else []
+        looked = contracts.LOOKED_UP.get(cfn_type)
+        if not requests:
+            if cfn_type in contracts.RUN_TYPES:  # run-time rows only: the readers and writers
+                continue
+            if looked is None or looked.found != "nothing":
+                unproven[cfn_type] = looked.found if looked else "not researched"
+            continue
+        for who, action, context, want in requests:
+            ours = _ours(policy, who, action, context)
+            assert (ours == "allow") == (want == "allow"), (cfn_type, who, action, ours)
+            if want == "not_denied":
+                continue
+            caller = caller_for_arn(who) if who.startswith("arn:") else service(who)
+            cases.append(Case(f"proof:{cfn_type}", policy, caller, action, context))
+            labels.append((cfn_type, who, action, want))
+    assert unproven == {}
+    got = [simulator_decision(r) for r in run_oracle(cases)]
+    wrong = [
+        (lb, g) for lb, g in zip(labels, got, strict=True) if (g == "allow") != (lb[3] == "allow")
+    ]
+    assert wrong == []

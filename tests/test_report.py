@@ -481,7 +481,9 @@ def test_service_principals_show_sid_actions_and_conditions(sample_report: repor
     )
     # the event bus's statement, written from its contract for every bus on the key
     events = services["events.amazonaws.com", "AllowEventBridgeEventBuses"]
-    assert set(events["actions"]) == {"kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}
+    assert set(events["actions"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    describe = services["events.amazonaws.com", "AllowEventBridgeDescribeKey"]
+    assert describe["actions"] == ["kms:DescribeKey"] and describe["condition_keys"] == []
     assert "StringEquals aws:SourceAccount" in events["condition_keys"]
     text = report.to_markdown(sample_report)
     assert "| service | Sid | actions | conditions |" in text

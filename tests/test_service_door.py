@@ -168,8 +168,11 @@ _SCOPED = {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
         ("delivery.logs.amazonaws.com", {"actions": ["kms:CreateGrant"]}, "not data actions"),
         ("delivery.logs.amazonaws.com", {"source": "my notes"}, "names no AWS documentation"),
         ("delivery.logs.amazonaws.com", {"conditions": None}, "without aws:SourceArn"),
-        ("cloudwatch.amazonaws.com", {"actions": ["kms:Encrypt"]}, "beyond its contract"),
-        ("cloudwatch.amazonaws.com", {"conditions": None}, "without conditions"),
+        # declared from the contract's own page: held to the contract
+        ("cloudwatch.amazonaws.com", {"actions": ["kms:Encrypt"], "source": SNS_KEYS},
+         "beyond its contract"),
+        ("cloudwatch.amazonaws.com", {"conditions": None, "source": SNS_KEYS},
+         "without conditions"),
         ("delivery.logs.amazonaws.com", {"source_keys_unsupported": "no"}, "AWS's sentence"),
     ],
     ids=["not-a-service", "wildcard", "administration", "grants", "no-page", "unscoped",
@@ -261,11 +264,11 @@ def test_what_the_key_allows_lists_every_row_with_its_page() -> None:
     """docs/contracts.md, "What the key allows, and why": generated from the contract table;
     every row with its page and AWS words, every catalogued type either in a row or among those
     AWS documents nothing for."""
-    from cdk_partition.knowledge import catalogue, contracts
+    from cdk_partition.knowledge import catalogue, contracts, contracts_render
 
     page = (Path(__file__).parents[1] / "docs" / "contracts.md").read_text()
     assert "<!-- gen:key-allows -->" in page
-    text = contracts.render_key_allows_markdown()
+    text = contracts_render.render_key_allows_markdown()
     rows = text.partition("catalogued types have no row")[0]
     table = [line for line in rows.splitlines() if line.startswith("| `")]
     assert len(table) == len(contracts.CONTRACTS)
@@ -280,9 +283,9 @@ def test_types_without_a_row_are_split_into_looked_up_and_not_researched() -> No
     """docs/contracts.md must not claim "no AWS page" for a type nobody looked up: the types
     whose page was read (contracts.json ``looked_up``) are listed with that page and AWS's words,
     apart from the types not researched, which are named as such."""
-    from cdk_partition.knowledge import catalogue, contracts
+    from cdk_partition.knowledge import catalogue, contracts, contracts_render
 
-    text = contracts.render_key_allows_markdown()
+    text = contracts_render.render_key_allows_markdown()
     assert "found no AWS page" not in text
     looked_part, _, unresearched_part = text.partition("**Not researched (")
     assert unresearched_part, "the not-researched types are not named as such"

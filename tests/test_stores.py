@@ -203,11 +203,11 @@ def test_deployment_data_access_only_via_the_services_used(built: dict[str, Any]
 
 def test_event_bus_statement_is_scoped_to_the_bus(built: dict[str, Any]) -> None:
     """CDK's own statement for a bus on a customer key: EventBridge as itself, for this bus."""
-    (statement,) = [
-        s
-        for s in _statements(built).values()
-        if s["Principal"] == {"Service": "events.amazonaws.com"}
-    ]
+    statements = _statements(built)
+    statement = statements["AllowEventBridgeEventBuses"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    describe = statements["AllowEventBridgeDescribeKey"]  # no encryption context to scope by
+    assert describe["Action"] == "kms:DescribeKey" and "Condition" not in describe
     condition = statement["Condition"]["StringEquals"]
     assert condition["aws:SourceAccount"] == "111122223333"
     assert "event-bus/" in str(condition["aws:SourceArn"])

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from fnmatch import fnmatchcase
 from typing import Any
 
 from ..assembly import CloudAssembly, DomainKey, Environment, StackTemplate
-from ..knowledge import catalogue, contracts
+from ..knowledge import catalogue, contract_shapes, contracts
+from ..knowledge.capabilities import KMS_KEY_ACTIONS
 from ..policy import evaluator
 from .rules import Finding, Rule, make_finding, no_aws_page
 
@@ -70,16 +72,43 @@ def audit_contracts(
     deployer, policy = key.deployment_role, key.policy
     if deployer is None or not isinstance(policy, dict):
         return  # a key not written by this version: nothing to hold the rows against
-    refused = _refused_rows(assembly, key, policy, deployer, store)
+    properties = resource.get("Properties") if resource is not None else None
+    stores = contracts.stores_of_type(base["resource_type"], properties)
+    refused = tuple(r for s in stores for r in _refused_rows(assembly, key, policy, deployer, s))
     if refused:
         yield make_finding(
             _RULE["CDKP107"],
             f"{base['path']} of domain {domain!r}: the domain key policy refuses what AWS "
             f"requests for it: {'; '.join(refused)}.",
-            fix=_CONTRACT_FIXES.get(store),
+            fix=_fix(base["resource_type"], store),
             location="KeyPolicy",
             **base,
         )
+
+
+def _fix(cfn_type: str, store: str) -> str | None:
+    """CDKP107's fix for a resource of ``cfn_type``: the statement the domain writes once the
+    app accepts it (``allow_deployment_requests``), what to keep when the domain writes it on
+    its own, or, for a request the domain never lets through, to keep the type off the key."""
+    door = contract_shapes.door_rows(cfn_type)
+    if door and not contract_shapes.door_refusal(cfn_type):
+        return (
+            f"accept the deployment role's requests AWS documents for {cfn_type} outside the "
+            f"domain's services: `domain.allow_deployment_requests({cfn_type!r})` (the domain "
+            "then writes AllowDeploymentDirect statements with exactly those requests)"
+        )
+    never = [
+        contract_shapes.not_written_reason(r)
+        for r in contracts.rows_for(store)
+        if r.phase != "run" and contract_shapes.shape(r) == "not_written"
+    ]
+    if door or never:
+        why = contract_shapes.door_refusal(cfn_type) if door else never[0]
+        return (
+            f"keep {cfn_type} off the domain key ({why}): give it a key of its own outside the "
+            "scope the domain's mixin is applied to"
+        )
+    return _CONTRACT_FIXES.get(store)
 
 
 #: Store -> how to get its contract statements written (CDKP107's fix for that store).
@@ -112,7 +141,12 @@ def _refused_rows(
     for row in contracts.rows_for(store):
         if row.phase not in ("create", "attach"):
             continue
-        if row.caller not in ("deployment_role", "infrastructure_role", "service_principal"):
+        if row.caller not in (
+            "deployment_role",
+            "infrastructure_role",
+            "service_principal",
+            "service_linked_role",
+        ):
             continue
         context = {k: _fill(v, fill) for k, v in row.context.items()}
         principal = (
@@ -123,7 +157,14 @@ def _refused_rows(
         who = row.caller.replace("_", " ")
         if row.caller == "service_principal":
             who = f"service principal {principal}"
-        for action in row.actions:
+        elif row.caller == "service_linked_role":
+            who = f"service-linked role {principal}"
+        for action in contract_shapes.requested(row):
+            if not any(fnmatchcase(a, action) for a in KMS_KEY_ACTIONS):
+                continue  # authorized by IAM policy only (kms:ListAliases): not the key's
+            context = {
+                k: _fill(v, fill) for k, v in contract_shapes.request_context(row, action).items()
+            }
             request = (
                 evaluator.Request(action, service=principal, context=context)
                 if row.caller == "service_principal"

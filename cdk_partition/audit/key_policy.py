@@ -17,9 +17,11 @@ from typing import Any
 
 from ..assembly import DomainKey
 from ..assembly.keys import KeyResolver
+from ..knowledge import contract_shapes
 from ..knowledge.capabilities import (
     ADMINISTER_ACTIONS,
     ALL_CAPABILITY_ACTIONS,
+    DEPLOYMENT_DIRECT_SID_PREFIX,
     KMS_KEY_ACTIONS,
     READ_ACTIONS,
     WRITE_ACTIONS,
@@ -162,8 +164,10 @@ def audit_key(key: DomainKey, resolver: KeyResolver | None = None) -> Iterator[F
     statements = key.statements
     declared = declared_service_statements(key.resource)
     shapes: list[tuple[str, int]] = []
+    doors = {i for i, s in enumerate(statements) if _is_door_statement(s, key.deployment_role)}
+    shapes += [("CDKP104", i) for i in doors]  # the shape the app accepted, as AWS documents it
     for index, statement in enumerate(statements):
-        if statement.get("Effect") != "Allow":
+        if statement.get("Effect") != "Allow" or index in doors:
             continue
         for shape in _statement_findings(index, statement, declared, finding):
             shapes.append((shape.rule, index))
@@ -189,6 +193,22 @@ def audit_key(key: DomainKey, resolver: KeyResolver | None = None) -> Iterator[F
             location,
             statement.get(element) if element else None,
         )
+
+
+def _is_door_statement(statement: Mapping[str, Any], deployment_role: Any) -> bool:
+    """True for an ``AllowDeploymentDirect<Store>`` statement as
+    ``domain.allow_deployment_requests`` writes it: the key's deployment role, and no action
+    beyond the requests AWS documents for the store (its door rows); anything else named so is
+    audited like any statement."""
+    sid = str(statement.get("Sid", ""))
+    if not sid.startswith(DEPLOYMENT_DIRECT_SID_PREFIX) or deployment_role is None:
+        return False
+    principal = statement.get("Principal")
+    aws = principal.get("AWS") if isinstance(principal, Mapping) else None
+    if _as_list(aws) != [deployment_role] or "NotAction" in statement:
+        return False
+    allowed = contract_shapes.door_actions_for_sid(sid)
+    return bool(allowed) and _expand(_as_list(statement.get("Action", []))) <= _expand(allowed)
 
 
 def _statement_findings(

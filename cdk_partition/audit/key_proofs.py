@@ -46,6 +46,7 @@ from .service_statements import (
     SCOPING_KEYS,
     contract_actions,
     rows_of_service,
+    scopable_actions,
 )
 
 __all__ = ["DELEGATION_SID", "Proof", "prove_key_policy"]
@@ -251,13 +252,15 @@ def _service_proofs(
         if rows:
             allowed = contract_actions(rows)
             scoped_keys = {k.lower() for r in rows for k in r.context}
-            must_scope = all(r.context for r in rows)
+            must_scope_actions = scopable_actions(rows)
+            must_scope = bool(must_scope_actions)
             whose = f"its contract ({rows[0].source})"
         elif is_declared:
             allowed = set(DATA_ACTIONS)
             marks = [m for m in declared.values() if m.get("service") == service]
             scoped_keys = set()
             must_scope = not any(m.get("source_keys_unsupported") for m in marks)
+            must_scope_actions = set(KMS_KEY_ACTIONS)
             whose = "data actions (declared with domain.allow_service)"
         else:
             continue  # an undeclared service without a contract: the statement pass says so
@@ -285,14 +288,18 @@ def _service_proofs(
             continue
 
         def unscoped(
-            s: Symbols, lowered: str = lowered, keys: set[str] = scoped_keys
+            s: Symbols,
+            lowered: str = lowered,
+            keys: set[str] = scoped_keys,
+            actions: set[str] = must_scope_actions,
         ) -> z3.BoolRef:
             absent = [
                 z3.Not(k.present)
                 for name, k in s.keys.items()
                 if name in SCOPING_KEYS or name in keys or name.startswith("kms:encryptioncontext:")
             ]
-            return z3.And(s.is_service, s.service == z3.StringVal(lowered), *absent)
+            asked = z3.Or(*[s.action == z3.StringVal(a) for a in sorted(actions)])
+            return z3.And(s.is_service, s.service == z3.StringVal(lowered), asked, *absent)
 
         verdict = settle(f"whether {service} is scoped", prover.ask(unscoped, "service scope"))
         if verdict is not None:

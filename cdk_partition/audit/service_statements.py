@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
-from ..knowledge import contracts
+from ..knowledge import contract_shapes, contracts
 from ..knowledge.capabilities import KMS_KEY_ACTIONS, READ_ACTIONS, WRITE_ACTIONS
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "contract_actions",
     "expand_actions",
     "rows_of_service",
+    "scopable_actions",
     "service_statement_problems",
 ]
 
@@ -100,6 +101,30 @@ def contract_actions(rows: Iterable[Any]) -> set[str]:
     return expand_actions(a for r in rows for a in (*r.actions, *r.statement_only))
 
 
+def scopable_actions(rows: Iterable[contracts.ContractRow]) -> set[str]:
+    """The KMS key actions a statement for the service of ``rows`` must scope: those every row
+    that requests them sends with a request context AWS documents (an action of one row sent
+    with none, or a DescribeKey of a row scoped only by an encryption context, which its
+    request cannot carry, leaves nothing to scope by)."""
+    rows = list(rows)
+    out = set()
+    for action in KMS_KEY_ACTIONS:
+        asking = [
+            r
+            for r in rows
+            if action in expand_actions((*contract_shapes.requested(r), *r.statement_only))
+        ]
+        if asking and all(contract_shapes.request_context(r, action) for r in asking):
+            out.add(action)
+    return out
+
+
+def _cites_a_row(source: Any, rows: Iterable[contracts.ContractRow]) -> bool:
+    """Whether the declared ``source`` names the AWS page of one of ``rows``."""
+    text = str(source or "")
+    return any(r.source.rpartition(" (")[2].rstrip(")") in text for r in rows)
+
+
 def service_statement_problems(
     service: str,
     actions: Iterable[Any],
@@ -110,15 +135,21 @@ def service_statement_problems(
     """What an Allow of ``actions`` (already expanded or not) to ``service`` under ``conditions``
     gives beyond the service's needs, as phrases ("gives X kms:Y, beyond ..."); none when it
     passes. ``declared``: the app's declaration of the statement (``source``: the AWS page;
-    ``source_keys_unsupported``: AWS's words that the source keys are not supported)."""
+    ``source_keys_unsupported``: AWS's words that the source keys are not supported). A
+    statement of a service with contract rows is held to their actions when the library wrote
+    it or the app declares it from one of their pages; declared from another AWS page, it is
+    held to data actions, scoped, like a service without a contract."""
     expanded = expand_actions(actions)
     rows = rows_of_service(service)
-    if rows:
+    # a contract documents one integration of the service; a statement the app declares from
+    # another AWS page (vended logs into a bucket, where the contract is Step Functions' log
+    # delivery) is held to the declared rules below, not to the other integration's actions
+    if rows and (declared is None or _cites_a_row(declared.get("source"), rows)):
         allowed = contract_actions(rows)
         beyond = sorted(expanded - allowed)
         if beyond:
             yield f"gives {service} {', '.join(beyond)}, beyond its contract ({rows[0].source})."
-        if not conditions and all(r.context for r in rows):
+        if not conditions and expanded & scopable_actions(rows):
             keys = ", ".join(sorted({k for r in rows for k in r.context}))
             yield (
                 f"allows {service} without conditions, although AWS supports scoping it ({keys})."

@@ -153,3 +153,35 @@ class ServiceDoor(_Mixin):
         for key in keys:
             key.add_metadata(SERVICE_STATEMENTS_METADATA_KEY, list(marks))
         return statement
+
+    def allow_deployment_requests(self, cfn_type: str) -> None:
+        """Let the deployment role make the requests AWS documents for creating a resource of
+        ``cfn_type`` on the domain key that the domain does not write on its own: requests the
+        deploying principal makes outside any service (AWS documents no ``kms:ViaService`` for
+        them: a SageMaker domain, an EKS cluster, a DMS replication instance...), or through a
+        service with an action the domain's deployment statements do not hold.
+
+        The statements (``AllowDeploymentDirect<Store>``, one per contract row, each with the
+        row's actions and the conditions AWS documents for it: ``kms:ViaService``,
+        ``kms:GrantIsForAWSResource``, ``kms:CallerAccount``) are written at synth when a
+        resource of ``cfn_type`` is on the key, and only then. Without this call such a
+        resource is ``CDKP107`` (the key refuses what AWS requests), whose fix is this call:
+        the deployment role then uses the key outside a service, a widening you accept per type
+        (the report lists the statement). Rows: :func:`cdk_partition.knowledge.contract_shapes.door_rows`,
+        each citing its AWS page (docs: "What the key allows, and why").
+
+        :param cfn_type: the CloudFormation type, e.g. ``"AWS::SageMaker::Domain"``.
+        :raises ValueError: for a type without such requests, or whose requests include a key
+            administration or key-policy action (``kms:PutKeyPolicy``...), which the deployment
+            role of a domain key never gets.
+        """
+        from ..knowledge import contract_shapes
+
+        refusal = contract_shapes.door_refusal(cfn_type)
+        if refusal:
+            raise ValueError(
+                f"{path_of(self)}: allow_deployment_requests({cfn_type!r}): {refusal}. Keep "
+                "resources of this type off the domain key (a key of their own), or create them "
+                "with a store method when one exists."
+            )
+        self.__dict__.setdefault("_direct_types", set()).add(cfn_type)

@@ -8,16 +8,17 @@ from __future__ import annotations
 from collections import deque
 
 import aws_cdk as cdk
+from constructs import IConstruct
 
 from ._native import StackReferences
 
-__all__ = ["deploys_after"]
+__all__ = ["deploys_after", "refuse_cyclic_grants"]
 
 
-def _stack_at(root: cdk.App | cdk.Stage | object, path: str) -> cdk.Stack | None:
+def _stack_at(root: IConstruct, path: str) -> cdk.Stack | None:
     node = root
     for part in path.split("/"):
-        child = node.node.try_find_child(part)  # type: ignore[attr-defined]
+        child = node.node.try_find_child(part)
         if child is None:
             return None
         node = child
@@ -51,3 +52,39 @@ def deploys_after(start: cdk.Stack, targets: set[str]) -> list[str] | None:
             parents[nxt], stacks[nxt] = path, found
             queue.append(nxt)
     return None
+
+
+def refuse_cyclic_grants(
+    where: str, domain: str, grants: list[tuple[cdk.Stack, str, cdk.Stack]], key_stack: cdk.Stack
+) -> None:
+    """Raise, before the CDK's bare ``DependencyCycle``, when a principal given a store grant
+    from another stack (``grants``: its stack, how the app named it, the store's stack) lives in
+    a stack that deploys after the key's or the store's stack, directly (a token of one of its
+    resources) or through other stacks (references and ``add_dependency``,
+    :func:`deploys_after`): the key policy names the principal (the key's stack deploys after
+    it) while its stack deploys after the store: no order deploys both."""
+    seen: dict[tuple[str, str], list[str] | None] = {}
+    for principal_stack, call, store_stack in grants:
+        path = principal_stack.node.path
+        targets = {key_stack.node.path, store_stack.node.path}
+        marker = (path, store_stack.node.path)
+        if marker not in seen:
+            seen[marker] = deploys_after(principal_stack, targets)
+        chain = seen[marker]
+        if chain is None:
+            continue
+        target = chain[-1]
+        how = (
+            f"references stack {target!r}" if len(chain) == 2 else
+            f"deploys after stack {target!r} through " + " -> ".join(map(repr, chain))
+        )  # fmt: skip
+        raise ValueError(
+            f"{where}: {call} of {domain}: the principal lives in stack {path!r}, "
+            f"which {how} (a token of a resource of the next stack, or add_dependency). "
+            f"The key policy names the principal, so {key_stack.node.path!r} deploys after "
+            f"{path!r}, while {path!r} deploys after {target!r}: a dependency cycle no "
+            "deployment order resolves (and KMS needs the principal to exist when the key "
+            "policy is written). Create the role in a stack that deploys before the domain's (a "
+            "principals stack that references no domain resource) and pass it to the consumer "
+            "(lambda_.Function(..., role=role)), or put the consumer in the domain's stack."
+        )

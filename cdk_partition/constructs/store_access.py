@@ -27,12 +27,22 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ..knowledge import catalogue, contracts, wiring
-from ..knowledge.capabilities import AUTO_SCALING_SID, PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX
+from ..knowledge import catalogue, contract_shapes, contracts, wiring
+from ..knowledge.capabilities import (
+    AUTO_SCALING_SID,
+    EVENTS_DESCRIBE_SID,
+    PUBLISHER_SID_PREFIX,
+    STORE_ROLES_SID_PREFIX,
+)
 from . import key_policy
 from ._messages import path_of, render
 from ._native import KEY_SENTINEL, STORE_SENTINEL, KeyReferrers, KeyUsers
-from .stack_graph import deploys_after
+from .contract_statements import contract_service_statements, deployment_direct_statements
+from .stack_graph import refuse_cyclic_grants
+
+#: Stores whose service-principal rows get statements of their own (``AllowLogsService`` per
+#: log group, ``AllowEventBridgeEventBuses`` per bus), not ``AllowContract...``.
+_WRITTEN_APART = frozenset({"log_group", "event_bus"})
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
@@ -226,43 +236,15 @@ class StoreAccess(_Mixin):
         and ``add_dependency``, :func:`deploys_after`): the key policy names the principal (the
         key's stack deploys after it) while its stack deploys after the store: no order deploys
         both."""
-        grants: list[tuple[cdk.Stack, str, cdk.Stack]] = self.__dict__.get(
-            "_cross_stack_grants", []
-        )
-        key_stack = cdk.Stack.of(cfn_key)
-        seen: dict[tuple[str, str], list[str] | None] = {}
-        for principal_stack, call, store_stack in grants:
-            path = principal_stack.node.path
-            targets = {key_stack.node.path, store_stack.node.path}
-            marker = (path, store_stack.node.path)
-            if marker not in seen:
-                seen[marker] = deploys_after(principal_stack, targets)
-            chain = seen[marker]
-            if chain is None:
-                continue
-            target = chain[-1]
-            how = (
-                f"references stack {target!r}" if len(chain) == 2 else
-                f"deploys after stack {target!r} through " + " -> ".join(map(repr, chain))
-            )  # fmt: skip
-            raise ValueError(
-                f"{path_of(self)}: {call} of {self}: the principal lives in stack {path!r}, "
-                f"which {how} (a token of a resource of the next stack, or add_dependency). "
-                "The key policy names the "
-                f"principal, so {key_stack.node.path!r} deploys after {path!r}, while {path!r} "
-                f"deploys after {target!r}: a dependency cycle no deployment order resolves "
-                "(and KMS needs the principal to exist when the key policy is written). Create "
-                "the role in a stack that deploys before the domain's (a principals stack that "
-                "references no domain resource) and pass it to the consumer "
-                "(lambda_.Function(..., role=role)), or put the consumer in the domain's stack."
-            )
+        grants = self.__dict__.get("_cross_stack_grants", [])
+        refuse_cyclic_grants(f"{path_of(self)}", str(self), grants, cdk.Stack.of(cfn_key))
 
     def _apply_type(self, cfn_type: str, resources: list[Any]) -> None:
         """The statements the contract rows of ``cfn_type`` need, for ``resources`` (their
         resolved properties) on the key."""
-        for service in contracts.via_services_for_type(cfn_type):
+        for service in contracts.via_services_for_type(cfn_type, resources):
             self._allow_via(service)
-        rows = contracts.rows_for_type(cfn_type)
+        rows = contracts.rows_for_type(cfn_type, properties=resources)
         if any(r.caller == "infrastructure_role" for r in rows):
             self._allow_ebs_infrastructure()
         if cfn_type == "AWS::Logs::LogGroup":
@@ -272,21 +254,27 @@ class StoreAccess(_Mixin):
         if cfn_type == "AWS::Events::EventBus":
             names = [p.get("Name") if isinstance(p, dict) else None for p in resources]
             self._allow_event_buses([n if isinstance(n, str) else None for n in names])
+        stack, seen = cdk.Stack.of(self), dict[tuple[str, str], int]()
         for row in rows:
-            if row.caller == "service_principal" and row.phase != "run" and not row.context:
-                self._allow_contract_service(row)
+            if row.caller != "service_principal" or row.store in _WRITTEN_APART:
+                continue
+            index = seen[row.store, row.principal] = seen.get((row.store, row.principal), -1) + 1
+            for statement in contract_service_statements(row, index, stack):
+                self._add_service_statement(statement)
+        direct = self.__dict__.get("_direct_types", set())
+        if cfn_type in direct:
+            self._allow_deployment_direct(cfn_type)
 
-    def _allow_contract_service(self, row: contracts.ContractRow) -> None:
-        """``AllowContract<Store><Service>``: a service principal that a type's create or attach
-        row names (the S3 Tables maintenance principal for a table bucket on the key), with the
-        row's actions and no condition: the row documents none (each row cites its page)."""
-        label = row.principal.split(".", 1)[0]
-        sid = "AllowContract" + "".join(p.capitalize() for p in (*row.store.split("_"), label))
-        if sid in self.__dict__.setdefault("_contract_services", set()):
-            return
-        self.__dict__["_contract_services"].add(sid)
-        statement = key_policy.publisher_statement(sid, row.principal, row.actions, {})
-        self._add_service_statement(statement)
+    def _allow_deployment_direct(self, cfn_type: str) -> None:
+        """``AllowDeploymentDirect<Store>``: the requests of ``cfn_type``'s rows the app accepted
+        with :meth:`allow_deployment_requests`."""
+        rows = contract_shapes.door_rows(cfn_type)
+        arn = key_policy.principal_arn(
+            self.deployment_role, capability=f"{path_of(self)} ({self}), deployment_role="
+        )
+        for statement in deployment_direct_statements(rows[0].store, rows, arn):
+            self._add_service_statement(statement)
+        self._exempt_from_deny(arn)
 
     def _allow_event_buses(self, names: list[str | None]) -> None:
         """``AllowEventBridgeEventBuses``: EventBridge may use the key for the event buses
@@ -304,7 +292,14 @@ class StoreAccess(_Mixin):
             for name in dict.fromkeys(names)
         ]
         rows = [r for r in contracts.rows_for("event_bus") if r.caller == "service_principal"]
-        actions = list(dict.fromkeys(a for r in rows for a in r.actions))
+        actions = list(dict.fromkeys(a for r in rows if r.context for a in r.actions))
+        bare = list(dict.fromkeys(a for r in rows if not r.context for a in r.actions))
+        if bare:  # DescribeKey: no encryption context to scope it by, as AWS writes it
+            self._add_service_statement(
+                key_policy.publisher_statement(
+                    EVENTS_DESCRIBE_SID, "events.amazonaws.com", bare, {}
+                )
+            )
         operator = "StringEquals" if all(names) else "ArnLike"
         conditions: dict[str, Any] = {
             "StringEquals": {"aws:SourceAccount": stack.account},

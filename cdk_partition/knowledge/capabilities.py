@@ -158,6 +158,17 @@ SERVICE_SID_PREFIX = "AllowService"
 #: Prefix of the Sids naming roles the CDK created for a store (``AllowStoreRolesS3`` ...).
 STORE_ROLES_SID_PREFIX = "AllowStoreRoles"
 
+#: Prefix of the Sids written from a contract row of a type on the key for a service principal
+#: acting as itself (``AllowContractTableBucketMaintenance``, ``AllowContractCloudtrailTrail``...).
+CONTRACT_SID_PREFIX = "AllowContract"
+
+#: Prefix of the Sids ``domain.allow_deployment_requests(cfn_type)`` writes: the deployment
+#: role's requests AWS documents outside any service for that type.
+DEPLOYMENT_DIRECT_SID_PREFIX = "AllowDeploymentDirect"
+
+#: Sid of the statement letting EventBridge describe the key (no condition, as AWS writes it).
+EVENTS_DESCRIBE_SID = "AllowEventBridgeDescribeKey"
+
 #: Sid of the statement naming the EC2 Auto Scaling service-linked role.
 AUTO_SCALING_SID = "AllowAutoScalingLaunch"
 
@@ -172,6 +183,7 @@ LIBRARY_SIDS: frozenset[str] = frozenset(
         VIA_SERVICES_SID,
         AUTO_SCALING_SID,
         AUTO_SCALING_SID + "Grants",
+        EVENTS_DESCRIBE_SID,
         "AllowFargateDescribeKey",
     }
 )

@@ -56,9 +56,11 @@ __all__ = [
     "GATES",
     "INFRASTRUCTURE_ROLE_PATTERN",
     "LOOKED_UP",
+    "RUN_TYPES",
     "SERVICE_PUBLISHERS",
     "STORE_ROLE_VIA",
     "STORE_TYPES",
+    "WITH_STORES",
     "ContractRow",
     "CrossAccountKeys",
     "Gate",
@@ -76,6 +78,7 @@ Caller = Literal[
     "deployment_role",  # the principal CloudFormation deploys with, calling through the service
     "capability",  # the domain's readers / writers, calling through the service
     "store_role",  # a role the CDK creates for the store (delivery role, replication role)
+    "passed_role",  # a role the app passes to the service (an execution or job role): named by the app
     "service_principal",  # an AWS service principal acting as itself
     "service_linked_role",  # a service-linked role (Auto Scaling)
     "infrastructure_role",  # the EC2 identity-only role, through a grant
@@ -210,8 +213,10 @@ LOOKED_UP: Mapping[str, LookedUp] = MappingProxyType(
     }
 )
 
-_TYPES: Mapping[str, Mapping[str, str]] = MappingProxyType(_TABLE["types"])
-_TABLE_RUN_TYPES: Mapping[str, str] = MappingProxyType(_TABLE["run_types"])
+_TYPES: Mapping[str, Mapping[str, Any]] = MappingProxyType(_TABLE["types"])
+#: CloudFormation type -> the store of its run-time rows (display only: these types have no create
+#: rows, so they are not in :data:`STORE_TYPES`).
+RUN_TYPES: Mapping[str, str] = MappingProxyType(dict(_TABLE["run_types"]))
 del _TABLE
 
 
@@ -236,21 +241,54 @@ def _services(store: str) -> tuple[str, ...]:
 STORE_TYPES: Mapping[str, str] = MappingProxyType(
     {cfn_type: entry["store"] for cfn_type, entry in _TYPES.items()}
 )
+#: CloudFormation type -> property path -> a store whose rows apply too when the property is set
+#: (``with`` of the data file: a state machine's ``LoggingConfiguration``, its log delivery).
+WITH_STORES: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {t: MappingProxyType(dict(e["with"])) for t, e in _TYPES.items() if "with" in e}
+)
 
 
-def rows_for_type(cfn_type: str, phase: Phase | None = None) -> tuple[ContractRow, ...]:
+def stores_of_type(cfn_type: str, properties: Any = None) -> tuple[str, ...]:
+    """The stores whose rows apply to a resource of ``cfn_type`` with ``properties`` (a
+    mapping, or a list of them: any of the resources of the type): its own, and each store of
+    its ``with`` entry whose property is set."""
+    store = STORE_TYPES.get(cfn_type)
+    if store is None:
+        return ()
+    many = properties if isinstance(properties, list) else [properties]
+    extra = [
+        also
+        for path, also in WITH_STORES.get(cfn_type, {}).items()
+        if any(_has(p, path) for p in many if isinstance(p, Mapping))
+    ]
+    return (store, *extra)
+
+
+def _has(properties: Mapping[str, Any], path: str) -> bool:
+    node: Any = properties
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or node.get(part) is None:
+            return False
+        node = node[part]
+    return True
+
+
+def rows_for_type(
+    cfn_type: str, phase: Phase | None = None, properties: Any = None
+) -> tuple[ContractRow, ...]:
     """The contract rows of a resource of CloudFormation type ``cfn_type`` whose key slot holds a
     domain key, whatever made it (a store method, an L2 given ``domain.key``, an L1 given its
-    ARN, a construct of another library); empty for a type without rows."""
-    store = STORE_TYPES.get(cfn_type)
-    return rows_for(store, phase) if store is not None else ()
+    ARN, a construct of another library); empty for a type without rows. ``properties`` (its
+    properties, or a list of the properties of several): the rows of the integrations they
+    turn on too (:data:`WITH_STORES`)."""
+    return tuple(r for s in stores_of_type(cfn_type, properties) for r in rows_for(s, phase))
 
 
-def via_services_for_type(cfn_type: str) -> tuple[str, ...]:
+def via_services_for_type(cfn_type: str, properties: Any = None) -> tuple[str, ...]:
     """The services (``dynamodb``, ``rds``...) through which the deployment role must reach the
     key to create a resource of ``cfn_type`` on it (its create and attach rows)."""
-    store = STORE_TYPES.get(cfn_type)
-    return CREATE_VIA_SERVICES.get(store, ()) if store is not None else ()
+    stores = stores_of_type(cfn_type, properties)
+    return tuple(dict.fromkeys(v for s in stores for v in CREATE_VIA_SERVICES.get(s, ())))
 
 
 def types_on_key(
@@ -402,109 +440,6 @@ GATES: Mapping[str, Gate] = MappingProxyType(
 )
 
 
-def render_markdown() -> str:
-    """The contract table as markdown (the README's *Service contracts* block is this text)."""
-    lines = [
-        "| store / integration | phase | caller | principal | actions | request context | source |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for row in CONTRACTS:
-        context = ", ".join(f"`{k}`" for k in row.context) or "none"
-        if row.via_grant:
-            context += " (through a grant)"
-        title, _, url = row.source.rpartition(" (")
-        lines.append(
-            f"| `{row.store}` | {row.phase} | {row.caller.replace('_', ' ')} | "
-            f"`{row.principal}` | {', '.join(f'`{a}`' for a in row.actions)} | {context} | "
-            f"[{title.strip()}]({url.rstrip(')')}) |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-#: CloudFormation type -> the store of its run-time rows (display only: these types have no create
-#: rows, so they are not in :data:`STORE_TYPES`).
-_RUN_TYPES: Mapping[str, str] = MappingProxyType(dict(_TABLE_RUN_TYPES))
-
-_CALLERS = {
-    "deployment_role": "CloudFormation's deployment role, through the service",
-    "capability": "the domain's {principal}s (named in the key policy), through the service",
-    "store_role": "the {principal} the CDK creates for the store, through the service",
-    "service_principal": "the service principal `{principal}`, as itself",
-    "service_linked_role": "the service-linked role `{principal}`",
-    "infrastructure_role": "the EC2 infrastructure role, through a grant",
-}
-
-
-def render_key_allows_markdown() -> str:
-    """ "What the key allows, and why": every contract row (what the key policy allows, to whom,
-    under which request context) with the AWS page and the AWS words it rests on; then the
-    catalogued types with no row, which the key allows nothing beyond the principals the domain
-    names (the narrow default): those whose AWS page was read (:data:`LOOKED_UP`, with the page
-    and why it gives no row) apart from those not researched. The docs' ``contracts.md`` is
-    this text."""
-    from . import catalogue
-
-    by_store: dict[str, list[str]] = {}
-    for cfn_type, store in {**STORE_TYPES, **_RUN_TYPES}.items():
-        by_store.setdefault(store, []).append(cfn_type)
-    lines = [
-        "| store / integration | CloudFormation type | when | who calls KMS | the key allows | "
-        "under | AWS page | AWS's words |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for row in CONTRACTS:
-        who = _CALLERS[row.caller].format(principal=row.principal)
-        context = ", ".join(f"`{k}`" for k in row.context) or "no condition AWS documents"
-        if row.via_grant:
-            context += " (a grant; the key policy must only not deny it)"
-        title, _, url = row.source.rpartition(" (")
-        types = ", ".join(f"`{t}`" for t in by_store.get(row.store, [])) or "(an integration)"
-        words = (row.note or "the page's permissions section (no quote kept)").replace("|", "\\|")
-        lines.append(
-            f"| `{row.store}` | {types} | {row.phase} | {who} | "
-            f"{', '.join(f'`{a}`' for a in row.actions)} | {context} | "
-            f"[{title.strip()}]({url.rstrip(')')}) | {words} |"
-        )
-    covered = set(STORE_TYPES) | set(_RUN_TYPES)
-    rest = [t for t in sorted(catalogue.CATALOGUE) if t not in covered]
-    looked = [t for t in rest if t in LOOKED_UP]
-    unresearched = [t for t in rest if t not in LOOKED_UP]
-    found = {"nothing": "AWS documents nothing more", "incomplete": "not enough for a row"}
-    lines += [
-        "",
-        f"**{len(rest)} catalogued types have no row.** For each of them the key allows nothing "
-        "beyond the principals the domain names (its readers and writers) and the service "
-        "statements above: the narrow default. A request AWS makes for one of them that the "
-        "key refuses is a finding of the audit (`CDKP107`, `CDKP019`, `CDKP021`), never "
-        "silence; a statement AWS documents for it is added with `domain.allow_service(...)` "
-        "and its page.",
-        "",
-        f"**Looked up, no row ({len(looked)}).** The AWS page read for each, and why it gives "
-        "no row:",
-        "",
-        "| CloudFormation type | the page says | AWS page | AWS's words | why no row |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for cfn_type in looked:
-        entry = LOOKED_UP[cfn_type]
-        title, _, url = entry.source.rpartition(" (")
-        quote, why = (s.replace("|", "\\|") for s in (entry.quote, entry.why))
-        lines.append(
-            f"| `{cfn_type}` | {found[entry.found]} | [{title.strip()}]({url.rstrip(')')}) | "
-            f"{quote} | {why} |"
-        )
-    lines += [
-        "",
-        f"**Not researched ({len(unresearched)}).** No AWS page has been read for these types "
-        "yet: whether AWS documents a KMS request for them (at creation, attachment or run "
-        "time) is not known to the library, which is not the same as AWS documenting none. "
-        "The narrow default above applies to them until they are looked up.",
-        "",
-        ", ".join(f"`{t}`" for t in unresearched),
-    ]
-    return "\n".join(lines) + "\n"
-
-
 # -- keys of another account -----------------------------------------------------------------
 
 _CROSS_ACCOUNT_INSTEAD = (
@@ -559,20 +494,3 @@ def cross_account_verdict(
         f"(the key is in account {key_account}, the store's stack in {stack_account}; {cite}). "
         "Verify with a test deployment before relying on it"
     )
-
-
-def render_cross_account_markdown() -> str:
-    """The cross-account table as markdown (the README's block between the
-    ``cross-account:start``/``end`` markers is this text)."""
-    lines = [
-        "| store method | service | key of another account | AWS says | source |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    verdicts = {True: "accepted", False: "refused", None: "not documented (warns)"}
-    for store, row in CROSS_ACCOUNT_KEYS.items():
-        title, _, url = row.source.rpartition(" (")
-        lines.append(
-            f"| `{store}` | {row.service} | {verdicts[row.accepted]} | {row.quote} | "
-            f"[{title.strip()}]({url.rstrip(')')}) |"
-        )
-    return "\n".join(lines) + "\n"

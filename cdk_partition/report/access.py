@@ -38,7 +38,9 @@ from ..assembly.keys import KeyResolver
 from ..audit.key_policy import declared_service_statements
 from ..knowledge.capabilities import (
     CAPABILITY_ACTIONS,
+    CONTRACT_SID_PREFIX,
     DEFINING_ACTIONS,
+    DEPLOYMENT_DIRECT_SID_PREFIX,
     KMS_KEY_ACTIONS,
     LIBRARY_SIDS,
     PUBLISHER_SID_PREFIX,
@@ -309,7 +311,13 @@ def build_domain_report(
             report.services.append(_service_entry(service, statement, declared))
         sid = statement.get("Sid")
         if sid not in LIBRARY_SIDS and not str(sid).startswith(
-            (PUBLISHER_SID_PREFIX, STORE_ROLES_SID_PREFIX, SERVICE_SID_PREFIX)
+            (
+                PUBLISHER_SID_PREFIX,
+                STORE_ROLES_SID_PREFIX,
+                SERVICE_SID_PREFIX,
+                CONTRACT_SID_PREFIX,
+                DEPLOYMENT_DIRECT_SID_PREFIX,
+            )
         ):
             report.findings.append(
                 {

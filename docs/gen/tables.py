@@ -58,9 +58,9 @@ def coverage_figures() -> dict[str, int]:
 
 
 def contract_table() -> str:
-    from cdk_partition.knowledge import contracts
+    from cdk_partition.knowledge import contracts_render
 
-    return contracts.render_markdown()
+    return contracts_render.render_markdown()
 
 
 def mixin_table() -> str:
@@ -72,15 +72,15 @@ def mixin_table() -> str:
 
 
 def key_allows_table() -> str:
-    from cdk_partition.knowledge import contracts
+    from cdk_partition.knowledge import contracts_render
 
-    return contracts.render_key_allows_markdown()
+    return contracts_render.render_key_allows_markdown()
 
 
 def cross_account_table() -> str:
-    from cdk_partition.knowledge import contracts
+    from cdk_partition.knowledge import contracts_render
 
-    return contracts.render_cross_account_markdown()
+    return contracts_render.render_cross_account_markdown()
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

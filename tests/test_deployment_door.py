@@ -1,0 +1,139 @@
+"""The deployment role's requests AWS documents outside any service (issue #19, contracts for
+every catalogued type): a SageMaker domain on the domain key needs ``kms:CreateGrant``,
+``kms:Decrypt``, ``kms:DescribeKey`` and ``kms:GenerateDataKeyWithoutPlaintext`` by the principal
+calling CreateDomain, and AWS writes no ``kms:ViaService`` for them. The domain does not give its
+deployment role the key outside a service on its own: such a store is CDKP107, whose fix
+``domain.allow_deployment_requests(cfn_type)`` writes exactly the documented requests, applied
+here as written. Requests decided by our evaluator and by ``@cloud-copilot/iam-simulate``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from conftest import cdk_context
+from test_oracle_iam_simulate import Case, caller_for_arn, run_oracle, simulator_decision
+
+from cdk_partition import DomainStack, audit_path
+from cdk_partition.knowledge import contract_shapes
+from cdk_partition.policy import evaluator
+
+ACCOUNT, REGION = "111122223333", "eu-west-1"
+ENV = cdk.Environment(account=ACCOUNT, region=REGION)
+DEPLOYER = f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-{ACCOUNT}-{REGION}"
+OUTSIDER = f"arn:aws:iam::{ACCOUNT}:role/not-named"
+TYPE = "AWS::SageMaker::Domain"
+
+
+def _synth(out: Path, *, accept: bool) -> list[Any]:
+    app = cdk.App(context=cdk_context(), outdir=str(out))
+    stack = DomainStack(
+        app, "Orders", domain_name="orders", env=ENV,
+        administrators=[iam.ArnPrincipal(f"arn:aws:iam::{ACCOUNT}:role/admin")],
+    )  # fmt: skip
+    sagemaker.CfnDomain(
+        stack, "Studio", auth_mode="IAM", domain_name="orders", vpc_id="vpc-1",
+        subnet_ids=["subnet-1"], kms_key_id=stack.domain.key.key_arn,
+        default_user_settings=sagemaker.CfnDomain.UserSettingsProperty(
+            execution_role=f"arn:aws:iam::{ACCOUNT}:role/studio"
+        ),
+    )  # fmt: skip
+    if accept:
+        stack.domain.allow_deployment_requests(TYPE)
+    try:
+        app.synth()
+    except Exception as error:  # the checks fail the synth on an error finding
+        assert "alidation" in str(error), error
+    return audit_path(out)
+
+
+def _policy(out: Path) -> dict[str, Any]:
+    template = json.loads((out / "Orders.template.json").read_text())
+    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    text = json.dumps(evaluator.canonicalize(key["Properties"]["KeyPolicy"]))
+    for pseudo, value in (("${AWS::Partition}", "aws"), ("${AWS::AccountId}", ACCOUNT),
+                          ("${AWS::Region}", REGION)):  # fmt: skip
+        text = text.replace(pseudo, value)
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def _cases(policy: dict[str, Any]) -> list[tuple[Case, str]]:
+    out = []
+    for row in contract_shapes.door_rows(TYPE):
+        context = {k: v for k, v in row.context.items()}
+        for action in row.actions:
+            for who, want in ((DEPLOYER, "allow"), (OUTSIDER, "deny")):
+                out.append((Case("door", policy, caller_for_arn(who), action, context), want))
+    return out
+
+
+def test_a_store_whose_deployment_requests_aws_documents_outside_a_service(
+    tmp_path: Path,
+) -> None:
+    found = [f for f in _synth(tmp_path / "before", accept=False) if f.rule == "CDKP107"]
+    assert len(found) == 1, found
+    assert "kms:GenerateDataKeyWithoutPlaintext by the deployment role" in found[0].message
+    assert f"domain.allow_deployment_requests({TYPE!r})" in found[0].fix
+    decisions = {
+        evaluator.evaluate(evaluator.prepare(_policy(tmp_path / "before")), c.request())
+        for c, want in _cases(_policy(tmp_path / "before"))
+        if want == "allow"
+    }
+    assert decisions - {"allow"}, decisions  # refused before (DescribeKey may be allowed already)
+
+    findings = _synth(tmp_path / "after", accept=True)  # the fix, as written
+    assert [f.message for f in findings if f.severity == "error"] == []
+    policy = _policy(tmp_path / "after")
+    sids = [s.get("Sid", "") for s in policy["Statement"]]
+    assert any(s.startswith("AllowDeploymentDirectSagemakerDomain") for s in sids), sids
+    cases = _cases(policy)
+    prepared = evaluator.prepare(policy)
+    ours = [evaluator.evaluate(prepared, c.request()) for c, _ in cases]
+    theirs = [simulator_decision(r) for r in run_oracle([c for c, _ in cases])]
+    for (case, want), mine, sim in zip(cases, ours, theirs, strict=True):
+        assert (mine == "allow") == (sim == "allow") == (want == "allow"), (case.describe(), mine)
+
+
+def test_the_door_never_gives_key_policy_actions(tmp_path: Path) -> None:
+    """Amazon Translate documents kms:PutKeyPolicy for importing a terminology: a deployment
+    role that may change the key policy could name anyone; refused at construct time."""
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    admin = iam.ArnPrincipal(f"arn:aws:iam::{ACCOUNT}:role/admin")
+    stack = DomainStack(app, "Orders", domain_name="orders", env=ENV, administrators=[admin])
+    with pytest.raises(ValueError, match=r"Orders/Domain: allow_deployment_requests.*PutKeyPolicy"):
+        stack.domain.allow_deployment_requests("AWS::Translate::Terminology")
+    with pytest.raises(ValueError, match="has no request of the deployment role"):
+        stack.domain.allow_deployment_requests("AWS::MSK::Cluster")
+
+
+def test_a_statement_named_like_the_door_for_another_principal_is_still_audited(
+    tmp_path: Path,
+) -> None:
+    """Hostile input: the Sid alone accepts nothing; the door's shape is the key's deployment
+    role with the documented requests only."""
+    _synth(tmp_path, accept=True)
+    template_file = tmp_path / "Orders.template.json"
+    template = json.loads(template_file.read_text())
+    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    original = json.dumps(template)
+    for statement in key["Properties"]["KeyPolicy"]["Statement"]:
+        if str(statement.get("Sid", "")).startswith("AllowDeploymentDirect"):
+            statement["Principal"] = {"AWS": OUTSIDER}
+    template_file.write_text(json.dumps(template))
+    rules = {f.rule for f in audit_path(tmp_path) if f.severity == "error"}
+    assert "CDKP107" in rules, rules  # the deployment role lost what AWS documents
+    # the key's deployment role with more than the documented requests: not the door's shape
+    template = json.loads(original)
+    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    for statement in key["Properties"]["KeyPolicy"]["Statement"]:
+        if str(statement.get("Sid", "")).startswith("AllowDeploymentDirect"):
+            statement["Action"] = [*statement["Action"], "kms:PutKeyPolicy"]
+    template_file.write_text(json.dumps(template))
+    rules = {f.rule for f in audit_path(tmp_path) if f.severity == "error"}
+    assert "CDKP104" in rules, rules
