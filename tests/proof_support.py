@@ -609,3 +609,26 @@ def deploy_and_check(assembly: Path, templates: Mapping[str, Template]) -> Proof
                     f"{label}: encrypted with {reported!r}, not the domain key {domain_key_arn}"
                 )
     return result
+
+
+def concrete_key_policy(
+    template: Mapping[str, Any], account: str, region: str, *, role: str | None = None
+) -> dict[str, Any]:
+    """The one KMS key policy of ``template`` as AWS would hold it: pseudo parameters as the
+    stack's environment decides them (partition ``aws``), and each role the template creates
+    (``${Role.Arn}``) as ``role/<role or its logical id>``, so that ARN patterns compare."""
+    from cdk_partition.policy import evaluator
+
+    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    text = json.dumps(evaluator.canonicalize(key["Properties"]["KeyPolicy"]))
+    for pseudo, value in (
+        ("${AWS::AccountId}", account),
+        ("${AWS::Region}", region),
+        ("${AWS::Partition}", "aws"),
+    ):
+        text = text.replace(pseudo, value)
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::IAM::Role":
+            arn = f"arn:aws:iam::{account}:role/{role or logical_id}"
+            text = text.replace("${" + logical_id + ".Arn}", arn)
+    return json.loads(text)  # type: ignore[no-any-return]

@@ -127,13 +127,18 @@ def test_delivery_stream_refuses_an_encryption_setting_with_a_kinesis_source() -
         )
 
 
+def _orders_app(outdir: Path) -> tuple[cdk.App, DomainStack]:
+    """An app with a principals stack (user ``ci``, the administrator) and the orders domain."""
+    app = cdk.App(context=cdk_context(), outdir=str(outdir))
+    ci = iam.User(cdk.Stack(app, "Principals", env=ENV), "ci", user_name="ci")
+    return app, DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+
+
 def _consumer_app(outdir: Path, *, role_in_principals: bool) -> cdk.App:
     from aws_cdk import aws_lambda as lambda_
 
-    app = cdk.App(context=cdk_context(), outdir=str(outdir))
-    people = cdk.Stack(app, "Principals", env=ENV)
-    ci = iam.User(people, "ci", user_name="ci")
-    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    app, orders = _orders_app(outdir)
+    people = app.node.find_child("Principals")
     bucket = orders.domain.bucket("Data")
     consumer = cdk.Stack(app, "Consumer", env=ENV)
     role = (
@@ -167,21 +172,23 @@ def test_a_cross_stack_grant_that_would_cycle_is_refused_with_the_pattern(tmp_pa
     assert not [f for f in findings if f.severity == "error"], [f.message for f in findings]
 
 
-def test_a_capability_grant_that_would_cycle_is_refused(tmp_path: Path) -> None:
-    """The same cycle through ``domain.grant_read(role)`` of a consumer stack's role."""
+def _consumer_function(app: cdk.App, environment: dict[str, str]) -> Any:
+    """A function in a stack ``Consumer`` whose environment references ``environment``."""
     from aws_cdk import aws_lambda as lambda_
 
-    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
-    people = cdk.Stack(app, "Principals", env=ENV)
-    ci = iam.User(people, "ci", user_name="ci")
-    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
-    queue = orders.domain.queue("Work")
-    consumer = cdk.Stack(app, "Consumer", env=ENV)
-    fn = lambda_.Function(
-        consumer, "Fn", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+    return lambda_.Function(
+        cdk.Stack(app, "Consumer", env=ENV), "Fn", runtime=lambda_.Runtime.PYTHON_3_12,
+        handler="index.handler", environment=environment,
         code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
-        environment={"QUEUE": queue.queue_url},
     )  # fmt: skip
+
+
+def test_a_capability_grant_that_would_cycle_is_refused(tmp_path: Path) -> None:
+    """The same cycle through ``domain.grant_read(role)`` of a consumer stack's role."""
+
+    app, orders = _orders_app(tmp_path)
+    queue = orders.domain.queue("Work")
+    fn = _consumer_function(app, {"QUEUE": queue.queue_url})
     assert fn.role is not None
     orders.domain.grant_read(fn.role)
     with pytest.raises(Exception, match=r"grant_read\(Consumer/Fn/ServiceRole\)"):
@@ -195,13 +202,9 @@ def test_an_indirect_cross_stack_grant_cycle_is_refused(tmp_path: Path, through:
     the consumer's role, so the domain deploys after the consumer, which deploys after the
     middle, which deploys after the domain. The CDK raised a bare ``DependencyCycle``; now the
     message names the grant and the path of stacks that closes the cycle."""
-    from aws_cdk import aws_lambda as lambda_
     from aws_cdk import aws_sqs as sqs
 
-    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
-    people = cdk.Stack(app, "Principals", env=ENV)
-    ci = iam.User(people, "ci", user_name="ci")
-    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    app, orders = _orders_app(tmp_path)
     queue = orders.domain.queue("Work")
     middle = cdk.Stack(app, "Middle", env=ENV)
     relay = sqs.Queue(middle, "Relay")
@@ -209,12 +212,7 @@ def test_an_indirect_cross_stack_grant_cycle_is_refused(tmp_path: Path, through:
         cdk.CfnOutput(middle, "Work", value=queue.queue_url)
     else:
         middle.add_dependency(orders)
-    consumer = cdk.Stack(app, "Consumer", env=ENV)
-    fn = lambda_.Function(
-        consumer, "Fn", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
-        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
-        environment={"RELAY": relay.queue_url},
-    )  # fmt: skip
+    fn = _consumer_function(app, {"RELAY": relay.queue_url})
     assert fn.role is not None
     orders.domain.grant_read(fn.role)
     with pytest.raises(Exception) as raised:

@@ -35,6 +35,9 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_s3tables as s3tables
 from aws_cdk import aws_sns_subscriptions as subs
 from conftest import cdk_context, isolated_vpc
+from proof_support import concrete_key_policy
+from test_oracle_iam_simulate import Case, caller_for_arn, run_oracle, simulator_decision
+from test_oracle_iam_simulate import service as service_caller
 
 from cdk_partition import DomainStack, audit_path
 from cdk_partition.audit import failing
@@ -482,14 +485,7 @@ def test_the_iam_simulator_agrees_on_the_lambda_rows(synthesized: dict[str, Any]
     deployment role through Lambda is allowed, an unnamed role of the account is not."""
     from test_oracle_iam_simulate import Case, caller_for_arn, run_oracle, simulator_decision
 
-    template = synthesized["template"]
-    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
-    text = json.dumps(evaluator.canonicalize(key["Properties"]["KeyPolicy"]))
-    text = text.replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::Region}", REGION)
-    for logical_id, resource in template["Resources"].items():
-        if resource["Type"] == "AWS::IAM::Role":
-            text = text.replace("${" + logical_id + ".Arn}", f"arn:aws:iam::{ACCOUNT}:role/x")
-    policy = json.loads(text.replace("${AWS::Partition}", "aws"))
+    policy = concrete_key_policy(synthesized["template"], ACCOUNT, REGION, role="x")
     deployer = caller_for_arn(DEPLOYMENT.replace("${AWS::Partition}", "aws"))
     outsider = caller_for_arn(OUTSIDER.replace("${AWS::Partition}", "aws"))
     cases, expected = [], []
@@ -515,23 +511,8 @@ def test_the_iam_simulator_agrees_on_every_row(synthesized: dict[str, Any]) -> N
     request context, is allowed each action (rows authorized by a grant excepted: a key-policy
     simulator has no grant to allow them); an unnamed role of the account with the same context
     is not. The same requests :func:`test_contract_row_is_allowed` gives the evaluator."""
-    from test_oracle_iam_simulate import (
-        Case,
-        caller_for_arn,
-        run_oracle,
-        service,
-        simulator_decision,
-    )
 
-    template = synthesized["template"]
-    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
-    text = json.dumps(evaluator.canonicalize(key["Properties"]["KeyPolicy"]))
-    text = text.replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::Region}", REGION)
-    for logical_id, resource in template["Resources"].items():
-        if resource["Type"] == "AWS::IAM::Role":
-            arn = f"arn:${{AWS::Partition}}:iam::{ACCOUNT}:role/{logical_id}"
-            text = text.replace("${" + logical_id + ".Arn}", arn)
-    policy = json.loads(text.replace("${AWS::Partition}", "aws"))
+    policy = concrete_key_policy(synthesized["template"], ACCOUNT, REGION)
     outsider = caller_for_arn(OUTSIDER.replace("${AWS::Partition}", "aws"))
     cases, labels = [], []
     for i, row in enumerate(ROWS):
@@ -539,7 +520,7 @@ def test_the_iam_simulator_agrees_on_every_row(synthesized: dict[str, Any]) -> N
             continue
         for request in _callers(row, synthesized["policy"]):
             if request.service:
-                caller = service(request.service)
+                caller = service_caller(request.service)
             else:
                 caller = caller_for_arn(
                     str(request.principal_arn).replace("${AWS::Partition}", "aws")

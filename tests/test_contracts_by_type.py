@@ -17,6 +17,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+from proof_support import concrete_key_policy
 from test_oracle_iam_simulate import Case, caller_for_arn, run_oracle, service, simulator_decision
 
 from cdk_partition import DomainStack
@@ -144,13 +145,9 @@ def _build(cfn_type: str) -> dict[str, Any]:
     template = app.synth().get_stack_by_name("Typed").template
     logical_id = stack.get_logical_id(resource)
     properties = template["Resources"][logical_id].get("Properties", {})
-    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
-    text = json.dumps(evaluator.canonicalize(key["Properties"]["KeyPolicy"]))
-    for pseudo, value in (("${AWS::Partition}", "aws"), ("${AWS::AccountId}", ACCOUNT),
-                          ("${AWS::Region}", REGION)):  # fmt: skip
-        text = text.replace(pseudo, value)
     key_id = stack.get_logical_id(stack.domain.key.node.default_child)  # type: ignore[arg-type]
-    return {"properties": properties, "policy": json.loads(text), "key_id": key_id}
+    policy = concrete_key_policy(template, ACCOUNT, REGION)
+    return {"properties": properties, "policy": policy, "key_id": key_id}
 
 
 @pytest.fixture(scope="module")

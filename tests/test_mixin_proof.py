@@ -36,12 +36,13 @@ except ImportError:  # fail, never skip: the proof needs them
     )
 from cfnlint.api import ManualArgs, lint_file
 from conftest import cdk_context, isolated_vpc
+from proof_support import concrete_key_policy
+from test_oracle_iam_simulate import Case, caller_for_arn, run_oracle, service, simulator_decision
 
 from cdk_partition import DomainStack, audit_path
 from cdk_partition.audit import failing
 from cdk_partition.knowledge import contracts
 from cdk_partition.knowledge.catalogue import classify
-from cdk_partition.policy import evaluator
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 ADMIN = f"arn:aws:iam::{ACCOUNT}:role/admin"
@@ -126,7 +127,6 @@ def _build(outdir: Path) -> cdk.App:
 
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    import json
 
     outdir = tmp_path_factory.mktemp("mixin") / "cdk.out"
     error: Exception | None = None
@@ -169,15 +169,6 @@ def test_no_finding(synthesized: dict[str, Any]) -> None:
     assert [(f.rule, f.path) for f in failing(findings)] == []
 
 
-def _proof_policy(template: dict[str, Any]) -> dict[str, Any]:
-    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
-    text = json.dumps(evaluator.canonicalize(key["Properties"]["KeyPolicy"]))
-    for pseudo, value in (("${AWS::Partition}", "aws"), ("${AWS::AccountId}", ACCOUNT),
-                          ("${AWS::Region}", REGION)):  # fmt: skip
-        text = text.replace(pseudo, value)
-    return json.loads(text)  # type: ignore[no-any-return]
-
-
 def test_each_stores_create_requests_are_let_through_or_aws_documents_none(
     synthesized: dict[str, Any],
 ) -> None:
@@ -188,15 +179,8 @@ def test_each_stores_create_requests_are_let_through_or_aws_documents_none(
     looked up with AWS documenting no request of its own (``looked_up`` "nothing", the narrow
     default, stated). A type only "incomplete" or not researched is not proven deployable."""
     from test_contracts_by_type import _ours, _requests
-    from test_oracle_iam_simulate import (
-        Case,
-        caller_for_arn,
-        run_oracle,
-        service,
-        simulator_decision,
-    )
 
-    policy = _proof_policy(synthesized["template"])
+    policy = concrete_key_policy(synthesized["template"], ACCOUNT, REGION)
     unproven, cases, labels = {}, [], []
     for cfn_type in sorted(EXPECTED):
         resources = synthesized["template"]["Resources"].values()

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from .capabilities import KMS_KEY_ACTIONS
+from .capabilities import KMS_KEY_ACTIONS, READ_ACTIONS, WRITE_ACTIONS
 from .contracts import STORE_TYPES, ContractRow, rows_for
 
 __all__ = [
@@ -221,25 +221,16 @@ def door_actions_for_sid(sid: str) -> frozenset[str]:
     return frozenset()
 
 
-#: The actions whose requests carry an encryption context: the cryptographic operations ("All AWS
+#: The actions whose requests carry an encryption context: the cryptographic operations of the
+#: read and write capabilities ("All AWS
 #: KMS cryptographic operations with symmetric encryption KMS keys accept an encryption
 #: context", AWS KMS Developer Guide, "Encryption context",
 #: https://docs.aws.amazon.com/kms/latest/developerguide/encrypt_context.html) and CreateGrant,
 #: whose grant constraints name one. A DescribeKey carries none, so a row's
 #: ``kms:EncryptionContext:...`` keys are not in its request (and cannot scope it).
-ENCRYPTION_CONTEXT_ACTIONS = frozenset(
-    {
-        "kms:Decrypt",
-        "kms:Encrypt",
-        "kms:GenerateDataKey",
-        "kms:GenerateDataKeyPair",
-        "kms:GenerateDataKeyPairWithoutPlaintext",
-        "kms:GenerateDataKeyWithoutPlaintext",
-        "kms:ReEncryptFrom",
-        "kms:ReEncryptTo",
-        "kms:CreateGrant",
-    }
-)
+ENCRYPTION_CONTEXT_ACTIONS = (
+    frozenset(READ_ACTIONS + WRITE_ACTIONS) - {"kms:DescribeKey"}
+) | {"kms:CreateGrant"}
 
 
 def carries_context(action: str) -> bool:
