@@ -96,18 +96,20 @@ def _key_written(row: contracts.ContractRow, cfn_type: str) -> bool:
     if shape == "not_written":
         return row in contract_shapes.door_rows(cfn_type) and _door_open(cfn_type)
     if shape == "service":
-        return True  # any phase: the service's own requests are written for the type
+        return contract_shapes.auto_written(row)  # scoped, or asked at create; no grant
     return shape in ("via_service", "infrastructure") and row.phase != "run"
 
 
 def _refused_rows(cfn_type: str) -> list[contracts.ContractRow]:
     """The create and attach rows of ``cfn_type`` the domain does not let through even with
-    the door: the audit must report them (CDKP107), never stay silent."""
+    the door (or leaves to the app's declaration: an unscoped service statement with grants):
+    the audit must report them (CDKP107), never stay silent."""
     return [
         r
         for r in _rows(cfn_type)
         if r.phase != "run"
-        and contract_shapes.shape(r) == "not_written"
+        and contract_shapes.shape(r) != "named_by_app"
+        and not r.via_grant
         and not _key_written(r, cfn_type)
     ]
 
@@ -271,3 +273,31 @@ def test_a_type_whose_requests_the_key_cannot_let_through_is_cdkp107(
     for row in _refused_rows(cfn_type):
         title = row.source.rpartition(" (")[0]
         assert title in error, (cfn_type, title)
+
+
+def test_no_statement_the_domain_writes_is_wider_than_aws_documents(
+    built: dict[str, dict[str, Any]],
+) -> None:
+    """The AllowContract statements of every type: scoped, or one AWS documents unconditioned
+    for a create-time data-key request (S3 Tables maintenance); never unconditioned grants,
+    never a run-time request any account's resource could make, never a request a grant
+    authorizes (AWS's key policy does not name it)."""
+    bare = {
+        r.principal.replace("{region}", REGION)
+        for r in contracts.CONTRACTS
+        if contract_shapes.auto_written(r) and not contract_shapes.service_conditions(r)
+    }
+    grants = {"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant", "kms:RetireGrant"}
+    for cfn_type, item in built.items():
+        for statement in item.get("policy", {}).get("Statement", []):
+            if not str(statement.get("Sid", "")).startswith("AllowContract"):
+                continue
+            if statement.get("Condition"):
+                continue
+            actions = (
+                statement["Action"]
+                if isinstance(statement["Action"], list)
+                else [statement["Action"]]
+            )
+            assert not set(actions) & grants, (cfn_type, statement)
+            assert statement["Principal"]["Service"] in bare, (cfn_type, statement)

@@ -91,14 +91,20 @@ def test_a_store_whose_deployment_requests_aws_documents_outside_a_service(
 
 
 def test_the_door_never_gives_key_policy_actions(tmp_path: Path) -> None:
-    """Amazon Translate documents kms:PutKeyPolicy for importing a terminology: a deployment
-    role that may change the key policy could name anyone; refused at construct time."""
+    """Amazon Translate documents kms:PutKeyPolicy, kms:GetKeyPolicy and kms:CreateAlias for
+    importing a terminology: the deployment role holds them as the key's administrator
+    already; the door statements give only data and grant actions. A type without such
+    requests is refused at construct time, naming the construct and the type."""
     app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
     admin = iam.ArnPrincipal(f"arn:aws:iam::{ACCOUNT}:role/admin")
     stack = DomainStack(app, "Orders", domain_name="orders", env=ENV, administrators=[admin])
-    with pytest.raises(ValueError, match=r"Orders/Domain: allow_deployment_requests.*PutKeyPolicy"):
-        stack.domain.allow_deployment_requests("AWS::Translate::Terminology")
-    with pytest.raises(ValueError, match="has no request of the deployment role"):
+    rows = contract_shapes.door_rows("AWS::Translate::Terminology")
+    assert any("kms:PutKeyPolicy" in r.actions for r in rows)
+    for row in rows:
+        assert set(contract_shapes.door_statement_actions(row)) <= contract_shapes.DOOR_ACTIONS
+        assert "kms:PutKeyPolicy" not in contract_shapes.door_statement_actions(row)
+    stack.domain.allow_deployment_requests("AWS::Translate::Terminology")
+    with pytest.raises(ValueError, match=r"Orders/Domain: allow_deployment_requests.*has no"):
         stack.domain.allow_deployment_requests("AWS::MSK::Cluster")
 
 
@@ -127,3 +133,50 @@ def test_a_statement_named_like_the_door_for_another_principal_is_still_audited(
     template_file.write_text(json.dumps(template))
     rules = {f.rule for f in audit_path(tmp_path) if f.severity == "error"}
     assert "CDKP104" in rules, rules
+
+
+def _statement(sid: str, principal: dict[str, Any], actions: list[str], **condition: Any) -> Any:
+    out = {"Sid": sid, "Effect": "Allow", "Principal": principal, "Action": actions}
+    return {**out, "Resource": "*", **({"Condition": condition} if condition else {})}
+
+
+_DEPLOYER = {"AWS": {"Fn::Sub": DEPLOYER.replace(":aws:", ":${AWS::Partition}:")}}
+
+
+@pytest.mark.parametrize(
+    ("statement", "rule"),
+    [
+        # a door Sid with the grant condition dropped
+        (_statement("AllowDeploymentDirectSagemakerDomain", _DEPLOYER, ["kms:CreateGrant",
+         "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext"]), "CDKP104"),
+        # a door Sid with grant management the door never writes
+        (_statement("AllowDeploymentDirectMwaaEnvironment", _DEPLOYER, ["kms:CreateGrant",
+         "kms:ListGrants", "kms:RevokeGrant", "kms:Decrypt"]), "CDKP104"),
+        # unscoped statements of services whose unscoped rows the domain does not write
+        (_statement("AllowContractX", {"Service": "logs.eu-west-1.amazonaws.com"},
+         ["kms:Encrypt*", "kms:Decrypt*", "kms:GenerateDataKey*"]), "CDKP106"),
+        (_statement("AllowContractY", {"Service": "personalize.amazonaws.com"},
+         ["kms:CreateGrant", "kms:Decrypt"]), "CDKP106"),
+        (_statement("AllowContractZ", {"Service": "airflow.eu-west-1.amazonaws.com"},
+         ["kms:CreateGrant", "kms:Decrypt"]), "CDKP106"),
+        (_statement("AllowContractM", {"Service": "m2.eu-west-1.amazonaws.com"},
+         ["kms:Decrypt", "kms:GenerateDataKey"]), "CDKP106"),
+        (_statement("AllowContractB", {"Service": "bedrock.amazonaws.com"},
+         ["kms:Decrypt", "kms:GenerateDataKey"]), "CDKP106"),
+    ],
+    ids=["door-without-condition", "door-grant-management", "logs", "personalize", "airflow",
+         "m2", "bedrock"],
+)  # fmt: skip
+def test_a_statement_named_like_the_librarys_is_held_to_what_aws_documents(
+    tmp_path: Path, statement: dict[str, Any], rule: str
+) -> None:
+    """Hostile input (found by an attack review): statements a Sid or another type's row would
+    have let through; each is a finding of the audit of the template."""
+    _synth(tmp_path, accept=True)
+    template_file = tmp_path / "Orders.template.json"
+    template = json.loads(template_file.read_text())
+    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    key["Properties"]["KeyPolicy"]["Statement"].append(statement)
+    template_file.write_text(json.dumps(template))
+    rules = {f.rule for f in audit_path(tmp_path) if f.severity == "error"}
+    assert rule in rules, rules

@@ -97,16 +97,26 @@ def _fix(cfn_type: str, store: str) -> str | None:
             f"domain's services: `domain.allow_deployment_requests({cfn_type!r})` (the domain "
             "then writes AllowDeploymentDirect statements with exactly those requests)"
         )
+    created = [r for r in contracts.rows_for(store) if r.phase != "run"]
+    declare = [r for r in created if r.caller == "service_principal" and not r.via_grant
+               and contract_shapes.shape(r) == "service" and not contract_shapes.auto_written(r)]  # fmt: skip
+    if declare:
+        row = declare[0]
+        return (
+            f"declare the statement AWS documents for {row.principal} (unscoped, so the domain "
+            f"does not write it on its own): `domain.allow_service({row.principal!r}, "
+            f"actions={list(row.actions)!r}, source={row.source!r})`"
+        )
     never = [
         contract_shapes.not_written_reason(r)
-        for r in contracts.rows_for(store)
-        if r.phase != "run" and contract_shapes.shape(r) == "not_written"
+        for r in created
+        if contract_shapes.shape(r) == "not_written"
     ]
     if door or never:
         why = contract_shapes.door_refusal(cfn_type) if door else never[0]
         return (
-            f"keep {cfn_type} off the domain key ({why}): give it a key of its own outside the "
-            "scope the domain's mixin is applied to"
+            f"keep {cfn_type} off the domain key ({why}): create it in a stack that is not a "
+            "DomainStack, on a key of its own"
         )
     return _CONTRACT_FIXES.get(store)
 

@@ -12,6 +12,7 @@ one statement, an undeclared service) are read from the statements themselves.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -164,7 +165,7 @@ def audit_key(key: DomainKey, resolver: KeyResolver | None = None) -> Iterator[F
     statements = key.statements
     declared = declared_service_statements(key.resource)
     shapes: list[tuple[str, int]] = []
-    doors = {i for i, s in enumerate(statements) if _is_door_statement(s, key.deployment_role)}
+    doors = {i for i, s in enumerate(statements) if _is_door_statement(s, key)}
     shapes += [("CDKP104", i) for i in doors]  # the shape the app accepted, as AWS documents it
     for index, statement in enumerate(statements):
         if statement.get("Effect") != "Allow" or index in doors:
@@ -195,20 +196,53 @@ def audit_key(key: DomainKey, resolver: KeyResolver | None = None) -> Iterator[F
         )
 
 
-def _is_door_statement(statement: Mapping[str, Any], deployment_role: Any) -> bool:
-    """True for an ``AllowDeploymentDirect<Store>`` statement as
-    ``domain.allow_deployment_requests`` writes it: the key's deployment role, and no action
-    beyond the requests AWS documents for the store (its door rows); anything else named so is
-    audited like any statement."""
+def _is_door_statement(statement: Mapping[str, Any], key: DomainKey) -> bool:
+    """True for an ``AllowDeploymentDirect<Store>`` statement exactly as
+    ``domain.allow_deployment_requests`` writes it: the key's deployment role, the actions and
+    every condition of the door row its Sid names
+    (:func:`~cdk_partition.knowledge.contract_shapes.door_row_for_sid`); anything else named so
+    is audited like any statement (a Sid accepts nothing)."""
     sid = str(statement.get("Sid", ""))
-    if not sid.startswith(DEPLOYMENT_DIRECT_SID_PREFIX) or deployment_role is None:
+    role = key.deployment_role
+    if not sid.startswith(DEPLOYMENT_DIRECT_SID_PREFIX) or role is None:
         return False
+    row = contract_shapes.door_row_for_sid(sid)
     principal = statement.get("Principal")
     aws = principal.get("AWS") if isinstance(principal, Mapping) else None
-    if _as_list(aws) != [deployment_role] or "NotAction" in statement:
+    if row is None or _as_list(aws) != [role] or "NotAction" in statement:
         return False
-    allowed = contract_shapes.door_actions_for_sid(sid)
-    return bool(allowed) and _expand(_as_list(statement.get("Action", []))) <= _expand(allowed)
+    actions = _expand(_as_list(statement.get("Action", [])))
+    if actions != _expand(contract_shapes.door_statement_actions(row)):
+        return False
+    env = key.stack.environment
+    values = {
+        "{partition}": env.partition_text,
+        "{region}": env.region_text,
+        "{account}": env.account_text,
+    }
+    expected = contract_shapes.fill(contract_shapes.door_conditions(row), values)
+    return _conditions(statement.get("Condition") or {}, env) == _conditions(expected, env)
+
+
+def _conditions(block: Any, env: Any) -> Any:
+    """A condition block compared by value: canonical JSON, the environment's pseudo parameters
+    as its values, each value a sorted list."""
+    text = json.dumps(evaluator.canonicalize(block))
+    for pseudo, value in (
+        ("${AWS::Partition}", env.partition_text),
+        ("${AWS::AccountId}", env.account_text),
+        ("${AWS::Region}", env.region_text),
+    ):
+        text = text.replace(pseudo, value)
+    parsed = json.loads(text)
+    if not isinstance(parsed, dict):
+        return parsed
+    return {
+        op: {k: sorted(map(str, _as_list(v))) for k, v in body.items()}
+        if isinstance(body, dict)
+        else body
+        for op, body in parsed.items()
+    }
 
 
 def _statement_findings(

@@ -44,6 +44,7 @@ from ..policy.prover_symbols import _OWNER, Symbols
 from .service_statements import (
     DATA_ACTIONS,
     SCOPING_KEYS,
+    cites_a_row,
     contract_actions,
     rows_of_service,
     scopable_actions,
@@ -248,16 +249,19 @@ def _service_proofs(
                 mark is not None and mark.get("service") == value
             )
     for service, is_declared in sorted(services.items()):
-        rows = rows_of_service(service)
-        if rows:
+        marks = [m for m in declared.values() if m.get("service") == service] if is_declared else []
+        everything = rows_of_service(service, everything=True)
+        cited = [r for r in everything if any(cites_a_row(m.get("source"), [r]) for m in marks)]
+        other_pages = any(not cites_a_row(m.get("source"), everything) for m in marks)
+        rows = list({id(r): r for r in [*rows_of_service(service), *cited]}.values())
+        if rows and not other_pages:
             allowed = contract_actions(rows)
             scoped_keys = {k.lower() for r in rows for k in r.context}
             must_scope_actions = scopable_actions(rows)
             must_scope = bool(must_scope_actions)
             whose = f"its contract ({rows[0].source})"
         elif is_declared:
-            allowed = set(DATA_ACTIONS)
-            marks = [m for m in declared.values() if m.get("service") == service]
+            allowed = set(DATA_ACTIONS) | contract_actions(rows)
             scoped_keys = set()
             must_scope = not any(m.get("source_keys_unsupported") for m in marks)
             must_scope_actions = set(KMS_KEY_ACTIONS)

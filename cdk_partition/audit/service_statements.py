@@ -34,6 +34,7 @@ from ..knowledge.capabilities import KMS_KEY_ACTIONS, READ_ACTIONS, WRITE_ACTION
 __all__ = [
     "DATA_ACTIONS",
     "SCOPING_KEYS",
+    "cites_a_row",
     "contract_actions",
     "expand_actions",
     "rows_of_service",
@@ -67,14 +68,19 @@ def expand_actions(actions: Iterable[Any]) -> set[str]:
     return out
 
 
-def rows_of_service(service: str) -> list[contracts.ContractRow]:
+def rows_of_service(service: str, *, everything: bool = False) -> list[contracts.ContractRow]:
     """The service-principal contract rows of ``service`` (``logs.<region>.amazonaws.com``
-    matches the row of ``logs.{region}.amazonaws.com``)."""
+    matches the row of ``logs.{region}.amazonaws.com``) that decide what a statement for it may
+    hold (:func:`~cdk_partition.knowledge.contract_shapes.counts_for_service`: the integrations
+    the library writes and the rows it writes for a type on the key; a row of a type it leaves
+    to the app would let an unscoped statement of the service through on every key).
+    ``everything``: every row of the service (what the app may declare from their pages)."""
     return [
         r
         for r in contracts.CONTRACTS
         if r.caller == "service_principal"
         and fnmatchcase(service, r.principal.replace("{region}", "*"))
+        and (everything or contract_shapes.counts_for_service(r))
     ]
 
 
@@ -119,7 +125,7 @@ def scopable_actions(rows: Iterable[contracts.ContractRow]) -> set[str]:
     return out
 
 
-def _cites_a_row(source: Any, rows: Iterable[contracts.ContractRow]) -> bool:
+def cites_a_row(source: Any, rows: Iterable[contracts.ContractRow]) -> bool:
     """Whether the declared ``source`` names the AWS page of one of ``rows``."""
     text = str(source or "")
     return any(r.source.rpartition(" (")[2].rstrip(")") in text for r in rows)
@@ -144,7 +150,14 @@ def service_statement_problems(
     # a contract documents one integration of the service; a statement the app declares from
     # another AWS page (vended logs into a bucket, where the contract is Step Functions' log
     # delivery) is held to the declared rules below, not to the other integration's actions
-    if rows and (declared is None or _cites_a_row(declared.get("source"), rows)):
+    if declared is not None:  # held to the rows of the page the app declares it from
+        cited = [
+            r
+            for r in rows_of_service(service, everything=True)
+            if cites_a_row(declared.get("source"), [r])
+        ]
+        rows = cited or []
+    if rows:
         allowed = contract_actions(rows)
         beyond = sorted(expanded - allowed)
         if beyond:

@@ -12,7 +12,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 
 from ..knowledge import contract_shapes
-from ..knowledge.capabilities import CONTRACT_SID_PREFIX, DEPLOYMENT_DIRECT_SID_PREFIX
+from ..knowledge.capabilities import CONTRACT_SID_PREFIX
 from ..knowledge.contracts import ContractRow
 from . import key_policy
 
@@ -54,28 +54,23 @@ def _statement(row: ContractRow, sid: str, stack: cdk.Stack) -> iam.PolicyStatem
 
 
 def deployment_direct_statements(
-    store: str, rows: list[ContractRow], principal_arn: str
+    store: str, rows: list[ContractRow], principal_arn: str, stack: cdk.Stack
 ) -> list[iam.PolicyStatement]:
     """``AllowDeploymentDirect<Store>[<n>]``: the deployment role may make each request AWS
-    documents for ``store`` outside any service (``rows``), and nothing more: a grant only for
-    an AWS resource when the row says so, the caller's own account when the row says so."""
+    documents for ``store`` that the domain does not write on its own (``rows``), with the
+    row's data and grant actions (:func:`~cdk_partition.knowledge.contract_shapes.door_statement_actions`)
+    under every condition of its request context
+    (:func:`~cdk_partition.knowledge.contract_shapes.door_conditions`), and nothing more."""
+    values = _values(stack)
     out = []
     for index, row in enumerate(rows):
-        # actions KMS authorizes by IAM policy only (kms:ListAliases) are not the key's to give
-        actions = [a for a in row.actions if a in contract_shapes.DOOR_ACTIONS]
+        actions = contract_shapes.door_statement_actions(row)
         if not actions:
             continue
-        conditions: dict[str, dict[str, str]] = {}
-        if "kms:ViaService" in row.context:
-            service = row.context["kms:ViaService"].replace("{region}", cdk.Aws.REGION)
-            conditions["StringEquals"] = {"kms:ViaService": service}
-        if row.context.get("kms:GrantIsForAWSResource") == "true":
-            conditions["Bool"] = {"kms:GrantIsForAWSResource": "true"}
-        if "kms:CallerAccount" in row.context:
-            conditions.setdefault("StringEquals", {})["kms:CallerAccount"] = cdk.Aws.ACCOUNT_ID
+        conditions = contract_shapes.fill(contract_shapes.door_conditions(row), values)
         out.append(
             iam.PolicyStatement(
-                sid=DEPLOYMENT_DIRECT_SID_PREFIX + _camel(store) + (str(index) if index else ""),
+                sid=contract_shapes.door_sid(store, index),
                 effect=iam.Effect.ALLOW,
                 principals=[iam.ArnPrincipal(principal_arn)],
                 actions=actions,

@@ -40,10 +40,6 @@ from ._native import KEY_SENTINEL, STORE_SENTINEL, KeyReferrers, KeyUsers
 from .contract_statements import contract_service_statements, deployment_direct_statements
 from .stack_graph import refuse_cyclic_grants
 
-#: Stores whose service-principal rows get statements of their own (``AllowLogsService`` per
-#: log group, ``AllowEventBridgeEventBuses`` per bus), not ``AllowContract...``.
-_WRITTEN_APART = frozenset({"log_group", "event_bus"})
-
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
 
@@ -256,7 +252,7 @@ class StoreAccess(_Mixin):
             self._allow_event_buses([n if isinstance(n, str) else None for n in names])
         stack, seen = cdk.Stack.of(self), dict[tuple[str, str], int]()
         for row in rows:
-            if row.caller != "service_principal" or row.store in _WRITTEN_APART:
+            if row.store in contract_shapes.WRITTEN_APART or not contract_shapes.auto_written(row):
                 continue
             index = seen[row.store, row.principal] = seen.get((row.store, row.principal), -1) + 1
             for statement in contract_service_statements(row, index, stack):
@@ -272,7 +268,8 @@ class StoreAccess(_Mixin):
         arn = key_policy.principal_arn(
             self.deployment_role, capability=f"{path_of(self)} ({self}), deployment_role="
         )
-        for statement in deployment_direct_statements(rows[0].store, rows, arn):
+        stack = cdk.Stack.of(self)
+        for statement in deployment_direct_statements(rows[0].store, rows, arn, stack):
             self._add_service_statement(statement)
         self._exempt_from_deny(arn)
 

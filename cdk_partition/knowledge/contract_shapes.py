@@ -6,16 +6,18 @@ writer, the audit, the docs and the tests read one answer:
 
 * ``via_service``: the deployment role through the service (``kms:ViaService``): the domain
   writes ``AllowDeploymentViaServices`` / ``AllowGrantsForAWSResources`` for the service.
-* ``service``: a service principal as itself: the domain writes ``AllowContract<Store><Service>``
-  with the row's actions, under the conditions :func:`service_conditions` derives from the row's
-  request context (the row documents none: no condition, as AWS writes it).
+* ``service``: a service principal as itself, under conditions that hold every key of the row's
+  request context (:func:`service_conditions`): for a type on the key the domain writes
+  ``AllowContract<Store><Service>`` (:func:`auto_written`: not a request a grant authorizes, and
+  never unconditioned at run time, when any account's resource of the service could ask).
 * ``infrastructure``: the EC2 infrastructure role, through a grant (the deny exempts it).
 * ``named_by_app``: readers and writers, roles the app passes to the service, roles the CDK
   creates for a store: the key names them when the app does (``grant_read``/``grant_write``,
   the store methods); never behind the app's back.
 * ``not_written``: a shape the domain does not write on its own (the deployment role outside any
-  service, a service-linked role other than EC2 Auto Scaling's, an action its statements do not
-  hold): the audit reports the request the key refuses (``CDKP107``) and says what to write.
+  service, a service-linked role other than EC2 Auto Scaling's, a condition a statement for the
+  app's resources cannot repeat): the audit reports the create-time request the key refuses
+  (``CDKP107``) and says what to write.
 
 Pure Python (no aws_cdk import).
 """
@@ -23,19 +25,28 @@ Pure Python (no aws_cdk import).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fnmatch import fnmatchcase
 from typing import Any, Literal
 
-from .capabilities import KMS_KEY_ACTIONS, READ_ACTIONS, WRITE_ACTIONS
-from .contracts import STORE_TYPES, ContractRow, rows_for
+from .capabilities import ADMINISTER_ACTIONS, KMS_KEY_ACTIONS, READ_ACTIONS, WRITE_ACTIONS
+from .contracts import STORE_TYPES, WITH_STORES, ContractRow, rows_for
 
 __all__ = [
     "DEPLOYMENT_ACTIONS",
     "DOOR_ACTIONS",
+    "ENCRYPTION_CONTEXT_ACTIONS",
+    "WRITTEN_APART",
     "Shape",
+    "auto_written",
     "carries_context",
-    "door_actions_for_sid",
+    "counts_for_service",
+    "door_conditions",
     "door_refusal",
+    "door_row_for_sid",
     "door_rows",
+    "door_sid",
+    "door_statement_actions",
+    "fill",
     "not_written_reason",
     "request_context",
     "requested",
@@ -66,6 +77,24 @@ DEPLOYMENT_ACTIONS = frozenset(
 _GRANT_ACTIONS = frozenset({"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"})
 #: the Auto Scaling service-linked role's rows are written by the wiring (launch templates)
 _WIRED_LINKED_ROLES = ("launch_template_auto_scaling",)
+#: Stores whose service-principal rows get statements of their own, written by the domain for
+#: every resource of the type on the key (``AllowLogsService`` per log group,
+#: ``AllowEventBridgeEventBuses`` per bus), not ``AllowContract...``.
+WRITTEN_APART = frozenset({"log_group", "event_bus"})
+#: the stores whose rows follow a type on the key (its own and its ``with`` integrations)
+_TYPED_STORES = frozenset(STORE_TYPES.values()) | {
+    s for extra in WITH_STORES.values() for s in extra.values()
+}
+
+#: The actions whose requests carry an encryption context: the cryptographic operations of the
+#: read and write capabilities ("All AWS KMS cryptographic operations with symmetric encryption
+#: KMS keys accept an encryption context", AWS KMS Developer Guide, "Encryption context",
+#: https://docs.aws.amazon.com/kms/latest/developerguide/encrypt_context.html) and CreateGrant,
+#: whose grant constraints name one. A DescribeKey carries none, so a row's
+#: ``kms:EncryptionContext:...`` keys are not in its request (and cannot scope it).
+ENCRYPTION_CONTEXT_ACTIONS = (frozenset(READ_ACTIONS + WRITE_ACTIONS) - {"kms:DescribeKey"}) | {
+    "kms:CreateGrant"
+}
 
 
 def shape(row: ContractRow) -> Shape:
@@ -81,20 +110,49 @@ def shape(row: ContractRow) -> Shape:
     return "named_by_app"  # capability, store_role, passed_role
 
 
+def auto_written(row: ContractRow) -> bool:
+    """Whether the domain writes ``row``'s statement on its own for a resource of its type on
+    the key: a service principal's row of shape ``service`` that no grant authorizes (AWS's own
+    key policy does not name it: a statement would be wider than AWS's), and that is scoped by
+    a condition, or asked at create or attach time for data keys only (an unconditioned
+    run-time statement, or unconditioned grants, would let the service use the key for any
+    account's resources: the app declares such a statement with ``domain.allow_service`` from
+    the row's page, its own decision)."""
+    return (
+        shape(row) == "service"
+        and not row.via_grant
+        and (
+            bool(service_conditions(row))
+            or (
+                row.phase != "run" and not set(row.actions) & (_GRANT_ACTIONS | {"kms:RetireGrant"})
+            )
+        )
+    )
+
+
+def counts_for_service(row: ContractRow) -> bool:
+    """Whether ``row`` decides what a statement for its service principal may hold (the audit's
+    CDKP106, the prover): the rows of the integrations the library writes (publishers,
+    deliveries) and the rows it writes for a type on the key; not a row of a type it leaves to
+    the app (it would let an unscoped statement of the service through on every key)."""
+    return row.store not in _TYPED_STORES or row.store in WRITTEN_APART or auto_written(row)
+
+
 def not_written_reason(row: ContractRow) -> str:
-    """Why the domain does not write ``row`` on its own (empty: it does)."""
+    """Why the domain does not write ``row`` on its own (empty: it does, or the app names its
+    caller)."""
     if row.caller == "service_linked_role" and row.store not in _WIRED_LINKED_ROLES:
+        role = row.principal.rsplit("/", 1)[-1]
         return (
-            f"the service-linked role {row.principal} must be named in the key policy, and KMS "
-            "refuses a key policy naming a role that does not exist yet: the domain names it "
-            "only when the app does"
+            f"a service-linked role ({role}) must be named in the key policy, and the domain "
+            "names no service-linked role but EC2 Auto Scaling's"
         )
     if row.caller == "service_principal":
-        if row.context and not service_conditions(row):
+        dropped = [k for k in row.context if k not in _represented(row)]
+        if dropped:
             return (
-                "its request context names only an example resource "
-                f"({', '.join(row.context)}), which a statement for the app's resources cannot "
-                "repeat, and AWS supports scoping it, so an unconditioned statement would be "
+                f"its request context names {', '.join(dropped)} with an example value a "
+                "statement for the app's resources cannot repeat, so the statement would be "
                 "wider than AWS's"
             )
         return ""
@@ -120,46 +178,66 @@ def not_written_reason(row: ContractRow) -> str:
 
 def _arn_pattern(value: str) -> str | None:
     """``arn:{partition}:svc:{region}:{account}:*`` for an ARN-valued example (the resource part
-    generalized: the row's value names an example resource), or None for another value."""
+    generalized: the row's value names an example resource; the account always the key's), or
+    None for another value, or an ARN without a region or an account (an S3 bucket's: a pattern
+    would match every account's)."""
     parts = value.split(":", 5)
-    if len(parts) < 6 or parts[0] != "arn":
+    if len(parts) < 6 or parts[0] != "arn" or not parts[3] or not parts[4]:
         return None
-    return ":".join(parts[:5]) + ":*"
+    return ":".join([*parts[:4], "{account}"]) + ":*"
 
 
-def service_conditions(row: ContractRow) -> dict[str, dict[str, Any]]:
-    """The conditions of the statement that lets ``row`` (a service principal's request)
-    through, from the keys of its request context (``{partition}``, ``{region}``,
-    ``{account}`` placeholders kept for the writer to fill):
-
-    * ``aws:SourceAccount`` and ``kms:CallerAccount``: ``StringEquals`` the account;
-    * an ARN-valued key (``aws:SourceArn``, ``kms:EncryptionContext:...``): ``ArnLike`` the ARN
-      of the same service, region and account with any resource (the row's value is AWS's
-      example resource, the app's resources have other names);
-    * ``"true"``/``"false"`` values: ``Bool``;
-    * ``kms:GrantConstraintType``: ``StringEquals`` the value AWS writes;
-    * any other key is left out (its value is an example the app's resources do not share):
-      the statement is then as narrow as the keys above make it, never narrower than a request
-      AWS makes for another resource of the account.
-
-    Empty for a row with no request context: AWS writes the statement without a condition."""
+def _conditions(row: ContractRow) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """(the conditions, the context keys they hold) of :func:`service_conditions`."""
     out: dict[str, dict[str, Any]] = {}
+    held: list[str] = []
     for key, value in row.context.items():
         if key in ("aws:SourceAccount", "kms:CallerAccount"):
             out.setdefault("StringEquals", {})[key] = "{account}"
+        elif key == "kms:ViaService":
+            out.setdefault("StringEquals", {})[key] = value
         elif value in ("true", "false"):
             out.setdefault("Bool", {})[key] = value
         elif key == "kms:GrantConstraintType":  # a constraint AWS fixes, not an example value
             out.setdefault("StringEquals", {})[key] = value
+        elif key == "kms:GrantOperations":  # multivalued: every operation of the grant
+            out.setdefault("ForAllValues:StringEquals", {})[key] = [value]
         elif (pattern := _arn_pattern(value)) is not None:
             out.setdefault("ArnLike", {})[key] = pattern
-    return out
+        else:
+            continue
+        held.append(key)
+    return out, held
+
+
+def _represented(row: ContractRow) -> list[str]:
+    return _conditions(row)[1]
+
+
+def service_conditions(row: ContractRow) -> dict[str, dict[str, Any]]:
+    """The conditions of the statement that lets ``row`` through, from the keys of its request
+    context (``{partition}``, ``{region}``, ``{account}`` placeholders kept for the writer):
+
+    * ``aws:SourceAccount`` and ``kms:CallerAccount``: ``StringEquals`` the account;
+    * ``kms:ViaService``, ``kms:GrantConstraintType``: ``StringEquals`` the value AWS writes;
+      ``kms:GrantOperations``: ``ForAllValues:StringEquals`` it (a multivalued key);
+    * an ARN-valued key (``aws:SourceArn``, ``kms:EncryptionContext:...``): ``ArnLike`` the ARN
+      of the same service and region in the key's account, any resource (the row's value is
+      AWS's example resource, the app's resources have other names);
+    * ``"true"``/``"false"`` values: ``Bool``.
+
+    A key none of these holds makes the row ``not_written`` (:func:`not_written_reason`):
+    dropping it would make the statement wider than AWS's. Empty for a row with no request
+    context: AWS writes the statement without a condition."""
+    return _conditions(row)[0]
 
 
 def fill(conditions: Mapping[str, Mapping[str, Any]], values: Mapping[str, str]) -> dict[str, Any]:
     """``conditions`` with the ``{partition}``/``{region}``/``{account}`` placeholders replaced."""
 
     def sub(text: Any) -> Any:
+        if isinstance(text, list):
+            return [sub(t) for t in text]
         if not isinstance(text, str):
             return text
         for placeholder, value in values.items():
@@ -170,8 +248,9 @@ def fill(conditions: Mapping[str, Mapping[str, Any]], values: Mapping[str, str])
 
 
 #: What ``domain.allow_deployment_requests(cfn_type)`` may give the deployment role: using the
-#: key's data keys, describing it, and grants (never administering the key, nor reading or
-#: changing its policy).
+#: key's data keys, describing it, and grants. Administration (a key-policy change) the
+#: deployment role holds already as an administrator of the key (``AllowAdminister``); nothing
+#: else is ever given.
 DOOR_ACTIONS = DEPLOYMENT_ACTIONS | _GRANT_ACTIONS | {"kms:RetireGrant"}
 
 
@@ -188,66 +267,93 @@ def door_rows(cfn_type: str) -> list[ContractRow]:
     ]
 
 
+def door_sid(store: str, index: int) -> str:
+    """The Sid of the door statement of ``store``'s ``index``-th door row."""
+    from .capabilities import DEPLOYMENT_DIRECT_SID_PREFIX
+
+    name = "".join(p.capitalize() for p in store.replace("-", "_").split("_") if p)
+    return DEPLOYMENT_DIRECT_SID_PREFIX + name + (str(index) if index else "")
+
+
+def door_row_for_sid(sid: str) -> ContractRow | None:
+    """The door row whose statement has Sid ``sid`` (None: no such row)."""
+    for cfn_type in STORE_TYPES:
+        for index, row in enumerate(door_rows(cfn_type)):
+            if door_sid(row.store, index) == sid:
+                return row
+    return None
+
+
+def door_conditions(row: ContractRow) -> dict[str, dict[str, Any]]:
+    """The conditions of the door statement for ``row`` (placeholders kept): every key of its
+    request context the statement can hold (:func:`service_conditions`)."""
+    return service_conditions(row)
+
+
 def door_refusal(cfn_type: str) -> str:
     """Why ``domain.allow_deployment_requests(cfn_type)`` is refused (empty: it is not): the
-    type has no such request, or AWS documents one beyond :data:`DOOR_ACTIONS` (a key policy
-    change, say), which the deployment role of a domain key must never get. Actions KMS
-    authorizes by IAM policy only (``kms:ListAliases``) are not the key policy's to give."""
+    type has no such request, AWS documents one beyond :data:`DOOR_ACTIONS` and the key's
+    administration, or a request context the statement cannot repeat. Actions KMS authorizes by
+    IAM policy only (``kms:ListAliases``) are not the key policy's to give."""
     rows = door_rows(cfn_type)
     if not rows:
         return f"{cfn_type} has no request of the deployment role the domain does not write"
     beyond = sorted(
-        {a for r in rows for a in r.actions if a in KMS_KEY_ACTIONS and a not in DOOR_ACTIONS}
+        {
+            a
+            for r in rows
+            for a in r.actions
+            if a in KMS_KEY_ACTIONS and a not in DOOR_ACTIONS and a not in ADMINISTER_ACTIONS
+        }
     )
     if beyond:
         return (
             f"AWS documents {', '.join(beyond)} by the deploying principal for {cfn_type} "
-            f"({rows[0].source}): the deployment role of a domain key never gets them (it "
-            "could then change who may use the key)"
+            f"({rows[0].source}), which the deployment role of a domain key never gets"
         )
+    for row in rows:
+        dropped = [k for k in row.context if k not in _represented(row)]
+        if dropped:
+            return (
+                f"the request context of {cfn_type}'s request ({', '.join(dropped)}) names an "
+                "example value a statement for the app's resources cannot repeat"
+            )
     return ""
 
 
-def door_actions_for_sid(sid: str) -> frozenset[str]:
-    """The actions an ``AllowDeploymentDirect<Store>[<n>]`` statement may hold: those of the
-    door rows of the store its Sid names (empty: no such store)."""
-    from .capabilities import DEPLOYMENT_DIRECT_SID_PREFIX
-
-    name = sid.removeprefix(DEPLOYMENT_DIRECT_SID_PREFIX).rstrip("0123456789")
-    for cfn_type, store in STORE_TYPES.items():
-        if "".join(p.capitalize() for p in store.split("_")) == name:
-            rows = door_rows(cfn_type)
-            return frozenset(a for r in rows for a in r.actions if a in DOOR_ACTIONS)
-    return frozenset()
-
-
-#: The actions whose requests carry an encryption context: the cryptographic operations of the
-#: read and write capabilities ("All AWS
-#: KMS cryptographic operations with symmetric encryption KMS keys accept an encryption
-#: context", AWS KMS Developer Guide, "Encryption context",
-#: https://docs.aws.amazon.com/kms/latest/developerguide/encrypt_context.html) and CreateGrant,
-#: whose grant constraints name one. A DescribeKey carries none, so a row's
-#: ``kms:EncryptionContext:...`` keys are not in its request (and cannot scope it).
-ENCRYPTION_CONTEXT_ACTIONS = (
-    frozenset(READ_ACTIONS + WRITE_ACTIONS) - {"kms:DescribeKey"}
-) | {"kms:CreateGrant"}
+def door_statement_actions(row: ContractRow) -> list[str]:
+    """The actions of the door statement for ``row``: its key-policy data and grant actions
+    (administration is the deployment role's already; IAM-only actions are not the key's)."""
+    return [a for a in row.actions if a in DOOR_ACTIONS]
 
 
 def carries_context(action: str) -> bool:
     """Whether a request for ``action`` (a name or a ``kms:X*`` pattern) carries an encryption
     context: true when every action the pattern stands for does."""
-    from fnmatch import fnmatchcase
-
     matched = [a for a in KMS_KEY_ACTIONS if fnmatchcase(a, action)] or [action]
     return all(a in ENCRYPTION_CONTEXT_ACTIONS for a in matched)
 
 
 def request_context(row: ContractRow, action: str) -> dict[str, str]:
     """The request context of ``row``'s request for ``action``: the row's, without the
-    ``kms:EncryptionContext...`` keys when ``action`` carries no encryption context."""
+    ``kms:EncryptionContext...`` keys when ``action`` carries no encryption context, and each
+    value AWS wrote as a pattern (``arn:aws:logs:us-east-1:*:*``) as one request of the key's
+    account would carry (:func:`_as_sent`)."""
+    sent = {k: _as_sent(v) for k, v in row.context.items()}
     if carries_context(action):
-        return dict(row.context)
-    return {k: v for k, v in row.context.items() if not k.startswith("kms:EncryptionContext")}
+        return sent
+    return {k: v for k, v in sent.items() if not k.startswith("kms:EncryptionContext")}
+
+
+def _as_sent(value: str) -> str:
+    """A request's value for a context value AWS wrote as a pattern: an ARN's ``*`` account as
+    the key's (``{account}``), any other ``*`` as ``example``."""
+    if "*" not in value:
+        return value
+    parts = value.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and parts[4] == "*":
+        parts[4] = "{account}"
+    return ":".join(parts).replace("*", "example")
 
 
 def requested(row: ContractRow) -> tuple[str, ...]:

@@ -57,7 +57,11 @@ def _written(row: ContractRow) -> str:
     } and shape in ("service", "via_service"):
         return "the store methods and integrations that name it; else `domain.allow_service`"
     if shape == "service":
-        return "yes (`AllowContract...`, scoped by the row's keys)"
+        if row.via_grant:
+            return "no: a grant authorizes it (the key policy must only not deny it)"
+        if not contract_shapes.auto_written(row):
+            return "when the app declares it: `domain.allow_service(...)` from this page"
+        return "yes (`AllowContract...`, under the row's keys)"
     if shape == "via_service":
         return "yes (`AllowDeploymentViaServices`)"
     if shape == "infrastructure":
