@@ -57,6 +57,21 @@ def sample_templates(sample_assembly: Path) -> dict[str, dict]:
     }
 
 
+def volume_template(scope, construct_id: str):  # type: ignore[no-untyped-def]
+    """A launch template with one 8 GiB EBS volume (the store a domain key must hold)."""
+    from aws_cdk import aws_ec2 as ec2
+
+    return ec2.LaunchTemplate(
+        scope,
+        construct_id,
+        machine_image=ec2.MachineImage.latest_amazon_linux2023(),
+        instance_type=ec2.InstanceType("t3.micro"),
+        block_devices=[
+            ec2.BlockDevice(device_name="/dev/xvda", volume=ec2.BlockDeviceVolume.ebs(8))
+        ],
+    )
+
+
 def isolated_vpc(scope, *, azs: int = 1):  # type: ignore[no-untyped-def]
     """A small VPC with isolated subnets only (no NAT gateway), for stores that live in one."""
     from aws_cdk import aws_ec2 as ec2

@@ -16,7 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
-from conftest import cdk_context
+from conftest import cdk_context, volume_template
 from test_schema_coverage import _load, _resolve
 
 from cdk_partition import ConflictingEncryptionError, DataDomain, exempt
@@ -398,15 +398,7 @@ def _auto_scaling_app(with_group: bool) -> dict[str, Any]:
     app = cdk.App(context=cdk_context())
     stack, domain = _domain(app, "Asg")
     vpc = ec2.Vpc(stack, "Vpc", max_azs=1, nat_gateways=0)
-    template = ec2.LaunchTemplate(
-        stack,
-        "Template",
-        machine_image=ec2.MachineImage.latest_amazon_linux2023(),
-        instance_type=ec2.InstanceType("t3.micro"),
-        block_devices=[
-            ec2.BlockDevice(device_name="/dev/xvda", volume=ec2.BlockDeviceVolume.ebs(8))
-        ],
-    )
+    template = volume_template(stack, "Template")
     if with_group:
         autoscaling.AutoScalingGroup(
             stack, "Group", vpc=vpc, launch_template=template,
