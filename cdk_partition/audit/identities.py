@@ -32,7 +32,6 @@ are not matched to stores; statement conditions are assumed to hold.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +40,13 @@ from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver, placeholders
 from ..knowledge.identity_kms import ROWS_BY_TYPE, IdentityRow
 from ..policy import evaluator
+from .identity_policies import (
+    Principal,
+    as_list,
+    glob,
+    holders,
+    statements_of,
+)
 from .key_requests import prepared_key_policy
 from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields
 
@@ -122,30 +128,6 @@ class _Unreadable:
     why: str
 
 
-# -- reading identity policies ---------------------------------------------------------------
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _props(resource: Any) -> dict[str, Any]:
-    """A resource's ``Properties`` when it is an object (a malformed one reads as empty; the
-    template shape is checked by :mod:`cdk_partition.assembly.validation`)."""
-    props = resource.get("Properties") if isinstance(resource, dict) else None
-    return props if isinstance(props, dict) else {}
-
-
-def _type(resource: Any) -> Any:
-    return resource.get("Type") if isinstance(resource, dict) else None
-
-
-def _glob(pattern: str) -> re.Pattern[str]:
-    return re.compile(
-        "^" + re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".") + "$", re.IGNORECASE
-    )
-
-
 def _stores(assembly: CloudAssembly) -> dict[tuple[int, str], Store]:
     """(stack id, logical id) -> every store of a domain whose type the identity table knows."""
     cache = assembly.memo.get(("identity-stores",))
@@ -160,132 +142,6 @@ def _stores(assembly: CloudAssembly) -> dict[tuple[int, str], Store]:
             found[(id(stack), logical_id)] = Store(stack, logical_id, resource, domain)
     assembly.memo[("identity-stores",)] = found
     return found
-
-
-Principal = tuple[str, str]
-"""(ARN as the key policy is evaluated with, construct path or IAM name)."""
-
-
-def _principals_of(
-    resolver: PrincipalResolver, stack: StackTemplate, logical_id: str, resource: Mapping[str, Any]
-) -> tuple[list[Principal], list[str]]:
-    """(the roles/users a policy resource applies to, what cannot be followed). Groups expand to
-    the users of the stack that are members."""
-    kind = resource.get("Type")
-    props = _props(resource)
-    if kind in ("AWS::IAM::Role", "AWS::IAM::User"):
-        return _own(resolver, stack, [logical_id]), []
-    if kind == "AWS::IAM::Group":
-        return _own(resolver, stack, _members(stack, logical_id)), []
-    ids: list[str] = []
-    out: list[Principal] = []
-    unknown: list[str] = []
-    for key in ("Roles", "Users", "Groups"):
-        for entry in _as_list(props.get(key) or []):
-            target = entry.get("Ref") if isinstance(entry, dict) and len(entry) == 1 else None
-            if isinstance(target, str) and target in stack.resources:
-                ids += _members(stack, target) if key == "Groups" else [target]
-                continue
-            if isinstance(entry, str):
-                found = _by_name(stack, key, entry)
-                if found is not None:
-                    ids += _members(stack, found) if key == "Groups" else [found]
-                    continue
-                if key != "Groups":  # a role or user of the account, named by the app
-                    env = stack.environment
-                    kind_name = "role" if key == "Roles" else "user"
-                    arn = f"arn:{env.partition_text}:iam::{env.account_text}:{kind_name}/{entry}"
-                    out.append((arn, f"{kind_name}/{entry}"))
-                    continue
-            arn_text = _arn_of_name(entry)
-            if arn_text is not None and key != "Groups":
-                resolved = resolver.resolve(arn_text, stack)
-                leftover = [resolved[a:b] for a, b in placeholders(resolved)]
-                if not any(not t.startswith("${AWS::") for t in leftover):
-                    origin = resolver.origins.get(resolved)
-                    out.append((resolved, origin.path if origin else resolved))
-                    continue
-            unknown.append(f"{key[:-1].lower()} {evaluator.canonicalize(entry)!r}")
-    return out + _own(resolver, stack, ids), unknown
-
-
-def _own(resolver: PrincipalResolver, stack: StackTemplate, ids: Iterable[str]) -> list[Principal]:
-    out: list[Principal] = []
-    for logical_id in ids:
-        resource = stack.resources.get(logical_id)
-        arn = resolver.token(f"${{{logical_id}.Arn}}", stack)
-        if arn is not None and isinstance(resource, dict):
-            path = resource_path(stack, logical_id, resource).removesuffix("/Resource")
-            out.append((arn[0], path))
-    return out
-
-
-def _arn_of_name(entry: Any) -> str | None:
-    """The canonical ARN a role or user name is cut from, for the CDK's forms of an imported
-    principal's name: a role's ``Fn::Select [1, Fn::Split ["/", Fn::Select [5, Fn::Split [":",
-    <ARN>]]]]``, a user's ``Fn::Select [1, Fn::Split [":user/", <ARN>]]``."""
-    try:
-        outer = entry["Fn::Select"]
-        inner = outer[1]["Fn::Split"]
-        if outer[0] in (1, "1") and inner[0] == ":user/":
-            text = evaluator.canonicalize(inner[1])
-            return text if isinstance(text, str) else None
-        select = inner[1]["Fn::Select"]
-        split = select[1]["Fn::Split"]
-    except (KeyError, IndexError, TypeError):
-        return None
-    if outer[0] not in (1, "1") or inner[0] != "/" or select[0] not in (5, "5") or split[0] != ":":
-        return None
-    text = evaluator.canonicalize(split[1])
-    return text if isinstance(text, str) else None
-
-
-def _by_name(stack: StackTemplate, key: str, name: str) -> str | None:
-    """The logical id of the role/user/group of ``stack`` whose literal name is ``name``."""
-    kind, prop = {
-        "Roles": ("AWS::IAM::Role", "RoleName"),
-        "Users": ("AWS::IAM::User", "UserName"),
-        "Groups": ("AWS::IAM::Group", "GroupName"),
-    }[key]
-    for logical_id, resource in stack.resources.items():
-        if _type(resource) == kind and _props(resource).get(prop) == name:
-            return logical_id
-    return None
-
-
-def _members(stack: StackTemplate, group: str) -> list[str]:
-    members: list[str] = []
-    for logical_id, resource in stack.resources.items():
-        props = _props(resource)
-        if _type(resource) == "AWS::IAM::User" and {"Ref": group} in _as_list(
-            props.get("Groups") or []
-        ):
-            members.append(logical_id)
-        elif _type(resource) == "AWS::IAM::UserToGroupAddition" and props.get("GroupName") == {
-            "Ref": group
-        }:
-            members += [
-                u["Ref"] for u in _as_list(props.get("Users") or []) if isinstance(u, dict)
-                and isinstance(u.get("Ref"), str)
-            ]  # fmt: skip
-    return members
-
-
-def _documents(resource: Mapping[str, Any]) -> list[Any]:
-    props = _props(resource)
-    if resource.get("Type") in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
-        return [p.get("PolicyDocument") for p in _as_list(props.get("Policies") or [])
-                if isinstance(p, dict)]  # fmt: skip
-    return [props.get("PolicyDocument")]
-
-
-_POLICY_TYPES = (
-    "AWS::IAM::Role",
-    "AWS::IAM::User",
-    "AWS::IAM::Group",
-    "AWS::IAM::Policy",
-    "AWS::IAM::ManagedPolicy",
-)
 
 
 def _resource_stores(
@@ -323,19 +179,13 @@ def _resource_stores(
 def _identity_kms(documents: Iterable[Any]) -> tuple[str, ...]:
     out: list[str] = []
     for document in documents:
-        for statement in _statements(document):
+        for statement in statements_of(document):
             if statement.get("Effect") != "Allow":
                 continue
-            for action in _as_list(statement.get("Action") or []):
+            for action in as_list(statement.get("Action") or []):
                 if isinstance(action, str) and action.lower().startswith(("kms:", "*")):
                     out.append(action)
     return tuple(out)
-
-
-def _statements(document: Any) -> list[Mapping[str, Any]]:
-    if not isinstance(document, dict):
-        return []
-    return [s for s in _as_list(document.get("Statement") or []) if isinstance(s, dict)]
 
 
 def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[_Unreadable]]:
@@ -349,28 +199,15 @@ def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[_Unreadable]]:
     out: list[Grant] = []
     unreadable: list[_Unreadable] = []
     if stores:
-        by_principal: dict[str, list[Any]] = {}
-        holders: list[tuple[StackTemplate, str, list[Principal], list[Any]]] = []
-        attached = _attached_by_arn(assembly, resolver)
-        for stack in assembly.stacks:
-            for logical_id, resource in stack.resources.items():
-                if not isinstance(resource, dict) or resource.get("Type") not in _POLICY_TYPES:
-                    continue
-                documents = _documents(resource)
-                if not any(_statements(d) for d in documents):
-                    continue
-                ids, unknown = _principals_of(resolver, stack, logical_id, resource)
-                ids = ids + attached.get((id(stack), logical_id), [])
-                for principal in ids:
-                    by_principal.setdefault(principal[0], []).extend(documents)
-                holders.append((stack, logical_id, ids, documents))
-                if unknown and _may_reach(documents):
-                    unreadable.append(
-                        _Unreadable(stack, logical_id, "attached to " + ", ".join(unknown))
-                    )
-        for stack, logical_id, ids, documents in holders:
-            for document in documents:
-                for statement in _statements(document):
+        found, by_principal = holders(assembly)
+        for holder in found:
+            stack, logical_id, ids = holder.stack, holder.logical_id, list(holder.principals)
+            if holder.unknown and _may_reach(holder.documents):
+                unreadable.append(
+                    _Unreadable(stack, logical_id, "attached to " + ", ".join(holder.unknown))
+                )
+            for document in holder.documents:
+                for statement in statements_of(document):
                     if statement.get("Effect") != "Allow":
                         continue
                     if "NotAction" in statement or "NotResource" in statement:
@@ -387,55 +224,13 @@ def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[_Unreadable]]:
     return result
 
 
-def _attached_by_arn(
-    assembly: CloudAssembly, resolver: PrincipalResolver
-) -> dict[tuple[int, str], list[Principal]]:
-    """(id of its stack, logical id) of each ``AWS::IAM::ManagedPolicy`` of the app -> the roles
-    and users that attach it by ARN (``ManagedPolicyArns`` of a role, user or group: a ``Ref`` of
-    it, or an import of its export); a group's users stand for the group. Literal ARNs (AWS
-    managed policies, policies of the account) name no document of the assembly: not followed."""
-    out: dict[tuple[int, str], list[Principal]] = {}
-    for stack in assembly.stacks:
-        for logical_id, resource in stack.resources.items():
-            kind = _type(resource)
-            if kind not in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
-                continue
-            for entry in _as_list(_props(resource).get("ManagedPolicyArns") or []):
-                target = _managed_policy_of(assembly, stack, entry)
-                if target is None:
-                    continue
-                ids = _members(stack, logical_id) if kind == "AWS::IAM::Group" else [logical_id]
-                out.setdefault((id(target[0]), target[1]), []).extend(_own(resolver, stack, ids))
-    return out
-
-
-def _managed_policy_of(
-    assembly: CloudAssembly, stack: StackTemplate, value: Any, depth: int = 0
-) -> tuple[StackTemplate, str] | None:
-    """The ``AWS::IAM::ManagedPolicy`` of the app an ARN value names (``Ref`` or an import)."""
-    text = evaluator.canonicalize(value)
-    if not isinstance(text, str) or depth > 4:
-        return None
-    for start, end in placeholders(text):
-        inner = text[start + 2 : end - 1]
-        if inner.startswith("ImportValue:"):
-            exported = assembly.exports.get(inner.removeprefix("ImportValue:"))
-            if exported is not None:
-                return _managed_policy_of(assembly, exported[0], exported[1], depth + 1)
-            continue
-        logical_id = inner.split(".", 1)[0]
-        if _type(stack.resources.get(logical_id)) == "AWS::IAM::ManagedPolicy":
-            return stack, logical_id
-    return None
-
-
 def _may_reach(documents: Iterable[Any]) -> bool:
     """Whether a document allows an action of the identity table (the only ones checked)."""
     for document in documents:
-        for statement in _statements(document):
-            for action in _as_list(statement.get("Action") or statement.get("NotAction") or []):
+        for statement in statements_of(document):
+            for action in as_list(statement.get("Action") or statement.get("NotAction") or []):
                 if isinstance(action, str) and any(
-                    _glob(action).match(a) for rows in ROWS_BY_TYPE.values() for r in rows
+                    glob(action).match(a) for rows in ROWS_BY_TYPE.values() for r in rows
                     for a in r.actions
                 ):  # fmt: skip
                     return True
@@ -453,12 +248,12 @@ def _statement_grants(
     by_principal: Mapping[str, list[Any]],
     unreadable: list[_Unreadable],
 ) -> Iterator[Grant]:
-    actions = [a for a in _as_list(statement.get("Action") or []) if isinstance(a, str)]
+    actions = [a for a in as_list(statement.get("Action") or []) if isinstance(a, str)]
     if not ids or not actions:
         return
     named: list[Store] = []
     star = False
-    for value in _as_list(statement.get("Resource") or []):
+    for value in as_list(statement.get("Resource") or []):
         found, is_star, why = _resource_stores(assembly, stack, value, stores)
         named += found
         star = star or is_star
@@ -468,7 +263,7 @@ def _statement_grants(
     targets = [(s, False) for s in dict.fromkeys(named)]
     if star:  # "*": the stores of the actions the statement names without a wildcard
         targets += [(s, True) for s in stores.values() if s not in named]
-    patterns = [_glob(a) for a in actions]
+    patterns = [glob(a) for a in actions]
     for store, by_star in targets:
         for row in ROWS_BY_TYPE[str(store.resource.get("Type"))]:
             for action in row.actions:
@@ -509,7 +304,7 @@ def verdicts(assembly: CloudAssembly) -> list[IdentityVerdict]:
         refused: list[str] = []
         undecidable = None
         for request in grant.row.kms_requests:
-            allows = any(_glob(p).match(request) for p in grant.identity_kms)
+            allows = any(glob(p).match(request) for p in grant.identity_kms)
             try:
                 decision = evaluator.evaluate(
                     prepared,

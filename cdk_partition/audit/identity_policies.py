@@ -1,0 +1,267 @@
+"""Reading the identity policies of a cloud assembly: which roles and users each policy applies
+to, and its statements.
+
+Read by the pass that asks what IAM allows a principal on a domain store
+(:mod:`cdk_partition.audit.identities`, CDKP019, CDKP020). A policy is one of :data:`POLICY_TYPES`:
+``AWS::IAM::Role`` and ``AWS::IAM::User`` inline ``Policies``, ``AWS::IAM::Group`` (its users),
+``AWS::IAM::Policy`` and ``AWS::IAM::ManagedPolicy`` attached to roles, users or groups, or
+attached by ARN (``ManagedPolicyArns``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..assembly import CloudAssembly, StackTemplate, resource_path
+from ..assembly.principals import PrincipalResolver, placeholders
+from ..policy import evaluator
+
+__all__ = [
+    "POLICY_TYPES",
+    "Holder",
+    "Principal",
+    "as_list",
+    "documents_of",
+    "glob",
+    "holders",
+    "props_of",
+    "statements_of",
+    "type_of",
+]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def props_of(resource: Any) -> dict[str, Any]:
+    """A resource's ``Properties`` when it is an object (a malformed one reads as empty; the
+    template shape is checked by :mod:`cdk_partition.assembly.validation`)."""
+    props = resource.get("Properties") if isinstance(resource, dict) else None
+    return props if isinstance(props, dict) else {}
+
+
+def type_of(resource: Any) -> Any:
+    return resource.get("Type") if isinstance(resource, dict) else None
+
+
+def glob(pattern: str) -> re.Pattern[str]:
+    return re.compile(
+        "^" + re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".") + "$", re.IGNORECASE
+    )
+
+
+Principal = tuple[str, str]
+"""(ARN as the key policy is evaluated with, construct path or IAM name)."""
+
+
+def principals_of(
+    resolver: PrincipalResolver, stack: StackTemplate, logical_id: str, resource: Mapping[str, Any]
+) -> tuple[list[Principal], list[str]]:
+    """(the roles/users a policy resource applies to, what cannot be followed). Groups expand to
+    the users of the stack that are members."""
+    kind = resource.get("Type")
+    props = props_of(resource)
+    if kind in ("AWS::IAM::Role", "AWS::IAM::User"):
+        return _own(resolver, stack, [logical_id]), []
+    if kind == "AWS::IAM::Group":
+        return _own(resolver, stack, _members(stack, logical_id)), []
+    ids: list[str] = []
+    out: list[Principal] = []
+    unknown: list[str] = []
+    for key in ("Roles", "Users", "Groups"):
+        for entry in as_list(props.get(key) or []):
+            target = entry.get("Ref") if isinstance(entry, dict) and len(entry) == 1 else None
+            if isinstance(target, str) and target in stack.resources:
+                ids += _members(stack, target) if key == "Groups" else [target]
+                continue
+            if isinstance(entry, str):
+                found = _by_name(stack, key, entry)
+                if found is not None:
+                    ids += _members(stack, found) if key == "Groups" else [found]
+                    continue
+                if key != "Groups":  # a role or user of the account, named by the app
+                    env = stack.environment
+                    kind_name = "role" if key == "Roles" else "user"
+                    arn = f"arn:{env.partition_text}:iam::{env.account_text}:{kind_name}/{entry}"
+                    out.append((arn, f"{kind_name}/{entry}"))
+                    continue
+            arn_text = _arn_of_name(entry)
+            if arn_text is not None and key != "Groups":
+                resolved = resolver.resolve(arn_text, stack)
+                leftover = [resolved[a:b] for a, b in placeholders(resolved)]
+                if not any(not t.startswith("${AWS::") for t in leftover):
+                    origin = resolver.origins.get(resolved)
+                    out.append((resolved, origin.path if origin else resolved))
+                    continue
+            unknown.append(f"{key[:-1].lower()} {evaluator.canonicalize(entry)!r}")
+    return out + _own(resolver, stack, ids), unknown
+
+
+def _own(resolver: PrincipalResolver, stack: StackTemplate, ids: Iterable[str]) -> list[Principal]:
+    out: list[Principal] = []
+    for logical_id in ids:
+        resource = stack.resources.get(logical_id)
+        arn = resolver.token(f"${{{logical_id}.Arn}}", stack)
+        if arn is not None and isinstance(resource, dict):
+            path = resource_path(stack, logical_id, resource).removesuffix("/Resource")
+            out.append((arn[0], path))
+    return out
+
+
+def _arn_of_name(entry: Any) -> str | None:
+    """The canonical ARN a role or user name is cut from, for the CDK's forms of an imported
+    principal's name: a role's ``Fn::Select [1, Fn::Split ["/", Fn::Select [5, Fn::Split [":",
+    <ARN>]]]]``, a user's ``Fn::Select [1, Fn::Split [":user/", <ARN>]]``."""
+    try:
+        outer = entry["Fn::Select"]
+        inner = outer[1]["Fn::Split"]
+        if outer[0] in (1, "1") and inner[0] == ":user/":
+            text = evaluator.canonicalize(inner[1])
+            return text if isinstance(text, str) else None
+        select = inner[1]["Fn::Select"]
+        split = select[1]["Fn::Split"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    if outer[0] not in (1, "1") or inner[0] != "/" or select[0] not in (5, "5") or split[0] != ":":
+        return None
+    text = evaluator.canonicalize(split[1])
+    return text if isinstance(text, str) else None
+
+
+def _by_name(stack: StackTemplate, key: str, name: str) -> str | None:
+    """The logical id of the role/user/group of ``stack`` whose literal name is ``name``."""
+    kind, prop = {
+        "Roles": ("AWS::IAM::Role", "RoleName"),
+        "Users": ("AWS::IAM::User", "UserName"),
+        "Groups": ("AWS::IAM::Group", "GroupName"),
+    }[key]
+    for logical_id, resource in stack.resources.items():
+        if type_of(resource) == kind and props_of(resource).get(prop) == name:
+            return logical_id
+    return None
+
+
+def _members(stack: StackTemplate, group: str) -> list[str]:
+    members: list[str] = []
+    for logical_id, resource in stack.resources.items():
+        props = props_of(resource)
+        if type_of(resource) == "AWS::IAM::User" and {"Ref": group} in as_list(
+            props.get("Groups") or []
+        ):
+            members.append(logical_id)
+        elif type_of(resource) == "AWS::IAM::UserToGroupAddition" and props.get("GroupName") == {
+            "Ref": group
+        }:
+            members += [
+                u["Ref"] for u in as_list(props.get("Users") or []) if isinstance(u, dict)
+                and isinstance(u.get("Ref"), str)
+            ]  # fmt: skip
+    return members
+
+
+def documents_of(resource: Mapping[str, Any]) -> list[Any]:
+    props = props_of(resource)
+    if resource.get("Type") in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
+        return [p.get("PolicyDocument") for p in as_list(props.get("Policies") or [])
+                if isinstance(p, dict)]  # fmt: skip
+    return [props.get("PolicyDocument")]
+
+
+POLICY_TYPES = (
+    "AWS::IAM::Role",
+    "AWS::IAM::User",
+    "AWS::IAM::Group",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+)
+
+
+def statements_of(document: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(document, dict):
+        return []
+    return [s for s in as_list(document.get("Statement") or []) if isinstance(s, dict)]
+
+
+def attached_by_arn(
+    assembly: CloudAssembly, resolver: PrincipalResolver
+) -> dict[tuple[int, str], list[Principal]]:
+    """(id of its stack, logical id) of each ``AWS::IAM::ManagedPolicy`` of the app -> the roles
+    and users that attach it by ARN (``ManagedPolicyArns`` of a role, user or group: a ``Ref`` of
+    it, or an import of its export); a group's users stand for the group. Literal ARNs (AWS
+    managed policies, policies of the account) name no document of the assembly: not followed."""
+    out: dict[tuple[int, str], list[Principal]] = {}
+    for stack in assembly.stacks:
+        for logical_id, resource in stack.resources.items():
+            kind = type_of(resource)
+            if kind not in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
+                continue
+            for entry in as_list(props_of(resource).get("ManagedPolicyArns") or []):
+                target = _managed_policy_of(assembly, stack, entry)
+                if target is None:
+                    continue
+                ids = _members(stack, logical_id) if kind == "AWS::IAM::Group" else [logical_id]
+                out.setdefault((id(target[0]), target[1]), []).extend(_own(resolver, stack, ids))
+    return out
+
+
+def _managed_policy_of(
+    assembly: CloudAssembly, stack: StackTemplate, value: Any, depth: int = 0
+) -> tuple[StackTemplate, str] | None:
+    """The ``AWS::IAM::ManagedPolicy`` of the app an ARN value names (``Ref`` or an import)."""
+    text = evaluator.canonicalize(value)
+    if not isinstance(text, str) or depth > 4:
+        return None
+    for start, end in placeholders(text):
+        inner = text[start + 2 : end - 1]
+        if inner.startswith("ImportValue:"):
+            exported = assembly.exports.get(inner.removeprefix("ImportValue:"))
+            if exported is not None:
+                return _managed_policy_of(assembly, exported[0], exported[1], depth + 1)
+            continue
+        logical_id = inner.split(".", 1)[0]
+        if type_of(stack.resources.get(logical_id)) == "AWS::IAM::ManagedPolicy":
+            return stack, logical_id
+    return None
+
+
+@dataclass(frozen=True)
+class Holder:
+    """One identity policy resource of the assembly: the roles and users it applies to, its
+    documents, and the targets it names that cannot be followed (``unknown``)."""
+
+    stack: StackTemplate
+    logical_id: str
+    principals: tuple[Principal, ...]
+    documents: tuple[Any, ...]
+    unknown: tuple[str, ...]
+
+
+def holders(assembly: CloudAssembly) -> tuple[list[Holder], dict[str, list[Any]]]:
+    """(every identity policy of the assembly with a statement, principal ARN -> all the
+    documents that apply to it), once per assembly."""
+    cached = assembly.memo.get(("identity-holders",))
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    resolver = PrincipalResolver(assembly)
+    attached = attached_by_arn(assembly, resolver)
+    out: list[Holder] = []
+    by_principal: dict[str, list[Any]] = {}
+    for stack in assembly.stacks:
+        for logical_id, resource in stack.resources.items():
+            if not isinstance(resource, dict) or resource.get("Type") not in POLICY_TYPES:
+                continue
+            documents = documents_of(resource)
+            if not any(statements_of(d) for d in documents):
+                continue
+            ids, unknown = principals_of(resolver, stack, logical_id, resource)
+            ids = ids + attached.get((id(stack), logical_id), [])
+            for principal in ids:
+                by_principal.setdefault(principal[0], []).extend(documents)
+            out.append(Holder(stack, logical_id, tuple(ids), tuple(documents), tuple(unknown)))
+    result = (out, by_principal)
+    assembly.memo[("identity-holders",)] = result
+    return result
