@@ -5,7 +5,8 @@ Read by the pass that asks what IAM allows a principal on a domain store
 (:mod:`cdk_partition.audit.identities`, CDKP019, CDKP020). A policy is one of :data:`POLICY_TYPES`:
 ``AWS::IAM::Role`` and ``AWS::IAM::User`` inline ``Policies``, ``AWS::IAM::Group`` (its users),
 ``AWS::IAM::Policy`` and ``AWS::IAM::ManagedPolicy`` attached to roles, users or groups, or
-attached by ARN (``ManagedPolicyArns``).
+attached by ARN (``ManagedPolicyArns``), and the one-target inline policies
+``AWS::IAM::RolePolicy``, ``UserPolicy`` and ``GroupPolicy``.
 """
 
 from __future__ import annotations
@@ -72,8 +73,14 @@ def principals_of(
     ids: list[str] = []
     out: list[Principal] = []
     unknown: list[str] = []
+    single = _ONE_TARGET.get(str(kind))
     for key in ("Roles", "Users", "Groups"):
-        for entry in as_list(props.get(key) or []):
+        if single is not None:  # RolePolicy, UserPolicy, GroupPolicy: one name
+            value = props.get(single[0])
+            entries = [value] if key == single[1] and value is not None else []
+        else:
+            entries = as_list(props.get(key) or [])
+        for entry in entries:
             target = entry.get("Ref") if isinstance(entry, dict) and len(entry) == 1 else None
             if isinstance(target, str) and target in stack.resources:
                 ids += _members(stack, target) if key == "Groups" else [target]
@@ -177,7 +184,20 @@ POLICY_TYPES = (
     "AWS::IAM::Group",
     "AWS::IAM::Policy",
     "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::RolePolicy",
+    "AWS::IAM::UserPolicy",
+    "AWS::IAM::GroupPolicy",
 )
+
+#: The inline policy types that name one role, user or group (AWS CloudFormation Template
+#: Reference, "AWS::IAM::RolePolicy", ``RoleName``: "The name of the role to associate the policy
+#: with", and likewise ``UserName`` and ``GroupName``; the schemas cfn-lint ships say the same):
+#: type -> (property, the list of ``AWS::IAM::Policy`` it stands for).
+_ONE_TARGET = {
+    "AWS::IAM::RolePolicy": ("RoleName", "Roles"),
+    "AWS::IAM::UserPolicy": ("UserName", "Users"),
+    "AWS::IAM::GroupPolicy": ("GroupName", "Groups"),
+}
 
 
 def statements_of(document: Any) -> list[Mapping[str, Any]]:
