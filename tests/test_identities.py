@@ -221,3 +221,44 @@ def test_table_is_valid_json() -> None:
         (ROOT / "cdk_partition/knowledge/data/identity_kms.json").read_text(encoding="utf-8")
     )
     assert {r["source"] for r in data["rows"]} == set(data["pages"])
+
+
+@pytest.mark.parametrize("kind", ["role", "user", "group"])
+def test_one_target_inline_policies_are_read(tmp_path: Path, kind: str) -> None:
+    """``AWS::IAM::RolePolicy`` / ``UserPolicy`` / ``GroupPolicy`` (``iam.CfnRolePolicy``...)
+    name one role, user or group by name: a grant written that way is followed like any other
+    (an attack review found them silent)."""
+
+    def build(orders: DomainStack) -> None:
+        queue = orders.domain.queue("Jobs")
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": queue.queue_arn}
+            ],
+        }
+        if kind == "role":
+            role = iam.Role(orders, "Sender", assumed_by=iam.AccountRootPrincipal())
+            iam.CfnRolePolicy(
+                orders, "Inline", role_name=role.role_name, policy_name="send",
+                policy_document=document,
+            )  # fmt: skip
+        elif kind == "user":
+            user = iam.User(orders, "Sender")
+            iam.CfnUserPolicy(
+                orders, "Inline", user_name=user.user_name, policy_name="send",
+                policy_document=document,
+            )  # fmt: skip
+        else:
+            group = iam.Group(orders, "Senders")
+            iam.User(orders, "Sender", groups=[group])
+            iam.CfnGroupPolicy(
+                orders, "Inline", group_name=group.group_name, policy_name="send",
+                policy_document=document,
+            )  # fmt: skip
+
+    findings, failed = _synth(tmp_path, build)
+    found = [f for f in findings if f.rule == "CDKP019"]
+    assert len(found) == 1, [(f.rule, f.message) for f in findings]
+    assert "Orders/Sender" in found[0].message and "sqs:SendMessage" in found[0].message
+    assert found[0].path.startswith("Orders/Inline") and failed
