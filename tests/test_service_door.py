@@ -174,9 +174,17 @@ _SCOPED = {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
         ("cloudwatch.amazonaws.com", {"conditions": None, "source": SNS_KEYS},
          "without conditions"),
         ("delivery.logs.amazonaws.com", {"source_keys_unsupported": "no"}, "AWS's sentence"),
+        # scoped, but to another account or to any (the confused deputy)
+        ("delivery.logs.amazonaws.com",
+         {"conditions": {"StringEquals": {"aws:SourceAccount": "444455556666"}}},
+         "another account or to any"),
+        ("delivery.logs.amazonaws.com",
+         {"conditions": {"ArnLike": {"aws:SourceArn": "arn:aws:logs:*:*:*"}}},
+         "another account or to any"),
     ],
     ids=["not-a-service", "wildcard", "administration", "grants", "no-page", "unscoped",
-         "beyond-contract", "contract-unscoped", "reason-too-short"],
+         "beyond-contract", "contract-unscoped", "reason-too-short", "other-account",
+         "any-account-arn"],
 )  # fmt: skip
 def test_allow_service_refuses_what_goes_beyond_the_service(
     service: str, kwargs: dict[str, Any], expected: str
@@ -328,3 +336,47 @@ def test_allow_service_statements_are_declared_on_the_replica_keys_too(tmp_path:
     ]
     sids = [m["sid"] for m in replica["Metadata"]["cdk_partition:service_statements"]]
     assert sids == ["AllowServiceDeliveryLogs", "AllowServiceExample"]
+
+
+#: scoping conditions of an SNS statement added by hand -> whether CDKP106 reports it
+_SCOPES = {
+    "this-account": ({"StringEquals": {"aws:SourceAccount": ACCOUNT}}, False),
+    "this-account-arn": (
+        {"ArnLike": {"aws:SourceArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:*"}},
+        False,
+    ),
+    "other-account": ({"StringEquals": {"aws:SourceAccount": "444455556666"}}, True),
+    "any-account-arn": ({"ArnLike": {"aws:SourceArn": "arn:aws:sns:*:*:*"}}, True),
+    "wildcard-account": ({"StringLike": {"aws:SourceAccount": "*"}}, True),
+    "one-of-two-foreign": (
+        {"StringEquals": {"aws:SourceAccount": [ACCOUNT, "444455556666"]}},
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("scope", sorted(_SCOPES))
+def test_a_service_statement_scoped_to_another_account_is_reported(
+    tmp_path: Path, scope: str
+) -> None:
+    """An attack review found a service statement scoped to another account (or to every
+    account's ARNs) accepted: the service could use the key for resources of that account. The
+    scoping values must name the key's own account."""
+    conditions, reported = _SCOPES[scope]
+
+    def build(orders: DomainStack) -> None:
+        orders.domain.topic("Alerts")
+        orders.domain.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="PartnerTopics",
+                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions=conditions,
+            )
+        )
+
+    found = [f for f in _synth(tmp_path, build) if f.rule == "CDKP106"]
+    assert bool(found) is reported, [f.message for f in found]
+    if reported:
+        assert "another account or to any" in found[0].message

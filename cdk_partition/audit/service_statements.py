@@ -37,6 +37,7 @@ __all__ = [
     "cites_a_row",
     "contract_actions",
     "expand_actions",
+    "foreign_scopes",
     "rows_of_service",
     "scopable_actions",
     "service_statement_problems",
@@ -131,12 +132,57 @@ def cites_a_row(source: Any, rows: Iterable[contracts.ContractRow]) -> bool:
     return any(r.source.rpartition(" (")[2].rstrip(")") in text for r in rows)
 
 
+#: Condition keys whose value is an account id, and those whose value is an ARN: a positive
+#: condition on them (``StringEquals``, ``ArnLike``...) scopes a service to the accounts it names.
+_ACCOUNT_KEYS = ("aws:sourceaccount", "kms:calleraccount")
+_ARN_KEYS = ("aws:sourcearn",)
+#: The account of a template whose stack names none.
+_ACCOUNT_PLACEHOLDER = "${AWS::AccountId}"
+
+
+def foreign_scopes(conditions: Any, account: str | None) -> list[str]:
+    """The values of ``conditions`` that scope a service to an account other than ``account``
+    (the key's; its ``${AWS::AccountId}`` placeholder counts as it): an ``aws:SourceAccount`` or
+    ``kms:CallerAccount`` naming another account or a wildcard, an ``aws:SourceArn`` (or an
+    ARN-valued encryption-context key) whose account is another or ``*``. A key policy statement
+    scoped so lets the service use the key for another account's resources (the confused
+    deputy the scoping keys exist to stop). Negated operators (``StringNotEquals``...) and
+    values without an account (an S3 bucket's ARN) are left to the other checks."""
+    if not isinstance(conditions, Mapping) or account is None:
+        return []
+    mine = {account, _ACCOUNT_PLACEHOLDER}
+    out: list[str] = []
+    for operator, block in conditions.items():
+        if "not" in str(operator).lower() or not isinstance(block, Mapping):
+            continue
+        for key, values in block.items():
+            name = str(key).lower()
+            for value in values if isinstance(values, list) else [values]:
+                text = str(value)
+                if name in _ACCOUNT_KEYS and text not in mine:
+                    out.append(f"{key} = {text!r}")
+                elif name in _ARN_KEYS or (
+                    name.startswith(_SCOPING_PREFIXES) and text.startswith("arn:")
+                ):
+                    # the pseudo parameters hold '::': read the ARN's parts without them
+                    parts = (
+                        text.replace("${AWS::Partition}", "partition")
+                        .replace("${AWS::Region}", "region")
+                        .replace(_ACCOUNT_PLACEHOLDER, "account")
+                        .split(":", 5)
+                    )
+                    if len(parts) == 6 and parts[4] and parts[4] not in (*mine, "account"):
+                        out.append(f"{key} = {text!r}")
+    return out
+
+
 def service_statement_problems(
     service: str,
     actions: Iterable[Any],
     conditions: Any,
     *,
     declared: Mapping[str, Any] | None = None,
+    account: str | None = None,
 ) -> Iterator[str]:
     """What an Allow of ``actions`` (already expanded or not) to ``service`` under ``conditions``
     gives beyond the service's needs, as phrases ("gives X kms:Y, beyond ..."); none when it
@@ -144,8 +190,17 @@ def service_statement_problems(
     ``source_keys_unsupported``: AWS's words that the source keys are not supported). A
     statement of a service with contract rows is held to their actions when the library wrote
     it or the app declares it from one of their pages; declared from another AWS page, it is
-    held to data actions, scoped, like a service without a contract."""
+    held to data actions, scoped, like a service without a contract. ``account``: the key's
+    account, when known: a condition scoping the service to another account
+    (:func:`foreign_scopes`) is a problem whatever the service."""
     expanded = expand_actions(actions)
+    foreign = foreign_scopes(conditions, account)
+    if foreign:
+        yield (
+            f"scopes {service} to another account or to any ({'; '.join(foreign)}): the service "
+            "may then use the key for resources that are not this account's. Scope it by this "
+            "account (aws:SourceAccount, or aws:SourceArn of this account's resources)."
+        )
     rows = rows_of_service(service)
     # a contract documents one integration of the service; a statement the app declares from
     # another AWS page (vended logs into a bucket, where the contract is Step Functions' log
