@@ -44,6 +44,11 @@ def _synth(out: Path, *, accept: bool) -> list[Any]:
         )  # fmt: skip
         if accept:
             orders.domain.allow_deployment_requests(TYPE)
+            # the execution role's own requests (CreateGrant, DescribeKey: CDKP024 otherwise)
+            studio = iam.Role.from_role_arn(
+                orders, "StudioRole", f"arn:aws:iam::{ACCOUNT}:role/studio"
+            )
+            orders.domain.allow_passed_role(studio, TYPE)
 
     return synth_orders(out, build)
 

@@ -731,7 +731,7 @@ def _backup_selection_of_a_domain_table(scope: Construct, fixed: bool) -> None:
         orders.domain.grant_read(selection)
 
 
-@case("CDKP024", "NameRole", "`domain.grant_read(")
+@case("CDKP024", "NameRole", "`domain.allow_passed_role(")
 def _state_machine_on_the_domain_key(scope: Construct, fixed: bool) -> None:
     from aws_cdk import aws_stepfunctions as sfn
 
@@ -743,8 +743,7 @@ def _state_machine_on_the_domain_key(scope: Construct, fixed: bool) -> None:
         encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(orders.domain.key),
     )
     if fixed:
-        orders.domain.grant_read(machine.role)
-        orders.domain.grant_write(machine.role)
+        orders.domain.allow_passed_role(machine.role, "AWS::StepFunctions::StateMachine")
 
 
 @case("CDKP020", "SelectByArn", "`backup.BackupResource.from_arn(bucket.bucket_arn)`")

@@ -22,9 +22,11 @@ from test_oracle_iam_simulate import ACCOUNT, PSEUDO_PARAMETERS, REGION, Case, c
 
 from cdk_partition import DomainStack
 from cdk_partition.audit import Finding
-from cdk_partition.knowledge.run_roles import ROLES_BY_TYPE
+from cdk_partition.knowledge.run_roles import ROLES_BY_TYPE, context_of
 
-ROW = ROLES_BY_TYPE["AWS::StepFunctions::StateMachine"]
+TYPE = "AWS::StepFunctions::StateMachine"
+ROW = ROLES_BY_TYPE[TYPE][0]  # the execution role's requests for the state machine itself
+VALUES = {"{partition}": "aws", "{region}": REGION, "{account}": ACCOUNT}
 Build = Callable[[DomainStack], None]
 
 
@@ -42,12 +44,17 @@ def _machine(orders: DomainStack, *, by_mixin: bool) -> sfn.StateMachine:
     )
 
 
-def _build(*, by_mixin: bool, fixed: bool) -> Build:
+def _build(*, by_mixin: bool, fixed: bool, capabilities: bool = False) -> Build:
+    """``fixed``: the finding's fix as written (``allow_passed_role``), or, with
+    ``capabilities``, the role named a reader and a writer (which covers the requests too)."""
+
     def build(orders: DomainStack) -> None:
         machine = _machine(orders, by_mixin=by_mixin)
-        if fixed:
+        if fixed and capabilities:
             orders.domain.grant_read(machine.role)
             orders.domain.grant_write(machine.role)
+        elif fixed:
+            orders.domain.allow_passed_role(machine.role, TYPE)
 
     return build
 
@@ -56,13 +63,14 @@ def _cases(out: Path, finding: Finding) -> list[Case]:
     arn = str(finding.value)
     for pseudo, value in PSEUDO_PARAMETERS.items():
         arn = arn.replace(pseudo, value)
-    # the role calls KMS directly (the row's page): no kms:ViaService
-    context = {"kms:CallerAccount": ACCOUNT}
+    # the role calls KMS directly (the row's page): no kms:ViaService; the state machine's
+    # ARN as the encryption context (AWS's example name, in the key's account and region)
     policy = _concrete_key_policy(out)
     return [
-        Case("run-role:states", policy, caller_for_arn(arn), r, context, identity_allows=True)
+        Case("run-role:states", policy, caller_for_arn(arn), r,
+             {**context_of(ROW, r, VALUES), "kms:CallerAccount": ACCOUNT}, identity_allows=True)
         for r in ROW.kms_requests
-    ]
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("by_mixin", [False, True], ids=["cdk-encryption-configuration", "mixin"])
@@ -73,7 +81,7 @@ def test_a_state_machine_on_the_domain_key_needs_its_role_named(
     found = [f for f in findings if f.rule == "CDKP024"]
     assert len(found) == 1, [(f.rule, f.message) for f in findings]
     assert "Orders/Flow/Role" in found[0].message and ROW.url in found[0].message
-    assert found[0].fix.count("Orders/Flow/Role") == 2  # grant_read(...) and grant_write(...)
+    assert f"`domain.allow_passed_role(Orders/Flow/Role, {TYPE!r})`" in found[0].fix
     ours, theirs = _decisions(_cases(tmp_path / "before", found[0]))
     assert ours == theirs and "allow" not in ours, (ours, theirs)
 
@@ -134,7 +142,7 @@ def test_a_key_that_lets_the_role_through_step_functions_only_refuses_it(tmp_pat
     from cdk_partition import audit_path
 
     out = tmp_path / "out"
-    _synth(out, _build(by_mixin=True, fixed=True))
+    _synth(out, _build(by_mixin=True, fixed=True, capabilities=True))
     template_file = out / "Orders.template.json"
     template = json.loads(template_file.read_text())
     via = {"StringEquals": {"kms:ViaService": f"states.{REGION}.amazonaws.com"}}

@@ -13,12 +13,13 @@ one statement, an undeclared service) are read from the statements themselves.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..assembly import DomainKey
 from ..assembly.keys import KeyResolver
-from ..knowledge import contract_shapes
+from ..knowledge import contract_shapes, run_roles
 from ..knowledge.capabilities import (
     ADMINISTER_ACTIONS,
     ALL_CAPABILITY_ACTIONS,
@@ -165,17 +166,23 @@ def audit_key(key: DomainKey, resolver: KeyResolver | None = None) -> Iterator[F
     statements = key.statements
     declared = declared_service_statements(key.resource)
     shapes: list[tuple[str, int]] = []
-    doors = {i for i, s in enumerate(statements) if _is_door_statement(s, key)}
+    doors = {
+        i
+        for i, s in enumerate(statements)
+        if _is_door_statement(s, key) or _is_passed_role_statement(s, key)
+    }
     shapes += [("CDKP104", i) for i in doors]  # the shape the app accepted, as AWS documents it
     for index, statement in enumerate(statements):
         if statement.get("Effect") != "Allow" or index in doors:
             continue
-        for shape in _statement_findings(index, statement, declared, finding):
+        account = key.stack.environment.account_text
+        for shape in _statement_findings(index, statement, declared, finding, account):
             shapes.append((shape.rule, index))
             yield shape
     # over every request: what the statements' shapes did not already show
     own_account = key.stack.environment.account
-    for proof in prove_key_policy(statements, declared, [own_account] if own_account else []):
+    accounts = [own_account] if own_account else []
+    for proof in prove_key_policy(statements, declared, accounts, sorted(doors)):
         if proof.index is None:
             yield finding(proof.rule, proof.message, "KeyPolicy.Statement")
             continue
@@ -224,6 +231,46 @@ def _is_door_statement(statement: Mapping[str, Any], key: DomainKey) -> bool:
     return _conditions(statement.get("Condition") or {}, env) == _conditions(expected, env)
 
 
+def _is_passed_role_statement(statement: Mapping[str, Any], key: DomainKey) -> bool:
+    """True for an ``AllowPassedRole<Store>`` statement exactly as ``domain.allow_passed_role``
+    writes it: IAM role or user ARNs, the actions and every condition of the row its Sid names
+    (:func:`~cdk_partition.knowledge.run_roles.row_for_sid`); anything else named so is audited
+    like any statement."""
+    sid = str(statement.get("Sid", ""))
+    if not sid.startswith(run_roles.PASSED_ROLE_SID_PREFIX) or "NotAction" in statement:
+        return False
+    row = run_roles.row_for_sid(sid)
+    principal = statement.get("Principal")
+    aws = _as_list(principal.get("AWS")) if isinstance(principal, Mapping) else []
+    if row is None or not aws or set(principal) != {"AWS"}:  # type: ignore[arg-type]
+        return False
+    if not all(_role_or_user(a) for a in aws):
+        return False
+    actions = _expand(_as_list(statement.get("Action", [])))
+    if actions != _expand(run_roles.statement_actions(row)):
+        return False
+    env = key.stack.environment
+    values = {
+        "{partition}": env.partition_text,
+        "{region}": env.region_text,
+        "{account}": env.account_text,
+    }
+    expected = contract_shapes.fill(run_roles.door_conditions(row), values)
+    return _conditions(statement.get("Condition") or {}, env) == _conditions(expected, env)
+
+
+#: an IAM role or user ARN (a placeholder for the partition or account allowed), no wildcard
+_ROLE_OR_USER = re.compile(r"^arn:[^:*?]+:iam::[^:*?]*:(role|user)/[^*?]+$")
+#: a reference the template resolves at deploy time: a resource's Arn, an import
+_REFERENCE = re.compile(r"^\$\{([A-Za-z0-9]+\.Arn|ImportValue:[^}*?]+)\}$")
+
+
+def _role_or_user(value: Any) -> bool:
+    """A single IAM role or user: a literal ARN without wildcards, or a reference to one."""
+    text = str(evaluator.canonicalize(value))
+    return bool(_ROLE_OR_USER.match(text) or _REFERENCE.match(text))
+
+
 def _conditions(block: Any, env: Any) -> Any:
     """A condition block compared by value: canonical JSON, the environment's pseudo parameters
     as its values, each value a sorted list."""
@@ -250,6 +297,7 @@ def _statement_findings(
     statement: Mapping[str, Any],
     declared: Mapping[str, Mapping[str, Any]],
     finding: Any,
+    account: str | None = None,
 ) -> Iterator[Finding]:
     """What one Allow statement shows by its shape, whatever the rest of the policy says (a
     statement a Deny makes harmless today is still reported): ``*`` without conditions
@@ -268,7 +316,7 @@ def _statement_findings(
         )
         return
     if aws is None:
-        for problem in _service_statement_problems(statement, declared):
+        for problem in _service_statement_problems(statement, declared, account):
             yield finding(
                 "CDKP106",
                 f"statement {sid} {problem}",
@@ -330,7 +378,9 @@ def _audit_replica_link(
 
 
 def _service_statement_problems(
-    statement: Mapping[str, Any], declared: Mapping[str, Mapping[str, Any]]
+    statement: Mapping[str, Any],
+    declared: Mapping[str, Mapping[str, Any]],
+    account: str | None = None,
 ) -> Iterator[str]:
     """What an Allow to AWS service principals gives beyond their needs
     (:func:`.service_statements.service_statement_problems`); ``declared``: Sid -> the app's
@@ -346,7 +396,11 @@ def _service_statement_problems(
         if declaration is not None and declaration.get("service") != text:
             declaration = None  # the mark names another service: judge it as undeclared
         yield from service_statement_problems(
-            text, actions, statement.get("Condition"), declared=declaration
+            text,
+            actions,
+            evaluator.canonicalize(statement.get("Condition")),
+            declared=declaration,
+            account=account,
         )
 
 

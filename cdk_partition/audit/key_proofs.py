@@ -78,12 +78,15 @@ def prove_key_policy(
     statements: Sequence[Mapping[str, Any]],
     declared: Mapping[str, Mapping[str, Any]],
     accounts: Sequence[str] = (),
+    accepted: Sequence[int] = (),
 ) -> Iterator[Proof]:
     """The prover's findings for a key policy's ``statements`` (raw: CloudFormation intrinsics
     allowed); ``declared``: Sid -> the app's ``domain.allow_service`` declaration; ``accounts``:
     the key's account when the stack names one (the CDKP102 question lets it, the stack's
     ``${AWS::AccountId}`` and the accounts of the principals the policy names delegate to
-    IAM)."""
+    IAM); ``accepted``: the indexes of the door statements the audit accepted in their exact
+    shape (``allow_deployment_requests``, ``allow_passed_role``): their principals are not
+    asked the CDKP104 question (what else a statement gives them is reported by its shape)."""
     policy = evaluator.prepare({"Version": "2012-10-17", "Statement": list(statements)})
     canonical_statements = list(policy.get("Statement") or [])
     index_of = _indexer(canonical_statements)
@@ -161,8 +164,9 @@ def prove_key_policy(
 
     # CDKP104: actions outside every capability, by any IAM principal
     # CDKP106: services beyond their contract, or unscoped
+    doors = [canonical_statements[i] for i in accepted if i < len(canonical_statements)]
     for proof, responsible in [
-        *_beyond_capabilities(prover, settle, index_of),
+        *_beyond_capabilities(prover, settle, index_of, _principals(doors)),
         *_service_proofs(prover, canonical_statements, declared, settle, index_of),
     ]:
         if not set(responsible) <= reported:
@@ -179,13 +183,26 @@ def prove_key_policy(
         )
 
 
+def _principals(statements: Sequence[Any]) -> list[str]:
+    """The IAM principal ARNs (canonical) the ``Principal`` elements of ``statements`` name."""
+    out: list[str] = []
+    for statement in statements:
+        principal = statement.get("Principal") if isinstance(statement, Mapping) else None
+        values = principal.get("AWS") if isinstance(principal, Mapping) else None
+        out += [as_text(v) for v in (values if isinstance(values, list) else [values]) if v]
+    return out
+
+
 def _beyond_capabilities(
-    prover: Prover, settle: Callable[[str, Verdict], Verdict | None], index_of: Any
+    prover: Prover,
+    settle: Callable[[str, Verdict], Verdict | None],
+    index_of: Any,
+    accepted: Sequence[str] = (),
 ) -> Iterator[tuple[Proof, tuple[str, ...]]]:
     """Per IAM principal (at most :data:`_MAX_WITNESSES`), the actions outside every capability
     it may call: the prover finds a principal, the evaluator lists every such action under the
-    witness's own context."""
-    seen: list[str] = []
+    witness's own context. ``accepted``: principals of accepted door statements, not asked."""
+    seen: list[str] = list(dict.fromkeys(accepted))
     for _ in range(_MAX_WITNESSES):
 
         def question(s: Symbols, seen: tuple[str, ...] = tuple(seen)) -> z3.BoolRef:

@@ -1,4 +1,6 @@
-"""``DataDomain.allow_service``: the door for a key-policy statement AWS documents for a service.
+"""``DataDomain.allow_service``: the door for a key-policy statement AWS documents for a service
+(and the doors of the deployment role's requests and of the roles the app passes to a store,
+``allow_deployment_requests`` and ``allow_passed_role``).
 
 The store methods and :meth:`~cdk_partition.DataDomain.allow_service_publisher` write the
 statements of the services the library has a contract for. A service it has no contract for
@@ -21,7 +23,9 @@ from constructs import Construct
 
 from ..audit.service_statements import service_statement_problems
 from ..knowledge.capabilities import KMS_KEY_ACTIONS, SERVICE_SID_PREFIX
+from ..knowledge.contract_shapes import fill as contract_shapes_fill
 from ..marks import SERVICE_STATEMENTS_METADATA_KEY
+from ..policy import evaluator
 from . import key_policy
 from ._messages import path_of
 
@@ -47,6 +51,14 @@ class ServiceDoor(_Mixin):
         def add_to_key_policy(
             self, statement: iam.PolicyStatement
         ) -> iam.AddToResourcePolicyResult: ...
+
+        def _add_service_statement(self, statement: iam.PolicyStatement) -> None: ...
+
+        def _exempt_from_deny(self, arn: str) -> None: ...
+
+        def _note_cross_stack_grant(
+            self, principal: Any, call: str, store_stack: cdk.Stack
+        ) -> None: ...
 
     def allow_service(
         self,
@@ -123,7 +135,16 @@ class ServiceDoor(_Mixin):
                 "by aws:SourceAccount, or by aws:SourceArn with an ARN pattern known at synth."
             )
         declared = {"source": source, "source_keys_unsupported": source_keys_unsupported}
-        problems = list(service_statement_problems(service, actions, rendered, declared=declared))
+        account = None if cdk.Token.is_unresolved(stack.account) else stack.account
+        problems = list(
+            service_statement_problems(
+                service,
+                actions,
+                evaluator.canonicalize(rendered),
+                declared=declared,
+                account=account or "${AWS::AccountId}",
+            )
+        )
         if problems:
             raise ValueError(
                 f"{where}: the statement {' '.join(problems)} Write the statement AWS documents "
@@ -185,3 +206,76 @@ class ServiceDoor(_Mixin):
                 "with a store method when one exists."
             )
         self.__dict__.setdefault("_direct_types", set()).add(cfn_type)
+
+    def allow_passed_role(self, role: iam.IRole | iam.IGrantable, cfn_type: str) -> None:
+        """Let ``role``, a role the app passes to resources of ``cfn_type`` on the domain key (the
+        property the contract rows name: a state machine's ``RoleArn``, a SageMaker HyperPod
+        cluster's ``InstanceGroups[].ExecutionRole``, a CodeBuild project's ``ServiceRole``),
+        make the KMS requests AWS documents for it, and nothing more.
+
+        One statement per row (``AllowPassedRole<Store>[<n>]``), each with the row's data and
+        grant actions under every condition of its request context AWS documents
+        (``kms:ViaService`` where the role calls through a service, an encryption context as an
+        ARN pattern of the key's account and region, ``kms:GrantIsForAWSResource``); the role is
+        let past ``DenyEveryoneElse``. Without this call (or a capability that covers the
+        requests) such a resource is ``CDKP024``, whose fix is this call. Rows:
+        :data:`cdk_partition.knowledge.run_roles.ROLES_BY_TYPE`, each citing its AWS page (docs:
+        "Identities"). The statements of a type whose rows document grants not for an AWS
+        resource (a SageMaker domain's execution role, ``kms:CreateGrant`` unscoped) give the
+        role that power: a widening you accept per role and type (the report lists the
+        statement).
+
+        :param role: the role (an ``iam.Role``, an imported role, or a construct with a
+            ``grant_principal``).
+        :param cfn_type: the CloudFormation type, e.g. ``"AWS::SageMaker::Cluster"``.
+        :raises ValueError: for a type with no such rows, rows whose requests a statement
+            cannot repeat (an example value in their request context), or a principal that is
+            not a single IAM role or user ARN.
+        """
+        from ..knowledge import run_roles
+
+        where = f"{path_of(self)}: allow_passed_role(..., {cfn_type!r})"
+        refusal = run_roles.passed_role_refusal(cfn_type)
+        if refusal:
+            raise ValueError(
+                f"{where}: {refusal}. Put resources of this type in a stack that is not a "
+                "DomainStack, with a key of their own."
+            )
+        principal = getattr(role, "grant_principal", None) or role
+        arn = key_policy.principal_arn(
+            principal,  # type: ignore[arg-type]
+            capability=f"{where}, role",
+            scope=self,
+        )
+        stack = cdk.Stack.of(self)
+        values = {
+            "{partition}": stack.partition,
+            "{region}": stack.region,
+            "{account}": stack.account,
+        }
+        for sid, row in run_roles.door_rows(cfn_type):
+            actions = run_roles.statement_actions(row)
+            if not actions:
+                continue
+            conditions = contract_shapes_fill(run_roles.door_conditions(row), values)
+            written: dict[str, iam.PolicyStatement] = self.__dict__.setdefault("_passed", {})
+            statement = written.get(sid)
+            if statement is None:
+                statement = iam.PolicyStatement(
+                    sid=sid,
+                    effect=iam.Effect.ALLOW,
+                    principals=[iam.ArnPrincipal(arn)],
+                    actions=actions,
+                    resources=["*"],
+                    conditions=conditions or None,
+                )
+                written[sid] = statement
+                self._add_service_statement(statement)
+            else:  # a second role for the same rows: one statement names both
+                statement.add_arn_principal(arn)
+        self._exempt_from_deny(arn)
+        node = getattr(principal, "node", None)
+        if node is not None:  # checked at synth for a cycle (_refuse_cyclic_grants)
+            self._note_cross_stack_grant(
+                principal, f"allow_passed_role({node.path}, {cfn_type!r})", stack
+            )

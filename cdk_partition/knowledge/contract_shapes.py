@@ -52,6 +52,7 @@ __all__ = [
     "requested",
     "service_conditions",
     "shape",
+    "unrepresented",
 ]
 
 Shape = Literal["via_service", "service", "infrastructure", "named_by_app", "not_written"]
@@ -212,6 +213,12 @@ def _conditions(row: ContractRow) -> tuple[dict[str, dict[str, Any]], list[str]]
 
 def _represented(row: ContractRow) -> list[str]:
     return _conditions(row)[1]
+
+
+def unrepresented(row: ContractRow) -> list[str]:
+    """The keys of ``row``'s request context no condition of :func:`service_conditions` holds
+    (an example value a statement for the app's resources cannot repeat)."""
+    return [k for k in row.context if k not in _represented(row)]
 
 
 def service_conditions(row: ContractRow) -> dict[str, dict[str, Any]]:

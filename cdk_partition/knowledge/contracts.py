@@ -111,6 +111,9 @@ class ContractRow:
     """Actions AWS's documented statement lists that no request of the row makes (the Logs
     statement's ``kms:Describe*`` under an encryption-context condition DescribeKey cannot
     carry): a statement may keep them (CDKP106 accepts them); the request checks leave them."""
+    role_property: str = ""
+    """For a ``passed_role`` row: the property of the store's type that names the role (a path:
+    ``InstanceGroups[].ExecutionRole``); empty when another resource passes it."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,7 @@ def _row(raw: Mapping[str, Any], note: str = "") -> ContractRow:
         _PAGES[raw["source"]],
         note,
         tuple(raw.get("statement_only", ())),
+        raw.get("role_property", ""),
     )
 
 

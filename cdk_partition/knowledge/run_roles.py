@@ -1,80 +1,253 @@
 """Roles a store runs with: a store whose own property names an IAM role that its service uses to
-call KMS on the store's key.
+call KMS on the store's key (an execution role, a data access role, a service role).
 
-A Step Functions state machine on a customer managed key encrypts its definition and execution
-history with that key (AWS Step Functions API Reference, "EncryptionConfiguration": "The
-execution history and state machine definition will be encrypted with the key applied to the
-State Machine"; "When the period expires, Step Functions will call GenerateDataKey",
-https://docs.aws.amazon.com/step-functions/latest/apireference/API_EncryptionConfiguration.html),
-and it does so with the state machine's execution role (AWS Step Functions Developer Guide, "Data
-at rest encryption in Step Functions", whose execution-role policy allows ``kms:Decrypt`` and
-``kms:GenerateDataKey`` scoped by ``kms:EncryptionContext:aws:states:stateMachineArn``,
-https://docs.aws.amazon.com/step-functions/latest/dg/encryption-at-rest.html). The CDK's own
-``sfn.StateMachine`` with ``CustomerManagedEncryptionConfiguration`` writes exactly those two
-actions into the role's IAM policy; in a domain the key policy must name the role as well, or
-``DenyEveryoneElse`` refuses every execution. The role calls KMS itself, not through Step
-Functions: "When an execution role calls AWS KMS directly, you must grant AWS KMS permissions on
-the execution role", and "Adding kms:ViaService condition to an execution role can prevent a new
-execution from starting or cause a running execution to fail" (the same page), so its requests
-carry no ``kms:ViaService`` and a key statement scoped by it refuses them.
+The rows are the contract rows of caller ``passed_role`` that name the property
+(:attr:`~cdk_partition.knowledge.contracts.ContractRow.role_property`, from the type's schema in
+the CloudFormation Template Reference), each citing the AWS page that documents the role's KMS
+requests: a Step Functions state machine's ``RoleArn`` ("Data at rest encryption in Step
+Functions"), a SageMaker HyperPod cluster's ``InstanceGroups[].ExecutionRole``, a CodeBuild
+project's ``ServiceRole``... (docs: "What the key allows, and why"). In a domain the key policy
+must name the role, or ``DenyEveryoneElse`` refuses its requests and the store fails at creation
+or at run time: the audit (:mod:`cdk_partition.audit.run_roles`, ``CDKP024``) decides each
+request against the domain key policy, and ``domain.allow_passed_role(role, cfn_type)`` writes
+exactly what the rows document (``AllowPassedRole<Store>``), the door this module shapes.
 
-Each row: the store type, the top-level property that names the role, the service the role works
-for, the KMS requests and the AWS page. The audit
-(:mod:`cdk_partition.audit.run_roles`) reads this table.
+Rows of ``passed_role`` without a ``role_property`` (a Glue security configuration's crawler or
+job role, a Bedrock data source's knowledge base role) name a role another resource passes: they
+are documented, not audited.
+
+Pure Python (no aws_cdk import).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from types import MappingProxyType
+from typing import Any
 
-from ._model import Cited
+from .capabilities import KMS_KEY_ACTIONS
+from .contract_shapes import (
+    DOOR_ACTIONS,
+    request_context,
+    requested,
+    service_conditions,
+    unrepresented,
+)
+from .contracts import STORE_TYPES, WITH_STORES, ContractRow, rows_for, stores_of_type
 
-__all__ = ["ROLES_BY_TYPE", "RUN_ROLES", "RunRole", "render_markdown"]
+__all__ = [
+    "PASSED_ROLE_SID_PREFIX",
+    "ROLES_BY_TYPE",
+    "RUN_ROLES",
+    "RunRole",
+    "context_of",
+    "door_conditions",
+    "door_rows",
+    "expand",
+    "passed_role_refusal",
+    "passed_role_sid",
+    "render_markdown",
+    "roles_at",
+    "row_for_sid",
+    "rows_of_resource",
+    "statement_actions",
+]
+
+#: Prefix of the Sids ``domain.allow_passed_role(role, cfn_type)`` writes.
+PASSED_ROLE_SID_PREFIX = "AllowPassedRole"
 
 
 @dataclass(frozen=True)
-class RunRole(Cited):
-    """``store_type``'s property ``role_property`` names the role that calls KMS (directly, with
-    no ``kms:ViaService``) for ``service``."""
+class RunRole:
+    """``store_type``'s property :attr:`role_property` names a role that makes ``row``'s KMS
+    requests."""
 
     store_type: str
-    role_property: str
-    service: str
-    kms_requests: tuple[str, ...]
-    title: str
-    url: str
-    note: str
+    row: ContractRow
+
+    @property
+    def role_property(self) -> str:
+        return self.row.role_property
+
+    @property
+    def kms_requests(self) -> tuple[str, ...]:
+        """The KMS actions the role requests (the row's patterns, ``kms:GenerateDataKey*``,
+        expanded to the key actions they match)."""
+        return expand(requested(self.row))
+
+    @property
+    def source(self) -> str:
+        return self.row.source
+
+    @property
+    def title(self) -> str:
+        return self.row.source.rpartition(" (")[0].strip()
+
+    @property
+    def url(self) -> str:
+        return self.row.source.rpartition(" (")[2].rstrip(")")
+
+    @property
+    def note(self) -> str:
+        return self.row.note
+
+    @property
+    def service(self) -> str:
+        """The service of the type, as CloudFormation names it (``StepFunctions``)."""
+        return self.store_type.split("::")[1]
 
 
-RUN_ROLES: tuple[RunRole, ...] = (
-    RunRole(
-        "AWS::StepFunctions::StateMachine",
-        "RoleArn",
-        "states",
-        ("kms:Decrypt", "kms:GenerateDataKey"),
-        'AWS Step Functions Developer Guide, "Data at rest encryption in Step Functions"',
-        "https://docs.aws.amazon.com/step-functions/latest/dg/encryption-at-rest.html",
-        "the execution role's policy allows kms:Decrypt and kms:GenerateDataKey with "
-        "kms:EncryptionContext:aws:states:stateMachineArn = the state machine",
-    ),
+def expand(actions: tuple[str, ...]) -> tuple[str, ...]:
+    """``actions`` with each pattern replaced by the KMS key actions it matches."""
+    out: list[str] = []
+    for action in actions:
+        matched = [a for a in KMS_KEY_ACTIONS if fnmatchcase(a.lower(), action.lower())]
+        out += [a for a in (matched or [action]) if a not in out]
+    return tuple(out)
+
+
+def _stores(cfn_type: str) -> tuple[str, ...]:
+    return (STORE_TYPES[cfn_type], *WITH_STORES.get(cfn_type, {}).values())
+
+
+RUN_ROLES: tuple[RunRole, ...] = tuple(
+    RunRole(cfn_type, row)
+    for cfn_type in STORE_TYPES
+    for store in _stores(cfn_type)
+    for row in rows_for(store)
+    if row.caller == "passed_role" and row.role_property
+)
+"""Every (type, row) whose role the type's own property names."""
+
+#: CloudFormation type -> its rows (whatever integrations its properties turn on).
+ROLES_BY_TYPE: Mapping[str, tuple[RunRole, ...]] = MappingProxyType(
+    {
+        t: tuple(r for r in RUN_ROLES if r.store_type == t)
+        for t in dict.fromkeys(r.store_type for r in RUN_ROLES)
+    }
 )
 
-ROLES_BY_TYPE: Mapping[str, RunRole] = MappingProxyType({r.store_type: r for r in RUN_ROLES})
+
+def rows_of_resource(cfn_type: str, properties: Mapping[str, Any]) -> tuple[RunRole, ...]:
+    """The rows of a resource of ``cfn_type`` with ``properties`` (its integrations' included
+    when the properties turn them on: a state machine's ``LoggingConfiguration``)."""
+    stores = stores_of_type(cfn_type, properties)
+    return tuple(r for r in ROLES_BY_TYPE.get(cfn_type, ()) if r.row.store in stores)
+
+
+def roles_at(properties: Mapping[str, Any], path: str) -> list[Any]:
+    """The values at ``path`` (``InstanceGroups[].ExecutionRole``) of ``properties``: one per
+    list item where the path says ``[]``; absent values are left out."""
+    nodes: list[Any] = [properties]
+    for part in path.split("."):
+        many = part.endswith("[]")
+        name = part.removesuffix("[]")
+        found: list[Any] = []
+        for node in nodes:
+            value = node.get(name) if isinstance(node, Mapping) else None
+            if value is None:
+                continue
+            if many:
+                found += [v for v in value if v is not None] if isinstance(value, list) else []
+            else:
+                found.append(value)
+        nodes = found
+    return nodes
+
+
+def context_of(role: RunRole, action: str, values: Mapping[str, str]) -> dict[str, str]:
+    """The request context of ``role``'s request for ``action``, placeholders filled with
+    ``values`` (``{partition}``, ``{region}``, ``{account}``)."""
+    out = {}
+    for key, value in request_context(role.row, action).items():
+        for placeholder, filled in values.items():
+            value = value.replace(placeholder, filled)
+        out[key] = value
+    return out
+
+
+# -- the door: domain.allow_passed_role(role, cfn_type) --------------------------------------
+
+
+def statement_actions(row: ContractRow) -> list[str]:
+    """The actions of the door statement for ``row``: the ones it requests (data keys, describe,
+    grants; a pattern AWS writes, ``kms:Encrypt*``, as the key actions it matches), never
+    administration."""
+    door = set(expand(tuple(DOOR_ACTIONS)))
+    return [a for a in expand(requested(row)) if a in door]
+
+
+def passed_role_sid(store: str, index: int) -> str:
+    """The Sid of the door statement of ``store``'s ``index``-th row."""
+    name = "".join(p.capitalize() for p in store.split("_") if p)
+    return PASSED_ROLE_SID_PREFIX + name + (str(index) if index else "")
+
+
+def door_rows(cfn_type: str) -> list[tuple[str, ContractRow]]:
+    """(Sid, row) of each door statement of ``cfn_type`` (its rows and its integrations')."""
+    out: list[tuple[str, ContractRow]] = []
+    for store in _stores(cfn_type) if cfn_type in STORE_TYPES else ():
+        rows = [r.row for r in ROLES_BY_TYPE.get(cfn_type, ()) if r.row.store == store]
+        out += [(passed_role_sid(store, i), row) for i, row in enumerate(rows)]
+    return out
+
+
+def row_for_sid(sid: str) -> ContractRow | None:
+    """The row whose door statement has Sid ``sid`` (None: no such row)."""
+    for cfn_type in ROLES_BY_TYPE:
+        for name, row in door_rows(cfn_type):
+            if name == sid:
+                return row
+    return None
+
+
+def passed_role_refusal(cfn_type: str) -> str:
+    """Why ``domain.allow_passed_role(role, cfn_type)`` is refused (empty: it is not): the type
+    has no row naming a role property, a row documents an action beyond data keys and grants,
+    or a request context a statement for the app's resources cannot repeat."""
+    rows = [row for _, row in door_rows(cfn_type)]
+    if not rows:
+        return f"{cfn_type} has no property naming a role that AWS documents KMS requests for"
+    for row in rows:
+        door = set(expand(tuple(DOOR_ACTIONS)))
+        beyond = [a for a in expand(requested(row)) if a not in door]
+        if beyond:
+            return (
+                f"AWS documents {', '.join(beyond)} for the role ({row.source}), which a role "
+                "a store runs with never gets on a domain key"
+            )
+        dropped = unrepresented(row)
+        if dropped:
+            return (
+                f"the request context of the role's requests ({', '.join(dropped)}) names an "
+                "example value a statement for the app's resources cannot repeat"
+            )
+    return ""
+
+
+def door_conditions(row: ContractRow) -> dict[str, dict[str, Any]]:
+    """The conditions of the door statement for ``row`` (placeholders kept): every key of its
+    request context (:func:`~cdk_partition.knowledge.contract_shapes.service_conditions`)."""
+    return service_conditions(row)
 
 
 def render_markdown() -> str:
     """The table as markdown (``docs/identities.md`` shows it, rendered at build)."""
     lines = [
-        "| store | role property | KMS requests | called | AWS source |",
-        "| --- | --- | --- | --- | --- |",
+        "| store type | role property | KMS requests | under | door | AWS source |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
-    for row in RUN_ROLES:
-        requests = ", ".join(f"`{r}`" for r in row.kms_requests)
+    for role in RUN_ROLES:
+        requests = ", ".join(f"`{r}`" for r in role.kms_requests)
+        context = ", ".join(f"`{k}`" for k in role.row.context) or "no condition AWS documents"
+        refusal = passed_role_refusal(role.store_type)
+        door = (
+            f"refused: {refusal}" if refusal else f'`allow_passed_role(role, "{role.store_type}")`'
+        )
         lines.append(
-            f"| `{row.store_type}` | `{row.role_property}` | {requests} | "
-            f"by the role itself for {row.service} (no `kms:ViaService`) | "
-            f"[{row.title}]({row.url}): {row.note} |"
+            f"| `{role.store_type}` | `{role.role_property}` | {requests} | {context} | "
+            f"{door} | [{role.title}]({role.url}) |"
         )
     return "\n".join(lines) + "\n"

@@ -1,0 +1,271 @@
+"""Roles the app passes to a store on the domain key (issue #19: principals the app grants, stores
+however made): for every CloudFormation type whose contract rows name a role property
+(:data:`cdk_partition.knowledge.run_roles.ROLES_BY_TYPE`: a state machine's ``RoleArn``, a
+SageMaker HyperPod cluster's ``InstanceGroups[].ExecutionRole``, a CodeBuild project's
+``ServiceRole``...), a bare L1 of the type is put on the key by the mixin with a role of the app in
+that property.
+
+Before: each is ``CDKP024`` naming the role and the row's AWS page, with a fix that applies to
+what the user wrote. After the fix, applied as written (``domain.allow_passed_role(role,
+cfn_type)``): no ``CDKP024``, and every request of every row is decided by our evaluator and by
+the independent simulator ``@cloud-copilot/iam-simulate``: the role is allowed with the request
+context AWS documents, an unnamed role with the same context is not. Types whose rows a statement
+cannot repeat are refused by the door, and their finding says what works instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from conftest import cdk_context
+from proof_support import concrete_key_policy
+from test_contracts_by_type import _put, _seed
+from test_integrations import ENV, _synth
+from test_oracle_iam_simulate import (
+    ACCOUNT,
+    REGION,
+    Case,
+    caller_for_arn,
+    run_oracle,
+    simulator_decision,
+)
+
+from cdk_partition import DomainStack, audit_path
+from cdk_partition.audit import Finding
+from cdk_partition.knowledge import contract_shapes, contracts, run_roles
+from cdk_partition.policy import evaluator
+
+TYPES = sorted(run_roles.ROLES_BY_TYPE)
+OPEN = [t for t in TYPES if not run_roles.passed_role_refusal(t)]
+REFUSED = [t for t in TYPES if run_roles.passed_role_refusal(t)]
+OUTSIDER = f"arn:aws:iam::{ACCOUNT}:role/not-named"
+VALUES = {"{partition}": "aws", "{region}": REGION, "{account}": ACCOUNT}
+
+
+def _name(cfn_type: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", cfn_type.removeprefix("AWS::"))
+
+
+def _set(properties: dict[str, Any], path: str, value: Any) -> None:
+    parent, _, leaf = path.rpartition(".")
+    node: Any = properties
+    if parent:
+        _put(properties, parent)
+        for part in parent.split("."):
+            node = node[part.removesuffix("[]")]
+            node = node[0] if part.endswith("[]") else node
+    if leaf.endswith("[]"):
+        node.setdefault(leaf.removesuffix("[]"), [])
+        node[leaf.removesuffix("[]")].append(value)
+    else:
+        node[leaf] = value
+
+
+#: types per domain: a key policy of a few dozen statements stays within the prover's budget
+CHUNK = 6
+
+
+def _domain_of(cfn_type: str) -> int:
+    return TYPES.index(cfn_type) // CHUNK
+
+
+def _synth_all(out: Path, fixed: bool) -> list[Finding]:
+    """One app, the types spread over a few domains, each type a bare L1 with a role of the app
+    in its role property, put on the key by the mixin."""
+    app = cdk.App(context=cdk_context(), outdir=str(out))
+    admin = iam.ArnPrincipal(f"arn:aws:iam::{ACCOUNT}:role/admin")
+    for index in range(_domain_of(TYPES[-1]) + 1):
+        stack = DomainStack(app, f"Passed{index}", domain_name=f"passed{index}",
+                            administrators=[admin], env=ENV)  # fmt: skip
+        domain = stack.domain
+        for cfn_type in [t for t in TYPES if _domain_of(t) == index]:
+            name = _name(cfn_type)
+            role = iam.Role(stack, f"{name}Role", assumed_by=iam.AccountRootPrincipal())
+            properties = _seed(cfn_type, domain.key.key_arn)
+            for path in {r.role_property for r in run_roles.ROLES_BY_TYPE[cfn_type]}:
+                _set(properties, path, role.role_arn)
+            for key in contracts.CONTRACT_KEY_PROPERTIES.get(cfn_type, ()):
+                properties[key] = domain.key.key_arn
+            cdk.CfnResource(stack, name, type=cfn_type, properties=properties)
+            if contract_shapes.door_rows(cfn_type) and not contract_shapes.door_refusal(cfn_type):
+                domain.allow_deployment_requests(cfn_type)
+            if fixed and cfn_type in OPEN:
+                domain.allow_passed_role(role, cfn_type)  # the finding's fix, as written
+        cdk.Mixins.of(stack).apply(domain.encryption_at_rest())
+    try:
+        app.synth()
+    except Exception as error:  # the validation plugin fails the synth on an error
+        assert "alidation" in str(error), error
+    return audit_path(out)
+
+
+@pytest.fixture(scope="module")
+def before(tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
+    return _synth_all(tmp_path_factory.mktemp("before") / "cdk.out", fixed=False)
+
+
+@pytest.fixture(scope="module")
+def after(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Finding], Path]:
+    out = tmp_path_factory.mktemp("after") / "cdk.out"
+    return _synth_all(out, fixed=True), out
+
+
+def _of_type(findings: list[Finding], cfn_type: str) -> list[Finding]:
+    return [f for f in findings if f.rule == "CDKP024" and f.resource_type == cfn_type]
+
+
+def test_the_table_names_roles_by_the_types_schema() -> None:
+    """Each role property is a property of the type's schema (the CloudFormation schemas
+    cfn-lint ships), a string (an ARN or a name)."""
+
+    cfnlint = pytest.importorskip("cfnlint")
+    schemas = Path(cfnlint.__file__).parent / "data" / "schemas"
+    index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
+    for role in run_roles.RUN_ROLES:
+        schema = json.loads((schemas / "resources" / f"{index[role.store_type]}.json").read_text())
+        node: Any = schema
+        for part in role.role_property.split("."):
+            node = node["properties"][part.removesuffix("[]")]
+            while "$ref" in node or (part.endswith("[]") and "items" in node):
+                if "$ref" in node:
+                    ref = node["$ref"]
+                    node = schema
+                    for step in ref[2:].split("/"):
+                        node = node[step]
+                else:
+                    node = node["items"]
+        assert node.get("type") == "string", (role.store_type, role.role_property, node)
+
+
+@pytest.mark.parametrize("cfn_type", TYPES)
+def test_a_role_the_key_does_not_name_is_reported(before: list[Finding], cfn_type: str) -> None:
+    found = _of_type(before, cfn_type)
+    assert len(found) == 1, (
+        cfn_type,
+        [(f.rule, f.message) for f in before if cfn_type in f.message],
+    )
+    finding = found[0]
+    name = _name(cfn_type)
+    role_path = f"Passed{_domain_of(cfn_type)}/{name}Role"
+    assert role_path in finding.message and finding.severity == "error"
+    assert finding.location == run_roles.ROLES_BY_TYPE[cfn_type][0].role_property
+    assert any(r.url in finding.message for r in run_roles.ROLES_BY_TYPE[cfn_type])
+    if cfn_type in OPEN:
+        assert f"`domain.allow_passed_role({role_path}, {cfn_type!r})`" in finding.fix
+    else:
+        assert "not a DomainStack" in finding.fix
+
+
+@pytest.mark.parametrize("cfn_type", OPEN)
+def test_the_fix_as_written_clears_the_finding(
+    after: tuple[list[Finding], Path], cfn_type: str
+) -> None:
+    findings, _ = after
+    assert _of_type(findings, cfn_type) == []
+    assert [f.message for f in findings if f.rule in ("CDKP104", "CDKP105", "CDKP106")] == []
+
+
+def _requests(out: Path) -> list[tuple[Case, str, str]]:
+    """(case, expected, type) per request of every row of the open types, and its outsider."""
+    cases = []
+    for cfn_type in OPEN:
+        template = json.loads((out / f"Passed{_domain_of(cfn_type)}.template.json").read_text())
+        policy = concrete_key_policy(template, ACCOUNT, REGION)
+        (logical_id,) = [
+            i for i, r in template["Resources"].items()
+            if r["Type"] == "AWS::IAM::Role" and i.startswith(f"{_name(cfn_type)}Role")
+        ]  # fmt: skip
+        arn = f"arn:aws:iam::{ACCOUNT}:role/{logical_id}"
+        for role in run_roles.ROLES_BY_TYPE[cfn_type]:
+            for action in role.kms_requests:
+                context = {
+                    **run_roles.context_of(role, action, VALUES),
+                    "kms:CallerAccount": ACCOUNT,
+                }
+                for who, want in ((arn, "allow"), (OUTSIDER, "not_allowed")):
+                    case = Case(f"passed-role:{cfn_type}", policy, caller_for_arn(who), action,
+                                context, identity_allows=True)  # fmt: skip
+                    cases.append((case, want, cfn_type))
+    return cases
+
+
+def test_every_request_of_every_role_is_decided_by_the_evaluator_and_the_simulator(
+    after: tuple[list[Finding], Path],
+) -> None:
+    _, out = after
+    requests = _requests(out)
+    assert len({t for _, _, t in requests}) == len(OPEN)
+    ours = [evaluator.evaluate(evaluator.prepare(c.policy), c.request()) for c, _, _ in requests]
+    theirs = [simulator_decision(r) for r in run_oracle([c for c, _, _ in requests])]
+    wrong = [
+        (t, c.caller.principal_arn, c.action, want, o, s)
+        for (c, want, t), o, s in zip(requests, ours, theirs, strict=True)
+        if (o == "allow") != (want == "allow") or (s == "allow") != (want == "allow")
+    ]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("cfn_type", REFUSED)
+def test_the_door_refuses_what_a_statement_cannot_repeat(cfn_type: str) -> None:
+    app = cdk.App()
+    stack = DomainStack(app, "Refused", domain_name="refused",
+                        administrators=[iam.ArnPrincipal(f"arn:aws:iam::{ACCOUNT}:role/admin")])  # fmt: skip
+    role = iam.Role(stack, "Role", assumed_by=iam.AccountRootPrincipal())
+    with pytest.raises(ValueError, match="not a DomainStack"):
+        stack.domain.allow_passed_role(role, cfn_type)
+
+
+def test_the_door_refuses_a_type_without_a_role_property() -> None:
+    app = cdk.App()
+    stack = DomainStack(app, "NoRole", domain_name="norole",
+                        administrators=[iam.ArnPrincipal(f"arn:aws:iam::{ACCOUNT}:role/admin")])  # fmt: skip
+    role = iam.Role(stack, "Role", assumed_by=iam.AccountRootPrincipal())
+    with pytest.raises(ValueError, match="no property naming a role"):
+        stack.domain.allow_passed_role(role, "AWS::SQS::Queue")
+
+
+def _door_statement(cfn_type: str) -> tuple[str, Any]:
+    """(Sid, row) of the door row of ``cfn_type`` with kms:CreateGrant."""
+    (found, *_) = [
+        (s, r) for s, r in run_roles.door_rows(cfn_type) if "kms:CreateGrant" in r.actions
+    ]
+    return found
+
+
+#: (type whose door row the statement copies, change) -> whether CDKP104 must report it
+_SHAPES = {
+    # exactly the door's shape (unscoped CreateGrant, as AWS documents for the execution role)
+    "exact": ("AWS::SageMaker::Domain", {}, False),
+    # the same Sid and principal, a data action added: not the door's shape
+    "data-added": ("AWS::SageMaker::Domain", {"extra": ["kms:Decrypt"]}, True),
+    # a grant row's statement without the kms:GrantIsForAWSResource it documents
+    "condition-dropped": ("AWS::SageMaker::Cluster", {"conditions": None}, True),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(_SHAPES))
+def test_only_the_doors_exact_shape_is_accepted(tmp_path: Path, shape: str) -> None:
+    """The audit accepts an ``AllowPassedRole`` statement by its shape, not its Sid: written by
+    hand exactly as the door writes it, it passes; anything wider is CDKP104."""
+    cfn_type, change, reported = _SHAPES[shape]
+    sid, row = _door_statement(cfn_type)
+
+    def build(orders: DomainStack) -> None:
+        role = iam.Role(orders, "ExecutionRole", assumed_by=iam.AccountRootPrincipal())
+        values = {"{partition}": orders.partition, "{region}": orders.region,
+                  "{account}": orders.account}  # fmt: skip
+        conditions = contract_shapes.fill(run_roles.door_conditions(row), values) or None
+        actions = run_roles.statement_actions(row) + change.get("extra", [])
+        orders.domain.add_to_key_policy(iam.PolicyStatement(
+            sid=sid, principals=[iam.ArnPrincipal(role.role_arn)], resources=["*"],
+            actions=actions, conditions=change.get("conditions", conditions),
+        ))  # fmt: skip
+
+    rules = {f.rule for f in _synth(tmp_path, build)}
+    assert ("CDKP104" in rules) is reported, rules
