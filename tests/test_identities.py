@@ -20,6 +20,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from conftest import cdk_context
+from test_integrations import _concrete_key_policy, _decisions
+from test_integrations import _synth as synth_env
+from test_oracle_iam_simulate import ACCOUNT, REGION, Case, caller_for_arn
 
 from cdk_partition import DomainStack, audit_path
 from cdk_partition.assembly import load
@@ -262,3 +265,66 @@ def test_one_target_inline_policies_are_read(tmp_path: Path, kind: str) -> None:
     assert len(found) == 1, [(f.rule, f.message) for f in findings]
     assert "Orders/Sender" in found[0].message and "sqs:SendMessage" in found[0].message
     assert found[0].path.startswith("Orders/Inline") and failed
+
+
+_PARTNER = "444455556666"
+#: principal -> (what the resource policy names, the fix as the finding writes it)
+_BY_RESOURCE_POLICY = {
+    "role-of-the-account": f"arn:aws:iam::{ACCOUNT}:role/importer",
+    "role-of-a-partner": f"arn:aws:iam::{_PARTNER}:role/partner",
+}
+
+
+@pytest.mark.parametrize("who", sorted(_BY_RESOURCE_POLICY))
+def test_a_principal_the_stores_resource_policy_allows_is_checked(tmp_path: Path, who: str) -> None:
+    """``queue.grant_send_messages(iam.ArnPrincipal(...))`` writes the grant into the queue's
+    resource policy (no identity policy of the app to add it to): SQS still calls KMS with the
+    caller's credentials, so the domain key must name it (an attack review found it silent).
+    Decided by the evaluator and the simulator, before and after the fix as written."""
+    arn = _BY_RESOURCE_POLICY[who]
+
+    def build(fixed: bool) -> Callable[[DomainStack], None]:
+        def inner(orders: DomainStack) -> None:
+            orders.domain.queue("Jobs").grant_send_messages(iam.ArnPrincipal(arn))
+            if fixed:  # the finding's fix, as written
+                role = iam.Role.from_role_arn(orders, "Importer", arn)
+                orders.domain.grant_read(role)
+                orders.domain.grant_write(role)
+
+        return inner
+
+    def cases(out: Path) -> list[Case]:
+        account = arn.split(":")[4]
+        context = {"kms:ViaService": f"sqs.{REGION}.amazonaws.com", "kms:CallerAccount": account}
+        policy = _concrete_key_policy(out)
+        return [
+            Case("resource-policy", policy, caller_for_arn(arn), action, context, True)
+            for action in ("kms:GenerateDataKey", "kms:Decrypt")
+        ]
+
+    found = [f for f in synth_env(tmp_path / "before", build(False)) if f.rule == "CDKP019"]
+    assert len(found) == 1, found
+    assert "resource policy" in found[0].message and arn in found[0].message
+    assert f"iam.Role.from_role_arn(scope, id, {arn!r})" in found[0].fix
+    ours, theirs = _decisions(cases(tmp_path / "before"))
+    assert ours == theirs and "allow" not in ours, (ours, theirs)
+
+    findings = synth_env(tmp_path / "after", build(True))
+    assert [f.message for f in findings if f.severity == "error"] == []
+    ours, theirs = _decisions(cases(tmp_path / "after"))
+    assert ours == theirs == ["allow", "allow"], (ours, theirs)
+
+
+def test_an_account_the_stores_resource_policy_allows_is_reported_with_its_roles(
+    tmp_path: Path,
+) -> None:
+    """A whole account allowed by the resource policy: the key never delegates to an account,
+    so the fix names the account's roles (the door ``grant_write(AccountPrincipal)`` refuses)."""
+
+    def build(orders: DomainStack) -> None:
+        orders.domain.queue("Jobs").grant_send_messages(iam.AccountPrincipal(_PARTNER))
+
+    found = [f for f in synth_env(tmp_path, build) if f.rule == "CDKP019"]
+    assert len(found) == 1, found
+    assert f"arn:aws:iam::{_PARTNER}:root" in found[0].message
+    assert "never an account" in found[0].fix and "from_role_arn" in found[0].fix

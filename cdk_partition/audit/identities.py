@@ -32,6 +32,7 @@ are not matched to stores; statement conditions are assumed to hold.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,6 +111,9 @@ class Grant:
     row: IdentityRow
     identity_kms: tuple[str, ...]
     """KMS action patterns the principal's own identity policies allow (on any resource)."""
+    by_resource_policy: bool = False
+    """The store's resource policy allows it (``policy_id`` is that policy), not an identity
+    policy."""
 
 
 @dataclass(frozen=True)
@@ -219,6 +223,7 @@ def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[_Unreadable]]:
                         assembly, resolver, stack, logical_id, ids, statement, stores, by_principal,
                         unreadable,
                     )  # fmt: skip
+        out += _resource_policy_grants(assembly, resolver, stores, unreadable)
     result = (out, unreadable)
     assembly.memo[("identity-grants",)] = result
     return result
@@ -276,6 +281,80 @@ def _statement_grants(
                         stack, logical_id, arn, path, store, action, row,
                         _identity_kms(by_principal.get(arn, [])),
                     )  # fmt: skip
+
+
+#: Resource policies of the stores the identity table knows: type -> (the property naming the
+#: stores it applies to, the property holding the document). A principal a store's resource
+#: policy allows needs no identity policy for the store in its own account, and the store's
+#: service still calls KMS with its credentials.
+_RESOURCE_POLICIES = {
+    "AWS::SQS::QueuePolicy": ("Queues", "PolicyDocument"),
+    "AWS::SNS::TopicPolicy": ("Topics", "PolicyDocument"),
+    "AWS::S3::BucketPolicy": ("Bucket", "PolicyDocument"),
+    "AWS::SecretsManager::ResourcePolicy": ("SecretId", "ResourcePolicy"),
+    "AWS::Kinesis::ResourcePolicy": ("ResourceArn", "ResourcePolicy"),
+}
+_ROOT = re.compile(r"^(?:arn:[^:]+:iam::)?(\d{12}|\$\{AWS::AccountId\})(?::root)?$")
+
+
+def _resource_policy_grants(
+    assembly: CloudAssembly,
+    resolver: PrincipalResolver,
+    stores: Mapping[tuple[int, str], Store],
+    unreadable: list[_Unreadable],
+) -> list[Grant]:
+    """The data actions the resource policies of domain stores allow IAM principals (roles,
+    users, accounts: ``Principal.AWS``; services and ``*`` are the integrations' and the store
+    rules' to judge). Each such principal's own identity policy is taken to allow its KMS
+    requests (it may be outside the app): only the key policy decides."""
+    out: list[Grant] = []
+    for stack in assembly.stacks:
+        for logical_id, resource in stack.resources.items():
+            kind = resource.get("Type") if isinstance(resource, dict) else None
+            if kind not in _RESOURCE_POLICIES:
+                continue
+            target_key, document_key = _RESOURCE_POLICIES[kind]
+            props = resource.get("Properties") if isinstance(resource, dict) else None
+            if not isinstance(props, dict):
+                continue
+            targets: list[Store] = []
+            for value in as_list(props.get(target_key) or []):
+                targets += _resource_stores(assembly, stack, value, stores)[0]
+            if not targets:
+                continue
+            for statement in statements_of(props.get(document_key)):
+                if statement.get("Effect") != "Allow":
+                    continue
+                principal = statement.get("Principal")
+                aws = principal.get("AWS") if isinstance(principal, Mapping) else None
+                if aws is None:
+                    continue
+                if "NotAction" in statement:
+                    unreadable.append(_Unreadable(stack, logical_id, "an Allow with NotAction"))
+                    continue
+                actions = [a for a in as_list(statement.get("Action") or []) if isinstance(a, str)]
+                patterns = [glob(a) for a in actions]
+                for value in as_list(aws):
+                    text = resolver.resolve(str(evaluator.canonicalize(value)), stack)
+                    if text == "*":
+                        continue  # everyone: the bucket and queue rules judge such a policy
+                    root = _ROOT.match(text)
+                    arn = (
+                        f"arn:{stack.environment.partition_text}:iam::{root.group(1)}:root"
+                        if root
+                        else text
+                    )
+                    origin = resolver.origins.get(arn)
+                    path = origin.path if origin else arn
+                    for store in dict.fromkeys(targets):
+                        for row in ROWS_BY_TYPE[str(store.resource.get("Type"))]:
+                            for action in row.actions:
+                                if any(p.match(action) for p in patterns):
+                                    out.append(
+                                        Grant(stack, logical_id, arn, path, store, action, row,
+                                              ("kms:*",), by_resource_policy=True)
+                                    )  # fmt: skip
+    return out
 
 
 # -- deciding against the key ----------------------------------------------------------------
@@ -369,18 +448,53 @@ def _finding(group: list[IdentityVerdict]) -> Finding:
             **base,
         )
     capabilities = sorted({_KMS_CAPABILITY.get(r.lower(), "write") for r in requests})
-    fix = " and ".join(f"`domain.grant_{c}({grant.principal_path})`" for c in capabilities)
+    fix = _fix(grant, capabilities, store.domain)
+    kind = str(resource.get("Type"))
     return make_finding(
         _RULE["CDKP019"],
-        f"IAM allows {grant.principal_path} ({grant.principal_arn}) {actions} on "
+        f"{'The resource policy of the store' if grant.by_resource_policy else 'IAM'} allows "
+        f"{_who(grant)} {actions} on "
         f"{store.path} of domain {store.domain!r}, but the domain key refuses the KMS "
         f"request{'s' if len(requests) > 1 else ''} {', '.join(requests)} that "
         f"{grant.row.service} makes with its credentials ({sources}): the call fails at run "
         "time.",
-        fix=f"name the principal in the key policy of domain {store.domain!r}: {fix} on the "
-        "domain, with the construct of that path (or remove the IAM grant); the key policy is "
-        "not widened automatically",
-        location="PolicyDocument",
+        fix=fix,
+        location=_RESOURCE_POLICIES[kind][1] if grant.by_resource_policy else "PolicyDocument",
         value=grant.principal_arn,
         **base,
+    )
+
+
+def _who(grant: Grant) -> str:
+    if grant.principal_path == grant.principal_arn:
+        return grant.principal_arn
+    return f"{grant.principal_path} ({grant.principal_arn})"
+
+
+def _fix(grant: Grant, capabilities: list[str], domain: str) -> str:
+    """The fix of a CDKP019 finding, for what the app wrote: a principal of the app by its
+    construct, a role or user outside it by its ARN, an account by its roles and users (a domain
+    key never delegates to an account)."""
+    where = "the grant" if not grant.by_resource_policy else "the statement of the resource policy"
+    if grant.principal_arn.endswith(":root"):
+        return (
+            f"a domain key names roles and users, never an account ({grant.principal_arn}): name "
+            f"each role or user of that account that uses the store in the key policy of domain "
+            f"{domain!r} (`domain.grant_{capabilities[0]}(iam.Role.from_role_arn(scope, id, "
+            f"'<role ARN>'))`), or remove {where}; the key policy is not widened automatically"
+        )
+    if grant.principal_path == grant.principal_arn:  # no construct of the app
+        who = f"iam.Role.from_role_arn(scope, id, {grant.principal_arn!r})"
+        if ":user/" in grant.principal_arn:
+            who = f"iam.User.from_user_arn(scope, id, {grant.principal_arn!r})"
+        calls = " and ".join(f"`domain.grant_{c}({who})`" for c in capabilities)
+        return (
+            f"name the principal in the key policy of domain {domain!r}: {calls} on the domain "
+            f"(or remove {where}); the key policy is not widened automatically"
+        )
+    calls = " and ".join(f"`domain.grant_{c}({grant.principal_path})`" for c in capabilities)
+    return (
+        f"name the principal in the key policy of domain {domain!r}: {calls} on the domain, "
+        f"with the construct of that path (or remove {where}); the key policy is not widened "
+        "automatically"
     )
