@@ -339,6 +339,14 @@ def _resource_policy_grants(
                     if text == "*":
                         continue  # everyone: the bucket and queue rules judge such a policy
                     root = _ROOT.match(text)
+                    if root and root.group(1) in (
+                        stack.environment.account_text,
+                        "${AWS::AccountId}",
+                    ):
+                        # the store's own account: its principals' IAM policies decide who
+                        # (the identity grants above), as the AWS Solutions Constructs'
+                        # "owner only" statements write it
+                        continue
                     arn = (
                         f"arn:{stack.environment.partition_text}:iam::{root.group(1)}:root"
                         if root

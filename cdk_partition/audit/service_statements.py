@@ -146,11 +146,14 @@ def foreign_scopes(conditions: Any, account: str | None) -> list[str]:
     ``kms:CallerAccount`` naming another account or a wildcard, an ``aws:SourceArn`` (or an
     ARN-valued encryption-context key) whose account is another or ``*``. A key policy statement
     scoped so lets the service use the key for another account's resources (the confused
-    deputy the scoping keys exist to stop). Negated operators (``StringNotEquals``...) and
-    values without an account (an S3 bucket's ARN) are left to the other checks."""
+    deputy the scoping keys exist to stop). In a stack whose account is unknown (the
+    placeholder) only a wildcard account is reported: a literal may be the stack's. Negated
+    operators (``StringNotEquals``...) and values without an account (an S3 bucket's ARN) are
+    left to the other checks."""
     if not isinstance(conditions, Mapping) or account is None:
         return []
     mine = {account, _ACCOUNT_PLACEHOLDER}
+    known = account != _ACCOUNT_PLACEHOLDER  # an environment-agnostic stack: any literal may be it
     out: list[str] = []
     for operator, block in conditions.items():
         if "not" in str(operator).lower() or not isinstance(block, Mapping):
@@ -159,7 +162,7 @@ def foreign_scopes(conditions: Any, account: str | None) -> list[str]:
             name = str(key).lower()
             for value in values if isinstance(values, list) else [values]:
                 text = str(value)
-                if name in _ACCOUNT_KEYS and text not in mine:
+                if name in _ACCOUNT_KEYS and text not in mine and (known or _wild(text)):
                     out.append(f"{key} = {text!r}")
                 elif name in _ARN_KEYS or (
                     name.startswith(_SCOPING_PREFIXES) and text.startswith("arn:")
@@ -172,8 +175,13 @@ def foreign_scopes(conditions: Any, account: str | None) -> list[str]:
                         .split(":", 5)
                     )
                     if len(parts) == 6 and parts[4] and parts[4] not in (*mine, "account"):
-                        out.append(f"{key} = {text!r}")
+                        if known or _wild(parts[4]):
+                            out.append(f"{key} = {text!r}")
     return out
+
+
+def _wild(text: str) -> bool:
+    return "*" in text or "?" in text
 
 
 def service_statement_problems(
