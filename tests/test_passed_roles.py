@@ -269,3 +269,22 @@ def test_only_the_doors_exact_shape_is_accepted(tmp_path: Path, shape: str) -> N
 
     rules = {f.rule for f in _synth(tmp_path, build)}
     assert ("CDKP104" in rules) is reported, rules
+
+
+def test_the_report_takes_the_doors_statements_as_the_librarys(
+    after: tuple[list[Finding], Path],
+) -> None:
+    """The access report lists the roles the doors name and does not flag their statements as
+    written by someone else (REPORT-EXTRA-STATEMENT)."""
+    from cdk_partition.assembly import load
+    from cdk_partition.report import build_report
+
+    _, out = after
+    report = build_report(load(out))
+    extra = [
+        f["message"]
+        for d in report.domains
+        for f in d.findings
+        if f["rule"] == "REPORT-EXTRA-STATEMENT" and "AllowPassedRole" in f["message"]
+    ]
+    assert extra == []

@@ -166,6 +166,10 @@ CONTRACT_SID_PREFIX = "AllowContract"
 #: role's requests AWS documents outside any service for that type.
 DEPLOYMENT_DIRECT_SID_PREFIX = "AllowDeploymentDirect"
 
+#: Prefix of the Sids ``domain.allow_passed_role(role, cfn_type)`` writes: the requests AWS
+#: documents for a role the app passes to a store of that type.
+PASSED_ROLE_SID_PREFIX = "AllowPassedRole"
+
 #: Sid of the statement letting EventBridge describe the key (no condition, as AWS writes it).
 EVENTS_DESCRIBE_SID = "AllowEventBridgeDescribeKey"
 

@@ -27,7 +27,7 @@ from fnmatch import fnmatchcase
 from types import MappingProxyType
 from typing import Any
 
-from .capabilities import KMS_KEY_ACTIONS
+from .capabilities import KMS_KEY_ACTIONS, PASSED_ROLE_SID_PREFIX
 from .contract_shapes import (
     DOOR_ACTIONS,
     request_context,
@@ -54,9 +54,6 @@ __all__ = [
     "rows_of_resource",
     "statement_actions",
 ]
-
-#: Prefix of the Sids ``domain.allow_passed_role(role, cfn_type)`` writes.
-PASSED_ROLE_SID_PREFIX = "AllowPassedRole"
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from ..knowledge.capabilities import (
     DEPLOYMENT_DIRECT_SID_PREFIX,
     KMS_KEY_ACTIONS,
     LIBRARY_SIDS,
+    PASSED_ROLE_SID_PREFIX,
     PUBLISHER_SID_PREFIX,
     SERVICE_SID_PREFIX,
     STORE_ROLES_SID_PREFIX,
@@ -317,6 +318,7 @@ def build_domain_report(
                 SERVICE_SID_PREFIX,
                 CONTRACT_SID_PREFIX,
                 DEPLOYMENT_DIRECT_SID_PREFIX,
+                PASSED_ROLE_SID_PREFIX,
             )
         ):
             report.findings.append(
