@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from conftest import cdk_context
 from proof_support import concrete_key_policy
@@ -41,7 +43,8 @@ from cdk_partition.audit import Finding
 from cdk_partition.knowledge import contract_shapes, contracts, run_roles
 from cdk_partition.policy import evaluator
 
-TYPES = sorted(run_roles.ROLES_BY_TYPE)
+#: the types whose own property names the role (a role another resource passes: below)
+TYPES = sorted(t for t, rows in run_roles.ROLES_BY_TYPE.items() if any(not r.via for r in rows))
 OPEN = [t for t in TYPES if not run_roles.passed_role_refusal(t)]
 REFUSED = [t for t in TYPES if run_roles.passed_role_refusal(t)]
 OUTSIDER = f"arn:aws:iam::{ACCOUNT}:role/not-named"
@@ -127,10 +130,16 @@ def test_the_table_names_roles_by_the_types_schema() -> None:
     cfnlint = pytest.importorskip("cfnlint")
     schemas = Path(cfnlint.__file__).parent / "data" / "schemas"
     index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
+    checked = []
     for role in run_roles.RUN_ROLES:
-        schema = json.loads((schemas / "resources" / f"{index[role.store_type]}.json").read_text())
+        # a role another resource passes: the role and the link are that resource's properties
+        owner = role.via[0] if role.via else role.store_type
+        paths = [role.role_property, *([role.via[1]] if role.via else [])]
+        checked += [(owner, path) for path in paths]
+    for owner, path in dict.fromkeys(checked):
+        schema = json.loads((schemas / "resources" / f"{index[owner]}.json").read_text())
         node: Any = schema
-        for part in role.role_property.split("."):
+        for part in path.split("."):
             node = node["properties"][part.removesuffix("[]")]
             while "$ref" in node or (part.endswith("[]") and "items" in node):
                 if "$ref" in node:
@@ -140,7 +149,7 @@ def test_the_table_names_roles_by_the_types_schema() -> None:
                         node = node[step]
                 else:
                     node = node["items"]
-        assert node.get("type") == "string", (role.store_type, role.role_property, node)
+        assert node.get("type") == "string", (owner, path, node)
 
 
 @pytest.mark.parametrize("cfn_type", TYPES)
@@ -288,3 +297,63 @@ def test_the_report_takes_the_doors_statements_as_the_librarys(
         if f["rule"] == "REPORT-EXTRA-STATEMENT" and "AllowPassedRole" in f["message"]
     ]
     assert extra == []
+
+
+def _glue(fixed: bool) -> Callable[[DomainStack], None]:
+    """A security configuration on the domain key (the mixin), named by a job (``Ref``: its name)
+    and by a crawler (its literal name), each with a role of the app."""
+
+    def build(orders: DomainStack) -> None:
+        role = iam.Role(orders, "GlueRole", assumed_by=iam.ServicePrincipal("glue.amazonaws.com"))
+        cfn_type = "AWS::Glue::SecurityConfiguration"
+        properties = {**_seed(cfn_type, orders.domain.key.key_arn), "Name": "secure"}
+        config = cdk.CfnResource(orders, "Secure", type=cfn_type, properties=properties)
+        cdk.Mixins.of(config).apply(orders.domain.encryption_at_rest())
+        glue.CfnJob(
+            orders, "Job", role=role.role_arn, security_configuration=config.ref,
+            command=glue.CfnJob.JobCommandProperty(name="glueetl", script_location="s3://b/x.py"),
+        )  # fmt: skip
+        glue.CfnCrawler(
+            orders, "Crawler", role=role.role_arn, crawler_security_configuration="secure",
+            targets=glue.CfnCrawler.TargetsProperty(
+                s3_targets=[glue.CfnCrawler.S3TargetProperty(path="s3://b/")]),
+        )  # fmt: skip
+        if fixed:  # the finding's fix, as written
+            orders.domain.allow_passed_role(role, "AWS::Glue::SecurityConfiguration")
+
+    return build
+
+
+def test_a_role_another_resource_passes_is_followed(tmp_path: Path) -> None:
+    """A Glue job or crawler runs with its own ``Role`` under the security configuration it
+    names: the role makes the configuration's KMS requests (an attack review found it silent).
+    The finding sits on the job and on the crawler; the fix as written clears both, and the
+    role's requests are decided by the evaluator and the simulator."""
+    cfn_type = "AWS::Glue::SecurityConfiguration"
+    found = [f for f in _synth(tmp_path / "before", _glue(False)) if f.rule == "CDKP024"]
+    assert sorted(f.resource_type for f in found) == ["AWS::Glue::Crawler", "AWS::Glue::Job"]
+    for finding in found:
+        assert "Orders/GlueRole" in finding.message and cfn_type in finding.message
+        assert finding.location == "Role"
+        assert f"`domain.allow_passed_role(Orders/GlueRole, {cfn_type!r})`" in finding.fix
+
+    out = tmp_path / "after"
+    findings = _synth(out, _glue(True))
+    assert [f.message for f in findings if f.severity == "error"] == []
+    template = json.loads((out / "Orders.template.json").read_text())
+    policy = concrete_key_policy(template, ACCOUNT, REGION)
+    (logical_id,) = [
+        i for i, r in template["Resources"].items()
+        if r["Type"] == "AWS::IAM::Role" and i.startswith("GlueRole")
+    ]  # fmt: skip
+    cases = []
+    for role in run_roles.ROLES_BY_TYPE[cfn_type]:
+        for action in role.kms_requests:
+            context = {**run_roles.context_of(role, action, VALUES), "kms:CallerAccount": ACCOUNT}
+            for who in (f"arn:aws:iam::{ACCOUNT}:role/{logical_id}", OUTSIDER):
+                cases.append(Case("glue", policy, caller_for_arn(who), action, context, True))
+    ours = [evaluator.evaluate(evaluator.prepare(c.policy), c.request()) for c in cases]
+    theirs = [simulator_decision(r) for r in run_oracle(cases)]
+    want = ["allow" if c.caller.principal_arn != OUTSIDER else "deny" for c in cases]
+    assert [o == "allow" for o in ours] == [w == "allow" for w in want]
+    assert [s == "allow" for s in theirs] == [w == "allow" for w in want]

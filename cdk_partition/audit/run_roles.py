@@ -28,6 +28,7 @@ from ..assembly import CloudAssembly, StackTemplate
 from ..assembly.principals import PrincipalResolver
 from ..knowledge import catalogue
 from ..knowledge.run_roles import (
+    LINKED_BY_TYPE,
     ROLES_BY_TYPE,
     RunRole,
     context_of,
@@ -85,6 +86,61 @@ def audit_run_roles(assembly: CloudAssembly) -> Iterator[Finding]:
                 yield from _audit_role(
                     assembly, resolver, stack, logical_id, resource, domain, of_path, value
                 )
+    yield from _audit_linked(assembly, resolver)
+
+
+def _audit_linked(assembly: CloudAssembly, resolver: PrincipalResolver) -> Iterator[Finding]:
+    """The roles of resources that name a store on a domain key (a Glue job naming a security
+    configuration, :data:`~cdk_partition.knowledge.run_roles.LINKED_BY_TYPE`): the finding sits
+    on the resource that passes the role."""
+    for stack, logical_id, resource in assembly.resources_in_scope():
+        rows = LINKED_BY_TYPE.get(str(resource.get("Type")))
+        props = resource.get("Properties")
+        if not rows or not isinstance(props, dict):
+            continue
+        by_link: dict[tuple[str, str, str], list[RunRole]] = {}
+        for row in rows:
+            assert row.via is not None
+            by_link.setdefault(row.via, []).append(row)
+        for (_, link, role_property), of_link in by_link.items():
+            found = _named_store(assembly, stack, props.get(link), of_link[0].store_type)
+            if found is None:
+                continue  # names no store of the app (one made elsewhere: not the app's key)
+            store_stack, store_id, store = found
+            store_props = store.get("Properties")
+            uses = catalogue.classify(of_link[0].store_type, store_props or {}) or []
+            if not any(u.state == "customer_key" for u in uses):
+                continue
+            domain = assembly.domain_of(store_stack, store_id, store).domain
+            value = props.get(role_property)
+            if domain is None or value is None:
+                continue
+            yield from _audit_role(
+                assembly, resolver, stack, logical_id, resource, domain, of_link, value
+            )
+
+
+def _named_store(
+    assembly: CloudAssembly, stack: StackTemplate, value: Any, store_type: str
+) -> tuple[StackTemplate, str, Mapping[str, Any]] | None:
+    """The store of ``store_type`` a link property names: a ``Ref`` of it (which is its name), or
+    its literal ``Name`` (in the same stack first, then any stack of the app)."""
+    text = evaluator.canonicalize(value)
+    if not isinstance(text, str):
+        return None
+    if text.startswith("${") and text.endswith("}") and "." not in text:
+        target = stack.resources.get(text[2:-1])
+        if isinstance(target, dict) and target.get("Type") == store_type:
+            return stack, text[2:-1], target
+        return None
+    for candidate in (stack, *[s for s in assembly.stacks if s is not stack]):
+        for store_id, store in candidate.resources.items():
+            if not isinstance(store, dict) or store.get("Type") != store_type:
+                continue
+            name = (store.get("Properties") or {}).get("Name")
+            if name == text:
+                return candidate, store_id, store
+    return None
 
 
 def _audit_role(
@@ -147,9 +203,15 @@ def _audit_role(
             f"`domain.allow_passed_role({role[1]}, {cfn_type!r})` on the domain, with the "
             "construct of that path"
         )
+    via = rows[0].via
+    what = (
+        f"{store_path} names a {cfn_type} on the key of domain {domain!r} ({via[1]})"
+        if via is not None
+        else f"{store_path} of domain {domain!r} is on the domain key"
+    )
     yield make_finding(
         _RULE["CDKP024"],
-        f"{store_path} of domain {domain!r} is on the domain key and its {prop} is "
+        f"{what} and its {prop} is "
         f"{role[1]} ({role[0]}), which makes KMS requests on the store's key, but the domain "
         f"key refuses {', '.join(refused)} ({'; '.join(sources)}): the store fails at "
         "creation or at run time.",

@@ -56,6 +56,7 @@ __all__ = [
     "GATES",
     "INFRASTRUCTURE_ROLE_PATTERN",
     "LOOKED_UP",
+    "PASSED_BY",
     "RUN_TYPES",
     "SERVICE_PUBLISHERS",
     "STORE_ROLE_VIA",
@@ -244,6 +245,16 @@ def _services(store: str) -> tuple[str, ...]:
 #: checks them against its domain's key policy (CDKP107).
 STORE_TYPES: Mapping[str, str] = MappingProxyType(
     {cfn_type: entry["store"] for cfn_type, entry in _TYPES.items()}
+)
+#: CloudFormation type of a store -> the resources that pass the role of its ``passed_role`` rows
+#: without a ``role_property``: (their type, the property naming the store, the role property)
+#: (``passed_by`` of the data file: a Glue job naming a security configuration).
+PASSED_BY: Mapping[str, tuple[tuple[str, str, str], ...]] = MappingProxyType(
+    {
+        t: tuple((p["type"], p["link"], p["role"]) for p in e["passed_by"])
+        for t, e in _TYPES.items()
+        if "passed_by" in e
+    }
 )
 #: CloudFormation type -> property path -> a store whose rows apply too when the property is set
 #: (``with`` of the data file: a state machine's ``LoggingConfiguration``, its log delivery).

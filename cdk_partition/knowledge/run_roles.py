@@ -12,9 +12,10 @@ or at run time: the audit (:mod:`cdk_partition.audit.run_roles`, ``CDKP024``) de
 request against the domain key policy, and ``domain.allow_passed_role(role, cfn_type)`` writes
 exactly what the rows document (``AllowPassedRole<Store>``), the door this module shapes.
 
-Rows of ``passed_role`` without a ``role_property`` (a Glue security configuration's crawler or
-job role, a Bedrock data source's knowledge base role) name a role another resource passes: they
-are documented, not audited.
+Rows of ``passed_role`` without a ``role_property`` name a role another resource passes: where the
+data file says which (``passed_by``: a Glue job or crawler naming a security configuration), the
+audit follows that resource to its role; the others (a Bedrock data source's knowledge base role,
+a state machine running an activity) are documented, not audited.
 
 Pure Python (no aws_cdk import).
 """
@@ -35,9 +36,17 @@ from .contract_shapes import (
     service_conditions,
     unrepresented,
 )
-from .contracts import STORE_TYPES, WITH_STORES, ContractRow, rows_for, stores_of_type
+from .contracts import (
+    PASSED_BY,
+    STORE_TYPES,
+    WITH_STORES,
+    ContractRow,
+    rows_for,
+    stores_of_type,
+)
 
 __all__ = [
+    "LINKED_BY_TYPE",
     "PASSED_ROLE_SID_PREFIX",
     "ROLES_BY_TYPE",
     "RUN_ROLES",
@@ -63,10 +72,14 @@ class RunRole:
 
     store_type: str
     row: ContractRow
+    via: tuple[str, str, str] | None = None
+    """(type, the property naming the store, its role property) of the resource that passes the
+    role, when the store's own properties do not name it (a Glue job naming a security
+    configuration)."""
 
     @property
     def role_property(self) -> str:
-        return self.row.role_property
+        return self.via[2] if self.via is not None else self.row.role_property
 
     @property
     def kms_requests(self) -> tuple[str, ...]:
@@ -115,8 +128,23 @@ RUN_ROLES: tuple[RunRole, ...] = tuple(
     for store in _stores(cfn_type)
     for row in rows_for(store)
     if row.caller == "passed_role" and row.role_property
+) + tuple(
+    RunRole(cfn_type, row, via)
+    for cfn_type, links in PASSED_BY.items()
+    for via in links
+    for row in rows_for(STORE_TYPES[cfn_type])
+    if row.caller == "passed_role" and not row.role_property
 )
-"""Every (type, row) whose role the type's own property names."""
+"""Every (type, row) whose role the type's own property names, or a resource naming it
+(:data:`~cdk_partition.knowledge.contracts.PASSED_BY`)."""
+
+#: The type of a resource that passes a store's role -> its rows.
+LINKED_BY_TYPE: Mapping[str, tuple[RunRole, ...]] = MappingProxyType(
+    {
+        t: tuple(r for r in RUN_ROLES if r.via is not None and r.via[0] == t)
+        for t in dict.fromkeys(r.via[0] for r in RUN_ROLES if r.via is not None)
+    }
+)
 
 #: CloudFormation type -> its rows (whatever integrations its properties turn on).
 ROLES_BY_TYPE: Mapping[str, tuple[RunRole, ...]] = MappingProxyType(
@@ -131,7 +159,9 @@ def rows_of_resource(cfn_type: str, properties: Mapping[str, Any]) -> tuple[RunR
     """The rows of a resource of ``cfn_type`` with ``properties`` (its integrations' included
     when the properties turn them on: a state machine's ``LoggingConfiguration``)."""
     stores = stores_of_type(cfn_type, properties)
-    return tuple(r for r in ROLES_BY_TYPE.get(cfn_type, ()) if r.row.store in stores)
+    return tuple(
+        r for r in ROLES_BY_TYPE.get(cfn_type, ()) if r.row.store in stores and r.via is None
+    )
 
 
 def roles_at(properties: Mapping[str, Any], path: str) -> list[Any]:
@@ -187,6 +217,7 @@ def door_rows(cfn_type: str) -> list[tuple[str, ContractRow]]:
     out: list[tuple[str, ContractRow]] = []
     for store in _stores(cfn_type) if cfn_type in STORE_TYPES else ():
         rows = [r.row for r in ROLES_BY_TYPE.get(cfn_type, ()) if r.row.store == store]
+        rows = list({id(row): row for row in rows}.values())  # a row passed by two types
         out += [(passed_role_sid(store, i), row) for i, row in enumerate(rows)]
     return out
 
@@ -243,8 +274,11 @@ def render_markdown() -> str:
         door = (
             f"refused: {refusal}" if refusal else f'`allow_passed_role(role, "{role.store_type}")`'
         )
+        prop = f"`{role.role_property}`"
+        if role.via is not None:
+            prop = f"`{role.via[2]}` of the `{role.via[0]}` naming it (`{role.via[1]}`)"
         lines.append(
-            f"| `{role.store_type}` | `{role.role_property}` | {requests} | {context} | "
+            f"| `{role.store_type}` | {prop} | {requests} | {context} | "
             f"{door} | [{role.title}]({role.url}) |"
         )
     return "\n".join(lines) + "\n"
