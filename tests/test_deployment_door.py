@@ -185,3 +185,25 @@ def test_a_statement_named_like_the_librarys_is_held_to_what_aws_documents(
     template_file.write_text(json.dumps(template))
     rules = {f.rule for f in audit_path(tmp_path) if f.severity == "error"}
     assert rule in rules, rules
+
+
+def test_a_door_statement_for_a_type_not_on_the_key_is_reported(tmp_path: Path) -> None:
+    """The exact shape of another type's door statement (an EKS cluster's), with no resource of
+    that type on the key: the audit accepts the shape, and the pass that sees the stores reports
+    it (CDKP104: the deployment role gets data-key use outside a service for nothing)."""
+    other = "AWS::EKS::Cluster"
+    (row, *_) = contract_shapes.door_rows(other)
+    values = {"{partition}": "${AWS::Partition}", "{region}": REGION, "{account}": ACCOUNT}
+    conditions = contract_shapes.fill(contract_shapes.door_conditions(row), values)
+    statement = _statement(
+        contract_shapes.door_sid(row.store, 0), _DEPLOYER,
+        contract_shapes.door_statement_actions(row), **conditions,
+    )  # fmt: skip
+    _synth(tmp_path, accept=True)
+    template_file = tmp_path / "Orders.template.json"
+    template = json.loads(template_file.read_text())
+    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    key["Properties"]["KeyPolicy"]["Statement"].append(statement)
+    template_file.write_text(json.dumps(template))
+    found = [f for f in audit_path(tmp_path) if f.rule == "CDKP104"]
+    assert len(found) == 1 and other in found[0].message, [f.message for f in found]

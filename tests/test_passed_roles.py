@@ -263,10 +263,38 @@ def test_only_the_doors_exact_shape_is_accepted(tmp_path: Path, shape: str) -> N
     """The audit accepts an ``AllowPassedRole`` statement by its shape, not its Sid: written by
     hand exactly as the door writes it, it passes; anything wider is CDKP104."""
     cfn_type, change, reported = _SHAPES[shape]
+    rules = {f.rule for f in _synth(tmp_path, _hand_written(cfn_type, change, store=True))}
+    assert ("CDKP104" in rules) is reported, rules
+
+
+@pytest.mark.parametrize("cfn_type", ["AWS::SageMaker::Domain", "AWS::SageMaker::Cluster"])
+def test_a_door_statement_no_store_needs_is_reported(tmp_path: Path, cfn_type: str) -> None:
+    """The exact shape of a door's statement, for a role no resource of its type on the key runs
+    with (none is there): CDKP104, the statement gives the role grants for nothing."""
+    findings = _synth(tmp_path, _hand_written(cfn_type, {}, store=False))
+    found = [f for f in findings if f.rule == "CDKP104"]
+    assert (
+        len(found) == 1 and "no " in found[0].message and "on the key runs with" in found[0].message
+    )
+
+
+def _hand_written(
+    cfn_type: str, change: dict[str, Any], *, store: bool
+) -> Callable[[DomainStack], None]:
+    """A role, the door statement of ``cfn_type``'s grant row written by hand (with ``change``),
+    and with ``store`` a bare resource of the type on the key that runs with the role."""
     sid, row = _door_statement(cfn_type)
 
     def build(orders: DomainStack) -> None:
         role = iam.Role(orders, "ExecutionRole", assumed_by=iam.AccountRootPrincipal())
+        if store:
+            properties = _seed(cfn_type, orders.domain.key.key_arn)
+            for path in {r.role_property for r in run_roles.ROLES_BY_TYPE[cfn_type]}:
+                _set(properties, path, role.role_arn)
+            cdk.CfnResource(orders, "Store", type=cfn_type, properties=properties)
+            if contract_shapes.door_rows(cfn_type) and not contract_shapes.door_refusal(cfn_type):
+                orders.domain.allow_deployment_requests(cfn_type)
+            cdk.Mixins.of(orders).apply(orders.domain.encryption_at_rest())
         values = {"{partition}": orders.partition, "{region}": orders.region,
                   "{account}": orders.account}  # fmt: skip
         conditions = contract_shapes.fill(run_roles.door_conditions(row), values) or None
@@ -276,8 +304,7 @@ def test_only_the_doors_exact_shape_is_accepted(tmp_path: Path, shape: str) -> N
             actions=actions, conditions=change.get("conditions", conditions),
         ))  # fmt: skip
 
-    rules = {f.rule for f in _synth(tmp_path, build)}
-    assert ("CDKP104" in rules) is reported, rules
+    return build
 
 
 def test_the_report_takes_the_doors_statements_as_the_librarys(

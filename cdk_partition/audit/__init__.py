@@ -36,6 +36,7 @@ page it rests on, :class:`Rule`) and asking the model (:class:`~cdk_partition.as
 (CDKP014-CDKP016), :mod:`~cdk_partition.audit.identities` (CDKP019, CDKP020),
 :mod:`~cdk_partition.audit.integrations` (CDKP021, CDKP022),
 :mod:`~cdk_partition.audit.backups` (CDKP023), :mod:`~cdk_partition.audit.run_roles` (CDKP024),
+:mod:`~cdk_partition.audit.door_uses` (CDKP104 for a door statement no store needs),
 :mod:`~cdk_partition.audit.cycles`
 (CDKP012), :mod:`~cdk_partition.audit.key_policy` (CDKP101-CDKP106, CDKP108),
 :mod:`~cdk_partition.audit.contracts` (CDKP107) and :mod:`~cdk_partition.audit.exemptions`;
@@ -69,6 +70,7 @@ from .contracts import audit_contracts
 from .custom_resources import audit_custom_resource
 from .cycles import audit_cycles
 from .documents import audit_emr_security_configuration, collection_policy_findings
+from .door_uses import audit_door_uses
 from .exemptions import EXEMPTIBLE_RULES, KEY_EXEMPTIBLE_RULES, apply_exemptions
 from .identities import audit_identities
 from .integrations import audit_integrations
@@ -158,6 +160,7 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
         findings.extend(audit_integrations(assembly))  # services the CDK wires to stores
         findings.extend(audit_backup_selections(assembly))  # AWS Backup roles on domain stores
         findings.extend(audit_run_roles(assembly))  # roles the domain's stores run with
+        findings.extend(audit_door_uses(assembly))  # the doors' statements and their stores
     except Exception as error:
         for key in assembly.domain_keys[:1]:
             fields = resource_fields(key.stack, key.logical_id, key.resource, key.name)
