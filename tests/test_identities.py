@@ -328,3 +328,35 @@ def test_an_account_the_stores_resource_policy_allows_is_reported_with_its_roles
     assert len(found) == 1, found
     assert f"arn:aws:iam::{_PARTNER}:root" in found[0].message
     assert "never an account" in found[0].fix and "from_role_arn" in found[0].fix
+
+
+@pytest.mark.parametrize(
+    ("principal", "condition", "named"),
+    [
+        ({"AWS": "*"}, {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{_PARTNER}:role/q1"}},
+         f"arn:aws:iam::{_PARTNER}:role/q1"),
+        ("*", {"StringEquals": {"aws:PrincipalAccount": _PARTNER}},
+         f"arn:aws:iam::{_PARTNER}:root"),
+    ],
+    ids=["principal-arn", "principal-account"],
+)  # fmt: skip
+def test_everyone_narrowed_by_a_condition_to_a_principal_is_checked(
+    tmp_path: Path, principal: Any, condition: dict[str, Any], named: str
+) -> None:
+    """``Principal: "*"`` narrowed by ``aws:PrincipalArn`` / ``aws:PrincipalAccount`` names
+    those principals as surely as ``Principal.AWS`` does (a second attack review found it
+    silent)."""
+
+    def build(orders: DomainStack) -> None:
+        queue = orders.domain.queue("Jobs")
+        queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.AnyPrincipal()] if principal != "*" else [iam.StarPrincipal()],
+                actions=["sqs:SendMessage"],
+                resources=[queue.queue_arn],
+                conditions=condition,
+            )
+        )
+
+    found = [f for f in synth_env(tmp_path, build) if f.rule == "CDKP019"]
+    assert len(found) == 1 and named in found[0].message, found

@@ -38,7 +38,7 @@ from test_oracle_iam_simulate import (
     simulator_decision,
 )
 
-from cdk_partition import DomainStack, audit_path
+from cdk_partition import DomainEncryptionChecks, DomainStack, audit_path
 from cdk_partition.audit import Finding
 from cdk_partition.knowledge import contract_shapes, contracts, run_roles
 from cdk_partition.policy import evaluator
@@ -384,3 +384,79 @@ def test_a_role_another_resource_passes_is_followed(tmp_path: Path) -> None:
     want = ["allow" if c.caller.principal_arn != OUTSIDER else "deny" for c in cases]
     assert [o == "allow" for o in ours] == [w == "allow" for w in want]
     assert [s == "allow" for s in theirs] == [w == "allow" for w in want]
+
+
+def _cluster_with(orders: DomainStack, second_group: Any) -> None:
+    cfn_type = "AWS::SageMaker::Cluster"
+    role = iam.Role(orders, "First", assumed_by=iam.AccountRootPrincipal())
+    properties = _seed(cfn_type, orders.domain.key.key_arn)
+    _set(properties, "InstanceGroups[].ExecutionRole", role.role_arn)
+    properties["InstanceGroups"].append(second_group)
+    cdk.CfnResource(orders, "Cluster", type=cfn_type, properties=properties)
+    orders.domain.allow_passed_role(role, cfn_type)
+    cdk.Mixins.of(orders).apply(orders.domain.encryption_at_rest())
+
+
+def test_a_role_in_a_list_item_the_audit_cannot_walk_is_cdkp020(tmp_path: Path) -> None:
+    """A second instance group written as ``Fn::If``: its role cannot be read, which is a
+    finding (fail closed), not silence (a second attack review found it silent)."""
+    cond = {"Fn::If": ["Big", {"ExecutionRole": "arn:aws:iam::111122223333:role/x"},
+                       {"Ref": "AWS::NoValue"}]}  # fmt: skip
+    findings = _synth(tmp_path, lambda orders: _cluster_with(orders, cond))
+    found = [f for f in findings if f.rule == "CDKP020" and f.resource_type.endswith("Cluster")]
+    assert len(found) == 1 and "cannot be resolved" in found[0].message, findings
+
+
+def test_a_role_given_by_name_is_cdkp020_not_cdkp024(tmp_path: Path) -> None:
+    """A role property holding a bare name (not an ARN): the evaluator cannot decide the
+    request, which is CDKP020 (the audit cannot check it), not a refusal the door would clear."""
+
+    def build(orders: DomainStack) -> None:
+        cfn_type = "AWS::CodeBuild::Project"
+        properties = _seed(cfn_type, orders.domain.key.key_arn)
+        properties["ServiceRole"] = "a-role-name"
+        cdk.CfnResource(orders, "Build", type=cfn_type, properties=properties)
+        cdk.Mixins.of(orders).apply(orders.domain.encryption_at_rest())
+
+    rules = [
+        f.rule for f in _synth(tmp_path, build) if f.resource_type == "AWS::CodeBuild::Project"
+    ]
+    assert "CDKP020" in rules and "CDKP024" not in rules, rules
+
+
+def test_a_glue_job_naming_the_configuration_by_import_or_sub_is_followed(tmp_path: Path) -> None:
+    """The configuration named by an import of its export (a job in another stack) or by the
+    same ``Fn::Sub`` as its ``Name``: the job's role is checked (both were silent)."""
+
+    def build(orders: DomainStack) -> None:
+        cfn_type = "AWS::Glue::SecurityConfiguration"
+        name = cdk.Fn.sub("${AWS::StackName}-secure")
+        config = cdk.CfnResource(orders, "Secure", type=cfn_type, properties={
+            **_seed(cfn_type, orders.domain.key.key_arn), "Name": name})  # fmt: skip
+        cdk.Mixins.of(config).apply(orders.domain.encryption_at_rest())
+        role = iam.Role(orders, "SubRole", assumed_by=iam.ServicePrincipal("glue.amazonaws.com"))
+        glue.CfnJob(orders, "BySub", role=role.role_arn, security_configuration=name,
+                    command=glue.CfnJob.JobCommandProperty(name="glueetl", script_location="s3://b/x.py"))  # fmt: skip
+        jobs = cdk.Stack(orders.node.root, "Jobs", env=ENV)
+        other = iam.Role(jobs, "ImportRole", assumed_by=iam.ServicePrincipal("glue.amazonaws.com"))
+        glue.CfnJob(jobs, "ByImport", role=other.role_arn, security_configuration=config.ref,
+                    command=glue.CfnJob.JobCommandProperty(name="glueetl", script_location="s3://b/x.py"))  # fmt: skip
+        cdk.Aspects.of(jobs).add(DomainEncryptionChecks(orders.domain))  # the checks cover it
+
+    found = [f for f in _synth(tmp_path, build) if f.rule == "CDKP024"]
+    assert sorted(f.path.split("/")[1] for f in found) == ["ByImport", "BySub"], found
+
+
+def test_a_glue_door_with_no_job_naming_a_configuration_on_the_key_is_cdkp104(
+    tmp_path: Path,
+) -> None:
+    """A job of the domain with no security configuration does not justify the Glue door."""
+
+    def build(orders: DomainStack) -> None:
+        role = iam.Role(orders, "GlueRole", assumed_by=iam.ServicePrincipal("glue.amazonaws.com"))
+        glue.CfnJob(orders, "Plain", role=role.role_arn,
+                    command=glue.CfnJob.JobCommandProperty(name="glueetl", script_location="s3://b/x.py"))  # fmt: skip
+        orders.domain.allow_passed_role(role, "AWS::Glue::SecurityConfiguration")
+
+    found = [f for f in _synth(tmp_path, build) if f.rule == "CDKP104"]
+    assert found and all("AllowPassedRoleGlue" in f.message for f in found), found

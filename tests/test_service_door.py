@@ -352,6 +352,17 @@ _SCOPES = {
         {"StringEquals": {"aws:SourceAccount": [ACCOUNT, "444455556666"]}},
         True,
     ),
+    # a second review: any organization, any bucket of any account
+    "any-organization": ({"StringLike": {"aws:SourceOrgID": "o-*"}}, True),
+    "any-bucket": ({"ArnLike": {"aws:SourceArn": "arn:aws:s3:::*"}}, True),
+    # an ARN pattern of any account, pinned to this account by aws:SourceAccount: both hold
+    "pattern-pinned-to-this-account": (
+        {
+            "ArnLike": {"aws:SourceArn": f"arn:aws:sns:{REGION}:*:*"},
+            "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        },
+        False,
+    ),
 }
 
 

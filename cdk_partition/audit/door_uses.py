@@ -31,6 +31,7 @@ from ..policy.canonical import as_text
 from .backups import role_arn
 from .key_policy import RULES as KEY_RULES
 from .rules import Finding, make_finding, resource_fields
+from .run_roles import named_store
 
 __all__ = ["audit_door_uses"]
 
@@ -64,16 +65,31 @@ def _stores_on_keys(assembly: CloudAssembly) -> dict[str, list[Store]]:
     out: dict[str, list[Store]] = {}
     for stack, logical_id, resource in assembly.resources_in_scope():
         cfn_type = str(resource.get("Type"))
-        if cfn_type not in STORE_TYPES and cfn_type not in LINKED_BY_TYPE:
-            continue
         props = resource.get("Properties")
-        domain = assembly.domain_of(stack, logical_id, resource).domain
-        if domain is None or not isinstance(props, dict):
+        if not isinstance(props, dict):
             continue
-        uses = catalogue.classify(cfn_type, props) or []
-        if cfn_type in LINKED_BY_TYPE or any(u.state == "customer_key" for u in uses):
+        if cfn_type in LINKED_BY_TYPE:  # counts for the domain of the store it names
+            for via in {r.via for r in LINKED_BY_TYPE[cfn_type] if r.via is not None}:
+                store_type = next(r.store_type for r in LINKED_BY_TYPE[cfn_type] if r.via == via)
+                found = named_store(assembly, stack, props.get(via[1]), store_type)
+                if found is None or not _on_customer_key(store_type, found[2]):
+                    continue
+                domain = assembly.domain_of(*found).domain
+                if domain is not None:
+                    out.setdefault(domain, []).append((stack, logical_id, resource))
+            continue
+        if cfn_type not in STORE_TYPES or not _on_customer_key(cfn_type, resource):
+            continue
+        domain = assembly.domain_of(stack, logical_id, resource).domain
+        if domain is not None:
             out.setdefault(domain, []).append((stack, logical_id, resource))
     return out
+
+
+def _on_customer_key(cfn_type: str, resource: Mapping[str, Any]) -> bool:
+    props = resource.get("Properties")
+    uses = catalogue.classify(cfn_type, props if isinstance(props, dict) else {}) or []
+    return any(u.state == "customer_key" for u in uses)
 
 
 def _finding(key: DomainKey, index: int, statement: Mapping[str, Any], why: str) -> Finding:

@@ -327,7 +327,11 @@ def _resource_policy_grants(
                     continue
                 principal = statement.get("Principal")
                 aws = principal.get("AWS") if isinstance(principal, Mapping) else None
-                if aws is None:
+                given = as_list(aws) if aws is not None else []
+                if principal == "*" or "*" in given:
+                    # everyone, narrowed by the condition to principals it names, if it does
+                    aws = [a for a in given if a != "*"] + _narrowed_to(statement)
+                if not aws:
                     continue
                 if "NotAction" in statement:
                     unreadable.append(_Unreadable(stack, logical_id, "an Allow with NotAction"))
@@ -337,7 +341,7 @@ def _resource_policy_grants(
                 for value in as_list(aws):
                     text = resolver.resolve(str(evaluator.canonicalize(value)), stack)
                     if text == "*":
-                        continue  # everyone: the bucket and queue rules judge such a policy
+                        continue
                     root = _ROOT.match(text)
                     if root and root.group(1) in (
                         stack.environment.account_text,
@@ -362,6 +366,28 @@ def _resource_policy_grants(
                                         Grant(stack, logical_id, arn, path, store, action, row,
                                               ("kms:*",), by_resource_policy=True)
                                     )  # fmt: skip
+    return out
+
+
+def _narrowed_to(statement: Mapping[str, Any]) -> list[Any]:
+    """The principals a ``"*"`` statement's condition narrows it to: the literal role and user
+    ARNs of ``aws:PrincipalArn``, the accounts of ``aws:PrincipalAccount`` (positive operators
+    only). Everyone else is left to the key: ``DenyEveryoneElse`` refuses the principals the
+    domain does not name, which is the pattern, not a fault of the app."""
+    out: list[Any] = []
+    condition = statement.get("Condition")
+    for operator, block in condition.items() if isinstance(condition, Mapping) else ():
+        if "not" in str(operator).lower() or not isinstance(block, Mapping):
+            continue
+        for key, values in block.items():
+            name = str(key).lower()
+            for value in as_list(values):
+                if not isinstance(value, str) or "*" in value or "?" in value:
+                    continue
+                if name == "aws:principalarn":
+                    out.append(value)
+                elif name == "aws:principalaccount":
+                    out.append(f"arn:aws:iam::{value}:root")
     return out
 
 

@@ -42,7 +42,7 @@ from .identities import RULES as IDENTITY_RULES
 from .key_requests import prepared_key_policy, refused_requests
 from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields
 
-__all__ = ["RULES", "audit_run_roles"]
+__all__ = ["RULES", "audit_run_roles", "follows", "named_store"]
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -103,9 +103,23 @@ def _audit_linked(assembly: CloudAssembly, resolver: PrincipalResolver) -> Itera
             assert row.via is not None
             by_link.setdefault(row.via, []).append(row)
         for (_, link, role_property), of_link in by_link.items():
-            found = _named_store(assembly, stack, props.get(link), of_link[0].store_type)
+            found = named_store(assembly, stack, props.get(link), of_link[0].store_type)
+            if found is None and props.get(link) is not None and not follows(props.get(link)):
+                base = resource_fields(stack, logical_id, resource, None)
+                yield make_finding(
+                    _RULE_CDKP020,
+                    f"{base['path'].removesuffix('/Resource')} names a {of_link[0].store_type} "
+                    f"the audit cannot follow ({link} = "
+                    f"{evaluator.canonicalize(props.get(link))!r}): whether its role must be "
+                    "named by a domain key cannot be decided.",
+                    fix=f"give {link} a `Ref` of the {of_link[0].store_type} of the app, its "
+                    "literal name, or an import of its export",
+                    location=link,
+                    **base,
+                )
+                continue
             if found is None:
-                continue  # names no store of the app (one made elsewhere: not the app's key)
+                continue  # a literal name of none of the app's (made elsewhere: not its key)
             store_stack, store_id, store = found
             store_props = store.get("Properties")
             uses = catalogue.classify(of_link[0].store_type, store_props or {}) or []
@@ -120,27 +134,43 @@ def _audit_linked(assembly: CloudAssembly, resolver: PrincipalResolver) -> Itera
             )
 
 
-def _named_store(
-    assembly: CloudAssembly, stack: StackTemplate, value: Any, store_type: str
+def named_store(
+    assembly: CloudAssembly, stack: StackTemplate, value: Any, store_type: str, depth: int = 0
 ) -> tuple[StackTemplate, str, Mapping[str, Any]] | None:
-    """The store of ``store_type`` a link property names: a ``Ref`` of it (which is its name), or
-    its literal ``Name`` (in the same stack first, then any stack of the app)."""
+    """The store of ``store_type`` a link property names: a ``Ref`` of it (which is its name),
+    an import of its export, or its ``Name`` as the template writes it (a literal, or the same
+    ``Fn::Sub``), in the same stack first, then any stack of the app. None: it names no store of
+    the app (see :func:`follows`)."""
     text = evaluator.canonicalize(value)
-    if not isinstance(text, str):
+    if not isinstance(text, str) or depth > 4:
         return None
+    if text.startswith("${ImportValue:") and text.endswith("}"):
+        exported = assembly.exports.get(text[len("${ImportValue:") : -1])
+        if exported is None:
+            return None
+        return named_store(assembly, exported[0], exported[1], store_type, depth + 1)
     if text.startswith("${") and text.endswith("}") and "." not in text:
         target = stack.resources.get(text[2:-1])
         if isinstance(target, dict) and target.get("Type") == store_type:
             return stack, text[2:-1], target
         return None
-    for candidate in (stack, *[s for s in assembly.stacks if s is not stack]):
+    others = [s for s in assembly.stacks if s is not stack]
+    for candidate in (stack, *(others if "${" not in text else ())):
         for store_id, store in candidate.resources.items():
             if not isinstance(store, dict) or store.get("Type") != store_type:
                 continue
-            name = (store.get("Properties") or {}).get("Name")
+            name = evaluator.canonicalize((store.get("Properties") or {}).get("Name"))
             if name == text:
                 return candidate, store_id, store
     return None
+
+
+def follows(value: Any) -> bool:
+    """Whether a link value the audit found no store for names none of the app for sure: a
+    literal name (a store made elsewhere). A reference, an import or a ``Fn::Sub`` it could not
+    follow may name one of the app's: the audit cannot tell (fail closed, CDKP020)."""
+    text = evaluator.canonicalize(value)
+    return isinstance(text, str) and "${" not in text
 
 
 def _audit_role(
@@ -189,6 +219,19 @@ def _audit_role(
                 refused.append(f"{request}{where}")
                 if row.source not in sources:
                     sources.append(row.source)
+    undecidable = [r for r in refused if "(undecidable" in r]
+    if undecidable:  # fail closed, and said so: not a refusal the fix would clear
+        yield make_finding(
+            _RULE_CDKP020,
+            f"{store_path} of domain {domain!r} runs with {role[1]} ({role[0]}), and the domain "
+            f"key's answer to its requests cannot be decided: {'; '.join(undecidable)}.",
+            fix=f"give {prop} a role of the app (`Fn::GetAtt` of its Arn, or its export) or a "
+            "literal role ARN, so the audit can check it against the domain key",
+            location=prop,
+            value=role[0],
+            **base,
+        )
+        refused = [r for r in refused if r not in undecidable]
     if not refused:
         return
     refusal = passed_role_refusal(cfn_type)

@@ -142,41 +142,61 @@ _ACCOUNT_PLACEHOLDER = "${AWS::AccountId}"
 
 def foreign_scopes(conditions: Any, account: str | None) -> list[str]:
     """The values of ``conditions`` that scope a service to an account other than ``account``
-    (the key's; its ``${AWS::AccountId}`` placeholder counts as it): an ``aws:SourceAccount`` or
-    ``kms:CallerAccount`` naming another account or a wildcard, an ``aws:SourceArn`` (or an
-    ARN-valued encryption-context key) whose account is another or ``*``. A key policy statement
-    scoped so lets the service use the key for another account's resources (the confused
-    deputy the scoping keys exist to stop). In a stack whose account is unknown (the
-    placeholder) only a wildcard account is reported: a literal may be the stack's. Negated
-    operators (``StringNotEquals``...) and values without an account (an S3 bucket's ARN) are
-    left to the other checks."""
+    (the key's; its ``${AWS::AccountId}`` placeholder counts as it), or to any:
+
+    * an ``aws:SourceAccount`` or ``kms:CallerAccount`` naming another account or a wildcard;
+    * an ``aws:SourceOrgID`` / ``aws:SourceOrgPaths`` with a wildcard (any organization; a
+      literal organization is the app's to vouch for);
+    * an ``aws:SourceArn`` (or an ARN-valued encryption-context key) whose account is another
+      or a wildcard, or that names no account and holds a wildcard (``arn:aws:s3:::*``: any
+      bucket of any account), unless the statement also pins ``aws:SourceAccount`` (or
+      ``kms:CallerAccount``) to the key's account: both must hold, so the pin keeps other
+      accounts out.
+
+    A key policy statement scoped so lets the service use the key for another account's
+    resources (the confused deputy the scoping keys exist to stop). In a stack whose account is
+    unknown (the placeholder) only a wildcard account is reported: a literal may be the stack's.
+    Negated operators (``StringNotEquals``...) and ``Null`` are left to the other checks."""
     if not isinstance(conditions, Mapping) or account is None:
         return []
     mine = {account, _ACCOUNT_PLACEHOLDER}
     known = account != _ACCOUNT_PLACEHOLDER  # an environment-agnostic stack: any literal may be it
+    positive = [
+        (str(key), values if isinstance(values, list) else [values])
+        for operator, block in conditions.items()
+        if isinstance(block, Mapping)
+        and "not" not in str(operator).lower()
+        and str(operator).lower() != "null"
+        for key, values in block.items()
+    ]
+    accounts = [str(v) for key, vs in positive if key.lower() in _ACCOUNT_KEYS for v in vs]
+    pinned = bool(accounts) and all(a in mine for a in accounts)
     out: list[str] = []
-    for operator, block in conditions.items():
-        if "not" in str(operator).lower() or not isinstance(block, Mapping):
-            continue
-        for key, values in block.items():
-            name = str(key).lower()
-            for value in values if isinstance(values, list) else [values]:
-                text = str(value)
-                if name in _ACCOUNT_KEYS and text not in mine and (known or _wild(text)):
+    for key, values in positive:
+        name = key.lower()
+        for value in values:
+            text = str(value)
+            if name in _ACCOUNT_KEYS and text not in mine and (known or _wild(text)):
+                out.append(f"{key} = {text!r}")
+            elif name in ("aws:sourceorgid", "aws:sourceorgpaths") and _wild(text):
+                out.append(f"{key} = {text!r}")
+            elif not pinned and (
+                name in _ARN_KEYS
+                or (name.startswith(_SCOPING_PREFIXES) and text.startswith("arn:"))
+            ):
+                # the pseudo parameters hold '::': read the ARN's parts without them
+                parts = (
+                    text.replace("${AWS::Partition}", "partition")
+                    .replace("${AWS::Region}", "region")
+                    .replace(_ACCOUNT_PLACEHOLDER, "account")
+                    .split(":", 5)
+                )
+                if len(parts) != 6:
+                    continue
+                foreign = parts[4] not in (*mine, "account") and (known or _wild(parts[4]))
+                anyone = not parts[4] and _wild(parts[5])
+                if (parts[4] and foreign) or anyone:
                     out.append(f"{key} = {text!r}")
-                elif name in _ARN_KEYS or (
-                    name.startswith(_SCOPING_PREFIXES) and text.startswith("arn:")
-                ):
-                    # the pseudo parameters hold '::': read the ARN's parts without them
-                    parts = (
-                        text.replace("${AWS::Partition}", "partition")
-                        .replace("${AWS::Region}", "region")
-                        .replace(_ACCOUNT_PLACEHOLDER, "account")
-                        .split(":", 5)
-                    )
-                    if len(parts) == 6 and parts[4] and parts[4] not in (*mine, "account"):
-                        if known or _wild(parts[4]):
-                            out.append(f"{key} = {text!r}")
     return out
 
 

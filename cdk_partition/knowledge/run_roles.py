@@ -166,22 +166,38 @@ def rows_of_resource(cfn_type: str, properties: Mapping[str, Any]) -> tuple[RunR
 
 def roles_at(properties: Mapping[str, Any], path: str) -> list[Any]:
     """The values at ``path`` (``InstanceGroups[].ExecutionRole``) of ``properties``: one per
-    list item where the path says ``[]``; absent values are left out."""
+    list item where the path says ``[]``; absent values are left out. A step the template
+    writes as an intrinsic function (a list item ``{"Fn::If": [...]}``, a list that is a
+    ``Fn::If``) is returned as is, for the caller to report as what it cannot follow."""
     nodes: list[Any] = [properties]
     for part in path.split("."):
         many = part.endswith("[]")
         name = part.removesuffix("[]")
         found: list[Any] = []
         for node in nodes:
+            if _intrinsic(node):
+                found.append(node)  # cannot be walked: the caller cannot resolve it
+                continue
             value = node.get(name) if isinstance(node, Mapping) else None
             if value is None:
                 continue
-            if many:
-                found += [v for v in value if v is not None] if isinstance(value, list) else []
+            if many and isinstance(value, list):
+                found += [v for v in value if v is not None]
+            elif many:
+                found += [value] if _intrinsic(value) else []
             else:
                 found.append(value)
         nodes = found
     return nodes
+
+
+def _intrinsic(node: Any) -> bool:
+    """A CloudFormation intrinsic function other than a reference (``Fn::If``, ``Fn::Select``)."""
+    return (
+        isinstance(node, Mapping)
+        and len(node) == 1
+        and next(iter(node)) in ("Fn::If", "Fn::Select", "Fn::FindInMap", "Fn::Transform")
+    )
 
 
 def context_of(role: RunRole, action: str, values: Mapping[str, str]) -> dict[str, str]:
