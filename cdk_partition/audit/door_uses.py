@@ -24,7 +24,7 @@ from ..assembly import CloudAssembly, DomainKey
 from ..assembly.principals import PrincipalResolver
 from ..knowledge import catalogue, contract_shapes
 from ..knowledge.capabilities import DEPLOYMENT_DIRECT_SID_PREFIX, PASSED_ROLE_SID_PREFIX
-from ..knowledge.contracts import STORE_TYPES, stores_of_type
+from ..knowledge.contracts import STORE_TYPES
 from ..knowledge.run_roles import LINKED_BY_TYPE, ROLES_BY_TYPE, roles_at, row_for_sid
 from ..policy import evaluator
 from ..policy.canonical import as_text
@@ -126,7 +126,8 @@ def _passed_role(
             r
             for r in (*ROLES_BY_TYPE.get(cfn_type, ()), *LINKED_BY_TYPE.get(cfn_type, ()))
             if r.row is row
-            and (r.via is not None or r.row.store in stores_of_type(cfn_type, props))
+            # the door writes the rows of the type's integrations too (a state machine's log
+            # delivery): any resource of the type running with the role justifies them
         ]
         for role in candidates:
             for value in roles_at(props, role.role_property):

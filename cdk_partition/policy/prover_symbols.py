@@ -90,7 +90,7 @@ class Symbols:
         parsed = ARN.policy(text)
         pattern, segments = parsed
         named = []
-        for arn in self.named_arns:
+        for arn in sorted(self.named_arns):
             try:
                 hit = arn_like_text(ARN.request(arn), parsed)
             except Unparsable:
@@ -233,7 +233,7 @@ def make_symbols(
                 s.account != z3.StringVal(arn),
                 z3.Or(
                     z3.InRe(s.account, ACCOUNT),
-                    *[s.account == z3.StringVal(a) for a in placeholder_accounts],
+                    *[s.account == z3.StringVal(a) for a in sorted(placeholder_accounts)],
                 ),
             )
         )
@@ -258,10 +258,10 @@ def make_symbols(
                     iam_arn,
                     z3.Or(
                         z3.InRe(s.account, ACCOUNT),
-                        *[s.account == z3.StringVal(a) for a in placeholder_accounts],
+                        *[s.account == z3.StringVal(a) for a in sorted(placeholder_accounts)],
                     ),
                     # a principal the policy names is the named branch's, not this one's
-                    *[s.principal_arn != z3.StringVal(a) for a in s.named_arns],
+                    *[s.principal_arn != z3.StringVal(a) for a in sorted(s.named_arns)],
                 ),
                 z3.Or(*named) if named else z3.BoolVal(False),
             ),
