@@ -177,14 +177,19 @@ def test_a_statement_named_like_the_librarys_is_held_to_what_aws_documents(
 ) -> None:
     """Hostile input (found by an attack review): statements a Sid or another type's row would
     have let through; each is a finding of the audit of the template."""
-    _synth(tmp_path, accept=True)
-    template_file = tmp_path / "Orders.template.json"
+    _synth_with(tmp_path, statement)
+    rules = {f.rule for f in audit_path(tmp_path) if f.severity == "error"}
+    assert rule in rules, rules
+
+
+def _synth_with(out: Path, statement: dict[str, Any]) -> None:
+    """The app with the door opened, ``statement`` appended to its key policy's template."""
+    _synth(out, accept=True)
+    template_file = out / "Orders.template.json"
     template = json.loads(template_file.read_text())
     (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
     key["Properties"]["KeyPolicy"]["Statement"].append(statement)
     template_file.write_text(json.dumps(template))
-    rules = {f.rule for f in audit_path(tmp_path) if f.severity == "error"}
-    assert rule in rules, rules
 
 
 def test_a_door_statement_for_a_type_not_on_the_key_is_reported(tmp_path: Path) -> None:
@@ -199,11 +204,6 @@ def test_a_door_statement_for_a_type_not_on_the_key_is_reported(tmp_path: Path) 
         contract_shapes.door_sid(row.store, 0), _DEPLOYER,
         contract_shapes.door_statement_actions(row), **conditions,
     )  # fmt: skip
-    _synth(tmp_path, accept=True)
-    template_file = tmp_path / "Orders.template.json"
-    template = json.loads(template_file.read_text())
-    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
-    key["Properties"]["KeyPolicy"]["Statement"].append(statement)
-    template_file.write_text(json.dumps(template))
+    _synth_with(tmp_path, statement)
     found = [f for f in audit_path(tmp_path) if f.rule == "CDKP104"]
     assert len(found) == 1 and other in found[0].message, [f.message for f in found]

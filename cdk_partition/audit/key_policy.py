@@ -218,17 +218,12 @@ def _is_door_statement(statement: Mapping[str, Any], key: DomainKey) -> bool:
     aws = principal.get("AWS") if isinstance(principal, Mapping) else None
     if row is None or _as_list(aws) != [role] or "NotAction" in statement:
         return False
-    actions = _expand(_as_list(statement.get("Action", [])))
-    if actions != _expand(contract_shapes.door_statement_actions(row)):
-        return False
-    env = key.stack.environment
-    values = {
-        "{partition}": env.partition_text,
-        "{region}": env.region_text,
-        "{account}": env.account_text,
-    }
-    expected = contract_shapes.fill(contract_shapes.door_conditions(row), values)
-    return _conditions(statement.get("Condition") or {}, env) == _conditions(expected, env)
+    return _exactly(
+        statement,
+        key,
+        contract_shapes.door_statement_actions(row),
+        contract_shapes.door_conditions(row),
+    )
 
 
 def _is_passed_role_statement(statement: Mapping[str, Any], key: DomainKey) -> bool:
@@ -246,8 +241,21 @@ def _is_passed_role_statement(statement: Mapping[str, Any], key: DomainKey) -> b
         return False
     if not all(_role_or_user(a) for a in aws):
         return False
-    actions = _expand(_as_list(statement.get("Action", [])))
-    if actions != _expand(run_roles.statement_actions(row)):
+    return _exactly(
+        statement, key, run_roles.statement_actions(row), run_roles.door_conditions(row)
+    )
+
+
+def _exactly(
+    statement: Mapping[str, Any],
+    key: DomainKey,
+    actions: list[str],
+    conditions: Mapping[str, Mapping[str, Any]],
+) -> bool:
+    """Whether ``statement`` holds exactly ``actions`` (patterns expanded) under exactly
+    ``conditions`` (the ``{partition}``/``{region}``/``{account}`` placeholders as the key's
+    stack fills them)."""
+    if _expand(_as_list(statement.get("Action", []))) != _expand(actions):
         return False
     env = key.stack.environment
     values = {
@@ -255,7 +263,7 @@ def _is_passed_role_statement(statement: Mapping[str, Any], key: DomainKey) -> b
         "{region}": env.region_text,
         "{account}": env.account_text,
     }
-    expected = contract_shapes.fill(run_roles.door_conditions(row), values)
+    expected = contract_shapes.fill(conditions, values)
     return _conditions(statement.get("Condition") or {}, env) == _conditions(expected, env)
 
 
