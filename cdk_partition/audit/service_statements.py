@@ -29,7 +29,12 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from ..knowledge import contract_shapes, contracts
-from ..knowledge.capabilities import KMS_KEY_ACTIONS, READ_ACTIONS, WRITE_ACTIONS
+from ..knowledge.capabilities import (
+    KMS_KEY_ACTIONS,
+    READ_ACTIONS,
+    WRITE_ACTIONS,
+    expand_kms_actions,
+)
 
 __all__ = [
     "DATA_ACTIONS",
@@ -59,14 +64,9 @@ _SCOPING_PREFIXES = ("kms:encryptioncontext:",)
 
 def expand_actions(actions: Iterable[Any]) -> set[str]:
     """The KMS key actions ``actions`` (wildcards such as ``kms:Get*`` allowed) stand for;
-    an action that matches none is kept as written."""
-    out: set[str] = set()
-    for action in actions:
-        if not isinstance(action, str):
-            continue
-        pattern = action.lower()
-        out |= {a for a in KMS_KEY_ACTIONS if fnmatchcase(a.lower(), pattern)} or {action}
-    return out
+    an action that matches none is kept as written
+    (:func:`~cdk_partition.knowledge.capabilities.expand_kms_actions`)."""
+    return set(expand_kms_actions(actions))
 
 
 def rows_of_service(service: str, *, everything: bool = False) -> list[contracts.ContractRow]:

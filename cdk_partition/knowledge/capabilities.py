@@ -26,7 +26,10 @@ and the access report all read the same table.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
+from fnmatch import fnmatchcase
+from typing import Any
 
 
 class Capability(StrEnum):
@@ -139,6 +142,22 @@ KMS_KEY_ACTIONS: tuple[str, ...] = tuple(
         }
     )
 )
+
+
+def expand_kms_actions(actions: Iterable[Any]) -> tuple[str, ...]:
+    """The KMS key actions ``actions`` stand for, in order: each pattern (``kms:GenerateDataKey*``,
+    case-insensitive) replaced by the :data:`KMS_KEY_ACTIONS` it matches; an action that matches
+    none is kept as written; non-strings are left out. The one expansion the audit, the doors and
+    the run-role table share."""
+    out: list[str] = []
+    for action in actions:
+        if not isinstance(action, str):
+            continue
+        pattern = action.lower()
+        matched = [a for a in KMS_KEY_ACTIONS if fnmatchcase(a.lower(), pattern)] or [action]
+        out += [a for a in matched if a not in out]
+    return tuple(out)
+
 
 #: Sid of the statement that denies every principal the domain does not name.
 DENY_EVERYONE_ELSE_SID = "DenyEveryoneElse"

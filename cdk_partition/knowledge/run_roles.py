@@ -24,11 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from types import MappingProxyType
 from typing import Any
 
-from .capabilities import KMS_KEY_ACTIONS, PASSED_ROLE_SID_PREFIX
+from .capabilities import PASSED_ROLE_SID_PREFIX, expand_kms_actions
 from .contract_shapes import (
     DOOR_ACTIONS,
     request_context,
@@ -110,12 +109,9 @@ class RunRole:
 
 
 def expand(actions: tuple[str, ...]) -> tuple[str, ...]:
-    """``actions`` with each pattern replaced by the KMS key actions it matches."""
-    out: list[str] = []
-    for action in actions:
-        matched = [a for a in KMS_KEY_ACTIONS if fnmatchcase(a.lower(), action.lower())]
-        out += [a for a in (matched or [action]) if a not in out]
-    return tuple(out)
+    """``actions`` with each pattern replaced by the KMS key actions it matches
+    (:func:`~cdk_partition.knowledge.capabilities.expand_kms_actions`)."""
+    return expand_kms_actions(actions)
 
 
 def _stores(cfn_type: str) -> tuple[str, ...]:
