@@ -65,7 +65,7 @@ from test_oracle_iam_simulate import (
 from test_prover import _statements
 
 from cdk_partition.policy.evaluator import Request
-from cdk_partition.policy.prover import TIMEOUT_MS, Prover, Verdict, prover_for
+from cdk_partition.policy.prover import Prover, Verdict, prover_for
 from cdk_partition.policy.prover_encoding import Symbols
 
 pytestmark = pytest.mark.slow
@@ -266,11 +266,9 @@ def as_aws_sends(s: Symbols) -> z3.BoolRef:
 def realistic(prover: Prover) -> Prover:
     """A prover on the same encoding whose witnesses AWS could send (:func:`as_aws_sends`)."""
     assert prover.encoding is not None, prover.problem
-    solver = z3.Solver()
-    solver.set("timeout", TIMEOUT_MS)
     encoding = prover.encoding
-    solver.add(encoding.well_formed, encoding.allowed, as_aws_sends(encoding.symbols))
-    return Prover(prover.policy, encoding, None, solver)
+    sends = z3.And(encoding.well_formed, as_aws_sends(encoding.symbols))
+    return Prover(prover.policy, replace(encoding, well_formed=sends), None)
 
 
 def questions(prover: Prover, subject: Subject, capabilities: bool) -> dict[str, Verdict]:
