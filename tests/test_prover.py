@@ -164,6 +164,28 @@ def test_policy_variable_without_a_value_is_undecided_not_a_pass() -> None:
     assert "policy variable ${aws:requesttag/svc}" in verdict.detail
 
 
+def test_a_key_read_by_string_and_arn_operators_is_decided() -> None:
+    """A key policy reading one ARN-valued key with ``StringEquals`` in one statement and
+    ``ArnLike`` in another (the domain's EventBridge statement and the event bus creator's door,
+    both on ``kms:EncryptionContext:aws:events:event-bus:arn``) was CDKP105, "read by operators
+    of different kinds". Decided now: the ARN pattern lets an outsider in only with an
+    ARN-shaped value it matches, and the evaluator agrees with the witness."""
+    key = "kms:EncryptionContext:aws:events:event-bus:arn"
+    bus = f"arn:aws:events:eu-west-1:{ACCOUNT}:event-bus/orders"
+    policy = _policy(
+        _allow({"AWS": ADMIN}, "kms:*"),
+        _allow({"Service": "events.amazonaws.com"}, Condition={"StringEquals": {key: bus}}),
+        _allow("*", Sid="AnyBus", Condition={"ArnLike": {key: f"arn:aws:events:*:{ACCOUNT}:*"}}),
+    )
+    verdict = prover_for(policy).outsider_allowed([ADMIN])
+    assert verdict.status == "allowed", verdict
+    assert verdict.request is not None and evaluate(policy, verdict.request) == "allow"
+    value = verdict.request.context[key.lower()]
+    assert value.startswith("arn:aws:events:") and f":{ACCOUNT}:" in value
+    closed = _policy(*policy["Statement"][:2], DENY_EVERYONE_ELSE)
+    assert prover_for(closed).outsider_allowed([ADMIN]).status == "denied"
+
+
 _CONDITIONS = {
     "StringLike": {"aws:PrincipalTag/team": "ord?r*"},
     "ForAllValues:StringLike": {"aws:TagKeys": ["a*"]},

@@ -266,6 +266,11 @@ class _Builder:
         return s, facts
 
     def _key(self, name: str, families: set[Family], s: Symbols, facts: list[z3.BoolRef]) -> _Key:
+        if families == {STRING, ARN}:
+            # read as text and as an ARN (StringEquals and ArnLike on aws:SourceArn or an
+            # encryption-context ARN): a string of any shape, the ARN operators matching
+            # ARN-shaped values only (_test)
+            families = {STRING}
         if len(families) > 1:
             raise NotEncodable("(policy)", f"key {name} is read by operators of different kinds")
         family = next(iter(families), STRING)
@@ -291,6 +296,12 @@ class _Builder:
             facts.append(z3.And(count >= 0, count <= bound))
         if family is ARN and name not in PRINCIPAL_KEYS:  # the principal's ARN has its shape
             facts += [z3.InRe(v, ARN_SHAPE) for v in values]
+        if name == "aws:epochtime" and scale > 1:
+            # a request carries aws:EpochTime in whole seconds ("epoch or Unix time", IAM User
+            # Guide, "AWS global condition context keys",
+            # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-epochtime),
+            # so a witness is a value the evaluator reads (not 1704067200.9)
+            facts += [v % scale == 0 for v in values]
         if family is IP:
             key.ipv6 = [z3.Bool(f"v6_{tag}_{i}") for i in range(bound)]
             facts += [
@@ -403,6 +414,11 @@ class _Builder:
     def _test(self, base: str, key: _Key, index: int, p: Any) -> z3.BoolRef:
         v = key.values[index]
         family = key.family
+        if family is STRING and _BASES[base][0] is ARN:
+            # an ARN operator on a key string operators read too: an ARN-shaped value that
+            # matches (a value of another shape the evaluator cannot decide under an ARN
+            # operator: a witness there is re-checked and reported, never trusted)
+            return z3.And(z3.InRe(v, ARN_SHAPE), self._arn_test(key, v, p))
         if family is STRING:
             if base in ("StringLike", "StringNotLike"):
                 if _PREFIX_PATTERN.fullmatch(p):
@@ -412,14 +428,7 @@ class _Builder:
                 return z3.InRe(v, literal_ci(p))
             return v == z3.StringVal(p)
         if family is ARN:
-            text, segments = p
-            if key.name == "aws:principalarn" and self.symbols_made is not None:
-                return self.symbols_made.principal_arn_like(text)
-            if segments is not None:
-                return arn_like(v, text, segments)
-            if re.search(r"[*?]", re.sub(r"\$\{[^}]*\}", "", text)):
-                raise NotEncodable("", f"wildcard ARN pattern hidden in a placeholder: {text!r}")
-            return v == z3.StringVal(text)
+            return self._arn_test(key, v, p)
         if family is BOOL:
             return v == z3.BoolVal(bool(p))
         if family in (NUMERIC, DATE):
@@ -440,6 +449,16 @@ class _Builder:
         if shift >= 128:
             return same_family
         return z3.And(same_family, z3.LShR(v, shift) == z3.BitVecVal(network, 128))
+
+    def _arn_test(self, key: _Key, v: z3.SeqRef, p: Any) -> z3.BoolRef:
+        text, segments = p
+        if key.name == "aws:principalarn" and self.symbols_made is not None:
+            return self.symbols_made.principal_arn_like(text)
+        if segments is not None:
+            return arn_like(v, text, segments)
+        if re.search(r"[*?]", re.sub(r"\$\{[^}]*\}", "", text)):
+            raise NotEncodable("", f"wildcard ARN pattern hidden in a placeholder: {text!r}")
+        return v == z3.StringVal(text)
 
     def principal(self, name: str, element: Any, s: Symbols) -> tuple[z3.BoolRef, z3.BoolRef]:
         """(direct, account) match of a Principal element, as the evaluator's
