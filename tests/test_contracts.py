@@ -346,6 +346,16 @@ def test_outsiders_and_boundaries_are_denied(synthesized: dict[str, Any], row: C
                 )  # fmt: skip
                 if data or action == "kms:CreateGrant":
                     assert evaluator.evaluate(policy, direct) != "allow", (row, action)
+        scoped_by = [k for k in context if k.startswith("kms:EncryptionContext")]
+        if row.caller == "deployment_role" and "kms:ViaService" not in context and scoped_by:
+            # a request AWS documents outside any service (an event bus's creator) is scoped
+            # by the resource's encryption context: without it, or for another service's
+            # resource, the deployment role's data actions and grants are refused
+            foreign = {k: "arn:aws:s3:::other-bucket/object" for k in scoped_by}
+            for outside in ({}, foreign):
+                asked = evaluator.Request(action, DEPLOYMENT, ACCOUNT, context=outside)
+                if data or action == "kms:CreateGrant":
+                    assert evaluator.evaluate(policy, asked) != "allow", (row, action, outside)
         publisher = contracts.SERVICE_PUBLISHERS.get(row.principal)
         scoped = publisher is None or publisher.conditions_required
         # (EventBridge stays unconditioned: AWS does not support the source keys for its
@@ -383,7 +393,7 @@ def test_every_store_method_with_create_rows_is_covered() -> None:
     assert create_rows & APP_STORES <= {
         "table", "table_v2", "delivery_stream", "volume", "database_instance",
         "database_cluster", "docdb_cluster", "file_system", "secret", "opensearch_domain",
-        "repository", "backup_vault", "table_bucket", "lambda_function",
+        "repository", "backup_vault", "table_bucket", "lambda_function", "event_bus",
     }  # fmt: skip
 
 

@@ -91,6 +91,12 @@ def _fix(cfn_type: str, store: str) -> str | None:
     app accepts it (``allow_deployment_requests``), what to keep when the domain writes it on
     its own, or, for a request the domain never lets through, to keep the type off the key."""
     door = contract_shapes.door_rows(cfn_type)
+    if door and cfn_type in contract_shapes.DOORS_WRITTEN:
+        return (
+            f"keep the AllowDeploymentDirect statements the domain writes for {cfn_type} on its "
+            "key (the requests AWS documents for creating it; do not remove them with an escape "
+            "hatch)"
+        )
     if door and not contract_shapes.door_refusal(cfn_type):
         return (
             f"accept the deployment role's requests AWS documents for {cfn_type} outside the "

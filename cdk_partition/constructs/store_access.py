@@ -258,7 +258,7 @@ class StoreAccess(_Mixin):
             for statement in contract_service_statements(row, index, stack):
                 self._add_service_statement(statement)
         direct = self.__dict__.get("_direct_types", set())
-        if cfn_type in direct:
+        if cfn_type in direct or cfn_type in contract_shapes.DOORS_WRITTEN:
             self._allow_deployment_direct(cfn_type)
 
     def _allow_deployment_direct(self, cfn_type: str) -> None:

@@ -33,6 +33,7 @@ from .contracts import STORE_TYPES, WITH_STORES, ContractRow, rows_for
 
 __all__ = [
     "DEPLOYMENT_ACTIONS",
+    "DOORS_WRITTEN",
     "DOOR_ACTIONS",
     "ENCRYPTION_CONTEXT_ACTIONS",
     "WRITTEN_APART",
@@ -82,6 +83,15 @@ _WIRED_LINKED_ROLES = ("launch_template_auto_scaling",)
 #: every resource of the type on the key (``AllowLogsService`` per log group,
 #: ``AllowEventBridgeEventBuses`` per bus), not ``AllowContract...``.
 WRITTEN_APART = frozenset({"log_group", "event_bus"})
+#: Types whose door rows (:func:`door_rows`) the domain writes for every resource of the type on
+#: the key, as if the app had called ``domain.allow_deployment_requests``: an event bus, whose
+#: creator's requests AWS documents with no ``kms:ViaService`` ("To create or update an event bus
+#: encrypted using a customer managed key, you must have the following permissions...") and
+#: whose every cryptographic operation carries the bus's ARN as encryption context, which scopes
+#: the statement to the account's event buses ("Encrypting EventBridge event buses with AWS KMS
+#: keys", Amazon EventBridge User Guide,
+#: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-event-bus-cmkey.html).
+DOORS_WRITTEN = frozenset({"AWS::Events::EventBus"})
 #: the stores whose rows follow a type on the key (its own and its ``with`` integrations)
 _TYPED_STORES = frozenset(STORE_TYPES.values()) | {
     s for extra in WITH_STORES.values() for s in extra.values()
