@@ -152,6 +152,10 @@ def _load_assembly(
                     str(file),
                     environment=Environment.parse(artifact.get("environment")),
                     construct_path=display or artifact_id,
+                    artifact_id=artifact_id,
+                    dependencies=tuple(
+                        d for d in artifact.get("dependencies") or () if isinstance(d, str)
+                    ),
                 )
             )
         elif kind == "cdk:cloud-assembly":

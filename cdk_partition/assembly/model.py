@@ -29,6 +29,8 @@ Pure Python over JSON files (no aws_cdk import).
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -321,6 +323,41 @@ class CloudAssembly:
     def has_checks(self, stack: StackTemplate) -> bool:
         return bool(self.scopes_of(stack))
 
+    def deploys_after(self, stack: StackTemplate, target: StackTemplate) -> bool:
+        """Whether ``stack`` deploys after ``target``: it imports one of ``target``'s exports
+        (``Fn::ImportValue``), or the manifest says it depends on it, directly or through other
+        stacks. A nested stack deploys with its top-level stack."""
+        stack, target = _top(stack), _top(target)
+        by_artifact = {s.artifact_id: s for s in self.stacks if s.artifact_id}
+        seen, todo = {id(stack)}, [stack]
+        while todo:
+            current = todo.pop()
+            after = [by_artifact[d] for d in current.dependencies if d in by_artifact]
+            text = json.dumps(current.template)
+            for name in set(re.findall(r'"Fn::ImportValue": "([^"]+)"', text)):
+                exported = self.exports.get(name)
+                if exported is not None:
+                    after.append(_top(exported[0]))
+            for other in after:
+                if other is target:
+                    return True
+                if id(other) not in seen:
+                    seen.add(id(other))
+                    todo.append(other)
+        return False
+
+    def stack_at(self, path: str) -> StackTemplate | None:
+        """The top-level stack whose construct path holds the construct at ``path`` (the
+        longest that is ``path`` or a prefix of it followed by ``/``), else None."""
+        found = [
+            s
+            for s in self.stacks
+            if s.parent is None
+            and s.construct_path
+            and (path == s.construct_path or path.startswith(s.construct_path + "/"))
+        ]
+        return max(found, key=lambda s: len(str(s.construct_path)), default=None)
+
     def nearest_domain_key(self, domain: str, stack: StackTemplate) -> DomainKey | None:
         """The key of ``domain`` whose policy stores of ``stack`` are held to: the one
         :meth:`domain_key_for` gives, else one in the same top-level stack, else any."""
@@ -530,3 +567,10 @@ def _find_domain_keys(stacks: Iterable[StackTemplate]) -> Iterator[DomainKey]:
 def _has_path(resource: Mapping[str, Any]) -> bool:
     metadata = resource.get("Metadata")
     return isinstance(metadata, dict) and isinstance(metadata.get(PATH_METADATA_KEY), str)
+
+
+def _top(stack: StackTemplate) -> StackTemplate:
+    """The top-level stack ``stack`` deploys with (itself, or a nested stack's outermost)."""
+    while stack.parent is not None:
+        stack = stack.parent[0]
+    return stack

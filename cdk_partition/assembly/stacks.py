@@ -31,6 +31,11 @@ class StackTemplate:
     environment: Environment = field(default_factory=Environment)
     construct_path: str | None = None
     """The stack's construct path (``Outer/Inner/Stack``; from the manifest's ``displayName``)."""
+    artifact_id: str | None = None
+    """The stack's artifact id in the manifest (what other artifacts' ``dependencies`` name)."""
+    dependencies: tuple[str, ...] = ()
+    """The artifact ids the manifest says the stack deploys after (its ``dependencies``: the
+    stacks it references and those ``add_dependency`` names)."""
     tree_file: str | None = None
     """The assembly's ``tree.json`` (the construct tree the CDK publishes into every cloud
     assembly, each CloudFormation resource with its ``aws:cdk:cloudformation:logicalId``:

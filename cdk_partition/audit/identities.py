@@ -46,6 +46,7 @@ from .identity_policies import (
     as_list,
     glob,
     holders,
+    later_stack_fix,
     statements_of,
 )
 from .key_requests import prepared_key_policy
@@ -460,10 +461,10 @@ def audit_identities(assembly: CloudAssembly) -> Iterator[Finding]:
                      g.store.logical_id)  # fmt: skip
             grouped.setdefault(mark2, []).append(verdict)
     for group in grouped.values():
-        yield _finding(group)
+        yield _finding(assembly, group)
 
 
-def _finding(group: list[IdentityVerdict]) -> Finding:
+def _finding(assembly: CloudAssembly, group: list[IdentityVerdict]) -> Finding:
     grant = group[0].grant
     store = grant.store
     resource = grant.policy_stack.resources[grant.policy_id]
@@ -482,7 +483,7 @@ def _finding(group: list[IdentityVerdict]) -> Finding:
             **base,
         )
     capabilities = sorted({_KMS_CAPABILITY.get(r.lower(), "write") for r in requests})
-    fix = _fix(grant, capabilities, store.domain)
+    fix = _later_fix(assembly, grant, capabilities) or _fix(grant, capabilities, store.domain)
     kind = str(resource.get("Type"))
     return make_finding(
         _RULE["CDKP019"],
@@ -503,6 +504,19 @@ def _who(grant: Grant) -> str:
     if grant.principal_path == grant.principal_arn:
         return grant.principal_arn
     return f"{grant.principal_path} ({grant.principal_arn})"
+
+
+def _later_fix(assembly: CloudAssembly, grant: Grant, capabilities: list[str]) -> str | None:
+    """The fix when the principal is of a stack that deploys after the domain key's (a consumer
+    stack reading the store): the usual one would close a dependency cycle."""
+    store = grant.store
+    key = assembly.nearest_domain_key(store.domain, store.stack)
+    if key is None or grant.principal_path == grant.principal_arn:
+        return None
+    calls = " and ".join(f"`domain.grant_{c}(role)`" for c in capabilities)
+    return later_stack_fix(
+        assembly, grant.principal_path, key.stack, f"{calls}; the CDK grant stays as written"
+    )
 
 
 def _fix(grant: Grant, capabilities: list[str], domain: str) -> str:

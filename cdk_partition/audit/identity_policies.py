@@ -28,6 +28,7 @@ __all__ = [
     "documents_of",
     "glob",
     "holders",
+    "later_stack_fix",
     "props_of",
     "statements_of",
     "type_of",
@@ -285,3 +286,25 @@ def holders(assembly: CloudAssembly) -> tuple[list[Holder], dict[str, list[Any]]
     result = (out, by_principal)
     assembly.memo[("identity-holders",)] = result
     return result
+
+
+def later_stack_fix(
+    assembly: CloudAssembly, principal_path: str, key_stack: StackTemplate, then: str
+) -> str | None:
+    """The fix for a principal of the app (at ``principal_path``) whose stack deploys after the
+    domain key's stack (``key_stack``), else None. Naming it in the key policy, as the usual fix
+    says, makes the key's stack deploy after the principal's while the principal's deploys
+    after the key's: a dependency cycle, which the domain refuses at construct time. ``then``:
+    the call that names it once it lives in a stack that deploys first."""
+    stack = assembly.stack_at(principal_path)
+    if stack is None or stack is key_stack or not assembly.deploys_after(stack, key_stack):
+        return None
+    return (
+        f"{principal_path} lives in stack {stack.construct_path!r}, which deploys after the "
+        f"domain's stack {key_stack.construct_path!r}, so naming it in the key policy would make "
+        "a dependency cycle: create the role in a stack that deploys before the domain's (a "
+        "principals stack that references no domain resource), give it to "
+        f"{principal_path.rsplit('/', 1)[0]} imported into {stack.construct_path!r} "
+        "(`role=iam.Role.from_role_arn(stack, id, role.role_arn)`: the policies the CDK adds to "
+        f"it stay in that stack), then {then}"
+    )

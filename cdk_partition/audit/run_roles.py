@@ -39,6 +39,7 @@ from ..knowledge.run_roles import (
 from ..policy import evaluator
 from .backups import role_arn
 from .identities import RULES as IDENTITY_RULES
+from .identity_policies import later_stack_fix
 from .key_requests import prepared_key_policy, refused_requests
 from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields
 
@@ -241,7 +242,9 @@ def _audit_role(
             f"{store_path} to a stack that is not a DomainStack, with a key of its own"
         )
     else:
-        fix = (
+        fix = later_stack_fix(
+            assembly, role[1], key.stack, f"`domain.allow_passed_role(role, {cfn_type!r})`"
+        ) or (
             f"name the role in the key policy of domain {domain!r} as AWS documents its requests: "
             f"`domain.allow_passed_role({role[1]}, {cfn_type!r})` on the domain, with the "
             "construct of that path"

@@ -1,0 +1,135 @@
+"""A principal of a consumer stack that deploys after the domain's (issue #19).
+
+A consumer stack that reads a domain store references the domain's stack, so it deploys after
+it. When its role needs the key, the usual fix (``domain.grant_read(role)``,
+``domain.allow_passed_role(role, type)``) names the role in the key policy: the domain's stack
+would then deploy after the consumer's as well, a dependency cycle the domain refuses at construct
+time, a fix that is itself a door that refuses. Before: ``CDKP019`` and ``CDKP024`` gave that fix.
+Now the fix says to create the role in a stack that deploys first, give it to the consumer
+imported into its stack, then name it; applied as written, the app synthesizes with no error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
+from conftest import cdk_context
+
+from cdk_partition import DomainEncryptionChecks, DomainStack, audit_path
+from cdk_partition.audit import Finding
+
+Build = Callable[[cdk.Stack, DomainStack, cdk.Stack], None]
+
+
+def _synth(out: Path, build: Build) -> list[Finding]:
+    """The audit's findings of an app: a principals stack, the orders domain and a consumer
+    stack that the domain's checks also cover."""
+    app = cdk.App(context=cdk_context(), outdir=str(out))
+    people = cdk.Stack(app, "Principals")
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci])
+    consumer = cdk.Stack(app, "Consumer")
+    build(people, orders, consumer)
+    DomainEncryptionChecks(orders.domain).apply_to(consumer)
+    try:
+        app.synth()
+    except Exception as error:  # the validation plugin fails the synth
+        assert "ValidationFailed" in str(error), error
+    return audit_path(out)
+
+
+def _function(
+    scope: cdk.Stack, environment: dict[str, str], role: iam.IRole | None = None
+) -> lambda_.Function:
+    return lambda_.Function(
+        scope, "Fn", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+        environment=environment, role=role,
+    )  # fmt: skip
+
+
+def _reader(fixed: bool) -> Build:
+    """A function of the consumer stack consuming a domain queue the ordinary CDK way."""
+
+    def build(people: cdk.Stack, orders: DomainStack, consumer: cdk.Stack) -> None:
+        queue = orders.domain.queue("Jobs")
+        role = None
+        if fixed:  # the finding's fix, as written
+            role = iam.Role(
+                people, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")
+            )
+            imported = iam.Role.from_role_arn(consumer, "ReaderRef", role.role_arn)
+        fn = _function(consumer, {"QUEUE": queue.queue_url}, imported if fixed else None)
+        queue.grant_consume_messages(fn)  # the CDK grant stays as written
+        if role is not None:
+            orders.domain.grant_read(role)
+
+    return build
+
+
+def _state_machine(fixed: bool) -> Build:
+    """A state machine of the consumer stack encrypted with the domain key (the L2's option)."""
+
+    def build(people: cdk.Stack, orders: DomainStack, consumer: cdk.Stack) -> None:
+        role = None
+        if fixed:  # the finding's fix, as written
+            role = iam.Role(people, "Flow", assumed_by=iam.ServicePrincipal("states.amazonaws.com"))
+        sfn.StateMachine(
+            consumer, "Flow",
+            definition_body=sfn.DefinitionBody.from_chainable(sfn.Pass(consumer, "Step")),
+            encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(orders.domain.key),
+            role=iam.Role.from_role_arn(consumer, "FlowRef", role.role_arn) if role else None,
+        )  # fmt: skip
+        if role is not None:
+            orders.domain.allow_passed_role(role, "AWS::StepFunctions::StateMachine")
+
+    return build
+
+
+CASES = {
+    "CDKP019": (_reader, "Consumer/Fn/ServiceRole", "`domain.grant_read(role)`"),
+    "CDKP024": (
+        _state_machine,
+        "Consumer/Flow/Role",
+        "`domain.allow_passed_role(role, 'AWS::StepFunctions::StateMachine')`",
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_a_consumer_stack_role_gets_a_fix_without_a_cycle(tmp_path: Path, rule: str) -> None:
+    make, role_path, call = CASES[rule]
+    found = [f for f in _synth(tmp_path / "before", make(False)) if f.rule == rule]
+    assert len(found) == 1, found
+    fix = found[0].fix
+    assert f"{role_path} lives in stack 'Consumer', which deploys after the domain's stack " in fix
+    assert "'Orders'" in fix and "dependency cycle" in fix
+    assert "iam.Role.from_role_arn(stack, id, role.role_arn)" in fix and call in fix, fix
+    # the usual fix names the consumer's own role: it would close the cycle
+    assert f"({role_path})" not in fix and f"({role_path}," not in fix
+
+    findings = _synth(tmp_path / "after", make(True))
+    assert [f.message for f in findings if f.severity == "error"] == []
+
+
+def test_a_role_of_a_stack_that_deploys_first_keeps_the_usual_fix(tmp_path: Path) -> None:
+    """The consumer's role made in the principals stack (which deploys first) and given to the
+    function without an import, with no key policy name: the usual fix applies, naming it."""
+
+    def build(people: cdk.Stack, orders: DomainStack, consumer: cdk.Stack) -> None:
+        queue = orders.domain.queue("Jobs")
+        role = iam.Role(people, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        fn = _function(consumer, {"QUEUE": queue.queue_url},
+                       iam.Role.from_role_arn(consumer, "ReaderRef", role.role_arn))  # fmt: skip
+        queue.grant_consume_messages(fn)
+
+    found = [f for f in _synth(tmp_path, build) if f.rule == "CDKP019"]
+    assert len(found) == 1, found
+    assert "deploys after" not in found[0].fix
+    assert "`domain.grant_read(" in found[0].fix
