@@ -184,6 +184,24 @@ def arn_like(v: z3.SeqRef, text: str, segments: tuple[str, ...]) -> z3.BoolRef:
     return z3.InRe(v, arn_re(segments))
 
 
+#: The partitions a principal's ARN may name ("Identify AWS resources with Amazon Resource Names
+#: (ARNs)", IAM User Guide, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html),
+#: and CloudFormation's ``AWS::Partition`` as templates write it.
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "${AWS::Partition}")
+
+
+def cases(s: Symbols) -> list[z3.BoolRef]:
+    """The kinds of principal a request may come from, disjoint and together every request: a
+    service principal, an IAM principal of a generic ARN in each partition, a principal the
+    policy names. The prover asks them one by one when the whole question runs long."""
+    caller = z3.Not(s.is_service)
+    return [
+        s.is_service,
+        *[z3.And(caller, s.shaped, s.partition == z3.StringVal(p)) for p in PARTITIONS],
+        z3.And(caller, z3.Not(s.shaped)),
+    ]
+
+
 def make_symbols(
     actions: tuple[str, ...],
     named_arns: set[str],
@@ -241,12 +259,7 @@ def make_symbols(
     # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html): the partition is
     # aws, aws-cn or aws-us-gov (or CloudFormation's AWS::Partition, as templates write it)
     facts += [
-        z3.Or(
-            *[
-                partition == z3.StringVal(p)
-                for p in ("aws", "aws-cn", "aws-us-gov", "${AWS::Partition}")
-            ]
-        ),
+        z3.Or(*[partition == z3.StringVal(p) for p in PARTITIONS]),
         z3.InRe(rest, PRINCIPAL_REST),
         z3.Length(s.account) > 0,
         z3.Length(rest) > 0,
