@@ -18,6 +18,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from conftest import cdk_context
 
@@ -27,16 +28,17 @@ from cdk_partition.audit import Finding
 Build = Callable[[cdk.Stack, DomainStack, cdk.Stack], None]
 
 
-def _synth(out: Path, build: Build) -> list[Finding]:
+def _synth(out: Path, build: Build, *, checked: bool = True) -> list[Finding]:
     """The audit's findings of an app: a principals stack, the orders domain and a consumer
-    stack that the domain's checks also cover."""
+    stack that the domain's checks also cover (``checked``) or not."""
     app = cdk.App(context=cdk_context(), outdir=str(out))
     people = cdk.Stack(app, "Principals")
     ci = iam.User(people, "ci", user_name="ci")
     orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci])
     consumer = cdk.Stack(app, "Consumer")
     build(people, orders, consumer)
-    DomainEncryptionChecks(orders.domain).apply_to(consumer)
+    if checked:
+        DomainEncryptionChecks(orders.domain).apply_to(consumer)
     try:
         app.synth()
     except Exception as error:  # the validation plugin fails the synth
@@ -133,3 +135,26 @@ def test_a_role_of_a_stack_that_deploys_first_keeps_the_usual_fix(tmp_path: Path
     assert len(found) == 1, found
     assert "deploys after" not in found[0].fix
     assert "`domain.grant_read(" in found[0].fix
+
+
+def test_a_store_on_the_domain_key_in_a_stack_no_check_covers_is_held_to_the_domain(
+    tmp_path: Path,
+) -> None:
+    """The consumer stack carries no checks (no DomainStack, no apply_to), yet its state machine
+    is on the domain key through the CDK's cross-stack export: the key policy is its access
+    control, so it is held to the domain (before: no finding at all, and the state machine
+    failed at run time). The consumer's other stores belong to no domain: not reported."""
+
+    def build(people: cdk.Stack, orders: DomainStack, consumer: cdk.Stack) -> None:
+        _state_machine(False)(people, orders, consumer)
+        sqs.Queue(consumer, "Own")  # the consumer's own queue, on SQS-managed encryption
+
+    findings = _synth(tmp_path / "before", build, checked=False)
+    errors = [f for f in findings if f.severity == "error"]
+    assert [(f.rule, f.path, f.domain) for f in errors] == [
+        ("CDKP024", "Consumer/Flow/Resource", "orders")
+    ], [f.message for f in errors]
+    assert "deploys after the domain's stack 'Orders'" in errors[0].fix
+
+    after = _synth(tmp_path / "after", _state_machine(True), checked=False)
+    assert [f.message for f in after if f.severity == "error"] == []

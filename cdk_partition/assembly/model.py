@@ -48,6 +48,7 @@ from ..marks import (
     REPLICA_REGIONS_METADATA_KEY,
 )
 from .cycles import find_cycles
+from .on_key import stores_on_domain_keys
 from .stacks import StackTemplate, resource_path
 
 __all__ = ["CloudAssembly", "DomainKey", "Placement", "Scope"]
@@ -133,7 +134,9 @@ class Scope:
     resources: frozenset[str] | None = None
     """Logical ids under ``path`` in ``stack`` (None: place by ``aws:cdk:path``)."""
     source: str = "template"
-    """``template`` (stack metadata), ``tree`` (a marker in tree.json) or ``default``."""
+    """``template`` (stack metadata), ``tree`` (a marker in tree.json), ``default`` (the stack of
+    a domain key no mark covers) or ``on-key`` (stores on a domain key in a stack nothing covers:
+    :mod:`.on_key`)."""
     key_arn: str | None = None
     """For a domain defined elsewhere (``DataDomain.from_domain_attributes``): the exact key ARN
     every store of the scope must name."""
@@ -207,7 +210,15 @@ class CloudAssembly:
             ):
                 continue
             defaults.append(Scope(key.name, key.stack, "", None, "default"))
-        return scopes + defaults
+        # a store on a domain key in a stack no scope covers is held to the key's domain
+        marked_ids |= {id(d.stack) for d in defaults}
+        keys = {(id(k.stack), k.logical_id): k.name for k in self.domain_keys}
+        uncovered = [s for s in self.stacks if not covered(s)]
+        on_key = [
+            Scope(domain, stack, "", ids, "on-key")
+            for stack, domain, ids in stores_on_domain_keys(uncovered, self.exports, keys)
+        ]
+        return scopes + defaults + on_key
 
     def _stacks_under(self, scopes: list[Scope]) -> list[Scope]:
         """Top-level stacks created under a checked scope (``cdk.Stack(domain_stack, ...)``, a
@@ -250,10 +261,10 @@ class CloudAssembly:
         undecided: Scope | None = None
         for scope, via in self.scopes_of(stack):
             inside: bool | None
-            if scope.path == "":
-                inside = True  # the whole stack, its nested stacks included
-            elif scope.resources is not None:
+            if scope.resources is not None:
                 inside = (via or logical_id) in scope.resources
+            elif scope.path == "":
+                inside = True  # the whole stack, its nested stacks included
             elif path is not None:
                 inside = path == scope.path or path.startswith(scope.path + "/")
             else:

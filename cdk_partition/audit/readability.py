@@ -75,7 +75,7 @@ def _bad_marks(marks: Any) -> str | None:
 
 def audit_readability(assembly: CloudAssembly) -> Iterator[Finding]:
     """CDKP017 and CDKP018 over the whole assembly."""
-    marked = any(scope.source != "default" for scope in assembly.scopes)
+    marked = any(scope.source not in ("default", "on-key") for scope in assembly.scopes)
     for stack in assembly.stacks:
         metadata = stack.template.get("Metadata")
         if isinstance(metadata, dict) and CHECKS_METADATA_KEY in metadata:
