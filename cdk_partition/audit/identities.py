@@ -40,6 +40,7 @@ from typing import Any
 from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver, placeholders
 from ..knowledge.identity_kms import ROWS_BY_TYPE, IdentityRow
+from ..knowledge.store_names import STORE_NAMES, identifiers, names_store
 from ..policy import evaluator
 from .identity_policies import (
     Principal,
@@ -47,6 +48,7 @@ from .identity_policies import (
     glob,
     holders,
     later_stack_fix,
+    props_of,
     statements_of,
 )
 from .key_requests import prepared_key_policy
@@ -149,19 +151,54 @@ def _stores(assembly: CloudAssembly) -> dict[tuple[int, str], Store]:
     return found
 
 
+def _by_name(
+    assembly: CloudAssembly, text: str, stores: Mapping[tuple[int, str], Store], targets: bool
+) -> list[Store]:
+    """The stores with a literal name that the policy's ``text`` names as text (an ARN, with
+    wildcards, or a target's name or URL: :mod:`cdk_partition.knowledge.store_names`); the
+    pseudo parameters of the text match any value."""
+    bare = re.sub(r"\$\{AWS::(?:Partition|Region|AccountId)\}", "*", text)
+    if "${" in bare:
+        return []
+    named = assembly.memo.get(("named-stores", id(stores)))
+    if named is None:
+        named = []
+        for store in stores.values():
+            row = STORE_NAMES.get(str(store.resource.get("Type")))
+            name = (
+                evaluator.canonicalize(props_of(store.resource).get(row.name_property))
+                if row
+                else None
+            )
+            if isinstance(name, str) and "${" not in name:
+                named.append((store, name))
+        assembly.memo[("named-stores", id(stores))] = named
+    out: list[Store] = []
+    for store, name in named:
+        env = store.stack.environment
+        partition = env.partition_text if env.region else None
+        forms = identifiers(str(store.resource.get("Type")), name, partition, env.region,
+                            env.account, targets=targets)  # fmt: skip
+        if any(names_store(bare, form) for form in forms):
+            out.append(store)
+    return out
+
+
 def _resource_stores(
     assembly: CloudAssembly,
     stack: StackTemplate,
     value: Any,
     stores: Mapping[tuple[int, str], Store],
+    targets: bool = False,
 ) -> tuple[list[Store], bool, str | None]:
-    """(stores ``value`` names, whether it is ``*``, what cannot be followed)."""
+    """(stores ``value`` names, whether it is ``*``, what cannot be followed). ``targets``: a
+    resource policy's target property (a bucket's name, a queue's URL), not a ``Resource``."""
     text = evaluator.canonicalize(value)
     if not isinstance(text, str):
         return [], False, f"Resource {text!r}"
     if text == "*":
         return [], True, None
-    found: list[Store] = []
+    found: list[Store] = _by_name(assembly, text, stores, targets)
     for start, end in placeholders(text):
         inner = text[start + 2 : end - 1]
         if inner.startswith("AWS::"):
@@ -320,7 +357,7 @@ def _resource_policy_grants(
                 continue
             targets: list[Store] = []
             for value in as_list(props.get(target_key) or []):
-                targets += _resource_stores(assembly, stack, value, stores)[0]
+                targets += _resource_stores(assembly, stack, value, stores, targets=True)[0]
             if not targets:
                 continue
             for statement in statements_of(props.get(document_key)):

@@ -68,10 +68,10 @@ def principals_of(
     kind = resource.get("Type")
     props = props_of(resource)
     if kind in ("AWS::IAM::Role", "AWS::IAM::User"):
-        return _own(resolver, stack, [logical_id]), []
+        return _own(resolver, [(stack, logical_id)]), []
     if kind == "AWS::IAM::Group":
-        return _own(resolver, stack, _members(stack, logical_id)), []
-    ids: list[str] = []
+        return _own(resolver, _members(resolver.assembly, stack, logical_id)), []
+    ids: list[tuple[StackTemplate, str]] = []
     out: list[Principal] = []
     unknown: list[str] = []
     single = _ONE_TARGET.get(str(kind))
@@ -84,12 +84,20 @@ def principals_of(
         for entry in entries:
             target = entry.get("Ref") if isinstance(entry, dict) and len(entry) == 1 else None
             if isinstance(target, str) and target in stack.resources:
-                ids += _members(stack, target) if key == "Groups" else [target]
+                ids += (
+                    _members(resolver.assembly, stack, target)
+                    if key == "Groups"
+                    else [(stack, target)]
+                )
                 continue
             if isinstance(entry, str):
                 found = _by_name(stack, key, entry)
                 if found is not None:
-                    ids += _members(stack, found) if key == "Groups" else [found]
+                    ids += (
+                        _members(resolver.assembly, stack, found)
+                        if key == "Groups"
+                        else [(stack, found)]
+                    )
                     continue
                 if key != "Groups":  # a role or user of the account, named by the app
                     env = stack.environment
@@ -106,12 +114,12 @@ def principals_of(
                     out.append((resolved, origin.path if origin else resolved))
                     continue
             unknown.append(f"{key[:-1].lower()} {evaluator.canonicalize(entry)!r}")
-    return out + _own(resolver, stack, ids), unknown
+    return out + _own(resolver, ids), unknown
 
 
-def _own(resolver: PrincipalResolver, stack: StackTemplate, ids: Iterable[str]) -> list[Principal]:
+def _own(resolver: PrincipalResolver, ids: Iterable[tuple[StackTemplate, str]]) -> list[Principal]:
     out: list[Principal] = []
-    for logical_id in ids:
+    for stack, logical_id in ids:
         resource = stack.resources.get(logical_id)
         arn = resolver.token(f"${{{logical_id}.Arn}}", stack)
         if arn is not None and isinstance(resource, dict):
@@ -153,22 +161,59 @@ def _by_name(stack: StackTemplate, key: str, name: str) -> str | None:
     return None
 
 
-def _members(stack: StackTemplate, group: str) -> list[str]:
-    members: list[str] = []
-    for logical_id, resource in stack.resources.items():
-        props = props_of(resource)
-        if type_of(resource) == "AWS::IAM::User" and {"Ref": group} in as_list(
-            props.get("Groups") or []
-        ):
-            members.append(logical_id)
-        elif type_of(resource) == "AWS::IAM::UserToGroupAddition" and props.get("GroupName") == {
-            "Ref": group
-        }:
-            members += [
-                u["Ref"] for u in as_list(props.get("Users") or []) if isinstance(u, dict)
-                and isinstance(u.get("Ref"), str)
-            ]  # fmt: skip
+def _members(
+    assembly: CloudAssembly, stack: StackTemplate, group: str
+) -> list[tuple[StackTemplate, str]]:
+    """The users of the assembly in ``group`` (of ``stack``): a user whose ``Groups`` or an
+    ``AWS::IAM::UserToGroupAddition`` whose ``GroupName`` names it by ``Ref``, by an import of
+    its export (a user of another stack) or by its literal ``GroupName``; the addition's users by
+    ``Ref``, import or literal ``UserName``."""
+    name = props_of(stack.resources.get(group)).get("GroupName")
+
+    def names_group(where: StackTemplate, value: Any) -> bool:
+        if isinstance(value, str):
+            return isinstance(name, str) and value == name
+        target = _local(assembly, where, value)
+        return target is not None and target[0] is stack and target[1] == group
+
+    members: list[tuple[StackTemplate, str]] = []
+    for where in assembly.stacks:
+        for logical_id, resource in where.resources.items():
+            props = props_of(resource)
+            kind = type_of(resource)
+            if kind == "AWS::IAM::User" and any(
+                names_group(where, g) for g in as_list(props.get("Groups") or [])
+            ):
+                members.append((where, logical_id))
+            elif kind == "AWS::IAM::UserToGroupAddition" and names_group(
+                where, props.get("GroupName")
+            ):
+                for user in as_list(props.get("Users") or []):
+                    if isinstance(user, str):
+                        found = _by_name(where, "Users", user)
+                        target = (where, found) if found is not None else None
+                    else:
+                        target = _local(assembly, where, user)
+                    if target is not None:
+                        members.append(target)
     return members
+
+
+def _local(
+    assembly: CloudAssembly, stack: StackTemplate, value: Any
+) -> tuple[StackTemplate, str] | None:
+    """The resource a ``Ref`` names (in ``stack``) or an import of a ``Ref``'s export names."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    ((fn, arg),) = value.items()
+    if fn == "Ref" and isinstance(arg, str) and arg in stack.resources:
+        return stack, arg
+    if fn == "Fn::ImportValue" and isinstance(arg, str) and arg in assembly.exports:
+        where, exported = assembly.exports[arg]
+        ref = exported.get("Ref") if isinstance(exported, dict) and len(exported) == 1 else None
+        if isinstance(ref, str) and ref in where.resources:
+            return where, ref
+    return None
 
 
 def documents_of(resource: Mapping[str, Any]) -> list[Any]:
@@ -224,8 +269,12 @@ def attached_by_arn(
                 target = _managed_policy_of(assembly, stack, entry)
                 if target is None:
                     continue
-                ids = _members(stack, logical_id) if kind == "AWS::IAM::Group" else [logical_id]
-                out.setdefault((id(target[0]), target[1]), []).extend(_own(resolver, stack, ids))
+                ids = (
+                    _members(assembly, stack, logical_id)
+                    if kind == "AWS::IAM::Group"
+                    else [(stack, logical_id)]
+                )
+                out.setdefault((id(target[0]), target[1]), []).extend(_own(resolver, ids))
     return out
 
 

@@ -1,0 +1,146 @@
+"""How a policy names a store by its literal name: the ARNs (and, for a queue, the URL) a store of
+each type the identity table knows has, given its name.
+
+An identity policy or a resource policy may name a domain store by text rather than by reference:
+``"Resource": "arn:aws:s3:::orders-docs/*"``, a bucket policy's ``"Bucket": "orders-docs"``, a
+queue policy's queue URL. When the store's name property is a literal, the audit builds what the
+store is called (:func:`identifiers`) and matches the policy's text against it
+(:func:`names_store`), so such a grant is checked against the key like one by reference.
+
+Each row cites the Service Authorization Reference page that gives the resource type's ARN format
+(the "Resource types defined by ..." table). Pure Python (no aws_cdk import).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["STORE_NAMES", "StoreName", "identifiers", "names_store"]
+
+
+@dataclass(frozen=True)
+class StoreName:
+    """A store type's name property and the ARNs of its resources (``{partition}``, ``{region}``,
+    ``{account}``, ``{name}`` filled in), with the AWS page."""
+
+    store_type: str
+    name_property: str
+    arns: tuple[str, ...]
+    url: str
+    targets: tuple[str, ...] = ()
+    """Other texts a resource policy's target property may hold (a queue's URL, a bucket's or a
+    secret's bare name)."""
+
+
+STORE_NAMES: dict[str, StoreName] = {
+    row.store_type: row
+    for row in (
+        # Service Authorization Reference, "Actions, resources, and condition keys for Amazon S3",
+        # resource types bucket (arn:${Partition}:s3:::${BucketName}) and object
+        # (arn:${Partition}:s3:::${BucketName}/${ObjectName}); AWS::S3::BucketPolicy's Bucket is
+        # "The name of the Amazon S3 bucket to which the policy applies"
+        StoreName(
+            "AWS::S3::Bucket",
+            "BucketName",
+            ("arn:{partition}:s3:::{name}", "arn:{partition}:s3:::{name}/*"),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html",
+            ("{name}",),
+        ),
+        # "Actions, resources, and condition keys for Amazon SQS", resource type queue
+        # (arn:${Partition}:sqs:${Region}:${Account}:${QueueName}); AWS::SQS::QueuePolicy's
+        # Queues are "The URLs of the queues to which you want to add the policy"
+        StoreName(
+            "AWS::SQS::Queue",
+            "QueueName",
+            ("arn:{partition}:sqs:{region}:{account}:{name}",),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html",
+            ("https://sqs.{region}.amazonaws.com/{account}/{name}",),
+        ),
+        # "Actions, resources, and condition keys for Amazon SNS", resource type topic
+        # (arn:${Partition}:sns:${Region}:${Account}:${TopicName})
+        StoreName(
+            "AWS::SNS::Topic",
+            "TopicName",
+            ("arn:{partition}:sns:{region}:{account}:{name}",),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html",
+        ),
+        # "Actions, resources, and condition keys for Amazon DynamoDB", resource types table
+        # (arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}), index
+        # (.../table/${TableName}/index/${IndexName}) and stream
+        # (.../table/${TableName}/stream/${StreamLabel})
+        StoreName(
+            "AWS::DynamoDB::Table",
+            "TableName",
+            (
+                "arn:{partition}:dynamodb:{region}:{account}:table/{name}",
+                "arn:{partition}:dynamodb:{region}:{account}:table/{name}/index/*",
+                "arn:{partition}:dynamodb:{region}:{account}:table/{name}/stream/*",
+            ),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html",
+        ),
+        # "Actions, resources, and condition keys for Amazon Kinesis Data Streams", resource type
+        # stream (arn:${Partition}:kinesis:${Region}:${Account}:stream/${StreamName})
+        StoreName(
+            "AWS::Kinesis::Stream",
+            "Name",
+            ("arn:{partition}:kinesis:{region}:{account}:stream/{name}",),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesis.html",
+        ),
+        # "Actions, resources, and condition keys for AWS Secrets Manager", resource type Secret
+        # (arn:${Partition}:secretsmanager:${Region}:${Account}:secret:${SecretId}); Secrets
+        # Manager adds a hyphen and six random characters to the name in the ARN ("Secrets
+        # Manager automatically adds a hyphen and six random characters after the secret name",
+        # AWS Secrets Manager User Guide, "Troubleshoot AWS Secrets Manager",
+        # https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html)
+        StoreName(
+            "AWS::SecretsManager::Secret",
+            "Name",
+            ("arn:{partition}:secretsmanager:{region}:{account}:secret:{name}-??????",),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html",
+            ("{name}",),
+        ),
+    )
+}
+
+
+def identifiers(
+    store_type: str,
+    name: str,
+    partition: str | None,
+    region: str | None,
+    account: str | None,
+    *,
+    targets: bool = False,
+) -> list[str]:
+    """The ARNs of a store of ``store_type`` named ``name`` (with ``targets``: also the other
+    texts a resource policy's target property may hold); an unknown partition, region or account
+    (an environment-agnostic stack) is ``*``: any value."""
+    row = STORE_NAMES.get(store_type)
+    if row is None:
+        return []
+    values = {"partition": partition or "*", "region": region or "*", "account": account or "*"}
+    forms = (*row.arns, *row.targets) if targets else row.arns
+    return [t.format(name=name, **values) for t in forms]
+
+
+def names_store(text: str, identifier: str) -> bool:
+    """Whether the policy's ``text`` and the store's ``identifier`` (from :func:`identifiers`)
+    name a common resource: both are patterns (``*`` any run of characters, ``?`` one), and some
+    text matches both (an object key under a prefix of the bucket, a secret's six characters, an
+    account the stack leaves open)."""
+    a, b = text, identifier
+    # meet[i][j]: a[i:] and b[j:] match a common text; filled from the ends, row by row
+    after = [False] * (len(b) + 1)
+    for i in range(len(a), -1, -1):
+        row = [False] * (len(b) + 1)
+        for j in range(len(b), -1, -1):
+            if i == len(a) and j == len(b):
+                row[j] = True
+            elif i < len(a) and a[i] == "*" and (after[j] or (j < len(b) and row[j + 1])):
+                row[j] = True  # a's star matches nothing more, or takes b[j]
+            elif j < len(b) and b[j] == "*" and (row[j + 1] or (i < len(a) and after[j])):
+                row[j] = True
+            elif i < len(a) and j < len(b) and "*" not in (a[i], b[j]):
+                row[j] = (a[i] == b[j] or "?" in (a[i], b[j])) and after[j + 1]
+        after = row
+    return after[0]

@@ -1,0 +1,186 @@
+"""A policy that names a domain store by text, not by reference (issue #19).
+
+An identity policy's ``"Resource": "arn:aws:s3:::orders-docs/*"`` or a queue policy whose
+``Queues`` holds the queue's URL reaches the store as surely as a ``Ref`` does, and the store's
+service still calls KMS with the principal's credentials. Before: the audit matched stores by
+reference only, so such grants were silent while the key refused them at run time. Now a store
+whose name property is a literal is matched by the ARNs and URL AWS gives it
+(``knowledge/store_names.py``), and the grant is decided against the key like any other.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
+from conftest import cdk_context
+
+from cdk_partition import DomainStack, audit_path
+from cdk_partition.audit import Finding
+from cdk_partition.knowledge.store_names import STORE_NAMES, identifiers, names_store
+
+ACCOUNT, REGION = "111122223333", "eu-west-1"
+ENV = cdk.Environment(account=ACCOUNT, region=REGION)
+READER = f"arn:aws:iam::{ACCOUNT}:role/outside-reader"
+
+
+def _synth(out: Path, *, fixed: bool, agnostic: bool = False) -> list[Finding]:
+    """A role of the principals stack reading a domain bucket through an identity policy that
+    names it by ARN text, and a role outside the app allowed a domain queue by the queue policy's
+    literal URL; ``fixed``: both named in the key policy as the findings say."""
+    env = None if agnostic else ENV
+    app = cdk.App(context=cdk_context(), outdir=str(out))
+    people = cdk.Stack(app, "Principals", env=env)
+    ci = iam.User(people, "ci", user_name="ci")
+    reader = iam.Role(people, "Reader", assumed_by=iam.AccountRootPrincipal())
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=env)
+    orders.domain.bucket("Docs", bucket_name="orders-docs")
+    queue = orders.domain.queue("Jobs", queue_name="orders-jobs")
+    iam.Policy(
+        people, "ReadDocs", roles=[reader],
+        statements=[iam.PolicyStatement(actions=["s3:GetObject"],
+                                        resources=["arn:aws:s3:::orders-docs/*"])],
+    )  # fmt: skip
+    url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/orders-jobs"
+    sqs.CfnQueuePolicy(
+        orders, "OutsideReader", queues=[url],
+        policy_document={"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": READER}, "Action": "sqs:ReceiveMessage",
+            "Resource": queue.queue_arn}]},
+    )  # fmt: skip
+    if fixed:  # the findings' fixes, as written
+        orders.domain.grant_read(reader)
+        orders.domain.grant_read(iam.Role.from_role_arn(orders, "Outside", READER))
+    try:
+        app.synth()
+    except Exception as error:  # the validation plugin fails the synth
+        assert "ValidationFailed" in str(error), error
+    return audit_path(out)
+
+
+@pytest.fixture(scope="module")
+def before(tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
+    return _synth(tmp_path_factory.mktemp("before"), fixed=False)
+
+
+def test_an_identity_policy_naming_a_store_by_arn_text_is_checked(before: list[Finding]) -> None:
+    found = [f for f in before if f.rule == "CDKP019" and f.path.startswith("Principals/ReadDocs")]
+    assert len(found) == 1, [(f.rule, f.path) for f in before]
+    assert "s3:GetObject on Orders/Domain/Docs" in found[0].message
+    assert "`domain.grant_read(Principals/Reader)`" in found[0].fix
+
+
+def test_a_queue_policy_naming_its_queue_by_url_is_checked(before: list[Finding]) -> None:
+    found = [f for f in before if f.rule == "CDKP019" and f.value == READER]
+    assert len(found) == 1, [(f.rule, f.path, f.value) for f in before]
+    assert "sqs:ReceiveMessage on Orders/Domain/Jobs" in found[0].message
+    assert f"iam.Role.from_role_arn(scope, id, {READER!r})" in found[0].fix
+
+
+def test_the_fixes_as_written_clear_both(tmp_path: Path) -> None:
+    findings = _synth(tmp_path, fixed=True)
+    assert [f.message for f in findings if f.severity == "error"] == []
+
+
+def test_an_environment_agnostic_store_matches_any_account_and_region(tmp_path: Path) -> None:
+    findings = _synth(tmp_path, fixed=False, agnostic=True)
+    assert len([f for f in findings if f.rule == "CDKP019"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("store_type", "name", "text", "target", "expected"),
+    [
+        ("AWS::S3::Bucket", "docs", "arn:aws:s3:::docs/*", False, True),
+        ("AWS::S3::Bucket", "docs", "arn:aws:s3:::docs", False, True),
+        ("AWS::S3::Bucket", "docs", "arn:aws:s3:::do?s/reports/*", False, True),
+        ("AWS::S3::Bucket", "docs", "arn:aws:s3:::docs-archive/*", False, False),
+        ("AWS::S3::Bucket", "docs", "docs", False, False),  # a bare name is no Resource
+        ("AWS::S3::Bucket", "docs", "docs", True, True),  # but is a bucket policy's Bucket
+        ("AWS::SQS::Queue", "jobs", f"arn:aws:sqs:{REGION}:{ACCOUNT}:jobs", False, True),
+        ("AWS::SQS::Queue", "jobs", f"arn:aws:sqs:us-east-1:{ACCOUNT}:jobs", False, False),
+        ("AWS::SQS::Queue", "jobs", f"arn:aws:sqs:{REGION}:444455556666:jobs", False, False),
+        ("AWS::SQS::Queue", "jobs", f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/jobs", True, True),
+        ("AWS::SQS::Queue", "jobs", f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/job", True, False),
+        ("AWS::SNS::Topic", "news", "arn:aws:sns:*:*:news", False, True),
+        ("AWS::DynamoDB::Table", "t", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/t/index/*", False, True),
+        ("AWS::DynamoDB::Table", "t", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/tt", False, False),
+        ("AWS::Kinesis::Stream", "s", f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/s", False, True),
+        ("AWS::SecretsManager::Secret", "db", f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:db-??????", False, True),
+        # without the six characters Secrets Manager adds, the ARN names no secret
+        ("AWS::SecretsManager::Secret", "db", f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:db", False, False),
+    ],
+)  # fmt: skip
+def test_names(store_type: str, name: str, text: str, target: bool, expected: bool) -> None:
+    forms = identifiers(store_type, name, "aws", REGION, ACCOUNT, targets=target)
+    assert any(names_store(text, form) for form in forms) is expected, forms
+
+
+def test_every_type_of_the_identity_table_has_its_names() -> None:
+    from cdk_partition.knowledge.identity_kms import ROWS_BY_TYPE
+
+    assert set(ROWS_BY_TYPE) <= set(STORE_NAMES)
+    for row in STORE_NAMES.values():
+        assert row.url.startswith("https://docs.aws.amazon.com/service-authorization/")
+
+
+def test_two_patterns_meet_exactly_when_some_text_matches_both() -> None:
+    """``names_store`` against brute force: every pair of patterns over ``a``, ``b``, ``*``,
+    ``?`` up to 3 symbols, and every text over ``a``, ``b`` up to 6 characters (enough: a common
+    text, when there is one, needs no more than the patterns' literal symbols)."""
+    import itertools
+    import re
+
+    def regex(p: str) -> re.Pattern[str]:
+        return re.compile("".join(".*" if c == "*" else "." if c == "?" else c for c in p))
+
+    patterns = ["".join(p) for n in range(4) for p in itertools.product("ab*?", repeat=n)]
+    texts = ["".join(t) for n in range(7) for t in itertools.product("ab", repeat=n)]
+    matched = {p: {t for t in texts if regex(p).fullmatch(t)} for p in patterns}
+    for x, y in itertools.product(patterns, repeat=2):
+        assert names_store(x, y) is bool(matched[x] & matched[y]), (x, y)
+
+
+def test_a_groups_members_by_literal_name_and_from_another_stack_are_followed(
+    tmp_path: Path,
+) -> None:
+    """A group's policy reaches a domain queue; its members are a user that lists the group by
+    its literal name (an L1 user) and a user of the principals stack that a user-to-group
+    addition names by an import of its name. Before: only users of the group's stack naming it
+    by ``Ref`` counted, so neither was checked. Now each is reported, and the fix as written
+    (both named in the key policy) clears them."""
+
+    def synth(out: Path, fixed: bool) -> list[Finding]:
+        app = cdk.App(context=cdk_context(), outdir=str(out))
+        people = cdk.Stack(app, "Principals", env=ENV)
+        ci = iam.User(people, "ci", user_name="ci")
+        bob = iam.User(people, "Bob", user_name="bob")
+        orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+        queue = orders.domain.queue("Jobs")
+        analytics = cdk.Stack(app, "Analytics", env=ENV)
+        group = iam.Group(analytics, "Analysts", group_name="analysts")
+        queue.grant_consume_messages(group)
+        ana = iam.CfnUser(analytics, "Ana", user_name="ana", groups=["analysts"])
+        ana.add_dependency(group.node.default_child)  # type: ignore[arg-type]
+        iam.CfnUserToGroupAddition(
+            analytics, "BobJoins", group_name=group.group_name, users=[bob.user_name]
+        )
+        if fixed:
+            ana_arn = f"arn:aws:iam::{ACCOUNT}:user/ana"
+            orders.domain.grant_read(iam.User.from_user_arn(orders, "AnaRef", ana_arn))
+            orders.domain.grant_read(bob)
+        try:
+            app.synth()
+        except Exception as error:
+            assert "ValidationFailed" in str(error), error
+        return audit_path(out)
+
+    found = [f for f in synth(tmp_path / "before", False) if f.rule == "CDKP019"]
+    who = sorted(str(f.value) for f in found)
+    assert who == [f"arn:aws:iam::{ACCOUNT}:user/ana", f"arn:aws:iam::{ACCOUNT}:user/bob"], [
+        (f.path, f.value) for f in found
+    ]
+    after = synth(tmp_path / "after", True)
+    assert [f.message for f in after if f.severity == "error"] == []
