@@ -297,10 +297,9 @@ class _Builder:
         if family is ARN and name not in PRINCIPAL_KEYS:  # the principal's ARN has its shape
             facts += [z3.InRe(v, ARN_SHAPE) for v in values]
         if name == "aws:epochtime" and scale > 1:
-            # a request carries aws:EpochTime in whole seconds ("epoch or Unix time", IAM User
-            # Guide, "AWS global condition context keys",
-            # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-epochtime),
-            # so a witness is a value the evaluator reads (not 1704067200.9)
+            # aws:EpochTime is whole seconds ("epoch or Unix time", IAM User Guide, "AWS global
+            # condition context keys",
+            # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-epochtime)
             facts += [v % scale == 0 for v in values]
         if family is IP:
             key.ipv6 = [z3.Bool(f"v6_{tag}_{i}") for i in range(bound)]
@@ -415,9 +414,8 @@ class _Builder:
         v = key.values[index]
         family = key.family
         if family is STRING and _BASES[base][0] is ARN:
-            # an ARN operator on a key string operators read too: an ARN-shaped value that
-            # matches (a value of another shape the evaluator cannot decide under an ARN
-            # operator: a witness there is re-checked and reported, never trusted)
+            # an ARN operator on a key string operators read too: an ARN-shaped value matches
+            # (the evaluator cannot decide another shape: such a witness is re-checked)
             return z3.And(z3.InRe(v, ARN_SHAPE), self._arn_test(key, v, p))
         if family is STRING:
             if base in ("StringLike", "StringNotLike"):
