@@ -74,6 +74,7 @@ from .door_uses import audit_door_uses
 from .exemptions import EXEMPTIBLE_RULES, KEY_EXEMPTIBLE_RULES, apply_exemptions
 from .identities import audit_identities
 from .integrations import audit_integrations
+from .key_grants import audit_key_grants
 from .key_policy import audit_key
 from .outside import audit_outside
 from .placement import audit_pending_lookups, audit_placement
@@ -157,6 +158,7 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
             findings.append(crash(error, **fields))
     try:
         findings.extend(audit_identities(assembly))  # principals follow the grants
+        findings.extend(audit_key_grants(assembly))  # IAM grants on the domain key itself
         findings.extend(audit_integrations(assembly))  # services the CDK wires to stores
         findings.extend(audit_backup_selections(assembly))  # AWS Backup roles on domain stores
         findings.extend(audit_run_roles(assembly))  # roles the domain's stores run with

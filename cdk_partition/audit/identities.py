@@ -63,7 +63,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "CDKP019",
         "error",
-        "An identity policy allows a data action on a domain store that the domain key refuses",
+        "An identity policy allows a data action on a domain store, or a KMS action on the "
+        "domain key, that the domain key refuses",
         "name the principal in the domain key policy: `domain.grant_read(principal)` for "
         "kms:Decrypt, `domain.grant_write(principal)` for kms:GenerateDataKey / kms:Encrypt "
         "(or drop the IAM grant); the key policy is the access control and is never widened "

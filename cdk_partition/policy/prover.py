@@ -218,6 +218,22 @@ class Prover:
             undecided = [v for v in undecided if v is not verdicts[1]]
         return undecided[0] if undecided else verdicts[-1]
 
+    def principal_may(self, principal_arn: str, account: str, action: str) -> Verdict:
+        """May the IAM principal ``principal_arn`` of ``account`` (its own IAM policy allowing
+        it) call ``action`` in some request, whatever the other context keys (``kms:ViaService``,
+        encryption context...)? ``denied``: in none."""
+
+        def question(s: Symbols) -> z3.BoolRef:
+            return z3.And(
+                s.action == z3.StringVal(action),
+                s.identity_allows,
+                z3.Not(s.is_service),
+                s.principal_arn == z3.StringVal(principal_arn),
+                s.account == z3.StringVal(account),
+            )
+
+        return self._cached(("principal", principal_arn, account, action), question)
+
     def capabilities(self, template: Request) -> dict[str, tuple[Verdict, bool]]:
         """For ``template``'s principal, each KMS key action it may perform: the witness and
         whether it is unconditional (allowed whatever the other context keys say)."""

@@ -1,0 +1,262 @@
+"""Identity policies that allow KMS actions on a domain key itself, which the key refuses (CDKP019).
+
+``domain.key.grant_decrypt(role)``, ``key.grant_encrypt_decrypt(...)`` or a hand-written
+statement with ``Resource`` naming the domain key puts ``kms:Decrypt`` (...) in the principal's
+identity policy. With this pattern the key policy decides: unless it names the principal,
+``DenyEveryoneElse`` refuses the request and the call fails at run time, however the IAM policy
+reads. Each such statement is decided here, action by action, by the prover over every request
+the principal may make (:meth:`~cdk_partition.policy.prover.Prover.principal_may`): an action the
+key refuses it in every context (directly, through every service, with every encryption context)
+is reported when the key refuses it every action the grant gives (the principal can do nothing
+with the key): one the key lets through somewhere (a store's role through its service, under
+``kms:ViaService``) may use the grant that way, and the CDK's store grants give more actions than
+the service uses. A role given to a resource on the key (a delivery stream's role) is the
+contract tables' to judge. A principal already
+reported for a store on the same key by the same policy is not reported twice (the CDK's store
+grants carry the key's actions too: :mod:`.identities` names the store).
+
+Only a ``Resource`` that names a domain key (``Ref`` / ``Fn::GetAtt`` of it, an import of its
+export) counts: ``kms:*`` on ``*`` is an administrator's, whom the pattern keeps out on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..assembly import CloudAssembly, DomainKey, StackTemplate
+from ..assembly.principals import PrincipalResolver, placeholders
+from ..knowledge import catalogue
+from ..knowledge.capabilities import KMS_KEY_ACTIONS, Capability, expand_kms_actions
+from ..policy import evaluator
+from ..policy.prover import prover_for
+from .identities import RULES, verdicts
+from .identity_policies import (
+    Holder,
+    as_list,
+    holders,
+    later_stack_fix,
+    props_of,
+    statements_of,
+)
+from .key_requests import prepared_key_policy
+from .rules import Finding, make_finding, resource_fields
+
+__all__ = ["audit_key_grants"]
+
+_RULE = {rule.id: rule for rule in RULES}
+
+
+def _named_key(assembly: CloudAssembly, stack: StackTemplate, value: Any) -> DomainKey | None:
+    """The domain key a ``Resource`` value names (``${Key.Arn}``, ``${Key}``, an import of its
+    export), else None."""
+    text = evaluator.canonicalize(value)
+    if not isinstance(text, str):
+        return None
+    spans = list(placeholders(text))
+    if len(spans) != 1 or spans[0] != (0, len(text)):
+        return None
+    inner = text[2:-1]
+    if inner.startswith("ImportValue:"):
+        exported = assembly.exports.get(inner.removeprefix("ImportValue:"))
+        return _named_key(assembly, exported[0], exported[1]) if exported else None
+    logical_id = inner.split(".", 1)[0]
+    return next(
+        (k for k in assembly.domain_keys if k.stack is stack and k.logical_id == logical_id), None
+    )
+
+
+def _statement_keys(
+    assembly: CloudAssembly, holder: Holder, statement: Mapping[str, Any]
+) -> list[tuple[DomainKey, tuple[str, ...]]]:
+    if statement.get("Effect") != "Allow" or "NotAction" in statement:
+        return []
+    actions = [a for a in expand_kms_actions(as_list(statement.get("Action") or []))
+               if a in KMS_KEY_ACTIONS]  # fmt: skip
+    if not actions:
+        return []
+    keys = [_named_key(assembly, holder.stack, v) for v in as_list(statement.get("Resource") or [])]
+    return [(k, tuple(actions)) for k in dict.fromkeys(k for k in keys if k is not None)]
+
+
+def _store_roles(
+    assembly: CloudAssembly, resolver: PrincipalResolver, key: DomainKey
+) -> frozenset[str]:
+    """The ARNs of the roles that resources on ``key`` are given (a delivery stream's role, a
+    bucket's replication role): the CDK's grant on the key comes with the resource, and whether
+    the role calls KMS is the contract tables' question (CDKP024, CDKP107), not a grant's."""
+    mark = ("store-roles", id(key.stack), key.logical_id)
+    cached = assembly.memo.get(mark)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    roles: set[str] = set()
+    for stack in assembly.stacks:
+        for resource in stack.resources.values():
+            if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
+                continue
+            props = resource.get("Properties")
+            if not isinstance(props, dict) or not any(
+                _named_key(assembly, stack, v) is key
+                for _, v in catalogue.key_values(resource["Type"], props)
+            ):
+                continue
+            text = json.dumps(evaluator.canonicalize(props))
+            for start, end in placeholders(text):
+                token = text[start:end]
+                target = stack.resources.get(token[2:-1].split(".", 1)[0])
+                if (
+                    token.endswith(".Arn}")
+                    and isinstance(target, dict)
+                    and (target.get("Type") == "AWS::IAM::Role")
+                ):
+                    found = resolver.token(token, stack)
+                    if found is not None:
+                        roles.add(found[0])
+    result = frozenset(roles)
+    assembly.memo[mark] = result
+    return result
+
+
+_POLICY_TYPES = frozenset(
+    {
+        "AWS::IAM::Policy",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::IAM::RolePolicy",
+        "AWS::IAM::UserPolicy",
+        "AWS::IAM::GroupPolicy",
+    }
+)
+
+
+def _idle_roles(assembly: CloudAssembly, resolver: PrincipalResolver) -> frozenset[str]:
+    """The ARNs of the app's roles nobody can use: trusted by AWS services only, and named by no
+    resource but the IAM policies on them (no function, task, instance profile or stream runs
+    with them; the CDK's Firehose L2 leaves one when the stream needs none). Their grants make
+    no call."""
+    cached = assembly.memo.get(("idle-roles",))
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    texts = {
+        id(stack): {
+            logical_id: json.dumps(resource)
+            for logical_id, resource in stack.resources.items()
+            if isinstance(resource, dict) and resource.get("Type") not in _POLICY_TYPES
+        }
+        for stack in assembly.stacks
+    }
+    exported = {name: json.dumps(value) for name, (_, value) in assembly.exports.items()}
+    idle: set[str] = set()
+    for stack in assembly.stacks:
+        for logical_id, resource in stack.resources.items():
+            if not isinstance(resource, dict) or resource.get("Type") != "AWS::IAM::Role":
+                continue
+            trust = props_of(resource).get("AssumeRolePolicyDocument")
+            principals = [
+                kind
+                for statement in statements_of(trust)
+                for kind in (statement.get("Principal") or {"*": None})
+                if statement.get("Effect") == "Allow"
+            ]
+            if not principals or any(kind != "Service" for kind in principals):
+                continue
+            refs = (f'"Ref": "{logical_id}"', f'["{logical_id}", "', f'"{logical_id}.')
+            names = [n for n, text in exported.items() if any(r in text for r in refs)]
+            if any(
+                other != logical_id and any(r in text for r in refs)
+                for other, text in texts[id(stack)].items()
+            ) or any(
+                f'"Fn::ImportValue": "{n}"' in text
+                for n in names
+                for by_id in texts.values()
+                for text in by_id.values()
+            ):
+                continue
+            found = resolver.token(f"${{{logical_id}.Arn}}", stack)
+            if found is not None:
+                idle.add(found[0])
+    result = frozenset(idle)
+    assembly.memo[("idle-roles",)] = result
+    return result
+
+
+def audit_key_grants(assembly: CloudAssembly) -> Iterator[Finding]:
+    """CDKP019 for each principal an identity policy allows KMS actions on a domain key that the
+    key policy refuses (one finding per policy, principal and key)."""
+    if not assembly.domain_keys:
+        return
+    resolver = PrincipalResolver(assembly)
+    reported = {
+        (id(v.grant.policy_stack), v.grant.policy_id, v.grant.principal_arn, v.grant.store.domain)
+        for v in verdicts(assembly)
+        if v.refused or v.undecidable
+    }
+    found, _ = holders(assembly)
+    for holder in found:
+        wanted: dict[int, tuple[DomainKey, list[str]]] = {}
+        for document in holder.documents:
+            for statement in statements_of(document):
+                for key, actions in _statement_keys(assembly, holder, statement):
+                    entry = wanted.setdefault(id(key), (key, []))
+                    entry[1].extend(a for a in actions if a not in entry[1])
+        for key, actions in wanted.values():
+            prepared = prepared_key_policy(assembly, resolver, key)
+            account = holder.stack.environment.account_text
+            for arn, path in holder.principals:
+                mark = (id(holder.stack), holder.logical_id, arn, key.name)
+                if mark in reported:
+                    continue
+                if arn in _store_roles(assembly, resolver, key) or arn in _idle_roles(
+                    assembly, resolver
+                ):
+                    continue
+                prover = prover_for(prepared)
+                refused = [
+                    a for a in actions if prover.principal_may(arn, account, a).status == "denied"
+                ]
+                if refused == actions:
+                    yield _finding(assembly, holder, key, (arn, path), actions, refused)
+
+
+def _finding(
+    assembly: CloudAssembly,
+    holder: Holder,
+    key: DomainKey,
+    principal: tuple[str, str],
+    actions: list[str],
+    refused: list[str],
+) -> Finding:
+    arn, path = principal
+    resource = holder.stack.resources[holder.logical_id]
+    base = resource_fields(holder.stack, holder.logical_id, resource, key.name)
+    plain = [r.split(" ", 1)[0] for r in refused]
+    capabilities = [str(c) for c in Capability if any(a in c.actions for a in plain)]
+    outside = [a for a in plain if not any(a in c.actions for c in Capability)]
+    who = path if path == arn else f"{path} ({arn})"
+    calls = " and ".join(f"`domain.grant_{c}(role)`" for c in capabilities)
+    fix = None
+    if capabilities and path != arn:
+        fix = later_stack_fix(assembly, path, key.stack, calls)
+    if fix is None and capabilities:
+        target = path if path != arn else f"iam.Role.from_role_arn(scope, id, {arn!r})"
+        named = calls.replace("(role)", f"({target})")
+        fix = (
+            f"name the principal in the key policy of domain {key.name!r}: {named} on the "
+            "domain (or remove the IAM grant); the key policy is not widened automatically"
+        )
+    if outside:
+        rest = (
+            f"remove {', '.join(outside)} from the IAM grant: no capability of the domain holds it"
+        )
+        fix = f"{fix}; {rest}" if fix else rest
+    return make_finding(
+        _RULE["CDKP019"],
+        f"IAM allows {who} {', '.join(actions)} on the key of domain {key.name!r} ({key.path}), "
+        f"but the key policy refuses "
+        f"{'all of it' if refused == actions else ', '.join(refused)}: the call fails at run "
+        "time (the key policy, not IAM, decides who uses a domain key).",
+        fix=fix,
+        location="PolicyDocument",
+        value=arn,
+        **base,
+    )
