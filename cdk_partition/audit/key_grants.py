@@ -196,9 +196,9 @@ def audit_key_grants(assembly: CloudAssembly) -> Iterator[Finding]:
         wanted: dict[int, tuple[DomainKey, list[str]]] = {}
         for document in holder.documents:
             for statement in statements_of(document):
-                for key, actions in _statement_keys(assembly, holder, statement):
+                for key, given in _statement_keys(assembly, holder, statement):
                     entry = wanted.setdefault(id(key), (key, []))
-                    entry[1].extend(a for a in actions if a not in entry[1])
+                    entry[1].extend(a for a in given if a not in entry[1])
         for key, actions in wanted.values():
             prepared = prepared_key_policy(assembly, resolver, key)
             account = holder.stack.environment.account_text
