@@ -158,3 +158,62 @@ def test_a_store_on_the_domain_key_in_a_stack_no_check_covers_is_held_to_the_dom
 
     after = _synth(tmp_path / "after", _state_machine(True), checked=False)
     assert [f.message for f in after if f.severity == "error"] == []
+
+
+@pytest.mark.parametrize("how", ["alias", "alias-name", "sub"])
+def test_a_store_on_the_key_through_its_alias_or_a_built_arn_is_held_to_the_domain(
+    tmp_path: Path, how: str
+) -> None:
+    """The same unchecked consumer stack, its state machine given the domain's alias, the alias
+    by its literal name, or the key's ARN built with ``Fn::Sub`` around the key id's import:
+    each still names the domain key, so the store is held to the domain (before: no finding)."""
+    from aws_cdk import aws_kms as kms
+
+    def build(people: cdk.Stack, orders: DomainStack, consumer: cdk.Stack) -> None:
+        domain = orders.domain
+        key: kms.IKey
+        if how == "alias":
+            key = domain.alias
+        elif how == "alias-name":
+            key = kms.Alias.from_alias_name(consumer, "A", domain.alias.alias_name)
+        else:
+            arn = cdk.Fn.sub(
+                "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${Id}",
+                {"Id": domain.key.key_id},
+            )
+            key = kms.Key.from_key_arn(consumer, "K", arn)
+        sfn.StateMachine(
+            consumer, "Flow",
+            definition_body=sfn.DefinitionBody.from_chainable(sfn.Pass(consumer, "Step")),
+            encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(key),
+        )  # fmt: skip
+
+    findings = _synth(tmp_path, build, checked=False)
+    flow = [f for f in findings if f.path == "Consumer/Flow/Resource" and f.severity == "error"]
+    assert flow and all(f.domain == "orders" for f in flow), [(f.rule, f.domain) for f in flow]
+    assert "CDKP024" in {f.rule for f in flow}
+
+
+def test_a_user_of_a_consumer_stack_gets_the_users_fix(tmp_path: Path) -> None:
+    """The later-stack fix for a user says to import a user (``User.from_user_arn``), not a role;
+    applied as written, the app synthesizes clean."""
+
+    def build(fixed: bool) -> Build:
+        def inner(people: cdk.Stack, orders: DomainStack, consumer: cdk.Stack) -> None:
+            queue = orders.domain.queue("Jobs")
+            if fixed:
+                user = iam.User(people, "Bob")
+                imported = iam.User.from_user_arn(consumer, "BobRef", user.user_arn)
+                queue.grant_consume_messages(imported)
+                orders.domain.grant_read(user)
+            else:
+                queue.grant_consume_messages(iam.User(consumer, "Bob"))
+
+        return inner
+
+    found = [f for f in _synth(tmp_path / "before", build(False)) if f.rule == "CDKP019"]
+    assert len(found) == 1, found
+    assert "create the user" in found[0].fix and "iam.User.from_user_arn(" in found[0].fix
+    assert found[0].fix.endswith("`domain.grant_read(user)`; the CDK grant stays as written")
+    after = _synth(tmp_path / "after", build(True))
+    assert [f.message for f in after if f.severity == "error"] == []

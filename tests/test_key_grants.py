@@ -84,3 +84,29 @@ def test_a_store_grant_is_reported_once_by_its_store(before: list[Finding]) -> N
 def test_the_fixes_as_written_clear_them(tmp_path: Path) -> None:
     findings = _synth(tmp_path, fixed=True)
     assert [f.message for f in findings if f.severity == "error"] == []
+
+
+def test_a_role_used_by_its_literal_name_is_not_idle(tmp_path: Path) -> None:
+    """A service role with a literal ``RoleName`` that a Glue job names by that name (no
+    ``Ref``): it runs, so its key grant the key refuses is reported."""
+    from aws_cdk import aws_glue as glue
+
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    people = cdk.Stack(app, "Principals")
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci])
+    role = iam.Role(
+        orders, "GlueRole", role_name="orders-glue",
+        assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
+    )  # fmt: skip
+    orders.domain.key.grant_decrypt(role)
+    glue.CfnJob(
+        orders, "Job", role="orders-glue",
+        command=glue.CfnJob.JobCommandProperty(name="glueetl", script_location="s3://b/x.py"),
+    )  # fmt: skip
+    try:
+        app.synth()
+    except Exception as error:
+        assert "ValidationFailed" in str(error), error
+    found = [f for f in audit_path(tmp_path) if f.rule == "CDKP019"]
+    assert [f.path for f in found] == ["Orders/GlueRole/DefaultPolicy/Resource"]

@@ -184,3 +184,91 @@ def test_a_groups_members_by_literal_name_and_from_another_stack_are_followed(
     ]
     after = synth(tmp_path / "after", True)
     assert [f.message for f in after if f.severity == "error"] == []
+
+
+OTHER_ACCOUNT = "444455556666"
+
+
+@pytest.fixture(scope="module")
+def edges(tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
+    """One app holding the edges an attack review found (each a kind, asserted below)."""
+    out = tmp_path_factory.mktemp("edges")
+    app = cdk.App(context=cdk_context(), outdir=str(out))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    dave = iam.User(people, "Dave", user_name="dave")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    orders.domain.bucket("Named", bucket_name="orders-docs")
+    orders.domain.bucket("Unnamed")
+    queue = orders.domain.queue("Jobs", queue_name="orders-jobs")
+    orders.domain.secret("Db", secret_name="orders-db")
+    # a role of another region reading its own queue of the same name, through pseudo parameters
+    local = cdk.Stack(app, "Local", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
+    sqs.CfnQueue(local, "Own", queue_name="orders-jobs")
+    regional = iam.Role(local, "Regional", assumed_by=iam.AccountRootPrincipal())
+    arn = f"arn:{cdk.Aws.PARTITION}:sqs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:orders-jobs"
+    regional.add_to_policy(iam.PolicyStatement(actions=["sqs:ReceiveMessage"], resources=[arn]))
+    # every bucket's objects, and another secret whose name only starts like the domain's
+    star = iam.Role(people, "Star", assumed_by=iam.AccountRootPrincipal())
+    star.add_to_policy(
+        iam.PolicyStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::*/*"])
+    )
+    prefix = iam.Role(people, "Prefix", assumed_by=iam.AccountRootPrincipal())
+    prefix.add_to_policy(iam.PolicyStatement(
+        actions=["secretsmanager:GetSecretValue"],
+        resources=[f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:orders-db-prod-*"],
+    ))  # fmt: skip
+    # a group whose policy lives in a third stack that names it by its literal name; its member
+    # dave, of the principals stack, added by his literal name
+    analytics = cdk.Stack(app, "Analytics", env=ENV)
+    queue.grant_consume_messages(iam.Group(analytics, "Analysts", group_name="analysts"))
+    iam.CfnUserToGroupAddition(analytics, "DaveJoins", group_name="analysts", users=["dave"])
+    grants = cdk.Stack(app, "Grants", env=ENV)
+    queue.grant_consume_messages(iam.Group.from_group_name(grants, "G", "analysts"))
+    # another account's own group of the same name, and its member
+    other = cdk.Stack(
+        app, "OtherAccount", env=cdk.Environment(account=OTHER_ACCOUNT, region=REGION)
+    )
+    iam.CfnGroup(other, "Analysts", group_name="analysts")
+    iam.CfnUser(other, "Carol", user_name="carol", groups=["analysts"])
+    assert dave is not None
+    try:
+        app.synth()
+    except Exception as error:
+        assert "ValidationFailed" in str(error), error
+    return audit_path(out)
+
+
+def _reported(findings: list[Finding], who: str) -> list[Finding]:
+    return [f for f in findings if f.severity == "error" and who in f"{f.path} {f.value}"]
+
+
+def test_pseudo_parameters_are_the_policys_own_region_and_account(edges: list[Finding]) -> None:
+    assert _reported(edges, "Local/Regional") == []
+
+
+def test_a_secret_name_that_only_starts_like_the_store_does_not_name_it(
+    edges: list[Finding],
+) -> None:
+    assert _reported(edges, "Principals/Prefix") == []
+
+
+def test_a_pattern_that_admits_any_name_names_the_unnamed_stores_too(edges: list[Finding]) -> None:
+    found = [f for f in _reported(edges, "Principals/Star") if f.rule == "CDKP019"]
+    assert sorted(f.message.split(" on ")[1].split(" of ")[0] for f in found) == [
+        "Orders/Domain/Named",
+        "Orders/Domain/Unnamed",
+    ]
+
+
+def test_a_group_named_by_literal_name_in_another_stack_has_its_members(
+    edges: list[Finding],
+) -> None:
+    dave = f"arn:aws:iam::{ACCOUNT}:user/dave"
+    found = [f for f in edges if f.rule in ("CDKP019", "CDKP020") and f.path.startswith("Grants/")]
+    assert [(f.rule, f.value) for f in found] == [("CDKP019", dave)], [f.message for f in found]
+
+
+def test_another_accounts_group_of_the_same_name_is_not_this_one(edges: list[Finding]) -> None:
+    in_group = [f for f in edges if f.rule == "CDKP019" and f.path.startswith("Analytics/")]
+    assert [f.value for f in in_group] == [f"arn:aws:iam::{ACCOUNT}:user/dave"]

@@ -216,7 +216,9 @@ class CloudAssembly:
         uncovered = [s for s in self.stacks if not covered(s)]
         on_key = [
             Scope(domain, stack, "", ids, "on-key")
-            for stack, domain, ids in stores_on_domain_keys(uncovered, self.exports, keys)
+            for stack, domain, ids in stores_on_domain_keys(
+                uncovered, self.exports, keys, self.stacks
+            )
         ]
         return scopes + defaults + on_key
 

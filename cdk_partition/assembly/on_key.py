@@ -7,8 +7,9 @@ the domain's own stack: the assembly gives each such store a scope of its own (o
 found, never the rest of the stack, whose other stores belong to nobody's domain).
 
 Found from the template: a key property the catalogue names (:func:`catalogue.key_values`) whose
-value is an ``Fn::ImportValue`` of an export whose value is a ``Ref`` or ``Fn::GetAtt`` of a
-domain key (how the CDK writes a cross-stack reference). Pure Python over JSON.
+value imports the export of a domain key or of its alias (a ``Ref`` or ``Fn::GetAtt`` of it: how
+the CDK writes a cross-stack reference), bare or inside ``Fn::Join`` / ``Fn::Sub``, or names the
+alias by its literal name. Pure Python over JSON.
 """
 
 from __future__ import annotations
@@ -35,13 +36,72 @@ def _key_target(value: Any) -> str | None:
     return None
 
 
+def _walk(value: Any) -> Iterator[Any]:
+    """``value`` and every value nested in it."""
+    yield value
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item)
+
+
+def _aliases(
+    stacks: Iterable[StackTemplate], keys: Mapping[tuple[int, str], str]
+) -> tuple[dict[tuple[int, str], str], dict[str, str]]:
+    """The ``AWS::KMS::Alias`` resources of the domain keys: (id of its stack, logical id) ->
+    domain, and literal alias name -> domain."""
+    by_id: dict[tuple[int, str], str] = {}
+    by_name: dict[str, str] = {}
+    for stack in stacks:
+        for logical_id, resource in stack.resources.items():
+            if not isinstance(resource, dict) or resource.get("Type") != "AWS::KMS::Alias":
+                continue
+            props = resource.get("Properties")
+            props = props if isinstance(props, dict) else {}
+            domain = keys.get((id(stack), _key_target(props.get("TargetKeyId")) or ""))
+            if domain is not None:
+                by_id[(id(stack), logical_id)] = domain
+                if isinstance(props.get("AliasName"), str):
+                    by_name[props["AliasName"]] = domain
+    return by_id, by_name
+
+
+def _domain_of_value(
+    value: Any,
+    exports: Mapping[str, tuple[StackTemplate, Any]],
+    keys: Mapping[tuple[int, str], str],
+    aliases: tuple[dict[tuple[int, str], str], dict[str, str]],
+) -> str | None:
+    """The domain whose key (or alias) a key property's value names: an import of the key's or
+    its alias's export anywhere in the value (bare, or inside ``Fn::Join`` / ``Fn::Sub``), or the
+    alias's literal name (``alias/orders``, its ARN)."""
+    for part in _walk(value):
+        if isinstance(part, dict) and isinstance(part.get("Fn::ImportValue"), str):
+            exported = exports.get(part["Fn::ImportValue"])
+            if exported is not None:
+                mark = (id(exported[0]), _key_target(exported[1]) or "")
+                domain = keys.get(mark) or aliases[0].get(mark)
+                if domain is not None:
+                    return domain
+        elif isinstance(part, str):
+            for name, domain in aliases[1].items():
+                if part == name or part.endswith(":" + name):
+                    return domain
+    return None
+
+
 def stores_on_domain_keys(
     stacks: Iterable[StackTemplate],
     exports: Mapping[str, tuple[StackTemplate, Any]],
     keys: Mapping[tuple[int, str], str],
+    every: Iterable[StackTemplate] = (),
 ) -> Iterator[tuple[StackTemplate, str, frozenset[str]]]:
-    """``(stack, domain, logical ids)`` of the stores of ``stacks`` whose key property imports a
-    domain key (``keys``: (id of the key's stack, its logical id) -> domain name)."""
+    """``(stack, domain, logical ids)`` of the stores of ``stacks`` whose key property names a
+    domain key (``keys``: (id of the key's stack, its logical id) -> domain name) through an
+    import or an alias of it (the aliases are looked for in ``every`` stack)."""
+    aliases = _aliases(every, keys)
     for stack in stacks:
         found: dict[str, set[str]] = {}
         for logical_id, resource in stack.resources.items():
@@ -51,12 +111,7 @@ def stores_on_domain_keys(
             if not isinstance(properties, dict):
                 continue
             for _, value in catalogue.key_values(resource["Type"], properties):
-                name = value.get("Fn::ImportValue") if isinstance(value, dict) else None
-                exported = exports.get(name) if isinstance(name, str) else None
-                if exported is None:
-                    continue
-                target = _key_target(exported[1])
-                domain = keys.get((id(exported[0]), target or ""))
+                domain = _domain_of_value(value, exports, keys, aliases)
                 if domain is not None:
                     found.setdefault(domain, set()).add(logical_id)
         for domain, ids in sorted(found.items()):

@@ -24,10 +24,11 @@ requests the store's service makes against the domain key policy with the policy
   request the evaluator cannot decide.
 
 What an identity grant covers: a ``Resource`` that names a store of the app (``Ref``,
-``Fn::GetAtt``, ``Fn::Sub`` of its ARN, or an export of one), and ``"*"`` for actions the
-statement names without a wildcard (``sqs:SendMessage`` on ``*`` is meant for queues; ``*`` on
-``*`` is an administrator's, whom the pattern keeps away from the data on purpose). Literal ARNs
-are not matched to stores; statement conditions are assumed to hold.
+``Fn::GetAtt``, ``Fn::Sub`` of its ARN, or an export of one, or its literal name's ARN:
+:mod:`cdk_partition.knowledge.store_names`), and ``"*"`` for actions the statement names without
+a wildcard (``sqs:SendMessage`` on ``*`` is meant for queues; ``*`` on ``*`` is an
+administrator's, whom the pattern keeps away from the data on purpose). Statement conditions are
+assumed to hold.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from typing import Any
 from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver, placeholders
 from ..knowledge.identity_kms import ROWS_BY_TYPE, IdentityRow
-from ..knowledge.store_names import STORE_NAMES, identifiers, names_store
+from ..knowledge.store_names import GENERATED, STORE_NAMES, identifiers, names_store
 from ..policy import evaluator
 from .identity_policies import (
     Principal,
@@ -48,6 +49,7 @@ from .identity_policies import (
     glob,
     holders,
     later_stack_fix,
+    naming_fix,
     props_of,
     statements_of,
 )
@@ -153,12 +155,23 @@ def _stores(assembly: CloudAssembly) -> dict[tuple[int, str], Store]:
 
 
 def _by_name(
-    assembly: CloudAssembly, text: str, stores: Mapping[tuple[int, str], Store], targets: bool
+    assembly: CloudAssembly,
+    stack: StackTemplate,
+    text: str,
+    stores: Mapping[tuple[int, str], Store],
+    targets: bool,
 ) -> list[Store]:
-    """The stores with a literal name that the policy's ``text`` names as text (an ARN, with
-    wildcards, or a target's name or URL: :mod:`cdk_partition.knowledge.store_names`); the
-    pseudo parameters of the text match any value."""
-    bare = re.sub(r"\$\{AWS::(?:Partition|Region|AccountId)\}", "*", text)
+    """The stores with a literal name that the policy's ``text`` (in ``stack``) names as text
+    (an ARN, with wildcards, or a target's name or URL:
+    :mod:`cdk_partition.knowledge.store_names`); the pseudo parameters of the text are the
+    stack's partition, region and account, any value where the stack leaves them open."""
+    env = stack.environment
+    pseudo = {
+        "Partition": env.partition_text if env.region else "*",
+        "Region": env.region or "*",
+        "AccountId": env.account or "*",
+    }
+    bare = re.sub(r"\$\{AWS::(Partition|Region|AccountId)\}", lambda m: pseudo[m.group(1)], text)
     if "${" in bare:
         return []
     named = assembly.memo.get(("named-stores", id(stores)))
@@ -166,13 +179,13 @@ def _by_name(
         named = []
         for store in stores.values():
             row = STORE_NAMES.get(str(store.resource.get("Type")))
-            name = (
-                evaluator.canonicalize(props_of(store.resource).get(row.name_property))
-                if row
-                else None
-            )
-            if isinstance(name, str) and "${" not in name:
-                named.append((store, name))
+            if row is None:
+                continue
+            name = evaluator.canonicalize(props_of(store.resource).get(row.name_property))
+            # no literal name: CloudFormation makes one, which only a text that admits any
+            # name there can name
+            literal = isinstance(name, str) and "${" not in name
+            named.append((store, name if literal else GENERATED))
         assembly.memo[("named-stores", id(stores))] = named
     out: list[Store] = []
     for store, name in named:
@@ -199,7 +212,7 @@ def _resource_stores(
         return [], False, f"Resource {text!r}"
     if text == "*":
         return [], True, None
-    found: list[Store] = _by_name(assembly, text, stores, targets)
+    found: list[Store] = _by_name(assembly, stack, text, stores, targets)
     for start, end in placeholders(text):
         inner = text[start + 2 : end - 1]
         if inner.startswith("AWS::"):
@@ -521,7 +534,10 @@ def _finding(assembly: CloudAssembly, group: list[IdentityVerdict]) -> Finding:
             **base,
         )
     capabilities = sorted({_KMS_CAPABILITY.get(r.lower(), "write") for r in requests})
-    fix = _later_fix(assembly, grant, capabilities) or _fix(grant, capabilities, store.domain)
+    where = "the grant" if not grant.by_resource_policy else "the statement of the resource policy"
+    fix = _later_fix(assembly, grant, capabilities) or naming_fix(
+        (grant.principal_arn, grant.principal_path), capabilities, store.domain, where
+    )
     kind = str(resource.get("Type"))
     return make_finding(
         _RULE["CDKP019"],
@@ -553,34 +569,8 @@ def _later_fix(assembly: CloudAssembly, grant: Grant, capabilities: list[str]) -
         return None
     calls = " and ".join(f"`domain.grant_{c}(role)`" for c in capabilities)
     return later_stack_fix(
-        assembly, grant.principal_path, key.stack, f"{calls}; the CDK grant stays as written"
-    )
-
-
-def _fix(grant: Grant, capabilities: list[str], domain: str) -> str:
-    """The fix of a CDKP019 finding, for what the app wrote: a principal of the app by its
-    construct, a role or user outside it by its ARN, an account by its roles and users (a domain
-    key never delegates to an account)."""
-    where = "the grant" if not grant.by_resource_policy else "the statement of the resource policy"
-    if grant.principal_arn.endswith(":root"):
-        return (
-            f"a domain key names roles and users, never an account ({grant.principal_arn}): name "
-            f"each role or user of that account that uses the store in the key policy of domain "
-            f"{domain!r} (`domain.grant_{capabilities[0]}(iam.Role.from_role_arn(scope, id, "
-            f"'<role ARN>'))`), or remove {where}; the key policy is not widened automatically"
-        )
-    if grant.principal_path == grant.principal_arn:  # no construct of the app
-        who = f"iam.Role.from_role_arn(scope, id, {grant.principal_arn!r})"
-        if ":user/" in grant.principal_arn:
-            who = f"iam.User.from_user_arn(scope, id, {grant.principal_arn!r})"
-        calls = " and ".join(f"`domain.grant_{c}({who})`" for c in capabilities)
-        return (
-            f"name the principal in the key policy of domain {domain!r}: {calls} on the domain "
-            f"(or remove {where}); the key policy is not widened automatically"
-        )
-    calls = " and ".join(f"`domain.grant_{c}({grant.principal_path})`" for c in capabilities)
-    return (
-        f"name the principal in the key policy of domain {domain!r}: {calls} on the domain, "
-        f"with the construct of that path (or remove {where}); the key policy is not widened "
-        "automatically"
+        assembly,
+        (grant.principal_arn, grant.principal_path),
+        key.stack,
+        f"{calls}; the CDK grant stays as written",
     )

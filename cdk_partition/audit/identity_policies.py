@@ -29,6 +29,7 @@ __all__ = [
     "glob",
     "holders",
     "later_stack_fix",
+    "naming_fix",
     "props_of",
     "statements_of",
     "type_of",
@@ -91,13 +92,9 @@ def principals_of(
                 )
                 continue
             if isinstance(entry, str):
-                found = _by_name(stack, key, entry)
-                if found is not None:
-                    ids += (
-                        _members(resolver.assembly, stack, found)
-                        if key == "Groups"
-                        else [(stack, found)]
-                    )
+                named = _named_anywhere(resolver.assembly, stack, key, entry)
+                if named is not None:
+                    ids += _members(resolver.assembly, *named) if key == "Groups" else [named]
                     continue
                 if key != "Groups":  # a role or user of the account, named by the app
                     env = stack.environment
@@ -108,6 +105,10 @@ def principals_of(
             arn_text = _arn_of_name(entry)
             if arn_text is not None and key != "Groups":
                 resolved = resolver.resolve(arn_text, stack)
+                if key == "Roles" and ":user/" in resolved:
+                    # a role name cut from a user's ARN (Role.from_role_arn of a user): the
+                    # policy is attached to a role of that name, not to the user
+                    resolved = resolved.replace(":user/", ":role/", 1)
                 leftover = [resolved[a:b] for a, b in placeholders(resolved)]
                 if not any(not t.startswith("${AWS::") for t in leftover):
                     origin = resolver.origins.get(resolved)
@@ -161,6 +162,25 @@ def _by_name(stack: StackTemplate, key: str, name: str) -> str | None:
     return None
 
 
+def _same_account(a: StackTemplate, b: StackTemplate) -> bool:
+    """Whether two stacks may deploy to one account (an unknown account may be any)."""
+    first, second = a.environment.account, b.environment.account
+    return first is None or second is None or first == second
+
+
+def _named_anywhere(
+    assembly: CloudAssembly, stack: StackTemplate, key: str, name: str
+) -> tuple[StackTemplate, str] | None:
+    """The role/user/group whose literal name is ``name``: of ``stack`` first, else of another
+    stack of the same account (IAM names are unique per account)."""
+    for where in (stack, *[s for s in assembly.stacks if s is not stack]):
+        if where is stack or _same_account(where, stack):
+            found = _by_name(where, key, name)
+            if found is not None:
+                return where, found
+    return None
+
+
 def _members(
     assembly: CloudAssembly, stack: StackTemplate, group: str
 ) -> list[tuple[StackTemplate, str]]:
@@ -172,7 +192,7 @@ def _members(
 
     def names_group(where: StackTemplate, value: Any) -> bool:
         if isinstance(value, str):
-            return isinstance(name, str) and value == name
+            return isinstance(name, str) and value == name and _same_account(where, stack)
         target = _local(assembly, where, value)
         return target is not None and target[0] is stack and target[1] == group
 
@@ -190,8 +210,7 @@ def _members(
             ):
                 for user in as_list(props.get("Users") or []):
                     if isinstance(user, str):
-                        found = _by_name(where, "Users", user)
-                        target = (where, found) if found is not None else None
+                        target = _named_anywhere(assembly, where, "Users", user)
                     else:
                         target = _local(assembly, where, user)
                     if target is not None:
@@ -338,22 +357,56 @@ def holders(assembly: CloudAssembly) -> tuple[list[Holder], dict[str, list[Any]]
 
 
 def later_stack_fix(
-    assembly: CloudAssembly, principal_path: str, key_stack: StackTemplate, then: str
+    assembly: CloudAssembly, principal: Principal, key_stack: StackTemplate, then: str
 ) -> str | None:
-    """The fix for a principal of the app (at ``principal_path``) whose stack deploys after the
-    domain key's stack (``key_stack``), else None. Naming it in the key policy, as the usual fix
-    says, makes the key's stack deploy after the principal's while the principal's deploys
-    after the key's: a dependency cycle, which the domain refuses at construct time. ``then``:
-    the call that names it once it lives in a stack that deploys first."""
-    stack = assembly.stack_at(principal_path)
+    """The fix for a role or user of the app (``principal``: its ARN and construct path) whose
+    stack deploys after the domain key's stack (``key_stack``), else None. Naming it in the key
+    policy, as the usual fix says, makes the key's stack deploy after the principal's while the
+    principal's deploys after the key's: a dependency cycle, which the domain refuses at
+    construct time. ``then``: the call that names it (``role`` standing for it) once it lives in
+    a stack that deploys first."""
+    arn, path = principal
+    stack = assembly.stack_at(path)
     if stack is None or stack is key_stack or not assembly.deploys_after(stack, key_stack):
         return None
+    kind, imported = ("role", "iam.Role.from_role_arn(stack, id, role.role_arn)")
+    if ":user/" in arn:
+        kind, imported = ("user", "iam.User.from_user_arn(stack, id, user.user_arn)")
+        then = then.replace("(role)", "(user)")
     return (
-        f"{principal_path} lives in stack {stack.construct_path!r}, which deploys after the "
-        f"domain's stack {key_stack.construct_path!r}, so naming it in the key policy would make "
-        "a dependency cycle: create the role in a stack that deploys before the domain's (a "
-        "principals stack that references no domain resource), give it to "
-        f"{principal_path.rsplit('/', 1)[0]} imported into {stack.construct_path!r} "
-        "(`role=iam.Role.from_role_arn(stack, id, role.role_arn)`: the policies the CDK adds to "
-        f"it stay in that stack), then {then}"
+        f"{path} lives in stack {stack.construct_path!r}, which deploys after the domain's stack "
+        f"{key_stack.construct_path!r}, so naming it in the key policy would make a dependency "
+        f"cycle: create the {kind} in a stack that deploys before the domain's (a principals "
+        f"stack that references no domain resource), use it in {stack.construct_path!r} "
+        f"imported there (`{imported}`, given where the {kind} was: the policies the CDK adds "
+        f"to it stay in that stack), then {then}"
+    )
+
+
+def naming_fix(principal: Principal, capabilities: list[str], domain: str, where: str) -> str:
+    """The fix of a CDKP019 finding, for what the app wrote (``where``: the grant to remove
+    instead): a principal of the app by its construct, a role or user outside it by its ARN, an
+    account by its roles and users (a domain key never delegates to an account)."""
+    arn, path = principal
+    if arn.endswith(":root"):
+        return (
+            f"a domain key names roles and users, never an account ({arn}): name each role or "
+            f"user of that account that uses the store in the key policy of domain {domain!r} "
+            f"(`domain.grant_{capabilities[0]}(iam.Role.from_role_arn(scope, id, "
+            f"'<role ARN>'))`), or remove {where}; the key policy is not widened automatically"
+        )
+    if path == arn:  # no construct of the app
+        who = f"iam.Role.from_role_arn(scope, id, {arn!r})"
+        if ":user/" in arn:
+            who = f"iam.User.from_user_arn(scope, id, {arn!r})"
+        calls = " and ".join(f"`domain.grant_{c}({who})`" for c in capabilities)
+        return (
+            f"name the principal in the key policy of domain {domain!r}: {calls} on the domain "
+            f"(or remove {where}); the key policy is not widened automatically"
+        )
+    calls = " and ".join(f"`domain.grant_{c}({path})`" for c in capabilities)
+    return (
+        f"name the principal in the key policy of domain {domain!r}: {calls} on the domain, "
+        f"with the construct of that path (or remove {where}); the key policy is not widened "
+        "automatically"
     )

@@ -37,6 +37,7 @@ from .identity_policies import (
     as_list,
     holders,
     later_stack_fix,
+    naming_fix,
     props_of,
     statements_of,
 )
@@ -160,7 +161,14 @@ def _idle_roles(assembly: CloudAssembly, resolver: PrincipalResolver) -> frozens
             ]
             if not principals or any(kind != "Service" for kind in principals):
                 continue
-            refs = (f'"Ref": "{logical_id}"', f'["{logical_id}", "', f'"{logical_id}.')
+            refs: tuple[str, ...] = (
+                f'"Ref": "{logical_id}"',
+                f'["{logical_id}", "',
+                f'"{logical_id}.',
+            )
+            name = props_of(resource).get("RoleName")
+            if isinstance(name, str):  # a role named by its literal name (a Glue job's Role)
+                refs += (f'"{name}"', f'/{name}"', f":role/{name}")
             names = [n for n, text in exported.items() if any(r in text for r in refs)]
             if any(
                 other != logical_id and any(r in text for r in refs)
@@ -236,14 +244,9 @@ def _finding(
     calls = " and ".join(f"`domain.grant_{c}(role)`" for c in capabilities)
     fix = None
     if capabilities and path != arn:
-        fix = later_stack_fix(assembly, path, key.stack, calls)
+        fix = later_stack_fix(assembly, principal, key.stack, calls)
     if fix is None and capabilities:
-        target = path if path != arn else f"iam.Role.from_role_arn(scope, id, {arn!r})"
-        named = calls.replace("(role)", f"({target})")
-        fix = (
-            f"name the principal in the key policy of domain {key.name!r}: {named} on the "
-            "domain (or remove the IAM grant); the key policy is not widened automatically"
-        )
+        fix = naming_fix(principal, capabilities, key.name, "the IAM grant")
     if outside:
         rest = (
             f"remove {', '.join(outside)} from the IAM grant: no capability of the domain holds it"

@@ -15,7 +15,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["STORE_NAMES", "StoreName", "identifiers", "names_store"]
+__all__ = ["ALNUM", "GENERATED", "STORE_NAMES", "StoreName", "identifiers", "names_store"]
+
+
+#: In an identifier, one letter or digit (the six characters Secrets Manager adds to a secret's
+#: name in its ARN never include a hyphen).
+ALNUM = "\x00"
+
+#: The name a store with no literal name stands for (CloudFormation generates one): a text
+#: names such a store only when it admits any name there.
+GENERATED = "\x01generated\x01"
 
 
 @dataclass(frozen=True)
@@ -95,7 +104,7 @@ STORE_NAMES: dict[str, StoreName] = {
         StoreName(
             "AWS::SecretsManager::Secret",
             "Name",
-            ("arn:{partition}:secretsmanager:{region}:{account}:secret:{name}-??????",),
+            ("arn:{partition}:secretsmanager:{region}:{account}:secret:{name}-" + ALNUM * 6,),
             "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html",
             ("{name}",),
         ),
@@ -141,6 +150,16 @@ def names_store(text: str, identifier: str) -> bool:
             elif j < len(b) and b[j] == "*" and (row[j + 1] or (i < len(a) and after[j])):
                 row[j] = True
             elif i < len(a) and j < len(b) and "*" not in (a[i], b[j]):
-                row[j] = (a[i] == b[j] or "?" in (a[i], b[j])) and after[j + 1]
+                row[j] = _one(a[i], b[j]) and after[j + 1]
         after = row
     return after[0]
+
+
+def _one(x: str, y: str) -> bool:
+    """Whether two pattern symbols (neither ``*``) match a common character."""
+    if x == y or "?" in (x, y):
+        return True
+    if ALNUM in (x, y):
+        other = y if x == ALNUM else x
+        return other.isascii() and other.isalnum()
+    return False
