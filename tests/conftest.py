@@ -22,6 +22,18 @@ def cdk_context() -> dict[str, object]:
     return {**context, "aws:cdk:enable-path-metadata": True, "aws:cdk:version-reporting": False}
 
 
+def synth_and_audit(app, out: Path) -> list:  # type: ignore[no-untyped-def]
+    """Synthesize ``app`` (into ``out``) and audit its cloud assembly: the audit's findings. A
+    synth the validation plugin fails (an error finding) still writes the assembly."""
+    from cdk_partition import audit_path
+
+    try:
+        app.synth()
+    except Exception as error:  # the validation plugin fails the synth
+        assert "ValidationFailed" in str(error), error
+    return audit_path(out)
+
+
 @pytest.fixture(scope="session")
 def sample_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample app synthesized by the pinned CDK CLI through ``cdk.json``: ``cdk synth``."""

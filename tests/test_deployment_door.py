@@ -20,7 +20,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from conftest import cdk_context
 from proof_support import concrete_key_policy
 from test_integrations import _synth as synth_orders
-from test_oracle_iam_simulate import Case, caller_for_arn, run_oracle, simulator_decision
+from test_oracle_iam_simulate import Case, assert_both_decide, caller_for_arn
 
 from cdk_partition import DomainStack, audit_path
 from cdk_partition.knowledge import contract_shapes
@@ -88,11 +88,7 @@ def test_a_store_whose_deployment_requests_aws_documents_outside_a_service(
     sids = [s.get("Sid", "") for s in policy["Statement"]]
     assert any(s.startswith("AllowDeploymentDirectSagemakerDomain") for s in sids), sids
     cases = _cases(policy)
-    prepared = evaluator.prepare(policy)
-    ours = [evaluator.evaluate(prepared, c.request()) for c, _ in cases]
-    theirs = [simulator_decision(r) for r in run_oracle([c for c, _ in cases])]
-    for (case, want), mine, sim in zip(cases, ours, theirs, strict=True):
-        assert (mine == "allow") == (sim == "allow") == (want == "allow"), (case.describe(), mine)
+    assert_both_decide(policy, cases)
 
 
 def test_the_door_never_gives_key_policy_actions(tmp_path: Path) -> None:

@@ -24,11 +24,10 @@ import pytest
 from aws_cdk import aws_events as events
 from proof_support import concrete_key_policy
 from test_integrations import _synth as synth_orders
-from test_oracle_iam_simulate import Case, caller_for_arn, run_oracle, simulator_decision
+from test_oracle_iam_simulate import Case, assert_both_decide, caller_for_arn
 
 from cdk_partition import DomainStack, audit_path
 from cdk_partition.knowledge import contract_shapes
-from cdk_partition.policy import evaluator
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 DEPLOYER = f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-{ACCOUNT}-{REGION}"
@@ -90,11 +89,7 @@ def test_an_event_bus_on_the_key_can_be_created_however_it_was_made(synthesized:
                 (Case("bus", policy, caller_for_arn(DEPLOYER), action, other), "deny"),
                 (Case("bus", policy, caller_for_arn(DEPLOYER), action, {}), "deny"),
             ]
-    prepared = evaluator.prepare(policy)
-    ours = [evaluator.evaluate(prepared, c.request()) for c, _ in cases]
-    theirs = [simulator_decision(r) for r in run_oracle([c for c, _ in cases])]
-    for (case, want), mine, sim in zip(cases, ours, theirs, strict=True):
-        assert (mine == "allow") == (sim == "allow") == (want == "allow"), (case.describe(), mine)
+    assert_both_decide(policy, cases)
 
 
 def test_removing_the_creators_statement_is_cdkp107(tmp_path: Path) -> None:

@@ -87,6 +87,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from cdk_partition.knowledge.capabilities import KMS_KEY_ACTIONS
+from cdk_partition.policy import evaluator
 from cdk_partition.policy.evaluator import (
     Request,
     canonicalize,
@@ -751,6 +752,16 @@ def simulator_decision(result: Mapping[str, Any]) -> str:
     if "error" in result:
         return f"simulator error: {result['error']}"
     return _SIMULATOR_DECISIONS[result["decision"]]
+
+
+def assert_both_decide(policy: Mapping[str, Any], cases: list[tuple[Case, str]]) -> None:
+    """Each case's request decided on ``policy`` by our evaluator and by the simulator, both as
+    wanted (``"allow"`` or anything else for a refusal)."""
+    prepared = evaluator.prepare(policy)
+    ours = [evaluator.evaluate(prepared, c.request()) for c, _ in cases]
+    theirs = [simulator_decision(r) for r in run_oracle([c for c, _ in cases])]
+    for (case, want), mine, sim in zip(cases, ours, theirs, strict=True):
+        assert (mine == "allow") == (sim == "allow") == (want == "allow"), (case.describe(), mine)
 
 
 def as_decided(case: Case, result: Mapping[str, Any]) -> Case:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..knowledge import catalogue
-from .stacks import StackTemplate
+from .stacks import StackTemplate, walk
 
 __all__ = ["stores_on_domain_keys"]
 
@@ -34,17 +34,6 @@ def _key_target(value: Any) -> str | None:
         target = arg.split(".")[0] if isinstance(arg, str) else (arg or [None])[0]
         return target if isinstance(target, str) else None
     return None
-
-
-def _walk(value: Any) -> Iterator[Any]:
-    """``value`` and every value nested in it."""
-    yield value
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _walk(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _walk(item)
 
 
 def _aliases(
@@ -77,7 +66,7 @@ def _domain_of_value(
     """The domain whose key (or alias) a key property's value names: an import of the key's or
     its alias's export anywhere in the value (bare, or inside ``Fn::Join`` / ``Fn::Sub``), or the
     alias's literal name (``alias/orders``, its ARN)."""
-    for part in _walk(value):
+    for part in walk(value):
         if isinstance(part, dict) and isinstance(part.get("Fn::ImportValue"), str):
             exported = exports.get(part["Fn::ImportValue"])
             if exported is not None:

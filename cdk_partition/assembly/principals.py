@@ -16,7 +16,7 @@ from typing import Any
 from ..marks import Environment
 from ..policy import evaluator
 from .model import CloudAssembly
-from .stacks import StackTemplate, resource_path
+from .stacks import StackTemplate, resource_path, walk
 
 #: CloudFormation type -> (ARN resource type, name property) of the IAM identities a key policy
 #: can name.
@@ -247,14 +247,7 @@ class PrincipalResolver:
 
 
 def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+    return (item for item in walk(value) if isinstance(item, str))
 
 
 @dataclass(frozen=True)

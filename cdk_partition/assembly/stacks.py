@@ -8,7 +8,7 @@ Pure Python over JSON files (no aws_cdk import).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -17,7 +17,7 @@ from typing import Any
 from ..marks import PATH_METADATA_KEY, Environment
 from .limits import MAX_TREE_DEPTH, AssemblyInputError, read_json_file
 
-__all__ = ["AssemblyInputError", "StackTemplate", "read_json", "resource_path"]
+__all__ = ["AssemblyInputError", "StackTemplate", "read_json", "resource_path", "walk"]
 
 
 @dataclass
@@ -69,6 +69,17 @@ class StackTemplate:
     def root(self) -> StackTemplate:
         """The top-level stack a nested stack belongs to (itself for a top-level stack)."""
         return self.parent[0].root if self.parent else self
+
+
+def walk(value: Any) -> Iterator[Any]:
+    """``value`` (a template's JSON) and every value nested in it, depth first."""
+    yield value
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item)
 
 
 def resource_path(stack: StackTemplate, logical_id: str, resource: Mapping[str, Any]) -> str:
