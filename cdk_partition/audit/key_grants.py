@@ -4,16 +4,16 @@
 statement with ``Resource`` naming the domain key puts ``kms:Decrypt`` (...) in the principal's
 identity policy. With this pattern the key policy decides: unless it names the principal,
 ``DenyEveryoneElse`` refuses the request and the call fails at run time, however the IAM policy
-reads. Each such statement is decided here, action by action, by the prover over every request
-the principal may make (:meth:`~cdk_partition.policy.prover.Prover.principal_may`): an action the
-key refuses it in every context (directly, through every service, with every encryption context)
-is reported when the key refuses it every action the grant gives (the principal can do nothing
-with the key): one the key lets through somewhere (a store's role through its service, under
-``kms:ViaService``) may use the grant that way, and the CDK's store grants give more actions than
-the service uses. A role given to a resource on the key (a delivery stream's role) is the
-contract tables' to judge. A principal already
-reported for a store on the same key by the same policy is not reported twice (the CDK's store
-grants carry the key's actions too: :mod:`.identities` names the store).
+reads. Each such grant is decided by the prover over every request the principal may make
+(:meth:`~cdk_partition.policy.prover.Prover.principal_may`), and reported when the key refuses
+the principal every action the grant gives, in every context (directly, through every service,
+with every encryption context): the principal can do nothing with the key. A principal the key
+lets through somewhere (a store's role through its service, under ``kms:ViaService``) may use the
+grant that way, and the CDK's store grants give more actions than the service uses: not
+reported. Neither is a role given to a resource on the key (a delivery stream's role: the
+contract tables judge it), a service role nothing runs with, nor a principal the same policy's
+store grant already reports (the CDK's store grants carry the key's actions too:
+:mod:`.identities` names the store).
 
 Only a ``Resource`` that names a domain key (``Ref`` / ``Fn::GetAtt`` of it, an import of its
 export) counts: ``kms:*`` on ``*`` is an administrator's, whom the pattern keeps out on purpose.
