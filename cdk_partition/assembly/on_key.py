@@ -99,7 +99,11 @@ def stores_on_domain_keys(
             properties = resource.get("Properties")
             if not isinstance(properties, dict):
                 continue
-            for _, value in catalogue.key_values(resource["Type"], properties):
+            for path, value in catalogue.key_values(resource["Type"], properties):
+                if "Destination" in path:
+                    # the key of data the resource delivers into another store (a bucket's
+                    # replicas, a delivery stream's output): that store is checked on its own
+                    continue
                 domain = _domain_of_value(value, exports, keys, aliases)
                 if domain is not None:
                     found.setdefault(domain, set()).add(logical_id)

@@ -346,7 +346,9 @@ _RESOURCE_POLICIES = {
     "AWS::SecretsManager::ResourcePolicy": ("SecretId", "ResourcePolicy"),
     "AWS::Kinesis::ResourcePolicy": ("ResourceArn", "ResourcePolicy"),
 }
-_ROOT = re.compile(r"^(?:arn:[^:]+:iam::)?(\d{12}|\$\{AWS::AccountId\})(?::root)?$")
+_ROOT = re.compile(
+    r"^(?:arn:(?:[^:$]+|\$\{AWS::Partition\}):iam::)?(\d{12}|\$\{AWS::AccountId\})(?::root)?$"
+)
 
 
 def _resource_policy_grants(

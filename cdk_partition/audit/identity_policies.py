@@ -83,13 +83,9 @@ def principals_of(
         else:
             entries = as_list(props.get(key) or [])
         for entry in entries:
-            target = entry.get("Ref") if isinstance(entry, dict) and len(entry) == 1 else None
-            if isinstance(target, str) and target in stack.resources:
-                ids += (
-                    _members(resolver.assembly, stack, target)
-                    if key == "Groups"
-                    else [(stack, target)]
-                )
+            local = _local(resolver.assembly, stack, entry)  # a Ref, or an import of one
+            if local is not None:
+                ids += _members(resolver.assembly, *local) if key == "Groups" else [local]
                 continue
             if isinstance(entry, str):
                 named = _named_anywhere(resolver.assembly, stack, key, entry)
