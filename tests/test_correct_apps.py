@@ -64,3 +64,34 @@ def findings(tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
 
 def test_a_correct_app_draws_no_error(findings: list[Finding]) -> None:
     assert [(f.rule, f.path) for f in findings if f.severity == "error"] == []
+
+
+def test_a_grant_on_every_resource_is_a_warning_not_an_error(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """A Cognito user pool sending SMS: the CDK gives its role ``sns:Publish`` on ``"*"`` (SMS to
+    phone numbers needs it), and the domain has a topic. ``"*"`` names no store: the role may
+    never publish to the domain topic, so "the call fails at run time" was an overclaim (it was
+    CDKP019, an error). Now CDKP025, a warning that says both readings; the same role with the
+    topic named in its policy is still CDKP019."""
+    from aws_cdk import aws_cognito as cognito
+
+    out = tmp_path_factory.mktemp("star")
+    app = cdk.App(context=cdk_context(), outdir=str(out))
+    people = cdk.Stack(app, "Principals")
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci])
+    notes = orders.domain.topic("Notes")
+    auth = cdk.Stack(app, "Auth")
+    cognito.UserPool(
+        auth,
+        "Users",
+        mfa=cognito.Mfa.OPTIONAL,
+        mfa_second_factor=cognito.MfaSecondFactor(sms=True, otp=False),
+    )
+    named = iam.Role(orders, "Publisher", assumed_by=iam.AccountRootPrincipal())
+    notes.grant_publish(named)
+    findings = synth_and_audit(app, out)
+    star = [f for f in findings if f.path.startswith("Auth/Users/smsRole")]
+    assert [(f.rule, f.severity) for f in star] == [("CDKP025", "warning")], star
+    assert "if the principal is meant to use the store" in star[0].message
+    assert "scope the grant to the resources it is for" in (star[0].fix or "")
+    assert [f.rule for f in findings if f.path.startswith("Orders/Publisher")] == ["CDKP019"]

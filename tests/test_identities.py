@@ -212,7 +212,7 @@ def test_a_named_reader_is_allowed_by_both(tmp_path: Path) -> None:
 
 
 def test_rules_and_table() -> None:
-    assert [r.id for r in RULES] == ["CDKP019", "CDKP020"]
+    assert [r.id for r in RULES] == ["CDKP019", "CDKP025", "CDKP020"]
     assert all(r.url.startswith("https://docs.aws.amazon.com/") for r in IDENTITY_ROWS)
     doc = (ROOT / "docs" / "identities.md").read_text(encoding="utf-8")
     begin, end = "<!-- identity-kms:begin -->\n", "<!-- identity-kms:end -->"

@@ -44,6 +44,7 @@ from ..knowledge.identity_kms import ROWS_BY_TYPE, IdentityRow
 from ..knowledge.store_names import GENERATED, STORE_NAMES, identifiers, names_store
 from ..policy import evaluator
 from .identity_policies import (
+    RESOURCE_POLICIES,
     Principal,
     as_list,
     glob,
@@ -71,6 +72,16 @@ RULES: tuple[Rule, ...] = (
         "kms:Decrypt, `domain.grant_write(principal)` for kms:GenerateDataKey / kms:Encrypt "
         "(or drop the IAM grant); the key policy is the access control and is never widened "
         "behind your back",
+        source=no_aws_page(_PER_ROW),
+    ),
+    Rule(
+        "CDKP025",
+        "warning",
+        'An identity policy allows a data action on every resource ("*"), a domain store '
+        "among them, that the domain key refuses",
+        "if the principal is meant to use the store, name it in the domain key policy "
+        "(`domain.grant_read(principal)` / `grant_write`); if not, the key is doing its job: "
+        "scope the IAM grant to the resources it is meant for",
         source=no_aws_page(_PER_ROW),
     ),
     Rule(
@@ -118,6 +129,9 @@ class Grant:
     identity_kms: tuple[str, ...]
     """KMS action patterns the principal's own identity policies allow (on any resource)."""
     by_resource_policy: bool = False
+    by_star: bool = False
+    """The statement's ``Resource`` is ``"*"``: the store is reached by being one of every
+    resource, not named."""
     """The store's resource policy allows it (``policy_id`` is that policy), not an identity
     policy."""
 
@@ -331,21 +345,10 @@ def _statement_grants(
                 for arn, path in ids:
                     yield Grant(
                         stack, logical_id, arn, path, store, action, row,
-                        _identity_kms(by_principal.get(arn, [])),
+                        _identity_kms(by_principal.get(arn, [])), by_star=by_star,
                     )  # fmt: skip
 
 
-#: Resource policies of the stores the identity table knows: type -> (the property naming the
-#: stores it applies to, the property holding the document). A principal a store's resource
-#: policy allows needs no identity policy for the store in its own account, and the store's
-#: service still calls KMS with its credentials.
-_RESOURCE_POLICIES = {
-    "AWS::SQS::QueuePolicy": ("Queues", "PolicyDocument"),
-    "AWS::SNS::TopicPolicy": ("Topics", "PolicyDocument"),
-    "AWS::S3::BucketPolicy": ("Bucket", "PolicyDocument"),
-    "AWS::SecretsManager::ResourcePolicy": ("SecretId", "ResourcePolicy"),
-    "AWS::Kinesis::ResourcePolicy": ("ResourceArn", "ResourcePolicy"),
-}
 _ROOT = re.compile(
     r"^(?:arn:(?:[^:$]+|\$\{AWS::Partition\}):iam::)?(\d{12}|\$\{AWS::AccountId\})(?::root)?$"
 )
@@ -365,9 +368,9 @@ def _resource_policy_grants(
     for stack in assembly.stacks:
         for logical_id, resource in stack.resources.items():
             kind = resource.get("Type") if isinstance(resource, dict) else None
-            if kind not in _RESOURCE_POLICIES:
+            if kind not in RESOURCE_POLICIES:
                 continue
-            target_key, document_key = _RESOURCE_POLICIES[kind]
+            target_key, document_key = RESOURCE_POLICIES[kind]
             props = resource.get("Properties") if isinstance(resource, dict) else None
             if not isinstance(props, dict):
                 continue
@@ -541,6 +544,21 @@ def _finding(assembly: CloudAssembly, group: list[IdentityVerdict]) -> Finding:
         (grant.principal_arn, grant.principal_path), capabilities, store.domain, where
     )
     kind = str(resource.get("Type"))
+    if all(v.grant.by_star for v in group):
+        # "*" names no store: the grant may be meant for others (a Cognito user pool's SMS
+        # role publishes to phone numbers with sns:Publish on "*")
+        return make_finding(
+            _RULE["CDKP025"],
+            f'IAM allows {_who(grant)} {actions} on every resource ("*"), {store.path} of '
+            f"domain {store.domain!r} among them, and the domain key refuses the KMS "
+            f"request{'s' if len(requests) > 1 else ''} {', '.join(requests)} that "
+            f"{grant.row.service} makes with its credentials ({sources}): if the principal is "
+            "meant to use the store, the call fails at run time.",
+            fix=f"{fix}; if it is not meant to, scope the grant to the resources it is for",
+            location="PolicyDocument",
+            value=grant.principal_arn,
+            **base,
+        )
     return make_finding(
         _RULE["CDKP019"],
         f"{'The resource policy of the store' if grant.by_resource_policy else 'IAM'} allows "
@@ -550,7 +568,7 @@ def _finding(assembly: CloudAssembly, group: list[IdentityVerdict]) -> Finding:
         f"{grant.row.service} makes with its credentials ({sources}): the call fails at run "
         "time.",
         fix=fix,
-        location=_RESOURCE_POLICIES[kind][1] if grant.by_resource_policy else "PolicyDocument",
+        location=RESOURCE_POLICIES[kind][1] if grant.by_resource_policy else "PolicyDocument",
         value=grant.principal_arn,
         **base,
     )

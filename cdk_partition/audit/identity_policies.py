@@ -22,6 +22,7 @@ from ..policy import evaluator
 
 __all__ = [
     "POLICY_TYPES",
+    "RESOURCE_POLICIES",
     "Holder",
     "Principal",
     "as_list",
@@ -34,6 +35,19 @@ __all__ = [
     "statements_of",
     "type_of",
 ]
+
+
+#: Resource policies of the stores the identity table knows: type -> (the property naming the
+#: stores it applies to, the property holding the document). A principal a store's resource
+#: policy allows needs no identity policy for the store in its own account, and the store's
+#: service still calls KMS with its credentials.
+RESOURCE_POLICIES = {
+    "AWS::SQS::QueuePolicy": ("Queues", "PolicyDocument"),
+    "AWS::SNS::TopicPolicy": ("Topics", "PolicyDocument"),
+    "AWS::S3::BucketPolicy": ("Bucket", "PolicyDocument"),
+    "AWS::SecretsManager::ResourcePolicy": ("SecretId", "ResourcePolicy"),
+    "AWS::Kinesis::ResourcePolicy": ("ResourceArn", "ResourcePolicy"),
+}
 
 
 def as_list(value: Any) -> list[Any]:

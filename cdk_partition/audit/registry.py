@@ -62,6 +62,7 @@ ORDER: tuple[str, ...] = (
     "CDKP022",
     "CDKP023",
     "CDKP024",
+    "CDKP025",
 )
 
 
