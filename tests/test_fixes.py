@@ -623,6 +623,18 @@ def _iam_grant_the_key_refuses(scope: Construct, fixed: bool) -> None:
         orders.domain.grant_read(fn.role)
 
 
+@case("CDKP025", "Scope", "scope the grant to the resources it is for")
+def _grant_on_every_resource(scope: Construct, fixed: bool) -> None:
+    orders = _domain(scope)
+    orders.domain.queue("Jobs")
+    role = iam.Role(orders, "Poller", assumed_by=iam.AccountRootPrincipal())
+    # the grant meant for another queue, written on every resource; scoped to it when fixed
+    other = "arn:aws:sqs:eu-west-1:111122223333:elsewhere"
+    role.add_to_policy(
+        iam.PolicyStatement(actions=["sqs:ReceiveMessage"], resources=[other if fixed else "*"])
+    )
+
+
 @case("CDKP020", "Refs", "write the principal and the store as references the template shows")
 def _grant_to_an_outside_role(scope: Construct, fixed: bool) -> None:
     orders = _domain(scope)
