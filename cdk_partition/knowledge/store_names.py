@@ -18,8 +18,9 @@ from dataclasses import dataclass
 __all__ = ["ALNUM", "GENERATED", "STORE_NAMES", "StoreName", "identifiers", "names_store"]
 
 
-#: In an identifier, one letter or digit (the six characters Secrets Manager adds to a secret's
-#: name in its ARN never include a hyphen).
+#: In an identifier, one letter or digit: the six characters Secrets Manager adds to a secret's
+#: name in its ARN. AWS says only "six random characters"; that they are letters and digits (no
+#: hyphen) is what observed ARNs show, not a documented promise.
 ALNUM = "\x00"
 
 #: The name a store with no literal name stands for (CloudFormation generates one): a text
@@ -98,9 +99,9 @@ STORE_NAMES: dict[str, StoreName] = {
         # "Actions, resources, and condition keys for AWS Secrets Manager", resource type Secret
         # (arn:${Partition}:secretsmanager:${Region}:${Account}:secret:${SecretId}); Secrets
         # Manager adds a hyphen and six random characters to the name in the ARN ("Secrets
-        # Manager automatically adds a hyphen and six random characters after the secret name",
-        # AWS Secrets Manager User Guide, "Troubleshoot AWS Secrets Manager",
-        # https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html)
+        # Manager automatically adds a hyphen and six random characters after the secret name at
+        # the end of the ARN", AWS Secrets Manager API Reference, "CreateSecret", Name,
+        # https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html)
         StoreName(
             "AWS::SecretsManager::Secret",
             "Name",
