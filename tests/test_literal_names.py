@@ -20,7 +20,13 @@ from conftest import cdk_context, synth_and_audit
 
 from cdk_partition import DomainStack
 from cdk_partition.audit import Finding
-from cdk_partition.knowledge.store_names import STORE_NAMES, identifiers, names_store
+from cdk_partition.knowledge.store_names import (
+    GENERATED,
+    SEGMENT,
+    STORE_NAMES,
+    identifiers,
+    names_store,
+)
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 ENV = cdk.Environment(account=ACCOUNT, region=REGION)
@@ -139,6 +145,30 @@ def test_two_patterns_meet_exactly_when_some_text_matches_both() -> None:
         assert names_store(x, y) is bool(matched[x] & matched[y]), (x, y)
 
 
+def test_an_unknown_segment_meets_a_pattern_exactly_when_some_text_matches_both() -> None:
+    """The identifier's :data:`SEGMENT` (an account the stack leaves open) against brute force:
+    a run of characters without ``:`` or ``/``; so the open account of a queue's URL never takes
+    the name after it."""
+    import itertools
+    import re
+
+    def regex(p: str) -> re.Pattern[str]:
+        parts = {"*": ".*", "?": ".", SEGMENT: "[^:/]*"}
+        return re.compile("".join(parts.get(c, re.escape(c)) for c in p))
+
+    left = ["".join(p) for n in range(4) for p in itertools.product("a:*?", repeat=n)]
+    right = ["".join(p) for n in range(4) for p in itertools.product(("a", ":", "*", SEGMENT),
+                                                                       repeat=n)]  # fmt: skip
+    texts = ["".join(t) for n in range(7) for t in itertools.product("a:", repeat=n)]
+    for x, y in itertools.product(left, right):
+        common = any(regex(x).fullmatch(t) and regex(y).fullmatch(t) for t in texts)
+        assert names_store(x, y) is common, (x, y)
+    queue = identifiers("AWS::SQS::Queue", GENERATED, None, None, None, targets=True)
+    assert not any(
+        names_store(f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/orders-jobs", f) for f in queue
+    )
+
+
 def test_a_groups_members_by_literal_name_and_from_another_stack_are_followed(
     tmp_path: Path,
 ) -> None:
@@ -205,6 +235,15 @@ def edges(tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
     star.add_to_policy(
         iam.PolicyStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::*/*"])
     )
+    # every queue of every account, and the buckets whose names start like the domain's
+    every_queue = iam.Role(people, "EveryQueue", assumed_by=iam.AccountRootPrincipal())
+    every_queue.add_to_policy(
+        iam.PolicyStatement(actions=["sqs:ReceiveMessage"], resources=["arn:aws:sqs:*:*:*"])
+    )
+    family = iam.Role(people, "Family", assumed_by=iam.AccountRootPrincipal())
+    family.add_to_policy(
+        iam.PolicyStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::orders-*/*"])
+    )
     prefix = iam.Role(people, "Prefix", assumed_by=iam.AccountRootPrincipal())
     prefix.add_to_policy(iam.PolicyStatement(
         actions=["secretsmanager:GetSecretValue"],
@@ -241,11 +280,30 @@ def test_a_secret_name_that_only_starts_like_the_store_does_not_name_it(
     assert _reported(edges, "Principals/Prefix") == []
 
 
-def test_a_pattern_that_admits_any_name_names_the_unnamed_stores_too(edges: list[Finding]) -> None:
-    found = [f for f in _reported(edges, "Principals/Star") if f.rule == "CDKP019"]
-    assert sorted(f.message.split(" on ")[1].split(" of ")[0] for f in found) == [
-        "Orders/Domain/Named",
-        "Orders/Domain/Unnamed",
+def _stores_in(findings: list[Finding]) -> list[str]:
+    return sorted(f.message.split(", ")[-1 if "admits" not in f.message else 2].split(" of ")[0]
+                  for f in findings)  # fmt: skip
+
+
+def test_a_pattern_that_admits_any_name_names_no_store_and_warns_of_each(
+    edges: list[Finding],
+) -> None:
+    """Like "*": the text reaches the named and the unnamed stores alike, meaning none of them
+    (CDKP025, a warning: the principal may be meant for other stores), never CDKP019."""
+    star = [f for f in edges if "Principals/Star" in f"{f.path} {f.value}"]
+    assert {f.rule for f in star} == {"CDKP025"}
+    assert all("'arn:aws:s3:::*/*', which names no store" in f.message for f in star)
+    assert _stores_in(star) == ["Orders/Domain/Named", "Orders/Domain/Unnamed"]
+    queues = [f for f in edges if "Principals/EveryQueue" in f"{f.path} {f.value}"]
+    assert [(f.rule, _stores_in([f])) for f in queues] == [("CDKP025", ["Orders/Domain/Jobs"])]
+
+
+def test_a_pattern_of_a_name_family_names_its_members_only(edges: list[Finding]) -> None:
+    """``orders-*`` means the buckets named so: the named one is reached (CDKP019, an error), the
+    one whose name CloudFormation generates is not."""
+    found = [f for f in edges if "Principals/Family" in f"{f.path} {f.value}"]
+    assert [(f.rule, f.message.split(" on ")[1].split(" of ")[0]) for f in found] == [
+        ("CDKP019", "Orders/Domain/Named")
     ]
 
 

@@ -35,13 +35,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from ..assembly import CloudAssembly, StackTemplate, resource_path
-from ..assembly.principals import PrincipalResolver, placeholders
+from ..assembly import CloudAssembly, StackTemplate
+from ..assembly.principals import PrincipalResolver
 from ..knowledge.identity_kms import ROWS_BY_TYPE, IdentityRow
-from ..knowledge.store_names import GENERATED, STORE_NAMES, identifiers, names_store
 from ..policy import evaluator
 from .identity_policies import (
     RESOURCE_POLICIES,
@@ -51,11 +50,11 @@ from .identity_policies import (
     holders,
     later_stack_fix,
     naming_fix,
-    props_of,
     statements_of,
 )
 from .key_requests import prepared_key_policy
 from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields
+from .store_texts import Store, domain_stores, stores_named
 
 __all__ = ["RULES", "Grant", "IdentityVerdict", "audit_identities", "grants", "verdicts"]
 
@@ -77,8 +76,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "CDKP025",
         "warning",
-        'An identity policy allows a data action on every resource ("*"), a domain store '
-        "among them, that the domain key refuses",
+        'An identity policy allows a data action on every resource ("*", or an ARN that admits '
+        "any name of the store's type), a domain store among them, that the domain key refuses",
         "if the principal is meant to use the store, name it in the domain key policy "
         "(`domain.grant_read(principal)` / `grant_write`); if not, the key is doing its job: "
         "scope the IAM grant to the resources it is meant for",
@@ -100,20 +99,6 @@ _KMS_CAPABILITY = {"kms:decrypt": "read", "kms:reencryptfrom": "read"}
 """KMS request (lower case) -> the capability that holds it; every other data request is write."""
 
 
-@dataclass(frozen=True, eq=False)
-class Store:
-    """A store of a domain that the identity table knows."""
-
-    stack: StackTemplate
-    logical_id: str
-    resource: Mapping[str, Any] = field(compare=False)
-    domain: str
-
-    @property
-    def path(self) -> str:
-        return resource_path(self.stack, self.logical_id, self.resource).removesuffix("/Resource")
-
-
 @dataclass(frozen=True)
 class Grant:
     """One identity policy statement's data action on one store, for one principal."""
@@ -129,11 +114,12 @@ class Grant:
     identity_kms: tuple[str, ...]
     """KMS action patterns the principal's own identity policies allow (on any resource)."""
     by_resource_policy: bool = False
-    by_star: bool = False
-    """The statement's ``Resource`` is ``"*"``: the store is reached by being one of every
-    resource, not named."""
     """The store's resource policy allows it (``policy_id`` is that policy), not an identity
     policy."""
+    by_star: bool = False
+    """The statement's ``Resource`` names no store: ``"*"``, or a text admitting any name of
+    the store's type (``star_text``); the store is reached by being one of every resource."""
+    star_text: str = "*"
 
 
 @dataclass(frozen=True)
@@ -150,100 +136,6 @@ class _Unreadable:
     stack: StackTemplate
     logical_id: str
     why: str
-
-
-def _stores(assembly: CloudAssembly) -> dict[tuple[int, str], Store]:
-    """(stack id, logical id) -> every store of a domain whose type the identity table knows."""
-    cache = assembly.memo.get(("identity-stores",))
-    if cache is not None:
-        return cache  # type: ignore[no-any-return]
-    found: dict[tuple[int, str], Store] = {}
-    for stack, logical_id, resource in assembly.resources_in_scope():
-        if resource.get("Type") not in ROWS_BY_TYPE:
-            continue
-        domain = assembly.domain_of(stack, logical_id, resource).domain
-        if domain is not None:
-            found[(id(stack), logical_id)] = Store(stack, logical_id, resource, domain)
-    assembly.memo[("identity-stores",)] = found
-    return found
-
-
-def _by_name(
-    assembly: CloudAssembly,
-    stack: StackTemplate,
-    text: str,
-    stores: Mapping[tuple[int, str], Store],
-    targets: bool,
-) -> list[Store]:
-    """The stores with a literal name that the policy's ``text`` (in ``stack``) names as text
-    (an ARN, with wildcards, or a target's name or URL:
-    :mod:`cdk_partition.knowledge.store_names`); the pseudo parameters of the text are the
-    stack's partition, region and account, any value where the stack leaves them open."""
-    env = stack.environment
-    pseudo = {
-        "Partition": env.partition_text if env.region else "*",
-        "Region": env.region or "*",
-        "AccountId": env.account or "*",
-    }
-    bare = re.sub(r"\$\{AWS::(Partition|Region|AccountId)\}", lambda m: pseudo[m.group(1)], text)
-    if "${" in bare:
-        return []
-    named = assembly.memo.get(("named-stores", id(stores)))
-    if named is None:
-        named = []
-        for store in stores.values():
-            row = STORE_NAMES.get(str(store.resource.get("Type")))
-            if row is None:
-                continue
-            name = evaluator.canonicalize(props_of(store.resource).get(row.name_property))
-            # no literal name: CloudFormation makes one, which only a text that admits any
-            # name there can name
-            literal = isinstance(name, str) and "${" not in name
-            named.append((store, name if literal else GENERATED))
-        assembly.memo[("named-stores", id(stores))] = named
-    out: list[Store] = []
-    for store, name in named:
-        env = store.stack.environment
-        partition = env.partition_text if env.region else None
-        forms = identifiers(str(store.resource.get("Type")), name, partition, env.region,
-                            env.account, targets=targets)  # fmt: skip
-        if any(names_store(bare, form) for form in forms):
-            out.append(store)
-    return out
-
-
-def _resource_stores(
-    assembly: CloudAssembly,
-    stack: StackTemplate,
-    value: Any,
-    stores: Mapping[tuple[int, str], Store],
-    targets: bool = False,
-) -> tuple[list[Store], bool, str | None]:
-    """(stores ``value`` names, whether it is ``*``, what cannot be followed). ``targets``: a
-    resource policy's target property (a bucket's name, a queue's URL), not a ``Resource``."""
-    text = evaluator.canonicalize(value)
-    if not isinstance(text, str):
-        return [], False, f"Resource {text!r}"
-    if text == "*":
-        return [], True, None
-    found: list[Store] = _by_name(assembly, stack, text, stores, targets)
-    for start, end in placeholders(text):
-        inner = text[start + 2 : end - 1]
-        if inner.startswith("AWS::"):
-            continue
-        if inner.startswith("ImportValue:"):
-            exported = assembly.exports.get(inner.removeprefix("ImportValue:"))
-            if exported is None:
-                return found, False, f"Resource {text!r} (an import no stack of the app exports)"
-            found += _resource_stores(assembly, exported[0], exported[1], stores)[0]
-            continue
-        logical_id = inner.split(".", 1)[0]
-        if logical_id not in stack.resources:
-            return found, False, f"Resource {text!r} (names no resource of its stack)"
-        store = stores.get((id(stack), logical_id))
-        if store is not None:
-            found.append(store)
-    return found, False, None
 
 
 def _identity_kms(documents: Iterable[Any]) -> tuple[str, ...]:
@@ -264,7 +156,7 @@ def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[_Unreadable]]:
     cached = assembly.memo.get(("identity-grants",))
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    stores = _stores(assembly)
+    stores = domain_stores(assembly)
     resolver = PrincipalResolver(assembly)
     out: list[Grant] = []
     unreadable: list[_Unreadable] = []
@@ -323,29 +215,31 @@ def _statement_grants(
     if not ids or not actions:
         return
     named: list[Store] = []
-    star = False
+    loose: dict[Store, str] = {}  # reached by "*" or a text admitting any name -> that text
     for value in as_list(statement.get("Resource") or []):
-        found, is_star, why = _resource_stores(assembly, stack, value, stores)
-        named += found
-        star = star or is_star
-        if why is not None and _may_reach([{"Statement": [statement]}]):
-            unreadable.append(_Unreadable(stack, logical_id, why))
+        found = stores_named(assembly, stack, value, stores)
+        named += found.stores
+        for store in stores.values() if found.star else found.any_name:
+            loose.setdefault(store, found.text)
+        if found.why is not None and _may_reach([{"Statement": [statement]}]):
+            unreadable.append(_Unreadable(stack, logical_id, found.why))
     explicit = {a.lower() for a in actions if "*" not in a and "?" not in a}
-    targets = [(s, False) for s in dict.fromkeys(named)]
-    if star:  # "*": the stores of the actions the statement names without a wildcard
-        targets += [(s, True) for s in stores.values() if s not in named]
+    targets = [(s, None) for s in dict.fromkeys(named)]
+    # the stores of the actions the statement names without a wildcard
+    targets += [(s, text) for s, text in loose.items() if s not in named]
     patterns = [glob(a) for a in actions]
-    for store, by_star in targets:
+    for store, star_text in targets:
         for row in ROWS_BY_TYPE[str(store.resource.get("Type"))]:
             for action in row.actions:
-                if by_star and action.lower() not in explicit:
+                if star_text is not None and action.lower() not in explicit:
                     continue
                 if not any(p.match(action) for p in patterns):
                     continue
                 for arn, path in ids:
                     yield Grant(
                         stack, logical_id, arn, path, store, action, row,
-                        _identity_kms(by_principal.get(arn, [])), by_star=by_star,
+                        _identity_kms(by_principal.get(arn, [])), by_star=star_text is not None,
+                        star_text=star_text or "*",
                     )  # fmt: skip
 
 
@@ -376,7 +270,8 @@ def _resource_policy_grants(
                 continue
             targets: list[Store] = []
             for value in as_list(props.get(target_key) or []):
-                targets += _resource_stores(assembly, stack, value, stores, targets=True)[0]
+                found = stores_named(assembly, stack, value, stores, targets=True)
+                targets += found.stores + found.any_name
             if not targets:
                 continue
             for statement in statements_of(props.get(document_key)):
@@ -551,7 +446,7 @@ def _finding(assembly: CloudAssembly, group: list[IdentityVerdict]) -> Finding:
         # role publishes to phone numbers with sns:Publish on "*")
         return make_finding(
             _RULE["CDKP025"],
-            f'IAM allows {_who(grant)} {actions} on every resource ("*"), {store.path} of '
+            f"IAM allows {_who(grant)} {actions} on {_every(grant.star_text)}, {store.path} of "
             f"domain {store.domain!r} among them, and the domain key refuses the KMS "
             f"request{'s' if len(requests) > 1 else ''} {', '.join(requests)} that "
             f"{grant.row.service} makes with its credentials ({sources}): if the principal is "
@@ -574,6 +469,12 @@ def _finding(assembly: CloudAssembly, group: list[IdentityVerdict]) -> Finding:
         value=grant.principal_arn,
         **base,
     )
+
+
+def _every(text: str) -> str:
+    if text == "*":
+        return 'every resource ("*")'
+    return f"{text!r}, which names no store but admits any name of its type"
 
 
 def _who(grant: Grant) -> str:

@@ -15,13 +15,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ALNUM", "GENERATED", "STORE_NAMES", "StoreName", "identifiers", "names_store"]
+__all__ = [
+    "ALNUM",
+    "GENERATED",
+    "SEGMENT",
+    "STORE_NAMES",
+    "StoreName",
+    "identifiers",
+    "names_store",
+]
 
 
 #: In an identifier, one letter or digit: the six characters Secrets Manager adds to a secret's
 #: name in its ARN. AWS says only "six random characters"; that they are letters and digits (no
 #: hyphen) is what observed ARNs show, not a documented promise.
 ALNUM = "\x00"
+
+#: In an identifier, an unknown partition, region or account (an environment-agnostic stack):
+#: any run of characters without ``:`` or ``/``, the separators of the ARN and URL forms. (A
+#: plain ``*`` there could swallow the name after it: the account of
+#: ``https://sqs.{region}.amazonaws.com/{account}/{name}`` would match ``111122223333/jobs``.)
+SEGMENT = "\x02"
 
 #: The name a store with no literal name stands for (CloudFormation generates one): a text
 #: names such a store only when it admits any name there.
@@ -124,11 +138,15 @@ def identifiers(
 ) -> list[str]:
     """The ARNs of a store of ``store_type`` named ``name`` (with ``targets``: also the other
     texts a resource policy's target property may hold); an unknown partition, region or account
-    (an environment-agnostic stack) is ``*``: any value."""
+    (an environment-agnostic stack) is :data:`SEGMENT`: any value."""
     row = STORE_NAMES.get(store_type)
     if row is None:
         return []
-    values = {"partition": partition or "*", "region": region or "*", "account": account or "*"}
+    values = {
+        "partition": partition or SEGMENT,
+        "region": region or SEGMENT,
+        "account": account or SEGMENT,
+    }
     forms = (*row.arns, *row.targets) if targets else row.arns
     return [t.format(name=name, **values) for t in forms]
 
@@ -137,7 +155,8 @@ def names_store(text: str, identifier: str) -> bool:
     """Whether the policy's ``text`` and the store's ``identifier`` (from :func:`identifiers`)
     name a common resource: both are patterns (``*`` any run of characters, ``?`` one), and some
     text matches both (an object key under a prefix of the bucket, a secret's six characters, an
-    account the stack leaves open)."""
+    account the stack leaves open); :data:`SEGMENT`, in the identifier only, is a ``*`` that takes
+    no ``:`` or ``/``."""
     a, b = text, identifier
     # meet[i][j]: a[i:] and b[j:] match a common text; filled from the ends, row by row
     after = [False] * (len(b) + 1)
@@ -150,6 +169,9 @@ def names_store(text: str, identifier: str) -> bool:
                 row[j] = True  # a's star matches nothing more, or takes b[j]
             elif j < len(b) and b[j] == "*" and (row[j + 1] or (i < len(a) and after[j])):
                 row[j] = True
+            elif j < len(b) and b[j] == SEGMENT:
+                # matches nothing more, or takes a[i] when a[i] may stand for a non-separator
+                row[j] = row[j + 1] or (i < len(a) and a[i] not in ":/" and after[j])
             elif i < len(a) and j < len(b) and "*" not in (a[i], b[j]):
                 row[j] = _one(a[i], b[j]) and after[j + 1]
         after = row

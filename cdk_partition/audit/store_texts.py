@@ -1,0 +1,159 @@
+"""Which domain stores a policy's ``Resource`` (or a resource policy's target) names.
+
+A policy names a store by reference (``Ref``, ``Fn::GetAtt``, ``Fn::Sub`` of its ARN, an import of
+its export) or by text (a literal ARN with wildcards, a bucket's name, a queue's URL:
+:mod:`cdk_partition.knowledge.store_names`). Two texts name stores without meaning any of them,
+and the identity audit says so more softly (CDKP025, a warning, not CDKP019): ``"*"``, and a text
+that admits any name of the store's type (``arn:aws:s3:::*/*``, ``arn:aws:sqs:*:*:*``), which
+reaches a store whose name CloudFormation generates as readily as one the app wrote. Pure Python
+over the assembly's JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..assembly import CloudAssembly, StackTemplate, resource_path
+from ..assembly.principals import placeholders
+from ..knowledge.identity_kms import ROWS_BY_TYPE
+from ..knowledge.store_names import GENERATED, STORE_NAMES, identifiers, names_store
+from ..policy import evaluator
+from .identity_policies import props_of
+
+__all__ = ["Named", "Store", "domain_stores", "stores_named"]
+
+
+@dataclass(frozen=True, eq=False)
+class Store:
+    """A store of a domain that the identity table knows."""
+
+    stack: StackTemplate
+    logical_id: str
+    resource: Mapping[str, Any] = field(compare=False)
+    domain: str
+
+    @property
+    def path(self) -> str:
+        return resource_path(self.stack, self.logical_id, self.resource).removesuffix("/Resource")
+
+
+@dataclass
+class Named:
+    """What one ``Resource`` value reaches."""
+
+    stores: list[Store] = field(default_factory=list)
+    """The stores it names: by reference, or by a text that does not admit every name."""
+    any_name: list[Store] = field(default_factory=list)
+    """The stores a text reaches by admitting any name of their type (``arn:aws:s3:::*/*``)."""
+    star: bool = False
+    """The value is ``"*"``: every resource."""
+    text: str = "*"
+    """The value as text (``${...}`` for intrinsics)."""
+    why: str | None = None
+    """What the audit cannot follow in it (fail closed: the caller reports it)."""
+
+
+def domain_stores(assembly: CloudAssembly) -> dict[tuple[int, str], Store]:
+    """(stack id, logical id) -> every store of a domain whose type the identity table knows."""
+    cache = assembly.memo.get(("identity-stores",))
+    if cache is not None:
+        return cache  # type: ignore[no-any-return]
+    found: dict[tuple[int, str], Store] = {}
+    for stack, logical_id, resource in assembly.resources_in_scope():
+        if resource.get("Type") not in ROWS_BY_TYPE:
+            continue
+        domain = assembly.domain_of(stack, logical_id, resource).domain
+        if domain is not None:
+            found[(id(stack), logical_id)] = Store(stack, logical_id, resource, domain)
+    assembly.memo[("identity-stores",)] = found
+    return found
+
+
+def _by_name(
+    assembly: CloudAssembly,
+    stack: StackTemplate,
+    text: str,
+    stores: Mapping[tuple[int, str], Store],
+    targets: bool,
+) -> list[tuple[Store, bool]]:
+    """``(store, whether the text admits any name of its type)`` for the stores the policy's
+    ``text`` (in ``stack``) names as text (an ARN, with wildcards, or a target's name or URL:
+    :mod:`cdk_partition.knowledge.store_names`); the pseudo parameters of the text are the
+    stack's partition, region and account, any value where the stack leaves them open."""
+    env = stack.environment
+    pseudo = {
+        "Partition": env.partition_text if env.region else "*",
+        "Region": env.region or "*",
+        "AccountId": env.account or "*",
+    }
+    bare = re.sub(r"\$\{AWS::(Partition|Region|AccountId)\}", lambda m: pseudo[m.group(1)], text)
+    if "${" in bare:
+        return []
+    named = assembly.memo.get(("named-stores", id(stores)))
+    if named is None:
+        named = []
+        for store in stores.values():
+            row = STORE_NAMES.get(str(store.resource.get("Type")))
+            if row is None:
+                continue
+            name = evaluator.canonicalize(props_of(store.resource).get(row.name_property))
+            # no literal name: CloudFormation makes one, which only a text that admits any
+            # name there can name
+            literal = isinstance(name, str) and "${" not in name
+            named.append((store, name if literal else GENERATED))
+        assembly.memo[("named-stores", id(stores))] = named
+    out: list[tuple[Store, bool]] = []
+    for store, name in named:
+        if _names(bare, store, name, targets):
+            out.append((store, name == GENERATED or _names(bare, store, GENERATED, targets)))
+    return out
+
+
+def _names(text: str, store: Store, name: str, targets: bool) -> bool:
+    """Whether ``text`` names ``store`` were it called ``name``."""
+    env = store.stack.environment
+    partition = env.partition_text if env.region else None
+    forms = identifiers(str(store.resource.get("Type")), name, partition, env.region,
+                        env.account, targets=targets)  # fmt: skip
+    return any(names_store(text, form) for form in forms)
+
+
+def stores_named(
+    assembly: CloudAssembly,
+    stack: StackTemplate,
+    value: Any,
+    stores: Mapping[tuple[int, str], Store],
+    targets: bool = False,
+) -> Named:
+    """What ``value`` (a ``Resource`` entry of a policy in ``stack``) reaches among ``stores``.
+    ``targets``: a resource policy's target property (a bucket's name, a queue's URL)."""
+    text = evaluator.canonicalize(value)
+    if not isinstance(text, str):
+        return Named(text=repr(text), why=f"Resource {text!r}")
+    if text == "*":
+        return Named(star=True)
+    out = Named(text=text)
+    for store, any_name in _by_name(assembly, stack, text, stores, targets):
+        (out.any_name if any_name else out.stores).append(store)
+    for start, end in placeholders(text):
+        inner = text[start + 2 : end - 1]
+        if inner.startswith("AWS::"):
+            continue
+        if inner.startswith("ImportValue:"):
+            exported = assembly.exports.get(inner.removeprefix("ImportValue:"))
+            if exported is None:
+                out.why = f"Resource {text!r} (an import no stack of the app exports)"
+                return out
+            out.stores += stores_named(assembly, exported[0], exported[1], stores).stores
+            continue
+        logical_id = inner.split(".", 1)[0]
+        if logical_id not in stack.resources:
+            out.why = f"Resource {text!r} (names no resource of its stack)"
+            return out
+        store = stores.get((id(stack), logical_id))
+        if store is not None:
+            out.stores.append(store)
+    return out
