@@ -870,3 +870,36 @@ def test_looks_like_data_store(cfn_type: str) -> None:
 )
 def test_does_not_look_like_unknown_data_store(cfn_type: str) -> None:
     assert not catalogue.looks_like_data_store(cfn_type)
+
+
+def test_keys_of_delivered_data_are_not_the_resources_own() -> None:
+    """A slot marked ``delivers`` (a bucket's replica key, a delivery stream's S3 destination key)
+    protects another store's data: :func:`catalogue.own_key_values` leaves it out, keeps the rest,
+    and every such slot says what receives the data."""
+    bucket = {
+        "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": ARN}}
+        ]},
+        "ReplicationConfiguration": {"Role": "r", "Rules": [
+            {"Status": "Enabled", "Destination": {
+                "Bucket": "arn:aws:s3:::replicas",
+                "EncryptionConfiguration": {"ReplicaKmsKeyID": "other-key"}}},
+            {"Status": "Enabled", "Destination": {
+                "Bucket": "arn:aws:s3:::replicas-2",
+                "EncryptionConfiguration": {"ReplicaKmsKeyID": "third-key"}}},
+        ]},
+    }  # fmt: skip
+    every = [v for _, v in catalogue.key_values("AWS::S3::Bucket", bucket)]
+    own = [v for _, v in catalogue.own_key_values("AWS::S3::Bucket", bucket)]
+    assert every == [ARN, "other-key", "third-key"]
+    assert own == [ARN]
+    stream = {
+        "DeliveryStreamEncryptionConfigurationInput": {"KeyType": "CUSTOMER_MANAGED_CMK",
+                                                       "KeyARN": ARN},
+        "ExtendedS3DestinationConfiguration": {"EncryptionConfiguration": {
+            "KMSEncryptionConfig": {"AWSKMSKeyARN": "bucket-key"}}},
+    }  # fmt: skip
+    assert [v for _, v in catalogue.own_key_values("AWS::KinesisFirehose::DeliveryStream",
+                                                   stream)] == [ARN]  # fmt: skip
+    delivered = [(t, s) for t, row in CATALOGUE.items() for s in row.slots if s.delivers]
+    assert delivered and all(s.delivers.strip() for _, s in delivered)  # type: ignore[union-attr]

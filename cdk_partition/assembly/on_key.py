@@ -6,7 +6,8 @@ The key policy is that store's access control, so the store is held to its domai
 the domain's own stack: the assembly gives each such store a scope of its own (only the stores
 found, never the rest of the stack, whose other stores belong to nobody's domain).
 
-Found from the template: a key property the catalogue names (:func:`catalogue.key_values`) whose
+Found from the template: a key property of the resource's own data the catalogue names
+(:func:`catalogue.own_key_values`, without the keys of data it delivers elsewhere) whose
 value imports the export of a domain key or of its alias (a ``Ref`` or ``Fn::GetAtt`` of it: how
 the CDK writes a cross-stack reference), bare or inside ``Fn::Join`` / ``Fn::Sub``, or names the
 alias by its literal name. Pure Python over JSON.
@@ -99,11 +100,10 @@ def stores_on_domain_keys(
             properties = resource.get("Properties")
             if not isinstance(properties, dict):
                 continue
-            for path, value in catalogue.key_values(resource["Type"], properties):
-                if "Destination" in path:
-                    # the key of data the resource delivers into another store (a bucket's
-                    # replicas, a delivery stream's output): that store is checked on its own
-                    continue
+            # the keys of the resource's own data: a key of data it delivers into another
+            # store (a bucket's replicas, a delivery stream's output) leaves that store to be
+            # checked on its own (the catalogue's ``delivers``)
+            for _, value in catalogue.own_key_values(resource["Type"], properties):
                 domain = _domain_of_value(value, exports, keys, aliases)
                 if domain is not None:
                     found.setdefault(domain, set()).add(logical_id)

@@ -95,6 +95,10 @@ class Slot:
     CloudFormation Template Reference, "AWS::DynamoDB::GlobalTable ReplicaSSESpecification"), its
     ``[]`` bound as in :attr:`key`; None: the resource's own region (the catalogue's
     ``set.region``)."""
+    delivers: str | None = field(default=None, compare=False)
+    """What receives the data this key encrypts when that is another store, not the resource
+    itself (a bucket's replica key, a delivery stream's S3 destination key: the catalogue's
+    ``delivers``); None: the key protects the resource's own data."""
 
 
 class Cited:

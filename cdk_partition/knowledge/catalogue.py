@@ -59,6 +59,7 @@ re-exports them.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from functools import lru_cache
@@ -130,6 +131,7 @@ def _slot(raw: Mapping[str, Any]) -> Slot:
         _whens(raw.get("only_if", [])),
         tuple((w["path"], w["value"]) for w in raw["set"]["with"]),
         raw["set"].get("region"),
+        raw.get("delivers"),
     )
 
 
@@ -284,6 +286,23 @@ def key_values(cfn_type: str, properties: Mapping[str, Any]) -> Iterator[tuple[s
             value = _get(properties, path)
             if _present_value(value):
                 yield path, value
+
+
+@lru_cache(maxsize=4096)
+def delivered_key_paths(cfn_type: str) -> frozenset[str]:
+    """The path patterns of ``cfn_type``'s keys that encrypt data it writes into another store
+    (:attr:`Slot.delivers`): a bucket's replica key, a delivery stream's S3 destination key."""
+    store = CATALOGUE.get(cfn_type)
+    return frozenset(s.key for s in store.slots if s.delivers) if store else frozenset()
+
+
+def own_key_values(cfn_type: str, properties: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """:func:`key_values` without the keys of data delivered into another store: the keys that
+    protect the resource's own data."""
+    delivered = delivered_key_paths(cfn_type)
+    for path, value in key_values(cfn_type, properties):
+        if not delivered or re.sub(r"\[\d+\]", "[]", path) not in delivered:
+            yield path, value
 
 
 # -- calls that create stores outside a template (custom resources) ----------------------------
