@@ -102,3 +102,34 @@ def test_a_role_used_by_its_literal_name_is_not_idle(tmp_path: Path) -> None:
     )  # fmt: skip
     found = [f for f in synth_and_audit(app, tmp_path) if f.rule == "CDKP019"]
     assert [f.path for f in found] == ["Orders/GlueRole/DefaultPolicy/Resource"]
+
+
+def test_a_role_named_inside_a_sub_or_from_another_stack_is_not_idle(tmp_path: Path) -> None:
+    """Roles a resource names only inside a ``Fn::Sub`` text (``...:role/${GlueRole}``) or
+    through an export in another stack run too: before, the text search for ``"Ref": ...`` missed
+    both, called them idle and left their refused key grants unreported."""
+    from aws_cdk import aws_glue as glue
+
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    people = cdk.Stack(app, "Principals")
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci])
+    sub_role = iam.Role(orders, "SubRole", assumed_by=iam.ServicePrincipal("glue.amazonaws.com"))
+    orders.domain.key.grant_decrypt(sub_role)
+    sub_id = orders.resolve((sub_role.node.default_child).logical_id)  # type: ignore[union-attr]
+    glue.CfnJob(
+        orders, "Job", role=cdk.Fn.sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/${{{sub_id}}}"),
+        command=glue.CfnJob.JobCommandProperty(name="glueetl", script_location="s3://b/x.py"),
+    )  # fmt: skip
+    far_role = iam.Role(orders, "FarRole", assumed_by=iam.ServicePrincipal("glue.amazonaws.com"))
+    orders.domain.key.grant_decrypt(far_role)
+    jobs = cdk.Stack(app, "Jobs")
+    glue.CfnJob(
+        jobs, "FarJob", role=far_role.role_arn,
+        command=glue.CfnJob.JobCommandProperty(name="glueetl", script_location="s3://b/x.py"),
+    )  # fmt: skip
+    found = [f for f in synth_and_audit(app, tmp_path) if f.rule == "CDKP019"]
+    assert sorted(f.path for f in found) == [
+        "Orders/FarRole/DefaultPolicy/Resource",
+        "Orders/SubRole/DefaultPolicy/Resource",
+    ], [f.message for f in found]

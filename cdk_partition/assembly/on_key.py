@@ -19,22 +19,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..knowledge import catalogue
+from .references import references
 from .stacks import StackTemplate, walk
 
 __all__ = ["stores_on_domain_keys"]
-
-
-def _key_target(value: Any) -> str | None:
-    """The logical id a ``Ref`` / ``Fn::GetAtt`` value names, else None."""
-    if not isinstance(value, dict) or len(value) != 1:
-        return None
-    ((fn, arg),) = value.items()
-    if fn == "Ref" and isinstance(arg, str):
-        return arg
-    if fn == "Fn::GetAtt":
-        target = arg.split(".")[0] if isinstance(arg, str) else (arg or [None])[0]
-        return target if isinstance(target, str) else None
-    return None
 
 
 def _aliases(
@@ -50,7 +38,8 @@ def _aliases(
                 continue
             props = resource.get("Properties")
             props = props if isinstance(props, dict) else {}
-            domain = keys.get((id(stack), _key_target(props.get("TargetKeyId")) or ""))
+            target = next(references({}, stack, props.get("TargetKeyId"), whole=True), None)
+            domain = keys.get((id(stack), target[1])) if target else None
             if domain is not None:
                 by_id[(id(stack), logical_id)] = domain
                 if isinstance(props.get("AliasName"), str):
@@ -59,6 +48,7 @@ def _aliases(
 
 
 def _domain_of_value(
+    stack: StackTemplate,
     value: Any,
     exports: Mapping[str, tuple[StackTemplate, Any]],
     keys: Mapping[tuple[int, str], str],
@@ -69,9 +59,8 @@ def _domain_of_value(
     alias's literal name (``alias/orders``, its ARN)."""
     for part in walk(value):
         if isinstance(part, dict) and isinstance(part.get("Fn::ImportValue"), str):
-            exported = exports.get(part["Fn::ImportValue"])
-            if exported is not None:
-                mark = (id(exported[0]), _key_target(exported[1]) or "")
+            for where, logical_id in references(exports, stack, part, whole=True):
+                mark = (id(where), logical_id)
                 domain = keys.get(mark) or aliases[0].get(mark)
                 if domain is not None:
                     return domain
@@ -104,7 +93,7 @@ def stores_on_domain_keys(
             # store (a bucket's replicas, a delivery stream's output) leaves that store to be
             # checked on its own (the catalogue's ``delivers``)
             for _, value in catalogue.own_key_values(resource["Type"], properties):
-                domain = _domain_of_value(value, exports, keys, aliases)
+                domain = _domain_of_value(stack, value, exports, keys, aliases)
                 if domain is not None:
                     found.setdefault(domain, set()).add(logical_id)
         for domain, ids in sorted(found.items()):

@@ -16,6 +16,7 @@ from typing import Any
 from ..marks import Environment
 from ..policy import evaluator
 from .model import CloudAssembly
+from .references import placeholders
 from .stacks import StackTemplate, resource_path, walk
 
 #: CloudFormation type -> (ARN resource type, name property) of the IAM identities a key policy
@@ -24,26 +25,6 @@ _IAM_IDENTITIES = {"AWS::IAM::Role": ("role", "RoleName"), "AWS::IAM::User": ("u
 _IMPORT = "ImportValue:"
 #: An export's value may itself import another (CloudFormation forbids cycles; stop anyway).
 _MAX_DEPTH = 8
-
-
-def placeholders(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each top-level ``${...}`` placeholder of a canonical string (braces inside
-    a placeholder, as in ``${ImportValue:${AWS::StackName}-Arn}``, are balanced)."""
-    index = 0
-    while (start := text.find("${", index)) != -1:
-        depth, end = 0, start + 1
-        while end < len(text):
-            if text[end] == "{":
-                depth += 1
-            elif text[end] == "}":
-                depth -= 1
-                if depth == 0:
-                    break
-            end += 1
-        if depth:
-            return
-        yield start, end + 1
-        index = end + 1
 
 
 def _as_text(value: Any) -> str:

@@ -224,7 +224,7 @@ def _statement_grants(
         if found.why is not None and _may_reach([{"Statement": [statement]}]):
             unreadable.append(_Unreadable(stack, logical_id, found.why))
     explicit = {a.lower() for a in actions if "*" not in a and "?" not in a}
-    targets = [(s, None) for s in dict.fromkeys(named)]
+    targets: list[tuple[Store, str | None]] = [(s, None) for s in dict.fromkeys(named)]
     # the stores of the actions the statement names without a wildcard
     targets += [(s, text) for s, text in loose.items() if s not in named]
     patterns = [glob(a) for a in actions]

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver, placeholders
+from ..assembly.references import references
 from ..policy import evaluator
 
 __all__ = [
@@ -232,17 +233,7 @@ def _local(
     assembly: CloudAssembly, stack: StackTemplate, value: Any
 ) -> tuple[StackTemplate, str] | None:
     """The resource a ``Ref`` names (in ``stack``) or an import of a ``Ref``'s export names."""
-    if not isinstance(value, dict) or len(value) != 1:
-        return None
-    ((fn, arg),) = value.items()
-    if fn == "Ref" and isinstance(arg, str) and arg in stack.resources:
-        return stack, arg
-    if fn == "Fn::ImportValue" and isinstance(arg, str) and arg in assembly.exports:
-        where, exported = assembly.exports[arg]
-        ref = exported.get("Ref") if isinstance(exported, dict) and len(exported) == 1 else None
-        if isinstance(ref, str) and ref in where.resources:
-            return where, ref
-    return None
+    return next(references(assembly.exports, stack, value, whole=True), None)
 
 
 def documents_of(resource: Mapping[str, Any]) -> list[Any]:
@@ -308,22 +299,12 @@ def attached_by_arn(
 
 
 def _managed_policy_of(
-    assembly: CloudAssembly, stack: StackTemplate, value: Any, depth: int = 0
+    assembly: CloudAssembly, stack: StackTemplate, value: Any
 ) -> tuple[StackTemplate, str] | None:
     """The ``AWS::IAM::ManagedPolicy`` of the app an ARN value names (``Ref`` or an import)."""
-    text = evaluator.canonicalize(value)
-    if not isinstance(text, str) or depth > 4:
-        return None
-    for start, end in placeholders(text):
-        inner = text[start + 2 : end - 1]
-        if inner.startswith("ImportValue:"):
-            exported = assembly.exports.get(inner.removeprefix("ImportValue:"))
-            if exported is not None:
-                return _managed_policy_of(assembly, exported[0], exported[1], depth + 1)
-            continue
-        logical_id = inner.split(".", 1)[0]
-        if type_of(stack.resources.get(logical_id)) == "AWS::IAM::ManagedPolicy":
-            return stack, logical_id
+    for where, logical_id in references(assembly.exports, stack, value):
+        if type_of(where.resources.get(logical_id)) == "AWS::IAM::ManagedPolicy":
+            return where, logical_id
     return None
 
 

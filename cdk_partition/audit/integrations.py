@@ -23,7 +23,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
-from ..assembly.principals import PrincipalResolver, placeholders
+from ..assembly.principals import PrincipalResolver
+from ..assembly.references import references
 from ..knowledge import catalogue, contracts
 from ..knowledge.wiring import SOURCE_TYPES as _SOURCE_TYPES
 from ..knowledge.wiring import WIRING, Wiring
@@ -73,20 +74,7 @@ def store_of(
 ) -> tuple[StackTemplate, str] | None:
     """The resource (stack, logical id) an ARN value names through ``Fn::GetAtt`` / ``Ref`` in
     its stack or through an export."""
-    text = evaluator.canonicalize(value)
-    if not isinstance(text, str):
-        return None
-    for start, end in placeholders(text):
-        inner = text[start + 2 : end - 1]
-        if inner.startswith("ImportValue:"):
-            exported = assembly.exports.get(inner.removeprefix("ImportValue:"))
-            if exported is not None:
-                return store_of(assembly, exported[0], exported[1])
-            continue
-        logical_id = inner.split(".", 1)[0]
-        if logical_id in stack.resources:
-            return stack, logical_id
-    return None
+    return next(references(assembly.exports, stack, value), None)
 
 
 def audit_integrations(assembly: CloudAssembly) -> Iterator[Finding]:

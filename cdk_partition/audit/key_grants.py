@@ -27,12 +27,14 @@ from typing import Any
 
 from ..assembly import CloudAssembly, DomainKey, StackTemplate
 from ..assembly.principals import PrincipalResolver, placeholders
+from ..assembly.references import references
 from ..knowledge import catalogue
 from ..knowledge.capabilities import KMS_KEY_ACTIONS, Capability, expand_kms_actions
 from ..policy import evaluator
 from ..policy.prover import prover_for
 from .identities import RULES, verdicts
 from .identity_policies import (
+    POLICY_TYPES,
     Holder,
     as_list,
     holders,
@@ -52,20 +54,11 @@ _RULE = {rule.id: rule for rule in RULES}
 def _named_key(assembly: CloudAssembly, stack: StackTemplate, value: Any) -> DomainKey | None:
     """The domain key a ``Resource`` value names (``${Key.Arn}``, ``${Key}``, an import of its
     export), else None."""
-    text = evaluator.canonicalize(value)
-    if not isinstance(text, str):
-        return None
-    spans = list(placeholders(text))
-    if len(spans) != 1 or spans[0] != (0, len(text)):
-        return None
-    inner = text[2:-1]
-    if inner.startswith("ImportValue:"):
-        exported = assembly.exports.get(inner.removeprefix("ImportValue:"))
-        return _named_key(assembly, exported[0], exported[1]) if exported else None
-    logical_id = inner.split(".", 1)[0]
-    return next(
-        (k for k in assembly.domain_keys if k.stack is stack and k.logical_id == logical_id), None
-    )
+    for where, logical_id in references(assembly.exports, stack, value, whole=True):
+        for key in assembly.domain_keys:
+            if key.stack is where and key.logical_id == logical_id:
+                return key
+    return None
 
 
 def _statement_keys(
@@ -119,15 +112,8 @@ def _store_roles(
     return result
 
 
-_POLICY_TYPES = frozenset(
-    {
-        "AWS::IAM::Policy",
-        "AWS::IAM::ManagedPolicy",
-        "AWS::IAM::RolePolicy",
-        "AWS::IAM::UserPolicy",
-        "AWS::IAM::GroupPolicy",
-    }
-)
+#: The policy resources (not the principals) of :data:`POLICY_TYPES`.
+_POLICIES = frozenset(POLICY_TYPES) - {"AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"}
 
 
 def _idle_roles(assembly: CloudAssembly, resolver: PrincipalResolver) -> frozenset[str]:
@@ -138,15 +124,19 @@ def _idle_roles(assembly: CloudAssembly, resolver: PrincipalResolver) -> frozens
     cached = assembly.memo.get(("idle-roles",))
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    texts = {
-        id(stack): {
-            logical_id: json.dumps(resource)
-            for logical_id, resource in stack.resources.items()
-            if isinstance(resource, dict) and resource.get("Type") not in _POLICY_TYPES
-        }
-        for stack in assembly.stacks
-    }
-    exported = {name: json.dumps(value) for name, (_, value) in assembly.exports.items()}
+    used: set[tuple[int, str]] = set()  # resources another resource points to, imports followed
+    texts: list[str] = []
+    for stack in assembly.stacks:
+        for logical_id, resource in stack.resources.items():
+            if not isinstance(resource, dict) or resource.get("Type") in _POLICIES:
+                continue  # the IAM policies on a role make no call with it
+            text = json.dumps(evaluator.canonicalize(resource))
+            texts.append(text)
+            used.update(
+                (id(where), target)
+                for where, target in references(assembly.exports, stack, text)
+                if (where, target) != (stack, logical_id)
+            )
     idle: set[str] = set()
     for stack in assembly.stacks:
         for logical_id, resource in stack.resources.items():
@@ -161,23 +151,12 @@ def _idle_roles(assembly: CloudAssembly, resolver: PrincipalResolver) -> frozens
             ]
             if not principals or any(kind != "Service" for kind in principals):
                 continue
-            refs: tuple[str, ...] = (
-                f'"Ref": "{logical_id}"',
-                f'["{logical_id}", "',
-                f'"{logical_id}.',
-            )
+            if (id(stack), logical_id) in used:
+                continue
             name = props_of(resource).get("RoleName")
-            if isinstance(name, str):  # a role named by its literal name (a Glue job's Role)
-                refs += (f'"{name}"', f'/{name}"', f":role/{name}")
-            names = [n for n, text in exported.items() if any(r in text for r in refs)]
-            if any(
-                other != logical_id and any(r in text for r in refs)
-                for other, text in texts[id(stack)].items()
-            ) or any(
-                f'"Fn::ImportValue": "{n}"' in text
-                for n in names
-                for by_id in texts.values()
-                for text in by_id.values()
+            if isinstance(name, str) and any(  # named by its literal name (a Glue job's Role)
+                f'"{name}"' in text or f'/{name}"' in text or f":role/{name}" in text
+                for text in texts
             ):
                 continue
             found = resolver.token(f"${{{logical_id}.Arn}}", stack)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
-from ..assembly.principals import placeholders
+from ..assembly.references import references
 from ..knowledge.identity_kms import ROWS_BY_TYPE
 from ..knowledge.store_names import GENERATED, STORE_NAMES, identifiers, names_store
 from ..policy import evaluator
@@ -136,24 +136,13 @@ def stores_named(
     if text == "*":
         return Named(star=True)
     out = Named(text=text)
-    for store, any_name in _by_name(assembly, stack, text, stores, targets):
-        (out.any_name if any_name else out.stores).append(store)
-    for start, end in placeholders(text):
-        inner = text[start + 2 : end - 1]
-        if inner.startswith("AWS::"):
-            continue
-        if inner.startswith("ImportValue:"):
-            exported = assembly.exports.get(inner.removeprefix("ImportValue:"))
-            if exported is None:
-                out.why = f"Resource {text!r} (an import no stack of the app exports)"
-                return out
-            out.stores += stores_named(assembly, exported[0], exported[1], stores).stores
-            continue
-        logical_id = inner.split(".", 1)[0]
-        if logical_id not in stack.resources:
-            out.why = f"Resource {text!r} (names no resource of its stack)"
-            return out
-        store = stores.get((id(stack), logical_id))
-        if store is not None:
-            out.stores.append(store)
+    for by_name, any_name in _by_name(assembly, stack, text, stores, targets):
+        (out.any_name if any_name else out.stores).append(by_name)
+    missing: list[str] = []
+    for where, logical_id in references(assembly.exports, stack, text, missing=missing):
+        found = stores.get((id(where), logical_id))
+        if found is not None:
+            out.stores.append(found)
+    if missing:
+        out.why = f"Resource {text!r} ({missing[0]})"
     return out

@@ -222,36 +222,16 @@ class Prover:
         """May the IAM principal ``principal_arn`` of ``account`` (its own IAM policy allowing
         it) call ``action`` in some request, whatever the other context keys (``kms:ViaService``,
         encryption context...)? ``denied``: in none."""
-
-        def question(s: Symbols) -> z3.BoolRef:
-            return z3.And(
-                s.action == z3.StringVal(action),
-                s.identity_allows,
-                z3.Not(s.is_service),
-                s.principal_arn == z3.StringVal(principal_arn),
-                s.account == z3.StringVal(account),
-            )
-
-        return self._cached(("principal", principal_arn, account, action), question)
+        template = Request(action, principal_arn, account, identity_allows=True)
+        return self._cached(("principal", principal_arn, account, action),
+                            _fixed_principal(template, action))  # fmt: skip
 
     def capabilities(self, template: Request) -> dict[str, tuple[Verdict, bool]]:
         """For ``template``'s principal, each KMS key action it may perform: the witness and
         whether it is unconditional (allowed whatever the other context keys say)."""
         out: dict[str, tuple[Verdict, bool]] = {}
         for action in KMS_KEY_ACTIONS:
-
-            def fixed(s: Symbols, action: str = action) -> z3.BoolRef:
-                parts = [s.action == z3.StringVal(action)]
-                parts.append(s.identity_allows == z3.BoolVal(template.identity_allows))
-                if template.service:
-                    parts += [s.is_service, s.service == z3.StringVal(template.service.lower())]
-                else:
-                    parts.append(z3.Not(s.is_service))
-                    parts.append(s.principal_arn == z3.StringVal(template.principal_arn or ""))
-                    if template.account:
-                        parts.append(s.account == z3.StringVal(template.account))
-                return z3.And(*parts)
-
+            fixed = _fixed_principal(template, action)
             verdict = self.ask(fixed, f"capability {action}")
             if verdict.status == "denied":
                 continue
@@ -275,6 +255,26 @@ class Prover:
             self.cache[key] = self.ask(question, str(key[0]))
         verdict: Verdict = self.cache[key]
         return verdict
+
+
+def _fixed_principal(template: Request, action: str) -> Callable[[Symbols], z3.BoolRef]:
+    """The question "``template``'s principal (service, or IAM principal and account) calls
+    ``action``, its own IAM policy allowing it or not as ``template`` says", the other context
+    keys free: what :meth:`Prover.capabilities` and :meth:`Prover.principal_may` ask."""
+
+    def fixed(s: Symbols) -> z3.BoolRef:
+        parts = [s.action == z3.StringVal(action)]
+        parts.append(s.identity_allows == z3.BoolVal(template.identity_allows))
+        if template.service:
+            parts += [s.is_service, s.service == z3.StringVal(template.service.lower())]
+        else:
+            parts.append(z3.Not(s.is_service))
+            parts.append(s.principal_arn == z3.StringVal(template.principal_arn or ""))
+            if template.account:
+                parts.append(s.account == z3.StringVal(template.account))
+        return z3.And(*parts)
+
+    return fixed
 
 
 def _named(policy: Mapping[str, Any]) -> tuple[set[str], set[str], set[str]]:
