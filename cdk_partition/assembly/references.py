@@ -18,6 +18,17 @@ from .stacks import StackTemplate
 
 __all__ = ["placeholders", "references"]
 
+#: Resources whose ``Ref`` is another resource's identifier: type -> the property naming that
+#: resource, followed in its place. A database secret's attachment: "To reference a secret also
+#: created in this template, use the Ref function with the secret's logical ID" (AWS
+#: CloudFormation Template Reference, "AWS::SecretsManager::SecretTargetAttachment", SecretId,
+#: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-secretsmanager-secrettargetattachment.html);
+#: what its own ``Ref`` returns is not in the page text read here: the AWS CDK API Reference says
+#: the attachment's ``secretTargetAttachmentSecretArn`` (its ``Ref``) is "Same as secretArn"
+#: (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_secretsmanager.ISecretTargetAttachment.html),
+#: and ``db.secret`` of an RDS L2 is that attachment, so a grant on it is a grant on the secret.
+STANDS_FOR: Mapping[str, str] = {"AWS::SecretsManager::SecretTargetAttachment": "SecretId"}
+
 _MAX_DEPTH = 8
 """Exports re-exported more deeply than this are not followed (a bound, not a limit of AWS)."""
 
@@ -52,7 +63,8 @@ def references(
     depth: int = 0,
 ) -> Iterator[tuple[StackTemplate, str]]:
     """``(stack, logical id)`` of each resource ``value`` (of ``stack``'s template) points to, in
-    order, imports followed through ``exports`` (export name -> (its stack, its value)).
+    order, imports followed through ``exports`` (export name -> (its stack, its value)), and a
+    ``Ref`` of a :data:`STANDS_FOR` resource followed to the resource it stands for.
 
     ``whole``: only a value that is one reference as a whole (``{"Ref": ...}``, ``Fn::GetAtt``,
     ``Fn::ImportValue``), not one inside a ``Fn::Join`` / ``Fn::Sub``. ``missing``: where to say
@@ -77,8 +89,15 @@ def references(
             yield from references(exports, exported[0], exported[1], whole=whole,
                                   missing=missing, depth=depth + 1)  # fmt: skip
             continue
-        logical_id = inner.split(".", 1)[0]
-        if logical_id in stack.resources:
+        logical_id, _, attribute = inner.partition(".")
+        resource = stack.resources.get(logical_id)
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        if not attribute and kind in STANDS_FOR:
+            props = resource.get("Properties") if isinstance(resource, dict) else None
+            named = props.get(STANDS_FOR[kind]) if isinstance(props, dict) else None
+            found = list(references(exports, stack, named, whole=whole, depth=depth + 1))
+            yield from found or [(stack, logical_id)]
+        elif logical_id in stack.resources:
             yield stack, logical_id
         elif missing is not None:
             missing.append("names no resource of its stack")

@@ -40,6 +40,7 @@ from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate
 from ..assembly.principals import PrincipalResolver
+from ..knowledge.capabilities import least_capabilities
 from ..knowledge.identity_kms import ROWS_BY_TYPE, IdentityRow
 from ..policy import evaluator
 from .identity_policies import (
@@ -94,9 +95,6 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 _RULE = {rule.id: rule for rule in RULES}
-
-_KMS_CAPABILITY = {"kms:decrypt": "read", "kms:reencryptfrom": "read"}
-"""KMS request (lower case) -> the capability that holds it; every other data request is write."""
 
 
 @dataclass(frozen=True)
@@ -435,7 +433,7 @@ def _finding(assembly: CloudAssembly, group: list[IdentityVerdict]) -> Finding:
             location="PolicyDocument",
             **base,
         )
-    capabilities = sorted({_KMS_CAPABILITY.get(r.lower(), "write") for r in requests})
+    capabilities = [str(c) for c in least_capabilities(requests)[0]] or ["write"]
     where = "the grant" if not grant.by_resource_policy else "the statement of the resource policy"
     fix = _later_fix(assembly, grant, capabilities) or naming_fix(
         (grant.principal_arn, grant.principal_path), capabilities, store.domain, where

@@ -30,6 +30,7 @@ from ..knowledge.wiring import SOURCE_TYPES as _SOURCE_TYPES
 from ..knowledge.wiring import WIRING, Wiring
 from ..knowledge.wiring import named as _named
 from ..policy import evaluator
+from .identity_policies import type_of
 from .key_requests import prepared_key_policy
 from .rules import Finding, Rule, Source, make_finding, no_aws_page, resource_fields, short
 
@@ -48,7 +49,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "CDKP022",
         "error",
-        "Domain secret is rotated by a hosted rotation function the key policy cannot name",
+        "Domain secret is rotated by a function whose role the key policy cannot name (a hosted "
+        "rotation, or a function of a Serverless Application Repository application)",
         "rotate it with a function of the app, "
         "`secret.add_rotation_schedule(id, rotation_lambda=fn)`, and name its role in the key "
         "policy: `domain.grant_read(fn.role)` and `domain.grant_write(fn.role)`",
@@ -114,6 +116,9 @@ def audit_integrations(assembly: CloudAssembly) -> Iterator[Finding]:
 
 
 _ROTATION = "AWS::SecretsManager::RotationSchedule"
+#: Resources whose outputs come from a template the app does not show (an application of the
+#: Serverless Application Repository; a CDK nested stack's template is in the assembly).
+_NESTED = ("AWS::Serverless::Application",)
 #: The contract rows of an Auto Scaling group launching a template on the key (its fix differs).
 _AUTO_SCALING = "launch_template_auto_scaling"
 
@@ -121,10 +126,28 @@ _AUTO_SCALING = "launch_template_auto_scaling"
 def _hosted_rotation(
     assembly: CloudAssembly, stack: StackTemplate, logical_id: str, resource: Mapping[str, Any]
 ) -> Iterator[Finding]:
-    """CDKP022 for a hosted rotation (``HostedRotationLambda``) of a domain secret."""
+    """CDKP022 for a domain secret rotated by a function whose role the app does not declare: a
+    hosted rotation (``HostedRotationLambda``), or a function of a nested application
+    (``RotationLambdaARN`` from the ``AWS::Serverless::Application`` the CDK's
+    ``db.add_rotation_single_user()`` adds)."""
     props = resource.get("Properties") or {}
-    if not isinstance(props, dict) or "HostedRotationLambda" not in props:
+    if not isinstance(props, dict):
         return
+    if "HostedRotationLambda" in props:
+        where, what = "HostedRotationLambda", "a hosted rotation function (HostedRotationLambda)"
+        maker = "the Secrets Manager transform"
+    else:
+        nested = [
+            (s, i) for s, i in references(assembly.exports, stack, props.get("RotationLambdaARN"))
+            if type_of(s.resources.get(i)) in _NESTED
+        ]  # fmt: skip
+        if not nested:
+            return
+        kind = type_of(nested[0][0].resources.get(nested[0][1]))
+        app_path = resource_path(nested[0][0], nested[0][1], nested[0][0].resources[nested[0][1]])
+        app_path = app_path.removesuffix("/Resource")
+        where, what = "RotationLambdaARN", f"the rotation function of {app_path} ({kind})"
+        maker = "that application's template"
     found = store_of(assembly, stack, props.get("SecretId"))
     if found is None:
         return
@@ -139,12 +162,12 @@ def _hosted_rotation(
     store_path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
     yield make_finding(
         _RULE["CDKP022"],
-        f"{base['path']} rotates {store_path} of domain {domain!r} with a hosted rotation "
-        "function (HostedRotationLambda): its role is created by the Secrets Manager transform "
-        "under a generated name that the domain key policy cannot name, so DenyEveryoneElse "
-        "refuses its kms:Decrypt and kms:GenerateDataKey and every rotation fails at run time.",
-        location="HostedRotationLambda",
-        value=short(props.get("HostedRotationLambda")),
+        f"{base['path']} rotates {store_path} of domain {domain!r} with {what}: its role is "
+        f"created by {maker} under a name the app does not declare and the domain key policy "
+        "cannot name, so DenyEveryoneElse refuses its kms:Decrypt and kms:GenerateDataKey and "
+        "every rotation fails at run time.",
+        location=where,
+        value=short(props.get(where)),
         **base,
     )
 

@@ -29,7 +29,7 @@ from ..assembly import CloudAssembly, DomainKey, StackTemplate
 from ..assembly.principals import PrincipalResolver, placeholders
 from ..assembly.references import references
 from ..knowledge import catalogue
-from ..knowledge.capabilities import KMS_KEY_ACTIONS, Capability, expand_kms_actions
+from ..knowledge.capabilities import KMS_KEY_ACTIONS, expand_kms_actions, least_capabilities
 from ..policy import evaluator
 from ..policy.prover import prover_for
 from .identities import RULES, verdicts
@@ -217,8 +217,8 @@ def _finding(
     resource = holder.stack.resources[holder.logical_id]
     base = resource_fields(holder.stack, holder.logical_id, resource, key.name)
     plain = [r.split(" ", 1)[0] for r in refused]
-    capabilities = [str(c) for c in Capability if any(a in c.actions for a in plain)]
-    outside = [a for a in plain if not any(a in c.actions for c in Capability)]
+    least, outside = least_capabilities(plain)
+    capabilities = [str(c) for c in least]
     who = path if path == arn else f"{path} ({arn})"
     calls = " and ".join(f"`domain.grant_{c}(role)`" for c in capabilities)
     fix = None

@@ -60,7 +60,8 @@ class _DomainKey(kms.Key):
     (:data:`cdk_partition.knowledge.contracts.SERVICE_PUBLISHERS`): the contract's actions only, scoped to
     the stack's account where AWS supports it, and never by the source's own ARN token, which
     would make the key depend on a store that depends on the key (a cycle CloudFormation
-    refuses). Any other statement is added as given. (A jsii callback per call, never per
+    refuses); a source known by its literal ARN (a bucket imported by name) keeps that scope
+    (``AllowPublisher<Service>Sources``). Any other statement is added as given. (A jsii callback per call, never per
     construct.)
     """
 
@@ -71,7 +72,8 @@ class _DomainKey(kms.Key):
     def add_to_resource_policy(
         self, statement: iam.PolicyStatement, allow_no_op: bool | None = None
     ) -> iam.AddToResourcePolicyResult:
-        rendered = cdk.Stack.of(self).resolve(statement.to_statement_json())
+        unresolved = statement.to_statement_json()
+        rendered = cdk.Stack.of(self).resolve(unresolved)
         service = key_policy.account_delegation_via_service(rendered)
         if service is not None:
             self._domain._allow_via(service)
@@ -81,6 +83,11 @@ class _DomainKey(kms.Key):
         publisher = key_policy.contract_publisher_of(rendered)
         if publisher is not None:
             self._domain._allow_publisher(publisher)
+            return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self)
+        sources = key_policy.literal_sources_of(rendered, unresolved)
+        if sources is not None:  # a source imported by name: the contract's actions, its scope
+            for arn in sources[1]:
+                self._domain.allow_service_publisher(sources[0], source_arn=arn)
             return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self)
         if key_policy.service_principals_of(rendered) == ["fargate.amazonaws.com"]:
             # the CDK's Fargate statements lack the DescribeKey AWS requires (its contract)

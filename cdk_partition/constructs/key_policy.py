@@ -245,6 +245,44 @@ def contract_publisher_of(statement: Mapping[str, Any]) -> str | None:
     return str(services[0])
 
 
+def literal_sources_of(
+    statement: Mapping[str, Any], unresolved: Mapping[str, Any]
+) -> tuple[str, list[Any]] | None:
+    """``(service principal, source ARNs)`` when ``statement`` (resolved JSON) is an Allow whose
+    only principal is an AWS service with a publisher contract that supports the source keys, and
+    whose condition is only ``aws:SourceArn`` (``ArnLike`` / ``ArnEquals``) and
+    ``aws:SourceAccount``, each known at synth (no resource's token: pseudo parameters at most).
+    What the CDK writes for a source imported by name
+    (``s3.Bucket.from_bucket_name(...).add_event_notification(...)``). The ARNs are taken from
+    ``unresolved`` (the same statement before resolution: strings or tokens). Else None."""
+    from ..knowledge.contracts import SERVICE_PUBLISHERS
+
+    principal = statement.get("Principal")
+    if statement.get("Effect") != "Allow" or not isinstance(principal, Mapping):
+        return None
+    services = principal.get("Service")
+    services = services if isinstance(services, list) else [services]
+    if set(principal) != {"Service"} or len(services) != 1:
+        return None
+    publisher = SERVICE_PUBLISHERS.get(str(services[0]))
+    condition, raw = statement.get("Condition"), unresolved.get("Condition")
+    if publisher is None or not publisher.conditions_required or not isinstance(condition, Mapping):
+        return None
+    if not isinstance(raw, Mapping) or references_resource(condition):
+        return None
+    arns: list[Any] = []
+    for operator, block in condition.items():
+        if not isinstance(block, Mapping) or not isinstance(raw.get(operator), Mapping):
+            return None
+        for key in block:
+            if operator in ("ArnLike", "ArnEquals") and key.lower() == "aws:sourcearn":
+                values = raw[operator].get(key)
+                arns += values if isinstance(values, list) else [values]
+            elif not (operator == "StringEquals" and key.lower() == "aws:sourceaccount"):
+                return None
+    return (str(services[0]), arns) if arns else None
+
+
 def references_resource(value: Any) -> bool:
     """True when ``value`` holds a ``Ref``/``Fn::GetAtt`` of a resource (not a pseudo parameter):
     a condition on it makes the key depend on that resource."""

@@ -210,3 +210,24 @@ LIBRARY_SIDS: frozenset[str] = frozenset(
         "AllowFargateDescribeKey",
     }
 )
+
+
+def least_capabilities(actions: Iterable[str]) -> tuple[list[Capability], list[str]]:
+    """The fewest, least powerful capabilities that together hold every action of ``actions``
+    (exact ``kms:`` names, any case), and the actions no capability holds (as given). Data
+    capabilities come before :attr:`Capability.ADMINISTER`, read before write: ``kms:DescribeKey``
+    (in all three) with ``kms:Decrypt`` is ``[read]``, never a reason to make a reader an
+    administrator."""
+    given = list(dict.fromkeys(actions))
+    held = {c: {a.lower() for a in c.actions} for c in Capability}
+    outside = [a for a in given if not any(a.lower() in h for h in held.values())]
+    wanted = {a.lower() for a in given if a not in outside}
+    if not wanted:
+        return [], outside
+    order = (Capability.READ, Capability.WRITE, Capability.ADMINISTER)
+    subsets = [[c for i, c in enumerate(order) if mask >> i & 1] for mask in range(1, 8)]
+    subsets.sort(
+        key=lambda cs: (Capability.ADMINISTER in cs, len(cs), [order.index(c) for c in cs])
+    )
+    chosen = next(cs for cs in subsets if wanted <= set().union(*(held[c] for c in cs)))
+    return chosen, outside

@@ -49,6 +49,12 @@ WIRING: tuple[Wiring, ...] = (
            "topic_subscription_queue"),
     Wiring("AWS::SNS::Subscription", "endpoint", "AWS::SQS::Queue", "topic_subscription_queue"),
     Wiring("AWS::CloudWatch::Alarm", "alarm action", "AWS::SNS::Topic", "alarm_action_topic"),
+    # a composite alarm notifies its topics the same way ("Currently, the only alarm actions
+    # that can be taken by composite alarms are notifying SNS topics", AWS CloudFormation
+    # Template Reference, "AWS::CloudWatch::CompositeAlarm",
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html)
+    Wiring("AWS::CloudWatch::CompositeAlarm", "alarm action", "AWS::SNS::Topic",
+           "alarm_action_topic"),
     Wiring("AWS::S3::Bucket", "server access log destination", "AWS::S3::Bucket",
            "bucket_access_logs"),
     Wiring("AWS::S3::Bucket", "event notification", "AWS::SQS::Queue",
@@ -80,8 +86,10 @@ SOURCE_PROPERTIES: tuple[str, ...] = (
 )  # fmt: skip
 
 #: The alarm properties that name the actions CloudWatch takes (AWS CloudFormation Template
-#: Reference, "AWS::CloudWatch::Alarm", AlarmActions / OKActions / InsufficientDataActions).
+#: Reference, "AWS::CloudWatch::Alarm" and "AWS::CloudWatch::CompositeAlarm", AlarmActions /
+#: OKActions / InsufficientDataActions).
 _ALARM_ACTIONS = ("AlarmActions", "OKActions", "InsufficientDataActions")
+_ALARMS = ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
 
 #: S3 notification configurations that name a queue or a topic (AWS CloudFormation Template
 #: Reference, "AWS::S3::Bucket NotificationConfiguration": QueueConfigurations[].Queue,
@@ -131,7 +139,7 @@ def named(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
             yield "dead-letter queue", redrive["deadLetterTargetArn"]
         if props.get("Protocol") == "sqs" and "Endpoint" in props:
             yield "endpoint", props["Endpoint"]
-    elif kind == "AWS::CloudWatch::Alarm":
+    elif kind in _ALARMS:
         for name in _ALARM_ACTIONS:
             actions = props.get(name)
             for action in actions if isinstance(actions, list) else []:

@@ -1,0 +1,173 @@
+"""Integrations an attack review found silent or mis-fixed, each a kind (issue #19):
+
+* a store reached through a resource that stands for it: ``db.secret`` of an RDS L2 is the
+  ``SecretTargetAttachment``, whose ``Ref`` is the secret's ARN, so ``db.secret.grant_read(fn)``
+  is a grant on the domain secret (was silent; now CDKP019, and ``grant_read`` clears it);
+* a rotation function whose role the app does not declare, however it is wired: a hosted rotation
+  of ``db.secret`` and the Serverless Application Repository rotator
+  ``db.add_rotation_single_user()`` adds (were silent / the generic CDKP016 only; now CDKP022);
+* a delivery the key policy follows for one resource type and not its twin: a composite alarm's
+  action to a domain topic (``AWS::CloudWatch::CompositeAlarm``; was silent);
+* a CDK key statement for a source imported by name (``s3.Bucket.from_bucket_name(...)
+  .add_event_notification(...)``): absorbed into the contract's actions with the source's literal
+  ARN as its scope (was CDKP106, and ``allow_service_publisher`` did not clear it);
+* a fix that names more than the grant needs: a stream reader's IAM ``kms:DescribeKey`` made the
+  CDKP019 fix call ``grant_administer`` (a consumer made key administrator); now ``grant_read``.
+
+Each delivery AWS makes into the key is decided by our evaluator and the independent simulator.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cwa
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_secretsmanager as sm
+from conftest import cdk_context
+from test_integrations import _concrete_key_policy, _decisions, _function
+from test_oracle_iam_simulate import ACCOUNT, REGION, Case, service
+
+from cdk_partition import DomainStack, audit_path
+from cdk_partition.audit import Finding
+
+ENV = cdk.Environment(account=ACCOUNT, region=REGION)
+DROP = "orders-partner-drop"
+
+
+def _synth(out: Path, *, fixed: bool) -> list[Finding]:
+    app = cdk.App(context=cdk_context(), outdir=str(out))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    isolated = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+    vpc = ec2.Vpc(orders, "Vpc", max_azs=2, nat_gateways=0, subnet_configuration=[
+        ec2.SubnetConfiguration(name="db", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)])  # fmt: skip
+    engine = rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_16)
+    reader = _function(orders, "Reader")
+    rotated = orders.domain.database_instance("Db", engine=engine, vpc=vpc, vpc_subnets=isolated)
+    rotated.secret.grant_read(reader)  # type: ignore[union-attr]
+    hosted = orders.domain.database_instance("Hosted", engine=engine, vpc=vpc,
+                                             vpc_subnets=isolated)  # fmt: skip
+    topic = orders.domain.topic("Alerts")
+    child = cw.Alarm(orders, "Errors", metric=cw.Metric(namespace="App", metric_name="Errors"),
+                     threshold=1, evaluation_periods=1)  # fmt: skip
+    composite = cw.CompositeAlarm(
+        orders, "Health", alarm_rule=cw.AlarmRule.from_alarm(child, cw.AlarmState.ALARM)
+    )
+    composite.add_alarm_action(cwa.SnsAction(topic))
+    drop = s3.Bucket.from_bucket_name(orders, "Drop", DROP)
+    drop.add_event_notification(s3.EventType.OBJECT_CREATED, s3n.SqsDestination(
+        orders.domain.queue("Inbox")))  # fmt: skip
+    table = orders.domain.table(
+        "Events", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        stream=dynamodb.StreamViewType.NEW_IMAGE,
+    )  # fmt: skip
+    consumer = _function(orders, "Consumer")
+    consumer.add_event_source(sources.DynamoEventSource(
+        table, starting_position=lambda_.StartingPosition.LATEST))  # fmt: skip
+    if fixed:  # the findings' fixes, as written
+        orders.domain.grant_read(reader.role)  # type: ignore[arg-type]
+        orders.domain.grant_read(consumer.role)  # type: ignore[arg-type]
+        rotator = _function(orders, "Rotator")
+        rotated.secret.add_rotation_schedule("Rotation", rotation_lambda=rotator)  # type: ignore[union-attr]
+        hosted.secret.add_rotation_schedule("Rotation", rotation_lambda=rotator)  # type: ignore[union-attr]
+        orders.domain.grant_read(rotator.role)  # type: ignore[arg-type]
+        orders.domain.grant_write(rotator.role)  # type: ignore[arg-type]
+    else:
+        rotated.add_rotation_single_user()
+        hosted.secret.add_rotation_schedule(  # type: ignore[union-attr]
+            "Rotation",
+            hosted_rotation=sm.HostedRotation.postgre_sql_single_user(vpc=vpc,
+                                                                      vpc_subnets=isolated),
+        )  # fmt: skip
+    try:
+        app.synth()
+    except Exception as error:  # the validation plugin fails the synth on the errors
+        assert "alidation" in str(error), error
+    return audit_path(out)
+
+
+@pytest.fixture(scope="module")
+def before(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Finding]]:
+    out = tmp_path_factory.mktemp("before")
+    return out, _synth(out, fixed=False)
+
+
+def _errors(findings: list[Finding], rule: str) -> list[Finding]:
+    return [f for f in findings if f.rule == rule and f.severity == "error"]
+
+
+def test_a_grant_on_the_database_secret_attachment_is_a_grant_on_the_secret(
+    before: tuple[Path, list[Finding]],
+) -> None:
+    found = [f for f in _errors(before[1], "CDKP019") if "Orders/Reader" in f.message]
+    assert len(found) == 1, [f.message for f in before[1]]
+    assert "secretsmanager:GetSecretValue on Orders/Domain/Db/Secret" in found[0].message
+    assert "`domain.grant_read(Orders/Reader/ServiceRole)`" in (found[0].fix or "")
+
+
+def test_rotations_whose_role_the_app_does_not_declare_are_refused(
+    before: tuple[Path, list[Finding]],
+) -> None:
+    found = sorted((f.path, f.location) for f in _errors(before[1], "CDKP022"))
+    assert found == [
+        ("Orders/Domain/Db/Secret/Attachment/RotationSchedule/Resource", "RotationLambdaARN"),
+        ("Orders/Domain/Hosted/Secret/Attachment/Rotation/Resource", "HostedRotationLambda"),
+    ], [f.message for f in before[1]]
+    sar = next(f for f in _errors(before[1], "CDKP022") if f.location == "RotationLambdaARN")
+    assert "Orders/Domain/Db/RotationSingleUser (AWS::Serverless::Application)" in sar.message
+
+
+def test_a_composite_alarm_action_and_an_imported_bucket_deliver(
+    before: tuple[Path, list[Finding]],
+) -> None:
+    """No finding on either delivery, and the key lets each service make the requests its
+    contract lists (the bucket by its literal ARN), as the evaluator and the simulator decide."""
+    out, findings = before
+    assert not [f for f in findings if f.rule in ("CDKP021", "CDKP106")], [
+        f.message for f in findings
+    ]
+    policy = _concrete_key_policy(out)
+    sids = {s.get("Sid") for s in policy["Statement"]}
+    assert {"AllowPublisherCloudwatch", "AllowPublisherS3Sources"} <= sids
+    bucket_arn = f"arn:aws:s3:::{DROP}"
+    cases = [
+        Case("cloudwatch", policy, service("cloudwatch.amazonaws.com"), action,
+             {"aws:SourceAccount": ACCOUNT})
+        for action in ("kms:GenerateDataKey", "kms:Decrypt")
+    ] + [
+        Case("s3", policy, service("s3.amazonaws.com"), action,
+             {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": bucket_arn})
+        for action in ("kms:GenerateDataKey", "kms:Decrypt")
+    ]  # fmt: skip
+    ours, theirs = _decisions(cases)
+    assert ours == theirs == ["allow"] * 4
+    # beyond the contract, still refused: the CDK's kms:Encrypt for S3 was not kept
+    extra = [Case("s3", policy, service("s3.amazonaws.com"), "kms:Encrypt",
+                  {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": bucket_arn})]  # fmt: skip
+    ours, theirs = _decisions(extra)
+    assert ours == theirs and ours[0] != "allow"
+
+
+def test_a_stream_readers_fix_is_read_not_administer(before: tuple[Path, list[Finding]]) -> None:
+    found = [f for f in _errors(before[1], "CDKP019") if "Orders/Consumer" in f.message]
+    assert found, [f.message for f in before[1]]
+    fixes = " ".join(f.fix or "" for f in found)
+    assert "grant_read(Orders/Consumer/ServiceRole)" in fixes
+    assert "grant_administer" not in fixes and "grant_write" not in fixes
+
+
+def test_the_fixes_as_written_clear_them(tmp_path: Path) -> None:
+    findings = _synth(tmp_path, fixed=True)
+    assert [f.message for f in findings if f.severity == "error"] == []
