@@ -277,8 +277,9 @@ def attached_by_arn(
 ) -> dict[tuple[int, str], list[Principal]]:
     """(id of its stack, logical id) of each ``AWS::IAM::ManagedPolicy`` of the app -> the roles
     and users that attach it by ARN (``ManagedPolicyArns`` of a role, user or group: a ``Ref`` of
-    it, or an import of its export); a group's users stand for the group. Literal ARNs (AWS
-    managed policies, policies of the account) name no document of the assembly: not followed."""
+    it, an import of its export, or its literal name in a policy ARN of the same account); a
+    group's users stand for the group. Other literal ARNs (AWS managed policies, policies of the
+    account the app does not define) name no document of the assembly: not followed."""
     out: dict[tuple[int, str], list[Principal]] = {}
     for stack in assembly.stacks:
         for logical_id, resource in stack.resources.items():
@@ -301,11 +302,34 @@ def attached_by_arn(
 def _managed_policy_of(
     assembly: CloudAssembly, stack: StackTemplate, value: Any
 ) -> tuple[StackTemplate, str] | None:
-    """The ``AWS::IAM::ManagedPolicy`` of the app an ARN value names (``Ref`` or an import)."""
+    """The ``AWS::IAM::ManagedPolicy`` of the app an ARN value names: by ``Ref`` or an import,
+    or by its literal ``ManagedPolicyName`` in a policy ARN of the same account
+    (``ManagedPolicy.from_managed_policy_name``: ``arn:${AWS::Partition}:iam::<account>:policy/
+    <name>``; IAM policy ARNs are ``arn:${Partition}:iam::${Account}:policy/${PolicyNameWithPath}``,
+    Service Authorization Reference, "Actions, resources, and condition keys for AWS Identity and
+    Access Management (IAM)", resource type policy,
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html)."""
     for where, logical_id in references(assembly.exports, stack, value):
         if type_of(where.resources.get(logical_id)) == "AWS::IAM::ManagedPolicy":
             return where, logical_id
+    text = evaluator.canonicalize(value)
+    found = _POLICY_ARN.match(text) if isinstance(text, str) else None
+    if found is None or found.group(1) not in ("${AWS::AccountId}", stack.environment.account_text):
+        return None
+    name = found.group(2).rsplit("/", 1)[-1]
+    for where in (stack, *[s for s in assembly.stacks if s is not stack]):
+        if where is not stack and not _same_account(where, stack):
+            continue
+        for logical_id, resource in where.resources.items():
+            if (
+                type_of(resource) == "AWS::IAM::ManagedPolicy"
+                and props_of(resource).get("ManagedPolicyName") == name
+            ):
+                return where, logical_id
     return None
+
+
+_POLICY_ARN = re.compile(r"^arn:(?:[^:$]+|\$\{AWS::Partition\}):iam::([^:]*):policy/([^*?]+)$")
 
 
 @dataclass(frozen=True)
@@ -380,11 +404,13 @@ def naming_fix(principal: Principal, capabilities: list[str], domain: str, where
     account by its roles and users (a domain key never delegates to an account)."""
     arn, path = principal
     if arn.endswith(":root"):
+        role = "iam.Role.from_role_arn(scope, id, '<role ARN>')"
+        calls = " and ".join(f"`domain.grant_{c}({role})`" for c in capabilities)
         return (
-            f"a domain key names roles and users, never an account ({arn}): name each role or "
-            f"user of that account that uses the store in the key policy of domain {domain!r} "
-            f"(`domain.grant_{capabilities[0]}(iam.Role.from_role_arn(scope, id, "
-            f"'<role ARN>'))`), or remove {where}; the key policy is not widened automatically"
+            f"a domain key names roles and users, never an account ({arn}): in {where}, replace "
+            "the account with the roles or users of that account that use the store "
+            "(`iam.ArnPrincipal('<role ARN>')`), and name each in the key policy of domain "
+            f"{domain!r}: {calls}; or remove {where}. The key policy is not widened automatically"
         )
     if path == arn:  # no construct of the app
         who = f"iam.Role.from_role_arn(scope, id, {arn!r})"

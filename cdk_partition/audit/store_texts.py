@@ -100,16 +100,30 @@ def _by_name(
             if row is None:
                 continue
             name = evaluator.canonicalize(props_of(store.resource).get(row.name_property))
-            # no literal name: CloudFormation makes one, which only a text that admits any
-            # name there can name
-            literal = isinstance(name, str) and "${" not in name
-            named.append((store, name if literal else GENERATED))
+            if isinstance(name, str) and "${" not in name:
+                named.append((store, (name,)))
+            else:
+                named.append((store, _generated(store.stack)))
         assembly.memo[("named-stores", id(stores))] = named
     out: list[tuple[Store, bool]] = []
-    for store, name in named:
-        if _names(bare, store, name, targets):
-            out.append((store, name == GENERATED or _names(bare, store, GENERATED, targets)))
+    for store, names in named:
+        if any(_names(bare, store, name, targets) for name in names):
+            out.append((store, _names(bare, store, GENERATED, targets)))
     return out
+
+
+def _generated(stack: StackTemplate) -> tuple[str, ...]:
+    """The names a store CloudFormation names may have: "By default, CloudFormation generates a
+    unique physical ID to name a resource. For example, CloudFormation might name an Amazon S3
+    bucket with the following physical ID MyStack-MyBucket-abcdefghijk1" (AWS CloudFormation
+    Template Reference, "AWS CloudFormation resource custom naming",
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html):
+    the stack's name first (as written, or in lower case, as the page's other example
+    ``stack123123123123-s3bucket-abcdefghijk1`` shows for a bucket), so ``Orders-*`` names the
+    stack's unnamed stores. A nested stack's generated name is not in the assembly: any name."""
+    if stack.parent is not None:
+        return (GENERATED,)
+    return tuple(dict.fromkeys((f"{stack.name}-{GENERATED}", f"{stack.name.lower()}-{GENERATED}")))
 
 
 def _names(text: str, store: Store, name: str, targets: bool) -> bool:
@@ -136,6 +150,12 @@ def stores_named(
     if text == "*":
         return Named(star=True)
     out = Named(text=text)
+    if "{{resolve:" in text:
+        # a dynamic reference: CloudFormation puts the value in at deploy ("Get values stored in
+        # other services using dynamic references", AWS CloudFormation User Guide,
+        # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html)
+        out.why = f"Resource {text!r} (a dynamic reference, resolved only at deploy)"
+        return out
     for by_name, any_name in _by_name(assembly, stack, text, stores, targets):
         (out.any_name if any_name else out.stores).append(by_name)
     missing: list[str] = []

@@ -85,6 +85,10 @@ def refuse_cyclic_grants(
             f"{path!r}, while {path!r} deploys after {target!r}: a dependency cycle no "
             "deployment order resolves (and KMS needs the principal to exist when the key "
             "policy is written). Create the role in a stack that deploys before the domain's (a "
-            "principals stack that references no domain resource) and pass it to the consumer "
-            "(lambda_.Function(..., role=role)), or put the consumer in the domain's stack."
+            "principals stack that references no domain resource), name that role in the grant, "
+            f"and use it in {path!r} imported there "
+            "(lambda_.Function(..., role=iam.Role.from_role_arn(self, id, role.role_arn)): the "
+            "policies the CDK adds for the consumer's event sources and grants then stay in "
+            f"{path!r}; passing the role object itself would put them in the principals stack, "
+            "which would then reference the store), or put the consumer in the domain's stack."
         )

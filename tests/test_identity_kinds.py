@@ -1,0 +1,148 @@
+"""Principals IAM lets in that the key refuses, in forms an attack review found silent or
+mis-fixed (issue #19), each a kind:
+
+* a text naming a store CloudFormation names: ``arn:aws:sqs:...:Orders-*`` reaches the unnamed
+  queues of stack ``Orders`` (generated names begin with the stack's name), so the grant is
+  checked (was silent: an unnamed store was reached only by a text admitting any name);
+* a managed policy of the app attached by its literal name
+  (``ManagedPolicy.from_managed_policy_name``) is the app's policy (was silent);
+* a ``Resource`` CloudFormation fills in at deploy (``{{resolve:ssm:...}}``) is CDKP020, not
+  read as naming nothing (was silent);
+* an account in a store's resource policy: the fix says to replace the account with its roles
+  and name those (before it said only to name the roles, which left the account, and the finding);
+* a consumer's role given a store grant from a later stack: the refusal says to import the role
+  into the consumer, which synthesizes (before it said to pass the role object, which cycles).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from conftest import cdk_context, synth_and_audit
+from test_integrations import _function
+from test_oracle_iam_simulate import ACCOUNT, REGION
+
+from cdk_partition import DomainStack
+from cdk_partition.audit import Finding
+
+ENV = cdk.Environment(account=ACCOUNT, region=REGION)
+PARTNER = "999999999999"
+SENDER = f"arn:aws:iam::{PARTNER}:role/sender"
+
+
+def _synth(out: Path, *, fixed: bool) -> list[Finding]:
+    app = cdk.App(context=cdk_context(), outdir=str(out))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    jobs = orders.domain.queue("Jobs")  # no literal name: CloudFormation names it Orders-...
+    orders.domain.queue("Named", queue_name="orders-named")
+    prefix = iam.Role(people, "Prefix", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+    prefix.add_to_policy(iam.PolicyStatement(
+        actions=["sqs:ReceiveMessage"], resources=[f"arn:aws:sqs:{REGION}:{ACCOUNT}:Orders-*"]))  # fmt: skip
+    iam.ManagedPolicy(people, "Consume", managed_policy_name="orders-named-consume",
+                      statements=[iam.PolicyStatement(actions=["sqs:ReceiveMessage"],
+                                                      resources=[f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders-named"])])  # fmt: skip
+    apps = cdk.Stack(app, "Apps", env=ENV)
+    worker = iam.Role(apps, "Worker", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+    worker.add_managed_policy(
+        iam.ManagedPolicy.from_managed_policy_name(apps, "ConsumeRef", "orders-named-consume")
+    )
+    dynamic = iam.Role(
+        orders, "Dynamic", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com")
+    )
+    # CDKP020's fix: the store as a reference the template shows (then named in the key policy)
+    resource = jobs.queue_arn if fixed else "{{resolve:ssm:/orders/jobs/arn}}"
+    dynamic.add_to_policy(iam.PolicyStatement(actions=["sqs:ReceiveMessage"],
+                                              resources=[resource]))  # fmt: skip
+    if fixed:  # the findings' fixes, as written
+        orders.domain.grant_read(prefix)
+        orders.domain.grant_read(worker)
+        sender = iam.Role.from_role_arn(orders, "Sender", SENDER)
+        jobs.grant_send_messages(iam.ArnPrincipal(SENDER))
+        orders.domain.grant_read(sender)
+        orders.domain.grant_write(sender)
+        orders.domain.grant_read(dynamic)
+    else:
+        jobs.grant_send_messages(iam.AccountPrincipal(PARTNER))
+    return synth_and_audit(app, out)
+
+
+@pytest.fixture(scope="module")
+def before(tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
+    return _synth(tmp_path_factory.mktemp("before"), fixed=False)
+
+
+def _at(findings: list[Finding], rule: str, where: str) -> list[Finding]:
+    return [f for f in findings if f.rule == rule and where in f"{f.path} {f.message}"]
+
+
+def test_a_stack_prefix_names_the_stacks_unnamed_stores(before: list[Finding]) -> None:
+    found = _at(before, "CDKP019", "Principals/Prefix")
+    assert [f.message.split(" on ")[1].split(" of ")[0] for f in found] == ["Orders/Domain/Jobs"]
+
+
+def test_a_managed_policy_attached_by_its_name_is_the_apps(before: list[Finding]) -> None:
+    found = _at(before, "CDKP019", "Apps/Worker")
+    assert len(found) == 1 and "on Orders/Domain/Named" in found[0].message, [
+        f.message for f in before
+    ]
+
+
+def test_a_dynamic_reference_is_not_followed_and_says_so(before: list[Finding]) -> None:
+    found = _at(before, "CDKP020", "Orders/Dynamic")
+    assert len(found) == 1 and "dynamic reference" in found[0].message
+
+
+def test_an_accounts_fix_replaces_the_account_with_its_roles(before: list[Finding]) -> None:
+    found = [f for f in before if f.rule == "CDKP019" and f.value == f"arn:aws:iam::{PARTNER}:root"]
+    assert len(found) == 1, [f.message for f in before]
+    fix = found[0].fix or ""
+    assert "replace the account with the roles" in fix and "iam.ArnPrincipal(" in fix
+    assert "grant_read(" in fix and "grant_write(" in fix  # SendMessage: kms:GenerateDataKey
+
+
+def test_the_fixes_as_written_clear_them(tmp_path: Path) -> None:
+    findings = _synth(tmp_path, fixed=True)
+    assert [f.message for f in findings if f.severity == "error"] == []
+
+
+def test_the_cycle_refusal_says_what_synthesizes(tmp_path: Path) -> None:
+    """A store grant for a role of a consumer stack that uses the store: refused with the
+    pattern to write instead; that pattern, applied with the consumer's event source, synthesizes
+    clean."""
+
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path / "refused"))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    queue = orders.domain.queue("Jobs")
+    consumer = cdk.Stack(app, "Consumer", env=ENV)
+    fn = _function(consumer, "Worker")
+    fn.add_event_source(sources.SqsEventSource(queue))
+    orders.domain.grant_store_read(queue, fn.role)
+    with pytest.raises(Exception, match="imported there") as refused:
+        app.synth()
+    assert "iam.Role.from_role_arn(self, id, role.role_arn)" in str(refused.value)
+    # the pattern, as written
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path / "applied"))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    queue = orders.domain.queue("Jobs")
+    role = iam.Role(people, "WorkerRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    consumer = cdk.Stack(app, "Consumer", env=ENV)
+    fn = lambda_.Function(
+        consumer, "Worker", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+        role=iam.Role.from_role_arn(consumer, "WorkerRoleRef", role.role_arn),
+    )  # fmt: skip
+    orders.domain.grant_store_read(queue, role)
+    fn.add_event_source(sources.SqsEventSource(queue))
+    findings = synth_and_audit(app, tmp_path / "applied")
+    assert [f.message for f in findings if f.severity == "error"] == []
