@@ -171,3 +171,35 @@ def test_a_stream_readers_fix_is_read_not_administer(before: tuple[Path, list[Fi
 def test_the_fixes_as_written_clear_them(tmp_path: Path) -> None:
     findings = _synth(tmp_path, fixed=True)
     assert [f.message for f in findings if f.severity == "error"] == []
+
+
+def test_a_store_naming_the_key_by_its_alias_is_followed(tmp_path: Path) -> None:
+    """A log group given the domain key by its alias (``kms.Alias.from_alias_name(...,
+    "alias/orders")``), in the domain's stack and in a consumer stack, is on the key: the key
+    policy gets the CloudWatch Logs statement, and Logs' requests for each group pass (was: no
+    statement, every write refused at run time, no finding)."""
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_logs as logs
+
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    consumer = cdk.Stack(app, "Consumer", env=ENV)
+    for stack, name in ((orders, "/orders/audit"), (consumer, "/orders/consumer")):
+        alias = kms.Alias.from_alias_name(stack, "DomainAlias", "alias/orders")
+        logs.LogGroup(stack, "Logs", log_group_name=name, encryption_key=alias)
+    app.synth()
+    findings = audit_path(tmp_path)
+    assert [f.message for f in findings if f.severity == "error"] == []
+    policy = _concrete_key_policy(tmp_path)
+    assert "AllowLogsService" in {s.get("Sid") for s in policy["Statement"]}
+    cases = [
+        Case("logs", policy, service(f"logs.{REGION}.amazonaws.com"), action,
+             {"kms:EncryptionContext:aws:logs:arn":
+              f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}"})
+        for name in ("/orders/audit", "/orders/consumer")
+        for action in ("kms:GenerateDataKey", "kms:Decrypt")
+    ]  # fmt: skip
+    ours, theirs = _decisions(cases)
+    assert ours == theirs == ["allow"] * 4

@@ -92,7 +92,7 @@ def references(
         logical_id, _, attribute = inner.partition(".")
         resource = stack.resources.get(logical_id)
         kind = resource.get("Type") if isinstance(resource, dict) else None
-        if not attribute and kind in STANDS_FOR:
+        if not attribute and isinstance(kind, str) and kind in STANDS_FOR:
             props = resource.get("Properties") if isinstance(resource, dict) else None
             named = props.get(STANDS_FOR[kind]) if isinstance(props, dict) else None
             found = list(references(exports, stack, named, whole=whole, depth=depth + 1))

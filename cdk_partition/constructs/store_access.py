@@ -169,8 +169,13 @@ class StoreAccess(_Mixin):
             return
         self.__dict__["_contracts_written"] = True
         self._refuse_cyclic_grants(cfn_key)
-        stores = contracts.stores_on_key(json.loads(KeyUsers.find(cfn_key, _KEY_SLOT_TYPES)),
-                                         KEY_SENTINEL)  # fmt: skip
+        # the key by reference, or by its alias's literal name (`kms.Alias.from_alias_name(...,
+        # "alias/orders")`: the store is on the key all the same)
+        name = getattr(self, "domain_name", None)  # a DataDomain's; its alias is alias/<name>
+        primary = cfn_key.cfn_resource_type == "AWS::KMS::Key"
+        aliases = [f"alias/{name}"] if isinstance(name, str) and primary else []
+        found = KeyUsers.find(cfn_key, _KEY_SLOT_TYPES, aliases)
+        stores = contracts.stores_on_key(json.loads(found), KEY_SENTINEL)
         by_type: dict[str, list[Any]] = {}
         for _, cfn_type, properties in stores:
             by_type.setdefault(cfn_type, []).append(properties)

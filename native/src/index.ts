@@ -300,16 +300,20 @@ export class KeyUsers {
    *
    * @param key the key resource (`AWS::KMS::Key` or `AWS::KMS::ReplicaKey`)
    * @param types the CloudFormation types to look at (those with key slots)
+   * @param aliases the key's literal alias names (`alias/orders`): a property naming one, bare or
+   *   as the end of an alias ARN (`kms.Alias.fromAliasName(...)` gives
+   *   `arn:${Partition}:kms:<region>:<account>:alias/orders`), names the key too
    */
-  public static find(key: CfnResource, types: string[]): string {
+  public static find(key: CfnResource, types: string[], aliases?: string[]): string {
     const wanted = new Set(types);
     const found: any[] = [];
     const resolver = new MarkingResolver(key);
+    const names = aliases ?? [];
     for (const c of key.node.root.node.findAll()) {
       if (!CfnResource.isCfnResource(c) || !wanted.has(c.cfnResourceType)) {
         continue;
       }
-      const item = renderedIfMarked(c, resolver, KEY_SENTINEL);
+      const item = renderedIfMarked(c, resolver, KEY_SENTINEL, names);
       if (item !== undefined) {
         found.push(item);
       }
@@ -318,18 +322,63 @@ export class KeyUsers {
   }
 }
 
+/** Whether `text` names one of `aliases`: the name itself, or an ARN ending in it. */
+function namesAlias(text: string, aliases: string[]): boolean {
+  return aliases.some((a) => text === a || text.endsWith(':' + a));
+}
+
+/**
+ * `value` with every string, and every `Fn::Join` whose last part is a string, that names one of
+ * `aliases` replaced by `sentinel`.
+ */
+function markAliases(value: any, aliases: string[], sentinel: string): any {
+  if (aliases.length === 0) {
+    return value;
+  }
+  if (typeof value === 'string') {
+    return namesAlias(value, aliases) ? sentinel : value;
+  }
+  if (Array.isArray(value)) {
+    return value.map((v) => markAliases(v, aliases, sentinel));
+  }
+  if (value !== null && typeof value === 'object') {
+    const join = value['Fn::Join'];
+    if (Object.keys(value).length === 1 && Array.isArray(join) && Array.isArray(join[1])) {
+      const last = join[1][join[1].length - 1];
+      if (typeof last === 'string' && namesAlias(last, aliases)) {
+        return sentinel;
+      }
+    }
+    const out: any = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = markAliases(v, aliases, sentinel);
+    }
+    return out;
+  }
+  return value;
+}
+
 /**
  * `{"type", "path", "properties"}` of `c` rendered with `resolver` when the rendering holds
- * `sentinel` (a reference the resolver marked), undefined when it does not; `{"type", "path",
- * "error"}` when `c` cannot be resolved yet.
+ * `sentinel` (a reference the resolver marked, or a name of one of `aliases`), undefined when it
+ * does not; `{"type", "path", "error"}` when `c` cannot be resolved yet.
  */
-function renderedIfMarked(c: CfnResource, resolver: DefaultTokenResolver, sentinel: string): any {
+function renderedIfMarked(
+  c: CfnResource,
+  resolver: DefaultTokenResolver,
+  sentinel: string,
+  aliases: string[] = [],
+): any {
   try {
-    const rendered = Tokenization.resolve((c as any)._toCloudFormation(), {
-      scope: c,
-      resolver,
-      preparing: false,
-    });
+    const rendered = markAliases(
+      Tokenization.resolve((c as any)._toCloudFormation(), {
+        scope: c,
+        resolver,
+        preparing: false,
+      }),
+      aliases,
+      sentinel,
+    );
     if (!JSON.stringify(rendered).includes(sentinel)) {
       return undefined;
     }

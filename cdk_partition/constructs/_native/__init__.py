@@ -69,11 +69,12 @@ class KeyUsers(metaclass=jsii.JSIIMeta, jsii_type="cdk-partition-native.KeyUsers
 
     @jsii.member(jsii_name="find")
     @builtins.classmethod
-    def find(cls, key: cdk.CfnResource, types: list[str]) -> str:
+    def find(cls, key: cdk.CfnResource, types: list[str], aliases: list[str]) -> str:
         """JSON array of ``{"type", "path", "properties"}`` (or ``"error"``) for every resource
-        of ``types`` under the key's root whose properties reference ``key`` (each reference
-        written as :data:`KEY_SENTINEL`)."""
-        return jsii.sinvoke(cls, "find", [key, types])  # type: ignore[no-any-return]
+        of ``types`` under the key's root whose properties reference ``key``, or name one of its
+        ``aliases`` (``alias/orders``, bare or as the end of an alias ARN), each written as
+        :data:`KEY_SENTINEL`."""
+        return jsii.sinvoke(cls, "find", [key, types, aliases])  # type: ignore[no-any-return]
 
 
 #: What :meth:`KeyUsers.find` writes where a property references the key.
