@@ -165,7 +165,7 @@ def test_a_cross_stack_grant_that_would_cycle_is_refused_with_the_pattern(tmp_pa
     message = str(raised.value)
     assert "grant_store_read(Orders/Domain/Data, Consumer/Fn/ServiceRole)" in message
     assert "'Consumer'" in message and "'Orders'" in message and "DependencyCycle" not in message
-    assert "lambda_.Function(..., role=role)" in message
+    assert "iam.Role.from_role_arn(self, id, role.role_arn)" in message
 
     _consumer_app(tmp_path / "pattern", role_in_principals=True).synth()
     findings = audit_path(tmp_path / "pattern")

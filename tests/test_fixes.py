@@ -848,7 +848,7 @@ def _deny_on_a_parameter(scope: Construct, fixed: bool) -> None:
 
 
 @case("CDKP107", "Reference", "pass `encryption_key=domain.key` to the L2")
-def _volume_by_alias(scope: Construct, fixed: bool) -> None:
+def _volume_by_export_name(scope: Construct, fixed: bool) -> None:
     from aws_cdk import aws_ec2 as ec2
 
     orders = _domain(scope, env=cdk.Environment(account=OWN_ACCOUNT["CDKP107"], region=REGION))
@@ -862,13 +862,20 @@ def _volume_by_alias(scope: Construct, fixed: bool) -> None:
             encryption_key=orders.domain.key,
         )
     else:
+        # the key through an export name written by hand: no reference the domain can follow
+        # (a store naming the key or its alias, even by literal alias ARN, is followed)
+        cdk.CfnOutput(orders, "KeyArn", value=orders.domain.key.key_arn, export_name="orders-key")
+        consumer = cdk.Stack(
+            scope, "Consumer", env=cdk.Environment(account=OWN_ACCOUNT["CDKP107"], region=REGION)
+        )
+        consumer.add_dependency(orders)
         ec2.CfnVolume(
-            orders,
+            consumer,
             "Disk",
             availability_zone=f"{REGION}a",
             size=8,
             encrypted=True,
-            kms_key_id=f"arn:aws:kms:{REGION}:{OWN_ACCOUNT['CDKP107']}:alias/orders",
+            kms_key_id=cdk.Fn.import_value("orders-key"),
         )
 
 

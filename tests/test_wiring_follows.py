@@ -217,6 +217,7 @@ _EXAMPLES: list[tuple[str, dict[str, Any], str]] = [
      "dead-letter queue"),
     ("AWS::SNS::Subscription", {"Protocol": "sqs", "Endpoint": "x"}, "endpoint"),
     ("AWS::CloudWatch::Alarm", {"OKActions": ["x"]}, "alarm action"),
+    ("AWS::CloudWatch::CompositeAlarm", {"AlarmActions": ["x"]}, "alarm action"),
     ("AWS::S3::Bucket", {"LoggingConfiguration": {"DestinationBucketName": "x"}},
      "server access log destination"),
     ("AWS::S3::Bucket", {"NotificationConfiguration": {"QueueConfigurations": [{"Queue": "x"}]}},

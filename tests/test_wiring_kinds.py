@@ -10,7 +10,7 @@
   action to a domain topic (``AWS::CloudWatch::CompositeAlarm``; was silent);
 * a CDK key statement for a source imported by name (``s3.Bucket.from_bucket_name(...)
   .add_event_notification(...)``): absorbed into the contract's actions with the source's literal
-  ARN as its scope (was CDKP106, and ``allow_service_publisher`` did not clear it);
+  ARN as its scope, as written (was CDKP106, and ``allow_service_publisher`` did not clear it);
 * a fix that names more than the grant needs: a stream reader's IAM ``kms:DescribeKey`` made the
   CDKP019 fix call ``grant_administer`` (a consumer made key administrator); now ``grant_read``.
 
@@ -140,7 +140,7 @@ def test_a_composite_alarm_action_and_an_imported_bucket_deliver(
     ]
     policy = _concrete_key_policy(out)
     sids = {s.get("Sid") for s in policy["Statement"]}
-    assert {"AllowPublisherCloudwatch", "AllowPublisherS3Sources"} <= sids
+    assert {"AllowPublisherCloudwatch", "AllowPublisherS3Scoped1"} <= sids
     bucket_arn = f"arn:aws:s3:::{DROP}"
     cases = [
         Case("cloudwatch", policy, service("cloudwatch.amazonaws.com"), action,
@@ -203,3 +203,32 @@ def test_a_store_naming_the_key_by_its_alias_is_followed(tmp_path: Path) -> None
     ]  # fmt: skip
     ours, theirs = _decisions(cases)
     assert ours == theirs == ["allow"] * 4
+
+
+def test_a_key_policy_without_the_logs_statement_is_refused_by_the_audit(tmp_path: Path) -> None:
+    """The audit holds CloudWatch Logs' run-time requests for a log group on the key, whatever
+    wrote the key policy: the same template with the statement removed (a key policy that did not
+    follow the store) is CDKP107, decided over every request by the prover."""
+    import json
+
+    from aws_cdk import aws_logs as logs
+
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    logs.LogGroup(orders, "Audit", log_group_name="/orders/audit", encryption_key=orders.domain.key)
+    app.synth()
+    assert not [f for f in audit_path(tmp_path) if f.severity == "error"]
+    template = tmp_path / "Orders.template.json"
+    data = json.loads(template.read_text())
+    for resource in data["Resources"].values():
+        if resource["Type"] == "AWS::KMS::Key":
+            statements = resource["Properties"]["KeyPolicy"]["Statement"]
+            kept = [s for s in statements if s.get("Sid") != "AllowLogsService"]
+            assert len(kept) == len(statements) - 1
+            resource["Properties"]["KeyPolicy"]["Statement"] = kept
+    template.write_text(json.dumps(data))
+    found = [f for f in audit_path(tmp_path) if f.rule == "CDKP107"]
+    assert [f.path for f in found] == ["Orders/Audit/Resource"], [f.message for f in found]
+    assert f"by the service principal logs.{REGION}.amazonaws.com at run" in found[0].message

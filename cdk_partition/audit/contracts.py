@@ -4,7 +4,10 @@ The create and attach rows of the store's service contract
 (:data:`cdk_partition.knowledge.contracts.CONTRACTS`: CloudFormation's role through the service,
 the EC2 infrastructure role, an AWS service principal such as S3 Tables' maintenance), each
 citing its AWS page, are evaluated against the key policy with
-the policy evaluator (:mod:`cdk_partition.policy.evaluator`).
+the policy evaluator (:mod:`cdk_partition.policy.evaluator`). The run rows of an AWS service
+principal that the domain writes for the store (CloudWatch Logs for a log group on the key) are
+held too, by the prover: refused in every request is a finding (a key policy that did not follow
+the store, whatever made it).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from ..assembly import CloudAssembly, DomainKey, Environment, StackTemplate
 from ..knowledge import catalogue, contract_shapes, contracts
 from ..knowledge.capabilities import KMS_KEY_ACTIONS
 from ..policy import evaluator
+from ..policy.prover import prover_for
 from .rules import Finding, Rule, make_finding, no_aws_page
 
 __all__ = ["RULES", "audit_contracts"]
@@ -193,8 +197,35 @@ def _refused_rows(
                 continue
             if decision == "explicit_deny" or (decision != "allow" and not row.via_grant):
                 refused.append(f"{action} by the {who} at {row.phase} ({row.source})")
+    refused += _refused_at_run(prepared, store, fill)
     assembly.memo[cache_key] = tuple(refused)
     return tuple(refused)
+
+
+def _refused_at_run(
+    prepared: evaluator.CanonicalPolicy, store: str, fill: Mapping[str, str]
+) -> list[str]:
+    """The run-time requests an AWS service principal makes for ``store`` (rows the domain
+    writes itself: CloudWatch Logs for a log group on the key) that the key policy refuses in
+    every request, whatever the context (decided by the prover, not for one example context:
+    the statement may be scoped to the store's own ARN). A key the domain wrote has them; one
+    that lacks them (a store the key policy did not follow) fails at run time."""
+    out: list[str] = []
+    for row in contracts.rows_for(store):
+        if row.phase != "run" or row.caller != "service_principal":
+            continue
+        if not contract_shapes.auto_written(row):
+            continue
+        principal = _fill(row.principal, fill)
+        prover = prover_for(prepared)
+        for action in contract_shapes.requested(row):
+            if not any(fnmatchcase(a, action) for a in KMS_KEY_ACTIONS):
+                continue
+            concrete = [a for a in KMS_KEY_ACTIONS if fnmatchcase(a, action)]
+            if all(prover.service_may(principal, a).status == "denied" for a in concrete):
+                out.append(f"{action} by the service principal {principal} at run, in every "
+                           f"request ({row.source})")  # fmt: skip
+    return out
 
 
 def _fill(text: str, fill: Mapping[str, str]) -> str:

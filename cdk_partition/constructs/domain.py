@@ -60,8 +60,9 @@ class _DomainKey(kms.Key):
     (:data:`cdk_partition.knowledge.contracts.SERVICE_PUBLISHERS`): the contract's actions only, scoped to
     the stack's account where AWS supports it, and never by the source's own ARN token, which
     would make the key depend on a store that depends on the key (a cycle CloudFormation
-    refuses); a source known by its literal ARN (a bucket imported by name) keeps that scope
-    (``AllowPublisher<Service>Sources``). Any other statement is added as given. (A jsii callback per call, never per
+    refuses); a statement scoped by its source's literal ARN (a bucket imported by name) keeps
+    that scope as written (``AllowPublisher<Service>Scoped<n>``, the audit judging it). Any other
+    statement is added as given. (A jsii callback per call, never per
     construct.)
     """
 
@@ -86,8 +87,7 @@ class _DomainKey(kms.Key):
             return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self)
         sources = key_policy.literal_sources_of(rendered, unresolved)
         if sources is not None:  # a source imported by name: the contract's actions, its scope
-            for arn in sources[1]:
-                self._domain.allow_service_publisher(sources[0], source_arn=arn)
+            self._domain._allow_publisher_scoped(sources[0], unresolved["Condition"])
             return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self)
         if key_policy.service_principals_of(rendered) == ["fargate.amazonaws.com"]:
             # the CDK's Fargate statements lack the DescribeKey AWS requires (its contract)

@@ -31,13 +31,13 @@ from ..knowledge import catalogue, contract_shapes, contracts, wiring
 from ..knowledge.capabilities import (
     AUTO_SCALING_SID,
     EVENTS_DESCRIBE_SID,
-    PUBLISHER_SID_PREFIX,
     STORE_ROLES_SID_PREFIX,
 )
 from . import key_policy
 from ._messages import path_of, render
 from ._native import KEY_SENTINEL, STORE_SENTINEL, KeyReferrers, KeyUsers
 from .contract_statements import contract_service_statements, deployment_direct_statements
+from .publishers import Publishers
 from .stack_graph import refuse_cyclic_grants
 
 if TYPE_CHECKING:
@@ -122,11 +122,7 @@ else:
     _Mixin = object
 
 
-def _publisher_sid(service: str) -> str:
-    return PUBLISHER_SID_PREFIX + "".join(p.capitalize() for p in service.split(".")[0].split("-"))
-
-
-class StoreAccess(_Mixin):
+class StoreAccess(Publishers):
     """Base of :class:`~cdk_partition.constructs.stores.StoreFactories` (a mixin of
     :class:`~cdk_partition.DataDomain`): store grants, service publishers and the key-policy
     wiring the stores' services need."""
@@ -485,89 +481,6 @@ class StoreAccess(_Mixin):
             self.grant_read(principal)
         method = getattr(store, methods[1] if write else methods[0])
         return method(grantee)
-
-    def allow_service_publisher(self, service: str, *, source_arn: str | None = None) -> None:
-        """Let an AWS service deliver into the domain's encrypted queues, topics or buckets (S3
-        event notifications, SNS subscriptions, EventBridge rules and their dead-letter queues,
-        CloudWatch alarm actions, S3 server access logs), as its service contract says
-        (:data:`cdk_partition.knowledge.contracts.SERVICE_PUBLISHERS`). A service without a
-        contract is declared with :meth:`~cdk_partition.DataDomain.allow_service` and its AWS
-        page.
-
-        The CDK's own wiring needs no call: the key policy follows every delivery the template
-        shows into a store on the key, whatever made the store (a store method, the mixin, an L2
-        given the key) and wherever the wiring resource is (``alarm.add_alarm_action(SnsAction(
-        topic))``, ``topic.add_subscription(SqsSubscription(queue))``, ``rule.add_target(...)``
-        and its dead-letter queue, ``bucket.add_event_notification(..., SqsDestination(queue))``,
-        server access logs; the table is :data:`cdk_partition.knowledge.wiring.WIRING`) and
-        writes this statement. Call it for a delivery the template cannot show as a reference to
-        the store (a store imported by ``Fn.import_value`` of a hand-written export name, a
-        literal ARN, a source outside the app): CDKP021 names them.
-
-        Adds ``AllowPublisher<Service>``: the contract's actions (``kms:GenerateDataKey``,
-        ``kms:Decrypt``) for the service principal, with ``aws:SourceAccount`` = this account
-        where the contract supports it. For EventBridge it stays unconditioned: AWS documents that
-        the source keys are not supported for EventBridge delivering to an encrypted SNS topic.
-
-        :param source_arn: narrow the service to one source (a literal ARN or pattern such as
-            ``arn:aws:s3:::orders-uploads-*``) in a statement of its own
-            (``AllowPublisher<Service>Sources``). Not the ARN token of a domain store: the key
-            would depend on a store that depends on the key (a cycle). Refused for a service
-            whose contract does not support source conditions. Default: the account scope only.
-        :raises ValueError: for a service with no publisher contract, or a ``source_arn`` the
-            service's contract cannot carry.
-        """
-        publisher = contracts.SERVICE_PUBLISHERS.get(service)
-        if publisher is None:
-            known = ", ".join(sorted(contracts.SERVICE_PUBLISHERS))
-            raise ValueError(
-                f"{path_of(self)}: allow_service_publisher(service={service!r}) of {self}: no "
-                "service contract for it "
-                f"(known: {known}). Declare the statement AWS documents for it with "
-                "domain.allow_service(service, actions=[...], conditions={...}, "
-                "source=<the AWS page>)."
-            )
-        if source_arn is None:
-            self._allow_publisher(service)
-            return
-        if not publisher.conditions_required:
-            raise ValueError(
-                f"{path_of(self)}: allow_service_publisher({service!r}, source_arn=...) of "
-                f"{self}: {service} cannot be narrowed by "
-                "aws:SourceArn (AWS does not support the source keys for EventBridge delivering "
-                "to an encrypted SNS topic); call it without source_arn."
-            )
-        sid = _publisher_sid(service) + "Sources"
-        sources: dict[str, list[str]] = self.__dict__.setdefault("_publisher_sources", {})
-        arns = sources.setdefault(sid, [])
-        arns.append(source_arn)
-        statements: dict[str, iam.PolicyStatement] = self.__dict__.setdefault("_publishers", {})
-        if sid in statements:
-            statements[sid].add_condition("ArnLike", {"aws:SourceArn": list(arns)})
-            return
-        conditions = {
-            "ArnLike": {"aws:SourceArn": list(arns)},
-            "StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account},
-        }
-        statement = key_policy.publisher_statement(sid, service, publisher.actions, conditions)
-        statements[sid] = statement
-        self._add_service_statement(statement)
-
-    def _allow_publisher(self, service: str) -> None:
-        """``AllowPublisher<Service>`` from the contract: account-scoped where supported."""
-        publisher = contracts.SERVICE_PUBLISHERS[service]
-        sid = _publisher_sid(service)
-        statements: dict[str, iam.PolicyStatement] = self.__dict__.setdefault("_publishers", {})
-        if sid in statements:
-            return
-        conditions: dict[str, Any] = (
-            {"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}}
-            if publisher.conditions_required
-            else {}
-        )
-        statement = key_policy.publisher_statement(sid, service, publisher.actions, conditions)
-        statements[sid] = statement
-        self._add_service_statement(statement)
 
     def _allow_auto_scaling(self) -> None:
         """The EC2 Auto Scaling service-linked role, as its contract rows say."""

@@ -226,6 +226,12 @@ class Prover:
         return self._cached(("principal", principal_arn, account, action),
                             _fixed_principal(template, action))  # fmt: skip
 
+    def service_may(self, service: str, action: str) -> Verdict:
+        """May the AWS service principal ``service`` call ``action`` in some request, whatever
+        the context keys (``aws:SourceArn``, encryption context...)? ``denied``: in none."""
+        template = Request(action, service=service)
+        return self._cached(("service", service, action), _fixed_principal(template, action))
+
     def capabilities(self, template: Request) -> dict[str, tuple[Verdict, bool]]:
         """For ``template``'s principal, each KMS key action it may perform: the witness and
         whether it is unconditional (allowed whatever the other context keys say)."""
