@@ -232,3 +232,40 @@ def test_a_key_policy_without_the_logs_statement_is_refused_by_the_audit(tmp_pat
     found = [f for f in audit_path(tmp_path) if f.rule == "CDKP107"]
     assert [f.path for f in found] == ["Orders/Audit/Resource"], [f.message for f in found]
     assert f"by the service principal logs.{REGION}.amazonaws.com at run" in found[0].message
+
+
+@pytest.mark.parametrize("fixed", [False, True])
+def test_a_schedule_on_the_key_names_its_execution_role(tmp_path: Path, fixed: bool) -> None:
+    """An EventBridge Scheduler schedule on the domain key: its execution role decrypts the
+    payload ("Encryption at rest in EventBridge Scheduler"), which the CDK grants in IAM only.
+    Before: silent; now CDKP024, and its fix as written (``allow_passed_role``) passes."""
+    from aws_cdk import aws_scheduler as scheduler
+    from aws_cdk import aws_scheduler_targets as scheduler_targets
+
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    role = iam.Role(orders, "Runner", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"))
+    target = scheduler_targets.LambdaInvoke(
+        _function(orders, "Job"), role=role,
+        input=scheduler.ScheduleTargetInput.from_object({"order": "x"}),
+    )  # fmt: skip
+    scheduler.Schedule(orders, "Nightly", key=orders.domain.key, target=target,
+                       schedule=scheduler.ScheduleExpression.rate(cdk.Duration.hours(1)))  # fmt: skip
+    if fixed:
+        orders.domain.allow_passed_role(role, "AWS::Scheduler::Schedule")
+    try:
+        app.synth()
+    except Exception as error:
+        assert "alidation" in str(error), error
+    errors = [f for f in audit_path(tmp_path) if f.severity == "error"]
+    if fixed:
+        assert errors == [], [f.message for f in errors]
+    else:
+        assert [(f.rule, f.path) for f in errors] == [("CDKP024", "Orders/Nightly/Resource")], [
+            f.message for f in errors
+        ]
+        assert "`domain.allow_passed_role(Orders/Runner, 'AWS::Scheduler::Schedule')`" in (
+            errors[0].fix or ""
+        )
