@@ -34,6 +34,7 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_secretsmanager as sm
+from aws_cdk import aws_sqs as sqs
 from conftest import cdk_context
 from test_integrations import _concrete_key_policy, _decisions, _function
 from test_oracle_iam_simulate import ACCOUNT, REGION, Case, service
@@ -269,3 +270,23 @@ def test_a_schedule_on_the_key_names_its_execution_role(tmp_path: Path, fixed: b
         assert "`domain.allow_passed_role(Orders/Runner, 'AWS::Scheduler::Schedule')`" in (
             errors[0].fix or ""
         )
+
+
+def test_an_alias_name_resolves_in_its_own_stage(tmp_path: Path) -> None:
+    """Two environment-agnostic Stages built from the same code, each with domain ``orders`` and
+    a consumer queue on ``alias/orders``: each queue is on its own Stage's key (before, the
+    second Stage's queue was matched to the first Stage's alias and drew CDKP004)."""
+    from aws_cdk import aws_kms as kms
+
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    for name in ("Dev", "Prod"):
+        stage = cdk.Stage(app, name)
+        people = cdk.Stack(stage, "Principals")
+        admin = iam.User(people, "admin", user_name=f"admin-{name.lower()}")
+        DomainStack(stage, "Orders", domain_name="orders", administrators=[admin])
+        consumer = cdk.Stack(stage, "Consumer")
+        sqs.Queue(consumer, "Local", encryption=sqs.QueueEncryption.KMS,
+                  encryption_master_key=kms.Alias.from_alias_name(consumer, "Key", "alias/orders"))  # fmt: skip
+    app.synth()
+    findings = audit_path(tmp_path)
+    assert [f.message for f in findings if f.severity == "error"] == []

@@ -195,7 +195,7 @@ class KeyResolver:
         key = parse_key_text(text, stack.environment)
         if key is None:
             return self._bad(value)
-        return self._text(key, value, depth)
+        return self._text(key, value, depth, stack)
 
     def _multi_region_arn(self, value: Any, stack: StackTemplate) -> KeyRef | None:
         """A key ARN built around the key id of a domain's multi-Region key (``Ref`` of the
@@ -277,7 +277,7 @@ class KeyResolver:
     def _bad(self, value: Any) -> KeyRef:
         return KeyRef("unresolved", f"expression {_short(value)}")
 
-    def _text(self, key: KeyText, value: Any, depth: int) -> KeyRef:
+    def _text(self, key: KeyText, value: Any, depth: int, stack: StackTemplate) -> KeyRef:
         where = f"account {key.account}, region {key.region}, partition {key.partition}"
         referenced = self._referenced.get((key.partition, key.region, key.account, key.name))
         if key.kind == "key" and referenced is not None:
@@ -290,7 +290,11 @@ class KeyResolver:
                 "domains (domain key ids are assigned at deployment)",
             )
         undecided: list[str] = []
-        for name, alias_stack, target in self._aliases:
+        # an alias of the caller's own Stage (cloud assembly folder) first: Stages built from the
+        # same code each hold an alias of that name (environment-agnostic ones match each other)
+        folder = stack.root.file.rsplit("/", 1)[0]
+        aliases = sorted(self._aliases, key=lambda a: a[1].root.file.rsplit("/", 1)[0] != folder)
+        for name, alias_stack, target in aliases:
             if name != key.name:
                 continue
             env = alias_stack.environment
