@@ -290,3 +290,58 @@ def test_an_alias_name_resolves_in_its_own_stage(tmp_path: Path) -> None:
     app.synth()
     findings = audit_path(tmp_path)
     assert [f.message for f in findings if f.severity == "error"] == []
+
+
+_OAC_PAGE = (
+    'Amazon CloudFront Developer Guide, "Restrict access to an Amazon S3 origin" '
+    "(https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
+    "private-content-restricting-access-to-s3.html)"
+)
+_SFN_PAGE = (
+    'AWS Step Functions Developer Guide, "Data at rest encryption in Step Functions" '
+    "(https://docs.aws.amazon.com/step-functions/latest/dg/encryption-at-rest.html)"
+)
+
+
+@pytest.mark.parametrize("declared", [False, True])
+def test_a_service_statement_an_l2_writes_is_replaced_by_the_declared_one(
+    tmp_path: Path, declared: bool
+) -> None:
+    """CloudFront's origin access control and Step Functions' log delivery write their own
+    service statements on the domain key (wider than the library accepts: CDKP106). CDKP106's
+    fix, ``allow_service`` with the AWS page, replaces them; before, the CDK's statement stayed
+    beside the declared one and so did the finding (only ``exempt`` cleared it)."""
+    from aws_cdk import aws_cloudfront as cloudfront
+    from aws_cdk import aws_cloudfront_origins as origins
+    from aws_cdk import aws_stepfunctions as sfn
+
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    domain = orders.domain
+    cloudfront.Distribution(orders, "Site", default_behavior=cloudfront.BehaviorOptions(
+        origin=origins.S3BucketOrigin.with_origin_access_control(domain.bucket("Assets"))))  # fmt: skip
+    logs = domain.log_group("Flows", log_group_name="/aws/vendedlogs/states/orders")
+    machine = sfn.StateMachine(
+        orders, "Flow", definition_body=sfn.DefinitionBody.from_chainable(sfn.Pass(orders, "P")),
+        logs=sfn.LogOptions(destination=logs, level=sfn.LogLevel.ALL),
+        encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(domain.key),
+    )  # fmt: skip
+    domain.allow_passed_role(machine.role, "AWS::StepFunctions::StateMachine")
+    if declared:  # CDKP106's fix, as written
+        domain.allow_service("cloudfront.amazonaws.com", actions=["kms:Decrypt"], conditions={
+            "ArnLike": {"aws:SourceArn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/*"}},
+            source=_OAC_PAGE)  # fmt: skip
+        domain.allow_service("delivery.logs.amazonaws.com", actions=["kms:Decrypt"], conditions={
+            "StringEquals": {"aws:SourceAccount": ACCOUNT}}, source=_SFN_PAGE)  # fmt: skip
+    try:
+        app.synth()
+    except Exception as error:
+        assert "alidation" in str(error), error
+    errors = [f for f in audit_path(tmp_path) if f.severity == "error"]
+    if declared:
+        assert errors == [], [f.message for f in errors]
+    else:
+        found = " ".join(f.message for f in errors if f.rule == "CDKP106")
+        assert "cloudfront.amazonaws.com" in found and "delivery.logs.amazonaws.com" in found

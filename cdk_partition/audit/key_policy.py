@@ -89,7 +89,8 @@ RULES: tuple[Rule, ...] = (
         "`domain.allow_service_publisher(<service>)` for a service with a contract, "
         "`domain.allow_service(<service>, actions=[...], conditions={...}, source=<AWS page>)` "
         "for a statement AWS documents (data actions only, scoped by aws:SourceArn / "
-        "aws:SourceAccount where AWS supports them); or, when the statement must stay as it "
+        "aws:SourceAccount where AWS supports them; it replaces the statements an L2 wrote for "
+        "that service); or, when the statement must stay as it "
         'is, `exempt(domain.key, "CDKP106", <reason>)`',
         source=no_aws_page(_PER_ROW),
     ),

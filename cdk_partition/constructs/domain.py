@@ -89,9 +89,16 @@ class _DomainKey(kms.Key):
         if sources is not None:  # a source imported by name: the contract's actions, its scope
             self._domain._allow_publisher_scoped(sources[0], unresolved["Condition"])
             return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self)
-        if key_policy.service_principals_of(rendered) == ["fargate.amazonaws.com"]:
+        services = key_policy.service_principals_of(rendered)
+        if services == ["fargate.amazonaws.com"]:
             # the CDK's Fargate statements lack the DescribeKey AWS requires (its contract)
             self._domain._allow_fargate_describe()
+        elif services:
+            # a service statement an L2 writes (CloudFront's origin access control, Step
+            # Functions' log delivery): kept unless the app declares that service's statement
+            # with `allow_service`, which then replaces it (written when the policy is produced)
+            self._domain._cdk_service_statement(services, statement)
+            return iam.AddToResourcePolicyResult(statement_added=True, policy_dependable=self)
         return super().add_to_resource_policy(statement, allow_no_op)
 
 

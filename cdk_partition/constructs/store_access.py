@@ -154,6 +154,18 @@ class StoreAccess(Publishers):
         (:func:`_write_contracts`): the stores however they were made."""
         cfn_key.key_policy = cdk.Lazy.any(_KeyPolicyProducer(self, cfn_key))  # type: ignore[attr-defined]
 
+    def _cdk_service_statement(self, services: list[str], statement: iam.PolicyStatement) -> None:
+        """Keep a service statement an L2 wrote on the key until the policy is produced."""
+        self.__dict__.setdefault("_cdk_service_statements", []).append((services, statement))
+
+    def _write_cdk_service_statements(self) -> None:
+        """The service statements L2s wrote, but those of a service the app declared with
+        ``allow_service`` (its statement, with its AWS page, replaces the CDK's)."""
+        declared = {m["service"] for m in self.__dict__.get("_door_marks", [])}
+        for services, statement in self.__dict__.get("_cdk_service_statements", []):
+            if not all(s in declared for s in services):
+                self._policy.add_statements(statement)
+
     def _write_contracts(self, cfn_key: cdk.CfnResource) -> None:
         """Write the key-policy statements the contract rows of every CloudFormation type on
         this key need (:func:`cdk_partition.knowledge.contracts.rows_for_type`): the deployment
@@ -164,6 +176,7 @@ class StoreAccess(Publishers):
         if self.__dict__.get("_contracts_written"):
             return
         self.__dict__["_contracts_written"] = True
+        self._write_cdk_service_statements()
         self._refuse_cyclic_grants(cfn_key)
         # the key by reference, or by its alias's literal name (`kms.Alias.from_alias_name(...,
         # "alias/orders")`: the store is on the key all the same)
