@@ -345,3 +345,38 @@ def test_a_service_statement_an_l2_writes_is_replaced_by_the_declared_one(
     else:
         found = " ".join(f.message for f in errors if f.rule == "CDKP106")
         assert "cloudfront.amazonaws.com" in found and "delivery.logs.amazonaws.com" in found
+
+
+@pytest.mark.parametrize("fixed", [False, True])
+def test_a_bucket_replicating_into_the_domain_has_its_role_checked(
+    tmp_path: Path, fixed: bool
+) -> None:
+    """A bucket of another stack replicating into a domain bucket, replicas on the domain key:
+    its replication role encrypts with the key (the CDK grants it in IAM only). It is no store of
+    the domain (its replica key protects the destination's data), so its role's key grant is
+    judged: CDKP019 (was silent), and the fix as written passes."""
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    replica = orders.domain.bucket("Replica", versioned=True)
+    source = cdk.Stack(app, "Source", env=ENV)
+    role: iam.IRole | None = None
+    if fixed:  # the finding's fix: a role of a stack deploying first, imported, then named
+        made = iam.Role(people, "Replication", assumed_by=iam.ServicePrincipal("s3.amazonaws.com"))
+        role = iam.Role.from_role_arn(source, "ReplicationRef", made.role_arn)
+        orders.domain.grant_read(made)
+        orders.domain.grant_write(made)
+    s3.Bucket(source, "Source", versioned=True, replication_role=role, replication_rules=[
+        s3.ReplicationRule(destination=replica, kms_key=orders.domain.key, priority=1)])  # fmt: skip
+    try:
+        app.synth()
+    except Exception as error:
+        assert "alidation" in str(error), error
+    errors = [f for f in audit_path(tmp_path) if f.severity == "error"]
+    if fixed:
+        assert errors == [], [f.message for f in errors]
+    else:
+        assert [f.rule for f in errors] == ["CDKP019"], [f.message for f in errors]
+        assert "Source/Source/ReplicationRole" in errors[0].message
+        assert "grant_write(role)" in (errors[0].fix or "")

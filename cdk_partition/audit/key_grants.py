@@ -79,7 +79,10 @@ def _store_roles(
 ) -> frozenset[str]:
     """The ARNs of the roles that resources on ``key`` are given (a delivery stream's role, a
     bucket's replication role): the CDK's grant on the key comes with the resource, and whether
-    the role calls KMS is the contract tables' question (CDKP024, CDKP107), not a grant's."""
+    the role calls KMS is the contract tables' question (CDKP024, CDKP107), not a grant's. Only
+    resources whose own data is on the key: a bucket replicating *into* a domain bucket (its
+    replica key, a ``delivers`` slot) is no store of the domain, so its role's grant is judged
+    here."""
     mark = ("store-roles", id(key.stack), key.logical_id)
     cached = assembly.memo.get(mark)
     if cached is not None:
@@ -92,7 +95,7 @@ def _store_roles(
             props = resource.get("Properties")
             if not isinstance(props, dict) or not any(
                 _named_key(assembly, stack, v) is key
-                for _, v in catalogue.key_values(resource["Type"], props)
+                for _, v in catalogue.own_key_values(resource["Type"], props)
             ):
                 continue
             text = json.dumps(evaluator.canonicalize(props))
