@@ -380,3 +380,40 @@ def test_a_bucket_replicating_into_the_domain_has_its_role_checked(
         assert [f.rule for f in errors] == ["CDKP019"], [f.message for f in errors]
         assert "Source/Source/ReplicationRole" in errors[0].message
         assert "grant_write(role)" in (errors[0].fix or "")
+
+
+@pytest.mark.parametrize("fixed", [False, True])
+def test_flow_logs_into_a_domain_bucket_need_the_declared_statement(
+    tmp_path: Path, fixed: bool
+) -> None:
+    """VPC flow logs delivered into a domain bucket: AWS says the bucket's customer managed key
+    needs a key policy statement for the log delivery service. Before: silent (every delivery
+    refused at run time); now CDKP021, whose ``allow_service`` fix passes as written."""
+    from cdk_partition.knowledge.wiring import DELIVERIES
+
+    row = next(d for d in DELIVERIES if d.source_type == "AWS::EC2::FlowLog")
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    vpc = ec2.Vpc(orders, "Vpc", max_azs=1, nat_gateways=0, subnet_configuration=[
+        ec2.SubnetConfiguration(name="a", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)])  # fmt: skip
+    vpc.add_flow_log("Flow", destination=ec2.FlowLogDestination.to_s3(
+        orders.domain.bucket("FlowLogs")))  # fmt: skip
+    if fixed:  # the finding's fix, as written
+        orders.domain.allow_service(
+            row.service, actions=[row.action],
+            conditions={"StringEquals": {"aws:SourceAccount": ACCOUNT}}, source=row.page,
+        )  # fmt: skip
+    try:
+        app.synth()
+    except Exception as error:
+        assert "alidation" in str(error), error
+    errors = [f for f in audit_path(tmp_path) if f.severity == "error"]
+    if fixed:
+        assert errors == [], [f.message for f in errors]
+    else:
+        assert [(f.rule, f.path) for f in errors] == [("CDKP021", "Orders/Vpc/Flow/FlowLog")]
+        assert f"domain.allow_service({row.service!r}, actions=[{row.action!r}]" in (
+            errors[0].fix or ""
+        )

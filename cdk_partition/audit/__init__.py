@@ -69,6 +69,7 @@ from .bucket_puts import audit_bucket_puts
 from .contracts import audit_contracts
 from .custom_resources import audit_custom_resource
 from .cycles import audit_cycles
+from .deliveries import audit_deliveries
 from .documents import audit_emr_security_configuration, collection_policy_findings
 from .door_uses import audit_door_uses
 from .exemptions import EXEMPTIBLE_RULES, KEY_EXEMPTIBLE_RULES, apply_exemptions
@@ -160,6 +161,7 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
         findings.extend(audit_identities(assembly))  # principals follow the grants
         findings.extend(audit_key_grants(assembly))  # IAM grants on the domain key itself
         findings.extend(audit_integrations(assembly))  # services the CDK wires to stores
+        findings.extend(audit_deliveries(assembly))  # deliveries AWS documents, no contract
         findings.extend(audit_backup_selections(assembly))  # AWS Backup roles on domain stores
         findings.extend(audit_run_roles(assembly))  # roles the domain's stores run with
         findings.extend(audit_door_uses(assembly))  # the doors' statements and their stores

@@ -17,7 +17,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SOURCE_PROPERTIES", "SOURCE_TYPES", "WIRING", "Wiring", "named"]
+__all__ = [
+    "DELIVERIES",
+    "SOURCE_PROPERTIES",
+    "SOURCE_TYPES",
+    "WIRING",
+    "Delivery",
+    "Wiring",
+    "named",
+]
 
 
 @dataclass(frozen=True)
@@ -172,3 +180,39 @@ def named(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
                     yield from _launch_template(override.get("LaunchTemplateSpecification"))
         if "LaunchConfigurationName" in props:
             yield "launch configuration", props["LaunchConfigurationName"]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A service delivering into a store of ``store_type`` that AWS says needs the store's
+    customer managed key, where the library has no contract row for the statement: the audit
+    holds the key to let ``service`` make ``action`` at all (CDKP021), and the fix declares the
+    statement with ``allow_service`` and the page."""
+
+    source_type: str
+    destination: str
+    """The property naming the store (an ARN)."""
+    when: tuple[tuple[str, str], ...]
+    """(property, value) pairs that must hold (``LogDestinationType`` ``s3``)."""
+    store_type: str
+    service: str
+    action: str
+    page: str
+    quote: str
+
+
+#: Deliveries AWS documents as needing the destination key's policy, without a contract row.
+DELIVERIES: tuple[Delivery, ...] = (
+    # VPC flow logs to S3 are vended logs: Amazon CloudWatch Logs User Guide, "Logs sent to
+    # Amazon S3" (its table of log sources, "Enable logging from AWS services", lists VPC flow
+    # logs); the page names the key policy statement but its actions are not in the text read
+    # here, so the row asks only for a data key, the request writing an object needs
+    Delivery(
+        "AWS::EC2::FlowLog", "LogDestination", (("LogDestinationType", "s3"),),
+        "AWS::S3::Bucket", "delivery.logs.amazonaws.com", "kms:GenerateDataKey",
+        'Amazon CloudWatch Logs User Guide, "Logs sent to Amazon S3" '
+        "(https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-S3.html)",
+        "If the bucket has server-side encryption using a customer managed AWS KMS key, you must "
+        "also add the key policy for your customer managed key",
+    ),
+)  # fmt: skip

@@ -1,0 +1,69 @@
+"""Deliveries into a domain store that AWS says need the store's key policy, where the library
+has no contract row (VPC flow logs into a bucket: :data:`cdk_partition.knowledge.wiring
+.DELIVERIES`, each with its AWS page): CDKP021 when the domain key refuses the service the
+request in every context (decided by the prover), with the ``allow_service`` statement to
+declare. Fail closed: before, such a delivery was silent and failed at run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..assembly import CloudAssembly, resource_path
+from ..assembly.principals import PrincipalResolver
+from ..knowledge.wiring import DELIVERIES
+from ..policy.prover import prover_for
+from .identity_policies import props_of, type_of
+from .integrations import RULES, store_of
+from .key_requests import prepared_key_policy
+from .rules import Finding, make_finding, resource_fields
+
+__all__ = ["audit_deliveries"]
+
+_RULE = {rule.id: rule for rule in RULES}
+
+
+def audit_deliveries(assembly: CloudAssembly) -> Iterator[Finding]:
+    """CDKP021 for each delivery of :data:`DELIVERIES` into a domain store whose key refuses the
+    service its request in every context."""
+    resolver = PrincipalResolver(assembly)
+    by_type = {d.source_type: d for d in DELIVERIES}
+    for stack in assembly.stacks:
+        for logical_id, resource in stack.resources.items():
+            row = by_type.get(str(type_of(resource)))
+            if row is None:
+                continue
+            props = props_of(resource)
+            if any(props.get(k) != v for k, v in row.when):
+                continue
+            found = store_of(assembly, stack, props.get(row.destination))
+            if found is None:
+                continue
+            store_stack, store_id = found
+            store = store_stack.resources[store_id]
+            if type_of(store) != row.store_type:
+                continue
+            domain = assembly.domain_of(store_stack, store_id, store).domain
+            key = assembly.nearest_domain_key(domain, store_stack) if domain else None
+            if key is None or not isinstance(key.policy, dict):
+                continue
+            prover = prover_for(prepared_key_policy(assembly, resolver, key))
+            if prover.service_may(row.service, row.action).status != "denied":
+                continue
+            base = resource_fields(stack, logical_id, resource, domain)
+            path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
+            account = store_stack.environment.account_text
+            yield make_finding(
+                _RULE["CDKP021"],
+                f"{base['path']} delivers into {path} of domain {domain!r} through "
+                f"{row.service}, and the domain key refuses it {row.action} in every request: "
+                f'"{row.quote}" ({row.page}). Every delivery fails at run time.',
+                fix=(
+                    f"declare the statement AWS documents for it: `domain.allow_service("
+                    f"{row.service!r}, actions=[{row.action!r}], conditions={{'StringEquals': "
+                    f"{{'aws:SourceAccount': {account!r}}}}}, source={row.page!r})`, or deliver "
+                    "to a store outside the domain"
+                ),
+                location=row.destination,
+                **base,
+            )
