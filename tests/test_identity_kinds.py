@@ -146,3 +146,46 @@ def test_the_cycle_refusal_says_what_synthesizes(tmp_path: Path) -> None:
     fn.add_event_source(sources.SqsEventSource(queue))
     findings = synth_and_audit(app, tmp_path / "applied")
     assert [f.message for f in findings if f.severity == "error"] == []
+
+
+@pytest.mark.parametrize("fixed", [False, True])
+def test_a_role_that_waits_on_the_key_gets_the_principals_stack_fix(
+    tmp_path: Path, fixed: bool
+) -> None:
+    """A function of the domain's stack mounts a domain file system (its role waits on the mount
+    targets, which wait on the file system, which waits on the key) and consumes a domain queue.
+    Naming its role in the key policy would close a cycle (before, the CDKP019 fix said to, and
+    applied as written the synth failed with CDKP012). The fix now creates the role in a stack
+    that deploys first and imports it; applied as written, the app synthesizes clean."""
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk import aws_efs as efs
+
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    admin = iam.User(people, "admin", user_name="admin")
+    ledger = DomainStack(app, "Ledger", domain_name="ledger", administrators=[admin], env=ENV)
+    domain = ledger.domain
+    vpc = ec2.Vpc(ledger, "Vpc", max_azs=2, nat_gateways=0, subnet_configuration=[
+        ec2.SubnetConfiguration(name="iso", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)])  # fmt: skip
+    files = domain.file_system("Files", vpc=vpc)
+    point = files.add_access_point("Ap", path="/data", posix_user=efs.PosixUser(uid="1001", gid="1001"),
+        create_acl=efs.Acl(owner_uid="1001", owner_gid="1001", permissions="750"))  # fmt: skip
+    role: iam.IRole | None = None
+    if fixed:  # the finding's fix, as written
+        made = iam.Role(people, "Worker", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        role = iam.Role.from_role_arn(ledger, "WorkerRef", made.role_arn)
+        domain.grant_read(made)
+    fn = lambda_.Function(
+        ledger, "Worker", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(e, c):\n    return None\n"), vpc=vpc,
+        filesystem=lambda_.FileSystem.from_efs_access_point(point, "/mnt/data"), role=role,
+    )  # fmt: skip
+    fn.add_event_source(sources.SqsEventSource(domain.queue("Jobs")))
+    findings = synth_and_audit(app, tmp_path)
+    errors = [f for f in findings if f.severity == "error"]
+    if fixed:
+        assert errors == [], [f.message for f in errors]
+    else:
+        assert [f.rule for f in errors] == ["CDKP019"], [f.message for f in errors]
+        assert "depends on the domain key within stack 'Ledger'" in (errors[0].fix or "")
+        assert "iam.Role.from_role_arn(stack, id, role.role_arn)" in (errors[0].fix or "")

@@ -494,4 +494,5 @@ def _later_fix(assembly: CloudAssembly, grant: Grant, capabilities: list[str]) -
         (grant.principal_arn, grant.principal_path),
         key.stack,
         f"{calls}; the CDK grant stays as written",
+        key.logical_id,
     )

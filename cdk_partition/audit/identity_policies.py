@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
+from ..assembly.cycles import dependencies
 from ..assembly.principals import PrincipalResolver, placeholders
 from ..assembly.references import references
 from ..policy import evaluator
@@ -372,30 +373,76 @@ def holders(assembly: CloudAssembly) -> tuple[list[Holder], dict[str, list[Any]]
 
 
 def later_stack_fix(
-    assembly: CloudAssembly, principal: Principal, key_stack: StackTemplate, then: str
+    assembly: CloudAssembly,
+    principal: Principal,
+    key_stack: StackTemplate,
+    then: str,
+    key_id: str | None = None,
 ) -> str | None:
     """The fix for a role or user of the app (``principal``: its ARN and construct path) whose
-    stack deploys after the domain key's stack (``key_stack``), else None. Naming it in the key
-    policy, as the usual fix says, makes the key's stack deploy after the principal's while the
-    principal's deploys after the key's: a dependency cycle, which the domain refuses at
-    construct time. ``then``: the call that names it (``role`` standing for it) once it lives in
-    a stack that deploys first."""
+    stack deploys after the domain key's stack (``key_stack``), or which depends on the key
+    (``key_id``) within that stack (a function's role waiting on the mount targets of a file
+    system on the key), else None. Naming it in the key policy, as the usual fix says, makes the
+    key depend on the principal while the principal depends on the key: a dependency cycle.
+    ``then``: the call that names it (``role`` standing for it) once it lives in a stack that
+    deploys first."""
     arn, path = principal
     stack = assembly.stack_at(path)
-    if stack is None or stack is key_stack or not assembly.deploys_after(stack, key_stack):
+    if stack is None:
+        return None
+    if stack is key_stack:
+        if key_id is None or not _depends_on(stack, path, key_id):
+            return None
+        why = (
+            f"{path} depends on the domain key within stack {stack.construct_path!r} (through "
+            "the resources it waits for), so naming it in the key policy would make a dependency "
+            "cycle"
+        )
+    elif assembly.deploys_after(stack, key_stack):
+        why = (
+            f"{path} lives in stack {stack.construct_path!r}, which deploys after the domain's "
+            f"stack {key_stack.construct_path!r}, so naming it in the key policy would make a "
+            "dependency cycle"
+        )
+    else:
         return None
     kind, imported = ("role", "iam.Role.from_role_arn(stack, id, role.role_arn)")
     if ":user/" in arn:
         kind, imported = ("user", "iam.User.from_user_arn(stack, id, user.user_arn)")
         then = then.replace("(role)", "(user)")
     return (
-        f"{path} lives in stack {stack.construct_path!r}, which deploys after the domain's stack "
-        f"{key_stack.construct_path!r}, so naming it in the key policy would make a dependency "
-        f"cycle: create the {kind} in a stack that deploys before the domain's (a principals "
+        f"{why}: create the {kind} in a stack that deploys before the domain's (a principals "
         f"stack that references no domain resource), use it in {stack.construct_path!r} "
         f"imported there (`{imported}`, given where the {kind} was: the policies the CDK adds "
         f"to it stay in that stack), then {then}"
     )
+
+
+def _depends_on(stack: StackTemplate, path: str, key_id: str) -> bool:
+    """Whether the role or user at ``path`` in ``stack`` depends on ``key_id`` there (its
+    ``DependsOn``, ``Ref`` / ``Fn::GetAtt`` / ``Fn::Sub``, followed through other resources:
+    :func:`cdk_partition.assembly.cycles.dependencies`)."""
+    start = next(
+        (
+            logical_id
+            for logical_id, resource in stack.resources.items()
+            if type_of(resource) in ("AWS::IAM::Role", "AWS::IAM::User")
+            and resource_path(stack, logical_id, resource).removesuffix("/Resource") == path
+        ),
+        None,
+    )
+    if start is None:
+        return False
+    graph = dependencies(stack.template)
+    seen, todo = {start}, [start]
+    while todo:
+        for target in graph.get(todo.pop(), ()):
+            if target == key_id:
+                return True
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return False
 
 
 def naming_fix(principal: Principal, capabilities: list[str], domain: str, where: str) -> str:

@@ -226,7 +226,7 @@ def _finding(
     calls = " and ".join(f"`domain.grant_{c}(role)`" for c in capabilities)
     fix = None
     if capabilities and path != arn:
-        fix = later_stack_fix(assembly, principal, key.stack, calls)
+        fix = later_stack_fix(assembly, principal, key.stack, calls, key.logical_id)
     if fix is None and capabilities:
         fix = naming_fix(principal, capabilities, key.name, "the IAM grant")
     if outside:

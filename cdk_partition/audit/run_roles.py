@@ -243,7 +243,11 @@ def _audit_role(
         )
     else:
         fix = later_stack_fix(
-            assembly, role, key.stack, f"`domain.allow_passed_role(role, {cfn_type!r})`"
+            assembly,
+            role,
+            key.stack,
+            f"`domain.allow_passed_role(role, {cfn_type!r})`",
+            key.logical_id,
         ) or (
             f"name the role in the key policy of domain {domain!r} as AWS documents its requests: "
             f"`domain.allow_passed_role({role[1]}, {cfn_type!r})` on the domain, with the "
