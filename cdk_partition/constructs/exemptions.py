@@ -7,6 +7,8 @@ It writes template metadata that the validation plugin (:mod:`.checks`) and the
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from constructs import Construct
 
@@ -47,7 +49,11 @@ def exempt(scope: Construct, rule: str, reason: str) -> None:
             f"{where}: exempt({rule!r}, reason=...) needs a reason of at least one sentence ({_MIN_REASON_WORDS}+ "
             f"words) saying why this store may break the rule; got {reason!r}."
         )
-    resource = scope if isinstance(scope, cdk.CfnResource) else scope.node.default_child
+    resource: Any = scope
+    while resource is not None and not isinstance(resource, cdk.CfnResource):
+        # an L3 whose default child is an L2 (AwsCustomResource -> CustomResource -> its
+        # CfnResource): the CloudFormation resource is down the default children
+        resource = resource.node.default_child
     is_key = isinstance(resource, cdk.CfnResource) and resource.cfn_resource_type in (
         "AWS::KMS::Key",
         "AWS::KMS::ReplicaKey",
