@@ -7,6 +7,7 @@ Pure Python over JSON files (no aws_cdk import).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -114,6 +115,7 @@ def _nested_stack_path(resource_path: str | None) -> str | None:
 def _tree_index_of(file: str, _mtime: float) -> dict[tuple[str, str], str]:
     tree = read_json_file(Path(file), max_depth=MAX_TREE_DEPTH)
     index: dict[tuple[str, str], str] = {}
+    computed: dict[tuple[str, str], str] = {}
     root = tree.get("tree") if isinstance(tree, dict) else None
     stack: list[tuple[Any, str]] = [(root, "")]
     while stack:
@@ -132,10 +134,36 @@ def _tree_index_of(file: str, _mtime: float) -> dict[tuple[str, str], str]:
         )
         if isinstance(logical_id, str):
             index.setdefault((owner, logical_id), path)
+        elif owner and path.startswith(owner + "/"):
+            # no logicalId attribute (a CfnResource that is no generated L1 class: a custom
+            # resource's): the id the CDK allocates from the path
+            # (a node and its ``Default`` child share the id: the child, visited later, is the
+            # CloudFormation resource)
+            computed[(owner, _allocated_id(path[len(owner) + 1 :].split("/")))] = path
         children = node.get("children")
         for child in (children if isinstance(children, dict) else {}).values():
             stack.append((child, owner))
-    return index
+    return {**computed, **index}
+
+
+def _allocated_id(components: list[str]) -> str:
+    """The logical id the CDK gives a resource at ``components`` (its path under the stack) by
+    default: aws-cdk-lib ``core/lib/private/uniqueid.ts`` ``makeUniqueId`` (``Default``
+    components dropped; the human part without ``Resource`` and repeats, letters and digits
+    only, at most 240 characters; then the first 8 hex digits of the MD5 of the path, upper
+    case; a single component alone is itself)."""
+    parts = [c for c in components if c != "Default"]
+    if len(parts) == 1:
+        alone = re.sub(r"[^A-Za-z0-9]", "", parts[0])
+        if len(alone) <= 255:
+            return alone
+    digest = hashlib.md5("/".join(parts).encode(), usedforsecurity=False).hexdigest()[:8].upper()
+    human: list[str] = []
+    for part in parts:
+        if not human or not human[-1].endswith(part):
+            human.append(part)
+    text = "".join(re.sub(r"[^A-Za-z0-9]", "", p) for p in human if p != "Resource")
+    return text[:240] + digest
 
 
 def _tree_index(file: str) -> dict[tuple[str, str], str]:
