@@ -46,6 +46,29 @@ ENV = cdk.Environment(account=ACCOUNT, region=REGION)
 DROP = "orders-partner-drop"
 
 
+class _Orders(DomainStack):
+    people: cdk.Stack
+
+
+def _app(out: Path) -> tuple[cdk.App, _Orders]:
+    """An app with a principals stack (its user ``ci`` administers) and domain ``orders``."""
+    app = cdk.App(context=cdk_context(), outdir=str(out))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = _Orders(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    orders.people = people
+    return app, orders
+
+
+def _synth_errors(app: cdk.App, out: Path) -> list[Finding]:
+    """Synthesize ``app`` (a validation failure is the error findings) and audit its assembly."""
+    try:
+        app.synth()
+    except Exception as error:
+        assert "alidation" in str(error), error
+    return [f for f in audit_path(out) if f.severity == "error"]
+
+
 def _synth(out: Path, *, fixed: bool) -> list[Finding]:
     app = cdk.App(context=cdk_context(), outdir=str(out))
     people = cdk.Stack(app, "Principals", env=ENV)
@@ -182,10 +205,7 @@ def test_a_store_naming_the_key_by_its_alias_is_followed(tmp_path: Path) -> None
     from aws_cdk import aws_kms as kms
     from aws_cdk import aws_logs as logs
 
-    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
-    people = cdk.Stack(app, "Principals", env=ENV)
-    ci = iam.User(people, "ci", user_name="ci")
-    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    app, orders = _app(tmp_path)
     consumer = cdk.Stack(app, "Consumer", env=ENV)
     for stack, name in ((orders, "/orders/audit"), (consumer, "/orders/consumer")):
         alias = kms.Alias.from_alias_name(stack, "DomainAlias", "alias/orders")
@@ -214,10 +234,7 @@ def test_a_key_policy_without_the_logs_statement_is_refused_by_the_audit(tmp_pat
 
     from aws_cdk import aws_logs as logs
 
-    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
-    people = cdk.Stack(app, "Principals", env=ENV)
-    ci = iam.User(people, "ci", user_name="ci")
-    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    app, orders = _app(tmp_path)
     logs.LogGroup(orders, "Audit", log_group_name="/orders/audit", encryption_key=orders.domain.key)
     app.synth()
     assert not [f for f in audit_path(tmp_path) if f.severity == "error"]
@@ -243,10 +260,7 @@ def test_a_schedule_on_the_key_names_its_execution_role(tmp_path: Path, fixed: b
     from aws_cdk import aws_scheduler as scheduler
     from aws_cdk import aws_scheduler_targets as scheduler_targets
 
-    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
-    people = cdk.Stack(app, "Principals", env=ENV)
-    ci = iam.User(people, "ci", user_name="ci")
-    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    app, orders = _app(tmp_path)
     role = iam.Role(orders, "Runner", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"))
     target = scheduler_targets.LambdaInvoke(
         _function(orders, "Job"), role=role,
@@ -256,11 +270,7 @@ def test_a_schedule_on_the_key_names_its_execution_role(tmp_path: Path, fixed: b
                        schedule=scheduler.ScheduleExpression.rate(cdk.Duration.hours(1)))  # fmt: skip
     if fixed:
         orders.domain.allow_passed_role(role, "AWS::Scheduler::Schedule")
-    try:
-        app.synth()
-    except Exception as error:
-        assert "alidation" in str(error), error
-    errors = [f for f in audit_path(tmp_path) if f.severity == "error"]
+    errors = _synth_errors(app, tmp_path)
     if fixed:
         assert errors == [], [f.message for f in errors]
     else:
@@ -315,10 +325,7 @@ def test_a_service_statement_an_l2_writes_is_replaced_by_the_declared_one(
     from aws_cdk import aws_cloudfront_origins as origins
     from aws_cdk import aws_stepfunctions as sfn
 
-    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
-    people = cdk.Stack(app, "Principals", env=ENV)
-    ci = iam.User(people, "ci", user_name="ci")
-    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    app, orders = _app(tmp_path)
     domain = orders.domain
     cloudfront.Distribution(orders, "Site", default_behavior=cloudfront.BehaviorOptions(
         origin=origins.S3BucketOrigin.with_origin_access_control(domain.bucket("Assets"))))  # fmt: skip
@@ -335,11 +342,7 @@ def test_a_service_statement_an_l2_writes_is_replaced_by_the_declared_one(
             source=_OAC_PAGE)  # fmt: skip
         domain.allow_service("delivery.logs.amazonaws.com", actions=["kms:Decrypt"], conditions={
             "StringEquals": {"aws:SourceAccount": ACCOUNT}}, source=_SFN_PAGE)  # fmt: skip
-    try:
-        app.synth()
-    except Exception as error:
-        assert "alidation" in str(error), error
-    errors = [f for f in audit_path(tmp_path) if f.severity == "error"]
+    errors = _synth_errors(app, tmp_path)
     if declared:
         assert errors == [], [f.message for f in errors]
     else:
@@ -355,10 +358,8 @@ def test_a_bucket_replicating_into_the_domain_has_its_role_checked(
     its replication role encrypts with the key (the CDK grants it in IAM only). It is no store of
     the domain (its replica key protects the destination's data), so its role's key grant is
     judged: CDKP019 (was silent), and the fix as written passes."""
-    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
-    people = cdk.Stack(app, "Principals", env=ENV)
-    ci = iam.User(people, "ci", user_name="ci")
-    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    app, orders = _app(tmp_path)
+    people = orders.people
     replica = orders.domain.bucket("Replica", versioned=True)
     source = cdk.Stack(app, "Source", env=ENV)
     role: iam.IRole | None = None
@@ -369,11 +370,7 @@ def test_a_bucket_replicating_into_the_domain_has_its_role_checked(
         orders.domain.grant_write(made)
     s3.Bucket(source, "Source", versioned=True, replication_role=role, replication_rules=[
         s3.ReplicationRule(destination=replica, kms_key=orders.domain.key, priority=1)])  # fmt: skip
-    try:
-        app.synth()
-    except Exception as error:
-        assert "alidation" in str(error), error
-    errors = [f for f in audit_path(tmp_path) if f.severity == "error"]
+    errors = _synth_errors(app, tmp_path)
     if fixed:
         assert errors == [], [f.message for f in errors]
     else:
@@ -392,10 +389,7 @@ def test_flow_logs_into_a_domain_bucket_need_the_declared_statement(
     from cdk_partition.knowledge.wiring import DELIVERIES
 
     row = next(d for d in DELIVERIES if d.source_type == "AWS::EC2::FlowLog")
-    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
-    people = cdk.Stack(app, "Principals", env=ENV)
-    ci = iam.User(people, "ci", user_name="ci")
-    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    app, orders = _app(tmp_path)
     vpc = ec2.Vpc(orders, "Vpc", max_azs=1, nat_gateways=0, subnet_configuration=[
         ec2.SubnetConfiguration(name="a", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)])  # fmt: skip
     vpc.add_flow_log("Flow", destination=ec2.FlowLogDestination.to_s3(
@@ -405,11 +399,7 @@ def test_flow_logs_into_a_domain_bucket_need_the_declared_statement(
             row.service, actions=[row.action],
             conditions={"StringEquals": {"aws:SourceAccount": ACCOUNT}}, source=row.page,
         )  # fmt: skip
-    try:
-        app.synth()
-    except Exception as error:
-        assert "alidation" in str(error), error
-    errors = [f for f in audit_path(tmp_path) if f.severity == "error"]
+    errors = _synth_errors(app, tmp_path)
     if fixed:
         assert errors == [], [f.message for f in errors]
     else:
