@@ -45,6 +45,11 @@ def _synth(out: Path, *, fixed: bool) -> list[Finding]:
     prefix = iam.Role(people, "Prefix", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
     prefix.add_to_policy(iam.PolicyStatement(
         actions=["sqs:ReceiveMessage"], resources=[f"arn:aws:sqs:{REGION}:{ACCOUNT}:Orders-*"]))  # fmt: skip
+    # the stack's name in another case: IAM matches ARNs case-sensitively, and a queue's
+    # generated name keeps the stack's case, so this names only the literal orders-named
+    lower = iam.Role(people, "Lower", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+    lower.add_to_policy(iam.PolicyStatement(
+        actions=["sqs:ReceiveMessage"], resources=[f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders-*"]))  # fmt: skip
     iam.ManagedPolicy(people, "Consume", managed_policy_name="orders-named-consume",
                       statements=[iam.PolicyStatement(actions=["sqs:ReceiveMessage"],
                                                       resources=[f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders-named"])])  # fmt: skip
@@ -62,6 +67,7 @@ def _synth(out: Path, *, fixed: bool) -> list[Finding]:
                                               resources=[resource]))  # fmt: skip
     if fixed:  # the findings' fixes, as written
         orders.domain.grant_read(prefix)
+        orders.domain.grant_read(lower)
         orders.domain.grant_read(worker)
         sender = iam.Role.from_role_arn(orders, "Sender", SENDER)
         jobs.grant_send_messages(iam.ArnPrincipal(SENDER))
@@ -85,6 +91,11 @@ def _at(findings: list[Finding], rule: str, where: str) -> list[Finding]:
 def test_a_stack_prefix_names_the_stacks_unnamed_stores(before: list[Finding]) -> None:
     found = _at(before, "CDKP019", "Principals/Prefix")
     assert [f.message.split(" on ")[1].split(" of ")[0] for f in found] == ["Orders/Domain/Jobs"]
+
+
+def test_a_prefix_in_another_case_names_no_generated_name(before: list[Finding]) -> None:
+    found = _at(before, "CDKP019", "Principals/Lower")
+    assert [f.message.split(" on ")[1].split(" of ")[0] for f in found] == ["Orders/Domain/Named"]
 
 
 def test_a_managed_policy_attached_by_its_name_is_the_apps(before: list[Finding]) -> None:

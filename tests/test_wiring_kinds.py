@@ -340,8 +340,9 @@ def test_a_service_statement_an_l2_writes_is_replaced_by_the_declared_one(
         domain.allow_service("cloudfront.amazonaws.com", actions=["kms:Decrypt"], conditions={
             "ArnLike": {"aws:SourceArn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/*"}},
             source=_OAC_PAGE)  # fmt: skip
-        domain.allow_service("delivery.logs.amazonaws.com", actions=["kms:Decrypt"], conditions={
-            "StringEquals": {"aws:SourceAccount": ACCOUNT}}, source=_SFN_PAGE)  # fmt: skip
+        # AWS's statement for Step Functions log delivery has no condition (its contract row)
+        domain.allow_service("delivery.logs.amazonaws.com", actions=["kms:Decrypt"],
+                             source=_SFN_PAGE)  # fmt: skip
     errors = _synth_errors(app, tmp_path)
     if declared:
         assert errors == [], [f.message for f in errors]
@@ -407,3 +408,42 @@ def test_flow_logs_into_a_domain_bucket_need_the_declared_statement(
         assert f"domain.allow_service({row.service!r}, actions=[{row.action!r}]" in (
             errors[0].fix or ""
         )
+
+
+def test_a_declaration_for_another_need_leaves_the_l2_statement(tmp_path: Path) -> None:
+    """Declaring a service's statement replaces an L2's only where it allows every request the
+    L2's allows (the prover decides): the flow-log statement for delivery.logs.amazonaws.com
+    (``kms:GenerateDataKey``) must not drop the state machine's log delivery statement
+    (``kms:Decrypt``), nor a statement for one distribution the origin access control's for every
+    distribution of the account. Before, any declaration for the service dropped them: no finding,
+    and the deliveries failed at run time."""
+    from aws_cdk import aws_cloudfront as cloudfront
+    from aws_cdk import aws_cloudfront_origins as origins
+    from aws_cdk import aws_stepfunctions as sfn
+
+    app, orders = _app(tmp_path)
+    domain = orders.domain
+    cloudfront.Distribution(orders, "Site", default_behavior=cloudfront.BehaviorOptions(
+        origin=origins.S3BucketOrigin.with_origin_access_control(domain.bucket("Assets"))))  # fmt: skip
+    logs = domain.log_group("Flows", log_group_name="/aws/vendedlogs/states/orders")
+    machine = sfn.StateMachine(
+        orders, "Flow", definition_body=sfn.DefinitionBody.from_chainable(sfn.Pass(orders, "P")),
+        logs=sfn.LogOptions(destination=logs, level=sfn.LogLevel.ALL),
+        encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(domain.key),
+    )  # fmt: skip
+    domain.allow_passed_role(machine.role, "AWS::StepFunctions::StateMachine")
+    from cdk_partition.knowledge.wiring import DELIVERIES
+
+    flow = next(d for d in DELIVERIES if d.source_type == "AWS::EC2::FlowLog")
+    domain.allow_service(flow.service, actions=[flow.action],
+                         conditions={"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+                         source=flow.page)  # fmt: skip
+    domain.allow_service("cloudfront.amazonaws.com", actions=["kms:Decrypt"], conditions={
+        "StringEquals": {"aws:SourceArn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/E1"}},
+        source=_OAC_PAGE)  # fmt: skip
+    found = " ".join(f.message for f in _synth_errors(app, tmp_path) if f.rule == "CDKP106")
+    assert "cloudfront.amazonaws.com" in found and "delivery.logs.amazonaws.com" in found
+    policy = _concrete_key_policy(tmp_path)
+    unnamed = [s for s in policy["Statement"] if "Sid" not in s]
+    assert {str(s["Principal"]["Service"]) for s in unnamed} >= {
+        "cloudfront.amazonaws.com", "delivery.logs.amazonaws.com"}  # fmt: skip

@@ -103,7 +103,7 @@ def _by_name(
             if isinstance(name, str) and "${" not in name:
                 named.append((store, (name,)))
             else:
-                named.append((store, _generated(store.stack)))
+                named.append((store, _generated(store)))
         assembly.memo[("named-stores", id(stores))] = named
     out: list[tuple[Store, bool]] = []
     for store, names in named:
@@ -112,18 +112,22 @@ def _by_name(
     return out
 
 
-def _generated(stack: StackTemplate) -> tuple[str, ...]:
-    """The names a store CloudFormation names may have: "By default, CloudFormation generates a
-    unique physical ID to name a resource. For example, CloudFormation might name an Amazon S3
-    bucket with the following physical ID MyStack-MyBucket-abcdefghijk1" (AWS CloudFormation
-    Template Reference, "AWS CloudFormation resource custom naming",
-    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html):
-    the stack's name first (as written, or in lower case, as the page's other example
-    ``stack123123123123-s3bucket-abcdefghijk1`` shows for a bucket), so ``Orders-*`` names the
-    stack's unnamed stores. A nested stack's generated name is not in the assembly: any name."""
+def _generated(store: Store) -> tuple[str, ...]:
+    """The name a store CloudFormation names has: "By default, CloudFormation generates a unique
+    physical ID to name a resource. For example, CloudFormation might name an Amazon S3 bucket
+    with the following physical ID MyStack-MyBucket-abcdefghijk1" (AWS CloudFormation Template
+    Reference, "AWS CloudFormation resource custom naming",
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html): the
+    stack's name first, so ``Orders-*`` names the stack's unnamed stores. A bucket's name is in
+    lower case (the page's other example, ``stack123123123123-s3bucket-abcdefghijk1``; bucket
+    names admit no capitals), other names keep the stack's case (ARN matching is case-sensitive).
+    A nested stack's generated name is not in the assembly: any name."""
+    stack = store.stack
     if stack.parent is not None:
         return (GENERATED,)
-    return tuple(dict.fromkeys((f"{stack.name}-{GENERATED}", f"{stack.name.lower()}-{GENERATED}")))
+    if store.resource.get("Type") == "AWS::S3::Bucket":
+        return (f"{stack.name.lower()}-{GENERATED}",)
+    return (f"{stack.name}-{GENERATED}",)
 
 
 def _names(text: str, store: Store, name: str, targets: bool) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from fnmatch import fnmatchcase
 from typing import Any
 
 from aws_cdk import aws_iam as iam
@@ -28,10 +29,12 @@ from aws_cdk import aws_iam as iam
 from ..knowledge.capabilities import (
     ATTACH_GRANTS_SID,
     DENY_EVERYONE_ELSE_SID,
+    KMS_KEY_ACTIONS,
     LOGS_SERVICE_SID,
     VIA_SERVICES_SID,
     Capability,
 )
+from ..marks import Environment
 from ._messages import readable, render_principal
 
 _TOKEN = re.compile(r"\$\{Token\[[^\]]+\]\}")
@@ -281,6 +284,41 @@ def literal_sources_of(
             elif not (operator == "StringEquals" and key.lower() == "aws:sourceaccount"):
                 return None
     return (str(services[0]), arns) if arns else None
+
+
+def covered(
+    statement: Mapping[str, Any], declared: Sequence[Mapping[str, Any]], env: Environment
+) -> bool:
+    """Whether ``declared`` (resolved Allow statements for the same service principal) allow
+    every request ``statement`` (resolved, for that service) allows: no request is allowed by
+    ``statement`` and refused by all of ``declared``, decided by the prover over every context
+    (the pseudo parameters the environment decides written as their values on both sides)."""
+    from ..policy import evaluator
+    from ..policy.prover import prover_for
+
+    def concrete(value: Any) -> Any:
+        text = json.dumps(evaluator.canonicalize(value))
+        for pseudo, known in (("${AWS::Partition}", env.partition_text if env.region else None),
+                              ("${AWS::AccountId}", env.account), ("${AWS::Region}", env.region)):  # fmt: skip
+            if known:
+                text = text.replace(pseudo, known)
+        return json.loads(text)
+
+    services = service_principals_of(statement)
+    denies = [{**concrete(d), "Effect": "Deny"} for d in declared]
+    question = {"Version": "2012-10-17", "Statement": [concrete(statement), *denies]}
+    try:
+        prover = prover_for(question)
+        actions = [a for a in KMS_KEY_ACTIONS
+                   if any(fnmatchcase(a.lower(), str(p).lower())
+                          for p in _as_list(statement.get("Action")))]  # fmt: skip
+        return all(prover.service_may(s, a).status == "denied" for s in services for a in actions)
+    except Exception:
+        return False
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def references_resource(value: Any) -> bool:

@@ -165,6 +165,7 @@ class ServiceDoor(_Mixin):
             conditions=dict(conditions) if conditions else None,
         )
         self.add_to_key_policy(statement)
+        self.__dict__.setdefault("_door_statements", []).append((service, statement))
         marks: list[dict[str, Any]] = self.__dict__.setdefault("_door_marks", [])
         marks.append({"sid": sid, "service": service, "actions": list(actions), **declared})
         cfn_key = self.key.node.default_child

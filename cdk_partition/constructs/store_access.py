@@ -33,6 +33,7 @@ from ..knowledge.capabilities import (
     EVENTS_DESCRIBE_SID,
     STORE_ROLES_SID_PREFIX,
 )
+from ..marks import Environment
 from . import key_policy
 from ._messages import path_of, render
 from ._native import KEY_SENTINEL, STORE_SENTINEL, KeyReferrers, KeyUsers
@@ -159,11 +160,21 @@ class StoreAccess(Publishers):
         self.__dict__.setdefault("_cdk_service_statements", []).append((services, statement))
 
     def _write_cdk_service_statements(self) -> None:
-        """The service statements L2s wrote, but those of a service the app declared with
-        ``allow_service`` (its statement, with its AWS page, replaces the CDK's)."""
-        declared = {m["service"] for m in self.__dict__.get("_door_marks", [])}
+        """The service statements L2s wrote, but one the app's ``allow_service`` statements for
+        that service cover (every request it allows, they allow: decided by the prover): the
+        declared statement, with its AWS page, replaces it. A declaration for another need of the
+        service (flow logs beside a state machine's log delivery) leaves it in place."""
+        declared = self.__dict__.get("_door_statements", [])
+        stack = cdk.Stack.of(self)
+        env = Environment(*(None if cdk.Token.is_unresolved(v) else v
+                            for v in (stack.account, stack.region)))  # fmt: skip
         for services, statement in self.__dict__.get("_cdk_service_statements", []):
-            if not all(s in declared for s in services):
+            theirs = [d for d in declared if d[0] in services]
+            if not theirs or not key_policy.covered(
+                stack.resolve(statement.to_statement_json()),
+                [stack.resolve(d[1].to_statement_json()) for d in theirs],
+                env,
+            ):
                 self._policy.add_statements(statement)
 
     def _write_contracts(self, cfn_key: cdk.CfnResource) -> None:
