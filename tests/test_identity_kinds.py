@@ -58,6 +58,10 @@ def _synth(out: Path, *, fixed: bool) -> list[Finding]:
     worker.add_managed_policy(
         iam.ManagedPolicy.from_managed_policy_name(apps, "ConsumeRef", "orders-named-consume")
     )
+    # the same by a Fn::Sub ARN, as templates brought in with CfnInclude write it
+    sub = iam.Role(apps, "SubWorker", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+    sub.node.default_child.add_property_override("ManagedPolicyArns", [  # type: ignore[union-attr]
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/orders-named-consume"}])  # fmt: skip
     dynamic = iam.Role(
         orders, "Dynamic", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com")
     )
@@ -69,6 +73,7 @@ def _synth(out: Path, *, fixed: bool) -> list[Finding]:
         orders.domain.grant_read(prefix)
         orders.domain.grant_read(lower)
         orders.domain.grant_read(worker)
+        orders.domain.grant_read(sub)
         sender = iam.Role.from_role_arn(orders, "Sender", SENDER)
         jobs.grant_send_messages(iam.ArnPrincipal(SENDER))
         orders.domain.grant_read(sender)
@@ -99,10 +104,11 @@ def test_a_prefix_in_another_case_names_no_generated_name(before: list[Finding])
 
 
 def test_a_managed_policy_attached_by_its_name_is_the_apps(before: list[Finding]) -> None:
-    found = _at(before, "CDKP019", "Apps/Worker")
-    assert len(found) == 1 and "on Orders/Domain/Named" in found[0].message, [
-        f.message for f in before
-    ]
+    for who in ("Apps/Worker ", "Apps/SubWorker "):
+        found = _at(before, "CDKP019", who)
+        assert len(found) == 1 and "on Orders/Domain/Named" in found[0].message, [
+            f.message for f in before
+        ]
 
 
 def test_a_dynamic_reference_is_not_followed_and_says_so(before: list[Finding]) -> None:

@@ -330,7 +330,9 @@ def _managed_policy_of(
     return None
 
 
-_POLICY_ARN = re.compile(r"^arn:(?:[^:$]+|\$\{AWS::Partition\}):iam::([^:]*):policy/([^*?]+)$")
+_POLICY_ARN = re.compile(
+    r"^arn:(?:[^:$]+|\$\{AWS::Partition\}):iam::(\$\{AWS::AccountId\}|[^:]*):policy/([^*?]+)$"
+)
 
 
 @dataclass(frozen=True)
