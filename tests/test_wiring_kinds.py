@@ -447,3 +447,38 @@ def test_a_declaration_for_another_need_leaves_the_l2_statement(tmp_path: Path) 
     unnamed = [s for s in policy["Statement"] if "Sid" not in s]
     assert {str(s["Principal"]["Service"]) for s in unnamed} >= {
         "cloudfront.amazonaws.com", "delivery.logs.amazonaws.com"}  # fmt: skip
+
+
+@pytest.mark.parametrize("fixed", [False, True])
+def test_a_delivery_naming_the_store_by_literal_arn_is_followed(
+    tmp_path: Path, fixed: bool
+) -> None:
+    """An alarm of another stack whose action is a domain topic's literal ARN, and flow logs into
+    a domain bucket's literal ARN: the key policy cannot follow them (no reference), so the audit
+    does (the store's literal name, as identity policies are read). Before: silent; now CDKP021,
+    and the fixes as written pass."""
+    from cdk_partition.knowledge.wiring import DELIVERIES
+
+    row = next(d for d in DELIVERIES if d.source_type == "AWS::EC2::FlowLog")
+    app, orders = _app(tmp_path)
+    orders.domain.topic("Alerts", topic_name="orders-alerts")
+    orders.domain.bucket("Flows", bucket_name="orders-flow-logs")
+    watch = cdk.Stack(app, "Watch", env=ENV)
+    cw.CfnAlarm(watch, "Errors", comparison_operator="GreaterThanThreshold", evaluation_periods=1,
+                metric_name="Errors", namespace="App", period=60, statistic="Sum", threshold=1,
+                alarm_actions=[f"arn:aws:sns:{REGION}:{ACCOUNT}:orders-alerts"])  # fmt: skip
+    ec2.CfnFlowLog(watch, "Flow", resource_id="vpc-0123456789abcdef0", resource_type="VPC",
+                   traffic_type="ALL", log_destination_type="s3",
+                   log_destination="arn:aws:s3:::orders-flow-logs/vpc/")  # fmt: skip
+    if fixed:  # the findings' fixes, as written
+        orders.domain.allow_service_publisher("cloudwatch.amazonaws.com")
+        orders.domain.allow_service(
+            row.service, actions=[row.action],
+            conditions={"StringEquals": {"aws:SourceAccount": ACCOUNT}}, source=row.page,
+        )  # fmt: skip
+    errors = _synth_errors(app, tmp_path)
+    if fixed:
+        assert errors == [], [f.message for f in errors]
+    else:
+        assert sorted((f.rule, f.path) for f in errors) == [
+            ("CDKP021", "Watch/Errors"), ("CDKP021", "Watch/Flow")], [f.message for f in errors]  # fmt: skip

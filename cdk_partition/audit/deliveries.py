@@ -7,14 +7,15 @@ declare. Fail closed: before, such a delivery was silent and failed at run time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from ..assembly import CloudAssembly, resource_path
+from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver
-from ..knowledge.wiring import DELIVERIES
+from ..knowledge.wiring import DELIVERIES, Delivery
 from ..policy.prover import prover_for
 from .identity_policies import props_of, type_of
-from .integrations import RULES, store_of
+from .integrations import RULES, stores_at
 from .key_requests import prepared_key_policy
 from .rules import Finding, make_finding, resource_fields
 
@@ -36,34 +37,47 @@ def audit_deliveries(assembly: CloudAssembly) -> Iterator[Finding]:
             props = props_of(resource)
             if any(props.get(k) != v for k, v in row.when):
                 continue
-            found = store_of(assembly, stack, props.get(row.destination))
-            if found is None:
-                continue
-            store_stack, store_id = found
-            store = store_stack.resources[store_id]
-            if type_of(store) != row.store_type:
-                continue
-            domain = assembly.domain_of(store_stack, store_id, store).domain
-            key = assembly.nearest_domain_key(domain, store_stack) if domain else None
-            if key is None or not isinstance(key.policy, dict):
-                continue
-            prover = prover_for(prepared_key_policy(assembly, resolver, key))
-            if prover.service_may(row.service, row.action).status != "denied":
-                continue
-            base = resource_fields(stack, logical_id, resource, domain)
-            path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
-            account = store_stack.environment.account_text
-            yield make_finding(
-                _RULE["CDKP021"],
-                f"{base['path']} delivers into {path} of domain {domain!r} through "
-                f"{row.service}, and the domain key refuses it {row.action} in every request: "
-                f'"{row.quote}" ({row.page}). Every delivery fails at run time.',
-                fix=(
-                    f"declare the statement AWS documents for it: `domain.allow_service("
-                    f"{row.service!r}, actions=[{row.action!r}], conditions={{'StringEquals': "
-                    f"{{'aws:SourceAccount': {account!r}}}}}, source={row.page!r})`, or deliver "
-                    "to a store outside the domain"
-                ),
-                location=row.destination,
-                **base,
-            )
+            for store_stack, store_id in stores_at(assembly, stack, props.get(row.destination)):
+                yield from _delivery(assembly, resolver, row, stack, logical_id, resource,
+                                     store_stack, store_id)  # fmt: skip
+
+
+def _delivery(
+    assembly: CloudAssembly,
+    resolver: PrincipalResolver,
+    row: Delivery,
+    stack: StackTemplate,
+    logical_id: str,
+    resource: Mapping[str, Any],
+    store_stack: StackTemplate,
+    store_id: str,
+) -> Iterator[Finding]:
+    """CDKP021 for one delivery into the store when its key refuses the service in every
+    request."""
+    store = store_stack.resources[store_id]
+    if type_of(store) != row.store_type:
+        return
+    domain = assembly.domain_of(store_stack, store_id, store).domain
+    key = assembly.nearest_domain_key(domain, store_stack) if domain else None
+    if key is None or not isinstance(key.policy, dict):
+        return
+    prover = prover_for(prepared_key_policy(assembly, resolver, key))
+    if prover.service_may(row.service, row.action).status != "denied":
+        return
+    base = resource_fields(stack, logical_id, resource, domain)
+    path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
+    account = store_stack.environment.account_text
+    yield make_finding(
+        _RULE["CDKP021"],
+        f"{base['path']} delivers into {path} of domain {domain!r} through "
+        f"{row.service}, and the domain key refuses it {row.action} in every request: "
+        f'"{row.quote}" ({row.page}). Every delivery fails at run time.',
+        fix=(
+            f"declare the statement AWS documents for it: `domain.allow_service("
+            f"{row.service!r}, actions=[{row.action!r}], conditions={{'StringEquals': "
+            f"{{'aws:SourceAccount': {account!r}}}}}, source={row.page!r})`, or deliver "
+            "to a store outside the domain"
+        ),
+        location=row.destination,
+        **base,
+    )

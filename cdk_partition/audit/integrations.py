@@ -33,6 +33,7 @@ from ..policy import evaluator
 from .identity_policies import type_of
 from .key_requests import prepared_key_policy
 from .rules import Finding, Rule, Source, make_finding, no_aws_page, resource_fields, short
+from .store_texts import domain_stores, stores_named
 
 __all__ = ["RULES", "WIRING", "Wiring", "audit_integrations", "store_of"]
 
@@ -79,6 +80,19 @@ def store_of(
     return next(references(assembly.exports, stack, value), None)
 
 
+def stores_at(
+    assembly: CloudAssembly, stack: StackTemplate, value: Any
+) -> list[tuple[StackTemplate, str]]:
+    """The resources a wiring property names: by reference (:func:`store_of`), else the domain
+    stores a literal ARN, name or URL names (an alarm action written as the topic's ARN:
+    :func:`cdk_partition.audit.store_texts.stores_named`)."""
+    found = store_of(assembly, stack, value)
+    if found is not None:
+        return [found]
+    named = stores_named(assembly, stack, value, domain_stores(assembly), targets=True)
+    return [(s.stack, s.logical_id) for s in named.stores]
+
+
 def audit_integrations(assembly: CloudAssembly) -> Iterator[Finding]:
     """CDKP021 for each delivery into a domain store the domain key refuses (or cannot decide)."""
     resolver = PrincipalResolver(assembly)
@@ -90,29 +104,42 @@ def audit_integrations(assembly: CloudAssembly) -> Iterator[Finding]:
             if not isinstance(resource, dict) or resource.get("Type") not in _SOURCE_TYPES:
                 continue
             for what, value in _named(resource):
-                found = store_of(assembly, stack, value)
-                if found is None:
-                    continue
-                store_stack, store_id = found
-                store = store_stack.resources[store_id]
-                if not isinstance(store, dict):
-                    continue
-                row_set = wiring.get((str(resource.get("Type")), what, str(store.get("Type"))))
-                if row_set is None:
-                    continue
-                domain = assembly.domain_of(store_stack, store_id, store).domain
-                if domain is None:
-                    continue
-                if row_set.contract == _AUTO_SCALING and not _on_a_key(store):
-                    continue  # a template with no volume on a customer key needs no grant
-                key = assembly.nearest_domain_key(domain, store_stack)
-                if key is None or not isinstance(key.policy, dict):
-                    continue
-                prepared = prepared_key_policy(assembly, resolver, key)
-                refused = _refused(prepared, stack, resource, row_set.contract)
-                if refused:
-                    yield _finding(stack, logical_id, resource, store_stack, store_id, store,
-                                   domain, what, refused, row_set.contract)  # fmt: skip
+                for store_stack, store_id in stores_at(assembly, stack, value):
+                    yield from _delivery(assembly, resolver, wiring, stack, logical_id, resource,
+                                         what, store_stack, store_id)  # fmt: skip
+
+
+def _delivery(
+    assembly: CloudAssembly,
+    resolver: PrincipalResolver,
+    wiring: Mapping[tuple[str, str, str], Wiring],
+    stack: StackTemplate,
+    logical_id: str,
+    resource: Mapping[str, Any],
+    what: str,
+    store_stack: StackTemplate,
+    store_id: str,
+) -> Iterator[Finding]:
+    """CDKP021 for one delivery (``what`` of ``resource``) into the store when its key refuses it."""
+    store = store_stack.resources[store_id]
+    if not isinstance(store, dict):
+        return
+    row_set = wiring.get((str(resource.get("Type")), what, str(store.get("Type"))))
+    if row_set is None:
+        return
+    domain = assembly.domain_of(store_stack, store_id, store).domain
+    if domain is None:
+        return
+    if row_set.contract == _AUTO_SCALING and not _on_a_key(store):
+        return  # a template with no volume on a customer key needs no grant
+    key = assembly.nearest_domain_key(domain, store_stack)
+    if key is None or not isinstance(key.policy, dict):
+        return
+    prepared = prepared_key_policy(assembly, resolver, key)
+    refused = _refused(prepared, stack, resource, row_set.contract)
+    if refused:
+        yield _finding(stack, logical_id, resource, store_stack, store_id, store, domain, what,
+                       refused, row_set.contract)  # fmt: skip
 
 
 _ROTATION = "AWS::SecretsManager::RotationSchedule"
