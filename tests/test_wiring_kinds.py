@@ -20,6 +20,7 @@ Each delivery AWS makes into the key is decided by our evaluator and the indepen
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -313,19 +314,15 @@ _SFN_PAGE = (
 )
 
 
-@pytest.mark.parametrize("declared", [False, True])
-def test_a_service_statement_an_l2_writes_is_replaced_by_the_declared_one(
-    tmp_path: Path, declared: bool
-) -> None:
-    """CloudFront's origin access control and Step Functions' log delivery write their own
-    service statements on the domain key (wider than the library accepts: CDKP106). CDKP106's
-    fix, ``allow_service`` with the AWS page, replaces them; before, the CDK's statement stayed
-    beside the declared one and so did the finding (only ``exempt`` cleared it)."""
+def _with_l2_service_statements(out: Path) -> tuple[cdk.App, Any]:
+    """An app whose domain has a CloudFront origin access control on a domain bucket and a state
+    machine on the key logging to a domain log group: both L2s write service statements on the
+    key (cloudfront.amazonaws.com, delivery.logs.amazonaws.com)."""
     from aws_cdk import aws_cloudfront as cloudfront
     from aws_cdk import aws_cloudfront_origins as origins
     from aws_cdk import aws_stepfunctions as sfn
 
-    app, orders = _app(tmp_path)
+    app, orders = _app(out)
     domain = orders.domain
     cloudfront.Distribution(orders, "Site", default_behavior=cloudfront.BehaviorOptions(
         origin=origins.S3BucketOrigin.with_origin_access_control(domain.bucket("Assets"))))  # fmt: skip
@@ -336,6 +333,28 @@ def test_a_service_statement_an_l2_writes_is_replaced_by_the_declared_one(
         encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(domain.key),
     )  # fmt: skip
     domain.allow_passed_role(machine.role, "AWS::StepFunctions::StateMachine")
+    return app, domain
+
+
+def _declare_flow_logs(domain: Any) -> None:
+    """CDKP021's fix for VPC flow logs into a domain bucket, as the finding writes it."""
+    from cdk_partition.knowledge.wiring import DELIVERIES
+
+    row = next(d for d in DELIVERIES if d.source_type == "AWS::EC2::FlowLog")
+    domain.allow_service(row.service, actions=[row.action],
+                         conditions={"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+                         source=row.page)  # fmt: skip
+
+
+@pytest.mark.parametrize("declared", [False, True])
+def test_a_service_statement_an_l2_writes_is_replaced_by_the_declared_one(
+    tmp_path: Path, declared: bool
+) -> None:
+    """CloudFront's origin access control and Step Functions' log delivery write their own
+    service statements on the domain key (wider than the library accepts: CDKP106). CDKP106's
+    fix, ``allow_service`` with the AWS page, replaces them; before, the CDK's statement stayed
+    beside the declared one and so did the finding (only ``exempt`` cleared it)."""
+    app, domain = _with_l2_service_statements(tmp_path)
     if declared:  # CDKP106's fix, as written
         domain.allow_service("cloudfront.amazonaws.com", actions=["kms:Decrypt"], conditions={
             "ArnLike": {"aws:SourceArn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/*"}},
@@ -396,10 +415,7 @@ def test_flow_logs_into_a_domain_bucket_need_the_declared_statement(
     vpc.add_flow_log("Flow", destination=ec2.FlowLogDestination.to_s3(
         orders.domain.bucket("FlowLogs")))  # fmt: skip
     if fixed:  # the finding's fix, as written
-        orders.domain.allow_service(
-            row.service, actions=[row.action],
-            conditions={"StringEquals": {"aws:SourceAccount": ACCOUNT}}, source=row.page,
-        )  # fmt: skip
+        _declare_flow_logs(orders.domain)
     errors = _synth_errors(app, tmp_path)
     if fixed:
         assert errors == [], [f.message for f in errors]
@@ -417,21 +433,7 @@ def test_a_declaration_for_another_need_leaves_the_l2_statement(tmp_path: Path) 
     (``kms:Decrypt``), nor a statement for one distribution the origin access control's for every
     distribution of the account. Before, any declaration for the service dropped them: no finding,
     and the deliveries failed at run time."""
-    from aws_cdk import aws_cloudfront as cloudfront
-    from aws_cdk import aws_cloudfront_origins as origins
-    from aws_cdk import aws_stepfunctions as sfn
-
-    app, orders = _app(tmp_path)
-    domain = orders.domain
-    cloudfront.Distribution(orders, "Site", default_behavior=cloudfront.BehaviorOptions(
-        origin=origins.S3BucketOrigin.with_origin_access_control(domain.bucket("Assets"))))  # fmt: skip
-    logs = domain.log_group("Flows", log_group_name="/aws/vendedlogs/states/orders")
-    machine = sfn.StateMachine(
-        orders, "Flow", definition_body=sfn.DefinitionBody.from_chainable(sfn.Pass(orders, "P")),
-        logs=sfn.LogOptions(destination=logs, level=sfn.LogLevel.ALL),
-        encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(domain.key),
-    )  # fmt: skip
-    domain.allow_passed_role(machine.role, "AWS::StepFunctions::StateMachine")
+    app, domain = _with_l2_service_statements(tmp_path)
     from cdk_partition.knowledge.wiring import DELIVERIES
 
     flow = next(d for d in DELIVERIES if d.source_type == "AWS::EC2::FlowLog")
@@ -457,9 +459,6 @@ def test_a_delivery_naming_the_store_by_literal_arn_is_followed(
     a domain bucket's literal ARN: the key policy cannot follow them (no reference), so the audit
     does (the store's literal name, as identity policies are read). Before: silent; now CDKP021,
     and the fixes as written pass."""
-    from cdk_partition.knowledge.wiring import DELIVERIES
-
-    row = next(d for d in DELIVERIES if d.source_type == "AWS::EC2::FlowLog")
     app, orders = _app(tmp_path)
     orders.domain.topic("Alerts", topic_name="orders-alerts")
     orders.domain.bucket("Flows", bucket_name="orders-flow-logs")
@@ -472,10 +471,7 @@ def test_a_delivery_naming_the_store_by_literal_arn_is_followed(
                    log_destination="arn:aws:s3:::orders-flow-logs/vpc/")  # fmt: skip
     if fixed:  # the findings' fixes, as written
         orders.domain.allow_service_publisher("cloudwatch.amazonaws.com")
-        orders.domain.allow_service(
-            row.service, actions=[row.action],
-            conditions={"StringEquals": {"aws:SourceAccount": ACCOUNT}}, source=row.page,
-        )  # fmt: skip
+        _declare_flow_logs(orders.domain)
     errors = _synth_errors(app, tmp_path)
     if fixed:
         assert errors == [], [f.message for f in errors]
