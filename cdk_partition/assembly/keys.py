@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from ..knowledge import catalogue
 from ..marks import _HOLE, _PSEUDO, KeyText, parse_key_text, render
+from ..policy.canonical import get_att
 from .model import CloudAssembly, DomainKey
 from .stacks import StackTemplate, resource_path
 
@@ -162,17 +163,24 @@ class KeyResolver:
             if fn == "Ref" and isinstance(arg, str) and arg not in _PSEUDO:
                 return self._logical(arg, stack, depth)
             if fn == "Fn::GetAtt":
-                target = arg.split(".")[0] if isinstance(arg, str) else (arg or [None])[0]
-                attribute = arg.split(".", 1)[-1] if isinstance(arg, str) else (arg or [])[-1]
-                reader = stack.resources.get(target) if isinstance(target, str) else None
-                if reader is not None and reader.get("Type") == "Custom::CrossRegionExportReader":
-                    source = self._cross_region.get((stack.environment.region, attribute))
+                parts = get_att(arg)
+                if parts is None:
+                    return self._bad(value)
+                target, attribute = parts
+                reader = stack.resources.get(target)
+                if (
+                    isinstance(reader, dict)
+                    and reader.get("Type") == "Custom::CrossRegionExportReader"
+                ):
+                    source = (
+                        self._cross_region.get((stack.environment.region, attribute))
+                        if isinstance(attribute, str)
+                        else None
+                    )
                     if source is None:
                         return KeyRef("unresolved", f"cross-region import {_short(attribute)}")
                     return self.resolve(source[1], source[0], depth + 1)
-                if isinstance(target, str):
-                    return self._logical(target, stack, depth)
-                return self._bad(value)
+                return self._logical(target, stack, depth)
             if fn == "Fn::ImportValue":
                 exports = self._assembly.exports
                 if not isinstance(arg, str) or arg not in exports:
@@ -218,9 +226,9 @@ class KeyResolver:
             if fn == "Ref" and isinstance(target, str) and target not in _PSEUDO:
                 key = self._keys.get((id(stack), target))
                 ids.append(key if key is not None and not key.replica else None)
-            elif fn == "Fn::GetAtt" and isinstance(target, list) and len(target) == 2:
-                key = self._keys.get((id(stack), target[0]))
-                ids.append(key if key is not None and target[1] == "KeyId" else None)
+            elif fn == "Fn::GetAtt" and (parts := get_att(target)) is not None:
+                key = self._keys.get((id(stack), parts[0]))
+                ids.append(key if key is not None and parts[1] == "KeyId" else None)
         if len(ids) != 1 or ids[0] is None or not isinstance(separator, str):
             return None
         key = ids[0]
@@ -269,10 +277,9 @@ class KeyResolver:
     def _names_key(self, part: dict[str, Any], stack: StackTemplate) -> bool:
         ((fn, target),) = part.items()
         if fn == "Ref":
-            return (id(stack), target) in self._keys
-        return (
-            fn == "Fn::GetAtt" and isinstance(target, list) and (id(stack), target[0]) in self._keys
-        )
+            return isinstance(target, str) and (id(stack), target) in self._keys
+        parts = get_att(target) if fn == "Fn::GetAtt" else None
+        return parts is not None and (id(stack), parts[0]) in self._keys
 
     def _bad(self, value: Any) -> KeyRef:
         return KeyRef("unresolved", f"expression {_short(value)}")

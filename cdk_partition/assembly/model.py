@@ -47,6 +47,7 @@ from ..marks import (
     REPLICA_KEYS_METADATA_KEY,
     REPLICA_REGIONS_METADATA_KEY,
 )
+from ..policy.canonical import get_att
 from .cycles import find_cycles
 from .on_key import stores_on_domain_keys
 from .stacks import StackTemplate, resource_path
@@ -423,7 +424,7 @@ class CloudAssembly:
             if fn == "Ref" and isinstance(arg, str):
                 target = arg
             elif fn == "Fn::GetAtt":
-                target = arg.split(".")[0] if isinstance(arg, str) else (arg or [None])[0]
+                target = (get_att(arg) or (None,))[0]
             resource = stack.resources.get(target) if isinstance(target, str) else None
             if isinstance(resource, dict):
                 return str(target), resource

@@ -25,6 +25,27 @@ def _is_intrinsic(value: Any) -> bool:
     return name == "Ref" or (isinstance(name, str) and name.startswith("Fn::"))
 
 
+def get_att(arg: Any) -> tuple[str, Any] | None:
+    """(logical id, attribute name) of an ``Fn::GetAtt`` argument, or None for any other shape.
+
+    CloudFormation's forms are ``["logicalNameOfResource", "attributeName"]`` and the short
+    ``"logicalNameOfResource.attributeName"`` (AWS CloudFormation Template Reference,
+    "Fn::GetAtt",
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-getatt.html).
+    The logical id is a non-empty string; the attribute name is returned as written (a string,
+    or an intrinsic under the ``AWS::LanguageExtensions`` transform). A template from an
+    untrusted pull request may hold any JSON here (``null``, a number, a one-element list): every
+    reader of ``Fn::GetAtt`` asks this function, so none of them indexes a shape it did not check.
+    """
+    parts = arg.split(".", 1) if isinstance(arg, str) else arg
+    if not isinstance(parts, list) or len(parts) != 2:
+        return None
+    target, attribute = parts
+    if not isinstance(target, str) or not target or attribute in ("", None):
+        return None
+    return target, attribute
+
+
 def as_text(value: Any) -> str:
     """A canonical value as a string (for Join parts and Sub variables, and wherever the
     evaluator compares a value as text)."""
@@ -47,8 +68,8 @@ def _intrinsic(name: str, arg: Any) -> str:
     if name == "Ref" and isinstance(arg, str):
         return "${" + arg + "}"
     if name == "Fn::GetAtt":
-        parts = arg.split(".", 1) if isinstance(arg, str) else arg
-        if isinstance(parts, list) and len(parts) >= 2 and all(isinstance(p, str) for p in parts):
+        parts = get_att(arg)
+        if parts is not None and isinstance(parts[1], str):
             return "${" + ".".join(parts) + "}"
     if name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
         separator, parts = arg

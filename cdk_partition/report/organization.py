@@ -23,6 +23,7 @@ from ..assembly.keys import KeyResolver
 from ..audit import organization
 from ..knowledge import catalogue
 from ..marks import parse_key_text, render
+from ..policy.canonical import get_att
 from .access import build_domain_report
 from .model import OrgDomainReport, OrgReport
 from .principals import PrincipalResolver
@@ -206,7 +207,7 @@ def _org_key(
         if fn == "Ref" and isinstance(arg, str):
             target = arg
         elif fn == "Fn::GetAtt":
-            target = arg.split(".")[0] if isinstance(arg, str) else (arg or [None])[0]
+            target = (get_att(arg) or (None,))[0]
     if isinstance(target, str) and (member.label, id(stack), target) in key_of:
         return key_of[(member.label, id(stack), target)]  # a replica key too
     ref = resolver.resolve(value, stack)
