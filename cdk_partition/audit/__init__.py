@@ -74,7 +74,7 @@ from .documents import audit_emr_security_configuration, collection_policy_findi
 from .door_uses import audit_door_uses
 from .exemptions import EXEMPTIBLE_RULES, KEY_EXEMPTIBLE_RULES, apply_exemptions
 from .identities import audit_identities
-from .integrations import audit_integrations
+from .integrations import audit_integrations, wired_sources
 from .key_grants import audit_key_grants
 from .key_policy import audit_key
 from .outside import audit_outside
@@ -153,7 +153,7 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
     findings.extend(audit_readability(assembly))  # unreadable marks, duplicate exports
     for key in assembly.domain_keys:
         try:
-            findings.extend(audit_key(key, resolver))
+            findings.extend(audit_key(key, resolver, wired_sources(assembly, key)))
         except Exception as error:
             fields = resource_fields(key.stack, key.logical_id, key.resource, key.name)
             findings.append(crash(error, **fields))

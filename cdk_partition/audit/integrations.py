@@ -26,8 +26,8 @@ from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver
 from ..assembly.references import references
 from ..knowledge import catalogue, contracts
+from ..knowledge.wiring import SOURCE_ARN_PROPERTIES, WIRING, Wiring, foreign_source
 from ..knowledge.wiring import SOURCE_TYPES as _SOURCE_TYPES
-from ..knowledge.wiring import WIRING, Wiring
 from ..knowledge.wiring import named as _named
 from ..policy import evaluator
 from .identity_policies import type_of
@@ -35,7 +35,15 @@ from .key_requests import prepared_key_policy
 from .rules import Finding, Rule, Source, make_finding, no_aws_page, resource_fields, short
 from .store_texts import domain_stores, stores_named
 
-__all__ = ["RULES", "WIRING", "Wiring", "audit_integrations", "store_of"]
+__all__ = [
+    "RULES",
+    "WIRING",
+    "Wiring",
+    "audit_integrations",
+    "source_of_delivery",
+    "store_of",
+    "wired_sources",
+]
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -211,10 +219,10 @@ def _refused(
     """(service or service-linked role, request, why) of each contract request the key policy
     refuses: a service principal's run-time requests, and a service-linked role's (EC2 Auto
     Scaling launching a group's instances from a template on the key)."""
-    del resource
     env = stack.environment
     fill = {"{account}": env.account_text, "{region}": env.region_text,
             "{partition}": env.partition_text}  # fmt: skip
+    source = source_of_delivery(stack, resource)
     out: list[tuple[str, str, str]] = []
     for row in contracts.rows_for(contract):
         role = row.caller == "service_linked_role"
@@ -225,6 +233,11 @@ def _refused(
             for placeholder, value in fill.items():
                 text = text.replace(placeholder, value)
             context[name] = text
+        if source is not None and not role:
+            # the service calls KMS for another account's source: its ARN and account
+            context["aws:SourceArn"] = source[0]
+            if "aws:SourceAccount" in context:
+                context["aws:SourceAccount"] = source[1]
         principal = row.principal
         for placeholder, value in fill.items():
             principal = principal.replace(placeholder, value)
@@ -242,6 +255,43 @@ def _refused(
             if decision != "allow":
                 out.append((principal, action, row.source))
     return out
+
+
+def source_of_delivery(stack: StackTemplate, resource: Mapping[str, Any]) -> tuple[str, str] | None:
+    """``(ARN, account)`` of the source ``resource`` delivers for when its template names one of
+    another account by a literal ARN (a subscription to another account's topic:
+    :func:`cdk_partition.knowledge.wiring.foreign_source`), the stack's pseudo parameters
+    written as their values; None when the source is the stack's own."""
+    env = stack.environment
+    found = foreign_source(resource, env.account, evaluator.canonicalize)
+    if found is None:
+        return None
+    arn = found[0].replace("${AWS::Partition}", env.partition_text)
+    return arn.replace("${AWS::Region}", env.region_text), found[1]
+
+
+def wired_sources(assembly: CloudAssembly, key: Any) -> frozenset[str]:
+    """The literal ARNs of other accounts' sources the app wires to deliver into stores on
+    ``key`` (a subscription of a domain queue to another account's topic), as the key policy
+    writes them: a service statement scoped to exactly one of them is the app's wiring, not a
+    scope reaching other accounts (CDKP106)."""
+    out: set[str] = set()
+    for stack in assembly.stacks:
+        for resource in stack.resources.values():
+            if not isinstance(resource, dict) or resource.get("Type") not in SOURCE_ARN_PROPERTIES:
+                continue
+            found = foreign_source(resource, stack.environment.account, evaluator.canonicalize)
+            if found is None:
+                continue
+            for _, value in _named(resource):
+                for store_stack, store_id in stores_at(assembly, stack, value):
+                    store = store_stack.resources.get(store_id)
+                    if not isinstance(store, dict):
+                        continue
+                    domain = assembly.domain_of(store_stack, store_id, store).domain
+                    if domain and assembly.nearest_domain_key(domain, store_stack) is key:
+                        out.add(found[0])
+    return frozenset(out)
 
 
 def _finding(
@@ -267,7 +317,9 @@ def _finding(
             "role in the key policy, as its contract rows say), or launch it outside the group"
         )
     else:
-        doors = " and ".join(f'`domain.allow_service_publisher("{s}")`' for s in services)
+        source = source_of_delivery(stack, resource)
+        scope = f', source_arn="{source[0]}"' if source is not None else ""
+        doors = " and ".join(f'`domain.allow_service_publisher("{s}"{scope})`' for s in services)
         fix = (
             f"on the domain of {store_path}: {doors} (the statement the service contract "
             "documents), or deliver to a store outside the domain"

@@ -126,11 +126,16 @@ def _as_list(value: Any) -> list[Any]:
 _expand = expand_actions
 
 
-def audit_key(key: DomainKey, resolver: KeyResolver | None = None) -> Iterator[Finding]:
+def audit_key(
+    key: DomainKey, resolver: KeyResolver | None = None, wired: frozenset[str] = frozenset()
+) -> Iterator[Finding]:
     """Rotation on; DenyEveryoneElse present and effective; no open or over-broad Allow; a
     policy the evaluator cannot decide is a finding (CDKP105), never a crash. A replica key
     (``AWS::KMS::ReplicaKey``) is held to the same policy rules, and its ``PrimaryKeyArn`` must
-    resolve (with ``resolver``) to the multi-Region key of its domain (CDKP108)."""
+    resolve (with ``resolver``) to the multi-Region key of its domain (CDKP108). ``wired``:
+    other accounts' sources the app wires into the key's stores
+    (:func:`cdk_partition.audit.integrations.wired_sources`), which a service statement may
+    name."""
     props = key.properties
     base = resource_fields(key.stack, key.logical_id, key.resource, key.name)
 
@@ -178,7 +183,7 @@ def audit_key(key: DomainKey, resolver: KeyResolver | None = None) -> Iterator[F
         if statement.get("Effect") != "Allow" or index in doors:
             continue
         account = key.stack.environment.account_text
-        for shape in _statement_findings(index, statement, declared, finding, account):
+        for shape in _statement_findings(index, statement, declared, finding, account, wired):
             shapes.append((shape.rule, index))
             yield shape
     # over every request: what the statements' shapes did not already show
@@ -308,6 +313,7 @@ def _statement_findings(
     declared: Mapping[str, Mapping[str, Any]],
     finding: Any,
     account: str | None = None,
+    wired: frozenset[str] = frozenset(),
 ) -> Iterator[Finding]:
     """What one Allow statement shows by its shape, whatever the rest of the policy says (a
     statement a Deny makes harmless today is still reported): ``*`` without conditions
@@ -326,7 +332,7 @@ def _statement_findings(
         )
         return
     if aws is None:
-        for problem in _service_statement_problems(statement, declared, account):
+        for problem in _service_statement_problems(statement, declared, account, wired):
             yield finding(
                 "CDKP106",
                 f"statement {sid} {problem}",
@@ -391,6 +397,7 @@ def _service_statement_problems(
     statement: Mapping[str, Any],
     declared: Mapping[str, Mapping[str, Any]],
     account: str | None = None,
+    wired: frozenset[str] = frozenset(),
 ) -> Iterator[str]:
     """What an Allow to AWS service principals gives beyond their needs
     (:func:`.service_statements.service_statement_problems`); ``declared``: Sid -> the app's
@@ -411,6 +418,7 @@ def _service_statement_problems(
             evaluator.canonicalize(statement.get("Condition")),
             declared=declaration,
             account=account,
+            wired=wired,
         )
 
 

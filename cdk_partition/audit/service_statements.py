@@ -140,7 +140,9 @@ _ARN_KEYS = ("aws:sourcearn",)
 _ACCOUNT_PLACEHOLDER = "${AWS::AccountId}"
 
 
-def foreign_scopes(conditions: Any, account: str | None) -> list[str]:
+def foreign_scopes(
+    conditions: Any, account: str | None, wired: frozenset[str] = frozenset()
+) -> list[str]:
     """The values of ``conditions`` that scope a service to an account other than ``account``
     (the key's; its ``${AWS::AccountId}`` placeholder counts as it), or to any:
 
@@ -156,7 +158,12 @@ def foreign_scopes(conditions: Any, account: str | None) -> list[str]:
     A key policy statement scoped so lets the service use the key for another account's
     resources (the confused deputy the scoping keys exist to stop). In a stack whose account is
     unknown (the placeholder) only a wildcard account is reported: a literal may be the stack's.
-    Negated operators (``StringNotEquals``...) and ``Null`` are left to the other checks."""
+    Negated operators (``StringNotEquals``...) and ``Null`` are left to the other checks.
+
+    ``wired``: literal ARNs of other accounts' sources the app wires to deliver into the key's
+    stores (:func:`cdk_partition.audit.integrations.wired_sources`). A statement whose every
+    ``aws:SourceArn`` is exactly one of them is that wiring: those ARNs and their accounts are
+    not reported (a partner's topic subscribed by a domain queue)."""
     if not isinstance(conditions, Mapping) or account is None:
         return []
     mine = {account, _ACCOUNT_PLACEHOLDER}
@@ -169,6 +176,10 @@ def foreign_scopes(conditions: Any, account: str | None) -> list[str]:
         and str(operator).lower() != "null"
         for key, values in block.items()
     ]
+    sources = [str(v) for key, vs in positive if key.lower() in _ARN_KEYS for v in vs]
+    if sources and all(a in wired for a in sources):
+        mine |= {a.split(":")[4] for a in sources}  # the wiring's own source accounts
+        positive = [(k, vs) for k, vs in positive if k.lower() not in _ARN_KEYS]
     accounts = [str(v) for key, vs in positive if key.lower() in _ACCOUNT_KEYS for v in vs]
     pinned = bool(accounts) and all(a in mine for a in accounts)
     out: list[str] = []
@@ -211,6 +222,7 @@ def service_statement_problems(
     *,
     declared: Mapping[str, Any] | None = None,
     account: str | None = None,
+    wired: frozenset[str] = frozenset(),
 ) -> Iterator[str]:
     """What an Allow of ``actions`` (already expanded or not) to ``service`` under ``conditions``
     gives beyond the service's needs, as phrases ("gives X kms:Y, beyond ..."); none when it
@@ -220,9 +232,10 @@ def service_statement_problems(
     it or the app declares it from one of their pages; declared from another AWS page, it is
     held to data actions, scoped, like a service without a contract. ``account``: the key's
     account, when known: a condition scoping the service to another account
-    (:func:`foreign_scopes`) is a problem whatever the service."""
+    (:func:`foreign_scopes`, ``wired`` its sources of other accounts the app wires) is a problem
+    whatever the service."""
     expanded = expand_actions(actions)
-    foreign = foreign_scopes(conditions, account)
+    foreign = foreign_scopes(conditions, account, wired)
     if foreign:
         yield (
             f"scopes {service} to another account or to any ({'; '.join(foreign)}): the service "

@@ -15,8 +15,9 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ..knowledge import contracts
+from ..knowledge import contracts, wiring
 from ..knowledge.capabilities import PUBLISHER_SID_PREFIX
+from ..policy.canonical import canonicalize
 from . import key_policy
 from ._messages import path_of
 
@@ -64,9 +65,14 @@ class Publishers(_Mixin):
 
         :param source_arn: narrow the service to one source (a literal ARN or pattern such as
             ``arn:aws:s3:::orders-uploads-*``) in a statement of its own
-            (``AllowPublisher<Service>Sources``). Not the ARN token of a domain store: the key
-            would depend on a store that depends on the key (a cycle). Refused for a service
-            whose contract does not support source conditions. Default: the account scope only.
+            (``AllowPublisher<Service>Sources``, pinned to this account). A literal ARN of one
+            resource of another account (a partner's topic that a domain queue subscribes to)
+            gets a statement scoped by exactly that ARN (``AllowPublisher<Service>Scoped<n>``):
+            the service then calls KMS with that account as ``aws:SourceAccount``; the audit
+            accepts it when the app wires that source to a store on the key, else CDKP106. Not
+            the ARN token of a domain store: the key would depend on a store that depends on the
+            key (a cycle). Refused for a service whose contract does not support source
+            conditions. Default: the account scope only.
         :raises ValueError: for a service with no publisher contract, or a ``source_arn`` the
             service's contract cannot carry.
         """
@@ -90,6 +96,15 @@ class Publishers(_Mixin):
                 "aws:SourceArn (AWS does not support the source keys for EventBridge delivering "
                 "to an encrypted SNS topic); call it without source_arn."
             )
+        own = cdk.Stack.of(self).account
+        foreign = wiring.foreign_source(
+            {"Type": "AWS::SNS::Subscription", "Properties": {"TopicArn": source_arn}},
+            None if cdk.Token.is_unresolved(own) else own,
+            canonicalize,
+        ) if not cdk.Token.is_unresolved(source_arn) else None  # fmt: skip
+        if foreign is not None:  # one source of another account: exactly its ARN
+            self._allow_publisher_scoped(service, {"ArnEquals": {"aws:SourceArn": source_arn}})
+            return
         sid = _publisher_sid(service) + "Sources"
         sources: dict[str, list[str]] = self.__dict__.setdefault("_publisher_sources", {})
         arns = sources.setdefault(sid, [])

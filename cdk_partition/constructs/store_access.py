@@ -34,12 +34,19 @@ from ..knowledge.capabilities import (
     STORE_ROLES_SID_PREFIX,
 )
 from ..marks import Environment
+from ..policy.canonical import canonicalize
 from . import key_policy
 from ._messages import path_of, render
 from ._native import KEY_SENTINEL, STORE_SENTINEL, KeyReferrers, KeyUsers
 from .contract_statements import contract_service_statements, deployment_direct_statements
 from .publishers import Publishers
 from .stack_graph import refuse_cyclic_grants
+
+
+def _template_text(text: str) -> str:
+    """A canonical string (pseudo parameters as ``${AWS::...}``) as a template value."""
+    return cdk.Fn.sub(text) if "${" in text else text
+
 
 if TYPE_CHECKING:
     from aws_cdk import aws_kms as kms
@@ -225,8 +232,31 @@ class StoreAccess(Publishers):
                     if STORE_SENTINEL + path not in text:
                         continue
                     contract = table.get((str(item.get("type")), what, store_type))
-                    if contract is not None:
+                    if contract is None:
+                        continue
+                    source = wiring.foreign_source(resource, self._account(), canonicalize)
+                    if source is not None:  # another account's source: its ARN, exactly
+                        self._allow_wired_source(contract, source[0])
+                    else:
                         self._allow_wired(contract)
+
+    def _account(self) -> str | None:
+        """The stack's account, None when environment-agnostic."""
+        account = cdk.Stack.of(self).account
+        return None if cdk.Token.is_unresolved(account) else account
+
+    def _allow_wired_source(self, contract: str, arn: str) -> None:
+        """``contract``'s publisher statement scoped to exactly ``arn``, a source of another
+        account the app wires (a subscription to a partner's topic): the request carries that
+        source's ARN and account, which the account-scoped statement refuses."""
+        for row in contracts.rows_for(contract):
+            if row.caller == "service_principal" and row.principal in contracts.SERVICE_PUBLISHERS:
+                if contracts.SERVICE_PUBLISHERS[row.principal].conditions_required:
+                    self._allow_publisher_scoped(
+                        row.principal, {"ArnEquals": {"aws:SourceArn": _template_text(arn)}}
+                    )
+                else:
+                    self._allow_publisher(row.principal)
 
     def _allow_wired(self, contract: str) -> None:
         """The statement of ``contract``'s rows: its publisher or the Auto Scaling role."""

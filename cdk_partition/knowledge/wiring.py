@@ -13,17 +13,20 @@ Pure Python (no aws_cdk import).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
     "DELIVERIES",
+    "SOURCE_ARN_PROPERTIES",
     "SOURCE_PROPERTIES",
     "SOURCE_TYPES",
     "WIRING",
     "Delivery",
     "Wiring",
+    "foreign_source",
     "named",
 ]
 
@@ -92,6 +95,47 @@ SOURCE_PROPERTIES: tuple[str, ...] = (
     "InsufficientDataActions", "LoggingConfiguration", "NotificationConfiguration",
     "LaunchTemplate", "MixedInstancesPolicy", "LaunchConfigurationName",
 )  # fmt: skip
+
+#: Source types whose source is another resource, named by a property: its ARN and its owner's
+#: account are what the service sends as ``aws:SourceArn`` / ``aws:SourceAccount`` when it calls
+#: KMS for the delivery. Every other source type in :data:`WIRING` is its own source (a rule, an
+#: alarm, a bucket), in the stack's account. A subscription's topic may be another account's
+#: (``sns.Topic.from_topic_arn(...)``): AWS CloudFormation Template Reference,
+#: "AWS::SNS::Subscription", TopicArn, "The ARN of the topic to subscribe to"
+#: (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sns-subscription.html);
+#: "the aws:SourceAccount condition key is only available when the call to your resource is made
+#: directly by an AWS service principal", and for a delivery "Amazon S3 tells Amazon SNS the
+#: account that the bucket belongs to" (IAM User Guide, "AWS global condition context keys",
+#: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+SOURCE_ARN_PROPERTIES: Mapping[str, str] = {"AWS::SNS::Subscription": "TopicArn"}
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def foreign_source(
+    resource: Mapping[str, Any], account: str | None, canonical: Callable[[Any], Any]
+) -> tuple[str, str] | None:
+    """``(source ARN, its account)`` when ``resource`` delivers for a source of another account
+    than ``account`` (the stack's, or None when environment-agnostic) that its template names
+    by a literal ARN (:data:`SOURCE_ARN_PROPERTIES`); pseudo parameters allowed, a deploy-time
+    value is not literal. ``canonical``: the evaluator's canonical form of a template value (a
+    string with ``${AWS::...}`` for pseudo parameters). Else None (the source is the stack's)."""
+    prop = SOURCE_ARN_PROPERTIES.get(str(resource.get("Type")))
+    props = resource.get("Properties")
+    if prop is None or not isinstance(props, dict) or prop not in props:
+        return None
+    text = canonical(props[prop])
+    if not isinstance(text, str):
+        return None
+    parts = text.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not _ACCOUNT_ID.match(parts[4]):
+        return None
+    if "${" in parts[5] or "*" in text or "?" in text:
+        return None  # not one literal source
+    if parts[4] == account:
+        return None
+    return text, parts[4]
+
 
 #: The alarm properties that name the actions CloudWatch takes (AWS CloudFormation Template
 #: Reference, "AWS::CloudWatch::Alarm" and "AWS::CloudWatch::CompositeAlarm", AlarmActions /
