@@ -1,6 +1,7 @@
 """Deliveries into a domain store that AWS says need the store's key policy, where the library
-has no contract row (VPC flow logs into a bucket: :data:`cdk_partition.knowledge.wiring
-.DELIVERIES`, each with its AWS page): CDKP021 when the domain key refuses the service the
+has no contract row (vended logs into a bucket: VPC flow logs, Route 53 Resolver query logs,
+Network Firewall logs, CloudWatch Logs delivery destinations; :data:`cdk_partition.knowledge
+.wiring.DELIVERIES`, each with its AWS page): CDKP021 when the domain key refuses the service the
 request in every context (decided by the prover), with the ``allow_service`` statement to
 declare. Fail closed: before, such a delivery was silent and failed at run time.
 """
@@ -12,7 +13,7 @@ from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver
-from ..knowledge.wiring import DELIVERIES, Delivery
+from ..knowledge.wiring import DELIVERIES, Delivery, destinations
 from ..policy.prover import prover_for
 from .identity_policies import props_of, type_of
 from .integrations import RULES, stores_at
@@ -28,18 +29,16 @@ def audit_deliveries(assembly: CloudAssembly) -> Iterator[Finding]:
     """CDKP021 for each delivery of :data:`DELIVERIES` into a domain store whose key refuses the
     service its request in every context."""
     resolver = PrincipalResolver(assembly)
-    by_type = {d.source_type: d for d in DELIVERIES}
+    by_type: dict[str, list[Delivery]] = {}
+    for delivery in DELIVERIES:
+        by_type.setdefault(delivery.source_type, []).append(delivery)
     for stack in assembly.stacks:
         for logical_id, resource in stack.resources.items():
-            row = by_type.get(str(type_of(resource)))
-            if row is None:
-                continue
-            props = props_of(resource)
-            if any(props.get(k) != v for k, v in row.when):
-                continue
-            for store_stack, store_id in stores_at(assembly, stack, props.get(row.destination)):
-                yield from _delivery(assembly, resolver, row, stack, logical_id, resource,
-                                     store_stack, store_id)  # fmt: skip
+            for row in by_type.get(str(type_of(resource)), []):
+                for value in destinations(row, props_of(resource)):
+                    for store_stack, store_id in stores_at(assembly, stack, value):
+                        yield from _delivery(assembly, resolver, row, stack, logical_id,
+                                             resource, store_stack, store_id)  # fmt: skip
 
 
 def _delivery(

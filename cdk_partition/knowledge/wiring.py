@@ -26,6 +26,7 @@ __all__ = [
     "WIRING",
     "Delivery",
     "Wiring",
+    "destinations",
     "foreign_source",
     "named",
 ]
@@ -235,9 +236,11 @@ class Delivery:
 
     source_type: str
     destination: str
-    """The property naming the store (an ARN)."""
+    """The property naming the store (an ARN or a name), as a dotted path under ``Properties``;
+    ``[]`` after a name reads each item of that list (:func:`destinations`)."""
     when: tuple[tuple[str, str], ...]
-    """(property, value) pairs that must hold (``LogDestinationType`` ``s3``)."""
+    """(property, value) pairs that must hold, read in the innermost list item of
+    ``destination`` (in ``Properties`` when it has none): ``LogDestinationType`` ``s3``."""
     store_type: str
     service: str
     action: str
@@ -245,18 +248,109 @@ class Delivery:
     quote: str
 
 
+def destinations(row: Delivery, props: Mapping[str, Any]) -> Iterator[Any]:
+    """The values ``row.destination`` names in ``props`` (a resource's ``Properties``), each
+    where ``row.when`` holds; nothing for a shape the path does not find."""
+    parts = row.destination.split(".")
+
+    def walk(value: Any, index: int, scope: Any) -> Iterator[Any]:
+        if index == len(parts):
+            if isinstance(scope, Mapping) and all(scope.get(k) == v for k, v in row.when):
+                yield value
+            return
+        name = parts[index]
+        many = name.endswith("[]")
+        child = value.get(name.removesuffix("[]")) if isinstance(value, Mapping) else None
+        if child is None:
+            return
+        if not many:
+            yield from walk(child, index + 1, scope)
+            return
+        for item in child if isinstance(child, list) else []:
+            yield from walk(item, index + 1, item)
+
+    yield from walk(props, 0, props)
+
+
+#: The request every row asks: a data key for each object the service writes. The statements AWS
+#: shows give more (the CloudWatch Logs page's five actions, Network Firewall's
+#: ``kms:GenerateDataKey*``); each names ``kms:GenerateDataKey*``, and a key that refuses it in
+#: every request refuses every delivery.
+_DATA_KEY = "kms:GenerateDataKey"
+
+#: The page of the statement every vended-log row declares (the CloudWatch Logs "V1
+#: permissions" statement: principal ``delivery.logs.amazonaws.com``, scoped by
+#: ``aws:SourceAccount`` and ``aws:SourceArn`` ``arn:aws:logs:<region>:<account>:*``).
+_VENDED_LOGS = (
+    'Amazon CloudWatch Logs User Guide, "Logs sent to Amazon S3" '
+    "(https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-S3.html)"
+)
+_VENDED_LOGS_QUOTE = (
+    "If the bucket has server-side encryption using a customer managed AWS KMS key, you must "
+    "also add the key policy for your customer managed key"
+)
+
 #: Deliveries AWS documents as needing the destination key's policy, without a contract row.
+#: Vended logs into a bucket: the CloudWatch Logs page lists VPC flow logs, AWS Network Firewall
+#: logs and Route 53 Resolver query logs among the logs "sent to Amazon S3" this way ("Enable
+#: logging from AWS services",
+#: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html),
+#: and each service's own page says so too (cited per row).
 DELIVERIES: tuple[Delivery, ...] = (
-    # VPC flow logs to S3 are vended logs: Amazon CloudWatch Logs User Guide, "Logs sent to
-    # Amazon S3" (its table of log sources, "Enable logging from AWS services", lists VPC flow
-    # logs); the page names the key policy statement but its actions are not in the text read
-    # here, so the row asks only for a data key, the request writing an object needs
+    # Amazon VPC User Guide, "Required key policy for use with SSE-KMS"
+    # (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-cmk-policy.html): "you must
+    # update the key policy for your customer managed key so that the log delivery account can
+    # write to your S3 bucket". AWS CloudFormation Template Reference, "AWS::EC2::FlowLog":
+    # LogDestination, LogDestinationType (cloud-watch-logs | s3 | kinesis-data-firehose).
     Delivery(
         "AWS::EC2::FlowLog", "LogDestination", (("LogDestinationType", "s3"),),
-        "AWS::S3::Bucket", "delivery.logs.amazonaws.com", "kms:GenerateDataKey",
-        'Amazon CloudWatch Logs User Guide, "Logs sent to Amazon S3" '
-        "(https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-S3.html)",
-        "If the bucket has server-side encryption using a customer managed AWS KMS key, you must "
-        "also add the key policy for your customer managed key",
+        "AWS::S3::Bucket", "delivery.logs.amazonaws.com", _DATA_KEY,
+        _VENDED_LOGS, _VENDED_LOGS_QUOTE,
+    ),
+    # Amazon Route 53 Developer Guide, "AWS resources that you can send VPC Resolver query logs
+    # to" (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-query-logs-choosing-target-resource.html):
+    # "If you choose Server-Side Encryption with AWS KMS Keys (SSE-KMS), you must update the key
+    # policy for your customer managed key so that the log delivery account can write to your
+    # Amazon S3 bucket". AWS CloudFormation Template Reference,
+    # "AWS::Route53Resolver::ResolverQueryLoggingConfig": DestinationArn, "The ARN of the
+    # resource that you want Resolver to send query logs: an Amazon S3 bucket, a CloudWatch Logs
+    # log group, or a Kinesis Data Firehose delivery stream" (the store type tells them apart).
+    Delivery(
+        "AWS::Route53Resolver::ResolverQueryLoggingConfig", "DestinationArn", (),
+        "AWS::S3::Bucket", "delivery.logs.amazonaws.com", _DATA_KEY,
+        _VENDED_LOGS, _VENDED_LOGS_QUOTE,
+    ),
+    # AWS Network Firewall Developer Guide, "Logging in AWS Network Firewall with server-side
+    # encryption and customer-provided keys": "If your logging destination uses server-side
+    # encryption with keys that are stored in AWS Key Management Service (SSE-KMS) and you use a
+    # customer managed key (KMS key), you must give Network Firewall permission to use your KMS
+    # key" (its statement: delivery.logs.amazonaws.com, kms:GenerateDataKey*). AWS
+    # CloudFormation Template Reference, "AWS::NetworkFirewall::LoggingConfiguration
+    # LogDestinationConfig": LogDestinationType (S3 | CloudWatchLogs | KinesisDataFirehose) and
+    # LogDestination, "For an Amazon S3 bucket, provide the name of the bucket, with key
+    # bucketName".
+    Delivery(
+        "AWS::NetworkFirewall::LoggingConfiguration",
+        "LoggingConfiguration.LogDestinationConfigs[].LogDestination.bucketName",
+        (("LogDestinationType", "S3"),),
+        "AWS::S3::Bucket", "delivery.logs.amazonaws.com", _DATA_KEY,
+        _VENDED_LOGS, _VENDED_LOGS_QUOTE,
+    ),
+    # CloudWatch Logs delivery destinations ("V2 permissions"): Amazon CloudWatch Logs User
+    # Guide, "Logs sent to Amazon S3" (V2,
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-V2-S3.html):
+    # "If you choose SSE-KMS, you must use a customer managed key"; "Add the following to the key
+    # policy (not to the bucket policy for your S3 bucket)" (delivery.logs.amazonaws.com, the
+    # same actions, aws:SourceArn arn:aws:logs:<region>:<account>:delivery-source:*). AWS
+    # CloudFormation Template Reference, "AWS::Logs::DeliveryDestination":
+    # DestinationResourceArn, "The ARN of the AWS destination that this delivery destination
+    # represents. That AWS destination can be a log group in CloudWatch Logs, an Amazon S3
+    # bucket, or a Firehose stream."
+    Delivery(
+        "AWS::Logs::DeliveryDestination", "DestinationResourceArn", (),
+        "AWS::S3::Bucket", "delivery.logs.amazonaws.com", _DATA_KEY,
+        'Amazon CloudWatch Logs User Guide, "Logs sent to Amazon S3" (V2) '
+        "(https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-V2-S3.html)",
+        "If you choose SSE-KMS, you must use a customer managed key",
     ),
 )  # fmt: skip

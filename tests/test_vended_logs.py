@@ -1,0 +1,126 @@
+"""Vended logs into a domain bucket (issue #19, integrations the CDK wires): every log source AWS
+lists as delivering to Amazon S3 through ``delivery.logs.amazonaws.com``, not only VPC flow logs
+(:data:`cdk_partition.knowledge.wiring.DELIVERIES`, each row with its AWS page).
+
+Before, only ``AWS::EC2::FlowLog`` was read: Route 53 Resolver query logs, AWS Network Firewall
+logs and CloudWatch Logs delivery destinations into a domain bucket were silent, and every delivery
+failed at run time (``DenyEveryoneElse`` refuses the log delivery service). Now each is CDKP021, and
+the fix it prints, evaluated as written, clears it. A destination that is not a domain bucket (a
+Network Firewall log into CloudWatch Logs) stays silent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_networkfirewall as nfw
+from aws_cdk import aws_route53resolver as resolver
+from aws_cdk import aws_s3 as s3
+from conftest import cdk_context
+from test_oracle_iam_simulate import ACCOUNT, REGION
+
+from cdk_partition import DomainStack, audit_path
+from cdk_partition.audit import Finding
+from cdk_partition.knowledge.wiring import DELIVERIES
+
+ENV = cdk.Environment(account=ACCOUNT, region=REGION)
+FIREWALL = f"arn:aws:network-firewall:{REGION}:{ACCOUNT}:firewall/edge"
+
+
+def _flow_log(stack: cdk.Stack, bucket: s3.IBucket) -> str:
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=1, nat_gateways=0, subnet_configuration=[
+        ec2.SubnetConfiguration(name="a", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)])  # fmt: skip
+    vpc.add_flow_log("Flow", destination=ec2.FlowLogDestination.to_s3(bucket))
+    return "Orders/Vpc/Flow/FlowLog"
+
+
+def _query_logs(stack: cdk.Stack, bucket: s3.IBucket) -> str:
+    resolver.CfnResolverQueryLoggingConfig(stack, "QueryLogs", destination_arn=bucket.bucket_arn)
+    return "Orders/QueryLogs"
+
+
+def _firewall_logs(stack: cdk.Stack, bucket: s3.IBucket, kind: str = "S3") -> str:
+    config = nfw.CfnLoggingConfiguration.LogDestinationConfigProperty(
+        log_destination={"bucketName": bucket.bucket_name}, log_destination_type=kind,
+        log_type="FLOW",
+    )  # fmt: skip
+    nfw.CfnLoggingConfiguration(
+        stack, "FirewallLogs", firewall_arn=FIREWALL,
+        logging_configuration=nfw.CfnLoggingConfiguration.LoggingConfigurationProperty(
+            log_destination_configs=[config]),
+    )  # fmt: skip
+    return "Orders/FirewallLogs"
+
+
+def _delivery_destination(stack: cdk.Stack, bucket: s3.IBucket) -> str:
+    logs.CfnDeliveryDestination(
+        stack, "Destination", name="orders-logs", destination_resource_arn=bucket.bucket_arn
+    )
+    return "Orders/Destination"
+
+
+SOURCES: dict[str, Callable[[cdk.Stack, s3.IBucket], str]] = {
+    "AWS::EC2::FlowLog": _flow_log,
+    "AWS::Route53Resolver::ResolverQueryLoggingConfig": _query_logs,
+    "AWS::NetworkFirewall::LoggingConfiguration": _firewall_logs,
+    "AWS::Logs::DeliveryDestination": _delivery_destination,
+}
+
+
+def _app(out: Path) -> tuple[cdk.App, DomainStack]:
+    app = cdk.App(context=cdk_context(), outdir=str(out))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    return app, DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+
+
+def _errors(app: cdk.App, out: Path) -> list[Finding]:
+    try:
+        app.synth()
+    except Exception as error:
+        assert "alidation" in str(error), error
+    return [f for f in audit_path(out) if f.severity == "error"]
+
+
+def _apply(fix: str, domain: Any) -> None:
+    """Evaluate the ``domain.allow_service(...)`` call a finding's fix prints, as written."""
+    call = re.search(r"`(domain\.allow_service\(.*?\))`", fix)
+    assert call is not None, fix
+    eval(call.group(1), {"domain": domain})  # the library's own fix text, as written
+
+
+def test_every_delivery_row_has_a_source_here() -> None:
+    """A row added to the table without a case here would be untested."""
+    assert {d.source_type for d in DELIVERIES} == set(SOURCES)
+
+
+@pytest.mark.parametrize("source_type", sorted(SOURCES))
+def test_vended_logs_into_a_domain_bucket_are_cdkp021_and_the_fix_passes(
+    tmp_path: Path, source_type: str
+) -> None:
+    app, orders = _app(tmp_path / "before")
+    path = SOURCES[source_type](orders, orders.domain.bucket("Logs"))
+    before = _errors(app, tmp_path / "before")
+    assert [(f.rule, f.path) for f in before] == [("CDKP021", path)], [f.message for f in before]
+    assert "delivery.logs.amazonaws.com" in before[0].message
+
+    app, orders = _app(tmp_path / "after")
+    SOURCES[source_type](orders, orders.domain.bucket("Logs"))
+    _apply(before[0].fix or "", orders.domain)
+    after = _errors(app, tmp_path / "after")
+    assert after == [], [f.message for f in after]
+
+
+def test_a_firewall_log_into_cloudwatch_logs_is_no_bucket_delivery(tmp_path: Path) -> None:
+    """The row holds only where ``LogDestinationType`` is ``S3`` (read in the list item)."""
+    app, orders = _app(tmp_path)
+    _firewall_logs(orders, orders.domain.bucket("Logs"), kind="CloudWatchLogs")
+    assert _errors(app, tmp_path) == []
