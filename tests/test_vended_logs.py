@@ -1,12 +1,13 @@
-"""Vended logs into a domain bucket (issue #19, integrations the CDK wires): every log source AWS
-lists as delivering to Amazon S3 through ``delivery.logs.amazonaws.com``, not only VPC flow logs
-(:data:`cdk_partition.knowledge.wiring.DELIVERIES`, each row with its AWS page).
+"""Deliveries into a domain store that AWS documents as needing the store's key policy, where the
+library has no contract row (issue #19, integrations the CDK wires;
+:data:`cdk_partition.knowledge.wiring.DELIVERIES`, each row with its AWS page): every log source AWS
+lists as delivering to Amazon S3 through ``delivery.logs.amazonaws.com`` (not only VPC flow logs),
+CloudFront standard logging, S3 Inventory, AWS Config's delivery channel and SES receipt rules.
 
-Before, only ``AWS::EC2::FlowLog`` was read: Route 53 Resolver query logs, AWS Network Firewall
-logs and CloudWatch Logs delivery destinations into a domain bucket were silent, and every delivery
-failed at run time (``DenyEveryoneElse`` refuses the log delivery service). Now each is CDKP021, and
-the fix it prints, evaluated as written, clears it. A destination that is not a domain bucket (a
-Network Firewall log into CloudWatch Logs) stays silent.
+Before, only ``AWS::EC2::FlowLog`` was read: the others into a domain store were silent, and every
+delivery failed at run time (``DenyEveryoneElse`` refuses the service). Now each is CDKP021, and the
+fix it prints, evaluated as written, clears it. A destination that is not a domain bucket (a Network
+Firewall log into CloudWatch Logs) stays silent.
 """
 
 from __future__ import annotations
@@ -18,12 +19,17 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_config as config
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_networkfirewall as nfw
 from aws_cdk import aws_route53resolver as resolver
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_ses_actions as ses_actions
 from conftest import cdk_context
 from test_oracle_iam_simulate import ACCOUNT, REGION
 
@@ -67,12 +73,56 @@ def _delivery_destination(stack: cdk.Stack, bucket: s3.IBucket) -> str:
     return "Orders/Destination"
 
 
-SOURCES: dict[str, Callable[[cdk.Stack, s3.IBucket], str]] = {
-    "AWS::EC2::FlowLog": _flow_log,
-    "AWS::Route53Resolver::ResolverQueryLoggingConfig": _query_logs,
-    "AWS::NetworkFirewall::LoggingConfiguration": _firewall_logs,
-    "AWS::Logs::DeliveryDestination": _delivery_destination,
-}
+def _cloudfront_logs(stack: cdk.Stack, bucket: s3.IBucket) -> str:
+    cloudfront.Distribution(
+        stack, "Site", enable_logging=True, log_bucket=bucket,
+        default_behavior=cloudfront.BehaviorOptions(origin=origins.HttpOrigin("example.com")),
+    )  # fmt: skip
+    return "Orders/Site/Resource"
+
+
+def _inventory(stack: cdk.Stack, bucket: s3.IBucket) -> str:
+    """A bucket of another stack (no store of the domain) inventoried into the domain bucket,
+    named by its literal name (a reference both ways would be a CDK dependency cycle)."""
+    del bucket
+    stack.domain.bucket("Inventory", bucket_name="orders-inventory")  # type: ignore[attr-defined]
+    source = cdk.Stack(stack.node.root, "Source", env=ENV)
+    destination = s3.Bucket.from_bucket_name(source, "Destination", "orders-inventory")
+    s3.Bucket(source, "Docs", inventories=[
+        s3.Inventory(destination=s3.InventoryDestination(bucket=destination))])  # fmt: skip
+    return "Source/Docs/Resource"
+
+
+def _config_channel(stack: cdk.Stack, bucket: s3.IBucket) -> str:
+    config.CfnDeliveryChannel(stack, "Channel", s3_bucket_name=bucket.bucket_name)
+    return "Orders/Channel"
+
+
+def _ses_rule(action: Callable[[DomainStack], Any]) -> Callable[[cdk.Stack, s3.IBucket], str]:
+    def build(stack: cdk.Stack, bucket: s3.IBucket) -> str:
+        del bucket
+        ses.ReceiptRuleSet(stack, "Inbound", rules=[
+            ses.ReceiptRuleOptions(actions=[action(stack)])])  # type: ignore[arg-type]  # fmt: skip
+        return "Orders/Inbound/Rule0/Resource"
+
+    return build
+
+
+_SES_S3 = _ses_rule(lambda orders: ses_actions.S3(bucket=orders.domain.bucket("Mail")))
+_SES_SNS = _ses_rule(lambda orders: ses_actions.Sns(topic=orders.domain.topic("Mail")))
+
+#: (case, the source type of its DELIVERIES row, the builder: its resource's construct path).
+SOURCES: list[tuple[str, str, Callable[[cdk.Stack, s3.IBucket], str]]] = [
+    ("flow-log", "AWS::EC2::FlowLog", _flow_log),
+    ("query-logs", "AWS::Route53Resolver::ResolverQueryLoggingConfig", _query_logs),
+    ("firewall", "AWS::NetworkFirewall::LoggingConfiguration", _firewall_logs),
+    ("delivery-destination", "AWS::Logs::DeliveryDestination", _delivery_destination),
+    ("cloudfront", "AWS::CloudFront::Distribution", _cloudfront_logs),
+    ("inventory", "AWS::S3::Bucket", _inventory),
+    ("config", "AWS::Config::DeliveryChannel", _config_channel),
+    ("ses-s3", "AWS::SES::ReceiptRule", _SES_S3),
+    ("ses-sns", "AWS::SES::ReceiptRule", _SES_SNS),
+]
 
 
 def _app(out: Path) -> tuple[cdk.App, DomainStack]:
@@ -98,22 +148,24 @@ def _apply(fix: str, domain: Any) -> None:
 
 
 def test_every_delivery_row_has_a_source_here() -> None:
-    """A row added to the table without a case here would be untested."""
-    assert {d.source_type for d in DELIVERIES} == set(SOURCES)
+    """A source type added to the table without a case here would be untested."""
+    assert {d.source_type for d in DELIVERIES} == {t for _, t, _ in SOURCES}
 
 
-@pytest.mark.parametrize("source_type", sorted(SOURCES))
-def test_vended_logs_into_a_domain_bucket_are_cdkp021_and_the_fix_passes(
-    tmp_path: Path, source_type: str
+@pytest.mark.parametrize(("case", "source_type", "build"), SOURCES, ids=[c for c, _, _ in SOURCES])
+def test_a_delivery_into_a_domain_store_is_cdkp021_and_the_fix_passes(
+    tmp_path: Path, case: str, source_type: str, build: Callable[[cdk.Stack, s3.IBucket], str]
 ) -> None:
+    del case
     app, orders = _app(tmp_path / "before")
-    path = SOURCES[source_type](orders, orders.domain.bucket("Logs"))
+    path = build(orders, orders.domain.bucket("Logs"))
     before = _errors(app, tmp_path / "before")
     assert [(f.rule, f.path) for f in before] == [("CDKP021", path)], [f.message for f in before]
-    assert "delivery.logs.amazonaws.com" in before[0].message
+    services = {d.service for d in DELIVERIES if d.source_type == source_type}
+    assert any(service in before[0].message for service in services), before[0].message
 
     app, orders = _app(tmp_path / "after")
-    SOURCES[source_type](orders, orders.domain.bucket("Logs"))
+    build(orders, orders.domain.bucket("Logs"))
     _apply(before[0].fix or "", orders.domain)
     after = _errors(app, tmp_path / "after")
     assert after == [], [f.message for f in after]

@@ -341,7 +341,7 @@ def _declare_flow_logs(domain: Any) -> None:
     from cdk_partition.knowledge.wiring import DELIVERIES
 
     row = next(d for d in DELIVERIES if d.source_type == "AWS::EC2::FlowLog")
-    domain.allow_service(row.service, actions=[row.action],
+    domain.allow_service(row.service, actions=list(row.actions),
                          conditions={"StringEquals": {"aws:SourceAccount": ACCOUNT}},
                          source=row.page)  # fmt: skip
 
@@ -421,7 +421,7 @@ def test_flow_logs_into_a_domain_bucket_need_the_declared_statement(
         assert errors == [], [f.message for f in errors]
     else:
         assert [(f.rule, f.path) for f in errors] == [("CDKP021", "Orders/Vpc/Flow/FlowLog")]
-        assert f"domain.allow_service({row.service!r}, actions=[{row.action!r}]" in (
+        assert f"domain.allow_service({row.service!r}, actions={list(row.actions)!r}" in (
             errors[0].fix or ""
         )
 
@@ -437,7 +437,7 @@ def test_a_declaration_for_another_need_leaves_the_l2_statement(tmp_path: Path) 
     from cdk_partition.knowledge.wiring import DELIVERIES
 
     flow = next(d for d in DELIVERIES if d.source_type == "AWS::EC2::FlowLog")
-    domain.allow_service(flow.service, actions=[flow.action],
+    domain.allow_service(flow.service, actions=list(flow.actions),
                          conditions={"StringEquals": {"aws:SourceAccount": ACCOUNT}},
                          source=flow.page)  # fmt: skip
     domain.allow_service("cloudfront.amazonaws.com", actions=["kms:Decrypt"], conditions={

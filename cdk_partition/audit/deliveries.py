@@ -61,21 +61,26 @@ def _delivery(
     if key is None or not isinstance(key.policy, dict):
         return
     prover = prover_for(prepared_key_policy(assembly, resolver, key))
-    if prover.service_may(row.service, row.action).status != "denied":
+    refused = [a for a in row.actions if prover.service_may(row.service, a).status == "denied"]
+    if not refused:
         return
     base = resource_fields(stack, logical_id, resource, domain)
     path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
     account = store_stack.environment.account_text
+    conditions = (
+        f", conditions={{'StringEquals': {{'aws:SourceAccount': {account!r}}}}}"
+        if row.scoped
+        else ""
+    )
     yield make_finding(
         _RULE["CDKP021"],
         f"{base['path']} delivers into {path} of domain {domain!r} through "
-        f"{row.service}, and the domain key refuses it {row.action} in every request: "
+        f"{row.service}, and the domain key refuses it {', '.join(refused)} in every request: "
         f'"{row.quote}" ({row.page}). Every delivery fails at run time.',
         fix=(
             f"declare the statement AWS documents for it: `domain.allow_service("
-            f"{row.service!r}, actions=[{row.action!r}], conditions={{'StringEquals': "
-            f"{{'aws:SourceAccount': {account!r}}}}}, source={row.page!r})`, or deliver "
-            "to a store outside the domain"
+            f"{row.service!r}, actions={list(row.actions)!r}{conditions}, "
+            f"source={row.page!r})`, or deliver to a store outside the domain"
         ),
         location=row.destination,
         **base,

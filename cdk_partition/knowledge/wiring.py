@@ -243,9 +243,13 @@ class Delivery:
     ``destination`` (in ``Properties`` when it has none): ``LogDestinationType`` ``s3``."""
     store_type: str
     service: str
-    action: str
+    actions: tuple[str, ...]
+    """The requests the service makes (each must be allowed in some request context)."""
     page: str
     quote: str
+    scoped: bool = True
+    """Whether AWS's statement scopes the service by ``aws:SourceAccount`` (the fix then does);
+    False where the page's statement carries no condition."""
 
 
 def destinations(row: Delivery, props: Mapping[str, Any]) -> Iterator[Any]:
@@ -272,11 +276,14 @@ def destinations(row: Delivery, props: Mapping[str, Any]) -> Iterator[Any]:
     yield from walk(props, 0, props)
 
 
-#: The request every row asks: a data key for each object the service writes. The statements AWS
-#: shows give more (the CloudWatch Logs page's five actions, Network Firewall's
-#: ``kms:GenerateDataKey*``); each names ``kms:GenerateDataKey*``, and a key that refuses it in
-#: every request refuses every delivery.
-_DATA_KEY = "kms:GenerateDataKey"
+#: The requests of a vended-log delivery into a bucket: a data key for each object, and the
+#: bucket key's decryption (domain buckets use S3 Bucket Keys). The CloudWatch Logs statement
+#: names ``kms:GenerateDataKey*`` and ``kms:Decrypt`` (among five actions); "If the S3 bucket ...
+#: uses server-side encryption with AWS KMS keys (SSE-KMS) with an S3 Bucket Key, you also need
+#: to add the kms:Decrypt permission" (Amazon CloudFront Developer Guide, "Configure standard
+#: logging (legacy)",
+#: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html).
+_DATA_KEY = ("kms:GenerateDataKey", "kms:Decrypt")
 
 #: The page of the statement every vended-log row declares (the CloudWatch Logs "V1
 #: permissions" statement: principal ``delivery.logs.amazonaws.com``, scoped by
@@ -288,6 +295,11 @@ _VENDED_LOGS = (
 _VENDED_LOGS_QUOTE = (
     "If the bucket has server-side encryption using a customer managed AWS KMS key, you must "
     "also add the key policy for your customer managed key"
+)
+
+_SES_RECEIVING = (
+    'Amazon SES Developer Guide, "Giving permissions to Amazon SES for email receiving" '
+    "(https://docs.aws.amazon.com/ses/latest/dg/receiving-email-permissions.html)"
 )
 
 #: Deliveries AWS documents as needing the destination key's policy, without a contract row.
@@ -352,5 +364,74 @@ DELIVERIES: tuple[Delivery, ...] = (
         'Amazon CloudWatch Logs User Guide, "Logs sent to Amazon S3" (V2) '
         "(https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-V2-S3.html)",
         "If you choose SSE-KMS, you must use a customer managed key",
+    ),
+    # Amazon CloudFront Developer Guide, "Configure standard logging (legacy)" (above): "If the
+    # S3 bucket for your standard logs uses server-side encryption with AWS KMS keys (SSE-KMS) by
+    # using a customer managed key, you must add the following statement to the key policy"
+    # (delivery.logs.amazonaws.com, kms:GenerateDataKey*). AWS CloudFormation Template
+    # Reference, "AWS::CloudFront::Distribution Logging": Bucket, "The Amazon S3 bucket to store
+    # the access logs in" (its domain name: the CDK writes the bucket's RegionalDomainName).
+    Delivery(
+        "AWS::CloudFront::Distribution", "DistributionConfig.Logging.Bucket", (),
+        "AWS::S3::Bucket", "delivery.logs.amazonaws.com", _DATA_KEY,
+        'Amazon CloudFront Developer Guide, "Configure standard logging (legacy)" '
+        "(https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html)",
+        "If the S3 bucket for your standard logs uses server-side encryption with AWS KMS keys "
+        "(SSE-KMS) by using a customer managed key, you must add the following statement to the "
+        "key policy",
+    ),
+    # Amazon S3 User Guide, "Configuring Amazon S3 Inventory": "To grant Amazon S3 permission to
+    # use your AWS Key Management Service (AWS KMS) customer managed key for server-side
+    # encryption, you must use a key policy" (s3.amazonaws.com, kms:GenerateDataKey). AWS
+    # CloudFormation Template Reference, "AWS::S3::Bucket InventoryConfiguration": Destination,
+    # "Contains information about where to publish the inventory results" (its BucketArn).
+    Delivery(
+        "AWS::S3::Bucket", "InventoryConfigurations[].Destination.BucketArn", (),
+        "AWS::S3::Bucket", "s3.amazonaws.com", ("kms:GenerateDataKey",),
+        'Amazon S3 User Guide, "Configuring Amazon S3 Inventory" '
+        "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/configure-inventory.html)",
+        "To grant Amazon S3 permission to use your AWS Key Management Service (AWS KMS) customer "
+        "managed key for server-side encryption, you must use a key policy",
+    ),
+    # AWS Config Developer Guide, "Permissions for the KMS Key for the AWS Config Delivery
+    # Channel": "The AWS Config service-linked role does not have permission to access the AWS
+    # KMS key. So, if you set up AWS Config using a service-linked role, AWS Config will send
+    # information as the AWS Config service principal instead" (config.amazonaws.com,
+    # kms:Decrypt and kms:GenerateDataKey, StringEquals AWS:SourceAccount). AWS CloudFormation
+    # Template Reference, "AWS::Config::DeliveryChannel": S3BucketName, "The name of the Amazon S3
+    # bucket to which AWS Config delivers configuration snapshots and configuration history
+    # files".
+    Delivery(
+        "AWS::Config::DeliveryChannel", "S3BucketName", (),
+        "AWS::S3::Bucket", "config.amazonaws.com", ("kms:GenerateDataKey", "kms:Decrypt"),
+        'AWS Config Developer Guide, "Permissions for the KMS Key for the AWS Config Delivery '
+        'Channel" (https://docs.aws.amazon.com/config/latest/developerguide/s3-kms-key-policy.html)',
+        "The AWS Config service-linked role does not have permission to access the AWS KMS key.",
+    ),
+    # Amazon SES Developer Guide, "Giving permissions to Amazon SES for email receiving": "If
+    # you're using AWS KMS to send encrypted messages to an S3 bucket with server-side encryption
+    # enabled, then you need to add the policy action, "kms:Decrypt"" (ses.amazonaws.com,
+    # kms:GenerateDataKey* and kms:Decrypt, StringEquals AWS:SourceAccount; the contract rows
+    # ses_receipt_rule_sse_bucket and ses_receipt_rule_topic keep the same words), and "If your
+    # Amazon SNS topic uses AWS KMS for server-side encryption, you have to add permissions to the
+    # AWS KMS key policy" (kms:GenerateDataKey and kms:Decrypt, no condition). AWS CloudFormation
+    # Template Reference, "AWS::SES::ReceiptRule S3Action" (BucketName, TopicArn) and "SNSAction"
+    # (TopicArn); every other action's TopicArn is "The Amazon Resource Name (ARN) of the Amazon
+    # SNS topic to notify" as well (BounceAction, LambdaAction, StopAction, WorkmailAction).
+    Delivery(
+        "AWS::SES::ReceiptRule", "Rule.Actions[].S3Action.BucketName", (),
+        "AWS::S3::Bucket", "ses.amazonaws.com", ("kms:GenerateDataKey", "kms:Decrypt"),
+        _SES_RECEIVING, "If you're using AWS KMS to send encrypted messages to an S3 bucket with "
+        'server-side encryption enabled, then you need to add the policy action, "kms:Decrypt"',
+    ),
+    *(
+        Delivery(
+            "AWS::SES::ReceiptRule", f"Rule.Actions[].{action}.TopicArn", (),
+            "AWS::SNS::Topic", "ses.amazonaws.com", ("kms:GenerateDataKey", "kms:Decrypt"),
+            _SES_RECEIVING, "If your Amazon SNS topic uses AWS KMS for server-side encryption, you "
+            "have to add permissions to the AWS KMS key policy.", scoped=False,
+        )
+        for action in ("SNSAction", "S3Action", "BounceAction", "LambdaAction", "StopAction",
+                       "WorkmailAction")
     ),
 )  # fmt: skip
