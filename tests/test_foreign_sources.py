@@ -61,12 +61,29 @@ def _sns_cases(policy: Any, topic: str, account: str) -> list[Case]:
     ]  # fmt: skip
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["cdk-default", "restrict-flag"])
+def _literal(stack: cdk.Stack) -> str:
+    return TOPIC
+
+
+def _formatted(stack: cdk.Stack) -> str:
+    """The CDK idiom: the partition as a pseudo parameter token (``arn:${AWS::Partition}:...``
+    once synthesized). It was written into the key policy as ``arn:[object Object]:...``, and
+    the audit could not read the account from it (silent)."""
+    return cdk.Stack.of(stack).format_arn(service="sns", account=PARTNER, resource="events")
+
+
+@pytest.fixture(
+    scope="module",
+    params=[(False, _literal), (True, _literal), (False, _formatted), (True, _formatted)],
+    ids=["cdk-default", "restrict-flag", "format-arn", "format-arn-restrict-flag"],
+)
 def partner_subscription(request: Any, tmp_path_factory: Any) -> tuple[Path, list[Finding]]:
     out = tmp_path_factory.mktemp("partner")
-    app, orders = _app(out, flag=request.param)
+    flag, arn = request.param
+    app, orders = _app(out, flag=flag)
     queue = orders.domain.queue("Jobs")
-    sns.Topic.from_topic_arn(orders, "Partner", TOPIC).add_subscription(subs.SqsSubscription(queue))
+    topic = sns.Topic.from_topic_arn(orders, "Partner", arn(orders))
+    topic.add_subscription(subs.SqsSubscription(queue))
     return out, _errors(app, out)
 
 
@@ -145,3 +162,32 @@ def test_a_delivery_the_key_cannot_see_is_cdkp021_and_its_fix_passes(tmp_path: P
     assert door in before[0].fix, before[0].fix
     after = build(True, tmp_path / "after")
     assert after == [], [f.message for f in after]
+
+
+def test_the_partners_own_stack_subscribing_the_domain_queue(tmp_path: Path) -> None:
+    """The subscription in a stack of the partner's account (the queue named by its literal
+    ARN): foreign is judged against the key's account, not the subscribing stack's. Before, the
+    fix printed was the account-scoped door (which changed nothing) and the door that works was
+    a fatal CDKP106; now the fix names the topic, and applied as written it passes."""
+
+    def build(fixed: bool, out: Path) -> list[Finding]:
+        app, orders = _app(out, flag=False)
+        orders.domain.queue("Jobs", queue_name="orders-jobs")
+        if fixed:
+            orders.domain.allow_service_publisher("sns.amazonaws.com", source_arn=TOPIC)
+        partner = cdk.Stack(app, "Partner", env=cdk.Environment(account=PARTNER, region=REGION))
+        queue = sqs.Queue.from_queue_arn(
+            partner, "Jobs", f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders-jobs"
+        )
+        sns.Topic.from_topic_arn(partner, "Events", TOPIC).add_subscription(
+            subs.SqsSubscription(queue)
+        )
+        return _errors(app, out)
+
+    before = build(False, tmp_path / "before")
+    assert [f.rule for f in before] == ["CDKP021"], [f.message for f in before]
+    assert f'source_arn="{TOPIC}"' in (before[0].fix or ""), before[0].fix
+    after = build(True, tmp_path / "after")
+    assert after == [], [f.message for f in after]
+    ours, theirs = _decisions(_sns_cases(_concrete_key_policy(tmp_path / "after"), TOPIC, PARTNER))
+    assert ours == theirs == ["allow", "allow"], (ours, theirs)

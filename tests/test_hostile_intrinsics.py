@@ -117,3 +117,58 @@ def test_a_malformed_key_reference_is_a_finding_not_silence(tmp_path: Path) -> N
         f["severity"] == "error" and f["logical_id"] == logical_id and f["location"] == prop
         for f in findings
     ), findings
+
+
+def _assembly_with(tmp_path: Path, edit: Any) -> Path:
+    """The sample with ``edit`` applied to a copy of the Orders template."""
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    for child in SAMPLE.iterdir():
+        (out / child.name).write_bytes(child.read_bytes())
+    template = copy.deepcopy(json.loads((SAMPLE / "Orders.template.json").read_text()))
+    edit(template)
+    (out / "Orders.template.json").write_text(json.dumps(template))
+    return out
+
+
+def _key_of(template: dict[str, Any]) -> dict[str, Any]:
+    return next(r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key")
+
+
+def test_a_key_policy_chosen_by_fn_if_is_cdkp102_everywhere(tmp_path: Path) -> None:
+    """A ``KeyPolicy`` under ``Fn::If`` (valid CloudFormation: its value is known at deploy) is
+    no document the checks can read: CDKP102 on the key, every other pass reading it as a policy
+    that allows nothing, and the report and the diff read it without an internal error (the
+    diff exited 3; the audit's passes crashed, CDKP000)."""
+
+    def edit(template: dict[str, Any]) -> None:
+        key = _key_of(template)
+        policy = key["Properties"]["KeyPolicy"]
+        key["Properties"]["KeyPolicy"] = {"Fn::If": ["IsProd", policy, policy]}
+
+    out = _assembly_with(tmp_path, edit)
+    audit = run_cli("audit", "--format", "json", str(out))
+    findings = json.loads(audit.out)
+    assert not [f for f in findings if f["rule"] == "CDKP000"], findings
+    assert any(f["rule"] == "CDKP102" and "not a literal document" in f["message"]
+               for f in findings), findings  # fmt: skip
+    for argv in (["report", str(out)], ["report", "--format", "html", str(out)],
+                 ["diff", str(SAMPLE), str(out)]):  # fmt: skip
+        run = run_cli(*argv)
+        assert run.code in (0, 1), (argv, run.code, run.err)
+
+
+def test_a_type_that_is_no_string_does_not_stop_the_key_checks(tmp_path: Path) -> None:
+    """One resource whose ``Type`` is an object is a finding of its own; before, every pass that
+    looked a type up in a table crashed on it (CDKP000 on every domain key: no key audited)."""
+
+    def edit(template: dict[str, Any]) -> None:
+        template["Resources"]["Odd"] = {"Type": {"Fn::Sub": "AWS::SNS::Subscription"}}
+
+    out = _assembly_with(tmp_path, edit)
+    findings = json.loads(run_cli("audit", "--format", "json", str(out)).out)
+    crashed = [f for f in findings if f["rule"] == "CDKP000"]
+    assert [f["logical_id"] for f in crashed] == ["Odd"], crashed
+    # the key checks ran: the sample's own key findings are all there
+    intact = json.loads(run_cli("audit", "--format", "json", str(SAMPLE)).out)
+    assert {(f["rule"], f["path"]) for f in intact} <= {(f["rule"], f["path"]) for f in findings}

@@ -81,6 +81,19 @@ def _cloudfront_logs(stack: cdk.Stack, bucket: s3.IBucket) -> str:
     return "Orders/Site/Resource"
 
 
+def _cloudfront_literal(stack: cdk.Stack, bucket: s3.IBucket) -> str:
+    """The log bucket written as its domain name, as CloudFormation's page shows it."""
+    del bucket
+    stack.domain.bucket("Named", bucket_name="orders-logs")  # type: ignore[attr-defined]
+    cloudfront.CfnDistribution(stack, "Literal", distribution_config={
+        "enabled": True, "logging": {"bucket": "orders-logs.s3.amazonaws.com"},
+        "defaultCacheBehavior": {"targetOriginId": "o", "viewerProtocolPolicy": "allow-all"},
+        "origins": [{"id": "o", "domainName": "example.com",
+                     "customOriginConfig": {"originProtocolPolicy": "https-only"}}],
+    })  # fmt: skip
+    return "Orders/Literal"
+
+
 def _inventory(stack: cdk.Stack, bucket: s3.IBucket) -> str:
     """A bucket of another stack (no store of the domain) inventoried into the domain bucket,
     named by its literal name (a reference both ways would be a CDK dependency cycle)."""
@@ -118,6 +131,7 @@ SOURCES: list[tuple[str, str, Callable[[cdk.Stack, s3.IBucket], str]]] = [
     ("firewall", "AWS::NetworkFirewall::LoggingConfiguration", _firewall_logs),
     ("delivery-destination", "AWS::Logs::DeliveryDestination", _delivery_destination),
     ("cloudfront", "AWS::CloudFront::Distribution", _cloudfront_logs),
+    ("cloudfront-literal", "AWS::CloudFront::Distribution", _cloudfront_literal),
     ("inventory", "AWS::S3::Bucket", _inventory),
     ("config", "AWS::Config::DeliveryChannel", _config_channel),
     ("ses-s3", "AWS::SES::ReceiptRule", _SES_S3),
@@ -176,3 +190,74 @@ def test_a_firewall_log_into_cloudwatch_logs_is_no_bucket_delivery(tmp_path: Pat
     app, orders = _app(tmp_path)
     _firewall_logs(orders, orders.domain.bucket("Logs"), kind="CloudWatchLogs")
     assert _errors(app, tmp_path) == []
+
+
+PARTNER = "999988887777"
+
+
+def _partner_flow_log(out: Path, fix: str | None) -> tuple[list[Finding], Any]:
+    """A flow log of a stack in another account delivering into the central domain bucket,
+    named by its literal ARN; ``fix``: an ``allow_service`` call to evaluate first."""
+    app, orders = _app(out)
+    orders.domain.bucket("Central", bucket_name="orders-central-logs")
+    if fix:
+        _apply(fix, orders.domain)
+    partner = cdk.Stack(app, "Partner", env=cdk.Environment(account=PARTNER, region=REGION))
+    vpc = ec2.Vpc(partner, "Vpc", max_azs=1, nat_gateways=0, subnet_configuration=[
+        ec2.SubnetConfiguration(name="a", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)])  # fmt: skip
+    vpc.add_flow_log("Flow", destination=ec2.FlowLogDestination.to_s3(
+        s3.Bucket.from_bucket_arn(partner, "Central", "arn:aws:s3:::orders-central-logs")))  # fmt: skip
+    return _errors(app, out), orders
+
+
+def test_a_delivery_from_another_account_names_that_account_and_passes(tmp_path: Path) -> None:
+    """The request carries the delivering resource's account as aws:SourceAccount: the fix
+    names the partner's account (it named the key's, which the audit then accepted while AWS
+    refused), the allow_service door takes it, and CDKP106 accepts the account the app wires a
+    delivery from. The evaluator and the simulator allow the request AWS makes."""
+    from test_integrations import _concrete_key_policy, _decisions
+    from test_oracle_iam_simulate import Case, service
+
+    before, _ = _partner_flow_log(tmp_path / "before", None)
+    assert [f.rule for f in before] == ["CDKP021"], [f.message for f in before]
+    assert f"'aws:SourceAccount': '{PARTNER}'" in (before[0].fix or ""), before[0].fix
+    after, _ = _partner_flow_log(tmp_path / "after", before[0].fix)
+    assert after == [], [f.message for f in after]
+    policy = _concrete_key_policy(tmp_path / "after")
+    context = {"aws:SourceAccount": PARTNER,
+               "aws:SourceArn": f"arn:aws:logs:{REGION}:{PARTNER}:delivery-source/flow"}  # fmt: skip
+    cases = [Case("logs", policy, service("delivery.logs.amazonaws.com"), a, context)
+             for a in ("kms:GenerateDataKey", "kms:Decrypt")]  # fmt: skip
+    ours, theirs = _decisions(cases)
+    assert ours == theirs == ["allow", "allow"], (ours, theirs)
+
+
+def test_a_statement_for_other_sources_does_not_clear_the_delivery(tmp_path: Path) -> None:
+    """The question is the request AWS makes (this source's account and its logs ARN), not any
+    request: a statement for another region's logs left the audit silent."""
+    fix = (
+        "`domain.allow_service('delivery.logs.amazonaws.com', actions=['kms:GenerateDataKey', "
+        f"'kms:Decrypt'], conditions={{'StringEquals': {{'aws:SourceAccount': '{PARTNER}'}}, "
+        f"'ArnLike': {{'aws:SourceArn': 'arn:aws:logs:us-east-1:{PARTNER}:*'}}}}, "
+        f"source={DELIVERIES[0].page!r})`"
+    )
+    errors, _ = _partner_flow_log(tmp_path, fix)
+    assert [f.rule for f in errors] == ["CDKP021"], [f.message for f in errors]
+
+
+def test_a_pseudo_parameter_in_a_declared_condition_is_substituted(tmp_path: Path) -> None:
+    """An environment-agnostic stack's fix names ``${AWS::AccountId}``: written as a plain string
+    CloudFormation keeps it literal (no request carries it); allow_service makes it Fn::Sub."""
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    people = cdk.Stack(app, "Principals")
+    orders = DomainStack(app, "Orders", domain_name="orders",
+                         administrators=[iam.User(people, "ci", user_name="ci")])  # fmt: skip
+    statement = orders.domain.allow_service(
+        "delivery.logs.amazonaws.com", actions=["kms:GenerateDataKey"],
+        conditions={"StringEquals": {"aws:SourceAccount": "${AWS::AccountId}"}},
+        source=DELIVERIES[0].page,
+    )  # fmt: skip
+    resolved = orders.resolve(statement.to_statement_json())
+    assert resolved["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Fn::Sub": "${AWS::AccountId}"}}
+    }, resolved

@@ -56,6 +56,17 @@ __all__ = ["CloudAssembly", "DomainKey", "Placement", "Scope"]
 
 
 @dataclass(frozen=True)
+class NotLiteral:
+    """A template value an intrinsic function computes at deploy (a key policy under
+    ``Fn::If``): not a document the checks can read."""
+
+    value: Any
+
+    def __str__(self) -> str:
+        return json.dumps(self.value, default=str)[:200]
+
+
+@dataclass(frozen=True)
 class DomainKey:
     """A KMS key a :class:`~cdk_partition.DataDomain` wrote (``cdk_partition:domain`` metadata):
     its key (``AWS::KMS::Key``, the primary of a multi-Region domain) or a replica of it
@@ -104,8 +115,16 @@ class DomainKey:
 
     @property
     def policy(self) -> Any:
-        """The key's ``KeyPolicy`` as written (a literal document, or whatever else is there)."""
-        return self.properties.get("KeyPolicy")
+        """The key's ``KeyPolicy`` as written: a literal document, or whatever else is there.
+        A document chosen by an intrinsic function (``{"Fn::If": [...]}``: its value is known
+        only at deploy) is returned as :class:`NotLiteral`, never as a dict, so no check reads
+        the function's arguments as a policy (CDKP102 reports it)."""
+        policy = self.properties.get("KeyPolicy")
+        if isinstance(policy, dict) and len(policy) == 1:
+            (name,) = policy
+            if name == "Ref" or str(name).startswith("Fn::"):
+                return NotLiteral(policy)
+        return policy
 
     @property
     def statements(self) -> list[dict[str, Any]]:

@@ -58,8 +58,15 @@ class StackTemplate:
 
     @cached_property
     def resources(self) -> dict[str, dict[str, Any]]:
-        """The resource declarations that are objects (see :attr:`raw_resources` for all)."""
-        return {k: v for k, v in self.raw_resources.items() if isinstance(v, dict)}
+        """The resource declarations the checks read: objects with a string ``Type`` (see
+        :attr:`raw_resources` for all; each other one is a finding of its own,
+        :meth:`~cdk_partition.assembly.model.CloudAssembly.malformed`, so no check meets a
+        ``Type`` it cannot compare)."""
+        return {
+            k: v
+            for k, v in self.raw_resources.items()
+            if isinstance(v, dict) and isinstance(v.get("Type"), str)
+        }
 
     @property
     def raw_resources(self) -> dict[str, Any]:

@@ -69,7 +69,7 @@ from .bucket_puts import audit_bucket_puts
 from .contracts import audit_contracts
 from .custom_resources import audit_custom_resource
 from .cycles import audit_cycles
-from .deliveries import audit_deliveries
+from .deliveries import audit_deliveries, delivery_accounts
 from .documents import audit_emr_security_configuration, collection_policy_findings
 from .door_uses import audit_door_uses
 from .exemptions import EXEMPTIBLE_RULES, KEY_EXEMPTIBLE_RULES, apply_exemptions
@@ -153,7 +153,8 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
     findings.extend(audit_readability(assembly))  # unreadable marks, duplicate exports
     for key in assembly.domain_keys:
         try:
-            findings.extend(audit_key(key, resolver, wired_sources(assembly, key)))
+            wired = wired_sources(assembly, key) | delivery_accounts(assembly, key)
+            findings.extend(audit_key(key, resolver, wired))
         except Exception as error:
             fields = resource_fields(key.stack, key.logical_id, key.resource, key.name)
             findings.append(crash(error, **fields))

@@ -8,6 +8,7 @@ declare. Fail closed: before, such a delivery was silent and failed at run time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -20,7 +21,7 @@ from .integrations import RULES, stores_at
 from .key_requests import prepared_key_policy
 from .rules import Finding, make_finding, resource_fields
 
-__all__ = ["audit_deliveries"]
+__all__ = ["audit_deliveries", "delivery_accounts"]
 
 _RULE = {rule.id: rule for rule in RULES}
 
@@ -35,10 +36,20 @@ def audit_deliveries(assembly: CloudAssembly) -> Iterator[Finding]:
     for stack in assembly.stacks:
         for logical_id, resource in stack.resources.items():
             for row in by_type.get(str(type_of(resource)), []):
-                for value in destinations(row, props_of(resource)):
-                    for store_stack, store_id in stores_at(assembly, stack, value):
-                        yield from _delivery(assembly, resolver, row, stack, logical_id,
-                                             resource, store_stack, store_id)  # fmt: skip
+                for store_stack, store_id in _stores(assembly, stack, row, resource):
+                    yield from _delivery(assembly, resolver, row, stack, logical_id, resource,
+                                         store_stack, store_id)  # fmt: skip
+
+
+def _stores(
+    assembly: CloudAssembly, stack: StackTemplate, row: Delivery, resource: Mapping[str, Any]
+) -> Iterator[tuple[StackTemplate, str]]:
+    """The stores ``row``'s destination property of ``resource`` names (a literal bucket domain
+    name cut to the bucket's name first)."""
+    for value in destinations(row, props_of(resource)):
+        if row.suffix and isinstance(value, str):
+            value = re.sub(row.suffix + "$", "", value)
+        yield from stores_at(assembly, stack, value)
 
 
 def _delivery(
@@ -52,7 +63,8 @@ def _delivery(
     store_id: str,
 ) -> Iterator[Finding]:
     """CDKP021 for one delivery into the store when its key refuses the service in every
-    request."""
+    request that carries the delivering resource's account as ``aws:SourceAccount`` (where AWS's
+    statement scopes by it; the stack's account, when the template names one)."""
     store = store_stack.resources[store_id]
     if type_of(store) != row.store_type:
         return
@@ -61,12 +73,27 @@ def _delivery(
     if key is None or not isinstance(key.policy, dict):
         return
     prover = prover_for(prepared_key_policy(assembly, resolver, key))
-    refused = [a for a in row.actions if prover.service_may(row.service, a).status == "denied"]
+    # the service calls KMS for the delivering resource: its account is the request's
+    # aws:SourceAccount (a flow log of another account's stack into the central bucket)
+    env = stack.environment
+    context: dict[str, str] = {}
+    if row.scoped and env.account:
+        context["aws:SourceAccount"] = env.account
+    if row.source_arn and env.account and env.region:  # a prefix: its own resource follows
+        context["aws:SourceArn"] = (
+            row.source_arn.replace("{partition}", env.partition_text)
+            .replace("{region}", env.region)
+            .replace("{account}", env.account)
+            + "*"
+        )
+    refused = [
+        a for a in row.actions if prover.service_may(row.service, a, context).status == "denied"
+    ]
     if not refused:
         return
     base = resource_fields(stack, logical_id, resource, domain)
     path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
-    account = store_stack.environment.account_text
+    account = stack.environment.account_text
     conditions = (
         f", conditions={{'StringEquals': {{'aws:SourceAccount': {account!r}}}}}"
         if row.scoped
@@ -85,3 +112,31 @@ def _delivery(
         location=row.destination,
         **base,
     )
+
+
+def delivery_accounts(assembly: CloudAssembly, key: Any) -> frozenset[str]:
+    """The accounts (of the delivering resources' stacks, named by the template) other than the
+    key's from which a delivery of :data:`DELIVERIES` reaches a store on ``key``: a statement
+    scoped by such an account (``aws:SourceAccount``, as the delivery's fix writes it) is that
+    delivery's, not a scope reaching other accounts (CDKP106)."""
+    out: set[str] = set()
+    types = {d.source_type for d in DELIVERIES}
+    mine = key.stack.environment.account
+    for stack in assembly.stacks:
+        account = stack.environment.account
+        if not account or account == mine:
+            continue
+        for resource in stack.resources.values():
+            if type_of(resource) not in types:
+                continue
+            for row in (d for d in DELIVERIES if d.source_type == type_of(resource)):
+                for store_stack, store_id in _stores(assembly, stack, row, resource):
+                    store = store_stack.resources.get(store_id)
+                    domain = (
+                        assembly.domain_of(store_stack, store_id, store).domain
+                        if isinstance(store, dict)
+                        else None
+                    )
+                    if domain and assembly.nearest_domain_key(domain, store_stack) is key:
+                        out.add(account)
+    return frozenset(out)

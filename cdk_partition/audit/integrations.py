@@ -144,10 +144,11 @@ def _delivery(
     if key is None or not isinstance(key.policy, dict):
         return
     prepared = prepared_key_policy(assembly, resolver, key)
-    refused = _refused(prepared, stack, resource, row_set.contract)
+    source = source_of_delivery(stack, resource, key.stack.environment.account)
+    refused = _refused(prepared, stack, row_set.contract, source)
     if refused:
         yield _finding(stack, logical_id, resource, store_stack, store_id, store, domain, what,
-                       refused, row_set.contract)  # fmt: skip
+                       refused, row_set.contract, source)  # fmt: skip
 
 
 _ROTATION = "AWS::SecretsManager::RotationSchedule"
@@ -214,15 +215,16 @@ def _on_a_key(store: Mapping[str, Any]) -> bool:
 
 
 def _refused(
-    policy: Any, stack: StackTemplate, resource: Mapping[str, Any], contract: str
+    policy: Any, stack: StackTemplate, contract: str, source: tuple[str, str] | None
 ) -> list[tuple[str, str, str]]:
     """(service or service-linked role, request, why) of each contract request the key policy
     refuses: a service principal's run-time requests, and a service-linked role's (EC2 Auto
-    Scaling launching a group's instances from a template on the key)."""
+    Scaling launching a group's instances from a template on the key). ``source``: another
+    account's source the delivery is for (:func:`source_of_delivery`), whose ARN and account
+    the service's requests carry."""
     env = stack.environment
     fill = {"{account}": env.account_text, "{region}": env.region_text,
             "{partition}": env.partition_text}  # fmt: skip
-    source = source_of_delivery(stack, resource)
     out: list[tuple[str, str, str]] = []
     for row in contracts.rows_for(contract):
         role = row.caller == "service_linked_role"
@@ -257,13 +259,16 @@ def _refused(
     return out
 
 
-def source_of_delivery(stack: StackTemplate, resource: Mapping[str, Any]) -> tuple[str, str] | None:
-    """``(ARN, account)`` of the source ``resource`` delivers for when its template names one of
-    another account by a literal ARN (a subscription to another account's topic:
-    :func:`cdk_partition.knowledge.wiring.foreign_source`), the stack's pseudo parameters
-    written as their values; None when the source is the stack's own."""
+def source_of_delivery(
+    stack: StackTemplate, resource: Mapping[str, Any], account: str | None
+) -> tuple[str, str] | None:
+    """``(ARN, account)`` of the source ``resource`` (of ``stack``) delivers for when its
+    template names one of another account than ``account`` (the store's key's) by a literal ARN
+    (a subscription to another account's topic:
+    :func:`cdk_partition.knowledge.wiring.foreign_source`), ``stack``'s pseudo parameters
+    written as their values; None when the source is the key's account's."""
     env = stack.environment
-    found = foreign_source(resource, env.account, evaluator.canonicalize)
+    found = foreign_source(resource, account, evaluator.canonicalize)
     if found is None:
         return None
     arn = found[0].replace("${AWS::Partition}", env.partition_text)
@@ -276,11 +281,12 @@ def wired_sources(assembly: CloudAssembly, key: Any) -> frozenset[str]:
     writes them: a service statement scoped to exactly one of them is the app's wiring, not a
     scope reaching other accounts (CDKP106)."""
     out: set[str] = set()
+    account = key.stack.environment.account
     for stack in assembly.stacks:
         for resource in stack.resources.values():
-            if not isinstance(resource, dict) or resource.get("Type") not in SOURCE_ARN_PROPERTIES:
+            if resource.get("Type") not in SOURCE_ARN_PROPERTIES:
                 continue
-            found = foreign_source(resource, stack.environment.account, evaluator.canonicalize)
+            found = foreign_source(resource, account, evaluator.canonicalize)
             if found is None:
                 continue
             for _, value in _named(resource):
@@ -305,6 +311,7 @@ def _finding(
     what: str,
     refused: list[tuple[str, str, str]],
     contract: str,
+    source: tuple[str, str] | None,
 ) -> Finding:
     base = resource_fields(stack, logical_id, resource, domain)
     store_path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
@@ -317,7 +324,6 @@ def _finding(
             "role in the key policy, as its contract rows say), or launch it outside the group"
         )
     else:
-        source = source_of_delivery(stack, resource)
         scope = f', source_arn="{source[0]}"' if source is not None else ""
         doors = " and ".join(f'`domain.allow_service_publisher("{s}"{scope})`' for s in services)
         fix = (

@@ -17,11 +17,14 @@ def prepared_key_policy(
     assembly: CloudAssembly, resolver: PrincipalResolver, key: DomainKey
 ) -> evaluator.CanonicalPolicy:
     """``key``'s policy canonicalized, its principals resolved as the report resolves them, and
-    prepared for the evaluator (once per key and assembly)."""
+    prepared for the evaluator (once per key and assembly). A policy that is no literal document
+    (absent, or chosen by an intrinsic at deploy: CDKP102) is read as one that allows nothing,
+    so every request the other passes ask of it is refused (fail closed)."""
     mark = ("prepared-key-policy", id(key.stack), key.logical_id)
     cached = assembly.memo.get(mark)
     if cached is None:
-        canonical = evaluator.canonicalize(key.policy)
+        policy = key.policy if isinstance(key.policy, dict) else {"Statement": []}
+        canonical = evaluator.canonicalize(policy)
         cached = evaluator.prepare(resolver.substitutions(canonical, key.stack).apply(canonical))
         assembly.memo[mark] = cached
     return cached  # type: ignore[no-any-return]

@@ -105,7 +105,7 @@ class Finding:
 def short(value: Any) -> str:
     """``value`` as text for a message: itself when a string, else JSON; at most 120
     characters."""
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= 120 else text[:117] + "..."
 
 

@@ -161,9 +161,12 @@ def foreign_scopes(
     Negated operators (``StringNotEquals``...) and ``Null`` are left to the other checks.
 
     ``wired``: literal ARNs of other accounts' sources the app wires to deliver into the key's
-    stores (:func:`cdk_partition.audit.integrations.wired_sources`). A statement whose every
+    stores (:func:`cdk_partition.audit.integrations.wired_sources`), and the accounts of the
+    resources that deliver into them (:func:`cdk_partition.audit.deliveries.delivery_accounts`:
+    a flow log of another account's stack into the central bucket). A statement whose every
     ``aws:SourceArn`` is exactly one of them is that wiring: those ARNs and their accounts are
-    not reported (a partner's topic subscribed by a domain queue)."""
+    not reported (a partner's topic subscribed by a domain queue); a wired account is not
+    another account's either."""
     if not isinstance(conditions, Mapping) or account is None:
         return []
     mine = {account, _ACCOUNT_PLACEHOLDER}
@@ -176,6 +179,7 @@ def foreign_scopes(
         and str(operator).lower() != "null"
         for key, values in block.items()
     ]
+    mine |= {w for w in wired if w.isdigit()}  # accounts the app wires deliveries from
     sources = [str(v) for key, vs in positive if key.lower() in _ARN_KEYS for v in vs]
     if sources and all(a in wired for a in sources):
         mine |= {a.split(":")[4] for a in sources}  # the wiring's own source accounts
@@ -223,6 +227,7 @@ def service_statement_problems(
     declared: Mapping[str, Any] | None = None,
     account: str | None = None,
     wired: frozenset[str] = frozenset(),
+    accounts: bool = True,
 ) -> Iterator[str]:
     """What an Allow of ``actions`` (already expanded or not) to ``service`` under ``conditions``
     gives beyond the service's needs, as phrases ("gives X kms:Y, beyond ..."); none when it
@@ -233,9 +238,10 @@ def service_statement_problems(
     held to data actions, scoped, like a service without a contract. ``account``: the key's
     account, when known: a condition scoping the service to another account
     (:func:`foreign_scopes`, ``wired`` its sources of other accounts the app wires) is a problem
-    whatever the service."""
+    whatever the service; ``accounts=False`` leaves that to the audit (the construct-time door
+    cannot see the app's wiring)."""
     expanded = expand_actions(actions)
-    foreign = foreign_scopes(conditions, account, wired)
+    foreign = foreign_scopes(conditions, account, wired) if accounts else []
     if foreign:
         yield (
             f"scopes {service} to another account or to any ({'; '.join(foreign)}): the service "

@@ -43,9 +43,17 @@ from .publishers import Publishers
 from .stack_graph import refuse_cyclic_grants
 
 
-def _template_text(text: str) -> str:
-    """A canonical string (pseudo parameters as ``${AWS::...}``) as a template value."""
-    return cdk.Fn.sub(text) if "${" in text else text
+def _construct_at(root: Construct, path: str) -> Construct | None:
+    """The construct at ``path`` (``Stack/Scope/Id``) under the app ``root``, or None."""
+    node: Construct | None = root
+    for part in path.split("/") if path else []:
+        node = node.node.try_find_child(part) if node is not None else None  # type: ignore[assignment]
+    return node
+
+
+def _snake(name: str) -> str:
+    """A CloudFormation property name as the L1's Python attribute (``TopicArn`` -> ``topic_arn``)."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 if TYPE_CHECKING:
@@ -234,9 +242,9 @@ class StoreAccess(Publishers):
                     contract = table.get((str(item.get("type")), what, store_type))
                     if contract is None:
                         continue
-                    source = wiring.foreign_source(resource, self._account(), canonicalize)
+                    source = self._foreign_source_of(item)
                     if source is not None:  # another account's source: its ARN, exactly
-                        self._allow_wired_source(contract, source[0])
+                        self._allow_wired_source(contract, source)
                     else:
                         self._allow_wired(contract)
 
@@ -244,6 +252,26 @@ class StoreAccess(Publishers):
         """The stack's account, None when environment-agnostic."""
         account = cdk.Stack.of(self).account
         return None if cdk.Token.is_unresolved(account) else account
+
+    def _foreign_source_of(self, item: dict[str, Any]) -> str | None:
+        """The source ARN of another account a wiring resource (``item`` of
+        :meth:`KeyReferrers.find`) delivers for (:func:`cdk_partition.knowledge.wiring
+        .foreign_source`), as the construct holds it: a literal, or a token of pseudo parameters
+        (``Stack.format_arn(account=...)``), which the key's template then resolves the same
+        way. None when its source is this account's (or none)."""
+        prop = wiring.SOURCE_ARN_PROPERTIES.get(str(item.get("type")))
+        construct = _construct_at(self.node.root, str(item.get("path", "")))
+        if prop is None or not isinstance(construct, cdk.CfnResource):
+            return None
+        value = getattr(construct, _snake(prop), None)
+        if not isinstance(value, str):
+            return None
+        resolved = cdk.Stack.of(construct).resolve(value)
+        found = wiring.foreign_source(
+            {"Type": item.get("type"), "Properties": {prop: resolved}}, self._account(),
+            canonicalize,
+        )  # fmt: skip
+        return value if found is not None else None
 
     def _allow_wired_source(self, contract: str, arn: str) -> None:
         """``contract``'s publisher statement scoped to exactly ``arn``, a source of another
@@ -253,7 +281,7 @@ class StoreAccess(Publishers):
             if row.caller == "service_principal" and row.principal in contracts.SERVICE_PUBLISHERS:
                 if contracts.SERVICE_PUBLISHERS[row.principal].conditions_required:
                     self._allow_publisher_scoped(
-                        row.principal, {"ArnEquals": {"aws:SourceArn": _template_text(arn)}}
+                        row.principal, {"ArnEquals": {"aws:SourceArn": arn}}
                     )
                 else:
                     self._allow_publisher(row.principal)

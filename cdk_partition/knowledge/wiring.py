@@ -117,7 +117,8 @@ def foreign_source(
     resource: Mapping[str, Any], account: str | None, canonical: Callable[[Any], Any]
 ) -> tuple[str, str] | None:
     """``(source ARN, its account)`` when ``resource`` delivers for a source of another account
-    than ``account`` (the stack's, or None when environment-agnostic) that its template names
+    than ``account`` (the account of the store's key, or None when environment-agnostic: not
+    the delivering resource's, which may be the partner's own stack) that its template names
     by a literal ARN (:data:`SOURCE_ARN_PROPERTIES`); pseudo parameters allowed, a deploy-time
     value is not literal. ``canonical``: the evaluator's canonical form of a template value (a
     string with ``${AWS::...}`` for pseudo parameters). Else None (the source is the stack's)."""
@@ -128,7 +129,10 @@ def foreign_source(
     text = canonical(props[prop])
     if not isinstance(text, str):
         return None
-    parts = text.split(":", 5)
+    plain = text  # the pseudo parameters hold '::': read the ARN's parts without them
+    for pseudo in ("${AWS::Partition}", "${AWS::Region}", "${AWS::URLSuffix}"):
+        plain = plain.replace(pseudo, "pseudo")
+    parts = plain.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or not _ACCOUNT_ID.match(parts[4]):
         return None
     if "${" in parts[5] or "*" in text or "?" in text:
@@ -250,6 +254,13 @@ class Delivery:
     scoped: bool = True
     """Whether AWS's statement scopes the service by ``aws:SourceAccount`` (the fix then does);
     False where the page's statement carries no condition."""
+    source_arn: str = ""
+    """The ``aws:SourceArn`` prefix the service's requests carry, as AWS documents it, with
+    ``{partition}``, ``{region}``, ``{account}`` of the delivering resource's stack ("" where
+    AWS documents none)."""
+    suffix: str = ""
+    """A pattern the destination's literal text ends with that is not the store's name (a
+    bucket's domain name, ``<bucket>.s3.amazonaws.com``): cut before the store is looked up."""
 
 
 def destinations(row: Delivery, props: Mapping[str, Any]) -> Iterator[Any]:
@@ -285,6 +296,11 @@ def destinations(row: Delivery, props: Mapping[str, Any]) -> Iterator[Any]:
 #: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html).
 _DATA_KEY = ("kms:GenerateDataKey", "kms:Decrypt")
 
+#: "For aws:SourceArn, specify the list of ARNs of the resource that generates the logs, in the
+#: form arn:aws:logs:source-region:source-account-id:*" (the page below): the prefix of what the
+#: log delivery service's requests carry.
+_LOGS_SOURCE = "arn:{partition}:logs:{region}:{account}:"
+
 #: The page of the statement every vended-log row declares (the CloudWatch Logs "V1
 #: permissions" statement: principal ``delivery.logs.amazonaws.com``, scoped by
 #: ``aws:SourceAccount`` and ``aws:SourceArn`` ``arn:aws:logs:<region>:<account>:*``).
@@ -296,6 +312,12 @@ _VENDED_LOGS_QUOTE = (
     "If the bucket has server-side encryption using a customer managed AWS KMS key, you must "
     "also add the key policy for your customer managed key"
 )
+
+#: A bucket's domain names (``<bucket>.s3.amazonaws.com``, ``<bucket>.s3.<region>.amazonaws.com``,
+#: ``<bucket>.s3-<region>.amazonaws.com``): CloudFront's Logging Bucket is written so, "for
+#: example, amzn-s3-demo-bucket.s3.amazonaws.com" (AWS CloudFormation Template Reference,
+#: "AWS::CloudFront::Distribution Logging").
+_BUCKET_DOMAIN = r"\.s3([.-][a-z0-9-]+)?\.amazonaws\.com(\.cn)?"
 
 _SES_RECEIVING = (
     'Amazon SES Developer Guide, "Giving permissions to Amazon SES for email receiving" '
@@ -318,6 +340,7 @@ DELIVERIES: tuple[Delivery, ...] = (
         "AWS::EC2::FlowLog", "LogDestination", (("LogDestinationType", "s3"),),
         "AWS::S3::Bucket", "delivery.logs.amazonaws.com", _DATA_KEY,
         _VENDED_LOGS, _VENDED_LOGS_QUOTE,
+    source_arn=_LOGS_SOURCE,
     ),
     # Amazon Route 53 Developer Guide, "AWS resources that you can send VPC Resolver query logs
     # to" (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-query-logs-choosing-target-resource.html):
@@ -331,6 +354,7 @@ DELIVERIES: tuple[Delivery, ...] = (
         "AWS::Route53Resolver::ResolverQueryLoggingConfig", "DestinationArn", (),
         "AWS::S3::Bucket", "delivery.logs.amazonaws.com", _DATA_KEY,
         _VENDED_LOGS, _VENDED_LOGS_QUOTE,
+    source_arn=_LOGS_SOURCE,
     ),
     # AWS Network Firewall Developer Guide, "Logging in AWS Network Firewall with server-side
     # encryption and customer-provided keys": "If your logging destination uses server-side
@@ -347,6 +371,7 @@ DELIVERIES: tuple[Delivery, ...] = (
         (("LogDestinationType", "S3"),),
         "AWS::S3::Bucket", "delivery.logs.amazonaws.com", _DATA_KEY,
         _VENDED_LOGS, _VENDED_LOGS_QUOTE,
+    source_arn=_LOGS_SOURCE,
     ),
     # CloudWatch Logs delivery destinations ("V2 permissions"): Amazon CloudWatch Logs User
     # Guide, "Logs sent to Amazon S3" (V2,
@@ -364,6 +389,7 @@ DELIVERIES: tuple[Delivery, ...] = (
         'Amazon CloudWatch Logs User Guide, "Logs sent to Amazon S3" (V2) '
         "(https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-V2-S3.html)",
         "If you choose SSE-KMS, you must use a customer managed key",
+        source_arn=_LOGS_SOURCE,
     ),
     # Amazon CloudFront Developer Guide, "Configure standard logging (legacy)" (above): "If the
     # S3 bucket for your standard logs uses server-side encryption with AWS KMS keys (SSE-KMS) by
@@ -379,6 +405,7 @@ DELIVERIES: tuple[Delivery, ...] = (
         "If the S3 bucket for your standard logs uses server-side encryption with AWS KMS keys "
         "(SSE-KMS) by using a customer managed key, you must add the following statement to the "
         "key policy",
+        suffix=_BUCKET_DOMAIN,
     ),
     # Amazon S3 User Guide, "Configuring Amazon S3 Inventory": "To grant Amazon S3 permission to
     # use your AWS Key Management Service (AWS KMS) customer managed key for server-side

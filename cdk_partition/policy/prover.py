@@ -226,11 +226,32 @@ class Prover:
         return self._cached(("principal", principal_arn, account, action),
                             _fixed_principal(template, action))  # fmt: skip
 
-    def service_may(self, service: str, action: str) -> Verdict:
+    def service_may(
+        self, service: str, action: str, context: Mapping[str, str] | None = None
+    ) -> Verdict:
         """May the AWS service principal ``service`` call ``action`` in some request, whatever
-        the context keys (``aws:SourceArn``, encryption context...)? ``denied``: in none."""
+        the context keys (``aws:SourceArn``, encryption context...)? ``denied``: in none.
+        ``context``: single-valued string keys the request carries with these values (the
+        source's ``aws:SourceAccount``; a value ending in ``*`` is a prefix the value starts
+        with, the source's ARN); the other keys stay free."""
         template = Request(action, service=service)
-        return self._cached(("service", service, action), _fixed_principal(template, action))
+        fixed = _fixed_principal(template, action)
+        pinned = {k.lower(): v for k, v in (context or {}).items()}
+
+        def question(s: Symbols) -> z3.BoolRef:
+            parts = [fixed(s)]
+            for name, value in sorted(pinned.items()):
+                key = s.keys.get(name)
+                if key is not None and key.values and key.values[0].sort() == z3.StringSort():
+                    parts.append(key.present)
+                    if value.endswith("*"):
+                        parts.append(z3.PrefixOf(z3.StringVal(value[:-1]), key.values[0]))
+                    else:
+                        parts.append(key.values[0] == z3.StringVal(value))
+            return z3.And(*parts)
+
+        mark = ("service", service, action, tuple(sorted(pinned.items())))
+        return self._cached(mark, question)
 
     def capabilities(self, template: Request) -> dict[str, tuple[Verdict, bool]]:
         """For ``template``'s principal, each KMS key action it may perform: the witness and

@@ -263,8 +263,7 @@ def build_domain_report(
     key does not gate (:data:`contracts.GATES`)."""
     principals = principals or PrincipalResolver(assembly)
     resource = key.stack.resources[key.logical_id]
-    props = resource.get("Properties") or {}
-    raw_policy = props.get("KeyPolicy") if isinstance(props.get("KeyPolicy"), dict) else {}
+    raw_policy = key.policy if isinstance(key.policy, dict) else {}  # NotLiteral: CDKP102
     canonical = evaluator.canonicalize(raw_policy)
     substitutions = principals.substitutions(canonical, key.stack)
     policy = evaluator.prepare(substitutions.apply(canonical))

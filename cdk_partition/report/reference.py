@@ -40,8 +40,9 @@ def key_policy(
         if candidate.name == stack:
             resource = candidate.resources.get(logical_id) or {}
             policy = (resource.get("Properties") or {}).get("KeyPolicy")
-            if isinstance(policy, dict):
-                return dict(substitute(evaluator.canonicalize(policy), resolved))
+            canonical = evaluator.canonicalize(policy) if isinstance(policy, dict) else None
+            if isinstance(canonical, dict):  # not a policy chosen by an intrinsic (Fn::If)
+                return dict(substitute(canonical, resolved))
     return {}
 
 
