@@ -34,6 +34,11 @@ def synth_and_audit(app, out: Path) -> list:  # type: ignore[no-untyped-def]
     return audit_path(out)
 
 
+def synth_errors(app, out: Path) -> list:  # type: ignore[no-untyped-def]
+    """The error findings of :func:`synth_and_audit`."""
+    return [f for f in synth_and_audit(app, out) if f.severity == "error"]
+
+
 @pytest.fixture(scope="session")
 def sample_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample app synthesized by the pinned CDK CLI through ``cdk.json``: ``cdk synth``."""

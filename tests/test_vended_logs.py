@@ -30,10 +30,11 @@ from aws_cdk import aws_route53resolver as resolver
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_ses_actions as ses_actions
-from conftest import cdk_context
+from conftest import cdk_context, synth_errors
+from test_foreign_sources import _app as partner_app
 from test_oracle_iam_simulate import ACCOUNT, REGION
 
-from cdk_partition import DomainStack, audit_path
+from cdk_partition import DomainStack
 from cdk_partition.audit import Finding
 from cdk_partition.knowledge.wiring import DELIVERIES
 
@@ -140,18 +141,12 @@ SOURCES: list[tuple[str, str, Callable[[cdk.Stack, s3.IBucket], str]]] = [
 
 
 def _app(out: Path) -> tuple[cdk.App, DomainStack]:
-    app = cdk.App(context=cdk_context(), outdir=str(out))
-    people = cdk.Stack(app, "Principals", env=ENV)
-    ci = iam.User(people, "ci", user_name="ci")
-    return app, DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    """An app with a principals stack and domain ``orders`` (the CDK's default flags)."""
+    return partner_app(out, flag=False)
 
 
 def _errors(app: cdk.App, out: Path) -> list[Finding]:
-    try:
-        app.synth()
-    except Exception as error:
-        assert "alidation" in str(error), error
-    return [f for f in audit_path(out) if f.severity == "error"]
+    return synth_errors(app, out)  # type: ignore[no-any-return]
 
 
 def _apply(fix: str, domain: Any) -> None:
