@@ -174,16 +174,17 @@ _SCOPED = {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
         ("cloudwatch.amazonaws.com", {"conditions": None, "source": SNS_KEYS},
          "without conditions"),
         ("delivery.logs.amazonaws.com", {"source_keys_unsupported": "no"}, "AWS's sentence"),
-        # scoped, but to another account or to any (the confused deputy)
+        # scoped, but to any account (the confused deputy); a literal other account is the
+        # audit's to judge against the app's wiring (test below)
         ("delivery.logs.amazonaws.com",
-         {"conditions": {"StringEquals": {"aws:SourceAccount": "444455556666"}}},
+         {"conditions": {"StringLike": {"aws:SourceAccount": "*"}}},
          "another account or to any"),
         ("delivery.logs.amazonaws.com",
          {"conditions": {"ArnLike": {"aws:SourceArn": "arn:aws:logs:*:*:*"}}},
          "another account or to any"),
     ],
     ids=["not-a-service", "wildcard", "administration", "grants", "no-page", "unscoped",
-         "beyond-contract", "contract-unscoped", "reason-too-short", "other-account",
+         "beyond-contract", "contract-unscoped", "reason-too-short", "any-account",
          "any-account-arn"],
 )  # fmt: skip
 def test_allow_service_refuses_what_goes_beyond_the_service(
@@ -336,6 +337,23 @@ def test_allow_service_statements_are_declared_on_the_replica_keys_too(tmp_path:
     ]
     sids = [m["sid"] for m in replica["Metadata"]["cdk_partition:service_statements"]]
     assert sids == ["AllowServiceDeliveryLogs", "AllowServiceExample"]
+
+
+def test_allow_service_for_another_account_nothing_wires_is_cdkp106(tmp_path: Path) -> None:
+    """A literal other account passes the construct-time door (only the app's wiring can vouch
+    for it: a delivery from that account's stack, ``tests/test_vended_logs.py``); with no such
+    wiring the audit reports it at synth."""
+
+    def build(orders: DomainStack) -> None:
+        orders.domain.bucket("Logs")
+        orders.domain.allow_service(
+            "delivery.logs.amazonaws.com", actions=["kms:GenerateDataKey"],
+            conditions={"StringEquals": {"aws:SourceAccount": "444455556666"}},
+            source=VENDED_LOGS_S3,
+        )  # fmt: skip
+
+    found = [f for f in _synth(tmp_path, build) if f.rule == "CDKP106"]
+    assert found and "another account or to any" in found[0].message, [f.message for f in found]
 
 
 #: scoping conditions of an SNS statement added by hand -> whether CDKP106 reports it

@@ -50,20 +50,9 @@ from ..marks import (
 from ..policy.canonical import get_att
 from .cycles import find_cycles
 from .on_key import stores_on_domain_keys
-from .stacks import StackTemplate, resource_path
+from .stacks import NotLiteral, StackTemplate, resource_path
 
 __all__ = ["CloudAssembly", "DomainKey", "Placement", "Scope"]
-
-
-@dataclass(frozen=True)
-class NotLiteral:
-    """A template value an intrinsic function computes at deploy (a key policy under
-    ``Fn::If``): not a document the checks can read."""
-
-    value: Any
-
-    def __str__(self) -> str:
-        return json.dumps(self.value, default=str)[:200]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ Pure Python over JSON files (no aws_cdk import).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,14 @@ from typing import Any
 from ..marks import PATH_METADATA_KEY, Environment
 from .limits import MAX_TREE_DEPTH, AssemblyInputError, read_json_file
 
-__all__ = ["AssemblyInputError", "StackTemplate", "read_json", "resource_path", "walk"]
+__all__ = [
+    "AssemblyInputError",
+    "NotLiteral",
+    "StackTemplate",
+    "read_json",
+    "resource_path",
+    "walk",
+]
 
 
 @dataclass
@@ -187,3 +195,14 @@ def read_json(path: Path, root: Path | None = None) -> Any:
     (a regular file inside ``root`` when given); :class:`AssemblyInputError` when it cannot be
     read or parsed."""
     return read_json_file(path, root)
+
+
+@dataclass(frozen=True)
+class NotLiteral:
+    """A template value an intrinsic function computes at deploy (a key policy under
+    ``Fn::If``): not a document the checks can read."""
+
+    value: Any
+
+    def __str__(self) -> str:
+        return json.dumps(self.value, default=str)[:200]

@@ -43,6 +43,7 @@ __all__ = [
     "contract_actions",
     "expand_actions",
     "foreign_scopes",
+    "literal_scopes",
     "rows_of_service",
     "scopable_actions",
     "service_statement_problems",
@@ -215,6 +216,25 @@ def foreign_scopes(
     return out
 
 
+def literal_scopes(conditions: Any) -> frozenset[str]:
+    """The literal accounts (``aws:SourceAccount``, ``kms:CallerAccount``) and the ARNs without a
+    wildcard (``aws:SourceArn``) of ``conditions``: what only the app's wiring can vouch for,
+    which a check that cannot see the wiring (the construct-time door) passes as ``wired`` to
+    :func:`foreign_scopes`, leaving them to the audit (CDKP106); a wildcard is refused at once."""
+    out: set[str] = set()
+    for block in conditions.values() if isinstance(conditions, Mapping) else []:
+        for key, values in block.items() if isinstance(block, Mapping) else []:
+            for value in values if isinstance(values, list) else [values]:
+                text = str(value)
+                if _wild(text) or "${" in text.replace("${AWS::Partition}", ""):
+                    continue
+                if str(key).lower() in _ACCOUNT_KEYS and text.isdigit():
+                    out.add(text)
+                elif str(key).lower() in _ARN_KEYS and text.startswith("arn:"):
+                    out.add(text)
+    return frozenset(out)
+
+
 def _wild(text: str) -> bool:
     return "*" in text or "?" in text
 
@@ -227,7 +247,6 @@ def service_statement_problems(
     declared: Mapping[str, Any] | None = None,
     account: str | None = None,
     wired: frozenset[str] = frozenset(),
-    accounts: bool = True,
 ) -> Iterator[str]:
     """What an Allow of ``actions`` (already expanded or not) to ``service`` under ``conditions``
     gives beyond the service's needs, as phrases ("gives X kms:Y, beyond ..."); none when it
@@ -238,10 +257,9 @@ def service_statement_problems(
     held to data actions, scoped, like a service without a contract. ``account``: the key's
     account, when known: a condition scoping the service to another account
     (:func:`foreign_scopes`, ``wired`` its sources of other accounts the app wires) is a problem
-    whatever the service; ``accounts=False`` leaves that to the audit (the construct-time door
-    cannot see the app's wiring)."""
+    whatever the service."""
     expanded = expand_actions(actions)
-    foreign = foreign_scopes(conditions, account, wired) if accounts else []
+    foreign = foreign_scopes(conditions, account, wired)
     if foreign:
         yield (
             f"scopes {service} to another account or to any ({'; '.join(foreign)}): the service "

@@ -21,7 +21,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ..audit.service_statements import service_statement_problems
+from ..audit.service_statements import literal_scopes, service_statement_problems
 from ..knowledge.capabilities import KMS_KEY_ACTIONS, SERVICE_SID_PREFIX
 from ..knowledge.contract_shapes import fill as contract_shapes_fill
 from ..marks import SERVICE_STATEMENTS_METADATA_KEY
@@ -144,7 +144,9 @@ class ServiceDoor(_Mixin):
                 evaluator.canonicalize(rendered),
                 declared=declared,
                 account=account or "${AWS::AccountId}",
-                accounts=False,  # judged by the audit, which sees the app's wiring (CDKP106)
+                # a literal account or ARN of another account only the app's wiring can vouch
+                # for: the audit judges it (CDKP106); a wildcard is refused here
+                wired=literal_scopes(evaluator.canonicalize(rendered)),
             )
         )
         if problems:

@@ -25,7 +25,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from ..knowledge import catalogue, contract_shapes, contracts, wiring
 from ..knowledge.capabilities import (
@@ -43,11 +43,11 @@ from .publishers import Publishers
 from .stack_graph import refuse_cyclic_grants
 
 
-def _construct_at(root: Construct, path: str) -> Construct | None:
+def _construct_at(root: IConstruct, path: str) -> IConstruct | None:
     """The construct at ``path`` (``Stack/Scope/Id``) under the app ``root``, or None."""
-    node: Construct | None = root
+    node: IConstruct | None = root
     for part in path.split("/") if path else []:
-        node = node.node.try_find_child(part) if node is not None else None  # type: ignore[assignment]
+        node = node.node.try_find_child(part) if node is not None else None
     return node
 
 
