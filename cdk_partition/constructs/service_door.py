@@ -86,10 +86,13 @@ class ServiceDoor(_Mixin):
             or its URL.
         :param conditions: the condition block AWS documents, e.g.
             ``{"StringEquals": {"aws:SourceAccount": stack.account}}``. Values known at synth
-            or pseudo parameters; never a token of a domain store (the key would depend on a
-            store that depends on the key: a cycle CloudFormation refuses). Default: none,
-            which passes only with ``source_keys_unsupported`` or a contract whose rows are
-            unconditioned.
+            or pseudo parameters (a ``${AWS::AccountId}`` placeholder in a string is written
+            as ``Fn::Sub`` of it); never a token of a domain store (the key would depend on a
+            store that depends on the key: a cycle CloudFormation refuses). A wildcard account
+            or ARN of any account is refused; a literal one of another account is the audit's
+            to judge against the app's wiring (CDKP106 unless the app wires a delivery from
+            it). Default: none, which passes only with ``source_keys_unsupported`` or a
+            contract whose rows are unconditioned.
         :param source_keys_unsupported: AWS's words (a sentence, quoted from ``source``) that
             the source condition keys are not supported for this service's KMS requests; the
             statement may then stay unscoped. Default: the statement must be scoped.
