@@ -15,6 +15,7 @@ CDKP106 accepts an exact ARN the app wires, never a wildcard or an ARN nothing w
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +188,20 @@ def test_the_partners_own_stack_subscribing_the_domain_queue(tmp_path: Path) -> 
     assert after == [], [f.message for f in after]
     ours, theirs = _decisions(_sns_cases(_concrete_key_policy(tmp_path / "after"), TOPIC, PARTNER))
     assert ours == theirs == ["allow", "allow"], (ours, theirs)
+
+
+def test_a_partner_arn_with_a_pseudo_parameter_placeholder_is_substituted(tmp_path: Path) -> None:
+    """CDKP021 prints the source ARN canonical (``arn:${AWS::Partition}:sns:...`` where the
+    stack's partition is unknown); given to ``allow_service_publisher`` as written, it must be
+    ``Fn::Sub`` of it, not a literal CloudFormation keeps as text (no request would match)."""
+    app, orders = _app(tmp_path, flag=False)
+    orders.domain.queue("Jobs")
+    arn = "arn:${AWS::Partition}:sns:" + REGION + ":" + PARTNER + ":events"
+    orders.domain.allow_service_publisher("sns.amazonaws.com", source_arn=arn)
+    errors = _errors(app, tmp_path)  # nothing wires the topic here: CDKP106 judges the scope
+    assert [f.rule for f in errors] == ["CDKP106"], [f.message for f in errors]
+    template = json.loads((tmp_path / "Orders.template.json").read_text())
+    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    scoped = [s for s in key["Properties"]["KeyPolicy"]["Statement"]
+              if str(s.get("Sid", "")).startswith("AllowPublisherSnsScoped")]  # fmt: skip
+    assert scoped[0]["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::Sub": arn}}}, scoped

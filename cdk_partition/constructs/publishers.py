@@ -69,7 +69,8 @@ class Publishers(_Mixin):
             resource of another account (a partner's topic that a domain queue subscribes to)
             gets a statement scoped by exactly that ARN (``AllowPublisher<Service>Scoped<n>``):
             the service then calls KMS with that account as ``aws:SourceAccount``; the audit
-            accepts it when the app wires that source to a store on the key, else CDKP106. Not
+            accepts it when the app wires that source to a store on the key, else CDKP106
+            (``${AWS::Partition}`` in it, as a finding prints it, is written as ``Fn::Sub``). Not
             the ARN token of a domain store: the key would depend on a store that depends on the
             key (a cycle). Refused for a service whose contract does not support source
             conditions. Default: the account scope only.
@@ -103,7 +104,8 @@ class Publishers(_Mixin):
             canonicalize,
         ) if not cdk.Token.is_unresolved(source_arn) else None  # fmt: skip
         if foreign is not None:  # one source of another account: exactly its ARN
-            self._allow_publisher_scoped(service, {"ArnEquals": {"aws:SourceArn": source_arn}})
+            arn = cdk.Fn.sub(source_arn) if "${AWS::" in source_arn else source_arn
+            self._allow_publisher_scoped(service, {"ArnEquals": {"aws:SourceArn": arn}})
             return
         sid = _publisher_sid(service) + "Sources"
         sources: dict[str, list[str]] = self.__dict__.setdefault("_publisher_sources", {})
