@@ -8,7 +8,6 @@ declare. Fail closed: before, such a delivery was silent and failed at run time.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -25,17 +24,19 @@ __all__ = ["audit_deliveries", "delivery_accounts"]
 
 _RULE = {rule.id: rule for rule in RULES}
 
+#: Source type -> its rows of :data:`DELIVERIES`.
+_BY_TYPE: dict[str, list[Delivery]] = {}
+for _row in DELIVERIES:
+    _BY_TYPE.setdefault(_row.source_type, []).append(_row)
+
 
 def audit_deliveries(assembly: CloudAssembly) -> Iterator[Finding]:
     """CDKP021 for each delivery of :data:`DELIVERIES` into a domain store whose key refuses the
     service its request in every context."""
     resolver = PrincipalResolver(assembly)
-    by_type: dict[str, list[Delivery]] = {}
-    for delivery in DELIVERIES:
-        by_type.setdefault(delivery.source_type, []).append(delivery)
     for stack in assembly.stacks:
         for logical_id, resource in stack.resources.items():
-            for row in by_type.get(str(type_of(resource)), []):
+            for row in _BY_TYPE.get(str(type_of(resource)), []):
                 for store_stack, store_id in _stores(assembly, stack, row, resource):
                     yield from _delivery(assembly, resolver, row, stack, logical_id, resource,
                                          store_stack, store_id)  # fmt: skip
@@ -44,11 +45,8 @@ def audit_deliveries(assembly: CloudAssembly) -> Iterator[Finding]:
 def _stores(
     assembly: CloudAssembly, stack: StackTemplate, row: Delivery, resource: Mapping[str, Any]
 ) -> Iterator[tuple[StackTemplate, str]]:
-    """The stores ``row``'s destination property of ``resource`` names (a literal bucket domain
-    name cut to the bucket's name first)."""
+    """The stores ``row``'s destination property of ``resource`` names."""
     for value in destinations(row, props_of(resource)):
-        if row.suffix and isinstance(value, str):
-            value = re.sub(row.suffix + "$", "", value)
         yield from stores_at(assembly, stack, value)
 
 
@@ -118,25 +116,24 @@ def delivery_accounts(assembly: CloudAssembly, key: Any) -> frozenset[str]:
     """The accounts (of the delivering resources' stacks, named by the template) other than the
     key's from which a delivery of :data:`DELIVERIES` reaches a store on ``key``: a statement
     scoped by such an account (``aws:SourceAccount``, as the delivery's fix writes it) is that
-    delivery's, not a scope reaching other accounts (CDKP106)."""
-    out: set[str] = set()
-    types = {d.source_type for d in DELIVERIES}
-    mine = key.stack.environment.account
-    for stack in assembly.stacks:
-        account = stack.environment.account
-        if not account or account == mine:
-            continue
-        for resource in stack.resources.values():
-            if type_of(resource) not in types:
-                continue
-            for row in (d for d in DELIVERIES if d.source_type == type_of(resource)):
-                for store_stack, store_id in _stores(assembly, stack, row, resource):
-                    store = store_stack.resources.get(store_id)
-                    domain = (
-                        assembly.domain_of(store_stack, store_id, store).domain
-                        if isinstance(store, dict)
-                        else None
-                    )
-                    if domain and assembly.nearest_domain_key(domain, store_stack) is key:
-                        out.add(account)
-    return frozenset(out)
+    delivery's, not a scope reaching other accounts (CDKP106). Read once per assembly."""
+    mark = ("delivery-accounts",)
+    by_key: dict[int, set[str]] | None = assembly.memo.get(mark)
+    if by_key is None:
+        by_key = {}
+        for stack in assembly.stacks:
+            account = stack.environment.account
+            for resource in stack.resources.values() if account else []:
+                for row in _BY_TYPE.get(str(type_of(resource)), []):
+                    for store_stack, store_id in _stores(assembly, stack, row, resource):
+                        store = store_stack.resources.get(store_id)
+                        domain = (
+                            assembly.domain_of(store_stack, store_id, store).domain
+                            if store
+                            else None
+                        )
+                        found = assembly.nearest_domain_key(domain, store_stack) if domain else None
+                        if found is not None and found.stack.environment.account != account:
+                            by_key.setdefault(id(found), set()).add(str(account))
+        assembly.memo[mark] = by_key
+    return frozenset(by_key.get(id(key), ()))

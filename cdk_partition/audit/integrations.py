@@ -279,25 +279,34 @@ def wired_sources(assembly: CloudAssembly, key: Any) -> frozenset[str]:
     """The literal ARNs of other accounts' sources the app wires to deliver into stores on
     ``key`` (a subscription of a domain queue to another account's topic), as the key policy
     writes them: a service statement scoped to exactly one of them is the app's wiring, not a
-    scope reaching other accounts (CDKP106)."""
-    out: set[str] = set()
-    account = key.stack.environment.account
-    for stack in assembly.stacks:
-        for resource in stack.resources.values():
-            if resource.get("Type") not in SOURCE_ARN_PROPERTIES:
-                continue
-            found = foreign_source(resource, account, evaluator.canonicalize)
-            if found is None:
-                continue
-            for _, value in _named(resource):
-                for store_stack, store_id in stores_at(assembly, stack, value):
-                    store = store_stack.resources.get(store_id)
-                    if not isinstance(store, dict):
-                        continue
-                    domain = assembly.domain_of(store_stack, store_id, store).domain
-                    if domain and assembly.nearest_domain_key(domain, store_stack) is key:
-                        out.add(found[0])
-    return frozenset(out)
+    scope reaching other accounts (CDKP106). Read once per assembly for every key."""
+    mark = ("wired-sources",)
+    by_key: dict[int, set[str]] | None = assembly.memo.get(mark)
+    if by_key is None:
+        by_key = {}
+        for stack in assembly.stacks:
+            for resource in stack.resources.values():
+                if resource.get("Type") not in SOURCE_ARN_PROPERTIES:
+                    continue
+                found = foreign_source(resource, None, evaluator.canonicalize)
+                for store_key in _keys_of_stores(assembly, stack, resource) if found else []:
+                    if found and found[1] != store_key.stack.environment.account:
+                        by_key.setdefault(id(store_key), set()).add(found[0])
+        assembly.memo[mark] = by_key
+    return frozenset(by_key.get(id(key), ()))
+
+
+def _keys_of_stores(
+    assembly: CloudAssembly, stack: StackTemplate, resource: Mapping[str, Any]
+) -> Iterator[Any]:
+    """The domain keys of the stores ``resource``'s wiring properties name."""
+    for _, value in _named(resource):
+        for store_stack, store_id in stores_at(assembly, stack, value):
+            store = store_stack.resources.get(store_id)
+            domain = assembly.domain_of(store_stack, store_id, store).domain if store else None
+            key = assembly.nearest_domain_key(domain, store_stack) if domain else None
+            if key is not None:
+                yield key
 
 
 def _finding(

@@ -12,16 +12,19 @@ from constructs import IConstruct
 
 from ._native import StackReferences
 
-__all__ = ["deploys_after", "refuse_cyclic_grants"]
+__all__ = ["construct_at", "deploys_after", "refuse_cyclic_grants"]
+
+
+def construct_at(root: IConstruct, path: str) -> IConstruct | None:
+    """The construct at ``path`` (``Stack/Scope/Id``) under the app ``root``, or None."""
+    node: IConstruct | None = root
+    for part in path.split("/") if path else []:
+        node = node.node.try_find_child(part) if node is not None else None
+    return node
 
 
 def _stack_at(root: IConstruct, path: str) -> cdk.Stack | None:
-    node = root
-    for part in path.split("/"):
-        child = node.node.try_find_child(part)
-        if child is None:
-            return None
-        node = child
+    node = construct_at(root, path)
     return node if isinstance(node, cdk.Stack) else None
 
 

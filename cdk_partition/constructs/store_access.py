@@ -25,7 +25,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from ..knowledge import catalogue, contract_shapes, contracts, wiring
 from ..knowledge.capabilities import (
@@ -40,15 +40,7 @@ from ._messages import path_of, render
 from ._native import KEY_SENTINEL, STORE_SENTINEL, KeyReferrers, KeyUsers
 from .contract_statements import contract_service_statements, deployment_direct_statements
 from .publishers import Publishers
-from .stack_graph import refuse_cyclic_grants
-
-
-def _construct_at(root: IConstruct, path: str) -> IConstruct | None:
-    """The construct at ``path`` (``Stack/Scope/Id``) under the app ``root``, or None."""
-    node: IConstruct | None = root
-    for part in path.split("/") if path else []:
-        node = node.node.try_find_child(part) if node is not None else None
-    return node
+from .stack_graph import construct_at, refuse_cyclic_grants
 
 
 def _snake(name: str) -> str:
@@ -260,7 +252,7 @@ class StoreAccess(Publishers):
         (``Stack.format_arn(account=...)``), which the key's template then resolves the same
         way. None when its source is this account's (or none)."""
         prop = wiring.SOURCE_ARN_PROPERTIES.get(str(item.get("type")))
-        construct = _construct_at(self.node.root, str(item.get("path", "")))
+        construct = construct_at(self.node.root, str(item.get("path", "")))
         if prop is None or not isinstance(construct, cdk.CfnResource):
             return None
         value = getattr(construct, _snake(prop), None)

@@ -62,13 +62,18 @@ STORE_NAMES: dict[str, StoreName] = {
         # Service Authorization Reference, "Actions, resources, and condition keys for Amazon S3",
         # resource types bucket (arn:${Partition}:s3:::${BucketName}) and object
         # (arn:${Partition}:s3:::${BucketName}/${ObjectName}); AWS::S3::BucketPolicy's Bucket is
-        # "The name of the Amazon S3 bucket to which the policy applies"
+        # "The name of the Amazon S3 bucket to which the policy applies"; a delivery may name a
+        # bucket by its domain name: CloudFront's Logging Bucket is "The Amazon S3 bucket to
+        # store the access logs in, for example, amzn-s3-demo-bucket.s3.amazonaws.com" (AWS
+        # CloudFormation Template Reference, "AWS::CloudFront::Distribution Logging"), and the
+        # CDK writes a bucket imported by name as its regional domain name,
+        # <name>.s3.<region>.amazonaws.com (its bucketRegionalDomainName)
         StoreName(
             "AWS::S3::Bucket",
             "BucketName",
             ("arn:{partition}:s3:::{name}", "arn:{partition}:s3:::{name}/*"),
             "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html",
-            ("{name}",),
+            ("{name}", "{name}.s3.amazonaws.com", "{name}.s3.{region}.amazonaws.com"),
         ),
         # "Actions, resources, and condition keys for Amazon SQS", resource type queue
         # (arn:${Partition}:sqs:${Region}:${Account}:${QueueName}); AWS::SQS::QueuePolicy's

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .run_roles import roles_at
+
 __all__ = [
     "DELIVERIES",
     "SOURCE_ARN_PROPERTIES",
@@ -258,33 +260,17 @@ class Delivery:
     """The ``aws:SourceArn`` prefix the service's requests carry, as AWS documents it, with
     ``{partition}``, ``{region}``, ``{account}`` of the delivering resource's stack ("" where
     AWS documents none)."""
-    suffix: str = ""
-    """A pattern the destination's literal text ends with that is not the store's name (a
-    bucket's domain name, ``<bucket>.s3.amazonaws.com``): cut before the store is looked up."""
 
 
 def destinations(row: Delivery, props: Mapping[str, Any]) -> Iterator[Any]:
-    """The values ``row.destination`` names in ``props`` (a resource's ``Properties``), each
-    where ``row.when`` holds; nothing for a shape the path does not find."""
-    parts = row.destination.split(".")
-
-    def walk(value: Any, index: int, scope: Any) -> Iterator[Any]:
-        if index == len(parts):
-            if isinstance(scope, Mapping) and all(scope.get(k) == v for k, v in row.when):
-                yield value
-            return
-        name = parts[index]
-        many = name.endswith("[]")
-        child = value.get(name.removesuffix("[]")) if isinstance(value, Mapping) else None
-        if child is None:
-            return
-        if not many:
-            yield from walk(child, index + 1, scope)
-            return
-        for item in child if isinstance(child, list) else []:
-            yield from walk(item, index + 1, item)
-
-    yield from walk(props, 0, props)
+    """The values ``row.destination`` names in ``props`` (a resource's ``Properties``, read by
+    :func:`cdk_partition.knowledge.run_roles.roles_at`), each where ``row.when`` holds in the
+    innermost list item (in ``props`` when the path has none)."""
+    head, marker, rest = row.destination.rpartition("[].")
+    items = roles_at(props, head + "[]") if marker else [props]
+    for item in items:
+        if isinstance(item, Mapping) and all(item.get(k) == v for k, v in row.when):
+            yield from roles_at(item, rest)
 
 
 #: The requests of a vended-log delivery into a bucket: a data key for each object, and the
@@ -312,12 +298,6 @@ _VENDED_LOGS_QUOTE = (
     "If the bucket has server-side encryption using a customer managed AWS KMS key, you must "
     "also add the key policy for your customer managed key"
 )
-
-#: A bucket's domain names (``<bucket>.s3.amazonaws.com``, ``<bucket>.s3.<region>.amazonaws.com``,
-#: ``<bucket>.s3-<region>.amazonaws.com``): CloudFront's Logging Bucket is written so, "for
-#: example, amzn-s3-demo-bucket.s3.amazonaws.com" (AWS CloudFormation Template Reference,
-#: "AWS::CloudFront::Distribution Logging").
-_BUCKET_DOMAIN = r"\.s3([.-][a-z0-9-]+)?\.amazonaws\.com(\.cn)?"
 
 _SES_RECEIVING = (
     'Amazon SES Developer Guide, "Giving permissions to Amazon SES for email receiving" '
@@ -396,7 +376,7 @@ DELIVERIES: tuple[Delivery, ...] = (
     # using a customer managed key, you must add the following statement to the key policy"
     # (delivery.logs.amazonaws.com, kms:GenerateDataKey*). AWS CloudFormation Template
     # Reference, "AWS::CloudFront::Distribution Logging": Bucket, "The Amazon S3 bucket to store
-    # the access logs in" (its domain name: the CDK writes the bucket's RegionalDomainName).
+    # the access logs in" (its domain name, which knowledge.store_names reads as the bucket).
     Delivery(
         "AWS::CloudFront::Distribution", "DistributionConfig.Logging.Bucket", (),
         "AWS::S3::Bucket", "delivery.logs.amazonaws.com", _DATA_KEY,
@@ -405,7 +385,6 @@ DELIVERIES: tuple[Delivery, ...] = (
         "If the S3 bucket for your standard logs uses server-side encryption with AWS KMS keys "
         "(SSE-KMS) by using a customer managed key, you must add the following statement to the "
         "key policy",
-        suffix=_BUCKET_DOMAIN,
     ),
     # Amazon S3 User Guide, "Configuring Amazon S3 Inventory": "To grant Amazon S3 permission to
     # use your AWS Key Management Service (AWS KMS) customer managed key for server-side
