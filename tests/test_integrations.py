@@ -44,6 +44,7 @@ from cdk_partition.assembly import load
 from cdk_partition.assembly.principals import PrincipalResolver
 from cdk_partition.audit import Finding
 from cdk_partition.knowledge import contracts
+from cdk_partition.knowledge.capabilities import expand_kms_actions
 from cdk_partition.policy import evaluator
 
 ENV = cdk.Environment(account=ACCOUNT, region=REGION)
@@ -87,13 +88,23 @@ def _concrete_key_policy(out: Path) -> dict[str, Any]:
 
 
 def _service_cases(out: Path, contract: str) -> list[Case]:
+    """The run-time requests of ``contract``'s service-principal rows against the Orders key
+    policy: each action AWS names (a wildcard as the actions it stands for), its context with
+    the account, region and partition of the test's environment."""
     policy = _concrete_key_policy(out)
+    values = {"{account}": ACCOUNT, "{region}": REGION, "{partition}": "aws"}
+
+    def fill(text: str) -> str:
+        for placeholder, value in values.items():
+            text = text.replace(placeholder, value)
+        return text
+
     return [
-        Case(f"integration:{contract}", policy, service(row.principal), action,
-             {k: v.replace("{account}", ACCOUNT) for k, v in row.context.items()})
+        Case(f"integration:{contract}", policy, service(fill(row.principal)), action,
+             {k: fill(v) for k, v in row.context.items()})
         for row in contracts.rows_for(contract, "run")
         if row.caller == "service_principal"
-        for action in row.actions
+        for action in expand_kms_actions(row.actions)
     ]  # fmt: skip
 
 

@@ -17,6 +17,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_ses_actions as ses_actions
 from aws_cdk import aws_sns as sns
 from conftest import cdk_context
 from test_integrations import _decisions, _service_cases, _synth, imported_by_export
@@ -116,6 +118,39 @@ def test_a_domain_bucket_as_server_access_log_target(tmp_path: Path) -> None:
     ]
     assert [s["Action"] for s in logging] == [["kms:GenerateDataKey", "kms:Decrypt"]], logging
     cases = _service_cases(tmp_path, "bucket_access_logs")
+    ours, theirs = _decisions(cases)
+    assert ours == theirs == ["allow"] * len(cases), (ours, theirs)
+
+
+def test_the_statement_the_cdk_writes_for_a_receipt_rule_on_the_domain_key(tmp_path: Path) -> None:
+    """``aws_ses_actions.S3(kms_key=domain.key)`` writes AWS's earlier statement for SES
+    (``kms:Encrypt``, ``kms:GenerateDataKey`` under encryption-context conditions): it was CDKP106
+    ("beyond its contract"), cleared only by an exemption. Now the contract row keeps AWS's earlier
+    ``kms:Encrypt`` as ``statement_only``; the bucket's own delivery is CDKP021 with a fix that,
+    applied as written, leaves no error, and SES's request of the row is allowed by both
+    deciders."""
+    from test_vended_logs import _apply
+
+    def build(fix: str | None) -> Callable[[DomainStack], None]:
+        def inner(orders: DomainStack) -> None:
+            ses.ReceiptRuleSet(orders, "Inbound", rules=[ses.ReceiptRuleOptions(actions=[
+                ses_actions.S3(bucket=orders.domain.bucket("Mail"), kms_key=orders.domain.key)])])  # fmt: skip
+            if fix:
+                _apply(fix, orders.domain)
+
+        return inner
+
+    before = [f for f in _synth(tmp_path / "before", build(None)) if f.severity == "error"]
+    assert [f.rule for f in before] == ["CDKP021"], [f.message for f in before]
+    after = _synth(tmp_path / "after", build(before[0].fix))
+    assert not [f for f in after if f.severity == "error"], [f.message for f in after]
+    template = json.loads((tmp_path / "after" / "Orders.template.json").read_text())
+    (key,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    assert any(
+        s.get("Principal") == {"Service": "ses.amazonaws.com"} and "kms:Encrypt" in s["Action"]
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+    ), "the CDK's own statement stays"
+    cases = _service_cases(tmp_path / "after", "ses_receipt_rule")
     ours, theirs = _decisions(cases)
     assert ours == theirs == ["allow"] * len(cases), (ours, theirs)
 
