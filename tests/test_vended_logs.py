@@ -23,6 +23,7 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_config as config
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_networkfirewall as nfw
@@ -112,6 +113,17 @@ def _config_channel(stack: cdk.Stack, bucket: s3.IBucket) -> str:
     return "Orders/Channel"
 
 
+def _vpc(stack: cdk.Stack) -> ec2.Vpc:
+    return ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0)
+
+
+def _nlb_logs(stack: cdk.Stack, bucket: s3.IBucket) -> str:
+    """A Network Load Balancer's access logs (``log_access_logs``; the CDK's bucket policy
+    names Elastic Load Balancing's account besides delivery.logs.amazonaws.com)."""
+    elbv2.NetworkLoadBalancer(stack, "Lb", vpc=_vpc(stack)).log_access_logs(bucket)
+    return "Orders/Lb/Resource"
+
+
 def _ses_rule(action: Callable[[DomainStack], Any]) -> Callable[[cdk.Stack, s3.IBucket], str]:
     def build(stack: cdk.Stack, bucket: s3.IBucket) -> str:
         del bucket
@@ -135,6 +147,7 @@ SOURCES: list[tuple[str, str, Callable[[cdk.Stack, s3.IBucket], str]]] = [
     ("cloudfront-literal", "AWS::CloudFront::Distribution", _cloudfront_literal),
     ("inventory", "AWS::S3::Bucket", _inventory),
     ("config", "AWS::Config::DeliveryChannel", _config_channel),
+    ("nlb", "AWS::ElasticLoadBalancingV2::LoadBalancer", _nlb_logs),
     ("ses-s3", "AWS::SES::ReceiptRule", _SES_S3),
     ("ses-sns", "AWS::SES::ReceiptRule", _SES_SNS),
 ]
@@ -256,3 +269,64 @@ def test_a_pseudo_parameter_in_a_declared_condition_is_substituted(tmp_path: Pat
     assert resolved["Condition"] == {
         "StringEquals": {"aws:SourceAccount": {"Fn::Sub": "${AWS::AccountId}"}}
     }, resolved
+
+
+def _alb_logs(out: Path, *, fixed: bool) -> list[Finding]:
+    """An Application Load Balancer logging into a bucket of the domain stack that the one switch
+    (``encryption_at_rest()``) puts on the domain key; ``fixed``: CDKP026's fix as written (an
+    SSE-S3 bucket in a stack that is no domain's)."""
+    app, orders = _app(out)
+    if fixed:
+        edge = cdk.Stack(app, "Edge", env=ENV)
+        bucket = s3.Bucket(edge, "Logs", encryption=s3.BucketEncryption.S3_MANAGED)
+    else:
+        bucket = s3.Bucket(orders, "Logs")
+    elbv2.ApplicationLoadBalancer(orders, "Lb", vpc=_vpc(orders)).log_access_logs(bucket)
+    cdk.Mixins.of(orders).apply(orders.domain.encryption_at_rest())
+    return _errors(app, out)
+
+
+def test_alb_access_logs_into_a_domain_bucket_are_cdkp026_and_the_fix_passes(
+    tmp_path: Path,
+) -> None:
+    """AWS supports only SSE-S3 for ALB access logs: no key policy lets them into a domain bucket.
+    Before: CDKP019 on Elastic Load Balancing's account with a fix that cannot work (name roles in
+    the key policy). Now CDKP026 on the load balancer, and its fix, applied as written, passes.
+    The account the CDK names in the bucket policy is no principal of the app (no CDKP019)."""
+    before = _alb_logs(tmp_path / "before", fixed=False)
+    assert [(f.rule, f.path) for f in before] == [("CDKP026", "Orders/Lb/Resource")], [
+        f.message for f in before
+    ]
+    assert "Amazon S3-managed keys (SSE-S3)" in before[0].message, before[0].message
+    assert "S3_MANAGED" in (before[0].fix or ""), before[0].fix
+    after = _alb_logs(tmp_path / "after", fixed=True)
+    assert after == [], [f.message for f in after]
+
+
+def test_an_alb_on_an_l2_domain_bucket_is_refused_by_the_cdk(tmp_path: Path) -> None:
+    """The store method's bucket carries the key on the L2: the CDK itself refuses it at
+    construct time (the refusal comes before synth, with its reason)."""
+    app, orders = _app(tmp_path)
+    lb = elbv2.ApplicationLoadBalancer(orders, "Lb", vpc=_vpc(orders))
+    with pytest.raises(RuntimeError, match="KMS keys is unsupported"):
+        lb.log_access_logs(orders.domain.bucket("Logs"))
+    del app
+
+
+def test_an_nlb_bucket_policy_account_is_not_an_app_principal(tmp_path: Path) -> None:
+    """The account of Elastic Load Balancing the CDK names in an access-log bucket's policy is
+    no principal of the app; an account of the app named the same way still is (CDKP019)."""
+    app, orders = _app(tmp_path)
+    bucket = orders.domain.bucket("Logs")
+    _nlb_logs(orders, bucket)
+    row = next(d for d in DELIVERIES if d.source_type.endswith("V2::LoadBalancer") and d.sse_kms)
+    orders.domain.allow_service(row.service, actions=list(row.actions), conditions={
+        "StringEquals": {"aws:SourceAccount": ACCOUNT}}, source=row.page)  # CDKP021's fix  # fmt: skip
+    bucket.add_to_resource_policy(iam.PolicyStatement(
+        actions=["s3:PutObject"], resources=[bucket.arn_for_objects("*")],
+        principals=[iam.AccountPrincipal("444455556666")]))  # fmt: skip
+    cdk.Stack(app, "Partner", env=cdk.Environment(account="444455556666", region=REGION))
+    errors = _errors(app, tmp_path)
+    assert [(f.rule, "444455556666" in f.message) for f in errors] == [("CDKP019", True)], [
+        f.message for f in errors
+    ]

@@ -3,7 +3,9 @@ has no contract row (vended logs into a bucket: VPC flow logs, Route 53 Resolver
 Network Firewall logs, CloudWatch Logs delivery destinations; :data:`cdk_partition.knowledge
 .wiring.DELIVERIES`, each with its AWS page): CDKP021 when the domain key refuses the service the
 request in every context (decided by the prover), with the ``allow_service`` statement to
-declare. Fail closed: before, such a delivery was silent and failed at run time.
+declare. Fail closed: before, such a delivery was silent and failed at run time. Where AWS
+supports only SSE-S3 for the delivery (Application Load Balancer access logs), a destination in a
+domain is CDKP026, whatever the key policy says.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from .integrations import RULES, stores_at
 from .key_requests import prepared_key_policy
 from .rules import Finding, make_finding, resource_fields
 
-__all__ = ["audit_deliveries", "delivery_accounts"]
+__all__ = ["audit_deliveries", "delivery_accounts", "load_balancer_log_targets"]
 
 _RULE = {rule.id: rule for rule in RULES}
+_LOAD_BALANCER = "AWS::ElasticLoadBalancingV2::LoadBalancer"
 
 #: Source type -> its rows of :data:`DELIVERIES`.
 _BY_TYPE: dict[str, list[Delivery]] = {}
@@ -67,6 +70,10 @@ def _delivery(
     if type_of(store) != row.store_type:
         return
     domain = assembly.domain_of(store_stack, store_id, store).domain
+    if not row.sse_kms:
+        if domain:
+            yield _sse_s3_only(row, stack, logical_id, resource, store_stack, store_id, domain)
+        return
     key = assembly.nearest_domain_key(domain, store_stack) if domain else None
     if key is None or not isinstance(key.policy, dict):
         return
@@ -112,6 +119,50 @@ def _delivery(
     )
 
 
+def _sse_s3_only(
+    row: Delivery,
+    stack: StackTemplate,
+    logical_id: str,
+    resource: Mapping[str, Any],
+    store_stack: StackTemplate,
+    store_id: str,
+    domain: str,
+) -> Finding:
+    """CDKP026: ``resource`` delivers into a store of domain ``domain`` where AWS supports only
+    SSE-S3 (whatever the key policy says, and whether the bucket is on the key yet or not: a
+    domain store must be)."""
+    base = resource_fields(stack, logical_id, resource, domain)
+    store = store_stack.resources[store_id]
+    path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
+    return make_finding(
+        _RULE["CDKP026"],
+        f"{base['path']} delivers into {path} of domain {domain!r}, and AWS supports no "
+        f'customer managed key there: "{row.quote}" ({row.page}). A domain store is on the '
+        "domain key: every delivery fails at run time.",
+        location=row.destination,
+        **base,
+    )
+
+
+def load_balancer_log_targets(assembly: CloudAssembly) -> frozenset[tuple[str, str]]:
+    """(stack name, logical id) of every bucket a load balancer of the app delivers access logs
+    into (the rows of :data:`DELIVERIES` for ``AWS::ElasticLoadBalancingV2::LoadBalancer``): an
+    account its bucket policy names besides the app's accounts is Elastic Load Balancing's, which
+    the delivery's own finding covers (CDKP026, CDKP021), not a principal of the app (CDKP019).
+    Read once per assembly."""
+    mark = ("load-balancer-log-targets",)
+    found: frozenset[tuple[str, str]] | None = assembly.memo.get(mark)
+    if found is None:
+        out: set[tuple[str, str]] = set()
+        for stack in assembly.stacks:
+            for resource in stack.resources.values():
+                for row in _BY_TYPE.get(str(type_of(resource)), []):
+                    if row.source_type == _LOAD_BALANCER:
+                        out |= {(s.name, i) for s, i in _stores(assembly, stack, row, resource)}
+        found = assembly.memo[mark] = frozenset(out)
+    return found
+
+
 def delivery_accounts(assembly: CloudAssembly, key: Any) -> frozenset[str]:
     """The accounts (of the delivering resources' stacks, named by the template) other than the
     key's from which a delivery of :data:`DELIVERIES` reaches a store on ``key``: a statement
@@ -125,6 +176,8 @@ def delivery_accounts(assembly: CloudAssembly, key: Any) -> frozenset[str]:
             account = stack.environment.account
             for resource in stack.resources.values() if account else []:
                 for row in _BY_TYPE.get(str(type_of(resource)), []):
+                    if not row.sse_kms:
+                        continue
                     for store_stack, store_id in _stores(assembly, stack, row, resource):
                         store = store_stack.resources.get(store_id)
                         domain = (

@@ -43,6 +43,7 @@ from ..assembly.principals import PrincipalResolver
 from ..knowledge.capabilities import least_capabilities
 from ..knowledge.identity_kms import ROWS_BY_TYPE, IdentityRow
 from ..policy import evaluator
+from .deliveries import load_balancer_log_targets
 from .identity_policies import (
     RESOURCE_POLICIES,
     Principal,
@@ -257,6 +258,7 @@ def _resource_policy_grants(
     rules' to judge). Each such principal's own identity policy is taken to allow its KMS
     requests (it may be outside the app): only the key policy decides."""
     out: list[Grant] = []
+    app_accounts = {s.environment.account for s in assembly.stacks}
     for stack in assembly.stacks:
         for logical_id, resource in stack.resources.items():
             kind = resource.get("Type") if isinstance(resource, dict) else None
@@ -272,6 +274,13 @@ def _resource_policy_grants(
                 targets += found.stores + found.any_name
             if not targets:
                 continue
+            # an access-log bucket of a load balancer: an account outside the app is Elastic
+            # Load Balancing's (the delivery's own finding covers it: CDKP026, CDKP021)
+            service_accounts = (
+                {s for s in targets if (s.stack.name, s.logical_id) in log_targets}
+                if (log_targets := load_balancer_log_targets(assembly))
+                else set()
+            )
             for statement in statements_of(props.get(document_key)):
                 if statement.get("Effect") != "Allow":
                     continue
@@ -308,7 +317,10 @@ def _resource_policy_grants(
                     )
                     origin = resolver.origins.get(arn)
                     path = origin.path if origin else arn
+                    outside = bool(root) and root.group(1) not in app_accounts
                     for store in dict.fromkeys(targets):
+                        if outside and store in service_accounts:
+                            continue
                         for row in ROWS_BY_TYPE[str(store.resource.get("Type"))]:
                             for action in row.actions:
                                 if any(p.match(action) for p in patterns):

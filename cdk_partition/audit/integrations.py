@@ -76,6 +76,21 @@ RULES: tuple[Rule, ...] = (
             "rotating-secrets-required-permissions-function.html",
         ),
     ),
+    Rule(
+        "CDKP026",
+        "error",
+        "A service delivers into a domain store where AWS supports only SSE-S3 (no customer "
+        "managed key can receive the delivery)",
+        "deliver to a bucket outside the domain, with S3-managed encryption "
+        "(`s3.Bucket(scope, id, encryption=s3.BucketEncryption.S3_MANAGED)` in a stack that is "
+        "not a domain's and that `encryption_at_rest()` does not cover): what the service "
+        "delivers is not the domain's data",
+        source=Source(
+            'Elastic Load Balancing, "Enable access logs for your Application Load Balancer"',
+            "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
+            "enable-access-logging.html",
+        ),
+    ),
 )
 _RULE = {rule.id: rule for rule in RULES}
 

@@ -63,6 +63,7 @@ ORDER: tuple[str, ...] = (
     "CDKP023",
     "CDKP024",
     "CDKP025",
+    "CDKP026",
 )
 
 

@@ -260,12 +260,22 @@ class Delivery:
     """The ``aws:SourceArn`` prefix the service's requests carry, as AWS documents it, with
     ``{partition}``, ``{region}``, ``{account}`` of the delivering resource's stack ("" where
     AWS documents none)."""
+    source_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    """(property, the values it may have) pairs of the delivering resource's ``Properties``
+    (None: the property absent): a load balancer's ``Type``."""
+    sse_kms: bool = True
+    """False where AWS supports only SSE-S3 for the delivery (no key policy lets it into a bucket
+    on a customer managed key): a domain store there is CDKP026, and ``service`` and
+    ``actions`` are empty."""
 
 
 def destinations(row: Delivery, props: Mapping[str, Any]) -> Iterator[Any]:
     """The values ``row.destination`` names in ``props`` (a resource's ``Properties``, read by
     :func:`cdk_partition.knowledge.run_roles.roles_at`), each where ``row.when`` holds in the
-    innermost list item (in ``props`` when the path has none)."""
+    innermost list item (in ``props`` when the path has none); none unless ``row.source_when``
+    holds in ``props``."""
+    if not all(props.get(name) in values for name, values in row.source_when):
+        return
     head, marker, rest = row.destination.rpartition("[].")
     items = roles_at(props, head + "[]") if marker else [props]
     for item in items:
@@ -298,6 +308,8 @@ _VENDED_LOGS_QUOTE = (
     "If the bucket has server-side encryption using a customer managed AWS KMS key, you must "
     "also add the key policy for your customer managed key"
 )
+
+_LOAD_BALANCER = "AWS::ElasticLoadBalancingV2::LoadBalancer"
 
 _SES_RECEIVING = (
     'Amazon SES Developer Guide, "Giving permissions to Amazon SES for email receiving" '
@@ -439,5 +451,37 @@ DELIVERIES: tuple[Delivery, ...] = (
         )
         for action in ("SNSAction", "S3Action", "BounceAction", "LambdaAction", "StopAction",
                        "WorkmailAction")
+    ),
+    # Elastic Load Balancing, "Enable access logs for your Application Load Balancer"
+    # (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html),
+    # bucket requirements: "The only server-side encryption option that's supported is Amazon
+    # S3-managed keys (SSE-S3)". AWS CloudFormation Template Reference,
+    # "AWS::ElasticLoadBalancingV2::LoadBalancer LoadBalancerAttribute": the attribute
+    # access_logs.s3.bucket is "The name of the S3 bucket for the access logs"; Type "The type of
+    # load balancer. The default is application".
+    Delivery(
+        _LOAD_BALANCER, "LoadBalancerAttributes[].Value", (("Key", "access_logs.s3.bucket"),),
+        "AWS::S3::Bucket", "", (),
+        'Elastic Load Balancing, "Enable access logs for your Application Load Balancer" '
+        "(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html)",
+        "The only server-side encryption option that's supported is Amazon S3-managed keys "
+        "(SSE-S3)", scoped=False, source_when=(("Type", (None, "application")),), sse_kms=False,
+    ),
+    # Elastic Load Balancing, "Access logs for your Network Load Balancer"
+    # (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html):
+    # "You can enable server-side encryption with Amazon S3-managed encryption keys (SSE-S3), or
+    # using Key Management Service with Customer Managed Keys (SSE-KMS CMK) for your S3 bucket";
+    # "Enable access logs for your Network Load Balancer" (enable-access-logs.html): the bucket
+    # policy names delivery.logs.amazonaws.com, aws:SourceAccount and aws:SourceArn
+    # arn:aws:logs:<region>:<account>:*. Neither page prints the key-policy statement: the row's
+    # requests are the vended-log delivery's (the same principal and scope, _VENDED_LOGS).
+    Delivery(
+        _LOAD_BALANCER, "LoadBalancerAttributes[].Value", (("Key", "access_logs.s3.bucket"),),
+        "AWS::S3::Bucket", "delivery.logs.amazonaws.com", _DATA_KEY,
+        'Elastic Load Balancing, "Access logs for your Network Load Balancer" '
+        "(https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html)",
+        "You can enable server-side encryption with Amazon S3-managed encryption keys (SSE-S3), "
+        "or using Key Management Service with Customer Managed Keys (SSE-KMS CMK) for your S3 "
+        "bucket", source_arn=_LOGS_SOURCE, source_when=(("Type", ("network",)),),
     ),
 )  # fmt: skip
