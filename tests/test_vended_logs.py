@@ -23,6 +23,7 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_config as config
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticloadbalancing as elb
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -330,3 +331,20 @@ def test_an_nlb_bucket_policy_account_is_not_an_app_principal(tmp_path: Path) ->
     assert [(f.rule, "444455556666" in f.message) for f in errors] == [("CDKP019", True)], [
         f.message for f in errors
     ]
+
+
+def test_classic_load_balancer_access_logs_into_a_domain_bucket_are_cdkp026(tmp_path: Path) -> None:
+    """A Classic Load Balancer encrypts each access log file with SSE-S3 (AWS's page): a domain
+    bucket is CDKP026 too, read from ``AccessLoggingPolicy.S3BucketName``."""
+    app, orders = _app(tmp_path)
+    bucket = orders.domain.bucket("Logs")
+    elb.CfnLoadBalancer(orders, "Classic", availability_zones=["us-east-1a"], listeners=[
+        elb.CfnLoadBalancer.ListenersProperty(
+            instance_port="80", load_balancer_port="80", protocol="HTTP")],
+        access_logging_policy=elb.CfnLoadBalancer.AccessLoggingPolicyProperty(
+            enabled=True, s3_bucket_name=bucket.bucket_name))  # fmt: skip
+    errors = _errors(app, tmp_path)
+    assert [(f.rule, f.path) for f in errors] == [("CDKP026", "Orders/Classic")], [
+        f.message for f in errors
+    ]
+    assert "encrypted using SSE-S3" in errors[0].message, errors[0].message

@@ -4,8 +4,8 @@ Network Firewall logs, CloudWatch Logs delivery destinations; :data:`cdk_partiti
 .wiring.DELIVERIES`, each with its AWS page): CDKP021 when the domain key refuses the service the
 request in every context (decided by the prover), with the ``allow_service`` statement to
 declare. Fail closed: before, such a delivery was silent and failed at run time. Where AWS
-supports only SSE-S3 for the delivery (Application Load Balancer access logs), a destination in a
-domain is CDKP026, whatever the key policy says.
+supports only SSE-S3 for the delivery (Application and Classic Load Balancer access logs), a
+destination in a domain is CDKP026, whatever the key policy says.
 """
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ from .rules import Finding, make_finding, resource_fields
 __all__ = ["audit_deliveries", "delivery_accounts", "load_balancer_log_targets"]
 
 _RULE = {rule.id: rule for rule in RULES}
-_LOAD_BALANCER = "AWS::ElasticLoadBalancingV2::LoadBalancer"
+_LOAD_BALANCERS = (
+    "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    "AWS::ElasticLoadBalancing::LoadBalancer",
+)
 
 #: Source type -> its rows of :data:`DELIVERIES`.
 _BY_TYPE: dict[str, list[Delivery]] = {}
@@ -146,7 +149,7 @@ def _sse_s3_only(
 
 def load_balancer_log_targets(assembly: CloudAssembly) -> frozenset[tuple[str, str]]:
     """(stack name, logical id) of every bucket a load balancer of the app delivers access logs
-    into (the rows of :data:`DELIVERIES` for ``AWS::ElasticLoadBalancingV2::LoadBalancer``): an
+    into (the rows of :data:`DELIVERIES` for the two load balancer types): an
     account its bucket policy names besides the app's accounts is Elastic Load Balancing's, which
     the delivery's own finding covers (CDKP026, CDKP021), not a principal of the app (CDKP019).
     Read once per assembly."""
@@ -157,7 +160,7 @@ def load_balancer_log_targets(assembly: CloudAssembly) -> frozenset[tuple[str, s
         for stack in assembly.stacks:
             for resource in stack.resources.values():
                 for row in _BY_TYPE.get(str(type_of(resource)), []):
-                    if row.source_type == _LOAD_BALANCER:
+                    if row.source_type in _LOAD_BALANCERS:
                         out |= {(s.name, i) for s, i in _stores(assembly, stack, row, resource)}
         found = assembly.memo[mark] = frozenset(out)
     return found

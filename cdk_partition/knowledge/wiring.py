@@ -467,6 +467,20 @@ DELIVERIES: tuple[Delivery, ...] = (
         "The only server-side encryption option that's supported is Amazon S3-managed keys "
         "(SSE-S3)", scoped=False, source_when=(("Type", (None, "application")),), sse_kms=False,
     ),
+    # Elastic Load Balancing, "Access logs for your Classic Load Balancer"
+    # (https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-collection.html):
+    # "Each access log file is automatically encrypted using SSE-S3 before it is stored in your S3
+    # bucket" (a domain bucket's policy refuses a PUT that asks for SSE-S3). AWS CloudFormation
+    # Template Reference, "AWS::ElasticLoadBalancing::LoadBalancer AccessLoggingPolicy":
+    # S3BucketName, "The name of the Amazon S3 bucket where the access logs are stored".
+    Delivery(
+        "AWS::ElasticLoadBalancing::LoadBalancer", "AccessLoggingPolicy.S3BucketName", (),
+        "AWS::S3::Bucket", "", (),
+        'Elastic Load Balancing, "Access logs for your Classic Load Balancer" '
+        "(https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-collection.html)",
+        "Each access log file is automatically encrypted using SSE-S3 before it is stored in your "
+        "S3 bucket", scoped=False, sse_kms=False,
+    ),
     # Elastic Load Balancing, "Access logs for your Network Load Balancer"
     # (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html):
     # "You can enable server-side encryption with Amazon S3-managed encryption keys (SSE-S3), or
