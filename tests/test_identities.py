@@ -16,6 +16,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -209,6 +210,48 @@ def test_a_named_reader_is_allowed_by_both(tmp_path: Path) -> None:
         ("Orders/Worker/ServiceRole", ALLOWED_BY_BOTH)
     ]
     assert rows[0]["actions"] == ["sqs:ReceiveMessage"]
+
+
+def _dynamodb_grant(case: str, fixed: bool) -> Callable[[DomainStack], None]:
+    """A role granted one DynamoDB data action on a domain table (or its stream) by IAM alone:
+    ``Table.grant`` and ``TableV2.grant`` add no KMS action, so only the identity table sees it."""
+
+    def build(orders: DomainStack) -> None:
+        key = dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
+        role = iam.Role(orders, "R", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        if case == "stream":
+            table = orders.domain.table("T", partition_key=key,
+                                        stream=dynamodb.StreamViewType.NEW_IMAGE)  # fmt: skip
+            role.add_to_policy(iam.PolicyStatement(actions=["dynamodb:GetRecords"],
+                                                   resources=[table.table_stream_arn]))  # fmt: skip
+        elif case == "table_v2":
+            orders.domain.table_v2("T", partition_key=key).grant(role, "dynamodb:GetItem")
+        else:
+            orders.domain.table("T", partition_key=key).grant(role, case)
+        if fixed:  # the finding's fix, as written
+            orders.domain.grant_read(role)
+
+    return build
+
+
+@pytest.mark.parametrize(
+    "case", ["dynamodb:DeleteItem", "dynamodb:PartiQLSelect", "dynamodb:ConditionCheckItem",
+             "stream", "table_v2"],
+)  # fmt: skip
+def test_every_dynamodb_data_action_is_checked(tmp_path: Path, case: str) -> None:
+    """Deletes, condition checks, PartiQL statements, a stream's GetRecords and a TableV2 access
+    the table as the rows' page says, yet were silent (only the actions the row listed, on
+    ``AWS::DynamoDB::Table`` only, were read). Now CDKP019, and its fix clears it."""
+    from test_integrations import _synth as synth_in_env  # TableV2 needs a region
+
+    findings = synth_in_env(tmp_path / "before", _dynamodb_grant(case, fixed=False))
+    found = [f for f in findings if f.severity == "error"]
+    assert [(f.rule, f.path) for f in found] == [("CDKP019", "Orders/R/DefaultPolicy/Resource")], [
+        f.message for f in findings
+    ]
+    assert "`domain.grant_read(Orders/R)`" in (found[0].fix or ""), found[0].fix
+    findings = synth_in_env(tmp_path / "after", _dynamodb_grant(case, fixed=True))
+    assert not [f for f in findings if f.severity == "error"], [f.message for f in findings]
 
 
 def test_rules_and_table() -> None:
