@@ -26,6 +26,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_elasticloadbalancing as elb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -665,6 +666,25 @@ def _rule_target_dead_letter_queue(scope: Construct, fixed: bool) -> None:
     rule.add_target(targets.LambdaFunction(_function(consumers, "Job"), dead_letter_queue=dlq))
     if fixed:
         orders.domain.allow_service_publisher("events.amazonaws.com")
+
+
+@case("CDKP026", "SseS3Only", "encryption=s3.BucketEncryption.S3_MANAGED")
+def _classic_load_balancer_logs_into_a_domain_bucket(scope: Construct, fixed: bool) -> None:
+    # AWS encrypts Classic Load Balancer access logs with SSE-S3: no domain bucket receives them;
+    # the fix keeps them out of the domain, in a stack that is no domain's
+    orders = _domain(scope)
+    if fixed:
+        edge = cdk.Stack(scope, "Edge")
+        bucket = s3.Bucket(edge, "Logs", encryption=s3.BucketEncryption.S3_MANAGED)
+    else:
+        bucket = orders.domain.bucket("Logs")
+    elb.CfnLoadBalancer(
+        orders, "Classic", availability_zones=["us-east-1a"],
+        listeners=[elb.CfnLoadBalancer.ListenersProperty(
+            instance_port="80", load_balancer_port="80", protocol="HTTP")],
+        access_logging_policy=elb.CfnLoadBalancer.AccessLoggingPolicyProperty(
+            enabled=True, s3_bucket_name=bucket.bucket_name),
+    )  # fmt: skip
 
 
 _VENDED_LOGS = (
