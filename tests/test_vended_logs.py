@@ -21,6 +21,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_config as config
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancing as elb
@@ -32,6 +33,7 @@ from aws_cdk import aws_route53resolver as resolver
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_ses_actions as ses_actions
+from aws_cdk import aws_wafv2 as wafv2
 from conftest import cdk_context, synth_errors
 from test_foreign_sources import _app as partner_app
 from test_oracle_iam_simulate import ACCOUNT, REGION
@@ -125,6 +127,27 @@ def _nlb_logs(stack: cdk.Stack, bucket: s3.IBucket) -> str:
     return "Orders/Lb/Resource"
 
 
+def _trail(stack: cdk.Stack, bucket: s3.IBucket) -> str:
+    """A trail of another stack writing into the domain bucket (the trail itself on no key)."""
+    audit = cdk.Stack(stack.node.root, "Audit", env=ENV)
+    cloudtrail.Trail(audit, "Trail", bucket=bucket)
+    return "Audit/Trail/Resource"
+
+
+def _trail_on_the_key(stack: cdk.Stack, bucket: s3.IBucket) -> str:
+    """A trail of the domain encrypting with the domain key into a domain bucket: the contract
+    statements of the trail leave out CloudTrail's unconditioned kms:Decrypt, which a bucket with
+    an S3 Bucket Key needs (AWS's page): silent before this row."""
+    cloudtrail.Trail(stack, "Trail", bucket=bucket, encryption_key=stack.domain.key)  # type: ignore[attr-defined]
+    return "Orders/Trail/Resource"
+
+
+def _waf_logs(stack: cdk.Stack, bucket: s3.IBucket) -> str:
+    wafv2.CfnLoggingConfiguration(stack, "WafLogs", log_destination_configs=[bucket.bucket_arn],
+        resource_arn=f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/edge/abc")  # fmt: skip
+    return "Orders/WafLogs"
+
+
 def _ses_rule(action: Callable[[DomainStack], Any]) -> Callable[[cdk.Stack, s3.IBucket], str]:
     def build(stack: cdk.Stack, bucket: s3.IBucket) -> str:
         del bucket
@@ -149,6 +172,9 @@ SOURCES: list[tuple[str, str, Callable[[cdk.Stack, s3.IBucket], str]]] = [
     ("inventory", "AWS::S3::Bucket", _inventory),
     ("config", "AWS::Config::DeliveryChannel", _config_channel),
     ("nlb", "AWS::ElasticLoadBalancingV2::LoadBalancer", _nlb_logs),
+    ("trail", "AWS::CloudTrail::Trail", _trail),
+    ("trail-on-the-key", "AWS::CloudTrail::Trail", _trail_on_the_key),
+    ("waf", "AWS::WAFv2::LoggingConfiguration", _waf_logs),
     ("ses-s3", "AWS::SES::ReceiptRule", _SES_S3),
     ("ses-sns", "AWS::SES::ReceiptRule", _SES_SNS),
 ]
@@ -172,7 +198,10 @@ def _apply(fix: str, domain: Any) -> None:
 
 def test_every_delivery_row_has_a_source_here() -> None:
     """A source type added to the table without a case here would be untested."""
-    assert {d.source_type for d in DELIVERIES} == {t for _, t, _ in SOURCES}
+    assert {d.source_type for d in DELIVERIES if d.sse_kms} == {t for _, t, _ in SOURCES}
+    # the rows AWS supports only SSE-S3 for: the CDKP026 tests at the end of this module
+    assert {d.source_type for d in DELIVERIES if not d.sse_kms} == {
+        "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancing::LoadBalancer"}  # fmt: skip
 
 
 @pytest.mark.parametrize(("case", "source_type", "build"), SOURCES, ids=[c for c, _, _ in SOURCES])

@@ -452,6 +452,44 @@ DELIVERIES: tuple[Delivery, ...] = (
         for action in ("SNSAction", "S3Action", "BounceAction", "LambdaAction", "StopAction",
                        "WorkmailAction")
     ),
+    # AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail"
+    # (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html):
+    # "If you are using an existing S3 bucket with an S3 Bucket Key, kms:Decrypt permissions are
+    # required to create or update a trail with SSE-KMS encryption enabled"; the value of
+    # aws:SourceArn "is always the ARN of the trail", and "The aws:SourceAccount condition key is
+    # also supported but not recommended". A trail writes into its bucket as
+    # cloudtrail.amazonaws.com ("Amazon S3 bucket policy for CloudTrail"), so a domain bucket's
+    # default key serves CloudTrail's PUT: the requests of _DATA_KEY. AWS CloudFormation Template
+    # Reference, "AWS::CloudTrail::Trail": S3BucketName, "Specifies the name of the Amazon S3
+    # bucket designated for publishing log files".
+    Delivery(
+        "AWS::CloudTrail::Trail", "S3BucketName", (),
+        "AWS::S3::Bucket", "cloudtrail.amazonaws.com", _DATA_KEY,
+        'AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail" '
+        "(https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html)",
+        "If you are using an existing S3 bucket with an S3 Bucket Key, kms:Decrypt permissions are "
+        "required to create or update a trail with SSE-KMS encryption enabled",
+        source_arn="arn:{partition}:cloudtrail:{region}:{account}:trail/",
+    ),
+    # AWS WAF Developer Guide, "Amazon Simple Storage Service bucket"
+    # (https://docs.aws.amazon.com/waf/latest/developerguide/logging-s3.html): "AWS WAF supports
+    # encryption with Amazon S3 buckets for key type Amazon S3 key (SSE-S3) and for AWS Key
+    # Management Service (SSE-KMS) AWS KMS keys"; the WAF API Reference, "LoggingConfiguration":
+    # "For an Amazon S3 bucket, AWS WAF creates a bucket policy". Neither page prints the
+    # key-policy statement or names the delivering principal: the row states the vended-log
+    # delivery's requests (delivery.logs.amazonaws.com, as the other rows) as its default.
+    # AWS CloudFormation Template Reference, "AWS::WAFv2::LoggingConfiguration":
+    # LogDestinationConfigs, "The Amazon Resource Names (ARNs) of the logging destinations that
+    # you want to associate with the web ACL".
+    Delivery(
+        "AWS::WAFv2::LoggingConfiguration", "LogDestinationConfigs[]", (),
+        "AWS::S3::Bucket", "delivery.logs.amazonaws.com", _DATA_KEY,
+        'AWS WAF Developer Guide, "Amazon Simple Storage Service bucket" '
+        "(https://docs.aws.amazon.com/waf/latest/developerguide/logging-s3.html)",
+        "AWS WAF supports encryption with Amazon S3 buckets for key type Amazon S3 key (SSE-S3) "
+        "and for AWS Key Management Service (SSE-KMS) AWS KMS keys",
+        source_arn=_LOGS_SOURCE,
+    ),
     # Elastic Load Balancing, "Enable access logs for your Application Load Balancer"
     # (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html),
     # bucket requirements: "The only server-side encryption option that's supported is Amazon
