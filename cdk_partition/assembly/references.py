@@ -10,13 +10,14 @@ Python over JSON.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..policy import evaluator
 from .stacks import StackTemplate
 
-__all__ = ["placeholders", "references"]
+__all__ = ["REACHES", "STANDS_FOR", "placeholders", "references"]
 
 #: Resources whose ``Ref`` is another resource's identifier: type -> the property naming that
 #: resource, followed in its place. A database secret's attachment: "To reference a secret also
@@ -29,7 +30,27 @@ __all__ = ["placeholders", "references"]
 #: and ``db.secret`` of an RDS L2 is that attachment, so a grant on it is a grant on the secret.
 STANDS_FOR: Mapping[str, str] = {"AWS::SecretsManager::SecretTargetAttachment": "SecretId"}
 
+#: Resources whose ARN (``Ref`` or any attribute) addresses another resource's data: type -> the
+#: property naming that resource, followed in its place. A Kinesis enhanced fan-out consumer:
+#: SubscribeToShard reads the stream through the consumer's ARN (AWS CloudFormation Template
+#: Reference, "AWS::Kinesis::StreamConsumer", StreamARN: "The Amazon resource name (ARN) of the
+#: Kinesis data stream that you want to register the consumer with"). An S3 access point: "ARNs
+#: for objects accessed through an access point use the format
+#: arn:aws:s3:region:account-id:accesspoint/access-point-name/object/resource" (Amazon S3 User
+#: Guide, "Using access points",
+#: https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-access-points.html), the objects of
+#: the bucket its ``Bucket`` names ("The name of the bucket that you want to associate this Access
+#: Point with", "AWS::S3::AccessPoint"). A grant through either reaches the store's data.
+REACHES: Mapping[str, str] = {
+    "AWS::Kinesis::StreamConsumer": "StreamARN",
+    "AWS::S3::AccessPoint": "Bucket",
+}
+
 _MAX_DEPTH = 8
+
+#: Opaque intrinsics (canonical ``${Fn::Name:<JSON arguments>}``) whose value is a part of their
+#: arguments' values: ``Fn::Select`` of a list, ``Fn::Split`` of a string.
+_PARTS = ("Fn::Select:", "Fn::Split:")
 """Exports re-exported more deeply than this are not followed (a bound, not a limit of AWS)."""
 
 
@@ -64,7 +85,8 @@ def references(
 ) -> Iterator[tuple[StackTemplate, str]]:
     """``(stack, logical id)`` of each resource ``value`` (of ``stack``'s template) points to, in
     order, imports followed through ``exports`` (export name -> (its stack, its value)), and a
-    ``Ref`` of a :data:`STANDS_FOR` resource followed to the resource it stands for.
+    ``Ref`` of a :data:`STANDS_FOR` resource followed to the resource it stands for, and any
+    reference to a :data:`REACHES` resource to the resource whose data it addresses.
 
     ``whole``: only a value that is one reference as a whole (``{"Ref": ...}``, ``Fn::GetAtt``,
     ``Fn::ImportValue``), not one inside a ``Fn::Join`` / ``Fn::Sub``. ``missing``: where to say
@@ -89,12 +111,32 @@ def references(
             yield from references(exports, exported[0], exported[1], whole=whole,
                                   missing=missing, depth=depth + 1)  # fmt: skip
             continue
+        part_of = next((p for p in _PARTS if inner.startswith(p)), None)
+        if part_of is not None and not whole:
+            # a part of another value (the CDK writes a state machine's executions as
+            # ``execution:${Fn::Select:[6, Fn::Split(":", <its ARN>)]}:*``): what that value names
+            try:
+                arguments = json.loads(inner.removeprefix(part_of))
+            except ValueError:
+                arguments = None
+            if not isinstance(arguments, list):
+                if missing is not None:
+                    missing.append("a part of a value that cannot be read")
+                continue
+            for argument in arguments:
+                if isinstance(argument, str):
+                    yield from references(exports, stack, argument, missing=missing,
+                                          depth=depth + 1)  # fmt: skip
+            continue
         logical_id, _, attribute = inner.partition(".")
         resource = stack.resources.get(logical_id)
         kind = resource.get("Type") if isinstance(resource, dict) else None
-        if not attribute and isinstance(kind, str) and kind in STANDS_FOR:
+        through = None
+        if isinstance(kind, str):
+            through = (None if attribute else STANDS_FOR.get(kind)) or REACHES.get(kind)
+        if through is not None:
             props = resource.get("Properties") if isinstance(resource, dict) else None
-            named = props.get(STANDS_FOR[kind]) if isinstance(props, dict) else None
+            named = props.get(through) if isinstance(props, dict) else None
             found = list(references(exports, stack, named, whole=whole, depth=depth + 1))
             yield from found or [(stack, logical_id)]
         elif logical_id in stack.resources:

