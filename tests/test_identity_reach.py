@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_cassandra as cassandra
@@ -25,6 +26,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3express as s3express
 from aws_cdk import aws_stepfunctions as sfn
 from test_integrations import _synth
+from test_oracle_iam_simulate import ACCOUNT, REGION
 
 from cdk_partition import DomainStack
 
@@ -177,3 +179,44 @@ def test_a_part_of_a_store_arn_is_followed_only_inside_a_text() -> None:
     inside = {"Fn::Join": ["", ["arn:aws:states:r:1:execution:", part, ":*"]]}
     assert [i for _, i in references({}, stack, inside)] == ["Machine"]
     assert list(references({}, stack, part, whole=True)) == []
+
+
+@pytest.mark.parametrize("apart", ["stage", "account"])
+def test_a_principal_the_domain_cannot_reference_gets_a_fix_by_its_arn(
+    tmp_path: Path, apart: str
+) -> None:
+    """A role of another Stage or account: the fix named its construct
+    (`domain.grant_read(Prod/Consumers/R)`), which the CDK refuses there (NoCrossStageDependency,
+    CannotUseCrossEnvironment). Now it names the role by a physical name and its ARN, and that
+    passes as written."""
+
+    account = ACCOUNT if apart == "stage" else "444455556666"
+
+    def build(fix: str | None) -> Callable[[DomainStack], None]:
+        def inner(orders: DomainStack) -> None:
+            orders.domain.queue("Jobs", queue_name="orders-jobs")
+            env = cdk.Environment(account=account, region=REGION)
+            scope = cdk.Stage(orders.node.root, "Prod", env=env) if apart == "stage" else None
+            consumers = cdk.Stack(scope or orders.node.root, "Consumers", env=env)
+            role = iam.Role(consumers, "R", assumed_by=iam.AccountRootPrincipal(),
+                            role_name="orders-sender" if fix else None)  # fmt: skip
+            role.add_to_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[
+                f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders-jobs"]))  # fmt: skip
+            if fix:  # the fix as written, <name> the physical name given above
+                made = re.search(r"`role = (iam\.Role\.from_role_arn\(.*?\))`", fix)
+                assert made is not None, fix
+                arn = re.search(r"'(arn:[^']*)'", made.group(1)).group(1)  # type: ignore[union-attr]
+                imported = iam.Role.from_role_arn(
+                    orders, "Sender", arn.replace("<name>", "orders-sender")
+                )
+                for method in re.findall(r"`domain\.(grant_read|grant_write)\(role\)`", fix):
+                    getattr(orders.domain, method)(imported)
+
+        return inner
+
+    before = [f for f in _synth(tmp_path / "before", build(None)) if f.rule == "CDKP019"]
+    assert len(before) == 1, [f.message for f in before]
+    fix = before[0].fix or ""
+    assert "physical name" in fix and f"arn:aws:iam::{account}:role/<name>" in fix, fix
+    after = _synth(tmp_path / "after", build(fix))
+    assert not [f for f in after if f.severity == "error"], [f.message for f in after]

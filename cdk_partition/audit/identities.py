@@ -317,7 +317,7 @@ def _resource_policy_grants(
                     )
                     origin = resolver.origins.get(arn)
                     path = origin.path if origin else arn
-                    outside = bool(root) and root.group(1) not in app_accounts
+                    outside = root is not None and root.group(1) not in app_accounts
                     for store in dict.fromkeys(targets):
                         if outside and store in service_accounts:
                             continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
@@ -392,6 +393,19 @@ def later_stack_fix(
     stack = assembly.stack_at(path)
     if stack is None:
         return None
+    apart = _apart(stack, key_stack)
+    if apart is not None:
+        kind, prop, made = ("role", "role_name", "iam.Role.from_role_arn")
+        if ":user/" in arn:
+            kind, prop, made = ("user", "user_name", "iam.User.from_user_arn")
+            then = then.replace("(role)", "(user)")
+        named = f"arn:{stack.environment.partition_text}:iam::{stack.environment.account_text}:{kind}/<name>"
+        return (
+            f"{path} lives in stack {stack.construct_path!r}, {apart}: the domain's stack "
+            f"{key_stack.construct_path!r} cannot reference its construct. Give the {kind} a "
+            f"physical name where it is created (`{prop}='<name>'`), and in the domain's stack "
+            f"name it by that ARN: `{kind} = {made}(scope, id, {named!r})`, then {then}"
+        )
     if stack is key_stack:
         if key_id is None or not _depends_on(stack, path, key_id):
             return None
@@ -418,6 +432,20 @@ def later_stack_fix(
         f"imported there (`{imported}`, given where the {kind} was: the policies the CDK adds "
         f"to it stay in that stack), then {then}"
     )
+
+
+def _apart(stack: StackTemplate, key_stack: StackTemplate) -> str | None:
+    """Why a construct of ``stack`` cannot be referenced from ``key_stack`` (the CDK refuses a
+    reference across Stages, and across environments to a resource without a physical name),
+    or None: another cloud assembly (a Stage), another account, another region."""
+    if PurePath(stack.file).parent != PurePath(key_stack.file).parent:
+        return "in another Stage than the domain's"
+    mine, theirs = stack.environment, key_stack.environment
+    if mine.account and theirs.account and mine.account != theirs.account:
+        return f"in account {mine.account}, not the domain's {theirs.account}"
+    if mine.region and theirs.region and mine.region != theirs.region:
+        return f"in region {mine.region}, not the domain's {theirs.region}"
+    return None
 
 
 def _depends_on(stack: StackTemplate, path: str, key_id: str) -> bool:
