@@ -75,7 +75,8 @@ def _delivery(
     domain = assembly.domain_of(store_stack, store_id, store).domain
     if not row.sse_kms:
         if domain:
-            yield _sse_s3_only(row, stack, logical_id, resource, store_stack, store_id, domain)
+            path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
+            yield _sse_s3_only(row, resource_fields(stack, logical_id, resource, domain), path)
         return
     key = assembly.nearest_domain_key(domain, store_stack) if domain else None
     if key is None or not isinstance(key.policy, dict):
@@ -122,24 +123,13 @@ def _delivery(
     )
 
 
-def _sse_s3_only(
-    row: Delivery,
-    stack: StackTemplate,
-    logical_id: str,
-    resource: Mapping[str, Any],
-    store_stack: StackTemplate,
-    store_id: str,
-    domain: str,
-) -> Finding:
-    """CDKP026: ``resource`` delivers into a store of domain ``domain`` where AWS supports only
-    SSE-S3 (whatever the key policy says, and whether the bucket is on the key yet or not: a
-    domain store must be)."""
-    base = resource_fields(stack, logical_id, resource, domain)
-    store = store_stack.resources[store_id]
-    path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
+def _sse_s3_only(row: Delivery, base: Mapping[str, Any], path: str) -> Finding:
+    """CDKP026: the delivering resource (``base``: its finding fields) delivers into the domain
+    store at ``path`` where AWS supports only SSE-S3 (whatever the key policy says, and whether
+    the bucket is on the key yet or not: a domain store must be)."""
     return make_finding(
         _RULE["CDKP026"],
-        f"{base['path']} delivers into {path} of domain {domain!r}, and AWS supports no "
+        f"{base['path']} delivers into {path} of domain {base['domain']!r}, and AWS supports no "
         f'customer managed key there: "{row.quote}" ({row.page}). A domain store is on the '
         "domain key: every delivery fails at run time.",
         location=row.destination,

@@ -56,6 +56,17 @@ class StoreName:
     secret's bare name)."""
 
 
+#: A DynamoDB table's ARNs: the table, its indexes and its streams ("Actions, resources, and
+#: condition keys for Amazon DynamoDB", resource types table, index and stream).
+_DYNAMODB_TABLE = (
+    "arn:{partition}:dynamodb:{region}:{account}:table/{name}",
+    "arn:{partition}:dynamodb:{region}:{account}:table/{name}/index/*",
+    "arn:{partition}:dynamodb:{region}:{account}:table/{name}/stream/*",
+)
+_DYNAMODB_PAGE = (
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html"
+)
+
 STORE_NAMES: dict[str, StoreName] = {
     row.store_type: row
     for row in (
@@ -97,16 +108,7 @@ STORE_NAMES: dict[str, StoreName] = {
         # (arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}), index
         # (.../table/${TableName}/index/${IndexName}) and stream
         # (.../table/${TableName}/stream/${StreamLabel})
-        StoreName(
-            "AWS::DynamoDB::Table",
-            "TableName",
-            (
-                "arn:{partition}:dynamodb:{region}:{account}:table/{name}",
-                "arn:{partition}:dynamodb:{region}:{account}:table/{name}/index/*",
-                "arn:{partition}:dynamodb:{region}:{account}:table/{name}/stream/*",
-            ),
-            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html",
-        ),
+        StoreName("AWS::DynamoDB::Table", "TableName", _DYNAMODB_TABLE, _DYNAMODB_PAGE),
         # "Actions, resources, and condition keys for Amazon Kinesis Data Streams", resource type
         # stream (arn:${Partition}:kinesis:${Region}:${Account}:stream/${StreamName})
         StoreName(
@@ -132,16 +134,7 @@ STORE_NAMES: dict[str, StoreName] = {
         # (0.21.202609261, the IAM simulator's data) holds the Service Authorization Reference's.
         # "Actions, resources, and condition keys for Amazon DynamoDB": a global table's replicas
         # are tables of its name in each region (table, index and stream ARNs as above)
-        StoreName(
-            "AWS::DynamoDB::GlobalTable",
-            "TableName",
-            (
-                "arn:{partition}:dynamodb:{region}:{account}:table/{name}",
-                "arn:{partition}:dynamodb:{region}:{account}:table/{name}/index/*",
-                "arn:{partition}:dynamodb:{region}:{account}:table/{name}/stream/*",
-            ),
-            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html",
-        ),
+        StoreName("AWS::DynamoDB::GlobalTable", "TableName", _DYNAMODB_TABLE, _DYNAMODB_PAGE),
         # "Actions, resources, and condition keys for AWS Step Functions": statemachine
         # (...:stateMachine:${StateMachineName}, its versions and aliases after another ``:``),
         # execution (...:execution:${StateMachineName}:${ExecutionId}) and express
