@@ -344,8 +344,9 @@ def test_an_alb_on_an_l2_domain_bucket_is_refused_by_the_cdk(tmp_path: Path) -> 
 
 
 def test_an_nlb_bucket_policy_account_is_not_an_app_principal(tmp_path: Path) -> None:
-    """The account of Elastic Load Balancing the CDK names in an access-log bucket's policy is
-    no principal of the app; an account of the app named the same way still is (CDKP019)."""
+    """The account of Elastic Load Balancing the CDK names in an access-log bucket's policy (to
+    put objects) is no principal of the app; an account of the app named the same way still is
+    (CDKP019), and so is an outside account allowed to read the bucket."""
     app, orders = _app(tmp_path)
     bucket = orders.domain.bucket("Logs")
     _nlb_logs(orders, bucket)
@@ -356,10 +357,14 @@ def test_an_nlb_bucket_policy_account_is_not_an_app_principal(tmp_path: Path) ->
         actions=["s3:PutObject"], resources=[bucket.arn_for_objects("*")],
         principals=[iam.AccountPrincipal("444455556666")]))  # fmt: skip
     cdk.Stack(app, "Partner", env=cdk.Environment(account="444455556666", region=REGION))
+    # an account of no stack, allowed to read the logs bucket: a principal, not the delivery
+    bucket.add_to_resource_policy(iam.PolicyStatement(
+        actions=["s3:GetObject"], resources=[bucket.arn_for_objects("*")],
+        principals=[iam.AccountPrincipal("777788889999")]))  # fmt: skip
     errors = _errors(app, tmp_path)
-    assert [(f.rule, "444455556666" in f.message) for f in errors] == [("CDKP019", True)], [
-        f.message for f in errors
-    ]
+    named = sorted(a for f in errors for a in ("444455556666", "777788889999") if a in f.message)
+    assert [f.rule for f in errors] == ["CDKP019", "CDKP019"], [f.message for f in errors]
+    assert named == ["444455556666", "777788889999"], [f.message for f in errors]
 
 
 def test_classic_load_balancer_access_logs_into_a_domain_bucket_are_cdkp026(tmp_path: Path) -> None:

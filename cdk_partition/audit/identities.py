@@ -274,8 +274,9 @@ def _resource_policy_grants(
                 targets += found.stores + found.any_name
             if not targets:
                 continue
-            # an access-log bucket of a load balancer: an account outside the app is Elastic
-            # Load Balancing's (the delivery's own finding covers it: CDKP026, CDKP021)
+            # an access-log bucket of a load balancer: an account outside the app allowed only to
+            # put objects is Elastic Load Balancing's log delivery (the delivery's own finding
+            # covers it: CDKP026, CDKP021); one allowed anything else stays a principal
             service_accounts = (
                 {s for s in targets if (s.stack.name, s.logical_id) in log_targets}
                 if (log_targets := load_balancer_log_targets(assembly))
@@ -317,7 +318,12 @@ def _resource_policy_grants(
                     )
                     origin = resolver.origins.get(arn)
                     path = origin.path if origin else arn
-                    outside = root is not None and root.group(1) not in app_accounts
+                    outside = (
+                        root is not None
+                        and root.group(1) not in app_accounts
+                        and bool(actions)
+                        and all(a.lower() == "s3:putobject" for a in actions)
+                    )
                     for store in dict.fromkeys(targets):
                         if outside and store in service_accounts:
                             continue
