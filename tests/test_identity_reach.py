@@ -181,34 +181,39 @@ def test_a_part_of_a_store_arn_is_followed_only_inside_a_text() -> None:
     assert list(references({}, stack, part, whole=True)) == []
 
 
-@pytest.mark.parametrize("apart", ["stage", "account"])
+@pytest.mark.parametrize("apart", ["stage", "account", "path", "agnostic-stage"])
 def test_a_principal_the_domain_cannot_reference_gets_a_fix_by_its_arn(
     tmp_path: Path, apart: str
 ) -> None:
     """A role of another Stage or account: the fix named its construct
     (`domain.grant_read(Prod/Consumers/R)`), which the CDK refuses there (NoCrossStageDependency,
-    CannotUseCrossEnvironment). Now it names the role by a physical name and its ARN, and that
+    CannotUseCrossEnvironment). Now it names the role by a physical name and its ARN (its IAM
+    path kept; a Stage that leaves its account to deploy time is given one first), and that
     passes as written."""
-
-    account = ACCOUNT if apart == "stage" else "444455556666"
+    account = ACCOUNT if apart in ("stage", "agnostic-stage") else "444455556666"
 
     def build(fix: str | None) -> Callable[[DomainStack], None]:
         def inner(orders: DomainStack) -> None:
             orders.domain.queue("Jobs", queue_name="orders-jobs")
             env = cdk.Environment(account=account, region=REGION)
-            scope = cdk.Stage(orders.node.root, "Prod", env=env) if apart == "stage" else None
-            consumers = cdk.Stack(scope or orders.node.root, "Consumers", env=env)
+            if apart == "agnostic-stage" and not (fix and "env=cdk.Environment(" in fix):
+                env = None  # the fix gives the Stage an environment
+            staged = apart.endswith("stage")
+            scope = cdk.Stage(orders.node.root, "Prod", env=env) if staged else orders.node.root
+            consumers = cdk.Stack(scope, "Consumers", env=env)
             role = iam.Role(consumers, "R", assumed_by=iam.AccountRootPrincipal(),
+                            path="/svc/" if apart == "path" else None,
                             role_name="orders-sender" if fix else None)  # fmt: skip
             role.add_to_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[
                 f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders-jobs"]))  # fmt: skip
-            if fix:  # the fix as written, <name> the physical name given above
+            if fix:  # the fix as written, its placeholders filled as the user would
                 made = re.search(r"`role = (iam\.Role\.from_role_arn\(.*?\))`", fix)
                 assert made is not None, fix
                 arn = re.search(r"'(arn:[^']*)'", made.group(1)).group(1)  # type: ignore[union-attr]
-                imported = iam.Role.from_role_arn(
-                    orders, "Sender", arn.replace("<name>", "orders-sender")
-                )
+                for placeholder, value in (("<name>", "orders-sender"), ("<account>", account),
+                                           ("<partition>", "aws")):  # fmt: skip
+                    arn = arn.replace(placeholder, value)
+                imported = iam.Role.from_role_arn(orders, "Sender", arn)
                 for method in re.findall(r"`domain\.(grant_read|grant_write)\(role\)`", fix):
                     getattr(orders.domain, method)(imported)
 
@@ -217,6 +222,8 @@ def test_a_principal_the_domain_cannot_reference_gets_a_fix_by_its_arn(
     before = [f for f in _synth(tmp_path / "before", build(None)) if f.rule == "CDKP019"]
     assert len(before) == 1, [f.message for f in before]
     fix = before[0].fix or ""
-    assert "physical name" in fix and f"arn:aws:iam::{account}:role/<name>" in fix, fix
+    folder = "/svc/" if apart == "path" else "/"
+    where = "<partition>:iam::<account>" if apart == "agnostic-stage" else f"aws:iam::{account}"
+    assert "physical name" in fix and f"arn:{where}:role{folder}<name>" in fix, fix
     after = _synth(tmp_path / "after", build(fix))
     assert not [f for f in after if f.severity == "error"], [f.message for f in after]

@@ -74,6 +74,33 @@ def placeholders(text: str) -> Iterator[tuple[int, int]]:
         index = end + 1
 
 
+def _part_of(inner: str) -> str | None:
+    """The one reference an opaque ``Fn::Select``/``Fn::Split`` placeholder (``inner``, without
+    ``${ }``) takes a part of, when its shape is exactly ``Fn::Split(<literal separator>,
+    <reference>)`` or ``Fn::Select(<index>, <that split>)``; else None."""
+    prefix = next((p for p in _PARTS if inner.startswith(p)), None)
+    try:
+        arguments = json.loads(inner.removeprefix(prefix)) if prefix else None
+    except ValueError:
+        return None
+    if not isinstance(arguments, list) or len(arguments) != 2:
+        return None
+    first, second = arguments
+    if not isinstance(second, str):
+        return None
+    spans = list(placeholders(second))
+    if len(spans) != 1 or spans[0] != (0, len(second)):
+        return None
+    nested = second[2:-1]
+    if prefix == "Fn::Select:":
+        if not isinstance(first, int) or isinstance(first, bool):
+            return None
+        return _part_of(nested) if nested.startswith("Fn::Split:") else None
+    if not isinstance(first, str) or "${" in first or nested.startswith(("Fn::", "AWS::")):
+        return None
+    return second
+
+
 def references(
     exports: Mapping[str, tuple[StackTemplate, Any]],
     stack: StackTemplate,
@@ -113,20 +140,17 @@ def references(
             continue
         part_of = next((p for p in _PARTS if inner.startswith(p)), None)
         if part_of is not None and not whole:
-            # a part of another value (the CDK writes a state machine's executions as
-            # ``execution:${Fn::Select:[6, Fn::Split(":", <its ARN>)]}:*``): what that value names
-            try:
-                arguments = json.loads(inner.removeprefix(part_of))
-            except ValueError:
-                arguments = None
-            if not isinstance(arguments, list):
+            # a part of one reference, as the CDK writes a state machine's executions
+            # (``execution:${Fn::Select:[6, Fn::Split(":", <its ARN>)]}:*``): that reference
+            # (the text's other stores are matched by name with the part as a wildcard:
+            # :mod:`cdk_partition.audit.store_texts`); any other shape cannot be read
+            whole_reference = _part_of(inner)
+            if whole_reference is None:
                 if missing is not None:
                     missing.append("a part of a value that cannot be read")
                 continue
-            for argument in arguments:
-                if isinstance(argument, str):
-                    yield from references(exports, stack, argument, missing=missing,
-                                          depth=depth + 1)  # fmt: skip
+            yield from references(exports, stack, whole_reference, whole=True, missing=missing,
+                                  depth=depth + 1)  # fmt: skip
             continue
         logical_id, _, attribute = inner.partition(".")
         resource = stack.resources.get(logical_id)

@@ -275,8 +275,8 @@ def _resource_policy_grants(
             if not targets:
                 continue
             # an access-log bucket of a load balancer: an account outside the app allowed only to
-            # put objects is Elastic Load Balancing's log delivery (the delivery's own finding
-            # covers it: CDKP026, CDKP021); one allowed anything else stays a principal
+            # put objects under AWSLogs/ is Elastic Load Balancing's log delivery (the delivery's
+            # own finding covers it: CDKP026, CDKP021); any other stays a principal
             service_accounts = (
                 {s for s in targets if (s.stack.name, s.logical_id) in log_targets}
                 if (log_targets := load_balancer_log_targets(assembly))
@@ -323,6 +323,7 @@ def _resource_policy_grants(
                         and root.group(1) not in app_accounts
                         and bool(actions)
                         and all(a.lower() == "s3:putobject" for a in actions)
+                        and _under_aws_logs(statement)
                     )
                     for store in dict.fromkeys(targets):
                         if outside and store in service_accounts:
@@ -335,6 +336,15 @@ def _resource_policy_grants(
                                               ("kms:*",), by_resource_policy=True)
                                     )  # fmt: skip
     return out
+
+
+def _under_aws_logs(statement: Mapping[str, Any]) -> bool:
+    """Whether every resource of ``statement`` is under an ``AWSLogs/`` folder, where Elastic
+    Load Balancing writes ("bucket[/prefix]/AWSLogs/aws-account-id/elasticloadbalancing/...",
+    Elastic Load Balancing, "Access logs for your Application Load Balancer",
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html)."""
+    resources = as_list(statement.get("Resource") or [])
+    return bool(resources) and all("/AWSLogs/" in str(evaluator.canonicalize(r)) for r in resources)
 
 
 def _narrowed_to(statement: Mapping[str, Any]) -> list[Any]:

@@ -399,12 +399,23 @@ def later_stack_fix(
         if ":user/" in arn:
             kind, prop, made = ("user", "user_name", "iam.User.from_user_arn")
             then = then.replace("(role)", "(user)")
-        named = f"arn:{stack.environment.partition_text}:iam::{stack.environment.account_text}:{kind}/<name>"
+        env = stack.environment
+        partition = env.partition_text if env.region else "<partition>"
+        path_of = re.match(rf"arn:[^:]*:iam::[^:]*:{kind}(/(?:[^/]+/)*)[^/]*$", arn)
+        folder = path_of.group(1) if path_of else "/"
+        named = f"arn:{partition}:iam::{env.account or '<account>'}:{kind}{folder}<name>"
+        placed = (
+            ""
+            if env.account
+            else f"Give stack {stack.construct_path!r} (or its Stage) an environment, "
+            "`env=cdk.Environment(account='<account>', region='<region>')`: the key policy can "
+            f"name only an ARN whose account is known, and this one is decided at deploy. "
+        )
         return (
             f"{path} lives in stack {stack.construct_path!r}, {apart}: the domain's stack "
-            f"{key_stack.construct_path!r} cannot reference its construct. Give the {kind} a "
-            f"physical name where it is created (`{prop}='<name>'`), and in the domain's stack "
-            f"name it by that ARN: `{kind} = {made}(scope, id, {named!r})`, then {then}"
+            f"{key_stack.construct_path!r} cannot reference its construct. {placed}Give the "
+            f"{kind} a physical name where it is created (`{prop}='<name>'`), and in the domain's "
+            f"stack name it by that ARN: `{kind} = {made}(scope, id, {named!r})`, then {then}"
         )
     if stack is key_stack:
         if key_id is None or not _depends_on(stack, path, key_id):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
-from ..assembly.references import references
+from ..assembly.references import placeholders, references
 from ..knowledge.identity_kms import ROWS_BY_TYPE
 from ..knowledge.store_names import GENERATED, STORE_NAMES, identifiers, names_store
 from ..policy import evaluator
@@ -90,6 +90,7 @@ def _by_name(
         "AccountId": env.account or "*",
     }
     bare = re.sub(r"\$\{AWS::(Partition|Region|AccountId)\}", lambda m: pseudo[m.group(1)], text)
+    bare = _parts_as_wildcards(bare)
     if "${" in bare:
         return []
     named = assembly.memo.get(("named-stores", id(stores)))
@@ -110,6 +111,19 @@ def _by_name(
         if any(_names(bare, store, name, targets) for name in names):
             out.append((store, _names(bare, store, GENERATED, targets)))
     return out
+
+
+def _parts_as_wildcards(text: str) -> str:
+    """``text`` with each ``Fn::Select``/``Fn::Split`` placeholder (a part of a value the template
+    computes at deploy) as ``*``: the name it stands for is unknown, so the text names every store
+    whose name fits the rest (``${Select(0, Split("-", <bucket>))}-*`` reaches every bucket named
+    ``<anything>-<anything>``, not only the one it takes the part of)."""
+    out, index = [], 0
+    for start, end in placeholders(text):
+        if text.startswith(("${Fn::Select:", "${Fn::Split:"), start):
+            out += [text[index:start], "*"]
+            index = end
+    return "".join(out) + text[index:]
 
 
 def _generated(store: Store) -> tuple[str, ...]:
@@ -159,6 +173,12 @@ def stores_named(
         # other services using dynamic references", AWS CloudFormation User Guide,
         # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html)
         out.why = f"Resource {text!r} (a dynamic reference, resolved only at deploy)"
+        return out
+    spans = list(placeholders(text))
+    if "${" in text[spans[-1][1] if spans else 0 :]:
+        # a ``${`` no placeholder closes (a literal separator ``${`` inside an intrinsic): what
+        # the text stands for cannot be read
+        out.why = f"Resource {text!r} (a placeholder that cannot be read)"
         return out
     for by_name, any_name in _by_name(assembly, stack, text, stores, targets):
         (out.any_name if any_name else out.stores).append(by_name)
