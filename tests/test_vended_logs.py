@@ -36,6 +36,7 @@ from aws_cdk import aws_ses_actions as ses_actions
 from aws_cdk import aws_wafv2 as wafv2
 from conftest import cdk_context, synth_errors
 from test_foreign_sources import _app as partner_app
+from test_integrations import _decisions
 from test_oracle_iam_simulate import ACCOUNT, REGION
 
 from cdk_partition import DomainStack
@@ -221,6 +222,25 @@ def test_a_delivery_into_a_domain_store_is_cdkp021_and_the_fix_passes(
     _apply(before[0].fix or "", orders.domain)
     after = _errors(app, tmp_path / "after")
     assert after == [], [f.message for f in after]
+    # the independent simulator on the key policy as deployed: the requests AWS makes for the
+    # delivery (the delivering stack's account, and the source ARN AWS documents) are allowed
+    row = next(d for d in DELIVERIES if d.source_type == source_type and d.page in before[0].fix)
+    ours, theirs = _decisions(_delivery_cases(tmp_path / "after", row))
+    assert ours == theirs == ["allow"] * len(row.actions), (ours, theirs)
+
+
+def _delivery_cases(out: Path, row: Any) -> list[Any]:
+    """The KMS requests of ``row``'s delivery from this module's account and region, against the
+    Orders key policy as deployed."""
+    from test_integrations import _concrete_key_policy
+    from test_oracle_iam_simulate import Case, service
+
+    context = {"aws:SourceAccount": ACCOUNT}
+    if row.source_arn:
+        arn = row.source_arn.format(partition="aws", region=REGION, account=ACCOUNT)
+        context["aws:SourceArn"] = arn + "source"
+    policy = _concrete_key_policy(out)
+    return [Case("delivery", policy, service(row.service), a, context) for a in row.actions]
 
 
 def test_a_firewall_log_into_cloudwatch_logs_is_no_bucket_delivery(tmp_path: Path) -> None:

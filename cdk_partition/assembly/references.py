@@ -17,7 +17,7 @@ from typing import Any
 from ..policy import evaluator
 from .stacks import StackTemplate
 
-__all__ = ["REACHES", "STANDS_FOR", "placeholders", "references"]
+__all__ = ["PARTS", "REACHES", "STANDS_FOR", "placeholders", "references"]
 
 #: Resources whose ``Ref`` is another resource's identifier: type -> the property naming that
 #: resource, followed in its place. A database secret's attachment: "To reference a secret also
@@ -47,11 +47,11 @@ REACHES: Mapping[str, str] = {
 }
 
 _MAX_DEPTH = 8
+"""Exports re-exported more deeply than this are not followed (a bound, not a limit of AWS)."""
 
 #: Opaque intrinsics (canonical ``${Fn::Name:<JSON arguments>}``) whose value is a part of their
 #: arguments' values: ``Fn::Select`` of a list, ``Fn::Split`` of a string.
-_PARTS = ("Fn::Select:", "Fn::Split:")
-"""Exports re-exported more deeply than this are not followed (a bound, not a limit of AWS)."""
+PARTS = ("Fn::Select:", "Fn::Split:")
 
 
 def placeholders(text: str) -> Iterator[tuple[int, int]]:
@@ -78,7 +78,7 @@ def _part_of(inner: str) -> str | None:
     """The one reference an opaque ``Fn::Select``/``Fn::Split`` placeholder (``inner``, without
     ``${ }``) takes a part of, when its shape is exactly ``Fn::Split(<literal separator>,
     <reference>)`` or ``Fn::Select(<index>, <that split>)``; else None."""
-    prefix = next((p for p in _PARTS if inner.startswith(p)), None)
+    prefix = next((p for p in PARTS if inner.startswith(p)), None)
     try:
         arguments = json.loads(inner.removeprefix(prefix)) if prefix else None
     except ValueError:
@@ -138,8 +138,7 @@ def references(
             yield from references(exports, exported[0], exported[1], whole=whole,
                                   missing=missing, depth=depth + 1)  # fmt: skip
             continue
-        part_of = next((p for p in _PARTS if inner.startswith(p)), None)
-        if part_of is not None and not whole:
+        if inner.startswith(PARTS) and not whole:
             # a part of one reference, as the CDK writes a state machine's executions
             # (``execution:${Fn::Select:[6, Fn::Split(":", <its ARN>)]}:*``): that reference
             # (the text's other stores are matched by name with the part as a wildcard:

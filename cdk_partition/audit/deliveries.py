@@ -22,13 +22,9 @@ from .integrations import RULES, stores_at
 from .key_requests import prepared_key_policy
 from .rules import Finding, make_finding, resource_fields
 
-__all__ = ["audit_deliveries", "delivery_accounts", "load_balancer_log_targets"]
+__all__ = ["audit_deliveries", "delivery_accounts", "service_account_targets"]
 
 _RULE = {rule.id: rule for rule in RULES}
-_LOAD_BALANCERS = (
-    "AWS::ElasticLoadBalancingV2::LoadBalancer",
-    "AWS::ElasticLoadBalancing::LoadBalancer",
-)
 
 #: Source type -> its rows of :data:`DELIVERIES`.
 _BY_TYPE: dict[str, list[Delivery]] = {}
@@ -137,20 +133,19 @@ def _sse_s3_only(row: Delivery, base: Mapping[str, Any], path: str) -> Finding:
     )
 
 
-def load_balancer_log_targets(assembly: CloudAssembly) -> frozenset[tuple[str, str]]:
-    """(stack name, logical id) of every bucket a load balancer of the app delivers access logs
-    into (the rows of :data:`DELIVERIES` for the two load balancer types): an
-    account its bucket policy names besides the app's accounts is Elastic Load Balancing's, which
-    the delivery's own finding covers (CDKP026, CDKP021), not a principal of the app (CDKP019).
-    Read once per assembly."""
-    mark = ("load-balancer-log-targets",)
+def service_account_targets(assembly: CloudAssembly) -> frozenset[tuple[str, str]]:
+    """(stack name, logical id) of every store a delivery of :data:`DELIVERIES` whose writer is
+    an AWS account of the service (``service_account``: a load balancer's access logs) reaches:
+    such an account in the store's policy is the delivery's, which its own finding covers
+    (CDKP026, CDKP021), not a principal of the app (CDKP019). Read once per assembly."""
+    mark = ("service-account-targets",)
     found: frozenset[tuple[str, str]] | None = assembly.memo.get(mark)
     if found is None:
         out: set[tuple[str, str]] = set()
         for stack in assembly.stacks:
             for resource in stack.resources.values():
                 for row in _BY_TYPE.get(str(type_of(resource)), []):
-                    if row.source_type in _LOAD_BALANCERS:
+                    if row.service_account:
                         out |= {(s.name, i) for s, i in _stores(assembly, stack, row, resource)}
         found = assembly.memo[mark] = frozenset(out)
     return found

@@ -43,7 +43,7 @@ from ..assembly.principals import PrincipalResolver
 from ..knowledge.capabilities import least_capabilities
 from ..knowledge.identity_kms import ROWS_BY_TYPE, IdentityRow
 from ..policy import evaluator
-from .deliveries import load_balancer_log_targets
+from .deliveries import service_account_targets
 from .identity_policies import (
     RESOURCE_POLICIES,
     Principal,
@@ -279,7 +279,7 @@ def _resource_policy_grants(
             # own finding covers it: CDKP026, CDKP021); any other stays a principal
             service_accounts = (
                 {s for s in targets if (s.stack.name, s.logical_id) in log_targets}
-                if (log_targets := load_balancer_log_targets(assembly))
+                if (log_targets := service_account_targets(assembly))
                 else set()
             )
             for statement in statements_of(props.get(document_key)):

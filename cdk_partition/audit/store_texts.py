@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
-from ..assembly.references import placeholders, references
+from ..assembly.references import PARTS, placeholders, references
 from ..knowledge.identity_kms import ROWS_BY_TYPE
 from ..knowledge.store_names import GENERATED, STORE_NAMES, identifiers, names_store
 from ..policy import evaluator
@@ -120,7 +120,7 @@ def _parts_as_wildcards(text: str) -> str:
     ``<anything>-<anything>``, not only the one it takes the part of)."""
     out, index = [], 0
     for start, end in placeholders(text):
-        if text.startswith(("${Fn::Select:", "${Fn::Split:"), start):
+        if text.startswith(PARTS, start + 2):
             out += [text[index:start], "*"]
             index = end
     return "".join(out) + text[index:]

@@ -267,6 +267,11 @@ class Delivery:
     """False where AWS supports only SSE-S3 for the delivery (no key policy lets it into a bucket
     on a customer managed key): a domain store there is CDKP026, and ``service`` and
     ``actions`` are empty."""
+    service_account: bool = False
+    """Whether the destination bucket's policy names an AWS account of the service as the writer
+    (Elastic Load Balancing's, which the CDK's ``log_access_logs`` writes for every load
+    balancer type): an account outside the app allowed only to put objects under ``AWSLogs/``
+    there is the delivery's, not a principal of the app."""
 
 
 def destinations(row: Delivery, props: Mapping[str, Any]) -> Iterator[Any]:
@@ -332,7 +337,7 @@ DELIVERIES: tuple[Delivery, ...] = (
         "AWS::EC2::FlowLog", "LogDestination", (("LogDestinationType", "s3"),),
         "AWS::S3::Bucket", "delivery.logs.amazonaws.com", _DATA_KEY,
         _VENDED_LOGS, _VENDED_LOGS_QUOTE,
-    source_arn=_LOGS_SOURCE,
+        source_arn=_LOGS_SOURCE,
     ),
     # Amazon Route 53 Developer Guide, "AWS resources that you can send VPC Resolver query logs
     # to" (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-query-logs-choosing-target-resource.html):
@@ -346,7 +351,7 @@ DELIVERIES: tuple[Delivery, ...] = (
         "AWS::Route53Resolver::ResolverQueryLoggingConfig", "DestinationArn", (),
         "AWS::S3::Bucket", "delivery.logs.amazonaws.com", _DATA_KEY,
         _VENDED_LOGS, _VENDED_LOGS_QUOTE,
-    source_arn=_LOGS_SOURCE,
+        source_arn=_LOGS_SOURCE,
     ),
     # AWS Network Firewall Developer Guide, "Logging in AWS Network Firewall with server-side
     # encryption and customer-provided keys": "If your logging destination uses server-side
@@ -363,7 +368,7 @@ DELIVERIES: tuple[Delivery, ...] = (
         (("LogDestinationType", "S3"),),
         "AWS::S3::Bucket", "delivery.logs.amazonaws.com", _DATA_KEY,
         _VENDED_LOGS, _VENDED_LOGS_QUOTE,
-    source_arn=_LOGS_SOURCE,
+        source_arn=_LOGS_SOURCE,
     ),
     # CloudWatch Logs delivery destinations ("V2 permissions"): Amazon CloudWatch Logs User
     # Guide, "Logs sent to Amazon S3" (V2,
@@ -504,6 +509,7 @@ DELIVERIES: tuple[Delivery, ...] = (
         "(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html)",
         "The only server-side encryption option that's supported is Amazon S3-managed keys "
         "(SSE-S3)", scoped=False, source_when=(("Type", (None, "application")),), sse_kms=False,
+        service_account=True,
     ),
     # Elastic Load Balancing, "Access logs for your Classic Load Balancer"
     # (https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-collection.html):
@@ -517,7 +523,7 @@ DELIVERIES: tuple[Delivery, ...] = (
         'Elastic Load Balancing, "Access logs for your Classic Load Balancer" '
         "(https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-collection.html)",
         "Each access log file is automatically encrypted using SSE-S3 before it is stored in your "
-        "S3 bucket", scoped=False, sse_kms=False,
+        "S3 bucket", scoped=False, sse_kms=False, service_account=True,
     ),
     # Elastic Load Balancing, "Access logs for your Network Load Balancer"
     # (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html):
@@ -535,5 +541,6 @@ DELIVERIES: tuple[Delivery, ...] = (
         "You can enable server-side encryption with Amazon S3-managed encryption keys (SSE-S3), "
         "or using Key Management Service with Customer Managed Keys (SSE-KMS CMK) for your S3 "
         "bucket", source_arn=_LOGS_SOURCE, source_when=(("Type", ("network",)),),
+        service_account=True,
     ),
 )  # fmt: skip
