@@ -32,6 +32,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_omics as omics
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sam as sam
 from aws_cdk import aws_sns as sns
@@ -634,6 +635,37 @@ def _grant_on_every_resource(scope: Construct, fixed: bool) -> None:
     role.add_to_policy(
         iam.PolicyStatement(actions=["sqs:ReceiveMessage"], resources=[other if fixed else "*"])
     )
+
+
+@case("CDKP027", "Callers", "`domain.grant_read(")
+def _grant_on_a_store_of_documented_callers(scope: Construct, fixed: bool) -> None:
+    orders = _domain(scope)
+    store = omics.CfnSequenceStore(orders, "Reads", name="orders-reads",
+        sse_config=omics.CfnSequenceStore.SseConfigProperty(
+            type="KMS", key_arn=orders.domain.key.key_arn))  # fmt: skip
+    role = iam.Role(orders, "Importer", assumed_by=iam.AccountRootPrincipal())
+    role.add_to_policy(
+        iam.PolicyStatement(actions=["omics:GetReadSet"], resources=[store.attr_arn])
+    )
+    if fixed:
+        orders.domain.grant_read(role)
+
+
+@case("CDKP027", "Exempt", "`exempt(<construct at ")
+def _grant_on_a_store_of_documented_callers_that_touches_no_data(
+    scope: Construct, fixed: bool
+) -> None:
+    orders = _domain(scope)
+    store = omics.CfnSequenceStore(orders, "Reads", name="orders-reads",
+        sse_config=omics.CfnSequenceStore.SseConfigProperty(
+            type="KMS", key_arn=orders.domain.key.key_arn))  # fmt: skip
+    role = iam.Role(orders, "Watcher", assumed_by=iam.AccountRootPrincipal())
+    role.add_to_policy(
+        iam.PolicyStatement(actions=["omics:GetSequenceStore"], resources=[store.attr_arn])
+    )
+    if fixed:
+        policy = role.node.find_child("DefaultPolicy")
+        exempt(policy, "CDKP027", "The role only describes the store and never reads its data.")
 
 
 @case("CDKP020", "Refs", "write the principal and the store as references the template shows")

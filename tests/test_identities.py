@@ -255,7 +255,7 @@ def test_every_dynamodb_data_action_is_checked(tmp_path: Path, case: str) -> Non
 
 
 def test_rules_and_table() -> None:
-    assert [r.id for r in RULES] == ["CDKP019", "CDKP025", "CDKP020"]
+    assert [r.id for r in RULES] == ["CDKP019", "CDKP025", "CDKP027", "CDKP020"]
     assert all(r.url.startswith("https://docs.aws.amazon.com/") for r in IDENTITY_ROWS)
     doc = (ROOT / "docs" / "identities.md").read_text(encoding="utf-8")
     begin, end = "<!-- identity-kms:begin -->\n", "<!-- identity-kms:end -->"
@@ -266,7 +266,8 @@ def test_table_is_valid_json() -> None:
     data = json.loads(
         (ROOT / "cdk_partition/knowledge/data/identity_kms.json").read_text(encoding="utf-8")
     )
-    assert {r["source"] for r in data["rows"]} == set(data["pages"])
+    cited = {r["source"] for r in data["rows"]} | {c["source"] for c in data["callers"]}
+    assert cited == set(data["pages"])
 
 
 @pytest.mark.parametrize("kind", ["role", "user", "group"])

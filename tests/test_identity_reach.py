@@ -1,6 +1,6 @@
 """Principals IAM lets reach a domain store that the key refuses, beyond the six types the identity
 table began with (issue #19, "principals follow the grants"): Step Functions state machines and
-activities, Keyspaces tables, Kinesis video streams, S3 directory buckets and Athena workgroups on
+activities, SageMaker feature groups, Keyspaces tables, Kinesis video streams, S3 directory buckets and Athena workgroups on
 the domain key, by reference or by literal ARN (each row of ``identity_kms.json`` cites the
 service's page), and grants written on an ARN that
 reaches a store's data through another resource: a Kinesis stream's enhanced fan-out consumer,
@@ -24,6 +24,7 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisvideo as kinesisvideo
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3express as s3express
+from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_stepfunctions as sfn
 from test_integrations import _synth
 from test_oracle_iam_simulate import ACCOUNT, REGION
@@ -129,7 +130,27 @@ def _workgroup_by_name(orders: DomainStack) -> None:
         resources=[f"arn:aws:athena:{orders.region}:{orders.account}:workgroup/orders-queries"]))  # fmt: skip
 
 
+def _feature_group(orders: DomainStack, by_name: bool = False) -> None:
+    """A Feature Store feature group whose online store is on the key, its records put by a role
+    (by the ARN the CDK formats, or by its literal ARN)."""
+    group = sagemaker.CfnFeatureGroup(orders, "Features", feature_group_name="orders-features",
+        record_identifier_feature_name="id", event_time_feature_name="at",
+        feature_definitions=[sagemaker.CfnFeatureGroup.FeatureDefinitionProperty(
+            feature_name=n, feature_type="String") for n in ("id", "at")],
+        online_store_config=sagemaker.CfnFeatureGroup.OnlineStoreConfigProperty(
+            enable_online_store=True,
+            security_config=sagemaker.CfnFeatureGroup.OnlineStoreSecurityConfigProperty(
+                kms_key_id=orders.domain.key.key_arn)))  # fmt: skip
+    arn = (f"arn:aws:sagemaker:{orders.region}:{orders.account}:feature-group/orders-features"
+           if by_name else orders.format_arn(service="sagemaker", resource="feature-group",
+                                             resource_name=group.ref))  # fmt: skip
+    _role(orders).add_to_policy(iam.PolicyStatement(actions=["sagemaker:PutRecord"],
+                                                    resources=[arn]))  # fmt: skip
+
+
 CASES: dict[str, Callable[[DomainStack], None]] = {
+    "feature-group": _feature_group,
+    "feature-group-by-name": lambda orders: _feature_group(orders, by_name=True),
     "keyspaces-by-name": _keyspaces_by_name,
     "athena-workgroup-by-name": _workgroup_by_name,
     "state-machine": _state_machine,

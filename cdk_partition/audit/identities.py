@@ -19,6 +19,10 @@ requests the store's service makes against the domain key policy with the policy
 * ``CDKP019`` (error): IAM allows the data action, the key refuses a KMS request it needs; the
   finding names the principal, the store, the actions, the KMS requests and the fix
   (``domain.grant_read(...)`` / ``grant_write(...)``). The key policy is never widened here.
+* ``CDKP027`` (error, fail closed): a store whose AWS page names its readers' and writers' KMS
+  requests but not the actions that make them (:data:`~cdk_partition.knowledge.identity_kms
+  .CALLERS_BY_TYPE`), and a principal allowed actions of its service on it whom the key allows
+  none of those requests; exempted on the identity policy when its actions touch no data.
 * ``CDKP020`` (error, fail closed): an identity policy whose principal or resource the audit
   cannot follow (an intrinsic it cannot resolve, ``NotAction`` / ``NotResource``), or a KMS
   request the evaluator cannot decide.
@@ -33,17 +37,15 @@ assumed to hold.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from ..assembly import CloudAssembly, StackTemplate
+from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver
 from ..knowledge.capabilities import least_capabilities
-from ..knowledge.identity_kms import ROWS_BY_TYPE, IdentityRow
+from ..knowledge.identity_kms import CALLERS_BY_TYPE, ROWS_BY_TYPE
 from ..policy import evaluator
-from .deliveries import service_account_targets
+from .identity_grants import Grant, IdentityVerdict, Unreadable, matching, of_service, rows_of
 from .identity_policies import (
     RESOURCE_POLICIES,
     Principal,
@@ -55,6 +57,7 @@ from .identity_policies import (
     statements_of,
 )
 from .key_requests import prepared_key_policy
+from .resource_policy_grants import resource_policy_grants
 from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields
 from .store_texts import Store, domain_stores, stores_named
 
@@ -86,6 +89,20 @@ RULES: tuple[Rule, ...] = (
         source=no_aws_page(_PER_ROW),
     ),
     Rule(
+        "CDKP027",
+        "error",
+        "An identity policy allows actions on a domain store whose AWS page names the KMS "
+        "requests of its readers and writers but not which actions make them, and the domain "
+        "key allows the principal none of those requests",
+        "if the principal reads or writes the store's data, name it in the domain key policy "
+        "(`domain.grant_read(principal)` / `grant_write`); if its actions touch no data, "
+        "`exempt(<the identity policy>, 'CDKP027', <reason>)`",
+        source=no_aws_page(
+            "fail closed: each store type's readers and writers are the capability rows of its "
+            "contract (cdk_partition.knowledge.contracts), each citing its AWS page"
+        ),
+    ),
+    Rule(
         "CDKP020",
         "error",
         "An identity policy that may reach a domain store cannot be checked against the key",
@@ -96,45 +113,6 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 _RULE = {rule.id: rule for rule in RULES}
-
-
-@dataclass(frozen=True)
-class Grant:
-    """One identity policy statement's data action on one store, for one principal."""
-
-    policy_stack: StackTemplate
-    policy_id: str
-    """The resource holding the statement (the role for inline policies, else the policy)."""
-    principal_arn: str
-    principal_path: str
-    store: Store
-    action: str
-    row: IdentityRow
-    identity_kms: tuple[str, ...]
-    """KMS action patterns the principal's own identity policies allow (on any resource)."""
-    by_resource_policy: bool = False
-    """The store's resource policy allows it (``policy_id`` is that policy), not an identity
-    policy."""
-    by_star: bool = False
-    """The statement's ``Resource`` names no store: ``"*"``, or a text admitting any name of
-    the store's type (``star_text``); the store is reached by being one of every resource."""
-    star_text: str = "*"
-
-
-@dataclass(frozen=True)
-class IdentityVerdict:
-    """A grant decided against the key: the KMS requests refused (empty: allowed by both)."""
-
-    grant: Grant
-    refused: tuple[str, ...]
-    undecidable: str | None = None
-
-
-@dataclass
-class _Unreadable:
-    stack: StackTemplate
-    logical_id: str
-    why: str
 
 
 def _identity_kms(documents: Iterable[Any]) -> tuple[str, ...]:
@@ -149,7 +127,7 @@ def _identity_kms(documents: Iterable[Any]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[_Unreadable]]:
+def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[Unreadable]]:
     """Every data action an identity policy of the assembly allows on a domain store, and the
     policies the audit cannot follow where they may reach one."""
     cached = assembly.memo.get(("identity-grants",))
@@ -158,14 +136,14 @@ def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[_Unreadable]]:
     stores = domain_stores(assembly)
     resolver = PrincipalResolver(assembly)
     out: list[Grant] = []
-    unreadable: list[_Unreadable] = []
+    unreadable: list[Unreadable] = []
     if stores:
         found, by_principal = holders(assembly)
         for holder in found:
             stack, logical_id, ids = holder.stack, holder.logical_id, list(holder.principals)
             if holder.unknown and _may_reach(holder.documents):
                 unreadable.append(
-                    _Unreadable(stack, logical_id, "attached to " + ", ".join(holder.unknown))
+                    Unreadable(stack, logical_id, "attached to " + ", ".join(holder.unknown))
                 )
             for document in holder.documents:
                 for statement in statements_of(document):
@@ -173,27 +151,29 @@ def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[_Unreadable]]:
                         continue
                     if "NotAction" in statement or "NotResource" in statement:
                         if ids:
-                            unreadable.append(_Unreadable(stack, logical_id,
+                            unreadable.append(Unreadable(stack, logical_id,
                                 "an Allow with NotAction or NotResource"))  # fmt: skip
                         continue
                     out += _statement_grants(
                         assembly, resolver, stack, logical_id, ids, statement, stores, by_principal,
                         unreadable,
                     )  # fmt: skip
-        out += _resource_policy_grants(assembly, resolver, stores, unreadable)
+        out += resource_policy_grants(assembly, resolver, stores, unreadable)
     result = (out, unreadable)
     assembly.memo[("identity-grants",)] = result
     return result
 
 
 def _may_reach(documents: Iterable[Any]) -> bool:
-    """Whether a document allows an action of the identity table (the only ones checked)."""
+    """Whether a document allows an action of the identity table, or any action of a service of
+    :data:`CALLERS_BY_TYPE` (the only ones checked)."""
     for document in documents:
         for statement in statements_of(document):
             for action in as_list(statement.get("Action") or statement.get("NotAction") or []):
-                if isinstance(action, str) and any(
-                    glob(action).match(a) for rows in ROWS_BY_TYPE.values() for r in rows
-                    for a in r.actions
+                if isinstance(action, str) and (
+                    any(glob(action).match(a) for rows in ROWS_BY_TYPE.values() for r in rows
+                        for a in r.actions)
+                    or any(of_service(action, c.service) for c in CALLERS_BY_TYPE.values())
                 ):  # fmt: skip
                     return True
     return False
@@ -208,7 +188,7 @@ def _statement_grants(
     statement: Mapping[str, Any],
     stores: Mapping[tuple[int, str], Store],
     by_principal: Mapping[str, list[Any]],
-    unreadable: list[_Unreadable],
+    unreadable: list[Unreadable],
 ) -> Iterator[Grant]:
     actions = [a for a in as_list(statement.get("Action") or []) if isinstance(a, str)]
     if not ids or not actions:
@@ -221,18 +201,17 @@ def _statement_grants(
         for store in stores.values() if found.star else found.any_name:
             loose.setdefault(store, found.text)
         if found.why is not None and _may_reach([{"Statement": [statement]}]):
-            unreadable.append(_Unreadable(stack, logical_id, found.why))
+            unreadable.append(Unreadable(stack, logical_id, found.why))
     explicit = {a.lower() for a in actions if "*" not in a and "?" not in a}
     targets: list[tuple[Store, str | None]] = [(s, None) for s in dict.fromkeys(named)]
     # the stores of the actions the statement names without a wildcard
     targets += [(s, text) for s, text in loose.items() if s not in named]
-    patterns = [glob(a) for a in actions]
     for store, star_text in targets:
-        for row in ROWS_BY_TYPE[str(store.resource.get("Type"))]:
-            for action in row.actions:
+        for row in rows_of(store):
+            if star_text is not None and row.any_of:
+                continue  # "*" or any name: which of the service's actions touch data is unknown
+            for action in matching(row, actions):
                 if star_text is not None and action.lower() not in explicit:
-                    continue
-                if not any(p.match(action) for p in patterns):
                     continue
                 for arn, path in ids:
                     yield Grant(
@@ -240,136 +219,6 @@ def _statement_grants(
                         _identity_kms(by_principal.get(arn, [])), by_star=star_text is not None,
                         star_text=star_text or "*",
                     )  # fmt: skip
-
-
-_ROOT = re.compile(
-    r"^(?:arn:(?:[^:$]+|\$\{AWS::Partition\}):iam::)?(\d{12}|\$\{AWS::AccountId\})(?::root)?$"
-)
-
-
-def _resource_policy_grants(
-    assembly: CloudAssembly,
-    resolver: PrincipalResolver,
-    stores: Mapping[tuple[int, str], Store],
-    unreadable: list[_Unreadable],
-) -> list[Grant]:
-    """The data actions the resource policies of domain stores allow IAM principals (roles,
-    users, accounts: ``Principal.AWS``; services and ``*`` are the integrations' and the store
-    rules' to judge). Each such principal's own identity policy is taken to allow its KMS
-    requests (it may be outside the app): only the key policy decides."""
-    out: list[Grant] = []
-    app_accounts = {s.environment.account for s in assembly.stacks}
-    for stack in assembly.stacks:
-        for logical_id, resource in stack.resources.items():
-            kind = resource.get("Type") if isinstance(resource, dict) else None
-            if kind not in RESOURCE_POLICIES:
-                continue
-            target_key, document_key = RESOURCE_POLICIES[kind]
-            props = resource.get("Properties") if isinstance(resource, dict) else None
-            if not isinstance(props, dict):
-                continue
-            targets: list[Store] = []
-            for value in as_list(props.get(target_key) or []):
-                found = stores_named(assembly, stack, value, stores, targets=True)
-                targets += found.stores + found.any_name
-            if not targets:
-                continue
-            # an access-log bucket of a load balancer: an account outside the app allowed only to
-            # put objects under AWSLogs/ is Elastic Load Balancing's log delivery (the delivery's
-            # own finding covers it: CDKP026, CDKP021); any other stays a principal
-            service_accounts = (
-                {s for s in targets if (s.stack.name, s.logical_id) in log_targets}
-                if (log_targets := service_account_targets(assembly))
-                else set()
-            )
-            for statement in statements_of(props.get(document_key)):
-                if statement.get("Effect") != "Allow":
-                    continue
-                principal = statement.get("Principal")
-                aws = principal.get("AWS") if isinstance(principal, Mapping) else None
-                given = as_list(aws) if aws is not None else []
-                if principal == "*" or "*" in given:
-                    # everyone, narrowed by the condition to principals it names, if it does
-                    aws = [a for a in given if a != "*"] + _narrowed_to(statement)
-                if not aws:
-                    continue
-                if "NotAction" in statement:
-                    unreadable.append(_Unreadable(stack, logical_id, "an Allow with NotAction"))
-                    continue
-                actions = [a for a in as_list(statement.get("Action") or []) if isinstance(a, str)]
-                patterns = [glob(a) for a in actions]
-                for value in as_list(aws):
-                    text = resolver.resolve(str(evaluator.canonicalize(value)), stack)
-                    if text == "*":
-                        continue
-                    root = _ROOT.match(text)
-                    if root and root.group(1) in (
-                        stack.environment.account_text,
-                        "${AWS::AccountId}",
-                    ):
-                        # the store's own account: its principals' IAM policies decide who
-                        # (the identity grants above), as the AWS Solutions Constructs'
-                        # "owner only" statements write it
-                        continue
-                    arn = (
-                        f"arn:{stack.environment.partition_text}:iam::{root.group(1)}:root"
-                        if root
-                        else text
-                    )
-                    origin = resolver.origins.get(arn)
-                    path = origin.path if origin else arn
-                    outside = (
-                        root is not None
-                        and root.group(1) not in app_accounts
-                        and bool(actions)
-                        and all(a.lower() == "s3:putobject" for a in actions)
-                        and _under_aws_logs(statement)
-                    )
-                    for store in dict.fromkeys(targets):
-                        if outside and store in service_accounts:
-                            continue
-                        for row in ROWS_BY_TYPE[str(store.resource.get("Type"))]:
-                            for action in row.actions:
-                                if any(p.match(action) for p in patterns):
-                                    out.append(
-                                        Grant(stack, logical_id, arn, path, store, action, row,
-                                              ("kms:*",), by_resource_policy=True)
-                                    )  # fmt: skip
-    return out
-
-
-def _under_aws_logs(statement: Mapping[str, Any]) -> bool:
-    """Whether every resource of ``statement`` is under an ``AWSLogs/`` folder, where Elastic
-    Load Balancing writes ("bucket[/prefix]/AWSLogs/aws-account-id/elasticloadbalancing/...",
-    Elastic Load Balancing, "Access logs for your Application Load Balancer",
-    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html)."""
-    resources = as_list(statement.get("Resource") or [])
-    return bool(resources) and all("/AWSLogs/" in str(evaluator.canonicalize(r)) for r in resources)
-
-
-def _narrowed_to(statement: Mapping[str, Any]) -> list[Any]:
-    """The principals a ``"*"`` statement's condition narrows it to: the literal role and user
-    ARNs of ``aws:PrincipalArn``, the accounts of ``aws:PrincipalAccount`` (positive operators
-    only). Everyone else is left to the key: ``DenyEveryoneElse`` refuses the principals the
-    domain does not name, which is the pattern, not a fault of the app."""
-    out: list[Any] = []
-    condition = statement.get("Condition")
-    for operator, block in condition.items() if isinstance(condition, Mapping) else ():
-        if "not" in str(operator).lower() or not isinstance(block, Mapping):
-            continue
-        for key, values in block.items():
-            name = str(key).lower()
-            for value in as_list(values):
-                if not isinstance(value, str) or "*" in value or "?" in value:
-                    continue
-                if name == "aws:principalarn":
-                    out.append(value)
-                elif name == "aws:principalaccount":
-                    out.append(f"arn:aws:iam::{value}:root")
-    return out
-
-
-# -- deciding against the key ----------------------------------------------------------------
 
 
 def verdicts(assembly: CloudAssembly) -> list[IdentityVerdict]:
@@ -394,6 +243,7 @@ def verdicts(assembly: CloudAssembly) -> list[IdentityVerdict]:
         }
         refused: list[str] = []
         undecidable = None
+        unknown: set[str] = set()
         for request in grant.row.kms_requests:
             allows = any(glob(p).match(request) for p in grant.identity_kms)
             try:
@@ -404,9 +254,12 @@ def verdicts(assembly: CloudAssembly) -> list[IdentityVerdict]:
                 )  # fmt: skip
             except ValueError as error:
                 undecidable = f"{request}: {error}"
+                unknown.add(request)
                 continue
             if decision != "allow":
                 refused.append(request)
+        if grant.row.any_of and any(not set(s) & {*refused, *unknown} for s in grant.row.any_of):
+            refused, undecidable = [], None  # the key allows one capability row's requests
         out.append(IdentityVerdict(grant, tuple(refused), undecidable))
     assembly.memo[("identity-verdicts",)] = out
     return out
@@ -461,8 +314,10 @@ def _finding(assembly: CloudAssembly, group: list[IdentityVerdict]) -> Finding:
             location="PolicyDocument",
             **base,
         )
-    capabilities = [str(c) for c in least_capabilities(requests)[0]] or ["write"]
     where = "the grant" if not grant.by_resource_policy else "the statement of the resource policy"
+    if grant.row.any_of:
+        return _callers_finding(assembly, group, where, base)
+    capabilities = [str(c) for c in least_capabilities(requests)[0]] or ["write"]
     fix = _later_fix(assembly, grant, capabilities) or naming_fix(
         (grant.principal_arn, grant.principal_path), capabilities, store.domain, where
     )
@@ -492,6 +347,45 @@ def _finding(assembly: CloudAssembly, group: list[IdentityVerdict]) -> Finding:
         "time.",
         fix=fix,
         location=RESOURCE_POLICIES[kind][1] if grant.by_resource_policy else "PolicyDocument",
+        value=grant.principal_arn,
+        **base,
+    )
+
+
+def _callers_finding(
+    assembly: CloudAssembly, group: list[IdentityVerdict], where: str, base: Mapping[str, Any]
+) -> Finding:
+    """CDKP027 for a store whose readers and writers AWS names (the capability rows of its
+    contract) without saying which of its actions make which request, when the key allows the
+    principal none of them: the audit cannot tell whether the actions need the key (fail
+    closed). The fix names the principal, or says how to record that the actions touch no
+    data."""
+    grant = group[0].grant
+    store, row = grant.store, grant.row
+    kind = str(store.resource.get("Type"))
+    actions = ", ".join(dict.fromkeys(v.grant.action for v in group))
+    needs = " or ".join(", ".join(s) for s in row.any_of)
+    capabilities = [str(c) for c in least_capabilities([a for s in row.any_of for a in s])[0]] or [
+        "read"
+    ]
+    fix = _later_fix(assembly, grant, capabilities) or naming_fix(
+        (grant.principal_arn, grant.principal_path), capabilities, store.domain, where
+    )
+    policy = grant.policy_stack.resources[grant.policy_id]
+    owner = resource_path(grant.policy_stack, grant.policy_id, policy).removesuffix("/Resource")
+    return make_finding(
+        _RULE["CDKP027"],
+        f"{'The resource policy of the store' if grant.by_resource_policy else 'IAM'} allows "
+        f"{_who(grant)} {actions} on {store.path} ({kind}) of domain {store.domain!r}. AWS "
+        f"says the store's readers and writers need {needs} on its key ({row.note}) without "
+        f"saying which {row.actions[0].split(':')[0]} actions make which request, and the domain "
+        "key allows this principal none of them: a call that reads or writes the data fails at "
+        "run time.",
+        fix=f"if the principal reads or writes the store's data, {fix}; if its actions touch no "
+        f"data, say so: `exempt(<construct at {owner}>, 'CDKP027', <reason>)`",
+        location=RESOURCE_POLICIES[str(policy.get("Type"))][1]
+        if grant.by_resource_policy
+        else "PolicyDocument",
         value=grant.principal_arn,
         **base,
     )

@@ -64,6 +64,7 @@ ORDER: tuple[str, ...] = (
     "CDKP024",
     "CDKP025",
     "CDKP026",
+    "CDKP027",
 )
 
 

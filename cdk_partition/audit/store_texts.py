@@ -18,7 +18,7 @@ from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.references import PARTS, placeholders, references
-from ..knowledge.identity_kms import ROWS_BY_TYPE
+from ..knowledge.identity_kms import CALLERS_BY_TYPE, ROWS_BY_TYPE
 from ..knowledge.store_names import GENERATED, STORE_NAMES, identifiers, names_store
 from ..policy import evaluator
 from .identity_policies import props_of
@@ -57,13 +57,14 @@ class Named:
 
 
 def domain_stores(assembly: CloudAssembly) -> dict[tuple[int, str], Store]:
-    """(stack id, logical id) -> every store of a domain whose type the identity table knows."""
+    """(stack id, logical id) -> every store of a domain whose type the identity table knows (a
+    row of its own, or its documented callers)."""
     cache = assembly.memo.get(("identity-stores",))
     if cache is not None:
         return cache  # type: ignore[no-any-return]
     found: dict[tuple[int, str], Store] = {}
     for stack, logical_id, resource in assembly.resources_in_scope():
-        if resource.get("Type") not in ROWS_BY_TYPE:
+        if resource.get("Type") not in ROWS_BY_TYPE and resource.get("Type") not in CALLERS_BY_TYPE:
             continue
         domain = assembly.domain_of(stack, logical_id, resource).domain
         if domain is not None:

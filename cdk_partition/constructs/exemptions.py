@@ -40,7 +40,7 @@ def exempt(scope: Construct, rule: str, reason: str) -> None:
     if rule not in audit.EXEMPTIBLE_RULES:
         raise ValueError(
             f"{where}: exempt(rule={rule!r}): {rule} cannot be exempted: exemptions are per "
-            f"store ({', '.join(sorted(audit.EXEMPTIBLE_RULES - audit.KEY_EXEMPTIBLE_RULES))}) "
+            f"store or identity policy ({', '.join(sorted(audit.EXEMPTIBLE_RULES - audit.KEY_EXEMPTIBLE_RULES))}) "
             f"or, on the domain key, {', '.join(sorted(audit.KEY_EXEMPTIBLE_RULES))}; the "
             "domain key's other rules and the deployability rules hold for every domain."
         )

@@ -9,6 +9,15 @@ says so. The rows are data: ``data/identity_kms.json`` (JSON Schema
 the requests against the domain key policy and ``docs/identities.md`` shows the table
 (:func:`render_markdown`).
 
+Some stores' AWS pages say that their readers and writers need the key (the ``reader`` /
+``writer`` capability rows of their contracts, :mod:`cdk_partition.knowledge.contracts`) without
+saying which data actions make which request. Those types are :data:`CALLERS_BY_TYPE` (the data
+file's ``callers``, each naming the service's IAM prefix from the Service Authorization
+Reference): :func:`callers_row` gives the audit a row for any action of that prefix, decided by
+whether the key allows the principal the requests of one capability row (fail closed: a principal
+the key allows none of them is a finding, not silence). The types the audit cannot follow that
+way are :data:`UNFOLLOWED`, each with why.
+
 Pure Python (no aws_cdk import).
 """
 
@@ -22,8 +31,18 @@ from types import MappingProxyType
 from typing import Any
 
 from ._model import Cited
+from .contracts import rows_for_type
 
-__all__ = ["IDENTITY_ROWS", "ROWS_BY_TYPE", "IdentityRow", "render_markdown"]
+__all__ = [
+    "CALLERS_BY_TYPE",
+    "IDENTITY_ROWS",
+    "ROWS_BY_TYPE",
+    "UNFOLLOWED",
+    "Callers",
+    "IdentityRow",
+    "callers_row",
+    "render_markdown",
+]
 
 
 @dataclass(frozen=True)
@@ -35,6 +54,23 @@ class IdentityRow(Cited):
     service: str
     actions: tuple[str, ...]
     kms_requests: tuple[str, ...]
+    title: str
+    url: str
+    note: str
+    any_of: tuple[tuple[str, ...], ...] = ()
+    """For a row of :func:`callers_row`: the request sets of the store's capability rows; the key
+    must allow the principal every request of one of them (``kms_requests`` is their union)."""
+
+
+@dataclass(frozen=True)
+class Callers(Cited):
+    """A store type whose readers and writers AWS says need the key, by capability rows only."""
+
+    store_type: str
+    service: str
+    """The IAM prefix of the store's actions (``omics``)."""
+    via_service: str
+    """The first label of the ``kms:ViaService`` host of the service's requests."""
     title: str
     url: str
     note: str
@@ -62,8 +98,10 @@ def _rows(table: Mapping[str, Any]) -> tuple[IdentityRow, ...]:
     )
 
 
+_TABLE = _read()
+
 #: Every row, in the order of the data file.
-IDENTITY_ROWS: tuple[IdentityRow, ...] = _rows(_read())
+IDENTITY_ROWS: tuple[IdentityRow, ...] = _rows(_TABLE)
 
 #: CloudFormation type -> its rows.
 ROWS_BY_TYPE: Mapping[str, tuple[IdentityRow, ...]] = MappingProxyType(
@@ -72,6 +110,52 @@ ROWS_BY_TYPE: Mapping[str, tuple[IdentityRow, ...]] = MappingProxyType(
         for cfn_type in dict.fromkeys(r.store_type for r in IDENTITY_ROWS)
     }
 )
+
+
+#: CloudFormation type -> its :class:`Callers` entry.
+CALLERS_BY_TYPE: Mapping[str, Callers] = MappingProxyType(
+    {
+        raw["store_type"]: Callers(
+            raw["store_type"],
+            raw["service"],
+            raw["via_service"],
+            _TABLE["pages"][raw["source"]]["title"],
+            _TABLE["pages"][raw["source"]]["url"],
+            raw["note"],
+        )
+        for raw in _TABLE.get("callers", ())
+    }
+)
+
+#: CloudFormation type -> why the identity audit does not follow its readers and writers.
+UNFOLLOWED: Mapping[str, str] = MappingProxyType(
+    {raw["store_type"]: raw["why"] for raw in _TABLE.get("unfollowed", ())}
+)
+del _TABLE
+
+
+def callers_row(cfn_type: str, properties: Any = None) -> IdentityRow | None:
+    """The row for any action of the service of a :data:`CALLERS_BY_TYPE` store (its IAM prefix
+    and ``:*``), its :attr:`IdentityRow.any_of` the request sets of the type's ``reader`` and
+    ``writer`` contract rows, its ``note`` their pages; None for other types or when the rows do
+    not apply."""
+    entry = CALLERS_BY_TYPE.get(cfn_type)
+    if entry is None:
+        return None
+    rows = [
+        r
+        for r in rows_for_type(cfn_type, "run", properties)
+        if r.caller == "capability" and r.principal in ("reader", "writer")
+    ]
+    if not rows:
+        return None
+    sets = tuple(dict.fromkeys(tuple(r.actions) for r in rows))
+    pages = "; ".join(dict.fromkeys(r.source for r in rows))
+    return IdentityRow(
+        cfn_type, entry.via_service, (f"{entry.service}:*",),
+        tuple(dict.fromkeys(a for s in sets for a in s)), entry.title, entry.url,
+        pages, any_of=sets,
+    )  # fmt: skip
 
 
 def render_markdown() -> str:
@@ -86,4 +170,27 @@ def render_markdown() -> str:
             f"{', '.join(f'`{k}`' for k in row.kms_requests)} | {row.note} | "
             f"[{row.title}]({row.url}) |"
         )
+    lines += [
+        "",
+        "Stores whose AWS page names the KMS requests of their readers and writers (the `reader` "
+        "and `writer` rows of their contracts) but not which actions make them: any action of the "
+        "service on such a store needs the key to allow the principal one of those request sets "
+        "(else `CDKP027`).",
+        "",
+        "| store type | actions | kms:ViaService | service prefix from |",
+        "| --- | --- | --- | --- |",
+    ]
+    for entry in CALLERS_BY_TYPE.values():
+        lines.append(
+            f"| `{entry.store_type}` | `{entry.service}:*` | `{entry.via_service}.<region>"
+            f".amazonaws.com` | [{entry.title}]({entry.url}) |"
+        )
+    lines += [
+        "",
+        "Stores with reader or writer rows the identity audit does not follow:",
+        "",
+        "| store type | why |",
+        "| --- | --- |",
+    ]
+    lines += [f"| `{kind}` | {why} |" for kind, why in UNFOLLOWED.items()]
     return "\n".join(lines) + "\n"

@@ -185,6 +185,14 @@ STORE_NAMES: dict[str, StoreName] = {
             ("arn:{partition}:s3express:{region}:{account}:bucket/{name}",),
             "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3express.html",
         ),
+        # "Actions, resources, and condition keys for Amazon SageMaker": feature-group
+        # (arn:${Partition}:sagemaker:${Region}:${Account}:feature-group/${FeatureGroupName})
+        StoreName(
+            "AWS::SageMaker::FeatureGroup",
+            "FeatureGroupName",
+            ("arn:{partition}:sagemaker:{region}:{account}:feature-group/{name}",),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_sagemaker.html",
+        ),
         # "Actions, resources, and condition keys for Amazon Athena": workgroup
         # (...:workgroup/${WorkGroupName}, its sessions below it)
         StoreName(

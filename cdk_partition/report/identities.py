@@ -46,9 +46,11 @@ def identity_rows(assembly: CloudAssembly) -> dict[str, list[dict[str, Any]]]:
             ("refused", list(verdict.refused)),
         ):
             row[name] += [v for v in values if v not in row[name]]
-        if verdict.refused:
+        if verdict.refused and not grant.row.any_of:
             row["label"] = KEY_REFUSES
-        elif verdict.undecidable and row["label"] == ALLOWED_BY_BOTH:
+        elif (verdict.undecidable or verdict.refused) and row["label"] == ALLOWED_BY_BOTH:
+            # a store whose readers and writers AWS names without their actions: the key
+            # allows the principal no capability row, and whether its actions need one is open
             row["label"] = UNDECIDED
     out: dict[str, list[dict[str, Any]]] = {}
     for (domain, _, _), row in sorted(rows.items(), key=lambda i: (i[0][0], i[1]["principal"],

@@ -1,0 +1,146 @@
+"""The data actions the resource policies of domain stores allow IAM principals, for the identity
+audit (:mod:`.identities`): a queue's ``grant_send_messages(iam.ArnPrincipal(...))`` writes its
+grant there, not in an identity policy, and the store's service still calls KMS with the
+caller's credentials. Pure Python over the assembly's JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ..assembly import CloudAssembly
+from ..assembly.principals import PrincipalResolver
+from ..policy import evaluator
+from .deliveries import service_account_targets
+from .identity_grants import Grant, Unreadable, matching, rows_of
+from .identity_policies import RESOURCE_POLICIES, as_list, statements_of
+from .store_texts import Store, stores_named
+
+__all__ = ["resource_policy_grants"]
+
+
+_ROOT = re.compile(
+    r"^(?:arn:(?:[^:$]+|\$\{AWS::Partition\}):iam::)?(\d{12}|\$\{AWS::AccountId\})(?::root)?$"
+)
+
+
+def resource_policy_grants(
+    assembly: CloudAssembly,
+    resolver: PrincipalResolver,
+    stores: Mapping[tuple[int, str], Store],
+    unreadable: list[Unreadable],
+) -> list[Grant]:
+    """The data actions the resource policies of domain stores allow IAM principals (roles,
+    users, accounts: ``Principal.AWS``; services and ``*`` are the integrations' and the store
+    rules' to judge). Each such principal's own identity policy is taken to allow its KMS
+    requests (it may be outside the app): only the key policy decides."""
+    out: list[Grant] = []
+    app_accounts = {s.environment.account for s in assembly.stacks}
+    for stack in assembly.stacks:
+        for logical_id, resource in stack.resources.items():
+            kind = resource.get("Type") if isinstance(resource, dict) else None
+            if kind not in RESOURCE_POLICIES:
+                continue
+            target_key, document_key = RESOURCE_POLICIES[kind]
+            props = resource.get("Properties") if isinstance(resource, dict) else None
+            if not isinstance(props, dict):
+                continue
+            targets: list[Store] = []
+            for value in as_list(props.get(target_key) or []):
+                found = stores_named(assembly, stack, value, stores, targets=True)
+                targets += found.stores + found.any_name
+            if not targets:
+                continue
+            # an access-log bucket of a load balancer: an account outside the app allowed only to
+            # put objects under AWSLogs/ is Elastic Load Balancing's log delivery (the delivery's
+            # own finding covers it: CDKP026, CDKP021); any other stays a principal
+            service_accounts = (
+                {s for s in targets if (s.stack.name, s.logical_id) in log_targets}
+                if (log_targets := service_account_targets(assembly))
+                else set()
+            )
+            for statement in statements_of(props.get(document_key)):
+                if statement.get("Effect") != "Allow":
+                    continue
+                principal = statement.get("Principal")
+                aws = principal.get("AWS") if isinstance(principal, Mapping) else None
+                given = as_list(aws) if aws is not None else []
+                if principal == "*" or "*" in given:
+                    # everyone, narrowed by the condition to principals it names, if it does
+                    aws = [a for a in given if a != "*"] + _narrowed_to(statement)
+                if not aws:
+                    continue
+                if "NotAction" in statement:
+                    unreadable.append(Unreadable(stack, logical_id, "an Allow with NotAction"))
+                    continue
+                actions = [a for a in as_list(statement.get("Action") or []) if isinstance(a, str)]
+                for value in as_list(aws):
+                    text = resolver.resolve(str(evaluator.canonicalize(value)), stack)
+                    if text == "*":
+                        continue
+                    root = _ROOT.match(text)
+                    if root and root.group(1) in (
+                        stack.environment.account_text,
+                        "${AWS::AccountId}",
+                    ):
+                        # the store's own account: its principals' IAM policies decide who
+                        # (the identity grants above), as the AWS Solutions Constructs'
+                        # "owner only" statements write it
+                        continue
+                    arn = (
+                        f"arn:{stack.environment.partition_text}:iam::{root.group(1)}:root"
+                        if root
+                        else text
+                    )
+                    origin = resolver.origins.get(arn)
+                    path = origin.path if origin else arn
+                    outside = (
+                        root is not None
+                        and root.group(1) not in app_accounts
+                        and bool(actions)
+                        and all(a.lower() == "s3:putobject" for a in actions)
+                        and _under_aws_logs(statement)
+                    )
+                    for store in dict.fromkeys(targets):
+                        if outside and store in service_accounts:
+                            continue
+                        for row in rows_of(store):
+                            for action in matching(row, actions):
+                                out.append(
+                                    Grant(stack, logical_id, arn, path, store, action, row,
+                                          ("kms:*",), by_resource_policy=True)
+                                )  # fmt: skip
+    return out
+
+
+def _under_aws_logs(statement: Mapping[str, Any]) -> bool:
+    """Whether every resource of ``statement`` is under an ``AWSLogs/`` folder, where Elastic
+    Load Balancing writes ("bucket[/prefix]/AWSLogs/aws-account-id/elasticloadbalancing/...",
+    Elastic Load Balancing, "Access logs for your Application Load Balancer",
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html)."""
+    resources = as_list(statement.get("Resource") or [])
+    return bool(resources) and all("/AWSLogs/" in str(evaluator.canonicalize(r)) for r in resources)
+
+
+def _narrowed_to(statement: Mapping[str, Any]) -> list[Any]:
+    """The principals a ``"*"`` statement's condition narrows it to: the literal role and user
+    ARNs of ``aws:PrincipalArn``, the accounts of ``aws:PrincipalAccount`` (positive operators
+    only). Everyone else is left to the key: ``DenyEveryoneElse`` refuses the principals the
+    domain does not name, which is the pattern, not a fault of the app."""
+    out: list[Any] = []
+    condition = statement.get("Condition")
+    for operator, block in condition.items() if isinstance(condition, Mapping) else ():
+        if "not" in str(operator).lower() or not isinstance(block, Mapping):
+            continue
+        for key, values in block.items():
+            name = str(key).lower()
+            for value in as_list(values):
+                if not isinstance(value, str) or "*" in value or "?" in value:
+                    continue
+                if name == "aws:principalarn":
+                    out.append(value)
+                elif name == "aws:principalaccount":
+                    out.append(f"arn:aws:iam::{value}:root")
+    return out

