@@ -47,6 +47,15 @@ def _vector_bucket(orders: DomainStack) -> None:
     _role(orders, ["s3vectors:*"], f"{bucket.attr_vector_bucket_arn}/index/*")
 
 
+def _vector_bucket_by_name(orders: DomainStack) -> None:
+    """The bucket's indexes granted by the literal ARN S3 Vectors' guide writes."""
+    s3vectors.CfnVectorBucket(orders, "Vectors", vector_bucket_name="orders-vectors",
+        encryption_configuration=s3vectors.CfnVectorBucket.EncryptionConfigurationProperty(
+            sse_type="aws:kms", kms_key_arn=orders.domain.key.key_arn))  # fmt: skip
+    _role(orders, ["s3vectors:QueryVectors"],
+          f"arn:aws:s3vectors:{orders.region}:{orders.account}:bucket/orders-vectors/index/*")  # fmt: skip
+
+
 def _imaging(orders: DomainStack) -> None:
     store = healthimaging.CfnDatastore(orders, "Images", kms_key_arn=orders.domain.key.key_arn)
     _role(orders, ["medical-imaging:GetImageFrame"], store.attr_datastore_arn)
@@ -64,6 +73,7 @@ def _guardrail(orders: DomainStack) -> None:
 CASES: dict[str, Callable[[DomainStack], None]] = {
     "omics-sequence-store": _sequence_store,
     "s3vectors-vector-bucket": _vector_bucket,
+    "s3vectors-vector-bucket-by-name": _vector_bucket_by_name,
     "healthimaging-datastore": _imaging,
     "bedrock-guardrail": _guardrail,
 }

@@ -1,12 +1,12 @@
 """Principals IAM lets reach a domain store that the key refuses, beyond the six types the identity
 table began with (issue #19, "principals follow the grants"): Step Functions state machines and
-activities, SageMaker feature groups, Keyspaces tables, Kinesis video streams, S3 directory buckets and Athena workgroups on
-the domain key, by reference or by literal ARN (each row of ``identity_kms.json`` cites the
-service's page), and grants written on an ARN that
-reaches a store's data through another resource: a Kinesis stream's enhanced fan-out consumer,
-an S3 access point, a state machine's executions (the CDK writes them as a part of the state
-machine's ARN). Each was silent (an attack review found them); now each is CDKP019, and the fix it
-prints, applied as written, clears it.
+activities, SageMaker feature groups, Keyspaces tables, Kinesis video streams, S3 directory
+buckets and Athena workgroups on the domain key, by reference or by literal ARN (each row of
+``identity_kms.json`` cites the service's page), and grants written on an ARN that reaches a
+store's data through another resource: a Kinesis stream's enhanced fan-out consumer, an S3 access
+point (each naming its store by reference or by literal name or ARN), a state machine's
+executions (the CDK writes them as a part of the state machine's ARN). Each was silent (an attack
+review found them); now each is CDKP019, and the fix it prints, applied as written, clears it.
 """
 
 from __future__ import annotations
@@ -106,6 +106,23 @@ def _access_point(orders: DomainStack) -> None:
         actions=["s3:GetObject"], resources=[f"{point.attr_arn}/object/*"]))  # fmt: skip
 
 
+def _access_point_by_name(orders: DomainStack) -> None:
+    """The access point names the bucket by its literal name, as AWS's own examples write it."""
+    orders.domain.bucket("Docs", bucket_name="orders-docs")
+    point = s3.CfnAccessPoint(orders, "Point", bucket="orders-docs", name="orders-docs")
+    _role(orders).add_to_policy(iam.PolicyStatement(
+        actions=["s3:GetObject"], resources=[f"{point.attr_arn}/object/*"]))  # fmt: skip
+
+
+def _stream_consumer_by_arn(orders: DomainStack) -> None:
+    """The consumer names the stream by its literal ARN."""
+    orders.domain.stream("Events", stream_name="orders-events")
+    consumer = kinesis.CfnStreamConsumer(orders, "FanOut", consumer_name="fan-out",
+        stream_arn=f"arn:aws:kinesis:{orders.region}:{orders.account}:stream/orders-events")  # fmt: skip
+    _role(orders).add_to_policy(iam.PolicyStatement(
+        actions=["kinesis:SubscribeToShard"], resources=[consumer.attr_consumer_arn]))  # fmt: skip
+
+
 def _keyspaces_by_name(orders: DomainStack) -> None:
     """A Keyspaces table on the key, granted by its literal ARN (``/keyspace/ks/table/t``)."""
     cassandra.CfnTable(orders, "Table", keyspace_name="ks", table_name="t",
@@ -160,6 +177,8 @@ CASES: dict[str, Callable[[DomainStack], None]] = {
     "athena-workgroup": _workgroup,
     "stream-consumer": _stream_consumer,
     "access-point": _access_point,
+    "access-point-by-name": _access_point_by_name,
+    "stream-consumer-by-arn": _stream_consumer_by_arn,
 }
 
 

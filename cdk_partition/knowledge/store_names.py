@@ -193,6 +193,51 @@ STORE_NAMES: dict[str, StoreName] = {
             ("arn:{partition}:sagemaker:{region}:{account}:feature-group/{name}",),
             "https://docs.aws.amazon.com/service-authorization/latest/reference/list_sagemaker.html",
         ),
+        # "Actions, resources, and condition keys for Amazon S3 Vectors": vectorbucket
+        # (...:bucket/${BucketName}) and its indexes (...:bucket/${BucketName}/index/${IndexName})
+        StoreName(
+            "AWS::S3Vectors::VectorBucket",
+            "VectorBucketName",
+            (
+                "arn:{partition}:s3vectors:{region}:{account}:bucket/{name}",
+                "arn:{partition}:s3vectors:{region}:{account}:bucket/{name}/index/*",
+            ),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_s3vectors.html",
+        ),
+        # "Actions, resources, and condition keys for AWS HealthOmics": annotationStore
+        # (...:annotationStore/${AnnotationStoreName}, its versions below it) and variantStore
+        # (...:variantStore/${VariantStoreName}); the sequence and reference stores' ARNs hold an
+        # id HealthOmics generates, which no text of the app can name
+        StoreName(
+            "AWS::Omics::AnnotationStore",
+            "Name",
+            (
+                "arn:{partition}:omics:{region}:{account}:annotationStore/{name}",
+                "arn:{partition}:omics:{region}:{account}:annotationStore/{name}/version/*",
+            ),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_omics.html",
+        ),
+        StoreName(
+            "AWS::Omics::VariantStore",
+            "Name",
+            ("arn:{partition}:omics:{region}:{account}:variantStore/{name}",),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_omics.html",
+        ),
+        # "Actions, resources, and condition keys for AWS Entity Resolution": matchingworkflow
+        # (...:matchingworkflow/${WorkflowName}) and idmappingworkflow
+        # (...:idmappingworkflow/${WorkflowName})
+        StoreName(
+            "AWS::EntityResolution::MatchingWorkflow",
+            "WorkflowName",
+            ("arn:{partition}:entityresolution:{region}:{account}:matchingworkflow/{name}",),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_entityresolution.html",
+        ),
+        StoreName(
+            "AWS::EntityResolution::IdMappingWorkflow",
+            "WorkflowName",
+            ("arn:{partition}:entityresolution:{region}:{account}:idmappingworkflow/{name}",),
+            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_entityresolution.html",
+        ),
         # "Actions, resources, and condition keys for Amazon Athena": workgroup
         # (...:workgroup/${WorkGroupName}, its sessions below it)
         StoreName(
