@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from aws_cdk import aws_bedrock as bedrock
+from aws_cdk import aws_deadline as deadline
 from aws_cdk import aws_healthimaging as healthimaging
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_omics as omics
@@ -56,18 +57,64 @@ def _vector_bucket_by_name(orders: DomainStack) -> None:
           f"arn:aws:s3vectors:{orders.region}:{orders.account}:bucket/orders-vectors/index/*")  # fmt: skip
 
 
+def _vector_bucket_on_key(orders: DomainStack) -> s3vectors.CfnVectorBucket:
+    return s3vectors.CfnVectorBucket(orders, "Vectors", vector_bucket_name="orders-vectors",
+        encryption_configuration=s3vectors.CfnVectorBucket.EncryptionConfigurationProperty(
+            sse_type="aws:kms", kms_key_arn=orders.domain.key.key_arn))  # fmt: skip
+
+
+def _vector_index(orders: DomainStack, by_name: bool = False) -> None:
+    """A grant on an index of the bucket (the index keeps the bucket's encryption), the index
+    naming its bucket by ARN or by name."""
+    bucket = _vector_bucket_on_key(orders)
+    where = ({"vector_bucket_name": "orders-vectors"} if by_name
+             else {"vector_bucket_arn": bucket.attr_vector_bucket_arn})  # fmt: skip
+    index = s3vectors.CfnIndex(orders, "Docs", index_name="docs", data_type="float32",
+                               dimension=4, distance_metric="cosine", **where)  # fmt: skip
+    _role(orders, ["s3vectors:QueryVectors", "s3vectors:PutVectors"], index.attr_index_arn)
+
+
+def _vector_bucket_policy(orders: DomainStack) -> None:
+    """The bucket's own policy allows a role of the app (no identity policy of its own)."""
+    bucket = _vector_bucket_on_key(orders)
+    role = iam.Role(orders, "R", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    s3vectors.CfnVectorBucketPolicy(orders, "Policy", vector_bucket_arn=bucket.attr_vector_bucket_arn,
+        policy={"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": role.role_arn}, "Action": ["s3vectors:QueryVectors"],
+            "Resource": [f"{bucket.attr_vector_bucket_arn}/index/*"]}]})  # fmt: skip
+
+
+def _deadline_queue(orders: DomainStack) -> None:
+    """A queue of a farm on the key: its jobs are the farm's content."""
+    farm = deadline.CfnFarm(orders, "Farm", display_name="orders",
+                            kms_key_arn=orders.domain.key.key_arn)  # fmt: skip
+    queue = deadline.CfnQueue(orders, "Queue", display_name="q", farm_id=farm.attr_farm_id)
+    _role(orders, ["deadline:GetJob", "deadline:CreateJob"], f"{queue.attr_arn}/job/*")
+
+
+def _guardrail_version(orders: DomainStack) -> None:
+    guardrail = _guardrail_on_key(orders)
+    version = bedrock.CfnGuardrailVersion(orders, "Version",
+                                          guardrail_identifier=guardrail.attr_guardrail_id)  # fmt: skip
+    _role(orders, ["bedrock:ApplyGuardrail"], version.attr_guardrail_arn)
+
+
 def _imaging(orders: DomainStack) -> None:
     store = healthimaging.CfnDatastore(orders, "Images", kms_key_arn=orders.domain.key.key_arn)
     _role(orders, ["medical-imaging:GetImageFrame"], store.attr_datastore_arn)
 
 
 def _guardrail(orders: DomainStack) -> None:
-    guardrail = bedrock.CfnGuardrail(orders, "Guard", name="orders-guard",
+    guardrail = _guardrail_on_key(orders)
+    _role(orders, ["bedrock:ApplyGuardrail"], guardrail.attr_guardrail_arn)
+
+
+def _guardrail_on_key(orders: DomainStack) -> bedrock.CfnGuardrail:
+    return bedrock.CfnGuardrail(orders, "Guard", name="orders-guard",
         blocked_input_messaging="no", blocked_outputs_messaging="no",
         kms_key_arn=orders.domain.key.key_arn,
         word_policy_config=bedrock.CfnGuardrail.WordPolicyConfigProperty(
             words_config=[bedrock.CfnGuardrail.WordConfigProperty(text="secret")]))  # fmt: skip
-    _role(orders, ["bedrock:ApplyGuardrail"], guardrail.attr_guardrail_arn)
 
 
 CASES: dict[str, Callable[[DomainStack], None]] = {
@@ -75,6 +122,11 @@ CASES: dict[str, Callable[[DomainStack], None]] = {
     "s3vectors-vector-bucket": _vector_bucket,
     "s3vectors-vector-bucket-by-name": _vector_bucket_by_name,
     "healthimaging-datastore": _imaging,
+    "s3vectors-index": _vector_index,
+    "s3vectors-index-by-bucket-name": lambda orders: _vector_index(orders, by_name=True),
+    "s3vectors-bucket-policy": _vector_bucket_policy,
+    "deadline-queue": _deadline_queue,
+    "bedrock-guardrail-version": _guardrail_version,
     "bedrock-guardrail": _guardrail,
 }
 
@@ -92,9 +144,8 @@ def test_a_grant_on_a_store_of_documented_callers_is_cdkp027_and_its_fix_passes(
     before = [
         f for f in _synth(tmp_path / "before", build) if f.rule in ("CDKP019", "CDKP020", "CDKP027")
     ]
-    assert [(f.rule, f.path) for f in before] == [("CDKP027", "Orders/R/DefaultPolicy/Resource")], [
-        f.message for f in before
-    ]
+    where = "Orders/Policy" if case.endswith("policy") else "Orders/R/DefaultPolicy/Resource"
+    assert [(f.rule, f.path) for f in before] == [("CDKP027", where)], [f.message for f in before]
     assert "AWS does not" not in before[0].message  # the message says what AWS says, with pages
     assert "https://docs.aws.amazon.com/" in before[0].message, before[0].message
     fix = before[0].fix or ""

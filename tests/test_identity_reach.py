@@ -26,7 +26,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3express as s3express
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_stepfunctions as sfn
-from test_integrations import _synth
+from test_integrations import ENV, _synth
 from test_oracle_iam_simulate import ACCOUNT, REGION
 
 from cdk_partition import DomainStack
@@ -154,10 +154,9 @@ def _feature_group(orders: DomainStack, by_name: bool = False) -> None:
         record_identifier_feature_name="id", event_time_feature_name="at",
         feature_definitions=[sagemaker.CfnFeatureGroup.FeatureDefinitionProperty(
             feature_name=n, feature_type="String") for n in ("id", "at")],
-        online_store_config=sagemaker.CfnFeatureGroup.OnlineStoreConfigProperty(
-            enable_online_store=True,
-            security_config=sagemaker.CfnFeatureGroup.OnlineStoreSecurityConfigProperty(
-                kms_key_id=orders.domain.key.key_arn)))  # fmt: skip
+        # a JSON object (the L1 types it Any: a property class would be written in camelCase)
+        online_store_config={"EnableOnlineStore": True,
+                             "SecurityConfig": {"KmsKeyId": orders.domain.key.key_arn}})  # fmt: skip
     arn = (f"arn:aws:sagemaker:{orders.region}:{orders.account}:feature-group/orders-features"
            if by_name else orders.format_arn(service="sagemaker", resource="feature-group",
                                              resource_name=group.ref))  # fmt: skip
@@ -267,3 +266,80 @@ def test_a_principal_the_domain_cannot_reference_gets_a_fix_by_its_arn(
     assert "physical name" in fix and f"arn:{where}:role{folder}<name>" in fix, fix
     after = _synth(tmp_path / "after", build(fix))
     assert not [f for f in after if f.severity == "error"], [f.message for f in after]
+
+
+def test_a_feature_group_whose_online_store_is_not_on_the_key_needs_no_reader(
+    tmp_path: Path,
+) -> None:
+    """Only the online store's key serves PutRecord / GetRecord (the row's ``key_slot``); a
+    feature group with the domain key on its offline store alone drew CDKP019, whose fix widened
+    the key for nothing (an attack review found it)."""
+
+    def build(orders: DomainStack) -> None:
+        sagemaker.CfnFeatureGroup(orders, "Features", feature_group_name="orders-features",
+            record_identifier_feature_name="id", event_time_feature_name="at",
+            feature_definitions=[sagemaker.CfnFeatureGroup.FeatureDefinitionProperty(
+                feature_name=n, feature_type="String") for n in ("id", "at")],
+            online_store_config={"EnableOnlineStore": True},
+            offline_store_config={"S3StorageConfig": {"S3Uri": "s3://orders-offline/features",
+                                                      "KmsKeyId": orders.domain.key.key_arn}},
+            role_arn=f"arn:aws:iam::{orders.account}:role/feature-store")  # fmt: skip
+        _role(orders).add_to_policy(iam.PolicyStatement(
+            actions=["sagemaker:GetRecord", "sagemaker:PutRecord"],
+            resources=[f"arn:aws:sagemaker:{orders.region}:{orders.account}:feature-group/"
+                       "orders-features"]))  # fmt: skip
+
+    found = [f for f in _synth(tmp_path, build) if f.rule in ("CDKP019", "CDKP020", "CDKP027")]
+    assert found == [], [f.message for f in found]
+
+
+def _nested_store(orders: DomainStack) -> None:
+    """A queue on the key in a nested stack, read by a role of the parent through the output
+    the CDK wires (``Fn::GetAtt [<nested stack>, Outputs.<name>]``)."""
+    from aws_cdk import aws_sqs as sqs
+
+    data = cdk.NestedStack(orders, "Data")
+    queue = sqs.CfnQueue(data, "Q", kms_master_key_id=orders.domain.key.key_arn)
+    _role(orders).add_to_policy(iam.PolicyStatement(actions=["sqs:ReceiveMessage"],
+                                                    resources=[queue.attr_arn]))  # fmt: skip
+
+
+def test_a_store_in_a_nested_stack_is_reached_through_its_output(tmp_path: Path) -> None:
+    """The output was not followed: silent for every store type (an attack review found it)."""
+    before = [f for f in _synth(tmp_path / "before", _nested_store) if f.rule == "CDKP019"]
+    assert [f.path for f in before] == ["Orders/R/DefaultPolicy/Resource"], before
+    fix = before[0].fix or ""
+    after = _synth(tmp_path / "after", _fixed(_nested_store, fix))
+    assert not [f for f in after if f.rule in ("CDKP019", "CDKP020")], [f.message for f in after]
+
+
+def test_a_principal_in_a_nested_stack_is_followed_through_its_parameter(tmp_path: Path) -> None:
+    """A role of a nested stack names the parent's domain queue through the parameter the CDK
+    passes it (was CDKP020, "cannot be followed"). Naming the role in the key policy would close
+    a cycle (the nested stack waits for the queue, the queue for the key), so the fix is the
+    later-stack one: the role made in a stack that deploys first; applied as written, it passes."""
+
+    def build(fixed: bool) -> Callable[[DomainStack], None]:
+        def inner(orders: DomainStack) -> None:
+            queue = orders.domain.queue("Jobs")
+            app = cdk.NestedStack(orders, "App")
+            if fixed:  # as the fix says: the role in a principals stack, imported where used
+                consumers = cdk.Stack(orders.node.root, "Consumers", env=ENV)
+                made = iam.Role(consumers, "R",
+                                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))  # fmt: skip
+                role = iam.Role.from_role_arn(app, "R", made.role_arn)
+                orders.domain.grant_read(made)
+            else:
+                role = iam.Role(app, "R", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+            role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["sqs:ReceiveMessage"], resources=[queue.queue_arn]))  # fmt: skip
+
+        return inner
+
+    before = [f for f in _synth(tmp_path / "before", build(False)) if f.rule.startswith("CDKP0")]
+    assert [(f.rule, f.path) for f in before] == [
+        ("CDKP019", "Orders/App/R/DefaultPolicy/Resource")
+    ], [f.message for f in before]
+    assert "a stack that deploys before the domain's" in (before[0].fix or ""), before[0].fix
+    after = _synth(tmp_path / "after", build(True))
+    assert [f for f in after if f.severity == "error"] == [], [f.message for f in after]

@@ -61,6 +61,9 @@ ADMIN = "arn:aws:iam::111122223333:role/admin"
         (cdk.Aws.ACCOUNT_ID, "'<AWS.AccountId>'"),
         (dynamodb.TableEncryptionV2.aws_managed_key(), "dynamodb.TableEncryptionV2(...)"),
     ],
+    # ids from the expected text: a token's own text holds a counter that differs per process,
+    # and pytest-xdist's workers must collect the same ids
+    ids=lambda v: "token" if isinstance(v, str) and v.startswith("${Token") else None,
 )
 def test_values_render_as_the_user_wrote_them(value: Any, shown: str) -> None:
     assert render(value) == shown

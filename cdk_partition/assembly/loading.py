@@ -260,5 +260,6 @@ def _add_nested(stacks: list[StackTemplate], directory: Path | None, root: Path)
                 (stack, logical_id),
                 stack.environment,
             )
+            stack.nested[logical_id] = nested
             stacks.append(nested)
             queue.append(nested)

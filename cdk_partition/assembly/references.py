@@ -40,10 +40,30 @@ STANDS_FOR: Mapping[str, str] = {"AWS::SecretsManager::SecretTargetAttachment": 
 #: Guide, "Using access points",
 #: https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-access-points.html), the objects of
 #: the bucket its ``Bucket`` names ("The name of the bucket that you want to associate this Access
-#: Point with", "AWS::S3::AccessPoint"). A grant through either reaches the store's data.
-REACHES: Mapping[str, str] = {
-    "AWS::Kinesis::StreamConsumer": "StreamARN",
-    "AWS::S3::AccessPoint": "Bucket",
+#: Point with", "AWS::S3::AccessPoint"). A grant through either reaches the store's data. The
+#: value is the properties that may name the store, the first one set taken.
+#:
+#: Resources inside a store whose key is the store's: an S3 Vectors index uses its bucket's
+#: encryption unless it sets its own ("You can optionally override bucket level encryption
+#: settings, and set a specific encryption configuration for a vector index at the time of index
+#: creation", AWS CloudFormation Template Reference, "AWS::S3Vectors::Index
+#: EncryptionConfiguration",
+#: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-s3vectors-index-encryptionconfiguration.html);
+#: a Deadline Cloud farm's queues, fleets and the rest ("All of the content within the farm is
+#: encrypted with the KMS key", AWS Deadline Cloud Developer Guide, "Key management",
+#: https://docs.aws.amazon.com/deadline-cloud/latest/developerguide/key-management.html); a
+#: Bedrock guardrail's versions, which have no key of their own in the CloudFormation schema
+#: ("GuardrailIdentifier: Identifier (GuardrailId or GuardrailArn) for the guardrail",
+#: "AWS::Bedrock::GuardrailVersion"; AWS states no key for a version: read as the guardrail's).
+REACHES: Mapping[str, tuple[str, ...]] = {
+    "AWS::Kinesis::StreamConsumer": ("StreamARN",),
+    "AWS::S3::AccessPoint": ("Bucket",),
+    "AWS::S3Vectors::Index": ("VectorBucketArn", "VectorBucketName"),
+    **{
+        f"AWS::Deadline::{kind}": ("FarmId",)
+        for kind in ("Queue", "Fleet", "QueueEnvironment", "StorageProfile", "Budget", "Limit")
+    },
+    "AWS::Bedrock::GuardrailVersion": ("GuardrailIdentifier",),
 }
 
 _MAX_DEPTH = 8
@@ -72,6 +92,39 @@ def placeholders(text: str) -> Iterator[tuple[int, int]]:
             return
         yield start, end + 1
         index = end + 1
+
+
+def _across_nesting(
+    stack: StackTemplate, logical_id: str, attribute: str, kind: Any
+) -> tuple[StackTemplate, Any] | None:
+    """Where a reference crosses a nested stack's boundary, the template and value it stands
+    for: ``Fn::GetAtt [<nested stack>, Outputs.<name>]`` is that output's ``Value`` in the nested
+    template ("Outputs.NestedStackOutputName": "Returns: The output value from the nested stack
+    that you specified", AWS CloudFormation Template Reference, "AWS::CloudFormation::Stack",
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudformation-stack.html),
+    and a ``Ref`` of a nested template's parameter is the value its parent's stack resource
+    gives it (``Parameters``), as the CDK wires a nested stack's references to its parent."""
+    if kind == "AWS::CloudFormation::Stack" and attribute.startswith("Outputs."):
+        child = stack.nested.get(logical_id)
+        outputs = child.template.get("Outputs") if child is not None else None
+        output = outputs.get(attribute[len("Outputs.") :]) if isinstance(outputs, dict) else None
+        if child is not None and isinstance(output, dict) and "Value" in output:
+            return child, output["Value"]
+        return None
+    parameters = stack.template.get("Parameters")
+    if (
+        kind is None
+        and not attribute
+        and stack.parent is not None
+        and isinstance(parameters, dict)
+        and logical_id in parameters
+    ):
+        parent, resource_id = stack.parent
+        props = (parent.resources.get(resource_id) or {}).get("Properties")
+        given = props.get("Parameters") if isinstance(props, dict) else None
+        if isinstance(given, dict) and logical_id in given:
+            return parent, given[logical_id]
+    return None
 
 
 def _part_of(inner: str) -> str | None:
@@ -154,12 +207,20 @@ def references(
         logical_id, _, attribute = inner.partition(".")
         resource = stack.resources.get(logical_id)
         kind = resource.get("Type") if isinstance(resource, dict) else None
-        through = None
+        across = _across_nesting(stack, logical_id, attribute, kind)
+        if across is not None:
+            # an output of a nested stack, or a parameter the parent gives it: the value there
+            yield from references(exports, across[0], across[1], whole=whole, missing=missing,
+                                  depth=depth + 1)  # fmt: skip
+            continue
+        through: tuple[str, ...] = ()
         if isinstance(kind, str):
-            through = (None if attribute else STANDS_FOR.get(kind)) or REACHES.get(kind)
-        if through is not None:
+            stands = None if attribute else STANDS_FOR.get(kind)
+            through = (stands,) if stands else REACHES.get(kind, ())
+        if through:
             props = resource.get("Properties") if isinstance(resource, dict) else None
-            named = props.get(through) if isinstance(props, dict) else None
+            props = props if isinstance(props, dict) else {}
+            named = next((props[p] for p in through if props.get(p) is not None), None)
             found = list(references(exports, stack, named, whole=whole, depth=depth + 1))
             yield from found or [(stack, logical_id)]
         elif logical_id in stack.resources:

@@ -45,6 +45,9 @@ class StackTemplate:
     dependencies: tuple[str, ...] = ()
     """The artifact ids the manifest says the stack deploys after (its ``dependencies``: the
     stacks it references and those ``add_dependency`` names)."""
+    nested: dict[str, StackTemplate] = field(default_factory=dict, compare=False, repr=False)
+    """The nested stacks of this template: the logical id of each ``AWS::CloudFormation::Stack``
+    resource -> its template (filled as the assembly is loaded)."""
     tree_file: str | None = None
     """The assembly's ``tree.json`` (the construct tree the CDK publishes into every cloud
     assembly, each CloudFormation resource with its ``aws:cdk:cloudformation:logicalId``:

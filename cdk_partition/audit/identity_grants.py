@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from ..assembly import StackTemplate
 from ..knowledge.identity_kms import ROWS_BY_TYPE, IdentityRow, callers_row
@@ -71,9 +72,20 @@ def rows_of(store: Store) -> tuple[IdentityRow, ...]:
     kind = str(store.resource.get("Type"))
     rows = ROWS_BY_TYPE.get(kind)
     if rows is not None:
-        return rows
+        return tuple(r for r in rows if not r.key_slot or _sets(store, r.key_slot))
     row = callers_row(kind, store.resource.get("Properties"))
     return (row,) if row is not None else ()
+
+
+def _sets(store: Store, path: str) -> bool:
+    """Whether the store's properties set ``path`` (dots: ``OnlineStoreConfig.SecurityConfig
+    .KmsKeyId``)."""
+    node: Any = store.resource.get("Properties")
+    for part in path.split("."):
+        if not isinstance(node, dict) or node.get(part) is None:
+            return False
+        node = node[part]
+    return True
 
 
 def matching(row: IdentityRow, actions: list[str]) -> Iterator[str]:

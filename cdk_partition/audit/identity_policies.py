@@ -40,16 +40,22 @@ __all__ = [
 ]
 
 
-#: Resource policies of the stores the identity table knows: type -> (the property naming the
-#: stores it applies to, the property holding the document). A principal a store's resource
-#: policy allows needs no identity policy for the store in its own account, and the store's
-#: service still calls KMS with its credentials.
-RESOURCE_POLICIES = {
-    "AWS::SQS::QueuePolicy": ("Queues", "PolicyDocument"),
-    "AWS::SNS::TopicPolicy": ("Topics", "PolicyDocument"),
-    "AWS::S3::BucketPolicy": ("Bucket", "PolicyDocument"),
-    "AWS::SecretsManager::ResourcePolicy": ("SecretId", "ResourcePolicy"),
-    "AWS::Kinesis::ResourcePolicy": ("ResourceArn", "ResourcePolicy"),
+#: Resource policies of the stores the identity table knows: type -> (the properties naming the
+#: stores it applies to, the property holding the document), as the CloudFormation schemas name
+#: them (an S3 Vectors bucket policy names its bucket by ARN or by name; a Bedrock resource
+#: policy "The ARN of the Bedrock Guardrail or Guardrail Profile resource"; a CloudTrail one "The
+#: ARN of the AWS CloudTrail resource to which the policy applies", an event data store). A
+#: principal a store's resource policy allows needs no identity policy for the store in its own
+#: account, and the store's service still calls KMS with its credentials.
+RESOURCE_POLICIES: dict[str, tuple[tuple[str, ...], str]] = {
+    "AWS::SQS::QueuePolicy": (("Queues",), "PolicyDocument"),
+    "AWS::SNS::TopicPolicy": (("Topics",), "PolicyDocument"),
+    "AWS::S3::BucketPolicy": (("Bucket",), "PolicyDocument"),
+    "AWS::SecretsManager::ResourcePolicy": (("SecretId",), "ResourcePolicy"),
+    "AWS::Kinesis::ResourcePolicy": (("ResourceArn",), "ResourcePolicy"),
+    "AWS::S3Vectors::VectorBucketPolicy": (("VectorBucketArn", "VectorBucketName"), "Policy"),
+    "AWS::Bedrock::ResourcePolicy": (("ResourceArn",), "PolicyDocument"),
+    "AWS::CloudTrail::ResourcePolicy": (("ResourceArn",), "ResourcePolicy"),
 }
 
 
@@ -462,16 +468,9 @@ def _apart(stack: StackTemplate, key_stack: StackTemplate) -> str | None:
 def _depends_on(stack: StackTemplate, path: str, key_id: str) -> bool:
     """Whether the role or user at ``path`` in ``stack`` depends on ``key_id`` there (its
     ``DependsOn``, ``Ref`` / ``Fn::GetAtt`` / ``Fn::Sub``, followed through other resources:
-    :func:`cdk_partition.assembly.cycles.dependencies`)."""
-    start = next(
-        (
-            logical_id
-            for logical_id, resource in stack.resources.items()
-            if type_of(resource) in ("AWS::IAM::Role", "AWS::IAM::User")
-            and resource_path(stack, logical_id, resource).removesuffix("/Resource") == path
-        ),
-        None,
-    )
+    :func:`cdk_partition.assembly.cycles.dependencies`); a principal of a nested stack through
+    its ``AWS::CloudFormation::Stack`` resource (the parameters the parent gives it)."""
+    start = _holder(stack, path)
     if start is None:
         return False
     graph = dependencies(stack.template)
@@ -484,6 +483,21 @@ def _depends_on(stack: StackTemplate, path: str, key_id: str) -> bool:
                 seen.add(target)
                 todo.append(target)
     return False
+
+
+def _holder(stack: StackTemplate, path: str) -> str | None:
+    """The logical id in ``stack`` of the role or user at ``path``, or of the nested stack
+    resource whose template (at any depth) holds it."""
+    for logical_id, resource in stack.resources.items():
+        if (
+            type_of(resource) in ("AWS::IAM::Role", "AWS::IAM::User")
+            and resource_path(stack, logical_id, resource).removesuffix("/Resource") == path
+        ):
+            return logical_id
+    for logical_id, child in stack.nested.items():
+        if _holder(child, path) is not None:
+            return logical_id
+    return None
 
 
 def naming_fix(principal: Principal, capabilities: list[str], domain: str, where: str) -> str:

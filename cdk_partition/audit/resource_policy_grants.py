@@ -43,12 +43,12 @@ def resource_policy_grants(
             kind = resource.get("Type") if isinstance(resource, dict) else None
             if kind not in RESOURCE_POLICIES:
                 continue
-            target_key, document_key = RESOURCE_POLICIES[kind]
+            target_keys, document_key = RESOURCE_POLICIES[kind]
             props = resource.get("Properties") if isinstance(resource, dict) else None
             if not isinstance(props, dict):
                 continue
             targets: list[Store] = []
-            for value in as_list(props.get(target_key) or []):
+            for value in (v for k in target_keys for v in as_list(props.get(k) or [])):
                 found = stores_named(assembly, stack, value, stores, targets=True)
                 targets += found.stores + found.any_name
             if not targets:

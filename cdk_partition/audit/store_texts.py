@@ -162,15 +162,14 @@ def _through_literal(
     out: Named,
 ) -> None:
     """The stores a :data:`~cdk_partition.assembly.references.REACHES` resource (an S3 access
-    point, a stream's consumer) addresses when its property names them by a literal text (a
+    point, a stream's consumer, a vector index) addresses when its property names them by a literal text (a
     bucket's name, a stream's ARN) rather than by reference: matched by name like a resource
     policy's target."""
     resource = stack.resources.get(logical_id)
     kind = resource.get("Type") if isinstance(resource, dict) else None
-    through = REACHES.get(kind) if isinstance(kind, str) else None
-    if through is None:
-        return
-    value = evaluator.canonicalize(props_of(resource).get(through))
+    through = REACHES.get(kind, ()) if isinstance(kind, str) else ()
+    props = props_of(resource)
+    value = evaluator.canonicalize(next((props[p] for p in through if props.get(p)), None))
     if isinstance(value, str) and "${" not in value:
         for store, any_name in _by_name(assembly, stack, value, stores, True):
             (out.any_name if any_name else out.stores).append(store)

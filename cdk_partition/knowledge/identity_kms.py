@@ -60,6 +60,9 @@ class IdentityRow(Cited):
     any_of: tuple[tuple[str, ...], ...] = ()
     """For a row of :func:`callers_row`: the request sets of the store's capability rows; the key
     must allow the principal every request of one of them (``kms_requests`` is their union)."""
+    key_slot: str = ""
+    """The property path (dots) of the key slot the actions' data is under: the row applies only
+    to a store that sets it (a feature group's online store key); empty: always."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ def _rows(table: Mapping[str, Any]) -> tuple[IdentityRow, ...]:
             pages[raw["source"]]["title"],
             pages[raw["source"]]["url"],
             raw["note"],
+            key_slot=raw.get("key_slot", ""),
         )
         for raw in table["rows"]
     )

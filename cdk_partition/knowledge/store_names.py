@@ -203,6 +203,7 @@ STORE_NAMES: dict[str, StoreName] = {
                 "arn:{partition}:s3vectors:{region}:{account}:bucket/{name}/index/*",
             ),
             "https://docs.aws.amazon.com/service-authorization/latest/reference/list_s3vectors.html",
+            ("{name}",),  # an index's or a bucket policy's VectorBucketName
         ),
         # "Actions, resources, and condition keys for AWS HealthOmics": annotationStore
         # (...:annotationStore/${AnnotationStoreName}, its versions below it) and variantStore
