@@ -154,7 +154,7 @@ def test_a_grant_on_a_store_of_documented_callers_is_cdkp027_and_its_fix_passes(
 
     def fixed(orders: DomainStack) -> None:
         build(orders)
-        for method in methods[:1]:  # one capability row is enough: the reader's, as the fix says
+        for method in methods:  # the capabilities the fix names: a reader's, a writer's
             getattr(orders.domain, method)(orders.node.find_child("R"))
 
     assert _findings(tmp_path / "after", fixed) == []
@@ -234,3 +234,51 @@ def test_each_callers_prefix_is_the_service_authorization_references() -> None:
         assert entry.url.endswith(f"/list_{entry.service}.html"), entry.url
         kinds = json.loads((data / f"resourceTypes/{entry.service}.json").read_text("utf-8"))
         assert kinds, entry.service
+
+
+def _sequence_store_with(actions: list[str], grant: str | None) -> Callable[[DomainStack], None]:
+    def build(orders: DomainStack) -> None:
+        store = omics.CfnSequenceStore(orders, "Reads", name="orders-reads",
+            sse_config=omics.CfnSequenceStore.SseConfigProperty(
+                type="KMS", key_arn=orders.domain.key.key_arn))  # fmt: skip
+        role = _role(orders, actions, store.attr_arn)
+        if grant:
+            getattr(orders.domain, grant)(role)
+
+    return build
+
+
+def test_a_writer_that_reads_is_refused_and_tagging_needs_nothing(tmp_path: Path) -> None:
+    """Each action needs its kind's requests, read as the Service Authorization Reference classes
+    it: a role the domain names as a writer alone, allowed ``omics:GetReadSet`` (Read), needs
+    the reader's kms:Decrypt (an attack review found it silent: one capability was taken as
+    enough for any action); ``omics:TagResource`` (Tagging) touches no data."""
+    found = [f for f in _synth(tmp_path / "w", _sequence_store_with(["omics:GetReadSet"],
+                                                                    "grant_write"))
+             if f.rule == "CDKP027"]  # fmt: skip
+    assert len(found) == 1 and "kms:Decrypt" in found[0].message, [f.message for f in found]
+    assert "`domain.grant_read(Orders/R)`" in (found[0].fix or ""), found[0].fix
+    assert _findings(tmp_path / "t", _sequence_store_with(["omics:TagResource"], None)) == []
+    assert _findings(tmp_path / "r", _sequence_store_with(["omics:Get*"], "grant_read")) == []
+
+
+def test_the_actions_table_is_the_generators() -> None:
+    """``callers_actions.json`` is what ``tools/gen_callers_actions.py`` writes from the IAM
+    simulator's copy of the Service Authorization Reference (regenerate it when that changes)."""
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "tools"))
+    from gen_callers_actions import OUT, text
+
+    assert OUT.read_text(encoding="utf-8") == text()
+
+
+def test_a_pattern_expands_to_the_services_actions() -> None:
+    from cdk_partition.knowledge.identity_kms import callers_actions
+
+    got = dict(callers_actions("omics", "omics:GetReadSet*"))
+    assert got["omics:GetReadSet"] == "read" and all(v == "read" for v in got.values()), got
+    assert dict(callers_actions("omics", "OMICS:tagresource")) == {"omics:TagResource": "none"}
+    assert callers_actions("omics", "omics:SomethingNew") == (("omics:SomethingNew", "unknown"),)
+    assert len(callers_actions("omics", "*")) > 100

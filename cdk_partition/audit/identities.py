@@ -210,12 +210,12 @@ def _statement_grants(
         for row in rows_of(store):
             if star_text is not None and row.any_of:
                 continue  # "*" or any name: which of the service's actions touch data is unknown
-            for action in matching(row, actions):
+            for action, applied in matching(row, actions, store):
                 if star_text is not None and action.lower() not in explicit:
                     continue
                 for arn, path in ids:
                     yield Grant(
-                        stack, logical_id, arn, path, store, action, row,
+                        stack, logical_id, arn, path, store, action, applied,
                         _identity_kms(by_principal.get(arn, [])), by_star=star_text is not None,
                         star_text=star_text or "*",
                     )  # fmt: skip
@@ -356,31 +356,37 @@ def _callers_finding(
     assembly: CloudAssembly, group: list[IdentityVerdict], where: str, base: Mapping[str, Any]
 ) -> Finding:
     """CDKP027 for a store whose readers and writers AWS names (the capability rows of its
-    contract) without saying which of its actions make which request, when the key allows the
-    principal none of them: the audit cannot tell whether the actions need the key (fail
-    closed). The fix names the principal, or says how to record that the actions touch no
-    data."""
+    contract) without saying which of its actions make which request: each action's requests
+    are its kind's (the Service Authorization Reference's access level: a read needs the
+    reader's, a write the writer's), and the key refuses the principal those of some. The fix
+    names the principal with the capabilities that hold them, or says how to record that the
+    actions touch no data."""
     grant = group[0].grant
-    store, row = grant.store, grant.row
+    store = grant.store
     kind = str(store.resource.get("Type"))
+    service = grant.row.actions[0].split(":")[0]
     actions = ", ".join(dict.fromkeys(v.grant.action for v in group))
-    needs = " or ".join(", ".join(s) for s in row.any_of)
-    capabilities = [str(c) for c in least_capabilities([a for s in row.any_of for a in s])[0]] or [
-        "read"
-    ]
+    needs = "; ".join(
+        dict.fromkeys(" or ".join(", ".join(s) for s in v.grant.row.any_of) for v in group)
+    )
+    refused = list(dict.fromkeys(r for v in group for r in v.refused))
+    capabilities = [str(c) for c in least_capabilities(refused)[0]] or ["read"]
     fix = _later_fix(assembly, grant, capabilities) or naming_fix(
         (grant.principal_arn, grant.principal_path), capabilities, store.domain, where
     )
     policy = grant.policy_stack.resources[grant.policy_id]
     owner = resource_path(grant.policy_stack, grant.policy_id, policy).removesuffix("/Resource")
+    pages = "; ".join(dict.fromkeys(v.grant.row.note for v in group))
     return make_finding(
         _RULE["CDKP027"],
         f"{'The resource policy of the store' if grant.by_resource_policy else 'IAM'} allows "
         f"{_who(grant)} {actions} on {store.path} ({kind}) of domain {store.domain!r}. AWS "
-        f"says the store's readers and writers need {needs} on its key ({row.note}) without "
-        f"saying which {row.actions[0].split(':')[0]} actions make which request, and the domain "
-        "key allows this principal none of them: a call that reads or writes the data fails at "
-        "run time.",
+        f"says the store's readers and writers need requests on its key ({pages}) without "
+        f"listing which {service} actions make them; read as the Service Authorization "
+        f"Reference classes these actions (a read needs the reader's, a write the writer's), "
+        f"they need {needs}, and the domain key refuses this principal "
+        f"{', '.join(refused) or 'an answer it cannot decide'}: a call that reads or writes the "
+        "data fails at run time.",
         fix=f"if the principal reads or writes the store's data, {fix}; if its actions touch no "
         f"data, say so: `exempt(<construct at {owner}>, 'CDKP027', <reason>)`",
         location=RESOURCE_POLICIES[str(policy.get("Type"))][1]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..assembly import StackTemplate
-from ..knowledge.identity_kms import ROWS_BY_TYPE, IdentityRow, callers_row
+from ..knowledge.identity_kms import ROWS_BY_TYPE, IdentityRow, callers_actions, callers_row
 from .identity_policies import glob
 from .store_texts import Store
 
@@ -88,13 +88,24 @@ def _sets(store: Store, path: str) -> bool:
     return True
 
 
-def matching(row: IdentityRow, actions: list[str]) -> Iterator[str]:
-    """The actions of ``row`` the statement's ``actions`` allow: the row's own (a pattern of the
-    statement matching each), or for a callers row (:attr:`IdentityRow.any_of`) the statement's
-    actions of its service, as written."""
+def matching(
+    row: IdentityRow, actions: list[str], store: Store
+) -> Iterator[tuple[str, IdentityRow]]:
+    """``(action, its row)`` for the actions of ``row`` the statement's ``actions`` allow: the
+    row's own (a pattern of the statement matching each), or for a callers row
+    (:attr:`IdentityRow.any_of`) each action of its service a pattern allows
+    (:func:`~cdk_partition.knowledge.identity_kms.callers_actions`), with the row of its level
+    (a reader's requests for a read, a writer's for a write; none for tagging)."""
     if row.any_of:
         service = row.actions[0].split(":", 1)[0]
-        yield from (a for a in actions if of_service(a, service))
+        kind = str(store.resource.get("Type"))
+        seen: set[str] = set()
+        for pattern in (a for a in actions if of_service(a, service)):
+            for action, level in callers_actions(service, pattern):
+                narrowed = callers_row(kind, store.resource.get("Properties"), level)
+                if narrowed is not None and action not in seen:
+                    seen.add(action)
+                    yield action, narrowed
         return
     patterns = [glob(a) for a in actions]
-    yield from (a for a in row.actions if any(p.match(a) for p in patterns))
+    yield from ((a, row) for a in row.actions if any(p.match(a) for p in patterns))

@@ -107,9 +107,9 @@ def resource_policy_grants(
                         if outside and store in service_accounts:
                             continue
                         for row in rows_of(store):
-                            for action in matching(row, actions):
+                            for action, applied in matching(row, actions, store):
                                 out.append(
-                                    Grant(stack, logical_id, arn, path, store, action, row,
+                                    Grant(stack, logical_id, arn, path, store, action, applied,
                                           ("kms:*",), by_resource_policy=True)
                                 )  # fmt: skip
     return out
