@@ -637,16 +637,21 @@ def _grant_on_every_resource(scope: Construct, fixed: bool) -> None:
     )
 
 
-@case("CDKP027", "Callers", "`domain.grant_read(")
-def _grant_on_a_store_of_documented_callers(scope: Construct, fixed: bool) -> None:
+def _omics_reader(scope: Construct, role_id: str, action: str) -> tuple[DomainStack, iam.Role]:
+    """A domain with a HealthOmics sequence store on its key, and a role allowed ``action`` on
+    it."""
     orders = _domain(scope)
     store = omics.CfnSequenceStore(orders, "Reads", name="orders-reads",
         sse_config=omics.CfnSequenceStore.SseConfigProperty(
             type="KMS", key_arn=orders.domain.key.key_arn))  # fmt: skip
-    role = iam.Role(orders, "Importer", assumed_by=iam.AccountRootPrincipal())
-    role.add_to_policy(
-        iam.PolicyStatement(actions=["omics:GetReadSet"], resources=[store.attr_arn])
-    )
+    role = iam.Role(orders, role_id, assumed_by=iam.AccountRootPrincipal())
+    role.add_to_policy(iam.PolicyStatement(actions=[action], resources=[store.attr_arn]))
+    return orders, role
+
+
+@case("CDKP027", "Callers", "`domain.grant_read(")
+def _grant_on_a_store_of_documented_callers(scope: Construct, fixed: bool) -> None:
+    orders, role = _omics_reader(scope, "Importer", "omics:GetReadSet")
     if fixed:
         orders.domain.grant_read(role)
 
@@ -655,14 +660,7 @@ def _grant_on_a_store_of_documented_callers(scope: Construct, fixed: bool) -> No
 def _grant_on_a_store_of_documented_callers_that_touches_no_data(
     scope: Construct, fixed: bool
 ) -> None:
-    orders = _domain(scope)
-    store = omics.CfnSequenceStore(orders, "Reads", name="orders-reads",
-        sse_config=omics.CfnSequenceStore.SseConfigProperty(
-            type="KMS", key_arn=orders.domain.key.key_arn))  # fmt: skip
-    role = iam.Role(orders, "Watcher", assumed_by=iam.AccountRootPrincipal())
-    role.add_to_policy(
-        iam.PolicyStatement(actions=["omics:GetSequenceStore"], resources=[store.attr_arn])
-    )
+    _, role = _omics_reader(scope, "Watcher", "omics:GetSequenceStore")
     if fixed:
         policy = role.node.find_child("DefaultPolicy")
         exempt(policy, "CDKP027", "The role only describes the store and never reads its data.")

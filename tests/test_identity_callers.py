@@ -252,7 +252,8 @@ def test_a_writer_that_reads_is_refused_and_tagging_needs_nothing(tmp_path: Path
     """Each action needs its kind's requests, read as the Service Authorization Reference classes
     it: a role the domain names as a writer alone, allowed ``omics:GetReadSet`` (Read), needs
     the reader's kms:Decrypt (an attack review found it silent: one capability was taken as
-    enough for any action); ``omics:TagResource`` (Tagging) touches no data."""
+    enough for any action); ``omics:TagResource`` (Tagging) touches no data; a Write action may
+    only read (an export), so the reader's requests are enough for it."""
     found = [f for f in _synth(tmp_path / "w", _sequence_store_with(["omics:GetReadSet"],
                                                                     "grant_write"))
              if f.rule == "CDKP027"]  # fmt: skip
@@ -260,6 +261,11 @@ def test_a_writer_that_reads_is_refused_and_tagging_needs_nothing(tmp_path: Path
     assert "`domain.grant_read(Orders/R)`" in (found[0].fix or ""), found[0].fix
     assert _findings(tmp_path / "t", _sequence_store_with(["omics:TagResource"], None)) == []
     assert _findings(tmp_path / "r", _sequence_store_with(["omics:Get*"], "grant_read")) == []
+    # an export is filed under Write but only reads: the reader's requests suffice (an attack
+    # review found the writer's asked for, a false error whose fix widened the key)
+    exporting = _sequence_store_with(["omics:GetReadSet", "omics:StartReadSetExportJob"],
+                                     "grant_read")  # fmt: skip
+    assert _findings(tmp_path / "x", exporting) == []
 
 
 def test_the_actions_table_is_the_generators() -> None:
@@ -282,3 +288,11 @@ def test_a_pattern_expands_to_the_services_actions() -> None:
     assert dict(callers_actions("omics", "OMICS:tagresource")) == {"omics:TagResource": "none"}
     assert callers_actions("omics", "omics:SomethingNew") == (("omics:SomethingNew", "unknown"),)
     assert len(callers_actions("omics", "*")) > 100
+
+
+def test_an_index_without_its_own_key_has_its_buckets(tmp_path: Path) -> None:
+    """ "Defaults to the parent vector bucket's encryption settings when unspecified" (the
+    AWS::S3Vectors::Index page): an index of a domain bucket was CDKP002 ("AWS owned key"), a
+    false error (an attack review found it); now it inherits the bucket's key, judged there."""
+    found = [f for f in _synth(tmp_path, _vector_index) if f.path.startswith("Orders/Docs")]
+    assert found == [], [(f.rule, f.message) for f in found]

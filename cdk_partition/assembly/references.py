@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..policy import evaluator
@@ -68,6 +69,20 @@ REACHES: Mapping[str, tuple[str, ...]] = {
 
 _MAX_DEPTH = 8
 """Exports re-exported more deeply than this are not followed (a bound, not a limit of AWS)."""
+
+_MAX_STEPS = 5000
+"""The values one :func:`references` call follows at most (a bound of work, not of AWS)."""
+
+
+@dataclass
+class _Walk:
+    """One :func:`references` call's state: the (template, value, whole) already followed and the
+    steps taken."""
+
+    seen: set[tuple[int, str, bool]] = field(default_factory=set)
+    steps: int = 0
+    exhausted: bool = False
+
 
 #: Opaque intrinsics (canonical ``${Fn::Name:<JSON arguments>}``) whose value is a part of their
 #: arguments' values: ``Fn::Select`` of a list, ``Fn::Split`` of a string.
@@ -162,6 +177,7 @@ def references(
     whole: bool = False,
     missing: list[str] | None = None,
     depth: int = 0,
+    _walk: _Walk | None = None,
 ) -> Iterator[tuple[StackTemplate, str]]:
     """``(stack, logical id)`` of each resource ``value`` (of ``stack``'s template) points to, in
     order, imports followed through ``exports`` (export name -> (its stack, its value)), and a
@@ -171,10 +187,25 @@ def references(
     ``whole``: only a value that is one reference as a whole (``{"Ref": ...}``, ``Fn::GetAtt``,
     ``Fn::ImportValue``), not one inside a ``Fn::Join`` / ``Fn::Sub``. ``missing``: where to say
     what cannot be followed (an import no stack exports, a name that is no resource of the stack,
-    such as a parameter); pseudo parameters (``AWS::Region``) are skipped."""
+    such as a parameter); pseudo parameters (``AWS::Region``) are skipped.
+
+    Each (template, value) is followed once per call, and a call follows at most
+    :data:`_MAX_STEPS` values (a template whose outputs and parameters feed each other many times
+    over would take hours otherwise); past that, ``missing`` says so."""
+    walk = _walk if _walk is not None else _Walk()
+    walk.steps += 1
+    if walk.steps > _MAX_STEPS:
+        if missing is not None and not walk.exhausted:
+            missing.append(f"more than {_MAX_STEPS} references to follow")
+        walk.exhausted = True
+        return
     text = evaluator.canonicalize(value)
     if not isinstance(text, str) or depth > _MAX_DEPTH:
         return
+    visit = (id(stack), text, whole)
+    if visit in walk.seen:
+        return
+    walk.seen.add(visit)
     spans = list(placeholders(text))
     if whole and (len(spans) != 1 or spans[0] != (0, len(text))):
         return
@@ -189,7 +220,7 @@ def references(
                     missing.append("an import no stack of the app exports")
                 continue
             yield from references(exports, exported[0], exported[1], whole=whole,
-                                  missing=missing, depth=depth + 1)  # fmt: skip
+                                  missing=missing, depth=depth + 1, _walk=walk)  # fmt: skip
             continue
         if inner.startswith(PARTS) and not whole:
             # a part of one reference, as the CDK writes a state machine's executions
@@ -202,16 +233,23 @@ def references(
                     missing.append("a part of a value that cannot be read")
                 continue
             yield from references(exports, stack, whole_reference, whole=True, missing=missing,
-                                  depth=depth + 1)  # fmt: skip
+                                  depth=depth + 1, _walk=walk)  # fmt: skip
             continue
         logical_id, _, attribute = inner.partition(".")
         resource = stack.resources.get(logical_id)
         kind = resource.get("Type") if isinstance(resource, dict) else None
         across = _across_nesting(stack, logical_id, attribute, kind)
         if across is not None:
-            # an output of a nested stack, or a parameter the parent gives it: the value there
+            # an output of a nested stack, or a parameter the parent gives it: the value there;
+            # a literal text there names nothing this walk can follow (it is matched as written
+            # only where it is written): said, as any parameter was before
+            there = evaluator.canonicalize(across[1])
+            if isinstance(there, str) and not list(placeholders(there)):
+                if missing is not None:
+                    missing.append("a nested stack's parameter or output given a literal text")
+                continue
             yield from references(exports, across[0], across[1], whole=whole, missing=missing,
-                                  depth=depth + 1)  # fmt: skip
+                                  depth=depth + 1, _walk=walk)  # fmt: skip
             continue
         through: tuple[str, ...] = ()
         if isinstance(kind, str):
@@ -221,7 +259,10 @@ def references(
             props = resource.get("Properties") if isinstance(resource, dict) else None
             props = props if isinstance(props, dict) else {}
             named = next((props[p] for p in through if props.get(p) is not None), None)
-            found = list(references(exports, stack, named, whole=whole, depth=depth + 1))
+            # its own walk (what it finds decides the fallback), the same step budget
+            sub = _Walk(steps=walk.steps)
+            found = list(references(exports, stack, named, whole=whole, depth=depth + 1, _walk=sub))
+            walk.steps, walk.exhausted = sub.steps, walk.exhausted or sub.exhausted
             yield from found or [(stack, logical_id)]
         elif logical_id in stack.resources:
             yield stack, logical_id

@@ -54,6 +54,7 @@ from .identity_policies import (
     holders,
     later_stack_fix,
     naming_fix,
+    readable,
     statements_of,
 )
 from .key_requests import prepared_key_policy
@@ -146,6 +147,10 @@ def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[Unreadable]]:
                     Unreadable(stack, logical_id, "attached to " + ", ".join(holder.unknown))
                 )
             for document in holder.documents:
+                if ids and not readable(document) and _may_reach_text(document):
+                    unreadable.append(
+                        Unreadable(stack, logical_id, "a policy document that cannot be read")
+                    )
                 for statement in statements_of(document):
                     if statement.get("Effect") != "Allow":
                         continue
@@ -177,6 +182,15 @@ def _may_reach(documents: Iterable[Any]) -> bool:
                 ):  # fmt: skip
                     return True
     return False
+
+
+def _may_reach_text(document: Any) -> bool:
+    """Whether an unreadable document may allow an action the audit checks: any text that names
+    one of their services, or that it cannot show (fail closed)."""
+    text = str(document)
+    services = {a.split(":")[0] for rows in ROWS_BY_TYPE.values() for r in rows for a in r.actions}
+    services |= {c.service for c in CALLERS_BY_TYPE.values()}
+    return "*" in text or "${" in text or "Fn::" in text or any(f"{s}:" in text for s in services)
 
 
 def _statement_grants(

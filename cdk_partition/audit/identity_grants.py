@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from ..assembly import StackTemplate
+from ..knowledge.contracts import sets_path
 from ..knowledge.identity_kms import ROWS_BY_TYPE, IdentityRow, callers_actions, callers_row
 from .identity_policies import glob
 from .store_texts import Store
@@ -72,20 +72,13 @@ def rows_of(store: Store) -> tuple[IdentityRow, ...]:
     kind = str(store.resource.get("Type"))
     rows = ROWS_BY_TYPE.get(kind)
     if rows is not None:
-        return tuple(r for r in rows if not r.key_slot or _sets(store, r.key_slot))
+        return tuple(
+            r
+            for r in rows
+            if not r.key_slot or sets_path(store.resource.get("Properties"), r.key_slot)
+        )
     row = callers_row(kind, store.resource.get("Properties"))
     return (row,) if row is not None else ()
-
-
-def _sets(store: Store, path: str) -> bool:
-    """Whether the store's properties set ``path`` (dots: ``OnlineStoreConfig.SecurityConfig
-    .KmsKeyId``)."""
-    node: Any = store.resource.get("Properties")
-    for part in path.split("."):
-        if not isinstance(node, dict) or node.get(part) is None:
-            return False
-        node = node[part]
-    return True
 
 
 def matching(
@@ -95,14 +88,17 @@ def matching(
     row's own (a pattern of the statement matching each), or for a callers row
     (:attr:`IdentityRow.any_of`) each action of its service a pattern allows
     (:func:`~cdk_partition.knowledge.identity_kms.callers_actions`), with the row of its level
-    (a reader's requests for a read, a writer's for a write; none for tagging)."""
+    (a reader's requests for a read, a reader's or a writer's for a write; none for tagging)."""
     if row.any_of:
         service = row.actions[0].split(":", 1)[0]
         kind = str(store.resource.get("Type"))
         seen: set[str] = set()
+        by_level: dict[str, IdentityRow | None] = {}
         for pattern in (a for a in actions if of_service(a, service)):
             for action, level in callers_actions(service, pattern):
-                narrowed = callers_row(kind, store.resource.get("Properties"), level)
+                if level not in by_level:
+                    by_level[level] = callers_row(kind, store.resource.get("Properties"), level)
+                narrowed = by_level[level]
                 if narrowed is not None and action not in seen:
                     seen.add(action)
                     yield action, narrowed

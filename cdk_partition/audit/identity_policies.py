@@ -22,6 +22,7 @@ from ..assembly.cycles import dependencies
 from ..assembly.principals import PrincipalResolver, placeholders
 from ..assembly.references import references
 from ..policy import evaluator
+from .documents import read_document
 
 __all__ = [
     "POLICY_TYPES",
@@ -35,6 +36,7 @@ __all__ = [
     "later_stack_fix",
     "naming_fix",
     "props_of",
+    "readable",
     "statements_of",
     "type_of",
 ]
@@ -275,9 +277,24 @@ _ONE_TARGET = {
 
 
 def statements_of(document: Any) -> list[Mapping[str, Any]]:
+    """The statements of a policy document: an object, or the JSON text CloudFormation also takes
+    for a ``Json`` property (a string, an ``Fn::Join`` or ``Fn::Sub`` of one:
+    :func:`~cdk_partition.audit.documents.read_document`); none when it cannot be read (the
+    callers report that: :func:`readable`)."""
+    if not isinstance(document, dict) or _intrinsic(document):
+        document, _ = read_document(document)
     if not isinstance(document, dict):
         return []
     return [s for s in as_list(document.get("Statement") or []) if isinstance(s, dict)]
+
+
+def readable(document: Any) -> bool:
+    """Whether a policy document that is there can be read (absent: nothing to read)."""
+    return document is None or read_document(document)[1]
+
+
+def _intrinsic(value: Mapping[str, Any]) -> bool:
+    return len(value) == 1 and str(next(iter(value))).startswith("Fn::")
 
 
 def attached_by_arn(
@@ -369,8 +386,8 @@ def holders(assembly: CloudAssembly) -> tuple[list[Holder], dict[str, list[Any]]
             if not isinstance(resource, dict) or resource.get("Type") not in POLICY_TYPES:
                 continue
             documents = documents_of(resource)
-            if not any(statements_of(d) for d in documents):
-                continue
+            if not any(statements_of(d) or not readable(d) for d in documents):
+                continue  # nothing allowed (an unreadable document stays: the audit says so)
             ids, unknown = principals_of(resolver, stack, logical_id, resource)
             ids = ids + attached.get((id(stack), logical_id), [])
             for principal in ids:

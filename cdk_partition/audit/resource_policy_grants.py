@@ -15,7 +15,7 @@ from ..assembly.principals import PrincipalResolver
 from ..policy import evaluator
 from .deliveries import service_account_targets
 from .identity_grants import Grant, Unreadable, matching, rows_of
-from .identity_policies import RESOURCE_POLICIES, as_list, statements_of
+from .identity_policies import RESOURCE_POLICIES, as_list, readable, statements_of
 from .store_texts import Store, stores_named
 
 __all__ = ["resource_policy_grants"]
@@ -61,6 +61,10 @@ def resource_policy_grants(
                 if (log_targets := service_account_targets(assembly))
                 else set()
             )
+            if not readable(props.get(document_key)):
+                unreadable.append(
+                    Unreadable(stack, logical_id, "a resource policy that cannot be read")
+                )
             for statement in statements_of(props.get(document_key)):
                 if statement.get("Effect") != "Allow":
                     continue

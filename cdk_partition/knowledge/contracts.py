@@ -70,6 +70,7 @@ __all__ = [
     "cross_account_verdict",
     "rows_for",
     "rows_for_type",
+    "sets_path",
     "stores_on_key",
     "types_on_key",
 ]
@@ -274,12 +275,13 @@ def stores_of_type(cfn_type: str, properties: Any = None) -> tuple[str, ...]:
     extra = [
         also
         for path, also in WITH_STORES.get(cfn_type, {}).items()
-        if any(_has(p, path) for p in many if isinstance(p, Mapping))
+        if any(sets_path(p, path) for p in many if isinstance(p, Mapping))
     ]
     return (store, *extra)
 
 
-def _has(properties: Mapping[str, Any], path: str) -> bool:
+def sets_path(properties: Any, path: str) -> bool:
+    """Whether ``properties`` set ``path`` (dots: ``LoggingConfiguration.Destinations``)."""
     node: Any = properties
     for part in path.split("."):
         if not isinstance(node, Mapping) or node.get(part) is None:

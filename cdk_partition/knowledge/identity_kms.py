@@ -179,10 +179,11 @@ def callers_actions(service: str, pattern: str) -> tuple[tuple[str, str], ...]:
 def callers_row(cfn_type: str, properties: Any = None, level: str = "") -> IdentityRow | None:
     """The row for the actions of the service of a :data:`CALLERS_BY_TYPE` store (its IAM
     prefix and ``:*``), its :attr:`IdentityRow.any_of` the request sets of the type's ``reader``
-    contract rows for a ``read`` action, its ``writer`` rows for a ``write`` action (either kind
-    when the type has no row of that kind), both for an action of ``unknown`` level or none
-    given; its ``note`` their pages. None for other types, when the rows do not apply, and for a
-    ``none`` action (tagging, permissions)."""
+    contract rows for a ``read`` action (either kind when the type has no reader row), and of
+    its ``reader`` and ``writer`` rows for any other action: the reference's ``Write`` level
+    holds starting an export or a job that only reads the data, so a write is not taken to need
+    the writer's requests. Its ``note`` is their pages. None for other types, when the rows do
+    not apply, and for a ``none`` action (tagging, permissions)."""
     entry = CALLERS_BY_TYPE.get(cfn_type)
     if entry is None or level == "none":
         return None
@@ -191,8 +192,8 @@ def callers_row(cfn_type: str, properties: Any = None, level: str = "") -> Ident
         for r in rows_for_type(cfn_type, "run", properties)
         if r.caller == "capability" and r.principal in ("reader", "writer")
     ]
-    wanted = {"read": "reader", "write": "writer"}.get(level)
-    rows = [r for r in rows if r.principal == wanted] or rows
+    if level == "read":
+        rows = [r for r in rows if r.principal == "reader"] or rows
     if not rows:
         return None
     sets = tuple(dict.fromkeys(tuple(r.actions) for r in rows))
