@@ -1,10 +1,10 @@
 """Identity policies and resource policies as templates write them, beyond what the CDK's own
 constructs emit (issue #19, an attack review of this stop): a nested stack's parameter given a
-literal text, outputs and parameters that feed each other many times over, policy documents
-written as JSON text (CloudFormation's ``Json`` type takes a string), and an action the Service
-Authorization Reference files under ``Write`` that only reads (an export). Each was silent, slow
-without bound, or a false error before; each is asserted on the sample's ``cdk.out`` edited as a
-template would be, audited as the CLI audits it.
+literal text, a consumer's nested store whose key comes as a parameter, outputs and parameters
+that feed each other many times over, and policy documents written as JSON text
+(CloudFormation's ``Json`` type takes a string). Each was silent or slow without bound before;
+each is asserted on the sample's ``cdk.out`` edited as a template would be, audited as the CLI
+audits it.
 """
 
 from __future__ import annotations
@@ -150,3 +150,49 @@ def test_a_resource_policy_written_as_json_text_is_read(tmp_path: Path, form: st
 
     edit_json(out / "Orders.template.json", change)
     assert "CDKP027" in _rules(out, "Orders/LakePolicy")
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_a_consumers_nested_store_keyed_by_a_parameter_is_on_the_key(
+    tmp_path: Path, nested: bool
+) -> None:
+    """A consumer stack (no domain of its own) puts a queue on the domain key through the key's
+    export; inside a nested stack the CDK passes the import as a parameter, which was not
+    followed: the store went unchecked and its reader's grant silent. Now both are CDKP019."""
+    out = copy_sample(tmp_path)
+
+    def export(template: dict[str, Any]) -> None:
+        template.setdefault("Outputs", {})["KeyArnOut"] = {
+            "Value": KEY, "Export": {"Name": "Orders:KeyArn"}}  # fmt: skip
+
+    edit_json(out / "Orders.template.json", export)
+    imported = {"Fn::ImportValue": "Orders:KeyArn"}
+    queue = {"Type": "AWS::SQS::Queue",
+             "Properties": {"KmsMasterKeyId": {"Ref": "KeyArn"} if nested else imported},
+             "Metadata": {"aws:cdk:path": "Consumer/Inner/Q/Resource"}}  # fmt: skip
+    role = {"Type": "AWS::IAM::Role", "Properties": {
+        "AssumeRolePolicyDocument": _ROLE["Properties"]["AssumeRolePolicyDocument"],
+        "Policies": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sqs:ReceiveMessage",
+             "Resource": {"Fn::GetAtt": ["Q", "Arn"]}}]}}]},
+        "Metadata": {"aws:cdk:path": "Consumer/Inner/R/Resource"}}  # fmt: skip
+    resources: dict[str, Any] = {"Q": queue, "R": role}
+    if nested:
+        (out / "inner.nested.template.json").write_text(json.dumps(
+            {"Parameters": {"KeyArn": {"Type": "String"}}, "Resources": resources}))  # fmt: skip
+        resources = {"Inner": {"Type": "AWS::CloudFormation::Stack", "Properties": {
+            "TemplateURL": "https://example.com/x.json", "Parameters": {"KeyArn": imported}},
+            "Metadata": {"aws:asset:path": "inner.nested.template.json"}}}  # fmt: skip
+    (out / "Consumer.template.json").write_text(json.dumps({"Resources": resources}))
+
+    def manifest(document: dict[str, Any]) -> None:
+        document["artifacts"]["Consumer"] = {
+            "type": "aws:cloudformation:stack",
+            "environment": "aws://unknown-account/unknown-region",
+            "properties": {"templateFile": "Consumer.template.json"},
+            "dependencies": ["Orders"],
+            "displayName": "Consumer",
+        }
+
+    edit_json(out / "manifest.json", manifest)
+    assert "CDKP019" in _rules(out, "Consumer/Inner/R")

@@ -55,10 +55,14 @@ def _domain_of_value(
     aliases: tuple[dict[tuple[int, str], str], dict[str, str]],
 ) -> str | None:
     """The domain whose key (or alias) a key property's value names: an import of the key's or
-    its alias's export anywhere in the value (bare, or inside ``Fn::Join`` / ``Fn::Sub``), or the
-    alias's literal name (``alias/orders``, its ARN)."""
+    its alias's export anywhere in the value (bare, or inside ``Fn::Join`` / ``Fn::Sub``), in a
+    nested stack also a parameter its parent gives one (the CDK passes a nested stack's imports
+    that way), or the alias's literal name (``alias/orders``, its ARN)."""
     for part in walk(value):
-        if isinstance(part, dict) and isinstance(part.get("Fn::ImportValue"), str):
+        if isinstance(part, dict) and (
+            isinstance(part.get("Fn::ImportValue"), str)
+            or (stack.parent is not None and isinstance(part.get("Ref"), str))
+        ):
             for where, logical_id in references(exports, stack, part, whole=True):
                 mark = (id(where), logical_id)
                 domain = keys.get(mark) or aliases[0].get(mark)
