@@ -18,7 +18,7 @@ from typing import Any
 from ..policy import evaluator
 from .stacks import StackTemplate
 
-__all__ = ["PARTS", "REACHES", "STANDS_FOR", "placeholders", "references"]
+__all__ = ["PARTS", "REACHES", "STANDS_FOR", "placeholders", "reached_by", "references"]
 
 #: Resources whose ``Ref`` is another resource's identifier: type -> the property naming that
 #: resource, followed in its place. A database secret's attachment: "To reference a secret also
@@ -107,6 +107,21 @@ def placeholders(text: str) -> Iterator[tuple[int, int]]:
             return
         yield start, end + 1
         index = end + 1
+
+
+def _first_set(resource: Any, properties: tuple[str, ...]) -> Any:
+    """The value of the first of ``properties`` the resource sets (None: none)."""
+    props = resource.get("Properties") if isinstance(resource, dict) else None
+    if not isinstance(props, dict):
+        return None
+    return next((props[p] for p in properties if props.get(p) is not None), None)
+
+
+def reached_by(resource: Any) -> Any:
+    """What a :data:`REACHES` resource names its store by (the first of its properties set), or
+    None for any other resource."""
+    kind = resource.get("Type") if isinstance(resource, dict) else None
+    return _first_set(resource, REACHES.get(kind, ())) if isinstance(kind, str) else None
 
 
 def _across_nesting(
@@ -256,9 +271,7 @@ def references(
             stands = None if attribute else STANDS_FOR.get(kind)
             through = (stands,) if stands else REACHES.get(kind, ())
         if through:
-            props = resource.get("Properties") if isinstance(resource, dict) else None
-            props = props if isinstance(props, dict) else {}
-            named = next((props[p] for p in through if props.get(p) is not None), None)
+            named = _first_set(resource, through)
             # its own walk (what it finds decides the fallback), the same step budget
             sub = _Walk(steps=walk.steps)
             found = list(references(exports, stack, named, whole=whole, depth=depth + 1, _walk=sub))

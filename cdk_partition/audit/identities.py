@@ -184,13 +184,18 @@ def _may_reach(documents: Iterable[Any]) -> bool:
     return False
 
 
+#: The services whose actions the audit checks (the identity rows' and the callers').
+_SERVICES = frozenset(
+    {a.split(":")[0] for rows in ROWS_BY_TYPE.values() for r in rows for a in r.actions}
+    | {c.service for c in CALLERS_BY_TYPE.values()}
+)
+
+
 def _may_reach_text(document: Any) -> bool:
     """Whether an unreadable document may allow an action the audit checks: any text that names
     one of their services, or that it cannot show (fail closed)."""
     text = str(document)
-    services = {a.split(":")[0] for rows in ROWS_BY_TYPE.values() for r in rows for a in r.actions}
-    services |= {c.service for c in CALLERS_BY_TYPE.values()}
-    return "*" in text or "${" in text or "Fn::" in text or any(f"{s}:" in text for s in services)
+    return "*" in text or "${" in text or "Fn::" in text or any(f"{s}:" in text for s in _SERVICES)
 
 
 def _statement_grants(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
-from ..assembly.references import PARTS, REACHES, placeholders, references
+from ..assembly.references import PARTS, placeholders, reached_by, references
 from ..knowledge.identity_kms import CALLERS_BY_TYPE, ROWS_BY_TYPE
 from ..knowledge.store_names import GENERATED, STORE_NAMES, identifiers, names_store
 from ..policy import evaluator
@@ -162,14 +162,10 @@ def _through_literal(
     out: Named,
 ) -> None:
     """The stores a :data:`~cdk_partition.assembly.references.REACHES` resource (an S3 access
-    point, a stream's consumer, a vector index) addresses when its property names them by a literal text (a
-    bucket's name, a stream's ARN) rather than by reference: matched by name like a resource
+    point, a stream's consumer, a vector index) addresses when it names them by a literal text
+    (a bucket's name, a stream's ARN) rather than by reference: matched by name like a resource
     policy's target."""
-    resource = stack.resources.get(logical_id)
-    kind = resource.get("Type") if isinstance(resource, dict) else None
-    through = REACHES.get(kind, ()) if isinstance(kind, str) else ()
-    props = props_of(resource)
-    value = evaluator.canonicalize(next((props[p] for p in through if props.get(p)), None))
+    value = evaluator.canonicalize(reached_by(stack.resources.get(logical_id)))
     if isinstance(value, str) and "${" not in value:
         for store, any_name in _by_name(assembly, stack, value, stores, True):
             (out.any_name if any_name else out.stores).append(store)
