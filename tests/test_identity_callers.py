@@ -21,7 +21,7 @@ from aws_cdk import aws_healthimaging as healthimaging
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_omics as omics
 from aws_cdk import aws_s3vectors as s3vectors
-from test_integrations import _synth
+from test_integrations import _synth, verdicts_the_simulator_disagrees_with
 
 from cdk_partition import DomainStack, exempt
 from cdk_partition.assembly import load
@@ -158,6 +158,10 @@ def test_a_grant_on_a_store_of_documented_callers_is_cdkp027_and_its_fix_passes(
             getattr(orders.domain, method)(orders.node.find_child("R"))
 
     assert _findings(tmp_path / "after", fixed) == []
+    # each KMS request the verdicts rest on, decided again by the independent IAM simulator
+    for side in ("before", "after"):
+        compared, wrong = verdicts_the_simulator_disagrees_with(tmp_path / side)
+        assert compared and wrong == [], (side, wrong)
     # the access report shows the principal on the store, the key's answer undecided before
     labels = {
         side: [row["label"] for rows in identity_rows(load(tmp_path / side)).values()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from test_oracle_iam_simulate import (
     PSEUDO_PARAMETERS,
     REGION,
     Case,
+    caller_for_arn,
     decide_ours,
     run_oracle,
     service,
@@ -113,6 +115,36 @@ def _decisions(cases: list[Case]) -> tuple[list[str], list[str]]:
     ours = [decide_ours(c.policy, c.request()) for c in cases]
     theirs = [_SIMULATOR_DECISIONS.get(r["decision"], r["decision"]) for r in run_oracle(cases)]
     return ours, theirs
+
+
+def verdicts_the_simulator_disagrees_with(out: Path) -> tuple[int, list[str]]:
+    """Every KMS request the identity audit decided for a grant of the assembly at ``out``
+    (:func:`~cdk_partition.audit.identities.verdicts`: CDKP019, CDKP027) decided again by the
+    simulator on the concrete key policy, with the same caller, context and identity policy:
+    (requests compared, the ones where the simulator's answer differs from the verdict)."""
+    from cdk_partition.audit.identities import verdicts
+
+    policy = _concrete_key_policy(out)
+    cases: list[tuple[Case, bool]] = []
+    for verdict in verdicts(load(out)):
+        grant = verdict.grant
+        context = {
+            "kms:ViaService": f"{grant.row.service}.{REGION}.amazonaws.com",
+            "kms:CallerAccount": grant.principal_arn.split(":")[4],
+        }
+        for request in grant.row.kms_requests:
+            allows = any(fnmatchcase(request.lower(), p.lower()) for p in grant.identity_kms)
+            case = Case(f"verdict:{grant.row.store_type}", policy,
+                        caller_for_arn(grant.principal_arn), request, context, allows)  # fmt: skip
+            cases.append((case, request not in verdict.refused))
+    theirs = [_SIMULATOR_DECISIONS.get(r["decision"], r["decision"]) for r in
+              run_oracle([c for c, _ in cases])] if cases else []  # fmt: skip
+    wrong = [
+        f"{c.describe()}: verdict {'allowed' if want else 'refused'}, simulator {sim}"
+        for (c, want), sim in zip(cases, theirs, strict=True)
+        if (sim == "allow") != want
+    ]
+    return len(cases), wrong
 
 
 def imported_by_export(orders: DomainStack, arn: str, name: str) -> tuple[cdk.Stack, str]:
