@@ -586,6 +586,23 @@ def _open_to_everyone(scope: Construct, fixed: bool) -> None:
         )
 
 
+@case("CDKP109", "Whole", "name each role or user by its whole ARN")
+def _wildcard_inside_a_principal(scope: Construct, fixed: bool) -> None:
+    """A statement written past ``add_to_key_policy`` (which refuses it at construct time)."""
+    orders = _domain(scope)
+    if fixed:
+        role = iam.Role.from_role_arn(orders, "Analytics", READER)
+        orders.domain.grant_read(role)
+    else:
+        orders.domain.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ArnPrincipal(f"arn:aws:iam::{ACCOUNT}:role/analytics-*")],
+                actions=["kms:Decrypt"],
+                resources=["*"],
+            )
+        )
+
+
 @case("CDKP104", "Capability", "grant capabilities through the domain")
 def _kms_star(scope: Construct, fixed: bool) -> None:
     orders = _domain(scope)

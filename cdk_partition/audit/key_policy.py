@@ -31,6 +31,7 @@ from ..knowledge.capabilities import (
 from ..marks import SERVICE_STATEMENTS_METADATA_KEY
 from ..policy import evaluator
 from .key_proofs import prove_key_policy
+from .key_values import PRINCIPAL_PAGE, chosen_at_deploy, principal_problems
 from .rules import Finding, Rule, Source, make_finding, no_aws_page, resource_fields, short
 from .service_statements import expand_actions, service_statement_problems
 
@@ -107,6 +108,15 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        "CDKP109",
+        "error",
+        "Domain key policy names a principal KMS refuses",
+        "name each role or user by its whole ARN, one principal per entry "
+        "(`iam.Role.from_role_arn(scope, id, 'arn:aws:iam::<account>:role/<name>')` and "
+        "`domain.grant_read(role)`): a wildcard cannot match part of a principal's ARN",
+        source=Source('IAM User Guide, "AWS JSON policy elements: Principal"', PRINCIPAL_PAGE),
+    ),
+    Rule(
         "CDKP105",
         "error",
         "Domain key policy cannot be evaluated",
@@ -180,6 +190,13 @@ def audit_key(
     }
     shapes += [("CDKP104", i) for i in doors]  # the shape the app accepted, as AWS documents it
     for index, statement in enumerate(statements):
+        for shape in _chosen_findings(index, statement, key, finding):
+            shapes.append((shape.rule, index))
+            yield shape
+        for value, why in principal_problems(statement.get("Principal")):
+            shapes.append(("CDKP109", index))
+            yield finding("CDKP109", f"statement {statement.get('Sid', f'#{index}')} {why}.",
+                          f"KeyPolicy.Statement[{index}].Principal", value)  # fmt: skip
         if statement.get("Effect") != "Allow" or index in doors:
             continue
         account = key.stack.environment.account_text
@@ -360,6 +377,32 @@ def _statement_findings(
             f"statement {sid} gives {short(aws)} {detail}.",
             f"{location}.{'Action' if 'Action' in statement else 'NotAction'}",
             statement.get("Action", statement.get("NotAction")),
+        )
+
+
+#: The elements of a statement the evaluator reads (Resource: NotResource "*" applies to nothing).
+_ELEMENTS = ("Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
+             "NotResource", "Condition")  # fmt: skip
+
+
+def _chosen_findings(index: int, statement: Any, key: DomainKey, finding: Any) -> Iterator[Finding]:
+    """CDKP105 for each element of the statement (or the statement itself) whose value
+    CloudFormation chooses at deploy time (:func:`.key_values.chosen_at_deploy`)."""
+    location = f"KeyPolicy.Statement[{index}]"
+    whole = isinstance(statement, Mapping) and not any(e in statement for e in _ELEMENTS)
+    for element in [None] if whole else [e for e in _ELEMENTS if e in statement]:
+        value = statement if element is None else statement[element]
+        why = chosen_at_deploy(value, key.stack)
+        if why is None:
+            continue
+        sid = statement.get("Sid", f"#{index}")
+        yield finding(
+            "CDKP105",
+            f"statement {sid}{f' {element}' if element else ''} holds {why}, a value "
+            "CloudFormation chooses at deploy time: no check can know what the key will allow "
+            "(a principal chosen this way may be '*').",
+            f"{location}.{element}" if element else location,
+            value,
         )
 
 

@@ -50,6 +50,7 @@ ORDER: tuple[str, ...] = (
     "CDKP106",
     "CDKP107",
     "CDKP108",
+    "CDKP109",
     "CDKP105",
     "CDKP014",
     "CDKP015",

@@ -416,7 +416,21 @@ class DataDomain(_PolicyMembers, StoreFactories, ServiceDoor, Construct):
         :meth:`allow_service`, which checks the statement now and records the AWS page it
         follows; a statement that must stay as written is exempted with
         ``exempt(domain.key, "CDKP106", reason)``.
+
+        :raises ValueError: a principal of the statement with a wildcard inside its ARN
+            (``role/analytics-*``): KMS refuses such a key policy at deployment (IAM User Guide,
+            "AWS JSON policy elements: Principal"); CDKP109 reports the same in a template.
         """
+        from ..audit.key_values import principal_problems
+
+        resolved = cdk.Stack.of(self).resolve(statement.to_statement_json())
+        for _, why in principal_problems(resolved.get("Principal")):
+            raise ValueError(
+                f"{self.node.path}: add_to_key_policy(statement): the statement {why}. Name each "
+                "role or user by its whole ARN, one principal per entry "
+                "(iam.Role.from_role_arn(scope, id, 'arn:aws:iam::<account>:role/<name>')), and "
+                "give it its capability with domain.grant_read / grant_write / grant_administer."
+            )
         self._policy.add_statements(statement)  # as given: not rewritten like L2 wiring
         self._extra_statements.append(statement)
         for replica in self.replicas:

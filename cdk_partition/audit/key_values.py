@@ -1,0 +1,129 @@
+"""Values of a domain key policy the checks cannot vouch for (issue #19, item 5, and "fail
+closed"): a principal KMS refuses (a wildcard inside an ARN, CDKP109), and any element whose value
+CloudFormation chooses at deploy time (``Fn::If``, ``Fn::FindInMap``, ``Fn::Select`` of a list, a
+``Ref`` of a template parameter, CDKP105).
+
+The evaluator and the prover read an intrinsic they cannot resolve as an opaque placeholder that
+equals only itself (:mod:`cdk_partition.policy.canonical`). That is sound for a reference to a
+resource (a role's ``Arn`` names that role), not for a value picked at deploy: ``{"Fn::If":
+["Open", "*", <role ARN>]}`` as a principal deploys as ``"*"`` when the condition holds, and read
+as a placeholder it allowed nobody (an attack found the key open to every service, the checks
+silent). Such a value is reported where it stands, never decided.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..assembly import StackTemplate
+from ..policy import evaluator
+
+__all__ = ["PRINCIPAL_PAGE", "chosen_at_deploy", "principal_problems"]
+
+#: IAM User Guide, "AWS JSON policy elements: Principal": "You cannot use a wildcard to match
+#: part of a principal name or ARN."
+PRINCIPAL_PAGE = (
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"
+)
+
+#: Intrinsic functions whose value the template picks among several at deploy time (AWS
+#: CloudFormation User Guide, "Intrinsic function reference",
+#: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference.html):
+#: a condition's branch, a map entry (its keys may be parameters or the region), an element of a
+#: list, a macro's output.
+_CHOOSING = ("Fn::If", "Fn::FindInMap", "Fn::Transform", "Fn::Select")
+_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+_MAX_DEPTH = 8
+
+
+def chosen_at_deploy(value: Any, stack: StackTemplate, depth: int = 0) -> str | None:
+    """What in ``value`` (a raw template value, before canonicalization) CloudFormation chooses
+    at deploy time, or None: a choosing intrinsic (:data:`_CHOOSING`; an ``Fn::Select`` of a
+    part of a reference, ``Fn::Select [i, Fn::Split [sep, <reference>]]``, is not a choice), or a
+    parameter of ``stack`` (``Ref``, an ``Fn::Sub`` variable). A nested stack's parameter is the
+    value its parent gives it, followed (within a few levels, past them: a choice)."""
+    if depth > _MAX_DEPTH:
+        return "a value nested too deep to follow"
+    if isinstance(value, list):
+        return next((w for v in value if (w := chosen_at_deploy(v, stack, depth + 1))), None)
+    if not isinstance(value, dict):
+        return None
+    if len(value) == 1:
+        name, argument = next(iter(value.items()))
+        if name in _CHOOSING and not _part_of_reference(name, argument):
+            return f"{name} {_brief(argument)}"
+        if name == "Ref" and isinstance(argument, str):
+            return _parameter(argument, stack, depth)
+        if name == "Fn::Sub":
+            text = argument[0] if isinstance(argument, list) and argument else argument
+            given = argument[1] if isinstance(argument, list) and len(argument) > 1 else {}
+            if isinstance(given, dict):
+                found = chosen_at_deploy(list(given.values()), stack, depth + 1)
+                if found:
+                    return found
+            for variable in _SUB_VARIABLE.findall(text if isinstance(text, str) else ""):
+                if isinstance(given, dict) and variable in given:
+                    continue
+                found = _parameter(variable, stack, depth)
+                if found:
+                    return found
+            return None
+    return next((w for v in value.values() if (w := chosen_at_deploy(v, stack, depth + 1))), None)
+
+
+def _parameter(name: str, stack: StackTemplate, depth: int) -> str | None:
+    """A ``Ref`` of ``name``: None for a pseudo parameter or a resource, the parent's value
+    followed for a nested stack's parameter, else a choice made at deploy."""
+    parameters = stack.template.get("Parameters")
+    if name.startswith("AWS::") or not isinstance(parameters, dict) or name not in parameters:
+        return None
+    if stack.parent is not None:
+        parent, resource_id = stack.parent
+        props = (parent.resources.get(resource_id) or {}).get("Properties")
+        given = props.get("Parameters") if isinstance(props, dict) else None
+        if isinstance(given, dict) and name in given:
+            return chosen_at_deploy(given[name], parent, depth + 1)
+    return f"the template parameter {name!r}"
+
+
+def _part_of_reference(name: str, argument: Any) -> bool:
+    """``Fn::Select [<index>, Fn::Split [<literal>, <Ref or GetAtt>]]``: a part of one value."""
+    if name != "Fn::Select" or not isinstance(argument, list) or len(argument) != 2:
+        return False
+    split = argument[1]
+    inner = split.get("Fn::Split") if isinstance(split, dict) and len(split) == 1 else None
+    if not isinstance(inner, list) or len(inner) != 2 or not isinstance(inner[0], str):
+        return False
+    ref = inner[1]
+    return isinstance(ref, dict) and len(ref) == 1 and next(iter(ref)) in ("Ref", "Fn::GetAtt")
+
+
+def _brief(argument: Any) -> str:
+    text = json.dumps(argument, sort_keys=True)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def principal_problems(principal: Any) -> Iterator[tuple[Any, str]]:
+    """(value, why) for each AWS principal of a statement's ``Principal`` that KMS refuses: an
+    ARN with a wildcard inside it (``role/analytics-*``); ``"*"`` alone is every principal, the
+    prover's question (CDKP103), not this one."""
+    aws = principal.get("AWS") if isinstance(principal, Mapping) else principal
+    for value in aws if isinstance(aws, list) else [aws]:
+        if value is None or value == "*":
+            continue
+        text = evaluator.canonicalize(value)
+        if not isinstance(text, str):
+            continue
+        literal = re.sub(r"\$\{[^}]*\}", "", text)
+        if "*" in literal or "?" in literal:
+            yield (
+                value,
+                (
+                    f"names {text!r}, a wildcard inside a principal: KMS refuses the key policy at "
+                    'deployment: "You cannot use a wildcard to match part of a principal name or ARN" '
+                    f'(IAM User Guide, "AWS JSON policy elements: Principal", {PRINCIPAL_PAGE})'
+                ),
+            )
