@@ -325,3 +325,46 @@ def test_an_empty_stack_without_resources_is_read(sample: Path) -> None:
     edit_json(sample / "Orders.template.json", lambda t: t.pop("Outputs", None))
     assert run_cli("audit", str(sample)).code in (0, 1)
     assert "not a CloudFormation template section" not in run_cli("audit", str(sample)).err
+
+
+# -- the template cdk deploy deploys ---------------------------------------------------------
+def _point_template_asset(sample: Path, path: str) -> None:
+    """``Orders.assets.json`` publishing ``path`` where the stack's template object goes."""
+
+    def change(a: dict[str, Any]) -> None:
+        for entry in a["files"].values():
+            if entry["source"]["path"] == "Orders.template.json":
+                entry["source"]["path"] = path
+
+    edit_json(sample / "Orders.assets.json", change)
+
+
+def _planted_copy(sample: Path, name: str) -> None:
+    """``name``: the Orders template with the planted queue; the listed template unchanged."""
+    listed = sample / "Orders.template.json"
+    intact = listed.read_bytes()
+    plant_queue(sample)
+    (sample / name).write_bytes(listed.read_bytes())
+    listed.write_bytes(intact)
+
+
+@pytest.mark.parametrize("how", ["asset-path", "second-manifest", "no-asset"])
+def test_a_deployed_template_other_than_the_listed_one_is_refused(sample: Path, how: str) -> None:
+    """``cdk deploy`` deploys a stack from ``stackTemplateAssetObjectUrl`` (the pinned CLI's
+    ``makeBodyParameter``), which its asset manifest fills from ``source.path``: a manifest
+    pointing there at another file (or a second manifest adding one, or none publishing it)
+    deploys a template the audit never read (an attack found the audit silent)."""
+    _planted_copy(sample, "Evil.template.json")
+    assert run_cli("audit", str(sample)).code == 0  # the listed template alone is clean
+    if how == "asset-path":
+        _point_template_asset(sample, "Evil.template.json")
+    elif how == "second-manifest":
+        extra = json.loads((sample / "Orders.assets.json").read_text())
+        for entry in extra["files"].values():
+            entry["source"]["path"] = "Evil.template.json"
+        (sample / "Extra.assets.json").write_text(json.dumps(extra))
+    else:
+        edit_json(sample / "Orders.assets.json", lambda a: a | {"files": {}})
+    run = run_cli("audit", str(sample))
+    assert_refused_naming(run, "Orders", "templateFile", "would not be the one deployed")
+    assert ("Evil.template.json" in run.err) == (how != "no-asset"), run.err

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..marks import MARKER_ID, Environment
+from ..marks import MARKER_ID, Environment, printable
 from .limits import (
     MAX_STACK_NESTING,
     MAX_STAGE_NESTING,
@@ -133,6 +133,7 @@ def _load_assembly(
         )
     manifest = read_json(manifest_file, root)
     validate_manifest(manifest, name)
+    sources: dict[str, set[str]] | None = None
     for artifact_id, artifact in (manifest.get("artifacts") or {}).items():
         kind = artifact.get("type")
         props = artifact.get("properties") or {}
@@ -143,6 +144,12 @@ def _load_assembly(
             file = directory / props["templateFile"]
             template = read_json(file, root)
             validate_template(template, shown(file))
+            url = props.get("stackTemplateAssetObjectUrl")
+            if url is not None:
+                sources = _asset_sources(directory, root) if sources is None else sources
+                _same_template(
+                    url, directory, props["templateFile"], sources, f"{name}: at {where}", root
+                )
             _count(out, file)
             display = artifact.get("displayName")
             out.append(
@@ -177,9 +184,57 @@ def _count(stacks: list[StackTemplate], file: Path) -> None:
         )
 
 
+def _same_template(
+    url: Any,
+    directory: Path,
+    template_file: str,
+    sources: dict[str, set[str]],
+    where: str,
+    root: Path,
+) -> None:
+    """Raise :class:`AssemblyInputError` unless the object ``cdk deploy`` deploys the stack from
+    (``stackTemplateAssetObjectUrl``, ``s3://<bucket>/<object key>``) is published from the
+    stack's ``templateFile`` or from files of the same bytes (stacks with equal templates share
+    one object: its key is their content's hash). The CDK CLI deploys the template from that
+    URL, and the asset manifest's ``source.path`` decides which file is uploaded there: a
+    manifest pointing it at another file would deploy a template the audit never read (an attack
+    found the audit reading the listed file while a planted one would deploy). The CLI's own
+    source: ``makeBodyParameter`` in ``node_modules/aws-cdk/lib`` (the pinned aws-cdk), which
+    passes ``TemplateURL`` from ``stackTemplateAssetObjectUrl``."""
+    text = url if isinstance(url, str) else ""
+    key = text.split("/", 3)[3] if text.startswith("s3://") and text.count("/") >= 3 else None
+    paths = sorted(sources.get(key, set())) if key else []
+    wanted = os.path.normpath(template_file)
+    others = [p for p in paths if os.path.normpath(p) != wanted]
+    if others:
+        listed = read_bytes(directory / template_file, root)
+        others = [p for p in others if read_bytes(directory / p, root) != listed]
+    if not paths or others:
+        found = ", ".join(printable(p) for p in others) or "no file of its asset manifests"
+        raise AssemblyInputError(
+            f"{where}: cdk deploy deploys this stack from {printable(text)!r}, published from "
+            f"{found}, not from its templateFile {printable(template_file)!r}: the template read "
+            "here would not be the one deployed"
+        )
+
+
+def _asset_sources(directory: Path, root: Path) -> dict[str, set[str]]:
+    """Object key -> every file the ``*.assets.json`` manifests of ``directory`` publish there."""
+    sources: dict[str, set[str]] = {}
+    for key, path in _asset_entries(directory, root):
+        sources.setdefault(key, set()).add(path)
+    return sources
+
+
 def _asset_files(directory: Path, root: Path) -> dict[str, str]:
     """Object key (``<hash>.json``) -> file, from the assembly's ``*.assets.json`` manifests."""
-    files: dict[str, str] = {}
+    return dict(_asset_entries(directory, root))
+
+
+def _asset_entries(directory: Path, root: Path) -> list[tuple[str, str]]:
+    """(object key, source path) of each file asset destination of ``directory``'s
+    ``*.assets.json`` manifests."""
+    files: list[tuple[str, str]] = []
     for manifest in directory.glob("*.assets.json"):
         document = read_json(manifest, root)
         found = document.get("files") if isinstance(document, dict) else None
@@ -192,7 +247,7 @@ def _asset_files(directory: Path, root: Path) -> dict[str, str]:
             for destination in (destinations if isinstance(destinations, dict) else {}).values():
                 key = destination.get("objectKey") if isinstance(destination, dict) else None
                 if isinstance(path, str) and isinstance(key, str):
-                    files[key] = path
+                    files.append((key, path))
     return files
 
 
