@@ -20,10 +20,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
-from ..assembly.principals import PrincipalResolver, placeholders
+from ..assembly.principals import PrincipalResolver
 from ..knowledge.backup_kms import DEFAULT, row_for
 from ..policy import evaluator
 from .identities import RULES as IDENTITY_RULES
+from .identity_policies import role_arn
 from .integrations import store_of
 from .key_requests import prepared_key_policy, refused_requests
 from .rules import Finding, Rule, Source, make_finding, resource_fields
@@ -64,20 +65,6 @@ def audit_backup_selections(assembly: CloudAssembly) -> Iterator[Finding]:
             if not isinstance(resource, dict) or resource.get("Type") != _SELECTION:
                 continue
             yield from _audit_selection(assembly, resolver, stack, logical_id, resource)
-
-
-def role_arn(
-    resolver: PrincipalResolver, stack: StackTemplate, value: Any
-) -> tuple[str, str] | None:
-    """(ARN, construct path or ARN) of the selection's role, None when it cannot be resolved."""
-    text = evaluator.canonicalize(value)
-    if not isinstance(text, str):
-        return None
-    resolved = resolver.resolve(text, stack)
-    if any(not resolved[a:b].startswith("${AWS::") for a, b in placeholders(resolved)):
-        return None
-    origin = resolver.origins.get(resolved)
-    return resolved, origin.path if origin else resolved
 
 
 def _audit_selection(

@@ -28,7 +28,7 @@ from ..knowledge.contracts import STORE_TYPES
 from ..knowledge.run_roles import LINKED_BY_TYPE, ROLES_BY_TYPE, roles_at, row_for_sid
 from ..policy import evaluator
 from ..policy.canonical import as_text
-from .backups import role_arn
+from .identity_policies import role_arn
 from .key_policy import RULES as KEY_RULES
 from .rules import Finding, make_finding, resource_fields
 from .run_roles import named_store

@@ -43,8 +43,10 @@ from typing import Any
 from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver
 from ..knowledge.capabilities import least_capabilities
+from ..knowledge.consumers import CONSUMERS
 from ..knowledge.identity_kms import CALLERS_BY_TYPE, ROWS_BY_TYPE
 from ..policy import evaluator
+from .consumer_grants import consumer_grants
 from .identity_grants import Grant, IdentityVerdict, Unreadable, matching, of_service, rows_of
 from .identity_policies import (
     RESOURCE_POLICIES,
@@ -113,6 +115,7 @@ RULES: tuple[Rule, ...] = (
         source=no_aws_page("fail closed: what the audit cannot follow is reported, not skipped"),
     ),
 )
+CONSUMERS_BY_TYPE = {c.cfn_type: c for c in CONSUMERS}
 _RULE = {rule.id: rule for rule in RULES}
 
 
@@ -164,6 +167,10 @@ def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[Unreadable]]:
                         unreadable,
                     )  # fmt: skip
         out += resource_policy_grants(assembly, resolver, stores, unreadable)
+        out += consumer_grants(
+            assembly, resolver, stores, out,
+            lambda arn: _identity_kms(by_principal.get(arn, [])), unreadable,
+        )  # fmt: skip
     result = (out, unreadable)
     assembly.memo[("identity-grants",)] = result
     return result
@@ -334,6 +341,7 @@ def _finding(assembly: CloudAssembly, group: list[IdentityVerdict]) -> Finding:
             **base,
         )
     where = "the grant" if not grant.by_resource_policy else "the statement of the resource policy"
+    where = "the event source mapping" if grant.by_consumer else where
     if grant.row.any_of:
         return _callers_finding(assembly, group, where, base)
     capabilities = [str(c) for c in least_capabilities(requests)[0]] or ["write"]
@@ -353,6 +361,22 @@ def _finding(assembly: CloudAssembly, group: list[IdentityVerdict]) -> Finding:
             "meant to use the store, the call fails at run time.",
             fix=f"{fix}; if it is not meant to, scope the grant to the resources it is for",
             location="PolicyDocument",
+            value=grant.principal_arn,
+            **base,
+        )
+    if grant.by_consumer:
+        consumer = CONSUMERS_BY_TYPE[grant.by_consumer]
+        return make_finding(
+            _RULE["CDKP019"],
+            f"for this event source mapping, Lambda reads {store.path} of domain "
+            f"{store.domain!r} ({actions}) with its function's execution role, {_who(grant)}, "
+            "whatever policies grant the role that (an AWS managed policy is not in the "
+            "template), but the domain key refuses the role the KMS "
+            f"request{'s' if len(requests) > 1 else ''} {', '.join(requests)} "
+            f"({sources}; what the role calls: {consumer.sources[str(store.resource.get('Type'))][1]})"
+            ": the mapping never delivers a record.",
+            fix=fix,
+            location=consumer.store_property,
             value=grant.principal_arn,
             **base,
         )

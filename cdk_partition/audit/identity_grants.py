@@ -40,6 +40,10 @@ class Grant:
     """The statement's ``Resource`` names no store: ``"*"``, or a text admitting any name of
     the store's type (``star_text``); the store is reached by being one of every resource."""
     star_text: str = "*"
+    by_consumer: str = ""
+    """The CloudFormation type of a resource that makes the principal read the store (a Lambda
+    event source mapping, :mod:`.consumer_grants`; ``policy_id`` is that resource), not a
+    policy."""
 
 
 @dataclass(frozen=True)

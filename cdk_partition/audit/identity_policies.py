@@ -37,6 +37,7 @@ __all__ = [
     "naming_fix",
     "props_of",
     "readable",
+    "role_arn",
     "statements_of",
     "type_of",
 ]
@@ -546,3 +547,17 @@ def naming_fix(principal: Principal, capabilities: list[str], domain: str, where
         f"with the construct of that path (or remove {where}); the key policy is not widened "
         "automatically"
     )
+
+
+def role_arn(
+    resolver: PrincipalResolver, stack: StackTemplate, value: Any
+) -> tuple[str, str] | None:
+    """(ARN, construct path or ARN) of the selection's role, None when it cannot be resolved."""
+    text = evaluator.canonicalize(value)
+    if not isinstance(text, str):
+        return None
+    resolved = resolver.resolve(text, stack)
+    if any(not resolved[a:b].startswith("${AWS::") for a, b in placeholders(resolved)):
+        return None
+    origin = resolver.origins.get(resolved)
+    return resolved, origin.path if origin else resolved

@@ -37,9 +37,8 @@ from ..knowledge.run_roles import (
     rows_of_resource,
 )
 from ..policy import evaluator
-from .backups import role_arn
 from .identities import RULES as IDENTITY_RULES
-from .identity_policies import later_stack_fix
+from .identity_policies import later_stack_fix, role_arn
 from .key_requests import prepared_key_policy, refused_requests
 from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.references import PARTS, placeholders, reached_by, references
+from ..knowledge import catalogue
 from ..knowledge.identity_kms import CALLERS_BY_TYPE, ROWS_BY_TYPE
 from ..knowledge.store_names import GENERATED, STORE_NAMES, identifiers, names_store
 from ..policy import evaluator
@@ -67,10 +68,25 @@ def domain_stores(assembly: CloudAssembly) -> dict[tuple[int, str], Store]:
         if resource.get("Type") not in ROWS_BY_TYPE and resource.get("Type") not in CALLERS_BY_TYPE:
             continue
         domain = assembly.domain_of(stack, logical_id, resource).domain
-        if domain is not None:
+        if domain is not None and not _off_every_key(resource):
             found[(id(stack), logical_id)] = Store(stack, logical_id, resource, domain)
     assembly.memo[("identity-stores",)] = found
     return found
+
+
+#: Key slot states in which no customer managed key is asked (catalogue.classify).
+_NO_CMK = frozenset({"unencrypted", "aws_owned", "aws_managed"})
+
+
+def _off_every_key(resource: Mapping[str, Any]) -> bool:
+    """Whether every key slot of the store is on no customer managed key (SSE-SQS, an AWS
+    managed key): its readers and writers make no request to the domain key, so none of its
+    grants is checked against it. CDKP001-CDKP003 report the store itself; when they are
+    exempted (a queue of public events kept on SSE-SQS by design), a grant on it was a false
+    CDKP019 (found by an attack)."""
+    props = resource.get("Properties")
+    uses = catalogue.classify(str(resource.get("Type")), props if isinstance(props, dict) else {})
+    return uses is not None and bool(uses) and all(use.state in _NO_CMK for use in uses)
 
 
 def _by_name(

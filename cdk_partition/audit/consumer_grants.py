@@ -1,0 +1,119 @@
+"""Grants the wiring shows (issue #19, "derive from the wiring"): a Lambda event source mapping
+on a domain store makes Lambda read the store with the function's execution role, whatever
+policies the template shows for that role (an AWS managed policy is not in the template, and a
+grant on ``"*"`` names no store). Each mapping becomes the grants of the actions AWS lists for
+the source (:data:`cdk_partition.knowledge.consumers.CONSUMERS`), decided against the key like
+any identity grant (CDKP019); a mapping whose function's role cannot be followed is CDKP020.
+
+A principal whose identity policy already grants those actions on the store by name is checked
+there; the mapping adds nothing then. Pure Python over the assembly's JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from ..assembly import CloudAssembly, StackTemplate
+from ..assembly.principals import PrincipalResolver
+from ..assembly.references import references
+from ..knowledge.consumers import CONSUMERS, Consumer
+from .identity_grants import Grant, Unreadable, matching, rows_of
+from .identity_policies import role_arn
+from .store_texts import Store, stores_named
+
+__all__ = ["consumer_grants"]
+
+_BY_TYPE = {c.cfn_type: c for c in CONSUMERS}
+#: a function reached through what stands for it (an alias or a version names its function)
+_FUNCTION_OF = {"AWS::Lambda::Alias": "FunctionName", "AWS::Lambda::Version": "FunctionName"}
+_MAX_HOPS = 4
+
+
+def consumer_grants(
+    assembly: CloudAssembly,
+    resolver: PrincipalResolver,
+    stores: Mapping[tuple[int, str], Store],
+    existing: list[Grant],
+    identity_kms: Callable[[str], tuple[str, ...]],
+    unreadable: list[Unreadable],
+) -> list[Grant]:
+    """The grants of every :data:`CONSUMERS` resource of the assembly on a store of ``stores``
+    that ``existing`` (the identity and resource policy grants) does not already hold by name;
+    ``identity_kms``: principal ARN -> the KMS action patterns its own policies allow."""
+    named = {(g.principal_arn, id(g.store.stack), g.store.logical_id, g.action)
+             for g in existing if not g.by_star}  # fmt: skip
+    out: list[Grant] = []
+    for stack in assembly.stacks:
+        for logical_id, resource in stack.resources.items():
+            kind = resource.get("Type") if isinstance(resource, dict) else None
+            consumer = _BY_TYPE.get(kind) if isinstance(kind, str) else None
+            props = resource.get("Properties") if consumer is not None else None
+            if consumer is None or not isinstance(props, dict):
+                continue
+            for grant in _grants(assembly, resolver, stores, stack, logical_id, consumer, props,
+                                 identity_kms, unreadable):  # fmt: skip
+                mark = (grant.principal_arn, id(grant.store.stack), grant.store.logical_id,
+                        grant.action)  # fmt: skip
+                if mark not in named:
+                    named.add(mark)
+                    out.append(grant)
+    return out
+
+
+def _grants(
+    assembly: CloudAssembly,
+    resolver: PrincipalResolver,
+    stores: Mapping[tuple[int, str], Store],
+    stack: StackTemplate,
+    logical_id: str,
+    consumer: Consumer,
+    props: Mapping[str, Any],
+    identity_kms: Callable[[str], tuple[str, ...]],
+    unreadable: list[Unreadable],
+) -> Iterator[Grant]:
+    value = props.get(consumer.store_property)
+    if value is None:
+        return
+    found = [s for s in stores_named(assembly, stack, value, stores).stores
+             if str(s.resource.get("Type")) in consumer.actions]  # fmt: skip
+    if not found:
+        return
+    principal = _function_role(assembly, resolver, stack, props.get(consumer.function_property))
+    if principal is None:
+        unreadable.append(Unreadable(stack, logical_id, (
+            f"{consumer.cfn_type} reads a domain store with the execution role of the function "
+            f"its {consumer.function_property} names, and that role cannot be followed")))  # fmt: skip
+        return
+    arn, path = principal
+    for store in dict.fromkeys(found):
+        actions = list(consumer.actions[str(store.resource.get("Type"))])
+        for row in rows_of(store):
+            for action, applied in matching(row, actions, store):
+                yield Grant(stack, logical_id, arn, path, store, action, applied,
+                            identity_kms(arn), by_consumer=consumer.cfn_type)  # fmt: skip
+
+
+def _function_role(
+    assembly: CloudAssembly, resolver: PrincipalResolver, stack: StackTemplate, value: Any
+) -> tuple[str, str] | None:
+    """(ARN, construct path) of the execution role of the function ``value`` names (a
+    ``Ref``/``Fn::GetAtt`` of an ``AWS::Lambda::Function``, through an alias or a version, an
+    import of one), None when it cannot be followed (a literal name, a function of no
+    template)."""
+    for _ in range(_MAX_HOPS):
+        target = next(references(assembly.exports, stack, value), None)
+        if target is None:
+            return None
+        stack, target_id = target
+        resource = stack.resources.get(target_id)
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        props = resource.get("Properties") if isinstance(resource, dict) else None
+        if not isinstance(props, dict):
+            return None
+        if kind == "AWS::Lambda::Function":
+            return role_arn(resolver, stack, props.get("Role"))
+        if kind not in _FUNCTION_OF:
+            return None
+        value = props.get(_FUNCTION_OF[kind])
+    return None

@@ -1,0 +1,128 @@
+"""The wiring shows who reads a store (issue #19, "derive from the wiring"): a Lambda event source
+mapping on a domain queue, stream or table stream makes Lambda read it with the function's
+execution role, whatever grants the role that read. With the AWS managed
+``AWSLambdaSQSQueueExecutionRole`` (not in the template) the check was silent while the key
+refuses the role (found by an attack); now the mapping is CDKP019 with the fix
+``domain.grant_read(role)``, which applied as written clears it, decided again by the IAM
+simulator. A mapping whose function cannot be followed is CDKP020; a store exempted off the
+domain key (SSE-SQS by design) no longer draws a false CDKP019 for its users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from test_integrations import _synth, verdicts_the_simulator_disagrees_with
+
+from cdk_partition import DomainStack, exempt
+
+_MANAGED = ("service-role/AWSLambdaSQSQueueExecutionRole", "service-role/AWSLambdaKinesisExecutionRole",
+            "service-role/AWSLambdaDynamoDBExecutionRole")  # fmt: skip
+
+
+def _function(orders: DomainStack) -> lambda_.Function:
+    role = iam.Role(orders, "FnRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                    managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(m)
+                                      for m in _MANAGED])  # fmt: skip
+    return lambda_.Function(orders, "Fn", runtime=lambda_.Runtime.PYTHON_3_12, role=role,
+                            handler="index.handler", code=lambda_.Code.from_inline("x = 1"))  # fmt: skip
+
+
+def _queue(orders: DomainStack) -> None:
+    lambda_.EventSourceMapping(orders, "Esm", target=_function(orders),
+                               event_source_arn=orders.domain.queue("Jobs").queue_arn)  # fmt: skip
+
+
+def _stream(orders: DomainStack) -> None:
+    stream = orders.domain.stream("Clicks", shard_count=1)
+    lambda_.EventSourceMapping(orders, "Esm", target=_function(orders),
+                               event_source_arn=stream.stream_arn,
+                               starting_position=lambda_.StartingPosition.LATEST)  # fmt: skip
+
+
+def _table_stream(orders: DomainStack) -> None:
+    table = dynamodb.Table(orders, "Items", encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryption_key=orders.domain.key, stream=dynamodb.StreamViewType.NEW_IMAGE,
+        partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING))  # fmt: skip
+    assert table.table_stream_arn is not None
+    lambda_.EventSourceMapping(orders, "Esm", target=_function(orders),
+                               event_source_arn=table.table_stream_arn,
+                               starting_position=lambda_.StartingPosition.LATEST)  # fmt: skip
+
+
+def _l1_by_alias(orders: DomainStack) -> None:
+    alias = lambda_.Alias(orders, "Live", alias_name="live",
+                          version=_function(orders).current_version)  # fmt: skip
+    lambda_.CfnEventSourceMapping(orders, "Esm", function_name=alias.function_arn,
+                                  event_source_arn=orders.domain.queue("Jobs").queue_arn)  # fmt: skip
+
+
+CASES: dict[str, Callable[[DomainStack], None]] = {
+    "sqs": _queue,
+    "kinesis": _stream,
+    "dynamodb-stream": _table_stream,
+    "l1-through-an-alias": _l1_by_alias,
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_mapping_whose_role_the_key_refuses_is_cdkp019_and_the_fix_passes(
+    tmp_path: Path, case: str
+) -> None:
+    build = CASES[case]
+    before = [f for f in _synth(tmp_path / "before", build) if f.rule in ("CDKP019", "CDKP020")]
+    assert [(f.rule, f.path, f.location) for f in before] == [
+        ("CDKP019", "Orders/Esm/Resource" if case != "l1-through-an-alias" else "Orders/Esm",
+         "EventSourceArn")
+    ], [f.message for f in before]  # fmt: skip
+    assert "Orders/FnRole" in before[0].message and "kms:Decrypt" in before[0].message
+    assert "`domain.grant_read(Orders/FnRole)`" in (before[0].fix or ""), before[0].fix
+
+    def fixed(orders: DomainStack) -> None:
+        build(orders)
+        orders.domain.grant_read(orders.node.find_child("FnRole"))  # the fix, as written
+
+    after = [f for f in _synth(tmp_path / "after", fixed) if f.rule in ("CDKP019", "CDKP020")]
+    assert after == [], [f.message for f in after]
+    for side in ("before", "after"):
+        compared, wrong = verdicts_the_simulator_disagrees_with(tmp_path / side)
+        assert compared and wrong == [], (side, wrong)
+
+
+def test_a_role_granted_by_name_is_reported_once(tmp_path: Path) -> None:
+    """The CDK's own grant (``SqsEventSource``) names the queue in the role's policy: checked
+    there, the mapping adds no second finding."""
+    from aws_cdk import aws_lambda_event_sources as sources
+
+    def build(orders: DomainStack) -> None:
+        _function(orders).add_event_source(sources.SqsEventSource(orders.domain.queue("Jobs")))
+
+    found = [f for f in _synth(tmp_path, build) if f.rule == "CDKP019"]
+    assert [f.path for f in found] == ["Orders/FnRole/DefaultPolicy/Resource"], found
+
+
+def test_a_function_that_cannot_be_followed_is_cdkp020(tmp_path: Path) -> None:
+    def build(orders: DomainStack) -> None:
+        lambda_.CfnEventSourceMapping(orders, "Esm", function_name="somebody-elses-function",
+                                      event_source_arn=orders.domain.queue("Jobs").queue_arn)  # fmt: skip
+
+    found = [f for f in _synth(tmp_path, build) if f.rule in ("CDKP019", "CDKP020")]
+    assert [(f.rule, f.path) for f in found] == [("CDKP020", "Orders/Esm")], found
+    assert "execution role" in found[0].message
+
+
+def test_a_store_exempted_off_the_key_draws_no_identity_finding(tmp_path: Path) -> None:
+    def build(orders: DomainStack) -> None:
+        public = sqs.Queue(orders, "PublicEvents", encryption=sqs.QueueEncryption.SQS_MANAGED)
+        exempt(public, "CDKP002", "public events that hold no domain data, by design")
+        role = iam.Role(orders, "Sender", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        public.grant_send_messages(role)
+
+    found = [f for f in _synth(tmp_path, build) if f.severity == "error" and not f.exempted]
+    assert found == [], [f.message for f in found]
