@@ -190,15 +190,45 @@ def _dead_letter_of_subscription(fixed: bool) -> Callable[[DomainStack], None]:
     return build
 
 
+def _dead_letter_of_event_bus(fixed: bool) -> Callable[[DomainStack], None]:
+    """An event bus's own dead-letter queue (events it cannot process on a bus encrypted with a
+    customer managed key), a domain queue: silent before (found by an attack)."""
+
+    def build(orders: DomainStack) -> None:
+        queue = orders.domain.queue("BusDlq")
+        consumers, arn = imported_by_export(orders, queue.queue_arn, "bus-dlq")
+        dlq = sqs.Queue.from_queue_arn(consumers, "BusDlq", arn)
+        events.EventBus(consumers, "Bus", dead_letter_queue=dlq)
+        if fixed:
+            orders.domain.allow_service_publisher("events.amazonaws.com")
+
+    return build
+
+
+def test_an_event_bus_dead_letter_queue_in_the_domain_stack_is_allowed(tmp_path: Path) -> None:
+    """The same bus in the domain's stack: the domain follows the wiring and writes the row."""
+
+    def build(orders: DomainStack) -> None:
+        events.EventBus(orders, "Bus", dead_letter_queue=orders.domain.queue("BusDlq"),
+                        kms_key=orders.domain.key)  # fmt: skip
+
+    findings = _synth(tmp_path, build)
+    assert [f.message for f in findings if f.severity == "error"] == []
+    ours, theirs = _decisions(_service_cases(tmp_path, "rule_target_queue"))
+    assert ours == theirs and ours and set(ours) == {"allow"}, (ours, theirs)
+
+
 @pytest.mark.parametrize(
     ("build", "contract", "source_type", "service_name"),
     [
         (_dead_letter_of_rule_target, "rule_target_queue", "AWS::Events::Rule",
          "events.amazonaws.com"),
+        (_dead_letter_of_event_bus, "rule_target_queue", "AWS::Events::EventBus",
+         "events.amazonaws.com"),
         (_dead_letter_of_subscription, "topic_subscription_queue", "AWS::SNS::Subscription",
          "sns.amazonaws.com"),
     ],
-    ids=["eventbridge-target-dlq", "sns-subscription-dlq"],
+    ids=["eventbridge-target-dlq", "eventbridge-bus-dlq", "sns-subscription-dlq"],
 )  # fmt: skip
 def test_a_domain_queue_as_dead_letter_queue(
     tmp_path: Path,

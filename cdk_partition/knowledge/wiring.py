@@ -58,6 +58,13 @@ WIRING: tuple[Wiring, ...] = (
     Wiring("AWS::Events::Rule", "dead-letter queue of a target", "AWS::SQS::Queue",
            "rule_target_queue"),
     Wiring("AWS::Events::Rule", "target", "AWS::SQS::Queue", "rule_target_queue"),
+    # an event bus's own dead-letter queue: "EventBridge sends custom and partner events to this
+    # DLQ if it encounters a non-retriable error while processing the event on the event bus ...
+    # for instructions on setting permissions, see Using dead-letter queues" (the rule targets'
+    # page, whose rows these are: Amazon EventBridge User Guide, "Using dead-letter queues to
+    # capture encrypted event errors in EventBridge",
+    # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-event-bus-dlq.html)
+    Wiring("AWS::Events::EventBus", "dead-letter queue", "AWS::SQS::Queue", "rule_target_queue"),
     Wiring("AWS::Events::Rule", "target", "AWS::SNS::Topic", "rule_target_topic"),
     Wiring("AWS::SNS::Subscription", "dead-letter queue", "AWS::SQS::Queue",
            "topic_subscription_queue"),
@@ -96,7 +103,7 @@ SOURCE_TYPES: frozenset[str] = frozenset(w.source_type for w in WIRING)
 SOURCE_PROPERTIES: tuple[str, ...] = (
     "Targets", "RedrivePolicy", "Protocol", "Endpoint", "AlarmActions", "OKActions",
     "InsufficientDataActions", "LoggingConfiguration", "NotificationConfiguration",
-    "LaunchTemplate", "MixedInstancesPolicy", "LaunchConfigurationName",
+    "LaunchTemplate", "MixedInstancesPolicy", "LaunchConfigurationName", "DeadLetterConfig",
 )  # fmt: skip
 
 #: Source types whose source is another resource, named by a property: its ARN and its owner's
@@ -192,6 +199,10 @@ def named(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
                 yield "dead-letter queue of a target", dead["Arn"]
             if "Arn" in target:
                 yield "target", target["Arn"]
+    elif kind == "AWS::Events::EventBus":
+        dead = props.get("DeadLetterConfig")
+        if isinstance(dead, dict) and "Arn" in dead:
+            yield "dead-letter queue", dead["Arn"]
     elif kind == "AWS::SNS::Subscription":
         redrive = props.get("RedrivePolicy")
         if isinstance(redrive, dict) and "deadLetterTargetArn" in redrive:
