@@ -213,6 +213,7 @@ _EXAMPLES: list[tuple[str, dict[str, Any], str]] = [
     ("AWS::Events::Rule", {"Targets": [{"Arn": "x", "DeadLetterConfig": {"Arn": "x"}}]},
      "dead-letter queue of a target"),
     ("AWS::Events::Rule", {"Targets": [{"Arn": "x"}]}, "target"),
+    ("AWS::Events::EventBus", {"DeadLetterConfig": {"Arn": "x"}}, "dead-letter queue"),
     ("AWS::SNS::Subscription", {"RedrivePolicy": {"deadLetterTargetArn": "x"}},
      "dead-letter queue"),
     ("AWS::SNS::Subscription", {"Protocol": "sqs", "Endpoint": "x"}, "endpoint"),
