@@ -404,3 +404,31 @@ def test_everyone_narrowed_by_a_condition_to_a_principal_is_checked(
 
     found = [f for f in synth_env(tmp_path, build) if f.rule == "CDKP019"]
     assert len(found) == 1 and named in found[0].message, found
+
+
+_PATHED_ROLE = f"arn:aws:iam::{ACCOUNT}:role/team/ingest"
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_an_imported_role_with_an_iam_path_is_matched_by_its_whole_arn(
+    tmp_path: Path, named: bool
+) -> None:
+    """The CDK writes an imported ``role/team/ingest`` into a policy as ``Roles: ["ingest"]``:
+    the principal was rebuilt as ``role/ingest``, which the key never names, so the app with the
+    fix applied was still refused (found by an attack). Now the one pathed ARN the assembly writes
+    for that name is the principal's; without one, the fix names it by ARN, not by a construct
+    path that does not exist."""
+
+    def build(orders: DomainStack) -> None:
+        role = iam.Role.from_role_arn(orders, "Imported", _PATHED_ROLE)
+        orders.domain.queue("Jobs").grant_send_messages(role)
+        if named:
+            orders.domain.grant_read(role)
+            orders.domain.grant_write(role)
+
+    found = [f for f in synth_env(tmp_path, build) if f.rule == "CDKP019"]
+    if named:
+        assert found == [], [f.message for f in found]
+    else:
+        assert len(found) == 1 and "iam.Role.from_role_arn(scope, id, " in (found[0].fix or "")
+        assert "with the construct of that path" not in (found[0].fix or ""), found[0].fix

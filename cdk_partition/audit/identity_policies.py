@@ -21,6 +21,7 @@ from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.cycles import dependencies
 from ..assembly.principals import PrincipalResolver, placeholders
 from ..assembly.references import references
+from ..assembly.stacks import walk
 from ..policy import evaluator
 from .documents import read_document
 
@@ -87,6 +88,30 @@ Principal = tuple[str, str]
 """(ARN as the key policy is evaluated with, construct path or IAM name)."""
 
 
+#: a literal role or user ARN with an IAM path: (account, kind, path, name)
+_PATHED = re.compile(r"^arn:[^:]+:iam::([^:]*):(role|user)(/(?:[^/]+/)+)([^/*?]+)$")
+
+
+def _with_path(assembly: CloudAssembly, account: str, kind: str, name: str) -> str | None:
+    """The one ARN with an IAM path the assembly writes for the role or user ``name`` of
+    ``account`` (a policy names it by name only, ``Roles: ["ingest"]``, as the CDK writes an
+    imported ``role/team/ingest``): its ARN is that one ("IAM identifiers", IAM User Guide: a
+    role's ARN holds its path; names are unique in an account whatever the path,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html). None when the
+    assembly writes none, or several (then the name alone cannot say which)."""
+    known = assembly.memo.get(("pathed-principals",))
+    if known is None:
+        found: dict[tuple[str, str, str], set[str]] = {}
+        for stack in assembly.stacks:
+            for value in walk(stack.template.get("Resources")):
+                match = _PATHED.match(value) if isinstance(value, str) else None
+                if match:
+                    found.setdefault((match[1], match[2], match[4]), set()).add(value)
+        known = assembly.memo[("pathed-principals",)] = found
+    arns = known.get((account, kind, name), set())  # type: ignore[union-attr]
+    return next(iter(arns)) if len(arns) == 1 else None
+
+
 def principals_of(
     resolver: PrincipalResolver, stack: StackTemplate, logical_id: str, resource: Mapping[str, Any]
 ) -> tuple[list[Principal], list[str]]:
@@ -122,7 +147,8 @@ def principals_of(
                     env = stack.environment
                     kind_name = "role" if key == "Roles" else "user"
                     arn = f"arn:{env.partition_text}:iam::{env.account_text}:{kind_name}/{entry}"
-                    out.append((arn, f"{kind_name}/{entry}"))
+                    arn = _with_path(resolver.assembly, env.account_text, kind_name, entry) or arn
+                    out.append((arn, arn))  # no construct of the app: the fix names its ARN
                     continue
             arn_text = _arn_of_name(entry)
             if arn_text is not None and key != "Groups":
@@ -539,7 +565,8 @@ def naming_fix(principal: Principal, capabilities: list[str], domain: str, where
         calls = " and ".join(f"`domain.grant_{c}({who})`" for c in capabilities)
         return (
             f"name the principal in the key policy of domain {domain!r}: {calls} on the domain "
-            f"(or remove {where}); the key policy is not widened automatically"
+            f"(its whole ARN, with the IAM path it has, if any; or remove {where}); the key "
+            "policy is not widened automatically"
         )
     calls = " and ".join(f"`domain.grant_{c}({path})`" for c in capabilities)
     return (
