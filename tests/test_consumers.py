@@ -126,3 +126,42 @@ def test_a_store_exempted_off_the_key_draws_no_identity_finding(tmp_path: Path) 
 
     found = [f for f in _synth(tmp_path, build) if f.severity == "error" and not f.exempted]
     assert found == [], [f.message for f in found]
+
+
+def _pipe(orders: DomainStack, key: bool) -> None:
+    from aws_cdk import aws_pipes as pipes
+
+    role = iam.Role(orders, "PipeRole", assumed_by=iam.ServicePrincipal("pipes.amazonaws.com"))
+    source, target = orders.domain.queue("In"), orders.domain.queue("Out")
+    orders.domain.grant_read(role)
+    orders.domain.grant_write(role)
+    source.grant_consume_messages(role)
+    target.grant_send_messages(role)
+    pipes.CfnPipe(orders, "Pipe", role_arn=role.role_arn, source=source.queue_arn,
+                  target=target.queue_arn,
+                  kms_key_identifier=orders.domain.key.key_arn if key else None)  # fmt: skip
+
+
+def _filter_encryption(orders: DomainStack, key: bool) -> None:
+    from aws_cdk import aws_lambda_event_sources as sources
+
+    fn = _function(orders)
+    orders.domain.grant_read(fn.role)  # type: ignore[arg-type]
+    fn.add_event_source(sources.SqsEventSource(
+        orders.domain.queue("Jobs"),
+        filters=[lambda_.FilterCriteria.filter({"body": {"kind": lambda_.FilterRule.is_equal("a")}})],
+        filter_encryption=orders.domain.key if key else None))  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ["pipe", "filter-encryption"])
+def test_a_resource_keeping_no_domain_data_on_the_key_is_cdkp028(tmp_path: Path, case: str) -> None:
+    """An EventBridge pipe or a mapping's filter criteria on the domain key: nothing says what
+    its service and role request of the key, so DenyEveryoneElse refuses them (silent before,
+    found by an attack). The fix, applied as written (the key property left unset), passes."""
+    build = {"pipe": _pipe, "filter-encryption": _filter_encryption}[case]
+    before = [f for f in _synth(tmp_path / "before", lambda o: build(o, True))
+              if f.severity == "error" and not f.exempted]  # fmt: skip
+    assert "CDKP028" in [f.rule for f in before], [f.message for f in before]
+    after = [f for f in _synth(tmp_path / "after", lambda o: build(o, False))
+             if f.severity == "error" and not f.exempted]  # fmt: skip
+    assert after == [], [f.message for f in after]

@@ -603,6 +603,19 @@ def _wildcard_inside_a_principal(scope: Construct, fixed: bool) -> None:
         )
 
 
+@case("CDKP028", "Unset", "leave its key property unset")
+def _no_store_on_the_key(scope: Construct, fixed: bool) -> None:
+    """An Image Builder component (its document, not domain data) given the domain key."""
+    from aws_cdk import aws_imagebuilder as imagebuilder
+
+    orders = _domain(scope)
+    imagebuilder.CfnComponent(
+        orders, "Build", name="build", platform="Linux", version="1.0.0",
+        data="name: build\nschemaVersion: 1.0\nphases: []\n",
+        kms_key_id=None if fixed else orders.domain.key.key_arn,
+    )  # fmt: skip
+
+
 @case("CDKP104", "Capability", "grant capabilities through the domain")
 def _kms_star(scope: Construct, fixed: bool) -> None:
     orders = _domain(scope)

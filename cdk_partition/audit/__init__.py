@@ -77,6 +77,7 @@ from .identities import audit_identities
 from .integrations import audit_integrations, wired_sources
 from .key_grants import audit_key_grants
 from .key_policy import audit_key
+from .key_users import audit_key_users
 from .outside import audit_outside
 from .placement import audit_pending_lookups, audit_placement
 from .readability import audit_readability
@@ -205,6 +206,7 @@ def _audit_resource(
     yield from store_findings
     if not any(f.severity == "error" for f in store_findings):
         yield from audit_contracts(assembly, stack, domain, base, resource)
+    yield from audit_key_users(resolver, stack, resource, domain, base)
     if cfn_type == "AWS::S3::Bucket":
         yield from audit_bucket_puts(assembly, resolver, stack, logical_id, resource, domain, base)
     if cfn_type.startswith("Custom::") or cfn_type == "AWS::CloudFormation::CustomResource":

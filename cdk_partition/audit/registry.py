@@ -18,6 +18,7 @@ from .cycles import RULES as CYCLE_RULES
 from .identities import RULES as IDENTITY_RULES
 from .integrations import RULES as INTEGRATION_RULES
 from .key_policy import RULES as KEY_RULES
+from .key_users import RULES as KEY_USER_RULES
 from .outside import RULES as OUTSIDE_RULES
 from .placement import RULES as PLACEMENT_RULES
 from .readability import RULES as READABILITY_RULES
@@ -66,6 +67,7 @@ ORDER: tuple[str, ...] = (
     "CDKP025",
     "CDKP026",
     "CDKP027",
+    "CDKP028",
 )
 
 
@@ -96,6 +98,7 @@ RULES: dict[str, Rule] = _collect(
     CUSTOM_RESOURCE_RULES,
     CYCLE_RULES,
     KEY_RULES,
+    KEY_USER_RULES,
     CONTRACT_RULES,
     OUTSIDE_RULES,
     READABILITY_RULES,

@@ -275,10 +275,13 @@ def keyless_reason(cfn_type: str, properties: Mapping[str, Any]) -> str | None:
     return keyless.reason
 
 
-def key_values(cfn_type: str, properties: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+def key_values(
+    cfn_type: str, properties: Mapping[str, Any], *, not_stores: bool = False
+) -> Iterator[tuple[str, Any]]:
     """``(concrete path, value)`` of every KMS key property present in ``properties`` (none for a
-    :data:`NOT_STORES` type: its keys protect no customer data, e.g. a DNSSEC signing key)."""
-    if cfn_type in NOT_STORES:
+    :data:`NOT_STORES` type: its keys protect no customer data, e.g. a DNSSEC signing key, unless
+    ``not_stores``: which key such a resource names)."""
+    if cfn_type in NOT_STORES and not not_stores:
         return
     for pattern in kms_key_paths(cfn_type):
         for indexes in _expand(properties, pattern):
