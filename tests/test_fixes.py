@@ -616,6 +616,13 @@ def _no_store_on_the_key(scope: Construct, fixed: bool) -> None:
     )  # fmt: skip
 
 
+@case("CDKP029", "Trust", "trust only the principals that run as the role")
+def _reader_anyone_may_assume(scope: Construct, fixed: bool) -> None:
+    orders = _domain(scope)
+    anyone = iam.ServicePrincipal("lambda.amazonaws.com") if fixed else iam.AnyPrincipal()
+    orders.domain.grant_read(iam.Role(orders, "Reader", assumed_by=anyone))
+
+
 @case("CDKP104", "Capability", "grant capabilities through the domain")
 def _kms_star(scope: Construct, fixed: bool) -> None:
     orders = _domain(scope)

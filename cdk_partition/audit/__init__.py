@@ -95,6 +95,7 @@ from .rules import (
 )
 from .run_roles import audit_run_roles
 from .stores import audit_store
+from .trust import audit_trust
 
 __all__ = [
     "CHECKS_METADATA_KEY",
@@ -162,6 +163,7 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
     try:
         findings.extend(audit_identities(assembly))  # principals follow the grants
         findings.extend(audit_key_grants(assembly))  # IAM grants on the domain key itself
+        findings.extend(audit_trust(assembly))  # named roles anyone may assume
         findings.extend(audit_integrations(assembly))  # services the CDK wires to stores
         findings.extend(audit_deliveries(assembly))  # deliveries AWS documents, no contract
         findings.extend(audit_backup_selections(assembly))  # AWS Backup roles on domain stores

@@ -25,6 +25,7 @@ from .readability import RULES as READABILITY_RULES
 from .rules import CRASH, Rule
 from .run_roles import RULES as RUN_ROLE_RULES
 from .stores import RULES as STORE_RULES
+from .trust import RULES as TRUST_RULES
 
 __all__ = ["ORDER", "RULES"]
 
@@ -68,6 +69,7 @@ ORDER: tuple[str, ...] = (
     "CDKP026",
     "CDKP027",
     "CDKP028",
+    "CDKP029",
 )
 
 
@@ -106,4 +108,5 @@ RULES: dict[str, Rule] = _collect(
     INTEGRATION_RULES,
     BACKUP_RULES,
     RUN_ROLE_RULES,
+    TRUST_RULES,
 )
