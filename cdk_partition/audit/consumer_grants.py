@@ -5,8 +5,8 @@ grant on ``"*"`` names no store). Each mapping becomes the grants of the actions
 the source (:data:`cdk_partition.knowledge.consumers.CONSUMERS`), decided against the key like
 any identity grant (CDKP019); a mapping whose function's role cannot be followed is CDKP020.
 
-A principal whose identity policy already grants those actions on the store by name is checked
-there; the mapping adds nothing then. Pure Python over the assembly's JSON.
+A principal whose identity policy already grants it, by naming the store, actions that need the
+same KMS requests is checked there; the mapping adds nothing then. Pure Python over the assembly's JSON.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def consumer_grants(
     """The grants of every :data:`CONSUMERS` resource of the assembly on a store of ``stores``
     that ``existing`` (the identity and resource policy grants) does not already hold by name;
     ``identity_kms``: principal ARN -> the KMS action patterns its own policies allow."""
-    named = {(g.principal_arn, id(g.store.stack), g.store.logical_id, g.action)
+    named = {(g.principal_arn, id(g.store.stack), g.store.logical_id, g.row.kms_requests)
              for g in existing if not g.by_star}  # fmt: skip
     out: list[Grant] = []
     for stack in assembly.stacks:
@@ -54,9 +54,8 @@ def consumer_grants(
             for grant in _grants(assembly, resolver, stores, stack, logical_id, consumer, props,
                                  identity_kms, unreadable):  # fmt: skip
                 mark = (grant.principal_arn, id(grant.store.stack), grant.store.logical_id,
-                        grant.action)  # fmt: skip
-                if mark not in named:
-                    named.add(mark)
+                        grant.row.kms_requests)  # fmt: skip
+                if mark not in named:  # the same requests are checked on a grant by name
                     out.append(grant)
     return out
 

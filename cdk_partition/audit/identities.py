@@ -37,6 +37,7 @@ assumed to hold.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -45,6 +46,7 @@ from ..assembly.principals import PrincipalResolver
 from ..knowledge.capabilities import least_capabilities
 from ..knowledge.consumers import CONSUMERS
 from ..knowledge.identity_kms import CALLERS_BY_TYPE, ROWS_BY_TYPE
+from ..knowledge.identity_resources import acts_on
 from ..policy import evaluator
 from .consumer_grants import consumer_grants
 from .identity_grants import Grant, IdentityVerdict, Unreadable, matching, of_service, rows_of
@@ -116,6 +118,8 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 CONSUMERS_BY_TYPE = {c.cfn_type: c for c in CONSUMERS}
+#: a resource's own ARN and what follows it: ``${Bucket.Arn}/*``
+_OWN_ARN = re.compile(r"\$\{([A-Za-z0-9]+)\.Arn\}(.*)", re.DOTALL)
 _RULE = {rule.id: rule for rule in RULES}
 
 
@@ -221,9 +225,14 @@ def _statement_grants(
         return
     named: list[Store] = []
     loose: dict[Store, str] = {}  # reached by "*" or a text admitting any name -> that text
+    suffixes: dict[Store, list[str | None]] = {}  # what follows its own ARN in each text
     for value in as_list(statement.get("Resource") or []):
         found = stores_named(assembly, stack, value, stores)
         named += found.stores
+        own = _OWN_ARN.fullmatch(str(evaluator.canonicalize(value)))
+        for store in found.stores:
+            mine = own is not None and own[1] == store.logical_id and store.stack is stack
+            suffixes.setdefault(store, []).append(own[2] if own is not None and mine else None)
         for store in stores.values() if found.star else found.any_name:
             loose.setdefault(store, found.text)
         if found.why is not None and _may_reach([{"Statement": [statement]}]):
@@ -239,6 +248,10 @@ def _statement_grants(
             for action, applied in matching(row, actions, store):
                 if star_text is not None and action.lower() not in explicit:
                     continue
+                texts = suffixes.get(store, [None]) if star_text is None else [None]
+                kind = str(store.resource.get("Type"))
+                if not any(t is None or acts_on(kind, action, t) for t in texts):
+                    continue  # no resource the statement names is one the action acts on
                 for arn, path in ids:
                     yield Grant(
                         stack, logical_id, arn, path, store, action, applied,

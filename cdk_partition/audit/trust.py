@@ -12,7 +12,7 @@ Python over the assembly's JSON.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..assembly import CloudAssembly
@@ -81,7 +81,7 @@ def audit_trust(assembly: CloudAssembly) -> Iterator[Finding]:
                     break
 
 
-def _open_statements(trust: Any) -> Iterator[dict[str, Any]]:
+def _open_statements(trust: Any) -> Iterator[Mapping[str, Any]]:
     """The trust statements that allow assuming the role to every principal, unconditionally."""
     for statement in statements_of(trust):
         if statement.get("Effect") != "Allow" or statement.get("Condition"):
