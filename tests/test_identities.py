@@ -432,3 +432,24 @@ def test_an_imported_role_with_an_iam_path_is_matched_by_its_whole_arn(
     else:
         assert len(found) == 1 and "iam.Role.from_role_arn(scope, id, " in (found[0].fix or "")
         assert "with the construct of that path" not in (found[0].fix or ""), found[0].fix
+
+
+@pytest.mark.parametrize("conditioned", [False, True])
+def test_an_action_the_principal_is_denied_everywhere_needs_no_key(
+    tmp_path: Path, conditioned: bool
+) -> None:
+    """An unconditional Deny of the action on "*" in the principal's own policy beats the Allow:
+    no call is made, so no request of the key is needed (it was CDKP019, found by an attack); a
+    Deny under a condition may not apply, so the grant is still checked."""
+
+    def build(orders: DomainStack) -> None:
+        queue = orders.domain.queue("Jobs")
+        role = iam.Role(orders, "R", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        deny = iam.PolicyStatement(effect=iam.Effect.DENY, actions=["sqs:*"], resources=["*"])
+        if conditioned:
+            deny.add_condition("Bool", {"aws:SecureTransport": "false"})
+        iam.Policy(orders, "P", roles=[role], statements=[
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn]), deny])  # fmt: skip
+
+    found = [f for f in synth_env(tmp_path, build) if f.rule == "CDKP019"]
+    assert bool(found) is conditioned, [f.message for f in found]
