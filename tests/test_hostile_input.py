@@ -348,12 +348,16 @@ def _planted_copy(sample: Path, name: str) -> None:
     listed.write_bytes(intact)
 
 
-@pytest.mark.parametrize("how", ["asset-path", "second-manifest", "no-asset"])
+@pytest.mark.parametrize(
+    "how", ["asset-path", "second-manifest", "no-asset", "other-bucket", "manifest-renamed"]
+)
 def test_a_deployed_template_other_than_the_listed_one_is_refused(sample: Path, how: str) -> None:
     """``cdk deploy`` deploys a stack from ``stackTemplateAssetObjectUrl`` (the pinned CLI's
-    ``makeBodyParameter``), which its asset manifest fills from ``source.path``: a manifest
-    pointing there at another file (or a second manifest adding one, or none publishing it)
-    deploys a template the audit never read (an attack found the audit silent)."""
+    ``makeBodyParameter``, its bucket and key), which the asset manifest that ``manifest.json``
+    lists fills from ``source.path``: a manifest pointing there at another file, an artifact
+    naming a manifest file of its own, a URL into another bucket, or no manifest publishing it
+    deploys a template the audit never read (attacks found each silent). A ``*.assets.json`` no
+    artifact lists is never published, so it changes nothing."""
     _planted_copy(sample, "Evil.template.json")
     assert run_cli("audit", str(sample)).code == 0  # the listed template alone is clean
     if how == "asset-path":
@@ -363,8 +367,28 @@ def test_a_deployed_template_other_than_the_listed_one_is_refused(sample: Path, 
         for entry in extra["files"].values():
             entry["source"]["path"] = "Evil.template.json"
         (sample / "Extra.assets.json").write_text(json.dumps(extra))
-    else:
+    elif how == "no-asset":
         edit_json(sample / "Orders.assets.json", lambda a: a | {"files": {}})
+    elif how == "other-bucket":  # the CLI deploys from the URL's bucket, the key unchanged
+
+        def elsewhere(m: dict[str, Any]) -> None:
+            props = m["artifacts"]["Orders"]["properties"]
+            key = props["stackTemplateAssetObjectUrl"].split("/", 3)[3]
+            props["stackTemplateAssetObjectUrl"] = f"s3://attacker-bucket/{key}"
+
+        edit_json(sample / "manifest.json", elsewhere)
+    else:  # cdk-assets reads the file the asset-manifest artifact names, not *.assets.json
+        real = json.loads((sample / "Orders.assets.json").read_text())
+        for entry in real["files"].values():
+            if entry["source"]["path"] == "Orders.template.json":
+                entry["source"]["path"] = "Evil.template.json"
+        (sample / "Orders.real.json").write_text(json.dumps(real))
+        edit_json(sample / "manifest.json", lambda m: m["artifacts"]["Orders.assets"]["properties"]
+                  .update(file="Orders.real.json"))  # fmt: skip
     run = run_cli("audit", str(sample))
+    if how == "second-manifest":  # a manifest no artifact lists: cdk-assets never publishes it
+        assert run.code == 0, run.err
+        return
     assert_refused_naming(run, "Orders", "templateFile", "would not be the one deployed")
-    assert ("Evil.template.json" in run.err) == (how != "no-asset"), run.err
+    named = how in ("asset-path", "manifest-renamed")
+    assert ("Evil.template.json" in run.err) == named, run.err

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +147,8 @@ def _load_assembly(
             validate_template(template, shown(file))
             url = props.get("stackTemplateAssetObjectUrl")
             if url is not None:
-                sources = _asset_sources(directory, root) if sources is None else sources
+                if sources is None:
+                    sources = _asset_sources(directory, root, _listed_manifests(manifest))
                 _same_template(
                     url, directory, props["templateFile"], sources, f"{name}: at {where}", root
                 )
@@ -193,17 +195,18 @@ def _same_template(
     root: Path,
 ) -> None:
     """Raise :class:`AssemblyInputError` unless the object ``cdk deploy`` deploys the stack from
-    (``stackTemplateAssetObjectUrl``, ``s3://<bucket>/<object key>``) is published from the
-    stack's ``templateFile`` or from files of the same bytes (stacks with equal templates share
-    one object: its key is their content's hash). The CDK CLI deploys the template from that
-    URL, and the asset manifest's ``source.path`` decides which file is uploaded there: a
-    manifest pointing it at another file would deploy a template the audit never read (an attack
-    found the audit reading the listed file while a planted one would deploy). The CLI's own
-    source: ``makeBodyParameter`` in ``node_modules/aws-cdk/lib`` (the pinned aws-cdk), which
-    passes ``TemplateURL`` from ``stackTemplateAssetObjectUrl``."""
+    (``stackTemplateAssetObjectUrl``, ``s3://<bucket>/<object key>``) is published, into that
+    bucket under that key, from the stack's ``templateFile`` or from files of the same bytes
+    (stacks with equal templates share one object: its key is their content's hash), by the
+    asset manifests ``manifest.json`` lists (the only ones cdk-assets publishes). The CDK CLI
+    deploys the template from that URL (``makeBodyParameter`` and ``restUrlFromManifest`` in the
+    pinned ``node_modules/aws-cdk/lib``: ``TemplateURL`` from ``stackTemplateAssetObjectUrl``,
+    its bucket and key), and the asset manifest's ``source.path`` decides which file is uploaded
+    there: a manifest pointing it at another file, or a URL into another bucket, would deploy a
+    template the audit never read (attacks found both)."""
     text = url if isinstance(url, str) else ""
-    key = text.split("/", 3)[3] if text.startswith("s3://") and text.count("/") >= 3 else None
-    paths = sorted(sources.get(key, set())) if key else []
+    location = text.removeprefix("s3://") if text.startswith("s3://") else None
+    paths = sorted(sources.get(location, set())) if location else []
     wanted = os.path.normpath(template_file)
     others = [p for p in paths if os.path.normpath(p) != wanted]
     if others:
@@ -218,24 +221,36 @@ def _same_template(
         )
 
 
-def _asset_sources(directory: Path, root: Path) -> dict[str, set[str]]:
-    """Object key -> every file the ``*.assets.json`` manifests of ``directory`` publish there."""
+def _listed_manifests(manifest: Any) -> list[str]:
+    """The files of the ``cdk:asset-manifest`` artifacts of ``manifest`` (``properties.file``)."""
+    artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
+    files: list[str] = []
+    for artifact in (artifacts if isinstance(artifacts, dict) else {}).values():
+        props = artifact.get("properties") if isinstance(artifact, dict) else None
+        if isinstance(props, dict) and artifact.get("type") == "cdk:asset-manifest":
+            if isinstance(props.get("file"), str):
+                files.append(props["file"])
+    return files
+
+
+def _asset_sources(directory: Path, root: Path, manifests: list[str]) -> dict[str, set[str]]:
+    """``<bucket>/<object key>`` -> every file the asset ``manifests`` (files of ``directory``)
+    publish there."""
     sources: dict[str, set[str]] = {}
-    for key, path in _asset_entries(directory, root):
-        sources.setdefault(key, set()).add(path)
+    for bucket, key, path in _asset_entries([directory / m for m in manifests], root):
+        sources.setdefault(f"{bucket}/{key}", set()).add(path)
     return sources
 
 
 def _asset_files(directory: Path, root: Path) -> dict[str, str]:
     """Object key (``<hash>.json``) -> file, from the assembly's ``*.assets.json`` manifests."""
-    return dict(_asset_entries(directory, root))
+    return {key: path for _, key, path in _asset_entries(directory.glob("*.assets.json"), root)}
 
 
-def _asset_entries(directory: Path, root: Path) -> list[tuple[str, str]]:
-    """(object key, source path) of each file asset destination of ``directory``'s
-    ``*.assets.json`` manifests."""
-    files: list[tuple[str, str]] = []
-    for manifest in directory.glob("*.assets.json"):
+def _asset_entries(manifests: Iterable[Path], root: Path) -> list[tuple[str, str, str]]:
+    """(bucket, object key, source path) of each file asset destination of ``manifests``."""
+    files: list[tuple[str, str, str]] = []
+    for manifest in manifests:
         document = read_json(manifest, root)
         found = document.get("files") if isinstance(document, dict) else None
         for entry in (found if isinstance(found, dict) else {}).values():
@@ -245,9 +260,11 @@ def _asset_entries(directory: Path, root: Path) -> list[tuple[str, str]]:
             path = source.get("path") if isinstance(source, dict) else None
             destinations = entry.get("destinations")
             for destination in (destinations if isinstance(destinations, dict) else {}).values():
-                key = destination.get("objectKey") if isinstance(destination, dict) else None
+                if not isinstance(destination, dict):
+                    continue
+                key, bucket = destination.get("objectKey"), destination.get("bucketName")
                 if isinstance(path, str) and isinstance(key, str):
-                    files.append((key, path))
+                    files.append((bucket if isinstance(bucket, str) else "", key, path))
     return files
 
 
