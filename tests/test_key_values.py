@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import aws_cdk as cdk
 import pytest
@@ -96,3 +97,38 @@ def test_add_to_key_policy_refuses_a_wildcard_inside_a_principal() -> None:
         orders.domain.add_to_key_policy(_statement("arn:aws:iam::111122223333:role/analytics-*"))
     # the whole ARN the message asks for is accepted
     orders.domain.add_to_key_policy(_statement("arn:aws:iam::111122223333:role/analytics"))
+
+
+def _people(orders: DomainStack) -> cdk.Stack:
+    return cast(cdk.Stack, orders.node.root.node.find_child("Principals"))
+
+
+def test_a_part_of_an_imported_arn_is_not_a_choice(tmp_path: Path) -> None:
+    """``cdk.Arn.split(<role of another stack>).account`` is ``Fn::Select [4, Fn::Split [":",
+    Fn::ImportValue ...]]``: one part of a known ARN (a second attack found it CDKP105)."""
+
+    def build(orders: DomainStack) -> None:
+        role = iam.Role(_people(orders), "Reader",
+                        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))  # fmt: skip
+        orders.domain.grant_read(iam.Role.from_role_arn(orders, "Imported", role.role_arn))
+        account = cdk.Arn.split(role.role_arn, cdk.ArnFormat.SLASH_RESOURCE_NAME).account
+        orders.domain.add_to_key_policy(iam.PolicyStatement(
+            effect=iam.Effect.DENY, actions=["kms:Decrypt"], principals=[iam.AnyPrincipal()],
+            resources=["*"], conditions={"StringNotEquals": {"kms:CallerAccount": account}}))  # fmt: skip
+
+    assert [f.message for f in _synth(tmp_path, build) if f.rule == "CDKP105"] == []
+
+
+def test_a_principal_imported_from_an_export_chosen_at_deploy_is_cdkp105(tmp_path: Path) -> None:
+    """The import is followed to the export: ``Fn::If ["Open", "*", ...]`` there is a choice."""
+
+    def build(orders: DomainStack) -> None:
+        people = _people(orders)
+        cdk.CfnCondition(people, "Open", expression=cdk.Fn.condition_equals("a", "a"))
+        chosen = cdk.Fn.condition_if("Open", "*", "arn:aws:iam::111122223333:role/x").to_string()
+        cdk.CfnOutput(people, "Reader", value=chosen, export_name="reader-arn")
+        imported = iam.Role.from_role_arn(orders, "Imported", cdk.Fn.import_value("reader-arn"))
+        orders.domain.grant_read(imported)
+
+    found = [f for f in _synth(tmp_path, build) if f.rule == "CDKP105"]
+    assert found and all("Fn::If" in f.message for f in found), [f.message for f in found]

@@ -88,6 +88,8 @@ class KeyResolver:
 
     def __init__(self, assembly: CloudAssembly) -> None:
         self._assembly = assembly
+        self.assembly = assembly
+        """The assembly whose keys this resolves (its exports, for the audit)."""
         self._keys = {(id(k.stack), k.logical_id): k for k in assembly.domain_keys}
         # keys of domains defined elsewhere, checked by their exact ARN
         self._referenced: dict[tuple[str, str, str, str], str] = {}

@@ -182,6 +182,7 @@ def audit_key(
         return
     statements = key.statements
     declared = declared_service_statements(key.resource)
+    exports = resolver.assembly.exports if resolver is not None else None
     shapes: list[tuple[str, int]] = []
     doors = {
         i
@@ -190,7 +191,7 @@ def audit_key(
     }
     shapes += [("CDKP104", i) for i in doors]  # the shape the app accepted, as AWS documents it
     for index, statement in enumerate(statements):
-        for shape in _chosen_findings(index, statement, key, finding):
+        for shape in _chosen_findings(index, statement, key, finding, exports):
             shapes.append((shape.rule, index))
             yield shape
         for value, why in principal_problems(statement.get("Principal")):
@@ -385,14 +386,16 @@ _ELEMENTS = ("Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Reso
              "NotResource", "Condition")  # fmt: skip
 
 
-def _chosen_findings(index: int, statement: Any, key: DomainKey, finding: Any) -> Iterator[Finding]:
+def _chosen_findings(
+    index: int, statement: Any, key: DomainKey, finding: Any, exports: Any = None
+) -> Iterator[Finding]:
     """CDKP105 for each element of the statement (or the statement itself) whose value
     CloudFormation chooses at deploy time (:func:`.key_values.chosen_at_deploy`)."""
     location = f"KeyPolicy.Statement[{index}]"
     whole = isinstance(statement, Mapping) and not any(e in statement for e in _ELEMENTS)
     for element in [None] if whole else [e for e in _ELEMENTS if e in statement]:
         value = statement if element is None else statement[element]
-        why = chosen_at_deploy(value, key.stack)
+        why = chosen_at_deploy(value, key.stack, exports=exports)
         if why is None:
             continue
         sid = statement.get("Sid", f"#{index}")

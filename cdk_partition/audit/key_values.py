@@ -39,42 +39,81 @@ _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 _MAX_DEPTH = 8
 
 
-def chosen_at_deploy(value: Any, stack: StackTemplate, depth: int = 0) -> str | None:
+Exports = Mapping[str, tuple[StackTemplate, Any]]
+
+
+def chosen_at_deploy(
+    value: Any, stack: StackTemplate, depth: int = 0, exports: Exports | None = None
+) -> str | None:
     """What in ``value`` (a raw template value, before canonicalization) CloudFormation chooses
     at deploy time, or None: a choosing intrinsic (:data:`_CHOOSING`; an ``Fn::Select`` of a
-    part of a reference, ``Fn::Select [i, Fn::Split [sep, <reference>]]``, is not a choice), or a
-    parameter of ``stack`` (``Ref``, an ``Fn::Sub`` variable). A nested stack's parameter is the
-    value its parent gives it, followed (within a few levels, past them: a choice)."""
+    part of a reference, ``Fn::Select [i, Fn::Split [sep, <reference>]]`` as ``cdk.Arn.split``
+    writes it, is not a choice), or a parameter of ``stack`` (``Ref``, an ``Fn::Sub``
+    variable). Followed where the value comes from: a nested stack's parameter to the value its
+    parent gives it, a nested stack's output to its value, an import to the export of the
+    assembly (``exports``: export name -> its stack and value; an export from outside the
+    assembly is a reference, not a choice), within a few levels (past them: a choice)."""
     if depth > _MAX_DEPTH:
-        return "a value nested too deep to follow"
+        return "a value followed through too many stacks, imports and parameters"
     if isinstance(value, list):
-        return next((w for v in value if (w := chosen_at_deploy(v, stack, depth + 1))), None)
+        return next((w for v in value if (w := chosen_at_deploy(v, stack, depth, exports))), None)
     if not isinstance(value, dict):
         return None
     if len(value) == 1:
         name, argument = next(iter(value.items()))
-        if name in _CHOOSING and not _part_of_reference(name, argument):
+        if _part_of_reference(name, argument):
+            return None  # one part of a value the template knows: no choice
+        if name in _CHOOSING:
             return f"{name} {_brief(argument)}"
         if name == "Ref" and isinstance(argument, str):
-            return _parameter(argument, stack, depth)
+            return _parameter(argument, stack, depth, exports)
+        if name == "Fn::ImportValue":
+            found = exports.get(argument) if exports and isinstance(argument, str) else None
+            if found is not None:
+                return chosen_at_deploy(found[1], found[0], depth + 1, exports)
+            return chosen_at_deploy(argument, stack, depth, exports)
+        if name == "Fn::GetAtt":
+            output = _nested_output(stack, argument)
+            if output is not None:
+                return chosen_at_deploy(output[1], output[0], depth + 1, exports)
         if name == "Fn::Sub":
             text = argument[0] if isinstance(argument, list) and argument else argument
             given = argument[1] if isinstance(argument, list) and len(argument) > 1 else {}
             if isinstance(given, dict):
-                found = chosen_at_deploy(list(given.values()), stack, depth + 1)
+                found = chosen_at_deploy(list(given.values()), stack, depth, exports)
                 if found:
                     return found
             for variable in _SUB_VARIABLE.findall(text if isinstance(text, str) else ""):
                 if isinstance(given, dict) and variable in given:
                     continue
-                found = _parameter(variable, stack, depth)
+                found = _parameter(variable, stack, depth, exports)
                 if found:
                     return found
             return None
-    return next((w for v in value.values() if (w := chosen_at_deploy(v, stack, depth + 1))), None)
+    return next(
+        (w for v in value.values() if (w := chosen_at_deploy(v, stack, depth, exports))), None
+    )
 
 
-def _parameter(name: str, stack: StackTemplate, depth: int) -> str | None:
+def _nested_output(stack: StackTemplate, argument: Any) -> tuple[StackTemplate, Any] | None:
+    """``Fn::GetAtt [<nested stack>, Outputs.<name>]``: the nested template and that output's
+    value ("Outputs.NestedStackOutputName", AWS CloudFormation Template Reference,
+    "AWS::CloudFormation::Stack")."""
+    parts = argument.split(".", 1) if isinstance(argument, str) else argument
+    if not isinstance(parts, list) or len(parts) != 2 or not all(isinstance(p, str) for p in parts):
+        return None
+    logical_id, attribute = parts
+    child = stack.nested.get(logical_id) if attribute.startswith("Outputs.") else None
+    outputs = child.template.get("Outputs") if child is not None else None
+    output = outputs.get(attribute[len("Outputs.") :]) if isinstance(outputs, dict) else None
+    if child is None or not isinstance(output, dict) or "Value" not in output:
+        return None
+    return child, output["Value"]
+
+
+def _parameter(
+    name: str, stack: StackTemplate, depth: int, exports: Exports | None = None
+) -> str | None:
     """A ``Ref`` of ``name``: None for a pseudo parameter or a resource, the parent's value
     followed for a nested stack's parameter, else a choice made at deploy."""
     parameters = stack.template.get("Parameters")
@@ -85,12 +124,14 @@ def _parameter(name: str, stack: StackTemplate, depth: int) -> str | None:
         props = (parent.resources.get(resource_id) or {}).get("Properties")
         given = props.get("Parameters") if isinstance(props, dict) else None
         if isinstance(given, dict) and name in given:
-            return chosen_at_deploy(given[name], parent, depth + 1)
+            return chosen_at_deploy(given[name], parent, depth + 1, exports)
     return f"the template parameter {name!r}"
 
 
 def _part_of_reference(name: str, argument: Any) -> bool:
-    """``Fn::Select [<index>, Fn::Split [<literal>, <Ref or GetAtt>]]``: a part of one value."""
+    """``Fn::Select [<index>, Fn::Split [<literal>, <reference>]]``: a part of one value, where
+    the reference is a ``Ref``, an ``Fn::GetAtt``, an ``Fn::ImportValue`` of a literal name, or
+    itself such a part (``cdk.Arn.split`` and ``Arn.extract_resource_name`` write these)."""
     if name != "Fn::Select" or not isinstance(argument, list) or len(argument) != 2:
         return False
     split = argument[1]
@@ -98,7 +139,14 @@ def _part_of_reference(name: str, argument: Any) -> bool:
     if not isinstance(inner, list) or len(inner) != 2 or not isinstance(inner[0], str):
         return False
     ref = inner[1]
-    return isinstance(ref, dict) and len(ref) == 1 and next(iter(ref)) in ("Ref", "Fn::GetAtt")
+    if not isinstance(ref, dict) or len(ref) != 1:
+        return False
+    kind, target = next(iter(ref.items()))
+    if kind in ("Ref", "Fn::GetAtt"):
+        return True
+    if kind == "Fn::ImportValue":
+        return isinstance(target, str)
+    return _part_of_reference(kind, target)
 
 
 def _brief(argument: Any) -> str:
