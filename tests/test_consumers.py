@@ -18,7 +18,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
-from test_integrations import _synth, verdicts_the_simulator_disagrees_with
+from test_integrations import ENV, _synth, verdicts_the_simulator_disagrees_with
 
 from cdk_partition import DomainStack, exempt
 
@@ -165,3 +165,23 @@ def test_a_resource_keeping_no_domain_data_on_the_key_is_cdkp028(tmp_path: Path,
     after = [f for f in _synth(tmp_path / "after", lambda o: build(o, False))
              if f.severity == "error" and not f.exempted]  # fmt: skip
     assert after == [], [f.message for f in after]
+
+
+def test_a_consumer_stacks_pipe_on_the_domain_key_is_cdkp028(tmp_path: Path) -> None:
+    """The same pipe in a stack of no domain (the key passed across stacks): checked as well
+    (silent before, found by a second attack)."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_pipes as pipes
+
+    def build(orders: DomainStack) -> None:
+        consumers = cdk.Stack(orders.node.root, "Consumers", env=ENV)
+        role = iam.Role(
+            consumers, "PipeRole", assumed_by=iam.ServicePrincipal("pipes.amazonaws.com")
+        )
+        target = sqs.Queue(consumers, "Out")
+        pipes.CfnPipe(consumers, "Pipe", role_arn=role.role_arn,
+                      source=orders.domain.queue("In").queue_arn, target=target.queue_arn,
+                      kms_key_identifier=orders.domain.key.key_arn)  # fmt: skip
+
+    found = [f for f in _synth(tmp_path, build) if f.rule == "CDKP028"]
+    assert [(f.path, f.domain) for f in found] == [("Consumers/Pipe", "orders")], found

@@ -77,7 +77,7 @@ from .identities import audit_identities
 from .integrations import audit_integrations, wired_sources
 from .key_grants import audit_key_grants
 from .key_policy import audit_key
-from .key_users import audit_key_users
+from .key_users import audit_key_users, audit_key_users_of_no_domain
 from .outside import audit_outside
 from .placement import audit_pending_lookups, audit_placement
 from .readability import audit_readability
@@ -145,6 +145,7 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
                 **base,
             )
         )
+    findings.extend(audit_key_users_of_no_domain(assembly, resolver))
     for stack in assembly.checked_stacks():
         try:
             findings.extend(audit_cycles(assembly, stack))

@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..assembly import StackTemplate
+from ..assembly import CloudAssembly, StackTemplate
 from ..assembly.keys import KeyResolver
 from ..knowledge import catalogue
-from .rules import Finding, Rule, make_finding, no_aws_page, short
+from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields, short
 
-__all__ = ["RULES", "audit_key_users"]
+__all__ = ["RULES", "audit_key_users", "audit_key_users_of_no_domain"]
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -42,26 +42,47 @@ def audit_key_users(
     resolver: KeyResolver,
     stack: StackTemplate,
     resource: Mapping[str, Any],
-    domain: str,
+    domain: str | None,
     base: Mapping[str, Any],
 ) -> Iterator[Finding]:
     """CDKP028 for each key property of a :data:`~cdk_partition.knowledge.catalogue.NOT_STORES`
-    resource of ``domain`` that names the domain key."""
+    resource of ``domain`` that names the domain key; for a resource of no domain (a consumer
+    stack's pipe given ``domain.key``), each that names any domain's key."""
     cfn_type = str(resource.get("Type", ""))
     reason = catalogue.NOT_STORES.get(cfn_type)
     props = resource.get("Properties")
     if reason is None or not isinstance(props, dict):
         return
     for path, value in catalogue.key_values(cfn_type, props, not_stores=True):
-        if not resolver.on_domain_key(resolver.key_of_slot(value, stack), domain, stack):
+        ref = resolver.key_of_slot(value, stack)
+        if domain is not None and not resolver.on_domain_key(ref, domain, stack):
             continue
+        if domain is None and ref.kind != "domain_key":
+            continue
+        named = domain if domain is not None else ref.domain
         yield make_finding(
             _RULE["CDKP028"],
-            f"{base['path']} ({cfn_type}) names the key of domain {domain!r} in {path}, but it "
+            f"{base['path']} ({cfn_type}) names the key of domain {named!r} in {path}, but it "
             f"keeps no domain data ({reason}), and no service contract says what its service, "
             "its role and the deployment request of the key: DenyEveryoneElse refuses them, so "
             "creating or running it fails.",
             location=path,
             value=short(value),
-            **base,
+            **{**base, "domain": named},
         )
+
+
+def audit_key_users_of_no_domain(
+    assembly: CloudAssembly, resolver: KeyResolver
+) -> Iterator[Finding]:
+    """CDKP028 for the :data:`~cdk_partition.knowledge.catalogue.NOT_STORES` resources of every
+    stack that belong to no domain (a consumer stack's pipe given ``domain.key``), each key
+    property naming any domain's key; a domain's own are :func:`audit_key_users`'."""
+    for stack in assembly.stacks:
+        for logical_id, resource in stack.resources.items():
+            if not isinstance(resource, dict) or resource.get("Type") not in catalogue.NOT_STORES:
+                continue
+            if assembly.domain_of(stack, logical_id, resource).domain is not None:
+                continue
+            base = resource_fields(stack, logical_id, resource, None)
+            yield from audit_key_users(resolver, stack, resource, None, base)

@@ -12,7 +12,9 @@ Python over the assembly's JSON.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
+from fnmatch import fnmatchcase
 from typing import Any
 
 from ..assembly import CloudAssembly
@@ -38,7 +40,10 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 _RULE = {rule.id: rule for rule in RULES}
-_ASSUME = ("sts:assumerole", "sts:*", "*")
+#: The actions that make a role session ("AWS STS API": AssumeRole, AssumeRoleWithSAML,
+#: AssumeRoleWithWebIdentity), lower case.
+_ASSUME = ("sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity")
+_ROLE_ARN = re.compile(r"^arn:[^:]+:iam::(\d{12}):role/(?:[^/]+/)*([^/]+)$")
 
 
 def audit_trust(assembly: CloudAssembly) -> Iterator[Finding]:
@@ -56,17 +61,23 @@ def audit_trust(assembly: CloudAssembly) -> Iterator[Finding]:
                 text = evaluator.canonicalize(value)
                 if not isinstance(text, str):
                     continue
-                origin = resolver.origins.get(resolver.resolve(text, key.stack))
-                if origin is None or origin.resource.get("Type") != "AWS::IAM::Role":
+                resolved = resolver.resolve(text, key.stack)
+                origin = resolver.origins.get(resolved)
+                found = (
+                    (origin.stack, origin.logical_id, origin.resource)
+                    if origin is not None
+                    else _role_named(assembly, resolved)
+                )
+                if found is None or found[2].get("Type") != "AWS::IAM::Role":
                     continue
-                mark = (id(origin.stack), origin.logical_id)
+                role_stack, role_id, role = found
+                mark = (id(role_stack), role_id)
                 if mark in seen:
                     continue
                 seen.add(mark)
-                trust = props_of(origin.resource).get("AssumeRolePolicyDocument")
+                trust = props_of(role).get("AssumeRolePolicyDocument")
                 for opened in _open_statements(trust):
-                    base = resource_fields(origin.stack, origin.logical_id, origin.resource,
-                                           key.name)  # fmt: skip
+                    base = resource_fields(role_stack, role_id, role, key.name)
                     yield make_finding(
                         _RULE["CDKP029"],
                         f"{base['path'].removesuffix('/Resource')} is named by the key of domain "
@@ -81,15 +92,43 @@ def audit_trust(assembly: CloudAssembly) -> Iterator[Finding]:
                     break
 
 
+def _role_named(assembly: CloudAssembly, arn: str) -> tuple[Any, str, Any] | None:
+    """The role of the app a literal role ARN names (its ``RoleName``, in that account; the
+    CDK's ``Role.from_role_arn`` of a role the app creates with a physical name)."""
+    match = _ROLE_ARN.match(arn)
+    if match is None:
+        return None
+    account, name = match[1], match[2]
+    for stack in assembly.stacks:
+        if stack.environment.account not in (None, account):
+            continue
+        for logical_id, resource in stack.resources.items():
+            if (
+                isinstance(resource, dict)
+                and resource.get("Type") == "AWS::IAM::Role"
+                and props_of(resource).get("RoleName") == name
+            ):
+                return stack, logical_id, resource
+    return None
+
+
 def _open_statements(trust: Any) -> Iterator[Mapping[str, Any]]:
-    """The trust statements that allow assuming the role to every principal, unconditionally."""
+    """The trust statements that allow assuming the role to every principal, unconditionally:
+    an action pattern (IAM wildcards ``*`` ``?``, "IAM JSON policy elements: Action") or a
+    ``NotAction`` that admits one of the assume-role actions."""
     for statement in statements_of(trust):
         if statement.get("Effect") != "Allow" or statement.get("Condition"):
             continue
-        actions = [str(a).lower() for a in as_list(statement.get("Action"))]
-        if not any(a in _ASSUME for a in actions):
-            continue
+        if "NotAction" in statement:
+            excluded = [str(a).lower() for a in as_list(statement.get("NotAction"))]
+            if all(any(fnmatchcase(a, x) for x in excluded) for a in _ASSUME):
+                continue
+        else:
+            actions = [str(a).lower() for a in as_list(statement.get("Action"))]
+            if not any(fnmatchcase(a, x) for a in _ASSUME for x in actions):
+                continue
         principal = statement.get("Principal")
-        aws = principal.get("AWS") if isinstance(principal, dict) else principal
-        if "*" in as_list(aws):
+        named = [*as_list(principal.get("AWS")), *as_list(principal.get("Federated"))] if (
+            isinstance(principal, dict)) else as_list(principal)  # fmt: skip
+        if "*" in named:
             yield statement

@@ -1,0 +1,66 @@
+"""A principal the domain key names that anyone may become (CDKP029, issue #19: "who can reach
+each domain's data"): a role whose trust policy lets every principal assume it hands the data to
+every AWS account; the key cannot tell its sessions apart. Each shape below was silent (the first
+by an attack, the others by a second one); the guards stay silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import aws_iam as iam
+from test_integrations import _synth
+
+from cdk_partition import DomainStack
+
+
+def _trusting(statement: dict[str, Any], *, named: bool = False) -> Callable[[DomainStack], None]:
+    def build(orders: DomainStack) -> None:
+        role = iam.CfnRole(orders, "Reader", role_name="orders-reader",
+                           assume_role_policy_document={"Version": "2012-10-17",
+                                                        "Statement": [statement]})  # fmt: skip
+        principal = (
+            iam.Role.from_role_arn(orders, "ByArn", "arn:aws:iam::111122223333:role/orders-reader")
+            if named
+            else iam.Role.from_role_arn(orders, "ByRef", role.attr_arn)
+        )
+        orders.domain.grant_read(principal)
+
+    return build
+
+
+_STAR = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+OPEN: dict[str, Callable[[DomainStack], None]] = {
+    "aws-star": _trusting(_STAR),
+    "principal-star": _trusting(_STAR | {"Principal": "*"}),
+    "action-wildcard": _trusting(_STAR | {"Action": "sts:Assume*"}),
+    "action-question-mark": _trusting(_STAR | {"Action": "sts:AssumeRol?"}),
+    "not-action": _trusting(
+        {k: v for k, v in _STAR.items() if k != "Action"} | {"NotAction": "sts:TagSession"}
+    ),
+    "federated-star": _trusting(
+        _STAR | {"Principal": {"Federated": "*"}, "Action": "sts:AssumeRoleWithWebIdentity"}
+    ),
+    "named-by-literal-arn": _trusting(_STAR, named=True),
+}
+CLOSED: dict[str, Callable[[DomainStack], None]] = {
+    "service": _trusting(_STAR | {"Principal": {"Service": "lambda.amazonaws.com"}}),
+    "not-action-of-every-assume": _trusting(
+        {k: v for k, v in _STAR.items() if k != "Action"} | {"NotAction": "sts:Assume*"}
+    ),
+    "other-action": _trusting(_STAR | {"Action": "sts:TagSession"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OPEN))
+def test_a_named_role_anyone_may_assume_is_cdkp029(tmp_path: Path, case: str) -> None:
+    found = [f for f in _synth(tmp_path, OPEN[case]) if f.rule == "CDKP029"]
+    assert [f.path for f in found] == ["Orders/Reader"], [f.message for f in found]
+
+
+@pytest.mark.parametrize("case", sorted(CLOSED))
+def test_a_trust_policy_that_admits_no_stranger_is_silent(tmp_path: Path, case: str) -> None:
+    assert [f for f in _synth(tmp_path, CLOSED[case]) if f.rule == "CDKP029"] == []
