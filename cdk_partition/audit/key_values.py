@@ -68,9 +68,9 @@ def chosen_at_deploy(
         if name == "Ref" and isinstance(argument, str):
             return _parameter(argument, stack, depth, exports)
         if name == "Fn::ImportValue":
-            found = exports.get(argument) if exports and isinstance(argument, str) else None
-            if found is not None:
-                return chosen_at_deploy(found[1], found[0], depth + 1, exports)
+            export = exports.get(argument) if exports and isinstance(argument, str) else None
+            if export is not None:
+                return chosen_at_deploy(export[1], export[0], depth + 1, exports)
             return chosen_at_deploy(argument, stack, depth, exports)
         if name == "Fn::GetAtt":
             output = _nested_output(stack, argument)
