@@ -91,3 +91,17 @@ def test_a_table_action_on_the_table_arn_still_counts(tmp_path: Path) -> None:
     found = [f for f in _synth(tmp_path, build) if f.rule == "CDKP019"]
     assert len(found) == 1 and "dynamodb:GetItem" in found[0].message, found
     assert "GetRecords" not in found[0].message
+
+
+def test_object_actions_on_a_named_buckets_literal_arn_count_only_on_objects(
+    tmp_path: Path,
+) -> None:
+    """The same narrowing for a bucket named by its literal ARN (a second attack found it only
+    for ``Fn::GetAtt``)."""
+
+    def build(orders: DomainStack) -> None:
+        orders.domain.bucket("Docs", bucket_name="orders-docs-111122223333")
+        _policy(orders, ["s3:GetObject"], ["arn:aws:s3:::orders-docs-111122223333"])
+
+    found = [f for f in _synth(tmp_path, build) if f.rule in ("CDKP019", "CDKP025")]
+    assert found == [], [f.message for f in found]

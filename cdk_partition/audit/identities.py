@@ -46,7 +46,7 @@ from ..assembly.principals import PrincipalResolver
 from ..knowledge.capabilities import least_capabilities
 from ..knowledge.consumers import CONSUMERS
 from ..knowledge.identity_kms import CALLERS_BY_TYPE, ROWS_BY_TYPE
-from ..knowledge.identity_resources import acts_on
+from ..knowledge.identity_resources import OWN, acts_on
 from ..policy import evaluator
 from .consumer_grants import consumer_grants
 from .identity_grants import Grant, IdentityVerdict, Unreadable, matching, of_service, rows_of
@@ -64,7 +64,7 @@ from .identity_policies import (
 from .key_requests import prepared_key_policy
 from .resource_policy_grants import resource_policy_grants
 from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields
-from .store_texts import Store, domain_stores, stores_named
+from .store_texts import Store, domain_stores, own_arn_text, stores_named
 
 __all__ = ["RULES", "Grant", "IdentityVerdict", "audit_identities", "grants", "verdicts"]
 
@@ -133,6 +133,15 @@ def _identity_kms(documents: Iterable[Any]) -> tuple[str, ...]:
                 if isinstance(action, str) and action.lower().startswith(("kms:", "*")):
                     out.append(action)
     return tuple(out)
+
+
+def _after_literal_arn(text: str, store: Store) -> str | None:
+    """What follows the store's own ARN in a literal ``text`` naming it by name
+    (``arn:aws:s3:::orders-docs`` -> ``""``), None when the text is not that ARN and more."""
+    if "${" in text:
+        return None
+    arn = own_arn_text(store) if str(store.resource.get("Type")) in OWN else None
+    return text[len(arn) :] if arn is not None and text.startswith(arn) else None
 
 
 def _denied_everywhere(documents: Iterable[Any], action: str) -> bool:
@@ -251,10 +260,13 @@ def _statement_grants(
     for value in as_list(statement.get("Resource") or []):
         found = stores_named(assembly, stack, value, stores)
         named += found.stores
-        own = _OWN_ARN.fullmatch(str(evaluator.canonicalize(value)))
+        text = str(evaluator.canonicalize(value))
+        own = _OWN_ARN.fullmatch(text)
         for store in found.stores:
             mine = own is not None and own[1] == store.logical_id and store.stack is stack
-            suffixes.setdefault(store, []).append(own[2] if own is not None and mine else None)
+            suffixes.setdefault(store, []).append(
+                own[2] if own is not None and mine else _after_literal_arn(text, store)
+            )
         for store in stores.values() if found.star else found.any_name:
             loose.setdefault(store, found.text)
         if found.why is not None and _may_reach([{"Statement": [statement]}]):

@@ -130,6 +130,18 @@ def _by_name(
     return out
 
 
+def own_arn_text(store: Store) -> str | None:
+    """The store's own ARN as literal text (its :data:`STORE_NAMES` row's first ARN, its literal
+    name, its stack's partition, region and account), None when any of them is unknown."""
+    row = STORE_NAMES.get(str(store.resource.get("Type")))
+    env = store.stack.environment
+    name = props_of(store.resource).get(row.name_property) if row is not None else None
+    if row is None or not isinstance(name, str) or not env.region or not env.account:
+        return None
+    return identifiers(str(store.resource.get("Type")), name, env.partition_text, env.region,
+                       env.account)[0]  # fmt: skip
+
+
 def _parts_as_wildcards(text: str) -> str:
     """``text`` with each ``Fn::Select``/``Fn::Split`` placeholder (a part of a value the template
     computes at deploy) as ``*``: the name it stands for is unknown, so the text names every store
