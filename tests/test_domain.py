@@ -252,7 +252,7 @@ def test_no_administrators() -> None:
             ),
             "not a single IAM ARN",
         ),
-        (lambda s: iam.OrganizationPrincipal("o-abc1234567"), "carries conditions"),
+        (lambda s: iam.OrganizationPrincipal("o-abc1234567"), "every account of the organization"),
     ],
 )
 def test_principals_without_a_knowable_arn_are_refused(make: Any, message: str) -> None:

@@ -444,6 +444,7 @@ class DataDomain(_PolicyMembers, StoreFactories, ServiceDoor, Construct):
             capability=f"{self.node.path} ({self}), {_GRANT_PROPS[capability]}",
             scope=self,
         )
+        self._refuse_other_stage(principal, arn, capability)
         if not self._name(capability, principal, arn):
             return
         node = getattr(principal, "node", None)
@@ -452,6 +453,24 @@ class DataDomain(_PolicyMembers, StoreFactories, ServiceDoor, Construct):
             self._note_cross_stack_grant(principal, f"{method}({node.path})", cdk.Stack.of(self))
         for replica in self.replicas:
             replica._mirror(capability, principal, arn)
+
+    def _refuse_other_stage(self, principal: iam.IPrincipal, arn: str, capability: Any) -> None:
+        """A principal of another Stage named by a token: the CDK cannot reference a construct
+        across Stages (``NoCrossStageDependency`` at synth, with no word of this library), so
+        the grant raises now with the pattern that works (a physical name, the ARN as text)."""
+        node = getattr(principal, "node", None)
+        if node is None or not cdk.Token.is_unresolved(arn):
+            return
+        if cdk.Stage.of(cast(Construct, principal)) is cdk.Stage.of(self):
+            return
+        method = _GRANT_PROPS[capability].split(" / ")[1].removesuffix("()")
+        raise ValueError(
+            f"{self.node.path}: {method}({node.path}): the principal lives in another Stage than "
+            f"domain {self.domain_name!r}, and the CDK cannot reference a construct across "
+            "Stages. Give the role a physical name where it is created (role_name='<name>'), and "
+            f"here name it by that ARN: domain.{method}(iam.Role.from_role_arn(scope, id, "
+            "'arn:aws:iam::<account>:role/<name>'))."
+        )
 
     def _allow_fargate_describe(self) -> None:
         """``kms:DescribeKey`` for Fargate, the row of its contract the CDK's own statements

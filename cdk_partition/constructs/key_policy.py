@@ -84,6 +84,12 @@ def principal_arn(
             f"{label} is not a single IAM ARN (principal {shown}). Pass IAM roles or "
             "users, one principal per entry; services are given access by the store methods."
         )
+    if isinstance(principal, iam.OrganizationPrincipal):
+        raise ValueError(
+            f"{label} delegates the key to every IAM principal of every account of the "
+            "organization, which is what a domain key must not do. Name the roles and users "
+            "themselves (iam.Role.from_role_arn(scope, id, 'arn:aws:iam::<account>:role/<name>'))."
+        )
     if fragment.conditions:
         raise ValueError(f"{label} carries conditions; pass the plain role or user instead.")
     arn = values[0]

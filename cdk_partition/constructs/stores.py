@@ -108,8 +108,10 @@ class StoreFactories(StoreAccess):
         whose ``encryption_master_key`` it can read.
 
         :param dead_letter_max_receive_count: when set, also create a dead-letter queue
-            (``<id>DeadLetter``) on the domain key and redrive to it after that many receives.
-            A ``dead_letter_queue=`` you pass must itself be on the domain key.
+            (``<id>DeadLetter``) on the domain key, FIFO for a FIFO queue, and redrive to it
+            after that many receives. A ``dead_letter_queue=`` you pass must itself be on the
+            domain key, and FIFO exactly when the queue is (else ``ConflictingEncryptionError``:
+            SQS refuses the redrive).
             Default: no dead-letter queue.
         """
         _take_encryption(
@@ -133,8 +135,25 @@ class StoreFactories(StoreAccess):
                 path=path_of(self, id),
                 prop="dead_letter_queue",
             )
+        # "The dead-letter queue of a FIFO queue must also be a FIFO queue. Similarly, the
+        # dead-letter queue of a standard queue must also be a standard queue." (Amazon SQS
+        # Developer Guide, "Using dead-letter queues in Amazon SQS",
+        # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html)
+        fifo = bool(props.get("fifo")) or str(props.get("queue_name") or "").endswith(".fifo")
+        if given is not None and bool(given.queue.fifo) != fifo:
+            raise ConflictingEncryptionError(
+                f"{path_of(self, id)}: domain.queue(..., dead_letter_queue=) names "
+                f"{path_of(given.queue)}, a {'FIFO' if given.queue.fifo else 'standard'} queue, "
+                f"for a {'FIFO' if fifo else 'standard'} queue; SQS refuses it (the dead-letter "
+                "queue of a FIFO queue must be a FIFO queue, of a standard queue a standard "
+                "one): use dead_letter_max_receive_count=, which creates the matching one.",
+                path=path_of(self, id),
+                prop="dead_letter_queue",
+            )
         if dead_letter_max_receive_count is not None:
-            dlq = self.queue(f"{id}DeadLetter", retention_period=cdk.Duration.days(14))
+            dlq = self.queue(
+                f"{id}DeadLetter", retention_period=cdk.Duration.days(14), fifo=fifo or None
+            )
             props["dead_letter_queue"] = sqs.DeadLetterQueue(
                 queue=dlq, max_receive_count=dead_letter_max_receive_count
             )
@@ -153,7 +172,22 @@ class StoreFactories(StoreAccess):
 
     @_props_of(dynamodb.Table)
     def table(self, id: str, **props: Any) -> dynamodb.Table:
-        """A DynamoDB table on the domain key (``dynamodb.TableProps`` pass through)."""
+        """A DynamoDB table on the domain key (``dynamodb.TableProps`` pass through).
+
+        :raises ConflictingEncryptionError: ``replication_regions=``: the L2's global table
+            takes no customer managed key (aws-cdk-lib refuses
+            ``TableEncryption.CUSTOMER_MANAGED`` there); use :meth:`table_v2` with ``replicas``.
+        """
+        if props.get("replication_regions"):
+            raise ConflictingEncryptionError(
+                f"{path_of(self, id)}: domain.table(..., replication_regions=) cannot be on the "
+                "domain key: aws-cdk-lib's dynamodb.Table does not support "
+                "TableEncryption.CUSTOMER_MANAGED for global tables. Use "
+                "domain.table_v2(id, partition_key=..., replicas=[dynamodb.ReplicaTableProps("
+                "region=...)]) on a multi-Region domain (DataDomain(replica_regions=[...])).",
+                path=path_of(self, id),
+                prop="replication_regions",
+            )
         _take_encryption(
             self, f"table {id}", props, key_prop="encryption_key", mode_prop="encryption",
             mode_value=dynamodb.TableEncryption.CUSTOMER_MANAGED,
@@ -436,6 +470,20 @@ class StoreFactories(StoreAccess):
         access to the value is the domain's read capability plus the secret's own grants.
         """
         _take_encryption(self, f"secret {id}", props, key_prop="encryption_key", check_only=True)
+        regions = [getattr(r, "region", None) for r in props.get("replica_regions") or []]
+        if regions and self._multi_region_key_arns(f"secret {id!r}", regions) is None:
+            # a replica's key is of its own Region (AWS Secrets Manager User Guide, "Replicate
+            # AWS Secrets Manager secrets across Regions", the console steps: for Encryption key
+            # "choose a KMS key to encrypt the secret with. The key must be in the replica
+            # Region", https://docs.aws.amazon.com/secretsmanager/latest/userguide/replicate-secrets.html)
+            raise ConflictingEncryptionError(
+                f"{path_of(self, id)}: domain.secret(..., replica_regions=) replicates into "
+                f"{regions}, where the single-Region domain has no key (a KMS key is Regional). "
+                "Make the domain multi-Region (DataDomain(replica_regions=[...]) and "
+                "domain.replica(...) in each region), or drop replica_regions.",
+                path=path_of(self, id),
+                prop="replica_regions",
+            )
         return self._mixed(secretsmanager.Secret(self, id, **props))  # type: ignore[arg-type]
 
     @_props_of(backup.BackupVault)

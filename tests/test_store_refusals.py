@@ -1,0 +1,81 @@
+"""Store methods and grants that aws-cdk-lib, CloudFormation or SQS would refuse later answer at
+construct time, naming the path, the prop and what to write (issue #19, item 5; each found by a
+replay of the issue's kinds): a FIFO queue's dead-letter queue is FIFO; ``table`` with
+``replication_regions`` (aws-cdk-lib raised its own error); a secret replicated where the domain
+has no key; a grant to a principal of another Stage (the CDK's NoCrossStageDependency came
+without a word of the library); an organization principal (the message spoke of conditions).
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from conftest import cdk_context
+from test_integrations import ENV
+
+from cdk_partition import DomainStack
+from cdk_partition.constructs.encryption import ConflictingEncryptionError
+
+
+def _orders(scope: cdk.App | cdk.Stage) -> DomainStack:
+    people = cdk.Stack(scope, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    return DomainStack(scope, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+
+
+def test_a_fifo_queues_dead_letter_queue_is_fifo() -> None:
+    orders = _orders(cdk.App(context=cdk_context()))
+    orders.domain.queue("Jobs", fifo=True, dead_letter_max_receive_count=3)
+    template = cdk.assertions.Template.from_stack(orders)
+    queues = template.find_resources("AWS::SQS::Queue")
+    assert len(queues) == 2
+    assert all(q["Properties"].get("FifoQueue") is True for q in queues.values()), queues
+
+
+def test_a_standard_dead_letter_queue_for_a_fifo_queue_is_refused() -> None:
+    orders = _orders(cdk.App(context=cdk_context()))
+    dlq = orders.domain.queue("Dlq")
+    with pytest.raises(ConflictingEncryptionError, match=r"Orders/Domain/Jobs.*FIFO"):
+        orders.domain.queue("Jobs", fifo=True,
+                            dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=3))  # fmt: skip
+
+
+def test_table_with_replication_regions_points_to_table_v2() -> None:
+    orders = _orders(cdk.App(context=cdk_context()))
+    key = dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
+    with pytest.raises(ConflictingEncryptionError, match=r"Orders/Domain/Items.*table_v2"):
+        orders.domain.table("Items", partition_key=key, replication_regions=["eu-central-1"])
+
+
+def test_a_secret_replicated_where_the_domain_has_no_key_is_refused() -> None:
+    orders = _orders(cdk.App(context=cdk_context()))
+    with pytest.raises(ConflictingEncryptionError, match=r"Orders/Domain/Db.*eu-central-1"):
+        orders.domain.secret(
+            "Db", replica_regions=[secretsmanager.ReplicaRegion(region="eu-central-1")]
+        )
+
+
+def test_a_grant_to_a_principal_of_another_stage_names_the_pattern() -> None:
+    app = cdk.App(context=cdk_context())
+    orders = _orders(cdk.Stage(app, "Prod"))
+    consumers = cdk.Stack(cdk.Stage(app, "Jobs"), "Consumers", env=ENV)
+    fn = lambda_.Function(consumers, "Fn", runtime=lambda_.Runtime.PYTHON_3_12,
+                          handler="index.handler", code=lambda_.Code.from_inline("x = 1"))  # fmt: skip
+    with pytest.raises(ValueError, match=r"another Stage.*from_role_arn"):
+        orders.domain.grant_read(fn)
+    # the pattern the message gives works
+    orders.domain.grant_read(
+        iam.Role.from_role_arn(orders, "JobsRole", "arn:aws:iam::111122223333:role/jobs")
+    )
+    app.synth()
+
+
+def test_an_organization_principal_is_refused_as_a_delegation() -> None:
+    orders = _orders(cdk.App(context=cdk_context()))
+    with pytest.raises(ValueError, match=r"every account of the organization"):
+        orders.domain.grant_read(iam.OrganizationPrincipal("o-a1b2c3d4e5"))
