@@ -79,3 +79,20 @@ def test_an_organization_principal_is_refused_as_a_delegation() -> None:
     orders = _orders(cdk.App(context=cdk_context()))
     with pytest.raises(ValueError, match=r"every account of the organization"):
         orders.domain.grant_read(iam.OrganizationPrincipal("o-a1b2c3d4e5"))
+
+
+def test_a_delivery_stream_given_the_domains_own_key_is_accepted() -> None:
+    """``encryption=customer_managed_key(domain.key)`` is what the method writes: accepted (it
+    was refused as a conflict); another key still is."""
+    from aws_cdk import aws_kinesisfirehose as firehose
+    from aws_cdk import aws_kms as kms
+
+    orders = _orders(cdk.App(context=cdk_context()))
+    bucket = orders.domain.bucket("Raw")
+    own = firehose.StreamEncryption.customer_managed_key(orders.domain.key)
+    orders.domain.delivery_stream("Ingest", destination=firehose.S3Bucket(bucket), encryption=own)
+    other = firehose.StreamEncryption.customer_managed_key(kms.Key(orders, "Other"))
+    with pytest.raises(ValueError, match="encryption"):
+        orders.domain.delivery_stream(
+            "Again", destination=firehose.S3Bucket(bucket), encryption=other
+        )

@@ -291,10 +291,14 @@ class StoreFactories(StoreAccess):
         store), and the role Firehose reads it with is named in the key policy (``kms:Decrypt``
         through Kinesis only: contract row ``delivery_stream_from_stream``).
 
-        :raises ValueError: for ``encryption=`` (the domain sets it), or ``encryption=`` with a
-            Kinesis source.
+        :raises ValueError: for ``encryption=`` other than the domain key's own
+            ``StreamEncryption.customer_managed_key(domain.key)`` (the domain sets it), or any
+            ``encryption=`` with a Kinesis source.
         """
         source = props.get("source")
+        given = props.get("encryption")
+        if source is None and getattr(given, "encryption_key", None) is self.key:
+            props.pop("encryption")  # the domain's own key, as the method sets it anyway
         _refuse(self, f"delivery_stream {id}", props, "encryption", "customer managed key")
         if source is None:
             props["encryption"] = firehose.StreamEncryption.customer_managed_key(self.key)
