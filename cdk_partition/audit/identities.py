@@ -417,7 +417,7 @@ def _finding(assembly: CloudAssembly, group: list[IdentityVerdict]) -> Finding:
         consumer = CONSUMERS_BY_TYPE[grant.by_consumer]
         return make_finding(
             _RULE["CDKP019"],
-            f"for this event source mapping, Lambda reads {store.path} of domain "
+            f"For this event source mapping, Lambda reads {store.path} of domain "
             f"{store.domain!r} ({actions}) with its function's execution role, {_who(grant)}, "
             "whatever policies grant the role that (an AWS managed policy is not in the "
             "template), but the domain key refuses the role the KMS "

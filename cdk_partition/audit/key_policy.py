@@ -1,5 +1,5 @@
 """The domain key itself: rotation, the key policy, service statements and a replica's link to
-its primary (CDKP101-CDKP106, CDKP108).
+its primary (CDKP101-CDKP106, CDKP108, CDKP109; values chosen at deploy: :mod:`.key_values`).
 
 The key answers what it holds (:attr:`~cdk_partition.assembly.DomainKey.properties`,
 :attr:`~cdk_partition.assembly.DomainKey.statements`). Who the policy lets in is decided over every
