@@ -45,6 +45,12 @@ OPEN: dict[str, Callable[[DomainStack], None]] = {
         _STAR | {"Principal": {"Federated": "*"}, "Action": "sts:AssumeRoleWithWebIdentity"}
     ),
     "named-by-literal-arn": _trusting(_STAR, named=True),
+    "condition-narrowing-nothing": _trusting(
+        _STAR | {"Condition": {"StringLike": {"aws:PrincipalArn": "*"}}}
+    ),
+    "condition-all-but-own-account": _trusting(
+        _STAR | {"Condition": {"StringNotEquals": {"aws:PrincipalAccount": "111122223333"}}}
+    ),
 }
 CLOSED: dict[str, Callable[[DomainStack], None]] = {
     "service": _trusting(_STAR | {"Principal": {"Service": "lambda.amazonaws.com"}}),
@@ -52,6 +58,12 @@ CLOSED: dict[str, Callable[[DomainStack], None]] = {
         {k: v for k, v in _STAR.items() if k != "Action"} | {"NotAction": "sts:Assume*"}
     ),
     "other-action": _trusting(_STAR | {"Action": "sts:TagSession"}),
+    "organization-condition": _trusting(
+        _STAR | {"Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}
+    ),
+    "own-account-condition": _trusting(
+        _STAR | {"Condition": {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}}
+    ),
 }
 
 

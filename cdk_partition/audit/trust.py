@@ -117,7 +117,9 @@ def _open_statements(trust: Any) -> Iterator[Mapping[str, Any]]:
     an action pattern (IAM wildcards ``*`` ``?``, "IAM JSON policy elements: Action") or a
     ``NotAction`` that admits one of the assume-role actions."""
     for statement in statements_of(trust):
-        if statement.get("Effect") != "Allow" or statement.get("Condition"):
+        if statement.get("Effect") != "Allow":
+            continue
+        if statement.get("Condition") and not _admits_a_stranger(statement):
             continue
         if "NotAction" in statement:
             excluded = [str(a).lower() for a in as_list(statement.get("NotAction"))]
@@ -132,3 +134,22 @@ def _open_statements(trust: Any) -> Iterator[Mapping[str, Any]]:
             isinstance(principal, dict)) else as_list(principal)  # fmt: skip
         if "*" in named:
             yield statement
+
+
+#: A principal of no account of the app: the request a condition must refuse to narrow anything.
+_STRANGER = "arn:aws:iam::999999999999:role/stranger"
+
+
+def _admits_a_stranger(statement: Mapping[str, Any]) -> bool:
+    """Whether the statement's conditions let a role of an unrelated account assume the role:
+    decided by the evaluator for that one request, a witness (``StringLike aws:PrincipalArn
+    "*"`` narrows nothing; ``aws:PrincipalOrgID``, ``aws:SourceAccount`` refuse it). A condition
+    the evaluator cannot decide is not read as open."""
+    policy = {"Version": "2012-10-17",
+              "Statement": [{**statement, "Principal": {"AWS": "*"}}]}  # fmt: skip
+    request = evaluator.Request("sts:AssumeRole", _STRANGER, "999999999999", context={},
+                                identity_allows=True)  # fmt: skip
+    try:
+        return evaluator.evaluate(evaluator.prepare(policy), request) == "allow"
+    except ValueError:
+        return False
