@@ -392,3 +392,20 @@ def test_a_deployed_template_other_than_the_listed_one_is_refused(sample: Path, 
     assert_refused_naming(run, "Orders", "templateFile", "would not be the one deployed")
     named = how in ("asset-path", "manifest-renamed")
     assert ("Evil.template.json" in run.err) == named, run.err
+
+
+def test_a_nested_templates_asset_is_read_from_the_listed_manifest_only(tmp_path: Path) -> None:
+    """The object key of a nested stack's ``TemplateURL`` is looked up in the asset manifests
+    ``manifest.json`` lists, as cdk-assets publishes them; a decoy ``*.assets.json`` no artifact
+    names does not decide which template is read (it could, by the order of the glob)."""
+    from cdk_partition.assembly.loading import _asset_files
+
+    def manifest(path: str) -> dict[str, Any]:
+        return {"files": {"h": {"source": {"path": path},
+                                "destinations": {"d": {"bucketName": "b", "objectKey": "h.json"}}}}}  # fmt: skip
+
+    (tmp_path / "manifest.json").write_text(json.dumps({"version": "1", "artifacts": {
+        "A": {"type": "cdk:asset-manifest", "properties": {"file": "Real.assets.json"}}}}))  # fmt: skip
+    (tmp_path / "Real.assets.json").write_text(json.dumps(manifest("Nested.json")))
+    (tmp_path / "Decoy.assets.json").write_text(json.dumps(manifest("Clean.json")))
+    assert _asset_files(tmp_path, tmp_path) == {"h.json": "Nested.json"}

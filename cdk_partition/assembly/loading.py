@@ -243,8 +243,16 @@ def _asset_sources(directory: Path, root: Path, manifests: list[str]) -> dict[st
 
 
 def _asset_files(directory: Path, root: Path) -> dict[str, str]:
-    """Object key (``<hash>.json``) -> file, from the assembly's ``*.assets.json`` manifests."""
-    return {key: path for _, key, path in _asset_entries(directory.glob("*.assets.json"), root)}
+    """Object key (``<hash>.json``) -> file, from the asset manifests the assembly's
+    ``manifest.json`` lists (what cdk-assets publishes; a file no artifact names is not), or
+    every ``*.assets.json`` where there is no ``manifest.json`` (a folder of templates)."""
+    manifest_file = directory / "manifest.json"
+    manifests = (
+        [directory / m for m in _listed_manifests(read_json(manifest_file, root))]
+        if manifest_file.is_file()
+        else list(directory.glob("*.assets.json"))
+    )
+    return {key: path for _, key, path in _asset_entries(manifests, root)}
 
 
 def _asset_entries(manifests: Iterable[Path], root: Path) -> list[tuple[str, str, str]]:

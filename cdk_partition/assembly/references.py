@@ -18,7 +18,9 @@ from typing import Any
 from ..policy import evaluator
 from .stacks import StackTemplate
 
-__all__ = ["PARTS", "REACHES", "STANDS_FOR", "placeholders", "reached_by", "references"]
+__all__ = [
+    "PARTS", "REACHES", "STANDS_FOR", "across_nesting", "placeholders", "reached_by", "references"
+]  # fmt: skip
 
 #: Resources whose ``Ref`` is another resource's identifier: type -> the property naming that
 #: resource, followed in its place. A database secret's attachment: "To reference a secret also
@@ -124,7 +126,7 @@ def reached_by(resource: Any) -> Any:
     return _first_set(resource, REACHES.get(kind, ())) if isinstance(kind, str) else None
 
 
-def _across_nesting(
+def across_nesting(
     stack: StackTemplate, logical_id: str, attribute: str, kind: Any
 ) -> tuple[StackTemplate, Any] | None:
     """Where a reference crosses a nested stack's boundary, the template and value it stands
@@ -253,7 +255,7 @@ def references(
         logical_id, _, attribute = inner.partition(".")
         resource = stack.resources.get(logical_id)
         kind = resource.get("Type") if isinstance(resource, dict) else None
-        across = _across_nesting(stack, logical_id, attribute, kind)
+        across = across_nesting(stack, logical_id, attribute, kind)
         if across is not None:
             # an output of a nested stack, or a parameter the parent gives it: the value there;
             # a literal text there names nothing this walk can follow (it is matched as written

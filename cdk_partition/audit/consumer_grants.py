@@ -17,14 +17,13 @@ from typing import Any
 from ..assembly import CloudAssembly, StackTemplate
 from ..assembly.principals import PrincipalResolver
 from ..assembly.references import references
-from ..knowledge.consumers import CONSUMERS, Consumer
+from ..knowledge.consumers import CONSUMERS_BY_TYPE, Consumer
 from .identity_grants import Grant, Unreadable, matching, rows_of
 from .identity_policies import role_arn
 from .store_texts import Store, stores_named
 
 __all__ = ["consumer_grants"]
 
-_BY_TYPE = {c.cfn_type: c for c in CONSUMERS}
 #: a function reached through what stands for it (an alias or a version names its function)
 _FUNCTION_OF = {"AWS::Lambda::Alias": "FunctionName", "AWS::Lambda::Version": "FunctionName"}
 _MAX_HOPS = 4
@@ -47,7 +46,7 @@ def consumer_grants(
     for stack in assembly.stacks:
         for logical_id, resource in stack.resources.items():
             kind = resource.get("Type") if isinstance(resource, dict) else None
-            consumer = _BY_TYPE.get(kind) if isinstance(kind, str) else None
+            consumer = CONSUMERS_BY_TYPE.get(kind) if isinstance(kind, str) else None
             props = resource.get("Properties") if consumer is not None else None
             if consumer is None or not isinstance(props, dict):
                 continue

@@ -44,7 +44,7 @@ from typing import Any
 from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver
 from ..knowledge.capabilities import least_capabilities
-from ..knowledge.consumers import CONSUMERS
+from ..knowledge.consumers import CONSUMERS_BY_TYPE
 from ..knowledge.identity_kms import CALLERS_BY_TYPE, ROWS_BY_TYPE
 from ..knowledge.identity_resources import OWN, acts_on
 from ..policy import evaluator
@@ -117,7 +117,6 @@ RULES: tuple[Rule, ...] = (
         source=no_aws_page("fail closed: what the audit cannot follow is reported, not skipped"),
     ),
 )
-CONSUMERS_BY_TYPE = {c.cfn_type: c for c in CONSUMERS}
 #: a resource's own ARN and what follows it: ``${Bucket.Arn}/*``
 _OWN_ARN = re.compile(r"\$\{([A-Za-z0-9]+)\.Arn\}(.*)", re.DOTALL)
 _RULE = {rule.id: rule for rule in RULES}

@@ -35,6 +35,7 @@ __all__ = [
     "glob",
     "holders",
     "later_stack_fix",
+    "named_anywhere",
     "naming_fix",
     "props_of",
     "readable",
@@ -139,7 +140,7 @@ def principals_of(
                 ids += _members(resolver.assembly, *local) if key == "Groups" else [local]
                 continue
             if isinstance(entry, str):
-                named = _named_anywhere(resolver.assembly, stack, key, entry)
+                named = named_anywhere(resolver.assembly, stack, key, entry)
                 if named is not None:
                     ids += _members(resolver.assembly, *named) if key == "Groups" else [named]
                     continue
@@ -216,7 +217,7 @@ def _same_account(a: StackTemplate, b: StackTemplate) -> bool:
     return first is None or second is None or first == second
 
 
-def _named_anywhere(
+def named_anywhere(
     assembly: CloudAssembly, stack: StackTemplate, key: str, name: str
 ) -> tuple[StackTemplate, str] | None:
     """The role/user/group whose literal name is ``name``: of ``stack`` first, else of another
@@ -258,7 +259,7 @@ def _members(
             ):
                 for user in as_list(props.get("Users") or []):
                     if isinstance(user, str):
-                        target = _named_anywhere(assembly, where, "Users", user)
+                        target = named_anywhere(assembly, where, "Users", user)
                     else:
                         target = _local(assembly, where, user)
                     if target is not None:

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..assembly import StackTemplate
+from ..assembly.references import across_nesting
 from ..policy import evaluator
 
 __all__ = ["PRINCIPAL_PAGE", "chosen_at_deploy", "principal_problems"]
@@ -73,7 +74,10 @@ def chosen_at_deploy(
                 return chosen_at_deploy(export[1], export[0], depth + 1, exports)
             return chosen_at_deploy(argument, stack, depth, exports)
         if name == "Fn::GetAtt":
-            output = _nested_output(stack, argument)
+            parts = argument.split(".", 1) if isinstance(argument, str) else argument
+            target = stack.resources.get(parts[0]) if _two_texts(parts) else None
+            kind = target.get("Type") if isinstance(target, dict) else None
+            output = across_nesting(stack, parts[0], parts[1], kind) if target else None
             if output is not None:
                 return chosen_at_deploy(output[1], output[0], depth + 1, exports)
         if name == "Fn::Sub":
@@ -95,20 +99,8 @@ def chosen_at_deploy(
     )
 
 
-def _nested_output(stack: StackTemplate, argument: Any) -> tuple[StackTemplate, Any] | None:
-    """``Fn::GetAtt [<nested stack>, Outputs.<name>]``: the nested template and that output's
-    value ("Outputs.NestedStackOutputName", AWS CloudFormation Template Reference,
-    "AWS::CloudFormation::Stack")."""
-    parts = argument.split(".", 1) if isinstance(argument, str) else argument
-    if not isinstance(parts, list) or len(parts) != 2 or not all(isinstance(p, str) for p in parts):
-        return None
-    logical_id, attribute = parts
-    child = stack.nested.get(logical_id) if attribute.startswith("Outputs.") else None
-    outputs = child.template.get("Outputs") if child is not None else None
-    output = outputs.get(attribute[len("Outputs.") :]) if isinstance(outputs, dict) else None
-    if child is None or not isinstance(output, dict) or "Value" not in output:
-        return None
-    return child, output["Value"]
+def _two_texts(parts: Any) -> bool:
+    return isinstance(parts, list) and len(parts) == 2 and all(isinstance(p, str) for p in parts)
 
 
 def _parameter(
@@ -119,12 +111,9 @@ def _parameter(
     parameters = stack.template.get("Parameters")
     if name.startswith("AWS::") or not isinstance(parameters, dict) or name not in parameters:
         return None
-    if stack.parent is not None:
-        parent, resource_id = stack.parent
-        props = (parent.resources.get(resource_id) or {}).get("Properties")
-        given = props.get("Parameters") if isinstance(props, dict) else None
-        if isinstance(given, dict) and name in given:
-            return chosen_at_deploy(given[name], parent, depth + 1, exports)
+    given = across_nesting(stack, name, "", None)  # a nested stack's: its parent's value
+    if given is not None:
+        return chosen_at_deploy(given[1], given[0], depth + 1, exports)
     return f"the template parameter {name!r}"
 
 

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from fnmatch import fnmatchcase
 from typing import Any
 
-from ..assembly import CloudAssembly
+from ..assembly import CloudAssembly, StackTemplate
 from ..assembly.principals import PrincipalResolver
 from ..policy import evaluator
-from .identity_policies import as_list, props_of, statements_of
+from .identity_policies import as_list, named_anywhere, props_of, statements_of
 from .rules import Finding, Rule, Source, make_finding, resource_fields, short
 
 __all__ = ["RULES", "audit_trust"]
@@ -41,8 +40,8 @@ RULES: tuple[Rule, ...] = (
 )
 _RULE = {rule.id: rule for rule in RULES}
 #: The actions that make a role session ("AWS STS API": AssumeRole, AssumeRoleWithSAML,
-#: AssumeRoleWithWebIdentity), lower case.
-_ASSUME = ("sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity")
+#: AssumeRoleWithWebIdentity).
+_ASSUME = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity")
 _ROLE_ARN = re.compile(r"^arn:[^:]+:iam::(\d{12}):role/(?:[^/]+/)*([^/]+)$")
 
 
@@ -66,7 +65,7 @@ def audit_trust(assembly: CloudAssembly) -> Iterator[Finding]:
                 found = (
                     (origin.stack, origin.logical_id, origin.resource)
                     if origin is not None
-                    else _role_named(assembly, resolved)
+                    else _role_named(assembly, key.stack, resolved)
                 )
                 if found is None or found[2].get("Type") != "AWS::IAM::Role":
                     continue
@@ -92,47 +91,30 @@ def audit_trust(assembly: CloudAssembly) -> Iterator[Finding]:
                     break
 
 
-def _role_named(assembly: CloudAssembly, arn: str) -> tuple[Any, str, Any] | None:
-    """The role of the app a literal role ARN names (its ``RoleName``, in that account; the
-    CDK's ``Role.from_role_arn`` of a role the app creates with a physical name)."""
+def _role_named(
+    assembly: CloudAssembly, stack: StackTemplate, arn: str
+) -> tuple[StackTemplate, str, Any] | None:
+    """The role of the app a literal role ARN of ``stack``'s account names by its ``RoleName``
+    (the CDK's ``Role.from_role_arn`` of a role the app creates with a physical name)."""
     match = _ROLE_ARN.match(arn)
-    if match is None:
+    if match is None or stack.environment.account not in (None, match[1]):
         return None
-    account, name = match[1], match[2]
-    for stack in assembly.stacks:
-        if stack.environment.account not in (None, account):
-            continue
-        for logical_id, resource in stack.resources.items():
-            if (
-                isinstance(resource, dict)
-                and resource.get("Type") == "AWS::IAM::Role"
-                and props_of(resource).get("RoleName") == name
-            ):
-                return stack, logical_id, resource
-    return None
+    found = named_anywhere(assembly, stack, "Roles", match[2])
+    return (found[0], found[1], found[0].resources[found[1]]) if found is not None else None
 
 
 def _open_statements(trust: Any) -> Iterator[Mapping[str, Any]]:
-    """The trust statements that allow assuming the role to every principal, unconditionally:
-    an action pattern (IAM wildcards ``*`` ``?``, "IAM JSON policy elements: Action") or a
-    ``NotAction`` that admits one of the assume-role actions."""
+    """The trust statements naming every principal (``"*"``, ``{"AWS": "*"}``, a federated
+    ``"*"``) that let a role of an unrelated account assume the role: its action patterns (IAM
+    wildcards, ``NotAction``) and conditions decided by the evaluator for that request, one per
+    assume-role action (a witness: ``StringLike aws:PrincipalArn "*"`` narrows nothing;
+    ``aws:PrincipalOrgID``, ``aws:SourceAccount`` refuse it; what the evaluator cannot decide is
+    not read as open)."""
     for statement in statements_of(trust):
-        if statement.get("Effect") != "Allow":
-            continue
-        if statement.get("Condition") and not _admits_a_stranger(statement):
-            continue
-        if "NotAction" in statement:
-            excluded = [str(a).lower() for a in as_list(statement.get("NotAction"))]
-            if all(any(fnmatchcase(a, x) for x in excluded) for a in _ASSUME):
-                continue
-        else:
-            actions = [str(a).lower() for a in as_list(statement.get("Action"))]
-            if not any(fnmatchcase(a, x) for a in _ASSUME for x in actions):
-                continue
         principal = statement.get("Principal")
         named = [*as_list(principal.get("AWS")), *as_list(principal.get("Federated"))] if (
             isinstance(principal, dict)) else as_list(principal)  # fmt: skip
-        if "*" in named:
+        if "*" in named and any(_admits_a_stranger(statement, a) for a in _ASSUME):
             yield statement
 
 
@@ -140,14 +122,12 @@ def _open_statements(trust: Any) -> Iterator[Mapping[str, Any]]:
 _STRANGER = "arn:aws:iam::999999999999:role/stranger"
 
 
-def _admits_a_stranger(statement: Mapping[str, Any]) -> bool:
-    """Whether the statement's conditions let a role of an unrelated account assume the role:
-    decided by the evaluator for that one request, a witness (``StringLike aws:PrincipalArn
-    "*"`` narrows nothing; ``aws:PrincipalOrgID``, ``aws:SourceAccount`` refuse it). A condition
-    the evaluator cannot decide is not read as open."""
+def _admits_a_stranger(statement: Mapping[str, Any], action: str) -> bool:
+    """Whether the statement, its principal read as ``"*"``, allows a role of an unrelated
+    account ``action``."""
     policy = {"Version": "2012-10-17",
               "Statement": [{**statement, "Principal": {"AWS": "*"}}]}  # fmt: skip
-    request = evaluator.Request("sts:AssumeRole", _STRANGER, "999999999999", context={},
+    request = evaluator.Request(action, _STRANGER, "999999999999", context={},
                                 identity_allows=True)  # fmt: skip
     try:
         return evaluator.evaluate(evaluator.prepare(policy), request) == "allow"

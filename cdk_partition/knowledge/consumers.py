@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["CONSUMERS", "Consumer"]
+__all__ = ["CONSUMERS", "CONSUMERS_BY_TYPE", "Consumer"]
 
 
 @dataclass(frozen=True)
@@ -85,3 +85,6 @@ CONSUMERS: tuple[Consumer, ...] = (
         ),
     ),
 )
+
+#: :data:`CONSUMERS` by the CloudFormation type of the wiring resource.
+CONSUMERS_BY_TYPE: Mapping[str, Consumer] = MappingProxyType({c.cfn_type: c for c in CONSUMERS})
