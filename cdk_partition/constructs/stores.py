@@ -135,10 +135,10 @@ class StoreFactories(StoreAccess):
                 path=path_of(self, id),
                 prop="dead_letter_queue",
             )
-        # "The dead-letter queue of a FIFO queue must also be a FIFO queue. Similarly, the
-        # dead-letter queue of a standard queue must also be a standard queue." (Amazon SQS
-        # Developer Guide, "Using dead-letter queues in Amazon SQS",
-        # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html)
+        # "the queue type must match the source queue type—a FIFO queue can only use a FIFO DLQ,
+        # and a standard queue can only use a standard DLQ" (Amazon SQS Developer Guide,
+        # "Configure a dead-letter queue using the Amazon SQS console",
+        # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue.html)
         fifo = bool(props.get("fifo")) or str(props.get("queue_name") or "").endswith(".fifo")
         if given is not None and bool(given.queue.fifo) != fifo:
             raise ConflictingEncryptionError(
