@@ -780,6 +780,38 @@ def _service_without_contract(scope: Construct, fixed: bool) -> None:
         )
 
 
+#: Amazon SNS Developer Guide, "Managing Amazon SNS encryption keys and costs", section "Enable
+#: compatibility between event sources from AWS services and encrypted topics": "To allow the AWS
+#: service to have the kms:GenerateDataKey* and kms:Decrypt permissions, add the following
+#: statement to the KMS policy" (a statement for the event source's service principal).
+_SNS_EVENT_SOURCES = (
+    'Amazon SNS Developer Guide, "Managing Amazon SNS encryption keys and costs" '
+    "(https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html)"
+)
+
+
+@case("CDKP106", "L2Door", "`replace_cdk_statements=True`")
+def _unscoped_statement_an_l2_writes(scope: Construct, fixed: bool) -> None:
+    """``project.notify_on_build_failed(id, domain_topic)``: the CDK's ``topic.grant_publish``
+    gives ``codestar-notifications.amazonaws.com`` the key unscoped. Before, no declaration the
+    fix named could replace that statement (a scoped one allows fewer requests), so the fix
+    applied as written was CDKP106 still."""
+    from aws_cdk import aws_codebuild as codebuild
+
+    orders = _domain(scope)
+    builds = cdk.Stack(scope, "Builds")
+    project = codebuild.PipelineProject(builds, "Build")
+    project.notify_on_build_failed("Failed", orders.domain.topic("BuildEvents"))
+    if fixed:
+        orders.domain.allow_service(
+            "codestar-notifications.amazonaws.com",
+            actions=["kms:GenerateDataKey", "kms:Decrypt"],
+            conditions={"StringEquals": {"aws:SourceAccount": orders.account}},
+            source=_SNS_EVENT_SOURCES,
+            replace_cdk_statements=True,
+        )
+
+
 @case("CDKP106", "Exempt", 'exempt(domain.key, "CDKP106"')
 def _documented_statement_kept_as_written(scope: Construct, fixed: bool) -> None:
     orders = _domain(scope)

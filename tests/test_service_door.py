@@ -21,8 +21,14 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_ses_actions as ses_actions
 from aws_cdk import aws_sns as sns
 from conftest import cdk_context
-from test_integrations import _decisions, _service_cases, _synth, imported_by_export
-from test_oracle_iam_simulate import ACCOUNT, REGION
+from test_integrations import (
+    _concrete_key_policy,
+    _decisions,
+    _service_cases,
+    _synth,
+    imported_by_export,
+)
+from test_oracle_iam_simulate import ACCOUNT, REGION, Case, service
 
 from cdk_partition import DomainStack, audit_path, exempt
 from cdk_partition.assembly import load
@@ -153,6 +159,49 @@ def test_the_statement_the_cdk_writes_for_a_receipt_rule_on_the_domain_key(tmp_p
     cases = _service_cases(tmp_path / "after", "ses_receipt_rule")
     ours, theirs = _decisions(cases)
     assert ours == theirs == ["allow"] * len(cases), (ours, theirs)
+
+
+def test_a_declaration_replaces_the_unscoped_statement_an_l2_wrote(tmp_path: Path) -> None:
+    """A CodeBuild project's ``notify_on_build_failed`` on a domain topic: the CDK's
+    ``topic.grant_publish`` gives ``codestar-notifications.amazonaws.com`` the key unscoped
+    (CDKP106). A scoped declaration could not replace it (it allows fewer requests), so the fix
+    the finding named failed as written. With ``replace_cdk_statements=True`` the declared
+    statement stands alone: no error; the service's request from the app's account is allowed and
+    the same request for another account refused, by our evaluator and by the simulator."""
+    from aws_cdk import aws_codebuild as codebuild
+
+    def build(replace: bool) -> Callable[[DomainStack], None]:
+        def inner(orders: DomainStack) -> None:
+            builds = cdk.Stack(orders.node.scope, "Builds", env=ENV)  # type: ignore[arg-type]
+            project = codebuild.PipelineProject(builds, "Build")
+            project.notify_on_build_failed("Failed", orders.domain.topic("BuildEvents"))
+            orders.domain.allow_service(
+                "codestar-notifications.amazonaws.com",
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                conditions={"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+                source=SNS_KEYS,
+                replace_cdk_statements=replace,
+            )
+
+        return inner
+
+    before = [f for f in _synth(tmp_path / "before", build(False)) if f.severity == "error"]
+    assert [f.rule for f in before] == ["CDKP106"], [f.message for f in before]
+    assert "replace_cdk_statements=True" in before[0].fix
+    after = [f for f in _synth(tmp_path / "after", build(True)) if f.severity == "error"]
+    assert after == [], [f.message for f in after]
+    policy = _concrete_key_policy(tmp_path / "after")
+    codestar = [s for s in policy["Statement"]
+                if s.get("Principal") == {"Service": "codestar-notifications.amazonaws.com"}]  # fmt: skip
+    assert [s["Sid"] for s in codestar] == ["AllowServiceCodestarNotifications"], codestar
+    caller = service("codestar-notifications.amazonaws.com")
+    cases = [
+        Case("door:codestar", policy, caller, action, {"aws:SourceAccount": account})
+        for account in (ACCOUNT, "999999999999")
+        for action in ("kms:GenerateDataKey", "kms:Decrypt")
+    ]
+    ours, theirs = _decisions(cases)
+    assert ours == theirs == ["allow", "allow", "implicit_deny", "implicit_deny"], (ours, theirs)
 
 
 def test_allow_service_for_a_service_without_contract_is_audited_and_reported(

@@ -91,9 +91,9 @@ RULES: tuple[Rule, ...] = (
         "`domain.allow_service(<service>, actions=[...], conditions={...}, source=<AWS page>)` "
         "for a statement AWS documents (data actions only, scoped by aws:SourceArn / "
         "aws:SourceAccount where AWS supports them; it replaces a statement an L2 wrote for that "
-        "service when it allows every request that one allows); or, when the statement must stay "
-        "as it "
-        'is, `exempt(domain.key, "CDKP106", <reason>)`',
+        "service when it allows every request that one allows, or with "
+        "`replace_cdk_statements=True`); or, when the statement must stay as it is, "
+        '`exempt(domain.key, "CDKP106", <reason>)`',
         source=no_aws_page(_PER_ROW),
     ),
     Rule(

@@ -68,6 +68,7 @@ class ServiceDoor(_Mixin):
         source: str,
         conditions: Mapping[str, Mapping[str, Any]] | None = None,
         source_keys_unsupported: str | None = None,
+        replace_cdk_statements: bool = False,
     ) -> iam.PolicyStatement:
         """Allow the AWS service principal ``service`` the KMS ``actions`` on the domain key,
         under ``conditions``, as the AWS page ``source`` documents it.
@@ -96,6 +97,14 @@ class ServiceDoor(_Mixin):
         :param source_keys_unsupported: AWS's words (a sentence, quoted from ``source``) that
             the source condition keys are not supported for this service's KMS requests; the
             statement may then stay unscoped. Default: the statement must be scoped.
+        :param replace_cdk_statements: True: the statements aws-cdk-lib's L2s wrote on the key for
+            ``service`` are left out in favour of the declared ones, even where they allow more
+            requests (the CDK's are often unscoped: ``topic.grant_publish`` behind a CodeBuild
+            project's ``notify_on_*`` gives ``codestar-notifications.amazonaws.com`` the key for
+            every source); the service's requests must then match what you declare. Default:
+            an L2's statement stays unless the declared statements for that service allow every
+            request it allows (decided by the prover): a declaration for another need of the
+            service does not drop it.
         :returns: the statement (Sid ``AllowService<Name>``, numbered when a service has two).
         :raises ValueError: for a name that is not a service principal, actions that are not
             KMS key actions or go beyond the service's needs, a missing AWS page, an unscoped
@@ -173,6 +182,8 @@ class ServiceDoor(_Mixin):
         )
         self.add_to_key_policy(statement)
         self.__dict__.setdefault("_door_statements", []).append((service, statement))
+        if replace_cdk_statements:
+            self.__dict__.setdefault("_door_replaces", set()).add(service)
         marks: list[dict[str, Any]] = self.__dict__.setdefault("_door_marks", [])
         marks.append({"sid": sid, "service": service, "actions": list(actions), **declared})
         cfn_key = self.key.node.default_child

@@ -170,12 +170,16 @@ class StoreAccess(Publishers):
         """The service statements L2s wrote, but one the app's ``allow_service`` statements for
         that service cover (every request it allows, they allow: decided by the prover): the
         declared statement, with its AWS page, replaces it. A declaration for another need of the
-        service (flow logs beside a state machine's log delivery) leaves it in place."""
+        service (flow logs beside a state machine's log delivery) leaves it in place, unless it
+        was made with ``replace_cdk_statements=True``."""
         declared = self.__dict__.get("_door_statements", [])
+        replaced = self.__dict__.get("_door_replaces", set())
         stack = cdk.Stack.of(self)
         env = Environment(*(None if cdk.Token.is_unresolved(v) else v
                             for v in (stack.account, stack.region)))  # fmt: skip
         for services, statement in self.__dict__.get("_cdk_service_statements", []):
+            if replaced.issuperset(services):
+                continue
             theirs = [d for d in declared if d[0] in services]
             if not theirs or not key_policy.covered(
                 stack.resolve(statement.to_statement_json()),
