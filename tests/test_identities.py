@@ -453,3 +453,34 @@ def test_an_action_the_principal_is_denied_everywhere_needs_no_key(
 
     found = [f for f in synth_env(tmp_path, build) if f.rule == "CDKP019"]
     assert bool(found) is conditioned, [f.message for f in found]
+
+
+@pytest.mark.parametrize("boundary", ["without_sqs", "with_sqs", "aws_managed", "cdk_aspect"])
+def test_a_permissions_boundary_limits_what_the_grant_reaches(
+    tmp_path: Path, boundary: str
+) -> None:
+    """ "An entity's permissions boundary allows it to perform only the actions that are allowed by
+    both its identity-based policies and its permissions boundaries" (IAM User Guide,
+    "Permissions boundaries for IAM entities",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html). A role whose
+    boundary (a managed policy of the app, set on the role or by the CDK's
+    ``PermissionsBoundary.of(scope).apply``) allows no SQS action sends no message, so the key
+    needs nothing for it: it was CDKP019 with a fix widening the key. A boundary that allows the
+    action, or one the audit cannot read (an AWS managed policy), leaves the grant checked."""
+
+    def build(orders: DomainStack) -> None:
+        queue = orders.domain.queue("Jobs")
+        role = iam.Role(orders, "R", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        queue.grant_send_messages(role)
+        allowed = "sqs:*" if boundary == "with_sqs" else "s3:GetObject"
+        limit: iam.IManagedPolicy = iam.ManagedPolicy(orders, "Limit", statements=[
+            iam.PolicyStatement(actions=[allowed, "logs:*"], resources=["*"])])  # fmt: skip
+        if boundary == "aws_managed":
+            limit = iam.ManagedPolicy.from_aws_managed_policy_name("ReadOnlyAccess")
+        if boundary == "cdk_aspect":
+            iam.PermissionsBoundary.of(orders).apply(limit)
+        else:
+            role.node.default_child.permissions_boundary = limit.managed_policy_arn  # type: ignore[union-attr]
+
+    found = [f for f in synth_env(tmp_path, build) if f.rule == "CDKP019"]
+    assert bool(found) is (boundary in ("with_sqs", "aws_managed")), [f.message for f in found]

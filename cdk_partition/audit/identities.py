@@ -48,6 +48,7 @@ from ..knowledge.consumers import CONSUMERS_BY_TYPE
 from ..knowledge.identity_kms import CALLERS_BY_TYPE, ROWS_BY_TYPE
 from ..knowledge.identity_resources import OWN, acts_on
 from ..policy import evaluator
+from .boundaries import boundaries, outside_boundary
 from .consumer_grants import consumer_grants
 from .identity_grants import Grant, IdentityVerdict, Unreadable, matching, of_service, rows_of
 from .identity_policies import (
@@ -286,7 +287,9 @@ def _statement_grants(
                 if not any(t is None or acts_on(kind, action, t) for t in texts):
                     continue  # no resource the statement names is one the action acts on
                 for arn, path in ids:
-                    if _denied_everywhere(by_principal.get(arn, []), action):
+                    if _denied_everywhere(by_principal.get(arn, []), action) or outside_boundary(
+                        boundaries(assembly).get(arn), action
+                    ):
                         continue
                     yield Grant(
                         stack, logical_id, arn, path, store, action, applied,

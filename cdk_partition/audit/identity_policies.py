@@ -35,8 +35,10 @@ __all__ = [
     "glob",
     "holders",
     "later_stack_fix",
+    "managed_policy_of",
     "named_anywhere",
     "naming_fix",
+    "own_principals",
     "props_of",
     "readable",
     "role_arn",
@@ -121,9 +123,9 @@ def principals_of(
     kind = resource.get("Type")
     props = props_of(resource)
     if kind in ("AWS::IAM::Role", "AWS::IAM::User"):
-        return _own(resolver, [(stack, logical_id)]), []
+        return own_principals(resolver, [(stack, logical_id)]), []
     if kind == "AWS::IAM::Group":
-        return _own(resolver, _members(resolver.assembly, stack, logical_id)), []
+        return own_principals(resolver, _members(resolver.assembly, stack, logical_id)), []
     ids: list[tuple[StackTemplate, str]] = []
     out: list[Principal] = []
     unknown: list[str] = []
@@ -164,10 +166,12 @@ def principals_of(
                     out.append((resolved, origin.path if origin else resolved))
                     continue
             unknown.append(f"{key[:-1].lower()} {evaluator.canonicalize(entry)!r}")
-    return out + _own(resolver, ids), unknown
+    return out + own_principals(resolver, ids), unknown
 
 
-def _own(resolver: PrincipalResolver, ids: Iterable[tuple[StackTemplate, str]]) -> list[Principal]:
+def own_principals(
+    resolver: PrincipalResolver, ids: Iterable[tuple[StackTemplate, str]]
+) -> list[Principal]:
     out: list[Principal] = []
     for stack, logical_id in ids:
         resource = stack.resources.get(logical_id)
@@ -340,7 +344,7 @@ def attached_by_arn(
             if kind not in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
                 continue
             for entry in as_list(props_of(resource).get("ManagedPolicyArns") or []):
-                target = _managed_policy_of(assembly, stack, entry)
+                target = managed_policy_of(assembly, stack, entry)
                 if target is None:
                     continue
                 ids = (
@@ -348,11 +352,11 @@ def attached_by_arn(
                     if kind == "AWS::IAM::Group"
                     else [(stack, logical_id)]
                 )
-                out.setdefault((id(target[0]), target[1]), []).extend(_own(resolver, ids))
+                out.setdefault((id(target[0]), target[1]), []).extend(own_principals(resolver, ids))
     return out
 
 
-def _managed_policy_of(
+def managed_policy_of(
     assembly: CloudAssembly, stack: StackTemplate, value: Any
 ) -> tuple[StackTemplate, str] | None:
     """The ``AWS::IAM::ManagedPolicy`` of the app an ARN value names: by ``Ref`` or an import,
