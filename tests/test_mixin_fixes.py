@@ -114,6 +114,11 @@ def test_the_mixin_fix_as_written_passes(
         assert EXAMPLES[i][1] is None, f"a violating example drew no store finding: {cfn_type}"
         pytest.skip("no properties: nothing to fix (its key slots are in objects not given)")
     assert all(MIXIN_FIX in f.fix for f in before), [f.fix for f in before]
+    # each example is an L1 written directly: the switch, which applies to it as written, comes
+    # first (an L2's props came first before, a fix that does not apply to an L1)
+    assert all(f.fix.startswith("apply the domain's one switch") for f in before), [
+        f.fix for f in before
+    ]
     assert after == [], [(f.rule, f.message) for f in after]
 
 

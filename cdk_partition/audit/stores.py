@@ -238,7 +238,11 @@ def _audit_store(
             fix=None
             if rule_id == "CDKP010"
             else with_mixin(
-                fix_hint, cfn_type, props, _key_regions(assembly, domain, stack, declared)
+                fix_hint,
+                cfn_type,
+                props,
+                _key_regions(assembly, domain, stack, declared),
+                direct=not str(base["path"]).endswith(_L2_CHILDREN),
             ),
             location=use.where,
             value=short(use.found) if use.found is not None else None,
@@ -268,17 +272,28 @@ def _audit_store(
 MIXIN_FIX = "cdk.Mixins.of(construct).apply(domain.encryption_at_rest(replace_keys=True))"
 
 
+#: The ids aws-cdk-lib's L2s give the L1 they wrap (``node.default_child``): a resource whose
+#: construct path ends otherwise was written as an L1 (or by another library's construct, or in a
+#: hand-written template), so a fix naming an L2's props does not apply to it as written.
+_L2_CHILDREN = ("/Resource", "/Default")
+
+
 def with_mixin(
     fix: str,
     cfn_type: str,
     props: Mapping[str, Any],
     key_regions: Callable[[Any], bool] | None = None,
+    *,
+    direct: bool = False,
 ) -> str:
     """``fix``, and the domain's mixin (:data:`MIXIN_FIX`) when it would put this resource on the
     domain key: the pure plan the mixin applies (:func:`plan_encryption`) sets every slot with
     nothing left to note (no inherited key, no slot or switch behind an intrinsic, no global
     table replica in a region where the domain has no key: ``key_regions`` tells, for a region
-    value, whether the domain has a key there; default: only in the resource's own region)."""
+    value, whether the domain has a key there; default: only in the resource's own region).
+    ``direct``: the resource was written as an L1 (not an L2's default child), so the mixin, which
+    applies to the L1 as it is, comes first, and the type's own fix (an L2 or a store method) is
+    the alternative of rebuilding it."""
     has_key = key_regions or (lambda region: region is None)
     plan = plan_encryption(
         cfn_type,
@@ -290,6 +305,11 @@ def with_mixin(
     )
     if plan is None or plan.notes:
         return fix
+    if direct:
+        return (
+            "apply the domain's one switch to this L1 (or a scope above it), which sets every key "
+            f"property its type needs: `{MIXIN_FIX}`; or rebuild it: {fix}"
+        )
     return f"{fix}; or apply the domain's one switch to the construct (or a scope above it): `{MIXIN_FIX}`"
 
 
