@@ -207,7 +207,11 @@ def audit_key(
     # over every request: what the statements' shapes did not already show
     own_account = key.stack.environment.account
     accounts = [own_account] if own_account else []
-    for proof in prove_key_policy(statements, declared, accounts, sorted(doors)):
+    wired_accounts = sorted(
+        {w for w in wired if w.isdigit()}
+        | {m.group(1) for w in wired if (m := re.search(r":(\d{12}):", w))}
+    )
+    for proof in prove_key_policy(statements, declared, accounts, sorted(doors), wired_accounts):
         if proof.index is None:
             yield finding(proof.rule, proof.message, "KeyPolicy.Statement")
             continue

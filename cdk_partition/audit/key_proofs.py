@@ -40,6 +40,7 @@ from ..knowledge.contracts import INFRASTRUCTURE_ROLE_PATTERN
 from ..policy import evaluator
 from ..policy.canonical import as_text
 from ..policy.prover import Prover, Verdict, describe, prover_for
+from ..policy.prover_regex import ANY, NOT_COLON_DOLLAR
 from ..policy.prover_symbols import _OWNER, Symbols
 from .service_statements import (
     DATA_ACTIONS,
@@ -79,6 +80,7 @@ def prove_key_policy(
     declared: Mapping[str, Mapping[str, Any]],
     accounts: Sequence[str] = (),
     accepted: Sequence[int] = (),
+    wired_accounts: Sequence[str] = (),
 ) -> Iterator[Proof]:
     """The prover's findings for a key policy's ``statements`` (raw: CloudFormation intrinsics
     allowed); ``declared``: Sid -> the app's ``domain.allow_service`` declaration; ``accounts``:
@@ -86,7 +88,9 @@ def prove_key_policy(
     ``${AWS::AccountId}`` and the accounts of the principals the policy names delegate to
     IAM); ``accepted``: the indexes of the door statements the audit accepted in their exact
     shape (``allow_deployment_requests``, ``allow_passed_role``): their principals are not
-    asked the CDKP104 question (what else a statement gives them is reported by its shape)."""
+    asked the CDKP104 question (what else a statement gives them is reported by its shape);
+    ``wired_accounts``: other accounts the app wires deliveries from into the key's stores, whose
+    resources a service statement may name (the CDKP106 question of another account's scope)."""
     policy = evaluator.prepare({"Version": "2012-10-17", "Statement": list(statements)})
     canonical_statements = list(policy.get("Statement") or [])
     index_of = _indexer(canonical_statements)
@@ -167,7 +171,14 @@ def prove_key_policy(
     doors = [canonical_statements[i] for i in accepted if i < len(canonical_statements)]
     for proof, responsible in [
         *_beyond_capabilities(prover, settle, index_of, _principals(doors)),
-        *_service_proofs(prover, canonical_statements, declared, settle, index_of),
+        *_service_proofs(
+            prover,
+            canonical_statements,
+            declared,
+            settle,
+            index_of,
+            [*accounts, *wired_accounts],
+        ),
     ]:
         if not set(responsible) <= reported:
             yield proof
@@ -253,8 +264,10 @@ def _service_proofs(
     declared: Mapping[str, Mapping[str, Any]],
     settle: Callable[[str, Verdict], Verdict | None],
     index_of: Any,
+    accounts: Sequence[str] = (),
 ) -> Iterator[tuple[Proof, tuple[str, ...]]]:
     services: dict[str, bool] = {}  # service -> declared by the app
+    orgs = _literal_values(statements, "aws:sourceorgid")
     for statement in statements:
         if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
             continue
@@ -334,6 +347,98 @@ def _service_proofs(
                 ),
                 verdict.statements,
             )
+            continue
+
+        def foreign(
+            s: Symbols,
+            lowered: str = lowered,
+            actions: set[str] = must_scope_actions,
+        ) -> z3.BoolRef:
+            return z3.And(
+                s.is_service,
+                s.service == z3.StringVal(lowered),
+                z3.Or(*[s.action == z3.StringVal(a) for a in sorted(actions)]),
+                *_for_another_account(s, [*accounts, "${AWS::AccountId}"], orgs),
+            )
+
+        verdict = settle(f"whether {service} is scoped to this account",
+                         prover.ask(foreign, "service scope"))  # fmt: skip
+        if verdict is not None:
+            yield (
+                Proof(
+                    "CDKP106",
+                    f"{_words(verdict)}: its scope names another account's resources (a negated "
+                    "operator, a wildcard or a policy variable lets them through), so it can be "
+                    f"used on their behalf (the confused deputy): {_by(verdict)}.",
+                    index_of(_first(verdict)),
+                    service,
+                ),
+                verdict.statements,
+            )
+
+
+def _literal_values(statements: Sequence[Any], key: str) -> set[str]:
+    """The literal values any condition of ``statements`` gives ``key`` (lowercase name)."""
+    out: set[str] = set()
+    for statement in statements:
+        condition = statement.get("Condition") if isinstance(statement, Mapping) else None
+        for block in condition.values() if isinstance(condition, Mapping) else []:
+            for name, value in block.items() if isinstance(block, Mapping) else []:
+                if str(name).lower() == key:
+                    out.update(str(v) for v in (value if isinstance(value, list) else [value]))
+    return out
+
+
+def _another_accounts_arn(owns: Sequence[str]) -> z3.ReRef:
+    """ARNs whose account field (the fifth) is not empty (an S3 bucket's ARN holds none) and is
+    none of ``owns`` (the key's account is also written ``${AWS::AccountId}``, which holds colons
+    and so is never such a field; the partition and the region may be written as their
+    placeholders too): one regular expression, which the solver decides faster than a search of
+    the text."""
+    field = z3.Plus(NOT_COLON_DOLLAR)
+    for own in owns:
+        field = z3.Intersect(field, z3.Complement(z3.Re(own)))
+    plain = z3.Star(NOT_COLON_DOLLAR)  # a placeholder's own colons never end a field
+    return z3.Concat(
+        z3.Re("arn:"), z3.Union(plain, z3.Re("${AWS::Partition}")), z3.Re(":"),
+        plain, z3.Re(":"), z3.Union(plain, z3.Re("${AWS::Region}")), z3.Re(":"),
+        field, z3.Re(":"), z3.Star(ANY),
+    )  # fmt: skip
+
+
+def _for_another_account(s: Symbols, owns: Sequence[str], orgs: set[str]) -> list[z3.BoolRef]:
+    """A request for a resource of another account: at least one scoping key present, and each
+    one present naming no resource of this account (``owns``: its account id and its
+    placeholder). ``aws:SourceAccount`` another id; ``aws:SourceArn`` and an encryption-context
+    key holding an ARN (its name ends in ``arn``) without ``:<own account>:`` (an S3 bucket's ARN,
+    which holds no account, never counts as another's); ``aws:SourceOrgID`` none of the values
+    the policy writes for it. Any other encryption-context key (a name, an id) cannot tell whose
+    the resource is: absent. "Use the aws:SourceArn and aws:SourceAccount global condition
+    context keys in resource policies to limit the permissions that the service gives another
+    service to the resource" (IAM User Guide, "The confused deputy problem",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html)."""
+    present: list[z3.BoolRef] = []
+    parts: list[z3.BoolRef] = []
+    for name, key in s.keys.items():
+        value = key.values[0] if key.values else None
+        if value is None or not z3.is_string(value):
+            continue
+        if name == "aws:sourceaccount":
+            other = z3.And(*[value != z3.StringVal(o) for o in owns])
+        elif name == "aws:sourcearn" or (
+            name.startswith("kms:encryptioncontext:") and name.endswith("arn")
+        ):
+            other = z3.InRe(value, _another_accounts_arn(owns))
+        elif name == "aws:sourceorgid":
+            other = z3.And(*[value != z3.StringVal(o) for o in sorted(orgs)])
+        elif name == "aws:sourceorgpaths" or name.startswith("kms:encryptioncontext:"):
+            parts.append(z3.Not(key.present))
+            continue
+        else:
+            continue
+        present.append(key.present)
+        parts.append(z3.Implies(key.present, other))
+    return [z3.Or(*present) if present else z3.BoolVal(False), *parts]
 
 
 def _named_principals(statements: Sequence[Any]) -> list[str]:
