@@ -96,3 +96,38 @@ def test_a_delivery_stream_given_the_domains_own_key_is_accepted() -> None:
         orders.domain.delivery_stream(
             "Again", destination=firehose.S3Bucket(bucket), encryption=other
         )
+
+
+def test_the_domains_own_settings_given_explicitly_are_accepted() -> None:
+    """What the method writes itself, given explicitly, is accepted (found by an attack): a
+    volume with ``encrypted=True, encryption_key=domain.key`` (aws-cdk-lib raised "encrypted must
+    be true when providing an encryptionKey": the method dropped the mode and kept the key), a
+    repository with ``encryption=RepositoryEncryption.KMS`` (refused as a conflict: jsii's enum
+    objects are new on each access), a TableV2 with ``customer_managed_key(domain.key)``
+    (refused). Another key, or the other mode, is still refused; the stores are on the domain
+    key."""
+    from aws_cdk import aws_ecr as ecr
+    from aws_cdk import aws_kms as kms
+
+    app = cdk.App(context=cdk_context())
+    orders = _orders(app)
+    domain = orders.domain
+    domain.volume("V", availability_zone="eu-west-1a", size=cdk.Size.gibibytes(8),
+                  encrypted=True, encryption_key=domain.key)  # fmt: skip
+    domain.repository("R", encryption=ecr.RepositoryEncryption.KMS)
+    key = dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
+    domain.table_v2("T", partition_key=key,
+                    encryption=dynamodb.TableEncryptionV2.customer_managed_key(domain.key))  # fmt: skip
+    with pytest.raises(ConflictingEncryptionError, match="encryption"):
+        domain.repository("R2", encryption=ecr.RepositoryEncryption.AES_256)
+    with pytest.raises(ConflictingEncryptionError, match="encryption"):
+        domain.table_v2("T2", partition_key=key, encryption=dynamodb.TableEncryptionV2
+                        .customer_managed_key(kms.Key(orders, "Other")))  # fmt: skip
+    template = app.synth().get_stack_by_name(orders.stack_name).template
+    key_ref = {"Fn::GetAtt": [next(k for k, r in template["Resources"].items()
+                                   if r["Type"] == "AWS::KMS::Key"), "Arn"]}  # fmt: skip
+    by_type = {r["Type"]: r["Properties"] for r in template["Resources"].values()}
+    assert by_type["AWS::EC2::Volume"]["KmsKeyId"] == key_ref
+    assert by_type["AWS::ECR::Repository"]["EncryptionConfiguration"]["KmsKey"] == key_ref
+    table = by_type["AWS::DynamoDB::GlobalTable"]
+    assert table["Replicas"][0]["SSESpecification"]["KMSMasterKeyId"] == key_ref

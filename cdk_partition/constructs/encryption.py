@@ -76,7 +76,7 @@ def _take_encryption(
             props[key_prop] = key
     if mode_prop is not None:
         given_mode = props.get(mode_prop)
-        if given_mode is not None and given_mode != mode_value:
+        if given_mode is not None and not _same_mode(given_mode, mode_value):
             raise ConflictingEncryptionError(
                 f"{path}: {method}(..., {prefix}{mode_prop}={render(given_mode)}) conflicts with "
                 f"the key of {domain}, which needs {prefix}{mode_prop}={render(mode_value)}. Drop "
@@ -86,8 +86,22 @@ def _take_encryption(
             )
         if check_only:
             props.pop(mode_prop, None)
+            if key_prop is not None and props.get(key_prop) is key:
+                # the domain key given as well: the mixin sets it; an L2 given a key without its
+                # mode refuses (ec2.Volume: "encrypted must be true when providing an
+                # encryptionKey")
+                props.pop(key_prop)
         else:
             props[mode_prop] = mode_value
+
+
+def _same_mode(given: Any, wanted: Any) -> bool:
+    """Whether an encryption mode given equals the one the method sets: jsii enum-like classes
+    (``ecr.RepositoryEncryption.KMS``) are new objects on each access, equal by ``value``."""
+    if given is wanted or given == wanted:
+        return True
+    value = getattr(wanted, "value", _UNSET)
+    return value is not _UNSET and type(given) is type(wanted) and given.value == value
 
 
 def _refuse(domain: Any, kind: str, props: dict[str, Any], prop: str, what: str) -> None:

@@ -211,6 +211,9 @@ class StoreFactories(StoreAccess):
         share the primary's key id). A replica in a region the domain does not span raises; a
         ``replica_key_arns`` entry must be that same ARN.
         """
+        given: Any = props.get("encryption")
+        if getattr(given, "table_key", None) is self.key and not given.replica_key_arns:
+            props.pop("encryption")  # the domain's own key, as the method sets it anyway
         _refuse(
             self, f"table_v2 {id}", props, "encryption", "TableEncryptionV2.customer_managed_key"
         )
