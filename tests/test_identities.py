@@ -484,3 +484,28 @@ def test_a_permissions_boundary_limits_what_the_grant_reaches(
 
     found = [f for f in synth_env(tmp_path, build) if f.rule == "CDKP019"]
     assert bool(found) is (boundary in ("with_sqs", "aws_managed")), [f.message for f in found]
+
+
+@pytest.mark.parametrize("fixed", [False, True])
+def test_a_role_session_in_a_resource_policy_is_its_role(tmp_path: Path, fixed: bool) -> None:
+    """A bucket policy naming an assumed-role session (``arn:aws:sts::<account>:assumed-role/
+    reader/sess``): the fix named the session ARN, which ``Role.from_role_arn`` refuses, and
+    naming the role did not clear the finding (an attack). A key policy naming the role lets its
+    sessions in (aws:PrincipalArn is the role's ARN): the finding names the role, and naming it
+    clears it."""
+    session = "arn:aws:sts::222222222222:assumed-role/reader/sess"
+    role = "arn:aws:iam::222222222222:role/reader"
+
+    def build(orders: DomainStack) -> None:
+        bucket = orders.domain.bucket("Docs")
+        bucket.add_to_resource_policy(iam.PolicyStatement(
+            principals=[iam.ArnPrincipal(session)], actions=["s3:GetObject"],
+            resources=[bucket.arn_for_objects("*")]))  # fmt: skip
+        if fixed:
+            orders.domain.grant_read(iam.Role.from_role_arn(orders, "Reader", role))
+
+    found = [f for f in synth_env(tmp_path, build) if f.rule == "CDKP019"]
+    if fixed:
+        assert found == [], [f.message for f in found]
+    else:
+        assert len(found) == 1 and f"from_role_arn(scope, id, '{role}')" in (found[0].fix or "")

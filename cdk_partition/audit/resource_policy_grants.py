@@ -26,6 +26,14 @@ _ROOT = re.compile(
 )
 
 
+#: An assumed-role session ARN (``arn:aws:sts::<account>:assumed-role/<role>/<session>``): "For
+#: IAM roles, the request context returns the ARN of the role, not the ARN of the user that
+#: assumed the role" (aws:PrincipalArn, IAM User Guide, "AWS global condition context keys",
+#: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html), and
+#: a key policy naming the role lets its sessions in: the grant is the role's.
+_SESSION = re.compile(r"^arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/[^/]+$")
+
+
 def resource_policy_grants(
     assembly: CloudAssembly,
     resolver: PrincipalResolver,
@@ -93,9 +101,13 @@ def resource_policy_grants(
                         # (the identity grants above), as the AWS Solutions Constructs'
                         # "owner only" statements write it
                         continue
+                    session = _SESSION.match(text)
                     arn = (
                         f"arn:{stack.environment.partition_text}:iam::{root.group(1)}:root"
                         if root
+                        # a role session: its role is the principal a key policy names for it
+                        else f"arn:{session[1]}:iam::{session[2]}:role/{session[3]}"
+                        if session
                         else text
                     )
                     origin = resolver.origins.get(arn)
