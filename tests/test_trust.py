@@ -51,6 +51,17 @@ OPEN: dict[str, Callable[[DomainStack], None]] = {
     "condition-all-but-own-account": _trusting(
         _STAR | {"Condition": {"StringNotEquals": {"aws:PrincipalAccount": "111122223333"}}}
     ),
+    # request metadata every caller sets as it likes (found by an attack: the one sample request
+    # carried none of them, so the condition read as false)
+    "secure-transport": _trusting(_STAR | {"Condition": {"Bool": {"aws:SecureTransport": "true"}}}),
+    "any-source-ip": _trusting(_STAR | {"Condition": {"Null": {"aws:SourceIp": "false"}}}),
+    "any-user-agent": _trusting(_STAR | {"Condition": {"StringLike": {"aws:UserAgent": "*"}}}),
+    "principal-type": _trusting(
+        _STAR | {"Condition": {"StringEquals": {"aws:PrincipalType": "AssumedRole"}}}
+    ),
+    "another-organization": _trusting(
+        _STAR | {"Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}
+    ),
 }
 CLOSED: dict[str, Callable[[DomainStack], None]] = {
     "service": _trusting(_STAR | {"Principal": {"Service": "lambda.amazonaws.com"}}),
@@ -63,6 +74,17 @@ CLOSED: dict[str, Callable[[DomainStack], None]] = {
     ),
     "own-account-condition": _trusting(
         _STAR | {"Condition": {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}}
+    ),
+    "corporate-ip-range": _trusting(
+        _STAR | {"Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}
+    ),
+    "one-role": _trusting(
+        _STAR
+        | {
+            "Condition": {
+                "ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/deployer"}
+            }
+        }
     ),
 }
 

@@ -19,6 +19,7 @@ from typing import Any
 from ..assembly import CloudAssembly, StackTemplate
 from ..assembly.principals import PrincipalResolver
 from ..policy import evaluator
+from ..policy.prover import resource_prover
 from .identity_policies import as_list, named_anywhere, props_of, statements_of
 from .rules import Finding, Rule, Source, make_finding, resource_fields, short
 
@@ -124,12 +125,73 @@ _STRANGER = "arn:aws:iam::999999999999:role/stranger"
 
 def _admits_a_stranger(statement: Mapping[str, Any], action: str) -> bool:
     """Whether the statement, its principal read as ``"*"``, allows a role of an unrelated
-    account ``action``."""
+    account ``action``: decided by the prover over every request such a role can make (the
+    request metadata it controls: ``aws:SecureTransport``, ``aws:UserAgent``,
+    ``aws:PrincipalType``, a source IP the statement names no range of; never the keys only a
+    service or the app's organization sets), each witness decided again by the evaluator. A
+    statement the prover cannot encode is asked with one sample request, as before."""
     policy = {"Version": "2012-10-17",
               "Statement": [{**statement, "Principal": {"AWS": "*"}}]}  # fmt: skip
+    prover = resource_prover(policy, (action,), _STRANGER_KEYS)
+    if prover.encoding is not None:
+        owns = sorted(set(re.findall(r"(?<!\d)\d{12}(?!\d)", str(statement))))
+        written = _written_keys(statement)
+        orgs = _values_of(statement, "aws:principalorgid")
+        verdict = prover.ask(lambda s: _stranger(s, owns, written, orgs), "trust")
+        if verdict.status in ("allowed", "denied"):
+            return verdict.status == "allowed"
     request = evaluator.Request(action, _STRANGER, "999999999999", context={},
                                 identity_allows=True)  # fmt: skip
     try:
         return evaluator.evaluate(evaluator.prepare(policy), request) == "allow"
     except ValueError:
         return False
+
+
+#: Keys a stranger's request is asked about although the statement may not read them.
+_STRANGER_KEYS = ("aws:principalorgid", "aws:principalorgpaths")
+#: Keys only a service's request, or the network a request comes through, carries: a stranger's
+#: request has them only where the statement does not name a value of them.
+_NETWORK = ("aws:sourceip", "aws:vpcsourceip", "aws:sourcevpc", "aws:sourcevpce")
+
+
+def _written_keys(statement: Mapping[str, Any]) -> set[str]:
+    """The condition keys ``statement`` compares with a value (any operator but ``Null``)."""
+    condition = statement.get("Condition")
+    out: set[str] = set()
+    for operator, block in condition.items() if isinstance(condition, Mapping) else ():
+        if str(operator).lower().endswith("null") or not isinstance(block, Mapping):
+            continue
+        out.update(str(k).lower() for k in block)
+    return out
+
+
+def _stranger(s: Any, owns: list[str], written: set[str], orgs: set[str]) -> Any:
+    """A role of no account the statement names, in no organization it names, with no key only
+    a service sets, from a network it names no value of."""
+    import z3
+
+    parts = [z3.Not(s.is_service), *[s.account != z3.StringVal(o) for o in owns]]
+    for name, key in s.keys.items():
+        if name.startswith("aws:source") and name not in _NETWORK:
+            parts.append(z3.Not(key.present))  # a service's request, never a role's own
+        elif name in _NETWORK and name in written:
+            parts.append(z3.Not(key.present))
+        elif name == "aws:principalorgpaths":
+            parts.append(z3.Not(key.present))
+        elif name == "aws:principalorgid" and key.values and z3.is_string(key.values[0]):
+            # another organization than any the statement names, or none
+            others = [key.values[0] != z3.StringVal(o) for o in sorted(orgs)]
+            parts.append(z3.Or(z3.Not(key.present), z3.And(*others)))
+    return z3.And(*parts)
+
+
+def _values_of(statement: Mapping[str, Any], name: str) -> set[str]:
+    """The literal values ``statement``'s conditions give the key ``name`` (lowercase)."""
+    condition = statement.get("Condition")
+    out: set[str] = set()
+    for block in condition.values() if isinstance(condition, Mapping) else ():
+        for key, value in block.items() if isinstance(block, Mapping) else ():
+            if str(key).lower() == name:
+                out.update(str(v) for v in as_list(value))
+    return out

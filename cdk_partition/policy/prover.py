@@ -348,6 +348,23 @@ def _prover_for_text(text: str) -> Prover:
     return Prover(policy, encoding, None)
 
 
+def resource_prover(
+    policy: Mapping[str, Any], actions: tuple[str, ...], keys: tuple[str, ...] = ()
+) -> Prover:
+    """A :class:`Prover` of a resource policy (a role's trust policy) whose statements all cover
+    the resource in question, over ``actions``; ``keys``: condition keys a question reads
+    although the policy may not. Not cached."""
+    canonical = prepare(policy)
+    started = time.perf_counter()
+    try:
+        encoding = encode(canonical, actions=actions, extra_keys=keys, key_policy=False)
+    except NotEncodable as problem:
+        return Prover(canonical, None, problem)
+    finally:
+        _SOLVER_SECONDS[0] += time.perf_counter() - started
+    return Prover(canonical, encoding, None)
+
+
 def prover_for(policy: Mapping[str, Any]) -> Prover:
     """The :class:`Prover` of ``policy`` (raw or canonical), from a cache keyed by the canonical
     document: the same policy is encoded once per process."""
