@@ -29,6 +29,8 @@ The questions:
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -177,7 +179,7 @@ def prove_key_policy(
             declared,
             settle,
             index_of,
-            [*accounts, *wired_accounts],
+            [*(accounts or _literal_accounts(canonical_statements)), *wired_accounts],
         ),
     ]:
         if not set(responsible) <= reported:
@@ -349,6 +351,9 @@ def _service_proofs(
             )
             continue
 
+        if not _scope_needs_proof(statements, lowered):
+            continue  # positive literal scopes only: the statement check reads them exactly
+
         def foreign(
             s: Symbols,
             lowered: str = lowered,
@@ -375,6 +380,50 @@ def _service_proofs(
                 ),
                 verdict.statements,
             )
+
+
+_PSEUDO = {"${AWS::Partition}": "P", "${AWS::Region}": "R", "${AWS::AccountId}": "A"}
+_TRICKY = ("not", "null", "ifexists", "forallvalues", "foranyvalue")
+
+
+def _scope_needs_proof(statements: Sequence[Any], service: str) -> bool:
+    """Whether an Allow for ``service`` scopes it in a way only the prover can read: a negated
+    operator, ``Null``, ``...IfExists``, a set operator, a policy variable, or a wildcard in a
+    scoping value before an ARN's resource field. Positive operators on literal values are read
+    exactly by the statement check (:func:`~.service_statements.foreign_scopes`), and asking the
+    solver about every domain's scoped statements costs seconds on two cores."""
+    for statement in statements:
+        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        named = principal.get("Service") if isinstance(principal, Mapping) else None
+        if service not in [str(v).lower() for v in (named if isinstance(named, list) else [named])]:
+            continue
+        condition = statement.get("Condition")
+        for operator, block in condition.items() if isinstance(condition, Mapping) else ():
+            if any(t in str(operator).lower() for t in _TRICKY):
+                return True
+            for key, values in block.items() if isinstance(block, Mapping) else ():
+                name = str(key).lower()
+                if name not in SCOPING_KEYS and not name.startswith("kms:encryptioncontext:"):
+                    continue
+                for value in values if isinstance(values, list) else [values]:
+                    text = str(value)
+                    for pseudo, plain in _PSEUDO.items():
+                        text = text.replace(pseudo, plain)
+                    if "${" in text:
+                        return True
+                    fields = text.split(":", 5) if text.startswith("arn:") else [text]
+                    if any("*" in f or "?" in f for f in fields[:5]):
+                        return True
+    return False
+
+
+def _literal_accounts(statements: Sequence[Any]) -> list[str]:
+    """The 12-digit account ids ``statements`` write: with the key's account unknown (an
+    environment-agnostic stack), any of them may be its own, so only a scope admitting an
+    account the policy never writes (a negated operator, a wildcard, a variable) is another's."""
+    return sorted(set(re.findall(r"(?<!\d)\d{12}(?!\d)", json.dumps(list(statements)))))
 
 
 def _literal_values(statements: Sequence[Any], key: str) -> set[str]:
