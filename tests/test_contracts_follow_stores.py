@@ -176,3 +176,36 @@ def test_aurora_member_instance_uses_no_key_of_its_own() -> None:
 
     app, _ = _app(build)
     app.synth()
+
+
+def test_ecs_managed_ebs_volumes_on_the_key_are_not_silent(tmp_path: Any) -> None:
+    """An ECS service's managed EBS volume put on the domain key (CDKP001's own fix, the mixin,
+    applied as written): ECS's infrastructure role must use the key, which AWS documents on a
+    page no row could be written from (``LOOKED_UP``). It synthesized with no finding (an
+    attack); now CDKP030 says so, naming the page."""
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk import aws_ecs as ecs
+    from conftest import cdk_context
+
+    from cdk_partition import DomainStack, audit_path
+
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    orders = DomainStack(app, "Orders", domain_name="orders",
+                         administrators=[iam.ArnPrincipal("arn:aws:iam::111111111111:role/admin")],
+                         env=cdk.Environment(account="111111111111", region="eu-west-1"))  # fmt: skip
+    vpc = ec2.Vpc(orders, "Vpc", max_azs=2, nat_gateways=0)
+    cluster = ecs.Cluster(orders, "Cluster", vpc=vpc, managed_storage_configuration=ecs
+                          .ManagedStorageConfiguration(fargate_ephemeral_storage_kms_key=orders.domain.key))  # fmt: skip
+    task = ecs.FargateTaskDefinition(orders, "Task")
+    container = task.add_container("c", image=ecs.ContainerImage.from_registry("nginx"))
+    volume = ecs.ServiceManagedVolume(orders, "Volume", name="ebs",
+        managed_ebs_volume=ecs.ServiceManagedEBSVolumeConfiguration(size=cdk.Size.gibibytes(15)))  # fmt: skip
+    volume.mount_in(container, container_path="/data", read_only=False)
+    task.add_volume(name="ebs", configured_at_launch=True)
+    service = ecs.FargateService(orders, "Service", cluster=cluster, task_definition=task)
+    service.add_volume(volume)
+    cdk.Mixins.of(service).apply(orders.domain.encryption_at_rest(replace_keys=True))
+    app.synth()
+    found = [f for f in audit_path(tmp_path) if f.rule == "CDKP030"]
+    assert [f.resource_type for f in found] == ["AWS::ECS::Service"], found
+    assert "ebs-kms-encryption" in found[0].message or "infrastructure" in found[0].message

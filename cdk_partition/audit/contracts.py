@@ -40,6 +40,19 @@ RULES: tuple[Rule, ...] = (
         "the DenyEveryoneElse exemptions); do not replace the key policy with an escape hatch",
         source=no_aws_page(_PER_ROW),
     ),
+    Rule(
+        "CDKP030",
+        "warning",
+        "AWS documents requests of the key for the store that the library cannot state",
+        "read the AWS page the finding names and let its requests through the key policy (the "
+        "role it names with `domain.allow_passed_role(role, <type>)` or `domain.grant_read` / "
+        "`grant_write`, a service statement with `domain.allow_service(...)`); then mark it "
+        'verified with `exempt(<store>, "CDKP030", <what you checked>)`',
+        source=no_aws_page(
+            "each such type's entry (cdk_partition.knowledge.contracts.LOOKED_UP) names the AWS "
+            "page read and why no contract row could be written from it"
+        ),
+    ),
 )
 _RULE = {rule.id: rule for rule in RULES}
 
@@ -58,6 +71,20 @@ def audit_contracts(
     a customer key in a key slot (``resource`` given: its properties as the catalogue reads them)
     or sets a property of ``contracts.CONTRACT_KEY_PROPERTIES`` (a Lambda function's KmsKeyArn);
     an Aurora member instance, whose storage belongs to its cluster, uses no key of its own."""
+    looked = contracts.LOOKED_UP.get(base["resource_type"])
+    if looked is not None and looked.found == "incomplete" and resource is not None:
+        uses = catalogue.classify(base["resource_type"], resource.get("Properties")) or []
+        if any(u.state == "customer_key" for u in uses):
+            # fail closed: AWS says the key policy needs something no row states
+            yield make_finding(
+                _RULE["CDKP030"],
+                f"{base['path']} of domain {domain!r} is on the domain key, and AWS documents "
+                f"requests of the key for it that the library has no contract row for: "
+                f'{looked.why} ({looked.source}: "{looked.quote}"). The key policy may '
+                "refuse them at run time.",
+                location="KeyPolicy",
+                **base,
+            )
     store = contracts.STORE_TYPES.get(base["resource_type"])
     if store is None:
         return

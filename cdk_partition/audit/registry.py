@@ -70,6 +70,7 @@ ORDER: tuple[str, ...] = (
     "CDKP027",
     "CDKP028",
     "CDKP029",
+    "CDKP030",
 )
 
 
