@@ -94,6 +94,7 @@ from .rules import (
     short,
 )
 from .run_roles import audit_run_roles
+from .service_grants import audit_service_grants
 from .stores import audit_store
 from .trust import audit_trust
 
@@ -167,6 +168,7 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
         findings.extend(audit_trust(assembly))  # named roles anyone may assume
         findings.extend(audit_integrations(assembly))  # services the CDK wires to stores
         findings.extend(audit_deliveries(assembly))  # deliveries AWS documents, no contract
+        findings.extend(audit_service_grants(assembly))  # services a store's policy lets in
         findings.extend(audit_backup_selections(assembly))  # AWS Backup roles on domain stores
         findings.extend(audit_run_roles(assembly))  # roles the domain's stores run with
         findings.extend(audit_door_uses(assembly))  # the doors' statements and their stores

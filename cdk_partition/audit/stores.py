@@ -307,8 +307,8 @@ def with_mixin(
         return fix
     if direct:
         return (
-            "apply the domain's one switch to this L1 (or a scope above it), which sets every key "
-            f"property its type needs: `{MIXIN_FIX}`; or rebuild it: {fix}"
+            "apply the domain's one switch to the construct (or a scope above it), which sets "
+            f"every key property its type needs: `{MIXIN_FIX}`; or rebuild it: {fix}"
         )
     return f"{fix}; or apply the domain's one switch to the construct (or a scope above it): `{MIXIN_FIX}`"
 
