@@ -115,3 +115,26 @@ def test_a_scope_to_the_own_account_is_not(tmp_path: Path, shape: str) -> None:
     errors = [f for f in _synth(tmp_path, _with(principal, condition))
               if f.severity == "error" and "another account" in f.message]  # fmt: skip
     assert errors == [], [f.message for f in errors]
+
+
+@pytest.mark.parametrize("shape", ["beside_a_role", "organization_paths"])
+def test_other_accounts_scopes_the_attack_found_next(tmp_path: Path, shape: str) -> None:
+    """A service named beside a role in one statement is judged as a service (its scope was
+    never read), and ``aws:SourceOrgPaths`` under a negated set operator admits every other
+    organization (the prover kept the key absent): both were silent (a second attack)."""
+
+    def build(orders: DomainStack) -> None:
+        if shape == "beside_a_role":
+            principals = [iam.ArnPrincipal(f"arn:aws:iam::{ACCOUNT}:role/admin"),
+                          iam.ServicePrincipal("s3.amazonaws.com")]  # fmt: skip
+            condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": OTHER}}
+        else:
+            principals = [iam.ServicePrincipal("s3.amazonaws.com")]
+            condition = {"ForAnyValue:StringNotLike": {"aws:SourceOrgPaths": "o-mine12345/*"},
+                         "Null": {"aws:SourceOrgPaths": "false"}}  # fmt: skip
+        orders.domain.add_to_key_policy(iam.PolicyStatement(
+            sid="Scoped", principals=principals, actions=["kms:GenerateDataKey", "kms:Decrypt"],
+            resources=["*"], conditions=condition))  # fmt: skip
+
+    errors = [f for f in _synth(tmp_path, build) if f.severity == "error"]
+    assert {f.rule for f in errors} == {"CDKP106"}, [f.message for f in errors]

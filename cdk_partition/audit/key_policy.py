@@ -353,14 +353,20 @@ def _statement_findings(
             principal,
         )
         return
-    if aws is None:
-        for problem in _service_statement_problems(statement, declared, account, wired):
+    services = principal.get("Service") if isinstance(principal, dict) else None
+    if services is not None:
+        # a service named beside roles is judged as a service too: its scope is the same
+        # statement's (an attack named a role and s3.amazonaws.com scoped to another account)
+        for problem in _service_statement_problems(
+            {**statement, "Principal": {"Service": services}}, declared, account, wired
+        ):
             yield finding(
                 "CDKP106",
                 f"statement {sid} {problem}",
                 f"{location}.Principal",
                 statement.get("Principal"),
             )
+    if aws is None:
         return
     actions = _expand(_as_list(statement.get("Action", [])))
     if "NotAction" in statement:

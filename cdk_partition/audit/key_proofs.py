@@ -269,7 +269,9 @@ def _service_proofs(
     accounts: Sequence[str] = (),
 ) -> Iterator[tuple[Proof, tuple[str, ...]]]:
     services: dict[str, bool] = {}  # service -> declared by the app
-    orgs = _literal_values(statements, "aws:sourceorgid")
+    orgs = _literal_values(statements, "aws:sourceorgid") | _literal_values(
+        statements, "aws:sourceorgpaths"
+    )
     for statement in statements:
         if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
             continue
@@ -438,13 +440,17 @@ def _literal_values(statements: Sequence[Any], key: str) -> set[str]:
     return out
 
 
+#: An AWS account id: twelve digits (a witness with another shape is no real request).
+_ACCOUNT_ID = z3.Loop(z3.Range("0", "9"), 12, 12)
+
+
 def _another_accounts_arn(owns: Sequence[str]) -> z3.ReRef:
     """ARNs whose account field (the fifth) is not empty (an S3 bucket's ARN holds none) and is
     none of ``owns`` (the key's account is also written ``${AWS::AccountId}``, which holds colons
     and so is never such a field; the partition and the region may be written as their
     placeholders too): one regular expression, which the solver decides faster than a search of
     the text."""
-    field = z3.Plus(NOT_COLON_DOLLAR)
+    field = _ACCOUNT_ID
     for own in owns:
         field = z3.Intersect(field, z3.Complement(z3.Re(own)))
     plain = z3.Star(NOT_COLON_DOLLAR)  # a placeholder's own colons never end a field
@@ -473,14 +479,22 @@ def _for_another_account(s: Symbols, owns: Sequence[str], orgs: set[str]) -> lis
         if value is None or not z3.is_string(value):
             continue
         if name == "aws:sourceaccount":
-            other = z3.And(*[value != z3.StringVal(o) for o in owns])
+            other = z3.And(z3.InRe(value, _ACCOUNT_ID), *[value != z3.StringVal(o) for o in owns])
         elif name == "aws:sourcearn" or (
             name.startswith("kms:encryptioncontext:") and name.endswith("arn")
         ):
             other = z3.InRe(value, _another_accounts_arn(owns))
         elif name == "aws:sourceorgid":
             other = z3.And(*[value != z3.StringVal(o) for o in sorted(orgs)])
-        elif name == "aws:sourceorgpaths" or name.startswith("kms:encryptioncontext:"):
+        elif name == "aws:resourceaccount":
+            # the resource is the key, in its own account
+            parts.append(z3.Implies(key.present, z3.Or(*[value == z3.StringVal(o) for o in owns])))
+            continue
+        elif name == "aws:sourceorgpaths":
+            # another organization's path: none of the literal ones the policy writes
+            paths = [value != z3.StringVal(o) for o in sorted(orgs) if "/" in o]
+            other = z3.And(*paths) if paths else z3.BoolVal(True)
+        elif name.startswith("kms:encryptioncontext:"):
             parts.append(z3.Not(key.present))
             continue
         else:
