@@ -18,10 +18,16 @@ from cdk_partition import DomainStack
 
 
 def _trusting(statement: dict[str, Any], *, named: bool = False) -> Callable[[DomainStack], None]:
+    return _trusting_all([statement], named=named)
+
+
+def _trusting_all(
+    statements: list[dict[str, Any]], *, named: bool = False
+) -> Callable[[DomainStack], None]:
     def build(orders: DomainStack) -> None:
         role = iam.CfnRole(orders, "Reader", role_name="orders-reader",
                            assume_role_policy_document={"Version": "2012-10-17",
-                                                        "Statement": [statement]})  # fmt: skip
+                                                        "Statement": statements})  # fmt: skip
         principal = (
             iam.Role.from_role_arn(orders, "ByArn", "arn:aws:iam::111122223333:role/orders-reader")
             if named
@@ -59,6 +65,12 @@ OPEN: dict[str, Callable[[DomainStack], None]] = {
     "principal-type": _trusting(
         _STAR | {"Condition": {"StringEquals": {"aws:PrincipalType": "AssumedRole"}}}
     ),
+    # found by a second attack: a source identity the caller sets, every network, any endpoint
+    "source-identity": _trusting(
+        _STAR | {"Condition": {"StringEquals": {"aws:SourceIdentity": "alice"}}}
+    ),
+    "every-address": _trusting(_STAR | {"Condition": {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}}),
+    "any-endpoint": _trusting(_STAR | {"Condition": {"StringLike": {"aws:SourceVpce": "vpce-*"}}}),
     "another-organization": _trusting(
         _STAR | {"Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}
     ),
@@ -74,6 +86,16 @@ CLOSED: dict[str, Callable[[DomainStack], None]] = {
     ),
     "own-account-condition": _trusting(
         _STAR | {"Condition": {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}}
+    ),
+    "denied-outside-the-organization": _trusting_all(
+        [
+            _STAR,
+            _STAR
+            | {
+                "Effect": "Deny",
+                "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
+            },
+        ]
     ),
     "corporate-ip-range": _trusting(
         _STAR | {"Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}

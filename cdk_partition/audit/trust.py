@@ -13,7 +13,7 @@ Python over the assembly's JSON.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate
@@ -111,11 +111,15 @@ def _open_statements(trust: Any) -> Iterator[Mapping[str, Any]]:
     assume-role action (a witness: ``StringLike aws:PrincipalArn "*"`` narrows nothing;
     ``aws:PrincipalOrgID``, ``aws:SourceAccount`` refuse it; what the evaluator cannot decide is
     not read as open)."""
+    # an explicit deny overrides any allow ("Policy evaluation logic", IAM User Guide,
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html):
+    # the trust policy's Deny statements hold for the stranger too
+    denies = [s for s in statements_of(trust) if s.get("Effect") == "Deny"]
     for statement in statements_of(trust):
         principal = statement.get("Principal")
         named = [*as_list(principal.get("AWS")), *as_list(principal.get("Federated"))] if (
             isinstance(principal, dict)) else as_list(principal)  # fmt: skip
-        if "*" in named and any(_admits_a_stranger(statement, a) for a in _ASSUME):
+        if "*" in named and any(_admits_a_stranger(statement, a, denies) for a in _ASSUME):
             yield statement
 
 
@@ -123,7 +127,9 @@ def _open_statements(trust: Any) -> Iterator[Mapping[str, Any]]:
 _STRANGER = "arn:aws:iam::999999999999:role/stranger"
 
 
-def _admits_a_stranger(statement: Mapping[str, Any], action: str) -> bool:
+def _admits_a_stranger(
+    statement: Mapping[str, Any], action: str, denies: Sequence[Mapping[str, Any]] = ()
+) -> bool:
     """Whether the statement, its principal read as ``"*"``, allows a role of an unrelated
     account ``action``: decided by the prover over every request such a role can make (the
     request metadata it controls: ``aws:SecureTransport``, ``aws:UserAgent``,
@@ -131,12 +137,14 @@ def _admits_a_stranger(statement: Mapping[str, Any], action: str) -> bool:
     service or the app's organization sets), each witness decided again by the evaluator. A
     statement the prover cannot encode is asked with one sample request, as before."""
     policy = {"Version": "2012-10-17",
-              "Statement": [{**statement, "Principal": {"AWS": "*"}}]}  # fmt: skip
+              "Statement": [{**statement, "Principal": {"AWS": "*"}}, *denies]}  # fmt: skip
     prover = resource_prover(policy, (action,), _STRANGER_KEYS)
     if prover.encoding is not None:
-        owns = sorted(set(re.findall(r"(?<!\d)\d{12}(?!\d)", str(statement))))
+        # no account or organization the trust policy names (its Deny statements too), and not
+        # the role's own account
+        owns = sorted({"${AWS::AccountId}", *re.findall(r"(?<!\d)\d{12}(?!\d)", str(policy))})
         written = _written_keys(statement)
-        orgs = _values_of(statement, "aws:principalorgid")
+        orgs = {o for s in [statement, *denies] for o in _values_of(s, "aws:principalorgid")}
         verdict = prover.ask(lambda s: _stranger(s, owns, written, orgs), "trust")
         if verdict.status in ("allowed", "denied"):
             return verdict.status == "allowed"
@@ -155,14 +163,30 @@ _STRANGER_KEYS = ("aws:principalorgid", "aws:principalorgpaths")
 _NETWORK = ("aws:sourceip", "aws:vpcsourceip", "aws:sourcevpc", "aws:sourcevpce")
 
 
+#: aws:SourceIdentity is "specified by the principal that is calling the AssumeRole operation"
+#: (IAM User Guide, "Monitor and control actions taken with assumed roles",
+#: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html):
+#: a stranger sets it as it likes.
+_CALLERS = ("aws:sourceidentity",)
+#: Network values that name no network: every IPv4 or IPv6 address.
+_ANY_NETWORK = ("0.0.0.0/0", "::/0")
+
+
 def _written_keys(statement: Mapping[str, Any]) -> set[str]:
-    """The condition keys ``statement`` compares with a value (any operator but ``Null``)."""
+    """The condition keys ``statement`` pins to values a stranger's request cannot carry: a
+    positive operator (not ``Null``, no ``Not``) whose values are literal (no wildcard, not every
+    address). A network key written otherwise (``StringNotEquals``, ``vpce-*``, ``0.0.0.0/0``)
+    is left to the stranger."""
     condition = statement.get("Condition")
     out: set[str] = set()
     for operator, block in condition.items() if isinstance(condition, Mapping) else ():
-        if str(operator).lower().endswith("null") or not isinstance(block, Mapping):
+        lowered = str(operator).lower()
+        if lowered.endswith("null") or "not" in lowered or not isinstance(block, Mapping):
             continue
-        out.update(str(k).lower() for k in block)
+        for key, values in block.items():
+            texts = [str(v) for v in as_list(values)]
+            if all("*" not in t and "?" not in t and t not in _ANY_NETWORK for t in texts):
+                out.add(str(key).lower())
     return out
 
 
@@ -173,7 +197,7 @@ def _stranger(s: Any, owns: list[str], written: set[str], orgs: set[str]) -> Any
 
     parts = [z3.Not(s.is_service), *[s.account != z3.StringVal(o) for o in owns]]
     for name, key in s.keys.items():
-        if name.startswith("aws:source") and name not in _NETWORK:
+        if name.startswith("aws:source") and name not in _NETWORK and name not in _CALLERS:
             parts.append(z3.Not(key.present))  # a service's request, never a role's own
         elif name in _NETWORK and name in written:
             parts.append(z3.Not(key.present))
