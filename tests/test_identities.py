@@ -509,3 +509,26 @@ def test_a_role_session_in_a_resource_policy_is_its_role(tmp_path: Path, fixed: 
         assert found == [], [f.message for f in found]
     else:
         assert len(found) == 1 and f"from_role_arn(scope, id, '{role}')" in (found[0].fix or "")
+
+
+@pytest.mark.parametrize("case", ["computed_action", "key_grant"])
+def test_a_permissions_boundary_read_with_care(tmp_path: Path, case: str) -> None:
+    """A second attack: a boundary allowing an action CloudFormation computes (``Fn::Join``)
+    was read as allowing nothing, which voided a real grant the key refuses (now it stays
+    CDKP019); a grant on the key itself (``domain.key.grant_decrypt``) ignored the boundary
+    (CDKP019 with a fix widening the key, though the boundary allows no KMS action)."""
+
+    def build(orders: DomainStack) -> None:
+        fn = _function(orders, "Worker")
+        if case == "computed_action":
+            orders.domain.queue("Jobs").grant_send_messages(fn)
+            allowed: list[Any] = ["logs:*", cdk.Fn.sub("sqs:${Verb}", {"Verb": "SendMessage"})]
+        else:
+            orders.domain.key.grant_decrypt(fn)
+            allowed = ["logs:*"]
+        limit = iam.ManagedPolicy(orders, "Limit", statements=[
+            iam.PolicyStatement(actions=allowed, resources=["*"])])  # fmt: skip
+        iam.PermissionsBoundary.of(fn).apply(limit)
+
+    found = [f for f in synth_env(tmp_path, build) if f.rule == "CDKP019"]
+    assert bool(found) is (case == "computed_action"), [f.message for f in found]

@@ -39,9 +39,19 @@ def _budget_publishing(orders: DomainStack) -> None:
         resources=[topic.topic_arn], conditions={"StringEquals": {"aws:SourceAccount": ACCOUNT}}))  # fmt: skip
 
 
+def _budget_by_not_action(orders: DomainStack) -> None:
+    topic = orders.domain.topic("Alerts")
+    # every action but Subscribe: Publish among them (a second attack: NotAction was not read)
+    topic.add_to_resource_policy(iam.PolicyStatement(
+        principals=[iam.ServicePrincipal("budgets.amazonaws.com")], not_actions=["sns:Subscribe"],
+        resources=[topic.topic_arn], conditions={"StringEquals": {"aws:SourceAccount": ACCOUNT}}))  # fmt: skip
+
+
 CASES: dict[str, tuple[Callable[[DomainStack], None], str, tuple[str, ...]]] = {
     "cloudfront-origin-access-control": (
         _origin_access_control, "cloudfront.amazonaws.com", ("kms:Decrypt",)),
+    "budgets-not-action": (
+        _budget_by_not_action, "budgets.amazonaws.com", ("kms:Decrypt", "kms:GenerateDataKey")),
     "budgets-topic-policy": (
         _budget_publishing, "budgets.amazonaws.com", ("kms:Decrypt", "kms:GenerateDataKey")),
 }  # fmt: skip

@@ -77,6 +77,9 @@ def outside_boundary(documents: list[Any] | None, action: str) -> bool:
     allowed = False
     for document in documents:
         for statement in statements_of(document):
+            named = as_list(statement.get("Action") or statement.get("NotAction") or [])
+            if any(not isinstance(a, str) for a in named):
+                return False  # an action CloudFormation computes (Fn::Join): it may be this one
             if _names(statement, action):
                 if statement.get("Effect") == "Allow":
                     allowed = True

@@ -32,6 +32,7 @@ from ..knowledge import catalogue
 from ..knowledge.capabilities import KMS_KEY_ACTIONS, expand_kms_actions, least_capabilities
 from ..policy import evaluator
 from ..policy.prover import prover_for
+from .boundaries import boundaries, outside_boundary
 from .identities import RULES, verdicts
 from .identity_policies import (
     POLICY_TYPES,
@@ -201,11 +202,15 @@ def audit_key_grants(assembly: CloudAssembly) -> Iterator[Finding]:
                 ):
                     continue
                 prover = prover_for(prepared)
+                # actions its permissions boundary allows nowhere make no call (IAM User Guide,
+                # "Permissions boundaries for IAM entities")
+                limit = boundaries(assembly).get(arn)
+                live = [a for a in actions if not outside_boundary(limit, a.split(" ", 1)[0])]
                 refused = [
-                    a for a in actions if prover.principal_may(arn, account, a).status == "denied"
+                    a for a in live if prover.principal_may(arn, account, a).status == "denied"
                 ]
-                if refused == actions:
-                    yield _finding(assembly, holder, key, (arn, path), actions, refused)
+                if live and refused == live:
+                    yield _finding(assembly, holder, key, (arn, path), live, refused)
 
 
 def _finding(

@@ -24,7 +24,14 @@ from ..knowledge.contracts import SERVICE_PUBLISHERS
 from ..knowledge.wiring import DELIVERIES
 from ..policy.prover import prover_for
 from .identity_grants import matching, rows_of
-from .identity_policies import RESOURCE_POLICIES, as_list, props_of, statements_of, type_of
+from .identity_policies import (
+    RESOURCE_POLICIES,
+    as_list,
+    glob,
+    props_of,
+    statements_of,
+    type_of,
+)
 from .integrations import RULES as INTEGRATION_RULES
 from .key_requests import prepared_key_policy
 from .rules import Finding, make_finding, resource_fields
@@ -82,10 +89,19 @@ def audit_service_grants(assembly: CloudAssembly) -> Iterator[Finding]:
                     continue
                 services = [str(s) for s in as_list(principal.get("Service") or [])]
                 actions = [a for a in as_list(statement.get("Action") or []) if isinstance(a, str)]
+                excluded = [a for a in as_list(statement.get("NotAction") or [])
+                            if isinstance(a, str)]  # fmt: skip
                 for service in (s for s in services if s not in _JUDGED):
                     for store in dict.fromkeys(targets):
+                        given = actions or _all_but(store, excluded)
                         yield from _refused(assembly, resolver, stack, logical_id, resource,
-                                            service, actions, store)  # fmt: skip
+                                            service, given, store)  # fmt: skip
+
+
+def _all_but(store: Store, excluded: list[str]) -> list[str]:
+    """The data actions of ``store``'s rows a ``NotAction`` of ``excluded`` leaves allowed."""
+    return [a for row in rows_of(store) for a in row.actions
+            if not any(glob(p).match(a) for p in excluded)]  # fmt: skip
 
 
 def _refused(
