@@ -20,7 +20,7 @@ Pure Python over the template dictionaries.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..assembly import CloudAssembly
@@ -37,7 +37,7 @@ from .identity_policies import (
     type_of,
 )
 
-__all__ = ["boundaries", "outside_boundary"]
+__all__ = ["boundaries", "denied_everywhere", "outside_boundary"]
 
 
 def boundaries(assembly: CloudAssembly) -> dict[str, list[Any]]:
@@ -70,35 +70,45 @@ def boundaries(assembly: CloudAssembly) -> dict[str, list[Any]]:
 def outside_boundary(documents: list[Any] | None, action: str) -> bool:
     """Whether a boundary (``documents``; None: none read) allows ``action`` nowhere: no Allow
     statement names it (``Action`` matching it, or ``NotAction`` not matching it), whatever its
-    resources and conditions, or an unconditioned Deny of it on ``"*"`` holds. A boundary that
-    allows it somewhere, under any condition, leaves the grant checked."""
+    resources and conditions, or it is denied everywhere (:func:`denied_everywhere`). A boundary
+    that allows it somewhere, under any condition, or by an action CloudFormation computes
+    (``Fn::Join``: it may be this one), leaves the grant checked."""
     if documents is None:
         return False
-    allowed = False
+    if denied_everywhere(documents, action):
+        return True
     for document in documents:
         for statement in statements_of(document):
             named = as_list(statement.get("Action") or statement.get("NotAction") or [])
             if any(not isinstance(a, str) for a in named):
-                return False  # an action CloudFormation computes (Fn::Join): it may be this one
-            if _names(statement, action):
-                if statement.get("Effect") == "Allow":
-                    allowed = True
-                elif _everywhere(statement):
-                    return True
-    return not allowed
+                return False
+            if statement.get("Effect") == "Allow" and _names(statement, action):
+                return False
+    return True
+
+
+def denied_everywhere(documents: Iterable[Any], action: str) -> bool:
+    """Whether one of ``documents`` (a principal's identity policies, or its boundary) denies
+    ``action`` on every resource, with no condition: an explicit deny overrides any allow
+    ("Policy evaluation logic", IAM User Guide,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html),
+    so a grant of it makes no call."""
+    return any(
+        statement.get("Effect") == "Deny"
+        and not statement.get("Condition")
+        and "NotResource" not in statement
+        and "*" in as_list(statement.get("Resource"))
+        and _names(statement, action)
+        for document in documents
+        for statement in statements_of(document)
+    )
 
 
 def _names(statement: Mapping[str, Any], action: str) -> bool:
+    """Whether ``statement`` names ``action``: its ``Action`` matches it, or its ``NotAction``
+    does not (an action CloudFormation computes matches nothing here)."""
     if "NotAction" in statement:
         patterns = [a for a in as_list(statement["NotAction"]) if isinstance(a, str)]
         return not any(glob(p).match(action) for p in patterns)
     patterns = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
     return any(glob(p).match(action) for p in patterns)
-
-
-def _everywhere(statement: Mapping[str, Any]) -> bool:
-    return (
-        not statement.get("Condition")
-        and "NotResource" not in statement
-        and "*" in as_list(statement.get("Resource"))
-    )

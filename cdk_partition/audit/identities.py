@@ -48,7 +48,7 @@ from ..knowledge.consumers import CONSUMERS_BY_TYPE
 from ..knowledge.identity_kms import CALLERS_BY_TYPE, ROWS_BY_TYPE
 from ..knowledge.identity_resources import OWN, acts_on
 from ..policy import evaluator
-from .boundaries import boundaries, outside_boundary
+from .boundaries import boundaries, denied_everywhere, outside_boundary
 from .consumer_grants import consumer_grants
 from .identity_grants import Grant, IdentityVerdict, Unreadable, matching, of_service, rows_of
 from .identity_policies import (
@@ -142,28 +142,6 @@ def _after_literal_arn(text: str, store: Store) -> str | None:
         return None
     arn = own_arn_text(store) if str(store.resource.get("Type")) in OWN else None
     return text[len(arn) :] if arn is not None and text.startswith(arn) else None
-
-
-def _denied_everywhere(documents: Iterable[Any], action: str) -> bool:
-    """Whether one of the principal's identity policies denies ``action`` on every resource,
-    with no condition: an explicit deny in an identity policy overrides any allow ("Policy
-    evaluation logic", IAM User Guide,
-    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html),
-    so the grant makes no call (an attack found it reported, with a fix widening the key)."""
-    for document in documents:
-        for statement in statements_of(document):
-            if (
-                statement.get("Effect") != "Deny"
-                or statement.get("Condition")
-                or "NotAction" in statement
-                or "NotResource" in statement
-                or "*" not in as_list(statement.get("Resource"))
-            ):
-                continue
-            patterns = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
-            if any(glob(a).match(action) for a in patterns):
-                return True
-    return False
 
 
 def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[Unreadable]]:
@@ -287,7 +265,7 @@ def _statement_grants(
                 if not any(t is None or acts_on(kind, action, t) for t in texts):
                     continue  # no resource the statement names is one the action acts on
                 for arn, path in ids:
-                    if _denied_everywhere(by_principal.get(arn, []), action) or outside_boundary(
+                    if denied_everywhere(by_principal.get(arn, []), action) or outside_boundary(
                         boundaries(assembly).get(arn), action
                     ):
                         continue

@@ -29,8 +29,6 @@ The questions:
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +38,7 @@ import z3
 from ..knowledge.capabilities import ALL_CAPABILITY_ACTIONS, KMS_KEY_ACTIONS
 from ..knowledge.contracts import INFRASTRUCTURE_ROLE_PATTERN
 from ..policy import evaluator
-from ..policy.canonical import as_text
+from ..policy.canonical import as_text, condition_values, literal_accounts
 from ..policy.prover import Prover, Verdict, describe, prover_for
 from ..policy.prover_regex import ANY, NOT_COLON_DOLLAR
 from ..policy.prover_symbols import _OWNER, Symbols
@@ -269,8 +267,8 @@ def _service_proofs(
     accounts: Sequence[str] = (),
 ) -> Iterator[tuple[Proof, tuple[str, ...]]]:
     services: dict[str, bool] = {}  # service -> declared by the app
-    orgs = _literal_values(statements, "aws:sourceorgid") | _literal_values(
-        statements, "aws:sourceorgpaths"
+    orgs = condition_values(list(statements), "aws:sourceorgid") | condition_values(
+        list(statements), "aws:sourceorgpaths"
     )
     for statement in statements:
         if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
@@ -425,19 +423,7 @@ def _literal_accounts(statements: Sequence[Any]) -> list[str]:
     """The 12-digit account ids ``statements`` write: with the key's account unknown (an
     environment-agnostic stack), any of them may be its own, so only a scope admitting an
     account the policy never writes (a negated operator, a wildcard, a variable) is another's."""
-    return sorted(set(re.findall(r"(?<!\d)\d{12}(?!\d)", json.dumps(list(statements)))))
-
-
-def _literal_values(statements: Sequence[Any], key: str) -> set[str]:
-    """The literal values any condition of ``statements`` gives ``key`` (lowercase name)."""
-    out: set[str] = set()
-    for statement in statements:
-        condition = statement.get("Condition") if isinstance(statement, Mapping) else None
-        for block in condition.values() if isinstance(condition, Mapping) else []:
-            for name, value in block.items() if isinstance(block, Mapping) else []:
-                if str(name).lower() == key:
-                    out.update(str(v) for v in (value if isinstance(value, list) else [value]))
-    return out
+    return sorted(literal_accounts(list(statements)))
 
 
 #: An AWS account id: twelve digits (a witness with another shape is no real request).

@@ -7,18 +7,25 @@ caller's credentials. Pure Python over the assembly's JSON.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..assembly import CloudAssembly
+from ..assembly import CloudAssembly, StackTemplate
 from ..assembly.principals import PrincipalResolver
 from ..policy import evaluator
 from .deliveries import service_account_targets
 from .identity_grants import Grant, Unreadable, matching, rows_of
-from .identity_policies import RESOURCE_POLICIES, as_list, readable, statements_of
+from .identity_policies import (
+    RESOURCE_POLICIES,
+    as_list,
+    props_of,
+    readable,
+    statements_of,
+    type_of,
+)
 from .store_texts import Store, stores_named
 
-__all__ = ["resource_policy_grants"]
+__all__ = ["resource_policy_grants", "store_policies"]
 
 
 _ROOT = re.compile(
@@ -46,89 +53,99 @@ def resource_policy_grants(
     requests (it may be outside the app): only the key policy decides."""
     out: list[Grant] = []
     app_accounts = {s.environment.account for s in assembly.stacks}
+    for stack, logical_id, resource, targets in store_policies(assembly, stores, any_name=True):
+        props = props_of(resource)
+        document_key = RESOURCE_POLICIES[str(type_of(resource))][1]
+        # an access-log bucket of a load balancer: an account outside the app allowed only to
+        # put objects under AWSLogs/ is Elastic Load Balancing's log delivery (the delivery's
+        # own finding covers it: CDKP026, CDKP021); any other stays a principal
+        service_accounts = (
+            {s for s in targets if (s.stack.name, s.logical_id) in log_targets}
+            if (log_targets := service_account_targets(assembly))
+            else set()
+        )
+        if not readable(props.get(document_key)):
+            unreadable.append(
+                Unreadable(stack, logical_id, "a resource policy that cannot be read")
+            )
+        for statement in statements_of(props.get(document_key)):
+            if statement.get("Effect") != "Allow":
+                continue
+            principal = statement.get("Principal")
+            aws = principal.get("AWS") if isinstance(principal, Mapping) else None
+            given = as_list(aws) if aws is not None else []
+            if principal == "*" or "*" in given:
+                # everyone, narrowed by the condition to principals it names, if it does
+                aws = [a for a in given if a != "*"] + _narrowed_to(statement)
+            if not aws:
+                continue
+            if "NotAction" in statement:
+                unreadable.append(Unreadable(stack, logical_id, "an Allow with NotAction"))
+                continue
+            actions = [a for a in as_list(statement.get("Action") or []) if isinstance(a, str)]
+            for value in as_list(aws):
+                text = resolver.resolve(str(evaluator.canonicalize(value)), stack)
+                if text == "*":
+                    continue
+                root = _ROOT.match(text)
+                if root and root.group(1) in (
+                    stack.environment.account_text,
+                    "${AWS::AccountId}",
+                ):
+                    # the store's own account: its principals' IAM policies decide who
+                    # (the identity grants above), as the AWS Solutions Constructs'
+                    # "owner only" statements write it
+                    continue
+                session = _SESSION.match(text)
+                arn = (
+                    f"arn:{stack.environment.partition_text}:iam::{root.group(1)}:root"
+                    if root
+                    # a role session: its role is the principal a key policy names for it
+                    else f"arn:{session[1]}:iam::{session[2]}:role/{session[3]}"
+                    if session
+                    else text
+                )
+                origin = resolver.origins.get(arn)
+                path = origin.path if origin else arn
+                outside = (
+                    root is not None
+                    and root.group(1) not in app_accounts
+                    and bool(actions)
+                    and all(a.lower() == "s3:putobject" for a in actions)
+                    and _under_aws_logs(statement)
+                )
+                for store in dict.fromkeys(targets):
+                    if outside and store in service_accounts:
+                        continue
+                    for row in rows_of(store):
+                        for action, applied in matching(row, actions, store):
+                            out.append(
+                                Grant(stack, logical_id, arn, path, store, action, applied,
+                                      ("kms:*",), by_resource_policy=True)
+                            )  # fmt: skip
+    return out
+
+
+def store_policies(
+    assembly: CloudAssembly, stores: Mapping[tuple[int, str], Store], *, any_name: bool = False
+) -> Iterator[tuple[StackTemplate, str, Mapping[str, Any], list[Store]]]:
+    """``(stack, logical id, resource, the domain stores it applies to)`` for each resource
+    policy of :data:`RESOURCE_POLICIES` that names a domain store (``any_name``: also the stores
+    a text admitting any name may name)."""
     for stack in assembly.stacks:
         for logical_id, resource in stack.resources.items():
-            kind = resource.get("Type") if isinstance(resource, dict) else None
-            if kind not in RESOURCE_POLICIES:
+            kind = type_of(resource)
+            if kind not in RESOURCE_POLICIES or not isinstance(resource.get("Properties"), dict):
                 continue
-            target_keys, document_key = RESOURCE_POLICIES[kind]
-            props = resource.get("Properties") if isinstance(resource, dict) else None
-            if not isinstance(props, dict):
-                continue
+            props = props_of(resource)
             targets: list[Store] = []
-            for value in (v for k in target_keys for v in as_list(props.get(k) or [])):
+            for value in (
+                v for k in RESOURCE_POLICIES[kind][0] for v in as_list(props.get(k) or [])
+            ):
                 found = stores_named(assembly, stack, value, stores, targets=True)
-                targets += found.stores + found.any_name
-            if not targets:
-                continue
-            # an access-log bucket of a load balancer: an account outside the app allowed only to
-            # put objects under AWSLogs/ is Elastic Load Balancing's log delivery (the delivery's
-            # own finding covers it: CDKP026, CDKP021); any other stays a principal
-            service_accounts = (
-                {s for s in targets if (s.stack.name, s.logical_id) in log_targets}
-                if (log_targets := service_account_targets(assembly))
-                else set()
-            )
-            if not readable(props.get(document_key)):
-                unreadable.append(
-                    Unreadable(stack, logical_id, "a resource policy that cannot be read")
-                )
-            for statement in statements_of(props.get(document_key)):
-                if statement.get("Effect") != "Allow":
-                    continue
-                principal = statement.get("Principal")
-                aws = principal.get("AWS") if isinstance(principal, Mapping) else None
-                given = as_list(aws) if aws is not None else []
-                if principal == "*" or "*" in given:
-                    # everyone, narrowed by the condition to principals it names, if it does
-                    aws = [a for a in given if a != "*"] + _narrowed_to(statement)
-                if not aws:
-                    continue
-                if "NotAction" in statement:
-                    unreadable.append(Unreadable(stack, logical_id, "an Allow with NotAction"))
-                    continue
-                actions = [a for a in as_list(statement.get("Action") or []) if isinstance(a, str)]
-                for value in as_list(aws):
-                    text = resolver.resolve(str(evaluator.canonicalize(value)), stack)
-                    if text == "*":
-                        continue
-                    root = _ROOT.match(text)
-                    if root and root.group(1) in (
-                        stack.environment.account_text,
-                        "${AWS::AccountId}",
-                    ):
-                        # the store's own account: its principals' IAM policies decide who
-                        # (the identity grants above), as the AWS Solutions Constructs'
-                        # "owner only" statements write it
-                        continue
-                    session = _SESSION.match(text)
-                    arn = (
-                        f"arn:{stack.environment.partition_text}:iam::{root.group(1)}:root"
-                        if root
-                        # a role session: its role is the principal a key policy names for it
-                        else f"arn:{session[1]}:iam::{session[2]}:role/{session[3]}"
-                        if session
-                        else text
-                    )
-                    origin = resolver.origins.get(arn)
-                    path = origin.path if origin else arn
-                    outside = (
-                        root is not None
-                        and root.group(1) not in app_accounts
-                        and bool(actions)
-                        and all(a.lower() == "s3:putobject" for a in actions)
-                        and _under_aws_logs(statement)
-                    )
-                    for store in dict.fromkeys(targets):
-                        if outside and store in service_accounts:
-                            continue
-                        for row in rows_of(store):
-                            for action, applied in matching(row, actions, store):
-                                out.append(
-                                    Grant(stack, logical_id, arn, path, store, action, applied,
-                                          ("kms:*",), by_resource_policy=True)
-                                )  # fmt: skip
-    return out
+                targets += found.stores + (found.any_name if any_name else [])
+            if targets:
+                yield stack, logical_id, resource, targets
 
 
 def _under_aws_logs(statement: Mapping[str, Any]) -> bool:

@@ -34,8 +34,9 @@ from .identity_policies import (
 )
 from .integrations import RULES as INTEGRATION_RULES
 from .key_requests import prepared_key_policy
+from .resource_policy_grants import store_policies
 from .rules import Finding, make_finding, resource_fields
-from .store_texts import Store, domain_stores, stores_named
+from .store_texts import Store, domain_stores
 
 __all__ = ["audit_service_grants"]
 
@@ -72,30 +73,21 @@ def audit_service_grants(assembly: CloudAssembly) -> Iterator[Finding]:
     if not stores:
         return
     resolver = PrincipalResolver(assembly)
-    for stack in assembly.stacks:
-        for logical_id, resource in stack.resources.items():
-            kind = type_of(resource)
-            if kind not in RESOURCE_POLICIES:
+    for stack, logical_id, resource, targets in store_policies(assembly, stores):
+        document_key = RESOURCE_POLICIES[str(type_of(resource))][1]
+        for statement in statements_of(props_of(resource).get(document_key)):
+            principal = statement.get("Principal")
+            if statement.get("Effect") != "Allow" or not isinstance(principal, Mapping):
                 continue
-            target_keys, document_key = RESOURCE_POLICIES[kind]
-            props = props_of(resource)
-            targets: list[Store] = []
-            for value in (v for k in target_keys for v in as_list(props.get(k) or [])):
-                found = stores_named(assembly, stack, value, stores, targets=True)
-                targets += found.stores
-            for statement in statements_of(props.get(document_key)) if targets else []:
-                principal = statement.get("Principal")
-                if statement.get("Effect") != "Allow" or not isinstance(principal, Mapping):
-                    continue
-                services = [str(s) for s in as_list(principal.get("Service") or [])]
-                actions = [a for a in as_list(statement.get("Action") or []) if isinstance(a, str)]
-                excluded = [a for a in as_list(statement.get("NotAction") or [])
-                            if isinstance(a, str)]  # fmt: skip
-                for service in (s for s in services if s not in _JUDGED):
-                    for store in dict.fromkeys(targets):
-                        given = actions or _all_but(store, excluded)
-                        yield from _refused(assembly, resolver, stack, logical_id, resource,
-                                            service, given, store)  # fmt: skip
+            services = [str(s) for s in as_list(principal.get("Service") or [])]
+            actions = [a for a in as_list(statement.get("Action") or []) if isinstance(a, str)]
+            excluded = [a for a in as_list(statement.get("NotAction") or [])
+                        if isinstance(a, str)]  # fmt: skip
+            for service in (s for s in services if s not in _JUDGED):
+                for store in dict.fromkeys(targets):
+                    given = actions or _all_but(store, excluded)
+                    yield from _refused(assembly, resolver, stack, logical_id, resource,
+                                        service, given, store)  # fmt: skip
 
 
 def _all_but(store: Store, excluded: list[str]) -> list[str]:

@@ -16,9 +16,12 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import z3
+
 from ..assembly import CloudAssembly, StackTemplate
 from ..assembly.principals import PrincipalResolver
 from ..policy import evaluator
+from ..policy.canonical import condition_values, literal_accounts
 from ..policy.prover import resource_prover
 from .identity_policies import as_list, named_anywhere, props_of, statements_of
 from .rules import Finding, Rule, Source, make_finding, resource_fields, short
@@ -142,9 +145,9 @@ def _admits_a_stranger(
     if prover.encoding is not None:
         # no account or organization the trust policy names (its Deny statements too), and not
         # the role's own account
-        owns = sorted({"${AWS::AccountId}", *re.findall(r"(?<!\d)\d{12}(?!\d)", str(policy))})
+        owns = sorted({"${AWS::AccountId}", *literal_accounts(policy)})
         written = _written_keys(statement)
-        orgs = {o for s in [statement, *denies] for o in _values_of(s, "aws:principalorgid")}
+        orgs = condition_values([statement, *denies], "aws:principalorgid")
         verdict = prover.ask(lambda s: _stranger(s, owns, written, orgs), "trust")
         if verdict.status in ("allowed", "denied"):
             return verdict.status == "allowed"
@@ -193,8 +196,6 @@ def _written_keys(statement: Mapping[str, Any]) -> set[str]:
 def _stranger(s: Any, owns: list[str], written: set[str], orgs: set[str]) -> Any:
     """A role of no account the statement names, in no organization it names, with no key only
     a service sets, from a network it names no value of."""
-    import z3
-
     parts = [z3.Not(s.is_service), *[s.account != z3.StringVal(o) for o in owns]]
     for name, key in s.keys.items():
         if name.startswith("aws:source") and name not in _NETWORK and name not in _CALLERS:
@@ -208,14 +209,3 @@ def _stranger(s: Any, owns: list[str], written: set[str], orgs: set[str]) -> Any
             others = [key.values[0] != z3.StringVal(o) for o in sorted(orgs)]
             parts.append(z3.Or(z3.Not(key.present), z3.And(*others)))
     return z3.And(*parts)
-
-
-def _values_of(statement: Mapping[str, Any], name: str) -> set[str]:
-    """The literal values ``statement``'s conditions give the key ``name`` (lowercase)."""
-    condition = statement.get("Condition")
-    out: set[str] = set()
-    for block in condition.values() if isinstance(condition, Mapping) else ():
-        for key, value in block.items() if isinstance(block, Mapping) else ():
-            if str(key).lower() == name:
-                out.update(str(v) for v in as_list(value))
-    return out

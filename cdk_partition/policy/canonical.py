@@ -117,3 +117,25 @@ def canonicalize(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [canonicalize(v) for v in value]
     return value
+
+
+#: A 12-digit AWS account id standing alone in a text.
+ACCOUNT_ID = re.compile(r"(?<!\d)\d{12}(?!\d)")
+
+
+def literal_accounts(value: Any) -> set[str]:
+    """The 12-digit account ids ``value`` (statements, a document, any JSON) writes."""
+    return set(ACCOUNT_ID.findall(json.dumps(value, default=str)))
+
+
+def condition_values(statements: Any, key: str) -> set[str]:
+    """The literal values the conditions of ``statements`` (one statement or several) give the
+    condition key ``key`` (lowercase), under any operator."""
+    out: set[str] = set()
+    for statement in statements if isinstance(statements, list | tuple) else [statements]:
+        condition = statement.get("Condition") if isinstance(statement, dict) else None
+        for block in condition.values() if isinstance(condition, dict) else []:
+            for name, value in block.items() if isinstance(block, dict) else []:
+                if str(name).lower() == key:
+                    out.update(str(v) for v in (value if isinstance(value, list) else [value]))
+    return out
