@@ -234,6 +234,11 @@ _EXAMPLES: list[tuple[str, dict[str, Any], str]] = [
      "launch template"),
     ("AWS::AutoScaling::AutoScalingGroup", {"LaunchConfigurationName": "x"},
      "launch configuration"),
+    ("AWS::DynamoDB::Table", {"KinesisStreamSpecification": {"StreamArn": "x"}},
+     "Kinesis streaming destination"),
+    ("AWS::DynamoDB::GlobalTable", {"Replicas": [{"Region": "eu-west-1"},
+     {"KinesisStreamSpecification": {"StreamArn": "x"}}]},
+     "Kinesis streaming destination of a replica"),
 ]  # fmt: skip
 
 

@@ -26,6 +26,7 @@ from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver
 from ..assembly.references import references
 from ..knowledge import catalogue, contracts
+from ..knowledge.contract_shapes import WIRED_LINKED_ROLES
 from ..knowledge.wiring import SOURCE_ARN_PROPERTIES, WIRING, Wiring, foreign_source
 from ..knowledge.wiring import SOURCE_TYPES as _SOURCE_TYPES
 from ..knowledge.wiring import named as _named
@@ -153,8 +154,8 @@ def _delivery(
     domain = assembly.domain_of(store_stack, store_id, store).domain
     if domain is None:
         return
-    if row_set.contract == _AUTO_SCALING and not _on_a_key(store):
-        return  # a template with no volume on a customer key needs no grant
+    if row_set.contract in WIRED_LINKED_ROLES and not _on_a_key(store):
+        return  # a template with no volume, a stream not on a customer key: no role needs it
     key = assembly.nearest_domain_key(domain, store_stack)
     if key is None or not isinstance(key.policy, dict):
         return
@@ -346,6 +347,12 @@ def _finding(
             f"on the domain of {store_path}: make the template with "
             "`domain.launch_template(..., auto_scaling=True)` (EC2 Auto Scaling's service-linked "
             "role in the key policy, as its contract rows say), or launch it outside the group"
+        )
+    elif contract in WIRED_LINKED_ROLES:
+        fix = (
+            f"on the domain of {store_path}: `domain.allow_service_linked_role("
+            f'"{WIRED_LINKED_ROLES[contract]}")` (its service-linked role in the key policy, as '
+            "its contract rows say), or deliver to a store outside the domain"
         )
     else:
         scope = f', source_arn="{source[0]}"' if source is not None else ""

@@ -15,7 +15,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ..knowledge import contracts, wiring
+from ..knowledge import contract_shapes, contracts, wiring
 from ..knowledge.capabilities import PUBLISHER_SID_PREFIX
 from ..policy.canonical import canonicalize
 from . import key_policy
@@ -39,6 +39,8 @@ class Publishers(_Mixin):
     if TYPE_CHECKING:  # defined by StoreAccess
 
         def _add_service_statement(self, statement: iam.PolicyStatement) -> None: ...
+
+        def _allow_linked_role(self, contract: str) -> None: ...
 
     def allow_service_publisher(self, service: str, *, source_arn: str | None = None) -> None:
         """Let an AWS service deliver into the domain's encrypted queues, topics or buckets (S3
@@ -122,6 +124,34 @@ class Publishers(_Mixin):
         statement = key_policy.publisher_statement(sid, service, publisher.actions, conditions)
         statements[sid] = statement
         self._add_service_statement(statement)
+
+    def allow_service_linked_role(self, service: str) -> None:
+        """Name the service-linked role of ``service`` in the key policy, as its service
+        contract says (:data:`cdk_partition.knowledge.contract_shapes.WIRED_LINKED_ROLES`):
+        ``autoscaling.amazonaws.com`` (``AWSServiceRoleForAutoScaling`` launching instances with
+        volumes on the key: ``AllowAutoScalingLaunch`` and ``...Grants``),
+        ``kinesisreplication.dynamodb.amazonaws.com``
+        (``AWSServiceRoleForDynamoDBKinesisDataStreamsReplication`` streaming a table's changes
+        into a stream on the key: ``AllowDynamoDBKinesisReplication``, ``kms:GenerateDataKey``
+        through Kinesis). The role is exempt from ``DenyEveryoneElse``.
+
+        The CDK's own wiring needs no call: an Auto Scaling group launching a template on the
+        key, a table given ``kinesis_stream=`` a stream on the key (``dynamodb.Table`` or
+        ``TableV2``, in any stack of the app) write the statement. Call it when the template
+        cannot show the wiring as a reference to the store (a stream imported by a hand-written
+        export name or a literal ARN): CDKP021 names it.
+
+        :raises ValueError: for a service whose service-linked role no contract row names.
+        """
+        for contract, named in contract_shapes.WIRED_LINKED_ROLES.items():
+            if named == service:
+                self._allow_linked_role(contract)
+                return
+        known = ", ".join(sorted(contract_shapes.WIRED_LINKED_ROLES.values()))
+        raise ValueError(
+            f"{path_of(self)}: allow_service_linked_role(service={service!r}) of {self}: no "
+            f"service contract names its service-linked role; pass one of: {known}."
+        )
 
     def _allow_publisher(self, service: str) -> None:
         """``AllowPublisher<Service>`` from the contract: account-scoped where supported."""

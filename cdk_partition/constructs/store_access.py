@@ -29,8 +29,8 @@ from constructs import Construct
 
 from ..knowledge import catalogue, contract_shapes, contracts, wiring
 from ..knowledge.capabilities import (
-    AUTO_SCALING_SID,
     EVENTS_DESCRIBE_SID,
+    LINKED_ROLE_SIDS,
     STORE_ROLES_SID_PREFIX,
 )
 from ..marks import Environment
@@ -283,9 +283,9 @@ class StoreAccess(Publishers):
                     self._allow_publisher(row.principal)
 
     def _allow_wired(self, contract: str) -> None:
-        """The statement of ``contract``'s rows: its publisher or the Auto Scaling role."""
-        if contract == "launch_template_auto_scaling":
-            self._allow_auto_scaling()
+        """The statement of ``contract``'s rows: its publisher or its service-linked role."""
+        if contract in contract_shapes.WIRED_LINKED_ROLES:
+            self._allow_linked_role(contract)
             return
         for row in contracts.rows_for(contract):
             if row.caller == "service_principal" and row.principal in contracts.SERVICE_PUBLISHERS:
@@ -560,18 +560,29 @@ class StoreAccess(Publishers):
         method = getattr(store, methods[1] if write else methods[0])
         return method(grantee)
 
-    def _allow_auto_scaling(self) -> None:
-        """The EC2 Auto Scaling service-linked role, as its contract rows say."""
-        if self.__dict__.get("_auto_scaling"):
+    def _allow_linked_role(self, contract: str) -> None:
+        """The service-linked role of ``contract`` (one of
+        :data:`cdk_partition.knowledge.contract_shapes.WIRED_LINKED_ROLES`), as its contract rows
+        say: a statement per row (``LINKED_ROLE_SIDS``; ``Grants`` after it for the row of
+        ``kms:CreateGrant``), its request context as conditions (``Bool`` for a true/false value,
+        ``StringEquals`` for the rest, ``{region}`` this stack's), exempt from the deny."""
+        done: set[str] = self.__dict__.setdefault("_linked_roles", set())
+        if contract in done:
             return
-        self.__dict__["_auto_scaling"] = True
-        rows = contracts.rows_for("launch_template_auto_scaling")
+        done.add(contract)
         stack = cdk.Stack.of(self)
-        arn = rows[0].principal.format(partition=stack.partition, account=stack.account)
-        data = next(r for r in rows if "kms:CreateGrant" not in r.actions)
-        grants = next(r for r in rows if "kms:CreateGrant" in r.actions)
-        for sid, row in ((AUTO_SCALING_SID, data), (AUTO_SCALING_SID + "Grants", grants)):
-            conditions = {"Bool": dict(row.context)} if row.context else None
+        for row in contracts.rows_for(contract):
+            if row.caller != "service_linked_role":
+                continue
+            arn = row.principal.format(partition=stack.partition, account=stack.account)
+            sid = LINKED_ROLE_SIDS[contract] + (
+                "Grants" if "kms:CreateGrant" in row.actions else ""
+            )
+            conditions: dict[str, dict[str, str]] = {}
+            for name, value in row.context.items():
+                operator = "Bool" if value in ("true", "false") else "StringEquals"
+                filled = value.format(region=stack.region, partition=stack.partition)
+                conditions.setdefault(operator, {})[name] = filled
             self._add_service_statement(
                 iam.PolicyStatement(
                     sid=sid,
@@ -579,7 +590,7 @@ class StoreAccess(Publishers):
                     principals=[iam.ArnPrincipal(arn)],
                     actions=list(row.actions),
                     resources=["*"],
-                    conditions=conditions,
+                    conditions=conditions or None,
                 )
             )
-        self._exempt_from_deny(arn)
+            self._exempt_from_deny(arn)

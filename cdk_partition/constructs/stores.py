@@ -423,7 +423,7 @@ class StoreFactories(StoreAccess):
         template = self._mixed(ec2.LaunchTemplate(self, id, **props))  # type: ignore[arg-type]
         self._allow_ebs_infrastructure()
         if auto_scaling:
-            self._allow_auto_scaling()
+            self._allow_linked_role("launch_template_auto_scaling")
         return template
 
     @_props_of(efs.FileSystem)

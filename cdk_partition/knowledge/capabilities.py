@@ -26,7 +26,7 @@ and the access report all read the same table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from fnmatch import fnmatchcase
 from typing import Any
@@ -195,6 +195,13 @@ EVENTS_DESCRIBE_SID = "AllowEventBridgeDescribeKey"
 #: Sid of the statement naming the EC2 Auto Scaling service-linked role.
 AUTO_SCALING_SID = "AllowAutoScalingLaunch"
 
+#: Sid of the statement naming each service-linked role the wiring uses, by its contract (a row
+#: with ``kms:CreateGrant`` gets the Sid and ``Grants``).
+LINKED_ROLE_SIDS: Mapping[str, str] = {
+    "launch_template_auto_scaling": AUTO_SCALING_SID,
+    "table_kinesis_stream": "AllowDynamoDBKinesisReplication",
+}
+
 #: Sids of the statements cdk_partition writes; the report flags any other statement (the
 #: publisher statements are recognised by their prefix).
 LIBRARY_SIDS: frozenset[str] = frozenset(
@@ -204,7 +211,7 @@ LIBRARY_SIDS: frozenset[str] = frozenset(
         LOGS_SERVICE_SID,
         ATTACH_GRANTS_SID,
         VIA_SERVICES_SID,
-        AUTO_SCALING_SID,
+        *LINKED_ROLE_SIDS.values(),
         AUTO_SCALING_SID + "Grants",
         EVENTS_DESCRIBE_SID,
         "AllowFargateDescribeKey",

@@ -15,7 +15,7 @@ writer, the audit, the docs and the tests read one answer:
   creates for a store: the key names them when the app does (``grant_read``/``grant_write``,
   the store methods); never behind the app's back.
 * ``not_written``: a shape the domain does not write on its own (the deployment role outside any
-  service, a service-linked role other than EC2 Auto Scaling's, a condition a statement for the
+  service, a service-linked role the wiring does not use, a condition a statement for the
   app's resources cannot repeat): the audit reports the create-time request the key refuses
   (``CDKP107``) and says what to write.
 
@@ -36,6 +36,7 @@ __all__ = [
     "DOORS_WRITTEN",
     "DOOR_ACTIONS",
     "ENCRYPTION_CONTEXT_ACTIONS",
+    "WIRED_LINKED_ROLES",
     "WRITTEN_APART",
     "Shape",
     "auto_written",
@@ -77,8 +78,15 @@ DEPLOYMENT_ACTIONS = frozenset(
     }
 )
 _GRANT_ACTIONS = frozenset({"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"})
-#: the Auto Scaling service-linked role's rows are written by the wiring (launch templates)
-_WIRED_LINKED_ROLES = ("launch_template_auto_scaling",)
+#: The service-linked roles' rows the wiring writes (an Auto Scaling group launching a template
+#: on the key; a table streaming into a stream on the key): contract -> the service whose role
+#: it is (the role ARN's path, ``aws-service-role/<service>/``), the name
+#: ``domain.allow_service_linked_role`` takes.
+WIRED_LINKED_ROLES: Mapping[str, str] = {
+    contract: rows_for(contract)[0].principal.split("/aws-service-role/")[1].split("/")[0]
+    for contract in ("launch_template_auto_scaling", "table_kinesis_stream")
+}
+_WIRED_LINKED_ROLES = tuple(WIRED_LINKED_ROLES)
 #: Stores whose service-principal rows get statements of their own, written by the domain for
 #: every resource of the type on the key (``AllowLogsService`` per log group,
 #: ``AllowEventBridgeEventBuses`` per bus), not ``AllowContract...``.
@@ -156,7 +164,8 @@ def not_written_reason(row: ContractRow) -> str:
         role = row.principal.rsplit("/", 1)[-1]
         return (
             f"a service-linked role ({role}) must be named in the key policy, and the domain "
-            "names no service-linked role but EC2 Auto Scaling's"
+            "names no service-linked role but those the app's wiring uses (EC2 Auto Scaling's, "
+            "DynamoDB's Kinesis replication role)"
         )
     if row.caller == "service_principal":
         dropped = [k for k in row.context if k not in _represented(row)]

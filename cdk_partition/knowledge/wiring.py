@@ -93,6 +93,13 @@ WIRING: tuple[Wiring, ...] = (
            "launch_template_auto_scaling"),
     Wiring("AWS::AutoScaling::AutoScalingGroup", "launch configuration",
            "AWS::AutoScaling::LaunchConfiguration", "launch_template_auto_scaling"),
+    # DynamoDB's service-linked role streams a table's item-level changes into a Kinesis data
+    # stream (the rows cite "DynamoDBKinesisReplicationServiceRolePolicy", AWS Managed Policy
+    # Reference): on a domain key, the role must be named for its kms:GenerateDataKey
+    Wiring("AWS::DynamoDB::Table", "Kinesis streaming destination", "AWS::Kinesis::Stream",
+           "table_kinesis_stream"),
+    Wiring("AWS::DynamoDB::GlobalTable", "Kinesis streaming destination of a replica",
+           "AWS::Kinesis::Stream", "table_kinesis_stream"),
 )  # fmt: skip
 
 #: The resource types whose properties :func:`named` reads.
@@ -104,6 +111,7 @@ SOURCE_PROPERTIES: tuple[str, ...] = (
     "Targets", "RedrivePolicy", "Protocol", "Endpoint", "AlarmActions", "OKActions",
     "InsufficientDataActions", "LoggingConfiguration", "NotificationConfiguration",
     "LaunchTemplate", "MixedInstancesPolicy", "LaunchConfigurationName", "DeadLetterConfig",
+    "KinesisStreamSpecification", "Replicas",
 )  # fmt: skip
 
 #: Source types whose source is another resource, named by a property: its ARN and its owner's
@@ -242,6 +250,26 @@ def named(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
                     yield from _launch_template(override.get("LaunchTemplateSpecification"))
         if "LaunchConfigurationName" in props:
             yield "launch configuration", props["LaunchConfigurationName"]
+    elif kind == "AWS::DynamoDB::Table":
+        # AWS CloudFormation Template Reference, "AWS::DynamoDB::Table
+        # KinesisStreamSpecification" (StreamArn: "The ARN for a specific Kinesis data stream")
+        yield from _kinesis_destination(props, "Kinesis streaming destination")
+    elif kind == "AWS::DynamoDB::GlobalTable":
+        # the same specification on each replica ("AWS::DynamoDB::GlobalTable
+        # ReplicaSpecification", KinesisStreamSpecification)
+        replicas = props.get("Replicas")
+        for replica in replicas if isinstance(replicas, list) else []:
+            if isinstance(replica, dict):
+                yield from _kinesis_destination(
+                    replica, "Kinesis streaming destination of a replica"
+                )
+
+
+def _kinesis_destination(props: Mapping[str, Any], what: str) -> Iterator[tuple[str, Any]]:
+    """A ``KinesisStreamSpecification``'s ``StreamArn`` in ``props``."""
+    spec = props.get("KinesisStreamSpecification")
+    if isinstance(spec, dict) and "StreamArn" in spec:
+        yield what, spec["StreamArn"]
 
 
 @dataclass(frozen=True)
