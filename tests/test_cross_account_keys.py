@@ -29,7 +29,12 @@ REGION = "eu-west-1"
 KEY = f"arn:aws:kms:{REGION}:{OWNER}:key/0123abcd-0000-0000-0000-000000000000"
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "cross-account.md"
 #: StoreFactories methods that create no store
-NOT_STORES = {"grant_store_read", "grant_store_write", "allow_service_publisher"}
+NOT_STORES = {
+    "grant_store_read",
+    "grant_store_write",
+    "allow_service_publisher",
+    "allow_service_linked_role",
+}
 STORE_METHODS = sorted(
     name
     for name, member in inspect.getmembers(StoreFactories, inspect.isfunction)

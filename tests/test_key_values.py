@@ -14,6 +14,7 @@ from typing import cast
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+from aws_cdk import custom_resources as cr
 from test_integrations import _synth
 
 from cdk_partition import DomainStack
@@ -54,7 +55,52 @@ def _principal_by_map(orders: DomainStack) -> None:
     orders.domain.add_to_key_policy(_statement(chosen))
 
 
+def _principal_by_custom_resource(orders: DomainStack) -> None:
+    """A reader looked up at deploy by a custom resource (an attack found it silent: the
+    handler's answer was read as a fixed reference)."""
+    lookup = cr.AwsCustomResource(
+        orders, "ReaderLookup",
+        on_update=cr.AwsSdkCall(
+            service="SSM", action="getParameter", parameters={"Name": "/orders/reader"},
+            physical_resource_id=cr.PhysicalResourceId.of("reader"),
+        ),
+        policy=cr.AwsCustomResourcePolicy.from_sdk_calls(
+            resources=cr.AwsCustomResourcePolicy.ANY_RESOURCE
+        ),
+    )  # fmt: skip
+    reader = iam.Role.from_role_arn(orders, "Reader", lookup.get_response_field("Parameter.Value"))
+    orders.domain.add_to_key_policy(_statement(reader.role_arn))
+
+
+def _principal_by_dynamic_reference(orders: DomainStack) -> None:
+    """``{{resolve:ssm:...}}``: whatever the parameter holds at deploy (an attack found it read
+    as literal text)."""
+    value = cdk.CfnDynamicReference(cdk.CfnDynamicReferenceService.SSM, "/orders/extra-reader")
+    orders.domain.add_to_key_policy(_statement(value.to_string()))
+
+
+def _principal_part_of_custom_resource(orders: DomainStack) -> None:
+    """One part of a custom resource's answer is still its choice."""
+    made = cdk.CustomResource(
+        orders, "Made", service_token="arn:aws:lambda:eu-west-1:111122223333:function:f"
+    )
+    arn = cdk.Fn.select(0, cdk.Fn.split(",", made.get_att_string("Readers")))
+    orders.domain.add_to_key_policy(_statement(arn))
+
+
 CHOSEN: dict[str, tuple[Callable[[DomainStack], None], str]] = {
+    "principal-custom-resource": (
+        _principal_by_custom_resource,
+        "which its provider's code returns at deploy",
+    ),
+    "principal-dynamic-reference": (
+        _principal_by_dynamic_reference,
+        'the dynamic reference "{{resolve:ssm:/orders/extra-reader}}"',
+    ),
+    "principal-part-of-custom-resource": (
+        _principal_part_of_custom_resource,
+        "its attribute 'Readers' of Made",
+    ),
     "principal-fn-if": (_principal_by_condition, "Principal holds Fn::If"),
     "principal-parameter": (_principal_by_parameter, "the template parameter 'Reader'"),
     "action-fn-if": (_action_by_condition, "Action holds Fn::If"),

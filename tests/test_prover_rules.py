@@ -65,6 +65,23 @@ def test_star_with_a_condition_every_service_meets_is_open(condition: dict[str, 
     assert finding.location == "KeyPolicy.Statement[3].Principal"
 
 
+@pytest.mark.parametrize("count", [2, 3])
+def test_a_set_needing_as_many_values_as_its_conditions_is_still_found(count: int) -> None:
+    """An attack: three ``ForAnyValue`` conditions on ``kms:EncryptionContextKeys``, each met
+    only by a value of its own, need a request carrying three keys; a set bound fixed at two
+    read the statement as closed (the simulator allows ``sqs.amazonaws.com`` with the three)."""
+    conditions = [
+        ("ForAnyValue:StringEquals", "alpha"),
+        ("ForAnyValue:StringLike", "beta*"),
+        ("ForAnyValue:StringEqualsIgnoreCase", "GAMMA"),
+    ]
+    condition = {op: {"kms:EncryptionContextKeys": value} for op, value in conditions[:count]}
+    statement = _allow("*", ["kms:Encrypt", "kms:GenerateDataKey"], Sid="Gated",
+                       Condition=condition)  # fmt: skip
+    (finding,) = [f for f in _audit(statement) if f.rule == "CDKP103"]
+    assert "'Gated'" in finding.message
+
+
 def test_a_condition_no_service_meets_is_not_open() -> None:
     """The other side: ``Principal: "*"`` conditioned on a named principal ARN is no opening."""
     statement = _allow("*", "kms:Decrypt", Sid="Pinned",

@@ -26,7 +26,9 @@ domain key: the id is assigned when the key is created.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 from ..knowledge import catalogue
@@ -119,6 +121,12 @@ class KeyResolver:
                 exports = writer.get("exports") if isinstance(writer, dict) else None
                 for name, value in (exports if isinstance(exports, dict) else {}).items():
                     self._cross_region[(writer.get("region"), name)] = (stack, value)
+
+    @property
+    def cross_region(self) -> Mapping[tuple[str | None, str], tuple[StackTemplate, Any]]:
+        """CDK's cross-region references of the assembly: (consuming region, parameter name) ->
+        (the producing stack, the value its ``Custom::CrossRegionExportWriter`` writes)."""
+        return MappingProxyType(self._cross_region)
 
     def on_domain_key(
         self, ref: KeyRef, domain: str, stack: StackTemplate, region: str | None = None

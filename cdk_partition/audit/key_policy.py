@@ -183,6 +183,7 @@ def audit_key(
     statements = key.statements
     declared = declared_service_statements(key.resource)
     exports = resolver.assembly.exports if resolver is not None else None
+    cross_region = resolver.cross_region if resolver is not None else None
     shapes: list[tuple[str, int]] = []
     doors = {
         i
@@ -191,7 +192,7 @@ def audit_key(
     }
     shapes += [("CDKP104", i) for i in doors]  # the shape the app accepted, as AWS documents it
     for index, statement in enumerate(statements):
-        for shape in _chosen_findings(index, statement, key, finding, exports):
+        for shape in _chosen_findings(index, statement, key, finding, exports, cross_region):
             shapes.append((shape.rule, index))
             yield shape
         for value, why in principal_problems(statement.get("Principal")):
@@ -397,7 +398,12 @@ _ELEMENTS = ("Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Reso
 
 
 def _chosen_findings(
-    index: int, statement: Any, key: DomainKey, finding: Any, exports: Any = None
+    index: int,
+    statement: Any,
+    key: DomainKey,
+    finding: Any,
+    exports: Any = None,
+    cross_region: Any = None,
 ) -> Iterator[Finding]:
     """CDKP105 for each element of the statement (or the statement itself) whose value
     CloudFormation chooses at deploy time (:func:`.key_values.chosen_at_deploy`)."""
@@ -405,7 +411,7 @@ def _chosen_findings(
     whole = isinstance(statement, Mapping) and not any(e in statement for e in _ELEMENTS)
     for element in [None] if whole else [e for e in _ELEMENTS if e in statement]:
         value = statement if element is None else statement[element]
-        why = chosen_at_deploy(value, key.stack, exports=exports)
+        why = chosen_at_deploy(value, key.stack, exports=exports, cross_region=cross_region)
         if why is None:
             continue
         sid = statement.get("Sid", f"#{index}")

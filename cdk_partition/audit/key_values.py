@@ -36,6 +36,31 @@ PRINCIPAL_PAGE = (
 #: a condition's branch, a map entry (its keys may be parameters or the region), an element of a
 #: list, a macro's output.
 _CHOOSING = ("Fn::If", "Fn::FindInMap", "Fn::Transform", "Fn::Select")
+
+#: A dynamic reference: "CloudFormation retrieves the value of the specified reference when
+#: necessary during stack and change set operations" (ssm, ssm-secure, secretsmanager: AWS
+#: CloudFormation User Guide, "Using dynamic references to specify template values",
+#: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html): the
+#: value is whatever the parameter or secret holds then.
+_DYNAMIC_REFERENCE = "{{resolve:"
+
+#: Resources whose ``Ref`` and attributes are what code returns at deploy: a custom resource's
+#: provider sends ``PhysicalResourceId`` and ``Data``, "The custom resource provider-defined
+#: name-value pairs to send with the response. You can access the values provided here by name in
+#: the template with Fn::GetAtt" (AWS CloudFormation User Guide, "Custom resource response
+#: objects", https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html);
+#: a wait condition's ``Data`` is what its signals send.
+_RETURNED_BY_CODE = ("AWS::CloudFormation::CustomResource", "AWS::CloudFormation::WaitCondition")
+#: Resources whose outputs come from a template the assembly may not hold (a nested stack's
+#: template in the assembly is followed instead).
+_OTHER_TEMPLATES = ("AWS::CloudFormation::Stack", "AWS::Serverless::Application")
+#: CDK's cross-region references: the reader returns what the producing stack's
+#: ``Custom::CrossRegionExportWriter`` wrote, followed there (:class:`~cdk_partition.assembly.keys
+#: .KeyResolver` reads the writers the same way).
+_CROSS_REGION_READER = "Custom::CrossRegionExportReader"
+
+#: (consuming region, parameter name) -> (the producing stack, the value its writer writes)
+CrossRegion = Mapping[tuple[str | None, str], tuple[StackTemplate, Any]]
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 _MAX_DEPTH = 8
 
@@ -44,7 +69,11 @@ Exports = Mapping[str, tuple[StackTemplate, Any]]
 
 
 def chosen_at_deploy(
-    value: Any, stack: StackTemplate, depth: int = 0, exports: Exports | None = None
+    value: Any,
+    stack: StackTemplate,
+    depth: int = 0,
+    exports: Exports | None = None,
+    cross_region: CrossRegion | None = None,
 ) -> str | None:
     """What in ``value`` (a raw template value, before canonicalization) CloudFormation chooses
     at deploy time, or None: a choosing intrinsic (:data:`_CHOOSING`; an ``Fn::Select`` of a
@@ -53,50 +82,101 @@ def chosen_at_deploy(
     variable). Followed where the value comes from: a nested stack's parameter to the value its
     parent gives it, a nested stack's output to its value, an import to the export of the
     assembly (``exports``: export name -> its stack and value; an export from outside the
-    assembly is a reference, not a choice), within a few levels (past them: a choice)."""
+    assembly is a reference, not a choice), a CDK cross-region reference to the value its writer
+    writes (``cross_region``), within a few levels (past them: a choice). A dynamic reference
+    (``{{resolve:...}}``) and a ``Ref`` or attribute of a custom resource or a wait condition
+    (what code returns at deploy), or an output of a stack whose template the assembly does not
+    hold, are choices too."""
     if depth > _MAX_DEPTH:
         return "a value followed through too many stacks, imports and parameters"
+
+    def again(inner: Any, where: StackTemplate = stack, deeper: int = depth) -> str | None:
+        return chosen_at_deploy(inner, where, deeper, exports, cross_region)
+
+    if isinstance(value, str):
+        if _DYNAMIC_REFERENCE in value:
+            return f"the dynamic reference {_brief(value)}, which CloudFormation resolves at deploy"
+        return None
     if isinstance(value, list):
-        return next((w for v in value if (w := chosen_at_deploy(v, stack, depth, exports))), None)
+        return next((w for v in value if (w := again(v))), None)
     if not isinstance(value, dict):
         return None
     if len(value) == 1:
         name, argument = next(iter(value.items()))
         if _part_of_reference(name, argument):
-            return None  # one part of a value the template knows: no choice
+            # one part of a value: a choice when the value is one
+            return again(argument[1]["Fn::Split"][1])
         if name in _CHOOSING:
             return f"{name} {_brief(argument)}"
         if name == "Ref" and isinstance(argument, str):
-            return _parameter(argument, stack, depth, exports)
+            return _returned_by_code(argument, stack, "its physical id") or _parameter(
+                argument, stack, depth, exports
+            )
         if name == "Fn::ImportValue":
             export = exports.get(argument) if exports and isinstance(argument, str) else None
             if export is not None:
-                return chosen_at_deploy(export[1], export[0], depth + 1, exports)
-            return chosen_at_deploy(argument, stack, depth, exports)
+                return again(export[1], export[0], depth + 1)
+            return again(argument)
         if name == "Fn::GetAtt":
             parts = argument.split(".", 1) if isinstance(argument, str) else argument
             target = stack.resources.get(parts[0]) if _two_texts(parts) else None
             kind = target.get("Type") if isinstance(target, dict) else None
+            if kind == _CROSS_REGION_READER:
+                written = (cross_region or {}).get((stack.environment.region, parts[1]))
+                if written is None:
+                    return (
+                        f"the cross-region import {parts[1]!r} of {parts[0]}, which no "
+                        "Custom::CrossRegionExportWriter of the assembly writes"
+                    )
+                return again(written[1], written[0], depth + 1)
             output = across_nesting(stack, parts[0], parts[1], kind) if target else None
             if output is not None:
-                return chosen_at_deploy(output[1], output[0], depth + 1, exports)
+                return again(output[1], output[0], depth + 1)
+            if target is not None:
+                found = _returned_by_code(parts[0], stack, f"its attribute {parts[1]!r}")
+                if found:
+                    return found
+                if kind in _OTHER_TEMPLATES:
+                    return (
+                        f"the output {parts[1]!r} of {parts[0]} ({kind}), whose template the "
+                        "assembly does not hold"
+                    )
         if name == "Fn::Sub":
             text = argument[0] if isinstance(argument, list) and argument else argument
             given = argument[1] if isinstance(argument, list) and len(argument) > 1 else {}
+            found = again(text) if isinstance(text, str) else None
+            if found:
+                return found
             if isinstance(given, dict):
-                found = chosen_at_deploy(list(given.values()), stack, depth, exports)
+                found = again(list(given.values()))
                 if found:
                     return found
             for variable in _SUB_VARIABLE.findall(text if isinstance(text, str) else ""):
                 if isinstance(given, dict) and variable in given:
                     continue
-                found = _parameter(variable, stack, depth, exports)
+                logical = variable.split(".", 1)[0]
+                found = (
+                    _returned_by_code(logical, stack, "a value")
+                    if logical != variable or logical in stack.resources
+                    else None
+                ) or _parameter(variable, stack, depth, exports)
                 if found:
                     return found
             return None
-    return next(
-        (w for v in value.values() if (w := chosen_at_deploy(v, stack, depth, exports))), None
-    )
+    return next((w for v in value.values() if (w := again(v))), None)
+
+
+def _returned_by_code(logical_id: str, stack: StackTemplate, what: str) -> str | None:
+    """Why ``what`` of resource ``logical_id`` in ``stack`` is chosen at deploy: a custom
+    resource (``Custom::*`` but CDK's cross-region reader, followed by the caller;
+    ``AWS::CloudFormation::CustomResource``) or a wait condition; None for any other."""
+    resource = stack.resources.get(logical_id)
+    kind = resource.get("Type") if isinstance(resource, dict) else None
+    if not isinstance(kind, str) or kind == _CROSS_REGION_READER:
+        return None
+    if kind.startswith("Custom::") or kind in _RETURNED_BY_CODE:
+        return f"{what} of {logical_id} ({kind}), which its provider's code returns at deploy"
+    return None
 
 
 def _two_texts(parts: Any) -> bool:

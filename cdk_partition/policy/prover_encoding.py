@@ -29,7 +29,8 @@ What is encoded exactly:
   https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account:
   the account of the caller: equal to ``aws:PrincipalAccount`` when both are present);
 * every other key the policy reads, free: absent or present, single-valued or (when the policy
-  reads it with ``ForAnyValue:`` / ``ForAllValues:``) a set of up to :data:`SET_BOUND` values;
+  reads it with ``ForAnyValue:`` / ``ForAllValues:``) a set of as many values as set conditions
+  read it (at least :data:`SET_BOUND`);
 * operators: String* (``*`` / ``?`` as z3 regular expressions; IgnoreCase by case-folded
   character classes), Arn* (six components, wildcards within a component), Bool, Null,
   Numeric* and Date* (exact decimals: a value on a grid one decimal finer than the policy's, so
@@ -89,10 +90,16 @@ from .prover_symbols import (
 
 __all__ = ["SET_BOUND", "Encoding", "NotEncodable", "Symbols", "arn_like", "encode"]
 
-#: Largest set a multivalued key carries in a counterexample (values beyond two add nothing to
-#: ForAnyValue / ForAllValues over one statement's policy values, whose truth depends on which
-#: values are present, not how many).
+#: Smallest bound on the set a multivalued key carries in a counterexample. Each condition that
+#: reads the key with ``ForAnyValue:`` / ``ForAllValues:`` can ask for at most one value to be
+#: present (a ForAnyValue that holds needs one member matching; a ForAllValues that fails needs
+#: one member outside); the others hold for every subset of a set that satisfies them (the
+#: empty set included). So a set of as many values as the policy has such conditions on the key
+#: (and at least this bound) carries every counterexample; an attack found three ForAnyValue
+#: conditions on ``kms:EncryptionContextKeys`` proven closed under a fixed bound of two.
 SET_BOUND = 2
+#: Past this many set conditions on one key the policy is not encoded (undecided: a finding).
+SET_LIMIT = 12
 
 
 @dataclass
@@ -170,7 +177,7 @@ class _Builder:
         self.actions = actions
         self.statements = [s for s in _list(policy.get("Statement", []))]
         self.uses: dict[str, set[Family]] = {k.lower(): set() for k in extra_keys}
-        self.multi: set[str] = set()
+        self.multi: dict[str, int] = {}  # key -> how many set conditions read it
         self.scale: dict[str, int] = {}
         self.named_arns: set[str] = set()
         self.named_services: set[str] = set()
@@ -201,7 +208,11 @@ class _Builder:
                     lowered = key.lower()
                     self.uses.setdefault(lowered, set())
                     if op.qualifier:
-                        self.multi.add(lowered)
+                        self.multi[lowered] = self.multi.get(lowered, 0) + 1
+                        if self.multi[lowered] > SET_LIMIT:
+                            raise NotEncodable(
+                                name, f"more than {SET_LIMIT} set conditions read {key}"
+                            )
                     if op.base == "Null":
                         continue
                     family = _BASES[op.base][0]
@@ -275,7 +286,7 @@ class _Builder:
             raise NotEncodable("(policy)", f"key {name} is read by operators of different kinds")
         family = next(iter(families), STRING)
         multi = name in self.multi and name not in PRINCIPAL_KEYS
-        bound = SET_BOUND if multi else 1
+        bound = max(SET_BOUND, self.multi[name]) if multi else 1
         scale = self.scale.get(name, 1)
         tag = re.sub(r"\W", "_", name)
         if family in (STRING, ARN):
