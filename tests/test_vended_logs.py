@@ -28,6 +28,7 @@ from aws_cdk import aws_elasticloadbalancing as elb
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_msk as msk
 from aws_cdk import aws_networkfirewall as nfw
 from aws_cdk import aws_route53resolver as resolver
 from aws_cdk import aws_s3 as s3
@@ -143,6 +144,21 @@ def _trail_on_the_key(stack: cdk.Stack, bucket: s3.IBucket) -> str:
     return "Orders/Trail/Resource"
 
 
+def _msk_broker_logs(stack: cdk.Stack, bucket: s3.IBucket) -> str:
+    """An MSK cluster of another stack writing its broker logs into the domain bucket (an attack
+    found it silent: the delivery failed at run time)."""
+    kafka = cdk.Stack(stack.node.root, "Kafka", env=ENV)
+    msk.CfnCluster(
+        kafka, "Cluster", cluster_name="events", kafka_version="3.6.0", number_of_broker_nodes=2,
+        broker_node_group_info=msk.CfnCluster.BrokerNodeGroupInfoProperty(
+            client_subnets=["subnet-0a", "subnet-0b"], instance_type="kafka.m5.large"),
+        logging_info=msk.CfnCluster.LoggingInfoProperty(
+            broker_logs=msk.CfnCluster.BrokerLogsProperty(
+                s3=msk.CfnCluster.S3Property(enabled=True, bucket=bucket.bucket_name))),
+    )  # fmt: skip
+    return "Kafka/Cluster"
+
+
 def _waf_logs(stack: cdk.Stack, bucket: s3.IBucket) -> str:
     wafv2.CfnLoggingConfiguration(stack, "WafLogs", log_destination_configs=[bucket.bucket_arn],
         resource_arn=f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/edge/abc")  # fmt: skip
@@ -176,6 +192,7 @@ SOURCES: list[tuple[str, str, Callable[[cdk.Stack, s3.IBucket], str]]] = [
     ("trail", "AWS::CloudTrail::Trail", _trail),
     ("trail-on-the-key", "AWS::CloudTrail::Trail", _trail_on_the_key),
     ("waf", "AWS::WAFv2::LoggingConfiguration", _waf_logs),
+    ("msk", "AWS::MSK::Cluster", _msk_broker_logs),
     ("ses-s3", "AWS::SES::ReceiptRule", _SES_S3),
     ("ses-sns", "AWS::SES::ReceiptRule", _SES_SNS),
 ]

@@ -442,6 +442,23 @@ DELIVERIES: tuple[Delivery, ...] = (
         "(SSE-KMS) by using a customer managed key, you must add the following statement to the "
         "key policy",
     ),
+    # Amazon Managed Streaming for Apache Kafka Developer Guide, "Amazon MSK logging": "If you
+    # enabled server-side encryption for your S3 bucket using AWS KMS-managed keys (SSE-KMS) with
+    # a customer managed key, add the following to the key policy for your KMS key so that Amazon
+    # MSK can write broker files to the bucket" (delivery.logs.amazonaws.com, kms:Encrypt,
+    # kms:Decrypt, kms:ReEncrypt*, kms:GenerateDataKey*, kms:DescribeKey; no condition written,
+    # the delivery service's account scope as for the other vended logs). AWS CloudFormation
+    # Template Reference, "AWS::MSK::Cluster S3": Bucket, "The name of the S3 bucket that is the
+    # destination for broker logs".
+    Delivery(
+        "AWS::MSK::Cluster", "LoggingInfo.BrokerLogs.S3.Bucket", (),
+        "AWS::S3::Bucket", "delivery.logs.amazonaws.com", _DATA_KEY,
+        'Amazon Managed Streaming for Apache Kafka Developer Guide, "Amazon MSK logging" '
+        "(https://docs.aws.amazon.com/msk/latest/developerguide/msk-logging.html)",
+        "If you enabled server-side encryption for your S3 bucket using AWS KMS-managed keys "
+        "(SSE-KMS) with a customer managed key, add the following to the key policy for your KMS "
+        "key so that Amazon MSK can write broker files to the bucket",
+    ),
     # Amazon S3 User Guide, "Configuring Amazon S3 Inventory": "To grant Amazon S3 permission to
     # use your AWS Key Management Service (AWS KMS) customer managed key for server-side
     # encryption, you must use a key policy" (s3.amazonaws.com, kms:GenerateDataKey). AWS
