@@ -33,7 +33,7 @@ NOT_STORES = {
     "grant_store_read",
     "grant_store_write",
     "allow_service_publisher",
-    "allow_service_linked_role",
+    "allow_integration",
 }
 STORE_METHODS = sorted(
     name

@@ -239,6 +239,8 @@ _EXAMPLES: list[tuple[str, dict[str, Any], str]] = [
     ("AWS::DynamoDB::GlobalTable", {"Replicas": [{"Region": "eu-west-1"},
      {"KinesisStreamSpecification": {"StreamArn": "x"}}]},
      "Kinesis streaming destination of a replica"),
+    ("AWS::DynamoDB::Table", {"ImportSourceSpecification": {"S3BucketSource": {"S3Bucket": "x"}}},
+     "import source"),
 ]  # fmt: skip
 
 

@@ -20,13 +20,14 @@ reach stores through IAM grants and are checked by :mod:`cdk_partition.audit.ide
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver
 from ..assembly.references import references
 from ..knowledge import catalogue, contracts
-from ..knowledge.contract_shapes import WIRED_LINKED_ROLES
+from ..knowledge.contract_shapes import WIRED_DEPLOYMENT, WIRED_LINKED_ROLES
 from ..knowledge.wiring import SOURCE_ARN_PROPERTIES, WIRING, Wiring, foreign_source
 from ..knowledge.wiring import SOURCE_TYPES as _SOURCE_TYPES
 from ..knowledge.wiring import named as _named
@@ -154,14 +155,14 @@ def _delivery(
     domain = assembly.domain_of(store_stack, store_id, store).domain
     if domain is None:
         return
-    if row_set.contract in WIRED_LINKED_ROLES and not _on_a_key(store):
-        return  # a template with no volume, a stream not on a customer key: no role needs it
+    if row_set.contract in _NEED_A_KEY and not _on_a_key(store):
+        return  # a template with no volume, a stream or bucket on no customer key: no request
     key = assembly.nearest_domain_key(domain, store_stack)
     if key is None or not isinstance(key.policy, dict):
         return
     prepared = prepared_key_policy(assembly, resolver, key)
     source = source_of_delivery(stack, resource, key.stack.environment.account)
-    refused = _refused(prepared, stack, row_set.contract, source)
+    refused = _refused(prepared, stack, row_set.contract, source, key.deployment_role)
     if refused:
         yield _finding(stack, logical_id, resource, store_stack, store_id, store, domain, what,
                        refused, row_set.contract, source)  # fmt: skip
@@ -173,6 +174,9 @@ _ROTATION = "AWS::SecretsManager::RotationSchedule"
 _NESTED = ("AWS::Serverless::Application",)
 #: The contract rows of an Auto Scaling group launching a template on the key (its fix differs).
 _AUTO_SCALING = "launch_template_auto_scaling"
+#: Wirings whose requests exist only when the store uses a customer key (a role's, not a
+#: service's delivery into any store): the service-linked roles' and the deployment role's.
+_NEED_A_KEY = frozenset(WIRED_LINKED_ROLES) | frozenset(WIRED_DEPLOYMENT)
 
 
 def _hosted_rotation(
@@ -231,20 +235,30 @@ def _on_a_key(store: Mapping[str, Any]) -> bool:
 
 
 def _refused(
-    policy: Any, stack: StackTemplate, contract: str, source: tuple[str, str] | None
+    policy: Any,
+    stack: StackTemplate,
+    contract: str,
+    source: tuple[str, str] | None,
+    deployer: Any = None,
 ) -> list[tuple[str, str, str]]:
-    """(service or service-linked role, request, why) of each contract request the key policy
-    refuses: a service principal's run-time requests, and a service-linked role's (EC2 Auto
-    Scaling launching a group's instances from a template on the key). ``source``: another
-    account's source the delivery is for (:func:`source_of_delivery`), whose ARN and account
-    the service's requests carry."""
+    """(service or role, request, why) of each contract request the key policy refuses: a
+    service principal's run-time requests, a service-linked role's (EC2 Auto Scaling launching
+    a group's instances from a template on the key), the deployment role's (``deployer``, the
+    key's: CloudFormation reading a bucket on the key to create a table from it). ``source``:
+    another account's source the delivery is for (:func:`source_of_delivery`), whose ARN and
+    account the service's requests carry."""
     env = stack.environment
     fill = {"{account}": env.account_text, "{region}": env.region_text,
             "{partition}": env.partition_text}  # fmt: skip
     out: list[tuple[str, str, str]] = []
     for row in contracts.rows_for(contract):
-        role = row.caller == "service_linked_role"
-        if not role and (row.caller != "service_principal" or row.phase != "run"):
+        role = row.caller in ("service_linked_role", "deployment_role")
+        if row.caller == "deployment_role":
+            if deployer is None:
+                continue  # a key not written by this version: nothing to hold the row against
+            deployed = evaluator.canonicalize(deployer)
+            row = replace(row, principal=str(deployed) if isinstance(deployed, str) else "")
+        elif not role and (row.caller != "service_principal" or row.phase != "run"):
             continue
         context = {}
         for name, text in row.context.items():
@@ -259,6 +273,10 @@ def _refused(
         principal = row.principal
         for placeholder, value in fill.items():
             principal = principal.replace(placeholder, value)
+        for pseudo, value in (("${AWS::Partition}", env.partition_text),
+                              ("${AWS::AccountId}", env.account_text),
+                              ("${AWS::Region}", env.region_text)):  # fmt: skip
+            principal = principal.replace(pseudo, value)
         for action in row.actions:
             request = (
                 evaluator.Request(action, principal, env.account_text, context=context)
@@ -348,11 +366,10 @@ def _finding(
             "`domain.launch_template(..., auto_scaling=True)` (EC2 Auto Scaling's service-linked "
             "role in the key policy, as its contract rows say), or launch it outside the group"
         )
-    elif contract in WIRED_LINKED_ROLES:
+    elif contract in _NEED_A_KEY:
         fix = (
-            f"on the domain of {store_path}: `domain.allow_service_linked_role("
-            f'"{WIRED_LINKED_ROLES[contract]}")` (its service-linked role in the key policy, as '
-            "its contract rows say), or deliver to a store outside the domain"
+            f'on the domain of {store_path}: `domain.allow_integration("{contract}")` (the '
+            "statement its contract rows document), or use a store outside the domain"
         )
     else:
         scope = f', source_arn="{source[0]}"' if source is not None else ""

@@ -1,7 +1,8 @@
-"""``allow_service_publisher``: the statements of the AWS services that deliver into the
-domain's stores (S3 notifications, SNS subscriptions, EventBridge rules, CloudWatch alarms, S3
-server access logs), written from their service contracts
-(:data:`cdk_partition.knowledge.contracts.SERVICE_PUBLISHERS`). A mixin of
+"""``allow_service_publisher`` and ``allow_integration``: the statements of the AWS services
+that deliver into the domain's stores (S3 notifications, SNS subscriptions, EventBridge rules,
+CloudWatch alarms, S3 server access logs), written from their service contracts
+(:data:`cdk_partition.knowledge.contracts.SERVICE_PUBLISHERS`), and of the roles the app's
+wiring uses (service-linked roles, CloudFormation's role importing a table). A mixin of
 :class:`~cdk_partition.constructs.store_access.StoreAccess`.
 """
 
@@ -16,7 +17,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ..knowledge import contract_shapes, contracts, wiring
-from ..knowledge.capabilities import PUBLISHER_SID_PREFIX
+from ..knowledge.capabilities import LINKED_ROLE_SIDS, PUBLISHER_SID_PREFIX, WIRED_DEPLOYMENT_SIDS
 from ..policy.canonical import canonicalize
 from . import key_policy
 from ._messages import path_of
@@ -40,7 +41,9 @@ class Publishers(_Mixin):
 
         def _add_service_statement(self, statement: iam.PolicyStatement) -> None: ...
 
-        def _allow_linked_role(self, contract: str) -> None: ...
+        deployment_role: iam.IPrincipal
+
+        def _exempt_from_deny(self, arn: str) -> None: ...
 
     def allow_service_publisher(self, service: str, *, source_arn: str | None = None) -> None:
         """Let an AWS service deliver into the domain's encrypted queues, topics or buckets (S3
@@ -125,33 +128,133 @@ class Publishers(_Mixin):
         statements[sid] = statement
         self._add_service_statement(statement)
 
-    def allow_service_linked_role(self, service: str) -> None:
-        """Name the service-linked role of ``service`` in the key policy, as its service
-        contract says (:data:`cdk_partition.knowledge.contract_shapes.WIRED_LINKED_ROLES`):
-        ``autoscaling.amazonaws.com`` (``AWSServiceRoleForAutoScaling`` launching instances with
-        volumes on the key: ``AllowAutoScalingLaunch`` and ``...Grants``),
-        ``kinesisreplication.dynamodb.amazonaws.com``
-        (``AWSServiceRoleForDynamoDBKinesisDataStreamsReplication`` streaming a table's changes
-        into a stream on the key: ``AllowDynamoDBKinesisReplication``, ``kms:GenerateDataKey``
-        through Kinesis). The role is exempt from ``DenyEveryoneElse``.
+    def allow_integration(self, integration: str) -> None:
+        """Write the key-policy statement of an integration the app wires to a store on the key,
+        as its service contract says (``integration``: the contract's name, one of
+        :data:`cdk_partition.knowledge.wiring.WIRING`'s, shown in the docs' contract table):
 
-        The CDK's own wiring needs no call: an Auto Scaling group launching a template on the
-        key, a table given ``kinesis_stream=`` a stream on the key (``dynamodb.Table`` or
-        ``TableV2``, in any stack of the app) write the statement. Call it when the template
-        cannot show the wiring as a reference to the store (a stream imported by a hand-written
-        export name or a literal ARN): CDKP021 names it.
+        * ``"table_kinesis_stream"``: DynamoDB's service-linked role
+          ``AWSServiceRoleForDynamoDBKinesisDataStreamsReplication`` streaming a table's changes
+          into a stream on the key (``AllowDynamoDBKinesisReplication``: ``kms:GenerateDataKey``
+          through Kinesis), exempt from ``DenyEveryoneElse``;
+        * ``"launch_template_auto_scaling"``: EC2 Auto Scaling's service-linked role launching
+          instances with volumes on the key (``AllowAutoScalingLaunch`` and ``...Grants``);
+        * ``"table_import_source"``: CloudFormation's role reading the objects of a bucket on the
+          key to create a table from them (``AllowDeploymentTableImport``: ``kms:Decrypt``
+          through S3 only);
+        * a delivery of a service principal (``"alarm_action_topic"``, ``"rule_target_queue"``,
+          ...): the statement :meth:`allow_service_publisher` writes for its service.
 
-        :raises ValueError: for a service whose service-linked role no contract row names.
+        The CDK's own wiring needs no call: the key policy follows every wiring the template
+        shows as a reference to a store on the key, in any stack of the app (a table given
+        ``kinesis_stream=`` or ``import_source=``, an Auto Scaling group's launch template).
+        Call it when the template cannot show it (a store imported by a hand-written export name
+        or a literal ARN): CDKP021 names the call.
+
+        :raises ValueError: for a name that is no integration of the wiring table (the message
+            lists them).
         """
-        for contract, named in contract_shapes.WIRED_LINKED_ROLES.items():
-            if named == service:
-                self._allow_linked_role(contract)
-                return
-        known = ", ".join(sorted(contract_shapes.WIRED_LINKED_ROLES.values()))
-        raise ValueError(
-            f"{path_of(self)}: allow_service_linked_role(service={service!r}) of {self}: no "
-            f"service contract names its service-linked role; pass one of: {known}."
+        known = sorted({w.contract for w in wiring.WIRING})
+        if integration not in known:
+            raise ValueError(
+                f"{path_of(self)}: allow_integration({integration!r}) of {self}: no such "
+                f"integration; pass one of: {', '.join(known)}."
+            )
+        self._allow_wired(integration)
+
+    def _allow_wired_source(self, contract: str, arn: str) -> None:
+        """``contract``'s publisher statement scoped to exactly ``arn``, a source of another
+        account the app wires (a subscription to a partner's topic): the request carries that
+        source's ARN and account, which the account-scoped statement refuses."""
+        for row in contracts.rows_for(contract):
+            if row.caller == "service_principal" and row.principal in contracts.SERVICE_PUBLISHERS:
+                if contracts.SERVICE_PUBLISHERS[row.principal].conditions_required:
+                    self._allow_publisher_scoped(
+                        row.principal, {"ArnEquals": {"aws:SourceArn": arn}}
+                    )
+                else:
+                    self._allow_publisher(row.principal)
+
+    def _allow_wired(self, contract: str) -> None:
+        """The statement of ``contract``'s rows: its publisher or its service-linked role."""
+        if contract in contract_shapes.WIRED_LINKED_ROLES:
+            self._allow_linked_role(contract)
+            return
+        if contract in contract_shapes.WIRED_DEPLOYMENT:
+            self._allow_wired_deployment(contract)
+            return
+        for row in contracts.rows_for(contract):
+            if row.caller == "service_principal" and row.principal in contracts.SERVICE_PUBLISHERS:
+                self._allow_publisher(row.principal)
+
+    def _allow_wired_deployment(self, contract: str) -> None:
+        """The deployment role's requests of ``contract`` (one of
+        :data:`cdk_partition.knowledge.contract_shapes.WIRED_DEPLOYMENT`), in a statement of
+        their own (``WIRED_DEPLOYMENT_SIDS``): its actions through its service only, not the
+        domain's ``AllowDeploymentViaServices`` (which would let the role make every data-key
+        request through that service)."""
+        done: set[str] = self.__dict__.setdefault("_wired_deployment", set())
+        if contract in done:
+            return
+        done.add(contract)
+        stack = cdk.Stack.of(self)
+        arn = key_policy.principal_arn(
+            self.deployment_role, capability=f"{path_of(self)} ({self}), deployment_role="
         )
+        for row in contracts.rows_for(contract):
+            if row.caller != "deployment_role":
+                continue
+            conditions = {
+                "StringEquals": {
+                    name: value.format(region=stack.region, partition=stack.partition)
+                    for name, value in row.context.items()
+                }
+            }
+            self._add_service_statement(
+                iam.PolicyStatement(
+                    sid=WIRED_DEPLOYMENT_SIDS[contract],
+                    effect=iam.Effect.ALLOW,
+                    principals=[iam.ArnPrincipal(arn)],
+                    actions=list(row.actions),
+                    resources=["*"],
+                    conditions=conditions,
+                )
+            )
+
+    def _allow_linked_role(self, contract: str) -> None:
+        """The service-linked role of ``contract`` (one of
+        :data:`cdk_partition.knowledge.contract_shapes.WIRED_LINKED_ROLES`), as its contract rows
+        say: a statement per row (``LINKED_ROLE_SIDS``; ``Grants`` after it for the row of
+        ``kms:CreateGrant``), its request context as conditions (``Bool`` for a true/false value,
+        ``StringEquals`` for the rest, ``{region}`` this stack's), exempt from the deny."""
+        done: set[str] = self.__dict__.setdefault("_linked_roles", set())
+        if contract in done:
+            return
+        done.add(contract)
+        stack = cdk.Stack.of(self)
+        for row in contracts.rows_for(contract):
+            if row.caller != "service_linked_role":
+                continue
+            arn = row.principal.format(partition=stack.partition, account=stack.account)
+            sid = LINKED_ROLE_SIDS[contract] + (
+                "Grants" if "kms:CreateGrant" in row.actions else ""
+            )
+            conditions: dict[str, dict[str, str]] = {}
+            for name, value in row.context.items():
+                operator = "Bool" if value in ("true", "false") else "StringEquals"
+                filled = value.format(region=stack.region, partition=stack.partition)
+                conditions.setdefault(operator, {})[name] = filled
+            self._add_service_statement(
+                iam.PolicyStatement(
+                    sid=sid,
+                    effect=iam.Effect.ALLOW,
+                    principals=[iam.ArnPrincipal(arn)],
+                    actions=list(row.actions),
+                    resources=["*"],
+                    conditions=conditions or None,
+                )
+            )
+            self._exempt_from_deny(arn)
 
     def _allow_publisher(self, service: str) -> None:
         """``AllowPublisher<Service>`` from the contract: account-scoped where supported."""

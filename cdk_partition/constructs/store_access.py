@@ -30,7 +30,6 @@ from constructs import Construct
 from ..knowledge import catalogue, contract_shapes, contracts, wiring
 from ..knowledge.capabilities import (
     EVENTS_DESCRIBE_SID,
-    LINKED_ROLE_SIDS,
     STORE_ROLES_SID_PREFIX,
 )
 from ..marks import Environment
@@ -268,28 +267,6 @@ class StoreAccess(Publishers):
             canonicalize,
         )  # fmt: skip
         return value if found is not None else None
-
-    def _allow_wired_source(self, contract: str, arn: str) -> None:
-        """``contract``'s publisher statement scoped to exactly ``arn``, a source of another
-        account the app wires (a subscription to a partner's topic): the request carries that
-        source's ARN and account, which the account-scoped statement refuses."""
-        for row in contracts.rows_for(contract):
-            if row.caller == "service_principal" and row.principal in contracts.SERVICE_PUBLISHERS:
-                if contracts.SERVICE_PUBLISHERS[row.principal].conditions_required:
-                    self._allow_publisher_scoped(
-                        row.principal, {"ArnEquals": {"aws:SourceArn": arn}}
-                    )
-                else:
-                    self._allow_publisher(row.principal)
-
-    def _allow_wired(self, contract: str) -> None:
-        """The statement of ``contract``'s rows: its publisher or its service-linked role."""
-        if contract in contract_shapes.WIRED_LINKED_ROLES:
-            self._allow_linked_role(contract)
-            return
-        for row in contracts.rows_for(contract):
-            if row.caller == "service_principal" and row.principal in contracts.SERVICE_PUBLISHERS:
-                self._allow_publisher(row.principal)
 
     def _note_cross_stack_grant(self, principal: Any, call: str, store_stack: cdk.Stack) -> None:
         """Remember ``call`` (how the app named ``principal``) when ``principal`` is a construct
@@ -559,38 +536,3 @@ class StoreAccess(Publishers):
             self.grant_read(principal)
         method = getattr(store, methods[1] if write else methods[0])
         return method(grantee)
-
-    def _allow_linked_role(self, contract: str) -> None:
-        """The service-linked role of ``contract`` (one of
-        :data:`cdk_partition.knowledge.contract_shapes.WIRED_LINKED_ROLES`), as its contract rows
-        say: a statement per row (``LINKED_ROLE_SIDS``; ``Grants`` after it for the row of
-        ``kms:CreateGrant``), its request context as conditions (``Bool`` for a true/false value,
-        ``StringEquals`` for the rest, ``{region}`` this stack's), exempt from the deny."""
-        done: set[str] = self.__dict__.setdefault("_linked_roles", set())
-        if contract in done:
-            return
-        done.add(contract)
-        stack = cdk.Stack.of(self)
-        for row in contracts.rows_for(contract):
-            if row.caller != "service_linked_role":
-                continue
-            arn = row.principal.format(partition=stack.partition, account=stack.account)
-            sid = LINKED_ROLE_SIDS[contract] + (
-                "Grants" if "kms:CreateGrant" in row.actions else ""
-            )
-            conditions: dict[str, dict[str, str]] = {}
-            for name, value in row.context.items():
-                operator = "Bool" if value in ("true", "false") else "StringEquals"
-                filled = value.format(region=stack.region, partition=stack.partition)
-                conditions.setdefault(operator, {})[name] = filled
-            self._add_service_statement(
-                iam.PolicyStatement(
-                    sid=sid,
-                    effect=iam.Effect.ALLOW,
-                    principals=[iam.ArnPrincipal(arn)],
-                    actions=list(row.actions),
-                    resources=["*"],
-                    conditions=conditions or None,
-                )
-            )
-            self._exempt_from_deny(arn)

@@ -202,6 +202,10 @@ LINKED_ROLE_SIDS: Mapping[str, str] = {
     "table_kinesis_stream": "AllowDynamoDBKinesisReplication",
 }
 
+#: Sid of the statement letting the deployment role make the requests of a wiring (a table
+#: importing a bucket on the key: its reads through S3), by its contract.
+WIRED_DEPLOYMENT_SIDS: Mapping[str, str] = {"table_import_source": "AllowDeploymentTableImport"}
+
 #: Sids of the statements cdk_partition writes; the report flags any other statement (the
 #: publisher statements are recognised by their prefix).
 LIBRARY_SIDS: frozenset[str] = frozenset(
@@ -212,6 +216,7 @@ LIBRARY_SIDS: frozenset[str] = frozenset(
         ATTACH_GRANTS_SID,
         VIA_SERVICES_SID,
         *LINKED_ROLE_SIDS.values(),
+        *WIRED_DEPLOYMENT_SIDS.values(),
         AUTO_SCALING_SID + "Grants",
         EVENTS_DESCRIBE_SID,
         "AllowFargateDescribeKey",

@@ -36,6 +36,7 @@ __all__ = [
     "DOORS_WRITTEN",
     "DOOR_ACTIONS",
     "ENCRYPTION_CONTEXT_ACTIONS",
+    "WIRED_DEPLOYMENT",
     "WIRED_LINKED_ROLES",
     "WRITTEN_APART",
     "Shape",
@@ -80,13 +81,15 @@ DEPLOYMENT_ACTIONS = frozenset(
 _GRANT_ACTIONS = frozenset({"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"})
 #: The service-linked roles' rows the wiring writes (an Auto Scaling group launching a template
 #: on the key; a table streaming into a stream on the key): contract -> the service whose role
-#: it is (the role ARN's path, ``aws-service-role/<service>/``), the name
-#: ``domain.allow_service_linked_role`` takes.
+#: it is (the role ARN's path, ``aws-service-role/<service>/``).
 WIRED_LINKED_ROLES: Mapping[str, str] = {
     contract: rows_for(contract)[0].principal.split("/aws-service-role/")[1].split("/")[0]
     for contract in ("launch_template_auto_scaling", "table_kinesis_stream")
 }
 _WIRED_LINKED_ROLES = tuple(WIRED_LINKED_ROLES)
+#: The deployment role's rows the wiring writes (a table importing a bucket on the key), each in
+#: a statement of its own (``WIRED_DEPLOYMENT_SIDS``), not through the domain's services.
+WIRED_DEPLOYMENT = ("table_import_source",)
 #: Stores whose service-principal rows get statements of their own, written by the domain for
 #: every resource of the type on the key (``AllowLogsService`` per log group,
 #: ``AllowEventBridgeEventBuses`` per bus), not ``AllowContract...``.
@@ -119,6 +122,8 @@ ENCRYPTION_CONTEXT_ACTIONS = (frozenset(READ_ACTIONS + WRITE_ACTIONS) - {"kms:De
 def shape(row: ContractRow) -> Shape:
     """How ``row``'s requests get through a domain key (see the module)."""
     if row.caller == "deployment_role":
+        if row.store in WIRED_DEPLOYMENT:
+            return "named_by_app"  # written for the wiring the app makes (tests/test_wired_roles)
         return "via_service" if not not_written_reason(row) else "not_written"
     if row.caller == "service_principal":
         return "service" if not not_written_reason(row) else "not_written"

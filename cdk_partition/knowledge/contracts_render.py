@@ -67,6 +67,11 @@ def _written(row: ContractRow) -> str:
     if shape == "infrastructure":
         return "yes (the deny exempts it)"
     if shape == "named_by_app":
+        if row.store in contract_shapes.WIRED_DEPLOYMENT or (row.caller == "service_linked_role"):
+            return (
+                "when the app wires it (the key follows the wiring; else "
+                f'`domain.allow_integration("{row.store}")`)'
+            )
         return "when the app names the principal (`grant_read`/`grant_write`, store methods)"
     if row.caller == "deployment_role":
         refusal = contract_shapes.door_refusal(_type_of(row.store))

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .run_roles import roles_at
+from .delivery_rows import Delivery, destinations
 
 __all__ = [
     "DELIVERIES",
@@ -100,6 +100,9 @@ WIRING: tuple[Wiring, ...] = (
            "table_kinesis_stream"),
     Wiring("AWS::DynamoDB::GlobalTable", "Kinesis streaming destination of a replica",
            "AWS::Kinesis::Stream", "table_kinesis_stream"),
+    # a table created by importing a bucket's objects: CloudFormation's role reads them (the row
+    # cites "Requesting a table import in DynamoDB", Amazon DynamoDB Developer Guide)
+    Wiring("AWS::DynamoDB::Table", "import source", "AWS::S3::Bucket", "table_import_source"),
 )  # fmt: skip
 
 #: The resource types whose properties :func:`named` reads.
@@ -111,7 +114,7 @@ SOURCE_PROPERTIES: tuple[str, ...] = (
     "Targets", "RedrivePolicy", "Protocol", "Endpoint", "AlarmActions", "OKActions",
     "InsufficientDataActions", "LoggingConfiguration", "NotificationConfiguration",
     "LaunchTemplate", "MixedInstancesPolicy", "LaunchConfigurationName", "DeadLetterConfig",
-    "KinesisStreamSpecification", "Replicas",
+    "KinesisStreamSpecification", "Replicas", "ImportSourceSpecification",
 )  # fmt: skip
 
 #: Source types whose source is another resource, named by a property: its ARN and its owner's
@@ -254,6 +257,12 @@ def named(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
         # AWS CloudFormation Template Reference, "AWS::DynamoDB::Table
         # KinesisStreamSpecification" (StreamArn: "The ARN for a specific Kinesis data stream")
         yield from _kinesis_destination(props, "Kinesis streaming destination")
+        # "AWS::DynamoDB::Table ImportSourceSpecification": S3BucketSource.S3Bucket, "The S3
+        # bucket that is being imported from" (its name)
+        spec = props.get("ImportSourceSpecification")
+        source = spec.get("S3BucketSource") if isinstance(spec, dict) else None
+        if isinstance(source, dict) and "S3Bucket" in source:
+            yield "import source", source["S3Bucket"]
     elif kind == "AWS::DynamoDB::GlobalTable":
         # the same specification on each replica ("AWS::DynamoDB::GlobalTable
         # ReplicaSpecification", KinesisStreamSpecification)
@@ -270,61 +279,6 @@ def _kinesis_destination(props: Mapping[str, Any], what: str) -> Iterator[tuple[
     spec = props.get("KinesisStreamSpecification")
     if isinstance(spec, dict) and "StreamArn" in spec:
         yield what, spec["StreamArn"]
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A service delivering into a store of ``store_type`` that AWS says needs the store's
-    customer managed key, where the library has no contract row for the statement: the audit
-    holds the key to let ``service`` make ``action`` at all (CDKP021), and the fix declares the
-    statement with ``allow_service`` and the page."""
-
-    source_type: str
-    destination: str
-    """The property naming the store (an ARN or a name), as a dotted path under ``Properties``;
-    ``[]`` after a name reads each item of that list (:func:`destinations`)."""
-    when: tuple[tuple[str, str], ...]
-    """(property, value) pairs that must hold, read in the innermost list item of
-    ``destination`` (in ``Properties`` when it has none): ``LogDestinationType`` ``s3``."""
-    store_type: str
-    service: str
-    actions: tuple[str, ...]
-    """The requests the service makes (each must be allowed in some request context)."""
-    page: str
-    quote: str
-    scoped: bool = True
-    """Whether AWS's statement scopes the service by ``aws:SourceAccount`` (the fix then does);
-    False where the page's statement carries no condition."""
-    source_arn: str = ""
-    """The ``aws:SourceArn`` prefix the service's requests carry, as AWS documents it, with
-    ``{partition}``, ``{region}``, ``{account}`` of the delivering resource's stack ("" where
-    AWS documents none)."""
-    source_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
-    """(property, the values it may have) pairs of the delivering resource's ``Properties``
-    (None: the property absent): a load balancer's ``Type``."""
-    sse_kms: bool = True
-    """False where AWS supports only SSE-S3 for the delivery (no key policy lets it into a bucket
-    on a customer managed key): a domain store there is CDKP026, and ``service`` and
-    ``actions`` are empty."""
-    service_account: bool = False
-    """Whether the destination bucket's policy names an AWS account of the service as the writer
-    (Elastic Load Balancing's, which the CDK's ``log_access_logs`` writes for every load
-    balancer type): an account outside the app allowed only to put objects under ``AWSLogs/``
-    there is the delivery's, not a principal of the app."""
-
-
-def destinations(row: Delivery, props: Mapping[str, Any]) -> Iterator[Any]:
-    """The values ``row.destination`` names in ``props`` (a resource's ``Properties``, read by
-    :func:`cdk_partition.knowledge.run_roles.roles_at`), each where ``row.when`` holds in the
-    innermost list item (in ``props`` when the path has none); none unless ``row.source_when``
-    holds in ``props``."""
-    if not all(props.get(name) in values for name, values in row.source_when):
-        return
-    head, marker, rest = row.destination.rpartition("[].")
-    items = roles_at(props, head + "[]") if marker else [props]
-    for item in items:
-        if isinstance(item, Mapping) and all(item.get(k) == v for k, v in row.when):
-            yield from roles_at(item, rest)
 
 
 #: The requests of a vended-log delivery into a bucket: a data key for each object, and the

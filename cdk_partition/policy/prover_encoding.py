@@ -63,12 +63,7 @@ from ..knowledge.capabilities import KMS_KEY_ACTIONS
 from .canonical import as_text
 from .condition_values import ARN, BOOL, DATE, IP, NUMERIC, STRING, Family, Unparsable, glob
 from .evaluator import _BASES, CanonicalPolicy, Request, UndecidableError, _parse_operator
-from .prover_regex import (
-    ARN_SHAPE,
-    SEGMENT,
-    glob_re,
-    literal_ci,
-)
+from .prover_regex import ARN_SHAPE, SEGMENT, glob_re, literal_ci
 from .prover_symbols import (
     _OWNER,
     _POLICY_VARIABLE,
@@ -77,6 +72,8 @@ from .prover_symbols import (
     _VARIABLE_OPERATORS,
     PRINCIPAL_KEYS,
     PRINCIPAL_VARIABLES,
+    SET_BOUND,
+    SET_LIMIT,
     NotEncodable,
     Symbols,
     _concrete,
@@ -89,17 +86,6 @@ from .prover_symbols import (
 )
 
 __all__ = ["SET_BOUND", "Encoding", "NotEncodable", "Symbols", "arn_like", "encode"]
-
-#: Smallest bound on the set a multivalued key carries in a counterexample. Each condition that
-#: reads the key with ``ForAnyValue:`` / ``ForAllValues:`` can ask for at most one value to be
-#: present (a ForAnyValue that holds needs one member matching; a ForAllValues that fails needs
-#: one member outside); the others hold for every subset of a set that satisfies them (the
-#: empty set included). So a set of as many values as the policy has such conditions on the key
-#: (and at least this bound) carries every counterexample; an attack found three ForAnyValue
-#: conditions on ``kms:EncryptionContextKeys`` proven closed under a fixed bound of two.
-SET_BOUND = 2
-#: Past this many set conditions on one key the policy is not encoded (undecided: a finding).
-SET_LIMIT = 12
 
 
 @dataclass

@@ -19,12 +19,25 @@ from .prover_regex import ACCOUNT, PRINCIPAL_REST, SERVICE_NAME, arn_re, glob_re
 
 __all__ = [
     "PRINCIPAL_KEYS",
+    "SET_BOUND",
+    "SET_LIMIT",
     "Symbols",
     "arn_like",
     "make_symbols",
     "principal_key_facts",
     "text_of",
 ]
+
+#: Smallest bound on the set a multivalued key carries in a counterexample. Each condition that
+#: reads the key with ``ForAnyValue:`` / ``ForAllValues:`` can ask for at most one value to be
+#: present (a ForAnyValue that holds needs one member matching; a ForAllValues that fails needs
+#: one member outside); the others hold for every subset of a set that satisfies them (the
+#: empty set included). So a set of as many values as the policy has such conditions on the key
+#: (and at least this bound) carries every counterexample; an attack found three ForAnyValue
+#: conditions on ``kms:EncryptionContextKeys`` proven closed under a fixed bound of two.
+SET_BOUND = 2
+#: Past this many set conditions on one key the policy is not encoded (undecided: a finding).
+SET_LIMIT = 12
 
 
 class NotEncodable(Exception):
