@@ -128,7 +128,7 @@ def _cases(policy: dict[str, Any]) -> list[Case]:
     assert rows and all(ROLE in r.principal for r in rows)
     return [
         Case(f"linked-role:{CONTRACT}", policy, caller_for_arn(fill(row.principal)), action,
-             {k: fill(v) for k, v in row.context.items()})
+             {k: fill(v) for k, v in row.context.items()}, identity_allows=True)
         for row in rows
         for action in row.actions
     ]  # fmt: skip
@@ -145,6 +145,26 @@ def test_the_role_streaming_into_a_domain_stream_is_allowed_its_requests(
     assert ours == theirs and set(ours) == {"allow"}, (ours, theirs)
     errors = [f for f in findings if f.severity == "error"]
     assert not errors, [f.message for f in errors]
+
+
+def test_the_role_is_named_by_a_condition_not_as_a_principal_that_must_exist(
+    synthesized: dict[str, tuple[dict[str, Any], list[Finding]]],
+) -> None:
+    """KMS refuses a key policy whose principal does not exist yet (CreateKey: "The principals
+    in the key policy must exist and be visible to KMS"), and DynamoDB creates the role only when
+    a table first streams, after the key: the role is an ``aws:PrincipalArn`` value under the
+    account's principal. Another role of the account is still refused, and the role itself is
+    refused when its own policy does not allow the request."""
+    policy, _ = synthesized["domain"]
+    (statement,) = [s for s in policy["Statement"] if s.get("Sid") == LINKED_ROLE_SIDS[CONTRACT]]
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, statement
+    assert ROLE in statement["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+    (case,) = _cases(policy)
+    other = Case("other-role", policy, caller_for_arn(f"arn:aws:iam::{ACCOUNT}:role/someone"),
+                 case.action, dict(case.context), identity_allows=True)  # fmt: skip
+    bare = Case("no-identity", policy, case.caller, case.action, dict(case.context))
+    ours, theirs = _decisions([other, bare])
+    assert ours == theirs and "allow" not in ours, (ours, theirs)
 
 
 def test_no_wiring_to_the_key_no_statement(

@@ -246,7 +246,9 @@ def _refused(
     a group's instances from a template on the key), the deployment role's (``deployer``, the
     key's: CloudFormation reading a bucket on the key to create a table from it). ``source``:
     another account's source the delivery is for (:func:`source_of_delivery`), whose ARN and
-    account the service's requests carry."""
+    account the service's requests carry. A service-linked role's own policy is its AWS managed
+    policy, which allows the request its row cites (the key's account principal lets it
+    through, :data:`~cdk_partition.knowledge.contract_shapes.NAMED_BY_CONDITION`)."""
     env = stack.environment
     fill = {"{account}": env.account_text, "{region}": env.region_text,
             "{partition}": env.partition_text}  # fmt: skip
@@ -279,7 +281,13 @@ def _refused(
             principal = principal.replace(pseudo, value)
         for action in row.actions:
             request = (
-                evaluator.Request(action, principal, env.account_text, context=context)
+                evaluator.Request(
+                    action,
+                    principal,
+                    env.account_text,
+                    context=context,
+                    identity_allows=row.caller == "service_linked_role",
+                )
                 if role
                 else evaluator.Request(action, service=row.principal, context=context)
             )

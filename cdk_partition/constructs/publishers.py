@@ -226,7 +226,10 @@ class Publishers(_Mixin):
         :data:`cdk_partition.knowledge.contract_shapes.WIRED_LINKED_ROLES`), as its contract rows
         say: a statement per row (``LINKED_ROLE_SIDS``; ``Grants`` after it for the row of
         ``kms:CreateGrant``), its request context as conditions (``Bool`` for a true/false value,
-        ``StringEquals`` for the rest, ``{region}`` this stack's), exempt from the deny."""
+        ``StringEquals`` for the rest, ``{region}`` this stack's), exempt from the deny. A role
+        of :data:`~cdk_partition.knowledge.contract_shapes.NAMED_BY_CONDITION` is named by
+        ``aws:PrincipalArn`` under the account's principal (it may not exist when the key is
+        created)."""
         done: set[str] = self.__dict__.setdefault("_linked_roles", set())
         if contract in done:
             return
@@ -239,7 +242,11 @@ class Publishers(_Mixin):
             sid = LINKED_ROLE_SIDS[contract] + (
                 "Grants" if "kms:CreateGrant" in row.actions else ""
             )
-            conditions: dict[str, dict[str, str]] = {}
+            conditions: dict[str, dict[str, Any]] = {}
+            principal: iam.IPrincipal = iam.ArnPrincipal(arn)
+            if contract in contract_shapes.NAMED_BY_CONDITION:  # a role that may not exist yet
+                principal = iam.AccountRootPrincipal()
+                conditions["ArnEquals"] = {"aws:PrincipalArn": arn}
             for name, value in row.context.items():
                 operator = "Bool" if value in ("true", "false") else "StringEquals"
                 filled = value.format(region=stack.region, partition=stack.partition)
@@ -248,7 +255,7 @@ class Publishers(_Mixin):
                 iam.PolicyStatement(
                     sid=sid,
                     effect=iam.Effect.ALLOW,
-                    principals=[iam.ArnPrincipal(arn)],
+                    principals=[principal],
                     actions=list(row.actions),
                     resources=["*"],
                     conditions=conditions or None,

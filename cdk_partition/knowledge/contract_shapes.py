@@ -36,6 +36,7 @@ __all__ = [
     "DOORS_WRITTEN",
     "DOOR_ACTIONS",
     "ENCRYPTION_CONTEXT_ACTIONS",
+    "NAMED_BY_CONDITION",
     "WIRED_DEPLOYMENT",
     "WIRED_LINKED_ROLES",
     "WRITTEN_APART",
@@ -87,6 +88,16 @@ WIRED_LINKED_ROLES: Mapping[str, str] = {
     for contract in ("launch_template_auto_scaling", "table_kinesis_stream")
 }
 _WIRED_LINKED_ROLES = tuple(WIRED_LINKED_ROLES)
+#: The service-linked roles a key policy names by ``aws:PrincipalArn`` under the account's root
+#: principal, not as the statement's ``Principal``: "The principals in the key policy must exist
+#: and be visible to KMS" (AWS KMS API Reference, "CreateKey", Policy,
+#: https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html), and DynamoDB creates
+#: its Kinesis replication role only when a table first streams into Kinesis, after the key. A
+#: condition value need not exist; the role's AWS managed policy
+#: (DynamoDBKinesisReplicationServiceRolePolicy) allows the row's request, which the account
+#: principal then lets through. EC2 Auto Scaling's role stays the ``Principal``, as its page
+#: writes it.
+NAMED_BY_CONDITION = frozenset({"table_kinesis_stream"})
 #: The deployment role's rows the wiring writes (a table importing a bucket on the key), each in
 #: a statement of its own (``WIRED_DEPLOYMENT_SIDS``), not through the domain's services.
 WIRED_DEPLOYMENT = ("table_import_source",)
