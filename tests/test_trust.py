@@ -10,29 +10,39 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+from conftest import cdk_context, synth_errors
 from test_integrations import _synth
 
 from cdk_partition import DomainStack
 
 
-def _trusting(statement: dict[str, Any], *, named: bool = False) -> Callable[[DomainStack], None]:
+def _trusting(
+    statement: dict[str, Any], *, named: bool | str = False
+) -> Callable[[DomainStack], None]:
     return _trusting_all([statement], named=named)
 
 
+#: The role's ARN as an environment-agnostic stack writes it (found silent by a third attack)
+_BY_PSEUDO = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/orders-reader"
+
+
 def _trusting_all(
-    statements: list[dict[str, Any]], *, named: bool = False
+    statements: list[dict[str, Any]], *, named: bool | str = False
 ) -> Callable[[DomainStack], None]:
     def build(orders: DomainStack) -> None:
         role = iam.CfnRole(orders, "Reader", role_name="orders-reader",
                            assume_role_policy_document={"Version": "2012-10-17",
                                                         "Statement": statements})  # fmt: skip
-        principal = (
-            iam.Role.from_role_arn(orders, "ByArn", "arn:aws:iam::111122223333:role/orders-reader")
-            if named
-            else iam.Role.from_role_arn(orders, "ByRef", role.attr_arn)
-        )
+        if named == "pseudo":
+            arn = cdk.Fn.sub(_BY_PSEUDO)
+        elif named:
+            arn = "arn:aws:iam::111122223333:role/orders-reader"
+        else:
+            arn = role.attr_arn
+        principal = iam.Role.from_role_arn(orders, "ByArn" if named else "ByRef", arn)
         orders.domain.grant_read(principal)
 
     return build
@@ -74,6 +84,18 @@ OPEN: dict[str, Callable[[DomainStack], None]] = {
     "another-organization": _trusting(
         _STAR | {"Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}
     ),
+    # a third attack: a stranger in any organization has organization paths; the role named
+    # by pseudo parameters (an environment-agnostic stack) is the stack's own
+    "in-any-organization": _trusting(
+        _STAR | {"Condition": {"Null": {"aws:PrincipalOrgPaths": "false"}}}
+    ),
+    "any-organization-path": _trusting(
+        _STAR | {"Condition": {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-*"}}}
+    ),
+    "a-path-outside-ours": _trusting(
+        _STAR
+        | {"Condition": {"ForAnyValue:StringNotLike": {"aws:PrincipalOrgPaths": "o-a1b2c3d4e5/*"}}}
+    ),
 }
 CLOSED: dict[str, Callable[[DomainStack], None]] = {
     "service": _trusting(_STAR | {"Principal": {"Service": "lambda.amazonaws.com"}}),
@@ -83,6 +105,14 @@ CLOSED: dict[str, Callable[[DomainStack], None]] = {
     "other-action": _trusting(_STAR | {"Action": "sts:TagSession"}),
     "organization-condition": _trusting(
         _STAR | {"Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}
+    ),
+    "organization-path": _trusting(
+        _STAR
+        | {
+            "Condition": {
+                "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-a1b2c3d4e5/r-ab12/*"}
+            }
+        }
     ),
     "own-account-condition": _trusting(
         _STAR | {"Condition": {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}}
@@ -120,3 +150,19 @@ def test_a_named_role_anyone_may_assume_is_cdkp029(tmp_path: Path, case: str) ->
 @pytest.mark.parametrize("case", sorted(CLOSED))
 def test_a_trust_policy_that_admits_no_stranger_is_silent(tmp_path: Path, case: str) -> None:
     assert [f for f in _synth(tmp_path, CLOSED[case]) if f.rule == "CDKP029"] == []
+
+
+def test_a_role_of_an_environment_agnostic_stack_named_by_name_is_cdkp029(tmp_path: Path) -> None:
+    """A third attack: with no ``env`` the key names the role as ``arn:${AWS::Partition}:iam::
+    ${AWS::AccountId}:role/orders-reader``, which was never read as the stack's own role (a
+    12-digit account was required): a trust open to everyone was silent."""
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    people = cdk.Stack(app, "Principals")
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci])
+    iam.Role(orders, "Reader", role_name="orders-reader", assumed_by=iam.AnyPrincipal())
+    orders.domain.grant_read(iam.Role.from_role_name(orders, "ByName", "orders-reader"))
+    findings = synth_errors(app, tmp_path)
+    assert [f.path for f in findings if f.rule == "CDKP029"] == ["Orders/Reader/Resource"], [
+        f.message for f in findings
+    ]

@@ -46,7 +46,8 @@ _RULE = {rule.id: rule for rule in RULES}
 #: The actions that make a role session ("AWS STS API": AssumeRole, AssumeRoleWithSAML,
 #: AssumeRoleWithWebIdentity).
 _ASSUME = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity")
-_ROLE_ARN = re.compile(r"^arn:[^:]+:iam::(\d{12}):role/(?:[^/]+/)*([^/]+)$")
+_ROLE_ARN = re.compile(r"^arn:[^:]+:iam::(\d{12}|own):role/(?:[^/]+/)*([^/]+)$")
+_OWN = "own"
 
 
 def audit_trust(assembly: CloudAssembly) -> Iterator[Finding]:
@@ -100,8 +101,11 @@ def _role_named(
 ) -> tuple[StackTemplate, str, Any] | None:
     """The role of the app a literal role ARN of ``stack``'s account names by its ``RoleName``
     (the CDK's ``Role.from_role_arn`` of a role the app creates with a physical name)."""
-    match = _ROLE_ARN.match(arn)
-    if match is None or stack.environment.account not in (None, match[1]):
+    # an environment-agnostic stack writes its own account and partition as pseudo parameters
+    # (``Fn::Join`` / ``Fn::Sub`` of ``AWS::AccountId``): the role is still the stack's
+    plain = arn.replace("${AWS::Partition}", "aws").replace("${AWS::AccountId}", _OWN)
+    match = _ROLE_ARN.match(plain)
+    if match is None or (match[1] != _OWN and stack.environment.account not in (None, match[1])):
         return None
     found = named_anywhere(assembly, stack, "Roles", match[2])
     return (found[0], found[1], found[0].resources[found[1]]) if found is not None else None
@@ -147,7 +151,9 @@ def _admits_a_stranger(
         # the role's own account
         owns = sorted({"${AWS::AccountId}", *literal_accounts(policy)})
         written = _written_keys(statement)
-        orgs = condition_values([statement, *denies], "aws:principalorgid")
+        orgs = condition_values([statement, *denies], "aws:principalorgid") | _path_orgs(
+            condition_values([statement, *denies], "aws:principalorgpaths")
+        )
         verdict = prover.ask(lambda s: _stranger(s, owns, written, orgs), "trust")
         if verdict.status in ("allowed", "denied"):
             return verdict.status == "allowed"
@@ -193,6 +199,13 @@ def _written_keys(statement: Mapping[str, Any]) -> set[str]:
     return out
 
 
+def _path_orgs(paths: set[str]) -> set[str]:
+    """The organization ids that organization paths a statement writes begin with (no
+    wildcard in the id): ``o-a1b2c3d4e5/r-ab12/*`` -> ``o-a1b2c3d4e5``."""
+    heads = {p.split("/", 1)[0] for p in paths}
+    return {h for h in heads if h.startswith("o-") and "*" not in h and "?" not in h}
+
+
 def _stranger(s: Any, owns: list[str], written: set[str], orgs: set[str]) -> Any:
     """A role of no account the statement names, in no organization it names, with no key only
     a service sets, from a network it names no value of."""
@@ -203,7 +216,18 @@ def _stranger(s: Any, owns: list[str], written: set[str], orgs: set[str]) -> Any
         elif name in _NETWORK and name in written:
             parts.append(z3.Not(key.present))
         elif name == "aws:principalorgpaths":
-            parts.append(z3.Not(key.present))
+            # in no organization, or in one the statement does not name: every path of a
+            # stranger's starts with its own organization's id ("o-a1b2c3d4e5/r-.../ou-.../",
+            # IAM User Guide, "AWS global condition context keys", aws:PrincipalOrgPaths)
+            pairs = list(zip(key.values, key.active, strict=False)) if key.multi else [
+                (key.values[0], z3.BoolVal(True))]  # fmt: skip
+            outside = [
+                z3.Implies(active, z3.Not(z3.PrefixOf(z3.StringVal(f"{o}/"), value)))
+                for value, active in pairs
+                if z3.is_string(value)
+                for o in sorted(orgs)
+            ]
+            parts.append(z3.Or(z3.Not(key.present), z3.And(*outside)))
         elif name == "aws:principalorgid" and key.values and z3.is_string(key.values[0]):
             # another organization than any the statement names, or none
             others = [key.values[0] != z3.StringVal(o) for o in sorted(orgs)]
