@@ -170,11 +170,13 @@ def _build(outdir: Path) -> cdk.App:
     )
     # a Lambda function whose environment is on the domain key (an L2 given domain.key: the
     # contract follows the type)
-    lambda_.Function(
+    handler = lambda_.Function(
         stack, "Handler", runtime=lambda_.Runtime.PYTHON_3_13, handler="index.handler",
         code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
         environment={"STAGE": "test"}, environment_encryption=d.key,
     )  # fmt: skip
+    # its execution role decrypts the variables at run time (the function's passed-role row)
+    d.allow_passed_role(handler.role, "AWS::Lambda::Function")  # type: ignore[arg-type]
     # Firehose reading a domain stream (its role named for kms:Decrypt through Kinesis)
     d.delivery_stream(
         "FromStream",
@@ -233,6 +235,12 @@ def _callers(row: ContractRow, policy: dict[str, Any]) -> list[evaluator.Request
             evaluator.Request("kms:Decrypt", arn, ACCOUNT, context=context)
             for arn in _store_roles(policy, row.store)
         ]
+    if row.caller == "passed_role":  # the role the app named with allow_passed_role
+        sid = "AllowPassedRole" + "".join(p.capitalize() for p in row.store.split("_"))
+        roles = [str(p) for s in policy["Statement"] if str(s.get("Sid", "")).startswith(sid)
+                 for p in _as_list(s["Principal"]["AWS"])]  # fmt: skip
+        assert roles, f"no {sid} statement"
+        return [evaluator.Request("kms:Decrypt", arn, ACCOUNT, context=context) for arn in roles]
     if row.caller == "capability":
         arn = {"reader": READER, "writer": WRITER}[row.principal]
         return [evaluator.Request("kms:Decrypt", arn, ACCOUNT, context=context)]

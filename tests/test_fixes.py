@@ -326,11 +326,14 @@ def _export_declared_twice(scope: Construct, fixed: bool) -> None:
     )
 
 
-@case("CDKP004", "Lambda", "`environment_encryption=domain.key` of `lambda_.Function`")
+@case("CDKP004", "Lambda", "`environment_encryption=domain.key` of `lambda_.Function` for its "
+      'environment, with `domain.allow_passed_role(fn.role, "AWS::Lambda::Function")`')  # fmt: skip
 def _function_environment_on_another_key(scope: Construct, fixed: bool) -> None:
+    """The fix has two halves: the key, and the execution role that decrypts the variables at
+    run time (an attack applied the first alone: CDKP024 was silent and every start failed)."""
     orders = _domain(scope)
     key = orders.domain.key if fixed else kms.Key(orders, "Other", enable_key_rotation=True)
-    lambda_.Function(
+    function = lambda_.Function(
         orders,
         "Worker",
         runtime=lambda_.Runtime.PYTHON_3_12,
@@ -339,6 +342,8 @@ def _function_environment_on_another_key(scope: Construct, fixed: bool) -> None:
         environment={"STAGE": "prod"},
         environment_encryption=key,
     )
+    if fixed:
+        orders.domain.allow_passed_role(function.role, "AWS::Lambda::Function")  # type: ignore[arg-type]
 
 
 # the other half of the fixes above: "if it must stay, ... exempt it with the reason"

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..assembly import CloudAssembly, DomainKey
 from ..assembly.principals import PrincipalResolver
-from ..knowledge import catalogue, contract_shapes
+from ..knowledge import contract_shapes
 from ..knowledge.capabilities import DEPLOYMENT_DIRECT_SID_PREFIX, PASSED_ROLE_SID_PREFIX
 from ..knowledge.contracts import STORE_TYPES
 from ..knowledge.run_roles import LINKED_BY_TYPE, ROLES_BY_TYPE, roles_at, row_for_sid
@@ -31,7 +31,7 @@ from ..policy.canonical import as_text
 from .identity_policies import role_arn
 from .key_policy import RULES as KEY_RULES
 from .rules import Finding, make_finding, resource_fields
-from .run_roles import named_store
+from .run_roles import named_store, on_customer_key
 
 __all__ = ["audit_door_uses"]
 
@@ -88,8 +88,7 @@ def _stores_on_keys(assembly: CloudAssembly) -> dict[str, list[Store]]:
 
 def _on_customer_key(cfn_type: str, resource: Mapping[str, Any]) -> bool:
     props = resource.get("Properties")
-    uses = catalogue.classify(cfn_type, props if isinstance(props, dict) else {}) or []
-    return any(u.state == "customer_key" for u in uses)
+    return on_customer_key(cfn_type, props if isinstance(props, dict) else {})
 
 
 def _finding(key: DomainKey, index: int, statement: Mapping[str, Any], why: str) -> Finding:

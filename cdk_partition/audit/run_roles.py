@@ -25,8 +25,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate
+from ..assembly.keys import KeyResolver
 from ..assembly.principals import PrincipalResolver
 from ..knowledge import catalogue
+from ..knowledge.contracts import CONTRACT_KEY_PROPERTIES
 from ..knowledge.run_roles import (
     LINKED_BY_TYPE,
     ROLES_BY_TYPE,
@@ -71,11 +73,10 @@ def audit_run_roles(assembly: CloudAssembly) -> Iterator[Finding]:
         props = resource.get("Properties")
         if not isinstance(props, dict):
             continue
-        uses = catalogue.classify(cfn_type, props) or []
-        if not any(u.state == "customer_key" for u in uses):
+        if not on_customer_key(cfn_type, props):
             continue  # not on a customer managed key: the store rules speak for it
         domain = assembly.domain_of(stack, logical_id, resource).domain
-        if domain is None:
+        if domain is None or not _on_the_domain_key(assembly, stack, cfn_type, props, domain):
             continue
         rows = rows_of_resource(cfn_type, props)
         by_property: dict[str, list[RunRole]] = {}
@@ -87,6 +88,44 @@ def audit_run_roles(assembly: CloudAssembly) -> Iterator[Finding]:
                     assembly, resolver, stack, logical_id, resource, domain, of_path, value
                 )
     yield from _audit_linked(assembly, resolver)
+
+
+def on_customer_key(cfn_type: str, props: Mapping[str, Any]) -> bool:
+    """Whether a resource of ``cfn_type`` with ``props`` uses a customer managed key: in a key
+    slot of the catalogue, or in a property AWS documents KMS requests for outside the
+    catalogue's slots (:data:`~cdk_partition.knowledge.contracts.CONTRACT_KEY_PROPERTIES`: a
+    Lambda function's ``KmsKeyArn`` for its environment variables), not an AWS managed key."""
+    uses = catalogue.classify(cfn_type, props) or []
+    if any(u.state == "customer_key" for u in uses):
+        return True
+    return any(
+        props.get(name) is not None and not catalogue.is_aws_managed_key_reference(props[name])
+        for name in CONTRACT_KEY_PROPERTIES.get(cfn_type, ())
+    )
+
+
+def _on_the_domain_key(
+    assembly: CloudAssembly,
+    stack: StackTemplate,
+    cfn_type: str,
+    props: Mapping[str, Any],
+    domain: str,
+) -> bool:
+    """A resource on a customer key only by a contract key property (a function's
+    ``KmsKeyArn``) runs its role against that key: the domain key's rows hold only when the
+    property names the domain key (another key is CDKP004's, not a role's on this key)."""
+    uses = catalogue.classify(cfn_type, props) or []
+    if any(u.state == "customer_key" for u in uses):
+        return True
+    mark = ("key-resolver",)
+    resolver = assembly.memo.get(mark)
+    if resolver is None:
+        resolver = assembly.memo[mark] = KeyResolver(assembly)
+    return any(
+        resolver.on_domain_key(resolver.key_of_slot(props[name], stack), domain, stack)
+        for name in CONTRACT_KEY_PROPERTIES.get(cfn_type, ())
+        if props.get(name) is not None
+    )
 
 
 def _audit_linked(assembly: CloudAssembly, resolver: PrincipalResolver) -> Iterator[Finding]:
