@@ -327,7 +327,7 @@ def _export_declared_twice(scope: Construct, fixed: bool) -> None:
 
 
 @case("CDKP004", "Lambda", "`environment_encryption=domain.key` of `lambda_.Function` for its "
-      'environment, with `domain.allow_passed_role(fn.role, "AWS::Lambda::Function")`')  # fmt: skip
+      'environment, with `domain.allow_passed_role(role, "AWS::Lambda::Function")`')  # fmt: skip
 def _function_environment_on_another_key(scope: Construct, fixed: bool) -> None:
     """The fix has two halves: the key, and the execution role that decrypts the variables at
     run time (an attack applied the first alone: CDKP024 was silent and every start failed)."""
