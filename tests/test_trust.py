@@ -114,6 +114,18 @@ CLOSED: dict[str, Callable[[DomainStack], None]] = {
             }
         }
     ),
+    "one-role-of-the-app-by-reference": lambda orders: _trusting(
+        _STAR
+        | {
+            "Condition": {
+                "ArnEquals": {
+                    "aws:PrincipalArn": iam.Role(
+                        orders, "Deployer", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com")
+                    ).role_arn
+                }
+            }
+        }
+    )(orders),
     "own-account-condition": _trusting(
         _STAR | {"Condition": {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}}
     ),

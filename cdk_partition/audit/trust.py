@@ -210,6 +210,10 @@ def _stranger(s: Any, owns: list[str], written: set[str], orgs: set[str]) -> Any
     """A role of no account the statement names, in no organization it names, with no key only
     a service sets, from a network it names no value of."""
     parts = [z3.Not(s.is_service), *[s.account != z3.StringVal(o) for o in owns]]
+    # a principal the statement names by a reference of the template (``${Other.Arn}``, an
+    # import) is a role of the app, never a stranger's (a same-account role named by its
+    # reference was flagged open: a false CDKP029 that failed the synth, a third attack)
+    parts += [s.principal_arn != z3.StringVal(a) for a in sorted(s.named_arns) if "${" in a]
     for name, key in s.keys.items():
         if name.startswith("aws:source") and name not in _NETWORK and name not in _CALLERS:
             parts.append(z3.Not(key.present))  # a service's request, never a role's own
