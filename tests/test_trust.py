@@ -80,6 +80,12 @@ OPEN: dict[str, Callable[[DomainStack], None]] = {
         _STAR | {"Condition": {"StringEquals": {"aws:SourceIdentity": "alice"}}}
     ),
     "every-address": _trusting(_STAR | {"Condition": {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}}),
+    "every-address-in-halves": _trusting(
+        _STAR | {"Condition": {"IpAddress": {"aws:SourceIp": ["0.0.0.0/1", "128.0.0.0/1"]}}}
+    ),
+    "every-ipv6-address-in-halves": _trusting(
+        _STAR | {"Condition": {"IpAddress": {"aws:SourceIp": ["::/1", "8000::/1"]}}}
+    ),
     "any-endpoint": _trusting(_STAR | {"Condition": {"StringLike": {"aws:SourceVpce": "vpce-*"}}}),
     "another-organization": _trusting(
         _STAR | {"Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}

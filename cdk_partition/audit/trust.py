@@ -12,6 +12,7 @@ Python over the assembly's JSON.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -194,9 +195,24 @@ def _written_keys(statement: Mapping[str, Any]) -> set[str]:
             continue
         for key, values in block.items():
             texts = [str(v) for v in as_list(values)]
+            if _every_address(texts):
+                continue
             if all("*" not in t and "?" not in t and t not in _ANY_NETWORK for t in texts):
                 out.add(str(key).lower())
     return out
+
+
+def _every_address(texts: list[str]) -> bool:
+    """Whether the ranges ``texts`` together hold every IPv4 or every IPv6 address
+    (``0.0.0.0/1`` with ``128.0.0.0/1`` is ``0.0.0.0/0`` written in halves: a third attack)."""
+    try:
+        networks = [ipaddress.ip_network(t, strict=False) for t in texts]
+    except ValueError:
+        return False
+    v4 = [n for n in networks if isinstance(n, ipaddress.IPv4Network)]
+    v6 = [n for n in networks if isinstance(n, ipaddress.IPv6Network)]
+    collapsed = [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]
+    return any(n.prefixlen == 0 for n in collapsed)
 
 
 def _path_orgs(paths: set[str]) -> set[str]:
