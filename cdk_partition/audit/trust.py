@@ -211,8 +211,9 @@ def _every_address(texts: list[str]) -> bool:
         return False
     v4 = [n for n in networks if isinstance(n, ipaddress.IPv4Network)]
     v6 = [n for n in networks if isinstance(n, ipaddress.IPv6Network)]
-    collapsed = [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]
-    return any(n.prefixlen == 0 for n in collapsed)
+    return any(n.prefixlen == 0 for n in ipaddress.collapse_addresses(v4)) or any(
+        n.prefixlen == 0 for n in ipaddress.collapse_addresses(v6)
+    )
 
 
 def _path_orgs(paths: set[str]) -> set[str]:
