@@ -49,6 +49,20 @@ def _trusting_all(
 
 
 _STAR = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+
+
+def _chained(hop_statement: dict[str, Any]) -> Callable[[DomainStack], None]:
+    """The named role trusts another role of the app (by reference), whose own trust policy is
+    ``hop_statement``: a third attack chained a stranger through an open role, silently."""
+
+    def build(orders: DomainStack) -> None:
+        hop = iam.CfnRole(orders, "Hop", assume_role_policy_document={
+            "Version": "2012-10-17", "Statement": [hop_statement]})  # fmt: skip
+        _trusting(_STAR | {"Principal": {"AWS": hop.attr_arn}})(orders)
+
+    return build
+
+
 OPEN: dict[str, Callable[[DomainStack], None]] = {
     "aws-star": _trusting(_STAR),
     "principal-star": _trusting(_STAR | {"Principal": "*"}),
@@ -92,6 +106,7 @@ OPEN: dict[str, Callable[[DomainStack], None]] = {
     ),
     # a third attack: a stranger in any organization has organization paths; the role named
     # by pseudo parameters (an environment-agnostic stack) is the stack's own
+    "through-an-open-role": _chained(_STAR),
     "in-any-organization": _trusting(
         _STAR | {"Condition": {"Null": {"aws:PrincipalOrgPaths": "false"}}}
     ),
@@ -132,6 +147,7 @@ CLOSED: dict[str, Callable[[DomainStack], None]] = {
             }
         }
     )(orders),
+    "through-a-service-role": _chained(_STAR | {"Principal": {"Service": "ec2.amazonaws.com"}}),
     "own-account-condition": _trusting(
         _STAR | {"Condition": {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}}
     ),

@@ -19,7 +19,7 @@ from typing import Any
 
 import z3
 
-from ..assembly import CloudAssembly, StackTemplate
+from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver
 from ..policy import evaluator
 from ..policy.canonical import condition_values, literal_accounts
@@ -81,20 +81,79 @@ def audit_trust(assembly: CloudAssembly) -> Iterator[Finding]:
                     continue
                 seen.add(mark)
                 trust = props_of(role).get("AssumeRolePolicyDocument")
-                for opened in _open_statements(trust):
-                    base = resource_fields(role_stack, role_id, role, key.name)
+                base = resource_fields(role_stack, role_id, role, key.name)
+                named = (f"{base['path'].removesuffix('/Resource')} is named by the key of "
+                         f"domain {key.name!r} (statement {statement.get('Sid', '?')})")  # fmt: skip
+                opened = next(_open_statements(trust), None)
+                if opened is not None:
                     yield make_finding(
                         _RULE["CDKP029"],
-                        f"{base['path'].removesuffix('/Resource')} is named by the key of domain "
-                        f"{key.name!r} "
-                        f"(statement {statement.get('Sid', '?')}), and its trust policy lets "
-                        "every AWS principal assume it with no condition: anyone who assumes it "
-                        "acts as the role, and the key cannot tell them apart.",
+                        f"{named}, and its trust policy lets every AWS principal assume it with "
+                        "no condition: anyone who assumes it acts as the role, and the key "
+                        "cannot tell them apart.",
                         location="AssumeRolePolicyDocument",
                         value=short(opened.get("Principal")),
                         **base,
                     )
-                    break
+                    continue
+                hop = _open_hop(assembly, resolver, role_stack, trust, {mark})
+                if hop is not None:
+                    yield make_finding(
+                        _RULE["CDKP029"],
+                        f"{named}, and its trust policy lets {hop[0]} assume it, a role whose own "
+                        "trust policy lets every AWS principal assume it: anyone who assumes "
+                        f"{hop[0]} can go on to assume this role (a role chain).",
+                        location="AssumeRolePolicyDocument",
+                        value=short(hop[1]),
+                        **base,
+                    )
+
+
+#: How many roles a chain is followed through.
+_CHAIN = 3
+
+
+def _open_hop(
+    assembly: CloudAssembly,
+    resolver: PrincipalResolver,
+    stack: StackTemplate,
+    trust: Any,
+    seen: set[tuple[int, str]],
+    depth: int = 0,
+) -> tuple[str, Any] | None:
+    """(path, principal) of a role of the app that ``trust`` (a role's trust policy in
+    ``stack``) lets assume the role and that anyone may assume, directly or through further
+    roles of the app (up to :data:`_CHAIN`): role chaining, "a role ... assumes a second role"
+    (IAM User Guide, "Roles terms and concepts", role chaining,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles.html). A trust policy naming a
+    role by its ARN lets that role in without an identity policy of its own."""
+    if depth >= _CHAIN:
+        return None
+    for statement in statements_of(trust):
+        principal = statement.get("Principal") if statement.get("Effect") == "Allow" else None
+        aws = principal.get("AWS") if isinstance(principal, dict) else None
+        for value in as_list(aws):
+            text = evaluator.canonicalize(value)
+            if not isinstance(text, str) or text == "*":
+                continue
+            resolved = resolver.resolve(text, stack)
+            origin = resolver.origins.get(resolved)
+            found = ((origin.stack, origin.logical_id, origin.resource) if origin is not None
+                     else _role_named(assembly, stack, resolved))  # fmt: skip
+            if found is None or found[2].get("Type") != "AWS::IAM::Role":
+                continue
+            mark = (id(found[0]), found[1])
+            if mark in seen:
+                continue
+            seen.add(mark)
+            hop_trust = props_of(found[2]).get("AssumeRolePolicyDocument")
+            path = resource_path(found[0], found[1], found[2]).removesuffix("/Resource")
+            if next(_open_statements(hop_trust), None) is not None:
+                return path, value
+            further = _open_hop(assembly, resolver, found[0], hop_trust, seen, depth + 1)
+            if further is not None:
+                return f"{path} (through {further[0]})", value
+    return None
 
 
 def _role_named(
