@@ -113,6 +113,14 @@ OPEN: dict[str, Callable[[DomainStack], None]] = {
     "any-organization-path": _trusting(
         _STAR | {"Condition": {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-*"}}}
     ),
+    # a third attack: an organization compared with a policy variable admits any organization
+    "organization-of-itself": _trusting(
+        _STAR | {"Condition": {"StringEquals": {"aws:PrincipalOrgID": "${aws:PrincipalOrgID}"}}}
+    ),
+    "organization-of-the-resource-if-any": _trusting(
+        _STAR
+        | {"Condition": {"StringEqualsIfExists": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}}}
+    ),
     "a-path-outside-ours": _trusting(
         _STAR
         | {"Condition": {"ForAnyValue:StringNotLike": {"aws:PrincipalOrgPaths": "o-a1b2c3d4e5/*"}}}
