@@ -112,7 +112,8 @@ _APPS: dict[str, Build] = {
 def synthesized(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, tuple[dict[str, Any], list[Finding]]]:
-    return {name: _synth(tmp_path_factory.mktemp(name), build) for name, build in _APPS.items()}
+    apps = {**_APPS, **{f"import-{name}": build for name, build in _IMPORTS.items()}}
+    return {name: _synth(tmp_path_factory.mktemp(name), build) for name, build in apps.items()}
 
 
 def _cases(policy: dict[str, Any]) -> list[Case]:
@@ -250,13 +251,6 @@ _IMPORTS: dict[str, Build] = {
 }
 
 
-@pytest.fixture(scope="module")
-def imports(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> dict[str, tuple[dict[str, Any], list[Finding]]]:
-    return {name: _synth(tmp_path_factory.mktemp(name), build) for name, build in _IMPORTS.items()}
-
-
 DEPLOYER = f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-{ACCOUNT}-{REGION}"
 
 
@@ -273,9 +267,9 @@ def _import_cases(policy: dict[str, Any]) -> list[Case]:
 
 @pytest.mark.parametrize("app", ["same", "other", "exported-fixed"])
 def test_cloudformation_reading_a_domain_bucket_to_import_a_table_is_allowed(
-    imports: dict[str, tuple[dict[str, Any], list[Finding]]], app: str
+    synthesized: dict[str, tuple[dict[str, Any], list[Finding]]], app: str
 ) -> None:
-    policy, findings = imports[app]
+    policy, findings = synthesized[f"import-{app}"]
     assert WIRED_DEPLOYMENT_SIDS[IMPORT] in {s.get("Sid") for s in policy["Statement"]}
     ours, theirs = _decisions(_import_cases(policy))
     assert ours == theirs and set(ours) == {"allow"}, (ours, theirs)
@@ -284,11 +278,11 @@ def test_cloudformation_reading_a_domain_bucket_to_import_a_table_is_allowed(
 
 
 def test_the_import_statement_reads_through_s3_only(
-    imports: dict[str, tuple[dict[str, Any], list[Finding]]],
+    synthesized: dict[str, tuple[dict[str, Any], list[Finding]]],
 ) -> None:
     """No wider than the row: kms:Decrypt through S3, not another service or action (the table
     of another stack puts nothing else of the deployment role's on the key)."""
-    policy, _ = imports["other"]
+    policy, _ = synthesized["import-other"]
     cases = [
         Case("through-dynamodb", policy, caller_for_arn(DEPLOYER), "kms:Decrypt",
              {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}),
@@ -300,22 +294,22 @@ def test_the_import_statement_reads_through_s3_only(
 
 
 def test_no_import_from_the_key_no_statement(
-    imports: dict[str, tuple[dict[str, Any], list[Finding]]],
+    synthesized: dict[str, tuple[dict[str, Any], list[Finding]]],
 ) -> None:
-    policy, findings = imports["elsewhere"]
+    policy, findings = synthesized["import-elsewhere"]
     assert WIRED_DEPLOYMENT_SIDS[IMPORT] not in {s.get("Sid") for s in policy["Statement"]}
     assert not [f for f in findings if f.rule == "CDKP021"], [f.message for f in findings]
 
 
 def test_an_import_the_key_policy_cannot_follow_is_cdkp021_and_its_fix_passes(
-    imports: dict[str, tuple[dict[str, Any], list[Finding]]],
+    synthesized: dict[str, tuple[dict[str, Any], list[Finding]]],
 ) -> None:
-    policy, findings = imports["exported"]
+    policy, findings = synthesized["import-exported"]
     assert WIRED_DEPLOYMENT_SIDS[IMPORT] not in {s.get("Sid") for s in policy["Statement"]}
     found = [f for f in findings if f.rule == "CDKP021"]
     assert len(found) == 1, [f.message for f in findings]
     assert found[0].resource_type == "AWS::DynamoDB::Table"
     assert "cfn-exec-role" in found[0].message and "kms:Decrypt" in found[0].message
     assert f'`domain.allow_integration("{IMPORT}")`' in (found[0].fix or "")
-    _, fixed = imports["exported-fixed"]  # the fix, as written
+    _, fixed = synthesized["import-exported-fixed"]  # the fix, as written
     assert not [f for f in fixed if f.rule == "CDKP021"], [f.message for f in fixed]

@@ -24,7 +24,7 @@ from ..policy import evaluator
 from ..policy.prover import prover_for
 from .rules import Finding, Rule, make_finding, no_aws_page
 
-__all__ = ["RULES", "audit_contracts"]
+__all__ = ["RULES", "audit_contracts", "with_environment"]
 
 _PER_ROW = "each service contract row cites its own AWS page (cdk_partition.knowledge.contracts)"
 
@@ -197,7 +197,7 @@ def _refused_rows(
             continue
         context = {k: _fill(v, fill) for k, v in row.context.items()}
         principal = (
-            _with_env(str(evaluator.canonicalize(deployer)), env)
+            with_environment(str(evaluator.canonicalize(deployer)), env)
             if row.caller == "deployment_role"
             else _fill(row.principal, fill)
         )
@@ -269,12 +269,12 @@ def _prepared_policy(
     if prepared is None:
         # pseudo parameters the stack's environment decides, written as their values (as the
         # requests are), so that ARN patterns compare part by part
-        text = _with_env(json.dumps(evaluator.canonicalize(policy)), key.stack.environment)
+        text = with_environment(json.dumps(evaluator.canonicalize(policy)), key.stack.environment)
         prepared = assembly.memo[cache_key] = evaluator.prepare(json.loads(text))
     return prepared  # type: ignore[no-any-return]
 
 
-def _with_env(text: str, env: Environment) -> str:
+def with_environment(text: str, env: Environment) -> str:
     """``text`` with the pseudo parameters the environment decides written as their values."""
     for pseudo, value in (
         ("${AWS::Partition}", env.partition_text),

@@ -32,6 +32,7 @@ from ..knowledge.wiring import SOURCE_ARN_PROPERTIES, WIRING, Wiring, foreign_so
 from ..knowledge.wiring import SOURCE_TYPES as _SOURCE_TYPES
 from ..knowledge.wiring import named as _named
 from ..policy import evaluator
+from .contracts import with_environment
 from .identity_policies import type_of
 from .key_requests import prepared_key_policy
 from .rules import Finding, Rule, Source, make_finding, no_aws_page, resource_fields, short
@@ -275,10 +276,7 @@ def _refused(
         principal = row.principal
         for placeholder, value in fill.items():
             principal = principal.replace(placeholder, value)
-        for pseudo, value in (("${AWS::Partition}", env.partition_text),
-                              ("${AWS::AccountId}", env.account_text),
-                              ("${AWS::Region}", env.region_text)):  # fmt: skip
-            principal = principal.replace(pseudo, value)
+        principal = with_environment(principal, env)
         for action in row.actions:
             request = (
                 evaluator.Request(

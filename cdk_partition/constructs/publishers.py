@@ -30,6 +30,14 @@ else:
 __all__ = ["Publishers"]
 
 
+def _row_conditions(row: contracts.ContractRow, stack: cdk.Stack) -> dict[str, Any]:
+    """The conditions of ``row``'s statement, as every contract statement writes them
+    (:func:`cdk_partition.knowledge.contract_shapes.service_conditions`), in ``stack``'s
+    environment."""
+    values = {"{region}": stack.region, "{partition}": stack.partition, "{account}": stack.account}
+    return contract_shapes.fill(contract_shapes.service_conditions(row), values)
+
+
 def _publisher_sid(service: str) -> str:
     return PUBLISHER_SID_PREFIX + "".join(p.capitalize() for p in service.split(".")[0].split("-"))
 
@@ -204,12 +212,7 @@ class Publishers(_Mixin):
         for row in contracts.rows_for(contract):
             if row.caller != "deployment_role":
                 continue
-            conditions = {
-                "StringEquals": {
-                    name: value.format(region=stack.region, partition=stack.partition)
-                    for name, value in row.context.items()
-                }
-            }
+            conditions = _row_conditions(row, stack)
             self._add_service_statement(
                 iam.PolicyStatement(
                     sid=WIRED_DEPLOYMENT_SIDS[contract],
@@ -242,15 +245,11 @@ class Publishers(_Mixin):
             sid = LINKED_ROLE_SIDS[contract] + (
                 "Grants" if "kms:CreateGrant" in row.actions else ""
             )
-            conditions: dict[str, dict[str, Any]] = {}
+            conditions = _row_conditions(row, stack)
             principal: iam.IPrincipal = iam.ArnPrincipal(arn)
             if contract in contract_shapes.NAMED_BY_CONDITION:  # a role that may not exist yet
                 principal = iam.AccountRootPrincipal()
                 conditions["ArnEquals"] = {"aws:PrincipalArn": arn}
-            for name, value in row.context.items():
-                operator = "Bool" if value in ("true", "false") else "StringEquals"
-                filled = value.format(region=stack.region, partition=stack.partition)
-                conditions.setdefault(operator, {})[name] = filled
             self._add_service_statement(
                 iam.PolicyStatement(
                     sid=sid,
