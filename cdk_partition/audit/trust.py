@@ -123,10 +123,12 @@ def _open_hop(
 ) -> tuple[str, Any] | None:
     """(path, principal) of a role of the app that ``trust`` (a role's trust policy in
     ``stack``) lets assume the role and that anyone may assume, directly or through further
-    roles of the app (up to :data:`_CHAIN`): role chaining, "a role ... assumes a second role"
-    (IAM User Guide, "Roles terms and concepts", role chaining,
-    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles.html). A trust policy naming a
-    role by its ARN lets that role in without an identity policy of its own."""
+    roles of the app (up to :data:`_CHAIN`): role chaining, using one assumed role to assume a
+    second role (IAM User Guide, "Roles terms and concepts",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles.html; its words were not read
+    here, only a detection rule's quoting of them). Whether the hop also needs an identity
+    policy allowing ``sts:AssumeRole`` is not read: the chain counts as open either way (fail
+    closed), and the attack that found it gave the hop ``sts:AssumeRole`` on ``*``."""
     if depth >= _CHAIN:
         return None
     for statement in statements_of(trust):
