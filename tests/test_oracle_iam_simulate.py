@@ -263,8 +263,11 @@ def check_oracle_installed() -> None:
         )
 
 
-def run_oracle(cases: list[Case]) -> list[dict[str, Any]]:
-    """Decide every case in one Node process; results in the order of ``cases``."""
+def run_oracle(
+    cases: list[Case], resource: str = KEY_ARN, resource_account: str = ACCOUNT
+) -> list[dict[str, Any]]:
+    """Decide every case in one Node process; results in the order of ``cases``. ``resource``:
+    the ARN the policies are the resource policy of (the domain key unless told)."""
     check_oracle_installed()
     policies: list[Mapping[str, Any]] = []
     index_of: dict[str, int] = {}
@@ -276,8 +279,8 @@ def run_oracle(cases: list[Case]) -> list[dict[str, Any]]:
             policies.append(case.policy)
         wire.append(simulator_case(case, index_of[text]))
     payload = {
-        "resource": KEY_ARN,
-        "resource_account": ACCOUNT,
+        "resource": resource,
+        "resource_account": resource_account,
         "policies": policies,
         "cases": wire,
     }

@@ -23,11 +23,11 @@ from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver
 from ..policy import evaluator
 from ..policy.canonical import condition_values, literal_accounts
-from ..policy.prover import resource_prover
+from ..policy.prover import Verdict, resource_prover
 from .identity_policies import as_list, named_anywhere, props_of, statements_of
 from .rules import Finding, Rule, Source, make_finding, resource_fields, short
 
-__all__ = ["RULES", "audit_trust"]
+__all__ = ["RULES", "audit_trust", "stranger_verdict"]
 
 _PRINCIPAL_PAGE = (
     "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"
@@ -205,18 +205,9 @@ def _admits_a_stranger(
     ``aws:PrincipalType``, a source IP the statement names no range of; never the keys only a
     service or the app's organization sets), each witness decided again by the evaluator. A
     statement the prover cannot encode is asked with one sample request, as before."""
-    policy = {"Version": "2012-10-17",
-              "Statement": [{**statement, "Principal": {"AWS": "*"}}, *denies]}  # fmt: skip
-    prover = resource_prover(policy, (action,), _STRANGER_KEYS)
-    if prover.encoding is not None:
-        # no account or organization the trust policy names (its Deny statements too), and not
-        # the role's own account
-        owns = sorted({"${AWS::AccountId}", *literal_accounts(policy)})
-        written = _written_keys(statement)
-        orgs = condition_values([statement, *denies], "aws:principalorgid") | _path_orgs(
-            condition_values([statement, *denies], "aws:principalorgpaths")
-        )
-        verdict = prover.ask(lambda s: _stranger(s, owns, written, orgs), "trust")
+    policy = _as_resource_policy(statement, denies)
+    verdict = stranger_verdict(statement, action, denies)
+    if verdict is not None:
         if verdict.status in ("allowed", "denied"):
             return verdict.status == "allowed"
         if verdict.status == "disagree":
@@ -232,6 +223,35 @@ def _admits_a_stranger(
         return False
 
 
+def _as_resource_policy(
+    statement: Mapping[str, Any], denies: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    return {"Version": "2012-10-17",
+            "Statement": [{**statement, "Principal": {"AWS": "*"}}, *denies]}  # fmt: skip
+
+
+def stranger_verdict(
+    statement: Mapping[str, Any], action: str, denies: Sequence[Mapping[str, Any]] = ()
+) -> Verdict | None:
+    """The prover's answer to whether a role of no account, organization or network the trust
+    ``statement`` names (its principal read as ``"*"``) may make ``action`` (its witness the
+    request, re-decided by the evaluator); None when the statement cannot be encoded."""
+    policy = _as_resource_policy(statement, denies)
+    prover = resource_prover(policy, (action,), _STRANGER_KEYS)
+    if prover.encoding is None:
+        return None
+    # no account or organization the trust policy names (its Deny statements too), and not
+    # the role's own account or organization
+    owns = sorted({"${AWS::AccountId}", *literal_accounts(policy)})
+    written = _written_keys(statement)
+    orgs = (
+        condition_values([statement, *denies], "aws:principalorgid")
+        | _path_orgs(condition_values([statement, *denies], "aws:principalorgpaths"))
+        | {_OWN_ORG}
+    )
+    return prover.ask(lambda s: _stranger(s, owns, written, orgs), "trust")
+
+
 #: Keys a stranger's request is asked about although the statement may not read them.
 _STRANGER_KEYS = ("aws:principalorgid", "aws:principalorgpaths")
 #: Keys only a service's request, or the network a request comes through, carries: a stranger's
@@ -244,6 +264,14 @@ _NETWORK = ("aws:sourceip", "aws:vpcsourceip", "aws:sourcevpc", "aws:sourcevpce"
 #: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html):
 #: a stranger sets it as it likes.
 _CALLERS = ("aws:sourceidentity",)
+#: aws:ResourceAccount and aws:ResourceOrgID are "the resource owner's AWS account ID" and
+#: "the identifier of the organization in AWS Organizations to which the resource belongs" (IAM
+#: User Guide, "AWS global condition context keys",
+#: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html): in an
+#: AssumeRole request the resource is the role, so its own account and organization. The
+#: organization is read as the app's: a stranger is in another one or none.
+_OWN_ORG = "o-theapporganization"
+_RESOURCE = {"aws:resourceaccount": "${AWS::AccountId}", "aws:resourceorgid": _OWN_ORG}
 #: Network values that name no network: every IPv4 or IPv6 address.
 _ANY_NETWORK = ("0.0.0.0/0", "::/0")
 
@@ -298,7 +326,12 @@ def _stranger(s: Any, owns: list[str], written: set[str], orgs: set[str]) -> Any
     # reference was flagged open: a false CDKP029 that failed the synth, a third attack)
     parts += [s.principal_arn != z3.StringVal(a) for a in sorted(s.named_arns) if "${" in a]
     for name, key in s.keys.items():
-        if name.startswith("aws:source") and name not in _NETWORK and name not in _CALLERS:
+        if name in _RESOURCE and not key.multi and z3.is_string(key.values[0]):
+            # the role's own account and organization: the request's resource is the role, and
+            # its caller sets neither ("${aws:ResourceAccount}" compared with
+            # aws:PrincipalAccount names the role's own account: a false CDKP029)
+            parts += [key.present, key.values[0] == z3.StringVal(_RESOURCE[name])]
+        elif name.startswith("aws:source") and name not in _NETWORK and name not in _CALLERS:
             parts.append(z3.Not(key.present))  # a service's request, never a role's own
         elif name in _NETWORK and name in written:
             parts.append(z3.Not(key.present))
@@ -319,4 +352,17 @@ def _stranger(s: Any, owns: list[str], written: set[str], orgs: set[str]) -> Any
             # another organization than any the statement names, or none
             others = [key.values[0] != z3.StringVal(o) for o in sorted(orgs)]
             parts.append(z3.Or(z3.Not(key.present), z3.And(*others)))
+    org, paths = s.keys.get("aws:principalorgid"), s.keys.get("aws:principalorgpaths")
+    if org is not None and paths is not None and org.values and z3.is_string(org.values[0]):
+        # a principal in an organization has both its id and its paths, each path beginning
+        # with the id (IAM User Guide, "AWS global condition context keys"); one without has
+        # neither
+        parts += [org.present == paths.present, z3.Implies(org.present, org.values[0] != "")]
+        pairs = list(zip(paths.values, paths.active, strict=False)) if paths.multi else [
+            (paths.values[0], z3.BoolVal(True))]  # fmt: skip
+        parts += [
+            z3.Implies(z3.And(paths.present, active), z3.PrefixOf(org.values[0] + "/", value))
+            for value, active in pairs
+            if z3.is_string(value)
+        ]
     return z3.And(*parts)
