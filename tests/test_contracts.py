@@ -41,6 +41,7 @@ from test_oracle_iam_simulate import service as service_caller
 
 from cdk_partition import DomainStack, audit_path
 from cdk_partition.audit import failing
+from cdk_partition.constructs.publishers import _publisher_sid
 from cdk_partition.knowledge import contract_shapes, contracts, contracts_render
 from cdk_partition.knowledge.capabilities import KMS_KEY_ACTIONS
 from cdk_partition.knowledge.contracts import CONTRACTS, ContractRow
@@ -158,6 +159,12 @@ def _build(outdir: Path) -> cdk.App:
     )
     alarm.add_alarm_action(cw_actions.SnsAction(topic))
     d.allow_service_publisher("cloudwatch.amazonaws.com")
+    # services notifying a topic on the key (RDS, DMS, Redshift, DAX, CodeCommit): the door
+    # writes each one's statement as the wiring does
+    for publisher in contracts.SERVICE_PUBLISHERS:
+        if any(r.store.startswith("notification_topic") for r in CONTRACTS
+               if r.principal == publisher):  # fmt: skip
+            d.allow_service_publisher(publisher)
     d.bucket("Logged", server_access_logs_bucket=d.bucket("AccessLogs"))
     # an S3 table bucket an L1 puts on the key (no store method: the contract follows the type)
     s3tables.CfnTableBucket(
@@ -389,7 +396,7 @@ def test_the_integrations_synthesize_without_a_cycle_or_finding(
 def test_publisher_statements_are_the_contracts(synthesized: dict[str, Any]) -> None:
     statements = {s.get("Sid"): s for s in synthesized["policy"]["Statement"]}
     for service, publisher in contracts.SERVICE_PUBLISHERS.items():
-        sid = "AllowPublisher" + service.split(".")[0].capitalize()
+        sid = _publisher_sid(service)
         statement = statements[sid]
         assert set(_as_list(statement["Action"])) <= set(publisher.actions)
         assert bool(statement.get("Condition")) == publisher.conditions_required

@@ -11,6 +11,7 @@ app's by the independent simulator too; the audit reports no CDKP021 for them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,15 @@ import pytest
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_codecommit as codecommit
+from aws_cdk import aws_dax as dax
+from aws_cdk import aws_dms as dms
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_redshift as redshift
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sns as sns
@@ -109,7 +115,49 @@ def _fleet(app: cdk.App, orders: DomainStack, wired: bool) -> None:
     )  # fmt: skip
 
 
-_APPS: dict[str, Build] = {"alarm": _alarm, "mixed": _mixed, "fleet": _fleet}
+def _notified(app: cdk.App, orders: DomainStack, wired: bool) -> None:
+    """Services publishing their events into a domain topic (found silent by a fourth attack:
+    each failed at run time): an RDS event subscription (an L1, the CDK has no L2), DMS and
+    Redshift event subscriptions, a DAX cluster's notifications, a CodeCommit trigger, and an
+    Auto Scaling group's notifications, which EC2 Auto Scaling publishes as its service-linked
+    role; all in another stack. Not wired: the same resources naming a topic off the key."""
+    ops = cdk.Stack(app, "Ops", env=ENV)
+    topic = orders.domain.topic("Events") if wired else sns.Topic(ops, "Plain")
+    arn = topic.topic_arn
+    rds.CfnEventSubscription(ops, "Db", sns_topic_arn=arn, source_type="db-instance")
+    dms.CfnEventSubscription(ops, "Migration", sns_topic_arn=arn)
+    redshift.CfnEventSubscription(ops, "Warehouse", subscription_name="w", sns_topic_arn=arn)
+    dax.CfnCluster(
+        ops,
+        "Cache",
+        iam_role_arn=f"arn:aws:iam::{ACCOUNT}:role/dax",
+        node_type="dax.t3.small",
+        replication_factor=1,
+        notification_topic_arn=arn,
+    )
+    codecommit.CfnRepository(
+        ops,
+        "Repo",
+        repository_name="orders",
+        triggers=[
+            codecommit.CfnRepository.RepositoryTriggerProperty(
+                destination_arn=arn, events=["all"], name="all"
+            )
+        ],
+    )
+    vpc = ec2.Vpc(ops, "Vpc", max_azs=1, nat_gateways=0)
+    autoscaling.AutoScalingGroup(
+        ops,
+        "Fleet",
+        vpc=vpc,
+        instance_type=ec2.InstanceType("t3.micro"),
+        machine_image=ec2.MachineImage.latest_amazon_linux2023(),
+        vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+        notifications=[autoscaling.NotificationConfiguration(topic=topic)],
+    )
+
+
+_APPS: dict[str, Build] = {"alarm": _alarm, "mixed": _mixed, "fleet": _fleet, "notified": _notified}
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +189,11 @@ _DELIVERIES = [
     ("mixed", "rule_target_queue"),
     ("mixed", "bucket_notification_queue"),
     ("mixed", "bucket_access_logs"),
+    ("notified", "notification_topic_rds"),
+    ("notified", "notification_topic_dms"),
+    ("notified", "notification_topic_redshift"),
+    ("notified", "notification_topic_dax"),
+    ("notified", "notification_topic_codecommit"),
 ]
 
 
@@ -170,14 +223,45 @@ def test_no_wiring_no_statement(
     assert not [s for s in sids if s.startswith("AllowPublisher")], sids
 
 
-def _auto_scaling_decisions(policy: dict[str, Any]) -> list[str]:
+def _auto_scaling_decisions(
+    policy: dict[str, Any], contract: str = "launch_template_auto_scaling"
+) -> list[str]:
     out = []
-    for row in contracts.rows_for("launch_template_auto_scaling"):
+    for row in contracts.rows_for(contract):
         arn = row.principal.format(partition="aws", account=ACCOUNT)
         for action in row.actions:
-            request = evaluator.Request(action, arn, ACCOUNT, context=dict(row.context))
+            context = {k: v.format(region=ENV.region) for k, v in row.context.items()}
+            request = evaluator.Request(action, arn, ACCOUNT, context=context)
             out.append(decide_ours(policy, request))
     return out
+
+
+def test_an_auto_scaling_groups_notifications_name_its_service_linked_role(
+    synthesized: dict[tuple[str, bool], tuple[Path, dict[str, Any], list[Finding]]],
+) -> None:
+    """EC2 Auto Scaling publishes a group's notifications as its service-linked role (a role,
+    not a service principal, the SNS page says): the key names it for its requests through SNS,
+    decided by our evaluator and by the independent simulator; without the wiring, never."""
+    from test_oracle_iam_simulate import Case, caller_for_arn
+
+    path, policy, findings = synthesized["notified", True]
+    contract = "auto_scaling_notification_topic"
+    assert set(_auto_scaling_decisions(policy, contract)) == {"allow"}
+    assert not [f for f in findings if f.severity == "error"], [f.message for f in findings]
+    cases = [
+        Case("wired", policy, caller_for_arn(row.principal.format(partition="aws",
+             account=ACCOUNT)), action, {"kms:ViaService": f"sns.{ENV.region}.amazonaws.com"})
+        for row in contracts.rows_for(contract) for action in row.actions
+    ]  # fmt: skip
+    ours, theirs = _decisions(cases)
+    assert ours == theirs == ["allow"] * len(cases), (ours, theirs)
+    # the same role outside SNS is refused, and nothing without the wiring
+    outside = [Case("outside", policy, c.caller, c.action, {}) for c in cases]
+    ours, theirs = _decisions(outside)
+    assert "allow" not in ours and "allow" not in theirs, (ours, theirs)
+    del path
+    _, bare, _ = synthesized["notified", False]
+    assert "allow" not in _auto_scaling_decisions(bare, contract)
 
 
 def test_an_auto_scaling_group_of_another_stack_names_the_service_linked_role(
@@ -241,6 +325,14 @@ _EXAMPLES: list[tuple[str, dict[str, Any], str]] = [
      "Kinesis streaming destination of a replica"),
     ("AWS::DynamoDB::Table", {"ImportSourceSpecification": {"S3BucketSource": {"S3Bucket": "x"}}},
      "import source"),
+    ("AWS::RDS::EventSubscription", {"SnsTopicArn": "x"}, "notification topic"),
+    ("AWS::DMS::EventSubscription", {"SnsTopicArn": "x"}, "notification topic"),
+    ("AWS::Redshift::EventSubscription", {"SnsTopicArn": "x"}, "notification topic"),
+    ("AWS::DAX::Cluster", {"NotificationTopicARN": "x"}, "notification topic"),
+    ("AWS::CodeCommit::Repository", {"Triggers": [{"DestinationArn": "x"}]},
+     "notification topic"),
+    ("AWS::AutoScaling::AutoScalingGroup", {"NotificationConfigurations": [
+        {"TopicARN": ["y", "x"]}]}, "notification topic"),
 ]  # fmt: skip
 
 
@@ -258,3 +350,46 @@ def test_the_wiring_table_reads_each_row_from_properties_the_native_walk_resolve
     assert set(properties) <= set(wiring.SOURCE_PROPERTIES)
     rows = {(w.source_type, w.what) for w in wiring.WIRING}
     assert rows == {(t, w) for t, _, w in _EXAMPLES}
+
+
+def _notified_by_export(fix: str | None) -> Build:
+    """An RDS event subscription and an Auto Scaling group notifying a domain topic the consumer
+    stack imports by a hand-written export name: the key policy cannot follow it (no reference
+    to the store), the audit can; ``fix``: the calls CDKP021 printed, evaluated as written."""
+
+    def build(app: cdk.App, orders: DomainStack, wired: bool) -> None:
+        del app, wired
+        from test_integrations import imported_by_export
+
+        topic = orders.domain.topic("Events")
+        consumers, arn = imported_by_export(orders, topic.topic_arn, "events")
+        rds.CfnEventSubscription(consumers, "Db", sns_topic_arn=arn, source_type="db-instance")
+        vpc = ec2.Vpc(consumers, "Vpc", max_azs=1, nat_gateways=0)
+        autoscaling.AutoScalingGroup(
+            consumers, "Fleet", vpc=vpc, instance_type=ec2.InstanceType("t3.micro"),
+            machine_image=ec2.MachineImage.latest_amazon_linux2023(),
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            notifications=[autoscaling.NotificationConfiguration(
+                topic=sns.Topic.from_topic_arn(consumers, "Imported", arn))],
+        )  # fmt: skip
+        for call in re.findall(r"`(domain\.\w+\([^`]*\))`", fix or ""):
+            eval(call, {"domain": orders.domain})  # the library's own fix text, as written
+
+    return build
+
+
+def test_a_notification_the_key_cannot_follow_is_cdkp021_and_its_fixes_pass(
+    tmp_path: Path,
+) -> None:
+    _, findings = _synth(tmp_path / "before", _notified_by_export(None), True)
+    found = {f.path: f for f in findings if f.rule == "CDKP021"}
+    assert set(found) == {"Consumers/Db", "Consumers/Fleet/ASG"}, [f.message for f in findings]
+    assert "events.rds.amazonaws.com" in found["Consumers/Db"].message
+    assert 'allow_integration("auto_scaling_notification_topic")' in (
+        found["Consumers/Fleet/ASG"].fix or ""
+    ), found["Consumers/Fleet/ASG"].fix
+    fixes = " ".join(f.fix or "" for f in found.values())
+    policy, after = _synth(tmp_path / "after", _notified_by_export(fixes), True)
+    assert not [f for f in after if f.severity == "error"], [f.message for f in after]
+    assert set(_service_decisions(policy, "notification_topic_rds")) == {"allow"}
+    assert set(_auto_scaling_decisions(policy, "auto_scaling_notification_topic")) == {"allow"}

@@ -39,7 +39,10 @@ def _row_conditions(row: contracts.ContractRow, stack: cdk.Stack) -> dict[str, A
 
 
 def _publisher_sid(service: str) -> str:
-    return PUBLISHER_SID_PREFIX + "".join(p.capitalize() for p in service.split(".")[0].split("-"))
+    """``AllowPublisher`` and the service principal's labels before ``amazonaws``
+    (``events.rds.amazonaws.com`` -> ``AllowPublisherEventsRds``: not EventBridge's Sid)."""
+    labels = service.split(".amazonaws.", 1)[0].replace("-", ".").split(".")
+    return PUBLISHER_SID_PREFIX + "".join(p.capitalize() for p in labels)
 
 
 class Publishers(_Mixin):

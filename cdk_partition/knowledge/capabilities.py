@@ -199,6 +199,7 @@ AUTO_SCALING_SID = "AllowAutoScalingLaunch"
 #: with ``kms:CreateGrant`` gets the Sid and ``Grants``).
 LINKED_ROLE_SIDS: Mapping[str, str] = {
     "launch_template_auto_scaling": AUTO_SCALING_SID,
+    "auto_scaling_notification_topic": "AllowAutoScalingNotifications",
     "table_kinesis_stream": "AllowDynamoDBKinesisReplication",
 }
 

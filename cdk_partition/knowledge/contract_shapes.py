@@ -85,7 +85,11 @@ _GRANT_ACTIONS = frozenset({"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGran
 #: it is (the role ARN's path, ``aws-service-role/<service>/``).
 WIRED_LINKED_ROLES: Mapping[str, str] = {
     contract: rows_for(contract)[0].principal.split("/aws-service-role/")[1].split("/")[0]
-    for contract in ("launch_template_auto_scaling", "table_kinesis_stream")
+    for contract in (
+        "launch_template_auto_scaling",
+        "auto_scaling_notification_topic",
+        "table_kinesis_stream",
+    )
 }
 _WIRED_LINKED_ROLES = tuple(WIRED_LINKED_ROLES)
 #: The service-linked roles a key policy names by ``aws:PrincipalArn`` under the account's root

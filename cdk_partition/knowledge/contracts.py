@@ -406,6 +406,7 @@ _DELIVERIES = (
     "event_bus",
     "alarm_action",
     "bucket_access_logs",
+    "notification_topic",
 )
 
 

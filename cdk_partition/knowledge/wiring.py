@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .delivery_rows import Delivery, destinations
+from .run_roles import roles_at
 
 __all__ = [
     "DELIVERIES",
@@ -52,6 +53,26 @@ class Wiring:
 #: "The Amazon Resource Name (ARN) of the Amazon SQS queue to which Amazon S3 publishes a message
 #: when it detects events of the specified type"; "TopicConfiguration": ``TopicArn``).
 _CDK_NOTIFICATIONS = "Custom::S3BucketNotifications"
+
+#: Resources notifying a topic they name (AWS CloudFormation Template Reference: each type's
+#: property, read by :func:`named`) -> the contract rows of their service's requests.
+_NOTIFYING: Mapping[str, str] = {
+    "AWS::RDS::EventSubscription": "notification_topic_rds",
+    "AWS::DMS::EventSubscription": "notification_topic_dms",
+    "AWS::Redshift::EventSubscription": "notification_topic_redshift",
+    "AWS::DAX::Cluster": "notification_topic_dax",
+    "AWS::CodeCommit::Repository": "notification_topic_codecommit",
+    "AWS::AutoScaling::AutoScalingGroup": "auto_scaling_notification_topic",
+}
+#: The property naming the topic, by type ("SnsTopicArn": "The Amazon Resource Name (ARN) of the
+#: SNS topic created for event notification", "AWS::RDS::EventSubscription"; DAX's
+#: NotificationTopicARN; a CodeCommit RepositoryTrigger's DestinationArn; an Auto Scaling
+#: NotificationConfiguration's TopicARN, "The Amazon Resource Name (ARN) of the Amazon SNS topic").
+_TOPIC_PROPERTIES: Mapping[str, str] = {
+    "AWS::DAX::Cluster": "NotificationTopicARN",
+    "AWS::CodeCommit::Repository": "Triggers[].DestinationArn",
+    "AWS::AutoScaling::AutoScalingGroup": "NotificationConfigurations[].TopicARN",
+}
 
 #: The deliveries followed (source type, what, store type, contract rows).
 WIRING: tuple[Wiring, ...] = (
@@ -103,18 +124,27 @@ WIRING: tuple[Wiring, ...] = (
     # a table created by importing a bucket's objects: CloudFormation's role reads them (the row
     # cites "Requesting a table import in DynamoDB", Amazon DynamoDB Developer Guide)
     Wiring("AWS::DynamoDB::Table", "import source", "AWS::S3::Bucket", "table_import_source"),
+    # services publishing their events into a topic: each is an event source of "Enable
+    # compatibility between event sources from AWS services and encrypted topics" (the rows cite
+    # "Managing Amazon SNS encryption keys and costs", Amazon SNS Developer Guide), by its service
+    # principal, or by a role for EC2 Auto Scaling ("Some Amazon SNS event sources require you to
+    # provide an IAM role (rather than the service principal) in the AWS KMS key policy")
+    *(Wiring(source, "notification topic", "AWS::SNS::Topic", contract)
+      for source, contract in _NOTIFYING.items()),
 )  # fmt: skip
 
 #: The resource types whose properties :func:`named` reads.
 SOURCE_TYPES: frozenset[str] = frozenset(w.source_type for w in WIRING)
 
 #: The top-level properties :func:`named` reads (a resource that sets none of them wires nothing;
-#: the native walk resolves no other).
+#: the native walk resolves no other). The walk reads an L1's own names, the first letter lowered:
+#: ``NotificationTopicArn`` is there for DAX's ``NotificationTopicARN`` (``notificationTopicArn``).
 SOURCE_PROPERTIES: tuple[str, ...] = (
     "Targets", "RedrivePolicy", "Protocol", "Endpoint", "AlarmActions", "OKActions",
     "InsufficientDataActions", "LoggingConfiguration", "NotificationConfiguration",
     "LaunchTemplate", "MixedInstancesPolicy", "LaunchConfigurationName", "DeadLetterConfig",
-    "KinesisStreamSpecification", "Replicas", "ImportSourceSpecification",
+    "KinesisStreamSpecification", "Replicas", "ImportSourceSpecification", "SnsTopicArn",
+    "NotificationTopicARN", "NotificationTopicArn", "Triggers", "NotificationConfigurations",
 )  # fmt: skip
 
 #: Source types whose source is another resource, named by a property: its ARN and its owner's
@@ -200,6 +230,11 @@ def named(resource: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     if not isinstance(props, dict):
         return
     kind = resource.get("Type")
+    if kind in _NOTIFYING:
+        for topic in roles_at(props, _TOPIC_PROPERTIES.get(str(kind), "SnsTopicArn")):
+            # a TopicARN may be a list of topics ("Type": ["string", "array"] in the schema)
+            yield from (("notification topic", t) for t in (topic if isinstance(topic, list)
+                                                           else [topic]))  # fmt: skip
     if kind == "AWS::Events::Rule":
         found = props.get("Targets")
         for target in found if isinstance(found, list) else []:
