@@ -7,6 +7,7 @@ by an attack, the others by a second one); the guards stay silent.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -294,3 +295,82 @@ def test_the_simulator_refuses_a_stranger_a_closed_role(case: str) -> None:
     """The same simulator refuses a role of an unrelated account, in another organization and
     network, the roles the synth finds closed."""
     assert _simulated(CLOSED_TRUSTS[case], _STRANGER_CONTEXT) != "allow"
+
+
+_GITHUB = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+_AUD = {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}
+_SUB = "token.actions.githubusercontent.com:sub"
+
+
+def _github(condition: dict[str, Any], *extra: dict[str, Any]) -> Callable[[DomainStack], None]:
+    return _trusting_all([{"Effect": "Allow", "Principal": {"Federated": _GITHUB},
+                           "Action": "sts:AssumeRoleWithWebIdentity", "Condition": condition},
+                          *extra])  # fmt: skip
+
+
+#: GitHub's OIDC issuer gives every repository's workflows tokens: a trust that does not pin
+#: the subject to repositories of a named owner lets anyone's workflow assume the role (found
+#: silent: CDKP029 read only "*" principals).
+GITHUB_OPEN: dict[str, Callable[[DomainStack], None]] = {
+    "audience-only": _github({"StringEquals": _AUD}),
+    "any-repository": _github({"StringEquals": _AUD, "StringLike": {_SUB: "repo:*"}}),
+    "any-subject": _github({"StringLike": {_SUB: "*"}}),
+    "one-of-them-open": _github({"StringLike": {_SUB: ["repo:octo-org/app:*", "repo:*/app:*"]}}),
+    "negated": _github({"StringNotLike": {_SUB: "repo:octo-org/*"}}),
+}
+GITHUB_CLOSED: dict[str, Callable[[DomainStack], None]] = {
+    "one-repository": _github({"StringEquals": _AUD, "StringLike": {_SUB: "repo:octo-org/app:*"}}),
+    "one-branch": _github({"StringEquals": {**_AUD, _SUB: "repo:octo-org/app:ref:refs/heads/main"}}),
+    "an-owners-repositories": _github({"StringLike": {_SUB: "repo:octo-org/*"}}),
+    "denied-outside-the-owner": _github(
+        {"StringEquals": _AUD},
+        {"Effect": "Deny", "Principal": {"Federated": _GITHUB},
+         "Action": "sts:AssumeRoleWithWebIdentity",
+         "Condition": {"StringNotLike": {_SUB: "repo:octo-org/*"}}},
+    ),
+    "another-issuer": lambda orders: _trusting(
+        {"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+         "Principal": {"Federated": "arn:aws:iam::111122223333:oidc-provider/idp.example.com"},
+         "Condition": {"StringEquals": {"idp.example.com:aud": "orders"}}})(orders),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(GITHUB_OPEN))
+def test_a_role_any_github_workflow_may_assume_is_cdkp029(tmp_path: Path, case: str) -> None:
+    found = [f for f in _synth(tmp_path, GITHUB_OPEN[case]) if f.rule == "CDKP029"]
+    assert [f.path for f in found] == ["Orders/Reader"], [f.message for f in found]
+    assert "token.actions.githubusercontent.com:sub" in found[0].message
+
+
+@pytest.mark.parametrize("case", sorted(GITHUB_CLOSED))
+def test_a_role_only_named_repositories_may_assume_is_silent(tmp_path: Path, case: str) -> None:
+    assert [f for f in _synth(tmp_path, GITHUB_CLOSED[case]) if f.rule == "CDKP029"] == []
+
+
+def _github_app(out: Path, principal: Callable[[Any], iam.IPrincipal]) -> list[Any]:
+    """The CDK's own GitHub provider L2 (``OidcProviderNative``) and a role of the domain
+    stack it trusts, read by the domain: the provider named by ``Ref``."""
+    app = cdk.App(context=cdk_context(), outdir=str(out))
+    people = cdk.Stack(app, "Principals")
+    orders = DomainStack(app, "Orders", domain_name="orders",
+                         administrators=[iam.User(people, "ci", user_name="ci")])  # fmt: skip
+    provider = iam.OidcProviderNative(orders, "GitHub", client_ids=["sts.amazonaws.com"],
+                                      url="https://token.actions.githubusercontent.com")  # fmt: skip
+    role = iam.Role(orders, "Deployer", assumed_by=principal(provider))
+    orders.domain.grant_read(role)
+    return synth_errors(app, out)  # type: ignore[no-any-return]
+
+
+def test_the_cdk_provider_by_reference_and_the_fix_as_written(tmp_path: Path) -> None:
+    """Before: the audience alone. After: the fix's principal, its owner and repository filled
+    in, passes."""
+    before = _github_app(tmp_path / "before",
+                         lambda p: iam.OpenIdConnectPrincipal(p, {"StringEquals": _AUD}))  # fmt: skip
+    found = [f for f in before if f.rule == "CDKP029"]
+    assert [f.path for f in found] == ["Orders/Deployer/Resource"], [f.message for f in before]
+    call = re.search(r"`(iam\.OpenIdConnectPrincipal\(.*?\))`", found[0].fix or "")
+    assert call is not None, found[0].fix
+    code = call.group(1).replace("<owner>", "octo-org").replace("<repo>", "app")
+    after = _github_app(tmp_path / "after",
+                        lambda p: eval(code, {"iam": iam, "provider": p}))  # fmt: skip
+    assert [f for f in after if f.rule == "CDKP029"] == [], [f.message for f in after]

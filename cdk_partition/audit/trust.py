@@ -96,6 +96,20 @@ def audit_trust(assembly: CloudAssembly) -> Iterator[Finding]:
                         **base,
                     )
                     continue
+                tenant = next(_open_to_any_tenant(trust, role_stack), None)
+                if tenant is not None:
+                    yield make_finding(
+                        _RULE["CDKP029"],
+                        f"{named}, and its trust policy lets every workflow of {tenant[1]} "
+                        f"assume it: `{tenant[1]}:sub` is not pinned to repositories of an owner "
+                        "you name (`repo:<owner>/...`), so any repository's workflow, anyone's, "
+                        "gets a token the role accepts.",
+                        location="AssumeRolePolicyDocument",
+                        value=short(tenant[0].get("Condition")),
+                        fix=_TENANT_FIX,
+                        **base,
+                    )
+                    continue
                 hop = _open_hop(assembly, resolver, role_stack, trust, {mark})
                 if hop is not None:
                     yield make_finding(
@@ -150,7 +164,10 @@ def _open_hop(
             seen.add(mark)
             hop_trust = props_of(found[2]).get("AssumeRolePolicyDocument")
             path = resource_path(found[0], found[1], found[2]).removesuffix("/Resource")
-            if next(_open_statements(hop_trust), None) is not None:
+            if (
+                next(_open_statements(hop_trust), None) is not None
+                or next(_open_to_any_tenant(hop_trust, found[0]), None) is not None
+            ):
                 return path, value
             further = _open_hop(assembly, resolver, found[0], hop_trust, seen, depth + 1)
             if further is not None:
@@ -190,6 +207,81 @@ def _open_statements(trust: Any) -> Iterator[Mapping[str, Any]]:
             isinstance(principal, dict)) else as_list(principal)  # fmt: skip
         if "*" in named and any(_admits_a_stranger(statement, a, denies) for a in _ASSUME):
             yield statement
+
+
+#: OpenID Connect issuers whose tokens any of their customers can get: GitHub Actions issues
+#: tokens to every repository's workflows from one issuer, the repository in the ``sub`` claim
+#: ("AWS Identity and Access Management (IAM) recommends that users evaluate the IAM condition
+#: key, token.actions.githubusercontent.com:sub, in the trust policy of any role that trusts
+#: GitHub's OIDC identity provider (IdP). Evaluating this condition key in the role trust policy
+#: limits which GitHub actions are able to assume the role": GitHub Docs, "Configuring OpenID
+#: Connect in Amazon Web Services",
+#: https://docs.github.com/en/actions/deployment/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services;
+#: IAM's own page, "Create a role for OpenID Connect federation (console)",
+#: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html, was not
+#: read here beyond its opening). The subject names the repository as ``repo:<owner>/<repo>:...``.
+_SHARED_ISSUERS = ("token.actions.githubusercontent.com",)
+_OWNED_SUBJECT = re.compile(r"^repo:[^*?/]+/")
+_PROVIDERS = ("AWS::IAM::OIDCProvider", "Custom::AWSCDKOpenIdConnectProvider")
+_TENANT_FIX = (
+    "pin the subject to your repositories in the trust policy: "
+    '`iam.OpenIdConnectPrincipal(provider, {"StringEquals": {"token.actions.githubusercontent.com'
+    ':aud": "sts.amazonaws.com"}, "StringLike": {"token.actions.githubusercontent.com:sub": '
+    '"repo:<owner>/<repo>:*"}})` (an owner you name, no wildcard in it)'
+)
+
+
+def _open_to_any_tenant(
+    trust: Any, stack: StackTemplate
+) -> Iterator[tuple[Mapping[str, Any], str]]:
+    """(statement, issuer) of each trust statement that lets a shared OpenID Connect issuer's
+    tokens (:data:`_SHARED_ISSUERS`) assume the role without pinning the subject to repositories
+    of an owner it names: no ``<issuer>:sub`` condition, or one whose values leave the owner
+    open (``*``, ``repo:*``), and no Deny statement pinning it instead."""
+    denies = [s for s in statements_of(trust) if s.get("Effect") == "Deny"]
+    for statement in statements_of(trust):
+        principal = statement.get("Principal") if statement.get("Effect") == "Allow" else None
+        federated = as_list(principal.get("Federated")) if isinstance(principal, dict) else []
+        for value in federated:
+            issuer = _issuer(value, stack)
+            if issuer is None:
+                continue
+            key = f"{issuer}:sub"
+            if not (_pins(statement, key, positive=True)
+                    or any(_pins(d, key, positive=False) for d in denies)):  # fmt: skip
+                yield statement, issuer
+
+
+def _issuer(federated: Any, stack: StackTemplate) -> str | None:
+    """The shared issuer a ``Federated`` principal names: its provider ARN's
+    ``oidc-provider/<host>``, or the ``Url`` of the provider resource it references."""
+    text = evaluator.canonicalize(federated)
+    if isinstance(federated, dict) and "Ref" in federated:
+        resource = stack.resources.get(str(federated["Ref"]))
+        if isinstance(resource, dict) and resource.get("Type") in _PROVIDERS:
+            url = props_of(resource).get("Url")
+            text = (
+                f"oidc-provider/{str(url).removeprefix('https://')}" if isinstance(url, str) else ""
+            )
+    if not isinstance(text, str):
+        return None
+    return next((i for i in _SHARED_ISSUERS if text.endswith(f"oidc-provider/{i}")), None)
+
+
+def _pins(statement: Mapping[str, Any], key: str, *, positive: bool) -> bool:
+    """Whether ``statement``'s condition pins ``key`` to subjects of named owners: a positive
+    string operator (``positive``) or a negated one (a Deny's ``StringNotLike``) whose every
+    value begins ``repo:<owner>/`` with no wildcard in the owner."""
+    condition = statement.get("Condition")
+    for operator, block in condition.items() if isinstance(condition, Mapping) else ():
+        lowered = str(operator).lower()
+        if "string" not in lowered or ("not" in lowered) == positive:
+            continue
+        for name, values in block.items() if isinstance(block, Mapping) else ():
+            texts = [str(v) for v in as_list(values)]
+            if str(name).lower() == key and texts and all(_OWNED_SUBJECT.match(t) for t in texts):
+                return True
+    return False
 
 
 #: A principal of no account of the app: the request a condition must refuse to narrow anything.
