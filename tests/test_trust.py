@@ -308,17 +308,37 @@ def _github(condition: dict[str, Any], *extra: dict[str, Any]) -> Callable[[Doma
                           *extra])  # fmt: skip
 
 
+_COGNITO = "cognito-identity.amazonaws.com"
+_AMR = {"ForAnyValue:StringLike": {f"{_COGNITO}:amr": "authenticated"}}
+
+
+def _cognito(condition: dict[str, Any]) -> Callable[[DomainStack], None]:
+    return _trusting({"Effect": "Allow", "Principal": {"Federated": _COGNITO},
+                      "Action": "sts:AssumeRoleWithWebIdentity", "Condition": condition})  # fmt: skip
+
+
+def _cognito_pool(orders: DomainStack) -> None:
+    """A role of the app's own identity pool, named by reference (the CDK's L1)."""
+    from aws_cdk import aws_cognito as cognito
+
+    pool = cognito.CfnIdentityPool(orders, "Pool", allow_unauthenticated_identities=False)
+    _cognito({"StringEquals": {f"{_COGNITO}:aud": pool.ref}, **_AMR})(orders)
+
+
 #: GitHub's OIDC issuer gives every repository's workflows tokens: a trust that does not pin
 #: the subject to repositories of a named owner lets anyone's workflow assume the role (found
 #: silent: CDKP029 read only "*" principals).
-GITHUB_OPEN: dict[str, Callable[[DomainStack], None]] = {
+SHARED_OPEN: dict[str, Callable[[DomainStack], None]] = {
     "audience-only": _github({"StringEquals": _AUD}),
     "any-repository": _github({"StringEquals": _AUD, "StringLike": {_SUB: "repo:*"}}),
     "any-subject": _github({"StringLike": {_SUB: "*"}}),
     "one-of-them-open": _github({"StringLike": {_SUB: ["repo:octo-org/app:*", "repo:*/app:*"]}}),
     "negated": _github({"StringNotLike": {_SUB: "repo:octo-org/*"}}),
+    # a Cognito identity pool's users: any pool's, of any account, without the aud condition
+    "cognito-amr-only": _cognito(_AMR),
+    "cognito-any-pool": _cognito({"StringLike": {f"{_COGNITO}:aud": "eu-west-1:*"}, **_AMR}),
 }
-GITHUB_CLOSED: dict[str, Callable[[DomainStack], None]] = {
+SHARED_CLOSED: dict[str, Callable[[DomainStack], None]] = {
     "one-repository": _github({"StringEquals": _AUD, "StringLike": {_SUB: "repo:octo-org/app:*"}}),
     "one-branch": _github({"StringEquals": {**_AUD, _SUB: "repo:octo-org/app:ref:refs/heads/main"}}),
     "an-owners-repositories": _github({"StringLike": {_SUB: "repo:octo-org/*"}}),
@@ -328,6 +348,10 @@ GITHUB_CLOSED: dict[str, Callable[[DomainStack], None]] = {
          "Action": "sts:AssumeRoleWithWebIdentity",
          "Condition": {"StringNotLike": {_SUB: "repo:octo-org/*"}}},
     ),
+    "cognito-one-pool": _cognito(
+        {"StringEquals": {f"{_COGNITO}:aud": "eu-west-1:12345678-aaaa-bbbb-cccc-1234567890ab"},
+         **_AMR}),
+    "cognito-the-apps-pool": _cognito_pool,
     "another-issuer": lambda orders: _trusting(
         {"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
          "Principal": {"Federated": "arn:aws:iam::111122223333:oidc-provider/idp.example.com"},
@@ -335,16 +359,18 @@ GITHUB_CLOSED: dict[str, Callable[[DomainStack], None]] = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("case", sorted(GITHUB_OPEN))
-def test_a_role_any_github_workflow_may_assume_is_cdkp029(tmp_path: Path, case: str) -> None:
-    found = [f for f in _synth(tmp_path, GITHUB_OPEN[case]) if f.rule == "CDKP029"]
+@pytest.mark.parametrize("case", sorted(SHARED_OPEN))
+def test_a_role_any_issuers_customer_may_assume_is_cdkp029(tmp_path: Path, case: str) -> None:
+    found = [f for f in _synth(tmp_path, SHARED_OPEN[case]) if f.rule == "CDKP029"]
     assert [f.path for f in found] == ["Orders/Reader"], [f.message for f in found]
-    assert "token.actions.githubusercontent.com:sub" in found[0].message
+    assert f"{_COGNITO}:aud" in found[0].message or _SUB in found[0].message, found[0].message
 
 
-@pytest.mark.parametrize("case", sorted(GITHUB_CLOSED))
-def test_a_role_only_named_repositories_may_assume_is_silent(tmp_path: Path, case: str) -> None:
-    assert [f for f in _synth(tmp_path, GITHUB_CLOSED[case]) if f.rule == "CDKP029"] == []
+@pytest.mark.parametrize("case", sorted(SHARED_CLOSED))
+def test_a_role_only_named_repositories_or_pools_may_assume_is_silent(
+    tmp_path: Path, case: str
+) -> None:
+    assert [f for f in _synth(tmp_path, SHARED_CLOSED[case]) if f.rule == "CDKP029"] == []
 
 
 def _github_app(out: Path, principal: Callable[[Any], iam.IPrincipal]) -> list[Any]:
@@ -373,4 +399,24 @@ def test_the_cdk_provider_by_reference_and_the_fix_as_written(tmp_path: Path) ->
     code = call.group(1).replace("<owner>", "octo-org").replace("<repo>", "app")
     after = _github_app(tmp_path / "after",
                         lambda p: eval(code, {"iam": iam, "provider": p}))  # fmt: skip
+    assert [f for f in after if f.rule == "CDKP029"] == [], [f.message for f in after]
+
+
+def test_the_cognito_fix_as_written_passes(tmp_path: Path) -> None:
+    """The fix's identity-pool principal, given the app's pool, passes where the amr alone
+    failed."""
+    from aws_cdk import aws_cognito as cognito
+
+    before = _synth(tmp_path / "before", _cognito(_AMR))
+    found = [f for f in before if f.rule == "CDKP029"]
+    call = re.search(r"`(iam\.FederatedPrincipal\(.*?\))`", found[0].fix or "")
+    assert call is not None, found[0].fix
+
+    def fixed(orders: DomainStack) -> None:
+        pool = cognito.CfnIdentityPool(orders, "Pool", allow_unauthenticated_identities=False)
+        principal = eval(call.group(1), {"iam": iam, "pool": pool})
+        role = iam.Role(orders, "Reader", assumed_by=principal)
+        orders.domain.grant_read(role)
+
+    after = _synth(tmp_path / "after", fixed)
     assert [f for f in after if f.rule == "CDKP029"] == [], [f.message for f in after]

@@ -100,9 +100,9 @@ def audit_trust(assembly: CloudAssembly) -> Iterator[Finding]:
                 if tenant is not None:
                     yield make_finding(
                         _RULE["CDKP029"],
-                        f"{named}, and its trust policy lets every workflow of {tenant[1]} "
-                        f"assume it: `{tenant[1]}:sub` is not pinned to repositories of an owner "
-                        "you name (`repo:<owner>/...`), so any repository's workflow, anyone's, "
+                        f"{named}, and its trust policy lets tokens of a shared issuer assume "
+                        f"it without `{tenant[1]}` pinned to what you own (a repository of an "
+                        "owner you name, an identity pool): any customer of the issuer, anyone, "
                         "gets a token the role accepts.",
                         location="AssumeRolePolicyDocument",
                         value=short(tenant[0].get("Condition")),
@@ -209,25 +209,38 @@ def _open_statements(trust: Any) -> Iterator[Mapping[str, Any]]:
             yield statement
 
 
-#: OpenID Connect issuers whose tokens any of their customers can get: GitHub Actions issues
-#: tokens to every repository's workflows from one issuer, the repository in the ``sub`` claim
-#: ("AWS Identity and Access Management (IAM) recommends that users evaluate the IAM condition
-#: key, token.actions.githubusercontent.com:sub, in the trust policy of any role that trusts
-#: GitHub's OIDC identity provider (IdP). Evaluating this condition key in the role trust policy
-#: limits which GitHub actions are able to assume the role": GitHub Docs, "Configuring OpenID
-#: Connect in Amazon Web Services",
-#: https://docs.github.com/en/actions/deployment/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services;
-#: IAM's own page, "Create a role for OpenID Connect federation (console)",
-#: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html, was not
-#: read here beyond its opening). The subject names the repository as ``repo:<owner>/<repo>:...``.
-_SHARED_ISSUERS = ("token.actions.githubusercontent.com",)
-_OWNED_SUBJECT = re.compile(r"^repo:[^*?/]+/")
+#: Web identity issuers whose tokens any of their customers can get, each with the claim that
+#: names the customer and what a value must begin with to name one the statement chooses:
+#:
+#: * GitHub Actions issues tokens to every repository's workflows from one issuer, the repository
+#:   in the ``sub`` claim (``repo:<owner>/<repo>:...``): "AWS Identity and Access Management (IAM)
+#:   recommends that users evaluate the IAM condition key, token.actions.githubusercontent.com:sub,
+#:   in the trust policy of any role that trusts GitHub's OIDC identity provider (IdP). Evaluating
+#:   this condition key in the role trust policy limits which GitHub actions are able to assume
+#:   the role" (GitHub Docs, "Configuring OpenID Connect in Amazon Web Services",
+#:   https://docs.github.com/en/actions/deployment/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services;
+#:   IAM's own page, "Create a role for OpenID Connect federation (console)", was not read here
+#:   beyond its opening);
+#: * Amazon Cognito identity pools, the pool in the ``aud`` claim (``<region>:<id>``): trust
+#:   policies "must contain the cognito-identity.amazonaws.com:aud condition key to restrict role
+#:   assumption to users from your intended identity pools. A policy that trusts Amazon Cognito
+#:   identity pools without this condition creates a risk that a user from an unintended identity
+#:   pool can assume the role" (AWS STS API Reference, "AssumeRoleWithWebIdentity", RoleArn, read
+#:   in the copy the AWS SDK for Kotlin reference carries,
+#:   https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/sts/aws.sdk.kotlin.services.sts.model/-assume-role-with-web-identity-request/role-arn.html).
+_SHARED_ISSUERS: Mapping[str, tuple[str, re.Pattern[str]]] = {
+    "token.actions.githubusercontent.com": ("sub", re.compile(r"^repo:[^*?/]+/")),
+    "cognito-identity.amazonaws.com": ("aud", re.compile(r"^[a-z0-9-]+:[0-9a-f-]+$")),
+}
 _PROVIDERS = ("AWS::IAM::OIDCProvider", "Custom::AWSCDKOpenIdConnectProvider")
 _TENANT_FIX = (
-    "pin the subject to your repositories in the trust policy: "
+    "pin the claim to what you own in the trust policy: for GitHub Actions, "
     '`iam.OpenIdConnectPrincipal(provider, {"StringEquals": {"token.actions.githubusercontent.com'
     ':aud": "sts.amazonaws.com"}, "StringLike": {"token.actions.githubusercontent.com:sub": '
-    '"repo:<owner>/<repo>:*"}})` (an owner you name, no wildcard in it)'
+    '"repo:<owner>/<repo>:*"}})` (an owner you name, no wildcard in it); for a Cognito identity '
+    'pool, `iam.FederatedPrincipal("cognito-identity.amazonaws.com", {"StringEquals": '
+    '{"cognito-identity.amazonaws.com:aud": pool.ref}, "ForAnyValue:StringLike": '
+    '{"cognito-identity.amazonaws.com:amr": "authenticated"}}, "sts:AssumeRoleWithWebIdentity")`'
 )
 
 
@@ -246,10 +259,11 @@ def _open_to_any_tenant(
             issuer = _issuer(value, stack)
             if issuer is None:
                 continue
-            key = f"{issuer}:sub"
-            if not (_pins(statement, key, positive=True)
-                    or any(_pins(d, key, positive=False) for d in denies)):  # fmt: skip
-                yield statement, issuer
+            claim, owned = _SHARED_ISSUERS[issuer]
+            key = f"{issuer}:{claim}"
+            if not (_pins(statement, key, owned, positive=True)
+                    or any(_pins(d, key, owned, positive=False) for d in denies)):  # fmt: skip
+                yield statement, key
 
 
 def _issuer(federated: Any, stack: StackTemplate) -> str | None:
@@ -265,23 +279,34 @@ def _issuer(federated: Any, stack: StackTemplate) -> str | None:
             )
     if not isinstance(text, str):
         return None
-    return next((i for i in _SHARED_ISSUERS if text.endswith(f"oidc-provider/{i}")), None)
+    return next((i for i in _SHARED_ISSUERS if text == i or text.endswith(f"oidc-provider/{i}")),
+                None)  # fmt: skip
 
 
-def _pins(statement: Mapping[str, Any], key: str, *, positive: bool) -> bool:
-    """Whether ``statement``'s condition pins ``key`` to subjects of named owners: a positive
-    string operator (``positive``) or a negated one (a Deny's ``StringNotLike``) whose every
-    value begins ``repo:<owner>/`` with no wildcard in the owner."""
+def _pins(
+    statement: Mapping[str, Any], key: str, owned: re.Pattern[str], *, positive: bool
+) -> bool:
+    """Whether ``statement``'s condition pins ``key`` to customers it names: a positive string
+    operator (``positive``) or a negated one (a Deny's ``StringNotLike``) whose every value
+    matches ``owned`` (``repo:<owner>/`` with no wildcard in the owner; one identity pool)."""
     condition = statement.get("Condition")
     for operator, block in condition.items() if isinstance(condition, Mapping) else ():
         lowered = str(operator).lower()
         if "string" not in lowered or ("not" in lowered) == positive:
             continue
         for name, values in block.items() if isinstance(block, Mapping) else ():
-            texts = [str(v) for v in as_list(values)]
-            if str(name).lower() == key and texts and all(_OWNED_SUBJECT.match(t) for t in texts):
+            texts = [evaluator.canonicalize(v) for v in as_list(values)]
+            if str(name).lower() == key and texts and all(_named(t, owned) for t in texts):
                 return True
     return False
+
+
+def _named(value: Any, owned: re.Pattern[str]) -> bool:
+    """A claim value that names one customer: matching ``owned``, or a reference to a resource
+    of the app (``${IdentityPool}``: its own pool), neither with a wildcard."""
+    if not isinstance(value, str) or "*" in value or "?" in value:
+        return bool(isinstance(value, str) and owned.match(value))
+    return bool(owned.match(value)) or re.fullmatch(r"\$\{[^}]+\}", value) is not None
 
 
 #: A principal of no account of the app: the request a condition must refuse to narrow anything.
