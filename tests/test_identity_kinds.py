@@ -3,7 +3,8 @@ mis-fixed (issue #19), each a kind:
 
 * a text naming a store CloudFormation names: ``arn:aws:sqs:...:Orders-*`` reaches the unnamed
   queues of stack ``Orders`` (generated names begin with the stack's name), so the grant is
-  checked (was silent: an unnamed store was reached only by a text admitting any name);
+  checked (was silent: an unnamed store was reached only by a text admitting any name); so do
+  the deployed name itself (``Orders-<logical id>-<suffix>``) and its prefix (a fourth attack);
 * a managed policy of the app attached by its literal name
   (``ManagedPolicy.from_managed_policy_name``) is the app's policy (was silent);
 * a ``Resource`` CloudFormation fills in at deploy (``{{resolve:ssm:...}}``) is CDKP020, not
@@ -50,6 +51,15 @@ def _synth(out: Path, *, fixed: bool) -> list[Finding]:
     lower = iam.Role(people, "Lower", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
     lower.add_to_policy(iam.PolicyStatement(
         actions=["sqs:ReceiveMessage"], resources=[f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders-*"]))  # fmt: skip
+    # the deployed name CloudFormation generates (a lookup or the console gives it), and its
+    # prefix: both name the queue (silent before, a fourth attack)
+    generated = orders.resolve(jobs.node.default_child.logical_id)  # type: ignore[union-attr]
+    deployed = iam.Role(
+        people, "Deployed", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com")
+    )
+    deployed.add_to_policy(iam.PolicyStatement(actions=["sqs:ReceiveMessage"], resources=[
+        f"arn:aws:sqs:{REGION}:{ACCOUNT}:Orders-{generated}-AbCdEf123456",
+        f"arn:aws:sqs:{REGION}:{ACCOUNT}:Orders-{generated[:10]}*"]))  # fmt: skip
     iam.ManagedPolicy(people, "Consume", managed_policy_name="orders-named-consume",
                       statements=[iam.PolicyStatement(actions=["sqs:ReceiveMessage"],
                                                       resources=[f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders-named"])])  # fmt: skip
@@ -71,6 +81,7 @@ def _synth(out: Path, *, fixed: bool) -> list[Finding]:
                                               resources=[resource]))  # fmt: skip
     if fixed:  # the findings' fixes, as written
         orders.domain.grant_read(prefix)
+        orders.domain.grant_read(deployed)
         orders.domain.grant_read(lower)
         orders.domain.grant_read(worker)
         orders.domain.grant_read(sub)
@@ -96,6 +107,13 @@ def _at(findings: list[Finding], rule: str, where: str) -> list[Finding]:
 def test_a_stack_prefix_names_the_stacks_unnamed_stores(before: list[Finding]) -> None:
     found = _at(before, "CDKP019", "Principals/Prefix")
     assert [f.message.split(" on ")[1].split(" of ")[0] for f in found] == ["Orders/Domain/Jobs"]
+
+
+def test_a_deployed_generated_name_and_its_prefix_name_the_store(before: list[Finding]) -> None:
+    found = _at(before, "CDKP019", "Principals/Deployed")
+    assert [f.message.split(" on ")[1].split(" of ")[0] for f in found] == ["Orders/Domain/Jobs"], [
+        f.message for f in before
+    ]
 
 
 def test_a_prefix_in_another_case_names_no_generated_name(before: list[Finding]) -> None:

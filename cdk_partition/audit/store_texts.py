@@ -161,16 +161,21 @@ def _generated(store: Store) -> tuple[str, ...]:
     with the following physical ID MyStack-MyBucket-abcdefghijk1" (AWS CloudFormation Template
     Reference, "AWS CloudFormation resource custom naming",
     https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html): the
-    stack's name first, so ``Orders-*`` names the stack's unnamed stores. A bucket's name is in
-    lower case (the page's other example, ``stack123123123123-s3bucket-abcdefghijk1``; bucket
-    names admit no capitals), other names keep the stack's case (ARN matching is case-sensitive).
-    A nested stack's generated name is not in the assembly: any name."""
+    stack's name first, so ``Orders-*`` names the stack's unnamed stores; then the resource's
+    logical id and a random suffix, so the deployed name (``Orders-DomainJobs7B682B9E-AbCdEf12``,
+    as a lookup or the console gives it) and its prefix (``Orders-DomainJobs*``) name the store
+    too (both were silent: a fourth attack). A bucket's name is in lower case (the page's other
+    example, ``stack123123123123-s3bucket-abcdefghijk1``; bucket names admit no capitals), other
+    names keep the stack's case (ARN matching is case-sensitive). A name CloudFormation shortens
+    (a long stack name or logical id) is not modelled: only its stack's prefix names it. A nested
+    stack's generated name is not in the assembly: any name."""
     stack = store.stack
     if stack.parent is not None:
         return (GENERATED,)
+    own = f"{stack.name}-{store.logical_id}-*"
     if store.resource.get("Type") == "AWS::S3::Bucket":
-        return (f"{stack.name.lower()}-{GENERATED}",)
-    return (f"{stack.name}-{GENERATED}",)
+        return (f"{stack.name.lower()}-{GENERATED}", own.lower())
+    return (f"{stack.name}-{GENERATED}", own)
 
 
 def _names(text: str, store: Store, name: str, targets: bool) -> bool:
