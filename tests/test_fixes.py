@@ -643,6 +643,22 @@ def _type_whose_key_needs_are_not_stated(scope: Construct, fixed: bool) -> None:
         )
 
 
+@case("CDKP031", "Origin", "`origins.S3BucketOrigin.with_origin_access_control(bucket)`")
+def _site_through_an_origin_access_identity(scope: Construct, fixed: bool) -> None:
+    """A distribution serving a domain bucket through an origin access identity, which cannot
+    read SSE-KMS objects (silent before: a fourth attack); the fix, origin access control."""
+    from aws_cdk import aws_cloudfront as cloudfront
+    from aws_cdk import aws_cloudfront_origins as origins
+
+    orders = _domain(scope)
+    bucket = orders.domain.bucket("Site")
+    origin = (origins.S3BucketOrigin.with_origin_access_control(bucket) if fixed
+              else origins.S3BucketOrigin.with_origin_access_identity(bucket))  # fmt: skip
+    cloudfront.Distribution(
+        orders, "Cdn", default_behavior=cloudfront.BehaviorOptions(origin=origin)
+    )
+
+
 @case("CDKP104", "Capability", "grant capabilities through the domain")
 def _kms_star(scope: Construct, fixed: bool) -> None:
     orders = _domain(scope)

@@ -78,6 +78,7 @@ from .integrations import audit_integrations, wired_sources
 from .key_grants import audit_key_grants
 from .key_policy import audit_key
 from .key_users import audit_key_users, audit_key_users_of_no_domain
+from .origin_identities import audit_origin_identities
 from .outside import audit_outside
 from .placement import audit_pending_lookups, audit_placement
 from .readability import audit_readability
@@ -167,6 +168,7 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
         findings.extend(audit_key_grants(assembly))  # IAM grants on the domain key itself
         findings.extend(audit_trust(assembly))  # named roles anyone may assume
         findings.extend(audit_integrations(assembly))  # services the CDK wires to stores
+        findings.extend(audit_origin_identities(assembly))  # CloudFront OAIs on domain buckets
         findings.extend(audit_deliveries(assembly))  # deliveries AWS documents, no contract
         findings.extend(audit_service_grants(assembly))  # services a store's policy lets in
         findings.extend(audit_backup_selections(assembly))  # AWS Backup roles on domain stores

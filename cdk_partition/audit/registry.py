@@ -19,6 +19,7 @@ from .identities import RULES as IDENTITY_RULES
 from .integrations import RULES as INTEGRATION_RULES
 from .key_policy import RULES as KEY_RULES
 from .key_users import RULES as KEY_USER_RULES
+from .origin_identities import RULES as ORIGIN_RULES
 from .outside import RULES as OUTSIDE_RULES
 from .placement import RULES as PLACEMENT_RULES
 from .readability import RULES as READABILITY_RULES
@@ -71,6 +72,7 @@ ORDER: tuple[str, ...] = (
     "CDKP028",
     "CDKP029",
     "CDKP030",
+    "CDKP031",
 )
 
 
@@ -110,4 +112,5 @@ RULES: dict[str, Rule] = _collect(
     BACKUP_RULES,
     RUN_ROLE_RULES,
     TRUST_RULES,
+    ORIGIN_RULES,
 )

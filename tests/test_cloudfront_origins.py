@@ -1,0 +1,77 @@
+"""CloudFront serving a domain bucket (issue #19, integrations the CDK wires): through origin
+access control, the CDK writes the key statement AWS documents (``cloudfront.amazonaws.com``,
+``kms:Decrypt``, scoped to the account's distributions), which the audit refused as a service
+with no contract (CDKP106 failed the AWS-recommended app: a fourth attack); the contract row
+``distribution_origin_bucket`` now states it, and the requests are decided by our evaluator and
+by ``@cloud-copilot/iam-simulate``. Through an origin access identity, which cannot read SSE-KMS
+objects, it is CDKP031 (silent before; the fix is in ``tests/test_fixes.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from test_integrations import _concrete_key_policy, _decisions, _synth
+from test_oracle_iam_simulate import ACCOUNT, Case, service
+
+from cdk_partition import DomainStack
+from cdk_partition.audit import Finding
+from cdk_partition.knowledge import contracts
+
+
+def _site(identity: bool) -> Any:
+    def build(orders: DomainStack) -> None:
+        bucket = orders.domain.bucket("Site")
+        origin = (origins.S3BucketOrigin.with_origin_access_identity(bucket) if identity
+                  else origins.S3BucketOrigin.with_origin_access_control(bucket))  # fmt: skip
+        cloudfront.Distribution(orders, "Cdn",
+                                default_behavior=cloudfront.BehaviorOptions(origin=origin))  # fmt: skip
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, tuple[Path, list[Finding]]]:
+    out = {}
+    for identity in (False, True):
+        path = tmp_path_factory.mktemp("oai" if identity else "oac")
+        out[identity] = (path, _synth(path, _site(identity)))
+    return out
+
+
+def _cases(policy: dict[str, Any], account: str) -> list[Case]:
+    arn = f"arn:aws:cloudfront::{account}:distribution/EDFDVBD6EXAMPLE"
+    return [
+        Case("oac", policy, service(row.principal), action, {"aws:SourceArn": arn})
+        for row in contracts.rows_for("distribution_origin_bucket")
+        for action in row.actions
+    ]
+
+
+def test_origin_access_control_is_the_contract_and_lets_cloudfront_decrypt(
+    synthesized: dict[bool, tuple[Path, list[Finding]]],
+) -> None:
+    path, findings = synthesized[False]
+    assert [f.message for f in findings if f.severity == "error"] == []
+    ours, theirs = _decisions(_cases(_concrete_key_policy(path), ACCOUNT))
+    assert ours == theirs == ["allow"], (ours, theirs)
+
+
+def test_another_accounts_distribution_is_refused(
+    synthesized: dict[bool, tuple[Path, list[Finding]]],
+) -> None:
+    ours, theirs = _decisions(_cases(_concrete_key_policy(synthesized[False][0]), "999999999999"))
+    assert "allow" not in ours and "allow" not in theirs, (ours, theirs)
+
+
+def test_an_origin_access_identity_is_cdkp031(
+    synthesized: dict[bool, tuple[Path, list[Finding]]],
+) -> None:
+    found = [f for f in synthesized[True][1] if f.rule == "CDKP031"]
+    assert [f.path for f in found] == ["Orders/Domain/Site/Policy/Resource"], [
+        f.message for f in synthesized[True][1]
+    ]
