@@ -48,6 +48,7 @@ from ..knowledge.consumers import CONSUMERS_BY_TYPE
 from ..knowledge.identity_kms import CALLERS_BY_TYPE, ROWS_BY_TYPE
 from ..knowledge.identity_resources import OWN, acts_on
 from ..policy import evaluator
+from .aws_managed import aws_managed_holders
 from .boundaries import boundaries, denied_everywhere, outside_boundary
 from .consumer_grants import consumer_grants
 from .identity_grants import Grant, IdentityVerdict, Unreadable, matching, of_service, rows_of
@@ -66,6 +67,7 @@ from .key_requests import prepared_key_policy
 from .resource_policy_grants import resource_policy_grants
 from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields
 from .store_texts import Store, domain_stores, own_arn_text, stores_named
+from .wired_principals import wired_to
 
 __all__ = ["RULES", "Grant", "IdentityVerdict", "audit_identities", "grants", "verdicts"]
 
@@ -156,6 +158,13 @@ def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[Unreadable]]:
     unreadable: list[Unreadable] = []
     if stores:
         found, by_principal = holders(assembly)
+        extra = aws_managed_holders(assembly, resolver)  # not the memo's lists: copies
+        if extra:
+            found = [*found, *extra]
+            by_principal = {arn: list(docs) for arn, docs in by_principal.items()}
+            for holder in extra:
+                for arn, _ in holder.principals:
+                    by_principal.setdefault(arn, []).extend(holder.documents)
         for holder in found:
             stack, logical_id, ids = holder.stack, holder.logical_id, list(holder.principals)
             if holder.unknown and _may_reach(holder.documents):
@@ -254,26 +263,40 @@ def _statement_grants(
     # the stores of the actions the statement names without a wildcard
     targets += [(s, text) for s, text in loose.items() if s not in named]
     for store, star_text in targets:
+        # a principal the app wires to the store (a function given its URL) means the grant
+        # for it, wildcard actions too (wired_principals)
+        wired = {arn for arn, _ in ids if star_text is not None and _wired(assembly, resolver,
+                                                                             arn, store)}  # fmt: skip
         for row in rows_of(store):
             if star_text is not None and row.any_of:
                 continue  # "*" or any name: which of the service's actions touch data is unknown
             for action, applied in matching(row, actions, store):
-                if star_text is not None and action.lower() not in explicit:
+                loose_only = star_text is not None and action.lower() not in explicit
+                if loose_only and not wired:
                     continue
                 texts = suffixes.get(store, [None]) if star_text is None else [None]
                 kind = str(store.resource.get("Type"))
                 if not any(t is None or acts_on(kind, action, t) for t in texts):
                     continue  # no resource the statement names is one the action acts on
                 for arn, path in ids:
-                    if denied_everywhere(by_principal.get(arn, []), action) or outside_boundary(
-                        boundaries(assembly).get(arn), action
+                    if (
+                        (loose_only and arn not in wired)
+                        or denied_everywhere(by_principal.get(arn, []), action)
+                        or outside_boundary(boundaries(assembly).get(arn), action)
                     ):
                         continue
                     yield Grant(
                         stack, logical_id, arn, path, store, action, applied,
-                        _identity_kms(by_principal.get(arn, [])), by_star=star_text is not None,
+                        _identity_kms(by_principal.get(arn, [])),
+                        by_star=star_text is not None and arn not in wired,
                         star_text=star_text or "*",
                     )  # fmt: skip
+
+
+def _wired(assembly: CloudAssembly, resolver: PrincipalResolver, arn: str, store: Store) -> bool:
+    """Whether the principal ``arn`` (a role or user of the app) is wired to ``store``."""
+    pairs = wired_to(assembly, domain_stores(assembly), resolver)
+    return (arn, (id(store.stack), store.logical_id)) in pairs
 
 
 def verdicts(assembly: CloudAssembly) -> list[IdentityVerdict]:

@@ -1,0 +1,92 @@
+"""A grant on every resource, meant for a domain store the app wires to the principal (issue
+#19, principals the app grants): a function given ``sqs:*`` on ``"*"``, or an AWS managed policy
+(``AmazonKinesisReadOnlyAccess``), and a domain store's name or URL in its environment uses that
+store, and the key refusing its KMS requests fails it at run time. Both were silent (a fourth
+attack): a grant on ``"*"`` was read as meant for no store, wildcard actions not at all, and AWS
+managed policies (not in the template) were not read. Now each is CDKP019 naming the role; the
+fix, as written, passes; the verdicts are decided again by ``@cloud-copilot/iam-simulate``.
+Without the wiring, nothing (the grant may be meant for other stores).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from conftest import cdk_context, synth_and_audit
+from test_integrations import verdicts_the_simulator_disagrees_with
+from test_oracle_iam_simulate import ACCOUNT, REGION
+
+from cdk_partition import DomainStack
+from cdk_partition.audit import Finding
+
+ENV = cdk.Environment(account=ACCOUNT, region=REGION)
+
+#: (the store the function is given, its role's grant on every resource)
+Shape = Callable[[DomainStack, iam.Role], str]
+
+
+def _queue_with_inline_star(orders: DomainStack, role: iam.Role) -> str:
+    role.add_to_policy(iam.PolicyStatement(actions=["sqs:*"], resources=["*"]))
+    return orders.domain.queue("Jobs").queue_url
+
+
+def _stream_with_aws_managed(orders: DomainStack, role: iam.Role) -> str:
+    role.add_managed_policy(
+        iam.ManagedPolicy.from_aws_managed_policy_name("AmazonKinesisReadOnlyAccess")
+    )
+    return orders.domain.stream("Events").stream_name
+
+
+SHAPES: dict[str, Shape] = {
+    "inline-sqs-star": _queue_with_inline_star,
+    "aws-managed-kinesis-read": _stream_with_aws_managed,
+}
+
+
+def _synth(out: Path, shape: Shape, *, wired: bool, fixed: bool) -> list[Finding]:
+    app = cdk.App(context=cdk_context(), outdir=str(out))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    role = iam.Role(people, "Worker", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    store = shape(orders, role)
+    apps = cdk.Stack(app, "Apps", env=ENV)
+    lambda_.Function(
+        apps, "Fn", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(e, c):\n    return None\n"),
+        role=iam.Role.from_role_arn(apps, "WorkerRef", role.role_arn),
+        environment={"STORE": store} if wired else {},
+    )  # fmt: skip
+    if fixed:  # the finding's fix, as written
+        orders.domain.grant_read(role)
+        orders.domain.grant_write(role)
+    return synth_and_audit(app, out)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_a_wired_principals_grant_on_everything_is_cdkp019_and_the_fix_passes(
+    tmp_path: Path, shape: str
+) -> None:
+    before = _synth(tmp_path / "before", SHAPES[shape], wired=True, fixed=False)
+    found = [f for f in before if f.rule == "CDKP019"]
+    assert [f.path for f in found] and all("Principals/Worker" in f.path for f in found), [
+        f.message for f in before
+    ]
+    assert "domain.grant_read(" in (found[0].fix or ""), found[0].fix
+    compared, wrong = verdicts_the_simulator_disagrees_with(tmp_path / "before")
+    assert compared and not wrong, wrong
+    after = _synth(tmp_path / "after", SHAPES[shape], wired=True, fixed=True)
+    assert [f.message for f in after if f.severity == "error"] == []
+    compared, wrong = verdicts_the_simulator_disagrees_with(tmp_path / "after")
+    assert compared and not wrong, wrong
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_without_the_wiring_the_grant_is_meant_for_no_store(tmp_path: Path, shape: str) -> None:
+    findings = _synth(tmp_path, SHAPES[shape], wired=False, fixed=False)
+    assert [f.message for f in findings if f.rule in ("CDKP019", "CDKP020")] == []
