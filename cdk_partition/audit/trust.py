@@ -247,10 +247,11 @@ _TENANT_FIX = (
 def _open_to_any_tenant(
     trust: Any, stack: StackTemplate
 ) -> Iterator[tuple[Mapping[str, Any], str]]:
-    """(statement, issuer) of each trust statement that lets a shared OpenID Connect issuer's
-    tokens (:data:`_SHARED_ISSUERS`) assume the role without pinning the subject to repositories
-    of an owner it names: no ``<issuer>:sub`` condition, or one whose values leave the owner
-    open (``*``, ``repo:*``), and no Deny statement pinning it instead."""
+    """(statement, the claim's condition key) of each trust statement that lets a shared web
+    identity issuer's tokens (:data:`_SHARED_ISSUERS`) assume the role without pinning the claim
+    that names the customer to customers it names: no condition on it, or one whose values leave
+    it open (``*``, ``repo:*``, a pool id with a wildcard), and no Deny statement pinning it
+    instead."""
     denies = [s for s in statements_of(trust) if s.get("Effect") == "Deny"]
     for statement in statements_of(trust):
         principal = statement.get("Principal") if statement.get("Effect") == "Allow" else None
