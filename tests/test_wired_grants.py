@@ -90,3 +90,33 @@ def test_a_wired_principals_grant_on_everything_is_cdkp019_and_the_fix_passes(
 def test_without_the_wiring_the_grant_is_meant_for_no_store(tmp_path: Path, shape: str) -> None:
     findings = _synth(tmp_path, SHAPES[shape], wired=False, fixed=False)
     assert [f.message for f in findings if f.rule in ("CDKP019", "CDKP020")] == []
+
+
+@pytest.mark.parametrize("resource", ["reference", "star"])
+def test_an_identity_center_permission_set_reaching_a_domain_store_is_cdkp020(
+    tmp_path: Path, resource: str
+) -> None:
+    """A permission set's policy is provisioned to a role IAM Identity Center creates in each
+    assigned account: the template shows no such role, so the key cannot name it ahead (was
+    silent; a fourth attack). CDKP020 says so, with what to write once the role exists."""
+    from aws_cdk import aws_sso as sso
+
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    bucket = orders.domain.bucket("Docs")
+    where = [bucket.arn_for_objects("*")] if resource == "reference" else ["*"]
+    sso.CfnPermissionSet(orders, "Analysts", name="Analysts",
+                         instance_arn="arn:aws:sso:::instance/ssoins-1234567890abcdef",
+                         inline_policy={"Version": "2012-10-17", "Statement": [
+                             {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": where}]})  # fmt: skip
+    findings = synth_and_audit(app, tmp_path)
+    found = [f for f in findings if f.rule == "CDKP020" and f.path == "Orders/Analysts"]
+    if resource == "star":  # a set for every resource names no store (as CDKP025 reads "*")
+        assert found == [], [f.message for f in found]
+        return
+    assert len(found) == 1 and "IAM Identity Center" in found[0].message, [
+        f.message for f in findings
+    ]
+    assert "iam.Role.from_role_arn(" in (found[0].fix or "")

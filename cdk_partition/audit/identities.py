@@ -64,6 +64,7 @@ from .identity_policies import (
     statements_of,
 )
 from .key_requests import prepared_key_policy
+from .permission_sets import permission_set_gaps
 from .resource_policy_grants import resource_policy_grants
 from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields
 from .store_texts import Store, domain_stores, own_arn_text, stores_named
@@ -188,6 +189,7 @@ def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[Unreadable]]:
                         assembly, resolver, stack, logical_id, ids, statement, stores, by_principal,
                         unreadable,
                     )  # fmt: skip
+        unreadable += permission_set_gaps(assembly, stores)
         out += resource_policy_grants(assembly, resolver, stores, unreadable)
         out += consumer_grants(
             assembly, resolver, stores, out,
@@ -358,6 +360,7 @@ def audit_identities(assembly: CloudAssembly) -> Iterator[Finding]:
         yield make_finding(
             _RULE["CDKP020"],
             f"{base['path']}: identity policy not checked against the domain keys: {item.why}.",
+            fix=item.fix,
             location="PolicyDocument",
             **base,
         )

@@ -62,6 +62,8 @@ class Unreadable:
     stack: StackTemplate
     logical_id: str
     why: str
+    fix: str | None = None
+    """What to write instead, where the rule's general fix does not apply to what the app wrote."""
 
 
 def of_service(action: str, service: str) -> bool:
