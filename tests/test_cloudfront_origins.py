@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
@@ -75,3 +76,23 @@ def test_an_origin_access_identity_is_cdkp031(
     assert [f.path for f in found] == ["Orders/Domain/Site/Policy/Resource"], [
         f.message for f in synthesized[True][1]
     ]
+
+
+def test_an_identity_named_by_its_arn_is_cdkp031_alone(tmp_path: Path) -> None:
+    """The OAI named by its IAM-style ARN in the bucket policy: CDKP031 only, not also CDKP019
+    with a fix naming the OAI in the key (which cannot let it read SSE-KMS objects; a fifth
+    attack)."""
+    from aws_cdk import aws_iam as iam
+
+    def build(orders: DomainStack) -> None:
+        bucket = orders.domain.bucket("Site")
+        oai = cloudfront.CfnCloudFrontOriginAccessIdentity(orders, "Oai",
+            cloud_front_origin_access_identity_config={"comment": "site"})  # fmt: skip
+        bucket.add_to_resource_policy(iam.PolicyStatement(
+            actions=["s3:GetObject"], resources=[bucket.arn_for_objects("*")],
+            principals=[iam.ArnPrincipal(cdk.Fn.sub(
+                "arn:${AWS::Partition}:iam::cloudfront:user/CloudFront Origin Access Identity "
+                "${Oai}", {"Oai": oai.ref}))]))  # fmt: skip
+
+    rules = sorted({f.rule for f in _synth(tmp_path, build) if f.severity == "error"})
+    assert rules == ["CDKP031"], rules

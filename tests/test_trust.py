@@ -420,3 +420,19 @@ def test_the_cognito_fix_as_written_passes(tmp_path: Path) -> None:
 
     after = _synth(tmp_path / "after", fixed)
     assert [f for f in after if f.rule == "CDKP029"] == [], [f.message for f in after]
+
+
+def test_a_provider_of_another_stack_is_followed_through_its_export(tmp_path: Path) -> None:
+    """The account's one GitHub provider in a shared stack, the role trusting it by import: the
+    issuer is read through the export (silent: a fifth attack)."""
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    people = cdk.Stack(app, "Principals")
+    provider = iam.OidcProviderNative(people, "GitHub", client_ids=["sts.amazonaws.com"],
+                                      url="https://token.actions.githubusercontent.com")  # fmt: skip
+    orders = DomainStack(app, "Orders", domain_name="orders",
+                         administrators=[iam.User(people, "ci", user_name="ci")])  # fmt: skip
+    role = iam.Role(orders, "Deployer", assumed_by=iam.OpenIdConnectPrincipal(
+        provider, {"StringEquals": _AUD}))  # fmt: skip
+    orders.domain.grant_read(role)
+    found = [f for f in synth_errors(app, tmp_path) if f.rule == "CDKP029"]
+    assert [f.path for f in found] == ["Orders/Deployer/Resource"], [f.message for f in found]

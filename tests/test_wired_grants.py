@@ -2,10 +2,12 @@
 #19, principals the app grants): a function given ``sqs:*`` on ``"*"``, or an AWS managed policy
 (``AmazonKinesisReadOnlyAccess``), and a domain store's name or URL in its environment uses that
 store, and the key refusing its KMS requests fails it at run time. Both were silent (a fourth
-attack): a grant on ``"*"`` was read as meant for no store, wildcard actions not at all, and AWS
-managed policies (not in the template) were not read. Now each is CDKP019 naming the role; the
-fix, as written, passes; the verdicts are decided again by ``@cloud-copilot/iam-simulate``.
-Without the wiring, nothing (the grant may be meant for other stores).
+attack): wildcard actions on ``"*"`` were not read, and AWS managed policies (not in the template)
+not at all. Now each is CDKP025 naming the role (a grant on everything says both readings: name
+it, or scope the grant); the fix, as written, passes; the verdicts are decided again by
+``@cloud-copilot/iam-simulate``. Without the wiring, nothing; nor for a principal that names the
+store itself, an ECS task definition's execution role, or an IAM Deny naming both (a fifth
+attack: those were false errors).
 """
 
 from __future__ import annotations
@@ -69,11 +71,11 @@ def _synth(out: Path, shape: Shape, *, wired: bool, fixed: bool) -> list[Finding
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
-def test_a_wired_principals_grant_on_everything_is_cdkp019_and_the_fix_passes(
+def test_a_wired_principals_grant_on_everything_is_cdkp025_and_the_fix_passes(
     tmp_path: Path, shape: str
 ) -> None:
     before = _synth(tmp_path / "before", SHAPES[shape], wired=True, fixed=False)
-    found = [f for f in before if f.rule == "CDKP019"]
+    found = [f for f in before if f.rule == "CDKP025"]
     assert [f.path for f in found] and all("Principals/Worker" in f.path for f in found), [
         f.message for f in before
     ]
@@ -81,7 +83,7 @@ def test_a_wired_principals_grant_on_everything_is_cdkp019_and_the_fix_passes(
     compared, wrong = verdicts_the_simulator_disagrees_with(tmp_path / "before")
     assert compared and not wrong, wrong
     after = _synth(tmp_path / "after", SHAPES[shape], wired=True, fixed=True)
-    assert [f.message for f in after if f.severity == "error"] == []
+    assert [f.message for f in after if f.rule in ("CDKP019", "CDKP025")] == []
     compared, wrong = verdicts_the_simulator_disagrees_with(tmp_path / "after")
     assert compared and not wrong, wrong
 
@@ -89,7 +91,7 @@ def test_a_wired_principals_grant_on_everything_is_cdkp019_and_the_fix_passes(
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_without_the_wiring_the_grant_is_meant_for_no_store(tmp_path: Path, shape: str) -> None:
     findings = _synth(tmp_path, SHAPES[shape], wired=False, fixed=False)
-    assert [f.message for f in findings if f.rule in ("CDKP019", "CDKP020")] == []
+    assert [f.message for f in findings if f.rule in ("CDKP019", "CDKP020", "CDKP025")] == []
 
 
 @pytest.mark.parametrize("resource", ["reference", "star"])
@@ -120,3 +122,77 @@ def test_an_identity_center_permission_set_reaching_a_domain_store_is_cdkp020(
         f.message for f in findings
     ]
     assert "iam.Role.from_role_arn(" in (found[0].fix or "")
+
+
+def _host(orders: DomainStack, apps: cdk.Stack, role: iam.IRole, store: str) -> None:
+    """An instance whose profile holds ``role`` and whose user data names ``store``."""
+    from aws_cdk import aws_ec2 as ec2
+
+    vpc = ec2.Vpc(apps, "Vpc", max_azs=1, nat_gateways=0)
+    host = ec2.Instance(apps, "Host", vpc=vpc, instance_type=ec2.InstanceType("t3.micro"),
+                        machine_image=ec2.MachineImage.latest_amazon_linux2023(), role=role,
+                        vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC))  # fmt: skip
+    host.add_user_data(cdk.Fn.join("", ["export STORE=", store]))
+    del orders
+
+
+def _run(out: Path, build: Callable[[DomainStack, cdk.Stack, iam.Role], None]) -> list[Finding]:
+    app = cdk.App(context=cdk_context(), outdir=str(out))
+    people = cdk.Stack(app, "Principals", env=ENV)
+    ci = iam.User(people, "ci", user_name="ci")
+    orders = DomainStack(app, "Orders", domain_name="orders", administrators=[ci], env=ENV)
+    role = iam.Role(people, "Worker", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+                    managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
+                        "AmazonKinesisReadOnlyAccess")])  # fmt: skip
+    build(orders, cdk.Stack(app, "Apps", env=ENV), role)
+    return synth_and_audit(app, out)  # type: ignore[no-any-return]
+
+
+def test_an_instance_profiles_role_is_wired_through_the_profile(tmp_path: Path) -> None:
+    """An instance names its profile, the profile the role (silent: a fifth attack)."""
+
+    def build(orders: DomainStack, apps: cdk.Stack, role: iam.Role) -> None:
+        stream = orders.domain.stream("Events")
+        _host(orders, apps, iam.Role.from_role_arn(apps, "Ref", role.role_arn), stream.stream_name)
+
+    found = [f for f in _run(tmp_path, build) if f.rule == "CDKP025"]
+    assert [f.path for f in found] == ["Principals/Worker/Resource"], [f.message for f in found]
+
+
+def _execution_role(orders: DomainStack, apps: cdk.Stack, role: iam.Role) -> None:
+    """The role is the task definition's execution role (the agent's), the stream in a
+    container's environment: the containers never run as it."""
+    from aws_cdk import aws_ecs as ecs
+
+    task = ecs.FargateTaskDefinition(apps, "Task", execution_role=iam.Role.from_role_arn(
+        apps, "Exec", role.role_arn, mutable=False))  # fmt: skip
+    task.add_container("App", image=ecs.ContainerImage.from_registry("public.ecr.aws/x/y"),
+                       environment={"STREAM": orders.domain.stream("Events").stream_name})  # fmt: skip
+
+
+def _denied(orders: DomainStack, apps: cdk.Stack, role: iam.Role) -> None:
+    """An IAM Deny naming the role and the stream: a guardrail, not a workload."""
+    stream = orders.domain.stream("Events")
+    iam.Policy(apps, "Guard", roles=[iam.Role.from_role_arn(apps, "Ref", role.role_arn)],
+               statements=[iam.PolicyStatement(effect=iam.Effect.DENY, actions=["kinesis:*"],
+                                               resources=[stream.stream_arn])])  # fmt: skip
+
+
+def _named_for_writing(orders: DomainStack, apps: cdk.Stack, role: iam.Role) -> None:
+    """The role names the stream for writing and is given it: its read on everything is not
+    read as the stream's (a role of two domains was told to read the one it writes)."""
+    stream = orders.domain.stream("Events")
+    ref = iam.Role.from_role_arn(apps, "Ref", role.role_arn)
+    ref.add_to_principal_policy(iam.PolicyStatement(actions=["kinesis:PutRecord"],
+                                                    resources=[stream.stream_arn]))  # fmt: skip
+    orders.domain.grant_write(role)
+    _host(orders, apps, ref, stream.stream_name)
+
+
+@pytest.mark.parametrize("build", [_execution_role, _denied, _named_for_writing],
+                         ids=["ecs-execution-role", "iam-deny", "named-for-writing"])  # fmt: skip
+def test_no_wiring_read_into_what_is_not_a_workload(
+    tmp_path: Path, build: Callable[..., None]
+) -> None:
+    findings = _run(tmp_path, build)
+    assert [f.message for f in findings if f.rule in ("CDKP019", "CDKP025")] == []

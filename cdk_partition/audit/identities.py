@@ -68,7 +68,7 @@ from .permission_sets import permission_set_gaps
 from .resource_policy_grants import resource_policy_grants
 from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields
 from .store_texts import Store, domain_stores, own_arn_text, stores_named
-from .wired_principals import wired_to
+from .wired_principals import named_explicitly, wired_to
 
 __all__ = ["RULES", "Grant", "IdentityVerdict", "audit_identities", "grants", "verdicts"]
 
@@ -160,6 +160,7 @@ def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[Unreadable]]:
     if stores:
         found, by_principal = holders(assembly)
         extra = aws_managed_holders(assembly, resolver)  # not the memo's lists: copies
+        generic = {id(h) for h in extra}
         if extra:
             found = [*found, *extra]
             by_principal = {arn: list(docs) for arn, docs in by_principal.items()}
@@ -187,7 +188,7 @@ def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[Unreadable]]:
                         continue
                     out += _statement_grants(
                         assembly, resolver, stack, logical_id, ids, statement, stores, by_principal,
-                        unreadable,
+                        unreadable, generic=id(holder) in generic,
                     )  # fmt: skip
         unreadable += permission_set_gaps(assembly, stores)
         out += resource_policy_grants(assembly, resolver, stores, unreadable)
@@ -239,7 +240,12 @@ def _statement_grants(
     stores: Mapping[tuple[int, str], Store],
     by_principal: Mapping[str, list[Any]],
     unreadable: list[Unreadable],
+    *,
+    generic: bool = False,
 ) -> Iterator[Grant]:
+    """The grants of one Allow statement of a policy ``ids`` hold. ``generic``: the statement
+    is an AWS managed policy's, written for no store of the app: its grants on every resource
+    count only for the stores the app wires the principal to (:mod:`.wired_principals`)."""
     actions = [a for a in as_list(statement.get("Action") or []) if isinstance(a, str)]
     if not ids or not actions:
         return
@@ -265,15 +271,15 @@ def _statement_grants(
     # the stores of the actions the statement names without a wildcard
     targets += [(s, text) for s, text in loose.items() if s not in named]
     for store, star_text in targets:
-        # a principal the app wires to the store (a function given its URL) means the grant
-        # for it, wildcard actions too (wired_principals)
+        # a principal the app wires to the store (a function given its URL) may mean its grant
+        # on everything for it, wildcard actions too: still CDKP025 (wired_principals)
         wired = {arn for arn, _ in ids if star_text is not None and _wired(assembly, resolver,
                                                                              arn, store)}  # fmt: skip
         for row in rows_of(store):
             if star_text is not None and row.any_of:
                 continue  # "*" or any name: which of the service's actions touch data is unknown
             for action, applied in matching(row, actions, store):
-                loose_only = star_text is not None and action.lower() not in explicit
+                loose_only = star_text is not None and (generic or action.lower() not in explicit)
                 if loose_only and not wired:
                     continue
                 texts = suffixes.get(store, [None]) if star_text is None else [None]
@@ -290,15 +296,19 @@ def _statement_grants(
                     yield Grant(
                         stack, logical_id, arn, path, store, action, applied,
                         _identity_kms(by_principal.get(arn, [])),
-                        by_star=star_text is not None and arn not in wired,
+                        by_star=star_text is not None,
                         star_text=star_text or "*",
                     )  # fmt: skip
 
 
 def _wired(assembly: CloudAssembly, resolver: PrincipalResolver, arn: str, store: Store) -> bool:
-    """Whether the principal ``arn`` (a role or user of the app) is wired to ``store``."""
-    pairs = wired_to(assembly, domain_stores(assembly), resolver)
-    return (arn, (id(store.stack), store.logical_id)) in pairs
+    """Whether the principal ``arn`` (a role or user of the app) is wired to ``store`` and
+    names it in no policy of its own (then it has said what it does with it)."""
+    stores = domain_stores(assembly)
+    pair = (arn, (id(store.stack), store.logical_id))
+    return pair in wired_to(assembly, stores, resolver) and pair not in named_explicitly(
+        assembly, stores
+    )
 
 
 def verdicts(assembly: CloudAssembly) -> list[IdentityVerdict]:

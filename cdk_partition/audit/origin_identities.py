@@ -15,7 +15,6 @@ Python over the assembly's JSON.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -23,7 +22,7 @@ from ..assembly import CloudAssembly
 from ..policy import evaluator
 from ..policy.condition_values import glob
 from .identity_policies import RESOURCE_POLICIES, as_list, props_of, statements_of, type_of
-from .resource_policy_grants import store_policies
+from .resource_policy_grants import OAI_ARN, store_policies
 from .rules import Finding, Rule, Source, make_finding, resource_fields, short
 from .store_texts import domain_stores
 
@@ -48,9 +47,6 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 _RULE = {rule.id: rule for rule in RULES}
-#: An OAI named by its IAM-style ARN ("arn:aws:iam::cloudfront:user/CloudFront Origin Access
-#: Identity <id>") instead of its canonical user.
-_OAI_ARN = re.compile(r":iam::cloudfront:user/CloudFront Origin Access Identity ")
 
 
 def audit_origin_identities(assembly: CloudAssembly) -> Iterator[Finding]:
@@ -88,7 +84,7 @@ def _identity(statement: Mapping[str, Any]) -> Any:
         return principal["CanonicalUser"]
     for value in as_list(principal.get("AWS")):
         text = evaluator.canonicalize(value)
-        if isinstance(text, str) and _OAI_ARN.search(text):
+        if isinstance(text, str) and OAI_ARN.search(text):
             return value
     return None
 

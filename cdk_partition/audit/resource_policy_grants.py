@@ -25,13 +25,18 @@ from .identity_policies import (
 )
 from .store_texts import Store, stores_named
 
-__all__ = ["resource_policy_grants", "store_policies"]
+__all__ = ["OAI_ARN", "resource_policy_grants", "store_policies"]
 
 
 _ROOT = re.compile(
     r"^(?:arn:(?:[^:$]+|\$\{AWS::Partition\}):iam::)?(\d{12}|\$\{AWS::AccountId\})(?::root)?$"
 )
 
+
+#: A CloudFront origin access identity named by its IAM-style ARN ("arn:aws:iam::cloudfront:user/
+#: CloudFront Origin Access Identity <id>"): not a principal a key policy can let read SSE-KMS
+#: objects (CDKP031 says so, :mod:`.origin_identities`), so no grant the key could hold.
+OAI_ARN = re.compile(r":iam::cloudfront:user/CloudFront Origin Access Identity ")
 
 #: An assumed-role session ARN (``arn:aws:sts::<account>:assumed-role/<role>/<session>``): "For
 #: IAM roles, the request context returns the ARN of the role, not the ARN of the user that
@@ -85,7 +90,7 @@ def resource_policy_grants(
             actions = [a for a in as_list(statement.get("Action") or []) if isinstance(a, str)]
             for value in as_list(aws):
                 text = resolver.resolve(str(evaluator.canonicalize(value)), stack)
-                if text == "*":
+                if text == "*" or OAI_ARN.search(text):
                     continue
                 root = _ROOT.match(text)
                 if root and root.group(1) in (

@@ -21,6 +21,7 @@ import z3
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver
+from ..assembly.references import references
 from ..policy import evaluator
 from ..policy.canonical import condition_values, literal_accounts
 from ..policy.prover import Verdict, resource_prover
@@ -96,7 +97,7 @@ def audit_trust(assembly: CloudAssembly) -> Iterator[Finding]:
                         **base,
                     )
                     continue
-                tenant = next(_open_to_any_tenant(trust, role_stack), None)
+                tenant = next(_open_to_any_tenant(assembly, trust, role_stack), None)
                 if tenant is not None:
                     yield make_finding(
                         _RULE["CDKP029"],
@@ -166,7 +167,7 @@ def _open_hop(
             path = resource_path(found[0], found[1], found[2]).removesuffix("/Resource")
             if (
                 next(_open_statements(hop_trust), None) is not None
-                or next(_open_to_any_tenant(hop_trust, found[0]), None) is not None
+                or next(_open_to_any_tenant(assembly, hop_trust, found[0]), None) is not None
             ):
                 return path, value
             further = _open_hop(assembly, resolver, found[0], hop_trust, seen, depth + 1)
@@ -245,7 +246,7 @@ _TENANT_FIX = (
 
 
 def _open_to_any_tenant(
-    trust: Any, stack: StackTemplate
+    assembly: CloudAssembly, trust: Any, stack: StackTemplate
 ) -> Iterator[tuple[Mapping[str, Any], str]]:
     """(statement, the claim's condition key) of each trust statement that lets a shared web
     identity issuer's tokens (:data:`_SHARED_ISSUERS`) assume the role without pinning the claim
@@ -257,7 +258,7 @@ def _open_to_any_tenant(
         principal = statement.get("Principal") if statement.get("Effect") == "Allow" else None
         federated = as_list(principal.get("Federated")) if isinstance(principal, dict) else []
         for value in federated:
-            issuer = _issuer(value, stack)
+            issuer = _issuer(assembly, value, stack)
             if issuer is None:
                 continue
             claim, owned = _SHARED_ISSUERS[issuer]
@@ -267,19 +268,19 @@ def _open_to_any_tenant(
                 yield statement, key
 
 
-def _issuer(federated: Any, stack: StackTemplate) -> str | None:
+def _issuer(assembly: CloudAssembly, federated: Any, stack: StackTemplate) -> str | None:
     """The shared issuer a ``Federated`` principal names: its provider ARN's
-    ``oidc-provider/<host>``, or the ``Url`` of the provider resource it references."""
+    ``oidc-provider/<host>``, or the ``Url`` of the provider resource it references (in its
+    stack, or in another through an import: a provider shared by the account's stacks)."""
     text = evaluator.canonicalize(federated)
-    if isinstance(federated, dict) and "Ref" in federated:
-        resource = stack.resources.get(str(federated["Ref"]))
-        if isinstance(resource, dict) and resource.get("Type") in _PROVIDERS:
-            url = props_of(resource).get("Url")
-            text = (
-                f"oidc-provider/{str(url).removeprefix('https://')}" if isinstance(url, str) else ""
-            )
     if not isinstance(text, str):
         return None
+    for where, logical_id in references(assembly.exports, stack, text):
+        resource = where.resources.get(logical_id)
+        if isinstance(resource, dict) and resource.get("Type") in _PROVIDERS:
+            url = props_of(resource).get("Url")
+            text = f"oidc-provider/{url.removeprefix('https://')}" if isinstance(url, str) else ""
+            break
     return next((i for i in _SHARED_ISSUERS if text == i or text.endswith(f"oidc-provider/{i}")),
                 None)  # fmt: skip
 
