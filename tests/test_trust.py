@@ -334,6 +334,7 @@ SHARED_OPEN: dict[str, Callable[[DomainStack], None]] = {
     "any-subject": _github({"StringLike": {_SUB: "*"}}),
     "one-of-them-open": _github({"StringLike": {_SUB: ["repo:octo-org/app:*", "repo:*/app:*"]}}),
     "negated": _github({"StringNotLike": {_SUB: "repo:octo-org/*"}}),
+    "a-customized-subject-of-any-owner": _github({"StringLike": {_SUB: "repository_owner:*"}}),
     # a Cognito identity pool's users: any pool's, of any account, without the aud condition
     "cognito-amr-only": _cognito(_AMR),
     "cognito-any-pool": _cognito({"StringLike": {f"{_COGNITO}:aud": "eu-west-1:*"}, **_AMR}),
@@ -342,6 +343,9 @@ SHARED_CLOSED: dict[str, Callable[[DomainStack], None]] = {
     "one-repository": _github({"StringEquals": _AUD, "StringLike": {_SUB: "repo:octo-org/app:*"}}),
     "one-branch": _github({"StringEquals": {**_AUD, _SUB: "repo:octo-org/app:ref:refs/heads/main"}}),
     "an-owners-repositories": _github({"StringLike": {_SUB: "repo:octo-org/*"}}),
+    # an organization's customized subject whose first claim names the owner (a false CDKP029:
+    # a fifth attack)
+    "a-customized-owner-id": _github({"StringLike": {_SUB: "repository_owner_id:123456:*"}}),
     "denied-outside-the-owner": _github(
         {"StringEquals": _AUD},
         {"Effect": "Deny", "Principal": {"Federated": _GITHUB},

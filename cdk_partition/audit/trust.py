@@ -230,7 +230,17 @@ def _open_statements(trust: Any) -> Iterator[Mapping[str, Any]]:
 #:   in the copy the AWS SDK for Kotlin reference carries,
 #:   https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/sts/aws.sdk.kotlin.services.sts.model/-assume-role-with-web-identity-request/role-arn.html).
 _SHARED_ISSUERS: Mapping[str, tuple[str, re.Pattern[str]]] = {
-    "token.actions.githubusercontent.com": ("sub", re.compile(r"^repo:[^*?/]+/")),
+    # the default subject (repo:<owner>/<repo>:...), or an organization's customized one whose
+    # first claim names the owner, the repository or the enterprise (GitHub Docs, "OpenID Connect
+    # reference": the claims repository, repository_owner, repository_owner_id, repository_id,
+    # enterprise, enterprise_id; a customized subject is the chosen claims, each key:value)
+    "token.actions.githubusercontent.com": (
+        "sub",
+        re.compile(
+            r"^(?:repo:|repository:)[^*?/]+/|^(?:repository_owner|repository_owner_id|repository_id"
+            r"|enterprise|enterprise_id):[^*?:]+(?::|$)"
+        ),
+    ),
     "cognito-identity.amazonaws.com": ("aud", re.compile(r"^[a-z0-9-]+:[0-9a-f-]+$")),
 }
 _PROVIDERS = ("AWS::IAM::OIDCProvider", "Custom::AWSCDKOpenIdConnectProvider")
