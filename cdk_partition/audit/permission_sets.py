@@ -3,12 +3,12 @@
 A permission set's inline policy becomes the policy of a role IAM Identity Center creates in each
 account the set is assigned to: "the specified permission set will automatically be provisioned
 to the account in the form of an IAM policy. That policy is attached to the IAM role created in
-IAM Identity Center" (AWS IAM Identity Center API Reference, "CreateAccountAssignment", read in the
-copy the AWS SDK for SAP ABAP reference carries,
+IAM Identity Center" (AWS IAM Identity Center API Reference, "CreateAccountAssignment", in the
+copy the AWS SDK for SAP ABAP reference carries, as an attack quoted it,
 https://docs.amazonaws.cn/sdk-for-sap-abap/v1/api/latest/ssa/operation/CREATEACCOUNTASSIGNMENT.html).
 The template shows no such role, so the key policy cannot name it ahead and the audit cannot
-check its requests: a set whose policy names a domain store was silent, and its users' reads failed at run time (found by an
-attack). Pure Python over the assembly's JSON.
+check its requests: a set whose policy names a domain store was silent, and its users' reads
+failed at run time (found by an attack). Pure Python over the assembly's JSON.
 """
 
 from __future__ import annotations
