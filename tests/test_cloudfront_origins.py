@@ -96,3 +96,29 @@ def test_an_identity_named_by_its_arn_is_cdkp031_alone(tmp_path: Path) -> None:
 
     rules = sorted({f.rule for f in _synth(tmp_path, build) if f.severity == "error"})
     assert rules == ["CDKP031"], rules
+
+
+def test_origin_access_control_that_writes_is_its_contract_too(tmp_path: Path) -> None:
+    """With WRITE the CDK's statement adds kms:Encrypt and kms:GenerateDataKey* (uploads through
+    the distribution): the write row states them (a false CDKP106: a fifth attack), and the
+    simulator allows the upload's requests."""
+
+    def build(orders: DomainStack) -> None:
+        origin = origins.S3BucketOrigin.with_origin_access_control(
+            orders.domain.bucket("Site"),
+            origin_access_levels=[cloudfront.AccessLevel.READ, cloudfront.AccessLevel.WRITE],
+        )
+        cloudfront.Distribution(orders, "Cdn",
+                                default_behavior=cloudfront.BehaviorOptions(origin=origin))  # fmt: skip
+
+    findings = _synth(tmp_path, build)
+    assert [f.message for f in findings if f.severity == "error"] == []
+    arn = f"arn:aws:cloudfront::{ACCOUNT}:distribution/EDFDVBD6EXAMPLE"
+    cases = [
+        Case("oac-write", _concrete_key_policy(tmp_path), service(row.principal), action,
+             {"aws:SourceArn": arn})
+        for row in contracts.rows_for("distribution_origin_bucket_write")
+        for action in row.actions
+    ]  # fmt: skip
+    ours, theirs = _decisions(cases)
+    assert ours == theirs == ["allow"] * len(cases), (ours, theirs)

@@ -335,6 +335,28 @@ SHARED_OPEN: dict[str, Callable[[DomainStack], None]] = {
     "one-of-them-open": _github({"StringLike": {_SUB: ["repo:octo-org/app:*", "repo:*/app:*"]}}),
     "negated": _github({"StringNotLike": {_SUB: "repo:octo-org/*"}}),
     "a-customized-subject-of-any-owner": _github({"StringLike": {_SUB: "repository_owner:*"}}),
+    # a Deny that does not apply to every token request closes nothing (a fifth attack)
+    "deny-of-another-action": _github(
+        {"StringEquals": _AUD},
+        {
+            "Effect": "Deny",
+            "Principal": {"Federated": _GITHUB},
+            "Action": "sts:TagSession",
+            "Condition": {"StringNotLike": {_SUB: "repo:octo-org/*"}},
+        },
+    ),
+    "deny-under-another-condition-too": _github(
+        {"StringEquals": _AUD},
+        {
+            "Effect": "Deny",
+            "Principal": {"Federated": _GITHUB},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringNotLike": {_SUB: "repo:octo-org/*"},
+                "StringEquals": {"token.actions.githubusercontent.com:actor": "mallory"},
+            },
+        },
+    ),
     # a Cognito identity pool's users: any pool's, of any account, without the aud condition
     "cognito-amr-only": _cognito(_AMR),
     "cognito-any-pool": _cognito({"StringLike": {f"{_COGNITO}:aud": "eu-west-1:*"}, **_AMR}),
@@ -346,6 +368,10 @@ SHARED_CLOSED: dict[str, Callable[[DomainStack], None]] = {
     # an organization's customized subject whose first claim names the owner (a false CDKP029:
     # a fifth attack)
     "a-customized-owner-id": _github({"StringLike": {_SUB: "repository_owner_id:123456:*"}}),
+    # StringEquals compares exactly: "repo:*" there is a literal no token carries (a false
+    # CDKP029: a fifth attack)
+    "exact-values-only": _github({"StringEquals": {**_AUD, _SUB: [
+        "repo:octo-org/app:ref:refs/heads/main", "repo:*"]}}),
     "denied-outside-the-owner": _github(
         {"StringEquals": _AUD},
         {"Effect": "Deny", "Principal": {"Federated": _GITHUB},

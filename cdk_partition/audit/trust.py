@@ -24,6 +24,7 @@ from ..assembly.principals import PrincipalResolver
 from ..assembly.references import references
 from ..policy import evaluator
 from ..policy.canonical import condition_values, literal_accounts
+from ..policy.condition_values import glob
 from ..policy.prover import Verdict, resource_prover
 from .identity_policies import as_list, named_anywhere, props_of, statements_of
 from .rules import Finding, Rule, Source, make_finding, resource_fields, short
@@ -274,7 +275,8 @@ def _open_to_any_tenant(
             claim, owned = _SHARED_ISSUERS[issuer]
             key = f"{issuer}:{claim}"
             if not (_pins(statement, key, owned, positive=True)
-                    or any(_pins(d, key, owned, positive=False) for d in denies)):  # fmt: skip
+                    or any(_pins(d, key, owned, positive=False) for d in denies
+                           if _deny_applies(d, value, key))):  # fmt: skip
                 yield statement, key
 
 
@@ -306,19 +308,51 @@ def _pins(
         lowered = str(operator).lower()
         if "string" not in lowered or ("not" in lowered) == positive:
             continue
+        like = "like" in lowered
         for name, values in block.items() if isinstance(block, Mapping) else ():
             texts = [evaluator.canonicalize(v) for v in as_list(values)]
-            if str(name).lower() == key and texts and all(_named(t, owned) for t in texts):
+            if str(name).lower() == key and texts and all(_named(t, owned, like) for t in texts):
                 return True
     return False
 
 
-def _named(value: Any, owned: re.Pattern[str]) -> bool:
-    """A claim value that names one customer: matching ``owned``, or a reference to a resource
-    of the app (``${IdentityPool}``: its own pool), neither with a wildcard."""
-    if not isinstance(value, str) or "*" in value or "?" in value:
-        return bool(isinstance(value, str) and owned.match(value))
-    return bool(owned.match(value)) or re.fullmatch(r"\$\{[^}]+\}", value) is not None
+def _named(value: Any, owned: re.Pattern[str], like: bool) -> bool:
+    """A claim value that names one customer: an exact value (``StringEquals`` compares "Exact
+    matching, case sensitive"; a ``Like`` value without wildcards is one too: IAM User Guide,
+    "IAM JSON policy elements: Condition operators"), or a pattern whose customer part has no
+    wildcard (matching ``owned``: ``repo:<owner>/*``)."""
+    if not isinstance(value, str):
+        return False
+    if not like or ("*" not in value and "?" not in value):
+        return True
+    return bool(owned.match(value))
+
+
+#: The action a web identity's token asks for (AWS STS API Reference, AssumeRoleWithWebIdentity).
+_WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
+
+
+def _deny_applies(deny: Mapping[str, Any], federated: Any, key: str) -> bool:
+    """Whether a Deny of the trust policy applies to every web identity request of
+    ``federated`` whatever else it carries: it names the action (or a pattern of it), the
+    principal (``"*"`` or the same provider), and no condition but the one on ``key`` ("A
+    request results in an explicit deny if an applicable policy includes a Deny statement",
+    IAM User Guide, "Determining whether a request is allowed or denied within an account", as an
+    attack quoted it)."""
+    actions = [a for a in as_list(deny.get("Action") or []) if isinstance(a, str)]
+    if not any(glob(a, True).fullmatch(_WEB_IDENTITY) for a in actions):
+        return False
+    principal = deny.get("Principal")
+    named = [*as_list(principal.get("Federated")), *as_list(principal.get("AWS"))] if (
+        isinstance(principal, Mapping)) else as_list(principal)  # fmt: skip
+    if "*" not in named and evaluator.canonicalize(federated) not in [
+        evaluator.canonicalize(n) for n in named
+    ]:
+        return False
+    condition = deny.get("Condition")
+    keys = [str(k).lower() for block in condition.values() if isinstance(block, Mapping)
+            for k in block] if isinstance(condition, Mapping) else []  # fmt: skip
+    return keys == [key]
 
 
 #: A principal of no account of the app: the request a condition must refuse to narrow anything.
