@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from ..assembly import CloudAssembly
 from ..assembly.principals import PrincipalResolver
-from ..knowledge.aws_managed_policies import AWS_MANAGED, aws_managed_name
+from ..knowledge.aws_managed_policies import AWS_MANAGED
 from ..policy import evaluator
-from .identity_policies import Holder, as_list, principals_of, props_of, type_of
+from .identity_policies import _POLICY_ARN, Holder, as_list, principals_of, props_of, type_of
 
 __all__ = ["aws_managed_holders"]
 
@@ -30,9 +30,15 @@ def aws_managed_holders(assembly: CloudAssembly, resolver: PrincipalResolver) ->
             if type_of(resource) not in _ATTACHING:
                 continue
             for entry in as_list(props_of(resource).get("ManagedPolicyArns") or []):
+                # an IAM policy ARN whose account is "aws" (each page of the AWS Managed Policy
+                # Reference gives it: "arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"; a
+                # service role's policy under service-role/)
                 text = evaluator.canonicalize(entry)
-                name = aws_managed_name(text) if isinstance(text, str) else None
-                policy = AWS_MANAGED.get(name) if name is not None else None
+                found = _POLICY_ARN.match(text) if isinstance(text, str) else None
+                name = (
+                    found.group(2).rsplit("/", 1)[-1] if found and found.group(1) == "aws" else ""
+                )
+                policy = AWS_MANAGED.get(name)
                 if policy is None:
                     continue
                 ids, _ = principals_of(resolver, stack, logical_id, resource)

@@ -9,6 +9,7 @@ The base of :class:`~cdk_partition.constructs.stores.StoreFactories` (one method
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
@@ -107,6 +108,19 @@ def _grantee_in_stack_of(store: Construct, principal: iam.IPrincipal) -> iam.IGr
 _KEY_SLOT_TYPES: list[str] = sorted(catalogue.CATALOGUE)
 #: The CloudFormation types that wire a service to a store (the wiring table's sources).
 _WIRING_SOURCE_TYPES: list[str] = sorted(wiring.SOURCE_TYPES)
+
+
+def _l1_name(name: str) -> str:
+    """A CloudFormation property name as the L1 holds it (the native walk reads the L1's own
+    properties, first letter lowered): the CDK writes a run of capitals as one word
+    (DAX's ``NotificationTopicARN`` is ``notificationTopicArn``)."""
+    return re.sub(r"[A-Z]{2,}(?=[A-Z][a-z]|$)", lambda m: m[0][0] + m[0][1:].lower(), name)
+
+
+#: The wiring properties the native walk looks for: the template's names and the L1's.
+_WIRING_PROPERTIES: list[str] = sorted(
+    {*wiring.SOURCE_PROPERTIES, *map(_l1_name, wiring.SOURCE_PROPERTIES)}
+)
 
 
 @jsii.implements(cdk.IStableAnyProducer)
@@ -223,7 +237,7 @@ class StoreAccess(Publishers):
         resource that depends on the key: a cycle), an Auto Scaling group launching a template
         on the key (EC2 Auto Scaling's service-linked role)."""
         found = json.loads(KeyReferrers.find(cfn_key, sorted(stores), _WIRING_SOURCE_TYPES,
-                                             list(wiring.SOURCE_PROPERTIES)))  # fmt: skip
+                                             _WIRING_PROPERTIES))  # fmt: skip
         table = {(w.source_type, w.what, w.store_type): w.contract for w in wiring.WIRING}
         for item in found:
             if "error" in item:

@@ -9,13 +9,12 @@ Python (no aws_cdk import).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["AWS_MANAGED", "aws_managed_name"]
+__all__ = ["AWS_MANAGED"]
 
 
 def _load() -> Mapping[str, Mapping[str, Any]]:
@@ -29,14 +28,3 @@ def _load() -> Mapping[str, Mapping[str, Any]]:
 
 #: Policy name -> ``{"url", "version", "edited", "statements"}``.
 AWS_MANAGED: Mapping[str, Mapping[str, Any]] = _load()
-
-#: An AWS managed policy's ARN: ``arn:${Partition}:iam::aws:policy/<path><name>`` (each page of the
-#: AWS Managed Policy Reference gives it, ``ARN: arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess``;
-#: a service role's policy under ``service-role/``).
-_ARN = re.compile(r"^arn:(?:[^:$]+|\$\{AWS::Partition\}):iam::aws:policy/(?:[^*?]*/)?([^/*?]+)$")
-
-
-def aws_managed_name(text: str) -> str | None:
-    """The name of the AWS managed policy a canonical ARN text names, or None."""
-    found = _ARN.match(text)
-    return found.group(1) if found else None

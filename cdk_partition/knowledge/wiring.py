@@ -137,14 +137,13 @@ WIRING: tuple[Wiring, ...] = (
 SOURCE_TYPES: frozenset[str] = frozenset(w.source_type for w in WIRING)
 
 #: The top-level properties :func:`named` reads (a resource that sets none of them wires nothing;
-#: the native walk resolves no other). The walk reads an L1's own names, the first letter lowered:
-#: ``NotificationTopicArn`` is there for DAX's ``NotificationTopicARN`` (``notificationTopicArn``).
+#: the native walk resolves no other).
 SOURCE_PROPERTIES: tuple[str, ...] = (
     "Targets", "RedrivePolicy", "Protocol", "Endpoint", "AlarmActions", "OKActions",
     "InsufficientDataActions", "LoggingConfiguration", "NotificationConfiguration",
     "LaunchTemplate", "MixedInstancesPolicy", "LaunchConfigurationName", "DeadLetterConfig",
     "KinesisStreamSpecification", "Replicas", "ImportSourceSpecification", "SnsTopicArn",
-    "NotificationTopicARN", "NotificationTopicArn", "Triggers", "NotificationConfigurations",
+    "NotificationTopicARN", "Triggers", "NotificationConfigurations",
 )  # fmt: skip
 
 #: Source types whose source is another resource, named by a property: its ARN and its owner's
