@@ -841,7 +841,6 @@ def test_not_aws_managed_key_references(value: Any) -> None:
         "AWS::CodeArtifact::Repository",
         "AWS::DAX::Cluster",
         "AWS::ElastiCache::CacheCluster",
-        "AWS::SSM::Parameter",
         "AWS::Cassandra::Keyspace",
     ],
 )

@@ -37,6 +37,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sam as sam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 from aws_cdk import custom_resources as cr
 from conftest import cdk_context
 from constructs import Construct
@@ -277,6 +278,14 @@ def _cached_api_stage(scope: Construct, fixed: bool) -> None:
     api.root.add_method("GET", apigw.MockIntegration())
     if fixed:
         exempt(api.deployment_stage, "CDKP011", "The cache holds public catalogue pages only.")
+
+
+@case("CDKP032", "Exempt", "`exempt(construct, 'CDKP032', reason)`")
+def _configuration_parameter(scope: Construct, fixed: bool) -> None:
+    orders = _domain(scope)
+    endpoint = ssm.StringParameter(orders, "Endpoint", string_value="https://orders.example.com")
+    if fixed:
+        exempt(endpoint, "CDKP032", "The parameter holds the service's public URL, no data.")
 
 
 @case("CDKP014", "Nested", "define the nested stack as a cdk.NestedStack")

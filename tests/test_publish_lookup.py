@@ -98,7 +98,7 @@ def test_the_published_parameter_passes_the_domain_checks(published: dict[str, A
     findings = audit_path(published["outdir"])
     assert failing(findings) == []
     (parameter,) = [f for f in findings if f.path.startswith("Orders/Domain/Published")]
-    assert parameter.rule == "CDKP006" and parameter.exempted  # an ARN, not domain data
+    assert parameter.rule == "CDKP032" and parameter.exempted  # an ARN, not domain data
 
 
 # one app, two workload accounts (a Stage each, as CDK Pipelines deploy them): the parameter's

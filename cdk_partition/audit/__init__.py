@@ -31,7 +31,7 @@ One module per family of rules, each declaring its rules (id, severity, title, f
 page it rests on, :class:`Rule`) and asking the model (:class:`~cdk_partition.assembly.CloudAssembly`,
 :class:`~cdk_partition.assembly.keys.KeyResolver`) named questions:
 :mod:`~cdk_partition.audit.placement` (CDKP007, CDKP013), :mod:`~cdk_partition.audit.stores`
-(CDKP001-CDKP006, CDKP010, CDKP011), :mod:`~cdk_partition.audit.bucket_puts` (CDKP008),
+(CDKP001-CDKP006, CDKP010, CDKP011, CDKP032), :mod:`~cdk_partition.audit.bucket_puts` (CDKP008),
 :mod:`~cdk_partition.audit.custom_resources` (CDKP009), :mod:`~cdk_partition.audit.outside`
 (CDKP014-CDKP016), :mod:`~cdk_partition.audit.identities` (CDKP019, CDKP020),
 :mod:`~cdk_partition.audit.integrations` (CDKP021, CDKP022),

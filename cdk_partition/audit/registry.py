@@ -73,6 +73,7 @@ ORDER: tuple[str, ...] = (
     "CDKP029",
     "CDKP030",
     "CDKP031",
+    "CDKP032",
 )
 
 

@@ -1,5 +1,5 @@
 """Stores: every key slot of a store of a domain holds the domain's key (CDKP001-CDKP006,
-CDKP010, CDKP011).
+CDKP010, CDKP011, CDKP032).
 
 The catalogue (:mod:`cdk_partition.knowledge.catalogue`) says where each store type keeps its key
 and what it does without one; a key inherited from another resource (read replica, snapshot
@@ -119,6 +119,17 @@ RULES: tuple[Rule, ...] = (
             "(cdk_partition.knowledge.catalogue.KEYLESS_STORES); no one page covers every type"
         ),
     ),
+    Rule(
+        "CDKP032",
+        "warning",
+        "Configuration store cannot use a customer managed key",
+        "keep the domain's data out of it (a secret on the domain key: `domain.secret(...)`), "
+        "then exempt it with the reason it holds none: `exempt(construct, 'CDKP032', reason)`",
+        source=no_aws_page(
+            "the type's catalogue entry (cdk_partition.knowledge.catalogue.KEYLESS_STORES) cites "
+            "the pages that say it takes no key; whether it holds data only the app knows"
+        ),
+    ),
 )
 _RULE = {rule.id: rule for rule in RULES}
 
@@ -196,7 +207,14 @@ def _audit_store(
             **base,
         )
     keyless = catalogue.keyless_reason(cfn_type, props)
-    if keyless is not None:
+    if keyless is not None and catalogue.KEYLESS_STORES[cfn_type].configuration:
+        yield make_finding(
+            _RULE["CDKP032"],
+            f"{base['path']} ({cfn_type}) is in domain {domain!r}, but the type cannot name a "
+            f"customer managed key: {keyless}. Any domain data in it is outside the key policy.",
+            **base,
+        )
+    elif keyless is not None:
         yield make_finding(
             _RULE["CDKP011"],
             f"{base['path']} ({cfn_type}) holds data of domain {domain!r}, but the type cannot name a "

@@ -328,7 +328,7 @@ class DataDomain(_PolicyMembers, StoreFactories, ServiceDoor, Construct):
         )
         exempt(
             parameter,
-            "CDKP006",
+            "CDKP032",
             "The parameter holds the domain key's ARN, an identifier other apps look up, not "
             "data of the domain.",
         )

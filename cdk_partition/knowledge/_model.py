@@ -133,6 +133,9 @@ class KeylessStore:
     """Tests that must all hold for the resource to hold data (cache enabled ...)."""
     sources: tuple[Source, ...] = field(default=(), compare=False)
     """The AWS pages that say so (provenance: not compared)."""
+    configuration: bool = False
+    """True when the type usually holds the app's configuration, not its data (an SSM
+    parameter): a finding is a warning to check, not an error."""
 
 
 @dataclass(frozen=True)

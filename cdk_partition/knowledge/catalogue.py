@@ -163,13 +163,19 @@ CATALOGUE: Mapping[str, StoreType] = MappingProxyType(
 
 KEYLESS_STORES: Mapping[str, KeylessStore] = MappingProxyType(
     {
-        raw["cfn_type"]: KeylessStore(raw["reason"], _whens(raw.get("when", [])), _sources(raw))
+        raw["cfn_type"]: KeylessStore(
+            raw["reason"],
+            _whens(raw.get("when", [])),
+            _sources(raw),
+            configuration=raw.get("configuration", False),
+        )
         for raw in _TABLE["keyless_stores"]
     }
 )
 """Data stores whose template offers no customer managed key (only a switch): they can never
-use the domain key, so every one in a domain that holds data (``when``) is a finding (CDKP011).
-cfn_type -> what protects the data, and when the resource holds any."""
+use the domain key, so every one in a domain that holds data (``when``) is a finding (CDKP011;
+CDKP032, a warning, for a type that usually holds configuration). cfn_type -> what protects the
+data, and when the resource holds any."""
 
 NOT_STORES: Mapping[str, str] = MappingProxyType(
     {raw["cfn_type"]: raw["reason"] for raw in _TABLE["not_stores"]}
