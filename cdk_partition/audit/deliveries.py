@@ -4,8 +4,9 @@ Network Firewall logs, CloudWatch Logs delivery destinations; :data:`cdk_partiti
 .wiring.DELIVERIES`, each with its AWS page): CDKP021 when the domain key refuses the service the
 request in every context (decided by the prover), with the ``allow_service`` statement to
 declare. Fail closed: before, such a delivery was silent and failed at run time. Where AWS
-supports only SSE-S3 for the delivery (Application and Classic Load Balancer access logs), a
-destination in a domain is CDKP026, whatever the key policy says.
+supports no customer managed key for the delivery (Application and Classic Load Balancer access
+logs, SSE-S3 only; ElastiCache and AWS Config notifications, no encrypted topic), a destination
+in a domain is CDKP026, whatever the key policy says.
 """
 
 from __future__ import annotations
@@ -69,10 +70,10 @@ def _delivery(
     if type_of(store) != row.store_type:
         return
     domain = assembly.domain_of(store_stack, store_id, store).domain
-    if not row.sse_kms:
+    if not row.customer_key:
         if domain:
             path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
-            yield _sse_s3_only(row, resource_fields(stack, logical_id, resource, domain), path)
+            yield _no_customer_key(row, resource_fields(stack, logical_id, resource, domain), path)
         return
     key = assembly.nearest_domain_key(domain, store_stack) if domain else None
     if key is None or not isinstance(key.policy, dict):
@@ -119,15 +120,29 @@ def _delivery(
     )
 
 
-def _sse_s3_only(row: Delivery, base: Mapping[str, Any], path: str) -> Finding:
+#: Store type -> the store outside the domain that the delivery AWS supports can reach.
+_OUTSIDE: Mapping[str, str] = {
+    "AWS::S3::Bucket": "a bucket with S3-managed encryption "
+    "(`s3.Bucket(scope, id, encryption=s3.BucketEncryption.S3_MANAGED)`",
+    "AWS::SNS::Topic": "a topic without a customer managed key (`sns.Topic(scope, id)`",
+}
+
+
+def _no_customer_key(row: Delivery, base: Mapping[str, Any], path: str) -> Finding:
     """CDKP026: the delivering resource (``base``: its finding fields) delivers into the domain
-    store at ``path`` where AWS supports only SSE-S3 (whatever the key policy says, and whether
-    the bucket is on the key yet or not: a domain store must be)."""
+    store at ``path`` where AWS supports no customer managed key (whatever the key policy says,
+    and whether the store is on the key yet or not: a domain store must be)."""
+    outside = _OUTSIDE.get(row.store_type)
     return make_finding(
         _RULE["CDKP026"],
         f"{base['path']} delivers into {path} of domain {base['domain']!r}, and AWS supports no "
         f'customer managed key there: "{row.quote}" ({row.page}). A domain store is on the '
         "domain key: every delivery fails at run time.",
+        fix=f"deliver to {outside} in a stack that is not a domain's and that "
+        "`encryption_at_rest()` does not cover): what the service delivers is not the domain's "
+        "data"
+        if outside
+        else None,
         location=row.destination,
         **base,
     )
@@ -164,7 +179,7 @@ def delivery_accounts(assembly: CloudAssembly, key: Any) -> frozenset[str]:
             account = stack.environment.account
             for resource in stack.resources.values() if account else []:
                 for row in _BY_TYPE.get(str(type_of(resource)), []):
-                    if not row.sse_kms:
+                    if not row.customer_key:
                         continue
                     for store_stack, store_id in _stores(assembly, stack, row, resource):
                         store = store_stack.resources.get(store_id)

@@ -82,12 +82,12 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "CDKP026",
         "error",
-        "A service delivers into a domain store where AWS supports only SSE-S3 (no customer "
-        "managed key can receive the delivery)",
-        "deliver to a bucket outside the domain, with S3-managed encryption "
-        "(`s3.Bucket(scope, id, encryption=s3.BucketEncryption.S3_MANAGED)` in a stack that is "
-        "not a domain's and that `encryption_at_rest()` does not cover): what the service "
-        "delivers is not the domain's data",
+        "A service delivers into a domain store where AWS supports no customer managed key "
+        "(SSE-S3 only into a bucket; no encrypted topic)",
+        "deliver to a store outside the domain that AWS supports (a bucket with S3-managed "
+        "encryption, a topic without a customer managed key) in a stack that is not a domain's "
+        "and that `encryption_at_rest()` does not cover: what the service delivers is not the "
+        "domain's data",
         source=Source(
             'Elastic Load Balancing, "Enable access logs for your Application Load Balancer"',
             "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/"
