@@ -7,6 +7,11 @@ domain key, so every such notification fails at run time; before, synth and audi
 
 Now a domain topic named there is CDKP026 on the notifying resource, in any stack, and the fix
 (a topic without a customer managed key, in a stack that is no domain's) passes as written.
+
+DocumentDB and Neptune event subscriptions publish into topics too, but no AWS page says as
+which principal, or what they request of a topic's key (the SNS page's table of event sources
+lists neither; RDS's principal is not assumed): a domain topic there is CDKP033, a warning to
+verify, never silence.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_config as config
+from aws_cdk import aws_docdb as docdb
 from aws_cdk import aws_elasticache as elasticache
+from aws_cdk import aws_neptune as neptune
 from aws_cdk import aws_sns as sns
 from test_integrations import ENV, _synth
 
@@ -30,6 +37,8 @@ def _notifiers(scope: cdk.Stack, topic_arn: str) -> None:
     config.CfnDeliveryChannel(
         scope, "Channel", s3_bucket_name="config-logs", sns_topic_arn=topic_arn
     )
+    docdb.CfnEventSubscription(scope, "DocEvents", sns_topic_arn=topic_arn)
+    neptune.CfnEventSubscription(scope, "GraphEvents", sns_topic_arn=topic_arn)
     if isinstance(scope, DomainStack):
         return
     elasticache.CfnCacheCluster(
@@ -82,3 +91,17 @@ def test_the_fix_passes_as_written(audited: dict[str, Any]) -> None:
     (cache,) = [f for f in audited["domain"] if f.path == "Ops/Cache"]
     assert "`sns.Topic(scope, id)` in a stack that is not a domain's" in cache.fix
     assert [f.message for f in audited["fixed"] if f.severity == "error"] == []
+
+
+def test_an_event_subscription_aws_documents_no_principal_for_is_cdkp033(
+    audited: dict[str, Any],
+) -> None:
+    found = {(f.path, f.rule, f.severity) for f in audited["domain"] if f.rule == "CDKP033"}
+    assert found == {
+        (f"{stack}/{name}", "CDKP033", "warning")
+        for stack in ("Orders", "Ops")
+        for name in ("DocEvents", "GraphEvents")
+    }
+    (doc,) = [f for f in audited["domain"] if f.path == "Orders/DocEvents"]
+    assert "sns-key-management.html" in doc.message and doc.location == "SnsTopicArn"
+    assert not [f for f in audited["fixed"] if f.rule == "CDKP033"]

@@ -6,7 +6,8 @@ request in every context (decided by the prover), with the ``allow_service`` sta
 declare. Fail closed: before, such a delivery was silent and failed at run time. Where AWS
 supports no customer managed key for the delivery (Application and Classic Load Balancer access
 logs, SSE-S3 only; ElastiCache and AWS Config notifications, no encrypted topic), a destination
-in a domain is CDKP026, whatever the key policy says.
+in a domain is CDKP026, whatever the key policy says; where AWS documents no principal for the
+delivery (DocumentDB and Neptune event subscriptions), CDKP033, a warning to verify.
 """
 
 from __future__ import annotations
@@ -70,10 +71,11 @@ def _delivery(
     if type_of(store) != row.store_type:
         return
     domain = assembly.domain_of(store_stack, store_id, store).domain
-    if not row.customer_key:
+    if not row.customer_key or not row.documented:
         if domain:
             path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
-            yield _no_customer_key(row, resource_fields(stack, logical_id, resource, domain), path)
+            base = resource_fields(stack, logical_id, resource, domain)
+            yield (_no_customer_key if row.documented else _undocumented)(row, base, path)
         return
     key = assembly.nearest_domain_key(domain, store_stack) if domain else None
     if key is None or not isinstance(key.policy, dict):
@@ -148,6 +150,21 @@ def _no_customer_key(row: Delivery, base: Mapping[str, Any], path: str) -> Findi
     )
 
 
+def _undocumented(row: Delivery, base: Mapping[str, Any], path: str) -> Finding:
+    """CDKP033: the delivering resource (``base``: its finding fields) delivers into the domain
+    store at ``path``, and AWS documents no principal or request for it: the checks cannot
+    decide whether the key lets it in (fail closed, a warning to verify)."""
+    return make_finding(
+        _RULE["CDKP033"],
+        f"{base['path']} delivers into {path} of domain {base['domain']!r}, and AWS documents no "
+        f"principal or request of the key for it: {row.page} lists the services that publish "
+        f'into encrypted topics ("{row.quote}") without this one. The domain key may refuse '
+        "every delivery at run time.",
+        location=row.destination,
+        **base,
+    )
+
+
 def service_account_targets(assembly: CloudAssembly) -> frozenset[tuple[str, str]]:
     """(stack name, logical id) of every store a delivery of :data:`DELIVERIES` whose writer is
     an AWS account of the service (``service_account``: a load balancer's access logs) reaches:
@@ -179,7 +196,7 @@ def delivery_accounts(assembly: CloudAssembly, key: Any) -> frozenset[str]:
             account = stack.environment.account
             for resource in stack.resources.values() if account else []:
                 for row in _BY_TYPE.get(str(type_of(resource)), []):
-                    if not row.customer_key:
+                    if not row.customer_key or not row.documented:
                         continue
                     for store_stack, store_id in _stores(assembly, stack, row, resource):
                         store = store_stack.resources.get(store_id)

@@ -94,6 +94,20 @@ RULES: tuple[Rule, ...] = (
             "enable-access-logging.html",
         ),
     ),
+    Rule(
+        "CDKP033",
+        "warning",
+        "A service delivers into a domain store, and AWS documents no statement for its "
+        "requests of the key",
+        "find what the service requests of the key (its documentation, AWS Support, a test "
+        "deployment), let it through with `domain.allow_service(...)`, then mark the delivery "
+        'verified: `exempt(<delivering resource>, "CDKP033", <what you checked>)`; or deliver '
+        "to a store outside the domain",
+        source=no_aws_page(
+            "each such delivery's row (cdk_partition.knowledge.delivery_rows.DELIVERIES, "
+            "documented False) names the AWS page read and what it leaves out"
+        ),
+    ),
 )
 _RULE = {rule.id: rule for rule in RULES}
 

@@ -74,6 +74,7 @@ ORDER: tuple[str, ...] = (
     "CDKP030",
     "CDKP031",
     "CDKP032",
+    "CDKP033",
 )
 
 

@@ -48,6 +48,10 @@ class Delivery:
     """False where AWS supports no customer managed key for the delivery (only SSE-S3 into a
     bucket; no topic encrypted with one): no key policy lets it in, a domain store there is
     CDKP026, and ``service`` and ``actions`` are empty."""
+    documented: bool = True
+    """False where AWS documents no principal or request for the delivery into a store on a
+    customer managed key (DocumentDB's and Neptune's event subscriptions): a domain store there
+    is CDKP033, a warning to verify, and ``service`` and ``actions`` are empty."""
     service_account: bool = False
     """Whether the destination bucket's policy names an AWS account of the service as the writer
     (Elastic Load Balancing's, which the CDK's ``log_access_logs`` writes for every load
@@ -370,4 +374,23 @@ DELIVERIES: tuple[Delivery, ...] = (
         "AWS Config does not support encrypted Amazon SNS topics", scoped=False,
         customer_key=False,
     ),
+    # Amazon SNS Developer Guide, "Managing Amazon SNS encryption keys and costs"
+    # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html): "Several AWS services
+    # publish events to Amazon SNS topics. To allow these event sources to work with encrypted
+    # topics, you must perform the following steps", with a table of event sources and their
+    # service principals (Amazon RDS, events.rds.amazonaws.com) in which neither Amazon
+    # DocumentDB nor Amazon Neptune appears; neither service's event pages ("Managing Amazon
+    # DocumentDB events", "Amazon Neptune events") says which principal publishes or what it
+    # requests of a topic's key. Not assumed to be RDS's principal. AWS CloudFormation Template
+    # Reference, "AWS::DocDB::EventSubscription" / "AWS::Neptune::EventSubscription":
+    # SnsTopicArn, "The Amazon Resource Name (ARN) of the SNS topic created for event
+    # notification".
+    *(Delivery(
+        source, "SnsTopicArn", (), "AWS::SNS::Topic", "", (),
+        'Amazon SNS Developer Guide, "Managing Amazon SNS encryption keys and costs" '
+        "(https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html)",
+        "Several AWS services publish events to Amazon SNS topics. To allow these event sources "
+        "to work with encrypted topics, you must perform the following steps", scoped=False,
+        documented=False,
+    ) for source in ("AWS::DocDB::EventSubscription", "AWS::Neptune::EventSubscription")),
 )  # fmt: skip
