@@ -28,7 +28,13 @@ from ..assembly.principals import PrincipalResolver
 from ..assembly.references import references
 from ..knowledge import catalogue, contracts
 from ..knowledge.contract_shapes import WIRED_DEPLOYMENT, WIRED_LINKED_ROLES
-from ..knowledge.wiring import SOURCE_ARN_PROPERTIES, WIRING, Wiring, foreign_source
+from ..knowledge.wiring import (
+    LINKED_ROLE_PROPERTIES,
+    SOURCE_ARN_PROPERTIES,
+    WIRING,
+    Wiring,
+    foreign_source,
+)
 from ..knowledge.wiring import SOURCE_TYPES as _SOURCE_TYPES
 from ..knowledge.wiring import named as _named
 from ..policy import evaluator
@@ -177,10 +183,23 @@ def _delivery(
         return
     prepared = prepared_key_policy(assembly, resolver, key)
     source = source_of_delivery(stack, resource, key.stack.environment.account)
-    refused = _refused(prepared, stack, row_set.contract, source, key.deployment_role)
+    role = linked_role_of(resource)
+    refused = _refused(prepared, stack, row_set.contract, source, key.deployment_role, role)
     if refused:
         yield _finding(stack, logical_id, resource, store_stack, store_id, store, domain, what,
-                       refused, row_set.contract, source)  # fmt: skip
+                       refused, row_set.contract, source, role)  # fmt: skip
+
+
+def linked_role_of(resource: Mapping[str, Any]) -> Any:
+    """The service-linked role ``resource`` names instead of its service's default
+    (:data:`cdk_partition.knowledge.wiring.LINKED_ROLE_PROPERTIES`: an Auto Scaling group's
+    ``ServiceLinkedRoleARN``), canonical (``Fn::Join``/``Fn::Sub`` as text); None for the
+    default."""
+    prop = LINKED_ROLE_PROPERTIES.get(str(resource.get("Type")))
+    props = resource.get("Properties")
+    if prop is None or not isinstance(props, dict) or props.get(prop) is None:
+        return None
+    return evaluator.canonicalize(props[prop])
 
 
 _ROTATION = "AWS::SecretsManager::RotationSchedule"
@@ -255,6 +274,7 @@ def _refused(
     contract: str,
     source: tuple[str, str] | None,
     deployer: Any = None,
+    linked_role: Any = None,
 ) -> list[tuple[str, str, str]]:
     """(service or role, request, why) of each contract request the key policy refuses: a
     service principal's run-time requests, a service-linked role's (EC2 Auto Scaling launching
@@ -263,7 +283,9 @@ def _refused(
     another account's source the delivery is for (:func:`source_of_delivery`), whose ARN and
     account the service's requests carry. A service-linked role's own policy is its AWS managed
     policy, which allows the request its row cites (the key's account principal lets it
-    through, :data:`~cdk_partition.knowledge.contract_shapes.NAMED_BY_CONDITION`)."""
+    through, :data:`~cdk_partition.knowledge.contract_shapes.NAMED_BY_CONDITION`).
+    ``linked_role``: the role the delivering resource names instead of the service's default
+    (:func:`linked_role_of`), whose requests they are."""
     env = stack.environment
     fill = {"{account}": env.account_text, "{region}": env.region_text,
             "{partition}": env.partition_text}  # fmt: skip
@@ -275,6 +297,11 @@ def _refused(
                 continue  # a key not written by this version: nothing to hold the row against
             deployed = evaluator.canonicalize(deployer)
             row = replace(row, principal=str(deployed) if isinstance(deployed, str) else "")
+        elif row.caller == "service_linked_role" and linked_role is not None:
+            if not isinstance(linked_role, str):  # a value the template does not spell out
+                out.append((str(linked_role), "every request", "undecidable: the role's ARN"))
+                continue
+            row = replace(row, principal=linked_role)
         elif not role and (row.caller != "service_principal" or row.phase != "run"):
             continue
         context = {}
@@ -375,12 +402,20 @@ def _finding(
     refused: list[tuple[str, str, str]],
     contract: str,
     source: tuple[str, str] | None,
+    linked_role: Any = None,
 ) -> Finding:
     base = resource_fields(stack, logical_id, resource, domain)
     store_path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
     services = list(dict.fromkeys(s for s, _, _ in refused))
     requests = "; ".join(f"{a} by {s} ({why})" for s, a, why in refused)
-    if contract == _AUTO_SCALING:
+    if linked_role is not None:
+        fix = (
+            f'on the domain of {store_path}: `domain.allow_integration("{contract}", '
+            f'linked_role="{linked_role}")` (the statements its contract rows document, naming '
+            "the group's own service-linked role, which must exist before the key policy names "
+            "it), or use a store outside the domain"
+        )
+    elif contract == _AUTO_SCALING:
         fix = (
             f"on the domain of {store_path}: make the template with "
             "`domain.launch_template(..., auto_scaling=True)` (EC2 Auto Scaling's service-linked "

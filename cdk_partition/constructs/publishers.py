@@ -139,7 +139,7 @@ class Publishers(_Mixin):
         statements[sid] = statement
         self._add_service_statement(statement)
 
-    def allow_integration(self, integration: str) -> None:
+    def allow_integration(self, integration: str, *, linked_role: str | None = None) -> None:
         """Write the key-policy statement of an integration the app wires to a store on the key,
         as its service contract says (``integration``: the contract's name, one of
         :data:`cdk_partition.knowledge.wiring.WIRING`'s, shown in the docs' contract table):
@@ -162,8 +162,18 @@ class Publishers(_Mixin):
         Call it when the template cannot show it (a store imported by a hand-written export name
         or a literal ARN): CDKP021 names the call.
 
+        :param linked_role: the ARN of the service-linked role the source names instead of its
+            service's default (an Auto Scaling group's ``service_linked_role_arn``, a role with a
+            custom suffix: "if you plan to give granular access to a specific customer managed
+            key, you should use a custom suffix service-linked role", Amazon EC2 Auto Scaling
+            User Guide, "Service-linked roles for Amazon EC2 Auto Scaling",
+            https://docs.aws.amazon.com/autoscaling/ec2/userguide/autoscaling-service-linked-role.html).
+            The role must exist before the key policy names it. Default: the default role the
+            contract rows name. The wiring the template shows needs no call: the key follows a
+            group's own role.
         :raises ValueError: for a name that is no integration of the wiring table (the message
-            lists them).
+            lists them), or ``linked_role`` for an integration that is not a service-linked
+            role's.
         """
         known = sorted({w.contract for w in wiring.WIRING})
         if integration not in known:
@@ -171,7 +181,13 @@ class Publishers(_Mixin):
                 f"{path_of(self)}: allow_integration({integration!r}) of {self}: no such "
                 f"integration; pass one of: {', '.join(known)}."
             )
-        self._allow_wired(integration)
+        if linked_role is not None and integration not in contract_shapes.WIRED_LINKED_ROLES:
+            raise ValueError(
+                f"{path_of(self)}: allow_integration({integration!r}, linked_role=...) of "
+                f"{self}: that integration names no service-linked role; pass linked_role only "
+                f"with one of: {', '.join(sorted(contract_shapes.WIRED_LINKED_ROLES))}."
+            )
+        self._allow_wired(integration, linked_role)
 
     def _allow_wired_source(self, contract: str, arn: str) -> None:
         """``contract``'s publisher statement scoped to exactly ``arn``, a source of another
@@ -186,10 +202,11 @@ class Publishers(_Mixin):
                 else:
                     self._allow_publisher(row.principal)
 
-    def _allow_wired(self, contract: str) -> None:
-        """The statement of ``contract``'s rows: its publisher or its service-linked role."""
+    def _allow_wired(self, contract: str, linked_role: str | None = None) -> None:
+        """The statement of ``contract``'s rows: its publisher or its service-linked role (the
+        default, or ``linked_role``: the ARN the source names)."""
         if contract in contract_shapes.WIRED_LINKED_ROLES:
-            self._allow_linked_role(contract)
+            self._allow_linked_role(contract, linked_role)
             return
         if contract in contract_shapes.WIRED_DEPLOYMENT:
             self._allow_wired_deployment(contract)
@@ -227,7 +244,7 @@ class Publishers(_Mixin):
                 )
             )
 
-    def _allow_linked_role(self, contract: str) -> None:
+    def _allow_linked_role(self, contract: str, role: str | None = None) -> None:
         """The service-linked role of ``contract`` (one of
         :data:`cdk_partition.knowledge.contract_shapes.WIRED_LINKED_ROLES`), as its contract rows
         say: a statement per row (``LINKED_ROLE_SIDS``; ``Grants`` after it for the row of
@@ -235,18 +252,23 @@ class Publishers(_Mixin):
         ``StringEquals`` for the rest, ``{region}`` this stack's), exempt from the deny. A role
         of :data:`~cdk_partition.knowledge.contract_shapes.NAMED_BY_CONDITION` is named by
         ``aws:PrincipalArn`` under the account's principal (it may not exist when the key is
-        created)."""
-        done: set[str] = self.__dict__.setdefault("_linked_roles", set())
-        if contract in done:
-            return
-        done.add(contract)
+        created). ``role``: the ARN of the role the source names instead of the default (a
+        custom suffix), in statements of its own (``Role<n>`` after the Sid)."""
         stack = cdk.Stack.of(self)
+        done: dict[tuple[str, str], int] = self.__dict__.setdefault("_linked_roles", {})
+        mark = (contract, "" if role is None else json.dumps(stack.resolve(role), sort_keys=True))
+        if mark in done:
+            return
+        done[mark] = (1 + sum(1 for c, r in done if c == contract and r)) if role is not None else 0
         for row in contracts.rows_for(contract):
             if row.caller != "service_linked_role":
                 continue
             arn = row.principal.format(partition=stack.partition, account=stack.account)
-            sid = LINKED_ROLE_SIDS[contract] + (
-                "Grants" if "kms:CreateGrant" in row.actions else ""
+            arn = arn if role is None else role
+            sid = (
+                LINKED_ROLE_SIDS[contract]
+                + (f"Role{done[mark]}" if role is not None else "")
+                + ("Grants" if "kms:CreateGrant" in row.actions else "")
             )
             conditions = _row_conditions(row, stack)
             principal: iam.IPrincipal = iam.ArnPrincipal(arn)

@@ -255,12 +255,25 @@ class StoreAccess(Publishers):
                     if source is not None:  # another account's source: its ARN, exactly
                         self._allow_wired_source(contract, source)
                     else:
-                        self._allow_wired(contract)
+                        self._allow_wired(contract, self._linked_role_of(item))
 
     def _account(self) -> str | None:
         """The stack's account, None when environment-agnostic."""
         account = cdk.Stack.of(self).account
         return None if cdk.Token.is_unresolved(account) else account
+
+    def _linked_role_of(self, item: dict[str, Any]) -> str | None:
+        """The service-linked role a wiring resource (``item`` of :meth:`KeyReferrers.find`)
+        names instead of its service's default (an Auto Scaling group's
+        ``ServiceLinkedRoleARN``: :data:`cdk_partition.knowledge.wiring.LINKED_ROLE_PROPERTIES`),
+        as the construct holds it (a literal, or a token the key's template resolves the same
+        way); None for the default."""
+        prop = wiring.LINKED_ROLE_PROPERTIES.get(str(item.get("type")))
+        construct = construct_at(self.node.root, str(item.get("path", "")))
+        if prop is None or not isinstance(construct, cdk.CfnResource):
+            return None
+        value = getattr(construct, _snake(_l1_name(prop)), None)
+        return value if isinstance(value, str) else None
 
     def _foreign_source_of(self, item: dict[str, Any]) -> str | None:
         """The source ARN of another account a wiring resource (``item`` of

@@ -23,6 +23,7 @@ from .run_roles import roles_at
 
 __all__ = [
     "DELIVERIES",
+    "LINKED_ROLE_PROPERTIES",
     "SOURCE_ARN_PROPERTIES",
     "SOURCE_PROPERTIES",
     "SOURCE_TYPES",
@@ -145,6 +146,18 @@ SOURCE_PROPERTIES: tuple[str, ...] = (
     "KinesisStreamSpecification", "Replicas", "ImportSourceSpecification", "SnsTopicArn",
     "NotificationTopicARN", "Triggers", "NotificationConfigurations",
 )  # fmt: skip
+
+#: Source types that may name the service-linked role their service acts as, instead of its
+#: default (the role the contract rows name): "The Amazon Resource Name (ARN) of the
+#: service-linked role that the Auto Scaling group uses to call other AWS service on your behalf.
+#: By default, Amazon EC2 Auto Scaling uses a service-linked role named AWSServiceRoleForAutoScaling"
+#: (AWS CloudFormation Template Reference, "AWS::AutoScaling::AutoScalingGroup",
+#: ServiceLinkedRoleARN,
+#: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-autoscaling-autoscalinggroup.html).
+#: Such a group's launches and notifications are that role's requests.
+LINKED_ROLE_PROPERTIES: Mapping[str, str] = {
+    "AWS::AutoScaling::AutoScalingGroup": "ServiceLinkedRoleARN"
+}
 
 #: Source types whose source is another resource, named by a property: its ARN and its owner's
 #: account are what the service sends as ``aws:SourceArn`` / ``aws:SourceAccount`` when it calls

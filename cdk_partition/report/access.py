@@ -43,6 +43,7 @@ from ..knowledge.capabilities import (
     DEPLOYMENT_DIRECT_SID_PREFIX,
     KMS_KEY_ACTIONS,
     LIBRARY_SIDS,
+    LINKED_ROLE_SIDS,
     PASSED_ROLE_SID_PREFIX,
     PUBLISHER_SID_PREFIX,
     SERVICE_SID_PREFIX,
@@ -318,6 +319,7 @@ def build_domain_report(
                 CONTRACT_SID_PREFIX,
                 DEPLOYMENT_DIRECT_SID_PREFIX,
                 PASSED_ROLE_SID_PREFIX,
+                *LINKED_ROLE_SIDS.values(),  # a source's own role: <Sid>Role<n>
             )
         ):
             report.findings.append(

@@ -1,0 +1,152 @@
+"""An Auto Scaling group naming its own service-linked role (issue #19, a principal the wiring
+decides): "if you plan to give granular access to a specific customer managed key, you should
+use a custom suffix service-linked role" (Amazon EC2 Auto Scaling User Guide, "Service-linked
+roles for Amazon EC2 Auto Scaling"); the group names it by ``ServiceLinkedRoleARN``. Its launches
+from a template on the domain key and its notifications into a domain topic are that role's
+requests. Before, the key named the default role ``AWSServiceRoleForAutoScaling`` only: synth
+and audit were silent and every launch and notification failed at run time.
+
+Now the key policy follows the group's role (its own statements, ``AllowAutoScalingLaunchRole1``
+...), the default role is not named for it (the granular access AWS recommends), the requests
+are decided by our evaluator and the independent simulator, and a group the key cannot follow
+(a topic imported by a hand-written export name) is CDKP021 whose fix, applied as written,
+passes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_sns as sns
+from conftest import volume_template
+from test_oracle_iam_simulate import ACCOUNT, Case, caller_for_arn, decide_ours
+from test_wiring_follows import ENV, Build, _decisions, _synth
+
+from cdk_partition.audit import Finding
+from cdk_partition.knowledge import contracts
+from cdk_partition.policy import evaluator
+
+ROLE = (
+    f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/"
+    "AWSServiceRoleForAutoScaling_orders"
+)
+DEFAULT = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+CONTRACTS = ("launch_template_auto_scaling", "auto_scaling_notification_topic")
+
+
+def _group(scope: cdk.Stack, template: Any, topic: sns.ITopic, role: str | None) -> None:
+    vpc = ec2.Vpc(scope, "Vpc", max_azs=1, nat_gateways=0)
+    group = autoscaling.AutoScalingGroup(
+        scope, "Group", vpc=vpc, launch_template=template,
+        vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+        notifications=[autoscaling.NotificationConfiguration(topic=topic)],
+    )  # fmt: skip
+    if role is not None:
+        cfn = group.node.default_child
+        assert isinstance(cfn, autoscaling.CfnAutoScalingGroup)
+        cfn.service_linked_role_arn = role
+
+
+def _own_role(app: cdk.App, orders: Any, wired: bool) -> None:
+    """A fleet stack's group launching a domain template and notifying a domain topic, as its
+    own service-linked role (``wired``) or as the default one."""
+    template = volume_template(orders, "Template")
+    cdk.Mixins.of(template).apply(orders.domain.encryption_at_rest())
+    topic = orders.domain.topic("Scaling")
+    _group(cdk.Stack(app, "Fleet", env=ENV), template, topic, ROLE if wired else None)
+
+
+@pytest.fixture(scope="module")
+def synthesized(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[bool, tuple[dict[str, Any], list[Finding]]]:
+    return {wired: _synth(tmp_path_factory.mktemp(f"own-{wired}"), _own_role, wired)
+            for wired in (True, False)}  # fmt: skip
+
+
+def _cases(policy: dict[str, Any], role: str) -> list[Case]:
+    return [
+        Case(contract, policy, caller_for_arn(role), action,
+             {k: v.format(region=ENV.region) for k, v in row.context.items()})
+        for contract in CONTRACTS for row in contracts.rows_for(contract)
+        if row.caller == "service_linked_role" for action in row.actions
+    ]  # fmt: skip
+
+
+def test_the_key_names_the_groups_own_role_for_its_launches_and_notifications(
+    synthesized: dict[bool, tuple[dict[str, Any], list[Finding]]],
+) -> None:
+    policy, findings = synthesized[True]
+    assert not [f for f in findings if f.severity == "error"], [f.message for f in findings]
+    sids = {s.get("Sid") for s in policy["Statement"] if ROLE in str(s.get("Principal"))}
+    assert sids == {
+        "AllowAutoScalingLaunchRole1", "AllowAutoScalingLaunchRole1Grants",
+        "AllowAutoScalingNotificationsRole1",
+    }  # fmt: skip
+    ours, theirs = _decisions(_cases(policy, ROLE))
+    assert ours == theirs == ["allow"] * len(ours), (ours, theirs)
+
+
+def test_the_default_role_is_not_named_for_a_group_with_its_own(
+    synthesized: dict[bool, tuple[dict[str, Any], list[Finding]]],
+) -> None:
+    policy, _ = synthesized[True]
+    assert f'"{DEFAULT}"' not in json.dumps(policy)  # (the custom role's ARN extends it)
+    ours, theirs = _decisions(_cases(policy, DEFAULT))
+    assert "allow" not in ours and "allow" not in theirs, (ours, theirs)
+    # and a group of the default role: the default role's statements, not the custom one's
+    bare, findings = synthesized[False]
+    assert ROLE not in json.dumps(bare) and f'"{DEFAULT}"' in json.dumps(bare)
+    assert not [f for f in findings if f.severity == "error"], [f.message for f in findings]
+
+
+def _by_export(fix: str | None) -> Build:
+    """The group notifying a domain topic the consumer stack imports by a hand-written export
+    name, as its own role: the key cannot follow it, the audit can; ``fix``: the calls CDKP021
+    printed, evaluated as written."""
+
+    def build(app: cdk.App, orders: Any, wired: bool) -> None:
+        del app, wired
+        from test_integrations import imported_by_export
+
+        topic = orders.domain.topic("Events")
+        consumers, arn = imported_by_export(orders, topic.topic_arn, "events")
+        template = ec2.LaunchTemplate(
+            consumers, "Plain", machine_image=ec2.MachineImage.latest_amazon_linux2023(),
+            instance_type=ec2.InstanceType("t3.micro"),
+        )  # fmt: skip
+        _group(consumers, template, sns.Topic.from_topic_arn(consumers, "Imported", arn), ROLE)
+        for call in re.findall(r"`(domain\.\w+\([^`]*\))`", fix or ""):
+            eval(call, {"domain": orders.domain})  # the library's own fix text, as written
+
+    return build
+
+
+def test_a_group_the_key_cannot_follow_is_cdkp021_naming_its_role(tmp_path: Path) -> None:
+    _, findings = _synth(tmp_path / "before", _by_export(None), True)
+    (found,) = [f for f in findings if f.rule == "CDKP021"]
+    assert ROLE in found.message, found.message
+    assert f'linked_role="{ROLE}"' in (found.fix or ""), found.fix
+    policy, after = _synth(tmp_path / "after", _by_export(found.fix), True)
+    assert not [f for f in after if f.severity == "error"], [f.message for f in after]
+    request = evaluator.Request(
+        "kms:GenerateDataKey", ROLE, ACCOUNT,
+        context={"kms:ViaService": f"sns.{ENV.region}.amazonaws.com"},
+    )  # fmt: skip
+    assert decide_ours(policy, request) == "allow"
+
+
+def test_linked_role_only_for_an_integration_of_a_service_linked_role(tmp_path: Path) -> None:
+    def build(app: cdk.App, orders: Any, wired: bool) -> None:
+        del app, wired
+        with pytest.raises(ValueError, match="names no service-linked role"):
+            orders.domain.allow_integration("alarm_action_topic", linked_role=ROLE)
+
+    _synth(tmp_path, build, True)
