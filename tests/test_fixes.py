@@ -811,6 +811,20 @@ def _document_db_events_into_a_domain_topic(scope: Construct, fixed: bool) -> No
         exempt(events_, "CDKP033", "A test deployment delivered every event category here.")
 
 
+@case("CDKP034", "Onto", "create it with `domain.queue(...)`")
+def _dead_letters_off_the_key(scope: Construct, fixed: bool) -> None:
+    # a plain queue on the domain key moving what it could not deliver into a queue of SSE-SQS
+    orders = _domain(scope)
+    if fixed:
+        parked = orders.domain.queue("Parked")
+    else:
+        parked = sqs.Queue(cdk.Stack(scope, "Parking"), "Parked")
+    sqs.Queue(
+        orders, "Jobs", encryption=sqs.QueueEncryption.KMS, encryption_master_key=orders.domain.key,
+        dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=3, queue=parked),
+    )  # fmt: skip
+
+
 _VENDED_LOGS = (
     'Amazon CloudWatch Logs User Guide, "Logs sent to Amazon S3" '
     "(https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-S3.html)"

@@ -432,8 +432,27 @@ def test_log_groups_are_gated_by_the_service_not_the_key(sample_report: report.R
     labels = list(orders.principals)
     assert labels.index(LOGS_ROW) < labels.index(report.ANY_OTHER_IN_ACCOUNT)
     gated = [f["message"] for f in orders.findings if f["rule"] == "REPORT-SERVICE-GATED"]
-    assert len(gated) == 2  # log groups, event bus
+    assert len(gated) == 3  # log groups, event bus, topic
     assert any("CloudWatch Logs" in m and "logs:GetLogEvents" in m for m in gated)
+
+
+TOPICS_ROW = "anyone AWS lets call sns:Subscribe on the domain's topics"
+
+
+def test_topics_are_gated_by_who_may_subscribe_not_the_key(
+    sample_report: report.Report,
+) -> None:
+    """A subscriber receives every message decrypted and never calls KMS ("only decrypted when
+    they are sent", Amazon SNS Developer Guide, "Encryption at rest"): the report said the key
+    gates each reader of a domain topic, and that no other principal reads (an attack
+    subscribed its own queue); now its row says who does."""
+    orders = _domain(sample_report, "orders")
+    row = orders.principals[TOPICS_ROW]
+    assert row["kind"] == "service_gated" and row["via_the_service"] == ["read"]
+    assert row["stores"] == ["Orders/Domain/OrderPlaced"]
+    assert "sns-server-side-encryption" in row["source"]
+    stores = {s["path"]: s for s in orders.stores}
+    assert stores["Orders/Domain/OrderPlaced"]["key_gates"] == "service"
     stores = {s["path"]: s for s in orders.stores}
     assert stores["Orders/Domain/AuditLog"]["key_gates"] == "service"
     assert stores["Orders/Domain/Documents"]["key_gates"] == "reader"

@@ -72,6 +72,7 @@ from .cycles import audit_cycles
 from .deliveries import audit_deliveries, delivery_accounts
 from .documents import audit_emr_security_configuration, collection_policy_findings
 from .door_uses import audit_door_uses
+from .egress import audit_egress
 from .exemptions import EXEMPTIBLE_RULES, KEY_EXEMPTIBLE_RULES, apply_exemptions
 from .identities import audit_identities
 from .integrations import audit_integrations, wired_sources
@@ -170,6 +171,7 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
         findings.extend(audit_integrations(assembly))  # services the CDK wires to stores
         findings.extend(audit_origin_identities(assembly))  # CloudFront OAIs on domain buckets
         findings.extend(audit_deliveries(assembly))  # deliveries AWS documents, no contract
+        findings.extend(audit_egress(assembly, resolver))  # domain data moved off the key
         findings.extend(audit_service_grants(assembly))  # services a store's policy lets in
         findings.extend(audit_backup_selections(assembly))  # AWS Backup roles on domain stores
         findings.extend(audit_run_roles(assembly))  # roles the domain's stores run with

@@ -15,6 +15,7 @@ from .bucket_puts import RULES as BUCKET_RULES
 from .contracts import RULES as CONTRACT_RULES
 from .custom_resources import RULES as CUSTOM_RESOURCE_RULES
 from .cycles import RULES as CYCLE_RULES
+from .egress import RULES as EGRESS_RULES
 from .identities import RULES as IDENTITY_RULES
 from .integrations import RULES as INTEGRATION_RULES
 from .key_policy import RULES as KEY_RULES
@@ -75,6 +76,7 @@ ORDER: tuple[str, ...] = (
     "CDKP031",
     "CDKP032",
     "CDKP033",
+    "CDKP034",
 )
 
 
@@ -115,4 +117,5 @@ RULES: dict[str, Rule] = _collect(
     RUN_ROLE_RULES,
     TRUST_RULES,
     ORIGIN_RULES,
+    EGRESS_RULES,
 )

@@ -454,6 +454,15 @@ GATES: Mapping[str, Gate] = MappingProxyType(
             "events:PutRule and events:PutTargets on the bus (a rule forwards events to a target)",
             _PAGES["events_key"],
         ),
+        # "SSE encrypts messages as soon as Amazon SNS receives them. The messages are stored
+        # in encrypted form, and only decrypted when they are sent": a subscriber receives every
+        # message decrypted and never calls KMS (the page asks the key's permissions of
+        # publishers only), so who reads is whoever IAM lets subscribe
+        "AWS::SNS::Topic": Gate(
+            "service",
+            "sns:Subscribe (a subscription receives every message decrypted)",
+            _PAGES["sns_sse"],
+        ),
     }
 )
 

@@ -1,7 +1,7 @@
 """The stores on a domain's key, and whom the key gates for each.
 
 Stores whose service principal decrypts for whoever the service's own API lets read (log groups,
-event buses: :data:`contracts.GATES`) get a matrix row of their own (read "via the service") and a
+event buses, topics: :data:`contracts.GATES`) get a matrix row of their own (read "via the service") and a
 ``REPORT-SERVICE-GATED`` warning: an IAM permission, not the key policy, decides who reads them.
 """
 
@@ -58,6 +58,7 @@ def key_gates(resource_type: Any) -> dict[str, Any]:
 _GATED_NOUNS = {
     "AWS::Logs::LogGroup": ("log groups", "CloudWatch Logs"),
     "AWS::Events::EventBus": ("event buses", "EventBridge"),
+    "AWS::SNS::Topic": ("topics", "Amazon SNS"),
 }
 
 

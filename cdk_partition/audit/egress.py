@@ -1,0 +1,132 @@
+"""A domain's data moved by a service into a store outside the domain (CDKP034).
+
+A topic on the domain key delivers its messages, decrypted, to every subscribed queue and
+delivery stream, and to a subscription's dead-letter queue; a queue on the key moves the messages
+it could not deliver to its dead-letter queue (:data:`cdk_partition.knowledge.egress.EGRESS`,
+each row with its AWS page). A destination that is neither on the source's domain key nor placed
+in that domain holds the domain's data where the key policy decides nothing: whoever its own
+key (or SSE-SQS) lets read it reads the domain's data. The store methods refuse it where they can
+see it (``domain.queue(..., dead_letter_queue=)`` of a queue off the key); a plain L2 on the key,
+a subscription the app adds, or a queue of another stack were silent (found by an attack).
+
+A destination the template names only by a literal ARN of no store of the app is not followed
+(what it is cannot be read from the assembly). Pure Python over the assembly's JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..assembly import CloudAssembly, StackTemplate, resource_path
+from ..assembly.keys import KeyResolver
+from ..knowledge import catalogue
+from ..knowledge.egress import BY_TYPE, Egress, destinations, origins
+from .identity_policies import props_of, type_of
+from .integrations import stores_at
+from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields, short
+
+__all__ = ["RULES", "audit_egress"]
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "CDKP034",
+        "error",
+        "A service moves a domain's data into a store outside the domain",
+        "put the destination on the source's domain key (create it with the domain's store "
+        "method, `domain.queue(...)`, or pass it `domain.key`), so the key policy decides who "
+        "reads it there too; or remove the move",
+        source=no_aws_page(
+            "each move's row (cdk_partition.knowledge.egress.EGRESS) cites the AWS page that "
+            "says the service moves the data"
+        ),
+    ),
+)
+_RULE = {rule.id: rule for rule in RULES}
+
+
+def audit_egress(assembly: CloudAssembly, resolver: KeyResolver) -> Iterator[Finding]:
+    """CDKP034 for each move of :data:`~cdk_partition.knowledge.egress.EGRESS` from a store on a
+    domain key into a store that is neither on that key nor placed in that domain."""
+    for stack in assembly.stacks:
+        for logical_id, resource in stack.resources.items():
+            for row in BY_TYPE.get(str(type_of(resource)), ()):
+                yield from _moves(assembly, resolver, row, stack, logical_id, resource)
+
+
+def _moves(
+    assembly: CloudAssembly,
+    resolver: KeyResolver,
+    row: Egress,
+    stack: StackTemplate,
+    logical_id: str,
+    resource: Mapping[str, Any],
+) -> Iterator[Finding]:
+    props = props_of(resource)
+    sources = (
+        [(stack, logical_id)]
+        if not row.origin
+        else [s for value in origins(row, props) for s in stores_at(assembly, stack, value)]
+    )
+    domains = {d for s, i in sources for d in _key_domains(resolver, s, s.resources.get(i))}
+    if not domains:
+        return
+    for value in destinations(row, props):
+        for target_stack, target_id in stores_at(assembly, stack, value):
+            target = target_stack.resources.get(target_id)
+            if not isinstance(target, dict) or catalogue.lookup(str(type_of(target))) is None:
+                continue
+            inside = _key_domains(resolver, target_stack, target)
+            placed = assembly.domain_of(target_stack, target_id, target).domain
+            for domain in sorted(domains - inside - {placed}):
+                yield _finding(row, stack, logical_id, resource, domain, target_stack,
+                               target_id, target, value)  # fmt: skip
+
+
+def _key_domains(resolver: KeyResolver, stack: StackTemplate, resource: Any) -> set[str]:
+    """The domains whose key a key slot of ``resource`` names."""
+    if not isinstance(resource, dict):
+        return set()
+    properties = resource.get("Properties")
+    uses = catalogue.classify(
+        str(resource.get("Type")), properties if isinstance(properties, dict) else None
+    )
+    return {
+        ref.domain
+        for use in uses or []
+        if use.state == "customer_key"
+        for ref in [resolver.resolve(use.key, stack)]
+        if ref.kind == "domain_key" and ref.domain
+    }
+
+
+def _store_fix(target: Mapping[str, Any]) -> str:
+    """How the catalogue says to put a store of ``target``'s type on the domain key."""
+    spec = catalogue.lookup(str(type_of(target)))
+    return spec.cdk_fix if spec is not None else "pass the domain key (`domain.key`) to it"
+
+
+def _finding(
+    row: Egress,
+    stack: StackTemplate,
+    logical_id: str,
+    resource: Mapping[str, Any],
+    domain: str,
+    target_stack: StackTemplate,
+    target_id: str,
+    target: Mapping[str, Any],
+    value: Any,
+) -> Finding:
+    base = resource_fields(stack, logical_id, resource, domain)
+    target_path = resource_path(target_stack, target_id, target).removesuffix("/Resource")
+    return make_finding(
+        _RULE["CDKP034"],
+        f"{base['path']} moves data of domain {domain!r} into {target_path} (its {row.what}), "
+        f'which is not on the domain key: "{row.quote}" ({row.page}). There the domain\'s '
+        "data is read by whoever that store lets read it, not by whom the key policy names.",
+        fix=f"put {target_path} on the key of domain {domain!r}: "
+        f"{_store_fix(target)} (`domain` being {domain!r}'s), or remove the {row.what}",
+        location=row.destination,
+        value=short(value),
+        **base,
+    )

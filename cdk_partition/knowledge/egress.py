@@ -1,0 +1,120 @@
+"""Where a service moves a store's data on into another store: an SNS topic delivering its
+messages to a subscribed queue or delivery stream, or to a subscription's dead-letter queue; an
+SQS queue moving the messages it could not deliver to its dead-letter queue. The service decrypts
+what it moves (a topic's messages are "only decrypted when they are sent"), so a destination that
+is not on the source's domain key holds the domain's data outside the key policy: CDKP034
+(:mod:`cdk_partition.audit.egress`). Each row cites the AWS page that says the data moves.
+
+Pure Python (no aws_cdk import).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .run_roles import roles_at
+
+__all__ = ["EGRESS", "Egress", "destinations", "origins"]
+
+
+@dataclass(frozen=True)
+class Egress:
+    """A resource of ``source_type`` moving the data of the store ``origin`` names (the resource
+    itself when ``origin`` is empty) into the store ``destination`` names, where the
+    ``source_when`` pairs (property, the values it may have) hold."""
+
+    source_type: str
+    origin: str
+    """The property naming the store the data comes from ("": the resource is that store)."""
+    destination: str
+    """The property naming the store the data moves into (a dotted path under ``Properties``;
+    a JSON string on the way is read as the object it encodes)."""
+    what: str
+    page: str
+    quote: str
+    source_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+
+_SNS_SSE = (
+    'Amazon SNS Developer Guide, "Encryption at rest" '
+    "(https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html)"
+)
+_SNS_SENT = (
+    "SSE encrypts messages as soon as Amazon SNS receives them. The messages are stored in "
+    "encrypted form, and only decrypted when they are sent"
+)
+
+#: The moves followed. Protocols that store what they receive (a queue, a delivery stream); an
+#: HTTP, email, SMS or Lambda endpoint is a reader, whom the key does not gate for a topic either
+#: (the report's row for topics: anyone IAM lets subscribe).
+EGRESS: tuple[Egress, ...] = (
+    # AWS CloudFormation Template Reference, "AWS::SNS::Subscription": Endpoint, "The
+    # subscription's endpoint. The endpoint value depends on the protocol that you specify";
+    # Protocol sqs ("the endpoint is the ARN of an Amazon SQS queue") and firehose ("the endpoint
+    # is the ARN of an Amazon Data Firehose delivery stream"), per the SNS Subscribe API.
+    Egress(
+        "AWS::SNS::Subscription", "TopicArn", "Endpoint", "subscription endpoint", _SNS_SSE,
+        _SNS_SENT, source_when=(("Protocol", ("sqs", "firehose")),),
+    ),
+    # "AWS::SNS::Subscription": RedrivePolicy, "When specified, sends undeliverable messages to
+    # the specified Amazon SQS dead-letter queue"
+    Egress(
+        "AWS::SNS::Subscription", "TopicArn", "RedrivePolicy.deadLetterTargetArn",
+        "dead-letter queue of a subscription", _SNS_SSE, _SNS_SENT,
+    ),
+    # Amazon SQS Developer Guide, "Using dead-letter queues in Amazon SQS"; AWS CloudFormation
+    # Template Reference, "AWS::SQS::Queue": RedrivePolicy, deadLetterTargetArn, "The Amazon
+    # Resource Name (ARN) of the dead-letter queue to which Amazon SQS moves messages after the
+    # value of maxReceiveCount is exceeded"
+    Egress(
+        "AWS::SQS::Queue", "", "RedrivePolicy.deadLetterTargetArn", "dead-letter queue",
+        'Amazon SQS Developer Guide, "Using dead-letter queues in Amazon SQS" '
+        "(https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/"
+        "sqs-dead-letter-queues.html)",
+        "Amazon SQS supports dead-letter queues (DLQs), which source queues can target for "
+        "messages that are not processed successfully",
+    ),
+)  # fmt: skip
+
+#: Source type -> its rows.
+BY_TYPE: Mapping[str, tuple[Egress, ...]] = {
+    t: tuple(r for r in EGRESS if r.source_type == t) for t in {r.source_type for r in EGRESS}
+}
+
+
+def _decoded(value: Any) -> Any:
+    """A JSON string CloudFormation accepts for an object (an SQS ``RedrivePolicy``), decoded."""
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _applies(row: Egress, props: Mapping[str, Any]) -> bool:
+    return all(props.get(name) in values for name, values in row.source_when)
+
+
+def origins(row: Egress, props: Mapping[str, Any]) -> Iterator[Any]:
+    """The values naming the store the data comes from (none when ``row.origin`` is empty: the
+    resource itself), where the row applies."""
+    if row.origin and _applies(row, props):
+        yield from roles_at(props, row.origin)
+
+
+def destinations(row: Egress, props: Mapping[str, Any]) -> Iterator[Any]:
+    """The values naming the store the data moves into, where the row applies."""
+    if not _applies(row, props):
+        return
+    head, _, rest = row.destination.partition(".")
+    value = _decoded(props.get(head))
+    if not rest:
+        if value is not None:
+            yield value
+        return
+    if isinstance(value, Mapping):
+        yield from roles_at(value, rest)

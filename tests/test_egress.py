@@ -1,0 +1,114 @@
+"""A domain's data moved by a service into a store outside the domain (issue #19, found by an
+attack): a topic on the domain key delivers its messages decrypted to a subscribed queue ("SSE
+encrypts messages as soon as Amazon SNS receives them. The messages are stored in encrypted form,
+and only decrypted when they are sent", Amazon SNS Developer Guide, "Encryption at rest"); a
+queue on the key moves what it could not deliver to its dead-letter queue. Into a queue of
+SSE-SQS (or of another domain), the domain's data is read by whoever that queue lets read it.
+``domain.queue(..., dead_letter_queue=)`` refused it at construct time; the same with a plain L2
+on the key, or a subscription the app adds, was silent in synth, audit and report.
+
+Now each such move is CDKP034 on the resource that makes it; moves into stores on the key are
+not, and the fix the finding prints (the destination made with the domain's store method)
+passes as written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subs
+from aws_cdk import aws_sqs as sqs
+from test_integrations import ENV, _synth
+
+from cdk_partition import DomainStack
+from cdk_partition.audit import Finding
+from cdk_partition.knowledge.egress import EGRESS
+
+
+def _shared(orders: DomainStack) -> cdk.Stack:
+    return cdk.Stack(orders.node.root, "Shared", env=ENV)
+
+
+def _outside(orders: DomainStack) -> None:
+    """Every move of the table, each into a queue of SSE-SQS in a stack that is no domain's (the
+    dead-letter queues in one the domain's stack depends on, the subscribed queue in one that
+    depends on it)."""
+    parking = cdk.Stack(orders.node.root, "Parking", env=ENV)
+    dlq = sqs.Queue(parking, "Parked")
+    sqs.Queue(
+        orders, "Jobs", encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=orders.domain.key,
+        dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=3, queue=dlq),
+    )  # fmt: skip
+    placed = orders.domain.topic("Placed")
+    shared = _shared(orders)
+    placed.add_subscription(subs.SqsSubscription(sqs.Queue(shared, "Analytics")))
+    billing = sqs.Queue(
+        shared, "Billing", encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=orders.domain.key,
+    )  # fmt: skip
+    placed.add_subscription(
+        subs.SqsSubscription(billing, dead_letter_queue=sqs.Queue(shared, "Lost"))
+    )
+
+
+def _inside(orders: DomainStack) -> None:
+    """The same moves into stores on the key (the fix as written: ``domain.queue(...)``), and a
+    topic of no domain into a plain queue (not the domain's data)."""
+    dlq = orders.domain.queue("Parked")
+    sqs.Queue(
+        orders, "Jobs", encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=orders.domain.key,
+        dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=3, queue=dlq),
+    )  # fmt: skip
+    placed = orders.domain.topic("Placed")
+    placed.add_subscription(subs.SqsSubscription(orders.domain.queue("Analytics")))
+    placed.add_subscription(
+        subs.SqsSubscription(
+            orders.domain.queue("Billing"), dead_letter_queue=orders.domain.queue("Lost")
+        )
+    )
+    shared = _shared(orders)
+    sns.Topic(shared, "Public").add_subscription(subs.SqsSubscription(sqs.Queue(shared, "Feed")))
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Finding]]:
+    return {
+        name: _synth(tmp_path_factory.mktemp(name), build)
+        for name, build in (("outside", _outside), ("inside", _inside))
+    }
+
+
+def _moves(findings: list[Finding]) -> dict[str, Finding]:
+    return {f.path: f for f in findings if f.rule == "CDKP034"}
+
+
+def test_each_move_off_the_key_is_cdkp034(audited: dict[str, Any]) -> None:
+    found = _moves(audited["outside"])
+    assert {(p.removesuffix("/Resource"), f.location) for p, f in found.items()} == {
+        ("Orders/Jobs", "RedrivePolicy.deadLetterTargetArn"),
+        ("Shared/Analytics/OrdersDomainPlaced9BC5DB8B", "Endpoint"),
+        ("Shared/Billing/OrdersDomainPlaced9BC5DB8B", "RedrivePolicy.deadLetterTargetArn"),
+    }, sorted(found)
+    assert all(f.severity == "error" and f.domain == "orders" for f in found.values())
+    queue = found["Orders/Jobs/Resource"]
+    assert "Parking/Parked" in queue.message and "sqs-dead-letter-queues" in queue.message
+    assert "create it with `domain.queue(...)`" in (queue.fix or "")
+
+
+def test_moves_onto_the_key_and_data_of_no_domain_are_not(audited: dict[str, Any]) -> None:
+    assert _moves(audited["inside"]) == {}
+    assert [f.message for f in audited["inside"] if f.severity == "error"] == []
+
+
+def test_every_row_is_exercised() -> None:
+    """Each row of the table has a move above (a row added without a case would be untested)."""
+    assert {(r.source_type, r.what) for r in EGRESS} == {
+        ("AWS::SQS::Queue", "dead-letter queue"),
+        ("AWS::SNS::Subscription", "subscription endpoint"),
+        ("AWS::SNS::Subscription", "dead-letter queue of a subscription"),
+    }
