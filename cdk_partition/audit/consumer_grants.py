@@ -18,6 +18,7 @@ from ..assembly import CloudAssembly, StackTemplate
 from ..assembly.principals import PrincipalResolver
 from ..assembly.references import references
 from ..knowledge.consumers import CONSUMERS_BY_TYPE, Consumer
+from ..knowledge.run_roles import roles_at
 from .identity_grants import Grant, Unreadable, matching, rows_of
 from .identity_policies import role_arn
 from .store_texts import Store, stores_named
@@ -46,16 +47,17 @@ def consumer_grants(
     for stack in assembly.stacks:
         for logical_id, resource in stack.resources.items():
             kind = resource.get("Type") if isinstance(resource, dict) else None
-            consumer = CONSUMERS_BY_TYPE.get(kind) if isinstance(kind, str) else None
-            props = resource.get("Properties") if consumer is not None else None
-            if consumer is None or not isinstance(props, dict):
+            rows = CONSUMERS_BY_TYPE.get(kind, ()) if isinstance(kind, str) else ()
+            props = resource.get("Properties") if rows else None
+            if not isinstance(props, dict):
                 continue
-            for grant in _grants(assembly, resolver, stores, stack, logical_id, consumer, props,
-                                 identity_kms, unreadable):  # fmt: skip
-                mark = (grant.principal_arn, id(grant.store.stack), grant.store.logical_id,
-                        grant.row.kms_requests)  # fmt: skip
-                if mark not in named:  # the same requests are checked on a grant by name
-                    out.append(grant)
+            for consumer in rows:
+                for grant in _grants(assembly, resolver, stores, stack, logical_id, consumer,
+                                     props, identity_kms, unreadable):  # fmt: skip
+                    mark = (grant.principal_arn, id(grant.store.stack), grant.store.logical_id,
+                            grant.row.kms_requests)  # fmt: skip
+                    if mark not in named:  # the same requests are checked on a grant by name
+                        out.append(grant)
     return out
 
 
@@ -70,18 +72,24 @@ def _grants(
     identity_kms: Callable[[str], tuple[str, ...]],
     unreadable: list[Unreadable],
 ) -> Iterator[Grant]:
-    value = props.get(consumer.store_property)
-    if value is None:
-        return
-    found = [s for s in stores_named(assembly, stack, value, stores).stores
+    found = [s for value in roles_at(props, consumer.store_property)
+             for s in stores_named(assembly, stack, value, stores).stores
              if str(s.resource.get("Type")) in consumer.actions]  # fmt: skip
     if not found:
         return
-    principal = _function_role(assembly, resolver, stack, props.get(consumer.function_property))
+    role_value = roles_at(props, consumer.role_property)
+    principal = (
+        None if len(role_value) != 1
+        else _function_role(assembly, resolver, stack, role_value[0])
+        if consumer.role_of == "function"
+        else role_arn(resolver, stack, role_value[0])
+    )  # fmt: skip
     if principal is None:
+        whose = ("the execution role of the function " if consumer.role_of == "function"
+                 else "the role ")  # fmt: skip
         unreadable.append(Unreadable(stack, logical_id, (
-            f"{consumer.cfn_type} reads a domain store with the execution role of the function "
-            f"its {consumer.function_property} names, and that role cannot be followed")))  # fmt: skip
+            f"{consumer.cfn_type} uses a domain store ({consumer.store_property}) with "
+            f"{whose}its {consumer.role_property} names, and that role cannot be followed")))  # fmt: skip
         return
     arn, path = principal
     for store in dict.fromkeys(found):
@@ -89,7 +97,7 @@ def _grants(
         for row in rows_of(store):
             for action, applied in matching(row, actions, store):
                 yield Grant(stack, logical_id, arn, path, store, action, applied,
-                            identity_kms(arn), by_consumer=consumer.cfn_type)  # fmt: skip
+                            identity_kms(arn), by_consumer=consumer.key)  # fmt: skip
 
 
 def _function_role(

@@ -44,7 +44,7 @@ from typing import Any
 from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver
 from ..knowledge.capabilities import least_capabilities
-from ..knowledge.consumers import CONSUMERS_BY_TYPE
+from ..knowledge.consumers import CONSUMERS_BY_KEY, Consumer
 from ..knowledge.identity_kms import CALLERS_BY_TYPE, ROWS_BY_TYPE
 from ..knowledge.identity_resources import OWN, acts_on
 from ..policy import evaluator
@@ -406,7 +406,8 @@ def _finding(assembly: CloudAssembly, group: list[IdentityVerdict]) -> Finding:
             **base,
         )
     where = "the grant" if not grant.by_resource_policy else "the statement of the resource policy"
-    where = "the event source mapping" if grant.by_consumer else where
+    consumer = _consumer_of(grant)
+    where = consumer.what.replace("this ", "the ", 1) if consumer else where
     if grant.row.any_of:
         return _callers_finding(assembly, group, where, base)
     capabilities = [str(c) for c in least_capabilities(requests)[0]] or ["write"]
@@ -429,17 +430,16 @@ def _finding(assembly: CloudAssembly, group: list[IdentityVerdict]) -> Finding:
             value=grant.principal_arn,
             **base,
         )
-    if grant.by_consumer:
-        consumer = CONSUMERS_BY_TYPE[grant.by_consumer]
+    if consumer is not None:
         return make_finding(
             _RULE["CDKP019"],
-            f"For this event source mapping, Lambda reads {store.path} of domain "
-            f"{store.domain!r} ({actions}) with its function's execution role, {_who(grant)}, "
+            f"For {consumer.what}, {consumer.uses} {store.path} of domain "
+            f"{store.domain!r} ({actions}) with {consumer.role_name}, {_who(grant)}, "
             "whatever policies grant the role that (an AWS managed policy is not in the "
             "template), but the domain key refuses the role the KMS "
             f"request{'s' if len(requests) > 1 else ''} {', '.join(requests)} "
             f"({sources}; what the role calls: {consumer.sources[str(store.resource.get('Type'))][1]})"
-            ": the mapping never delivers a record.",
+            f": {consumer.consequence}.",
             fix=fix,
             location=consumer.store_property,
             value=grant.principal_arn,
@@ -509,6 +509,11 @@ def _every(text: str) -> str:
     if text == "*":
         return 'every resource ("*")'
     return f"{text!r}, which names no store but admits any name of its type"
+
+
+def _consumer_of(grant: Grant) -> Consumer | None:
+    """The row of the resource that makes ``grant``'s principal use the store, if any."""
+    return CONSUMERS_BY_KEY.get(grant.by_consumer) if grant.by_consumer else None
 
 
 def _who(grant: Grant) -> str:

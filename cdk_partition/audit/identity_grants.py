@@ -41,9 +41,9 @@ class Grant:
     the store's type (``star_text``); the store is reached by being one of every resource."""
     star_text: str = "*"
     by_consumer: str = ""
-    """The CloudFormation type of a resource that makes the principal read the store (a Lambda
-    event source mapping, :mod:`.consumer_grants`; ``policy_id`` is that resource), not a
-    policy."""
+    """The row (:attr:`~cdk_partition.knowledge.consumers.Consumer.key`) of a resource that makes
+    the principal use the store (a Lambda event source mapping, a function's dead-letter queue,
+    :mod:`.consumer_grants`; ``policy_id`` is that resource), not a policy."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
-"""Resources that make a role read a store (issue #19, "derive from the wiring"): a Lambda event
+"""Resources that make a role use a store (issue #19, "derive from the wiring"): a Lambda event
 source mapping names its source (``EventSourceArn``) and its function, and Lambda polls the
-source with the function's execution role. The role's permissions may come from a policy the
+source with the function's execution role; a function's dead-letter queue and its asynchronous
+destinations, a task definition's secrets, a pipe's source and a schedule's target are used
+with the role the resource names. The role's permissions may come from a policy the
 template does not show (an AWS managed policy such as ``AWSLambdaSQSQueueExecutionRole``), so the identity
 audit cannot see the read from the role's policies; the mapping shows it. The audit
 (:mod:`cdk_partition.audit.consumer_grants`) turns each row into the actions below on the store,
@@ -14,22 +16,36 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Literal
 
-__all__ = ["CONSUMERS", "CONSUMERS_BY_TYPE", "Consumer"]
+__all__ = ["CONSUMERS", "CONSUMERS_BY_KEY", "CONSUMERS_BY_TYPE", "Consumer"]
 
 
 @dataclass(frozen=True)
 class Consumer:
-    """``cfn_type``'s ``store_property`` names a store that a role reads with ``actions`` (by
-    the store's CloudFormation type); the role is the one ``function_property`` names the
-    function of (its ``Role``)."""
+    """``cfn_type``'s ``store_property`` names a store that a role uses with ``actions`` (by
+    the store's CloudFormation type); the role is the one ``role_property`` names, or, where
+    ``role_of`` is ``"function"``, the execution role (``Role``) of the function it names."""
 
     cfn_type: str
     store_property: str
-    function_property: str
+    """A dotted path under ``Properties`` (``[]`` after a name: each item of that list)."""
+    role_property: str
     actions: Mapping[str, tuple[str, ...]]
     sources: Mapping[str, tuple[str, str]]
     """Store type -> (AWS page title, URL) listing the actions."""
+    role_of: Literal["function", "role"] = "function"
+    what: str = "this event source mapping"
+    """The resource, as a finding names it."""
+    uses: str = "Lambda reads"
+    """The service and what it does with the store, as a finding says it."""
+    role_name: str = "its function's execution role"
+    consequence: str = "the mapping never delivers a record"
+
+    @property
+    def key(self) -> str:
+        """``<type>.<store property>``: the row, as a grant remembers it."""
+        return f"{self.cfn_type}.{self.store_property}"
 
 
 _SQS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
@@ -86,5 +102,99 @@ CONSUMERS: tuple[Consumer, ...] = (
     ),
 )
 
+_SEND = {"AWS::SQS::Queue": ("sqs:SendMessage",), "AWS::SNS::Topic": ("sns:Publish",)}
+_LAMBDA_ASYNC = (
+    'AWS Lambda Developer Guide, "Capturing records of Lambda asynchronous invocations"',
+    "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html",
+)
+#: "To send events to a destination, your function needs additional permissions. Add a policy
+#: with the required permissions to your function's execution role. Each destination service
+#: requires a different permission, as follows: Amazon SQS - sqs:SendMessage, Amazon SNS -
+#: sns:Publish" (the page above, "Configuring destinations for asynchronous invocation", as AWS's
+#: doc source writes it); for a dead-letter queue: "SAM will automatically add appropriate
+#: permission to your Lambda function execution role to give Lambda service access to the
+#: resource. sqs:SendMessage will be added for SQS queues and sns:Publish for SNS topics" (AWS
+#: Serverless Application Model Developer Guide, "DeadLetterQueue",
+#: https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-function-deadletterqueue.html),
+#: and "If the target queue or topic is encrypted with a customer managed key, the execution role
+#: must also be a user in the key's resource-based policy" (the Lambda page's dead-letter queues).
+_ASYNC_SOURCES = MappingProxyType({t: _LAMBDA_ASYNC for t in _SEND})
+_SCHEDULER = (
+    'Amazon EventBridge Scheduler User Guide, "Managing targets in EventBridge Scheduler"',
+    "https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets.html",
+)
+_PIPES = (
+    'Amazon EventBridge User Guide, "Event source permissions for Amazon EventBridge Pipes"',
+    "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-permissions.html",
+)
+
+CONSUMERS += (
+    # a function's dead-letter queue: Lambda sends the events it could not process with the
+    # function's execution role (AWS CloudFormation Template Reference, "AWS::Lambda::Function
+    # DeadLetterConfig": TargetArn, "The Amazon Resource Name (ARN) of an Amazon SQS queue or
+    # Amazon SNS topic")
+    Consumer(
+        "AWS::Lambda::Function", "DeadLetterConfig.TargetArn", "Role",
+        MappingProxyType(_SEND), _ASYNC_SOURCES, role_of="role",
+        what="this function's dead-letter queue", uses="Lambda sends the events it could not "
+        "process into", role_name="the function's execution role",
+        consequence="every failed event is lost",
+    ),
+    # an asynchronous invocation's destinations ("AWS::Lambda::EventInvokeConfig
+    # DestinationConfig": OnFailure and OnSuccess, each a Destination ARN), sent with the
+    # execution role of the function FunctionName names
+    *(Consumer(
+        "AWS::Lambda::EventInvokeConfig", f"DestinationConfig.{when}.Destination", "FunctionName",
+        MappingProxyType(_SEND), _ASYNC_SOURCES,
+        what=f"this function's {label} destination", uses="Lambda sends invocation records "
+        "into", role_name="its function's execution role",
+        consequence="every record is lost",
+    ) for when, label in (("OnFailure", "on-failure"), ("OnSuccess", "on-success"))),
+    # a task definition's secrets: "the task definition is referencing sensitive data using
+    # Secrets Manager secrets ... For more information, see Required IAM permissions for Amazon
+    # ECS secrets" (one of the task execution role's uses), whose list is
+    # "secretsmanager:GetSecretValue—Required if you are referencing a Secrets Manager secret"
+    # and "kms:Decrypt—Required only if your secret uses a custom KMS key and not the default
+    # key" (AWS CloudFormation Template Reference, "AWS::ECS::TaskDefinition Secret": ValueFrom,
+    # "The secret to expose to the container ... the full ARN of the secret")
+    Consumer(
+        "AWS::ECS::TaskDefinition", "ContainerDefinitions[].Secrets[].ValueFrom",
+        "ExecutionRoleArn",
+        MappingProxyType({"AWS::SecretsManager::Secret": ("secretsmanager:GetSecretValue",)}),
+        MappingProxyType({"AWS::SecretsManager::Secret": (
+            'Amazon ECS Developer Guide, "Amazon ECS task execution IAM role"',
+            "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html",
+        )}),
+        role_of="role", what="this task definition's secrets", uses="ECS reads",
+        role_name="the task execution role", consequence="the task never starts",
+    ),
+    # a pipe's source, read with the pipe's role: "the permissions vary based on the source
+    # type" (the page above; an SQS source: sqs:ReceiveMessage, sqs:DeleteMessage,
+    # sqs:GetQueueAttributes; a Kinesis stream: DescribeStream, DescribeStreamSummary,
+    # GetRecords, GetShardIterator, ListShards, SubscribeToShard, as for Lambda). A pipe's target
+    # is not followed: AWS lists no action per target.
+    Consumer(
+        "AWS::Pipes::Pipe", "Source", "RoleArn",
+        MappingProxyType({"AWS::SQS::Queue": _SQS, "AWS::Kinesis::Stream": _KINESIS}),
+        MappingProxyType({"AWS::SQS::Queue": _PIPES, "AWS::Kinesis::Stream": _PIPES}),
+        role_of="role", what="this pipe", uses="EventBridge Pipes reads",
+        role_name="the pipe's execution role", consequence="the pipe never delivers an event",
+    ),
+    # a schedule's target: "to target Amazon SQS's SendMessage operation, the execution role be
+    # granted permission to perform the sqs:SendMessage action" (the page above; the templated
+    # targets "Amazon SNS - Publish", "Amazon SQS - SendMessage"). AWS CloudFormation Template
+    # Reference, "AWS::Scheduler::Schedule Target": Arn and RoleArn.
+    Consumer(
+        "AWS::Scheduler::Schedule", "Target.Arn", "Target.RoleArn", MappingProxyType(_SEND),
+        MappingProxyType({t: _SCHEDULER for t in _SEND}), role_of="role",
+        what="this schedule", uses="EventBridge Scheduler sends into",
+        role_name="the schedule's execution role", consequence="every invocation fails",
+    ),
+)  # fmt: skip
+
 #: :data:`CONSUMERS` by the CloudFormation type of the wiring resource.
-CONSUMERS_BY_TYPE: Mapping[str, Consumer] = MappingProxyType({c.cfn_type: c for c in CONSUMERS})
+CONSUMERS_BY_TYPE: Mapping[str, tuple[Consumer, ...]] = MappingProxyType(
+    {t: tuple(c for c in CONSUMERS if c.cfn_type == t) for t in {c.cfn_type for c in CONSUMERS}}
+)
+#: :data:`CONSUMERS` by :attr:`Consumer.key`.
+CONSUMERS_BY_KEY: Mapping[str, Consumer] = MappingProxyType({c.key: c for c in CONSUMERS})

@@ -1,0 +1,129 @@
+"""Roles that AWS services use a domain store with because a resource says so (issue #19, "derive
+from the wiring", found by an attack): a function's dead-letter queue and its asynchronous
+destinations (sent with the function's execution role: "To send events to a destination, your
+function needs additional permissions ... Amazon SQS - sqs:SendMessage, Amazon SNS -
+sns:Publish", AWS Lambda Developer Guide), a task definition's secrets (read with the task
+execution role: secretsmanager:GetSecretValue, and kms:Decrypt for a customer managed key, Amazon
+ECS Developer Guide), a pipe's source (the pipe's role) and a schedule's target (the schedule's
+role: "the execution role be granted permission to perform the sqs:SendMessage action").
+
+Only event source mappings were followed. With a role whose policies the template does not show
+(an imported role, an AWS managed policy), synth and audit were silent and each use failed at
+run time. Now each is CDKP019 on the resource, naming the role, the store and the KMS requests;
+the fix, applied as written, passes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_pipes as pipes
+from aws_cdk import aws_scheduler as scheduler
+from test_integrations import _synth
+
+from cdk_partition import DomainStack
+from cdk_partition.audit import Finding
+from cdk_partition.knowledge.consumers import CONSUMERS
+
+ACCOUNT = "111122223333"
+WORKER, EXECUTION, PIPER, SCHEDULER = (
+    f"arn:aws:iam::{ACCOUNT}:role/{name}"
+    for name in ("worker", "ecsTaskExecutionRole", "piper", "scheduler")
+)
+
+
+def _app(fixes: str | None) -> Any:
+    """Each use, with roles imported by ARN (their policies are not in the template); ``fixes``:
+    the calls the findings printed, applied as written."""
+
+    def build(orders: DomainStack) -> None:
+        worker = iam.Role.from_role_arn(orders, "Worker", WORKER, mutable=False)
+        lambda_.Function(
+            orders, "Fn", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+            code=lambda_.Code.from_inline("def handler(e, c): pass"), role=worker,
+            dead_letter_queue=orders.domain.queue("FnDlq"),
+            on_failure=destinations.SqsDestination(orders.domain.queue("Failures")),
+            on_success=destinations.SnsDestination(orders.domain.topic("Done")),
+        )  # fmt: skip
+        execution = iam.Role.from_role_arn(orders, "Exec", EXECUTION, mutable=False)
+        task = ecs.FargateTaskDefinition(orders, "Task", execution_role=execution)
+        secret = orders.domain.secret("DbPassword")
+        task.add_container(
+            "App", image=ecs.ContainerImage.from_registry("nginx"),
+            secrets={"PASSWORD": ecs.Secret.from_secrets_manager(secret, "password")},
+        )  # fmt: skip
+        jobs = orders.domain.queue("Jobs")
+        pipes.CfnPipe(orders, "Pipe", role_arn=PIPER, source=jobs.queue_arn,
+                      target=orders.domain.queue("Out").queue_arn)  # fmt: skip
+        scheduler.CfnSchedule(
+            orders, "Schedule", schedule_expression="rate(5 minutes)",
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            kms_key_arn=orders.domain.key.key_arn,
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn=orders.domain.topic("Ticks").topic_arn, role_arn=SCHEDULER),
+        )  # fmt: skip
+        ids = itertools.count()
+        for call in re.findall(r"`(domain\.grant_\w+\([^`]*\))`", fixes or ""):
+            eval(
+                call,
+                {
+                    "domain": orders.domain,
+                    "iam": iam,
+                    "scope": orders,
+                    "id": f"Fixed{next(ids)}",
+                },
+            )  # the library's own fix text, as written
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def before(tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
+    return _synth(tmp_path_factory.mktemp("before"), _app(None))
+
+
+_EXPECTED = {
+    ("Orders/Fn/Resource", "DeadLetterConfig.TargetArn", WORKER),
+    ("Orders/Fn/EventInvokeConfig/Resource", "DestinationConfig.OnFailure.Destination", WORKER),
+    ("Orders/Fn/EventInvokeConfig/Resource", "DestinationConfig.OnSuccess.Destination", WORKER),
+    ("Orders/Task/Resource", "ContainerDefinitions[].Secrets[].ValueFrom", EXECUTION),
+    ("Orders/Pipe", "Source", PIPER),
+    ("Orders/Schedule", "Target.Arn", SCHEDULER),
+}
+
+
+def test_each_use_is_cdkp019_naming_the_role(before: list[Finding]) -> None:
+    found = {(f.path, f.location, f.value) for f in before if f.rule == "CDKP019"}
+    assert found == _EXPECTED, sorted(found)
+    (task,) = [f for f in before if f.path == "Orders/Task/Resource" and f.rule == "CDKP019"]
+    assert "task execution role" in task.message and "kms:Decrypt" in task.message
+    assert "task_execution_IAM_role.html" in task.message
+
+
+def test_the_fixes_pass_as_written(before: list[Finding], tmp_path: Path) -> None:
+    fixes = " ".join(f.fix or "" for f in before if f.rule == "CDKP019")
+    after = _synth(tmp_path, _app(fixes))
+    assert [f.message for f in after if f.rule in ("CDKP019", "CDKP020")] == []
+
+
+def test_every_row_has_a_use_here() -> None:
+    assert {(c.cfn_type, c.store_property) for c in CONSUMERS} - {
+        ("AWS::Lambda::EventSourceMapping", "EventSourceArn")
+    } == {(_TYPES[p], loc) for p, loc, _ in _EXPECTED}
+
+
+_TYPES = {
+    "Orders/Fn/Resource": "AWS::Lambda::Function",
+    "Orders/Fn/EventInvokeConfig/Resource": "AWS::Lambda::EventInvokeConfig",
+    "Orders/Task/Resource": "AWS::ECS::TaskDefinition",
+    "Orders/Pipe": "AWS::Pipes::Pipe",
+    "Orders/Schedule": "AWS::Scheduler::Schedule",
+}
