@@ -17,6 +17,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from conftest import cdk_context, synth_and_audit
@@ -44,9 +45,38 @@ def _stream_with_aws_managed(orders: DomainStack, role: iam.Role) -> str:
     return orders.domain.stream("Events").stream_name
 
 
+def _aws_managed(name: str, store: Callable[[DomainStack], str]) -> Shape:
+    """The role given the AWS managed policy ``name``; the function the store ``store`` makes."""
+
+    def shape(orders: DomainStack, role: iam.Role) -> str:
+        role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(name))
+        return store(orders)
+
+    return shape
+
+
 SHAPES: dict[str, Shape] = {
     "inline-sqs-star": _queue_with_inline_star,
     "aws-managed-kinesis-read": _stream_with_aws_managed,
+    # the policies read whole later (a verbatim copy of their pages): each was not followed
+    "aws-managed-sqs-full": _aws_managed(
+        "AmazonSQSFullAccess", lambda o: o.domain.queue("Jobs").queue_url
+    ),
+    "aws-managed-s3-full": _aws_managed(
+        "AmazonS3FullAccess", lambda o: o.domain.bucket("Docs").bucket_name
+    ),
+    "aws-managed-secrets-read-write": _aws_managed(
+        "SecretsManagerReadWrite", lambda o: o.domain.secret("Token").secret_arn
+    ),
+    "aws-managed-dynamodb-read": _aws_managed(
+        "AmazonDynamoDBReadOnlyAccess",
+        lambda o: (
+            o.domain.table(
+                "Items",
+                partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            ).table_name
+        ),
+    ),
 }
 
 
