@@ -154,6 +154,24 @@ class KeyResolver:
             )
         return ref.key is None or ref.key is self._assembly.domain_key_for(domain, stack, region)
 
+    def domains_of_store(self, resource: Any, stack: StackTemplate) -> frozenset[str]:
+        """The domains whose key a key slot of ``resource`` (a template resource of ``stack``)
+        names as its customer managed key (:func:`~cdk_partition.knowledge.catalogue.classify`);
+        empty for a type the catalogue does not know."""
+        if not isinstance(resource, Mapping):
+            return frozenset()
+        properties = resource.get("Properties")
+        uses = catalogue.classify(
+            str(resource.get("Type", "")), properties if isinstance(properties, dict) else None
+        )
+        return frozenset(
+            ref.domain
+            for use in uses or []
+            if use.state == "customer_key"
+            for ref in [self.resolve(use.key, stack)]
+            if ref.kind == "domain_key" and ref.domain
+        )
+
     def key_of_slot(self, value: Any, stack: StackTemplate) -> KeyRef:
         """The key a store's key property in ``stack`` names: an AWS managed key by its name,
         ARN or join (:func:`~cdk_partition.knowledge.catalogue.is_aws_managed_key_reference`),

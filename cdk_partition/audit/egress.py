@@ -68,7 +68,7 @@ def _moves(
         if not row.origin
         else [s for value in origins(row, props) for s in stores_at(assembly, stack, value)]
     )
-    domains = {d for s, i in sources for d in _key_domains(resolver, s, s.resources.get(i))}
+    domains = {d for s, i in sources for d in resolver.domains_of_store(s.resources.get(i), s)}
     if not domains:
         return
     for value in destinations(row, props):
@@ -76,28 +76,11 @@ def _moves(
             target = target_stack.resources.get(target_id)
             if not isinstance(target, dict) or catalogue.lookup(str(type_of(target))) is None:
                 continue
-            inside = _key_domains(resolver, target_stack, target)
+            inside = resolver.domains_of_store(target, target_stack)
             placed = assembly.domain_of(target_stack, target_id, target).domain
             for domain in sorted(domains - inside - {placed}):
                 yield _finding(row, stack, logical_id, resource, domain, target_stack,
                                target_id, target, value)  # fmt: skip
-
-
-def _key_domains(resolver: KeyResolver, stack: StackTemplate, resource: Any) -> set[str]:
-    """The domains whose key a key slot of ``resource`` names."""
-    if not isinstance(resource, dict):
-        return set()
-    properties = resource.get("Properties")
-    uses = catalogue.classify(
-        str(resource.get("Type")), properties if isinstance(properties, dict) else None
-    )
-    return {
-        ref.domain
-        for use in uses or []
-        if use.state == "customer_key"
-        for ref in [resolver.resolve(use.key, stack)]
-        if ref.kind == "domain_key" and ref.domain
-    }
 
 
 def _store_fix(target: Mapping[str, Any]) -> str:

@@ -11,7 +11,6 @@ from typing import Any
 
 from ..assembly import CloudAssembly, resource_path
 from ..assembly.keys import KeyResolver
-from ..knowledge import catalogue
 from ..knowledge.contracts import GATES
 from .model import DomainReport
 
@@ -22,18 +21,7 @@ def domain_stores(
     """Domain -> stores whose key resolves to that domain's key (wherever they live)."""
     out: dict[str, list[dict[str, Any]]] = {k.name: [] for k in assembly.domain_keys}
     for stack, logical_id, resource in assembly.resources():
-        properties = resource.get("Properties")
-        uses = catalogue.classify(
-            resource.get("Type", ""), properties if isinstance(properties, dict) else None
-        )
-        domains = {
-            ref.domain
-            for use in uses or []
-            if use.state == "customer_key"
-            for ref in [resolver.resolve(use.key, stack)]
-            if ref.kind == "domain_key"
-        }
-        for domain in sorted(d for d in domains if d):
+        for domain in sorted(resolver.domains_of_store(resource, stack)):
             out.setdefault(domain, []).append(
                 {
                     "type": resource.get("Type"),
