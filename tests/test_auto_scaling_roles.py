@@ -24,6 +24,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from conftest import volume_template
 from test_oracle_iam_simulate import ACCOUNT, Case, caller_for_arn, decide_ours
@@ -150,3 +151,40 @@ def test_linked_role_only_for_an_integration_of_a_service_linked_role(tmp_path: 
             orders.domain.allow_integration("alarm_action_topic", linked_role=ROLE)
 
     _synth(tmp_path, build, True)
+
+
+def _created_role(literal: bool) -> Build:
+    """The fleet stack creates the group's own service-linked role (``iam.CfnServiceLinkedRole``)
+    and names it by a reference (the key policy cannot name it: a reference from the key's stack
+    back to the fleet's, which depends on the key's, is a cycle), or, as the fix says, by its
+    literal ARN."""
+
+    def build(app: cdk.App, orders: Any, wired: bool) -> None:
+        del wired
+        template = volume_template(orders, "Template")
+        cdk.Mixins.of(template).apply(orders.domain.encryption_at_rest())
+        fleet = cdk.Stack(app, "Fleet", env=ENV)
+        slr = iam.CfnServiceLinkedRole(
+            fleet, "Slr", aws_service_name="autoscaling.amazonaws.com", custom_suffix="orders"
+        )
+        role = ROLE if literal else fleet.format_arn(
+            service="iam", region="", resource="role",
+            resource_name=f"aws-service-role/autoscaling.amazonaws.com/{slr.ref}",
+        )  # fmt: skip
+        _group(fleet, template, orders.domain.topic("Scaling"), role)
+
+    return build
+
+
+def test_a_role_another_stack_creates_is_cdkp021_and_its_literal_arn_passes(
+    tmp_path: Path,
+) -> None:
+    policy, findings = _synth(tmp_path / "before", _created_role(False), True)
+    assert '"AWSServiceRoleForAutoScaling"' not in json.dumps(policy)  # not the default's
+    found = [f for f in findings if f.rule == "CDKP021"]
+    assert {f.path for f in found} == {"Fleet/Group/ASG"}, [f.message for f in findings]
+    assert all("literal ARN" in (f.fix or "") for f in found), [f.fix for f in found]
+    policy, after = _synth(tmp_path / "after", _created_role(True), True)
+    assert not [f for f in after if f.severity == "error"], [f.message for f in after]
+    ours, theirs = _decisions(_cases(policy, ROLE))
+    assert ours == theirs == ["allow"] * len(ours), (ours, theirs)

@@ -19,6 +19,7 @@ reach stores through IAM grants and are checked by :mod:`cdk_partition.audit.ide
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
@@ -408,7 +409,15 @@ def _finding(
     store_path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
     services = list(dict.fromkeys(s for s, _, _ in refused))
     requests = "; ".join(f"{a} by {s} ({why})" for s, a, why in refused)
-    if linked_role is not None:
+    if isinstance(linked_role, str) and re.search(r"\$\{(?!AWS::)", linked_role):
+        fix = (
+            "name the group's service-linked role by its literal ARN "
+            "(`arn:<partition>:iam::<account>:role/aws-service-role/autoscaling.amazonaws.com/"
+            "AWSServiceRoleForAutoScaling_<suffix>`, created before the group, as AWS asks of "
+            "a custom-suffix role): the key policy then names it; it cannot reference a role "
+            "another stack creates without a dependency cycle"
+        )
+    elif linked_role is not None:
         fix = (
             f'on the domain of {store_path}: `domain.allow_integration("{contract}", '
             f'linked_role="{linked_role}")` (the statements its contract rows document, naming '

@@ -104,6 +104,9 @@ def _grantee_in_stack_of(store: Construct, principal: iam.IPrincipal) -> iam.IGr
     )
 
 
+#: A service-linked role a wiring resource names by a token of another stack than the key's.
+_UNNAMEABLE = "<a token of another stack>"
+
 #: The CloudFormation types with a key slot (the catalogue's): the native walk looks at these only.
 _KEY_SLOT_TYPES: list[str] = sorted(catalogue.CATALOGUE)
 #: The CloudFormation types that wire a service to a store (the wiring table's sources).
@@ -254,8 +257,8 @@ class StoreAccess(Publishers):
                     source = self._foreign_source_of(item)
                     if source is not None:  # another account's source: its ARN, exactly
                         self._allow_wired_source(contract, source)
-                    else:
-                        self._allow_wired(contract, self._linked_role_of(item))
+                    elif (role := self._linked_role_of(item)) is not _UNNAMEABLE:
+                        self._allow_wired(contract, role)
 
     def _account(self) -> str | None:
         """The stack's account, None when environment-agnostic."""
@@ -266,14 +269,23 @@ class StoreAccess(Publishers):
         """The service-linked role a wiring resource (``item`` of :meth:`KeyReferrers.find`)
         names instead of its service's default (an Auto Scaling group's
         ``ServiceLinkedRoleARN``: :data:`cdk_partition.knowledge.wiring.LINKED_ROLE_PROPERTIES`),
-        as the construct holds it (a literal, or a token the key's template resolves the same
-        way); None for the default."""
+        as the construct holds it (a literal, or a token of the key's own stack); None for the
+        default; :data:`_UNNAMEABLE` for a token of another stack, which the key policy cannot
+        name without a dependency cycle (the audit's CDKP021 then prints the call with the
+        role's ARN)."""
         prop = wiring.LINKED_ROLE_PROPERTIES.get(str(item.get("type")))
         construct = construct_at(self.node.root, str(item.get("path", "")))
         if prop is None or not isinstance(construct, cdk.CfnResource):
             return None
         value = getattr(construct, _snake(_l1_name(prop)), None)
-        return value if isinstance(value, str) else None
+        if not isinstance(value, str):
+            return None
+        home = cdk.Stack.of(construct)
+        if cdk.Token.is_unresolved(value) and home is not cdk.Stack.of(self):
+            text = json.dumps(home.resolve(value))
+            if re.search(r'"(Fn::GetAtt|Fn::ImportValue)"|"Ref": "(?!AWS::)', text):
+                return _UNNAMEABLE  # a resource of its own stack: a reference back to it
+        return value
 
     def _foreign_source_of(self, item: dict[str, Any]) -> str | None:
         """The source ARN of another account a wiring resource (``item`` of
