@@ -188,3 +188,37 @@ def test_a_role_another_stack_creates_is_cdkp021_and_its_literal_arn_passes(
     assert not [f for f in after if f.severity == "error"], [f.message for f in after]
     ours, theirs = _decisions(_cases(policy, ROLE))
     assert ours == theirs == ["allow"] * len(ours), (ours, theirs)
+
+
+_NOT_LINKED = {
+    "another account": "arn:aws:iam::999999999999:root",
+    "an ordinary role": f"arn:aws:iam::{ACCOUNT}:role/anything",
+    "another account's linked role": ROLE.replace(ACCOUNT, "999999999999"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_NOT_LINKED))
+def test_a_principal_that_is_no_linked_role_of_the_account_is_never_named(
+    tmp_path: Path, name: str
+) -> None:
+    """A consumer stack's group names a principal that is no service-linked role of EC2 Auto
+    Scaling in the key's account (found by an attack: the key gave it the data actions, past
+    DenyEveryoneElse, and every check was silent): the key names no one for it, CDKP021 says to
+    name a service-linked role, and ``allow_integration`` refuses it."""
+    principal = _NOT_LINKED[name]
+
+    def build(app: cdk.App, orders: Any, wired: bool) -> None:
+        del wired
+        template = volume_template(orders, "Template")
+        cdk.Mixins.of(template).apply(orders.domain.encryption_at_rest())
+        _group(cdk.Stack(app, "Fleet", env=ENV), template, orders.domain.topic("T"), principal)
+        with pytest.raises(ValueError, match="not a service-linked role"):
+            orders.domain.allow_integration("launch_template_auto_scaling", linked_role=principal)
+
+    policy, findings = _synth(tmp_path, build, True)
+    assert principal not in json.dumps(policy)
+    found = [f for f in findings if f.rule == "CDKP021"]
+    assert {f.path for f in found} == {"Fleet/Group/ASG"}, [f.message for f in findings]
+    assert all("name a service-linked role" in (f.fix or "") for f in found), found[0].fix
+    ours, theirs = _decisions(_cases(policy, principal if ":role/" in principal else DEFAULT))
+    assert "allow" not in ours and "allow" not in theirs

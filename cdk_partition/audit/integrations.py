@@ -28,7 +28,7 @@ from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver
 from ..assembly.references import references
 from ..knowledge import catalogue, contracts
-from ..knowledge.contract_shapes import WIRED_DEPLOYMENT, WIRED_LINKED_ROLES
+from ..knowledge.contract_shapes import WIRED_DEPLOYMENT, WIRED_LINKED_ROLES, is_linked_role_of
 from ..knowledge.wiring import (
     LINKED_ROLE_PROPERTIES,
     SOURCE_ARN_PROPERTIES,
@@ -188,7 +188,8 @@ def _delivery(
     refused = _refused(prepared, stack, row_set.contract, source, key.deployment_role, role)
     if refused:
         yield _finding(stack, logical_id, resource, store_stack, store_id, store, domain, what,
-                       refused, row_set.contract, source, role)  # fmt: skip
+                       refused, row_set.contract, source, role,
+                       key.stack.environment.account)  # fmt: skip
 
 
 def linked_role_of(resource: Mapping[str, Any]) -> Any:
@@ -404,12 +405,26 @@ def _finding(
     contract: str,
     source: tuple[str, str] | None,
     linked_role: Any = None,
+    account: str | None = None,
 ) -> Finding:
     base = resource_fields(stack, logical_id, resource, domain)
     store_path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
     services = list(dict.fromkeys(s for s, _, _ in refused))
     requests = "; ".join(f"{a} by {s} ({why})" for s, a, why in refused)
-    if isinstance(linked_role, str) and re.search(r"\$\{(?!AWS::)", linked_role):
+    if linked_role is not None and not (
+        isinstance(linked_role, str)
+        and (
+            re.search(r"\$\{(?!AWS::)", linked_role)
+            or is_linked_role_of(contract, linked_role, account)
+        )
+    ):
+        fix = (
+            "name a service-linked role of EC2 Auto Scaling of the key's account as the group's "
+            "ServiceLinkedRoleARN (`arn:<partition>:iam::<account>:role/aws-service-role/autoscaling.amazonaws.com/"
+            "AWSServiceRoleForAutoScaling`, or that name with a custom suffix `_<suffix>`): the "
+            "key names no other principal for the group's requests"
+        )
+    elif isinstance(linked_role, str) and re.search(r"\$\{(?!AWS::)", linked_role):
         fix = (
             "name the group's service-linked role by its literal ARN "
             "(`arn:<partition>:iam::<account>:role/aws-service-role/autoscaling.amazonaws.com/"

@@ -173,7 +173,8 @@ class Publishers(_Mixin):
             group's own role.
         :raises ValueError: for a name that is no integration of the wiring table (the message
             lists them), or ``linked_role`` for an integration that is not a service-linked
-            role's.
+            role's, or that is not a service-linked role of its service in this account (a
+            literal ARN; another principal would get the integration's data actions).
         """
         known = sorted({w.contract for w in wiring.WIRING})
         if integration not in known:
@@ -187,7 +188,29 @@ class Publishers(_Mixin):
                 f"{self}: that integration names no service-linked role; pass linked_role only "
                 f"with one of: {', '.join(sorted(contract_shapes.WIRED_LINKED_ROLES))}."
             )
+        if linked_role is not None and self._linked_role_text(integration, linked_role) is None:
+            service = contract_shapes.WIRED_LINKED_ROLES[integration]
+            raise ValueError(
+                f"{path_of(self)}: allow_integration({integration!r}, linked_role="
+                f"{linked_role!r}) of {self}: not a service-linked role of {service} in this "
+                f"account (arn:<partition>:iam::<account>:role/aws-service-role/{service}/"
+                f"<its name>[_<suffix>], written as a literal); the key names no other principal "
+                "for the integration."
+            )
         self._allow_wired(integration, linked_role)
+
+    def _linked_role_text(self, contract: str, role: str) -> str | None:
+        """``role`` as its ARN's text when it names the service-linked role of ``contract``'s
+        service in this stack's account (:func:`~cdk_partition.knowledge.contract_shapes
+        .is_linked_role_of`: pseudo parameters allowed, no other token); None otherwise."""
+        stack = cdk.Stack.of(self)
+        text = canonicalize(stack.resolve(role))
+        account = None if cdk.Token.is_unresolved(stack.account) else stack.account
+        if not isinstance(text, str) or not contract_shapes.is_linked_role_of(
+            contract, text, account
+        ):
+            return None
+        return text
 
     def _allow_wired_source(self, contract: str, arn: str) -> None:
         """``contract``'s publisher statement scoped to exactly ``arn``, a source of another
@@ -253,8 +276,12 @@ class Publishers(_Mixin):
         of :data:`~cdk_partition.knowledge.contract_shapes.NAMED_BY_CONDITION` is named by
         ``aws:PrincipalArn`` under the account's principal (it may not exist when the key is
         created). ``role``: the ARN of the role the source names instead of the default (a
-        custom suffix), in statements of its own (``Role<n>`` after the Sid)."""
+        custom suffix), in statements of its own (``Role<n>`` after the Sid), only when it is a
+        service-linked role of the service in this account (else nothing: the audit's CDKP021
+        reports the source)."""
         stack = cdk.Stack.of(self)
+        if role is not None and self._linked_role_text(contract, role) is None:
+            return  # no service-linked role of the service: the key names no one for it
         done: dict[tuple[str, str], int] = self.__dict__.setdefault("_linked_roles", {})
         mark = (contract, "" if role is None else json.dumps(stack.resolve(role), sort_keys=True))
         if mark in done:

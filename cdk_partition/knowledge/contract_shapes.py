@@ -24,6 +24,7 @@ Pure Python (no aws_cdk import).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
 from typing import Any, Literal
@@ -51,6 +52,7 @@ __all__ = [
     "door_sid",
     "door_statement_actions",
     "fill",
+    "is_linked_role_of",
     "not_written_reason",
     "request_context",
     "requested",
@@ -92,6 +94,31 @@ WIRED_LINKED_ROLES: Mapping[str, str] = {
     )
 }
 _WIRED_LINKED_ROLES = tuple(WIRED_LINKED_ROLES)
+
+
+def is_linked_role_of(contract: str, arn: str, account: str | None = None) -> bool:
+    """Whether ``arn`` (text; pseudo parameters as ``${AWS::Partition}``/``${AWS::AccountId}``)
+    names the service-linked role of ``contract``'s service (:data:`WIRED_LINKED_ROLES`): the
+    name its contract rows give it, or that name with a custom suffix ("A service-linked role
+    with a custom suffix that you specify when you create the role, for example,
+    AWSServiceRoleForAutoScaling_mysuffix", Amazon EC2 Auto Scaling User Guide, "Service-linked
+    roles for Amazon EC2 Auto Scaling",
+    https://docs.aws.amazon.com/autoscaling/ec2/userguide/autoscaling-service-linked-role.html),
+    under ``aws-service-role/<service>/``, in ``account`` (any when None). Any other principal
+    (another account's root, an ordinary role) is not one: "only the linked service can assume a
+    service-linked role" (the same page)."""
+    service = WIRED_LINKED_ROLES.get(contract)
+    if service is None:
+        return False
+    name = rows_for(contract)[0].principal.rsplit("/", 1)[1]
+    owner = re.escape(account) if account else r"\d{12}"
+    pattern = (
+        rf"arn:(aws[a-z-]*|\$\{{AWS::Partition\}}):iam::({owner}|\$\{{AWS::AccountId\}}):role/"
+        rf"aws-service-role/{re.escape(service)}/{re.escape(name)}(_[\w+=,.@-]+)?"
+    )
+    return re.fullmatch(pattern, arn) is not None
+
+
 #: The service-linked roles a key policy names by ``aws:PrincipalArn`` under the account's root
 #: principal, not as the statement's ``Principal``: "The principals in the key policy must exist
 #: and be visible to KMS" (AWS KMS API Reference, "CreateKey", Policy,
