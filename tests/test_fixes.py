@@ -37,6 +37,7 @@ from aws_cdk import aws_omics as omics
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sam as sam
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subs
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from aws_cdk import custom_resources as cr
@@ -823,6 +824,19 @@ def _dead_letters_off_the_key(scope: Construct, fixed: bool) -> None:
         orders, "Jobs", encryption=sqs.QueueEncryption.KMS, encryption_master_key=orders.domain.key,
         dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=3, queue=parked),
     )  # fmt: skip
+
+
+@case("CDKP035", "Partner", "`exempt(<the subscription or queue>, 'CDKP035', reason)`")
+def _messages_to_a_partner_queue(scope: Construct, fixed: bool) -> None:
+    # a domain topic delivering, decrypted, into another account's queue the app names by ARN
+    orders = _domain(scope)
+    partner = sqs.Queue.from_queue_arn(
+        orders, "Partner", "arn:aws:sqs:us-east-1:999999999999:partner-inbox"
+    )
+    orders.domain.topic("Placed").add_subscription(subs.SqsSubscription(partner))
+    if fixed:
+        (subscription,) = [c for c in partner.node.children if isinstance(c, sns.Subscription)]
+        exempt(subscription, "CDKP035", "The partner's queue is on a key its owner controls.")
 
 
 _VENDED_LOGS = (

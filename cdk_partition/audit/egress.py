@@ -9,8 +9,10 @@ key (or SSE-SQS) lets read it reads the domain's data. The store methods refuse 
 see it (``domain.queue(..., dead_letter_queue=)`` of a queue off the key); a plain L2 on the key,
 a subscription the app adds, or a queue of another stack were silent (found by an attack).
 
-A destination the template names only by a literal ARN of no store of the app is not followed
-(what it is cannot be read from the assembly). Pure Python over the assembly's JSON.
+A destination the template names only by a literal ARN of no store of the app (another
+account's queue), or by an intrinsic the checks cannot follow, is CDKP035, a warning: what it is
+cannot be read from the assembly. A destination of another domain is CDKP034 too, and sharing
+with that domain is exempted with its reason. Pure Python over the assembly's JSON.
 """
 
 from __future__ import annotations
@@ -39,6 +41,19 @@ RULES: tuple[Rule, ...] = (
         source=no_aws_page(
             "each move's row (cdk_partition.knowledge.egress.EGRESS) cites the AWS page that "
             "says the service moves the data"
+        ),
+    ),
+    Rule(
+        "CDKP035",
+        "warning",
+        "A service moves a domain's data into a destination the assembly does not show",
+        "make the destination a store of the domain in this app (its store method, or the "
+        "domain key on it); when it is meant to receive the domain's data (a consumer "
+        "account's queue on a key its owner controls), exempt the move with the reason: "
+        "`exempt(<the subscription or queue>, 'CDKP035', reason)`",
+        source=no_aws_page(
+            "each move's row (cdk_partition.knowledge.egress.EGRESS) cites the AWS page that "
+            "says the service moves the data; what the destination is, the assembly cannot say"
         ),
     ),
 )
@@ -72,15 +87,20 @@ def _moves(
     if not domains:
         return
     for value in destinations(row, props):
-        for target_stack, target_id in stores_at(assembly, stack, value):
+        targets = stores_at(assembly, stack, value)
+        if not targets:  # a literal ARN of no store of the app, an intrinsic it cannot follow
+            for domain in sorted(domains):
+                yield _unseen(row, stack, logical_id, resource, domain, value)
+        for target_stack, target_id in targets:
             target = target_stack.resources.get(target_id)
             if not isinstance(target, dict) or catalogue.lookup(str(type_of(target))) is None:
                 continue
             inside = resolver.domains_of_store(target, target_stack)
             placed = assembly.domain_of(target_stack, target_id, target).domain
+            others = sorted(inside | ({placed} if placed else set()))
             for domain in sorted(domains - inside - {placed}):
                 yield _finding(row, stack, logical_id, resource, domain, target_stack,
-                               target_id, target, value)  # fmt: skip
+                               target_id, target, value, others)  # fmt: skip
 
 
 def _store_fix(target: Mapping[str, Any]) -> str:
@@ -99,16 +119,47 @@ def _finding(
     target_id: str,
     target: Mapping[str, Any],
     value: Any,
+    others: list[str],
 ) -> Finding:
     base = resource_fields(stack, logical_id, resource, domain)
     target_path = resource_path(target_stack, target_id, target).removesuffix("/Resource")
+    fix = (
+        f"put {target_path} on the key of domain {domain!r}: {_store_fix(target)} (`domain` "
+        f"being {domain!r}'s), or remove the {row.what}"
+    )
+    if others:  # another domain's store: sharing with that domain is a decision, not a slip
+        fix = (
+            f"if domain {others[0]!r} is meant to receive data of domain {domain!r}, say so "
+            f"with the reason: `exempt(<this {row.what}'s resource>, 'CDKP034', reason)`; "
+            f"else deliver into a store of domain {domain!r} or remove the {row.what}"
+        )
     return make_finding(
         _RULE["CDKP034"],
         f"{base['path']} moves data of domain {domain!r} into {target_path} (its {row.what}), "
         f'which is not on the domain key: "{row.quote}" ({row.page}). There the domain\'s '
         "data is read by whoever that store lets read it, not by whom the key policy names.",
-        fix=f"put {target_path} on the key of domain {domain!r}: "
-        f"{_store_fix(target)} (`domain` being {domain!r}'s), or remove the {row.what}",
+        fix=fix,
+        location=row.destination,
+        value=short(value),
+        **base,
+    )
+
+
+def _unseen(
+    row: Egress,
+    stack: StackTemplate,
+    logical_id: str,
+    resource: Mapping[str, Any],
+    domain: str,
+    value: Any,
+) -> Finding:
+    """CDKP035: the move's destination is no store of the assembly (fail closed: a warning)."""
+    base = resource_fields(stack, logical_id, resource, domain)
+    return make_finding(
+        _RULE["CDKP035"],
+        f"{base['path']} moves data of domain {domain!r} into {short(value)} (its {row.what}), "
+        f'a destination the assembly does not show: "{row.quote}" ({row.page}). Whether it is '
+        "on the domain key, and who reads it there, cannot be decided.",
         location=row.destination,
         value=short(value),
         **base,

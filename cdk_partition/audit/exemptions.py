@@ -17,14 +17,15 @@ from .rules import Finding
 __all__ = ["EXEMPTIBLE_RULES", "KEY_EXEMPTIBLE_RULES", "apply_exemptions"]
 
 #: The rules an exemption may silence: findings about one store, CDKP027 on the identity
-#: policy it names (its actions touch no data: the reason says so), and CDKP033 on the resource
-#: delivering into a store (the app verified what AWS does not document). The domain key's own rules
+#: policy it names (its actions touch no data: the reason says so), CDKP033 on the resource
+#: delivering into a store (the app verified what AWS does not document), and CDKP034/CDKP035
+#: on the resource moving a domain's data on (a share with another domain or account, decided). The domain key's own rules
 #: (CDKP1xx), placement, crashes, custom resources aside, and dependency cycles hold for every
 #: domain; an exemption of them is ignored (and ``exempt`` refuses it).
 EXEMPTIBLE_RULES: frozenset[str] = frozenset(
     {"CDKP001", "CDKP002", "CDKP003", "CDKP004", "CDKP005", "CDKP006", "CDKP008", "CDKP009",
      "CDKP010", "CDKP011", "CDKP014", "CDKP015", "CDKP016", "CDKP027", "CDKP030", "CDKP032",
-     "CDKP033", "CDKP106"}
+     "CDKP033", "CDKP034", "CDKP035", "CDKP106"}
 )  # fmt: skip
 #: The key rules an exemption on the domain key may silence: a service statement the app keeps
 #: as AWS documents it although it gives more than the library's contract (CDKP106), with the

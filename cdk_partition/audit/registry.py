@@ -77,6 +77,7 @@ ORDER: tuple[str, ...] = (
     "CDKP032",
     "CDKP033",
     "CDKP034",
+    "CDKP035",
 )
 
 

@@ -36,6 +36,8 @@ class Egress:
     page: str
     quote: str
     source_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    """(property, the values it may have) pairs that must hold, read in the innermost list item
+    of ``destination`` (in ``Properties`` when it has none): a subscription's ``Protocol``."""
 
 
 _SNS_SSE = (
@@ -57,6 +59,12 @@ EGRESS: tuple[Egress, ...] = (
     # is the ARN of an Amazon Data Firehose delivery stream"), per the SNS Subscribe API.
     Egress(
         "AWS::SNS::Subscription", "TopicArn", "Endpoint", "subscription endpoint", _SNS_SSE,
+        _SNS_SENT, source_when=(("Protocol", ("sqs", "firehose")),),
+    ),
+    # a topic's own subscriptions ("AWS::SNS::Topic": Subscription, "The Amazon SNS subscriptions
+    # (endpoints) for this topic"; "AWS::SNS::Topic Subscription": Endpoint and Protocol)
+    Egress(
+        "AWS::SNS::Topic", "", "Subscription[].Endpoint", "subscription endpoint", _SNS_SSE,
         _SNS_SENT, source_when=(("Protocol", ("sqs", "firehose")),),
     ),
     # "AWS::SNS::Subscription": RedrivePolicy, "When specified, sends undeliverable messages to
@@ -107,14 +115,30 @@ def origins(row: Egress, props: Mapping[str, Any]) -> Iterator[Any]:
 
 
 def destinations(row: Egress, props: Mapping[str, Any]) -> Iterator[Any]:
-    """The values naming the store the data moves into, where the row applies."""
+    """The values naming the store the data moves into, where the row applies (in each item of
+    a list the path goes through, for a path with ``[]``). A value the path cannot be followed
+    into (an intrinsic: a ``RedrivePolicy`` written with ``Fn::Sub``) is yielded as it is, for
+    the caller to report as a destination it cannot see."""
+    head, marker, rest = row.destination.rpartition("[].")
+    if marker:
+        for item in roles_at(props, head + "[]"):
+            if isinstance(item, Mapping) and _applies(row, item):
+                yield from roles_at(item, rest)
+            elif not isinstance(item, Mapping):
+                yield item
+        return
     if not _applies(row, props):
         return
     head, _, rest = row.destination.partition(".")
     value = _decoded(props.get(head))
-    if not rest:
-        if value is not None:
-            yield value
+    if value is None:
         return
-    if isinstance(value, Mapping):
-        yield from roles_at(value, rest)
+    if not rest or not isinstance(value, Mapping) or _function(value):
+        yield value
+        return
+    yield from roles_at(value, rest)
+
+
+def _function(value: Mapping[str, Any]) -> bool:
+    """An intrinsic function standing for an object (``{"Fn::Sub": ...}``), not the object."""
+    return len(value) == 1 and str(next(iter(value))).startswith("Fn::")
