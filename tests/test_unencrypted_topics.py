@@ -16,6 +16,7 @@ verify, never silence.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -105,3 +106,20 @@ def test_an_event_subscription_aws_documents_no_principal_for_is_cdkp033(
     (doc,) = [f for f in audited["domain"] if f.path == "Orders/DocEvents"]
     assert "sns-key-management.html" in doc.message and doc.location == "SnsTopicArn"
     assert not [f for f in audited["fixed"] if f.rule == "CDKP033"]
+
+
+def test_a_topic_kept_off_the_key_by_design_may_take_them(tmp_path: Path) -> None:
+    """A domain topic kept unencrypted on purpose, its finding exempted with the reason, is where
+    ElastiCache's notifications belong (AWS requires it unencrypted): no CDKP026 (found by an
+    attack: the finding said every delivery would fail)."""
+    from cdk_partition import exempt
+
+    def build(orders: DomainStack) -> None:
+        topic = sns.Topic(orders, "CacheEvents")
+        for rule in ("CDKP001", "CDKP002"):
+            exempt(topic, rule, "ElastiCache notifies only unencrypted topics; no domain data.")
+        _notifiers(cdk.Stack(orders.node.root, "Ops", env=ENV), topic.topic_arn)
+
+    findings = _synth(tmp_path, build)
+    assert [f.message for f in findings if f.rule == "CDKP026"] == []
+    assert [f.message for f in findings if f.severity == "error" and not f.exempted] == []

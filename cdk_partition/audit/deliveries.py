@@ -19,10 +19,12 @@ from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.principals import PrincipalResolver
 from ..knowledge.wiring import DELIVERIES, Delivery, destinations
 from ..policy.prover import prover_for
+from .exemptions import exempted_rules
 from .identity_policies import props_of, type_of
 from .integrations import RULES, stores_at
 from .key_requests import prepared_key_policy
 from .rules import Finding, make_finding, resource_fields
+from .store_texts import off_every_key
 
 __all__ = ["audit_deliveries", "delivery_accounts", "service_account_targets"]
 
@@ -72,7 +74,7 @@ def _delivery(
         return
     domain = assembly.domain_of(store_stack, store_id, store).domain
     if not row.customer_key or not row.documented:
-        if domain:
+        if domain and not _kept_off_the_key(assembly, store_stack, store_id, store):
             path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
             base = resource_fields(stack, logical_id, resource, domain)
             yield (_no_customer_key if row.documented else _undocumented)(row, base, path)
@@ -128,6 +130,23 @@ _OUTSIDE: Mapping[str, str] = {
     "(`s3.Bucket(scope, id, encryption=s3.BucketEncryption.S3_MANAGED)`",
     "AWS::SNS::Topic": "a topic without a customer managed key (`sns.Topic(scope, id)`",
 }
+
+
+#: The rules of a store kept off every customer managed key (no key, SSE-S3, SSE-SQS, an AWS
+#: managed key): exempting one says the store holds no domain data by design.
+_OFF_THE_KEY = frozenset({"CDKP001", "CDKP002", "CDKP003"})
+
+
+def _kept_off_the_key(
+    assembly: CloudAssembly, stack: StackTemplate, logical_id: str, store: Mapping[str, Any]
+) -> bool:
+    """Whether the domain store is off every customer managed key, its finding for that exempted
+    with a reason (a topic kept unencrypted for ElastiCache's notifications by design): a
+    delivery AWS supports only into such a store is then where it belongs (was a false CDKP026,
+    found by an attack)."""
+    return off_every_key(store) and bool(
+        exempted_rules(assembly, stack.file, logical_id) & _OFF_THE_KEY
+    )
 
 
 def _no_customer_key(row: Delivery, base: Mapping[str, Any], path: str) -> Finding:

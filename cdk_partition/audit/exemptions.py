@@ -14,7 +14,7 @@ from dataclasses import replace
 from ..assembly import CloudAssembly
 from .rules import Finding
 
-__all__ = ["EXEMPTIBLE_RULES", "KEY_EXEMPTIBLE_RULES", "apply_exemptions"]
+__all__ = ["EXEMPTIBLE_RULES", "KEY_EXEMPTIBLE_RULES", "apply_exemptions", "exempted_rules"]
 
 #: The rules an exemption may silence: findings about one store, CDKP027 on the identity
 #: policy it names (its actions touch no data: the reason says so), CDKP033 on the resource
@@ -33,6 +33,18 @@ EXEMPTIBLE_RULES: frozenset[str] = frozenset(
 KEY_EXEMPTIBLE_RULES: frozenset[str] = frozenset({"CDKP106"})
 _KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
 _MIN_REASON_WORDS = 4
+
+
+def exempted_rules(assembly: CloudAssembly, template_path: str | None, logical_id: str) -> set[str]:
+    """The rules the resource ``logical_id`` (of the template at ``template_path``) carries an
+    exemption of, with its reason (as :func:`apply_exemptions` honours them)."""
+    return {
+        str(exemption.get("rule"))
+        for exemption in assembly.exemptions_of(template_path, logical_id)
+        if isinstance(exemption, dict)
+        and isinstance(exemption.get("reason"), str)
+        and len(exemption["reason"].split()) >= _MIN_REASON_WORDS
+    }
 
 
 def apply_exemptions(finding: Finding, assembly: CloudAssembly) -> Finding:

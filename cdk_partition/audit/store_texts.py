@@ -68,7 +68,7 @@ def domain_stores(assembly: CloudAssembly) -> dict[tuple[int, str], Store]:
         if resource.get("Type") not in ROWS_BY_TYPE and resource.get("Type") not in CALLERS_BY_TYPE:
             continue
         domain = assembly.domain_of(stack, logical_id, resource).domain
-        if domain is not None and not _off_every_key(resource):
+        if domain is not None and not off_every_key(resource):
             found[(id(stack), logical_id)] = Store(stack, logical_id, resource, domain)
     assembly.memo[("identity-stores",)] = found
     return found
@@ -78,7 +78,7 @@ def domain_stores(assembly: CloudAssembly) -> dict[tuple[int, str], Store]:
 _NO_CMK = frozenset({"unencrypted", "aws_owned", "aws_managed"})
 
 
-def _off_every_key(resource: Mapping[str, Any]) -> bool:
+def off_every_key(resource: Mapping[str, Any]) -> bool:
     """Whether every key slot of the store is on no customer managed key (SSE-SQS, an AWS
     managed key): its readers and writers make no request to the domain key, so none of its
     grants is checked against it. CDKP001-CDKP003 report the store itself; when they are
