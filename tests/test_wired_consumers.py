@@ -127,3 +127,27 @@ _TYPES = {
     "Orders/Pipe": "AWS::Pipes::Pipe",
     "Orders/Schedule": "AWS::Scheduler::Schedule",
 }
+
+
+def test_a_function_named_by_its_literal_name_is_followed(tmp_path: Path) -> None:
+    """An ``EventInvokeConfig`` naming its function by the name the app gives it (an L1 written
+    by hand): the function's role is followed (it was CDKP020, which cannot be exempted)."""
+
+    def build(orders: DomainStack) -> None:
+        worker = iam.Role.from_role_arn(orders, "Worker", WORKER, mutable=False)
+        lambda_.Function(
+            orders, "Fn", function_name="orders-worker", runtime=lambda_.Runtime.PYTHON_3_12,
+            handler="index.handler", code=lambda_.Code.from_inline("def handler(e, c): pass"),
+            role=worker,
+        )  # fmt: skip
+        lambda_.CfnEventInvokeConfig(
+            orders, "Async", function_name="orders-worker", qualifier="$LATEST",
+            destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(
+                    destination=orders.domain.queue("Failures").queue_arn)),
+        )  # fmt: skip
+
+    findings = _synth(tmp_path, build)
+    assert [f.rule for f in findings if f.path == "Orders/Async"] == ["CDKP019"], [
+        (f.rule, f.message) for f in findings
+    ]

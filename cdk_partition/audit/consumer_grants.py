@@ -109,6 +109,8 @@ def _function_role(
     template)."""
     for _ in range(_MAX_HOPS):
         target = next(references(assembly.exports, stack, value), None)
+        if target is None and isinstance(value, str):
+            target = _function_named(assembly, stack, value)
         if target is None:
             return None
         stack, target_id = target
@@ -123,3 +125,22 @@ def _function_role(
             return None
         value = props.get(_FUNCTION_OF[kind])
     return None
+
+
+def _function_named(
+    assembly: CloudAssembly, stack: StackTemplate, name: str
+) -> tuple[StackTemplate, str] | None:
+    """The function of the assembly whose literal ``FunctionName`` is ``name`` (a function
+    name, or the last part of its ARN), in ``stack``'s account; None when none, or more than
+    one, is (was an unfollowable role: a false CDKP020, found by an attack)."""
+    wanted = name.rsplit(":function:", 1)[-1].split(":", 1)[0]
+    found = [
+        (other, logical_id)
+        for other in assembly.stacks
+        if other.environment.account == stack.environment.account
+        for logical_id, resource in other.resources.items()
+        if isinstance(resource, dict)
+        and resource.get("Type") == "AWS::Lambda::Function"
+        and (resource.get("Properties") or {}).get("FunctionName") == wanted
+    ]
+    return found[0] if len(found) == 1 else None
