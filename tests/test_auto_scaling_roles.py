@@ -222,3 +222,22 @@ def test_a_principal_that_is_no_linked_role_of_the_account_is_never_named(
     assert all("name a service-linked role" in (f.fix or "") for f in found), found[0].fix
     ours, theirs = _decisions(_cases(policy, principal if ":role/" in principal else DEFAULT))
     assert "allow" not in ours and "allow" not in theirs
+
+
+def test_the_report_knows_the_groups_statements_and_no_look_alike(tmp_path: Path) -> None:
+    """The report takes ``<Sid>Role<n>[Grants]`` for the library's own, and a hand-written
+    statement whose Sid merely starts the same stays an extra statement (an attack's spoof)."""
+    from cdk_partition import report
+    from cdk_partition.assembly import load
+
+    def build(app: cdk.App, orders: Any, wired: bool) -> None:
+        _own_role(app, orders, wired)
+        orders.domain.add_to_key_policy(iam.PolicyStatement(
+            sid="AllowAutoScalingLaunchRoleSpoof", actions=["kms:Decrypt"], resources=["*"],
+            principals=[iam.ArnPrincipal(f"arn:aws:iam::{ACCOUNT}:role/spoof")]))  # fmt: skip
+
+    _synth(tmp_path, build, True)
+    (orders,) = [d for d in report.build_report(load(tmp_path)).domains if d.name == "orders"]
+    extra = [f["message"] for f in orders.findings if f["rule"] == "REPORT-EXTRA-STATEMENT"]
+    assert any("AllowAutoScalingLaunchRoleSpoof" in m for m in extra), extra
+    assert not any("Role1" in m for m in extra), extra

@@ -28,6 +28,7 @@ synth-time report of the validation plugin both use it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any
@@ -252,6 +253,12 @@ def conditional_text(entry: Mapping[str, Any]) -> str:
     return " ".join(parts)
 
 
+#: The Sids of a source's own service-linked role (``AllowAutoScalingLaunchRole1Grants``).
+_LINKED_ROLE_SID = re.compile(
+    "(" + "|".join(map(re.escape, LINKED_ROLE_SIDS.values())) + r")Role\d+(Grants)?"
+)
+
+
 def build_domain_report(
     key: DomainKey,
     assembly: CloudAssembly,
@@ -311,15 +318,18 @@ def build_domain_report(
         for service in services:
             report.services.append(_service_entry(service, statement, declared))
         sid = statement.get("Sid")
-        if sid not in LIBRARY_SIDS and not str(sid).startswith(
-            (
-                PUBLISHER_SID_PREFIX,
-                STORE_ROLES_SID_PREFIX,
-                SERVICE_SID_PREFIX,
-                CONTRACT_SID_PREFIX,
-                DEPLOYMENT_DIRECT_SID_PREFIX,
-                PASSED_ROLE_SID_PREFIX,
-                *LINKED_ROLE_SIDS.values(),  # a source's own role: <Sid>Role<n>
+        if (
+            sid not in LIBRARY_SIDS
+            and not _LINKED_ROLE_SID.fullmatch(str(sid))
+            and not str(sid).startswith(
+                (
+                    PUBLISHER_SID_PREFIX,
+                    STORE_ROLES_SID_PREFIX,
+                    SERVICE_SID_PREFIX,
+                    CONTRACT_SID_PREFIX,
+                    DEPLOYMENT_DIRECT_SID_PREFIX,
+                    PASSED_ROLE_SID_PREFIX,
+                )
             )
         ):
             report.findings.append(
