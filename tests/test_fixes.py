@@ -839,6 +839,17 @@ def _messages_to_a_partner_queue(scope: Construct, fixed: bool) -> None:
         exempt(subscription, "CDKP035", "The partner's queue is on a key its owner controls.")
 
 
+@case("CDKP036", "Subscribers", "name in the statement the principals that may subscribe")
+def _a_topic_anyone_may_subscribe_to(scope: Construct, fixed: bool) -> None:
+    # every principal may subscribe its own endpoint: each message leaves decrypted
+    orders = _domain(scope)
+    topic = orders.domain.topic("Placed")
+    principal = iam.ArnPrincipal(READER) if fixed else iam.AnyPrincipal()
+    topic.add_to_resource_policy(iam.PolicyStatement(
+        sid="Subscribers", actions=["sns:Subscribe"], resources=[topic.topic_arn],
+        principals=[principal]))  # fmt: skip
+
+
 _VENDED_LOGS = (
     'Amazon CloudWatch Logs User Guide, "Logs sent to Amazon S3" '
     "(https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-S3.html)"

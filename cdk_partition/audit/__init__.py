@@ -98,6 +98,7 @@ from .rules import (
 from .run_roles import audit_run_roles
 from .service_grants import audit_service_grants
 from .stores import audit_store
+from .topic_subscribers import audit_topic_subscribers
 from .trust import audit_trust
 
 __all__ = [
@@ -172,6 +173,7 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
         findings.extend(audit_origin_identities(assembly))  # CloudFront OAIs on domain buckets
         findings.extend(audit_deliveries(assembly))  # deliveries AWS documents, no contract
         findings.extend(audit_egress(assembly, resolver))  # domain data moved off the key
+        findings.extend(audit_topic_subscribers(assembly))  # domain topics anyone subscribes to
         findings.extend(audit_service_grants(assembly))  # services a store's policy lets in
         findings.extend(audit_backup_selections(assembly))  # AWS Backup roles on domain stores
         findings.extend(audit_run_roles(assembly))  # roles the domain's stores run with

@@ -27,6 +27,7 @@ from .readability import RULES as READABILITY_RULES
 from .rules import CRASH, Rule
 from .run_roles import RULES as RUN_ROLE_RULES
 from .stores import RULES as STORE_RULES
+from .topic_subscribers import RULES as TOPIC_RULES
 from .trust import RULES as TRUST_RULES
 
 __all__ = ["ORDER", "RULES"]
@@ -78,6 +79,7 @@ ORDER: tuple[str, ...] = (
     "CDKP033",
     "CDKP034",
     "CDKP035",
+    "CDKP036",
 )
 
 
@@ -119,4 +121,5 @@ RULES: dict[str, Rule] = _collect(
     TRUST_RULES,
     ORIGIN_RULES,
     EGRESS_RULES,
+    TOPIC_RULES,
 )

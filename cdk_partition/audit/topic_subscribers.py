@@ -1,0 +1,110 @@
+"""A domain topic any principal may subscribe to (CDKP036).
+
+A subscriber never calls KMS: "SSE encrypts messages as soon as Amazon SNS receives them. The
+messages are stored in encrypted form, and only decrypted when they are sent" (Amazon SNS
+Developer Guide, "Encryption at rest",
+https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html). So the domain key
+does not decide who reads a topic's messages; ``sns:Subscribe`` does
+(:data:`cdk_partition.knowledge.contracts.GATES`). A topic policy statement that lets every
+principal subscribe (``"*"``) hands every message, decrypted, to any account that subscribes its
+own endpoint, whatever the key policy says; the audit and the report were silent (found by an
+attack). Whether a principal of no account or organization the statement names may subscribe is
+decided by the prover (the trust audit's stranger, :func:`~cdk_partition.audit.trust
+.stranger_verdict`), its witness re-checked by the evaluator; a statement it cannot encode is
+reported too (fail closed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from fnmatch import fnmatchcase
+from typing import Any
+
+from ..assembly import CloudAssembly
+from ..policy import evaluator
+from .identity_policies import RESOURCE_POLICIES, as_list, props_of, statements_of, type_of
+from .resource_policy_grants import store_policies
+from .rules import Finding, Rule, Source, make_finding, resource_fields, short
+from .store_texts import domain_stores
+from .trust import stranger_verdict
+
+__all__ = ["RULES", "audit_topic_subscribers"]
+
+_SUBSCRIBE = "sns:Subscribe"
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "CDKP036",
+        "error",
+        "Any principal may subscribe to a domain topic (a subscription receives every message "
+        "decrypted)",
+        "name in the statement the principals that may subscribe (the domain's readers), or "
+        "take sns:Subscribe out of it: the key policy decides nothing for a subscriber",
+        source=Source(
+            'Amazon SNS Developer Guide, "Encryption at rest"',
+            "https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html",
+        ),
+    ),
+)
+_RULE = {rule.id: rule for rule in RULES}
+
+
+def audit_topic_subscribers(assembly: CloudAssembly) -> Iterator[Finding]:
+    """CDKP036 for each topic policy statement of a domain topic that lets a principal of no
+    account or organization it names call ``sns:Subscribe``."""
+    stores = domain_stores(assembly)
+    for stack, logical_id, resource, targets in store_policies(assembly, stores):
+        if type_of(resource) != "AWS::SNS::TopicPolicy":
+            continue
+        topics = [t for t in dict.fromkeys(targets) if type_of(t.resource) == "AWS::SNS::Topic"]
+        if not topics:
+            continue
+        document = props_of(resource).get(RESOURCE_POLICIES["AWS::SNS::TopicPolicy"][1])
+        statements = [s for s in statements_of(document) if isinstance(s, dict)]
+        denies = [s for s in statements if s.get("Effect") == "Deny"]
+        for statement in statements:
+            if statement.get("Effect") != "Allow" or not _to_everyone(statement):
+                continue
+            if not any(fnmatchcase(_SUBSCRIBE.lower(), str(a).lower())
+                       for a in as_list(statement.get("Action") or [])):  # fmt: skip
+                continue
+            verdict = stranger_verdict(statement, _SUBSCRIBE, denies)
+            if verdict is not None and verdict.status == "denied":
+                continue
+            for topic in topics:
+                yield _finding(stack, logical_id, resource, topic, statement, verdict)
+
+
+def _to_everyone(statement: Mapping[str, Any]) -> bool:
+    """Whether the statement's principal is every principal (``"*"``, ``{"AWS": "*"}``)."""
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    return isinstance(principal, Mapping) and "*" in [
+        evaluator.canonicalize(p) for p in as_list(principal.get("AWS") or [])
+    ]
+
+
+def _finding(
+    stack: Any,
+    logical_id: str,
+    resource: Mapping[str, Any],
+    topic: Any,
+    statement: Mapping[str, Any],
+    verdict: Any,
+) -> Finding:
+    base = resource_fields(stack, logical_id, resource, topic.domain)
+    how = (
+        f"the prover finds one: {verdict.describe()}"
+        if verdict is not None and verdict.status == "allowed"
+        else "the checks cannot decide that none may (fail closed)"
+    )
+    return make_finding(
+        _RULE["CDKP036"],
+        f"{base['path']} lets any principal call {_SUBSCRIBE} on {topic.path} of domain "
+        f"{topic.domain!r} (statement {statement.get('Sid') or '(no Sid)'}): a principal of an "
+        f"account the policy names nowhere may subscribe its own endpoint and receive every "
+        f"message decrypted, whatever the key policy says; {how}.",
+        location="PolicyDocument",
+        value=short(statement.get("Sid") or statement.get("Principal")),
+        **base,
+    )
