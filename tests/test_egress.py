@@ -18,7 +18,13 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from aws_cdk import aws_sqs as sqs
@@ -54,6 +60,42 @@ def _outside(orders: DomainStack) -> None:
     placed.add_subscription(
         subs.SqsSubscription(billing, dead_letter_queue=sqs.Queue(shared, "Lost"))
     )
+    _more_moves(orders, parking)
+
+
+def _more_moves(orders: DomainStack, parking: cdk.Stack) -> None:
+    """A rule on a domain bus, a subscription filter on a domain log group, a domain table
+    streaming into Kinesis and a pipe from a domain queue, each into a store of ``parking`` off
+    the key (L1s: the L2s would write policies back into ``parking``); and a rule whose target is
+    a function (a reader, not a store that keeps the events)."""
+    key = orders.domain.key.key_arn
+    bus = orders.domain.event_bus("Bus")
+    out = sqs.Queue(parking, "BusOut")
+    stream = kinesis.Stream(parking, "Feed", encryption=kinesis.StreamEncryption.MANAGED)
+    fn = lambda_.Function(
+        orders, "Reader", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(e, c): pass"),
+    )  # fmt: skip
+    events.CfnRule(orders, "Forward", event_bus_name=bus.event_bus_name,
+                   event_pattern={"source": ["orders"]},
+                   targets=[events.CfnRule.TargetProperty(id="q", arn=out.queue_arn),
+                            events.CfnRule.TargetProperty(id="f", arn=fn.function_arn)])  # fmt: skip
+    group = orders.domain.log_group("Audit")
+    logs.CfnSubscriptionFilter(orders, "Ship", log_group_name=group.log_group_name,
+                               filter_pattern="", destination_arn=stream.stream_arn,
+                               role_arn=f"arn:aws:iam::{ENV.account}:role/cwl")  # fmt: skip
+    dynamodb.CfnTable(
+        orders, "Orders2", billing_mode="PAY_PER_REQUEST",
+        key_schema=[dynamodb.CfnTable.KeySchemaProperty(attribute_name="pk", key_type="HASH")],
+        attribute_definitions=[dynamodb.CfnTable.AttributeDefinitionProperty(
+            attribute_name="pk", attribute_type="S")],
+        sse_specification=dynamodb.CfnTable.SSESpecificationProperty(
+            sse_enabled=True, sse_type="KMS", kms_master_key_id=key),
+        kinesis_stream_specification=dynamodb.CfnTable.KinesisStreamSpecificationProperty(
+            stream_arn=stream.stream_arn),
+    )  # fmt: skip
+    pipes.CfnPipe(orders, "Pipe", role_arn=f"arn:aws:iam::{ENV.account}:role/piper",
+                  source=orders.domain.queue("Jobs2").queue_arn, target=out.queue_arn)  # fmt: skip
 
 
 def _inside(orders: DomainStack) -> None:
@@ -94,6 +136,10 @@ def test_each_move_off_the_key_is_cdkp034(audited: dict[str, Any]) -> None:
         ("Orders/Jobs", "RedrivePolicy.deadLetterTargetArn"),
         ("Shared/Analytics/OrdersDomainPlaced9BC5DB8B", "Endpoint"),
         ("Shared/Billing/OrdersDomainPlaced9BC5DB8B", "RedrivePolicy.deadLetterTargetArn"),
+        ("Orders/Forward", "Targets[].Arn"),  # the queue, not the function
+        ("Orders/Ship", "DestinationArn"),
+        ("Orders/Orders2", "KinesisStreamSpecification.StreamArn"),
+        ("Orders/Pipe", "Target"),
     }, sorted(found)
     assert all(f.severity == "error" and f.domain == "orders" for f in found.values())
     queue = found["Orders/Jobs/Resource"]
@@ -113,6 +159,10 @@ def test_every_row_is_exercised() -> None:
         ("AWS::SNS::Subscription", "subscription endpoint"),
         ("AWS::SNS::Subscription", "dead-letter queue of a subscription"),
         ("AWS::SNS::Topic", "subscription endpoint"),  # test_inline_subscriptions_...
+        ("AWS::Events::Rule", "rule target"),
+        ("AWS::Logs::SubscriptionFilter", "subscription filter"),
+        ("AWS::DynamoDB::Table", "Kinesis streaming destination"),
+        ("AWS::Pipes::Pipe", "pipe target"),
     }
 
 

@@ -88,19 +88,36 @@ def _moves(
         return
     for value in destinations(row, props):
         targets = stores_at(assembly, stack, value)
-        if not targets:  # a literal ARN of no store of the app, an intrinsic it cannot follow
-            for domain in sorted(domains):
+        if not targets and _may_be_a_store(value):  # a literal ARN of no store of the app, an
+            for domain in sorted(domains):  # intrinsic the checks cannot follow
                 yield _unseen(row, stack, logical_id, resource, domain, value)
         for target_stack, target_id in targets:
             target = target_stack.resources.get(target_id)
-            if not isinstance(target, dict) or catalogue.lookup(str(type_of(target))) is None:
+            kind = str(type_of(target))
+            if not isinstance(target, dict) or catalogue.lookup(kind) is None:
                 continue
+            if row.into and kind not in row.into:
+                continue  # a reader (a function), not a store that keeps what it receives
             inside = resolver.domains_of_store(target, target_stack)
             placed = assembly.domain_of(target_stack, target_id, target).domain
             others = sorted(inside | ({placed} if placed else set()))
             for domain in sorted(domains - inside - {placed}):
                 yield _finding(row, stack, logical_id, resource, domain, target_stack,
                                target_id, target, value, others)  # fmt: skip
+
+
+#: The services of an ARN that may name a store (a target that is a function, a state machine
+#: or an API destination is a reader, as a topic's Lambda subscriber is, not a store).
+_STORE_SERVICES = frozenset({"sqs", "sns", "kinesis", "firehose", "s3", "logs", "events"})
+
+
+def _may_be_a_store(value: Any) -> bool:
+    """Whether a destination the assembly does not show may be a store: any value but a literal
+    ARN of a service that keeps no data (``arn:aws:lambda:...``)."""
+    if not isinstance(value, str) or not value.startswith("arn:"):
+        return True
+    parts = value.split(":")
+    return len(parts) < 3 or parts[2] in _STORE_SERVICES
 
 
 def _store_fix(target: Mapping[str, Any]) -> str:

@@ -1,6 +1,8 @@
 """Where a service moves a store's data on into another store: an SNS topic delivering its
 messages to a subscribed queue or delivery stream, or to a subscription's dead-letter queue; an
-SQS queue moving the messages it could not deliver to its dead-letter queue. The service decrypts
+SQS queue moving the messages it could not deliver to its dead-letter queue; an event bus's rules
+delivering to their targets, a log group's subscription filters, a table streaming into Kinesis,
+a pipe carrying its source's events to its target. The service decrypts
 what it moves (a topic's messages are "only decrypted when they are sent"), so a destination that
 is not on the source's domain key holds the domain's data outside the key policy: CDKP034
 (:mod:`cdk_partition.audit.egress`). Each row cites the AWS page that says the data moves.
@@ -38,7 +40,17 @@ class Egress:
     source_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     """(property, the values it may have) pairs that must hold, read in the innermost list item
     of ``destination`` (in ``Properties`` when it has none): a subscription's ``Protocol``."""
+    into: tuple[str, ...] = ()
+    """The store types that keep what they receive (a rule's target that is a function is a
+    reader, whose own key slot protects its environment, not the events); all when empty."""
 
+
+#: Stores that keep what a service delivers to them.
+_KEEPERS = (
+    "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::Kinesis::Stream",
+    "AWS::KinesisFirehose::DeliveryStream", "AWS::Events::EventBus", "AWS::Logs::LogGroup",
+)  # fmt: skip
+_STREAMS = ("AWS::Kinesis::Stream", "AWS::KinesisFirehose::DeliveryStream")
 
 _SNS_SSE = (
     'Amazon SNS Developer Guide, "Encryption at rest" '
@@ -59,19 +71,65 @@ EGRESS: tuple[Egress, ...] = (
     # is the ARN of an Amazon Data Firehose delivery stream"), per the SNS Subscribe API.
     Egress(
         "AWS::SNS::Subscription", "TopicArn", "Endpoint", "subscription endpoint", _SNS_SSE,
-        _SNS_SENT, source_when=(("Protocol", ("sqs", "firehose")),),
+        _SNS_SENT, source_when=(("Protocol", ("sqs", "firehose")),), into=_KEEPERS,
     ),
     # a topic's own subscriptions ("AWS::SNS::Topic": Subscription, "The Amazon SNS subscriptions
     # (endpoints) for this topic"; "AWS::SNS::Topic Subscription": Endpoint and Protocol)
     Egress(
         "AWS::SNS::Topic", "", "Subscription[].Endpoint", "subscription endpoint", _SNS_SSE,
-        _SNS_SENT, source_when=(("Protocol", ("sqs", "firehose")),),
+        _SNS_SENT, source_when=(("Protocol", ("sqs", "firehose")),), into=_KEEPERS,
     ),
     # "AWS::SNS::Subscription": RedrivePolicy, "When specified, sends undeliverable messages to
     # the specified Amazon SQS dead-letter queue"
     Egress(
         "AWS::SNS::Subscription", "TopicArn", "RedrivePolicy.deadLetterTargetArn",
         "dead-letter queue of a subscription", _SNS_SSE, _SNS_SENT,
+    ),
+    # an event bus's rules: "If an event matches a rule, EventBridge encrypts the event with the
+    # KMS key configuration for that event bus until the event is sent to the rule target, unless
+    # the rule target is another event bus" (and then with that bus's key). AWS CloudFormation
+    # Template Reference, "AWS::Events::Rule": EventBusName, "The name or ARN of the event bus
+    # associated with the rule"; Target Arn.
+    Egress(
+        "AWS::Events::Rule", "EventBusName", "Targets[].Arn", "rule target",
+        'Amazon EventBridge User Guide, "Encryption in EventBridge when an event bus is the rule '
+        'target" (https://docs.aws.amazon.com/eventbridge/latest/userguide/'
+        "eb-encryption-event-bus-target.html)",
+        "If an event matches a rule, EventBridge encrypts the event with the KMS key "
+        "configuration for that event bus until the event is sent to the rule target, unless "
+        "the rule target is another event bus", into=_KEEPERS,
+    ),
+    # a log group's subscription filters: "All log events that are uploaded to this log group
+    # are filtered and delivered to the specified AWS resource if the filter pattern matches the
+    # log events" (AWS CloudFormation Template Reference, "AWS::Logs::SubscriptionFilter":
+    # LogGroupName; DestinationArn, "The Amazon Resource Name (ARN) of the destination")
+    Egress(
+        "AWS::Logs::SubscriptionFilter", "LogGroupName", "DestinationArn", "subscription filter",
+        "AWS CloudFormation Template Reference, \"AWS::Logs::SubscriptionFilter\" "
+        "(https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/"
+        "aws-resource-logs-subscriptionfilter.html)",
+        "All log events that are uploaded to this log group are filtered and delivered to the "
+        "specified AWS resource if the filter pattern matches the log events", into=_STREAMS,
+    ),
+    # a table streaming its item-level changes into a Kinesis data stream ("AWS::DynamoDB::Table
+    # KinesisStreamSpecification": StreamArn, "The ARN for a specific Kinesis data stream"; the
+    # wiring's table_kinesis_stream rows)
+    Egress(
+        "AWS::DynamoDB::Table", "", "KinesisStreamSpecification.StreamArn",
+        "Kinesis streaming destination",
+        'AWS CloudFormation Template Reference, "AWS::DynamoDB::Table KinesisStreamSpecification" '
+        "(https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/"
+        "aws-properties-dynamodb-table-kinesisstreamspecification.html)",
+        "The Kinesis Data Streams configuration for the specified table",
+        into=("AWS::Kinesis::Stream",),
+    ),
+    # a pipe carrying its source's events to its target: "Events flowing through a pipe are
+    # never stored at rest" (they pass, decrypted from the source, into the target)
+    Egress(
+        "AWS::Pipes::Pipe", "Source", "Target", "pipe target",
+        'Amazon EventBridge User Guide, "Encrypting EventBridge Pipes data with AWS KMS keys" '
+        "(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-pipes-cmkey.html)",
+        "Events flowing through a pipe are never stored at rest", into=_KEEPERS,
     ),
     # Amazon SQS Developer Guide, "Using dead-letter queues in Amazon SQS"; AWS CloudFormation
     # Template Reference, "AWS::SQS::Queue": RedrivePolicy, deadLetterTargetArn, "The Amazon
