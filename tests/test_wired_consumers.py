@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_scheduler as scheduler
 from test_integrations import _synth
@@ -46,7 +48,7 @@ def _app(fixes: str | None) -> Any:
 
     def build(orders: DomainStack) -> None:
         worker = iam.Role.from_role_arn(orders, "Worker", WORKER, mutable=False)
-        lambda_.Function(
+        fn = lambda_.Function(
             orders, "Fn", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
             code=lambda_.Code.from_inline("def handler(e, c): pass"), role=worker,
             dead_letter_queue=orders.domain.queue("FnDlq"),
@@ -63,6 +65,18 @@ def _app(fixes: str | None) -> Any:
         jobs = orders.domain.queue("Jobs")
         pipes.CfnPipe(orders, "Pipe", role_arn=PIPER, source=jobs.queue_arn,
                       target=orders.domain.queue("Out").queue_arn)  # fmt: skip
+        table = orders.domain.table(
+            "Items", stream=dynamodb.StreamViewType.NEW_IMAGE,
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        )  # fmt: skip
+        pipes.CfnPipe(orders, "TablePipe", role_arn=PIPER, source=table.table_stream_arn or "",
+                      target=orders.domain.queue("Changes").queue_arn)  # fmt: skip
+        lambda_.EventSourceMapping(
+            orders, "Mapping", target=fn,
+            event_source_arn=orders.domain.stream("Clicks").stream_arn,
+            starting_position=lambda_.StartingPosition.LATEST,
+            on_failure=sources.SqsDlq(orders.domain.queue("Discarded")),
+        )  # fmt: skip
         scheduler.CfnSchedule(
             orders, "Schedule", schedule_expression="rate(5 minutes)",
             flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
@@ -96,6 +110,9 @@ _EXPECTED = {
     ("Orders/Fn/EventInvokeConfig/Resource", "DestinationConfig.OnSuccess.Destination", WORKER),
     ("Orders/Task/Resource", "ContainerDefinitions[].Secrets[].ValueFrom", EXECUTION),
     ("Orders/Pipe", "Source", PIPER),
+    ("Orders/TablePipe", "Source", PIPER),
+    ("Orders/Mapping/Resource", "DestinationConfig.OnFailure.Destination", WORKER),
+    ("Orders/Mapping/Resource", "EventSourceArn", WORKER),
     ("Orders/Schedule", "Target.Arn", SCHEDULER),
 }
 
@@ -115,9 +132,9 @@ def test_the_fixes_pass_as_written(before: list[Finding], tmp_path: Path) -> Non
 
 
 def test_every_row_has_a_use_here() -> None:
-    assert {(c.cfn_type, c.store_property) for c in CONSUMERS} - {
-        ("AWS::Lambda::EventSourceMapping", "EventSourceArn")
-    } == {(_TYPES[p], loc) for p, loc, _ in _EXPECTED}
+    assert {(c.cfn_type, c.store_property) for c in CONSUMERS} == {
+        (_TYPES[p], loc) for p, loc, _ in _EXPECTED
+    }
 
 
 _TYPES = {
@@ -125,6 +142,8 @@ _TYPES = {
     "Orders/Fn/EventInvokeConfig/Resource": "AWS::Lambda::EventInvokeConfig",
     "Orders/Task/Resource": "AWS::ECS::TaskDefinition",
     "Orders/Pipe": "AWS::Pipes::Pipe",
+    "Orders/TablePipe": "AWS::Pipes::Pipe",
+    "Orders/Mapping/Resource": "AWS::Lambda::EventSourceMapping",
     "Orders/Schedule": "AWS::Scheduler::Schedule",
 }
 

@@ -150,6 +150,22 @@ CONSUMERS += (
         "into", role_name="its function's execution role",
         consequence="every record is lost",
     ) for when, label in (("OnFailure", "on-failure"), ("OnSuccess", "on-success"))),
+    # an event source mapping's on-failure destination: "To retain records of failed event
+    # source mapping invocations, add a destination to your function's event source mapping
+    # ... Your execution role must have permissions for the destination" (AWS Lambda Developer
+    # Guide, "Capturing discarded batches for an Amazon MSK event source",
+    # https://docs.aws.amazon.com/lambda/latest/dg/with-msk-on-failure.html; the permissions
+    # per destination as for asynchronous invocation, above). AWS CloudFormation Template
+    # Reference, "AWS::Lambda::EventSourceMapping OnFailure": "To retain records of failed
+    # invocations from Kinesis, DynamoDB, self-managed Kafka or Amazon MSK, you can configure an
+    # Amazon SNS topic, Amazon SQS queue, or Amazon S3 bucket as the destination".
+    Consumer(
+        "AWS::Lambda::EventSourceMapping", "DestinationConfig.OnFailure.Destination",
+        "FunctionName", MappingProxyType(_SEND), _ASYNC_SOURCES,
+        what="this event source mapping's on-failure destination",
+        uses="Lambda sends the records of the batches it discards into",
+        role_name="its function's execution role", consequence="every discarded batch is lost",
+    ),
     # a task definition's secrets: "the task definition is referencing sensitive data using
     # Secrets Manager secrets ... For more information, see Required IAM permissions for Amazon
     # ECS secrets" (one of the task execution role's uses), whose list is
@@ -171,12 +187,15 @@ CONSUMERS += (
     # a pipe's source, read with the pipe's role: "the permissions vary based on the source
     # type" (the page above; an SQS source: sqs:ReceiveMessage, sqs:DeleteMessage,
     # sqs:GetQueueAttributes; a Kinesis stream: DescribeStream, DescribeStreamSummary,
-    # GetRecords, GetShardIterator, ListShards, SubscribeToShard, as for Lambda). A pipe's target
+    # GetRecords, GetShardIterator, ListShards, SubscribeToShard; a DynamoDB stream, its
+    # "DynamoDB execution role permissions": the stream reads, as for Lambda). A pipe's target
     # is not followed: AWS lists no action per target.
     Consumer(
         "AWS::Pipes::Pipe", "Source", "RoleArn",
-        MappingProxyType({"AWS::SQS::Queue": _SQS, "AWS::Kinesis::Stream": _KINESIS}),
-        MappingProxyType({"AWS::SQS::Queue": _PIPES, "AWS::Kinesis::Stream": _PIPES}),
+        MappingProxyType({"AWS::SQS::Queue": _SQS, "AWS::Kinesis::Stream": _KINESIS,
+                          "AWS::DynamoDB::Table": _DYNAMODB}),
+        MappingProxyType({t: _PIPES for t in ("AWS::SQS::Queue", "AWS::Kinesis::Stream",
+                                              "AWS::DynamoDB::Table")}),
         role_of="role", what="this pipe", uses="EventBridge Pipes reads",
         role_name="the pipe's execution role", consequence="the pipe never delivers an event",
     ),
