@@ -47,14 +47,22 @@ def exempted_rules(assembly: CloudAssembly, template_path: str | None, logical_i
     }
 
 
+#: A rule that took over findings of an older one for some types -> that older rule: an SSM
+#: parameter was CDKP006 ("check its encryption by hand") before the catalogue answered the
+#: check (CDKP032); an exemption the app wrote then, after checking by hand, still holds.
+_SUCCEEDS: dict[str, str] = {"CDKP032": "CDKP006"}
+
+
 def apply_exemptions(finding: Finding, assembly: CloudAssembly) -> Finding:
-    """``finding``, exempted when its resource carries an exemption of its rule with a reason."""
+    """``finding``, exempted when its resource carries an exemption of its rule with a reason
+    (or of the rule it took over from, :data:`_SUCCEEDS`)."""
     if finding.rule not in EXEMPTIBLE_RULES:
         return finding
     if (finding.resource_type in _KEY_TYPES) != (finding.rule in KEY_EXEMPTIBLE_RULES):
         return finding  # key rules on keys only, store rules on stores only
+    rules = {finding.rule, _SUCCEEDS.get(finding.rule, finding.rule)}
     for exemption in assembly.exemptions_of(finding.template_path, finding.logical_id):
-        if not isinstance(exemption, dict) or exemption.get("rule") != finding.rule:
+        if not isinstance(exemption, dict) or exemption.get("rule") not in rules:
             continue
         reason = exemption.get("reason")
         # written by hand as metadata, an exemption still needs its sentence (exempt() asks too)
