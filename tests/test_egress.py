@@ -22,9 +22,11 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_pipes as pipes
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from aws_cdk import aws_sqs as sqs
@@ -96,6 +98,23 @@ def _more_moves(orders: DomainStack, parking: cdk.Stack) -> None:
     )  # fmt: skip
     pipes.CfnPipe(orders, "Pipe", role_arn=f"arn:aws:iam::{ENV.account}:role/piper",
                   source=orders.domain.queue("Jobs2").queue_arn, target=out.queue_arn)  # fmt: skip
+    bucket = s3.Bucket(parking, "Landing", encryption=s3.BucketEncryption.S3_MANAGED)
+    for name, objects_key in (("Firehose", None), ("KeptFirehose", key)):
+        encryption = (
+            firehose.CfnDeliveryStream.EncryptionConfigurationProperty(
+                kms_encryption_config=firehose.CfnDeliveryStream.KMSEncryptionConfigProperty(
+                    awskms_key_arn=objects_key))
+            if objects_key else None
+        )  # fmt: skip
+        firehose.CfnDeliveryStream(
+            orders, name, delivery_stream_encryption_configuration_input=(
+                firehose.CfnDeliveryStream.DeliveryStreamEncryptionConfigurationInputProperty(
+                    key_type="CUSTOMER_MANAGED_CMK", key_arn=key)),
+            extended_s3_destination_configuration=(
+                firehose.CfnDeliveryStream.ExtendedS3DestinationConfigurationProperty(
+                    bucket_arn=bucket.bucket_arn, role_arn=f"arn:aws:iam::{ENV.account}:role/fh",
+                    encryption_configuration=encryption)),
+        )  # fmt: skip
 
 
 def _inside(orders: DomainStack) -> None:
@@ -140,6 +159,7 @@ def test_each_move_off_the_key_is_cdkp034(audited: dict[str, Any]) -> None:
         ("Orders/Ship", "DestinationArn"),
         ("Orders/Orders2", "KinesisStreamSpecification.StreamArn"),
         ("Orders/Pipe", "Target"),
+        ("Orders/Firehose", "ExtendedS3DestinationConfiguration.BucketARN"),  # not KeptFirehose
     }, sorted(found)
     assert all(f.severity == "error" and f.domain == "orders" for f in found.values())
     queue = found["Orders/Jobs/Resource"]
@@ -163,6 +183,7 @@ def test_every_row_is_exercised() -> None:
         ("AWS::Logs::SubscriptionFilter", "subscription filter"),
         ("AWS::DynamoDB::Table", "Kinesis streaming destination"),
         ("AWS::Pipes::Pipe", "pipe target"),
+        ("AWS::KinesisFirehose::DeliveryStream", "S3 destination"),
     }
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.keys import KeyResolver
 from ..knowledge import catalogue
-from ..knowledge.egress import BY_TYPE, Egress, destinations, origins
+from ..knowledge.egress import BY_TYPE, Egress, destinations, kept_by, origins
 from .identity_policies import props_of, type_of
 from .integrations import stores_at
 from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields, short
@@ -84,6 +84,9 @@ def _moves(
         else [s for value in origins(row, props) for s in stores_at(assembly, stack, value)]
     )
     domains = {d for s, i in sources for d in resolver.domains_of_store(s.resources.get(i), s)}
+    keeper = kept_by(row, props)
+    if keeper is not None:  # what moves stays on the key it names, whatever the destination's
+        domains -= {resolver.key_of_slot(keeper, stack).domain}
     if not domains:
         return
     for value in destinations(row, props):

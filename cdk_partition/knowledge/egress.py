@@ -2,7 +2,7 @@
 messages to a subscribed queue or delivery stream, or to a subscription's dead-letter queue; an
 SQS queue moving the messages it could not deliver to its dead-letter queue; an event bus's rules
 delivering to their targets, a log group's subscription filters, a table streaming into Kinesis,
-a pipe carrying its source's events to its target. The service decrypts
+a pipe carrying its source's events to its target, a delivery stream into its S3 destination. The service decrypts
 what it moves (a topic's messages are "only decrypted when they are sent"), so a destination that
 is not on the source's domain key holds the domain's data outside the key policy: CDKP034
 (:mod:`cdk_partition.audit.egress`). Each row cites the AWS page that says the data moves.
@@ -19,7 +19,7 @@ from typing import Any
 
 from .run_roles import roles_at
 
-__all__ = ["EGRESS", "Egress", "destinations", "origins"]
+__all__ = ["EGRESS", "Egress", "destinations", "kept_by", "origins"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class Egress:
     into: tuple[str, ...] = ()
     """The store types that keep what they receive (a rule's target that is a function is a
     reader, whose own key slot protects its environment, not the events); all when empty."""
+    kept_by: str = ""
+    """A key property of the source that, naming the domain key, keeps what moves on that key
+    whatever the destination's own default (a delivery stream's ``KMSEncryptionConfig``)."""
 
 
 #: Stores that keep what a service delivers to them.
@@ -51,6 +54,16 @@ _KEEPERS = (
     "AWS::KinesisFirehose::DeliveryStream", "AWS::Events::EventBus", "AWS::Logs::LogGroup",
 )  # fmt: skip
 _STREAMS = ("AWS::Kinesis::Stream", "AWS::KinesisFirehose::DeliveryStream")
+
+_FIREHOSE_S3 = (
+    'AWS CloudFormation Template Reference, "AWS::KinesisFirehose::DeliveryStream '
+    'KMSEncryptionConfig" (https://docs.aws.amazon.com/AWSCloudFormation/latest/'
+    "TemplateReference/aws-properties-kinesisfirehose-deliverystream-kmsencryptionconfig.html)"
+)
+_FIREHOSE_QUOTE = (
+    "The Amazon Resource Name (ARN) of the AWS KMS encryption key that Amazon S3 uses to encrypt "
+    "data delivered by the Kinesis Data Firehose stream"
+)
 
 _SNS_SSE = (
     'Amazon SNS Developer Guide, "Encryption at rest" '
@@ -131,6 +144,17 @@ EGRESS: tuple[Egress, ...] = (
         "(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-pipes-cmkey.html)",
         "Events flowing through a pipe are never stored at rest", into=_KEEPERS,
     ),
+    # a delivery stream delivering into its S3 destination: "The AWS KMS encryption key that
+    # Amazon S3 uses to encrypt data delivered by the Kinesis Data Firehose stream" (AWS
+    # CloudFormation Template Reference, "AWS::KinesisFirehose::DeliveryStream
+    # KMSEncryptionConfig"); without it, the bucket's own default key. The stream's data comes
+    # from the stream itself (on the key) or from its Kinesis source.
+    *(Egress(
+        "AWS::KinesisFirehose::DeliveryStream", origin, f"{config}.BucketARN",
+        "S3 destination", _FIREHOSE_S3, _FIREHOSE_QUOTE, into=("AWS::S3::Bucket",),
+        kept_by=f"{config}.EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN",
+    ) for config in ("ExtendedS3DestinationConfiguration", "S3DestinationConfiguration")
+      for origin in ("", "KinesisStreamSourceConfiguration.KinesisStreamARN")),
     # Amazon SQS Developer Guide, "Using dead-letter queues in Amazon SQS"; AWS CloudFormation
     # Template Reference, "AWS::SQS::Queue": RedrivePolicy, deadLetterTargetArn, "The Amazon
     # Resource Name (ARN) of the dead-letter queue to which Amazon SQS moves messages after the
@@ -200,3 +224,11 @@ def destinations(row: Egress, props: Mapping[str, Any]) -> Iterator[Any]:
 def _function(value: Mapping[str, Any]) -> bool:
     """An intrinsic function standing for an object (``{"Fn::Sub": ...}``), not the object."""
     return len(value) == 1 and str(next(iter(value))).startswith("Fn::")
+
+
+def kept_by(row: Egress, props: Mapping[str, Any]) -> Any:
+    """The value of ``row.kept_by`` in ``props`` (None when the row has none or it is unset)."""
+    if not row.kept_by:
+        return None
+    found = roles_at(props, row.kept_by)
+    return found[0] if len(found) == 1 else None
