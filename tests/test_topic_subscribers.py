@@ -87,3 +87,16 @@ def test_the_simulator_agrees_on_a_strangers_subscription(name: str) -> None:
                 {"aws:PrincipalOrgID": "o-zz99zz99zz"}, identity_allows=True)  # fmt: skip
     theirs = simulator_decision(run_oracle([case], _TOPIC_ARN)[0])
     assert (verdict.status == "allowed") == open_ == (theirs == "allow"), (verdict, theirs)
+
+
+def test_a_not_action_statement_that_leaves_subscribe_in_is_cdkp036(tmp_path: Any) -> None:
+    def build(orders: DomainStack) -> None:
+        for name, left_out in (("AllButPublish", ["sns:Publish"]), ("AllButSubscribe",
+                                                                    ["sns:Subscribe"])):  # fmt: skip
+            topic = orders.domain.topic(name)
+            topic.add_to_resource_policy(iam.PolicyStatement(
+                sid=name, not_actions=left_out, resources=[topic.topic_arn],
+                principals=[iam.AnyPrincipal()]))  # fmt: skip
+
+    found = {f.value for f in _synth(tmp_path, build) if f.rule == "CDKP036"}
+    assert found == {"AllButPublish"}, found

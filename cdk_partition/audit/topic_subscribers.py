@@ -64,14 +64,28 @@ def audit_topic_subscribers(assembly: CloudAssembly) -> Iterator[Finding]:
         for statement in statements:
             if statement.get("Effect") != "Allow" or not _to_everyone(statement):
                 continue
-            if not any(fnmatchcase(_SUBSCRIBE.lower(), str(a).lower())
-                       for a in as_list(statement.get("Action") or [])):  # fmt: skip
+            if not _covers_subscribe(statement):
                 continue
             verdict = stranger_verdict(statement, _SUBSCRIBE, denies)
             if verdict is not None and verdict.status == "denied":
                 continue
             for topic in topics:
                 yield _finding(stack, logical_id, resource, topic, statement, verdict)
+
+
+def _covers_subscribe(statement: Mapping[str, Any]) -> bool:
+    """Whether the statement's ``Action`` (or ``NotAction``, by leaving it out) covers
+    ``sns:Subscribe``."""
+
+    def listed(key: str) -> bool:
+        return any(fnmatchcase(_SUBSCRIBE.lower(), str(a).lower())
+                   for a in as_list(statement.get(key) or []))  # fmt: skip
+
+    return (
+        listed("Action")
+        if "Action" in statement
+        else "NotAction" in statement and not listed("NotAction")
+    )
 
 
 def _to_everyone(statement: Mapping[str, Any]) -> bool:
