@@ -1,11 +1,12 @@
 """Where a service moves a store's data on into another store: an SNS topic delivering its
 messages to a subscribed queue or delivery stream, or to a subscription's dead-letter queue; an
-SQS queue moving the messages it could not deliver to its dead-letter queue; an event bus's rules
-delivering to their targets, a log group's subscription filters, a table streaming into Kinesis,
-a pipe carrying its source's events to its target, a delivery stream into its S3 destination. The service decrypts
-what it moves (a topic's messages are "only decrypted when they are sent"), so a destination that
-is not on the source's domain key holds the domain's data outside the key policy: CDKP034
-(:mod:`cdk_partition.audit.egress`). Each row cites the AWS page that says the data moves.
+SQS queue moving the messages it could not deliver to its dead-letter queue; an event bus's
+rules delivering to their targets, a log group's subscription filters, a table streaming into
+Kinesis, a pipe carrying its source's events to its target, a delivery stream into its S3
+destination. The service decrypts what it moves (a topic's messages are "only decrypted when
+they are sent"), so a destination that is not on the source's domain key holds the domain's data
+outside the key policy: CDKP034 (:mod:`cdk_partition.audit.egress`). Each row cites the AWS page
+that says the data moves.
 
 Pure Python (no aws_cdk import).
 """
