@@ -241,3 +241,28 @@ def test_the_report_knows_the_groups_statements_and_no_look_alike(tmp_path: Path
     extra = [f["message"] for f in orders.findings if f["rule"] == "REPORT-EXTRA-STATEMENT"]
     assert any("AllowAutoScalingLaunchRoleSpoof" in m for m in extra), extra
     assert not any("Role1" in m for m in extra), extra
+
+
+def test_an_environment_agnostic_app_names_only_the_stacks_own_account(tmp_path: Path) -> None:
+    """With no account known, only ``${AWS::AccountId}``'s role is the key's own (an attack put
+    another account's service-linked role on the key of an environment-agnostic app)."""
+    from conftest import cdk_context
+
+    from cdk_partition import DomainStack, audit_path
+
+    other = ROLE.replace(ACCOUNT, "999999999999")
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    orders = DomainStack(app, "Orders", domain_name="orders",
+                         administrators=[iam.ArnPrincipal(f"arn:aws:iam::{ACCOUNT}:role/admin")])  # fmt: skip
+    template = volume_template(orders, "Template")
+    cdk.Mixins.of(template).apply(orders.domain.encryption_at_rest())
+    _group(cdk.Stack(app, "Fleet"), template, orders.domain.topic("T"), other)
+    with pytest.raises(ValueError, match="not a service-linked role"):
+        orders.domain.allow_integration("launch_template_auto_scaling", linked_role=other)
+    try:
+        app.synth()
+    except Exception as error:  # the validation plugin fails the synth on the error
+        assert "alidation" in str(error), error
+    key = json.loads((tmp_path / "Orders.template.json").read_text())
+    assert "999999999999" not in json.dumps(key)
+    assert {f.path for f in audit_path(tmp_path) if f.rule == "CDKP021"} == {"Fleet/Group/ASG"}

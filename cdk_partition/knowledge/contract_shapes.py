@@ -104,16 +104,21 @@ def is_linked_role_of(contract: str, arn: str, account: str | None = None) -> bo
     AWSServiceRoleForAutoScaling_mysuffix", Amazon EC2 Auto Scaling User Guide, "Service-linked
     roles for Amazon EC2 Auto Scaling",
     https://docs.aws.amazon.com/autoscaling/ec2/userguide/autoscaling-service-linked-role.html),
-    under ``aws-service-role/<service>/``, in ``account`` (any when None). Any other principal
+    under ``aws-service-role/<service>/``, in ``account`` (the stack's own pseudo parameter only
+    when None: a literal account of an environment-agnostic app may be another's). Any other principal
     (another account's root, an ordinary role) is not one: "only the linked service can assume a
     service-linked role" (the same page)."""
     service = WIRED_LINKED_ROLES.get(contract)
     if service is None:
         return False
     name = rows_for(contract)[0].principal.rsplit("/", 1)[1]
-    owner = re.escape(account) if account else r"\d{12}"
+    # the account: the key's own, as a literal or as the stack's pseudo parameter; when the key's
+    # account is not known (an environment-agnostic stack), the pseudo parameter only (a literal
+    # account may be another's). The partitions: AWS's (aws, aws-cn, aws-us-gov, aws-iso...).
+    owner = rf"{re.escape(account)}|" if account else ""
     pattern = (
-        rf"arn:(aws[a-z-]*|\$\{{AWS::Partition\}}):iam::({owner}|\$\{{AWS::AccountId\}}):role/"
+        rf"arn:(aws|aws-cn|aws-us-gov|aws-iso(-[a-z])?|\$\{{AWS::Partition\}}):iam::"
+        rf"({owner}\$\{{AWS::AccountId\}}):role/"
         rf"aws-service-role/{re.escape(service)}/{re.escape(name)}(_[\w+=,.@-]+)?"
     )
     return re.fullmatch(pattern, arn) is not None
