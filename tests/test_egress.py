@@ -14,6 +14,7 @@ passes as written.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -256,3 +257,30 @@ def test_inline_subscriptions_and_a_substituted_redrive_policy_are_read(
     found = {(f.path, f.location) for f in edges if f.rule in ("CDKP034", "CDKP035")}
     assert ("Orders/Inline", "Subscription[].Endpoint") in found, sorted(found)
     assert ("Orders/Subbed", "RedrivePolicy.deadLetterTargetArn") in found, sorted(found)
+
+
+def test_two_environments_of_one_domain_are_two_keys(tmp_path: Path) -> None:
+    """Prod's domain topic delivering into Dev's queue of the same domain name (a Stage per
+    account): another key, another account: CDKP034 (an attack: it was silent, the name
+    matched)."""
+    from conftest import cdk_context
+
+    from cdk_partition import audit_path
+
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path))
+    for stage_name, account in (("Dev", "111122223333"), ("Prod", "444455556666")):
+        stage = cdk.Stage(app, stage_name, env=cdk.Environment(account=account, region="eu-west-1"))
+        admin = iam.ArnPrincipal(f"arn:aws:iam::{account}:role/admin")
+        orders = DomainStack(stage, "Orders", domain_name="orders", administrators=[admin])
+        if stage_name == "Dev":
+            orders.domain.queue("Inbox", queue_name="orders-inbox")
+        else:
+            topic = orders.domain.topic("Placed")
+            sns.CfnSubscription(orders, "ToDev", topic_arn=topic.topic_arn, protocol="sqs",
+                                endpoint="arn:aws:sqs:eu-west-1:111122223333:orders-inbox")  # fmt: skip
+    try:
+        app.synth()
+    except Exception as error:  # the validation plugin fails the synth on the error
+        assert "alidation" in str(error), error
+    found = [f for f in audit_path(tmp_path) if f.rule in ("CDKP034", "CDKP035")]
+    assert [(f.rule, f.path) for f in found] == [("CDKP034", "Prod/Orders/ToDev")], found

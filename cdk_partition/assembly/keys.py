@@ -37,7 +37,7 @@ from ..policy.canonical import get_att
 from .model import CloudAssembly, DomainKey
 from .stacks import StackTemplate, resource_path
 
-__all__ = ["KeyRef", "KeyResolver", "KeyText"]
+__all__ = ["KeyRef", "KeyResolver", "KeyText", "key_account"]
 
 KeyKind = Literal["domain_key", "other_cmk", "aws_managed", "unresolved"]
 
@@ -158,6 +158,14 @@ class KeyResolver:
         """The domains whose key a key slot of ``resource`` (a template resource of ``stack``)
         names as its customer managed key (:func:`~cdk_partition.knowledge.catalogue.classify`);
         empty for a type the catalogue does not know."""
+        return frozenset(domain for domain, _ in self.domain_keys_of_store(resource, stack))
+
+    def domain_keys_of_store(
+        self, resource: Any, stack: StackTemplate
+    ) -> frozenset[tuple[str, str | None]]:
+        """``(domain, the key's account)`` of each domain key a key slot of ``resource`` names
+        (the account None where the key's account is not known): two environments of one
+        domain (a Stage per account) hold keys of one name in two accounts, each its own."""
         if not isinstance(resource, Mapping):
             return frozenset()
         properties = resource.get("Properties")
@@ -165,7 +173,7 @@ class KeyResolver:
             str(resource.get("Type", "")), properties if isinstance(properties, dict) else None
         )
         return frozenset(
-            ref.domain
+            (ref.domain, key_account(ref))
             for use in uses or []
             if use.state == "customer_key"
             for ref in [self.resolve(use.key, stack)]
@@ -397,3 +405,13 @@ class KeyResolver:
                     return self.resolve(passed, parent, depth + 1)
             return KeyRef("unresolved", f"template parameter {logical_id}")
         return KeyRef("unresolved", f"unknown reference {logical_id}")
+
+
+def key_account(ref: KeyRef) -> str | None:
+    """The account of the domain key ``ref`` names (its stack's, or its ARN's for a key defined
+    elsewhere); None when the template does not say."""
+    if ref.key is not None:
+        return ref.key.stack.environment.account
+    if ref.referenced is not None:
+        return ref.referenced[2] or None
+    return None

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
-from ..assembly.keys import KeyResolver
+from ..assembly.keys import KeyResolver, key_account
 from ..knowledge import catalogue
 from ..knowledge.egress import BY_TYPE, Egress, destinations, kept_by, origins
 from .identity_policies import props_of, type_of
@@ -83,11 +83,13 @@ def _moves(
         if not row.origin
         else [s for value in origins(row, props) for s in stores_at(assembly, stack, value)]
     )
-    domains = {d for s, i in sources for d in resolver.domains_of_store(s.resources.get(i), s)}
+    keys = {k for s, i in sources for k in resolver.domain_keys_of_store(s.resources.get(i), s)}
     keeper = kept_by(row, props)
     if keeper is not None:  # what moves stays on the key it names, whatever the destination's
-        domains -= {resolver.key_of_slot(keeper, stack).domain}
-    if not domains:
+        kept = resolver.key_of_slot(keeper, stack)
+        keys = {k for k in keys if not _same(k, (kept.domain, key_account(kept)))}
+    domains = {d for d, _ in keys}
+    if not keys:
         return
     for value in destinations(row, props):
         targets = stores_at(assembly, stack, value)
@@ -101,10 +103,15 @@ def _moves(
                 continue
             if row.into and kind not in row.into:
                 continue  # a reader (a function), not a store that keeps what it receives
-            inside = resolver.domains_of_store(target, target_stack)
+            held = set(resolver.domain_keys_of_store(target, target_stack))
             placed = assembly.domain_of(target_stack, target_id, target).domain
-            others = sorted(inside | ({placed} if placed else set()))
-            for domain in sorted(domains - inside - {placed}):
+            if placed:
+                home = assembly.nearest_domain_key(placed, target_stack)
+                held.add((placed, home.stack.environment.account if home else None))
+            for domain, account in sorted(keys, key=str):
+                if any(_same((domain, account), k) for k in held):
+                    continue
+                others = sorted({f"{d} ({a})" if d == domain else d for d, a in held}, key=str)
                 yield _finding(row, stack, logical_id, resource, domain, target_stack,
                                target_id, target, value, others)  # fmt: skip
 
@@ -112,6 +119,12 @@ def _moves(
 #: The services of an ARN that may name a store (a target that is a function, a state machine
 #: or an API destination is a reader, as a topic's Lambda subscriber is, not a store).
 _STORE_SERVICES = frozenset({"sqs", "sns", "kinesis", "firehose", "s3", "logs", "events"})
+
+
+def _same(one: tuple[str | None, str | None], other: tuple[str | None, str | None]) -> bool:
+    """Whether two ``(domain, key account)`` name the same domain key: the same domain, in the
+    same account where both are known (a domain of one name in two environments is two)."""
+    return one[0] == other[0] and (one[1] is None or other[1] is None or one[1] == other[1])
 
 
 def _may_be_a_store(value: Any) -> bool:
