@@ -82,7 +82,13 @@ def _more_moves(orders: DomainStack, parking: cdk.Stack) -> None:
     events.CfnRule(orders, "Forward", event_bus_name=bus.event_bus_name,
                    event_pattern={"source": ["orders"]},
                    targets=[events.CfnRule.TargetProperty(id="q", arn=out.queue_arn),
-                            events.CfnRule.TargetProperty(id="f", arn=fn.function_arn)])  # fmt: skip
+                            events.CfnRule.TargetProperty(id="f", arn=fn.function_arn,
+                                dead_letter_config=events.CfnRule.DeadLetterConfigProperty(
+                                    arn=sqs.Queue(parking, "RuleDlq").queue_arn))])  # fmt: skip
+    events.CfnEventBus(orders, "Bus2", name="orders-bus-2",
+                       kms_key_identifier=key,
+                       dead_letter_config=events.CfnEventBus.DeadLetterConfigProperty(
+                           arn=sqs.Queue(parking, "BusDlq").queue_arn))  # fmt: skip
     group = orders.domain.log_group("Audit")
     logs.CfnSubscriptionFilter(orders, "Ship", log_group_name=group.log_group_name,
                                filter_pattern="", destination_arn=stream.stream_arn,
@@ -100,6 +106,17 @@ def _more_moves(orders: DomainStack, parking: cdk.Stack) -> None:
     pipes.CfnPipe(orders, "Pipe", role_arn=f"arn:aws:iam::{ENV.account}:role/piper",
                   source=orders.domain.queue("Jobs2").queue_arn, target=out.queue_arn)  # fmt: skip
     bucket = s3.Bucket(parking, "Landing", encryption=s3.BucketEncryption.S3_MANAGED)
+    firehose.CfnDeliveryStream(
+        orders, "Backed", delivery_stream_encryption_configuration_input=(
+            firehose.CfnDeliveryStream.DeliveryStreamEncryptionConfigurationInputProperty(
+                key_type="CUSTOMER_MANAGED_CMK", key_arn=key)),
+        extended_s3_destination_configuration=(
+            firehose.CfnDeliveryStream.ExtendedS3DestinationConfigurationProperty(
+                bucket_arn=orders.domain.bucket("Kept").bucket_arn,
+                role_arn=f"arn:aws:iam::{ENV.account}:role/fh", s3_backup_mode="Enabled",
+                s3_backup_configuration=firehose.CfnDeliveryStream.S3DestinationConfigurationProperty(
+                    bucket_arn=bucket.bucket_arn, role_arn=f"arn:aws:iam::{ENV.account}:role/fh"))),
+    )  # fmt: skip
     for name, objects_key in (("Firehose", None), ("KeptFirehose", key)):
         encryption = (
             firehose.CfnDeliveryStream.EncryptionConfigurationProperty(
@@ -152,7 +169,8 @@ def _moves(findings: list[Finding]) -> dict[str, Finding]:
 
 def test_each_move_off_the_key_is_cdkp034(audited: dict[str, Any]) -> None:
     found = _moves(audited["outside"])
-    assert {(p.removesuffix("/Resource"), f.location) for p, f in found.items()} == {
+    every = [f for f in audited["outside"] if f.rule == "CDKP034"]
+    assert {(f.path.removesuffix("/Resource"), f.location) for f in every} == {
         ("Orders/Jobs", "RedrivePolicy.deadLetterTargetArn"),
         ("Shared/Analytics/OrdersDomainPlaced9BC5DB8B", "Endpoint"),
         ("Shared/Billing/OrdersDomainPlaced9BC5DB8B", "RedrivePolicy.deadLetterTargetArn"),
@@ -161,6 +179,9 @@ def test_each_move_off_the_key_is_cdkp034(audited: dict[str, Any]) -> None:
         ("Orders/Orders2", "KinesisStreamSpecification.StreamArn"),
         ("Orders/Pipe", "Target"),
         ("Orders/Firehose", "ExtendedS3DestinationConfiguration.BucketARN"),  # not KeptFirehose
+        ("Orders/Forward", "Targets[].DeadLetterConfig.Arn"),
+        ("Orders/Bus2", "DeadLetterConfig.Arn"),
+        ("Orders/Backed", "ExtendedS3DestinationConfiguration.S3BackupConfiguration.BucketARN"),
     }, sorted(found)
     assert all(f.severity == "error" and f.domain == "orders" for f in found.values())
     queue = found["Orders/Jobs/Resource"]
@@ -185,6 +206,8 @@ def test_every_row_is_exercised() -> None:
         ("AWS::DynamoDB::Table", "Kinesis streaming destination"),
         ("AWS::Pipes::Pipe", "pipe target"),
         ("AWS::KinesisFirehose::DeliveryStream", "S3 destination"),
+        ("AWS::Events::Rule", "dead-letter queue of a rule target"),
+        ("AWS::Events::EventBus", "dead-letter queue of the bus"),
     }
 
 

@@ -66,6 +66,19 @@ _FIREHOSE_QUOTE = (
     "data delivered by the Kinesis Data Firehose stream"
 )
 
+#: The S3 destination configurations of a delivery stream (each a BucketARN and its own
+#: EncryptionConfiguration).
+_FIREHOSE_BUCKETS = (
+    "ExtendedS3DestinationConfiguration",
+    "S3DestinationConfiguration",
+    "ExtendedS3DestinationConfiguration.S3BackupConfiguration",
+    "RedshiftDestinationConfiguration.S3Configuration",
+    "RedshiftDestinationConfiguration.S3BackupConfiguration",
+    *(f"{d}DestinationConfiguration.S3Configuration" for d in (
+        "AmazonOpenSearchServerless", "Amazonopensearchservice", "Elasticsearch", "HttpEndpoint",
+        "Iceberg", "Snowflake", "Splunk")),
+)  # fmt: skip
+
 _SNS_SSE = (
     'Amazon SNS Developer Guide, "Encryption at rest" '
     "(https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html)"
@@ -113,6 +126,30 @@ EGRESS: tuple[Egress, ...] = (
         "configuration for that event bus until the event is sent to the rule target, unless "
         "the rule target is another event bus", into=_KEEPERS,
     ),
+    # a rule target's dead-letter queue: "EventBridge DLQs are standard Amazon SQS queues that
+    # EventBridge uses to store events that couldn't successfully be delivered to a target"
+    # (Amazon EventBridge User Guide, "Using dead-letter queues to process undelivered events in
+    # EventBridge", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html)
+    Egress(
+        "AWS::Events::Rule", "EventBusName", "Targets[].DeadLetterConfig.Arn",
+        "dead-letter queue of a rule target",
+        'Amazon EventBridge User Guide, "Using dead-letter queues to process undelivered events in '
+        'EventBridge" '
+        "(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html)",
+        "EventBridge DLQs are standard Amazon SQS queues that EventBridge uses to store events "
+        "that couldn't successfully be delivered to a target",
+    ),
+    # the bus's own dead-letter queue (the wiring's "Using dead-letter queues to capture
+    # encrypted event errors in EventBridge": "EventBridge sends custom and partner events to
+    # this DLQ if it encounters a non-retriable error while processing the event")
+    Egress(
+        "AWS::Events::EventBus", "", "DeadLetterConfig.Arn", "dead-letter queue of the bus",
+        'Amazon EventBridge User Guide, "Using dead-letter queues to capture encrypted event '
+        'errors in EventBridge" (https://docs.aws.amazon.com/eventbridge/latest/userguide/'
+        "eb-encryption-event-bus-dlq.html)",
+        "EventBridge sends custom and partner events to this DLQ if it encounters a "
+        "non-retriable error while processing the event on the event bus",
+    ),
     # a log group's subscription filters: "All log events that are uploaded to this log group
     # are filtered and delivered to the specified AWS resource if the filter pattern matches the
     # log events" (AWS CloudFormation Template Reference, "AWS::Logs::SubscriptionFilter":
@@ -150,11 +187,16 @@ EGRESS: tuple[Egress, ...] = (
     # CloudFormation Template Reference, "AWS::KinesisFirehose::DeliveryStream
     # KMSEncryptionConfig"); without it, the bucket's own default key. The stream's data comes
     # from the stream itself (on the key) or from its Kinesis source.
+    # Every S3 bucket a delivery stream writes into: its S3 destination, the S3 backup of that
+    # destination, and the S3 configuration ("S3DestinationConfiguration": BucketARN,
+    # EncryptionConfiguration) every other destination backs up into or stages through (AWS
+    # CloudFormation Template Reference, "AWS::KinesisFirehose::DeliveryStream", each
+    # destination's S3Configuration / S3BackupConfiguration).
     *(Egress(
         "AWS::KinesisFirehose::DeliveryStream", origin, f"{config}.BucketARN",
         "S3 destination", _FIREHOSE_S3, _FIREHOSE_QUOTE, into=("AWS::S3::Bucket",),
         kept_by=f"{config}.EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN",
-    ) for config in ("ExtendedS3DestinationConfiguration", "S3DestinationConfiguration")
+    ) for config in _FIREHOSE_BUCKETS
       for origin in ("", "KinesisStreamSourceConfiguration.KinesisStreamARN")),
     # Amazon SQS Developer Guide, "Using dead-letter queues in Amazon SQS"; AWS CloudFormation
     # Template Reference, "AWS::SQS::Queue": RedrivePolicy, deadLetterTargetArn, "The Amazon
