@@ -82,6 +82,9 @@ def _more_moves(orders: DomainStack, parking: cdk.Stack) -> None:
     events.CfnRule(orders, "Forward", event_bus_name=bus.event_bus_name,
                    event_pattern={"source": ["orders"]},
                    targets=[events.CfnRule.TargetProperty(id="q", arn=out.queue_arn),
+                            events.CfnRule.TargetProperty(  # a reader: no CDKP035
+                                id="api", arn=f"arn:aws:events:eu-west-1:{ENV.account}:"
+                                "api-destination/partner/0123"),
                             events.CfnRule.TargetProperty(id="f", arn=fn.function_arn,
                                 dead_letter_config=events.CfnRule.DeadLetterConfigProperty(
                                     arn=sqs.Queue(parking, "RuleDlq").queue_arn))])  # fmt: skip
@@ -169,6 +172,7 @@ def _moves(findings: list[Finding]) -> dict[str, Finding]:
 
 def test_each_move_off_the_key_is_cdkp034(audited: dict[str, Any]) -> None:
     found = _moves(audited["outside"])
+    assert [f.value for f in audited["outside"] if f.rule == "CDKP035"] == []  # the API destination
     every = [f for f in audited["outside"] if f.rule == "CDKP034"]
     assert {(f.path.removesuffix("/Resource"), f.location) for f in every} == {
         ("Orders/Jobs", "RedrivePolicy.deadLetterTargetArn"),

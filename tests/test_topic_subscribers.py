@@ -100,3 +100,35 @@ def test_a_not_action_statement_that_leaves_subscribe_in_is_cdkp036(tmp_path: An
 
     found = {f.value for f in _synth(tmp_path, build) if f.rule == "CDKP036"}
     assert found == {"AllButPublish"}, found
+
+
+def test_inline_policies_count_and_named_endpoints_do_not(tmp_path: Any) -> None:
+    """A topic's own ``AWS::SNS::TopicInlinePolicy`` is read (it was not); a statement naming the
+    endpoints (``sns:Endpoint``, AWS's example ``*@my-company.com``) is not CDKP036; and the
+    finding may be exempted on the policy with its reason."""
+    from aws_cdk import aws_sns as sns
+
+    from cdk_partition import exempt
+
+    def build(orders: DomainStack) -> None:
+        for name, conditions in (
+            ("Inline", None),
+            ("Pinned", {"StringLike": {"sns:Endpoint": "*@my-company.com"}}),
+            ("Exempted", None),
+        ):
+            topic = orders.domain.topic(name)
+            statement = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sns:Subscribe",
+                         "Resource": topic.topic_arn, **({"Condition": conditions} if conditions
+                                                         else {})}  # fmt: skip
+            policy = sns.CfnTopicInlinePolicy(
+                orders,
+                f"{name}Policy",
+                topic_arn=topic.topic_arn,
+                policy_document={"Version": "2012-10-17", "Statement": [statement]},
+            )
+            if name == "Exempted":
+                exempt(policy, "CDKP036", "The topic carries public release notes, no data.")
+
+    found = {f.path: f for f in _synth(tmp_path, build) if f.rule == "CDKP036"}
+    assert set(found) == {"Orders/InlinePolicy", "Orders/ExemptedPolicy"}, sorted(found)
+    assert not found["Orders/InlinePolicy"].exempted and found["Orders/ExemptedPolicy"].exempted

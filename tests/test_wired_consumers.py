@@ -170,3 +170,31 @@ def test_a_function_named_by_its_literal_name_is_followed(tmp_path: Path) -> Non
     assert [f.rule for f in findings if f.path == "Orders/Async"] == ["CDKP019"], [
         (f.rule, f.message) for f in findings
     ]
+
+
+def test_a_name_deployed_in_two_regions_is_the_stacks_own(tmp_path: Path) -> None:
+    """One function name in two regions of the account (an attack: CDKP020, the name matched
+    twice): the invoke configuration's region decides."""
+    import aws_cdk as cdk
+
+    def build(orders: DomainStack) -> None:
+        worker = iam.Role.from_role_arn(orders, "Worker", WORKER, mutable=False)
+        other = cdk.Stack(orders.node.root, "Virginia",
+                          env=cdk.Environment(account=ACCOUNT, region="us-east-1"))  # fmt: skip
+        for scope in (orders, other):
+            lambda_.Function(
+                scope, "Fn", function_name="orders-worker", runtime=lambda_.Runtime.PYTHON_3_12,
+                handler="index.handler", code=lambda_.Code.from_inline("def handler(e, c): pass"),
+                role=worker if scope is orders else None,
+            )  # fmt: skip
+        lambda_.CfnEventInvokeConfig(
+            orders, "Async", function_name="orders-worker", qualifier="$LATEST",
+            destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(
+                    destination=orders.domain.queue("Failures").queue_arn)),
+        )  # fmt: skip
+
+    findings = _synth(tmp_path, build)
+    assert [(f.rule, f.value) for f in findings if f.path == "Orders/Async"] == [
+        ("CDKP019", WORKER)
+    ], [(f.rule, f.message) for f in findings]

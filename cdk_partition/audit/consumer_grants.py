@@ -131,13 +131,21 @@ def _function_named(
     assembly: CloudAssembly, stack: StackTemplate, name: str
 ) -> tuple[StackTemplate, str] | None:
     """The function of the assembly whose literal ``FunctionName`` is ``name`` (a function
-    name, or the last part of its ARN), in ``stack``'s account; None when none, or more than
-    one, is (was an unfollowable role: a false CDKP020, found by an attack)."""
+    name, or the last part of its ARN), in the account and region the ARN names (``stack``'s for
+    a name); None when none, or more than one, is (was an unfollowable role: a false CDKP020,
+    found by an attack; a name deployed in two regions is two functions)."""
     wanted = name.rsplit(":function:", 1)[-1].split(":", 1)[0]
+    # an ARN says where the function is ("arn:aws:lambda:<region>:<account>:function:<name>");
+    # a bare name is the stack's own account and region
+    parts = name.split(":")
+    where = (
+        (parts[4], parts[3]) if name.startswith("arn:") and len(parts) > 6
+        else (stack.environment.account, stack.environment.region)
+    )  # fmt: skip
     found = [
         (other, logical_id)
         for other in assembly.stacks
-        if other.environment.account == stack.environment.account
+        if (other.environment.account, other.environment.region) == where
         for logical_id, resource in other.resources.items()
         if isinstance(resource, dict)
         and resource.get("Type") == "AWS::Lambda::Function"

@@ -133,6 +133,8 @@ def _may_be_a_store(value: Any) -> bool:
     if not isinstance(value, str) or not value.startswith("arn:"):
         return True
     parts = value.split(":")
+    if len(parts) > 5 and parts[2] == "events":  # an API destination is a reader, a bus a store
+        return parts[5].startswith("event-bus/")
     return len(parts) < 3 or parts[2] in _STORE_SERVICES
 
 

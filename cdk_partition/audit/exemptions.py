@@ -25,7 +25,8 @@ __all__ = ["EXEMPTIBLE_RULES", "KEY_EXEMPTIBLE_RULES", "apply_exemptions", "exem
 EXEMPTIBLE_RULES: frozenset[str] = frozenset(
     {"CDKP001", "CDKP002", "CDKP003", "CDKP004", "CDKP005", "CDKP006", "CDKP008", "CDKP009",
      "CDKP010", "CDKP011", "CDKP014", "CDKP015", "CDKP016", "CDKP027", "CDKP030", "CDKP032",
-     "CDKP033", "CDKP034", "CDKP035", "CDKP106"}
+     "CDKP033", "CDKP034", "CDKP035", "CDKP036",
+     "CDKP106"}
 )  # fmt: skip
 #: The key rules an exemption on the domain key may silence: a service statement the app keeps
 #: as AWS documents it although it gives more than the library's contract (CDKP106), with the

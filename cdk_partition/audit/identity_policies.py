@@ -57,6 +57,11 @@ __all__ = [
 RESOURCE_POLICIES: dict[str, tuple[tuple[str, ...], str]] = {
     "AWS::SQS::QueuePolicy": (("Queues",), "PolicyDocument"),
     "AWS::SNS::TopicPolicy": (("Topics",), "PolicyDocument"),
+    # one topic's or queue's policy ("AWS::SNS::TopicInlinePolicy": TopicArn, "The Amazon
+    # Resource Name (ARN) of the topic to which you want to add the policy";
+    # "AWS::SQS::QueueInlinePolicy": Queue, "The URL of the SQS queue")
+    "AWS::SNS::TopicInlinePolicy": (("TopicArn",), "PolicyDocument"),
+    "AWS::SQS::QueueInlinePolicy": (("Queue",), "PolicyDocument"),
     "AWS::S3::BucketPolicy": (("Bucket",), "PolicyDocument"),
     "AWS::SecretsManager::ResourcePolicy": (("SecretId",), "ResourcePolicy"),
     "AWS::Kinesis::ResourcePolicy": (("ResourceArn",), "ResourcePolicy"),

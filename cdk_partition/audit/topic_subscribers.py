@@ -53,17 +53,20 @@ def audit_topic_subscribers(assembly: CloudAssembly) -> Iterator[Finding]:
     account or organization it names call ``sns:Subscribe``."""
     stores = domain_stores(assembly)
     for stack, logical_id, resource, targets in store_policies(assembly, stores):
-        if type_of(resource) != "AWS::SNS::TopicPolicy":
+        kind = str(type_of(resource))
+        if kind not in _TOPIC_POLICIES:
             continue
         topics = [t for t in dict.fromkeys(targets) if type_of(t.resource) == "AWS::SNS::Topic"]
         if not topics:
             continue
-        document = props_of(resource).get(RESOURCE_POLICIES["AWS::SNS::TopicPolicy"][1])
+        document = props_of(resource).get(RESOURCE_POLICIES[kind][1])
         statements = [s for s in statements_of(document) if isinstance(s, dict)]
         denies = [s for s in statements if s.get("Effect") == "Deny"]
         for statement in statements:
             if statement.get("Effect") != "Allow" or not _to_everyone(statement):
                 continue
+            if _names_endpoints(statement):
+                continue  # where the messages go is the statement's: not a stranger's endpoint
             if not _covers_subscribe(statement):
                 continue
             verdict = stranger_verdict(statement, _SUBSCRIBE, denies)
@@ -71,6 +74,37 @@ def audit_topic_subscribers(assembly: CloudAssembly) -> Iterator[Finding]:
                 continue
             for topic in topics:
                 yield _finding(stack, logical_id, resource, topic, statement, verdict)
+
+
+#: The topic policy types (``AWS::SNS::TopicPolicy``, one topic's ``TopicInlinePolicy``).
+_TOPIC_POLICIES = ("AWS::SNS::TopicPolicy", "AWS::SNS::TopicInlinePolicy")
+#: Condition operators that name the endpoints a subscription may have.
+_NAMING = ("stringequals", "stringlike", "arnequals", "arnlike")
+
+
+def _names_endpoints(statement: Mapping[str, Any]) -> bool:
+    """Whether the statement allows only endpoints it names (``sns:Endpoint`` under an equality
+    or a pattern: the owner's queue, ``*@my-company.com``): the key is "The URL, e-mail address,
+    or ARN from a Subscribe request or a previously confirmed subscription", and "this condition
+    can restrict subscriptions to a topic to email addresses in a certain domain" (AWS SDK for
+    Java API Reference, "SNSConditionFactory",
+    https://docs.aws.amazon.com/AWSJavaSDK/latest/javadoc/com/amazonaws/auth/policy/conditions/SNSConditionFactory.html).
+    A stranger's subscription then delivers into an endpoint the statement chose (an attack:
+    CDKP036 fired on AWS's own example)."""
+    conditions = statement.get("Condition")
+    if not isinstance(conditions, Mapping):
+        return False
+    return any(
+        str(operator)
+        .lower()
+        .removeprefix("forallvalues:")
+        .removeprefix("foranyvalue:")
+        .removesuffix("ifexists")
+        in _NAMING
+        and isinstance(block, Mapping)
+        and any(str(key).lower() == "sns:endpoint" for key in block)
+        for operator, block in conditions.items()
+    )
 
 
 def _covers_subscribe(statement: Mapping[str, Any]) -> bool:
