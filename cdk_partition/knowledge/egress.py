@@ -229,7 +229,12 @@ def _decoded(value: Any) -> Any:
 
 
 def _applies(row: Egress, props: Mapping[str, Any]) -> bool:
-    return all(props.get(name) in values for name, values in row.source_when)
+    """Whether ``row.source_when`` holds in ``props``; a value CloudFormation chooses at deploy
+    (an intrinsic: a parameter's ``Ref``) may be any, so the row applies (fail closed)."""
+    return all(
+        props.get(name) in values or isinstance(props.get(name), Mapping)
+        for name, values in row.source_when
+    )
 
 
 def origins(row: Egress, props: Mapping[str, Any]) -> Iterator[Any]:
