@@ -181,3 +181,17 @@ def test_a_function_named_by_its_literal_name_is_followed(
     assert [(f.rule, f.value) for f in findings if f.path == "Orders/Async"] == [
         ("CDKP019", WORKER)
     ], [(f.rule, f.message) for f in findings]
+
+
+def test_the_simulator_agrees_with_every_verdict(tmp_path: Path) -> None:
+    """Every KMS request the audit decided for these roles, decided again by the independent
+    simulator (``@cloud-copilot/iam-simulate``) on the concrete key policy: refused before the
+    fix, allowed after it, as the audit says."""
+    from test_integrations import verdicts_the_simulator_disagrees_with
+
+    before = _synth(tmp_path / "before", _app(None))
+    fixes = " ".join(f.fix or "" for f in before if f.rule == "CDKP019")
+    _synth(tmp_path / "after", _app(fixes))
+    for name in ("before", "after"):
+        compared, differ = verdicts_the_simulator_disagrees_with(tmp_path / name)
+        assert compared > 0 and differ == [], (name, compared, differ)
