@@ -38,6 +38,11 @@ from cdk_partition.audit import Finding
 from cdk_partition.knowledge.egress import EGRESS
 
 
+def parking_of(orders: DomainStack) -> cdk.Stack:
+    """A stack that is no domain's and depends on the domain's (an archive of its bus)."""
+    return cdk.Stack(orders.node.root, "Archives", env=ENV)
+
+
 def _shared(orders: DomainStack) -> cdk.Stack:
     return cdk.Stack(orders.node.root, "Shared", env=ENV)
 
@@ -88,6 +93,8 @@ def _more_moves(orders: DomainStack, parking: cdk.Stack) -> None:
                             events.CfnRule.TargetProperty(id="f", arn=fn.function_arn,
                                 dead_letter_config=events.CfnRule.DeadLetterConfigProperty(
                                     arn=sqs.Queue(parking, "RuleDlq").queue_arn))])  # fmt: skip
+    events.CfnArchive(parking_of(orders), "Archive", source_arn=bus.event_bus_arn)
+    events.CfnArchive(orders, "KeptArchive", source_arn=bus.event_bus_arn, kms_key_identifier=key)
     events.CfnEventBus(orders, "Bus2", name="orders-bus-2",
                        kms_key_identifier=key,
                        dead_letter_config=events.CfnEventBus.DeadLetterConfigProperty(
@@ -185,6 +192,7 @@ def test_each_move_off_the_key_is_cdkp034(audited: dict[str, Any]) -> None:
         ("Orders/Firehose", "ExtendedS3DestinationConfiguration.BucketARN"),  # not KeptFirehose
         ("Orders/Forward", "Targets[].DeadLetterConfig.Arn"),
         ("Orders/Bus2", "DeadLetterConfig.Arn"),
+        ("Archives/Archive", "SourceArn"),  # not KeptArchive, on the key
         ("Orders/Backed", "ExtendedS3DestinationConfiguration.S3BackupConfiguration.BucketARN"),
     }, sorted(found)
     assert all(f.severity == "error" and f.domain == "orders" for f in found.values())
@@ -212,6 +220,7 @@ def test_every_row_is_exercised() -> None:
         ("AWS::KinesisFirehose::DeliveryStream", "S3 destination"),
         ("AWS::Events::Rule", "dead-letter queue of a rule target"),
         ("AWS::Events::EventBus", "dead-letter queue of the bus"),
+        ("AWS::Events::Archive", "archive"),
     }
 
 

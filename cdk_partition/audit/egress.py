@@ -91,8 +91,8 @@ def _moves(
     domains = {d for d, _ in keys}
     if not keys:
         return
-    for value in destinations(row, props):
-        targets = stores_at(assembly, stack, value)
+    for value in destinations(row, props) if row.destination else [None]:
+        targets = stores_at(assembly, stack, value) if row.destination else [(stack, logical_id)]
         if not targets and _may_be_a_store(value):  # a literal ARN of no store of the app, an
             for domain in sorted(domains):  # intrinsic the checks cannot follow
                 yield _unseen(row, stack, logical_id, resource, domain, value)
@@ -158,6 +158,7 @@ def _finding(
 ) -> Finding:
     base = resource_fields(stack, logical_id, resource, domain)
     target_path = resource_path(target_stack, target_id, target).removesuffix("/Resource")
+    itself = target_stack is stack and target_id == logical_id  # a bus's archive
     fix = (
         f"put {target_path} on the key of domain {domain!r}: {_store_fix(target)} (`domain` "
         f"being {domain!r}'s), or remove the {row.what}"
@@ -170,11 +171,12 @@ def _finding(
         )
     return make_finding(
         _RULE["CDKP034"],
-        f"{base['path']} moves data of domain {domain!r} into {target_path} (its {row.what}), "
+        f"{base['path']} moves data of domain {domain!r} into "
+        f"{'itself' if itself else target_path} (its {row.what}), "
         f'which is not on the domain key: "{row.quote}" ({row.page}). There the domain\'s '
         "data is read by whoever that store lets read it, not by whom the key policy names.",
         fix=fix,
-        location=row.destination,
+        location=row.destination or row.origin,
         value=short(value),
         **base,
     )

@@ -1,9 +1,9 @@
 """Where a service moves a store's data on into another store: an SNS topic delivering its
 messages to a subscribed queue or delivery stream, or to a subscription's dead-letter queue; an
 SQS queue moving the messages it could not deliver to its dead-letter queue; an event bus's
-rules delivering to their targets, a log group's subscription filters, a table streaming into
-Kinesis, a pipe carrying its source's events to its target, a delivery stream into its S3
-destination. The service decrypts what it moves (a topic's messages are "only decrypted when
+rules delivering to their targets and its archives, a log group's subscription filters, a table
+streaming into Kinesis, a pipe carrying its source's events to its target, a delivery stream into
+its S3 destination. The service decrypts what it moves (a topic's messages are "only decrypted when
 they are sent"), so a destination that is not on the source's domain key holds the domain's data
 outside the key policy: CDKP034 (:mod:`cdk_partition.audit.egress`). Each row cites the AWS page
 that says the data moves.
@@ -34,7 +34,8 @@ class Egress:
     """The property naming the store the data comes from ("": the resource is that store)."""
     destination: str
     """The property naming the store the data moves into (a dotted path under ``Properties``;
-    a JSON string on the way is read as the object it encodes)."""
+    a JSON string on the way is read as the object it encodes); "": the resource is that store
+    (a bus's archive)."""
     what: str
     page: str
     quote: str
@@ -149,6 +150,20 @@ EGRESS: tuple[Egress, ...] = (
         "eb-encryption-event-bus-dlq.html)",
         "EventBridge sends custom and partner events to this DLQ if it encounters a "
         "non-retriable error while processing the event on the event bus",
+    ),
+    # a bus's archive, itself the store the events move into: "If you do not specify a pattern
+    # to filter events sent to the archive, all events are sent to the archive except replayed
+    # events" and "If you have specified that EventBridge use a customer managed key for
+    # encrypting the source event bus, we strongly recommend you also specify a customer managed
+    # key for any archives for the event bus as well" (Amazon EventBridge API Reference,
+    # "CreateArchive"); AWS CloudFormation Template Reference, "AWS::Events::Archive": SourceArn
+    Egress(
+        "AWS::Events::Archive", "SourceArn", "", "archive",
+        'Amazon EventBridge API Reference, "CreateArchive" '
+        "(https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_CreateArchive.html)",
+        "If you have specified that EventBridge use a customer managed key for encrypting the "
+        "source event bus, we strongly recommend you also specify a customer managed key for any "
+        "archives for the event bus as well",
     ),
     # a log group's subscription filters: "All log events that are uploaded to this log group
     # are filtered and delivered to the specified AWS resource if the filter pattern matches the
