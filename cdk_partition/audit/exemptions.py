@@ -36,16 +36,21 @@ _KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
 _MIN_REASON_WORDS = 4
 
 
+def _reasons(assembly: CloudAssembly, template_path: str | None, logical_id: str) -> dict[str, str]:
+    """Rule -> reason of each exemption the resource carries with its sentence (written by hand
+    as metadata, an exemption still needs it: ``exempt()`` asks too)."""
+    out: dict[str, str] = {}
+    for exemption in assembly.exemptions_of(template_path, logical_id):
+        reason = exemption.get("reason") if isinstance(exemption, dict) else None
+        if isinstance(reason, str) and len(reason.split()) >= _MIN_REASON_WORDS:
+            out.setdefault(str(exemption.get("rule")), reason)
+    return out
+
+
 def exempted_rules(assembly: CloudAssembly, template_path: str | None, logical_id: str) -> set[str]:
     """The rules the resource ``logical_id`` (of the template at ``template_path``) carries an
     exemption of, with its reason (as :func:`apply_exemptions` honours them)."""
-    return {
-        str(exemption.get("rule"))
-        for exemption in assembly.exemptions_of(template_path, logical_id)
-        if isinstance(exemption, dict)
-        and isinstance(exemption.get("reason"), str)
-        and len(exemption["reason"].split()) >= _MIN_REASON_WORDS
-    }
+    return set(_reasons(assembly, template_path, logical_id))
 
 
 #: A rule that took over findings of an older one for some types -> that older rule: an SSM
@@ -61,12 +66,8 @@ def apply_exemptions(finding: Finding, assembly: CloudAssembly) -> Finding:
         return finding
     if (finding.resource_type in _KEY_TYPES) != (finding.rule in KEY_EXEMPTIBLE_RULES):
         return finding  # key rules on keys only, store rules on stores only
-    rules = {finding.rule, _SUCCEEDS.get(finding.rule, finding.rule)}
-    for exemption in assembly.exemptions_of(finding.template_path, finding.logical_id):
-        if not isinstance(exemption, dict) or exemption.get("rule") not in rules:
-            continue
-        reason = exemption.get("reason")
-        # written by hand as metadata, an exemption still needs its sentence (exempt() asks too)
-        if isinstance(reason, str) and len(reason.split()) >= _MIN_REASON_WORDS:
-            return replace(finding, exempted=True, reason=reason)
+    reasons = _reasons(assembly, finding.template_path, finding.logical_id)
+    for rule in (finding.rule, _SUCCEEDS.get(finding.rule)):
+        if rule in reasons:
+            return replace(finding, exempted=True, reason=reasons[rule])
     return finding
