@@ -42,7 +42,11 @@ DEFAULT = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.c
 CONTRACTS = ("launch_template_auto_scaling", "auto_scaling_notification_topic")
 
 
-def _group(scope: cdk.Stack, template: Any, topic: sns.ITopic, role: str | None) -> None:
+def _group(
+    scope: cdk.Stack, template: Any, topic: sns.ITopic, role: Any, *, override: bool = False
+) -> None:
+    """A group launching ``template`` and notifying ``topic`` as ``role`` (None: the default
+    service-linked role), set on the L1 or (``override``) by an escape-hatch override."""
     vpc = ec2.Vpc(scope, "Vpc", max_azs=1, nat_gateways=0)
     group = autoscaling.AutoScalingGroup(
         scope, "Group", vpc=vpc, launch_template=template,
@@ -52,7 +56,10 @@ def _group(scope: cdk.Stack, template: Any, topic: sns.ITopic, role: str | None)
     if role is not None:
         cfn = group.node.default_child
         assert isinstance(cfn, autoscaling.CfnAutoScalingGroup)
-        cfn.service_linked_role_arn = role
+        if override:
+            cfn.add_property_override("ServiceLinkedRoleARN", role)
+        else:
+            cfn.service_linked_role_arn = role
 
 
 def _own_role(app: cdk.App, orders: Any, wired: bool) -> None:
@@ -106,6 +113,35 @@ def test_the_default_role_is_not_named_for_a_group_with_its_own(
     bare, findings = synthesized[False]
     assert ROLE not in json.dumps(bare) and f'"{DEFAULT}"' in json.dumps(bare)
     assert not [f for f in findings if f.severity == "error"], [f.message for f in findings]
+
+
+_SUFFIX = "aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling_orders"
+_OVERRIDES = {
+    "a literal ARN": ROLE,
+    "pseudo parameters": {
+        "Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{_SUFFIX}"
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(_OVERRIDES))
+def test_a_role_set_by_an_escape_hatch_override_is_the_one_named(tmp_path: Path, name: str) -> None:
+    """``add_property_override("ServiceLinkedRoleARN", ...)`` sets the group's role as surely
+    as the L1 attribute: the key names that role, not the default one (before, the mixin read
+    the attribute only, named the default role, and the audit's CDKP021 failed the synth)."""
+
+    def build(app: cdk.App, orders: Any, wired: bool) -> None:
+        del wired
+        template = volume_template(orders, "Template")
+        cdk.Mixins.of(template).apply(orders.domain.encryption_at_rest())
+        fleet = cdk.Stack(app, "Fleet", env=ENV)
+        _group(fleet, template, orders.domain.topic("Scaling"), _OVERRIDES[name], override=True)
+
+    policy, findings = _synth(tmp_path, build, True)
+    assert not [f for f in findings if f.severity == "error"], [f.message for f in findings]
+    assert f'"{DEFAULT}"' not in json.dumps(policy)
+    ours, theirs = _decisions(_cases(policy, ROLE))
+    assert ours == theirs == ["allow"] * len(ours), (ours, theirs)
 
 
 def _by_export(fix: str | None) -> Build:

@@ -278,6 +278,9 @@ class StoreAccess(Publishers):
         if prop is None or not isinstance(construct, cdk.CfnResource):
             return None
         value = getattr(construct, _snake(_l1_name(prop)), None)
+        given = (item.get("properties") or {}).get(prop)
+        if value is None and given is not None:  # an escape-hatch override sets the role
+            return self._overridden_role(given)
         if not isinstance(value, str):
             return None
         home = cdk.Stack.of(construct)
@@ -286,6 +289,21 @@ class StoreAccess(Publishers):
             if re.search(r'"(Fn::GetAtt|Fn::ImportValue)"|"Ref": "(?!AWS::)', text):
                 return _UNNAMEABLE  # a resource of its own stack: a reference back to it
         return value
+
+    @staticmethod
+    def _overridden_role(given: Any) -> str | None:
+        """The role an escape-hatch override (``add_property_override``) gives as the template
+        holds it: a literal, or pseudo parameters only (``Fn::Sub`` of ``${AWS::AccountId}``),
+        which the key's template writes the same way; :data:`_UNNAMEABLE` for any other
+        reference (the audit's CDKP021 then prints the call with the role's literal ARN)."""
+        if isinstance(given, str):
+            return given
+        text = json.dumps(given)
+        if re.search(r'"(Fn::GetAtt|Fn::ImportValue)"|"Ref": "(?!AWS::)', text) or re.search(
+            r"\$\{(?!AWS::)", text
+        ):
+            return _UNNAMEABLE
+        return cdk.Token.as_string(given)
 
     def _foreign_source_of(self, item: dict[str, Any]) -> str | None:
         """The source ARN of another account a wiring resource (``item`` of
