@@ -2,7 +2,8 @@
 from the wiring", found by an attack): a function's dead-letter queue and its asynchronous
 destinations (sent with the function's execution role: "To send events to a destination, your
 function needs additional permissions ... Amazon SQS - sqs:SendMessage, Amazon SNS -
-sns:Publish", AWS Lambda Developer Guide), a task definition's secrets (read with the task
+sns:Publish", and a bucket on failure, "s3:PutObject" with "kms:GenerateDataKey", AWS Lambda
+Developer Guide), a task definition's secrets (read with the task
 execution role: secretsmanager:GetSecretValue, and kms:Decrypt for a customer managed key, Amazon
 ECS Developer Guide), a pipe's source (the pipe's role) and a schedule's target (the schedule's
 role: "the execution role be granted permission to perform the sqs:SendMessage action").
@@ -54,6 +55,11 @@ def _app(fixes: str | None) -> Any:
             dead_letter_queue=orders.domain.queue("FnDlq"),
             on_failure=destinations.SqsDestination(orders.domain.queue("Failures")),
             on_success=destinations.SnsDestination(orders.domain.topic("Done")),
+        )  # fmt: skip
+        lambda_.Function(
+            orders, "Archiver", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+            code=lambda_.Code.from_inline("def handler(e, c): pass"), role=worker,
+            on_failure=destinations.S3Destination(orders.domain.bucket("FailedRecords")),
         )  # fmt: skip
         execution = iam.Role.from_role_arn(orders, "Exec", EXECUTION, mutable=False)
         task = ecs.FargateTaskDefinition(orders, "Task", execution_role=execution)
@@ -108,6 +114,12 @@ _EXPECTED = {
     ("Orders/Fn/Resource", "DeadLetterConfig.TargetArn", WORKER),
     ("Orders/Fn/EventInvokeConfig/Resource", "DestinationConfig.OnFailure.Destination", WORKER),
     ("Orders/Fn/EventInvokeConfig/Resource", "DestinationConfig.OnSuccess.Destination", WORKER),
+    # an on-failure destination that is a bucket (s3:PutObject and kms:GenerateDataKey)
+    (
+        "Orders/Archiver/EventInvokeConfig/Resource",
+        "DestinationConfig.OnFailure.Destination",
+        WORKER,
+    ),
     ("Orders/Task/Resource", "ContainerDefinitions[].Secrets[].ValueFrom", EXECUTION),
     ("Orders/Pipe", "Source", PIPER),
     ("Orders/TablePipe", "Source", PIPER),
@@ -140,6 +152,7 @@ def test_every_row_has_a_use_here() -> None:
 _TYPES = {
     "Orders/Fn/Resource": "AWS::Lambda::Function",
     "Orders/Fn/EventInvokeConfig/Resource": "AWS::Lambda::EventInvokeConfig",
+    "Orders/Archiver/EventInvokeConfig/Resource": "AWS::Lambda::EventInvokeConfig",
     "Orders/Task/Resource": "AWS::ECS::TaskDefinition",
     "Orders/Pipe": "AWS::Pipes::Pipe",
     "Orders/TablePipe": "AWS::Pipes::Pipe",

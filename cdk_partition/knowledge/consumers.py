@@ -119,6 +119,13 @@ _LAMBDA_ASYNC = (
 #: and "If the target queue or topic is encrypted with a customer managed key, the execution role
 #: must also be a user in the key's resource-based policy" (the Lambda page's dead-letter queues).
 _ASYNC_SOURCES = MappingProxyType({t: _LAMBDA_ASYNC for t in _SEND})
+#: An on-failure destination may also be a bucket: "Amazon S3 - An Amazon S3 bucket (on failure
+#: only)", whose "Required permission" is "s3:PutObject, s3:ListBucket", and "For Amazon S3
+#: destinations, if you have enabled encryption on the bucket using a KMS key, your function also
+#: needs the kms:GenerateDataKey permission" (the page above, read whole in a verbatim copy);
+#: s3:ListBucket reads no object, so only s3:PutObject is a data action here.
+_ON_FAILURE = MappingProxyType({**_SEND, "AWS::S3::Bucket": ("s3:PutObject",)})
+_ON_FAILURE_SOURCES = MappingProxyType({t: _LAMBDA_ASYNC for t in _ON_FAILURE})
 _SCHEDULER = (
     'Amazon EventBridge Scheduler User Guide, "Managing targets in EventBridge Scheduler"',
     "https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets.html",
@@ -145,11 +152,13 @@ CONSUMERS += (
     # execution role of the function FunctionName names
     *(Consumer(
         "AWS::Lambda::EventInvokeConfig", f"DestinationConfig.{when}.Destination", "FunctionName",
-        MappingProxyType(_SEND), _ASYNC_SOURCES,
-        what=f"this function's {label} destination", uses="Lambda sends invocation records "
-        "into", role_name="its function's execution role",
+        actions, sources, what=f"this function's {label} destination",
+        uses="Lambda sends invocation records into", role_name="its function's execution role",
         consequence="every record is lost",
-    ) for when, label in (("OnFailure", "on-failure"), ("OnSuccess", "on-success"))),
+    ) for when, label, actions, sources in (
+        ("OnFailure", "on-failure", _ON_FAILURE, _ON_FAILURE_SOURCES),
+        ("OnSuccess", "on-success", MappingProxyType(_SEND), _ASYNC_SOURCES),
+    )),
     # an event source mapping's on-failure destination: "To retain records of failed event
     # source mapping invocations, add a destination to your function's event source mapping
     # ... Your execution role must have permissions for the destination" (AWS Lambda Developer
@@ -161,7 +170,7 @@ CONSUMERS += (
     # Amazon SNS topic, Amazon SQS queue, or Amazon S3 bucket as the destination".
     Consumer(
         "AWS::Lambda::EventSourceMapping", "DestinationConfig.OnFailure.Destination",
-        "FunctionName", MappingProxyType(_SEND), _ASYNC_SOURCES,
+        "FunctionName", _ON_FAILURE, _ON_FAILURE_SOURCES,
         what="this event source mapping's on-failure destination",
         uses="Lambda sends the records of the batches it discards into",
         role_name="its function's execution role", consequence="every discarded batch is lost",
