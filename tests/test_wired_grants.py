@@ -55,6 +55,19 @@ def _aws_managed(name: str, store: Callable[[DomainStack], str]) -> Shape:
     return shape
 
 
+def _table(orders: DomainStack) -> str:
+    return orders.domain.table(
+        "Items", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
+    ).table_name
+
+
+def _queue_with_inline_not_action(orders: DomainStack, role: iam.Role) -> str:
+    """Everything but IAM, as an inline statement (``NotAction``): read as ``Action: "*"`` for
+    the services the audit checks (was CDKP020, "an Allow with NotAction")."""
+    role.add_to_policy(iam.PolicyStatement(not_actions=["iam:*"], resources=["*"]))
+    return orders.domain.queue("Jobs").queue_url
+
+
 SHAPES: dict[str, Shape] = {
     "inline-sqs-star": _queue_with_inline_star,
     "aws-managed-kinesis-read": _stream_with_aws_managed,
@@ -68,15 +81,16 @@ SHAPES: dict[str, Shape] = {
     "aws-managed-secrets-read-write": _aws_managed(
         "SecretsManagerReadWrite", lambda o: o.domain.secret("Token").secret_arn
     ),
-    "aws-managed-dynamodb-read": _aws_managed(
-        "AmazonDynamoDBReadOnlyAccess",
-        lambda o: (
-            o.domain.table(
-                "Items",
-                partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            ).table_name
-        ),
+    "aws-managed-dynamodb-read": _aws_managed("AmazonDynamoDBReadOnlyAccess", _table),
+    # the broad ones (each not followed before: silent)
+    "aws-managed-administrator": _aws_managed(
+        "AdministratorAccess", lambda o: o.domain.queue("Jobs").queue_url
     ),
+    "aws-managed-power-user": _aws_managed(
+        "PowerUserAccess", lambda o: o.domain.bucket("Docs").bucket_name
+    ),
+    "aws-managed-dynamodb-full-v2": _aws_managed("AmazonDynamoDBFullAccess_v2", _table),
+    "inline-not-action": _queue_with_inline_not_action,
 }
 
 
@@ -226,3 +240,17 @@ def test_no_wiring_read_into_what_is_not_a_workload(
 ) -> None:
     findings = _run(tmp_path, build)
     assert [f.message for f in findings if f.rule in ("CDKP019", "CDKP025")] == []
+
+
+def test_a_not_action_naming_a_checked_service_stays_unreadable(tmp_path: Path) -> None:
+    """``NotAction: ["sqs:DeleteQueue"]`` allows every other SQS action: which of them the
+    statement meant for a domain queue the audit cannot tell, so it stays CDKP020 (fail
+    closed), unlike a ``NotAction`` of services it does not check (read as ``Action: "*"``)."""
+
+    def shape(orders: DomainStack, role: iam.Role) -> str:
+        role.add_to_policy(iam.PolicyStatement(not_actions=["sqs:DeleteQueue"], resources=["*"]))
+        return orders.domain.queue("Jobs").queue_url
+
+    findings = _synth(tmp_path, shape, wired=True, fixed=False)
+    found = [f for f in findings if f.rule == "CDKP020"]
+    assert found and all("NotAction" in f.message for f in found), [f.message for f in findings]

@@ -24,8 +24,10 @@ requests the store's service makes against the domain key policy with the policy
   .CALLERS_BY_TYPE`), and a principal allowed actions of its service on it whom the key allows
   none of those requests; exempted on the identity policy when its actions touch no data.
 * ``CDKP020`` (error, fail closed): an identity policy whose principal or resource the audit
-  cannot follow (an intrinsic it cannot resolve, ``NotAction`` / ``NotResource``), or a KMS
-  request the evaluator cannot decide.
+  cannot follow (an intrinsic it cannot resolve, ``NotResource``, a ``NotAction`` naming an
+  action of a service the audit checks), or a KMS request the evaluator cannot decide. A
+  ``NotAction`` of other services only (``PowerUserAccess``'s ``iam:*``...) is read as
+  ``Action: "*"``.
 
 What an identity grant covers: a ``Resource`` that names a store of the app (``Ref``,
 ``Fn::GetAtt``, ``Fn::Sub`` of its ARN, or an export of one, or its literal name's ARN:
@@ -181,6 +183,8 @@ def grants(assembly: CloudAssembly) -> tuple[list[Grant], list[Unreadable]]:
                 for statement in statements_of(document):
                     if statement.get("Effect") != "Allow":
                         continue
+                    if "NotAction" in statement and "NotResource" not in statement:
+                        statement = _not_action_as_action(statement) or statement
                     if "NotAction" in statement or "NotResource" in statement:
                         if ids:
                             unreadable.append(Unreadable(stack, logical_id,
@@ -221,6 +225,24 @@ _SERVICES = frozenset(
     {a.split(":")[0] for rows in ROWS_BY_TYPE.values() for r in rows for a in r.actions}
     | {c.service for c in CALLERS_BY_TYPE.values()}
 )
+
+
+def _not_action_as_action(statement: Mapping[str, Any]) -> dict[str, Any] | None:
+    """An Allow with ``NotAction`` as the ``Action: "*"`` statement it amounts to for the
+    services the audit checks (:data:`_SERVICES`), when none of its patterns names an action of
+    theirs: ``PowerUserAccess``'s ``NotAction: ["iam:*", "organizations:*", "account:*"]``
+    "matches everything except the specified list of actions" (IAM User Guide, "IAM JSON policy
+    elements: NotAction",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html).
+    None when a pattern may name one (a service wildcard, ``s3:*``, an intrinsic): unreadable."""
+    patterns = as_list(statement.get("NotAction") or [])
+    for pattern in patterns:
+        if not isinstance(pattern, str) or ":" not in pattern:
+            return None
+        service = pattern.split(":", 1)[0].lower()
+        if service in _SERVICES or "*" in service or "?" in service:
+            return None
+    return {k: v for k, v in statement.items() if k != "NotAction"} | {"Action": "*"}
 
 
 def _may_reach_text(document: Any) -> bool:
