@@ -6,7 +6,8 @@ sns:Publish", and a bucket on failure, "s3:PutObject" with "kms:GenerateDataKey"
 Developer Guide), a task definition's secrets (read with the task
 execution role: secretsmanager:GetSecretValue, and kms:Decrypt for a customer managed key, Amazon
 ECS Developer Guide), a pipe's source (the pipe's role) and a schedule's target (the schedule's
-role: "the execution role be granted permission to perform the sqs:SendMessage action").
+role: "the execution role be granted permission to perform the sqs:SendMessage action"; for a
+universal target, the API its ARN names on the store its Input names).
 
 Only event source mappings were followed. With a role whose policies the template does not show
 (an imported role, an AWS managed policy), synth and audit were silent and each use failed at
@@ -90,6 +91,16 @@ def _app(fixes: str | None) -> Any:
             target=scheduler.CfnSchedule.TargetProperty(
                 arn=orders.domain.topic("Ticks").topic_arn, role_arn=SCHEDULER),
         )  # fmt: skip
+        scheduler.CfnSchedule(
+            orders, "Universal", schedule_expression="rate(5 minutes)",
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            kms_key_arn=orders.domain.key.key_arn,
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn="arn:aws:scheduler:::aws-sdk:sqs:sendMessage", role_arn=SCHEDULER,
+                input=orders.to_json_string({
+                    "QueueUrl": orders.domain.queue("Reminders").queue_url, "MessageBody": "due",
+                })),
+        )  # fmt: skip
         ids = itertools.count()
         for call in re.findall(r"`(domain\.grant_\w+\([^`]*\))`", fixes or ""):
             eval(
@@ -126,6 +137,8 @@ _EXPECTED = {
     ("Orders/Mapping/Resource", "DestinationConfig.OnFailure.Destination", WORKER),
     ("Orders/Mapping/Resource", "EventSourceArn", WORKER),
     ("Orders/Schedule", "Target.Arn", SCHEDULER),
+    # a universal target (aws-sdk:sqs:sendMessage) on the queue its Input names
+    ("Orders/Universal", "Target.Input", SCHEDULER),
 }
 
 
@@ -158,6 +171,7 @@ _TYPES = {
     "Orders/TablePipe": "AWS::Pipes::Pipe",
     "Orders/Mapping/Resource": "AWS::Lambda::EventSourceMapping",
     "Orders/Schedule": "AWS::Scheduler::Schedule",
+    "Orders/Universal": "AWS::Scheduler::Schedule",
 }
 
 
@@ -208,3 +222,20 @@ def test_the_simulator_agrees_with_every_verdict(tmp_path: Path) -> None:
     for name in ("before", "after"):
         compared, differ = verdicts_the_simulator_disagrees_with(tmp_path / name)
         assert compared > 0 and differ == [], (name, compared, differ)
+
+
+@pytest.mark.parametrize(
+    ("target", "action"),
+    [
+        ("arn:aws:scheduler:::aws-sdk:sqs:sendMessage", "sqs:SendMessage"),
+        ("arn:${AWS::Partition}:scheduler:::aws-sdk:dynamodb:putItem", "dynamodb:PutItem"),
+        ("arn:aws-cn:scheduler:::aws-sdk:kinesis:putRecord", "kinesis:PutRecord"),
+        ("arn:aws:sqs:eu-west-1:111122223333:jobs", None),  # a templated target: its own row
+        ("arn:aws:scheduler:::aws-sdk:sqs", None),
+        ({"Ref": "Target"}, None),
+    ],
+)
+def test_a_universal_target_calls_the_action_its_arn_names(target: Any, action: str | None) -> None:
+    from cdk_partition.knowledge.consumers import universal_action
+
+    assert universal_action(target) == action

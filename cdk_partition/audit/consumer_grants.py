@@ -19,6 +19,7 @@ from ..assembly.principals import PrincipalResolver
 from ..assembly.references import references
 from ..knowledge.consumers import CONSUMERS_BY_TYPE, Consumer
 from ..knowledge.run_roles import roles_at
+from ..policy import evaluator
 from .identity_grants import Grant, Unreadable, matching, rows_of
 from .identity_policies import role_arn
 from .store_texts import Store, stores_named
@@ -72,9 +73,11 @@ def _grants(
     identity_kms: Callable[[str], tuple[str, ...]],
     unreadable: list[Unreadable],
 ) -> Iterator[Grant]:
+    targets = roles_at(props, consumer.universal) if consumer.universal else [None]
+    target = evaluator.canonicalize(targets[0]) if len(targets) == 1 else None
     found = [s for value in roles_at(props, consumer.store_property)
              for s in stores_named(assembly, stack, value, stores).stores
-             if str(s.resource.get("Type")) in consumer.actions]  # fmt: skip
+             if consumer.actions_on(str(s.resource.get("Type")), target)]  # fmt: skip
     if not found:
         return
     role_value = roles_at(props, consumer.role_property)
@@ -93,7 +96,7 @@ def _grants(
         return
     arn, path = principal
     for store in dict.fromkeys(found):
-        actions = list(consumer.actions[str(store.resource.get("Type"))])
+        actions = list(consumer.actions_on(str(store.resource.get("Type")), target))
         for row in rows_of(store):
             for action, applied in matching(row, actions, store):
                 yield Grant(stack, logical_id, arn, path, store, action, applied,

@@ -460,7 +460,7 @@ def _finding(assembly: CloudAssembly, group: list[IdentityVerdict]) -> Finding:
             "whatever policies grant the role that (an AWS managed policy is not in the "
             "template), but the domain key refuses the role the KMS "
             f"request{'s' if len(requests) > 1 else ''} {', '.join(requests)} "
-            f"({sources}; what the role calls: {consumer.sources[str(store.resource.get('Type'))][1]})"
+            f"({sources}; what the role calls: {consumer.source_of(str(store.resource.get('Type')))[1]})"
             f": {consumer.consequence}.",
             fix=fix,
             location=consumer.store_property,

@@ -13,12 +13,13 @@ Each row cites the AWS page that lists what the role calls; pure Python (no aws_
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["CONSUMERS", "CONSUMERS_BY_KEY", "CONSUMERS_BY_TYPE", "Consumer"]
+__all__ = ["CONSUMERS", "CONSUMERS_BY_KEY", "CONSUMERS_BY_TYPE", "Consumer", "universal_action"]
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,49 @@ class Consumer:
     """The service and what it does with the store, as a finding says it."""
     role_name: str = "its function's execution role"
     consequence: str = "the mapping never delivers a record"
+    universal: str = ""
+    """A property holding a universal target ARN (``arn:aws:scheduler:::aws-sdk:sqs:sendMessage``):
+    the action on each store ``store_property`` names is the one that ARN calls
+    (:func:`universal_action`), whatever the store's type; ``actions`` and ``sources`` are then
+    keyed ``"*"``."""
 
     @property
     def key(self) -> str:
         """``<type>.<store property>``: the row, as a grant remembers it."""
         return f"{self.cfn_type}.{self.store_property}"
+
+    def actions_on(self, store_type: str, target: Any = None) -> tuple[str, ...]:
+        """The actions the role calls on a store of ``store_type`` (``target``: the value of
+        :attr:`universal`, for a universal target's row); none for a type it does not use."""
+        if self.universal:
+            action = universal_action(target)
+            return (action,) if action is not None else ()
+        return self.actions.get(store_type, ())
+
+    def source_of(self, store_type: str) -> tuple[str, str]:
+        """(AWS page title, URL) listing what the role calls on a store of ``store_type``."""
+        return self.sources.get(store_type) or self.sources["*"]
+
+
+#: "arn:aws:scheduler:::aws-sdk:{service}:{apiAction}" (Amazon EventBridge Scheduler User Guide,
+#: "Using universal targets in EventBridge Scheduler",
+#: https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html)
+_UNIVERSAL = re.compile(
+    r"^arn:(?:[a-z-]+|\$\{AWS::Partition\}):scheduler:::aws-sdk:([a-z0-9-]+):([a-z][A-Za-z0-9]*)$"
+)
+
+
+def universal_action(target: Any) -> str | None:
+    """The IAM action a universal target ARN (canonical text: ``${AWS::Partition}`` allowed)
+    calls (``aws-sdk:sqs:sendMessage`` -> ``sqs:SendMessage``), None for any other value. The page warns "The {service} value in the
+    universal target ARN must match the AWS SDK service identifier for the target service. This
+    identifier can differ from the service's endpoint prefix": where it differs, the action
+    names no service whose stores the audit checks and nothing is followed."""
+    found = _UNIVERSAL.match(target) if isinstance(target, str) else None
+    if found is None:
+        return None
+    service, operation = found.groups()
+    return f"{service}:{operation[0].upper()}{operation[1:]}"
 
 
 _SQS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
@@ -217,6 +256,25 @@ CONSUMERS += (
         MappingProxyType({t: _SCHEDULER for t in _SEND}), role_of="role",
         what="this schedule", uses="EventBridge Scheduler sends into",
         role_name="the schedule's execution role", consequence="every invocation fails",
+    ),
+    # a schedule's universal target: "RoleArn - The ARN for the execution role you want to use
+    # for the target. The execution role you specify must have the permissions to call the API
+    # operation you want your schedule to target", the store in its Input ("A well-formed JSON
+    # you specify with the request parameters that EventBridge Scheduler sends to the target
+    # API", the page's SQS example: "QueueUrl"); and "If your target uses encrypted resources
+    # (e.g., KMS-encrypted SQS queues), ensure your role has permissions to use the KMS key"
+    # (Amazon EventBridge Scheduler User Guide, "Troubleshooting Amazon EventBridge Scheduler",
+    # https://docs.aws.amazon.com/scheduler/latest/UserGuide/troubleshooting.html)
+    Consumer(
+        "AWS::Scheduler::Schedule", "Target.Input", "Target.RoleArn", MappingProxyType({}),
+        MappingProxyType({"*": (
+            'Amazon EventBridge Scheduler User Guide, "Using universal targets in EventBridge '
+            'Scheduler"',
+            "https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html",
+        )}),
+        role_of="role", what="this schedule's universal target",
+        uses="EventBridge Scheduler calls the API on", role_name="the schedule's execution role",
+        consequence="every invocation fails", universal="Target.Arn",
     ),
 )  # fmt: skip
 
