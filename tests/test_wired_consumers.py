@@ -89,7 +89,9 @@ def _app(fixes: str | None) -> Any:
             flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
             kms_key_arn=orders.domain.key.key_arn,
             target=scheduler.CfnSchedule.TargetProperty(
-                arn=orders.domain.topic("Ticks").topic_arn, role_arn=SCHEDULER),
+                arn=orders.domain.topic("Ticks").topic_arn, role_arn=SCHEDULER,
+                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
+                    arn=orders.domain.queue("Missed").queue_arn)),
         )  # fmt: skip
         scheduler.CfnSchedule(
             orders, "Universal", schedule_expression="rate(5 minutes)",
@@ -137,6 +139,7 @@ _EXPECTED = {
     ("Orders/Mapping/Resource", "DestinationConfig.OnFailure.Destination", WORKER),
     ("Orders/Mapping/Resource", "EventSourceArn", WORKER),
     ("Orders/Schedule", "Target.Arn", SCHEDULER),
+    ("Orders/Schedule", "Target.DeadLetterConfig.Arn", SCHEDULER),
     # a universal target (aws-sdk:sqs:sendMessage) on the queue its Input names
     ("Orders/Universal", "Target.Input", SCHEDULER),
 }

@@ -257,6 +257,27 @@ CONSUMERS += (
         what="this schedule", uses="EventBridge Scheduler sends into",
         role_name="the schedule's execution role", consequence="every invocation fails",
     ),
+    # a schedule's dead-letter queue: "To let EventBridge Scheduler to deliver dead-letter
+    # events to Amazon SQS, your schedule execution role needs the following permission policy"
+    # (sqs:SendMessage; the page's dead-letter event shows a role session as its SenderId). The
+    # troubleshooting page (below) shows instead a key policy statement for the service principal
+    # scheduler.amazonaws.com ("If your DLQ is encrypted with a KMS key, ensure the key policy
+    # allows EventBridge Scheduler to use it"), with no condition: not written here, the DLQ
+    # page's role is followed. AWS CloudFormation Template Reference, "AWS::Scheduler::Schedule
+    # DeadLetterConfig": Arn, "The Amazon Resource Name (ARN) of the SQS queue specified as the
+    # destination for the dead-letter queue".
+    Consumer(
+        "AWS::Scheduler::Schedule", "Target.DeadLetterConfig.Arn", "Target.RoleArn",
+        MappingProxyType({"AWS::SQS::Queue": ("sqs:SendMessage",)}),
+        MappingProxyType({"AWS::SQS::Queue": (
+            'Amazon EventBridge Scheduler User Guide, "Configuring a schedule\'s dead-letter '
+            'queue in EventBridge Scheduler"',
+            "https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html",
+        )}),
+        role_of="role", what="this schedule's dead-letter queue",
+        uses="EventBridge Scheduler delivers the events it could not deliver into",
+        role_name="the schedule's execution role", consequence="every failed event is lost",
+    ),
     # a schedule's universal target: "RoleArn - The ARN for the execution role you want to use
     # for the target. The execution role you specify must have the permissions to call the API
     # operation you want your schedule to target", the store in its Input ("A well-formed JSON
