@@ -435,6 +435,9 @@ class Gate:
     gates: Literal["reader", "service"]
     iam_permission: str = ""
     source: str = ""
+    actions: tuple[str, ...] = ()
+    """The IAM actions of :attr:`iam_permission` (a policy allowing one of them on the store
+    lets its principal read through the service)."""
 
 
 #: CloudFormation type -> whom the key gates (types not listed: each reader).
@@ -445,7 +448,10 @@ GATES: Mapping[str, Gate] = MappingProxyType(
         # StartQuery on the group. (AWS's newer text adds kms:ViaService calls for the roles
         # that call CloudWatch Logs; where a region applies them, the key gates those roles too.)
         "AWS::Logs::LogGroup": Gate(
-            "service", "logs:GetLogEvents, logs:FilterLogEvents, logs:StartQuery", _PAGES["logs"]
+            "service",
+            "logs:GetLogEvents, logs:FilterLogEvents, logs:StartQuery",
+            _PAGES["logs"],
+            ("logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery"),
         ),
         # "EventBridge uses this [kms:Decrypt] for event pattern matching; users never have
         # access to the data": the service decrypts, and its targets receive events in plaintext
@@ -453,6 +459,7 @@ GATES: Mapping[str, Gate] = MappingProxyType(
             "service",
             "events:PutRule and events:PutTargets on the bus (a rule forwards events to a target)",
             _PAGES["events_key"],
+            ("events:PutRule", "events:PutTargets"),
         ),
         # "SSE encrypts messages as soon as Amazon SNS receives them. The messages are stored
         # in encrypted form, and only decrypted when they are sent": a subscriber receives every
@@ -462,6 +469,7 @@ GATES: Mapping[str, Gate] = MappingProxyType(
             "service",
             "sns:Subscribe (a subscription receives every message decrypted)",
             _PAGES["sns_sse"],
+            ("sns:Subscribe",),
         ),
     }
 )

@@ -53,6 +53,7 @@ from ..knowledge.capabilities import (
 )
 from ..policy import evaluator
 from .conditional import conditional_capability, needs_prover
+from .gated_readers import add_gated_readers, gated_readers
 from .identities import identity_rows
 from .model import DomainReport, Report
 from .principals import PrincipalResolver, arn_parts, placeholders, principal_label
@@ -511,8 +512,9 @@ def build_report(assembly: CloudAssembly | list[StackTemplate]) -> Report:
     replicas = _replicas_by_primary(assembly, resolver)
     try:
         identities = identity_rows(assembly)
+        readers = gated_readers(assembly)
     except Exception:  # the audit reports the crash (CDKP000); the report stays whole
-        identities = {}
+        identities, readers = {}, []
     listed = {id(r) for rs in replicas.values() for r in rs}
     domains = []
     for key in sorted(assembly.domain_keys, key=lambda k: k.name):
@@ -523,6 +525,7 @@ def build_report(assembly: CloudAssembly | list[StackTemplate]) -> Report:
                 key, assembly, findings, resolver, principals, stores.get(key.name, [])
             )
             domain.identities = identities.get(key.name, [])
+            add_gated_readers(domain, readers, key.stack.environment.account_text)
             if replicas.get(id(key)):
                 domain.key["regions"] = [
                     {

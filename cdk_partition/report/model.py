@@ -21,7 +21,7 @@ class DomainReport:
     """Row label -> the capabilities the key policy gives it directly (no service in between)."""
     principals: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The access matrix, row label -> its details: ``kind`` (``named``, ``service_gated``,
-    ``probe``), ``arn`` as evaluated, ``path`` (construct path of a role or user of the app, else
+    ``gated_reader``, ``probe``), ``arn`` as evaluated, ``path`` (construct path of a role or user of the app, else
     None), ``capabilities`` (as in :attr:`access`), ``via_services``; see the README."""
     resolved: dict[str, str] = field(default_factory=dict)
     """Placeholder of the canonical key policy -> the value the assembly shows for it."""
