@@ -325,3 +325,56 @@ def test_two_environments_of_one_domain_are_two_keys(tmp_path: Path) -> None:
         assert "alidation" in str(error), error
     found = [f for f in audit_path(tmp_path) if f.rule in ("CDKP034", "CDKP035")]
     assert [(f.rule, f.path) for f in found] == [("CDKP034", "Prod/Orders/ToDev")], found
+
+
+def _state_machines(fixed: bool) -> Any:
+    """A domain bus's rule starting state machines (the ordinary L2 target): a Standard one off
+    the key (its execution history keeps each event), an Express one (no history: a reader), and
+    another account's by a literal ARN; ``fixed``: the Standard one on the domain key as
+    CDKP034's fix says (in the domain's stack), its role granted as CDKP024's fix says."""
+    from aws_cdk import aws_events_targets as targets
+    from aws_cdk import aws_stepfunctions as sfn
+
+    def build(orders: DomainStack) -> None:
+        bus = orders.domain.event_bus("Bus")
+        rule = events.Rule(orders, "Route", event_bus=bus,
+                           event_pattern=events.EventPattern(source=["orders"]))  # fmt: skip
+        parking = parking_of(orders)
+        for name, kind in (("Standard", sfn.StateMachineType.STANDARD),
+                           ("Express", sfn.StateMachineType.EXPRESS)):  # fmt: skip
+            on_key = fixed and name == "Standard"  # in the domain's stack, on its key
+            scope = orders if on_key else parking
+            machine = sfn.StateMachine(
+                scope, name, state_machine_type=kind,
+                definition_body=sfn.DefinitionBody.from_chainable(sfn.Pass(scope, f"{name}P")),
+                encryption_configuration=(
+                    sfn.CustomerManagedEncryptionConfiguration(orders.domain.key)
+                    if on_key else None),
+            )  # fmt: skip
+            if on_key:
+                orders.domain.grant_read(machine.role)
+                orders.domain.grant_write(machine.role)
+            rule.add_target(targets.SfnStateMachine(machine))
+        events.CfnRule(orders, "ToPartner", event_bus_name=bus.event_bus_name,
+                       event_pattern={"source": ["orders"]},
+                       targets=[events.CfnRule.TargetProperty(
+                           id="p", role_arn=f"arn:aws:iam::{ENV.account}:role/events",
+                           arn="arn:aws:states:eu-west-1:999999999999:stateMachine:intake")])  # fmt: skip
+
+    return build
+
+
+def test_a_state_machine_target_keeps_the_events_unless_express(tmp_path: Path) -> None:
+    """ "The execution history and state machine definition will be encrypted with the key
+    applied to the State Machine" (AWS Step Functions API Reference, "EncryptionConfiguration"):
+    a Standard state machine keeps each event it is started with. Before, a rule target that is
+    a state machine was taken for a reader: silent."""
+    before = _synth(tmp_path / "before", _state_machines(False))
+    moved = [(f.rule, f.path, f.value) for f in before if f.rule in ("CDKP034", "CDKP035")]
+    assert {(r, p) for r, p, _ in moved} == {
+        ("CDKP034", "Orders/Route/Resource"), ("CDKP035", "Orders/ToPartner"),
+    }, moved  # fmt: skip
+    (standard,) = [f for f in before if f.rule == "CDKP034"]
+    assert "Archives/Standard" in standard.message and "Express" not in standard.message
+    after = _synth(tmp_path / "after", _state_machines(True))
+    assert [f.message for f in after if f.rule == "CDKP034" or f.severity == "error"] == []

@@ -23,7 +23,7 @@ from typing import Any
 from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.keys import KeyResolver, key_account
 from ..knowledge import catalogue
-from ..knowledge.egress import BY_TYPE, Egress, destinations, kept_by, origins
+from ..knowledge.egress import BY_TYPE, Egress, destinations, keeps, kept_by, origins
 from .identity_policies import props_of, type_of
 from .integrations import stores_at
 from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields, short
@@ -101,7 +101,7 @@ def _moves(
             kind = str(type_of(target))
             if not isinstance(target, dict) or catalogue.lookup(kind) is None:
                 continue
-            if row.into and kind not in row.into:
+            if row.into and (kind not in row.into or not keeps(kind, props_of(target))):
                 continue  # a reader (a function), not a store that keeps what it receives
             held = set(resolver.domain_keys_of_store(target, target_stack))
             placed = assembly.domain_of(target_stack, target_id, target).domain
@@ -116,9 +116,11 @@ def _moves(
                                target_id, target, value, others)  # fmt: skip
 
 
-#: The services of an ARN that may name a store (a target that is a function, a state machine
-#: or an API destination is a reader, as a topic's Lambda subscriber is, not a store).
-_STORE_SERVICES = frozenset({"sqs", "sns", "kinesis", "firehose", "s3", "logs", "events"})
+#: The services of an ARN that may name a store (a target that is a function or an API
+#: destination is a reader, as a topic's Lambda subscriber is, not a store; a state machine
+#: keeps its executions' input: :data:`cdk_partition.knowledge.egress.EGRESS`).
+_STORE_SERVICES = frozenset({"sqs", "sns", "kinesis", "firehose", "s3", "logs", "events",
+                             "states"})  # fmt: skip
 
 
 def _same(one: tuple[str | None, str | None], other: tuple[str | None, str | None]) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 
 from .run_roles import roles_at
 
-__all__ = ["EGRESS", "Egress", "destinations", "kept_by", "origins"]
+__all__ = ["EGRESS", "Egress", "destinations", "keeps", "kept_by", "origins"]
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,24 @@ class Egress:
     whatever the destination's own default (a delivery stream's ``KMSEncryptionConfig``)."""
 
 
-#: Stores that keep what a service delivers to them.
+#: Stores that keep what a service delivers to them. A state machine keeps each execution's
+#: input in its execution history: "The execution history and state machine definition will be
+#: encrypted with the key applied to the State Machine" (AWS Step Functions API Reference,
+#: "EncryptionConfiguration",
+#: https://docs.aws.amazon.com/step-functions/latest/apireference/API_EncryptionConfiguration.html).
 _KEEPERS = (
     "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::Kinesis::Stream",
     "AWS::KinesisFirehose::DeliveryStream", "AWS::Events::EventBus", "AWS::Logs::LogGroup",
+    "AWS::StepFunctions::StateMachine",
 )  # fmt: skip
+#: Keepers that keep nothing in some configurations: type -> (property, its values then). An
+#: Express state machine: "Execution history is not captured by Step Functions" (a Standard one:
+#: "Execution history data removed after 90 days"; AWS Step Functions Developer Guide,
+#: "Execution guarantees",
+#: https://docs.aws.amazon.com/step-functions/latest/dg/express-at-least-once-execution.html).
+_KEEPS_NOTHING_WHEN: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    "AWS::StepFunctions::StateMachine": ("StateMachineType", ("EXPRESS",)),
+}
 _STREAMS = ("AWS::Kinesis::Stream", "AWS::KinesisFirehose::DeliveryStream")
 
 _FIREHOSE_S3 = (
@@ -250,6 +263,16 @@ def _applies(row: Egress, props: Mapping[str, Any]) -> bool:
         props.get(name) in values or isinstance(props.get(name), Mapping)
         for name, values in row.source_when
     )
+
+
+def keeps(kind: str, props: Any) -> bool:
+    """Whether a store of ``kind`` with ``props`` keeps what it receives
+    (:data:`_KEEPS_NOTHING_WHEN`; a value chosen at deploy, an intrinsic, may keep: True)."""
+    rule = _KEEPS_NOTHING_WHEN.get(kind)
+    if rule is None or not isinstance(props, Mapping):
+        return True
+    name, values = rule
+    return props.get(name) not in values
 
 
 def origins(row: Egress, props: Mapping[str, Any]) -> Iterator[Any]:
