@@ -378,3 +378,35 @@ def test_a_state_machine_target_keeps_the_events_unless_express(tmp_path: Path) 
     assert "Archives/Standard" in standard.message and "Express" not in standard.message
     after = _synth(tmp_path / "after", _state_machines(True))
     assert [f.message for f in after if f.rule == "CDKP034" or f.severity == "error"] == []
+
+
+def _through_a_destination(on_key: bool) -> Any:
+    """A domain log group's subscription filter into a CloudWatch Logs destination that
+    delivers into a stream (of another stack off the key, or the domain's own)."""
+
+    def build(orders: DomainStack) -> None:
+        parking = parking_of(orders)
+        stream = (orders.domain.stream("Kept") if on_key
+                  else kinesis.Stream(parking, "Feed", encryption=kinesis.StreamEncryption.MANAGED))  # fmt: skip
+        scope = orders if on_key else parking
+        destination = logs.CfnDestination(
+            scope, "Relay", destination_name="relay", target_arn=stream.stream_arn,
+            role_arn=f"arn:aws:iam::{ENV.account}:role/cwl",
+        )  # fmt: skip
+        logs.CfnSubscriptionFilter(
+            orders, "Ship", log_group_name=orders.domain.log_group("Audit").log_group_name,
+            filter_pattern="", destination_arn=destination.attr_arn,
+        )  # fmt: skip
+
+    return build
+
+
+def test_a_subscription_filter_through_a_logs_destination_is_followed(tmp_path: Path) -> None:
+    """A CloudWatch Logs destination "encapsulates a physical resource (such as an Amazon
+    Kinesis data stream)": the log events move into its TargetArn. Before, the destination was
+    no store and the move was silent."""
+    off = _synth(tmp_path / "off", _through_a_destination(False))
+    (found,) = [f for f in off if f.rule == "CDKP034"]
+    assert found.path == "Orders/Ship" and "Archives/Feed" in found.message, found.message
+    on = _synth(tmp_path / "on", _through_a_destination(True))
+    assert [f.message for f in on if f.rule in ("CDKP034", "CDKP035")] == []

@@ -23,7 +23,15 @@ from typing import Any
 from ..assembly import CloudAssembly, StackTemplate, resource_path
 from ..assembly.keys import KeyResolver, key_account
 from ..knowledge import catalogue
-from ..knowledge.egress import BY_TYPE, Egress, destinations, keeps, kept_by, origins
+from ..knowledge.egress import (
+    BY_TYPE,
+    RELAYS,
+    Egress,
+    destinations,
+    keeps,
+    kept_by,
+    origins,
+)
 from .identity_policies import props_of, type_of
 from .integrations import stores_at
 from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields, short
@@ -93,6 +101,9 @@ def _moves(
         return
     for value in destinations(row, props) if row.destination else [None]:
         targets = stores_at(assembly, stack, value) if row.destination else [(stack, logical_id)]
+        if len(targets) == 1 and (relay := _relayed(targets[0])) is not None:
+            value = relay  # a CloudWatch Logs destination: where it delivers
+            targets = stores_at(assembly, targets[0][0], value)
         if not targets and _may_be_a_store(value):  # a literal ARN of no store of the app, an
             for domain in sorted(domains):  # intrinsic the checks cannot follow
                 yield _unseen(row, stack, logical_id, resource, domain, value)
@@ -127,6 +138,14 @@ def _same(one: tuple[str | None, str | None], other: tuple[str | None, str | Non
     """Whether two ``(domain, key account)`` name the same domain key: the same domain, in the
     same account where both are known (a domain of one name in two environments is two)."""
     return one[0] == other[0] and (one[1] is None or other[1] is None or one[1] == other[1])
+
+
+def _relayed(target: tuple[StackTemplate, str]) -> Any:
+    """What a relay (:data:`~cdk_partition.knowledge.egress.RELAYS`) passes on to, as its
+    template names it; None for any other resource."""
+    resource = target[0].resources.get(target[1])
+    prop = RELAYS.get(str(type_of(resource)))
+    return None if prop is None else props_of(resource).get(prop, "")
 
 
 def _may_be_a_store(value: Any) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 
 from .run_roles import roles_at
 
-__all__ = ["EGRESS", "Egress", "destinations", "keeps", "kept_by", "origins"]
+__all__ = ["EGRESS", "RELAYS", "Egress", "destinations", "keeps", "kept_by", "origins"]
 
 
 @dataclass(frozen=True)
@@ -239,6 +239,15 @@ EGRESS: tuple[Egress, ...] = (
         "messages that are not processed successfully",
     ),
 )  # fmt: skip
+
+#: Resources that pass on what they receive to the resource a property names: a CloudWatch Logs
+#: destination, "A destination encapsulates a physical resource (such as an Amazon Kinesis data
+#: stream) and enables you to subscribe that resource to a stream of log events"; TargetArn,
+#: "The Amazon Resource Name (ARN) of the physical target where the log events are delivered
+#: (for example, a Kinesis stream)" (AWS CloudFormation Template Reference,
+#: "AWS::Logs::Destination",
+#: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-logs-destination.html).
+RELAYS: Mapping[str, str] = {"AWS::Logs::Destination": "TargetArn"}
 
 #: Source type -> its rows.
 BY_TYPE: Mapping[str, tuple[Egress, ...]] = {
