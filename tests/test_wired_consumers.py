@@ -84,25 +84,15 @@ def _app(fixes: str | None) -> Any:
             starting_position=lambda_.StartingPosition.LATEST,
             on_failure=sources.SqsDlq(orders.domain.queue("Discarded")),
         )  # fmt: skip
-        scheduler.CfnSchedule(
-            orders, "Schedule", schedule_expression="rate(5 minutes)",
-            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
-            kms_key_arn=orders.domain.key.key_arn,
-            target=scheduler.CfnSchedule.TargetProperty(
-                arn=orders.domain.topic("Ticks").topic_arn, role_arn=SCHEDULER,
-                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
-                    arn=orders.domain.queue("Missed").queue_arn)),
-        )  # fmt: skip
-        scheduler.CfnSchedule(
-            orders, "Universal", schedule_expression="rate(5 minutes)",
-            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
-            kms_key_arn=orders.domain.key.key_arn,
-            target=scheduler.CfnSchedule.TargetProperty(
-                arn="arn:aws:scheduler:::aws-sdk:sqs:sendMessage", role_arn=SCHEDULER,
-                input=orders.to_json_string({
-                    "QueueUrl": orders.domain.queue("Reminders").queue_url, "MessageBody": "due",
-                })),
-        )  # fmt: skip
+        _schedule(orders, "Schedule", scheduler.CfnSchedule.TargetProperty(
+            arn=orders.domain.topic("Ticks").topic_arn, role_arn=SCHEDULER,
+            dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
+                arn=orders.domain.queue("Missed").queue_arn)))  # fmt: skip
+        _schedule(orders, "Universal", scheduler.CfnSchedule.TargetProperty(
+            arn="arn:aws:scheduler:::aws-sdk:sqs:sendMessage", role_arn=SCHEDULER,
+            input=orders.to_json_string({
+                "QueueUrl": orders.domain.queue("Reminders").queue_url, "MessageBody": "due",
+            })))  # fmt: skip
         ids = itertools.count()
         for call in re.findall(r"`(domain\.grant_\w+\([^`]*\))`", fixes or ""):
             eval(
@@ -116,6 +106,15 @@ def _app(fixes: str | None) -> Any:
             )  # the library's own fix text, as written
 
     return build
+
+
+def _schedule(orders: DomainStack, name: str, target: Any) -> None:
+    """A schedule on the domain key (its input holds domain data) with ``target``."""
+    scheduler.CfnSchedule(
+        orders, name, schedule_expression="rate(5 minutes)",
+        flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+        kms_key_arn=orders.domain.key.key_arn, target=target,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
