@@ -72,12 +72,28 @@ def _app(fixes: str | None) -> Any:
         jobs = orders.domain.queue("Jobs")
         pipes.CfnPipe(orders, "Pipe", role_arn=PIPER, source=jobs.queue_arn,
                       target=orders.domain.queue("Out").queue_arn)  # fmt: skip
+        pipes.CfnPipe(
+            orders, "StreamPipe", role_arn=PIPER, source=orders.domain.stream("Taps").stream_arn,
+            source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
+                kinesis_stream_parameters=pipes.CfnPipe.PipeSourceKinesisStreamParametersProperty(
+                    starting_position="LATEST",
+                    dead_letter_config=pipes.CfnPipe.DeadLetterConfigProperty(
+                        arn=orders.domain.queue("TapFailures").queue_arn))),
+            target=orders.domain.topic("Tapped").topic_arn,
+        )  # fmt: skip
         table = orders.domain.table(
             "Items", stream=dynamodb.StreamViewType.NEW_IMAGE,
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
         )  # fmt: skip
-        pipes.CfnPipe(orders, "TablePipe", role_arn=PIPER, source=table.table_stream_arn or "",
-                      target=orders.domain.queue("Changes").queue_arn)  # fmt: skip
+        pipes.CfnPipe(
+            orders, "TablePipe", role_arn=PIPER, source=table.table_stream_arn or "",
+            source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
+                dynamo_db_stream_parameters=pipes.CfnPipe.PipeSourceDynamoDBStreamParametersProperty(
+                    starting_position="LATEST",
+                    dead_letter_config=pipes.CfnPipe.DeadLetterConfigProperty(
+                        arn=orders.domain.queue("ChangeFailures").queue_arn))),
+            target=orders.domain.queue("Changes").queue_arn,
+        )  # fmt: skip
         lambda_.EventSourceMapping(
             orders, "Mapping", target=fn,
             event_source_arn=orders.domain.stream("Clicks").stream_arn,
@@ -134,7 +150,13 @@ _EXPECTED = {
     ),
     ("Orders/Task/Resource", "ContainerDefinitions[].Secrets[].ValueFrom", EXECUTION),
     ("Orders/Pipe", "Source", PIPER),
+    ("Orders/Pipe", "Target", PIPER),  # into a domain queue: the pipe's role sends
+    ("Orders/StreamPipe", "Source", PIPER),
+    ("Orders/StreamPipe", "Target", PIPER),
+    ("Orders/StreamPipe", "SourceParameters.KinesisStreamParameters.DeadLetterConfig.Arn", PIPER),
     ("Orders/TablePipe", "Source", PIPER),
+    ("Orders/TablePipe", "Target", PIPER),
+    ("Orders/TablePipe", "SourceParameters.DynamoDBStreamParameters.DeadLetterConfig.Arn", PIPER),
     ("Orders/Mapping/Resource", "DestinationConfig.OnFailure.Destination", WORKER),
     ("Orders/Mapping/Resource", "EventSourceArn", WORKER),
     ("Orders/Schedule", "Target.Arn", SCHEDULER),
@@ -171,6 +193,7 @@ _TYPES = {
     "Orders/Task/Resource": "AWS::ECS::TaskDefinition",
     "Orders/Pipe": "AWS::Pipes::Pipe",
     "Orders/TablePipe": "AWS::Pipes::Pipe",
+    "Orders/StreamPipe": "AWS::Pipes::Pipe",
     "Orders/Mapping/Resource": "AWS::Lambda::EventSourceMapping",
     "Orders/Schedule": "AWS::Scheduler::Schedule",
     "Orders/Universal": "AWS::Scheduler::Schedule",

@@ -236,8 +236,7 @@ CONSUMERS += (
     # type" (the page above; an SQS source: sqs:ReceiveMessage, sqs:DeleteMessage,
     # sqs:GetQueueAttributes; a Kinesis stream: DescribeStream, DescribeStreamSummary,
     # GetRecords, GetShardIterator, ListShards, SubscribeToShard; a DynamoDB stream, its
-    # "DynamoDB execution role permissions": the stream reads, as for Lambda). A pipe's target
-    # is not followed: AWS lists no action per target.
+    # "DynamoDB execution role permissions": the stream reads, as for Lambda).
     Consumer(
         "AWS::Pipes::Pipe", "Source", "RoleArn",
         MappingProxyType({"AWS::SQS::Queue": _SQS, "AWS::Kinesis::Stream": _KINESIS,
@@ -245,6 +244,34 @@ CONSUMERS += (
         MappingProxyType({t: _PIPES for t in ("AWS::SQS::Queue", "AWS::Kinesis::Stream",
                                               "AWS::DynamoDB::Table")}),
         role_of="role", what="this pipe", uses="EventBridge Pipes reads",
+        role_name="the pipe's execution role", consequence="the pipe never delivers an event",
+    ),
+    # a pipe's dead-letter queue (a Kinesis or DynamoDB stream source's): "To send records of
+    # failed batches to the pipe dead-letter queue, your pipe execution role needs the following
+    # permission: sqs:SendMessage" (the page above; AWS CloudFormation Template Reference,
+    # "AWS::Pipes::Pipe DeadLetterConfig": Arn, "The ARN of the specified target for the
+    # dead-letter queue")
+    *(Consumer(
+        "AWS::Pipes::Pipe", f"SourceParameters.{parameters}.DeadLetterConfig.Arn", "RoleArn",
+        MappingProxyType({"AWS::SQS::Queue": ("sqs:SendMessage",)}),
+        MappingProxyType({"AWS::SQS::Queue": _PIPES}), role_of="role",
+        what="this pipe's dead-letter queue",
+        uses="EventBridge Pipes sends the records of failed batches into",
+        role_name="the pipe's execution role", consequence="every failed batch is lost",
+    ) for parameters in ("KinesisStreamParameters", "DynamoDBStreamParameters")),
+    # a pipe's target: "EventBridge Pipes uses the IAM role that you specify on the pipe for
+    # enrichment and target calls" (the page above, "Enrichment and target permissions"). AWS
+    # names the role, not the action: the row takes the write operation of the target's service
+    # that delivers an event into it (a queue's SendMessage, a topic's Publish, a stream's
+    # PutRecord), whose KMS requests are the store's writers'.
+    Consumer(
+        "AWS::Pipes::Pipe", "Target", "RoleArn",
+        MappingProxyType({"AWS::SQS::Queue": ("sqs:SendMessage",),
+                          "AWS::SNS::Topic": ("sns:Publish",),
+                          "AWS::Kinesis::Stream": ("kinesis:PutRecord",)}),
+        MappingProxyType({t: _PIPES for t in ("AWS::SQS::Queue", "AWS::SNS::Topic",
+                                              "AWS::Kinesis::Stream")}),
+        role_of="role", what="this pipe's target", uses="EventBridge Pipes delivers into",
         role_name="the pipe's execution role", consequence="the pipe never delivers an event",
     ),
     # a schedule's target: "to target Amazon SQS's SendMessage operation, the execution role be
