@@ -136,6 +136,26 @@ def _trail(stack: cdk.Stack, bucket: s3.IBucket) -> str:
     return "Audit/Trail/Resource"
 
 
+def _trail_notifications(stack: cdk.Stack, bucket: s3.IBucket) -> str:
+    """A trail notifying a domain topic of its log deliveries (its logs into a bucket outside
+    the domain): silent before (an attack; the CloudTrail row covered its bucket only)."""
+    del bucket
+    audit = cdk.Stack(stack.node.root, "Audit", env=ENV)
+    cloudtrail.CfnTrail(audit, "Notified", is_logging=True, s3_bucket_name="audit-trail-logs",
+                        sns_topic_name=stack.domain.topic("Trails").topic_name)  # type: ignore[attr-defined]  # fmt: skip
+    return "Audit/Notified"
+
+
+def _ses_sending_events(stack: cdk.Stack, bucket: s3.IBucket) -> str:
+    """An SES configuration set publishing its sending events to a domain topic (silent before:
+    an attack)."""
+    del bucket
+    ses.ConfigurationSet(stack, "Sending").add_event_destination(
+        "ToTopic", destination=ses.EventDestination.sns_topic(stack.domain.topic("Sent"))  # type: ignore[attr-defined]
+    )
+    return "Orders/Sending/ToTopic/Resource"
+
+
 def _trail_on_the_key(stack: cdk.Stack, bucket: s3.IBucket) -> str:
     """A trail of the domain encrypting with the domain key into a domain bucket: the contract
     statements of the trail leave out CloudTrail's unconditioned kms:Decrypt, which a bucket with
@@ -191,6 +211,8 @@ SOURCES: list[tuple[str, str, Callable[[cdk.Stack, s3.IBucket], str]]] = [
     ("nlb", "AWS::ElasticLoadBalancingV2::LoadBalancer", _nlb_logs),
     ("trail", "AWS::CloudTrail::Trail", _trail),
     ("trail-on-the-key", "AWS::CloudTrail::Trail", _trail_on_the_key),
+    ("trail-notifications", "AWS::CloudTrail::Trail", _trail_notifications),
+    ("ses-sending-events", "AWS::SES::ConfigurationSetEventDestination", _ses_sending_events),
     ("waf", "AWS::WAFv2::LoggingConfiguration", _waf_logs),
     ("msk", "AWS::MSK::Cluster", _msk_broker_logs),
     ("ses-s3", "AWS::SES::ReceiptRule", _SES_S3),
@@ -428,3 +450,28 @@ def test_classic_load_balancer_access_logs_into_a_domain_bucket_are_cdkp026(tmp_
         f.message for f in errors
     ]
     assert "encrypted using SSE-S3" in errors[0].message, errors[0].message
+
+
+def test_a_trails_own_statement_for_its_topic_gets_the_delivery_fix(tmp_path: Path) -> None:
+    """``cloudtrail.Trail(sns_topic=<domain topic>)``: the L2 writes CloudTrail's statement on
+    the topic's key itself, which the contract of CloudTrail's log files (another page) refuses
+    (CDKP106). The fix was the rule's generic doors, the first of which refuses CloudTrail (an
+    attack); now it is the statement AWS documents for the notifications, in place of the L2's,
+    and it passes as written."""
+
+    def build(orders: DomainStack) -> None:
+        audit = cdk.Stack(orders.node.root, "Audit", env=ENV)
+        logs_bucket = s3.Bucket(audit, "TrailLogs", encryption=s3.BucketEncryption.S3_MANAGED)
+        cloudtrail.Trail(audit, "Trail", bucket=logs_bucket, sns_topic=orders.domain.topic("T"))
+
+    app, orders = _app(tmp_path / "before")
+    build(orders)
+    before = _errors(app, tmp_path / "before")
+    assert before and {f.rule for f in before} == {"CDKP106"}, [f.message for f in before]
+    fixes = {f.fix for f in before}
+    assert all("replace_cdk_statements=True" in (f or "") for f in fixes), fixes
+    assert all("cloudtrail-permissions-for-sns-notifications" in (f or "") for f in fixes)
+    app, orders = _app(tmp_path / "after")
+    build(orders)
+    _apply(next(iter(fixes)) or "", orders.domain)
+    assert _errors(app, tmp_path / "after") == []

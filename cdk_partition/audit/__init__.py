@@ -69,7 +69,12 @@ from .bucket_puts import audit_bucket_puts
 from .contracts import audit_contracts
 from .custom_resources import audit_custom_resource
 from .cycles import audit_cycles
-from .deliveries import audit_deliveries, delivery_accounts
+from .deliveries import (
+    audit_deliveries,
+    delivery_accounts,
+    wired_delivery_rows,
+    with_delivery_fix,
+)
 from .documents import audit_emr_security_configuration, collection_policy_findings
 from .door_uses import audit_door_uses
 from .egress import audit_egress
@@ -161,7 +166,10 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
     for key in assembly.domain_keys:
         try:
             wired = wired_sources(assembly, key) | delivery_accounts(assembly, key)
-            findings.extend(audit_key(key, resolver, wired))
+            rows = wired_delivery_rows(assembly, key)
+            account = key.stack.environment.account_text
+            findings.extend(with_delivery_fix(f, rows, account)
+                            for f in audit_key(key, resolver, wired))  # fmt: skip
         except Exception as error:
             fields = resource_fields(key.stack, key.logical_id, key.resource, key.name)
             findings.append(crash(error, **fields))

@@ -13,6 +13,7 @@ delivery (DocumentDB and Neptune event subscriptions), CDKP033, a warning to ver
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
@@ -26,7 +27,14 @@ from .key_requests import prepared_key_policy
 from .rules import Finding, make_finding, resource_fields
 from .store_texts import off_every_key
 
-__all__ = ["audit_deliveries", "delivery_accounts", "service_account_targets"]
+__all__ = [
+    "allow_service_call",
+    "audit_deliveries",
+    "delivery_accounts",
+    "service_account_targets",
+    "wired_delivery_rows",
+    "with_delivery_fix",
+]
 
 _RULE = {rule.id: rule for rule in RULES}
 
@@ -103,21 +111,15 @@ def _delivery(
         return
     base = resource_fields(stack, logical_id, resource, domain)
     path = resource_path(store_stack, store_id, store).removesuffix("/Resource")
-    account = stack.environment.account_text
-    conditions = (
-        f", conditions={{'StringEquals': {{'aws:SourceAccount': {account!r}}}}}"
-        if row.scoped
-        else ""
-    )
     yield make_finding(
         _RULE["CDKP021"],
         f"{base['path']} delivers into {path} of domain {domain!r} through "
         f"{row.service}, and the domain key refuses it {', '.join(refused)} in every request: "
         f'"{row.quote}" ({row.page}). Every delivery fails at run time.',
         fix=(
-            f"declare the statement AWS documents for it: `domain.allow_service("
-            f"{row.service!r}, actions={list(row.actions)!r}{conditions}, "
-            f"source={row.page!r})`, or deliver to a store outside the domain"
+            "declare the statement AWS documents for it: "
+            f"{allow_service_call(row, stack.environment.account_text)}, or deliver to a store "
+            "outside the domain"
         ),
         location=row.destination,
         **base,
@@ -206,26 +208,72 @@ def delivery_accounts(assembly: CloudAssembly, key: Any) -> frozenset[str]:
     """The accounts (of the delivering resources' stacks, named by the template) other than the
     key's from which a delivery of :data:`DELIVERIES` reaches a store on ``key``: a statement
     scoped by such an account (``aws:SourceAccount``, as the delivery's fix writes it) is that
-    delivery's, not a scope reaching other accounts (CDKP106). Read once per assembly."""
-    mark = ("delivery-accounts",)
-    by_key: dict[int, set[str]] | None = assembly.memo.get(mark)
+    delivery's, not a scope reaching other accounts (CDKP106)."""
+    home = key.stack.environment.account
+    return frozenset(
+        account for _, account in _wired(assembly).get(id(key), ()) if account and account != home
+    )
+
+
+def wired_delivery_rows(assembly: CloudAssembly, key: Any) -> tuple[Delivery, ...]:
+    """The rows of :data:`DELIVERIES` the app wires into a store on ``key`` (AWS documents the
+    statement; a customer managed key supported)."""
+    return tuple(dict.fromkeys(row for row, _ in _wired(assembly).get(id(key), ())))
+
+
+def _wired(assembly: CloudAssembly) -> dict[int, list[tuple[Delivery, str | None]]]:
+    """id of a domain key -> (row, the delivering stack's account) of each delivery of
+    :data:`DELIVERIES` into a store on it. Read once per assembly."""
+    mark = ("wired-deliveries",)
+    by_key: dict[int, list[tuple[Delivery, str | None]]] | None = assembly.memo.get(mark)
     if by_key is None:
         by_key = {}
         for stack in assembly.stacks:
-            account = stack.environment.account
-            for resource in stack.resources.values() if account else []:
+            for resource in stack.resources.values():
                 for row in _BY_TYPE.get(str(type_of(resource)), []):
                     if not row.customer_key or not row.documented:
                         continue
                     for store_stack, store_id in _stores(assembly, stack, row, resource):
                         store = store_stack.resources.get(store_id)
-                        domain = (
-                            assembly.domain_of(store_stack, store_id, store).domain
-                            if store
-                            else None
-                        )
+                        if store is None or type_of(store) != row.store_type:
+                            continue
+                        domain = assembly.domain_of(store_stack, store_id, store).domain
                         found = assembly.nearest_domain_key(domain, store_stack) if domain else None
-                        if found is not None and found.stack.environment.account != account:
-                            by_key.setdefault(id(found), set()).add(str(account))
+                        if found is not None:
+                            pair = (row, stack.environment.account)
+                            by_key.setdefault(id(found), []).append(pair)
         assembly.memo[mark] = by_key
-    return frozenset(by_key.get(id(key), ()))
+    return by_key
+
+
+def allow_service_call(row: Delivery, account: str) -> str:
+    """The ``domain.allow_service(...)`` call that declares the statement AWS documents for
+    ``row`` (scoped by ``aws:SourceAccount`` ``account`` where AWS's statement is)."""
+    conditions = (
+        f", conditions={{'StringEquals': {{'aws:SourceAccount': {account!r}}}}}"
+        if row.scoped
+        else ""
+    )
+    return (
+        f"`domain.allow_service({row.service!r}, actions={list(row.actions)!r}{conditions}, "
+        f"source={row.page!r})`"
+    )
+
+
+def with_delivery_fix(finding: Finding, rows: tuple[Delivery, ...], account: str) -> Finding:
+    """A CDKP106 finding on a statement for a service the app wires into a store on the key by
+    a row of :data:`DELIVERIES` (a trail notifying a domain topic, whose L2 wrote its own
+    statement), with the fix that declares the statement AWS documents for that delivery in
+    place of the L2's (``replace_cdk_statements=True``), instead of the rule's generic doors."""
+    row = next((r for r in rows if f"{r.service} " in finding.message), None)
+    if finding.rule != "CDKP106" or row is None:
+        return finding
+    call = allow_service_call(row, account).removesuffix(")`") + ", replace_cdk_statements=True)`"
+    fix = (
+        f"the app wires {row.service} into a store on this key ({row.source_type} "
+        f"{row.destination}), whose statement AWS documents: declare it with {call}, which "
+        "replaces the statement the L2 wrote; or, when the statement must stay as it is, "
+        f'`exempt(domain.key, "CDKP106", <reason>)`'
+    )
+    message = finding.message.removesuffix(f" Fix: {finding.fix}.")
+    return replace(finding, message=f"{message} Fix: {fix}.", fix=fix)

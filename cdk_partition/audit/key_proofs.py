@@ -49,6 +49,7 @@ from .service_statements import (
     contract_actions,
     rows_of_service,
     scopable_actions,
+    unscoped_by_aws,
 )
 
 __all__ = ["DELEGATION_SID", "Proof", "prove_key_policy"]
@@ -295,7 +296,10 @@ def _service_proofs(
         elif is_declared:
             allowed = set(DATA_ACTIONS) | contract_actions(rows)
             scoped_keys = set()
-            must_scope = not any(m.get("source_keys_unsupported") for m in marks)
+            must_scope = not any(
+                m.get("source_keys_unsupported") or unscoped_by_aws(service, m.get("source"))
+                for m in marks
+            )
             must_scope_actions = set(KMS_KEY_ACTIONS)
             whose = "data actions (declared with domain.allow_service)"
         else:

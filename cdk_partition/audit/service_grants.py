@@ -41,7 +41,11 @@ from .store_texts import Store, domain_stores
 __all__ = ["audit_service_grants"]
 
 _RULE = {rule.id: rule for rule in INTEGRATION_RULES}
-_JUDGED = frozenset(SERVICE_PUBLISHERS) | {d.service for d in DELIVERIES if d.service}
+#: The services judged elsewhere: a publisher with a contract everywhere; a delivery of
+#: :data:`DELIVERIES` only into the store type its row covers (SES's receipt rules into a bucket
+#: say nothing of its configuration sets into a topic: an attack found those silent).
+_PUBLISHERS = frozenset(SERVICE_PUBLISHERS)
+_DELIVERED = frozenset((d.service, d.store_type) for d in DELIVERIES if d.service)
 
 #: The AWS page that documents the statement, by service principal, else by store type; a
 #: service without one is named with a placeholder the user fills from the service's own page.
@@ -83,8 +87,10 @@ def audit_service_grants(assembly: CloudAssembly) -> Iterator[Finding]:
             actions = [a for a in as_list(statement.get("Action") or []) if isinstance(a, str)]
             excluded = [a for a in as_list(statement.get("NotAction") or [])
                         if isinstance(a, str)]  # fmt: skip
-            for service in (s for s in services if s not in _JUDGED):
+            for service in (s for s in services if s not in _PUBLISHERS):
                 for store in dict.fromkeys(targets):
+                    if (service, str(store.resource.get("Type"))) in _DELIVERED:
+                        continue  # the delivery's own check (CDKP021, :mod:`.deliveries`)
                     given = actions or _all_but(store, excluded)
                     yield from _refused(assembly, resolver, stack, logical_id, resource,
                                         service, given, store)  # fmt: skip

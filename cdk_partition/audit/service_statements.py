@@ -35,6 +35,7 @@ from ..knowledge.capabilities import (
     WRITE_ACTIONS,
     expand_kms_actions,
 )
+from ..knowledge.wiring import DELIVERIES
 
 __all__ = [
     "DATA_ACTIONS",
@@ -47,6 +48,7 @@ __all__ = [
     "rows_of_service",
     "scopable_actions",
     "service_statement_problems",
+    "unscoped_by_aws",
 ]
 
 #: The actions a service that carries the domain's data may be given: reading and writing it
@@ -235,6 +237,16 @@ def literal_scopes(conditions: Any) -> frozenset[str]:
     return frozenset(out)
 
 
+def unscoped_by_aws(service: str, source: Any) -> bool:
+    """Whether ``source`` (the AWS page a declared statement follows) is that of a delivery of
+    ``service`` whose statement AWS prints with no condition (:attr:`cdk_partition.knowledge
+    .wiring.Delivery.scoped` False: CloudTrail's and SES's notifications into an encrypted
+    topic); the statement as AWS writes it then passes unscoped."""
+    return isinstance(source, str) and any(
+        row.service == service and not row.scoped and row.page in source for row in DELIVERIES
+    )
+
+
 def _wild(text: str) -> bool:
     return "*" in text or "?" in text
 
@@ -300,7 +312,11 @@ def service_statement_problems(
             f"gives {service} {', '.join(beyond)}: not data actions (a service that carries the "
             f"domain's data needs none of them; declared from {declared.get('source')})."
         )
-    if not _scoped(conditions) and not declared.get("source_keys_unsupported"):
+    if (
+        not _scoped(conditions)
+        and not declared.get("source_keys_unsupported")
+        and not unscoped_by_aws(service, declared.get("source"))
+    ):
         yield (
             f"allows {service} without aws:SourceArn or aws:SourceAccount (or an encryption "
             "context), so it may use the key for any account's resources; scope it, or declare "

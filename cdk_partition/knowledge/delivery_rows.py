@@ -73,6 +73,13 @@ def destinations(row: Delivery, props: Mapping[str, Any]) -> Iterator[Any]:
             yield from roles_at(item, rest)
 
 
+#: Amazon SNS Developer Guide, "Managing Amazon SNS encryption keys and costs", "Enable
+#: compatibility between event sources from AWS services and encrypted topics".
+_SNS_EVENT_SOURCES = (
+    'Amazon SNS Developer Guide, "Managing Amazon SNS encryption keys and costs" '
+    "(https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html)"
+)
+
 #: The requests of a vended-log delivery into a bucket: a data key for each object, and the
 #: bucket key's decryption (domain buckets use S3 Bucket Keys). The CloudWatch Logs statement
 #: names ``kms:GenerateDataKey*`` and ``kms:Decrypt`` (among five actions); "If the S3 bucket ...
@@ -258,6 +265,36 @@ DELIVERIES: tuple[Delivery, ...] = (
         )
         for action in ("SNSAction", "S3Action", "BounceAction", "LambdaAction", "StopAction",
                        "WorkmailAction")
+    ),
+    # an SES configuration set's event destination into a topic: "Several AWS services publish
+    # events to Amazon SNS topics. To allow these event sources to work with encrypted topics,
+    # you must perform the following steps ... To allow the AWS service to have the
+    # kms:GenerateDataKey* and kms:Decrypt permissions, add the following statement to the KMS
+    # policy" (no condition), the page's table listing "Amazon Simple Email Service" as
+    # ses.amazonaws.com. AWS CloudFormation Template Reference,
+    # "AWS::SES::ConfigurationSetEventDestination SnsDestination": TopicARN, "The ARN of the
+    # Amazon SNS topic for email sending events".
+    Delivery(
+        "AWS::SES::ConfigurationSetEventDestination", "EventDestination.SnsDestination.TopicARN",
+        (), "AWS::SNS::Topic", "ses.amazonaws.com", ("kms:GenerateDataKey", "kms:Decrypt"),
+        _SNS_EVENT_SOURCES, "To allow the AWS service to have the kms:GenerateDataKey* and "
+        "kms:Decrypt permissions, add the following statement to the KMS policy", scoped=False,
+    ),
+    # a trail's notifications: "To use an AWS KMS-encrypted Amazon SNS topic to send
+    # notifications, you must also enable compatibility between the event source (CloudTrail)
+    # and the encrypted topic by adding the following statement to the policy of the AWS KMS
+    # key" (cloudtrail.amazonaws.com, kms:GenerateDataKey* and kms:Decrypt, no condition). AWS
+    # CloudFormation Template Reference, "AWS::CloudTrail::Trail": SnsTopicName, "Specifies the
+    # name or ARN of the Amazon SNS topic defined for notification of log file delivery".
+    Delivery(
+        "AWS::CloudTrail::Trail", "SnsTopicName", (),
+        "AWS::SNS::Topic", "cloudtrail.amazonaws.com", ("kms:GenerateDataKey", "kms:Decrypt"),
+        'AWS CloudTrail User Guide, "Amazon SNS topic policy for CloudTrail" '
+        "(https://docs.aws.amazon.com/awscloudtrail/latest/userguide/"
+        "cloudtrail-permissions-for-sns-notifications.html)",
+        "To use an AWS KMS-encrypted Amazon SNS topic to send notifications, you must also enable "
+        "compatibility between the event source (CloudTrail) and the encrypted topic by adding "
+        "the following statement to the policy of the AWS KMS key", scoped=False,
     ),
     # AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail"
     # (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html):
