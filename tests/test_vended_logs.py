@@ -151,7 +151,8 @@ def _ses_sending_events(stack: cdk.Stack, bucket: s3.IBucket) -> str:
     an attack)."""
     del bucket
     ses.ConfigurationSet(stack, "Sending").add_event_destination(
-        "ToTopic", destination=ses.EventDestination.sns_topic(stack.domain.topic("Sent"))  # type: ignore[attr-defined]
+        "ToTopic",
+        destination=ses.EventDestination.sns_topic(stack.domain.topic("Sent")),  # type: ignore[attr-defined]
     )
     return "Orders/Sending/ToTopic/Resource"
 
