@@ -258,9 +258,50 @@ def test_the_simulator_agrees_with_every_verdict(tmp_path: Path) -> None:
         ("arn:aws:sqs:eu-west-1:111122223333:jobs", None),  # a templated target: its own row
         ("arn:aws:scheduler:::aws-sdk:sqs", None),
         ({"Ref": "Target"}, None),
+        ("arn:aws:scheduler:::aws-sdk:sqs:SendMessage", "sqs:SendMessage"),  # as IAM spells it
+        ("arn:aws:scheduler:::aws-sdk:sqs:receiveMessage", None),  # read-only: not run
+        ("arn:aws:scheduler:::aws-sdk:dynamodb:transactGetItems", None),
     ],
 )
 def test_a_universal_target_calls_the_action_its_arn_names(target: Any, action: str | None) -> None:
     from cdk_partition.knowledge.consumers import universal_action
 
     assert universal_action(target) == action
+
+
+@pytest.mark.parametrize(
+    ("operation", "actions"),
+    [
+        ("sns:publishBatch", ("sns:Publish",)),
+        ("dynamodb:transactWriteItems",
+         ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")),
+        ("dynamodb:executeStatement",
+         ("dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete")),
+        ("kinesis:putRecords", ("kinesis:PutRecords",)),
+    ],
+)  # fmt: skip
+def test_operations_named_otherwise_in_iam_map_to_their_actions(
+    operation: str, actions: tuple[str, ...]
+) -> None:
+    """An attack: publishBatch, transactWriteItems and PartiQL matched no row (silent)."""
+    from cdk_partition.knowledge.consumers import universal_actions
+
+    assert universal_actions(f"arn:aws:scheduler:::aws-sdk:{operation}") == actions
+
+
+def test_universal_operations_are_followed_or_fail_closed(tmp_path: Path) -> None:
+    """publishBatch into a domain topic is sns:Publish (CDKP019); an S3 copyObject, whose KMS
+    requests the audit cannot name, is CDKP020 (fail closed), never silence."""
+
+    def build(orders: DomainStack) -> None:
+        for name, operation, store in (
+            ("Batch", "sns:publishBatch", orders.domain.topic("Batched").topic_arn),
+            ("Copy", "s3:copyObject", orders.domain.bucket("Copies").bucket_name),
+        ):
+            _schedule(orders, name, scheduler.CfnSchedule.TargetProperty(
+                arn=f"arn:aws:scheduler:::aws-sdk:{operation}", role_arn=SCHEDULER,
+                input=orders.to_json_string({"Target": store})))  # fmt: skip
+
+    findings = _synth(tmp_path, build)
+    found = {(f.rule, f.path) for f in findings if f.rule in ("CDKP019", "CDKP020")}
+    assert found == {("CDKP019", "Orders/Batch"), ("CDKP020", "Orders/Copy")}, found

@@ -97,10 +97,19 @@ def _grants(
     arn, path = principal
     for store in dict.fromkeys(found):
         actions = list(consumer.actions_on(str(store.resource.get("Type")), target))
+        matched = False
         for row in rows_of(store):
             for action, applied in matching(row, actions, store):
+                matched = True
                 yield Grant(stack, logical_id, arn, path, store, action, applied,
                             identity_kms(arn), by_consumer=consumer.key)  # fmt: skip
+        services = {a.split(":", 1)[0] for row in rows_of(store) for a in row.actions}
+        if consumer.universal and not matched and {a.split(":", 1)[0] for a in actions} & services:
+            # an operation of the store's own service whose action names none of its rows
+            # (an S3 copyObject, a multipart upload): what it asks of the key is unknown
+            unreadable.append(Unreadable(stack, logical_id, (
+                f"{consumer.what} calls {', '.join(actions)} on {store.path} of domain "
+                f"{store.domain!r}, an operation whose KMS requests the audit cannot name")))  # fmt: skip
 
 
 def _function_role(

@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-__all__ = ["CONSUMERS", "CONSUMERS_BY_KEY", "CONSUMERS_BY_TYPE", "Consumer", "universal_action"]
+__all__ = [
+    "CONSUMERS",
+    "CONSUMERS_BY_KEY",
+    "CONSUMERS_BY_TYPE",
+    "Consumer",
+    "universal_action",
+    "universal_actions",
+]
 
 
 @dataclass(frozen=True)
@@ -57,8 +64,7 @@ class Consumer:
         """The actions the role calls on a store of ``store_type`` (``target``: the value of
         :attr:`universal`, for a universal target's row); none for a type it does not use."""
         if self.universal:
-            action = universal_action(target)
-            return (action,) if action is not None else ()
+            return universal_actions(target)
         return self.actions.get(store_type, ())
 
     def source_of(self, store_type: str) -> tuple[str, str]:
@@ -70,21 +76,62 @@ class Consumer:
 #: "Using universal targets in EventBridge Scheduler",
 #: https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html)
 _UNIVERSAL = re.compile(
-    r"^arn:(?:[a-z-]+|\$\{AWS::Partition\}):scheduler:::aws-sdk:([a-z0-9-]+):([a-z][A-Za-z0-9]*)$"
+    r"^arn:(?:[a-z-]+|\$\{AWS::Partition\}):scheduler:::aws-sdk:([a-z0-9-]+):([A-Za-z][A-Za-z0-9]*)$"
 )
+#: "EventBridge Scheduler does not support read-only API actions, such as common GET operations,
+#: that begin with the following list of prefixes" (the page above): no such target runs.
+_READ_ONLY = (
+    "get", "describe", "list", "poll", "receive", "search", "scan", "query", "select", "read",
+    "lookup", "discover", "validate", "batchGet", "batchDescribe", "batchRead", "transactGet",
+)  # fmt: skip
+_PARTIQL = ("dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete")
+#: Operations whose IAM actions are named otherwise than ``service:Operation``: "sns:Publish -
+#: Grants permission to both publish and publish batch" (Amazon SNS Developer Guide, "Amazon SNS
+#: API permissions: Actions and resources reference",
+#: https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-language-api-permissions-reference.html);
+#: "Permissions for Put, Update, Delete, and Get actions are governed by the permissions used for
+#: the underlying PutItem, UpdateItem, DeleteItem, and GetItem operations" (Amazon DynamoDB
+#: Developer Guide, "Using IAM with DynamoDB transactions",
+#: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html);
+#: "To insert items using PartiQL for DynamoDB, you must have dynamodb:PartiQLInsert permission"
+#: (and PartiQLUpdate, PartiQLDelete; "IAM security policies with PartiQL for DynamoDB",
+#: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-iam.html). Any other
+#: operation whose action names no row of a store of its service fails closed (the audit's
+#: CDKP020).
+_UNIVERSAL_ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "sns:PublishBatch": ("sns:Publish",),
+    "dynamodb:TransactWriteItems": (
+        "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+    ),
+    "dynamodb:ExecuteStatement": _PARTIQL,
+    "dynamodb:BatchExecuteStatement": _PARTIQL,
+    "dynamodb:ExecuteTransaction": _PARTIQL,
+})  # fmt: skip
 
 
 def universal_action(target: Any) -> str | None:
     """The IAM action a universal target ARN (canonical text: ``${AWS::Partition}`` allowed)
-    calls (``aws-sdk:sqs:sendMessage`` -> ``sqs:SendMessage``), None for any other value. The page warns "The {service} value in the
-    universal target ARN must match the AWS SDK service identifier for the target service. This
-    identifier can differ from the service's endpoint prefix": where it differs, the action
-    names no service whose stores the audit checks and nothing is followed."""
+    names (``aws-sdk:sqs:sendMessage`` -> ``sqs:SendMessage``), None for any other value and for
+    a read-only operation EventBridge Scheduler does not run. The page warns "The {service}
+    value in the universal target ARN must match the AWS SDK service identifier for the target
+    service. This identifier can differ from the service's endpoint prefix": where it differs,
+    the action names no service whose stores the audit checks and nothing is followed."""
     found = _UNIVERSAL.match(target) if isinstance(target, str) else None
     if found is None:
         return None
     service, operation = found.groups()
+    if any(operation.lower().startswith(p.lower()) for p in _READ_ONLY):
+        return None
     return f"{service}:{operation[0].upper()}{operation[1:]}"
+
+
+def universal_actions(target: Any) -> tuple[str, ...]:
+    """The IAM actions the universal target ``target`` makes (:func:`universal_action`, or the
+    actions :data:`_UNIVERSAL_ACTIONS` names for it); none for any other value."""
+    action = universal_action(target)
+    if action is None:
+        return ()
+    return _UNIVERSAL_ACTIONS.get(action, (action,))
 
 
 _SQS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
