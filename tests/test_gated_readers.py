@@ -95,3 +95,72 @@ def test_the_access_diff_shows_the_new_reader(built: dict[str, Path]) -> None:
         (c.kind, c.subject, c.before, c.after) for c in result.changes
     ]
     assert result.fails("widened")
+
+
+def _share(statements: list[dict[str, Any]], *, role_resource: str | None = None) -> Any:
+    """A domain topic whose policy holds ``statements`` (``{topic}`` for its ARN); and a role
+    allowed ``sns:Subscribe`` on ``role_resource`` when given."""
+
+    def build(orders: DomainStack) -> None:
+        from aws_cdk import aws_sns as sns
+
+        topic = orders.domain.topic("Shared")
+        document = [
+            {**s, "Resource": topic.topic_arn} if s.get("Resource") == "{topic}" else s
+            for s in statements
+        ]
+        if document:
+            sns.CfnTopicPolicy(orders, "Policy", topics=[topic.topic_arn],
+                               policy_document={"Version": "2012-10-17", "Statement": document})  # fmt: skip
+        if role_resource is not None:
+            role = iam.Role(orders, "Reader",
+                            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))  # fmt: skip
+            role.add_to_policy(
+                iam.PolicyStatement(actions=["sns:Subscribe"], resources=[role_resource])
+            )
+
+    return build
+
+
+_SUBSCRIBE = {"Effect": "Allow", "Action": "sns:Subscribe", "Resource": "{topic}"}
+_SHARES = {
+    # a share written as "*" narrowed by a condition to another account, or an organization
+    "principal-account": ([{**_SUBSCRIBE, "Principal": {"AWS": "*"}, "Condition": {
+        "StringEquals": {"aws:PrincipalAccount": "444455556666"}}}], OTHER),
+    "organization": ([{**_SUBSCRIBE, "Principal": "*", "Condition": {
+        "StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}], "organization o-abc123"),
+    # an account by its bare id: the same as its root ARN
+    "bare-account-id": ([{**_SUBSCRIBE, "Principal": {"AWS": "444455556666"}}], OTHER),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(_SHARES))
+def test_every_spelling_of_a_share_is_a_row_and_a_warning(tmp_path: Path, name: str) -> None:
+    """Found by an attack: a share written as "*" with a condition naming the account (or an
+    organization) had no row, no warning and no diff entry; one to a bare account id had no
+    warning."""
+    statements, label = _SHARES[name]
+    _synth(tmp_path, _share(statements))
+    orders = _orders(tmp_path)
+    assert orders.principals[label]["via_the_service"] == ["read"], list(orders.principals)
+    shared = [f["message"] for f in orders.findings if f["rule"] == "REPORT-SHARED-READER"]
+    assert len(shared) == 1 and label in shared[0], shared
+
+
+def test_a_share_the_same_policy_denies_is_no_reader(tmp_path: Path) -> None:
+    deny = {**_SUBSCRIBE, "Effect": "Deny", "Principal": {"AWS": OTHER}}
+    _synth(tmp_path, _share([{**_SUBSCRIBE, "Principal": {"AWS": OTHER}}, deny]))
+    orders = _orders(tmp_path)
+    assert OTHER not in orders.principals
+    assert "REPORT-SHARED-READER" not in {f["rule"] for f in orders.findings}
+
+
+def test_a_role_allowed_to_subscribe_to_every_topic_of_the_account_is_a_reader(
+    tmp_path: Path,
+) -> None:
+    """An identity policy on ``arn:aws:sns:<region>:<account>:*`` reaches the domain topic
+    (found by an attack: only ``"*"`` and references were followed)."""
+    _synth(tmp_path, _share([], role_resource="arn:aws:sns:eu-west-1:111122223333:*"))
+    orders = _orders(tmp_path)
+    (reader,) = [r for r in orders.principals.values() if r.get("path") == "Orders/Reader"]
+    assert reader["via_the_service"] == ["read"]

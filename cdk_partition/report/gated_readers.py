@@ -109,20 +109,82 @@ def _by_resource_policies(
 ) -> Iterator[GatedReader]:
     for stack, logical_id, resource, targets in store_policies(assembly, stores):
         document = props_of(resource).get(RESOURCE_POLICIES[str(type_of(resource))][1])
-        for statement in statements_of(document):
-            principal = statement.get("Principal")
-            named = as_list(principal.get("AWS") or []) if isinstance(principal, Mapping) else []
+        statements = [s for s in statements_of(document) if isinstance(s, Mapping)]
+        for statement in statements:
             for store in dict.fromkeys(t for t in targets if t in stores.values()):
                 allowed = _allowed(statement, _gate(store), explicit=False)
-                for value in named if allowed else []:
-                    arn = resolver.resolve(str(evaluator.canonicalize(value)), stack)
+                for value in _named_by(statement) if allowed else []:
+                    arn = _as_principal(resolver.resolve(str(evaluator.canonicalize(value)), stack),
+                                        stack)  # fmt: skip
                     if arn == "*" or _own_account(arn, store.stack):
                         continue  # everyone: CDKP036; the own account: its identity policies
+                    if _denied(statements, value, allowed):
+                        continue  # an explicit Deny of the same principal wins
                     origin = resolver.origins.get(arn)
                     yield GatedReader(
                         store.domain, arn, origin.path if origin else None, store.path, allowed,
                         _by("the resource policy", stack, logical_id, statement),
                     )  # fmt: skip
+
+
+#: Condition keys that name who a statement for every principal (``"*"``) lets in: "Use this key
+#: to compare the account to which the requesting principal belongs" (aws:PrincipalAccount),
+#: aws:PrincipalArn, aws:PrincipalOrgID (IAM User Guide, "AWS global condition context keys",
+#: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html): a
+#: share written as ``"*"`` narrowed to another account is a share with that account (an
+#: attack hid one from the report so).
+_WHO_KEYS = frozenset({"aws:principalaccount", "aws:principalarn", "aws:principalorgid"})
+_NAMING_OPERATORS = frozenset({"stringequals", "stringlike", "arnequals", "arnlike"})
+
+
+def _named_by(statement: Mapping[str, Any]) -> list[Any]:
+    """The principals an Allow names: its ``Principal.AWS``, and for ``"*"`` the accounts,
+    principals and organizations its conditions narrow it to (``"*"`` itself when none)."""
+    principal = statement.get("Principal")
+    named = as_list(principal.get("AWS") or []) if isinstance(principal, Mapping) else []
+    if principal != "*" and "*" not in named:
+        return named
+    narrowed: list[Any] = []
+    conditions = statement.get("Condition")
+    for operator, block in conditions.items() if isinstance(conditions, Mapping) else []:
+        bare = str(operator).lower().removeprefix("foranyvalue:").removesuffix("ifexists")
+        if bare not in _NAMING_OPERATORS or not isinstance(block, Mapping):
+            continue
+        for key, values in block.items():
+            if str(key).lower() in _WHO_KEYS:
+                narrowed += [
+                    f"organization {v}" if str(key).lower() == "aws:principalorgid" else v
+                    for v in as_list(values)
+                ]
+    return [v for v in named if v != "*"] + (narrowed or ["*"])
+
+
+def _as_principal(text: str, stack: StackTemplate) -> str:
+    """An account given by its id (``"444455556666"``) as its root ARN: "The account ARN and the
+    shortened account ID behave the same way" (IAM User Guide, "AWS JSON policy elements:
+    Principal",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html)."""
+    if text.isdigit() and len(text) == 12:
+        return f"arn:{stack.environment.partition_text}:iam::{text}:root"
+    return text
+
+
+def _denied(statements: list[Mapping[str, Any]], value: Any, actions: tuple[str, ...]) -> bool:
+    """Whether a Deny of the same policy names ``value`` for every one of ``actions``."""
+    for statement in statements:
+        principal = statement.get("Principal")
+        named = as_list(principal.get("AWS") or []) if isinstance(principal, Mapping) else []
+        if statement.get("Effect") != "Deny" or statement.get("Condition"):
+            continue
+        if (principal == "*" or value in named or "*" in named) and all(
+            any(
+                fnmatchcase(a.lower(), str(p).lower())
+                for p in as_list(statement.get("Action") or [])
+            )
+            for a in actions
+        ):
+            return True
+    return False
 
 
 def _own_account(arn: str, stack: StackTemplate) -> bool:
@@ -143,7 +205,10 @@ def _by_identity_policies(
                 for value in as_list(statement.get("Resource") or []):
                     found = stores_named(assembly, holder.stack, value, stores)
                     reached = [(s, False) for s in found.stores]
+                    # "*", or a text admitting any name of the type (``...:*``): only the
+                    # actions the statement names exactly
                     reached += [(s, True) for s in stores.values()] if found.star else []
+                    reached += [(s, True) for s in found.any_name]
                     for store, star in reached:
                         allowed = _allowed(statement, _gate(store), explicit=star)
                         for arn, path in holder.principals if allowed else ():
@@ -184,10 +249,14 @@ def add_gated_readers(report: Any, readers: list[GatedReader], account: str) -> 
             continue
         row["read_through"].append(entry)
         parts = arn_parts(reader.arn)
-        if parts is not None and parts[4] and parts[4] != account:
+        if reader.arn.startswith("organization ") or (
+            parts is not None and parts[4] and parts[4] != account
+        ):
             report.findings.append({
                 "severity": "warning", "rule": "REPORT-SHARED-READER",
-                "message": f"{reader.arn}, of another account, may read {reader.store} through "
+                "message": f"{reader.arn}"
+                f"{'' if reader.arn.startswith('organization ') else ', of another account,'}"
+                f" may read {reader.store} through "
                 f"its service ({', '.join(reader.actions)}: {reader.by}); the domain key does "
                 "not decide it.",
             })  # fmt: skip
