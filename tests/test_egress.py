@@ -221,6 +221,7 @@ def test_every_row_is_exercised() -> None:
         ("AWS::Events::Rule", "dead-letter queue of a rule target"),
         ("AWS::Events::EventBus", "dead-letter queue of the bus"),
         ("AWS::Events::Archive", "archive"),
+        ("AWS::StepFunctions::StateMachine", "execution log"),  # test_a_state_machines_log...
     }
 
 
@@ -410,3 +411,83 @@ def test_a_subscription_filter_through_a_logs_destination_is_followed(tmp_path: 
     assert found.path == "Orders/Ship" and "Archives/Feed" in found.message, found.message
     on = _synth(tmp_path / "on", _through_a_destination(True))
     assert [f.message for f in on if f.rule in ("CDKP034", "CDKP035")] == []
+
+
+def _qualified_and_logged(orders: DomainStack) -> None:
+    """A domain bus's rule starting a Standard state machine off the key through its alias (and
+    its version), and an Express one whose logs keep the execution data in a log group off the
+    key; a domain log group's subscription filter naming a Logs destination by its literal ARN."""
+    from aws_cdk import aws_stepfunctions as sfn
+
+    parking = parking_of(orders)
+    bus = orders.domain.event_bus("Bus")
+
+    def machine(name: str, **props: Any) -> sfn.StateMachine:
+        return sfn.StateMachine(
+            parking, name, definition_body=sfn.DefinitionBody.from_chainable(
+                sfn.Pass(parking, f"{name}P")), **props)  # fmt: skip
+
+    standard = machine("Standard")
+    version = sfn.CfnStateMachineVersion(
+        parking, "V1", state_machine_arn=standard.state_machine_arn
+    )
+    alias = sfn.CfnStateMachineAlias(parking, "Live", name="live", routing_configuration=[
+        sfn.CfnStateMachineAlias.RoutingConfigurationVersionProperty(
+            state_machine_version_arn=version.attr_arn, weight=100)])  # fmt: skip
+    express = machine(
+        "Express", state_machine_type=sfn.StateMachineType.EXPRESS,
+        logs=sfn.LogOptions(destination=logs.LogGroup(parking, "ExpressLogs"),
+                            level=sfn.LogLevel.ALL, include_execution_data=True),
+    )  # fmt: skip
+    events.CfnRule(orders, "Start", event_bus_name=bus.event_bus_name,
+                   event_pattern={"source": ["orders"]}, targets=[
+                       events.CfnRule.TargetProperty(id=name, arn=arn,
+                           role_arn=f"arn:aws:iam::{ENV.account}:role/events")
+                       for name, arn in (("alias", alias.ref), ("version", version.attr_arn),
+                                         ("express", express.state_machine_arn))])  # fmt: skip
+    stream = kinesis.Stream(parking, "Feed", encryption=kinesis.StreamEncryption.MANAGED)
+    logs.CfnDestination(parking, "Relay", destination_name="relay", target_arn=stream.stream_arn,
+                        role_arn=f"arn:aws:iam::{ENV.account}:role/cwl")  # fmt: skip
+    logs.CfnSubscriptionFilter(
+        orders, "Ship", log_group_name=orders.domain.log_group("Audit").log_group_name,
+        filter_pattern="", destination_arn=cdk.Fn.sub(
+            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:destination:relay"),
+    )  # fmt: skip
+
+
+def test_aliases_versions_logs_and_literal_destinations_are_followed(tmp_path: Path) -> None:
+    """Found by an attack: a state machine's alias or version as the target, an Express state
+    machine logging its execution data, and a Logs destination by its literal ARN were silent
+    (or a warning only)."""
+    findings = _synth(tmp_path, _qualified_and_logged)
+    moved = {(f.path.removesuffix("/Resource"), f.location, f.value) for f in findings
+             if f.rule == "CDKP034"}  # fmt: skip
+    assert {p for p, _, _ in moved} == {"Orders/Start", "Orders/Ship"}, moved
+    start = [f.message for f in findings if f.rule == "CDKP034" and "Orders/Start" in f.path]
+    assert len(start) == 3, start  # the alias, the version (each the Standard machine), Express
+    assert sum("Archives/Standard" in m for m in start) == 2
+    assert sum("Archives/Express" in m for m in start) == 1
+    assert not [f for f in findings if f.rule == "CDKP035"], [f.message for f in findings]
+
+
+def test_a_state_machines_log_of_execution_data_off_the_key_is_cdkp034(tmp_path: Path) -> None:
+    """A state machine on the domain key logging its execution data into a log group off it:
+    the events it ran on leave the key (an attack)."""
+    from aws_cdk import aws_stepfunctions as sfn
+
+    def build(orders: DomainStack) -> None:
+        parking = parking_of(orders)
+        for name, data in (("Logged", True), ("Quiet", False)):
+            sfn.StateMachine(
+                orders, name, definition_body=sfn.DefinitionBody.from_chainable(
+                    sfn.Pass(orders, f"{name}P")),
+                encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(
+                    orders.domain.key),
+                logs=sfn.LogOptions(destination=logs.LogGroup(parking, f"{name}Logs"),
+                                    level=sfn.LogLevel.ALL, include_execution_data=data),
+            )  # fmt: skip
+
+    findings = _synth(tmp_path, build)
+    moved = [f for f in findings if f.rule == "CDKP034"]
+    assert [f.path for f in moved] == ["Orders/Logged/Resource"], [f.message for f in moved]
+    assert "Archives/LoggedLogs" in moved[0].message

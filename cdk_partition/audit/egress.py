@@ -17,6 +17,7 @@ with that domain is exempted with its reason. Pure Python over the assembly's JS
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -32,6 +33,8 @@ from ..knowledge.egress import (
     kept_by,
     origins,
 )
+from ..knowledge.run_roles import roles_at
+from ..policy import evaluator
 from .identity_policies import props_of, type_of
 from .integrations import stores_at
 from .rules import Finding, Rule, make_finding, no_aws_page, resource_fields, short
@@ -101,9 +104,9 @@ def _moves(
         return
     for value in destinations(row, props) if row.destination else [None]:
         targets = stores_at(assembly, stack, value) if row.destination else [(stack, logical_id)]
-        if len(targets) == 1 and (relay := _relayed(targets[0])) is not None:
-            value = relay  # a CloudWatch Logs destination: where it delivers
-            targets = stores_at(assembly, targets[0][0], value)
+        if not targets and (named := _destination_named(assembly, value)) is not None:
+            targets = [named]  # a CloudWatch Logs destination of the app by its literal ARN
+        targets, value = _through_relays(assembly, targets, value)
         if not targets and _may_be_a_store(value):  # a literal ARN of no store of the app, an
             for domain in sorted(domains):  # intrinsic the checks cannot follow
                 yield _unseen(row, stack, logical_id, resource, domain, value)
@@ -140,12 +143,57 @@ def _same(one: tuple[str | None, str | None], other: tuple[str | None, str | Non
     return one[0] == other[0] and (one[1] is None or other[1] is None or one[1] == other[1])
 
 
-def _relayed(target: tuple[StackTemplate, str]) -> Any:
-    """What a relay (:data:`~cdk_partition.knowledge.egress.RELAYS`) passes on to, as its
-    template names it; None for any other resource."""
-    resource = target[0].resources.get(target[1])
-    prop = RELAYS.get(str(type_of(resource)))
-    return None if prop is None else props_of(resource).get(prop, "")
+def _through_relays(
+    assembly: CloudAssembly, targets: list[tuple[StackTemplate, str]], value: Any
+) -> tuple[list[tuple[StackTemplate, str]], Any]:
+    """``targets`` with each relay (:data:`~cdk_partition.knowledge.egress.RELAYS`: a CloudWatch
+    Logs destination, a state machine's alias or version) replaced by what it passes on to, hop
+    by hop; and the value to report when a relay's own target is not in the assembly."""
+    for _ in range(_MAX_HOPS):
+        out: list[tuple[StackTemplate, str]] = []
+        relayed = False
+        for target_stack, target_id in targets:
+            resource = target_stack.resources.get(target_id)
+            paths = RELAYS.get(str(type_of(resource)))
+            if paths is None:
+                out.append((target_stack, target_id))
+                continue
+            relayed = True
+            for inner in (v for path in paths for v in roles_at(props_of(resource), path)):
+                found = stores_at(assembly, target_stack, inner)
+                out += found
+                value = value if found else inner
+        seen = {(id(t[0]), t[1]): t for t in out}
+        targets = list(seen.values())
+        if not relayed:
+            break
+    return targets, value
+
+
+_MAX_HOPS = 4
+#: A CloudWatch Logs destination's ARN ("arn:aws:logs:region:account:destination:name").
+_LOGS_DESTINATION = re.compile(
+    r"^arn:(?:\$\{AWS::Partition\}|[^:$]+):logs:(?:\$\{AWS::Region\}|[^:$]*):"
+    r"(?:\$\{AWS::AccountId\}|[^:$]*):destination:([^:*?$]+)$"
+)
+
+
+def _destination_named(assembly: CloudAssembly, value: Any) -> tuple[StackTemplate, str] | None:
+    """The app's one ``AWS::Logs::Destination`` whose literal ``DestinationName`` a destination
+    ARN written as text (or ``Fn::Sub`` of pseudo parameters) names (an attack: only a reference
+    was followed); None when none or more than one is."""
+    text = evaluator.canonicalize(value)
+    found = _LOGS_DESTINATION.match(text) if isinstance(text, str) else None
+    if found is None:
+        return None
+    named = [
+        (stack, logical_id)
+        for stack in assembly.stacks
+        for logical_id, resource in stack.resources.items()
+        if type_of(resource) == "AWS::Logs::Destination"
+        and props_of(resource).get("DestinationName") == found.group(1)
+    ]
+    return named[0] if len(named) == 1 else None
 
 
 def _may_be_a_store(value: Any) -> bool:
@@ -180,9 +228,16 @@ def _finding(
     base = resource_fields(stack, logical_id, resource, domain)
     target_path = resource_path(target_stack, target_id, target).removesuffix("/Resource")
     itself = target_stack is stack and target_id == logical_id  # a bus's archive
+    where = (
+        f" and define it in stack {stack.name!r}, where its {row.what} is (a store of stack "
+        f"{target_stack.name!r} that {stack.name!r} references cannot take the key of a stack "
+        "that deploys before it without a dependency cycle)"
+        if target_stack is not stack
+        else ""
+    )
     fix = (
         f"put {target_path} on the key of domain {domain!r}: {_store_fix(target)} (`domain` "
-        f"being {domain!r}'s), or remove the {row.what}"
+        f"being {domain!r}'s){where}, or remove the {row.what}"
     )
     if others:  # another domain's store: sharing with that domain is a decision, not a slip
         fix = (

@@ -48,6 +48,10 @@ class Egress:
     kept_by: str = ""
     """A key property of the source that, naming the domain key, keeps what moves on that key
     whatever the destination's own default (a delivery stream's ``KMSEncryptionConfig``)."""
+    resource_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    """(dotted property path, the values it may have) pairs read in the source's
+    ``Properties`` (an intrinsic: may be any, the row applies): a state machine's
+    ``LoggingConfiguration.IncludeExecutionData``."""
 
 
 #: Stores that keep what a service delivers to them. A state machine keeps each execution's
@@ -64,10 +68,20 @@ _KEEPERS = (
 #: Express state machine: "Execution history is not captured by Step Functions" (a Standard one:
 #: "Execution history data removed after 90 days"; AWS Step Functions Developer Guide,
 #: "Execution guarantees",
-#: https://docs.aws.amazon.com/step-functions/latest/dg/express-at-least-once-execution.html).
+#: https://docs.aws.amazon.com/step-functions/latest/dg/express-at-least-once-execution.html),
+#: unless its logs keep the execution data (:data:`_LOGS_EXECUTION_DATA`).
 _KEEPS_NOTHING_WHEN: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "AWS::StepFunctions::StateMachine": ("StateMachineType", ("EXPRESS",)),
 }
+#: A state machine logging its executions' data: "includeExecutionData - Determines whether
+#: execution data is included in your log" (AWS Step Functions API Reference,
+#: "LoggingConfiguration",
+#: https://docs.aws.amazon.com/step-functions/latest/apireference/API_LoggingConfiguration.html),
+#: at a level that logs (the default, OFF, logs nothing).
+_LOGS_EXECUTION_DATA = (
+    ("LoggingConfiguration.IncludeExecutionData", (True, "true")),
+    ("LoggingConfiguration.Level", ("ALL", "ERROR", "FATAL")),
+)
 _STREAMS = ("AWS::Kinesis::Stream", "AWS::KinesisFirehose::DeliveryStream")
 
 _FIREHOSE_S3 = (
@@ -226,6 +240,19 @@ EGRESS: tuple[Egress, ...] = (
         kept_by=f"{config}.EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN",
     ) for config in _FIREHOSE_BUCKETS
       for origin in ("", "KinesisStreamSourceConfiguration.KinesisStreamARN")),
+    # a state machine logging its executions' data into its log groups (the keys above; AWS
+    # CloudFormation Template Reference, "AWS::StepFunctions::StateMachine LoggingConfiguration":
+    # Destinations, CloudWatchLogsLogGroup.LogGroupArn)
+    Egress(
+        "AWS::StepFunctions::StateMachine", "",
+        "LoggingConfiguration.Destinations[].CloudWatchLogsLogGroup.LogGroupArn",
+        "execution log",
+        'AWS Step Functions API Reference, "LoggingConfiguration" '
+        "(https://docs.aws.amazon.com/step-functions/latest/apireference/"
+        "API_LoggingConfiguration.html)",
+        "includeExecutionData - Determines whether execution data is included in your log",
+        into=("AWS::Logs::LogGroup",), resource_when=_LOGS_EXECUTION_DATA,
+    ),
     # Amazon SQS Developer Guide, "Using dead-letter queues in Amazon SQS"; AWS CloudFormation
     # Template Reference, "AWS::SQS::Queue": RedrivePolicy, deadLetterTargetArn, "The Amazon
     # Resource Name (ARN) of the dead-letter queue to which Amazon SQS moves messages after the
@@ -247,7 +274,22 @@ EGRESS: tuple[Egress, ...] = (
 #: (for example, a Kinesis stream)" (AWS CloudFormation Template Reference,
 #: "AWS::Logs::Destination",
 #: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-logs-destination.html).
-RELAYS: Mapping[str, str] = {"AWS::Logs::Destination": "TargetArn"}
+#: A state machine's alias or version stands for its state machine: "You can start a state
+#: machine execution using a qualified or an unqualified ARN" (AWS Step Functions Developer
+#: Guide, "How Step Functions associates executions with a version or alias",
+#: https://docs.aws.amazon.com/step-functions/latest/dg/execution-alias-version-associate.html);
+#: an alias routes to its versions, a version names its state machine (AWS CloudFormation
+#: Template Reference, "AWS::StepFunctions::StateMachineAlias" RoutingConfiguration and
+#: DeploymentPreference StateMachineVersionArn, "AWS::StepFunctions::StateMachineVersion"
+#: StateMachineArn).
+RELAYS: Mapping[str, tuple[str, ...]] = {
+    "AWS::Logs::Destination": ("TargetArn",),
+    "AWS::StepFunctions::StateMachineAlias": (
+        "RoutingConfiguration[].StateMachineVersionArn",
+        "DeploymentPreference.StateMachineVersionArn",
+    ),
+    "AWS::StepFunctions::StateMachineVersion": ("StateMachineArn",),
+}
 
 #: Source type -> its rows.
 BY_TYPE: Mapping[str, tuple[Egress, ...]] = {
@@ -281,7 +323,17 @@ def keeps(kind: str, props: Any) -> bool:
     if rule is None or not isinstance(props, Mapping):
         return True
     name, values = rule
-    return props.get(name) not in values
+    return props.get(name) not in values or _holds(_LOGS_EXECUTION_DATA, props)
+
+
+def _holds(pairs: tuple[tuple[str, tuple[Any, ...]], ...], props: Mapping[str, Any]) -> bool:
+    """Whether each (dotted path, values) pair holds in ``props``; an intrinsic on the way or
+    as the value may be any value (fail closed)."""
+    for path, values in pairs:
+        found = roles_at(props, path)
+        if not found or not all(v in values or isinstance(v, Mapping) for v in found):
+            return False
+    return True
 
 
 def origins(row: Egress, props: Mapping[str, Any]) -> Iterator[Any]:
@@ -296,6 +348,8 @@ def destinations(row: Egress, props: Mapping[str, Any]) -> Iterator[Any]:
     a list the path goes through, for a path with ``[]``). A value the path cannot be followed
     into (an intrinsic: a ``RedrivePolicy`` written with ``Fn::Sub``) is yielded as it is, for
     the caller to report as a destination it cannot see."""
+    if row.resource_when and not _holds(row.resource_when, props):
+        return
     head, marker, rest = row.destination.rpartition("[].")
     if marker:
         for item in roles_at(props, head + "[]"):
