@@ -118,6 +118,7 @@ def test_the_default_role_is_not_named_for_a_group_with_its_own(
 _SUFFIX = "aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling_orders"
 _OVERRIDES = {
     "a literal ARN": ROLE,
+    "over the attribute": ROLE,  # the L1 attribute names another role: the override deploys
     "pseudo parameters": {
         "Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{_SUFFIX}"
     },
@@ -136,10 +137,14 @@ def test_a_role_set_by_an_escape_hatch_override_is_the_one_named(tmp_path: Path,
         cdk.Mixins.of(template).apply(orders.domain.encryption_at_rest())
         fleet = cdk.Stack(app, "Fleet", env=ENV)
         _group(fleet, template, orders.domain.topic("Scaling"), _OVERRIDES[name], override=True)
+        if name == "over the attribute":
+            group = fleet.node.find_child("Group").node.default_child
+            assert isinstance(group, autoscaling.CfnAutoScalingGroup)
+            group.service_linked_role_arn = ROLE.replace("_orders", "_other")
 
     policy, findings = _synth(tmp_path, build, True)
     assert not [f for f in findings if f.severity == "error"], [f.message for f in findings]
-    assert f'"{DEFAULT}"' not in json.dumps(policy)
+    assert f'"{DEFAULT}"' not in json.dumps(policy) and "_other" not in json.dumps(policy)
     ours, theirs = _decisions(_cases(policy, ROLE))
     assert ours == theirs == ["allow"] * len(ours), (ours, theirs)
 

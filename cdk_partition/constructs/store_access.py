@@ -278,8 +278,13 @@ class StoreAccess(Publishers):
         if prop is None or not isinstance(construct, cdk.CfnResource):
             return None
         value = getattr(construct, _snake(_l1_name(prop)), None)
-        given = (item.get("properties") or {}).get(prop)
-        if value is None and given is not None:  # an escape-hatch override sets the role
+        given = (item.get("properties") or {}).get(prop)  # as deployed: overrides win
+        overridden = given is not None and (
+            value is None
+            or (isinstance(given, str) and given != value)
+            or (not isinstance(given, str) and not cdk.Token.is_unresolved(value))
+        )
+        if overridden:  # an escape-hatch override sets the role (over the L1 attribute too)
             return self._overridden_role(given)
         if not isinstance(value, str):
             return None
