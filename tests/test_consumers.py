@@ -115,6 +115,22 @@ def test_a_function_that_cannot_be_followed_is_cdkp020(tmp_path: Path) -> None:
     found = [f for f in _synth(tmp_path, build) if f.rule in ("CDKP019", "CDKP020")]
     assert [(f.rule, f.path) for f in found] == [("CDKP020", "Orders/Esm")], found
     assert "execution role" in found[0].message
+    # a function outside the app: its role named in the key and the mapping exempted, as the
+    # fix says (an attack found no fix that passed: CDKP020 could not be exempted)
+    assert "exempt(<this resource>, 'CDKP020'" in (found[0].fix or ""), found[0].fix
+
+    def fixed(orders: DomainStack) -> None:
+        esm = lambda_.CfnEventSourceMapping(
+            orders, "Esm", function_name="somebody-elses-function",
+            event_source_arn=orders.domain.queue("Jobs").queue_arn)  # fmt: skip
+        orders.domain.grant_read(iam.Role.from_role_arn(
+            orders, "Theirs", f"arn:aws:iam::{orders.account}:role/somebody-elses-role"))  # fmt: skip
+        exempt(esm, "CDKP020", "the function's role somebody-elses-role is named by grant_read")
+
+    after = [
+        f for f in _synth(tmp_path / "after", fixed) if f.severity == "error" and not f.exempted
+    ]
+    assert after == [], [f.message for f in after]
 
 
 def test_a_store_exempted_off_the_key_draws_no_identity_finding(tmp_path: Path) -> None:

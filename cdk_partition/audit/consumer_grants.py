@@ -92,7 +92,12 @@ def _grants(
                  else "the role ")  # fmt: skip
         unreadable.append(Unreadable(stack, logical_id, (
             f"{consumer.cfn_type} uses a domain store ({consumer.store_property}) with "
-            f"{whose}its {consumer.role_property} names, and that role cannot be followed")))  # fmt: skip
+            f"{whose}its {consumer.role_property} names, and that role cannot be followed"),
+            fix=(f"name {whose.strip()} by a reference the template shows (a resource of the "
+                 "app); for one outside the app, name its role in the key "
+                 "(`domain.grant_read(iam.Role.from_role_arn(scope, id, <its ARN>))`, or "
+                 "grant_write) and say so on this resource: `exempt(<this resource>, "
+                 "'CDKP020', '<the role and the grant that names it>')`")))  # fmt: skip
         return
     arn, path = principal
     for store in dict.fromkeys(found):

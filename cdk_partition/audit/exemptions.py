@@ -17,14 +17,17 @@ from .rules import Finding
 __all__ = ["EXEMPTIBLE_RULES", "KEY_EXEMPTIBLE_RULES", "apply_exemptions", "exempted_rules"]
 
 #: The rules an exemption may silence: findings about one store, CDKP027 on the identity
-#: policy it names (its actions touch no data: the reason says so), CDKP033 on the resource
+#: policy it names (its actions touch no data: the reason says so), CDKP020 on what the audit
+#: cannot follow (a mapping on a function outside the app, whose role the app named in the key
+#: by hand: the reason says so; an attack found no fix that passed), CDKP033 on the resource
 #: delivering into a store (the app verified what AWS does not document), and CDKP034/CDKP035
 #: on the resource moving a domain's data on (a share with another domain or account, decided). The domain key's own rules
 #: (CDKP1xx), placement, crashes, custom resources aside, and dependency cycles hold for every
 #: domain; an exemption of them is ignored (and ``exempt`` refuses it).
 EXEMPTIBLE_RULES: frozenset[str] = frozenset(
     {"CDKP001", "CDKP002", "CDKP003", "CDKP004", "CDKP005", "CDKP006", "CDKP008", "CDKP009",
-     "CDKP010", "CDKP011", "CDKP014", "CDKP015", "CDKP016", "CDKP027", "CDKP030", "CDKP032",
+     "CDKP010", "CDKP011", "CDKP014", "CDKP015", "CDKP016", "CDKP020", "CDKP027", "CDKP030",
+     "CDKP032",
      "CDKP033", "CDKP034", "CDKP035", "CDKP036",
      "CDKP106"}
 )  # fmt: skip
