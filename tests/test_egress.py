@@ -222,6 +222,7 @@ def test_every_row_is_exercised() -> None:
         ("AWS::Events::EventBus", "dead-letter queue of the bus"),
         ("AWS::Events::Archive", "archive"),
         ("AWS::StepFunctions::StateMachine", "execution log"),  # test_a_state_machines_log...
+        ("AWS::Logs::AccountPolicy", "account-level subscription filter"),  # test_an_account...
     }
 
 
@@ -491,3 +492,37 @@ def test_a_state_machines_log_of_execution_data_off_the_key_is_cdkp034(tmp_path:
     moved = [f for f in findings if f.rule == "CDKP034"]
     assert [f.path for f in moved] == ["Orders/Logged/Resource"], [f.message for f in moved]
     assert "Archives/LoggedLogs" in moved[0].message
+
+
+def _account_policy(excluded: bool) -> Any:
+    """An account-level subscription filter policy sending every log group's events into a
+    stream off the key; ``excluded``: the domain's log group left out by name."""
+
+    def build(orders: DomainStack) -> None:
+        parking = parking_of(orders)
+        orders.domain.log_group("Audit", log_group_name="orders-audit")
+        stream = kinesis.Stream(parking, "Feed", encryption=kinesis.StreamEncryption.MANAGED)
+        logs.CfnAccountPolicy(
+            parking, "Everything", policy_name="everything",
+            policy_type="SUBSCRIPTION_FILTER_POLICY", scope="ALL",
+            policy_document=parking.to_json_string({
+                "DestinationArn": stream.stream_arn, "FilterPattern": "",
+                "RoleArn": f"arn:aws:iam::{ENV.account}:role/cwl"}),
+            selection_criteria='LogGroupName NOT IN ["orders-audit"]' if excluded else None,
+        )  # fmt: skip
+
+    return build
+
+
+def test_an_account_level_subscription_filter_policy_moves_every_log_group(
+    tmp_path: Path,
+) -> None:
+    """ "the filter causes every log event containing the string ERROR in all but two log groups
+    to be delivered to the destination" (CloudWatch Logs User Guide): every domain log group of
+    the account and region is a source, but those its selection criteria leave out (an attack:
+    silent)."""
+    findings = _synth(tmp_path / "all", _account_policy(False))
+    (found,) = [f for f in findings if f.rule == "CDKP034"]
+    assert found.path == "Archives/Everything" and "Archives/Feed" in found.message
+    left_out = _synth(tmp_path / "left-out", _account_policy(True))
+    assert [f.message for f in left_out if f.rule in ("CDKP034", "CDKP035")] == []

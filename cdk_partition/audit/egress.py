@@ -29,6 +29,7 @@ from ..knowledge.egress import (
     RELAYS,
     Egress,
     destinations,
+    excluded_names,
     keeps,
     kept_by,
     origins,
@@ -90,7 +91,9 @@ def _moves(
 ) -> Iterator[Finding]:
     props = props_of(resource)
     sources = (
-        [(stack, logical_id)]
+        _every_in_account(assembly, stack, row.origin_all, excluded_names(props))
+        if row.origin_all
+        else [(stack, logical_id)]
         if not row.origin
         else [s for value in origins(row, props) for s in stores_at(assembly, stack, value)]
     )
@@ -141,6 +144,28 @@ def _same(one: tuple[str | None, str | None], other: tuple[str | None, str | Non
     """Whether two ``(domain, key account)`` name the same domain key: the same domain, in the
     same account where both are known (a domain of one name in two environments is two)."""
     return one[0] == other[0] and (one[1] is None or other[1] is None or one[1] == other[1])
+
+
+def _every_in_account(
+    assembly: CloudAssembly, stack: StackTemplate, kind: str, excluded: frozenset[str]
+) -> list[tuple[StackTemplate, str]]:
+    """Every resource of ``kind`` in the account and region of ``stack`` (as the templates name
+    them) but those whose literal name ``excluded`` holds: what an account-level policy
+    applies to."""
+    env = stack.environment
+    return [
+        (other, logical_id)
+        for other in assembly.stacks
+        if other.environment.account_text == env.account_text
+        and other.environment.region_text == env.region_text
+        for logical_id, resource in other.resources.items()
+        if type_of(resource) == kind
+        and props_of(resource).get(_NAMES.get(kind, "")) not in excluded
+    ]
+
+
+#: The property holding a store's literal name, by type (what a selection criteria names).
+_NAMES = {"AWS::Logs::LogGroup": "LogGroupName"}
 
 
 def _through_relays(

@@ -14,13 +14,23 @@ Pure Python (no aws_cdk import).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .run_roles import roles_at
 
-__all__ = ["EGRESS", "RELAYS", "Egress", "destinations", "keeps", "kept_by", "origins"]
+__all__ = [
+    "EGRESS",
+    "RELAYS",
+    "Egress",
+    "destinations",
+    "excluded_names",
+    "keeps",
+    "kept_by",
+    "origins",
+]
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,9 @@ class Egress:
     kept_by: str = ""
     """A key property of the source that, naming the domain key, keeps what moves on that key
     whatever the destination's own default (a delivery stream's ``KMSEncryptionConfig``)."""
+    origin_all: str = ""
+    """A store type: the data comes from every store of it in the source's account and region
+    (an account-level policy), less those :func:`excluded_names` leaves out."""
     resource_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     """(dotted property path, the values it may have) pairs read in the source's
     ``Properties`` (an intrinsic: may be any, the row applies): a state machine's
@@ -253,6 +266,23 @@ EGRESS: tuple[Egress, ...] = (
         "includeExecutionData - Determines whether execution data is included in your log",
         into=("AWS::Logs::LogGroup",), resource_when=_LOGS_EXECUTION_DATA,
     ),
+    # an account-level subscription filter policy: "the filter causes every log event containing
+    # the string ERROR in all but two log groups to be delivered to the destination" (Amazon
+    # CloudWatch Logs User Guide, "Step 3: Create an account-level subscription filter policy",
+    # the policy document's DestinationArn, and --selection-criteria 'LogGroupName NOT IN
+    # [...]'); AWS CloudFormation Template Reference, "AWS::Logs::AccountPolicy": PolicyType
+    # SUBSCRIPTION_FILTER_POLICY, PolicyDocument "in JSON string format", SelectionCriteria
+    Egress(
+        "AWS::Logs::AccountPolicy", "", "PolicyDocument.DestinationArn",
+        "account-level subscription filter",
+        'Amazon CloudWatch Logs User Guide, "Step 3: Create an account-level subscription filter '
+        'policy" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/'
+        "CreateSubscriptionFilterFirehose-Account.html)",
+        "the filter causes every log event containing the string ERROR in all but two log "
+        "groups to be delivered to the destination",
+        source_when=(("PolicyType", ("SUBSCRIPTION_FILTER_POLICY",)),), into=_STREAMS,
+        origin_all="AWS::Logs::LogGroup",
+    ),
     # Amazon SQS Developer Guide, "Using dead-letter queues in Amazon SQS"; AWS CloudFormation
     # Template Reference, "AWS::SQS::Queue": RedrivePolicy, deadLetterTargetArn, "The Amazon
     # Resource Name (ARN) of the dead-letter queue to which Amazon SQS moves messages after the
@@ -314,6 +344,24 @@ def _applies(row: Egress, props: Mapping[str, Any]) -> bool:
         props.get(name) in values or isinstance(props.get(name), Mapping)
         for name, values in row.source_when
     )
+
+
+#: "LogGroupName NOT IN ["LogGroupToExclude1", "LogGroupToExclude2"]" (the page above).
+_NOT_IN = re.compile(r"^\s*LogGroupName\s+NOT\s+IN\s*\[(.*)\]\s*$", re.IGNORECASE | re.DOTALL)
+
+
+def excluded_names(props: Mapping[str, Any]) -> frozenset[str]:
+    """The log group names an account policy's ``SelectionCriteria`` leaves out (``LogGroupName
+    NOT IN [...]``); none for any other criteria or an intrinsic (fail closed: every group)."""
+    found = _NOT_IN.match(props.get("SelectionCriteria") or "") if isinstance(
+        props.get("SelectionCriteria"), str) else None  # fmt: skip
+    if found is None:
+        return frozenset()
+    try:
+        names = json.loads(f"[{found.group(1)}]")
+    except ValueError:
+        return frozenset()
+    return frozenset(n for n in names if isinstance(n, str))
 
 
 def keeps(kind: str, props: Any) -> bool:
