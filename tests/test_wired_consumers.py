@@ -38,9 +38,9 @@ from cdk_partition.audit import Finding
 from cdk_partition.knowledge.consumers import CONSUMERS
 
 ACCOUNT = "111122223333"
-WORKER, EXECUTION, PIPER, SCHEDULER = (
+WORKER, EXECUTION, PIPER, SCHEDULER, MACHINE = (
     f"arn:aws:iam::{ACCOUNT}:role/{name}"
-    for name in ("worker", "ecsTaskExecutionRole", "piper", "scheduler")
+    for name in ("worker", "ecsTaskExecutionRole", "piper", "scheduler", "machine")
 )
 
 
@@ -109,6 +109,25 @@ def _app(fixes: str | None) -> Any:
             input=orders.to_json_string({
                 "QueueUrl": orders.domain.queue("Reminders").queue_url, "MessageBody": "due",
             })))  # fmt: skip
+        # a state machine's tasks, run with its role: an AWS SDK integration putting an
+        # object into a domain bucket (granted on "*"), an optimized one sending to a queue
+        from aws_cdk import aws_stepfunctions as sfn
+        from aws_cdk import aws_stepfunctions_tasks as tasks
+
+        archive = tasks.CallAwsService(
+            orders, "Archive", service="s3", action="putObject", iam_resources=["*"],
+            parameters={"Bucket": orders.domain.bucket("Archive").bucket_name, "Key": "k",
+                        "Body": sfn.JsonPath.string_at("$.body")},
+        )  # fmt: skip
+        notify = tasks.SqsSendMessage(
+            orders, "Notify", queue=orders.domain.queue("Notices"),
+            message_body=sfn.TaskInput.from_text("done"),
+        )  # fmt: skip
+        sfn.StateMachine(
+            orders, "Machine", definition_body=sfn.DefinitionBody.from_chainable(
+                archive.next(notify)),
+            role=iam.Role.from_role_arn(orders, "MachineRole", MACHINE, mutable=False),
+        )  # fmt: skip
         ids = itertools.count()
         for call in re.findall(r"`(domain\.grant_\w+\([^`]*\))`", fixes or ""):
             eval(
@@ -163,6 +182,8 @@ _EXPECTED = {
     ("Orders/Schedule", "Target.DeadLetterConfig.Arn", SCHEDULER),
     # a universal target (aws-sdk:sqs:sendMessage) on the queue its Input names
     ("Orders/Universal", "Target.Input", SCHEDULER),
+    # a state machine's tasks (an SDK integration and an optimized one) on domain stores
+    ("Orders/Machine/Resource", "DefinitionString", MACHINE),
 }
 
 
@@ -172,6 +193,9 @@ def test_each_use_is_cdkp019_naming_the_role(before: list[Finding]) -> None:
     (task,) = [f for f in before if f.path == "Orders/Task/Resource" and f.rule == "CDKP019"]
     assert "task execution role" in task.message and "kms:Decrypt" in task.message
     assert "task_execution_IAM_role.html" in task.message
+    machine = " ".join(f.message for f in before if f.path == "Orders/Machine/Resource")
+    assert "Orders/Domain/Archive" in machine and "s3:PutObject" in machine, machine
+    assert "Orders/Domain/Notices" in machine and "sqs:SendMessage" in machine, machine
 
 
 def test_the_fixes_pass_as_written(before: list[Finding], tmp_path: Path) -> None:
@@ -197,6 +221,7 @@ _TYPES = {
     "Orders/Mapping/Resource": "AWS::Lambda::EventSourceMapping",
     "Orders/Schedule": "AWS::Scheduler::Schedule",
     "Orders/Universal": "AWS::Scheduler::Schedule",
+    "Orders/Machine/Resource": "AWS::StepFunctions::StateMachine",
 }
 
 
@@ -305,3 +330,25 @@ def test_universal_operations_are_followed_or_fail_closed(tmp_path: Path) -> Non
     findings = _synth(tmp_path, build)
     found = {(f.rule, f.path) for f in findings if f.rule in ("CDKP019", "CDKP020")}
     assert found == {("CDKP019", "Orders/Batch"), ("CDKP020", "Orders/Copy")}, found
+
+
+def test_a_definition_of_text_and_references_is_read_task_by_task() -> None:
+    """The CDK's ``DefinitionString`` is an ``Fn::Join`` of text and references: each Task's
+    Resource and its parameters' values come back as the template wrote them."""
+    from cdk_partition.knowledge.state_machine_tasks import tasks
+
+    definition = {"Fn::Join": ["", [
+        '{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:',
+        {"Ref": "AWS::Partition"}, ':states:::sqs:sendMessage","Parameters":{"QueueUrl":"',
+        {"Ref": "Queue"}, '","MessageBody":"x"},"Next":"B"},"B":{"Type":"Parallel","Branches":'
+        '[{"StartAt":"C","States":{"C":{"Type":"Task","Resource":"arn:aws:states:::aws-sdk:'
+        's3:putObject","Parameters":{"Bucket":"', {"Ref": "Bucket"}, '-suffix"}}}}],"End":true}}}',
+    ]]}  # fmt: skip
+    found = tasks({"DefinitionString": definition})
+    assert found == [
+        ({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":states:::sqs:sendMessage"]]},
+         [{"Ref": "Queue"}, "x"]),
+        ("arn:aws:states:::aws-sdk:s3:putObject",
+         [{"Fn::Join": ["", [{"Ref": "Bucket"}, "-suffix"]]}]),
+    ]  # fmt: skip
+    assert tasks({"DefinitionS3Location": {"Bucket": "b", "Key": "k"}}) is None

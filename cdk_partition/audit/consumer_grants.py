@@ -73,12 +73,16 @@ def _grants(
     identity_kms: Callable[[str], tuple[str, ...]],
     unreadable: list[Unreadable],
 ) -> Iterator[Grant]:
-    targets = roles_at(props, consumer.universal) if consumer.universal else [None]
-    target = evaluator.canonicalize(targets[0]) if len(targets) == 1 else None
-    found = [s for value in roles_at(props, consumer.store_property)
-             for s in stores_named(assembly, stack, value, stores).stores
-             if consumer.actions_on(str(s.resource.get("Type")), target)]  # fmt: skip
-    if not found:
+    calls = [
+        (target, [s for value in values
+                  for s in stores_named(assembly, stack, value, stores).stores
+                  if consumer.actions_on(str(s.resource.get("Type")), target)])
+        for target, values in (
+            (evaluator.canonicalize(t) if t is not None else None, v)
+            for t, v in consumer.tasks_of(props) or []
+        )
+    ]  # fmt: skip
+    if not any(found for _, found in calls):
         return
     role_value = roles_at(props, consumer.role_property)
     principal = (
@@ -100,21 +104,39 @@ def _grants(
                  "'CDKP020', '<the role and the grant that names it>')`")))  # fmt: skip
         return
     arn, path = principal
-    for store in dict.fromkeys(found):
-        actions = list(consumer.actions_on(str(store.resource.get("Type")), target))
-        matched = False
-        for row in rows_of(store):
-            for action, applied in matching(row, actions, store):
-                matched = True
-                yield Grant(stack, logical_id, arn, path, store, action, applied,
-                            identity_kms(arn), by_consumer=consumer.key)  # fmt: skip
-        services = {a.split(":", 1)[0] for row in rows_of(store) for a in row.actions}
-        if consumer.universal and not matched and {a.split(":", 1)[0] for a in actions} & services:
-            # an operation of the store's own service whose action names none of its rows
-            # (an S3 copyObject, a multipart upload): what it asks of the key is unknown
-            unreadable.append(Unreadable(stack, logical_id, (
-                f"{consumer.what} calls {', '.join(actions)} on {store.path} of domain "
-                f"{store.domain!r}, an operation whose KMS requests the audit cannot name")))  # fmt: skip
+    for target, found in calls:
+        for store in dict.fromkeys(found):
+            yield from _store_grants(consumer, stack, logical_id, target, store, arn, path,
+                                     identity_kms, unreadable)  # fmt: skip
+
+
+def _store_grants(
+    consumer: Consumer,
+    stack: StackTemplate,
+    logical_id: str,
+    target: Any,
+    store: Store,
+    arn: str,
+    path: str,
+    identity_kms: Callable[[str], tuple[str, ...]],
+    unreadable: list[Unreadable],
+) -> Iterator[Grant]:
+    """The grants of the actions ``consumer`` makes on ``store`` (those of ``target``'s call);
+    an operation of the store's own service naming none of its rows is unreadable."""
+    actions = list(consumer.actions_on(str(store.resource.get("Type")), target))
+    matched = False
+    for row in rows_of(store):
+        for action, applied in matching(row, actions, store):
+            matched = True
+            yield Grant(stack, logical_id, arn, path, store, action, applied,
+                        identity_kms(arn), by_consumer=consumer.key)  # fmt: skip
+    services = {a.split(":", 1)[0] for row in rows_of(store) for a in row.actions}
+    if consumer.tasks and not matched and {a.split(":", 1)[0] for a in actions} & services:
+        # an operation of the store's own service whose action names none of its rows
+        # (an S3 copyObject, a multipart upload): what it asks of the key is unknown
+        unreadable.append(Unreadable(stack, logical_id, (
+            f"{consumer.what} calls {', '.join(actions)} on {store.path} of domain "
+            f"{store.domain!r}, an operation whose KMS requests the audit cannot name")))  # fmt: skip
 
 
 def _function_role(

@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
+from . import state_machine_tasks
+from .run_roles import roles_at
+
 __all__ = [
     "CONSUMERS",
     "CONSUMERS_BY_KEY",
@@ -49,11 +52,12 @@ class Consumer:
     """The service and what it does with the store, as a finding says it."""
     role_name: str = "its function's execution role"
     consequence: str = "the mapping never delivers a record"
-    universal: str = ""
-    """A property holding a universal target ARN (``arn:aws:scheduler:::aws-sdk:sqs:sendMessage``):
-    the action on each store ``store_property`` names is the one that ARN calls
-    (:func:`universal_action`), whatever the store's type; ``actions`` and ``sources`` are then
-    keyed ``"*"``."""
+    tasks: Literal["", "universal_target", "definition"] = ""
+    """Where the resource says which API it calls on which store (:meth:`tasks_of`): a schedule's
+    universal target (``Target.Arn``, the stores its ``Input`` names) or a state machine's
+    definition (each Task state's ``Resource``, the stores its parameters name). The action on
+    each store is the one that ARN calls (:func:`universal_actions`), whatever the store's type;
+    ``actions`` is then empty and ``sources`` keyed ``"*"``."""
 
     @property
     def key(self) -> str:
@@ -63,9 +67,18 @@ class Consumer:
     def actions_on(self, store_type: str, target: Any = None) -> tuple[str, ...]:
         """The actions the role calls on a store of ``store_type`` (``target``: the value of
         :attr:`universal`, for a universal target's row); none for a type it does not use."""
-        if self.universal:
+        if self.tasks:
             return universal_actions(target)
         return self.actions.get(store_type, ())
+
+    def tasks_of(self, props: Mapping[str, Any]) -> list[tuple[Any, list[Any]]] | None:
+        """``(the ARN a call is made to, the values naming its stores)`` per call the resource
+        makes (one without :attr:`tasks`: no ARN, the values ``store_property`` holds); None
+        when the definition cannot be read."""
+        if self.tasks == "definition":
+            return state_machine_tasks.tasks(props)
+        arn = roles_at(props, "Target.Arn") if self.tasks else [None]
+        return [(arn[0] if len(arn) == 1 else None, roles_at(props, self.store_property))]
 
     def source_of(self, store_type: str) -> tuple[str, str]:
         """(AWS page title, URL) listing what the role calls on a store of ``store_type``."""
@@ -75,8 +88,12 @@ class Consumer:
 #: "arn:aws:scheduler:::aws-sdk:{service}:{apiAction}" (Amazon EventBridge Scheduler User Guide,
 #: "Using universal targets in EventBridge Scheduler",
 #: https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html)
+#: A Step Functions Task's integration, "arn:aws:states:::aws-sdk:serviceName:apiAction.
+#: [serviceIntegrationPattern]" (:mod:`.state_machine_tasks`), or an optimized one
+#: (``arn:aws:states:::sqs:sendMessage``, ``...:dynamodb:putItem``), is read the same way.
 _UNIVERSAL = re.compile(
-    r"^arn:(?:[a-z-]+|\$\{AWS::Partition\}):scheduler:::aws-sdk:([a-z0-9-]+):([A-Za-z][A-Za-z0-9]*)$"
+    r"^arn:(?:[a-z-]+|\$\{AWS::Partition\}):(scheduler|states):::(aws-sdk:)?"
+    r"([a-z0-9-]+):([A-Za-z][A-Za-z0-9]*)(?:\.[A-Za-z]+)?$"
 )
 #: "EventBridge Scheduler does not support read-only API actions, such as common GET operations,
 #: that begin with the following list of prefixes" (the page above): no such target runs.
@@ -119,9 +136,11 @@ def universal_action(target: Any) -> str | None:
     found = _UNIVERSAL.match(target) if isinstance(target, str) else None
     if found is None:
         return None
-    service, operation = found.groups()
-    if any(operation.lower().startswith(p.lower()) for p in _READ_ONLY):
-        return None
+    caller, sdk, service, operation = found.groups()
+    if caller == "scheduler" and (
+        not sdk or any(operation.lower().startswith(p.lower()) for p in _READ_ONLY)
+    ):
+        return None  # Scheduler runs universal targets only, and no read-only operation
     return f"{service}:{operation[0].upper()}{operation[1:]}"
 
 
@@ -369,7 +388,21 @@ CONSUMERS += (
         )}),
         role_of="role", what="this schedule's universal target",
         uses="EventBridge Scheduler calls the API on", role_name="the schedule's execution role",
-        consequence="every invocation fails", universal="Target.Arn",
+        consequence="every invocation fails", tasks="universal_target",
+    ),
+    # a state machine's tasks: the API each Task state's Resource names, on the stores its
+    # parameters name, called with the state machine's role (its RoleArn: "The Amazon Resource
+    # Name (ARN) of the IAM role to use for this state machine", AWS CloudFormation Template
+    # Reference, "AWS::StepFunctions::StateMachine"; :mod:`.state_machine_tasks`)
+    Consumer(
+        "AWS::StepFunctions::StateMachine", "DefinitionString", "RoleArn", MappingProxyType({}),
+        MappingProxyType({"*": (
+            'AWS Step Functions Developer Guide, "Learning to use AWS service SDK integrations '
+            'in Step Functions"',
+            "https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html",
+        )}),
+        role_of="role", what="this state machine's task", uses="Step Functions calls the API on",
+        role_name="the state machine's role", consequence="the task fails", tasks="definition",
     ),
 )  # fmt: skip
 
