@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -201,3 +202,26 @@ def test_a_consumer_stacks_pipe_on_the_domain_key_is_cdkp028(tmp_path: Path) -> 
 
     found = [f for f in _synth(tmp_path, build) if f.rule == "CDKP028"]
     assert [(f.path, f.domain) for f in found] == [("Consumers/Pipe", "orders")], found
+
+
+def test_cdkp020_is_exempted_only_where_a_resource_makes_a_role_use_a_store(
+    tmp_path: Path,
+) -> None:
+    """An exemption of CDKP020 on an identity policy would hide every statement added to it
+    later (an attack): ``exempt`` refuses it there, and the audit ignores one written by hand."""
+    import pytest
+
+    def build(orders: DomainStack) -> None:
+        role = iam.Role.from_role_name(orders, "Theirs", cdk.Fn.import_value("TheirRoleName"))
+        policy = iam.Policy(orders, "P", statements=[iam.PolicyStatement(
+            actions=["sqs:SendMessage"], resources=[orders.domain.queue("Jobs").queue_arn])])  # fmt: skip
+        policy.attach_to_role(role)
+        with pytest.raises(ValueError, match="exempted only on a resource that makes a role"):
+            exempt(policy, "CDKP020", "the role is named in the key by hand")
+        cfn = policy.node.default_child
+        assert isinstance(cfn, cdk.CfnResource)
+        cfn.add_metadata("cdk_partition:exemptions", [
+            {"rule": "CDKP020", "reason": "the role is named in the key by hand"}])  # fmt: skip
+
+    found = [f for f in _synth(tmp_path, build) if f.rule == "CDKP020"]
+    assert found and not any(f.exempted for f in found), found

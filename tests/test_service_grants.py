@@ -57,6 +57,15 @@ def _known_service_elsewhere(orders: DomainStack) -> None:
         resources=[topic.topic_arn], conditions={"StringEquals": {"aws:SourceAccount": ACCOUNT}}))  # fmt: skip
 
 
+def _ses_by_topic_policy_alone(orders: DomainStack) -> None:
+    """SES let in by a domain topic's policy, its configuration set outside the app: no
+    delivery of the app judges it (an attack: skipped because SES has delivery rows)."""
+    topic = orders.domain.topic("Bounces")
+    topic.add_to_resource_policy(iam.PolicyStatement(
+        principals=[iam.ServicePrincipal("ses.amazonaws.com")], actions=["SNS:Publish"],
+        resources=[topic.topic_arn], conditions={"StringEquals": {"aws:SourceAccount": ACCOUNT}}))  # fmt: skip
+
+
 CASES: dict[str, tuple[Callable[[DomainStack], None], str, tuple[str, ...]]] = {
     "cloudfront-origin-access-control": (
         _origin_access_control, "cloudfront.amazonaws.com", ("kms:Decrypt",)),
@@ -64,6 +73,8 @@ CASES: dict[str, tuple[Callable[[DomainStack], None], str, tuple[str, ...]]] = {
         _budget_by_not_action, "budgets.amazonaws.com", ("kms:Decrypt", "kms:GenerateDataKey")),
     "budgets-topic-policy": (
         _budget_publishing, "budgets.amazonaws.com", ("kms:Decrypt", "kms:GenerateDataKey")),
+    "ses-by-its-topic-policy-alone": (
+        _ses_by_topic_policy_alone, "ses.amazonaws.com", ("kms:Decrypt", "kms:GenerateDataKey")),
     "a-bucket-delivery-service-on-a-topic": (
         _known_service_elsewhere, "delivery.logs.amazonaws.com",
         ("kms:Decrypt", "kms:GenerateDataKey")),
@@ -90,3 +101,27 @@ def test_a_service_the_stores_policy_lets_in_is_cdkp021_and_the_fix_passes(
                   {"aws:SourceAccount": ACCOUNT}) for r in requests]  # fmt: skip
     ours, theirs = _decisions(cases)
     assert ours == theirs == ["allow"] * len(requests), (ours, theirs)
+
+
+def test_an_unconditioned_statement_needs_the_delivery_it_is_for(tmp_path: Path) -> None:
+    """AWS prints SES's and CloudTrail's statements for an encrypted topic with no condition; the
+    app may declare them so only for what it wires (an attack cited the page alone, with
+    actions the page does not name too)."""
+    from cdk_partition.knowledge.wiring import DELIVERIES
+
+    page = next(d.page for d in DELIVERIES if d.service == "ses.amazonaws.com" and not d.scoped
+                and d.source_type.endswith("ConfigurationSetEventDestination"))  # fmt: skip
+
+    def build(orders: DomainStack) -> None:
+        orders.domain.bucket("Files")
+        with pytest.raises(ValueError, match="without aws:SourceArn or aws:SourceAccount"):
+            orders.domain.allow_service("ses.amazonaws.com", actions=[
+                "kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"], source=page)  # fmt: skip
+        orders.domain.allow_service(
+            "ses.amazonaws.com", actions=["kms:GenerateDataKey", "kms:Decrypt"], source=page
+        )
+
+    found = [f for f in _synth(tmp_path, build) if f.rule == "CDKP106"]
+    assert len(found) == 1 and "wires no such delivery" in found[0].message, [
+        f.message for f in found
+    ]

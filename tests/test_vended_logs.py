@@ -476,3 +476,22 @@ def test_a_trails_own_statement_for_its_topic_gets_the_delivery_fix(tmp_path: Pa
     build(orders)
     _apply(next(iter(fixes)) or "", orders.domain)
     assert _errors(app, tmp_path / "after") == []
+
+
+def test_a_finding_on_the_apps_own_statement_keeps_its_fix(tmp_path: Path) -> None:
+    """The delivery's fix replaces the rule's only for the statement the L2 wrote: a statement
+    the app declared itself, scoped to another account, keeps "scope it by this account" (an
+    attack: the replacement, applied as written, left the finding in place)."""
+    app, orders = _app(tmp_path)
+    audit = cdk.Stack(orders.node.root, "Audit", env=ENV)
+    logs_bucket = s3.Bucket(audit, "TrailLogs", encryption=s3.BucketEncryption.S3_MANAGED)
+    cloudtrail.Trail(audit, "Trail", bucket=logs_bucket, sns_topic=orders.domain.topic("T"))
+    orders.domain.allow_service(
+        "cloudtrail.amazonaws.com", actions=["kms:GenerateDataKey", "kms:Decrypt"],
+        conditions={"StringEquals": {"aws:SourceAccount": "999988887777"}},
+        source=next(d.page for d in DELIVERIES if d.destination == "SnsTopicName"),
+    )  # fmt: skip
+    found = [f for f in _errors(app, tmp_path) if "another account" in f.message]
+    assert found and all("the app wires" not in (f.fix or "") for f in found), [
+        (f.message, f.fix) for f in found
+    ]

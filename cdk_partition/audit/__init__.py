@@ -72,13 +72,14 @@ from .cycles import audit_cycles
 from .deliveries import (
     audit_deliveries,
     delivery_accounts,
+    unwired_unscoped,
     wired_delivery_rows,
     with_delivery_fix,
 )
 from .documents import audit_emr_security_configuration, collection_policy_findings
 from .door_uses import audit_door_uses
 from .egress import audit_egress
-from .exemptions import EXEMPTIBLE_RULES, KEY_EXEMPTIBLE_RULES, apply_exemptions
+from .exemptions import EXEMPTIBLE_ON, EXEMPTIBLE_RULES, KEY_EXEMPTIBLE_RULES, apply_exemptions
 from .identities import audit_identities
 from .integrations import audit_integrations, wired_sources
 from .key_grants import audit_key_grants
@@ -109,6 +110,7 @@ from .trust import audit_trust
 __all__ = [
     "CHECKS_METADATA_KEY",
     "DOMAIN_METADATA_KEY",
+    "EXEMPTIBLE_ON",
     "EXEMPTIBLE_RULES",
     "EXEMPTIONS_METADATA_KEY",
     "KEY_EXEMPTIBLE_RULES",
@@ -168,8 +170,9 @@ def audit(assembly: CloudAssembly | list[StackTemplate]) -> list[Finding]:
             wired = wired_sources(assembly, key) | delivery_accounts(assembly, key)
             rows = wired_delivery_rows(assembly, key)
             account = key.stack.environment.account_text
-            findings.extend(with_delivery_fix(f, rows, account)
+            findings.extend(with_delivery_fix(f, rows, account, key)
                             for f in audit_key(key, resolver, wired))  # fmt: skip
+            findings.extend(unwired_unscoped(assembly, key))
         except Exception as error:
             fields = resource_fields(key.stack, key.logical_id, key.resource, key.name)
             findings.append(crash(error, **fields))

@@ -12,6 +12,7 @@ delivery (DocumentDB and Neptune event subscriptions), CDKP033, a warning to ver
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
@@ -23,20 +24,26 @@ from ..policy.prover import prover_for
 from .exemptions import exempted_rules
 from .identity_policies import props_of, type_of
 from .integrations import RULES, stores_at
+from .key_policy import RULES as KEY_RULES
+from .key_policy import declared_service_statements
 from .key_requests import prepared_key_policy
 from .rules import Finding, make_finding, resource_fields
+from .service_statements import unscoped_by_aws
 from .store_texts import off_every_key
 
 __all__ = [
     "allow_service_call",
     "audit_deliveries",
+    "delivered_stores",
     "delivery_accounts",
     "service_account_targets",
+    "unwired_unscoped",
     "wired_delivery_rows",
     "with_delivery_fix",
 ]
 
 _RULE = {rule.id: rule for rule in RULES}
+_KEY_RULES = {rule.id: rule for rule in KEY_RULES}
 
 #: Source type -> its rows of :data:`DELIVERIES`.
 _BY_TYPE: dict[str, list[Delivery]] = {}
@@ -228,22 +235,38 @@ def _wired(assembly: CloudAssembly) -> dict[int, list[tuple[Delivery, str | None
     by_key: dict[int, list[tuple[Delivery, str | None]]] | None = assembly.memo.get(mark)
     if by_key is None:
         by_key = {}
+        delivered: set[tuple[str, int, str]] = set()
         for stack in assembly.stacks:
             for resource in stack.resources.values():
                 for row in _BY_TYPE.get(str(type_of(resource)), []):
-                    if not row.customer_key or not row.documented:
-                        continue
                     for store_stack, store_id in _stores(assembly, stack, row, resource):
                         store = store_stack.resources.get(store_id)
                         if store is None or type_of(store) != row.store_type:
+                            continue
+                        if not row.customer_key or not row.documented:
+                            # the store's own finding (CDKP026, CDKP033) says what to do with
+                            # every service the delivery lets in
+                            delivered.add(("*", id(store_stack), store_id))
                             continue
                         domain = assembly.domain_of(store_stack, store_id, store).domain
                         found = assembly.nearest_domain_key(domain, store_stack) if domain else None
                         if found is not None:
                             pair = (row, stack.environment.account)
                             by_key.setdefault(id(found), []).append(pair)
+                            delivered.add((row.service, id(store_stack), store_id))
         assembly.memo[mark] = by_key
+        assembly.memo[("delivered-stores",)] = frozenset(delivered)
     return by_key
+
+
+def delivered_stores(assembly: CloudAssembly) -> frozenset[tuple[str, int, str]]:
+    """``(service, id of the store's stack, its logical id)`` of each store on a domain key a
+    resource of the app delivers into by a row of :data:`DELIVERIES`: that delivery's own check
+    judges the service there (CDKP021), no other; service ``"*"`` for a delivery AWS supports
+    no customer managed key for or documents no principal for (CDKP026, CDKP033 judge it)."""
+    _wired(assembly)
+    found: frozenset[tuple[str, int, str]] = assembly.memo[("delivered-stores",)]
+    return found
 
 
 def allow_service_call(row: Delivery, account: str) -> str:
@@ -260,13 +283,23 @@ def allow_service_call(row: Delivery, account: str) -> str:
     )
 
 
-def with_delivery_fix(finding: Finding, rows: tuple[Delivery, ...], account: str) -> Finding:
-    """A CDKP106 finding on a statement for a service the app wires into a store on the key by
-    a row of :data:`DELIVERIES` (a trail notifying a domain topic, whose L2 wrote its own
-    statement), with the fix that declares the statement AWS documents for that delivery in
-    place of the L2's (``replace_cdk_statements=True``), instead of the rule's generic doors."""
-    row = next((r for r in rows if f"{r.service} " in finding.message), None)
-    if finding.rule != "CDKP106" or row is None:
+def with_delivery_fix(
+    finding: Finding, rows: tuple[Delivery, ...], account: str, key: Any
+) -> Finding:
+    """A CDKP106 finding on a statement an L2 wrote for a service the app wires into a store on
+    the key by a row of :data:`DELIVERIES` (a trail notifying a domain topic), with the fix that
+    declares the statement AWS documents for that delivery in place of the L2's
+    (``replace_cdk_statements=True``), instead of the rule's generic doors. A finding on the
+    app's own ``allow_service`` declaration keeps its fix (an attack: the replacement could not
+    clear it)."""
+    statement = _statement_of(finding, key)
+    if finding.rule != "CDKP106" or statement is None:
+        return finding
+    if str(statement.get("Sid")) in declared_service_statements(key.resource):
+        return finding
+    services = [str(s) for s in _services_of(statement)]
+    row = next((r for r in rows if r.service in services), None)
+    if row is None:
         return finding
     call = allow_service_call(row, account).removesuffix(")`") + ", replace_cdk_statements=True)`"
     fix = (
@@ -277,3 +310,48 @@ def with_delivery_fix(finding: Finding, rows: tuple[Delivery, ...], account: str
     )
     message = finding.message.removesuffix(f" Fix: {finding.fix}.")
     return replace(finding, message=f"{message} Fix: {fix}.", fix=fix)
+
+
+_STATEMENT_AT = re.compile(r"^KeyPolicy\.Statement\[(\d+)\]")
+
+
+def _statement_of(finding: Finding, key: Any) -> Mapping[str, Any] | None:
+    """The key policy statement a key finding's location points at."""
+    found = _STATEMENT_AT.match(finding.location or "")
+    statements = key.statements
+    index = int(found.group(1)) if found else -1
+    return statements[index] if 0 <= index < len(statements) else None
+
+
+def _services_of(statement: Mapping[str, Any]) -> list[Any]:
+    principal = statement.get("Principal")
+    services = principal.get("Service") if isinstance(principal, Mapping) else None
+    return services if isinstance(services, list) else [services] if services else []
+
+
+def unwired_unscoped(assembly: CloudAssembly, key: Any) -> Iterator[Finding]:
+    """CDKP106 for each statement the app declared without conditions from the page of a
+    delivery AWS prints so (:func:`~.service_statements.unscoped_by_aws`) while the app wires
+    no such delivery into a store on ``key``: the unconditioned statement would let the service
+    use the key for any account's resources (an attack cited the page alone)."""
+    wired = {r.service for r in wired_delivery_rows(assembly, key) if not r.scoped}
+    declared = declared_service_statements(key.resource)
+    for index, statement in enumerate(key.statements):
+        mark = declared.get(str(statement.get("Sid")))
+        service = mark.get("service") if mark else None
+        if not mark or statement.get("Condition") or service in wired:
+            continue
+        if not unscoped_by_aws(str(service), mark.get("source")):
+            continue
+        yield make_finding(
+            _KEY_RULES["CDKP106"],
+            f"Key of domain {key.name!r} ({key.path}): statement {statement.get('Sid')} allows "
+            f"{service} without conditions as AWS writes it for a delivery ({mark.get('source')}),"
+            f" but the app wires no such delivery of {service} into a store on this key: the "
+            "service may use the key for any account's resources.",
+            fix=f"remove the statement, or wire the delivery it is for; scoped by this account "
+            f"(`conditions={{'StringEquals': {{'aws:SourceAccount': "
+            f"{key.stack.environment.account_text!r}}}}}`) where AWS supports it",
+            location=f"KeyPolicy.Statement[{index}]",
+            **resource_fields(key.stack, key.logical_id, key.resource, key.name),
+        )

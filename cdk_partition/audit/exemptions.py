@@ -12,9 +12,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..assembly import CloudAssembly
+from ..knowledge.consumers import CONSUMERS_BY_TYPE
 from .rules import Finding
 
-__all__ = ["EXEMPTIBLE_RULES", "KEY_EXEMPTIBLE_RULES", "apply_exemptions", "exempted_rules"]
+__all__ = [
+    "EXEMPTIBLE_ON",
+    "EXEMPTIBLE_RULES",
+    "KEY_EXEMPTIBLE_RULES",
+    "apply_exemptions",
+    "exempted_rules",
+]
 
 #: The rules an exemption may silence: findings about one store, CDKP027 on the identity
 #: policy it names (its actions touch no data: the reason says so), CDKP020 on what the audit
@@ -36,6 +43,11 @@ EXEMPTIBLE_RULES: frozenset[str] = frozenset(
 #: reason in every report. The other key rules hold for every domain.
 KEY_EXEMPTIBLE_RULES: frozenset[str] = frozenset({"CDKP106"})
 _KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
+#: Rules exempted only on some resource types: CDKP020 on a resource that makes a role use a
+#: store (:data:`cdk_partition.knowledge.consumers.CONSUMERS_BY_TYPE`: a mapping on a function
+#: outside the app, a universal target's operation), never on an identity policy, whose later
+#: statements the exemption would hide (an attack).
+EXEMPTIBLE_ON: dict[str, frozenset[str]] = {"CDKP020": frozenset(CONSUMERS_BY_TYPE)}
 _MIN_REASON_WORDS = 4
 
 
@@ -69,6 +81,8 @@ def apply_exemptions(finding: Finding, assembly: CloudAssembly) -> Finding:
         return finding
     if (finding.resource_type in _KEY_TYPES) != (finding.rule in KEY_EXEMPTIBLE_RULES):
         return finding  # key rules on keys only, store rules on stores only
+    if finding.resource_type not in EXEMPTIBLE_ON.get(finding.rule, (finding.resource_type,)):
+        return finding
     reasons = _reasons(assembly, finding.template_path, finding.logical_id)
     for rule in (finding.rule, _SUCCEEDS.get(finding.rule)):
         if rule in reasons:

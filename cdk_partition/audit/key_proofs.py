@@ -37,6 +37,7 @@ import z3
 
 from ..knowledge.capabilities import ALL_CAPABILITY_ACTIONS, KMS_KEY_ACTIONS
 from ..knowledge.contracts import INFRASTRUCTURE_ROLE_PATTERN
+from ..knowledge.wiring import DELIVERIES
 from ..policy import evaluator
 from ..policy.canonical import as_text, condition_values, literal_accounts
 from ..policy.prover import Prover, Verdict, describe, prover_for
@@ -296,10 +297,15 @@ def _service_proofs(
         elif is_declared:
             allowed = set(DATA_ACTIONS) | contract_actions(rows)
             scoped_keys = set()
-            must_scope = not any(
-                m.get("source_keys_unsupported") or unscoped_by_aws(service, m.get("source"))
-                for m in marks
+            cited_unscoped = [m for m in marks if unscoped_by_aws(service, m.get("source"))]
+            must_scope = (
+                not any(m.get("source_keys_unsupported") for m in marks) and not cited_unscoped
             )
+            if cited_unscoped and len(cited_unscoped) == len(
+                marks
+            ):  # AWS's statement: its actions only
+                allowed = {a for r in DELIVERIES for a in r.actions if r.service == service
+                           and not r.scoped and any(r.page == m.get("source") for m in marks)}  # fmt: skip
             must_scope_actions = set(KMS_KEY_ACTIONS)
             whose = "data actions (declared with domain.allow_service)"
         else:

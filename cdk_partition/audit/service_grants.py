@@ -21,8 +21,8 @@ from typing import Any
 from ..assembly import CloudAssembly
 from ..assembly.principals import PrincipalResolver
 from ..knowledge.contracts import SERVICE_PUBLISHERS
-from ..knowledge.wiring import DELIVERIES
 from ..policy.prover import prover_for
+from .deliveries import delivered_stores
 from .identity_grants import matching, rows_of
 from .identity_policies import (
     RESOURCE_POLICIES,
@@ -42,10 +42,11 @@ __all__ = ["audit_service_grants"]
 
 _RULE = {rule.id: rule for rule in INTEGRATION_RULES}
 #: The services judged elsewhere: a publisher with a contract everywhere; a delivery of
-#: :data:`DELIVERIES` only into the store type its row covers (SES's receipt rules into a bucket
-#: say nothing of its configuration sets into a topic: an attack found those silent).
+#: :data:`DELIVERIES` only on a store a resource of the app delivers into by its row
+#: (:func:`.deliveries.delivered_stores`: SES's receipt rules into a bucket say nothing of its
+#: configuration sets into a topic, nor of a topic policy letting SES in with no wiring in the
+#: app; attacks found both silent).
 _PUBLISHERS = frozenset(SERVICE_PUBLISHERS)
-_DELIVERED = frozenset((d.service, d.store_type) for d in DELIVERIES if d.service)
 
 #: The AWS page that documents the statement, by service principal, else by store type; a
 #: service without one is named with a placeholder the user fills from the service's own page.
@@ -77,6 +78,7 @@ def audit_service_grants(assembly: CloudAssembly) -> Iterator[Finding]:
     if not stores:
         return
     resolver = PrincipalResolver(assembly)
+    delivered = delivered_stores(assembly)
     for stack, logical_id, resource, targets in store_policies(assembly, stores):
         document_key = RESOURCE_POLICIES[str(type_of(resource))][1]
         for statement in statements_of(props_of(resource).get(document_key)):
@@ -89,7 +91,8 @@ def audit_service_grants(assembly: CloudAssembly) -> Iterator[Finding]:
                         if isinstance(a, str)]  # fmt: skip
             for service in (s for s in services if s not in _PUBLISHERS):
                 for store in dict.fromkeys(targets):
-                    if (service, str(store.resource.get("Type"))) in _DELIVERED:
+                    if {(service, id(store.stack), store.logical_id),
+                        ("*", id(store.stack), store.logical_id)} & delivered:  # fmt: skip
                         continue  # the delivery's own check (CDKP021, :mod:`.deliveries`)
                     given = actions or _all_but(store, excluded)
                     yield from _refused(assembly, resolver, stack, logical_id, resource,

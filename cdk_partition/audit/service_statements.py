@@ -237,14 +237,19 @@ def literal_scopes(conditions: Any) -> frozenset[str]:
     return frozenset(out)
 
 
-def unscoped_by_aws(service: str, source: Any) -> bool:
-    """Whether ``source`` (the AWS page a declared statement follows) is that of a delivery of
-    ``service`` whose statement AWS prints with no condition (:attr:`cdk_partition.knowledge
-    .wiring.Delivery.scoped` False: CloudTrail's and SES's notifications into an encrypted
-    topic); the statement as AWS writes it then passes unscoped."""
-    return isinstance(source, str) and any(
-        row.service == service and not row.scoped and row.page in source for row in DELIVERIES
-    )
+def unscoped_by_aws(service: str, source: Any, actions: Iterable[Any] | None = None) -> bool:
+    """Whether ``source`` (the AWS page a declared statement follows, as the delivery's fix
+    prints it) is exactly that of a delivery of ``service`` whose statement AWS prints with no
+    condition (:attr:`cdk_partition.knowledge.wiring.Delivery.scoped` False: CloudTrail's and
+    SES's notifications into an encrypted topic), and ``actions`` (when given) stay within that
+    statement's: the statement as AWS writes it then passes unscoped. Whether the app wires
+    such a delivery is the audit's to say (:func:`cdk_partition.audit.deliveries
+    .unwired_unscoped`)."""
+    rows = [r for r in DELIVERIES if r.service == service and not r.scoped and r.page == source]
+    if not rows:
+        return False
+    allowed = {a for r in rows for a in r.actions}
+    return actions is None or expand_actions(actions) <= allowed
 
 
 def _wild(text: str) -> bool:
@@ -315,7 +320,7 @@ def service_statement_problems(
     if (
         not _scoped(conditions)
         and not declared.get("source_keys_unsupported")
-        and not unscoped_by_aws(service, declared.get("source"))
+        and not unscoped_by_aws(service, declared.get("source"), expanded)
     ):
         yield (
             f"allows {service} without aws:SourceArn or aws:SourceAccount (or an encryption "

@@ -75,5 +75,12 @@ def exempt(scope: Construct, rule: str, reason: str) -> None:
             f"{scope.node.path} has no CloudFormation resource to exempt; pass the L1 or an L2 "
             "whose node.default_child is one."
         )
+    allowed = audit.EXEMPTIBLE_ON.get(rule)
+    if allowed is not None and resource.cfn_resource_type not in allowed:
+        raise ValueError(
+            f"{where}: exempt({rule!r}): {rule} is exempted only on a resource that makes a role "
+            f"use a store ({', '.join(sorted(allowed))}), not on {resource.cfn_resource_type}: "
+            "write what the audit cannot follow as references the template shows instead."
+        )
     existing = resource.get_metadata(EXEMPTIONS_METADATA_KEY) or []
     resource.add_metadata(EXEMPTIONS_METADATA_KEY, [*existing, {"rule": rule, "reason": reason}])
