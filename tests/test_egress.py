@@ -526,3 +526,29 @@ def test_an_account_level_subscription_filter_policy_moves_every_log_group(
     assert found.path == "Archives/Everything" and "Archives/Feed" in found.message
     left_out = _synth(tmp_path / "left-out", _account_policy(True))
     assert [f.message for f in left_out if f.rule in ("CDKP034", "CDKP035")] == []
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:logs:eu-west-1:999988887777:destination:relay",  # another account's
+        "arn:aws:logs:us-east-1:111122223333:destination:relay",  # another region's
+    ],
+)
+def test_a_destination_of_the_same_name_elsewhere_is_not_the_apps(tmp_path: Path, arn: str) -> None:
+    """An attack: a literal destination ARN was matched by name only, so another account's
+    destination named like the app's (whose stream is on the key) was silent."""
+
+    def build(orders: DomainStack) -> None:
+        logs.CfnDestination(orders, "Relay", destination_name="relay",
+                            target_arn=orders.domain.stream("Kept").stream_arn,
+                            role_arn=f"arn:aws:iam::{ENV.account}:role/cwl")  # fmt: skip
+        logs.CfnSubscriptionFilter(
+            orders, "Ship", log_group_name=orders.domain.log_group("Audit").log_group_name,
+            filter_pattern="", destination_arn=arn,
+        )  # fmt: skip
+
+    findings = _synth(tmp_path, build)
+    assert [f.value for f in findings if f.rule == "CDKP035"] == [arn], [
+        (f.rule, f.message) for f in findings
+    ]

@@ -106,8 +106,7 @@ def _share(statements: list[dict[str, Any]], *, role_resource: str | None = None
 
         topic = orders.domain.topic("Shared")
         document = [
-            {**s, "Resource": topic.topic_arn} if s.get("Resource") == "{topic}" else s
-            for s in statements
+            {k: topic.topic_arn if v == "{topic}" else v for k, v in s.items()} for s in statements
         ]
         if document:
             sns.CfnTopicPolicy(orders, "Policy", topics=[topic.topic_arn],
@@ -131,6 +130,12 @@ _SHARES = {
         "StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}], "organization o-abc123"),
     # an account by its bare id: the same as its root ARN
     "bare-account-id": ([{**_SUBSCRIBE, "Principal": {"AWS": "444455556666"}}], OTHER),
+    # an organization's path, and an account compared ignoring case (a second attack)
+    "organization-path": ([{**_SUBSCRIBE, "Principal": "*", "Condition": {
+        "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-abc123/r-ab12/ou-ab12-11111111/*"}}}],
+        "organization path o-abc123/r-ab12/ou-ab12-11111111/*"),
+    "ignore-case": ([{**_SUBSCRIBE, "Principal": {"AWS": "*"}, "Condition": {
+        "StringEqualsIgnoreCase": {"aws:PrincipalAccount": "444455556666"}}}], OTHER),
 }  # fmt: skip
 
 
@@ -153,6 +158,24 @@ def test_a_share_the_same_policy_denies_is_no_reader(tmp_path: Path) -> None:
     orders = _orders(tmp_path)
     assert OTHER not in orders.principals
     assert "REPORT-SHARED-READER" not in {f["rule"] for f in orders.findings}
+
+
+_DENIES = {
+    # a Deny of another topic of the policy, and one of every topic but this one: the share holds
+    "another-topic": ({"Resource": "arn:aws:sns:eu-west-1:111122223333:unrelated"}, True),
+    "all-but-this-one": ({"NotResource": "{topic}"}, True),
+    # a Deny of every topic but another: this one among them, the share is undone
+    "all-but-another": ({"NotResource": "arn:aws:sns:eu-west-1:111122223333:unrelated"}, False),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(_DENIES))
+def test_a_deny_counts_only_on_the_resources_it_covers(tmp_path: Path, shape: str) -> None:
+    """A second attack hid a share with a Deny of another topic of the same policy."""
+    where, shared = _DENIES[shape]
+    deny = {"Effect": "Deny", "Action": "sns:Subscribe", "Principal": {"AWS": OTHER}, **where}
+    _synth(tmp_path, _share([{**_SUBSCRIBE, "Principal": {"AWS": OTHER}}, deny]))
+    assert (OTHER in _orders(tmp_path).principals) is shared
 
 
 def test_a_role_allowed_to_subscribe_to_every_topic_of_the_account_is_a_reader(

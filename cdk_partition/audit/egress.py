@@ -107,7 +107,7 @@ def _moves(
         return
     for value in destinations(row, props) if row.destination else [None]:
         targets = stores_at(assembly, stack, value) if row.destination else [(stack, logical_id)]
-        if not targets and (named := _destination_named(assembly, value)) is not None:
+        if not targets and (named := _destination_named(assembly, stack, value)) is not None:
             targets = [named]  # a CloudWatch Logs destination of the app by its literal ARN
         targets, value = _through_relays(assembly, targets, value)
         if not targets and _may_be_a_store(value):  # a literal ARN of no store of the app, an
@@ -198,25 +198,33 @@ def _through_relays(
 _MAX_HOPS = 4
 #: A CloudWatch Logs destination's ARN ("arn:aws:logs:region:account:destination:name").
 _LOGS_DESTINATION = re.compile(
-    r"^arn:(?:\$\{AWS::Partition\}|[^:$]+):logs:(?:\$\{AWS::Region\}|[^:$]*):"
-    r"(?:\$\{AWS::AccountId\}|[^:$]*):destination:([^:*?$]+)$"
+    r"^arn:(?:\$\{AWS::Partition\}|[^:$]+):logs:(\$\{AWS::Region\}|[^:$]*):"
+    r"(\$\{AWS::AccountId\}|[^:$]*):destination:([^:*?$]+)$"
 )
 
 
-def _destination_named(assembly: CloudAssembly, value: Any) -> tuple[StackTemplate, str] | None:
+def _destination_named(
+    assembly: CloudAssembly, stack: StackTemplate, value: Any
+) -> tuple[StackTemplate, str] | None:
     """The app's one ``AWS::Logs::Destination`` whose literal ``DestinationName`` a destination
-    ARN written as text (or ``Fn::Sub`` of pseudo parameters) names (an attack: only a reference
-    was followed); None when none or more than one is."""
+    ARN written as text (or ``Fn::Sub`` of pseudo parameters, read in ``stack``) names, in the
+    account and region the ARN names (an attack: only a reference was followed; then another
+    account's destination of the same name was taken for the app's); None when none or more
+    than one is."""
     text = evaluator.canonicalize(value)
     found = _LOGS_DESTINATION.match(text) if isinstance(text, str) else None
     if found is None:
         return None
+    env = stack.environment
+    region = env.region_text if found.group(1) == "${AWS::Region}" else found.group(1)
+    account = env.account_text if found.group(2) == "${AWS::AccountId}" else found.group(2)
     named = [
-        (stack, logical_id)
-        for stack in assembly.stacks
-        for logical_id, resource in stack.resources.items()
+        (other, logical_id)
+        for other in assembly.stacks
+        if other.environment.region_text == region and other.environment.account_text == account
+        for logical_id, resource in other.resources.items()
         if type_of(resource) == "AWS::Logs::Destination"
-        and props_of(resource).get("DestinationName") == found.group(1)
+        and props_of(resource).get("DestinationName") == found.group(3)
     ]
     return named[0] if len(named) == 1 else None
 

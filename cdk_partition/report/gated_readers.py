@@ -16,9 +16,10 @@ identity policies, as the identity audit does. Pure Python over the assembly's J
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import partial
 from typing import Any
 
 from ..assembly import CloudAssembly, StackTemplate, resource_path
@@ -118,7 +119,8 @@ def _by_resource_policies(
                                         stack)  # fmt: skip
                     if arn == "*" or _own_account(arn, store.stack):
                         continue  # everyone: CDKP036; the own account: its identity policies
-                    if _denied(statements, value, allowed):
+                    covers = partial(_names, assembly, stack, stores=stores, store=store)
+                    if _denied(statements, value, allowed, covers):
                         continue  # an explicit Deny of the same principal wins
                     origin = resolver.origins.get(arn)
                     yield GatedReader(
@@ -133,8 +135,15 @@ def _by_resource_policies(
 #: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html): a
 #: share written as ``"*"`` narrowed to another account is a share with that account (an
 #: attack hid one from the report so).
-_WHO_KEYS = frozenset({"aws:principalaccount", "aws:principalarn", "aws:principalorgid"})
-_NAMING_OPERATORS = frozenset({"stringequals", "stringlike", "arnequals", "arnlike"})
+_WHO_KEYS = {
+    "aws:principalaccount": "{}",
+    "aws:principalarn": "{}",
+    "aws:principalorgid": "organization {}",
+    "aws:principalorgpaths": "organization path {}",
+}
+_NAMING_OPERATORS = frozenset(
+    {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"}
+)
 
 
 def _named_by(statement: Mapping[str, Any]) -> list[Any]:
@@ -147,15 +156,16 @@ def _named_by(statement: Mapping[str, Any]) -> list[Any]:
     narrowed: list[Any] = []
     conditions = statement.get("Condition")
     for operator, block in conditions.items() if isinstance(conditions, Mapping) else []:
-        bare = str(operator).lower().removeprefix("foranyvalue:").removesuffix("ifexists")
+        bare = (
+            str(operator).lower().removeprefix("foranyvalue:").removeprefix("forallvalues:")
+            .removesuffix("ifexists")
+        )  # fmt: skip
         if bare not in _NAMING_OPERATORS or not isinstance(block, Mapping):
             continue
         for key, values in block.items():
-            if str(key).lower() in _WHO_KEYS:
-                narrowed += [
-                    f"organization {v}" if str(key).lower() == "aws:principalorgid" else v
-                    for v in as_list(values)
-                ]
+            label = _WHO_KEYS.get(str(key).lower())
+            if label is not None:
+                narrowed += [label.format(v) if label != "{}" else v for v in as_list(values)]
     return [v for v in named if v != "*"] + (narrowed or ["*"])
 
 
@@ -169,12 +179,36 @@ def _as_principal(text: str, stack: StackTemplate) -> str:
     return text
 
 
-def _denied(statements: list[Mapping[str, Any]], value: Any, actions: tuple[str, ...]) -> bool:
-    """Whether a Deny of the same policy names ``value`` for every one of ``actions``."""
+def _names(
+    assembly: CloudAssembly,
+    stack: StackTemplate,
+    value: Any,
+    stores: Mapping[tuple[int, str], Store],
+    store: Store,
+) -> bool:
+    """Whether a statement's ``Resource`` value covers ``store``."""
+    found = stores_named(assembly, stack, value, stores)
+    return found.star or store in found.stores or store in found.any_name
+
+
+def _denied(
+    statements: list[Mapping[str, Any]],
+    value: Any,
+    actions: tuple[str, ...],
+    covers: Callable[[Any], bool],
+) -> bool:
+    """Whether a Deny of the same policy names ``value`` for every one of ``actions`` on a
+    resource ``covers`` says is the store (a Deny of another topic of the policy, or one whose
+    ``NotResource`` leaves this one out, leaves the share as it is: an attack hid a share so)."""
     for statement in statements:
         principal = statement.get("Principal")
         named = as_list(principal.get("AWS") or []) if isinstance(principal, Mapping) else []
         if statement.get("Effect") != "Deny" or statement.get("Condition"):
+            continue
+        if "NotResource" in statement:
+            if any(covers(r) for r in as_list(statement["NotResource"])):
+                continue  # every resource but this store
+        elif not any(covers(r) for r in as_list(statement.get("Resource") or [])):
             continue
         if (principal == "*" or value in named or "*" in named) and all(
             any(
