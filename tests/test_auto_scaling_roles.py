@@ -119,6 +119,9 @@ _SUFFIX = "aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScali
 _OVERRIDES = {
     "a literal ARN": ROLE,
     "over the attribute": ROLE,  # the L1 attribute names another role: the override deploys
+    "over an intrinsic attribute": {  # both intrinsics (a second attack)
+        "Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{_SUFFIX}"
+    },
     "pseudo parameters": {
         "Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{_SUFFIX}"
     },
@@ -137,10 +140,14 @@ def test_a_role_set_by_an_escape_hatch_override_is_the_one_named(tmp_path: Path,
         cdk.Mixins.of(template).apply(orders.domain.encryption_at_rest())
         fleet = cdk.Stack(app, "Fleet", env=ENV)
         _group(fleet, template, orders.domain.topic("Scaling"), _OVERRIDES[name], override=True)
-        if name == "over the attribute":
+        if name.startswith("over"):
             group = fleet.node.find_child("Group").node.default_child
             assert isinstance(group, autoscaling.CfnAutoScalingGroup)
-            group.service_linked_role_arn = ROLE.replace("_orders", "_other")
+            other = ROLE.replace("_orders", "_other")
+            group.service_linked_role_arn = (
+                other if name == "over the attribute"
+                else cdk.Fn.sub(other.replace(ACCOUNT, "${AWS::AccountId}"))
+            )  # fmt: skip
 
     policy, findings = _synth(tmp_path, build, True)
     assert not [f for f in findings if f.severity == "error"], [f.message for f in findings]

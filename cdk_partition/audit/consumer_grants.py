@@ -136,7 +136,12 @@ def _store_grants(
         # (an S3 copyObject, a multipart upload): what it asks of the key is unknown
         unreadable.append(Unreadable(stack, logical_id, (
             f"{consumer.what} calls {', '.join(actions)} on {store.path} of domain "
-            f"{store.domain!r}, an operation whose KMS requests the audit cannot name")))  # fmt: skip
+            f"{store.domain!r}, an operation whose KMS requests the audit cannot name"),
+            fix=("name the role in the key for what the operation does with the store "
+                 f"(`domain.grant_read(...)` / `grant_write(...)` of {arn}), and say so on this "
+                 f"resource: `exempt(<this resource>, 'CDKP020', '<what {actions[0]} reads or "
+                 "writes, and the grant>')`; an operation that reads and writes no data (a "
+                 "delete, a purge) needs only the exemption")))  # fmt: skip
 
 
 def _function_role(

@@ -279,16 +279,14 @@ class StoreAccess(Publishers):
             return None
         value = getattr(construct, _snake(_l1_name(prop)), None)
         given = (item.get("properties") or {}).get(prop)  # as deployed: overrides win
+        home = cdk.Stack.of(construct)
         overridden = given is not None and (
-            value is None
-            or (isinstance(given, str) and given != value)
-            or (not isinstance(given, str) and not cdk.Token.is_unresolved(value))
+            value is None or json.dumps(home.resolve(value)) != json.dumps(given)
         )
         if overridden:  # an escape-hatch override sets the role (over the L1 attribute too)
             return self._overridden_role(given)
         if not isinstance(value, str):
             return None
-        home = cdk.Stack.of(construct)
         if cdk.Token.is_unresolved(value) and home is not cdk.Stack.of(self):
             text = json.dumps(home.resolve(value))
             if re.search(r'"(Fn::GetAtt|Fn::ImportValue)"|"Ref": "(?!AWS::)', text):
