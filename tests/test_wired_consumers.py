@@ -18,6 +18,7 @@ the fix, applied as written, passes.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -347,8 +348,55 @@ def test_a_definition_of_text_and_references_is_read_task_by_task() -> None:
     found = tasks({"DefinitionString": definition})
     assert found == [
         ({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":states:::sqs:sendMessage"]]},
-         [{"Ref": "Queue"}, "x"]),
+         [{"Ref": "Queue"}, "x"], None),
         ("arn:aws:states:::aws-sdk:s3:putObject",
-         [{"Fn::Join": ["", [{"Ref": "Bucket"}, "-suffix"]]}]),
+         [{"Fn::Join": ["", [{"Ref": "Bucket"}, "-suffix"]]}], None),
     ]  # fmt: skip
     assert tasks({"DefinitionS3Location": {"Bucket": "b", "Key": "k"}}) is None
+
+
+def test_every_form_of_a_definition_is_read(tmp_path: Path) -> None:
+    """A third attack: a ``Definition`` object, ``DefinitionSubstitutions``, a number token in
+    the definition text and a task's own ``Credentials`` were each silent (or charged the
+    wrong role)."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_stepfunctions as sfn
+    from aws_cdk import aws_stepfunctions_tasks as tasks
+
+    task_role = f"arn:aws:iam::{ACCOUNT}:role/taskrole"
+
+    def send(queue_url: str) -> dict[str, Any]:
+        return {"StartAt": "S", "States": {"S": {
+            "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True,
+            "Parameters": {"QueueUrl": queue_url, "MessageBody": "hi"}}}}  # fmt: skip
+
+    def build(orders: DomainStack) -> None:
+        sfn.CfnStateMachine(orders, "AsObject", role_arn=MACHINE,
+                            definition=send(orders.domain.queue("ObjectQ").queue_url))  # fmt: skip
+        sfn.CfnStateMachine(orders, "Substituted", role_arn=MACHINE,
+                            definition_string=json.dumps(send("${Q}")),
+                            definition_substitutions={"Q": orders.domain.queue("SubQ").queue_url})  # fmt: skip
+        delay = cdk.CfnParameter(orders, "Delay", type="Number", default=5)
+        machine_role = iam.Role.from_role_arn(orders, "MachineRole2", MACHINE, mutable=False)
+        wait = sfn.Wait(orders, "Wait", time=sfn.WaitTime.duration(
+            cdk.Duration.seconds(delay.value_as_number)))  # fmt: skip
+        wait.next(tasks.SqsSendMessage(orders, "Send", queue=orders.domain.queue("NumberQ"),
+                                       message_body=sfn.TaskInput.from_text("x")))  # fmt: skip
+        sfn.StateMachine(orders, "WithNumber", role=machine_role,
+                         definition_body=sfn.DefinitionBody.from_chainable(wait))  # fmt: skip
+        sfn.StateMachine(orders, "WithCredentials", role=machine_role,
+                         definition_body=sfn.DefinitionBody.from_chainable(tasks.SqsSendMessage(
+                             orders, "AsTaskRole", queue=orders.domain.queue("CredQ"),
+                             message_body=sfn.TaskInput.from_text("x"),
+                             credentials=sfn.Credentials(role=sfn.TaskRole.from_role(
+                                 iam.Role.from_role_arn(orders, "TaskRole", task_role,
+                                                        mutable=False))))))  # fmt: skip
+
+    findings = [f for f in _synth(tmp_path, build) if f.rule in ("CDKP019", "CDKP020")]
+    found = {(f.rule, f.path.removesuffix("/Resource"), f.value) for f in findings}
+    assert found == {
+        ("CDKP019", "Orders/AsObject", MACHINE),
+        ("CDKP019", "Orders/Substituted", MACHINE),
+        ("CDKP019", "Orders/WithNumber", MACHINE),
+        ("CDKP019", "Orders/WithCredentials", task_role),  # the task's role, not the machine's
+    }, sorted(found)

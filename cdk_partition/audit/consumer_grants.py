@@ -22,6 +22,7 @@ from ..knowledge.run_roles import roles_at
 from ..policy import evaluator
 from .identity_grants import Grant, Unreadable, matching, rows_of
 from .identity_policies import role_arn
+from .rules import short
 from .store_texts import Store, stores_named
 
 __all__ = ["consumer_grants"]
@@ -73,17 +74,59 @@ def _grants(
     identity_kms: Callable[[str], tuple[str, ...]],
     unreadable: list[Unreadable],
 ) -> Iterator[Grant]:
-    calls = [
+    calls = consumer.tasks_of(props)
+    if calls is None:  # a definition that cannot be read: its stores, if any, fail closed
+        named = [stores[(id(t[0]), t[1])] for t in references(assembly.exports, stack, props)
+                 if (id(t[0]), t[1]) in stores]  # fmt: skip
+        if named:
+            unreadable.append(Unreadable(stack, logical_id, (
+                f"{consumer.what} cannot be read (a definition in S3, or text that is not "
+                f"JSON), and the resource names {named[0].path} of domain {named[0].domain!r}")))  # fmt: skip
+        return
+    found_calls = [
         (target, [s for value in values
                   for s in stores_named(assembly, stack, value, stores).stores
-                  if consumer.actions_on(str(s.resource.get("Type")), target)])
-        for target, values in (
-            (evaluator.canonicalize(t) if t is not None else None, v)
-            for t, v in consumer.tasks_of(props) or []
+                  if consumer.actions_on(str(s.resource.get("Type")), target)], credentials)
+        for target, values, credentials in (
+            (evaluator.canonicalize(t) if t is not None else None, v, c) for t, v, c in calls
         )
     ]  # fmt: skip
-    if not any(found for _, found in calls):
+    if not any(found for _, found, _ in found_calls):
         return
+    own: tuple[str, str] | None = None
+    for target, found, credentials in found_calls:
+        if not found:
+            continue
+        if credentials is not None:  # the task's own role (Credentials), not the resource's
+            principal = role_arn(resolver, stack, credentials)
+            if principal is None:
+                unreadable.append(Unreadable(stack, logical_id, (
+                    f"{consumer.what} calls with the role its Credentials name "
+                    f"({short(credentials)}), which cannot be followed")))  # fmt: skip
+                continue
+        else:
+            own = own or _principal(assembly, resolver, stack, logical_id, consumer, props,
+                                    unreadable)  # fmt: skip
+            if own is None:
+                return
+            principal = own
+        arn, path = principal
+        for store in dict.fromkeys(found):
+            yield from _store_grants(consumer, stack, logical_id, target, store, arn, path,
+                                     identity_kms, unreadable)  # fmt: skip
+
+
+def _principal(
+    assembly: CloudAssembly,
+    resolver: PrincipalResolver,
+    stack: StackTemplate,
+    logical_id: str,
+    consumer: Consumer,
+    props: Mapping[str, Any],
+    unreadable: list[Unreadable],
+) -> tuple[str, str] | None:
+    """(ARN, construct path) of the role ``consumer``'s resource makes its calls with; None,
+    noted as unreadable, when it cannot be followed."""
     role_value = roles_at(props, consumer.role_property)
     principal = (
         None if len(role_value) != 1
@@ -102,12 +145,7 @@ def _grants(
                  "(`domain.grant_read(iam.Role.from_role_arn(scope, id, <its ARN>))`, or "
                  "grant_write) and say so on this resource: `exempt(<this resource>, "
                  "'CDKP020', '<the role and the grant that names it>')`")))  # fmt: skip
-        return
-    arn, path = principal
-    for target, found in calls:
-        for store in dict.fromkeys(found):
-            yield from _store_grants(consumer, stack, logical_id, target, store, arn, path,
-                                     identity_kms, unreadable)  # fmt: skip
+    return principal
 
 
 def _store_grants(

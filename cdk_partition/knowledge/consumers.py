@@ -71,14 +71,15 @@ class Consumer:
             return universal_actions(target)
         return self.actions.get(store_type, ())
 
-    def tasks_of(self, props: Mapping[str, Any]) -> list[tuple[Any, list[Any]]] | None:
-        """``(the ARN a call is made to, the values naming its stores)`` per call the resource
-        makes (one without :attr:`tasks`: no ARN, the values ``store_property`` holds); None
-        when the definition cannot be read."""
+    def tasks_of(self, props: Mapping[str, Any]) -> list[tuple[Any, list[Any], Any]] | None:
+        """``(the ARN a call is made to, the values naming its stores, the role a task's
+        Credentials name or None for the resource's own)`` per call the resource makes (one
+        without :attr:`tasks`: no ARN, the values ``store_property`` holds); None when the
+        definition cannot be read."""
         if self.tasks == "definition":
             return state_machine_tasks.tasks(props)
         arn = roles_at(props, "Target.Arn") if self.tasks else [None]
-        return [(arn[0] if len(arn) == 1 else None, roles_at(props, self.store_property))]
+        return [(arn[0] if len(arn) == 1 else None, roles_at(props, self.store_property), None)]
 
     def source_of(self, store_type: str) -> tuple[str, str]:
         """(AWS page title, URL) listing what the role calls on a store of ``store_type``."""

@@ -26,18 +26,45 @@ _MARK = "@@cdkp{}@@"
 _MARKS = re.compile(r"@@cdkp(\d+)@@")
 
 
-def tasks(props: Mapping[str, Any]) -> list[tuple[Any, list[Any]]] | None:
-    """``(Resource, the values of its Parameters / Arguments)`` of each Task state of the
-    definition in ``props`` (a state machine's ``Properties``), nested states included; None
-    when the definition cannot be read (an S3 location, an intrinsic other than ``Fn::Join``)."""
+def tasks(props: Mapping[str, Any]) -> list[tuple[Any, list[Any], Any]] | None:
+    """``(Resource, the values of its Parameters / Arguments, the role its Credentials name or
+    None)`` of each Task state of the definition in ``props`` (a state machine's
+    ``Properties``), nested states included, ``${name}`` placeholders replaced from
+    ``DefinitionSubstitutions`` ("a map (string to string) that specifies the mappings for
+    placeholder variables in the state machine definition", AWS CloudFormation Template
+    Reference, "AWS::StepFunctions::StateMachine"); None when the definition cannot be read (an
+    S3 location, an intrinsic other than ``Fn::Join``, text that is not JSON)."""
     parsed = _parse(props.get("Definition"), props.get("DefinitionString"))
     if parsed is None:
         return None
     document, parts = parsed
+    substitutions = props.get("DefinitionSubstitutions")
+    substitutions = substitutions if isinstance(substitutions, Mapping) else {}
+
+    def value(item: Any) -> Any:
+        return _substituted(_restore(item, parts), substitutions)
+
     return [
-        (_restore(resource, parts), [_restore(v, parts) for v in _leaves(params)])
-        for resource, params in _task_states(document)
+        (value(resource), [value(v) for v in _leaves(params)], value(credentials))
+        for resource, params, credentials in _task_states(document)
     ]
+
+
+_PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
+
+
+def _substituted(value: Any, substitutions: Mapping[str, Any]) -> Any:
+    """A text with ``${name}`` placeholders of ``substitutions`` as the values they stand for
+    (the one value it is, or an ``Fn::Join`` of the pieces)."""
+    if not isinstance(value, str) or not substitutions or not _PLACEHOLDER.search(value):
+        return value
+    pieces: list[Any] = []
+    for index, piece in enumerate(_PLACEHOLDER.split(value)):
+        if index % 2:
+            pieces.append(substitutions.get(piece, "${" + piece + "}"))
+        elif piece:
+            pieces.append(piece)
+    return pieces[0] if len(pieces) == 1 else {"Fn::Join": ["", pieces]}
 
 
 def _parse(definition: Any, text: Any) -> tuple[Any, dict[int, Any]] | None:
@@ -50,9 +77,29 @@ def _parse(definition: Any, text: Any) -> tuple[Any, dict[int, Any]] | None:
         if separator != "" or not isinstance(pieces, list):
             return None
         parts = {i: p for i, p in enumerate(pieces) if not isinstance(p, str)}
-        joined = "".join(p if isinstance(p, str) else _MARK.format(i) for i, p in enumerate(pieces))
+        joined, quoted = "", False
+        for i, piece in enumerate(pieces):
+            if isinstance(piece, str):
+                joined += piece
+                quoted = _inside_string(piece, quoted)
+            else:  # a reference: a string's text inside quotes, a JSON value outside them (a
+                # number token: "Seconds": {"Ref": "Delay"})
+                joined += _MARK.format(i) if quoted else f'"{_MARK.format(i)}"'
         return _loads(joined, parts)
     return None
+
+
+def _inside_string(text: str, quoted: bool) -> bool:
+    """Whether JSON text that starts inside a string (``quoted``) ends inside one."""
+    escaped = False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+    return quoted
 
 
 def _loads(text: str, parts: dict[int, Any]) -> tuple[Any, dict[int, Any]] | None:
@@ -62,14 +109,24 @@ def _loads(text: str, parts: dict[int, Any]) -> tuple[Any, dict[int, Any]] | Non
         return None
 
 
-def _task_states(document: Any) -> Iterator[tuple[Any, Any]]:
-    """(Resource, Parameters or Arguments) of every Task state, in branches and maps too."""
+def _task_states(document: Any) -> Iterator[tuple[Any, Any, Any]]:
+    """(Resource, Parameters or Arguments, Credentials' RoleArn) of every Task state, in
+    branches and maps too. "Credentials: ... The ARN of an IAM role that Step Functions assumes
+    for the task" (AWS Step Functions API Reference, "TaskCredentials",
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_TaskCredentials.html): the
+    task calls with that role, not the state machine's."""
     states = document.get("States") if isinstance(document, Mapping) else None
     for state in states.values() if isinstance(states, Mapping) else []:
         if not isinstance(state, Mapping):
             continue
         if state.get("Type") == "Task":
-            yield state.get("Resource"), state.get("Parameters", state.get("Arguments"))
+            credentials = state.get("Credentials")
+            role = (
+                credentials.get("RoleArn", credentials.get("RoleArn.$", ""))
+                if isinstance(credentials, Mapping)
+                else None
+            )
+            yield state.get("Resource"), state.get("Parameters", state.get("Arguments")), role
         for branch in state.get("Branches") or []:
             yield from _task_states(branch)
         for key in ("Iterator", "ItemProcessor"):
@@ -77,6 +134,13 @@ def _task_states(document: Any) -> Iterator[tuple[Any, Any]]:
 
 
 def _leaves(value: Any) -> Iterator[Any]:
+    """The values a parameters object holds; a reference (``{"Ref": ...}``, ``{"Fn::...": ...}``,
+    in a ``Definition`` object) is one value."""
+    if isinstance(value, Mapping) and len(value) == 1:
+        name = str(next(iter(value)))
+        if name == "Ref" or name.startswith("Fn::"):
+            yield value
+            return
     if isinstance(value, Mapping):
         for item in value.values():
             yield from _leaves(item)
