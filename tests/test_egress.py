@@ -494,12 +494,13 @@ def test_a_state_machines_log_of_execution_data_off_the_key_is_cdkp034(tmp_path:
     assert "Archives/LoggedLogs" in moved[0].message
 
 
-def _account_policy(excluded: bool) -> Any:
+def _account_policy(excluded: bool, agnostic: bool = False) -> Any:
     """An account-level subscription filter policy sending every log group's events into a
-    stream off the key; ``excluded``: the domain's log group left out by name."""
+    stream off the key; ``excluded``: the domain's log group left out by name; ``agnostic``: in
+    a stack of no environment (it may deploy into the domain's account)."""
 
     def build(orders: DomainStack) -> None:
-        parking = parking_of(orders)
+        parking = cdk.Stack(orders.node.root, "Archives") if agnostic else parking_of(orders)
         orders.domain.log_group("Audit", log_group_name="orders-audit")
         stream = kinesis.Stream(parking, "Feed", encryption=kinesis.StreamEncryption.MANAGED)
         logs.CfnAccountPolicy(
@@ -526,6 +527,9 @@ def test_an_account_level_subscription_filter_policy_moves_every_log_group(
     assert found.path == "Archives/Everything" and "Archives/Feed" in found.message
     left_out = _synth(tmp_path / "left-out", _account_policy(True))
     assert [f.message for f in left_out if f.rule in ("CDKP034", "CDKP035")] == []
+    # a stack of no environment may deploy into the domain's account (an attack: silent)
+    agnostic = _synth(tmp_path / "agnostic", _account_policy(False, agnostic=True))
+    assert [f.path for f in agnostic if f.rule == "CDKP034"] == ["Archives/Everything"]
 
 
 @pytest.mark.parametrize(

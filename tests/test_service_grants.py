@@ -66,6 +66,19 @@ def _ses_by_topic_policy_alone(orders: DomainStack) -> None:
         resources=[topic.topic_arn], conditions={"StringEquals": {"aws:SourceAccount": ACCOUNT}}))  # fmt: skip
 
 
+def _backup_beside_an_undocumented_delivery(orders: DomainStack) -> None:
+    """AWS Backup let in by a domain topic's policy, beside a DocumentDB event subscription
+    into the same topic (CDKP033, a warning): the warning judges no other service (an attack:
+    it silenced Backup's CDKP021)."""
+    from aws_cdk import aws_docdb as docdb
+
+    topic = orders.domain.topic("Events")
+    docdb.CfnEventSubscription(orders, "Docdb", sns_topic_arn=topic.topic_arn)
+    topic.add_to_resource_policy(iam.PolicyStatement(
+        principals=[iam.ServicePrincipal("backup.amazonaws.com")], actions=["SNS:Publish"],
+        resources=[topic.topic_arn], conditions={"StringEquals": {"aws:SourceAccount": ACCOUNT}}))  # fmt: skip
+
+
 CASES: dict[str, tuple[Callable[[DomainStack], None], str, tuple[str, ...]]] = {
     "cloudfront-origin-access-control": (
         _origin_access_control, "cloudfront.amazonaws.com", ("kms:Decrypt",)),
@@ -73,6 +86,9 @@ CASES: dict[str, tuple[Callable[[DomainStack], None], str, tuple[str, ...]]] = {
         _budget_by_not_action, "budgets.amazonaws.com", ("kms:Decrypt", "kms:GenerateDataKey")),
     "budgets-topic-policy": (
         _budget_publishing, "budgets.amazonaws.com", ("kms:Decrypt", "kms:GenerateDataKey")),
+    "backup-beside-an-undocumented-delivery": (
+        _backup_beside_an_undocumented_delivery, "backup.amazonaws.com",
+        ("kms:Decrypt", "kms:GenerateDataKey")),
     "ses-by-its-topic-policy-alone": (
         _ses_by_topic_policy_alone, "ses.amazonaws.com", ("kms:Decrypt", "kms:GenerateDataKey")),
     "a-bucket-delivery-service-on-a-topic": (

@@ -244,9 +244,12 @@ def _wired(assembly: CloudAssembly) -> dict[int, list[tuple[Delivery, str | None
                         if store is None or type_of(store) != row.store_type:
                             continue
                         if not row.customer_key or not row.documented:
-                            # the store's own finding (CDKP026, CDKP033) says what to do with
-                            # every service the delivery lets in
-                            delivered.add(("*", id(store_stack), store_id))
+                            # a store AWS supports no customer managed key for: its own finding
+                            # (CDKP026, an error) says what to do with every service let in;
+                            # an undocumented delivery (CDKP033, a warning) judges no other
+                            # service (an attack silenced a backup vault's CDKP021 so)
+                            if not row.customer_key:
+                                delivered.add(("*", id(store_stack), store_id))
                             continue
                         domain = assembly.domain_of(store_stack, store_id, store).domain
                         found = assembly.nearest_domain_key(domain, store_stack) if domain else None
@@ -263,7 +266,7 @@ def delivered_stores(assembly: CloudAssembly) -> frozenset[tuple[str, int, str]]
     """``(service, id of the store's stack, its logical id)`` of each store on a domain key a
     resource of the app delivers into by a row of :data:`DELIVERIES`: that delivery's own check
     judges the service there (CDKP021), no other; service ``"*"`` for a delivery AWS supports
-    no customer managed key for or documents no principal for (CDKP026, CDKP033 judge it)."""
+    no customer managed key for (CDKP026 judges the store)."""
     _wired(assembly)
     found: frozenset[tuple[str, int, str]] = assembly.memo[("delivered-stores",)]
     return found

@@ -156,12 +156,18 @@ def _every_in_account(
     return [
         (other, logical_id)
         for other in assembly.stacks
-        if other.environment.account_text == env.account_text
-        and other.environment.region_text == env.region_text
+        if _may_be_same(other.environment.account_text, env.account_text)
+        and _may_be_same(other.environment.region_text, env.region_text)
         for logical_id, resource in other.resources.items()
         if type_of(resource) == kind
         and props_of(resource).get(_NAMES.get(kind, "")) not in excluded
     ]
+
+
+def _may_be_same(one: str, other: str) -> bool:
+    """Whether two accounts (or regions) as templates name them may be the same: equal, or one
+    chosen at deploy (an environment-agnostic stack's ``${AWS::AccountId}``: fail closed)."""
+    return one == other or "${" in one or "${" in other
 
 
 #: The property holding a store's literal name, by type (what a selection criteria names).
