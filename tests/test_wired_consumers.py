@@ -348,7 +348,7 @@ def test_a_definition_of_text_and_references_is_read_task_by_task() -> None:
     found = tasks({"DefinitionString": definition})
     assert found == [
         ({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":states:::sqs:sendMessage"]]},
-         [{"Ref": "Queue"}, "x"], None),
+         [{"Ref": "Queue"}], None),  # the target only: "x" is the message body
         ("arn:aws:states:::aws-sdk:s3:putObject",
          [{"Fn::Join": ["", [{"Ref": "Bucket"}, "-suffix"]]}], None),
     ]  # fmt: skip
@@ -400,3 +400,20 @@ def test_every_form_of_a_definition_is_read(tmp_path: Path) -> None:
         ("CDKP019", "Orders/WithNumber", MACHINE),
         ("CDKP019", "Orders/WithCredentials", task_role),  # the task's role, not the machine's
     }, sorted(found)
+
+
+def test_a_store_in_a_message_body_is_data_not_the_target() -> None:
+    """A task sending to one queue with another queue's URL in its body calls the first only
+    (an attack: both were charged)."""
+    from cdk_partition.knowledge.state_machine_tasks import tasks
+
+    definition = {"StartAt": "S", "States": {"S": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": True,
+        "Parameters": {"QueueUrl": {"Ref": "Target"}, "MessageBody": {"Ref": "Other"}}}}}  # fmt: skip
+    assert tasks({"Definition": definition}) == [
+        ("arn:aws:states:::sqs:sendMessage", [{"Ref": "Target"}], None)
+    ]
+    dynamic = {**definition["States"]["S"], "Parameters": {  # type: ignore[dict-item]
+        "QueueUrl.$": "$.queue", "MessageBody": {"Ref": "Other"}}}  # fmt: skip
+    found = tasks({"Definition": {"StartAt": "S", "States": {"S": dynamic}}})
+    assert found is not None and found[0][1] == ["$.queue", {"Ref": "Other"}]

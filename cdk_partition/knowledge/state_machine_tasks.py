@@ -45,7 +45,7 @@ def tasks(props: Mapping[str, Any]) -> list[tuple[Any, list[Any], Any]] | None:
         return _substituted(_restore(item, parts), substitutions)
 
     return [
-        (value(resource), [value(v) for v in _leaves(params)], value(credentials))
+        (value(resource), [value(v) for v in _leaves(_target_of(params))], value(credentials))
         for resource, params, credentials in _task_states(document)
     ]
 
@@ -131,6 +131,30 @@ def _task_states(document: Any) -> Iterator[tuple[Any, Any, Any]]:
             yield from _task_states(branch)
         for key in ("Iterator", "ItemProcessor"):
             yield from _task_states(state.get(key))
+
+
+#: The request parameters that name the resource an API call acts on, in the APIs whose stores
+#: the audit checks (each service's API Reference: SQS SendMessage "QueueUrl - The URL of the
+#: Amazon SQS queue to which a message is sent", SNS Publish "TopicArn" / "TargetArn", DynamoDB
+#: "TableName", S3 "Bucket", Kinesis "StreamName" / "StreamARN", Secrets Manager "SecretId",
+#: Firehose "DeliveryStreamName", CloudWatch Logs "LogGroupName"). A task that names one reaches
+#: only that resource; a message body naming another store is data, not a target (an attack).
+_TARGETS = frozenset({
+    "queueurl", "topicarn", "targetarn", "tablename", "bucket", "streamname", "streamarn",
+    "secretid", "deliverystreamname", "loggroupname",
+})  # fmt: skip
+
+
+def _target_of(params: Any) -> Any:
+    """The parameters that name the call's target, when the task names one literally (or by
+    reference); all of them otherwise (a target chosen at run time, ``QueueUrl.$``: any store
+    the parameters name may be it)."""
+    if not isinstance(params, Mapping):
+        return params
+    named = {k: v for k, v in params.items() if str(k).lower() in _TARGETS}
+    dynamic = any(str(k).lower().removesuffix(".$") in _TARGETS and str(k).endswith(".$")
+                  for k in params)  # fmt: skip
+    return named if named and not dynamic else params
 
 
 def _leaves(value: Any) -> Iterator[Any]:
