@@ -417,3 +417,25 @@ def test_a_store_in_a_message_body_is_data_not_the_target() -> None:
         "QueueUrl.$": "$.queue", "MessageBody": {"Ref": "Other"}}}  # fmt: skip
     found = tasks({"Definition": {"StartAt": "S", "States": {"S": dynamic}}})
     assert found is not None and found[0][1] == ["$.queue", {"Ref": "Other"}]
+
+
+def test_a_distributed_maps_reader_and_writer_are_tasks() -> None:
+    """A Distributed Map reads its items from a bucket and writes its results into one itself
+    (an attack: only Task states were read); listing a bucket reads no object data."""
+    from cdk_partition.knowledge.consumers import universal_actions
+    from cdk_partition.knowledge.state_machine_tasks import tasks
+
+    definition = {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": True,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                       "Parameters": {"Bucket": {"Ref": "In"}, "Key": "items.json"}},
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                         "Parameters": {"Bucket": {"Ref": "Out"}, "Prefix": "results"}},
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}  # fmt: skip
+    found = tasks({"Definition": definition})
+    assert found == [
+        ("arn:aws:states:::s3:getObject", [{"Ref": "In"}], None),
+        ("arn:aws:states:::s3:putObject", [{"Ref": "Out"}], None),
+    ]
+    assert universal_actions("arn:aws:states:::s3:getObject") == ("s3:GetObject",)
+    assert universal_actions("arn:aws:states:::s3:listObjectsV2") == ()

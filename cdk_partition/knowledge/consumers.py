@@ -124,6 +124,9 @@ _UNIVERSAL_ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "dynamodb:ExecuteStatement": _PARTIQL,
     "dynamodb:BatchExecuteStatement": _PARTIQL,
     "dynamodb:ExecuteTransaction": _PARTIQL,
+    # a Distributed Map's item reader listing a bucket: "Returns some or all (up to 1,000) of
+    # the objects in a bucket" (Amazon S3 API Reference, "ListObjectsV2"), names, not data
+    "s3:ListObjectsV2": (),
 })  # fmt: skip
 
 

@@ -127,6 +127,13 @@ def _task_states(document: Any) -> Iterator[tuple[Any, Any, Any]]:
                 else None
             )
             yield state.get("Resource"), state.get("Parameters", state.get("Arguments")), role
+        if state.get("Type") == "Map":  # a Distributed Map reads its items and writes its
+            # results itself ("ItemReader", "ResultWriter": AWS Step Functions Developer Guide,
+            # "ItemReader (Map)" and "ResultWriter (Map)", each a Resource and its Parameters)
+            for key in ("ItemReader", "ResultWriter"):
+                part = state.get(key)
+                if isinstance(part, Mapping) and "Resource" in part:
+                    yield part["Resource"], part.get("Parameters", part.get("Arguments")), None
         for branch in state.get("Branches") or []:
             yield from _task_states(branch)
         for key in ("Iterator", "ItemProcessor"):
