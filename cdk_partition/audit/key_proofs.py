@@ -301,9 +301,8 @@ def _service_proofs(
             must_scope = (
                 not any(m.get("source_keys_unsupported") for m in marks) and not cited_unscoped
             )
-            if cited_unscoped and len(cited_unscoped) == len(
-                marks
-            ):  # AWS's statement: its actions only
+            if cited_unscoped and len(cited_unscoped) == len(marks):
+                # AWS's statement as it prints it: its actions only
                 allowed = {a for r in DELIVERIES for a in r.actions if r.service == service
                            and not r.scoped and any(r.page == m.get("source") for m in marks)}  # fmt: skip
             must_scope_actions = set(KMS_KEY_ACTIONS)
