@@ -20,7 +20,7 @@ Pure Python over the template dictionaries.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from ..assembly import CloudAssembly
@@ -28,7 +28,6 @@ from ..assembly.principals import PrincipalResolver
 from .identity_policies import (
     as_list,
     documents_of,
-    glob,
     managed_policy_of,
     own_principals,
     props_of,
@@ -36,6 +35,7 @@ from .identity_policies import (
     statements_of,
     type_of,
 )
+from .statement_shapes import names_action
 
 __all__ = ["boundaries", "denied_everywhere", "outside_boundary"]
 
@@ -82,7 +82,7 @@ def outside_boundary(documents: list[Any] | None, action: str) -> bool:
             named = as_list(statement.get("Action") or statement.get("NotAction") or [])
             if any(not isinstance(a, str) for a in named):
                 return False
-            if statement.get("Effect") == "Allow" and _names(statement, action):
+            if statement.get("Effect") == "Allow" and names_action(statement, action):
                 return False
     return True
 
@@ -98,17 +98,7 @@ def denied_everywhere(documents: Iterable[Any], action: str) -> bool:
         and not statement.get("Condition")
         and "NotResource" not in statement
         and "*" in as_list(statement.get("Resource"))
-        and _names(statement, action)
+        and names_action(statement, action)
         for document in documents
         for statement in statements_of(document)
     )
-
-
-def _names(statement: Mapping[str, Any], action: str) -> bool:
-    """Whether ``statement`` names ``action``: its ``Action`` matches it, or its ``NotAction``
-    does not (an action CloudFormation computes matches nothing here)."""
-    if "NotAction" in statement:
-        patterns = [a for a in as_list(statement["NotAction"]) if isinstance(a, str)]
-        return not any(glob(p).match(action) for p in patterns)
-    patterns = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
-    return any(glob(p).match(action) for p in patterns)

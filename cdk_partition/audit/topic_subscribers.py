@@ -17,14 +17,18 @@ reported too (fail closed).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from fnmatch import fnmatchcase
 from typing import Any
 
 from ..assembly import CloudAssembly
-from ..policy import evaluator
-from .identity_policies import RESOURCE_POLICIES, as_list, props_of, statements_of, type_of
+from .identity_policies import (
+    RESOURCE_POLICIES,
+    props_of,
+    statements_of,
+    type_of,
+)
 from .resource_policy_grants import store_policies
 from .rules import Finding, Rule, Source, make_finding, resource_fields, short
+from .statement_shapes import names_action, to_everyone
 from .store_texts import domain_stores
 from .trust import stranger_verdict
 
@@ -63,11 +67,11 @@ def audit_topic_subscribers(assembly: CloudAssembly) -> Iterator[Finding]:
         statements = [s for s in statements_of(document) if isinstance(s, dict)]
         denies = [s for s in statements if s.get("Effect") == "Deny"]
         for statement in statements:
-            if statement.get("Effect") != "Allow" or not _to_everyone(statement):
+            if statement.get("Effect") != "Allow" or not to_everyone(statement):
                 continue
             if _names_endpoints(statement):
                 continue  # where the messages go is the statement's: not a stranger's endpoint
-            if not _covers_subscribe(statement):
+            if not names_action(statement, _SUBSCRIBE):
                 continue
             verdict = stranger_verdict(statement, _SUBSCRIBE, denies)
             if verdict is not None and verdict.status == "denied":
@@ -105,31 +109,6 @@ def _names_endpoints(statement: Mapping[str, Any]) -> bool:
         and any(str(key).lower() == "sns:endpoint" for key in block)
         for operator, block in conditions.items()
     )
-
-
-def _covers_subscribe(statement: Mapping[str, Any]) -> bool:
-    """Whether the statement's ``Action`` (or ``NotAction``, by leaving it out) covers
-    ``sns:Subscribe``."""
-
-    def listed(key: str) -> bool:
-        return any(fnmatchcase(_SUBSCRIBE.lower(), str(a).lower())
-                   for a in as_list(statement.get(key) or []))  # fmt: skip
-
-    return (
-        listed("Action")
-        if "Action" in statement
-        else "NotAction" in statement and not listed("NotAction")
-    )
-
-
-def _to_everyone(statement: Mapping[str, Any]) -> bool:
-    """Whether the statement's principal is every principal (``"*"``, ``{"AWS": "*"}``)."""
-    principal = statement.get("Principal")
-    if principal == "*":
-        return True
-    return isinstance(principal, Mapping) and "*" in [
-        evaluator.canonicalize(p) for p in as_list(principal.get("AWS") or [])
-    ]
 
 
 def _finding(

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from functools import partial
 from typing import Any
 
@@ -33,6 +32,7 @@ from ..audit.identity_policies import (
     type_of,
 )
 from ..audit.resource_policy_grants import store_policies
+from ..audit.statement_shapes import names_action, to_everyone
 from ..audit.store_texts import Store, domain_stores, stores_named
 from ..knowledge.contracts import GATES
 from ..policy import evaluator
@@ -78,25 +78,14 @@ def _gate(store: Store) -> tuple[str, ...]:
 def _allowed(
     statement: Mapping[str, Any], actions: tuple[str, ...], explicit: bool
 ) -> tuple[str, ...]:
-    """The gate ``actions`` an Allow statement covers (``Action`` matching, or ``NotAction`` not
-    matching); ``explicit``: only actions it names without a wildcard (a grant on ``"*"``)."""
+    """The gate ``actions`` an Allow statement names (:func:`names_action`); ``explicit``: only
+    actions its ``Action`` names without a wildcard (a grant on ``"*"``)."""
     if statement.get("Effect") != "Allow":
         return ()
-
-    def listed(key: str, action: str) -> bool:
-        return any(
-            isinstance(a, str)
-            and (
-                a.lower() == action.lower() if explicit else fnmatchcase(action.lower(), a.lower())
-            )
-            for a in as_list(statement.get(key) or [])
-        )
-
-    if "Action" in statement:
-        return tuple(a for a in actions if listed("Action", a))
-    if "NotAction" in statement and not explicit:
-        return tuple(a for a in actions if not listed("NotAction", a))
-    return ()
+    if explicit:
+        named = {str(a).lower() for a in as_list(statement.get("Action") or [])}
+        return tuple(a for a in actions if a.lower() in named)
+    return tuple(a for a in actions if names_action(statement, a))
 
 
 def _by(kind: str, stack: StackTemplate, logical_id: str, statement: Mapping[str, Any]) -> str:
@@ -151,7 +140,7 @@ def _named_by(statement: Mapping[str, Any]) -> list[Any]:
     principals and organizations its conditions narrow it to (``"*"`` itself when none)."""
     principal = statement.get("Principal")
     named = as_list(principal.get("AWS") or []) if isinstance(principal, Mapping) else []
-    if principal != "*" and "*" not in named:
+    if not to_everyone(statement):
         return named
     narrowed: list[Any] = []
     conditions = statement.get("Condition")
@@ -210,12 +199,8 @@ def _denied(
                 continue  # every resource but this store
         elif not any(covers(r) for r in as_list(statement.get("Resource") or [])):
             continue
-        if (principal == "*" or value in named or "*" in named) and all(
-            any(
-                fnmatchcase(a.lower(), str(p).lower())
-                for p in as_list(statement.get("Action") or [])
-            )
-            for a in actions
+        if (to_everyone(statement) or value in named) and all(
+            names_action(statement, a) for a in actions
         ):
             return True
     return False
